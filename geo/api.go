@@ -166,3 +166,9 @@ func (z *Zones) Compile(terms []string) (*Expr, error) { panic("geo: contract") 
 
 // Match reports whether an address (with its lookup result) matches; no allocation.
 func (e *Expr) Match(a netip.Addr, info *Info, b Basis) bool { panic("geo: contract") }
+
+// Ranges calls fn for every range of the table in address order, IPv4 ranges
+// (as 4-byte addresses) then IPv6, [from, to] inclusive, until fn returns false.
+// Addresses with no entry and no zone are not visited. The kernel stage builds
+// its maps from this.
+func (t *Table) Ranges(fn func(from, to netip.Addr, info *Info) bool) { panic("geo: contract") }

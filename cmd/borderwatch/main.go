@@ -1,0 +1,68 @@
+// Command borderwatch detects attack traffic crossing sovereignty boundaries.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+// usageError marks errors caused by bad flags, arguments or input files (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+func main() {
+	a := newApp()
+	root := newRootCmd(a)
+	err := root.Execute()
+	if err == nil {
+		os.Exit(exitOK)
+	}
+	fmt.Fprintln(os.Stderr, "borderwatch:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		os.Exit(exitUsage)
+	}
+	os.Exit(exitRuntime)
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "borderwatch",
+		Short: "Detect attack traffic crossing sovereignty boundaries",
+		Long: `borderwatch watches traffic at a gateway (or replays captures) and writes an alert,
+as one JSON line, when an attack crosses a jurisdiction boundary: scans, sweeps,
+floods, brute force, reflection, listed addresses, forbidden jurisdictions and
+data leaving the country.`,
+		Example: `  borderwatch replay --home DE capture.pcap
+  borderwatch geo lookup 81.2.69.160
+  borderwatch rules check my-rules.yaml`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setup(cmd)
+		},
+	}
+	a.bindFlags(root)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newReplayCmd(a),
+		newGeoCmd(a),
+		newRulesCmd(a),
+		newVersionCmd(),
+	)
+	return root
+}

@@ -1,0 +1,37 @@
+// Package capture reads frames from capture files (pcap, pcapng), AF_PACKET
+// sockets and the kernel stage's ring buffer, behind one Source interface so
+// replay and live capture share the pipeline.
+package capture
+
+import "github.com/google/gopacket/layers"
+
+// Frame is one captured frame. Data is owned by the Source and valid only until
+// the next call to Next on the same Source.
+type Frame struct {
+	Data      []byte
+	Timestamp int64           // capture time, ns since the Unix epoch
+	WireLen   uint32          // length on the wire (Data may be shorter: snap length)
+	Link      layers.LinkType // link type of Data
+	Iface     uint16          // index into the source's interface names
+}
+
+// Stats are a source's counters.
+type Stats struct {
+	Frames  uint64 // frames delivered
+	Bytes   uint64 // wire bytes delivered
+	Dropped uint64 // frames lost before delivery (kernel/ring drops), if known
+	Errors  uint64 // unreadable records skipped
+}
+
+// Source yields frames.
+type Source interface {
+	// Next fills f with the next frame. It returns io.EOF at the end of a file
+	// and ErrClosed after Close.
+	Next(f *Frame) error
+	// Name describes the source (file path or interface), for logs and alerts.
+	Name() string
+	// Stats returns the counters so far; safe to call concurrently with Next.
+	Stats() Stats
+	// Close stops the source; a blocked Next returns ErrClosed.
+	Close() error
+}

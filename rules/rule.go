@@ -51,7 +51,7 @@ const (
 
 // Proto bits for ProtoSet.
 const (
-	ProtoTCP    uint8 = 1 << iota
+	ProtoTCP uint8 = 1 << iota
 	ProtoUDP
 	ProtoICMP   // ICMPv4
 	ProtoICMPv6 //

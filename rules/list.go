@@ -1,25 +1,47 @@
 package rules
 
-// CONTRACT (temporary): the rules implementer replaces these bodies.
-
 import (
 	"net/netip"
+
+	"github.com/gaissmai/bart"
 
 	"github.com/borderwatch/borderwatch/geo"
 )
 
 // List is an address list for reputation rules: immutable once loaded;
 // Contains never allocates.
-type List struct{}
+type List struct {
+	name   string
+	source string // file the list was read from, or "inline"
+	format Format
+	table  bart.Lite
+	masked int // entries written with host bits set (masked when loaded)
+}
 
 // Name is the list's name as rules refer to it.
-func (l *List) Name() string { panic("rules: contract") }
+func (l *List) Name() string { return l.name }
 
-// Contains reports whether a is listed.
-func (l *List) Contains(a netip.Addr) bool { panic("rules: contract") }
+// Contains reports whether a is listed. IPv4-mapped IPv6 addresses are
+// looked up as IPv4. It never allocates.
+func (l *List) Contains(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	return l.table.Contains(a.Unmap())
+}
 
-// Len is the number of prefixes listed.
-func (l *List) Len() int { panic("rules: contract") }
+// Len is the number of prefixes listed (after removing duplicates).
+func (l *List) Len() int { return l.table.Size() }
+
+// Source is the file the list was read from, or "inline".
+func (l *List) Source() string { return l.source }
+
+// Format is the format the list was read in (detected or given).
+func (l *List) Format() Format { return l.format }
+
+// Masked is how many entries had host bits set (1.2.3.4/24); they were
+// loaded as their network (1.2.3.0/24).
+func (l *List) Masked() int { return l.masked }
 
 // Set is everything loaded from rule files: rules, zones and lists, checked.
 type Set struct {
@@ -27,6 +49,9 @@ type Set struct {
 	Zones *geo.Zones
 	Lists map[string]*List
 	Files []string // files read, in order
+	// Disabled holds the rules written with `enabled: false`: checked like the
+	// others but not to be run.
+	Disabled []*Rule
 }
 
 // Options say what to load.
@@ -38,4 +63,7 @@ type Options struct {
 
 // Load reads, checks and compiles rule files. Errors are
 // `FILE:LINE:COL: rule ID: reason` and several are joined.
-func Load(opts Options) (*Set, error) { panic("rules: contract") }
+func Load(opts Options) (*Set, error) {
+	srcs, errs := gatherSources(opts)
+	return load(opts, srcs, errs)
+}

@@ -88,13 +88,15 @@ type Pos struct {
 
 // Rule is the compiled, checked form of a rule: every field valid and typed.
 type Rule struct {
-	ID        uint32 // alert.signature_id
-	Rev       uint32
-	Name      string // alert.signature
-	Kind      Kind
-	FromTerms []string  // as written, for display
-	ToTerms   []string  // as written, for display
-	From, To  *geo.Expr // nil matches any
+	ID   uint32 // alert.signature_id
+	Rev  uint32
+	Name string // alert.signature
+	// Description is the rule's free text, for people.
+	Description string
+	Kind        Kind
+	FromTerms   []string  // as written, for display
+	ToTerms     []string  // as written, for display
+	From, To    *geo.Expr // nil matches any
 	// Directions is a bit set of 1<<geo.Direction values allowed; 0 allows all.
 	Directions uint8
 	Protos     uint8       // ProtoTCP|…; 0 means any

@@ -53,6 +53,8 @@ type Alert struct {
 	DstIP       netip.Addr
 	DstPort     uint16
 	Proto       uint8  // IANA number; rendered "TCP", "UDP", "ICMP", "IPv6-ICMP"
+	ICMPType    uint8  // ICMP or ICMPv6 type, for Proto 1 and 58 (ports are not used then)
+	ICMPCode    uint8  // ICMP or ICMPv6 code, for Proto 1 and 58
 	Direction   string // EVE: to_server or to_client
 	GeoDir      string // inbound, outbound, internal, transit
 	Iface       string // capture interface or file, "" if unknown

@@ -3,7 +3,14 @@
 // replay and live capture share the pipeline.
 package capture
 
-import "github.com/google/gopacket/layers"
+import (
+	"errors"
+
+	"github.com/google/gopacket/layers"
+)
+
+// ErrClosed is returned by Next after Close.
+var ErrClosed = errors.New("capture source closed")
 
 // Frame is one captured frame. Data is owned by the Source and valid only until
 // the next call to Next on the same Source.
@@ -35,3 +42,11 @@ type Source interface {
 	// Close stops the source; a blocked Next returns ErrClosed.
 	Close() error
 }
+
+// LinkTypeLinuxSLL2 is how a Frame carries LINKTYPE_LINUX_SLL2 (276, the Linux
+// cooked header v2 of "tcpdump -i any"). gopacket v1.1.19's LinkType is a
+// uint8 and its pcap/pcapng readers keep the low byte of the file's link type,
+// so 276 arrives as 20, a value the tcpdump link-type registry leaves
+// unassigned; the decoder reads 20 as SLL2. (Other link types above 255 alias
+// low values the same way; none of them is one the decoder supports.)
+const LinkTypeLinuxSLL2 layers.LinkType = 276 & 0xff

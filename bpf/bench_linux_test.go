@@ -1,0 +1,138 @@
+//go:build linux
+
+package bpf
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/google/gopacket/layers"
+)
+
+// benchRanges are ~600k synthetic ranges, the size of the embedded
+// DB-IP Lite country database.
+var benchRanges = sync.OnceValue(func() []Range { return synthRanges(11, 320000, 280000) })
+
+// benchObjects loads the programs with the large table and the lab ranges
+// painted over it, so the lab addresses classify as in the other tests.
+func benchObjects(b *testing.B, mod func(*Options)) *Objects {
+	b.Helper()
+	requireRoot(b)
+	opts := DefaultOptions()
+	if mod != nil {
+		mod(&opts)
+	}
+	o, err := Load(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { o.Close() })
+	if _, err := o.LoadGeo(slices.Values(append(slices.Clone(benchRanges()), labRanges...))); err != nil {
+		b.Fatal(err)
+	}
+	return o
+}
+
+// runBench runs prog on data b.N times in kernel batches and reports the
+// kernel's time per packet; drain empties the ring between batches.
+func runBench(b *testing.B, o *Objects, prog *ebpf.Program, data []byte, wantRet uint32, drain bool) {
+	b.Helper()
+	const batch = 4096 // records per batch fit the 4 MiB ring
+	var total float64
+	runs := 0
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(batch, b.N-done)
+		ret, d, err := prog.Benchmark(data, n, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ret != wantRet {
+			b.Fatalf("verdict %d, want %d", ret, wantRet)
+		}
+		total += float64(d.Nanoseconds()) * float64(n)
+		runs += n
+		done += n
+		if drain {
+			b.StopTimer()
+			var rec Record
+			for range n {
+				if err := o.ReadRecord(&rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+		}
+	}
+	b.ReportMetric(total/float64(runs), "ns/packet")
+	g, err := o.Counters()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if g.RingbufFull != 0 {
+		b.Fatalf("%d ring-buffer drops during the benchmark", g.RingbufFull)
+	}
+}
+
+// BenchmarkXDPCountedOnly: an internal IPv4 UDP packet, classified and
+// counted, not handed off.
+func BenchmarkXDPCountedOnly(b *testing.B) {
+	o := benchObjects(b, nil)
+	p := v4udp(b, "192.0.2.10", "192.0.2.20", 64)
+	runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
+}
+
+// BenchmarkXDPCountedOnlyIPv6: the same over the IPv6 trie.
+func BenchmarkXDPCountedOnlyIPv6(b *testing.B) {
+	o := benchObjects(b, nil)
+	p := pkt(b, eth(layers.EthernetTypeIPv6), ip6("2001:db8:1::9", "2001:db8:1::10", layers.IPProtocolUDP), udp(1, 2), payload(64))
+	runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
+}
+
+// BenchmarkXDPHandoff: an inbound SYN, handed off with 256 bytes captured.
+func BenchmarkXDPHandoff(b *testing.B) {
+	o := benchObjects(b, nil)
+	p := pkt(b, eth(layers.EthernetTypeIPv4), ip4("198.51.100.7", "192.0.2.10", layers.IPProtocolTCP), tcp(40000, 22, "S"), payload(300))
+	runBench(b, o, o.objs.BwXdp, p, xdpPass, true)
+}
+
+// BenchmarkXDPCountedOnlyListed: counted only, with a listed trie loaded.
+func BenchmarkXDPCountedOnlyListed(b *testing.B) {
+	o := benchObjects(b, nil)
+	var l []Listed
+	for _, r := range benchRanges()[:50000] {
+		if r.From.Is4() {
+			l = append(l, Listed{Prefix: netipPrefix(r.From, 32)})
+		}
+	}
+	if err := o.LoadRules(Rules{Listed: l}); err != nil {
+		b.Fatal(err)
+	}
+	p := v4udp(b, "192.0.2.10", "192.0.2.20", 64)
+	runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
+}
+
+// BenchmarkLoadGeo: building and writing the kernel tables for ~600k ranges.
+func BenchmarkLoadGeo(b *testing.B) {
+	requireRoot(b)
+	o, err := Load(DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer o.Close()
+	rs := benchRanges()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var st GeoStats
+	for range b.N {
+		if st, err = o.LoadGeo(slices.Values(rs)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(st.V4Bytes)/(1<<20), "v4-MiB")
+	b.ReportMetric(float64(st.V6Prefixes), "v6-prefixes")
+	b.ReportMetric(float64(st.Build.Milliseconds()), "build-ms")
+	b.ReportMetric(float64(st.Write.Milliseconds()), "write-ms")
+}

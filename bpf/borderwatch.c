@@ -1,0 +1,736 @@
+//go:build ignore
+
+// borderwatch kernel stage: XDP on ingress and TC (TCX) on egress.
+//
+// Every packet is parsed (Ethernet, up to two VLAN tags, IPv4, IPv6 with a
+// bounded extension-header walk, TCP, UDP, ICMP, ICMPv6), both endpoints are
+// classified by jurisdiction through the geo tables, the packet is counted per
+// (country, direction, interface direction, protocol), and packets worth
+// decoding are handed to user space through a ring buffer as a fixed header
+// plus the first snap_len bytes.
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Limits shared with the Go loader. */
+#define BW_SNAP_MAX 1024
+#define BW_COUNTRY_SLOTS 1024
+#define BW_RULE_SLOTS 1024
+#define BW_V4_L1 65536
+#define BW_MAX_VLAN 2
+#define BW_MAX_V6_EXT 6
+
+/* Geo leaf layout (IPv4 table entries and IPv6 trie values):
+ * bit 31 set: pointer to a 256-entry chunk, bits 0..30 are the chunk index;
+ * otherwise bits 0..15 country id, bits 16..30 the low 15 zone bits
+ * (bit 16 = zone 0 = home). */
+#define BW_LEAF_PTR 0x80000000u
+#define BW_LEAF_HOME 0x00010000u
+
+/* Settings, set through the CollectionSpec before loading. */
+volatile const __u8 home_mode = 0; /* enum bw_home_mode */
+volatile const __u8 handoff_all = 0;
+volatile const __u8 enforce = 0;
+volatile const __u32 snap_len = 256;
+volatile const __u32 flow_packets = 8;
+volatile const __u32 source_budget = 100; /* tokens per second per source */
+volatile const __u32 source_burst = 100;  /* bucket size */
+
+enum bw_home_mode {
+	BW_HOME_ZONE = 0,    /* the home bit of the geo table */
+	BW_HOME_UNKNOWN = 1, /* also addresses the table does not know */
+};
+
+/* Jurisdiction direction; values equal geo.Direction. */
+enum bw_direction {
+	BW_DIR_TRANSIT = 0,
+	BW_DIR_INBOUND = 1,
+	BW_DIR_OUTBOUND = 2,
+	BW_DIR_INTERNAL = 3,
+};
+
+enum bw_proto_class {
+	BW_PROTO_TCP = 0,
+	BW_PROTO_UDP = 1,
+	BW_PROTO_ICMP = 2, /* ICMP and ICMPv6 */
+	BW_PROTO_OTHER = 3,
+};
+
+/* Reasons a packet was handed to user space (bits of bw_record.reasons). */
+enum bw_reason {
+	BW_REASON_ALL = 1 << 0,        /* handoff_all is set */
+	BW_REASON_LISTED_SRC = 1 << 1, /* source in the listed map */
+	BW_REASON_LISTED_DST = 1 << 2, /* destination in the listed map */
+	BW_REASON_TCP_FLAGS = 1 << 3,  /* SYN, FIN, RST or an odd combination */
+	BW_REASON_FLOW_FIRST = 1 << 4, /* among the first flow_packets of its flow */
+	BW_REASON_BUDGET = 1 << 5,     /* UDP/ICMP/other within the source budget */
+	BW_REASON_DROPPED = 1 << 6,    /* enforcement dropped the packet */
+	BW_REASON_FRAGMENT = 1 << 7,   /* a non-first fragment (no L4 header) */
+};
+
+/* Indexes of the global per-CPU counters. */
+enum bw_global {
+	BW_G_PACKETS = 0,      /* packets seen */
+	BW_G_BYTES,            /* bytes seen (wire length) */
+	BW_G_HANDOFF,          /* records submitted */
+	BW_G_RINGBUF_FULL,     /* records lost: ring buffer full */
+	BW_G_BUDGET_DROP,      /* hand-offs refused by the per-source budget */
+	BW_G_NON_IP,           /* neither IPv4 nor IPv6 */
+	BW_G_FRAGMENT,         /* non-first fragments */
+	BW_G_ENFORCE_DROP,     /* packets dropped by enforcement */
+	BW_G_ERR_ETH,          /* truncated Ethernet header */
+	BW_G_ERR_VLAN,         /* truncated VLAN tag */
+	BW_G_ERR_VLAN_DEPTH,   /* more than two VLAN tags */
+	BW_G_ERR_IPV4,         /* truncated IPv4 header */
+	BW_G_ERR_IPV4_HDR,     /* bad IPv4 version or header length */
+	BW_G_ERR_IPV6,         /* truncated IPv6 header */
+	BW_G_ERR_IPV6_EXT,     /* truncated or too long extension chain */
+	BW_G_ERR_L4,           /* truncated TCP/UDP/ICMP header */
+	BW_G_MAX,
+};
+
+/* Ring-buffer record header; the captured bytes follow it. */
+struct bw_record {
+	__u64 ts_ns;    /* bpf_ktime_get_ns */
+	__u32 ifindex;  /* interface the program runs on */
+	__u32 wire_len; /* packet length on the wire */
+	__u32 reasons;  /* enum bw_reason bits */
+	__u16 cap_len;  /* bytes following the header */
+	__u16 src_country;
+	__u16 dst_country;
+	__u16 src_zones; /* low 15 zone bits; bit 0 = home */
+	__u16 dst_zones;
+	__u8 flags; /* enum bw_record_flag bits */
+	__u8 dir;   /* enum bw_direction */
+};
+
+enum bw_record_flag {
+	BW_F_EGRESS = 1 << 0,
+	BW_F_SRC_HOME = 1 << 1,
+	BW_F_DST_HOME = 1 << 2,
+	BW_F_IPV6 = 1 << 3,
+};
+
+/* Per-(country, direction, interface direction, protocol) counter. */
+struct bw_count {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Key of the listed and drop tries; IPv4 as IPv4-mapped IPv6. */
+struct bw_lpm_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Key of the IPv6 geo trie: the first 64 bits of the address. */
+struct bw_geo6_key {
+	__u32 prefixlen;
+	__u8 addr[8];
+};
+
+struct bw_flow_key {
+	__u32 a[4];
+	__u32 b[4];
+	__u16 aport;
+	__u16 bport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct bw_bucket {
+	__u64 last_ns;
+	__u64 tokens; /* scaled by 1e9: tokens * NSEC */
+};
+
+/* Anything that matches the generated Go types must be referenced. */
+const struct bw_record *unused_record __attribute__((unused));
+const enum bw_reason *unused_reason __attribute__((unused));
+const enum bw_global *unused_global __attribute__((unused));
+const enum bw_record_flag *unused_flag __attribute__((unused));
+const enum bw_direction *unused_dir __attribute__((unused));
+const enum bw_proto_class *unused_proto __attribute__((unused));
+const enum bw_home_mode *unused_home __attribute__((unused));
+
+/* ---- maps ---- */
+
+/* The tables user space replaces on reload are inner maps of one-slot
+ * ARRAY_OF_MAPS outer maps: user space builds and fills a new inner map,
+ * then swaps it in with a single update of slot 0. A program run sees either
+ * the old or the new table, never a half-filled one. An empty slot means
+ * "no table": lookups find nothing. The *_template maps only give the
+ * inner maps their type (clang emits the key types incompletely without
+ * an instance); user space sizes each new inner map itself. */
+
+/* Array values are laid out on 8-byte boundaries, so each element of the
+ * IPv4 table holds two 32-bit entries: entry i is half i&1 of element i/2.
+ * User space fills the table through a memory mapping as one u32 array. */
+struct geo4_pair {
+	__u32 e[2];
+};
+
+struct geo4_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct geo4_pair);
+	__uint(max_entries, 1);
+} geo4_template SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct geo4_inner);
+} geo4 SEC(".maps");
+
+struct geo6_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_geo6_key);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} geo6_template SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct geo6_inner);
+} geo6 SEC(".maps");
+
+/* listed and drop tries: value is a list id / rule slot. */
+struct lpm_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_lpm_key);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} lpm_template SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct lpm_inner);
+} listed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct lpm_inner);
+} drop_prefixes SEC(".maps");
+
+/* Per-country drop table: rule slot + 1, 0 = not dropped. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BW_COUNTRY_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} drop_countries SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BW_RULE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} rule_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BW_COUNTRY_SLOTS * 4 * 2 * 4);
+	__type(key, __u32);
+	__type(value, struct bw_count);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BW_G_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} globals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct bw_flow_key);
+	__type(value, __u32);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct bw_lpm_key);
+	__type(value, struct bw_bucket);
+} sources SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} records SEC(".maps");
+
+/* ---- parsing ---- */
+
+struct pkt {
+	__u32 src[4]; /* IPv4 as IPv4-mapped IPv6, network order */
+	__u32 dst[4];
+	__u16 sport; /* host order; ICMP: type and code */
+	__u16 dport;
+	__u8 l4proto;
+	__u8 tcp_flags;
+	__u8 ipv6;
+	__u8 fragment; /* non-first fragment: no L4 header */
+};
+
+static __always_inline void count_global(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&globals, &idx);
+	if (v)
+		*v += n;
+}
+
+struct vlan_hdr_ {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* parse fills p; it returns 0 or the index of the global error counter
+ * (BW_G_NON_IP for non-IP traffic). */
+static __always_inline int parse(void *data, void *data_end, struct pkt *p)
+{
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return BW_G_ERR_ETH;
+	__u16 proto = eth->h_proto;
+	void *cur = eth + 1;
+
+#pragma unroll
+	for (int i = 0; i < BW_MAX_VLAN + 1; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD) &&
+		    proto != bpf_htons(0x9100))
+			break;
+		if (i == BW_MAX_VLAN)
+			return BW_G_ERR_VLAN_DEPTH;
+		struct vlan_hdr_ *vh = cur;
+		if ((void *)(vh + 1) > data_end)
+			return BW_G_ERR_VLAN;
+		proto = vh->proto;
+		cur = vh + 1;
+	}
+
+	__u8 nexthdr;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		__u8 *ip = cur;
+		if (cur + 20 > data_end)
+			return BW_G_ERR_IPV4;
+		__u8 vihl = ip[0];
+		__u32 ihl = (vihl & 0xf) * 4;
+		if ((vihl >> 4) != 4 || ihl < 20)
+			return BW_G_ERR_IPV4_HDR;
+		if (cur + ihl > data_end)
+			return BW_G_ERR_IPV4;
+		p->src[2] = bpf_htonl(0xffff);
+		p->dst[2] = bpf_htonl(0xffff);
+		p->src[3] = *(__u32 *)(ip + 12);
+		p->dst[3] = *(__u32 *)(ip + 16);
+		nexthdr = ip[9];
+		__u16 frag = bpf_ntohs(*(__u16 *)(ip + 6));
+		if (frag & 0x1fff)
+			p->fragment = 1;
+		cur += ihl;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		__u8 *ip6 = cur;
+		if (cur + 40 > data_end)
+			return BW_G_ERR_IPV6;
+		p->ipv6 = 1;
+		__builtin_memcpy(p->src, ip6 + 8, 16);
+		__builtin_memcpy(p->dst, ip6 + 24, 16);
+		nexthdr = ip6[6];
+		cur += 40;
+		for (int i = 0; i < BW_MAX_V6_EXT + 1; i++) {
+			if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
+			    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT &&
+			    nexthdr != IPPROTO_AH && nexthdr != 135 /* mobility */)
+				break;
+			if (i == BW_MAX_V6_EXT)
+				return BW_G_ERR_IPV6_EXT;
+			__u8 *ext = cur;
+			if (cur + 8 > data_end)
+				return BW_G_ERR_IPV6_EXT;
+			__u32 len;
+			if (nexthdr == IPPROTO_FRAGMENT) {
+				len = 8;
+				if (bpf_ntohs(*(__u16 *)(ext + 2)) & 0xfff8)
+					p->fragment = 1;
+			} else if (nexthdr == IPPROTO_AH) {
+				len = ((__u32)ext[1] + 2) * 4;
+			} else {
+				len = ((__u32)ext[1] + 1) * 8;
+			}
+			nexthdr = ext[0];
+			cur += len;
+			if (p->fragment)
+				break;
+		}
+	} else {
+		return BW_G_NON_IP;
+	}
+
+	p->l4proto = nexthdr;
+	if (p->fragment)
+		return 0;
+	switch (nexthdr) {
+	case IPPROTO_TCP: {
+		__u8 *th = cur;
+		if (cur + 20 > data_end)
+			return BW_G_ERR_L4;
+		p->sport = bpf_ntohs(*(__u16 *)th);
+		p->dport = bpf_ntohs(*(__u16 *)(th + 2));
+		p->tcp_flags = th[13];
+		break;
+	}
+	case IPPROTO_UDP: {
+		__u8 *uh = cur;
+		if (cur + 8 > data_end)
+			return BW_G_ERR_L4;
+		p->sport = bpf_ntohs(*(__u16 *)uh);
+		p->dport = bpf_ntohs(*(__u16 *)(uh + 2));
+		break;
+	}
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		__u8 *ih = cur;
+		if (cur + 4 > data_end)
+			return BW_G_ERR_L4;
+		p->sport = ih[0];
+		p->dport = ih[1];
+		break;
+	}
+	}
+	return 0;
+}
+
+/* ---- jurisdiction ---- */
+
+static __always_inline __u32 geo4_entry(void *tbl, __u32 idx)
+{
+	__u32 k = idx >> 1;
+	struct geo4_pair *p = bpf_map_lookup_elem(tbl, &k);
+	if (!p)
+		return 0;
+	return p->e[idx & 1];
+}
+
+static __always_inline __u32 geo4_lookup(void *tbl, __u32 addr_be)
+{
+	__u32 a = bpf_ntohl(addr_be);
+	__u32 v = geo4_entry(tbl, a >> 16);
+	if (!(v & BW_LEAF_PTR))
+		return v;
+	v = geo4_entry(tbl, BW_V4_L1 + (v & ~BW_LEAF_PTR) * 256 + ((a >> 8) & 0xff));
+	if (!(v & BW_LEAF_PTR))
+		return v;
+	return geo4_entry(tbl, BW_V4_L1 + (v & ~BW_LEAF_PTR) * 256 + (a & 0xff));
+}
+
+static __always_inline __u32 geo6_lookup(void *tbl, __u32 *addr)
+{
+	struct bw_geo6_key k = {.prefixlen = 64};
+	__builtin_memcpy(k.addr, addr, 8);
+	__u32 *e = bpf_map_lookup_elem(tbl, &k);
+	return e ? *e : 0;
+}
+
+static __always_inline int leaf_home(__u32 leaf)
+{
+	if (leaf & BW_LEAF_HOME)
+		return 1;
+	return home_mode == BW_HOME_UNKNOWN && leaf == 0;
+}
+
+static __always_inline __u32 lpm_lookup(void *outer, __u32 *addr)
+{
+	__u32 zero = 0;
+	void *tbl = bpf_map_lookup_elem(outer, &zero);
+	if (!tbl)
+		return 0;
+	struct bw_lpm_key k = {.prefixlen = 128};
+	__builtin_memcpy(k.addr, addr, 16);
+	__u32 *e = bpf_map_lookup_elem(tbl, &k);
+	return e ? *e + 1 : 0;
+}
+
+/* ---- hand-off decisions ---- */
+
+static __always_inline int odd_tcp_flags(__u8 f)
+{
+	/* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 */
+	if (f & 0x07)
+		return 1; /* SYN, FIN, RST and anything with them (Xmas, SYN-FIN…) */
+	if (!(f & 0x10))
+		return 1; /* NULL and flags without ACK */
+	return 0;
+}
+
+/* flow_first counts the packet in its flow and reports whether it is among
+ * the first flow_packets. Both directions share one entry. */
+static __always_inline int flow_first(struct pkt *p)
+{
+	if (flow_packets == 0)
+		return 0;
+	struct bw_flow_key k = {};
+	int swap = 0;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		if (p->src[i] != p->dst[i]) {
+			swap = p->src[i] > p->dst[i];
+			break;
+		}
+		if (i == 3)
+			swap = p->sport > p->dport;
+	}
+	if (swap) {
+		__builtin_memcpy(k.a, p->dst, 16);
+		__builtin_memcpy(k.b, p->src, 16);
+		k.aport = p->dport;
+		k.bport = p->sport;
+	} else {
+		__builtin_memcpy(k.a, p->src, 16);
+		__builtin_memcpy(k.b, p->dst, 16);
+		k.aport = p->sport;
+		k.bport = p->dport;
+	}
+	k.proto = p->l4proto;
+	__u32 *n = bpf_map_lookup_elem(&flows, &k);
+	if (!n) {
+		__u32 one = 1;
+		bpf_map_update_elem(&flows, &k, &one, BPF_ANY);
+		return 1;
+	}
+	if (*n >= flow_packets)
+		return 0;
+	__sync_fetch_and_add(n, 1);
+	return 1;
+}
+
+/* budget_take takes a token from the source's bucket. The bucket update is
+ * not atomic across CPUs: concurrent packets of one source may both take the
+ * last token, which errs towards handing off. */
+static __always_inline int budget_take(struct pkt *p, __u64 now)
+{
+	const __u64 nsec = 1000000000ull;
+	struct bw_lpm_key k = {};
+	__builtin_memcpy(k.addr, p->src, 16);
+	struct bw_bucket *b = bpf_map_lookup_elem(&sources, &k);
+	__u64 cap = (__u64)source_burst * nsec;
+	if (!b) {
+		if (source_burst == 0)
+			return 0;
+		struct bw_bucket nb = {.last_ns = now, .tokens = cap - nsec};
+		bpf_map_update_elem(&sources, &k, &nb, BPF_ANY);
+		return 1;
+	}
+	__u64 tokens = b->tokens;
+	if (now > b->last_ns) {
+		tokens += (now - b->last_ns) * source_budget;
+		if (tokens > cap)
+			tokens = cap;
+	}
+	b->last_ns = now;
+	if (tokens < nsec) {
+		b->tokens = tokens;
+		return 0;
+	}
+	b->tokens = tokens - nsec;
+	return 1;
+}
+
+/* handle is the common body; it returns 1 to drop the packet. */
+static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 wire_len,
+				  __u32 ifindex, int egress)
+{
+	struct pkt p = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	count_global(BW_G_PACKETS, 1);
+	count_global(BW_G_BYTES, wire_len);
+
+	int err = parse(data, data_end, &p);
+	if (err) {
+		count_global(err, 1);
+		return 0;
+	}
+
+	__u32 zero = 0;
+	__u32 sleaf = 0, dleaf = 0;
+	if (p.ipv6) {
+		void *tbl = bpf_map_lookup_elem(&geo6, &zero);
+		if (tbl) {
+			sleaf = geo6_lookup(tbl, p.src);
+			dleaf = geo6_lookup(tbl, p.dst);
+		}
+	} else {
+		void *tbl = bpf_map_lookup_elem(&geo4, &zero);
+		if (tbl) {
+			sleaf = geo4_lookup(tbl, p.src[3]);
+			dleaf = geo4_lookup(tbl, p.dst[3]);
+		}
+	}
+	int shome = leaf_home(sleaf), dhome = leaf_home(dleaf);
+	__u32 dir = shome ? (dhome ? BW_DIR_INTERNAL : BW_DIR_OUTBOUND)
+			  : (dhome ? BW_DIR_INBOUND : BW_DIR_TRANSIT);
+	__u32 scountry = sleaf & 0xffff, dcountry = dleaf & 0xffff;
+
+	__u32 pclass;
+	switch (p.l4proto) {
+	case IPPROTO_TCP:
+		pclass = BW_PROTO_TCP;
+		break;
+	case IPPROTO_UDP:
+		pclass = BW_PROTO_UDP;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		pclass = BW_PROTO_ICMP;
+		break;
+	default:
+		pclass = BW_PROTO_OTHER;
+	}
+
+	/* Counted under the remote country: the destination for outbound
+	 * packets, the source otherwise. */
+	__u32 country = dir == BW_DIR_OUTBOUND ? dcountry : scountry;
+	__u32 cidx = (((country & (BW_COUNTRY_SLOTS - 1)) * 4 + dir) * 2 + (egress ? 1 : 0)) * 4 + pclass;
+	struct bw_count *c = bpf_map_lookup_elem(&counters, &cidx);
+	if (c) {
+		c->packets++;
+		c->bytes += wire_len;
+	}
+	if (p.fragment)
+		count_global(BW_G_FRAGMENT, 1);
+
+	__u32 reasons = 0;
+	__u32 slisted = lpm_lookup(&listed, p.src);
+	__u32 dlisted = lpm_lookup(&listed, p.dst);
+	if (slisted)
+		reasons |= BW_REASON_LISTED_SRC;
+	if (dlisted)
+		reasons |= BW_REASON_LISTED_DST;
+
+	int drop = 0;
+	if (enforce) {
+		__u32 slot = lpm_lookup(&drop_prefixes, p.src);
+		if (!slot)
+			slot = lpm_lookup(&drop_prefixes, p.dst);
+		if (!slot) {
+			__u32 *s = bpf_map_lookup_elem(&drop_countries, &scountry);
+			if (s && *s)
+				slot = *s;
+		}
+		if (!slot) {
+			__u32 *s = bpf_map_lookup_elem(&drop_countries, &dcountry);
+			if (s && *s)
+				slot = *s;
+		}
+		if (slot) {
+			drop = 1;
+			slot--;
+			__u64 *n = bpf_map_lookup_elem(&rule_drops, &slot);
+			if (n)
+				*n += 1;
+			count_global(BW_G_ENFORCE_DROP, 1);
+		}
+	}
+
+	if (handoff_all)
+		reasons |= BW_REASON_ALL;
+	if (shome != dhome || handoff_all) {
+		if (p.fragment) {
+			if (budget_take(&p, now))
+				reasons |= BW_REASON_FRAGMENT;
+			else
+				count_global(BW_G_BUDGET_DROP, 1);
+		} else if (pclass == BW_PROTO_TCP) {
+			if (odd_tcp_flags(p.tcp_flags))
+				reasons |= BW_REASON_TCP_FLAGS;
+			if (flow_first(&p))
+				reasons |= BW_REASON_FLOW_FIRST;
+		} else if (budget_take(&p, now)) {
+			reasons |= BW_REASON_BUDGET;
+		} else {
+			count_global(BW_G_BUDGET_DROP, 1);
+		}
+	}
+	if (!reasons)
+		return drop;
+	if (drop)
+		reasons |= BW_REASON_DROPPED;
+
+	__u64 snap = snap_len;
+	if (snap > BW_SNAP_MAX)
+		snap = BW_SNAP_MAX;
+	struct bw_record *r = bpf_ringbuf_reserve(&records, sizeof(*r) + snap, 0);
+	if (!r) {
+		count_global(BW_G_RINGBUF_FULL, 1);
+		return drop;
+	}
+	/* 64-bit, so the bounds checks apply to the register passed on. */
+	__u64 cap = wire_len < snap ? wire_len : snap;
+	r->ts_ns = now;
+	r->ifindex = ifindex;
+	r->wire_len = wire_len;
+	r->reasons = reasons;
+	r->src_country = scountry;
+	r->dst_country = dcountry;
+	r->src_zones = (sleaf >> 16) & 0x7fff;
+	r->dst_zones = (dleaf >> 16) & 0x7fff;
+	r->flags = (egress ? BW_F_EGRESS : 0) | (shome ? BW_F_SRC_HOME : 0) |
+		   (dhome ? BW_F_DST_HOME : 0) | (p.ipv6 ? BW_F_IPV6 : 0);
+	r->dir = dir;
+	long lerr = -1;
+	/* cap is at most snap (a load-time constant the verifier knows), so
+	 * only the lower bound needs a check. */
+	if (cap != 0) {
+		if (egress)
+			lerr = bpf_skb_load_bytes(ctx, 0, r + 1, cap);
+		else
+			lerr = bpf_xdp_load_bytes(ctx, 0, r + 1, cap);
+	}
+	r->cap_len = lerr ? 0 : cap;
+	bpf_ringbuf_submit(r, 0);
+	count_global(BW_G_HANDOFF, 1);
+	return drop;
+}
+
+SEC("xdp")
+int bw_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = bpf_xdp_get_buff_len(ctx);
+	if (handle(ctx, data, data_end, len, ctx->ingress_ifindex, 0))
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
+SEC("tc")
+int bw_tc_egress(struct __sk_buff *skb)
+{
+	/* Headers beyond the linear part are pulled in; an error leaves
+	 * the packet as it is and the parser reports truncation. */
+	if (skb->data_end - skb->data < 128 && skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128);
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	if (handle(skb, data, data_end, skb->len, skb->ifindex, 1))
+		return TC_ACT_SHOT;
+	return TC_ACT_OK;
+}

@@ -1,0 +1,177 @@
+//go:build linux
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+)
+
+// ProtoClass is the protocol dimension of the counters.
+type ProtoClass uint8
+
+// Protocol classes.
+const (
+	ProtoTCP   = ProtoClass(borderwatchBwProtoClassBW_PROTO_TCP)
+	ProtoUDP   = ProtoClass(borderwatchBwProtoClassBW_PROTO_UDP)
+	ProtoICMP  = ProtoClass(borderwatchBwProtoClassBW_PROTO_ICMP) // ICMP and ICMPv6
+	ProtoOther = ProtoClass(borderwatchBwProtoClassBW_PROTO_OTHER)
+)
+
+// Jurisdiction directions; the values are those of geo.Direction.
+const (
+	DirTransit  = uint8(borderwatchBwDirectionBW_DIR_TRANSIT)
+	DirInbound  = uint8(borderwatchBwDirectionBW_DIR_INBOUND)
+	DirOutbound = uint8(borderwatchBwDirectionBW_DIR_OUTBOUND)
+	DirInternal = uint8(borderwatchBwDirectionBW_DIR_INTERNAL)
+)
+
+// CounterKey is the dimension of the per-packet counters. Country is the
+// remote end: the destination's country for outbound packets, the source's
+// otherwise.
+type CounterKey struct {
+	Country   uint16 // geo.CountryID
+	Direction uint8  // geo.Direction
+	Egress    bool
+	Proto     ProtoClass
+}
+
+// Count is a packet and byte count.
+type Count struct {
+	Packets, Bytes uint64
+}
+
+// counterIndex is the kernel's counter array index of k.
+func counterIndex(k CounterKey) uint32 {
+	e := uint32(0)
+	if k.Egress {
+		e = 1
+	}
+	return ((uint32(k.Country%CountrySlots)*4+uint32(k.Direction&3))*2+e)*4 + uint32(k.Proto&3)
+}
+
+func counterKey(i uint32) CounterKey {
+	return CounterKey{
+		Proto:     ProtoClass(i & 3),
+		Egress:    i>>2&1 == 1,
+		Direction: uint8(i >> 3 & 3),
+		Country:   uint16(i >> 5),
+	}
+}
+
+// ReadCounters returns the per-key sums over all CPUs of every non-zero
+// counter.
+func (o *Objects) ReadCounters() (map[CounterKey]Count, error) {
+	const batch = 4096
+	n := int(o.objs.Counters.MaxEntries())
+	if o.ckeys == nil {
+		o.ckeys = make([]uint32, batch)
+		o.cvals = make([]borderwatchBwCount, batch*o.ncpu)
+	}
+	out := make(map[CounterKey]Count)
+	var cursor ebpf.MapBatchCursor
+	for read := 0; read < n; {
+		got, err := o.objs.Counters.BatchLookup(&cursor, o.ckeys, o.cvals, nil)
+		for i := range got {
+			var c Count
+			for cpu := range o.ncpu {
+				v := o.cvals[i*o.ncpu+cpu]
+				c.Packets += v.Packets
+				c.Bytes += v.Bytes
+			}
+			if c.Packets != 0 {
+				out[counterKey(o.ckeys[i])] = c
+			}
+		}
+		read += got
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading counters: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ParseErrors counts packets the parser gave up on, by kind.
+type ParseErrors struct {
+	Eth       uint64 // truncated Ethernet header
+	VLAN      uint64 // truncated VLAN tag
+	VLANDepth uint64 // more than two VLAN tags
+	IPv4      uint64 // truncated IPv4 header
+	IPv4Hdr   uint64 // bad IPv4 version or header length
+	IPv6      uint64 // truncated IPv6 header
+	IPv6Ext   uint64 // truncated or too long (more than 6) extension chain
+	L4        uint64 // truncated TCP, UDP or ICMP header
+}
+
+// Globals are the program-wide counters, summed over CPUs.
+type Globals struct {
+	Packets      uint64 // packets seen
+	Bytes        uint64 // bytes seen
+	Handoff      uint64 // records submitted to the ring buffer
+	RingbufFull  uint64 // records lost because the ring buffer was full
+	BudgetDrops  uint64 // hand-offs refused by the per-source budget
+	NonIP        uint64 // neither IPv4 nor IPv6
+	Fragments    uint64 // non-first fragments
+	EnforceDrops uint64 // packets dropped by enforcement
+	ParseErrors  ParseErrors
+}
+
+// Counters returns the global counters.
+func (o *Objects) Counters() (Globals, error) {
+	var g Globals
+	fields := map[borderwatchBwGlobal]*uint64{
+		borderwatchBwGlobalBW_G_PACKETS:        &g.Packets,
+		borderwatchBwGlobalBW_G_BYTES:          &g.Bytes,
+		borderwatchBwGlobalBW_G_HANDOFF:        &g.Handoff,
+		borderwatchBwGlobalBW_G_RINGBUF_FULL:   &g.RingbufFull,
+		borderwatchBwGlobalBW_G_BUDGET_DROP:    &g.BudgetDrops,
+		borderwatchBwGlobalBW_G_NON_IP:         &g.NonIP,
+		borderwatchBwGlobalBW_G_FRAGMENT:       &g.Fragments,
+		borderwatchBwGlobalBW_G_ENFORCE_DROP:   &g.EnforceDrops,
+		borderwatchBwGlobalBW_G_ERR_ETH:        &g.ParseErrors.Eth,
+		borderwatchBwGlobalBW_G_ERR_VLAN:       &g.ParseErrors.VLAN,
+		borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH: &g.ParseErrors.VLANDepth,
+		borderwatchBwGlobalBW_G_ERR_IPV4:       &g.ParseErrors.IPv4,
+		borderwatchBwGlobalBW_G_ERR_IPV4HDR:    &g.ParseErrors.IPv4Hdr,
+		borderwatchBwGlobalBW_G_ERR_IPV6:       &g.ParseErrors.IPv6,
+		borderwatchBwGlobalBW_G_ERR_IPV6EXT:    &g.ParseErrors.IPv6Ext,
+		borderwatchBwGlobalBW_G_ERR_L4:         &g.ParseErrors.L4,
+	}
+	if len(fields) != int(borderwatchBwGlobalBW_G_MAX) {
+		return g, fmt.Errorf("global counters: %d fields for %d kernel counters", len(fields), borderwatchBwGlobalBW_G_MAX)
+	}
+	vals := make([]uint64, o.ncpu)
+	for idx, f := range fields {
+		if err := o.objs.Globals.Lookup(uint32(idx), &vals); err != nil {
+			return g, fmt.Errorf("reading global counter %d: %w", idx, err)
+		}
+		for _, v := range vals {
+			*f += v
+		}
+	}
+	return g, nil
+}
+
+// RuleDrops returns the packets dropped per rule slot (non-zero slots only).
+func (o *Objects) RuleDrops() (map[uint32]uint64, error) {
+	out := make(map[uint32]uint64)
+	vals := make([]uint64, o.ncpu)
+	for slot := range uint32(RuleSlots) {
+		if err := o.objs.RuleDrops.Lookup(slot, &vals); err != nil {
+			return nil, fmt.Errorf("reading rule drops: %w", err)
+		}
+		var n uint64
+		for _, v := range vals {
+			n += v
+		}
+		if n != 0 {
+			out[slot] = n
+		}
+	}
+	return out, nil
+}

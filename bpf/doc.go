@@ -1,0 +1,33 @@
+// Package bpf is borderwatch's kernel stage: an XDP program on the ingress and
+// a TC (TCX) program on the egress of each monitored interface.
+//
+// The programs parse every packet (Ethernet, VLAN/QinQ, IPv4, IPv6 with a
+// bounded extension-header walk, TCP, UDP, ICMP, ICMPv6), look up the
+// jurisdiction of both endpoints in kernel tables built from the geo table,
+// count packets and bytes per (country, direction, interface direction,
+// protocol) in per-CPU maps, and hand packets worth decoding to user space
+// through a BPF ring buffer: boundary-crossing TCP packets with SYN, FIN, RST
+// or odd flags, the first packets of each flow, UDP/ICMP under a per-source
+// budget, and anything involving a listed address. Optional enforcement drops
+// packets matching drop rules.
+//
+// # Jurisdiction tables
+//
+// IPv4 uses a DIR-16-8-8 table in one array map: 65536 first-level entries
+// indexed by the top 16 address bits, then 256-entry chunks for the next 8
+// and the last 8 bits, allocated only where a range boundary falls inside a
+// block. A lookup is one to three array reads. A leaf holds the country id
+// (bits 0-15) and the low 15 zone bits (bits 16-30, bit 16 = home); bit 31
+// marks a chunk pointer. IPv6 uses an LPM trie keyed on the first 64 bits of
+// the address; ranges are split into prefixes and prefixes longer than /64
+// are widened to their /64 (the first range seen in a /64 wins).
+//
+// Each table (IPv4, IPv6, listed prefixes, drop prefixes) is the inner map
+// of a one-slot array-of-maps. A reload builds and fills a complete new
+// inner map and then swaps it in with one map update, so a packet sees the
+// old or the new table, never a half-written one. The per-country drop table
+// is a plain array updated entry by entry.
+//
+// The loader is Linux-only; [BuildV4] and [V4Table.Lookup], which build and
+// mirror the IPv4 kernel table, are portable.
+package bpf

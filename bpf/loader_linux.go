@@ -1,0 +1,446 @@
+//go:build linux
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"net/netip"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+)
+
+// Limits of the kernel programs (borderwatch.c).
+const (
+	// MaxSnapLen is the largest snap length.
+	MaxSnapLen = 1024
+	// CountrySlots is the number of country ids the counters and the
+	// per-country drop table cover (ids 0..1023).
+	CountrySlots = 1024
+	// RuleSlots is the number of enforcement rule slots.
+	RuleSlots = 1024
+	// recordHeaderLen is the size of the ring-buffer record header.
+	recordHeaderLen = int(unsafe.Sizeof(borderwatchBwRecord{}))
+)
+
+// ErrPermission is returned by Load when the process may not load BPF
+// programs: it needs root or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON.
+var ErrPermission = errors.New("loading bpf programs needs root or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON")
+
+// ErrClosed is returned by ReadRecord after Close.
+var ErrClosed = ringbuf.ErrClosed
+
+// HomeMode chooses which addresses count as home.
+type HomeMode uint8
+
+const (
+	// HomeZone: an address is home when its geo zones include home.
+	HomeZone = HomeMode(borderwatchBwHomeModeBW_HOME_ZONE)
+	// HomeUnknown: also addresses the geo table does not know (private
+	// networks behind the gateway, say) are home.
+	HomeUnknown = HomeMode(borderwatchBwHomeModeBW_HOME_UNKNOWN)
+)
+
+// Options are the load-time settings of the kernel programs. The zero value
+// is not useful; start from DefaultOptions.
+type Options struct {
+	HomeMode HomeMode
+	// SnapLen is how many bytes of each handed-off packet are copied
+	// (0..MaxSnapLen). 256 covers all headers.
+	SnapLen uint32
+	// SourceBudget is how many UDP/ICMP/fragment packets per second each
+	// source may hand off; SourceBurst is the bucket size.
+	SourceBudget uint32
+	SourceBurst  uint32
+	// FlowPackets is how many packets of each boundary-crossing TCP flow are
+	// handed off regardless of flags (0 disables).
+	FlowPackets uint32
+	// Enforce lets the programs drop packets matching drop rules; off, the
+	// sensor never drops.
+	Enforce bool
+	// HandoffAll hands off every packet (replay-equivalent live testing).
+	HandoffAll bool
+	// RingBytes is the ring buffer size: a power of two, multiple of the
+	// page size.
+	RingBytes uint32
+	// FlowEntries and SourceEntries size the LRU flow and source maps.
+	FlowEntries   uint32
+	SourceEntries uint32
+}
+
+// DefaultOptions returns the default settings: sensor mode, snap length 256,
+// 100 packets/s per source, 8 packets per flow, a 4 MiB ring.
+func DefaultOptions() Options {
+	return Options{
+		HomeMode:      HomeZone,
+		SnapLen:       256,
+		SourceBudget:  100,
+		SourceBurst:   100,
+		FlowPackets:   8,
+		RingBytes:     4 << 20,
+		FlowEntries:   65536,
+		SourceEntries: 65536,
+	}
+}
+
+// Objects are the loaded programs and maps.
+type Objects struct {
+	objs   borderwatchObjects
+	reader *ringbuf.Reader
+	opts   Options
+
+	geo4Inner, geo6Inner, lpmInner *ebpf.MapSpec
+
+	mu sync.Mutex // serialises table reloads
+
+	// wallOffset converts bpf_ktime_get_ns (CLOCK_MONOTONIC) to Unix ns.
+	wallOffset int64
+	ncpu       int
+
+	// Buffers for counter reads, reused.
+	ckeys []uint32
+	cvals []borderwatchBwCount
+}
+
+// Load loads the programs and maps with the given settings. The programs are
+// not attached; see Attach. The geo tables start empty: every address is of
+// unknown country until LoadGeo.
+func Load(opts Options) (*Objects, error) {
+	if err := checkOptions(&opts); err != nil {
+		return nil, err
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, permission(fmt.Errorf("removing memlock rlimit: %w", err))
+	}
+	spec, err := loadBorderwatch()
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]any{
+		borderwatchVarHomeMode:     uint8(opts.HomeMode),
+		borderwatchVarHandoffAll:   b2u8(opts.HandoffAll),
+		borderwatchVarEnforce:      b2u8(opts.Enforce),
+		borderwatchVarSnapLen:      opts.SnapLen,
+		borderwatchVarFlowPackets:  opts.FlowPackets,
+		borderwatchVarSourceBudget: opts.SourceBudget,
+		borderwatchVarSourceBurst:  opts.SourceBurst,
+	}
+	for name, v := range set {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
+	spec.Maps[borderwatchMapRecords].MaxEntries = opts.RingBytes
+	spec.Maps[borderwatchMapFlows].MaxEntries = opts.FlowEntries
+	spec.Maps[borderwatchMapSources].MaxEntries = opts.SourceEntries
+
+	o := &Objects{
+		opts:      opts,
+		geo4Inner: spec.Maps[borderwatchMapGeo4].InnerMap.Copy(),
+		geo6Inner: spec.Maps[borderwatchMapGeo6].InnerMap.Copy(),
+		lpmInner:  spec.Maps[borderwatchMapListed].InnerMap.Copy(),
+	}
+	if err := spec.LoadAndAssign(&o.objs, nil); err != nil {
+		var verr *ebpf.VerifierError
+		if errors.As(err, &verr) {
+			return nil, fmt.Errorf("loading bpf objects: %+v", verr)
+		}
+		return nil, permission(fmt.Errorf("loading bpf objects: %w", err))
+	}
+	o.reader, err = ringbuf.NewReader(o.objs.Records)
+	if err != nil {
+		o.objs.Close()
+		return nil, fmt.Errorf("opening ring buffer: %w", err)
+	}
+	o.ncpu, err = ebpf.PossibleCPU()
+	if err != nil {
+		o.Close()
+		return nil, err
+	}
+	o.wallOffset = measureWallOffset()
+	return o, nil
+}
+
+func checkOptions(o *Options) error {
+	switch {
+	case o.HomeMode != HomeZone && o.HomeMode != HomeUnknown:
+		return fmt.Errorf("bpf options: unknown home mode %d", o.HomeMode)
+	case o.SnapLen > MaxSnapLen:
+		return fmt.Errorf("bpf options: snap length %d above %d", o.SnapLen, MaxSnapLen)
+	case o.RingBytes < 4096 || o.RingBytes&(o.RingBytes-1) != 0:
+		return fmt.Errorf("bpf options: ring size %d is not a power of two of at least 4096", o.RingBytes)
+	case o.FlowEntries == 0 || o.SourceEntries == 0:
+		return errors.New("bpf options: flow and source map sizes must be positive")
+	case o.SourceBudget > 1<<20 || o.SourceBurst > 1<<20:
+		return errors.New("bpf options: source budget and burst must be at most 1048576")
+	}
+	return nil
+}
+
+// permission marks EPERM-like errors with ErrPermission.
+func permission(err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%w: %w", ErrPermission, err)
+	}
+	return err
+}
+
+func b2u8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// measureWallOffset returns Unix time minus CLOCK_MONOTONIC, in ns, taking
+// the smallest bracket of a few samples.
+func measureWallOffset() int64 {
+	var best, off int64 = -1, 0
+	for range 5 {
+		var m1, m2 unix.Timespec
+		_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &m1)
+		w := time.Now().UnixNano()
+		_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &m2)
+		d := m2.Nano() - m1.Nano()
+		if best < 0 || d < best {
+			best, off = d, w-(m1.Nano()+d/2)
+		}
+	}
+	return off
+}
+
+// Close closes the ring-buffer reader, then the programs and maps. Attached
+// programs stay attached until their io.Closer from Attach is closed.
+func (o *Objects) Close() error {
+	var err error
+	if o.reader != nil {
+		err = o.reader.Close()
+	}
+	return errors.Join(err, o.objs.Close())
+}
+
+// GeoStats describes a table load.
+type GeoStats struct {
+	V4Ranges, V6Ranges int
+	V4Chunks           int // 256-entry chunks below the /16 level
+	V4Bytes            int // IPv4 table size in the kernel
+	V6Prefixes         int // trie entries
+	V6Widened          int // IPv6 prefixes longer than /64 widened to /64
+	Build, Write       time.Duration
+}
+
+// LoadGeo builds the kernel jurisdiction tables from ranges (in any order;
+// overlapping ranges: the later wins for IPv4, the shorter prefix loses to
+// the longer for IPv6) and swaps them in atomically. On error the running
+// tables stay.
+func (o *Objects) LoadGeo(ranges iter.Seq[Range]) (GeoStats, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	start := time.Now()
+	g, err := buildGeo(ranges)
+	if err != nil {
+		return GeoStats{}, err
+	}
+	st := GeoStats{
+		V4Ranges: g.v4Ranges, V6Ranges: g.v6Ranges,
+		V4Chunks: g.v4.Chunks, V4Bytes: 4 * len(g.v4.Entries),
+		V6Prefixes: len(g.v6), V6Widened: g.widened,
+		Build: time.Since(start),
+	}
+	start = time.Now()
+	v4, err := o.newGeo4(g.v4)
+	if err != nil {
+		return st, err
+	}
+	defer v4.Close()
+	v6, err := o.newGeo6(g.v6)
+	if err != nil {
+		return st, err
+	}
+	defer v6.Close()
+	if err := o.objs.Geo4.Put(uint32(0), v4); err != nil {
+		return st, fmt.Errorf("swapping ipv4 table: %w", err)
+	}
+	if err := o.objs.Geo6.Put(uint32(0), v6); err != nil {
+		return st, fmt.Errorf("swapping ipv6 table: %w", err)
+	}
+	st.Write = time.Since(start)
+	return st, nil
+}
+
+// newGeo4 creates and fills an IPv4 table map through its memory mapping.
+func (o *Objects) newGeo4(t *V4Table) (*ebpf.Map, error) {
+	spec := o.geo4Inner.Copy()
+	spec.MaxEntries = uint32(len(t.Entries) / 2) // two entries per element
+	m, err := ebpf.NewMap(spec)
+	if err != nil {
+		return nil, fmt.Errorf("creating ipv4 table (%d entries): %w", len(t.Entries), err)
+	}
+	mem, err := m.Memory()
+	if err == nil {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&t.Entries[0])), 4*len(t.Entries))
+		_, err = mem.WriteAt(b, 0)
+	}
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("filling ipv4 table: %w", err)
+	}
+	return m, nil
+}
+
+// newGeo6 creates and fills an IPv6 trie.
+func (o *Objects) newGeo6(ps []v6Prefix) (*ebpf.Map, error) {
+	spec := o.geo6Inner.Copy()
+	spec.MaxEntries = uint32(max(len(ps), 1))
+	m, err := ebpf.NewMap(spec)
+	if err != nil {
+		return nil, fmt.Errorf("creating ipv6 table (%d prefixes): %w", len(ps), err)
+	}
+	keys := make([]borderwatchBwGeo6Key, len(ps))
+	vals := make([]uint32, len(ps))
+	for i, p := range ps {
+		keys[i] = borderwatchBwGeo6Key{Prefixlen: uint32(p.bits), Addr: p.addr}
+		vals[i] = p.leaf
+	}
+	if err := batchPut(m, keys, vals); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("filling ipv6 table: %w", err)
+	}
+	return m, nil
+}
+
+// batchPut writes keys and values with batch updates, or one by one where
+// the kernel has no batch support for the map type.
+func batchPut[K, V any](m *ebpf.Map, keys []K, vals []V) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	const chunk = 16384
+	for i := 0; i < len(keys); i += chunk {
+		j := min(i+chunk, len(keys))
+		_, err := m.BatchUpdate(keys[i:j], vals[i:j], nil)
+		if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL) {
+			for k := i; k < len(keys); k++ {
+				if err := m.Put(&keys[k], &vals[k]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Listed is a prefix of a reputation list; List is handed back nowhere yet
+// but kept as the trie value for diagnostics.
+type Listed struct {
+	Prefix netip.Prefix
+	List   uint32
+}
+
+// DropRule is an enforcement rule with action drop: packets from or to any
+// of Prefixes, or from or to an address located in any of Countries, are
+// dropped when enforcement is on, and counted under Slot.
+type DropRule struct {
+	Slot      uint32 // < RuleSlots
+	Prefixes  []netip.Prefix
+	Countries []uint16 // < CountrySlots
+}
+
+// Rules is the rule-derived kernel state.
+type Rules struct {
+	Listed []Listed
+	Drop   []DropRule
+}
+
+// LoadRules replaces the listed and drop prefixes (each swapped atomically)
+// and the per-country drop table (updated entry by entry). Where two drop
+// rules cover one country the later rule's slot is counted.
+func (o *Objects) LoadRules(r Rules) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	listed := make(map[netip.Prefix]uint32, len(r.Listed))
+	for _, l := range r.Listed {
+		listed[l.Prefix.Masked()] = l.List
+	}
+	drops := make(map[netip.Prefix]uint32)
+	var countries [CountrySlots]uint32
+	for _, d := range r.Drop {
+		if d.Slot >= RuleSlots {
+			return fmt.Errorf("drop rule slot %d: above %d", d.Slot, RuleSlots-1)
+		}
+		for _, p := range d.Prefixes {
+			drops[p.Masked()] = d.Slot
+		}
+		for _, c := range d.Countries {
+			if c >= CountrySlots {
+				return fmt.Errorf("drop rule slot %d: country id %d above %d", d.Slot, c, CountrySlots-1)
+			}
+			countries[c] = d.Slot + 1
+		}
+	}
+	if err := o.swapLPM(o.objs.Listed, listed); err != nil {
+		return fmt.Errorf("loading listed prefixes: %w", err)
+	}
+	if err := o.swapLPM(o.objs.DropPrefixes, drops); err != nil {
+		return fmt.Errorf("loading drop prefixes: %w", err)
+	}
+	keys := make([]uint32, CountrySlots)
+	for i := range keys {
+		keys[i] = uint32(i)
+	}
+	if _, err := o.objs.DropCountries.BatchUpdate(keys, countries[:], nil); err != nil {
+		return fmt.Errorf("loading country drops: %w", err)
+	}
+	return nil
+}
+
+// swapLPM builds a new trie from prefixes and swaps it into outer; with no
+// prefixes the slot is emptied so the programs skip the lookup.
+func (o *Objects) swapLPM(outer *ebpf.Map, prefixes map[netip.Prefix]uint32) error {
+	if len(prefixes) == 0 {
+		err := outer.Delete(uint32(0))
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			err = nil
+		}
+		return err
+	}
+	spec := o.lpmInner.Copy()
+	spec.MaxEntries = uint32(len(prefixes))
+	m, err := ebpf.NewMap(spec)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	keys := make([]borderwatchBwLpmKey, 0, len(prefixes))
+	vals := make([]uint32, 0, len(prefixes))
+	for p, v := range prefixes {
+		keys = append(keys, lpmKey(p))
+		vals = append(vals, v)
+	}
+	if err := batchPut(m, keys, vals); err != nil {
+		return err
+	}
+	return outer.Put(uint32(0), m)
+}
+
+// lpmKey encodes a prefix as the kernel's key: IPv4 as IPv4-mapped IPv6.
+func lpmKey(p netip.Prefix) borderwatchBwLpmKey {
+	bits := p.Bits()
+	a := p.Addr()
+	if a.Is4() {
+		bits += 96
+		a = netip.AddrFrom16(a.As16())
+	}
+	return borderwatchBwLpmKey{Prefixlen: uint32(bits), Addr: a.As16()}
+}

@@ -1,0 +1,108 @@
+//go:build linux
+
+package bpf
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/cilium/ebpf/ringbuf"
+)
+
+// Reason is a set of hand-off reasons.
+type Reason uint32
+
+// Hand-off reasons.
+const (
+	ReasonAll       = Reason(borderwatchBwReasonBW_REASON_ALL)        // HandoffAll is on
+	ReasonListedSrc = Reason(borderwatchBwReasonBW_REASON_LISTED_SRC) // source is listed
+	ReasonListedDst = Reason(borderwatchBwReasonBW_REASON_LISTED_DST) // destination is listed
+	ReasonTCPFlags  = Reason(borderwatchBwReasonBW_REASON_TCP_FLAGS)  // SYN, FIN, RST or odd flags
+	ReasonFlowFirst = Reason(borderwatchBwReasonBW_REASON_FLOW_FIRST) // among the first packets of its flow
+	ReasonBudget    = Reason(borderwatchBwReasonBW_REASON_BUDGET)     // UDP/ICMP/other within the source budget
+	ReasonDropped   = Reason(borderwatchBwReasonBW_REASON_DROPPED)    // enforcement dropped it
+	ReasonFragment  = Reason(borderwatchBwReasonBW_REASON_FRAGMENT)   // non-first fragment within the budget
+)
+
+var reasonNames = []string{"all", "listed-src", "listed-dst", "tcp-flags", "flow-first", "budget", "dropped", "fragment"}
+
+// String lists the reasons, "|"-separated.
+func (r Reason) String() string {
+	var parts []string
+	for i, n := range reasonNames {
+		if r&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "|")
+}
+
+// Record is a packet handed off by the kernel. ReadRecord refills it; Data
+// points into a buffer the next ReadRecord reuses.
+type Record struct {
+	Monotonic  uint64    // bpf_ktime_get_ns (CLOCK_MONOTONIC)
+	Time       time.Time // Monotonic converted to wall clock
+	Ifindex    uint32
+	Egress     bool   // seen by the TC egress program
+	IPv6       bool   // network layer is IPv6
+	WireLen    uint32 // packet length on the wire
+	SrcCountry uint16 // geo.CountryID; 0 unknown
+	DstCountry uint16
+	SrcZones   uint16 // the low 15 geo.ZoneSet bits; bit 0 = home
+	DstZones   uint16
+	SrcHome    bool
+	DstHome    bool
+	Direction  uint8 // a geo.Direction value
+	Reasons    Reason
+	Data       []byte // the first bytes of the packet (at most the snap length)
+
+	raw ringbuf.Record
+}
+
+// ReadRecord waits for the next handed-off packet and fills rec. After Close
+// it returns an error matching ErrClosed; after a deadline set with
+// SetReadDeadline, os.ErrDeadlineExceeded.
+func (o *Objects) ReadRecord(rec *Record) error {
+	if err := o.reader.ReadInto(&rec.raw); err != nil {
+		return err
+	}
+	return o.parseRecord(rec)
+}
+
+// SetReadDeadline makes ReadRecord return os.ErrDeadlineExceeded once t has
+// passed and the ring is empty; the zero time means no deadline.
+func (o *Objects) SetReadDeadline(t time.Time) { o.reader.SetDeadline(t) }
+
+func (o *Objects) parseRecord(rec *Record) error {
+	raw := rec.raw.RawSample
+	if len(raw) < recordHeaderLen {
+		return fmt.Errorf("ring record of %d bytes: shorter than its header", len(raw))
+	}
+	// The kernel wrote the header with the layout of the generated type.
+	h := *(*borderwatchBwRecord)(unsafe.Pointer(&raw[0]))
+	end := recordHeaderLen + int(h.CapLen)
+	if end > len(raw) {
+		return fmt.Errorf("ring record of %d bytes: captured length %d overruns it", len(raw), h.CapLen)
+	}
+	rec.Monotonic = h.TsNs
+	rec.Time = time.Unix(0, int64(h.TsNs)+o.wallOffset)
+	rec.Ifindex = h.Ifindex
+	rec.Egress = h.Flags&uint8(borderwatchBwRecordFlagBW_F_EGRESS) != 0
+	rec.IPv6 = h.Flags&uint8(borderwatchBwRecordFlagBW_F_IPV6) != 0
+	rec.SrcHome = h.Flags&uint8(borderwatchBwRecordFlagBW_F_SRC_HOME) != 0
+	rec.DstHome = h.Flags&uint8(borderwatchBwRecordFlagBW_F_DST_HOME) != 0
+	rec.WireLen = h.WireLen
+	rec.SrcCountry = h.SrcCountry
+	rec.DstCountry = h.DstCountry
+	rec.SrcZones = h.SrcZones
+	rec.DstZones = h.DstZones
+	rec.Direction = h.Dir
+	rec.Reasons = Reason(h.Reasons)
+	rec.Data = raw[recordHeaderLen:end]
+	return nil
+}

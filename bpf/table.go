@@ -1,0 +1,268 @@
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"net/netip"
+	"slices"
+)
+
+// Layout of the IPv4 table and of its leaves; must match borderwatch.c.
+const (
+	v4Level1 = 65536       // first-level entries (top 16 bits)
+	leafPtr  = 1 << 31     // the entry points to a 256-entry chunk
+	leafHome = 1 << 16     // zone 0 (home)
+	zoneMask = 0x7fff      // zone bits kept in a leaf
+	maxChunk = leafPtr - 1 // largest chunk index
+)
+
+// Range is one jurisdiction range for the kernel tables: [From, To]
+// inclusive, both of one family, with the location country and zone bits
+// (bit 0 = home) of every address in it.
+type Range struct {
+	From, To netip.Addr
+	Country  uint16
+	Zones    uint64
+}
+
+// leaf encodes a country and zone set as a table leaf.
+func leaf(country uint16, zones uint64) uint32 {
+	return uint32(country) | uint32(zones&zoneMask)<<16
+}
+
+// LeafCountry returns the country id of a leaf.
+func leafCountry(l uint32) uint16 { return uint16(l) }
+
+// leafZones returns the zone bits of a leaf.
+func leafZones(l uint32) uint16 { return uint16(l>>16) & zoneMask }
+
+// V4Table is the IPv4 DIR-16-8-8 table as the kernel sees it: entries
+// [0, 65536) are indexed by the top 16 address bits; chunk i occupies
+// entries [65536+256*i, 65536+256*(i+1)).
+type V4Table struct {
+	Entries []uint32
+	Chunks  int
+}
+
+// BuildV4 returns an empty table; add ranges with Paint.
+func BuildV4() *V4Table {
+	return &V4Table{Entries: make([]uint32, v4Level1)}
+}
+
+// Paint sets every address in [from, to] to leaf l. Later paints override
+// earlier ones; overlapping input only wastes chunks.
+func (t *V4Table) Paint(from, to uint32, l uint32) error {
+	if from > to {
+		return fmt.Errorf("range %s-%s: start after end", v4addr(from), v4addr(to))
+	}
+	for hi := from >> 16; ; hi++ {
+		if err := t.paint(int(hi), uint64(hi)<<16, 1<<16, uint64(from), uint64(to), l); err != nil {
+			return err
+		}
+		if hi == to>>16 {
+			return nil
+		}
+	}
+}
+
+// paint paints [from, to] into entry idx, which covers [lo, lo+size).
+func (t *V4Table) paint(idx int, lo, size, from, to uint64, l uint32) error {
+	if from <= lo && to >= lo+size-1 {
+		t.Entries[idx] = l
+		return nil
+	}
+	base, err := t.split(idx)
+	if err != nil {
+		return err
+	}
+	sub := size / 256
+	first := (max(from, lo) - lo) / sub
+	last := (min(to, lo+size-1) - lo) / sub
+	for i := first; i <= last; i++ {
+		if err := t.paint(base+int(i), lo+i*sub, sub, from, to, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// split turns entry idx into a chunk pointer and returns the chunk's first
+// entry; a leaf is copied into all 256 entries of the new chunk.
+func (t *V4Table) split(idx int) (int, error) {
+	e := t.Entries[idx]
+	if e&leafPtr != 0 {
+		return v4Level1 + int(e&^leafPtr)*256, nil
+	}
+	if t.Chunks >= maxChunk {
+		return 0, errors.New("ipv4 table: too many chunks")
+	}
+	n := t.Chunks
+	t.Chunks++
+	t.Entries = slices.Grow(t.Entries, 256)
+	for range 256 {
+		t.Entries = append(t.Entries, e)
+	}
+	t.Entries[idx] = leafPtr | uint32(n)
+	return v4Level1 + n*256, nil
+}
+
+// Lookup walks the table as the kernel does and returns the leaf of a.
+func (t *V4Table) Lookup(a uint32) uint32 {
+	v := t.Entries[a>>16]
+	if v&leafPtr == 0 {
+		return v
+	}
+	v = t.Entries[v4Level1+int(v&^leafPtr)*256+int(a>>8&0xff)]
+	if v&leafPtr == 0 {
+		return v
+	}
+	return t.Entries[v4Level1+int(v&^leafPtr)*256+int(a&0xff)]
+}
+
+func v4addr(a uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+}
+
+func v4uint(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// v6Prefix is an entry of the IPv6 trie: the first 64 bits of the prefix,
+// its length (at most 64) and the leaf.
+type v6Prefix struct {
+	addr [8]byte
+	bits uint8
+	leaf uint32
+}
+
+// geoTables is everything LoadGeo writes into the kernel.
+type geoTables struct {
+	v4       *V4Table
+	v6       []v6Prefix
+	v4Ranges int
+	v6Ranges int
+	widened  int // IPv6 prefixes longer than /64 widened to /64
+}
+
+// buildGeo builds both tables from ranges.
+func buildGeo(ranges iter.Seq[Range]) (*geoTables, error) {
+	g := &geoTables{v4: BuildV4()}
+	seen := make(map[[8]byte]struct{}) // /64s already holding a widened prefix
+	var err error
+	ranges(func(r Range) bool {
+		from, to := r.From.Unmap(), r.To.Unmap()
+		switch {
+		case !from.IsValid() || !to.IsValid() || from.Is4() != to.Is4():
+			err = fmt.Errorf("range %s-%s: invalid or mixed address families", r.From, r.To)
+		case to.Less(from):
+			err = fmt.Errorf("range %s-%s: start after end", r.From, r.To)
+		case from.Is4():
+			g.v4Ranges++
+			err = g.v4.Paint(v4uint(from), v4uint(to), leaf(r.Country, r.Zones))
+		default:
+			g.v6Ranges++
+			g.addV6(from, to, leaf(r.Country, r.Zones), seen)
+		}
+		return err == nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building jurisdiction tables: %w", err)
+	}
+	return g, nil
+}
+
+// addV6 splits [from, to] into prefixes and adds them to the trie list.
+func (g *geoTables) addV6(from, to netip.Addr, l uint32, seen map[[8]byte]struct{}) {
+	lo, hi := u128From(from), u128From(to)
+	for {
+		// The largest aligned block starting at lo that does not pass hi.
+		bits := 128 - lo.trailingZeros()
+		for bits < 128 && lo.lastOf(bits).greater(hi) {
+			bits++
+		}
+		end := lo.lastOf(bits)
+		var p v6Prefix
+		p.addr = lo.top8()
+		p.leaf = l
+		if bits > 64 {
+			g.widened++
+			if _, dup := seen[p.addr]; !dup {
+				seen[p.addr] = struct{}{}
+				p.bits = 64
+				g.v6 = append(g.v6, p)
+			}
+		} else {
+			p.bits = uint8(bits)
+			g.v6 = append(g.v6, p)
+		}
+		if !end.less(hi) {
+			return
+		}
+		lo = end.inc()
+	}
+}
+
+// u128 is an IPv6 address as two 64-bit halves.
+type u128 struct{ hi, lo uint64 }
+
+func u128From(a netip.Addr) u128 {
+	b := a.As16()
+	var u u128
+	for i := range 8 {
+		u.hi = u.hi<<8 | uint64(b[i])
+		u.lo = u.lo<<8 | uint64(b[8+i])
+	}
+	return u
+}
+
+func (u u128) trailingZeros() int {
+	if u.lo != 0 {
+		return tz64(u.lo)
+	}
+	if u.hi != 0 {
+		return 64 + tz64(u.hi)
+	}
+	return 128
+}
+
+func tz64(x uint64) int {
+	n := 0
+	for x&1 == 0 {
+		x >>= 1
+		n++
+	}
+	return n
+}
+
+// lastOf returns the last address of the /bits block starting at u.
+func (u u128) lastOf(bits int) u128 {
+	host := 128 - bits
+	switch {
+	case host == 0:
+		return u
+	case host <= 64:
+		return u128{u.hi, u.lo | (^uint64(0) >> (64 - host))}
+	default:
+		return u128{u.hi | (^uint64(0) >> (128 - host)), ^uint64(0)}
+	}
+}
+
+func (u u128) greater(v u128) bool { return u.hi > v.hi || (u.hi == v.hi && u.lo > v.lo) }
+func (u u128) less(v u128) bool    { return v.greater(u) }
+
+func (u u128) inc() u128 {
+	if u.lo == ^uint64(0) {
+		return u128{u.hi + 1, 0}
+	}
+	return u128{u.hi, u.lo + 1}
+}
+
+func (u u128) top8() [8]byte {
+	var b [8]byte
+	for i := range 8 {
+		b[i] = byte(u.hi >> (56 - 8*i))
+	}
+	return b
+}

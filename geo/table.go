@@ -1,0 +1,428 @@
+package geo
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// Table is the immutable, fast lookup structure built from databases and zones.
+//
+// Each address family is covered completely by sorted ranges; a range holds an
+// index into a small array of distinct Info values. A first-level index on the
+// top 16 bits narrows the binary search to the few ranges of that /16 (IPv4) or
+// of that top-16-bit block (IPv6).
+type Table struct {
+	zones   *Zones
+	src     Source
+	asnSrc  Source
+	stats   Stats
+	infos   []Info
+	orgs    map[uint32]string
+	v4      []range4 // sorted by start; v4[0].start == 0
+	v4idx   []uint32 // 65537 entries: index of the range holding h<<16
+	v6      []range6
+	v6idx   []uint32
+	builtAt time.Time
+}
+
+// Stats describes a table for `borderwatch geo info`.
+type Stats struct {
+	Country         Source
+	CountrySchema   string // "geoip2" or "flat"
+	CountryNetworks int
+	ASN             Source // zero when no ASN database was given
+	ASNNetworks     int
+	Ranges4         int // IPv4 ranges in the table
+	Ranges6         int // IPv6 ranges in the table
+	Infos           int // distinct Info values
+	Bytes           int // approximate memory of the table
+	BuiltAt         time.Time
+}
+
+// Build builds a Table from a country database, an optional ASN database (nil)
+// and zones (nil means NewZones(Config{}): no home countries, special ranges home).
+func Build(db *DB, asn *ASNDB, z *Zones) (*Table, error) {
+	if db == nil || db.d == nil {
+		return nil, errors.New("no country database")
+	}
+	if z == nil {
+		var err error
+		if z, err = NewZones(Config{}); err != nil {
+			return nil, err
+		}
+	}
+	t := &Table{zones: z, src: db.d.src, orgs: map[uint32]string{}, builtAt: time.Now()}
+	for k, v := range db.d.orgs {
+		t.orgs[k] = v
+	}
+	var ad *dbData
+	if asn != nil && asn.d != nil {
+		ad = asn.d
+		t.asnSrc = ad.src
+		for k, v := range ad.orgs {
+			t.orgs[k] = v
+		}
+	}
+	b := builder{t: t, z: z, db: db.d, asn: ad, memo: map[memoKey]uint32{}, infoIdx: map[Info]uint32{}}
+	b.intern(Info{}) // info 0 is "nothing known"
+
+	var asn4, asn6 []span
+	if ad != nil {
+		asn4, asn6 = ad.v4, ad.v6
+	}
+	cidr4, cidr6 := b.cidrOverlay()
+	b.sweep(true, db.d.v4, asn4, cidr4, func(s u128, v uint32) {
+		t.v4 = append(t.v4, range4{uint32(s.lo), v})
+	})
+	b.sweep(false, db.d.v6, asn6, cidr6, func(s u128, v uint32) {
+		t.v6 = append(t.v6, range6{s, v})
+	})
+	t.v4 = slices.Clip(t.v4)
+	t.v6 = slices.Clip(t.v6)
+	t.v4idx = make([]uint32, 1<<16+1)
+	t.v6idx = make([]uint32, 1<<16+1)
+	i := 0
+	for h := range 1 << 16 {
+		for i+1 < len(t.v4) && t.v4[i+1].start <= uint32(h)<<16 {
+			i++
+		}
+		t.v4idx[h] = uint32(i)
+	}
+	t.v4idx[1<<16] = uint32(len(t.v4) - 1)
+	i = 0
+	for h := range 1 << 16 {
+		for i+1 < len(t.v6) && !(u128{uint64(h) << 48, 0}).less(t.v6[i+1].start) {
+			i++
+		}
+		t.v6idx[h] = uint32(i)
+	}
+	t.v6idx[1<<16] = uint32(len(t.v6) - 1)
+	t.infos = slices.Clip(b.infos)
+	t.stats = Stats{
+		Country:         db.d.src,
+		CountrySchema:   db.d.schema,
+		CountryNetworks: db.d.networks,
+		Ranges4:         len(t.v4),
+		Ranges6:         len(t.v6),
+		Infos:           len(t.infos),
+		BuiltAt:         t.builtAt,
+	}
+	if ad != nil {
+		t.stats.ASN, t.stats.ASNNetworks = ad.src, ad.networks
+	}
+	t.stats.Bytes = len(t.v4)*int(unsafe.Sizeof(range4{})) + len(t.v6)*int(unsafe.Sizeof(range6{})) + (len(t.v4idx)+len(t.v6idx))*4 +
+		len(t.infos)*int(unsafe.Sizeof(Info{}))
+	for _, o := range t.orgs {
+		t.stats.Bytes += len(o) + 32
+	}
+	return t, nil
+}
+
+// range4 is an IPv4 range start and the index of its Info; the range ends
+// where the next one starts. Start and value share a cache line.
+type range4 struct {
+	start uint32
+	info  uint32
+}
+
+// range6 is the IPv6 counterpart of range4.
+type range6 struct {
+	start u128
+	info  uint32
+}
+
+type memoKey struct {
+	crec, arec int32
+	hit        int32
+}
+
+type builder struct {
+	t       *Table
+	z       *Zones
+	db, asn *dbData
+	memo    map[memoKey]uint32
+	infos   []Info
+	infoIdx map[Info]uint32
+	hits    [][]int // hit sets of the CIDR overlay
+}
+
+func (b *builder) intern(in Info) uint32 {
+	if i, ok := b.infoIdx[in]; ok {
+		return i
+	}
+	i := uint32(len(b.infos))
+	b.infos = append(b.infos, in)
+	b.infoIdx[in] = i
+	return i
+}
+
+// cidrOverlay turns the zones' CIDRs into sorted, non-overlapping spans whose
+// rec is an index into b.hits, the set of CIDRs containing the span.
+func (b *builder) cidrOverlay() (v4, v6 []span) {
+	keys := map[string]uint32{}
+	for _, fam4 := range []bool{true, false} {
+		var bounds []u128
+		type pr struct {
+			from, to u128
+			id       int
+		}
+		var ps []pr
+		for id, p := range b.z.prefixes {
+			if p.Addr().Is4() != fam4 {
+				continue
+			}
+			f, t := prefixRange(p)
+			ps = append(ps, pr{f, t, id})
+			bounds = append(bounds, f)
+			if t != familyMax(fam4) {
+				bounds = append(bounds, t.next())
+			}
+		}
+		slices.SortFunc(bounds, cmp128)
+		bounds = slices.Compact(bounds)
+		var out []span
+		for i, s := range bounds {
+			e := familyMax(fam4)
+			if i+1 < len(bounds) {
+				e = bounds[i+1].prev()
+			}
+			var hit []int
+			for _, p := range ps {
+				if !s.less(p.from) && !p.to.less(s) {
+					hit = append(hit, p.id)
+				}
+			}
+			if len(hit) == 0 {
+				continue
+			}
+			slices.Sort(hit)
+			var sb strings.Builder
+			for _, h := range hit {
+				sb.WriteString(strconv.Itoa(h))
+				sb.WriteByte(',')
+			}
+			k, ok := keys[sb.String()]
+			if !ok {
+				k = uint32(len(b.hits))
+				b.hits = append(b.hits, hit)
+				keys[sb.String()] = k
+			}
+			out = append(out, span{s, e, k})
+		}
+		if fam4 {
+			v4 = out
+		} else {
+			v6 = out
+		}
+	}
+	return v4, v6
+}
+
+func cmp128(a, b u128) int {
+	switch {
+	case a.less(b):
+		return -1
+	case b.less(a):
+		return 1
+	}
+	return 0
+}
+
+func familyMax(v4 bool) u128 {
+	if v4 {
+		return u128{0, 1<<32 - 1}
+	}
+	return u128{^uint64(0), ^uint64(0)}
+}
+
+// sweep walks the address space of one family from 0 to the end, cutting it at
+// every boundary of the three span lists, and emits (start, info index) for
+// every range whose info differs from the previous one.
+func (b *builder) sweep(v4 bool, country, asn, cidr []span, emit func(u128, uint32)) {
+	max := familyMax(v4)
+	lists := [3][]span{country, asn, cidr}
+	var pos [3]int
+	at := u128{}
+	last := ^uint32(0)
+	for {
+		var cur [3]int32
+		next, more := max, false
+		for k, l := range lists {
+			p := pos[k]
+			for p < len(l) && l[p].to.less(at) {
+				p++
+			}
+			pos[k] = p
+			cur[k] = -1
+			if p == len(l) {
+				continue
+			}
+			var cand u128
+			if !at.less(l[p].from) {
+				cur[k] = int32(l[p].rec)
+				if l[p].to == max {
+					continue
+				}
+				cand = l[p].to.next()
+			} else {
+				cand = l[p].from
+			}
+			if !more || cand.less(next) {
+				next, more = cand, true
+			}
+		}
+		v := b.info(cur[0], cur[1], cur[2])
+		if v != last {
+			emit(at, v)
+			last = v
+		}
+		if !more {
+			return
+		}
+		at = next
+	}
+}
+
+// info returns the index of the Info for a country record, an ASN record and a
+// CIDR hit set (each -1 when absent).
+func (b *builder) info(crec, arec, hit int32) uint32 {
+	key := memoKey{crec, arec, hit}
+	if i, ok := b.memo[key]; ok {
+		return i
+	}
+	var in Info
+	if crec >= 0 {
+		r := b.db.recs[crec]
+		in.Country, in.Registered, in.Represented, in.Continent = r.country, r.registered, r.represented, r.continent
+		in.Flags |= FlagFound
+		if r.anycast {
+			in.Flags |= FlagAnycast
+		}
+		in.ASN = r.asn
+	}
+	if arec >= 0 {
+		in.ASN = b.asn.recs[arec].asn
+	}
+	var hits []int
+	if hit >= 0 {
+		hits = b.hits[hit]
+		if hits[0] < b.z.special {
+			in.Flags |= FlagSpecial
+		}
+	}
+	inHit := func(pid int) bool { return slices.Contains(hits, pid) }
+	in.Zones = b.z.eval(in.Country, in.ASN, inHit)
+	in.RegZones = b.z.eval(in.Registered, in.ASN, inHit)
+	i := b.intern(in)
+	b.memo[key] = i
+	return i
+}
+
+// Zones returns the zones the table was built with.
+func (t *Table) Zones() *Zones { return t.zones }
+
+// Lookup returns what is known about a; it never allocates. IPv4-mapped IPv6
+// addresses are looked up as IPv4; the zero Addr gives Info{}.
+func (t *Table) Lookup(a netip.Addr) Info {
+	if a.Is4In6() {
+		a = a.Unmap()
+	}
+	if a.Is4() {
+		b := a.As4()
+		return t.infos[t.find4(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3]))]
+	}
+	if !a.IsValid() {
+		return Info{}
+	}
+	b := a.As16()
+	hi := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+	lo := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
+		uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
+	return t.infos[t.find6(hi, lo)]
+}
+
+func (t *Table) find4(x uint32) uint32 {
+	h := x >> 16
+	base, n := t.v4idx[h], t.v4idx[h+1]-t.v4idx[h]+1
+	r := t.v4[base : base+n]
+	// Branch-free search for the last range starting at or before x;
+	// r[0].start <= x always holds.
+	i := uint32(0)
+	for n > 1 {
+		half := n / 2
+		if r[i+half].start <= x {
+			i += half
+		}
+		n -= half
+	}
+	return r[i].info
+}
+
+func (t *Table) find6(xhi, xlo uint64) uint32 {
+	h := xhi >> 48
+	base, n := t.v6idx[h], t.v6idx[h+1]-t.v6idx[h]+1
+	r := t.v6[base : base+n]
+	i := uint32(0)
+	for n > 1 {
+		half := n / 2
+		s := &r[i+half].start
+		if s.hi < xhi || s.hi == xhi && s.lo <= xlo {
+			i += half
+		}
+		n -= half
+	}
+	return r[i].info
+}
+
+// Source names the country database.
+func (t *Table) Source() Source { return t.src }
+
+// ASNSource names the ASN database; zero when there is none.
+func (t *Table) ASNSource() Source { return t.asnSrc }
+
+// Stats describes the table.
+func (t *Table) Stats() Stats { return t.stats }
+
+// ASOrg returns the organisation of an AS number, or "".
+func (t *Table) ASOrg(asn uint32) string { return t.orgs[asn] }
+
+// Ranges calls fn for every range of the table in address order, IPv4 ranges
+// (as 4-byte addresses) then IPv6, [from, to] inclusive, until fn returns false.
+// Addresses with no entry and no zone are not visited. The kernel stage builds
+// its maps from this.
+func (t *Table) Ranges(fn func(from, to netip.Addr, info *Info) bool) {
+	for i, r := range t.v4 {
+		s := r.start
+		in := t.infos[r.info]
+		if in == (Info{}) {
+			continue
+		}
+		to := uint32(1<<32 - 1)
+		if i+1 < len(t.v4) {
+			to = t.v4[i+1].start - 1
+		}
+		if !fn(numAddr(u128{0, uint64(s)}, true), numAddr(u128{0, uint64(to)}, true), &in) {
+			return
+		}
+	}
+	for i, r := range t.v6 {
+		s := r.start
+		in := t.infos[r.info]
+		if in == (Info{}) {
+			continue
+		}
+		to := familyMax(false)
+		if i+1 < len(t.v6) {
+			to = t.v6[i+1].start.prev()
+		}
+		if !fn(numAddr(s, false), numAddr(to, false), &in) {
+			return
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package rules
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+// FuzzLoad feeds arbitrary bytes to the loader as one rule file: it must not
+// panic, and every error must be a one-line *Error at a position in the file.
+func FuzzLoad(f *testing.F) {
+	for _, b := range DefaultFiles() {
+		f.Add(b)
+	}
+	if b, err := os.ReadFile("testdata/examples.yaml"); err == nil {
+		f.Add(b)
+	}
+	for _, s := range []string{
+		"", "rules: [", "rules:\n  - {id: 1, name: a, kind: scan, from: !home}\n",
+		"zones:\n  a: [b]\n  b: [a]\n", "a: &x [*x]\n", "rules:\n  - <<: *y\n",
+		"lists:\n  - {name: l, file: x}\n", "rules:\n  - id: 99999999999999999999999\n",
+		"rules:\n  - {id: 1, name: a, kind: flood, threshold: {bytes: 1e400GB}}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src := source{name: "fuzz.yaml", data: data, readList: func(rel string) ([]byte, string, error) {
+			return nil, rel, os.ErrNotExist
+		}}
+		set, err := load(Options{NoDefaults: true}, []source{src}, &errList{})
+		if err == nil {
+			if set == nil {
+				t.Fatal("no set and no error")
+			}
+			return
+		}
+		if set != nil {
+			t.Fatal("a set with errors")
+		}
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			var re *Error
+			if !errors.As(e, &re) {
+				t.Fatalf("not an *Error: %v", e)
+			}
+			if re.Pos.File != "fuzz.yaml" && re.Pos.File != "x" || re.Reason == "" || strings.Contains(e.Error(), "\n") {
+				t.Fatalf("malformed error %q", e.Error())
+			}
+			if re.Pos.File == "fuzz.yaml" && re.Pos.Line < 1 {
+				t.Fatalf("error without a line: %q", e.Error())
+			}
+		}
+	})
+}

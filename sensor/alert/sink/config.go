@@ -1,0 +1,278 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Defaults applied to zero-valued settings.
+const (
+	DefaultQueueSize     = 4096
+	DefaultBatchSize     = 256
+	DefaultBackoffMin    = 200 * time.Millisecond
+	DefaultBackoffMax    = 30 * time.Second
+	DefaultSpoolMaxBytes = 64 << 20
+	DefaultMaxBackups    = 5
+	DefaultDialTimeout   = 5 * time.Second
+	DefaultWriteTimeout  = 10 * time.Second
+)
+
+// Common holds the settings every output has.
+type Common struct {
+	// Format is "eve" (default) or "ecs".
+	Format string `yaml:"format"`
+	// MinSeverity N writes only alerts of severity 1 (highest) to N; 0
+	// writes all.
+	MinSeverity int `yaml:"min_severity"`
+	// QueueSize is the in-memory queue length (default 4096). When full,
+	// alerts are dropped and counted (queue_full): the packet path never
+	// waits for an output.
+	QueueSize int `yaml:"queue_size"`
+	// BatchSize is the most alerts written in one go (default 256).
+	BatchSize int `yaml:"batch_size"`
+	// BackoffMin and BackoffMax bound the reconnect backoff, which doubles
+	// on each failure (defaults 200ms and 30s).
+	BackoffMin time.Duration `yaml:"backoff_min"`
+	BackoffMax time.Duration `yaml:"backoff_max"`
+}
+
+// SpoolConfig is the optional on-disk spool of a remote output.
+type SpoolConfig struct {
+	// Path of the spool file; "" disables spooling.
+	Path string `yaml:"path"`
+	// MaxBytes caps the spool file (default 64 MiB); alerts that do not fit
+	// are dropped and counted (spool_full).
+	MaxBytes int64 `yaml:"max_bytes"`
+}
+
+// Config is one output's configuration: *FileConfig, *StdoutConfig,
+// *SyslogConfig, *RedisConfig or *KafkaConfig.
+type Config interface {
+	// Validate checks the settings and returns the first problem.
+	Validate() error
+	// Open validates the configuration and starts the output.
+	Open(log zerolog.Logger) (*Output, error)
+	common() *Common
+}
+
+func (c *Common) common() *Common { return c }
+
+// validate checks the common settings; what names the output in errors.
+func (c *Common) validate(what string) error {
+	if c.Format != "" && c.Format != "eve" && c.Format != "ecs" {
+		return fmt.Errorf("%s: format %q: want eve or ecs", what, c.Format)
+	}
+	if c.MinSeverity < 0 {
+		return fmt.Errorf("%s: min_severity %d: want 0 (all) or 1 (highest) and up", what, c.MinSeverity)
+	}
+	if c.QueueSize < 0 {
+		return fmt.Errorf("%s: queue_size %d: must not be negative", what, c.QueueSize)
+	}
+	if c.BatchSize < 0 {
+		return fmt.Errorf("%s: batch_size %d: must not be negative", what, c.BatchSize)
+	}
+	if c.BackoffMin < 0 || c.BackoffMax < 0 {
+		return fmt.Errorf("%s: backoff must not be negative", what)
+	}
+	if c.BackoffMin > 0 && c.BackoffMax > 0 && c.BackoffMin > c.BackoffMax {
+		return fmt.Errorf("%s: backoff_min %s is above backoff_max %s", what, c.BackoffMin, c.BackoffMax)
+	}
+	return nil
+}
+
+func (s *SpoolConfig) validate(what string) error {
+	if s.MaxBytes < 0 {
+		return fmt.Errorf("%s: spool max_bytes %d: must not be negative", what, s.MaxBytes)
+	}
+	if s.Path == "" && s.MaxBytes != 0 {
+		return fmt.Errorf("%s: spool max_bytes set without a spool path", what)
+	}
+	return nil
+}
+
+func orDefault(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func orDefault64(v, d int64) int64 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func orDefaultDur(v, d time.Duration) time.Duration {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// ParseURL parses the --output flag form of an output:
+//
+//	stdout[?format=ecs&min_severity=2]
+//	file:/var/log/borderwatch/alerts.json[?max_bytes=104857600&max_backups=5&fsync=5s]
+//	syslog+udp://127.0.0.1:514?facility=local0&app_name=borderwatch&hostname=gw1
+//	syslog+tcp://127.0.0.1:6514?facility=local0&min_severity=2
+//	syslog+tls://siem.example:6514?ca=/etc/ssl/ca.pem&cert=c.pem&key=k.pem&server_name=siem
+//	redis://[user:password@]127.0.0.1:6379/0?mode=list&key=borderwatch
+//	kafka://host1:9092,host2:9092/topic?key=community_id&linger=10ms
+//
+// Every form accepts format, min_severity, queue_size, batch_size,
+// backoff_min and backoff_max; the remote forms also spool (a file path)
+// and spool_max_bytes. An unknown parameter is an error.
+func ParseURL(s string) (Config, error) {
+	switch {
+	case s == "stdout" || strings.HasPrefix(s, "stdout?"):
+		c := &StdoutConfig{}
+		q, err := url.ParseQuery(strings.TrimPrefix(strings.TrimPrefix(s, "stdout"), "?"))
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", s, err)
+		}
+		p := params{out: s, q: q}
+		p.common(&c.Common)
+		return c, p.done()
+	case strings.HasPrefix(s, "file:"):
+		return parseFileURL(s)
+	case strings.HasPrefix(s, "kafka://"):
+		return parseKafkaURL(s)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("output %q: %w", s, err)
+	}
+	switch u.Scheme {
+	case "syslog", "syslog+udp", "syslog+tcp", "syslog+tls":
+		return parseSyslogURL(s, u)
+	case "redis":
+		return parseRedisURL(s, u)
+	}
+	return nil, fmt.Errorf("output %q: unknown kind (want stdout, file:, syslog+udp://, syslog+tcp://, syslog+tls://, redis:// or kafka://)", s)
+}
+
+// Open parses an --output flag value and starts the output.
+func Open(s string, log zerolog.Logger) (*Output, error) {
+	c, err := ParseURL(s)
+	if err != nil {
+		return nil, err
+	}
+	return c.Open(log)
+}
+
+// params consumes query parameters, remembering the first error, so that
+// whatever is left at the end is reported as unknown.
+type params struct {
+	out string
+	q   url.Values
+	err error
+}
+
+func (p *params) fail(key, val, want string) {
+	if p.err == nil {
+		p.err = fmt.Errorf("output %q: %s=%q: %s", p.out, key, val, want)
+	}
+}
+
+// str takes key's value; ok is false when absent.
+func (p *params) str(key string) (string, bool) {
+	v, ok := p.q[key]
+	if !ok {
+		return "", false
+	}
+	delete(p.q, key)
+	if len(v) != 1 {
+		p.fail(key, strings.Join(v, ","), "given more than once")
+	}
+	return v[len(v)-1], true
+}
+
+func (p *params) strTo(key string, dst *string) {
+	if v, ok := p.str(key); ok {
+		*dst = v
+	}
+}
+
+func (p *params) intTo(key string, dst *int) {
+	if v, ok := p.str(key); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			p.fail(key, v, "want an integer")
+			return
+		}
+		*dst = n
+	}
+}
+
+func (p *params) int64To(key string, dst *int64) {
+	if v, ok := p.str(key); ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			p.fail(key, v, "want an integer")
+			return
+		}
+		*dst = n
+	}
+}
+
+func (p *params) durTo(key string, dst *time.Duration) {
+	if v, ok := p.str(key); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			p.fail(key, v, "want a duration such as 500ms or 5s")
+			return
+		}
+		*dst = d
+	}
+}
+
+func (p *params) common(c *Common) {
+	p.strTo("format", &c.Format)
+	p.intTo("min_severity", &c.MinSeverity)
+	p.intTo("queue_size", &c.QueueSize)
+	p.intTo("batch_size", &c.BatchSize)
+	p.durTo("backoff_min", &c.BackoffMin)
+	p.durTo("backoff_max", &c.BackoffMax)
+}
+
+func (p *params) spool(s *SpoolConfig) {
+	p.strTo("spool", &s.Path)
+	p.int64To("spool_max_bytes", &s.MaxBytes)
+}
+
+// done reports the first error, or the unknown parameters.
+func (p *params) done() error {
+	if p.err != nil {
+		return p.err
+	}
+	if len(p.q) > 0 {
+		keys := make([]string, 0, len(p.q))
+		for k := range p.q {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return fmt.Errorf("output %q: unknown parameter %s", p.out, strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+// splitHostPortDefault returns host:port, adding port when missing.
+func splitHostPortDefault(hostport, port string) (string, error) {
+	if hostport == "" {
+		return "", errors.New("missing host")
+	}
+	if _, _, err := net.SplitHostPort(hostport); err == nil {
+		return hostport, nil
+	}
+	return net.JoinHostPort(strings.Trim(hostport, "[]"), port), nil
+}

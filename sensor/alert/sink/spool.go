@@ -1,0 +1,182 @@
+package sink
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+)
+
+// spool is a bounded on-disk queue of entries, one per line, for a remote
+// that is down. It is appended at the end and replayed from an offset; once
+// fully replayed the file is truncated. The offset is not persisted: after a
+// crash during a replay, the already replayed part is sent again
+// (at-least-once). Used only by its Output's goroutine, except sizeNow.
+type spool struct {
+	path string
+	max  int64
+	f    *os.File // append handle
+	size atomic.Int64
+	off  int64 // bytes already replayed
+
+	r    *os.File
+	br   *bufio.Reader
+	buf  []byte // lines of the batch handed out by next
+	ends []int
+	adv  int64 // bytes next handed out, added to off by advance
+}
+
+// openSpool opens or creates the spool file at path, capped at max bytes.
+// A torn last line (a crash mid-write) is cut off.
+func openSpool(path string, max int64) (*spool, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("opening alert spool: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("opening alert spool: %w", err)
+	}
+	s := &spool{path: path, max: max, f: f}
+	size := st.Size()
+	if size > 0 {
+		if size, err = cutTornLine(f, size); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("opening alert spool %s: %w", path, err)
+		}
+	}
+	s.size.Store(size)
+	return s, nil
+}
+
+// cutTornLine truncates f after its last '\n' and returns the new size.
+func cutTornLine(f *os.File, size int64) (int64, error) {
+	tail := min(size, 1<<16)
+	b := make([]byte, tail)
+	if _, err := f.ReadAt(b, size-tail); err != nil && !errors.Is(err, io.EOF) {
+		return 0, err
+	}
+	if b[len(b)-1] == '\n' {
+		return size, nil
+	}
+	keep := int64(0)
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		keep = size - tail + int64(i) + 1
+	} else if size > tail {
+		return size, errors.New("last line longer than 64 KiB")
+	}
+	return keep, f.Truncate(keep)
+}
+
+func (s *spool) sizeNow() int64 { return s.size.Load() }
+
+func (s *spool) pending() bool { return s.off < s.size.Load() }
+
+// append writes the entries that fit under the cap and returns how many.
+func (s *spool) append(batch []*[]byte) (int, error) {
+	size := s.size.Load()
+	var buf []byte
+	n := 0
+	for _, e := range batch {
+		need := int64(len(*e) + 1)
+		if size+int64(len(buf))+need > s.max {
+			continue
+		}
+		buf = append(buf, *e...)
+		buf = append(buf, '\n')
+		n++
+	}
+	if len(buf) == 0 {
+		return 0, nil
+	}
+	w, err := s.f.Write(buf)
+	s.size.Store(size + int64(w))
+	if err != nil {
+		// A partial line may be on disk; the count is what surely made it.
+		return bytes.Count(buf[:w], []byte{'\n'}), fmt.Errorf("writing alert spool: %w", err)
+	}
+	return n, nil
+}
+
+// next returns up to n entries from the replay offset, appended to dst.
+// They stay valid until the next call; advance commits them.
+func (s *spool) next(n int, dst [][]byte) ([][]byte, error) {
+	if s.r == nil {
+		r, err := os.Open(s.path)
+		if err != nil {
+			return dst, err
+		}
+		if _, err := r.Seek(s.off, io.SeekStart); err != nil {
+			r.Close()
+			return dst, err
+		}
+		s.r, s.br = r, bufio.NewReaderSize(r, 1<<16)
+	}
+	s.buf, s.ends, s.adv = s.buf[:0], s.ends[:0], 0
+	limit := s.size.Load() - s.off
+	for len(s.ends) < n && s.adv < limit {
+		line, err := s.br.ReadSlice('\n')
+		if err != nil {
+			// Appends are whole lines, so a short read is the end of what
+			// was written when the reader looked.
+			if errors.Is(err, io.EOF) && len(s.ends) > 0 {
+				break
+			}
+			return dst, fmt.Errorf("reading alert spool: %w", err)
+		}
+		s.adv += int64(len(line))
+		s.buf = append(s.buf, line[:len(line)-1]...)
+		s.ends = append(s.ends, len(s.buf))
+	}
+	start := 0
+	for _, end := range s.ends {
+		dst = append(dst, s.buf[start:end])
+		start = end
+	}
+	return dst, nil
+}
+
+// advance commits the entries next returned as delivered; when the whole
+// spool is delivered it is truncated.
+func (s *spool) advance() {
+	s.off += s.adv
+	s.adv = 0
+	if s.off >= s.size.Load() {
+		s.closeReader()
+		if err := s.f.Truncate(0); err == nil {
+			s.size.Store(0)
+			s.off = 0
+		}
+	}
+}
+
+// discard empties the spool after a read error and returns the number of
+// lines lost (counted from what is readable).
+func (s *spool) discard() int {
+	s.closeReader()
+	lost := 0
+	if b, err := os.ReadFile(s.path); err == nil && s.off <= int64(len(b)) {
+		lost = bytes.Count(b[s.off:], []byte{'\n'})
+	}
+	if err := s.f.Truncate(0); err == nil {
+		s.size.Store(0)
+	}
+	s.off = 0
+	return lost
+}
+
+func (s *spool) closeReader() {
+	if s.r != nil {
+		s.r.Close()
+		s.r, s.br = nil, nil
+	}
+}
+
+func (s *spool) close() {
+	s.closeReader()
+	s.f.Close()
+}

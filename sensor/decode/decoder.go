@@ -1,0 +1,282 @@
+package decode
+
+import (
+	"errors"
+	"net/netip"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
+	"github.com/borderwatch/borderwatch/sensor/capture"
+)
+
+// Reason says what Decode did with a frame: OK (delivered) or why it was
+// skipped.
+type Reason uint8
+
+// The outcomes of Decode.
+const (
+	// OK: the Packet was filled and should be processed.
+	OK Reason = iota
+	// Truncated: the frame ends inside a header the Packet needs (link, IP,
+	// IPv6 extension, or the TCP/UDP/ICMP header of an unfragmented packet or
+	// first fragment). A payload cut by the snap length is not truncation.
+	Truncated
+	// UnsupportedLink: the frame's link type is not one the Decoder knows.
+	UnsupportedLink
+	// NonIP: a well-formed link-layer frame that carries no IP (ARP, LLDP,
+	// STP, IPX …). Not an error.
+	NonIP
+	// Malformed: a header is present but invalid (wrong IP version, header
+	// length below the minimum, bad IPv4 options, …).
+	Malformed
+)
+
+var reasonNames = [...]string{"ok", "truncated", "unsupported_link", "non_ip", "malformed"}
+
+// String returns the reason's metric label: ok, truncated, unsupported_link,
+// non_ip or malformed.
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Stats are one Decoder's counters. They are plain fields written by the
+// decoder's goroutine only; the pipeline reads them from that goroutine (or
+// after it stopped) and sums them with Add.
+type Stats struct {
+	Decoded uint64 // frames delivered (Decode returned OK)
+
+	// Skipped frames, by reason.
+	Truncated       uint64
+	UnsupportedLink uint64
+	NonIP           uint64
+	Malformed       uint64
+
+	// Subsets of Decoded, for information.
+	OtherL4   uint64 // IP protocol without ports: GRE, ESP, IP-in-IP, SCTP, …
+	Fragments uint64 // IPv4/IPv6 fragments (first and later ones)
+}
+
+// Add adds o's counters to s.
+func (s *Stats) Add(o Stats) {
+	s.Decoded += o.Decoded
+	s.Truncated += o.Truncated
+	s.UnsupportedLink += o.UnsupportedLink
+	s.NonIP += o.NonIP
+	s.Malformed += o.Malformed
+	s.OtherL4 += o.OtherL4
+	s.Fragments += o.Fragments
+}
+
+// Skipped returns the number of frames not delivered, all reasons together.
+func (s Stats) Skipped() uint64 {
+	return s.Truncated + s.UnsupportedLink + s.NonIP + s.Malformed
+}
+
+// Decoder turns frames into Packets. It owns a gopacket DecodingLayerParser per
+// first layer (Ethernet, Linux SLL, SLL2, IPv4, IPv6) over one set of
+// preallocated layers, so decoding allocates nothing in steady state. A Decoder
+// is not safe for concurrent use: create one per worker goroutine.
+//
+// What is delivered:
+//   - TCP, UDP, ICMP (IPv4) and ICMPv6 packets with addresses, ports, flags,
+//     ICMP type and code (for echo request/reply, SrcPort is the identifier).
+//   - Other IP protocols (GRE, ESP, AH, SCTP, IP-in-IP, …) with IP-level
+//     fields and Proto set, ports zero; counted in Stats.OtherL4. Tunnels are
+//     not entered: the outer header is what crosses the border.
+//   - Fragments: the first fragment carries its transport header; later
+//     fragments carry IP-level fields with Proto set and no ports.
+//
+// Supported link types: Ethernet (1), Linux SLL (113), Linux SLL2 (276), raw IP
+// (101, and 12 and 14 as some systems write it; the version nibble picks IPv4
+// or IPv6), IPv4 (228), IPv6 (229). 802.1Q, 802.1ad (0x88a8) and 0x9100 tags
+// are walked in any depth; Packet.VLAN is the outermost VLAN id.
+//
+// Known allocations, all on rare error paths inside gopacket: IPv4 packets
+// with invalid options, a leading IPv6 hop-by-hop header (gopacket allocates
+// each option), and panics recovered by the parser.
+type Decoder struct {
+	// Stats are this decoder's counters.
+	Stats Stats
+
+	eth   ethLayer
+	vlan  vlanLayer
+	sll   sllLayer
+	sll2  sll2Layer
+	ip4   ip4Layer
+	ip6   ip6Layer
+	ext   ip6ExtLayer
+	frag  ip6FragLayer
+	tcp   tcpLayer
+	udp   udpLayer
+	icmp4 icmp4Layer
+	icmp6 icmp6Layer
+
+	pEth, pSLL, pSLL2, pIP4, pIP6 *gopacket.DecodingLayerParser
+	decoded                       []gopacket.LayerType
+
+	// Per-packet state, written by the layers during DecodeLayers.
+	etherType          layers.EthernetType // of the innermost link header seen
+	vlanID             uint16
+	vlanTags           int
+	ipVer              uint8
+	ipHdrLen, ipLen    int
+	extLen             int
+	proto              uint8
+	isFrag             bool
+	fragOff            uint16
+	src4, dst4         [4]byte
+	src16, dst16       [16]byte
+	l4                 uint8 // protocol of the decoded transport header, 0 if none
+	l4HdrLen           int
+	sport, dport       uint16
+	tcpFlags           uint8
+	icmpType, icmpCode uint8
+}
+
+// NewDecoder returns a Decoder with its layers and parsers allocated.
+func NewDecoder() *Decoder {
+	d := &Decoder{decoded: make([]gopacket.LayerType, 0, 16)}
+	d.eth.d, d.vlan.d, d.sll.d, d.sll2.d = d, d, d, d
+	d.ip4.d, d.ip6.d, d.ext.d, d.frag.d = d, d, d, d
+	d.tcp.d, d.udp.d, d.icmp4.d, d.icmp6.d = d, d, d, d
+
+	var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+	for _, l := range []gopacket.DecodingLayer{
+		&d.eth, &d.vlan, &d.sll, &d.sll2, &d.ip4, &d.ip6, &d.ext, &d.frag,
+		&d.tcp, &d.udp, &d.icmp4, &d.icmp6,
+	} {
+		dlc = dlc.Put(l)
+	}
+	parser := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+		p := gopacket.NewDecodingLayerParser(first)
+		p.SetDecodingLayerContainer(dlc)
+		// The walk ends where the layers say so; what was reached is read
+		// from the Decoder's state, not from an UnsupportedLayerType error.
+		p.IgnoreUnsupported = true
+		return p
+	}
+	d.pEth = parser(layers.LayerTypeEthernet)
+	d.pSLL = parser(layers.LayerTypeLinuxSLL)
+	d.pSLL2 = parser(LayerTypeLinuxSLL2)
+	d.pIP4 = parser(layers.LayerTypeIPv4)
+	d.pIP6 = parser(layers.LayerTypeIPv6)
+	return d
+}
+
+// Decode decodes f into p. See DecodeData.
+func (d *Decoder) Decode(f *capture.Frame, p *Packet) Reason {
+	return d.DecodeData(f.Data, f.Link, f.Timestamp, f.WireLen, p)
+}
+
+// DecodeData decodes one frame of the given link type into p and counts the
+// outcome in d.Stats. p is fully overwritten when the result is OK and must
+// not be used otherwise. wireLen 0 means len(data). p holds no reference to
+// data.
+func (d *Decoder) DecodeData(data []byte, link layers.LinkType, ts int64, wireLen uint32, p *Packet) Reason {
+	var parser *gopacket.DecodingLayerParser
+	switch link {
+	case layers.LinkTypeEthernet:
+		parser = d.pEth
+	case layers.LinkTypeLinuxSLL:
+		parser = d.pSLL
+	case capture.LinkTypeLinuxSLL2:
+		parser = d.pSLL2
+	case layers.LinkTypeIPv4:
+		parser = d.pIP4
+	case layers.LinkTypeIPv6:
+		parser = d.pIP6
+	case layers.LinkTypeRaw, 12, 14:
+		if len(data) == 0 {
+			return d.skip(Truncated)
+		}
+		switch data[0] >> 4 {
+		case 4:
+			parser = d.pIP4
+		case 6:
+			parser = d.pIP6
+		default:
+			return d.skip(Malformed)
+		}
+	default:
+		return d.skip(UnsupportedLink)
+	}
+
+	d.etherType = 0
+	d.vlanID, d.vlanTags = 0, 0
+	d.ipVer, d.extLen, d.isFrag, d.fragOff = 0, 0, false, 0
+	d.l4, d.sport, d.dport, d.tcpFlags, d.icmpType, d.icmpCode = 0, 0, 0, 0, 0, 0
+
+	if err := parser.DecodeLayers(data, &d.decoded); err != nil {
+		if errors.Is(err, errTruncated) {
+			return d.skip(Truncated)
+		}
+		return d.skip(Malformed)
+	}
+	if d.ipVer == 0 {
+		// The walk stopped in the link layers without an error: either the
+		// EtherType is not IP, or the frame ended right after a link header.
+		if etherNext(d.etherType) != gopacket.LayerTypePayload {
+			return d.skip(Truncated)
+		}
+		return d.skip(NonIP)
+	}
+	later := d.isFrag && d.fragOff != 0
+	wantL4 := d.proto == ProtoTCP || d.proto == ProtoUDP ||
+		(d.ipVer == 4 && d.proto == ProtoICMP) || (d.ipVer == 6 && d.proto == ProtoICMPv6)
+	if wantL4 && !later && d.l4 == 0 {
+		return d.skip(Truncated) // the IP payload ended before the transport header
+	}
+
+	*p = Packet{
+		Timestamp: ts,
+		Proto:     d.proto,
+		Fragment:  d.isFrag,
+		VLAN:      d.vlanID,
+		WireLen:   wireLen,
+		IPLen:     uint32(d.ipLen),
+	}
+	if wireLen == 0 {
+		p.WireLen = uint32(len(data))
+	}
+	if d.ipVer == 4 {
+		p.Src = netip.AddrFrom4(d.src4)
+		p.Dst = netip.AddrFrom4(d.dst4)
+	} else {
+		p.Src = netip.AddrFrom16(d.src16)
+		p.Dst = netip.AddrFrom16(d.dst16)
+	}
+	payload := d.ipLen - d.ipHdrLen - d.extLen
+	if d.isFrag {
+		d.Stats.Fragments++
+		p.FirstFragment = !later
+	}
+	if d.l4 != 0 {
+		p.SrcPort, p.DstPort = d.sport, d.dport
+		p.TCPFlags = d.tcpFlags
+		p.ICMPType, p.ICMPCode = d.icmpType, d.icmpCode
+		payload -= d.l4HdrLen
+	} else if !wantL4 {
+		d.Stats.OtherL4++
+	}
+	p.PayloadLen = uint32(max(payload, 0))
+	d.Stats.Decoded++
+	return OK
+}
+
+func (d *Decoder) skip(r Reason) Reason {
+	switch r {
+	case Truncated:
+		d.Stats.Truncated++
+	case UnsupportedLink:
+		d.Stats.UnsupportedLink++
+	case NonIP:
+		d.Stats.NonIP++
+	case Malformed:
+		d.Stats.Malformed++
+	}
+	return r
+}

@@ -1,0 +1,352 @@
+package decode
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"testing"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
+	"github.com/borderwatch/borderwatch/sensor/capture"
+)
+
+var (
+	macA = net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
+	macB = net.HardwareAddr{0x02, 0, 0, 0, 0, 2}
+	v4A  = net.IP{198, 51, 100, 7}
+	v4B  = net.IP{192, 0, 2, 10}
+	v6A  = net.ParseIP("2001:db8:1::7")
+	v6B  = net.ParseIP("2001:db8:de::10")
+)
+
+// serialize builds a frame with gopacket, fixing lengths and checksums.
+func serialize(t testing.TB, ls ...gopacket.SerializableLayer) []byte {
+	t.Helper()
+	for _, l := range ls {
+		switch l := l.(type) {
+		case *layers.TCP:
+			for _, n := range ls {
+				if ip, ok := n.(gopacket.NetworkLayer); ok {
+					_ = l.SetNetworkLayerForChecksum(ip)
+				}
+			}
+		case *layers.ICMPv6:
+			for _, n := range ls {
+				if ip, ok := n.(gopacket.NetworkLayer); ok {
+					_ = l.SetNetworkLayerForChecksum(ip)
+				}
+			}
+		case *layers.UDP:
+			for _, n := range ls {
+				if ip, ok := n.(gopacket.NetworkLayer); ok {
+					_ = l.SetNetworkLayerForChecksum(ip)
+				}
+			}
+		}
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte(nil), buf.Bytes()...)
+}
+
+func eth(t layers.EthernetType) *layers.Ethernet {
+	return &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: t}
+}
+
+func ip4(proto layers.IPProtocol) *layers.IPv4 {
+	return &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: proto, SrcIP: v4A, DstIP: v4B}
+}
+
+func ip6(next layers.IPProtocol) *layers.IPv6 {
+	return &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: next, SrcIP: v6A, DstIP: v6B}
+}
+
+func syn() *layers.TCP {
+	return &layers.TCP{SrcPort: 40000, DstPort: 22, Seq: 1, SYN: true, Window: 1024,
+		Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{5, 0xb4}}}}
+}
+
+func udp(sport, dport layers.UDPPort) *layers.UDP { return &layers.UDP{SrcPort: sport, DstPort: dport} }
+
+// ext6 is an IPv6 extension header of 8 bytes with the given next header.
+func ext6(next layers.IPProtocol) gopacket.Payload {
+	return gopacket.Payload{byte(next), 0, 1, 4, 0, 0, 0, 0} // PadN option filling 6 bytes
+}
+
+// frag6 is an IPv6 fragment header.
+func frag6(next layers.IPProtocol, offset uint16, more bool) gopacket.Payload {
+	b := gopacket.Payload{byte(next), 0, 0, 0, 0, 0, 0x12, 0x34}
+	v := offset << 3
+	if more {
+		v |= 1
+	}
+	binary.BigEndian.PutUint16(b[2:4], v)
+	return b
+}
+
+var (
+	a4 = netip.MustParseAddr("198.51.100.7")
+	b4 = netip.MustParseAddr("192.0.2.10")
+	a6 = netip.MustParseAddr("2001:db8:1::7")
+	b6 = netip.MustParseAddr("2001:db8:de::10")
+)
+
+func TestDecode(t *testing.T) {
+	const ts = 1_700_000_000_123_456_789
+	type tc struct {
+		name   string
+		link   layers.LinkType
+		data   []byte
+		reason Reason
+		want   Packet // Timestamp and WireLen are filled in by the test
+	}
+	payload := gopacket.Payload(make([]byte, 100))
+
+	// An IPv4 first fragment of a UDP datagram and a later one.
+	ipFirst := ip4(layers.IPProtocolUDP)
+	ipFirst.Flags = layers.IPv4MoreFragments
+	ipLater := ip4(layers.IPProtocolUDP)
+	ipLater.FragOffset = 185 // 1480 bytes
+	udpFirst := udp(53, 33000)
+	udpFirst.Length = 2008 // whole datagram; FixLengths is off for it below
+
+	firstFrag := func() []byte {
+		// FixLengths would rewrite the UDP length; serialize UDP by hand.
+		u := make([]byte, 8+92)
+		binary.BigEndian.PutUint16(u[0:2], 53)
+		binary.BigEndian.PutUint16(u[2:4], 33000)
+		binary.BigEndian.PutUint16(u[4:6], 2008)
+		return serialize(t, eth(layers.EthernetTypeIPv4), ipFirst, gopacket.Payload(u))
+	}()
+
+	sll := func(et layers.EthernetType, rest ...gopacket.SerializableLayer) []byte {
+		l := &layers.LinuxSLL{PacketType: layers.LinuxSLLPacketTypeHost, AddrType: 1, AddrLen: 6, Addr: macA, EthernetType: et}
+		hdr := make([]byte, 16)
+		binary.BigEndian.PutUint16(hdr[0:2], uint16(l.PacketType))
+		binary.BigEndian.PutUint16(hdr[2:4], l.AddrType)
+		binary.BigEndian.PutUint16(hdr[4:6], l.AddrLen)
+		copy(hdr[6:], l.Addr)
+		binary.BigEndian.PutUint16(hdr[14:16], uint16(et))
+		return append(hdr, serialize(t, rest...)...)
+	}
+	sll2 := func(et layers.EthernetType, rest ...gopacket.SerializableLayer) []byte {
+		hdr := make([]byte, 20)
+		binary.BigEndian.PutUint16(hdr[0:2], uint16(et))
+		binary.BigEndian.PutUint32(hdr[4:8], 3)
+		binary.BigEndian.PutUint16(hdr[8:10], 1)
+		hdr[10] = 4 // outgoing
+		hdr[11] = 6
+		copy(hdr[12:], macA)
+		return append(hdr, serialize(t, rest...)...)
+	}
+
+	synFrame := serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP), syn())
+	synPkt := Packet{Src: a4, Dst: b4, SrcPort: 40000, DstPort: 22, Proto: ProtoTCP, TCPFlags: FlagSYN, IPLen: 44}
+
+	cases := []tc{
+		{"ethernet ipv4 tcp syn", layers.LinkTypeEthernet, synFrame, OK, synPkt},
+		{"ipv4 tcp psh-ack with payload", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP),
+				&layers.TCP{SrcPort: 443, DstPort: 50000, PSH: true, ACK: true}, payload),
+			OK, Packet{Src: a4, Dst: b4, SrcPort: 443, DstPort: 50000, Proto: ProtoTCP, TCPFlags: FlagPSH | FlagACK, IPLen: 140, PayloadLen: 100}},
+		{"ethernet padding ignored", layers.LinkTypeEthernet, append(serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP),
+			&layers.TCP{SrcPort: 1, DstPort: 2, RST: true}), make([]byte, 6)...),
+			OK, Packet{Src: a4, Dst: b4, SrcPort: 1, DstPort: 2, Proto: ProtoTCP, TCPFlags: FlagRST, IPLen: 40}},
+		{"802.1q udp", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 100, Type: layers.EthernetTypeIPv4},
+				ip4(layers.IPProtocolUDP), udp(5353, 53), payload),
+			OK, Packet{Src: a4, Dst: b4, SrcPort: 5353, DstPort: 53, Proto: ProtoUDP, VLAN: 100, IPLen: 128, PayloadLen: 100}},
+		{"802.1ad qinq keeps outer vlan", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeQinQ), &layers.Dot1Q{VLANIdentifier: 200, Type: layers.EthernetTypeDot1Q},
+				&layers.Dot1Q{VLANIdentifier: 100, Type: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP), syn()),
+			OK, Packet{Src: a4, Dst: b4, SrcPort: 40000, DstPort: 22, Proto: ProtoTCP, TCPFlags: FlagSYN, VLAN: 200, IPLen: 44}},
+		{"0x9100 qinq", layers.LinkTypeEthernet,
+			serialize(t, eth(0x9100), &layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeIPv6}, ip6(layers.IPProtocolUDP), udp(1, 2)),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 1, DstPort: 2, Proto: ProtoUDP, VLAN: 7, IPLen: 48}},
+		{"ipv6 tcp", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolTCP), syn()),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 40000, DstPort: 22, Proto: ProtoTCP, TCPFlags: FlagSYN, IPLen: 64}},
+		{"icmpv4 echo request", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4),
+				&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 0xbeef, Seq: 1}, gopacket.Payload(make([]byte, 56))),
+			OK, Packet{Src: a4, Dst: b4, SrcPort: 0xbeef, Proto: ProtoICMP, ICMPType: 8, IPLen: 84, PayloadLen: 56}},
+		{"icmpv4 port unreachable has no identifier", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4),
+				&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(3, 3), Id: 0x1111}, gopacket.Payload(make([]byte, 28))),
+			OK, Packet{Src: a4, Dst: b4, Proto: ProtoICMP, ICMPType: 3, ICMPCode: 3, IPLen: 56, PayloadLen: 28}},
+		{"icmpv6 echo reply", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolICMPv6),
+				&layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(129, 0)}, gopacket.Payload{0x12, 0x34, 0, 9, 1, 2, 3, 4}),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 0x1234, Proto: ProtoICMPv6, ICMPType: 129, IPLen: 52, PayloadLen: 4}},
+		{"ipv4 first fragment keeps ports", layers.LinkTypeEthernet, firstFrag,
+			OK, Packet{Src: a4, Dst: b4, SrcPort: 53, DstPort: 33000, Proto: ProtoUDP, Fragment: true, FirstFragment: true, IPLen: 120, PayloadLen: 92}},
+		{"ipv4 later fragment has no ports", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ipLater, payload),
+			OK, Packet{Src: a4, Dst: b4, Proto: ProtoUDP, Fragment: true, IPLen: 120, PayloadLen: 100}},
+		{"ipv6 first fragment", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Fragment), frag6(layers.IPProtocolUDP, 0, true),
+				gopacket.Payload{0, 53, 0x80, 0xe8, 0x07, 0xd8, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 53, DstPort: 33000, Proto: ProtoUDP, Fragment: true, FirstFragment: true, IPLen: 64, PayloadLen: 8}},
+		{"ipv6 later fragment", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Fragment), frag6(layers.IPProtocolUDP, 181, false), payload),
+			OK, Packet{Src: a6, Dst: b6, Proto: ProtoUDP, Fragment: true, IPLen: 148, PayloadLen: 100}},
+		{"ipv6 atomic fragment is whole", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Fragment), frag6(layers.IPProtocolTCP, 0, false), syn()),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 40000, DstPort: 22, Proto: ProtoTCP, TCPFlags: FlagSYN, IPLen: 72}},
+		{"ipv6 destination options and routing", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Destination), ext6(layers.IPProtocolIPv6Routing),
+				ext6(layers.IPProtocolTCP), syn()),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 40000, DstPort: 22, Proto: ProtoTCP, TCPFlags: FlagSYN, IPLen: 80}},
+		{"ipv6 hop-by-hop", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6HopByHop), ext6(layers.IPProtocolUDP), udp(9, 10), payload),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 9, DstPort: 10, Proto: ProtoUDP, IPLen: 156, PayloadLen: 100}},
+		{"gre is delivered without ports", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolGRE), gopacket.Payload{0, 0, 0x08, 0}, payload),
+			OK, Packet{Src: a4, Dst: b4, Proto: 47, IPLen: 124, PayloadLen: 104}},
+		{"ip-in-ip reports the outer header", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolIPv4), &layers.IPv4{Version: 4, IHL: 5, TTL: 9, Protocol: layers.IPProtocolTCP,
+				SrcIP: net.IP{203, 0, 113, 1}, DstIP: net.IP{203, 0, 113, 2}}, syn()),
+			OK, Packet{Src: a4, Dst: b4, Proto: 4, IPLen: 64, PayloadLen: 44}},
+		{"linux sll udp", layers.LinkTypeLinuxSLL, sll(layers.EthernetTypeIPv4, ip4(layers.IPProtocolUDP), udp(123, 80), payload),
+			OK, Packet{Src: a4, Dst: b4, SrcPort: 123, DstPort: 80, Proto: ProtoUDP, IPLen: 128, PayloadLen: 100}},
+		{"linux sll2 ipv6 tcp", capture.LinkTypeLinuxSLL2, sll2(layers.EthernetTypeIPv6, ip6(layers.IPProtocolTCP), syn()),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 40000, DstPort: 22, Proto: ProtoTCP, TCPFlags: FlagSYN, IPLen: 64}},
+		{"raw ipv4", layers.LinkTypeRaw, serialize(t, ip4(layers.IPProtocolTCP), syn()), OK, synPkt},
+		{"raw ipv6 (dlt 12)", 12, serialize(t, ip6(layers.IPProtocolUDP), udp(1, 2)),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 1, DstPort: 2, Proto: ProtoUDP, IPLen: 48}},
+		{"linktype ipv4", layers.LinkTypeIPv4, serialize(t, ip4(layers.IPProtocolTCP), syn()), OK, synPkt},
+		{"linktype ipv6", layers.LinkTypeIPv6, serialize(t, ip6(layers.IPProtocolUDP), udp(1, 2)),
+			OK, Packet{Src: a6, Dst: b6, SrcPort: 1, DstPort: 2, Proto: ProtoUDP, IPLen: 48}},
+		{"tcp options cut by snap length", layers.LinkTypeEthernet, synFrame[:14+20+20],
+			OK, synPkt},
+
+		{"arp is non-ip", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeARP), &layers.ARP{AddrType: 1, Protocol: 0x0800,
+			HwAddressSize: 6, ProtAddressSize: 4, Operation: 1, SourceHwAddress: macA, SourceProtAddress: v4B, DstHwAddress: macB, DstProtAddress: v4A}),
+			NonIP, Packet{}},
+		{"802.3 llc is non-ip", layers.LinkTypeEthernet, append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0, 3}, 0x42, 0x42, 3), NonIP, Packet{}},
+		{"unsupported link", layers.LinkTypePPP, synFrame, UnsupportedLink, Packet{}},
+		{"short ethernet", layers.LinkTypeEthernet, synFrame[:10], Truncated, Packet{}},
+		{"ethernet header only", layers.LinkTypeEthernet, synFrame[:14], Truncated, Packet{}},
+		{"cut ipv4 header", layers.LinkTypeEthernet, synFrame[:30], Truncated, Packet{}},
+		{"cut tcp header", layers.LinkTypeEthernet, synFrame[:14+20+10], Truncated, Packet{}},
+		{"no tcp header", layers.LinkTypeEthernet, synFrame[:14+20], Truncated, Packet{}},
+		{"cut vlan tag", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeDot1Q))[:14], Truncated, Packet{}},
+		{"cut ipv6 fragment header", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolIPv6Fragment), gopacket.Payload{17, 0, 0}), Truncated, Packet{}},
+		{"cut sll2", capture.LinkTypeLinuxSLL2, make([]byte, 19), Truncated, Packet{}},
+		{"empty raw", layers.LinkTypeRaw, nil, Truncated, Packet{}},
+		{"ipv6 in an ipv4 ethertype", layers.LinkTypeEthernet,
+			append(append([]byte(nil), synFrame[:12]...), append([]byte{8, 0}, serialize(t, ip6(layers.IPProtocolUDP), udp(1, 2))...)...),
+			Malformed, Packet{}},
+		{"ipv4 header length 12", layers.LinkTypeRaw, func() []byte {
+			b := serialize(t, ip4(layers.IPProtocolTCP), syn())
+			b[0] = 0x43
+			return b
+		}(), Malformed, Packet{}},
+		{"udp length 4", layers.LinkTypeIPv4, func() []byte {
+			b := serialize(t, ip4(layers.IPProtocolUDP), udp(1, 2))
+			b[20+5] = 4
+			return b
+		}(), Malformed, Packet{}},
+		{"raw version 5", layers.LinkTypeRaw, []byte{0x50, 0, 0, 20}, Malformed, Packet{}},
+	}
+	d := NewDecoder()
+	var want Stats
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := Packet{Src: netip.MustParseAddr("203.0.113.99")} // must be overwritten
+			got := d.DecodeData(c.data, c.link, ts, 0, &p)
+			if got != c.reason {
+				t.Fatalf("reason %v, want %v", got, c.reason)
+			}
+			if got != OK {
+				return
+			}
+			c.want.Timestamp = ts
+			c.want.WireLen = uint32(len(c.data))
+			if p != c.want {
+				t.Errorf("packet\n got %+v\nwant %+v", p, c.want)
+			}
+		})
+		switch c.reason {
+		case OK:
+			want.Decoded++
+			if c.want.Fragment {
+				want.Fragments++
+			}
+			if c.want.Proto == 47 || c.want.Proto == 4 {
+				want.OtherL4++
+			}
+		case Truncated:
+			want.Truncated++
+		case NonIP:
+			want.NonIP++
+		case Malformed:
+			want.Malformed++
+		case UnsupportedLink:
+			want.UnsupportedLink++
+		}
+	}
+	if d.Stats != want {
+		t.Errorf("stats\n got %+v\nwant %+v", d.Stats, want)
+	}
+}
+
+func TestDecodeFrame(t *testing.T) {
+	data := serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP), syn())
+	f := capture.Frame{Data: data, Timestamp: 42, WireLen: 1500, Link: layers.LinkTypeEthernet}
+	var p Packet
+	d := NewDecoder()
+	if r := d.Decode(&f, &p); r != OK {
+		t.Fatalf("reason %v", r)
+	}
+	if p.Timestamp != 42 || p.WireLen != 1500 || p.DstPort != 22 {
+		t.Errorf("packet %+v", p)
+	}
+	data[14+12] = 10 // the Packet must not point into the frame
+	if p.Src != a4 {
+		t.Errorf("source changed with the frame: %v", p.Src)
+	}
+}
+
+func TestReasonString(t *testing.T) {
+	for r, want := range map[Reason]string{OK: "ok", Truncated: "truncated", UnsupportedLink: "unsupported_link",
+		NonIP: "non_ip", Malformed: "malformed", 99: "unknown"} {
+		if r.String() != want {
+			t.Errorf("%d: %q, want %q", r, r.String(), want)
+		}
+	}
+}
+
+func TestStatsAdd(t *testing.T) {
+	a := Stats{Decoded: 1, Truncated: 2, UnsupportedLink: 3, NonIP: 4, Malformed: 5, OtherL4: 6, Fragments: 7}
+	b := a
+	b.Add(a)
+	if b != (Stats{2, 4, 6, 8, 10, 12, 14}) || b.Skipped() != 28 {
+		t.Errorf("%+v skipped %d", b, b.Skipped())
+	}
+}
+
+func TestLinuxSLL2Packet(t *testing.T) {
+	// The SLL2 layer also works with gopacket.NewPacket.
+	hdr := make([]byte, 20)
+	binary.BigEndian.PutUint16(hdr[0:2], uint16(layers.EthernetTypeIPv4))
+	binary.BigEndian.PutUint32(hdr[4:8], 7)
+	hdr[10], hdr[11] = 0, 6
+	copy(hdr[12:], macA)
+	data := append(hdr, serialize(t, ip4(layers.IPProtocolTCP), syn())...)
+	pkt := gopacket.NewPacket(data, LayerTypeLinuxSLL2, gopacket.Default)
+	s, ok := pkt.Layer(LayerTypeLinuxSLL2).(*LinuxSLL2)
+	if !ok {
+		t.Fatalf("no SLL2 layer: %v", pkt)
+	}
+	if s.InterfaceIndex != 7 || s.Addr.String() != macA.String() || s.ProtocolType != layers.EthernetTypeIPv4 {
+		t.Errorf("sll2 %+v", s)
+	}
+	if tcp, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP); !ok || tcp.DstPort != 22 {
+		t.Errorf("tcp not decoded after SLL2: %v", pkt)
+	}
+}

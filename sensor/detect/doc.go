@@ -1,0 +1,109 @@
+// Package detect is the detection engine: it applies compiled rules
+// (rules.Rule) to decoded packets and emits alerts.
+//
+// # Use
+//
+//	eng := detect.New(set.Rules, detect.Config{ShardIndex: i, ShardCount: n}, emit)
+//	for each packet p:
+//		res := flows.Update(p)              // sensor/flow
+//		src, dst := tab.Lookup(p.Src), tab.Lookup(p.Dst)
+//		eng.Process(p, res, &src, &dst)     // may call emit
+//	eng.Advance(now)                      // when idle; Process calls it every second
+//	eng.Flush()                           // end of a replay
+//
+// emit has the signature func(a *alert.Alert, src, dst *geo.Info). The engine
+// fills what it knows: timestamp, flow id, Community ID, addresses, ports (or
+// ICMP type and code), protocol, EVE direction (to_server/to_client from the
+// flow table; to_server without one), geo direction, the rule's fields
+// (action "allowed", gid 1, signature id, rev, signature, category, severity,
+// kind, mitre), Stats and Threshold. The Endpoint fields, Iface and the GeoIP
+// database fields are left to the enrich step, which gets src and dst.
+//
+// # Matching
+//
+// A packet matches a rule when every filter the rule sets passes: Protos;
+// Directions (bit 1<<geo.DirectionOf(src, dst)); TCPFlags (any FlagMatch;
+// applies to TCP packets only); ICMPTypes (ICMP and ICMPv6 packets only);
+// DstPorts and SrcPorts (packets with ports, i.e. TCP, UDP and SCTP except
+// non-first fragments; ICMP packets pass them only when the rule's Protos
+// names ICMP explicitly); From and To with the rule's Basis. Then each kind
+// adds its own condition:
+//
+//   - scan and sweep never count answers (to_client packets of a flow), nor
+//     SYN-ACK or RST packets: backscatter is not probing.
+//   - bruteforce counts new connections: a TCP SYN without ACK that created
+//     its flow, from the initiator (any SYN without ACK when no flow is given);
+//     for other protocols, the first packet of a new flow.
+//   - amplification does not count answers to a flow the destination
+//     started (solicited replies). Non-first UDP fragments, which have no
+//     ports, count as packets and bytes for a victim when their source is
+//     already one of the victim's counted reflectors in the current window
+//     (they never add sources).
+//   - reputation needs the rule's ListSide endpoint on rule.List.
+//
+// # Counting
+//
+// Every rule counts per track key (Threshold.Track; when 0: src for scan,
+// sweep and volume; dst for flood and amplification; pair for bruteforce and
+// policy; for reputation the listed side, pair for either). Windows are
+// tumbling, in capture time: a key's window starts at its first counted
+// packet and restarts with the first packet Window or more after it. A zero
+// Window is Config.DefaultWindow.
+//
+// A rule fires for a key when, within the window:
+//
+//   - Threshold.Distinct is set (or the kind is scan or sweep, which default
+//     to dst_port and dst_ip): the distinct values reach Count;
+//   - otherwise packets reach Count, or bytes reach Bytes (either);
+//   - no Count and no Bytes: on every matching packet (reputation, policy);
+//
+// and, when MinSources is set, the key has seen that many distinct sources
+// (MinSources is ignored by a rule whose Distinct counts ports or hosts).
+// A reputation rule without a List never matches.
+// Threshold.Observed is the value that crossed.
+//
+// # Episodes and suppression
+//
+// After firing, a key's counters restart and the key does not alert again
+// before Suppress has passed (Config.DefaultSuppress when 0). A crossing in
+// that period is a suppressed occurrence: it is counted, the counters restart,
+// and the count is reported in Stats.Suppressed of the key's next alert. For
+// rules without a threshold every suppressed matching packet is an
+// occurrence. Stats.Packets, Bytes and FirstSeen cover the window that fired.
+//
+// # Endpoints of aggregate alerts
+//
+// An alert's addresses and ports are those of the packet that crossed the
+// threshold: for a flood or an amplification the destination is the victim
+// and the source is the last packet's source; for a scan the last probe.
+//
+// # Distinct counting and memory
+//
+// All memory is allocated by New and bounded by Limits (per rule, with
+// per-rule overrides by id): MaxKeys keys per rule in an open-addressing
+// table with LRU eviction when full; distinct values held exactly in one
+// table per rule of MaxDistinct entries shared by all its keys, at most
+// MaxDistinctPerKey per key (raised to the rule's Count or MinSources). For
+// distinct sources (flood, amplification, MinSources) each key also has a
+// 256-register HyperLogLog: below the per-key cap the count is exact, above
+// it the estimate (about 6.5% standard error) is used. Top source countries
+// (flood and amplification, top 5 in the alert) are counted with the
+// space-saving algorithm over 8 counters: exact for up to 8 countries.
+// Keys idle for longer than their window plus their suppression period are
+// dropped by Advance (suppressed occurrences not yet reported are then
+// counted as SuppressedUnreported). Evicted keys, expired keys and values that could not
+// be recorded are counted in Stats.
+//
+// # Sharding
+//
+// With Config.ShardCount n > 1, an engine counts only the keys it owns: a key
+// tracked by src or pair is owned by Shard(src, n), by dst by Shard(dst, n),
+// and a flow key by the shard of the flow's lower endpoint (flow.Key A), so
+// both directions of a flow reach the same shard. The pipeline sends each
+// packet to the engines of Shard(src, n) and Shard(dst, n), once when they
+// are the same; the union of the shards' alerts is then the alerts of one
+// unsharded engine.
+//
+// Process, Advance, Flush and Stats must be called from one goroutine.
+// Process allocates nothing unless it emits an alert.
+package detect

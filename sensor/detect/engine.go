@@ -1,0 +1,694 @@
+package detect
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/decode"
+	"github.com/borderwatch/borderwatch/sensor/flow"
+)
+
+// Config sizes the engine's state and says which keys it owns.
+type Config struct {
+	// ShardIndex and ShardCount: the engine only tracks keys whose owner
+	// address (see Shard) falls in shard ShardIndex of ShardCount.
+	// ShardCount 0 or 1 owns everything.
+	ShardIndex, ShardCount int
+
+	// Limits apply to every rule unless RuleLimits has the rule's id.
+	Limits     Limits
+	RuleLimits map[uint32]Limits
+
+	// DefaultWindow is used by rules whose Threshold.Window is 0 (60 s if 0).
+	DefaultWindow time.Duration
+	// DefaultSuppress is used by rules whose Suppress is 0 (60 s if 0).
+	DefaultSuppress time.Duration
+	// CommunityIDSeed is the seed of alert Community IDs (0 by default).
+	CommunityIDSeed uint16
+}
+
+// Limits bound the memory of one rule. Zero fields take the defaults.
+type Limits struct {
+	// MaxKeys is the number of track keys held (default 16384); when full,
+	// the least recently seen key is evicted and counted.
+	MaxKeys int
+	// MaxDistinct is the number of exact distinct values held across all
+	// keys of the rule (default 65536); values beyond it are not recorded and
+	// are counted.
+	MaxDistinct int
+	// MaxDistinctPerKey is the number of exact distinct values one key holds
+	// (default 1024, raised to the rule's threshold count when larger).
+	// Distinct sources beyond it are estimated with HyperLogLog.
+	MaxDistinctPerKey int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxKeys <= 0 {
+		l.MaxKeys = 1 << 14
+	}
+	if l.MaxDistinct <= 0 {
+		l.MaxDistinct = 1 << 16
+	}
+	if l.MaxDistinctPerKey <= 0 {
+		l.MaxDistinctPerKey = 1024
+	}
+	return l
+}
+
+// Emit receives each alert with the geo information of the packet's source
+// and destination, for the enrich step that fills the alert's Endpoint
+// fields. The alert is newly allocated and owned by the callee.
+type Emit func(a *alert.Alert, src, dst *geo.Info)
+
+// Stats are the engine's counters.
+type Stats struct {
+	Packets    uint64 // packets given to Process
+	Alerts     uint64 // alerts emitted
+	Suppressed uint64 // occurrences suppressed
+	Rules      []RuleStats
+}
+
+// RuleStats are the counters of one rule.
+type RuleStats struct {
+	ID         uint32
+	Kind       string
+	Matched    uint64 // packets matched and counted by this engine
+	NotOwned   uint64 // packets matched whose key another shard owns
+	Alerts     uint64
+	Suppressed uint64
+	// SuppressedUnreported counts suppressed occurrences of keys dropped
+	// (idle or evicted) before a next alert could report them.
+	SuppressedUnreported uint64
+	Keys                 int    // keys held now
+	MaxKeys              int    // cap on keys
+	KeysEvicted          uint64 // keys evicted because the table was full
+	KeysExpired          uint64 // keys removed after going idle
+	Distinct             int    // exact distinct values held now
+	MaxDistinct          int    // cap on exact distinct values
+	DistinctFull         uint64 // values not recorded because MaxDistinct was reached
+	DistinctCapped       uint64 // values not recorded because a key reached MaxDistinctPerKey
+}
+
+// ruleState is one rule and its state.
+type ruleState struct {
+	r        *rules.Rule
+	kind     rules.Kind
+	track    rules.Track
+	distinct rules.Distinct // what the exact set holds; DistinctNone for no set
+	window   int64
+	suppress int64
+	idle     int64
+	keyCap   uint32 // exact distinct values per key
+	t        *table
+	set      *pairSet
+	hll      []uint8        // hllRegs per bucket, flood and amplification
+	top      []topCountries // per bucket, flood and amplification
+	st       RuleStats
+}
+
+// Engine applies compiled rules to packets. It is owned by one worker and
+// is not safe for concurrent use.
+type Engine struct {
+	rules       []*ruleState
+	cfg         Config
+	emit        Emit
+	packets     uint64
+	alerts      uint64
+	suppressed  uint64
+	lastAdvance int64
+}
+
+// New builds an engine for rules; all per-rule memory is allocated here.
+// emit is called synchronously from Process for every alert.
+func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
+	if cfg.ShardCount <= 1 {
+		cfg.ShardCount, cfg.ShardIndex = 1, 0
+	}
+	if cfg.DefaultWindow <= 0 {
+		cfg.DefaultWindow = 60 * time.Second
+	}
+	if cfg.DefaultSuppress <= 0 {
+		cfg.DefaultSuppress = 60 * time.Second
+	}
+	e := &Engine{cfg: cfg, emit: emit}
+	for _, r := range rs {
+		e.rules = append(e.rules, newRuleState(r, cfg))
+	}
+	return e
+}
+
+func newRuleState(r *rules.Rule, cfg Config) *ruleState {
+	lim := cfg.Limits
+	if l, ok := cfg.RuleLimits[r.ID]; ok {
+		lim = l
+	}
+	lim = lim.withDefaults()
+	rs := &ruleState{r: r, kind: r.Kind, track: r.Threshold.Track, distinct: r.Threshold.Distinct}
+	if rs.track == 0 {
+		rs.track = defaultTrack(r)
+	}
+	switch {
+	case rs.distinct != rules.DistinctNone:
+	case r.Kind == rules.KindScan:
+		rs.distinct = rules.DistinctDstPort
+	case r.Kind == rules.KindSweep:
+		rs.distinct = rules.DistinctDstIP
+	case r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification || r.Threshold.MinSources > 0:
+		rs.distinct = rules.DistinctSrcIP
+	}
+	rs.window = int64(r.Threshold.Window)
+	if rs.window <= 0 {
+		rs.window = int64(cfg.DefaultWindow)
+	}
+	rs.suppress = int64(r.Suppress)
+	if rs.suppress <= 0 {
+		rs.suppress = int64(cfg.DefaultSuppress)
+	}
+	rs.idle = rs.window + rs.suppress
+	rs.t = newTable(lim.MaxKeys)
+	if rs.distinct != rules.DistinctNone {
+		rs.keyCap = uint32(lim.MaxDistinctPerKey)
+		if c := r.Threshold.Count; r.Threshold.Distinct != rules.DistinctNone && c > uint64(rs.keyCap) {
+			rs.keyCap = uint32(min(c, uint64(lim.MaxDistinct)))
+		}
+		if m := uint64(r.Threshold.MinSources); m > uint64(rs.keyCap) {
+			rs.keyCap = uint32(min(m, uint64(lim.MaxDistinct)))
+		}
+		rs.set = newPairSet(lim.MaxDistinct)
+		set := rs.set
+		bs := rs.t.b
+		rs.t.onDrop = func(idx int32) {
+			set.forget(bs[idx].distinct)
+			rs.st.SuppressedUnreported += bs[idx].suppressed
+		}
+	} else {
+		bs := rs.t.b
+		rs.t.onDrop = func(idx int32) { rs.st.SuppressedUnreported += bs[idx].suppressed }
+	}
+	if rs.distinct == rules.DistinctSrcIP {
+		rs.hll = make([]uint8, lim.MaxKeys*hllRegs)
+	}
+	if r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification {
+		rs.top = make([]topCountries, lim.MaxKeys)
+	}
+	rs.st = RuleStats{ID: r.ID, Kind: kindName(r.Kind), MaxKeys: lim.MaxKeys, MaxDistinct: lim.MaxDistinct}
+	return rs
+}
+
+// defaultTrack is the track of a rule that does not set one.
+func defaultTrack(r *rules.Rule) rules.Track {
+	switch r.Kind {
+	case rules.KindFlood, rules.KindAmplification:
+		return rules.TrackDst
+	case rules.KindBruteforce, rules.KindPolicy:
+		return rules.TrackPair
+	case rules.KindReputation:
+		switch r.ListSide {
+		case rules.SideSrc:
+			return rules.TrackSrc
+		case rules.SideDst:
+			return rules.TrackDst
+		}
+		return rules.TrackPair
+	}
+	return rules.TrackSrc
+}
+
+func kindName(k rules.Kind) string {
+	switch k {
+	case rules.KindScan:
+		return "scan"
+	case rules.KindSweep:
+		return "sweep"
+	case rules.KindFlood:
+		return "flood"
+	case rules.KindBruteforce:
+		return "bruteforce"
+	case rules.KindAmplification:
+		return "amplification"
+	case rules.KindReputation:
+		return "reputation"
+	case rules.KindPolicy:
+		return "policy"
+	case rules.KindVolume:
+		return "volume"
+	}
+	return ""
+}
+
+func trackName(t rules.Track) string {
+	switch t {
+	case rules.TrackSrc:
+		return "src"
+	case rules.TrackDst:
+		return "dst"
+	case rules.TrackPair:
+		return "pair"
+	case rules.TrackFlow:
+		return "flow"
+	}
+	return ""
+}
+
+func distinctName(d rules.Distinct) string {
+	switch d {
+	case rules.DistinctDstPort:
+		return "dst_port"
+	case rules.DistinctDstIP:
+		return "dst_ip"
+	case rules.DistinctSrcIP:
+		return "src_ip"
+	}
+	return ""
+}
+
+var zeroInfo geo.Info
+
+// Process runs one packet through every rule. f is the packet's flow from
+// the flow table (a zero Result when there is none); src and dst are the
+// geo lookups of the packet's addresses (nil is read as unknown). Alerts are
+// emitted synchronously. Process allocates nothing unless it emits.
+func (e *Engine) Process(p *decode.Packet, f flow.Result, src, dst *geo.Info) {
+	if src == nil {
+		src = &zeroInfo
+	}
+	if dst == nil {
+		dst = &zeroInfo
+	}
+	e.packets++
+	if p.Timestamp-e.lastAdvance >= int64(time.Second) {
+		e.Advance(p.Timestamp)
+	}
+	dir := geo.DirectionOf(src, dst)
+	pbit := protoBit(p.Proto)
+	for _, rs := range e.rules {
+		if !rs.match(p, f, pbit, dir, src, dst) {
+			continue
+		}
+		e.count(rs, p, f, dir, src, dst)
+	}
+}
+
+func protoBit(proto uint8) uint8 {
+	switch proto {
+	case decode.ProtoTCP:
+		return rules.ProtoTCP
+	case decode.ProtoUDP:
+		return rules.ProtoUDP
+	case decode.ProtoICMP:
+		return rules.ProtoICMP
+	case decode.ProtoICMPv6:
+		return rules.ProtoICMPv6
+	}
+	return 0
+}
+
+const protoSCTP = 132
+
+// match applies the rule's filters and the kind's own conditions.
+func (rs *ruleState) match(p *decode.Packet, f flow.Result, pbit uint8, dir geo.Direction, src, dst *geo.Info) bool {
+	r := rs.r
+	if r.Protos != 0 && r.Protos&pbit == 0 {
+		return false
+	}
+	if r.Directions != 0 && r.Directions&(1<<dir) == 0 {
+		return false
+	}
+	isTCP := p.Proto == decode.ProtoTCP
+	isICMP := p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6
+	if isTCP && len(r.TCPFlags) > 0 {
+		ok := false
+		for _, m := range r.TCPFlags {
+			if p.TCPFlags&m.Mask == m.Value {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if isICMP && len(r.ICMPTypes) > 0 {
+		ok := false
+		for _, t := range r.ICMPTypes {
+			if p.ICMPType == t {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	laterFrag := p.Fragment && !p.FirstFragment
+	if r.DstPorts != nil || r.SrcPorts != nil {
+		hasPorts := (isTCP || p.Proto == decode.ProtoUDP || p.Proto == protoSCTP) && !laterFrag
+		ampFrag := rs.kind == rules.KindAmplification && laterFrag && p.Proto == decode.ProtoUDP
+		icmpAllowed := isICMP && r.Protos&pbit != 0
+		switch {
+		case hasPorts:
+			if r.DstPorts != nil && !r.DstPorts.Has(p.DstPort) {
+				return false
+			}
+			if r.SrcPorts != nil && !r.SrcPorts.Has(p.SrcPort) {
+				return false
+			}
+		case ampFrag, icmpAllowed:
+		default:
+			return false
+		}
+	}
+	if r.From != nil && !r.From.Match(p.Src, src, r.Basis) {
+		return false
+	}
+	if r.To != nil && !r.To.Match(p.Dst, dst, r.Basis) {
+		return false
+	}
+	reply := f.Entry != nil && !f.ToServer
+	switch rs.kind {
+	case rules.KindScan, rules.KindSweep:
+		// Answers (to_client) and SYN-ACK or RST backscatter are not probes.
+		if reply {
+			return false
+		}
+		if isTCP && (p.TCPFlags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN|decode.FlagACK || p.TCPFlags&decode.FlagRST != 0) {
+			return false
+		}
+	case rules.KindBruteforce:
+		if isTCP {
+			if p.TCPFlags&(decode.FlagSYN|decode.FlagACK|decode.FlagRST) != decode.FlagSYN {
+				return false
+			}
+			if f.Entry != nil && (!f.IsNew || !f.ToServer) {
+				return false
+			}
+		} else if f.Entry == nil || !f.IsNew || !f.ToServer {
+			return false
+		}
+	case rules.KindAmplification:
+		// Answers to a query the destination sent are solicited.
+		if reply {
+			return false
+		}
+	case rules.KindReputation:
+		if r.List == nil {
+			return false
+		}
+		var listed bool
+		switch r.ListSide {
+		case rules.SideSrc:
+			listed = r.List.Contains(p.Src)
+		case rules.SideDst:
+			listed = r.List.Contains(p.Dst)
+		default:
+			listed = r.List.Contains(p.Src) || r.List.Contains(p.Dst)
+		}
+		if !listed {
+			return false
+		}
+	}
+	return true
+}
+
+// keyOf builds the track key of a packet and returns the address whose
+// shard owns it.
+func (rs *ruleState) keyOf(p *decode.Packet) (tkey, netip.Addr) {
+	src, dst := p.Src.Unmap(), p.Dst.Unmap()
+	var k tkey
+	switch rs.track {
+	case rules.TrackDst:
+		k.a, k.v4 = dst.As16(), dst.Is4()
+		return k, dst
+	case rules.TrackPair:
+		k.a, k.b, k.v4 = src.As16(), dst.As16(), src.Is4() && dst.Is4()
+		return k, src
+	case rules.TrackFlow:
+		fk, srcIsA := flow.KeyOf(p)
+		k = tkey{a: fk.A, b: fk.B, pa: fk.APort, pb: fk.BPort, proto: fk.Proto, v4: fk.V4}
+		// Both directions of a flow must reach the same shard: the flow's
+		// A endpoint owns it.
+		if srcIsA {
+			return k, src
+		}
+		return k, dst
+	}
+	k.a, k.v4 = src.As16(), src.Is4()
+	return k, src
+}
+
+// count updates the state of a matched packet and fires when a threshold
+// is crossed.
+func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.Direction, src, dst *geo.Info) {
+	k, owner := rs.keyOf(p)
+	if e.cfg.ShardCount > 1 && Shard(owner, e.cfg.ShardCount) != e.cfg.ShardIndex {
+		rs.st.NotOwned++
+		return
+	}
+	ts := p.Timestamp
+	laterFrag := p.Fragment && !p.FirstFragment
+	if rs.kind == rules.KindAmplification && laterFrag {
+		// A non-first fragment has no ports: it counts when its source is
+		// already a counted reflector of this victim in the current window.
+		idx := rs.t.lookup(&k)
+		if idx < 0 {
+			return
+		}
+		b := &rs.t.b[idx]
+		if ts-b.winStart >= rs.window || !rs.set.contains(idx, b.gen, addrHash(p.Src)) {
+			return
+		}
+		rs.st.Matched++
+		b.packets++
+		b.bytes += uint64(p.IPLen)
+		b.last = max(b.last, ts)
+		rs.top[idx].add(src.Country)
+		e.check(rs, idx, p, f, dir, src, dst)
+		return
+	}
+	rs.st.Matched++
+	idx, created := rs.t.get(&k)
+	b := &rs.t.b[idx]
+	if created || ts-b.winStart >= rs.window {
+		rs.resetWindow(idx, ts)
+	}
+	b.last = max(b.last, ts)
+	b.packets++
+	b.bytes += uint64(p.IPLen)
+	if rs.distinct != rules.DistinctNone {
+		var v uint64
+		switch rs.distinct {
+		case rules.DistinctDstPort:
+			v = uint64(p.DstPort)
+		case rules.DistinctDstIP:
+			v = addrHash(p.Dst)
+		case rules.DistinctSrcIP:
+			v = addrHash(p.Src)
+		}
+		if rs.hll != nil {
+			hllAdd(rs.hll[int(idx)*hllRegs:int(idx+1)*hllRegs], v)
+		}
+		if b.distinct < rs.keyCap {
+			added, ok := rs.set.insert(rs.t.b, idx, b.gen, v)
+			if added {
+				b.distinct++
+			} else if !ok {
+				b.saturated = true
+			}
+		} else if !rs.set.contains(idx, b.gen, v) {
+			b.saturated = true
+			rs.st.DistinctCapped++
+		}
+	}
+	if rs.top != nil {
+		rs.top[idx].add(src.Country)
+	}
+	e.check(rs, idx, p, f, dir, src, dst)
+}
+
+// resetWindow starts a new window (or episode) for bucket idx at ts.
+func (rs *ruleState) resetWindow(idx int32, ts int64) {
+	b := &rs.t.b[idx]
+	if rs.set != nil {
+		rs.set.forget(b.distinct)
+	}
+	b.gen++
+	b.distinct = 0
+	b.saturated = false
+	b.packets, b.bytes = 0, 0
+	b.winStart = ts
+	if rs.hll != nil {
+		clear(rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs])
+	}
+	if rs.top != nil {
+		rs.top[idx] = topCountries{}
+	}
+}
+
+// distinctValue is the number of distinct values of bucket idx: exact, or
+// the HyperLogLog estimate once exact recording stopped.
+func (rs *ruleState) distinctValue(idx int32) uint64 {
+	b := &rs.t.b[idx]
+	n := uint64(b.distinct)
+	if b.saturated && rs.hll != nil {
+		n = max(n, hllEstimate(rs.hll[int(idx)*hllRegs:int(idx+1)*hllRegs]))
+	}
+	return n
+}
+
+// check fires bucket idx when its threshold is crossed.
+func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result, dir geo.Direction, src, dst *geo.Info) {
+	b := &rs.t.b[idx]
+	th := &rs.r.Threshold
+	var observed uint64
+	switch {
+	case th.Distinct != rules.DistinctNone || (th.Count > 0 && (rs.kind == rules.KindScan || rs.kind == rules.KindSweep)):
+		if th.Count == 0 {
+			return
+		}
+		if d := rs.distinctValue(idx); d >= th.Count {
+			observed = d
+		} else {
+			return
+		}
+	case th.Count > 0 || th.Bytes > 0:
+		if th.Count > 0 && b.packets >= th.Count {
+			observed = b.packets
+		} else if th.Bytes > 0 && b.bytes >= th.Bytes {
+			observed = b.bytes
+		} else {
+			return
+		}
+	default:
+		observed = b.packets // no threshold: every matching packet
+	}
+	if th.MinSources > 0 && rs.distinct == rules.DistinctSrcIP && rs.distinctValue(idx) < uint64(th.MinSources) {
+		return
+	}
+	ts := p.Timestamp
+	if ts < b.quietUntil {
+		b.suppressed++
+		rs.st.Suppressed++
+		e.suppressed++
+		rs.resetWindow(idx, ts)
+		return
+	}
+	a := e.newAlert(rs, idx, p, f, dir, observed)
+	b.suppressed = 0
+	b.quietUntil = ts + rs.suppress
+	rs.resetWindow(idx, ts)
+	rs.st.Alerts++
+	e.alerts++
+	if e.emit != nil {
+		e.emit(a, src, dst)
+	}
+}
+
+func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Result, dir geo.Direction, observed uint64) *alert.Alert {
+	b := &rs.t.b[idx]
+	r := rs.r
+	a := &alert.Alert{
+		Timestamp:   p.Timestamp,
+		SrcIP:       p.Src,
+		DstIP:       p.Dst,
+		Proto:       p.Proto,
+		Direction:   "to_server",
+		GeoDir:      dir.String(),
+		Action:      "allowed",
+		GID:         1,
+		SignatureID: r.ID,
+		Rev:         r.Rev,
+		Signature:   r.Name,
+		Category:    r.Category,
+		Severity:    r.Severity,
+		Kind:        kindName(r.Kind),
+		Mitre:       append([]string(nil), r.Mitre...),
+	}
+	if f.Entry != nil {
+		a.FlowID = f.Entry.ID
+		if !f.ToServer {
+			a.Direction = "to_client"
+		}
+	} else {
+		k, _ := flow.KeyOf(p)
+		a.FlowID = k.ID()
+	}
+	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
+		a.ICMPType, a.ICMPCode = p.ICMPType, p.ICMPCode
+		a.CommunityID = flow.CommunityID(p.Src, p.Dst, uint16(p.ICMPType), uint16(p.ICMPCode), p.Proto, e.cfg.CommunityIDSeed)
+	} else {
+		a.SrcPort, a.DstPort = p.SrcPort, p.DstPort
+		a.CommunityID = flow.CommunityID(p.Src, p.Dst, p.SrcPort, p.DstPort, p.Proto, e.cfg.CommunityIDSeed)
+	}
+	a.Stats = alert.Stats{
+		Packets:    b.packets,
+		Bytes:      b.bytes,
+		FirstSeen:  b.winStart,
+		LastSeen:   b.last,
+		Suppressed: b.suppressed,
+	}
+	switch rs.distinct {
+	case rules.DistinctDstPort:
+		a.Stats.DistinctPorts = uint32(rs.distinctValue(idx))
+	case rules.DistinctDstIP:
+		a.Stats.DistinctHosts = uint32(rs.distinctValue(idx))
+	case rules.DistinctSrcIP:
+		a.Stats.DistinctSources = uint32(min(rs.distinctValue(idx), 1<<32-1))
+	}
+	if rs.top != nil {
+		a.Stats.TopSources = rs.top[idx].top(5)
+	}
+	th := r.Threshold
+	a.Threshold = alert.Threshold{
+		Track:    trackName(rs.track),
+		Distinct: distinctName(th.Distinct),
+		Count:    th.Count,
+		Bytes:    th.Bytes,
+		Window:   time.Duration(rs.window).Seconds(),
+		Observed: observed,
+	}
+	if th.Distinct == rules.DistinctNone && (rs.kind == rules.KindScan || rs.kind == rules.KindSweep) {
+		a.Threshold.Distinct = distinctName(rs.distinct)
+	}
+	return a
+}
+
+// Advance expires, at capture time now, the keys idle for longer than
+// their rule's window and suppression period. Process calls it once per
+// second of capture time; call it when no packets arrive. Windows are also
+// checked on every packet, so Advance only frees memory.
+func (e *Engine) Advance(now int64) {
+	e.lastAdvance = now
+	for _, rs := range e.rules {
+		rs.t.expire(now, rs.idle)
+	}
+}
+
+// Flush ends a replay: alerts are emitted when thresholds are crossed, so
+// nothing is pending; Flush drops all tracked state (suppressed occurrences
+// not yet reported stay counted in Stats).
+func (e *Engine) Flush() {
+	for _, rs := range e.rules {
+		rs.t.reset()
+	}
+	e.lastAdvance = 0
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	s := Stats{Packets: e.packets, Alerts: e.alerts, Suppressed: e.suppressed, Rules: make([]RuleStats, len(e.rules))}
+	for i, rs := range e.rules {
+		st := rs.st
+		st.Keys = rs.t.n
+		st.KeysEvicted = rs.t.evicted
+		st.KeysExpired = rs.t.expired
+		if rs.set != nil {
+			st.Distinct = rs.set.live
+			st.DistinctFull = rs.set.full
+		}
+		s.Rules[i] = st
+	}
+	return s
+}

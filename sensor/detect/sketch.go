@@ -1,0 +1,209 @@
+package detect
+
+import (
+	"cmp"
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+)
+
+// pairEntry is one distinct value of one bucket generation.
+type pairEntry struct {
+	owner int32 // bucket index+1; 0 is an empty slot
+	gen   uint32
+	val   uint64
+}
+
+// pairSet holds the exact distinct values of all the buckets of one rule in
+// one open-addressing table of fixed size. Entries whose bucket generation
+// has moved on are stale: they are overwritten by inserts and removed in bulk
+// by a rebuild when they take too much room. When the live values reach the
+// capacity, new values are not recorded (counted in full).
+type pairSet struct {
+	slots, spare []pairEntry
+	mask         uint64
+	capacity     int // live values at most
+	used         int // occupied slots, live and stale
+	live         int // live values (maintained by the caller through forget)
+	full         uint64
+	rebuilds     uint64
+}
+
+func newPairSet(capacity int) *pairSet {
+	size := 1
+	for size < capacity+capacity/2 {
+		size <<= 1
+	}
+	return &pairSet{
+		slots:    make([]pairEntry, size),
+		spare:    make([]pairEntry, size),
+		mask:     uint64(size - 1),
+		capacity: capacity,
+	}
+}
+
+func pairHash(owner int32, gen uint32, val uint64) uint64 {
+	return mix(val ^ uint64(uint32(owner))<<32 ^ uint64(gen)*0x9e3779b97f4a7c15)
+}
+
+// insert records val for bucket owner (index) of generation gen and reports
+// whether it was new. ok is false when the set is full and val was not
+// recorded.
+func (s *pairSet) insert(bs []bucket, owner int32, gen uint32, val uint64) (added, ok bool) {
+	o := owner + 1
+	i := pairHash(owner, gen, val) & s.mask
+	reuse := int64(-1)
+	for {
+		e := &s.slots[i]
+		if e.owner == 0 {
+			break
+		}
+		if e.owner == o && e.gen == gen && e.val == val {
+			return false, true
+		}
+		if reuse < 0 && bs[e.owner-1].gen != e.gen {
+			reuse = int64(i)
+		}
+		i = (i + 1) & s.mask
+	}
+	if s.live >= s.capacity {
+		s.full++
+		return false, false
+	}
+	if reuse >= 0 {
+		s.slots[reuse] = pairEntry{owner: o, gen: gen, val: val}
+		s.live++
+		return true, true
+	}
+	if s.used+1 > len(s.slots)*7/8 {
+		s.rebuild(bs)
+		return s.insert(bs, owner, gen, val)
+	}
+	s.slots[i] = pairEntry{owner: o, gen: gen, val: val}
+	s.used++
+	s.live++
+	return true, true
+}
+
+// contains reports whether val is recorded for bucket owner of generation gen.
+func (s *pairSet) contains(owner int32, gen uint32, val uint64) bool {
+	o := owner + 1
+	i := pairHash(owner, gen, val) & s.mask
+	for {
+		e := &s.slots[i]
+		if e.owner == 0 {
+			return false
+		}
+		if e.owner == o && e.gen == gen && e.val == val {
+			return true
+		}
+		i = (i + 1) & s.mask
+	}
+}
+
+// forget is called when a bucket's generation moves on: its n values
+// become stale.
+func (s *pairSet) forget(n uint32) { s.live -= int(n) }
+
+// rebuild copies the live entries into the spare table, dropping stale ones.
+func (s *pairSet) rebuild(bs []bucket) {
+	s.rebuilds++
+	clear(s.spare)
+	used := 0
+	for _, e := range s.slots {
+		if e.owner == 0 || bs[e.owner-1].gen != e.gen {
+			continue
+		}
+		i := pairHash(e.owner-1, e.gen, e.val) & s.mask
+		for s.spare[i].owner != 0 {
+			i = (i + 1) & s.mask
+		}
+		s.spare[i] = e
+		used++
+	}
+	s.slots, s.spare = s.spare, s.slots
+	s.used = used
+}
+
+// HyperLogLog with 256 one-byte registers per bucket (standard error about
+// 6.5%), used to estimate distinct sources beyond the exact per-key cap.
+const hllRegs = 256
+
+func hllAdd(regs []uint8, h uint64) {
+	i := h >> 56
+	rank := uint8(bits.LeadingZeros64(h<<8|1<<7)) + 1
+	if rank > regs[i] {
+		regs[i] = rank
+	}
+}
+
+func hllEstimate(regs []uint8) uint64 {
+	const m = float64(hllRegs)
+	sum, zeros := 0.0, 0
+	for _, r := range regs {
+		sum += math.Ldexp(1, -int(r))
+		if r == 0 {
+			zeros++
+		}
+	}
+	e := 0.7213 / (1 + 1.079/m) * m * m / sum
+	if e <= 2.5*m && zeros > 0 {
+		e = m * math.Log(m/float64(zeros))
+	}
+	return uint64(e + 0.5)
+}
+
+// topCountries counts packets per source country with the space-saving
+// algorithm over topSlots counters: exact while at most topSlots countries
+// are seen, otherwise an over-estimate for late newcomers.
+const topSlots = 8
+
+type topCountries struct {
+	c    [topSlots]geo.CountryID
+	n    [topSlots]uint64
+	used uint8
+}
+
+func (t *topCountries) add(c geo.CountryID) {
+	for i := range t.used {
+		if t.c[i] == c {
+			t.n[i]++
+			return
+		}
+	}
+	if t.used < topSlots {
+		t.c[t.used], t.n[t.used] = c, 1
+		t.used++
+		return
+	}
+	m := 0
+	for i := 1; i < topSlots; i++ {
+		if t.n[i] < t.n[m] {
+			m = i
+		}
+	}
+	t.c[m] = c
+	t.n[m]++
+}
+
+// top returns the k largest counts, largest first, ties by country code.
+// Unknown countries are reported as "".
+func (t *topCountries) top(k int) []alert.CountryCount {
+	out := make([]alert.CountryCount, 0, t.used)
+	for i := range t.used {
+		out = append(out, alert.CountryCount{Country: t.c[i].String(), Packets: t.n[i]})
+	}
+	slices.SortFunc(out, func(a, b alert.CountryCount) int {
+		if c := cmp.Compare(b.Packets, a.Packets); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Country, b.Country)
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}

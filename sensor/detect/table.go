@@ -1,0 +1,237 @@
+package detect
+
+import (
+	"net/netip"
+)
+
+// tkey is what a rule tracks: one address, an address pair or a flow.
+type tkey struct {
+	a, b   [16]byte
+	pa, pb uint16
+	proto  uint8
+	v4     bool
+}
+
+func (k *tkey) hash() uint64 {
+	h := uint64(0x9e3779b97f4a7c15)
+	h = mix(h ^ le64(k.a[0:8]))
+	h = mix(h ^ le64(k.a[8:16]))
+	h = mix(h ^ le64(k.b[0:8]))
+	h = mix(h ^ le64(k.b[8:16]))
+	var v4 uint64
+	if k.v4 {
+		v4 = 1
+	}
+	return mix(h ^ (uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32 | v4<<40))
+}
+
+func le64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// mix is the splitmix64 finalizer.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// addrHash is a deterministic hash of an address; IPv4-mapped IPv6
+// addresses hash as IPv4.
+func addrHash(a netip.Addr) uint64 {
+	a = a.Unmap()
+	b := a.As16()
+	h := mix(0x51ed270b27a3c4e5 ^ le64(b[0:8]))
+	h = mix(h ^ le64(b[8:16]))
+	if a.Is4() {
+		h = mix(h ^ 4)
+	}
+	return h
+}
+
+// Shard returns the shard (0 ≤ shard < n) that owns state keyed by addr. The
+// pipeline sends a packet to the workers owning Shard(src, n) and
+// Shard(dst, n), once to a worker owning both. n ≤ 1 gives 0.
+func Shard(addr netip.Addr, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return int(addrHash(addr) % uint64(n))
+}
+
+// bucket is the state of one tracked key of one rule.
+type bucket struct {
+	key        tkey
+	hash       uint64
+	prev, next int32
+	// gen changes every time the bucket's distinct values are dropped (window
+	// reset, firing, reuse for another key); distinct-set entries of an older
+	// generation are stale. It is never reset, so a reused bucket cannot see
+	// the values of the key that held it before.
+	gen        uint32
+	saturated  bool   // a distinct value could not be recorded exactly
+	distinct   uint32 // exact distinct values recorded in this window
+	winStart   int64  // capture time of the first packet of the window
+	last       int64  // capture time of the last packet
+	packets    uint64
+	bytes      uint64
+	quietUntil int64  // suppressed until this capture time
+	suppressed uint64 // occurrences suppressed since the last alert
+}
+
+// table is a bounded open-addressing hash table of buckets with one LRU list.
+// All memory is allocated by newTable.
+type table struct {
+	b          []bucket
+	slots      []int32 // bucket index+1, 0 empty; linear probing
+	mask       uint64
+	free       int32
+	n          int
+	head, tail int32
+	evicted    uint64
+	expired    uint64
+	// onDrop is called for a bucket about to be removed or evicted.
+	onDrop func(idx int32)
+}
+
+func newTable(capacity int) *table {
+	t := &table{b: make([]bucket, capacity), head: none, tail: none}
+	size := 1
+	for size < 2*capacity {
+		size <<= 1
+	}
+	t.slots = make([]int32, size)
+	t.mask = uint64(size - 1)
+	for i := range t.b {
+		t.b[i].next = int32(i + 1)
+	}
+	t.b[capacity-1].next = none
+	return t
+}
+
+const none = -1
+
+// get returns the bucket of k, creating it (and evicting the least recently
+// used bucket when full) if needed, and moves it to the front of the LRU.
+func (t *table) get(k *tkey) (int32, bool) {
+	h := k.hash()
+	idx, _ := t.find(k, h)
+	if idx >= 0 {
+		if t.head != idx {
+			t.unlink(idx)
+			t.pushFront(idx)
+		}
+		return idx, false
+	}
+	if t.free == none {
+		t.evicted++
+		t.drop(t.tail)
+	}
+	idx = t.free
+	b := &t.b[idx]
+	t.free = b.next
+	gen := b.gen + 1
+	*b = bucket{key: *k, hash: h, gen: gen, prev: none, next: none}
+	_, s := t.find(k, h)
+	t.slots[s] = idx + 1
+	t.n++
+	t.pushFront(idx)
+	return idx, true
+}
+
+// lookup returns the bucket of k without touching it, or none.
+func (t *table) lookup(k *tkey) int32 {
+	idx, _ := t.find(k, k.hash())
+	return idx
+}
+
+func (t *table) find(k *tkey, h uint64) (int32, uint64) {
+	s := h & t.mask
+	for {
+		v := t.slots[s]
+		if v == 0 {
+			return none, s
+		}
+		b := &t.b[v-1]
+		if b.hash == h && b.key == *k {
+			return v - 1, s
+		}
+		s = (s + 1) & t.mask
+	}
+}
+
+// expire drops the buckets not touched for longer than idle.
+func (t *table) expire(now, idle int64) {
+	for t.tail != none && now-t.b[t.tail].last > idle {
+		t.expired++
+		t.drop(t.tail)
+	}
+}
+
+// reset drops every bucket.
+func (t *table) reset() {
+	for t.tail != none {
+		t.drop(t.tail)
+	}
+}
+
+// drop removes bucket idx with backward-shift deletion.
+func (t *table) drop(idx int32) {
+	if t.onDrop != nil {
+		t.onDrop(idx)
+	}
+	b := &t.b[idx]
+	_, s := t.find(&b.key, b.hash)
+	t.unlink(idx)
+	b.gen++
+	b.next = t.free
+	t.free = idx
+	t.n--
+	t.slots[s] = 0
+	i, j := s, s
+	for {
+		j = (j + 1) & t.mask
+		v := t.slots[j]
+		if v == 0 {
+			return
+		}
+		home := t.b[v-1].hash & t.mask
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			t.slots[i] = v
+			t.slots[j] = 0
+			i = j
+		}
+	}
+}
+
+func (t *table) pushFront(idx int32) {
+	b := &t.b[idx]
+	b.prev = none
+	b.next = t.head
+	if t.head != none {
+		t.b[t.head].prev = idx
+	} else {
+		t.tail = idx
+	}
+	t.head = idx
+}
+
+func (t *table) unlink(idx int32) {
+	b := &t.b[idx]
+	if b.prev != none {
+		t.b[b.prev].next = b.next
+	} else {
+		t.head = b.next
+	}
+	if b.next != none {
+		t.b[b.next].prev = b.prev
+	} else {
+		t.tail = b.prev
+	}
+	b.prev, b.next = none, none
+}

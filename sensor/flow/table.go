@@ -1,0 +1,532 @@
+package flow
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/borderwatch/borderwatch/sensor/decode"
+)
+
+// State is the state of a flow.
+type State uint8
+
+// Flow states.
+const (
+	StateNew         State = iota // only the initiator has sent packets
+	StateEstablished              // both sides have sent packets
+	StateClosed                   // TCP: RST seen, or FIN seen from both sides
+)
+
+// String returns "new", "established" or "closed".
+func (s State) String() string {
+	switch s {
+	case StateNew:
+		return "new"
+	case StateEstablished:
+		return "established"
+	case StateClosed:
+		return "closed"
+	}
+	return "unknown"
+}
+
+// Config sizes the table and sets the idle timeouts. Zero values take the
+// defaults of DefaultConfig.
+type Config struct {
+	Capacity int // maximum number of flows
+
+	TCPNew           time.Duration
+	TCPEstablished   time.Duration
+	TCPClosed        time.Duration
+	UDPNew           time.Duration
+	UDPEstablished   time.Duration
+	ICMPNew          time.Duration
+	ICMPEstablished  time.Duration
+	OtherNew         time.Duration
+	OtherEstablished time.Duration
+}
+
+// DefaultConfig returns the defaults: 65536 flows and Suricata's default flow
+// timeouts.
+func DefaultConfig() Config {
+	return Config{
+		Capacity:         1 << 16,
+		TCPNew:           60 * time.Second,
+		TCPEstablished:   600 * time.Second,
+		TCPClosed:        60 * time.Second,
+		UDPNew:           30 * time.Second,
+		UDPEstablished:   300 * time.Second,
+		ICMPNew:          30 * time.Second,
+		ICMPEstablished:  300 * time.Second,
+		OtherNew:         30 * time.Second,
+		OtherEstablished: 300 * time.Second,
+	}
+}
+
+// Key is a normalized 5-tuple: endpoint A is the smaller (address, port).
+type Key struct {
+	A, B         [16]byte // addresses in 16-byte form (IPv4 mapped)
+	APort, BPort uint16
+	Proto        uint8
+	V4           bool // both addresses are IPv4
+}
+
+// AddrA returns endpoint A's address.
+func (k *Key) AddrA() netip.Addr { return keyAddr(k.A, k.V4) }
+
+// AddrB returns endpoint B's address.
+func (k *Key) AddrB() netip.Addr { return keyAddr(k.B, k.V4) }
+
+func keyAddr(b [16]byte, v4 bool) netip.Addr {
+	a := netip.AddrFrom16(b)
+	if v4 {
+		return a.Unmap()
+	}
+	return a
+}
+
+// Entry is one flow. Direction index 0 is initiator→responder (to server),
+// 1 is responder→initiator (to client).
+type Entry struct {
+	Key Key
+	// ID is the flow id: the key's hash masked to 53 bits.
+	ID uint64
+	// InitiatorIsA tells which endpoint of Key started the flow.
+	InitiatorIsA bool
+	// InitiatorSYN is set when the initiator sent a SYN without ACK.
+	InitiatorSYN bool
+	State        State
+	FirstSeen    int64 // capture time, ns since the Unix epoch
+	LastSeen     int64
+	Packets      [2]uint64
+	Bytes        [2]uint64 // IP lengths
+	TCPFlags     [2]uint8  // union of the flags seen each way
+
+	hash       uint64
+	prev, next int32 // LRU list of the entry's class, or free list
+	class      uint8
+}
+
+// Initiator returns the address and port of the side that started the flow.
+func (e *Entry) Initiator() (netip.Addr, uint16) {
+	if e.InitiatorIsA {
+		return e.Key.AddrA(), e.Key.APort
+	}
+	return e.Key.AddrB(), e.Key.BPort
+}
+
+// Responder returns the address and port of the other side.
+func (e *Entry) Responder() (netip.Addr, uint16) {
+	if e.InitiatorIsA {
+		return e.Key.AddrB(), e.Key.BPort
+	}
+	return e.Key.AddrA(), e.Key.APort
+}
+
+// Result is what Update returns for one packet.
+type Result struct {
+	// Entry is the packet's flow. It stays valid until the next Update or
+	// Expire call on the table, which may evict or reuse it.
+	Entry *Entry
+	// IsNew is set when this packet created the flow.
+	IsNew bool
+	// ToServer is set when the packet goes from the initiator to the
+	// responder (EVE direction "to_server"); otherwise it is "to_client".
+	ToServer bool
+}
+
+// Stats are the table's counters.
+type Stats struct {
+	Flows    int    // flows in the table now
+	Capacity int    // maximum flows
+	Created  uint64 // flows created
+	Expired  uint64 // flows removed after their idle timeout
+	Evicted  uint64 // flows evicted because the table was full
+	Reused   uint64 // closed TCP flows replaced by a new connection (SYN) on the same ports
+}
+
+// Timeout classes: one LRU list each, so that every list is ordered by idle
+// deadline and expiry only looks at list tails.
+const (
+	classTCPNew = iota
+	classTCPEst
+	classTCPClosed
+	classUDPNew
+	classUDPEst
+	classICMPNew
+	classICMPEst
+	classOtherNew
+	classOtherEst
+	numClasses
+)
+
+const none = -1
+
+// Table is a bounded flow table. Create it with New.
+type Table struct {
+	entries  []Entry
+	slots    []int32 // open addressing, linear probing: entry index+1, 0 empty
+	mask     uint64
+	free     int32
+	n        int
+	head     [numClasses]int32
+	tail     [numClasses]int32
+	timeouts [numClasses]int64
+	stats    Stats
+}
+
+// New returns an empty table with all its memory allocated.
+func New(cfg Config) *Table {
+	d := DefaultConfig()
+	if cfg.Capacity <= 0 {
+		cfg.Capacity = d.Capacity
+	}
+	pick := func(v, def time.Duration) int64 {
+		if v <= 0 {
+			v = def
+		}
+		return int64(v)
+	}
+	t := &Table{entries: make([]Entry, cfg.Capacity)}
+	t.timeouts = [numClasses]int64{
+		classTCPNew:    pick(cfg.TCPNew, d.TCPNew),
+		classTCPEst:    pick(cfg.TCPEstablished, d.TCPEstablished),
+		classTCPClosed: pick(cfg.TCPClosed, d.TCPClosed),
+		classUDPNew:    pick(cfg.UDPNew, d.UDPNew),
+		classUDPEst:    pick(cfg.UDPEstablished, d.UDPEstablished),
+		classICMPNew:   pick(cfg.ICMPNew, d.ICMPNew),
+		classICMPEst:   pick(cfg.ICMPEstablished, d.ICMPEstablished),
+		classOtherNew:  pick(cfg.OtherNew, d.OtherNew),
+		classOtherEst:  pick(cfg.OtherEstablished, d.OtherEstablished),
+	}
+	size := 1
+	for size < 2*cfg.Capacity {
+		size <<= 1
+	}
+	t.slots = make([]int32, size)
+	t.mask = uint64(size - 1)
+	for i := range t.entries {
+		t.entries[i].next = int32(i + 1)
+	}
+	t.entries[len(t.entries)-1].next = none
+	t.free = 0
+	for c := range t.head {
+		t.head[c], t.tail[c] = none, none
+	}
+	t.stats.Capacity = cfg.Capacity
+	return t
+}
+
+// Len returns the number of flows in the table.
+func (t *Table) Len() int { return t.n }
+
+// Stats returns the table's counters.
+func (t *Table) Stats() Stats {
+	s := t.stats
+	s.Flows = t.n
+	return s
+}
+
+// KeyOf returns the normalized key of a packet and whether the packet's
+// source is endpoint A.
+func KeyOf(p *decode.Packet) (Key, bool) {
+	src, dst := p.Src.Unmap(), p.Dst.Unmap()
+	sp, dp := p.SrcPort, p.DstPort
+	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
+		dp = sp // the echo identifier, the same both ways
+	}
+	if p.Fragment && !p.FirstFragment {
+		sp, dp = 0, 0
+	}
+	k := Key{Proto: p.Proto, V4: src.Is4() && dst.Is4()}
+	sb, db := src.As16(), dst.As16()
+	c := src.Compare(dst)
+	srcIsA := c < 0 || (c == 0 && sp <= dp)
+	if srcIsA {
+		k.A, k.B, k.APort, k.BPort = sb, db, sp, dp
+	} else {
+		k.A, k.B, k.APort, k.BPort = db, sb, dp, sp
+	}
+	return k, srcIsA
+}
+
+// Hash returns the deterministic 64-bit hash of a key.
+func (k *Key) Hash() uint64 {
+	h := uint64(0x9e3779b97f4a7c15)
+	h = mix(h ^ le64(k.A[0:8]))
+	h = mix(h ^ le64(k.A[8:16]))
+	h = mix(h ^ le64(k.B[0:8]))
+	h = mix(h ^ le64(k.B[8:16]))
+	var v4 uint64
+	if k.V4 {
+		v4 = 1
+	}
+	h = mix(h ^ (uint64(k.APort) | uint64(k.BPort)<<16 | uint64(k.Proto)<<32 | v4<<40))
+	return h
+}
+
+// ID returns the flow id of a key: its hash masked to 53 bits.
+func (k *Key) ID() uint64 { return k.Hash() & (1<<53 - 1) }
+
+func le64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// mix is the splitmix64 finalizer.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// Update accounts a packet to its flow, creating the flow (and evicting the
+// least recently used one when the table is full) if needed. It never
+// allocates.
+func (t *Table) Update(p *decode.Packet) Result {
+	k, srcIsA := KeyOf(p)
+	h := k.Hash()
+	ts := p.Timestamp
+	idx, slot := t.find(&k, h)
+	var r Result
+	if idx >= 0 {
+		e := &t.entries[idx]
+		if ts-e.LastSeen > t.timeouts[e.class] {
+			// Idle past its timeout: the key starts a new flow.
+			t.remove(idx, slot)
+			t.stats.Expired++
+			idx = none
+		} else if e.State == StateClosed && p.Proto == decode.ProtoTCP &&
+			p.TCPFlags&(decode.FlagSYN|decode.FlagACK|decode.FlagRST) == decode.FlagSYN {
+			// A SYN on a closed connection: the port pair is reused.
+			t.remove(idx, slot)
+			t.stats.Reused++
+			idx = none
+		}
+	}
+	if idx < 0 {
+		idx = t.insert(&k, h)
+		e := &t.entries[idx]
+		e.InitiatorIsA = srcIsA
+		if p.Proto == decode.ProtoTCP && p.TCPFlags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN|decode.FlagACK {
+			e.InitiatorIsA = !srcIsA
+		}
+		e.FirstSeen, e.LastSeen = ts, ts
+		e.class = t.classOf(k.Proto, StateNew)
+		t.pushFront(idx)
+		r.IsNew = true
+	}
+	e := &t.entries[idx]
+	r.Entry = e
+	r.ToServer = srcIsA == e.InitiatorIsA
+	dir := 1
+	if r.ToServer {
+		dir = 0
+	}
+	if ts > e.LastSeen {
+		e.LastSeen = ts
+	}
+	if ts < e.FirstSeen {
+		e.FirstSeen = ts
+	}
+	e.Packets[dir]++
+	e.Bytes[dir] += uint64(p.IPLen)
+	if p.Proto == decode.ProtoTCP {
+		e.TCPFlags[dir] |= p.TCPFlags
+		if dir == 0 && p.TCPFlags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN {
+			e.InitiatorSYN = true
+		}
+	}
+	t.advanceState(e)
+	c := t.classOf(k.Proto, e.State)
+	if c != e.class || t.head[c] != idx {
+		t.unlink(idx)
+		e.class = c
+		t.pushFront(idx)
+	}
+	return r
+}
+
+func (t *Table) advanceState(e *Entry) {
+	if e.State == StateClosed {
+		return
+	}
+	if e.Key.Proto == decode.ProtoTCP {
+		if (e.TCPFlags[0]|e.TCPFlags[1])&decode.FlagRST != 0 ||
+			(e.TCPFlags[0]&e.TCPFlags[1])&decode.FlagFIN != 0 {
+			e.State = StateClosed
+			return
+		}
+	}
+	if e.Packets[0] > 0 && e.Packets[1] > 0 {
+		e.State = StateEstablished
+	}
+}
+
+func (t *Table) classOf(proto uint8, s State) uint8 {
+	switch proto {
+	case decode.ProtoTCP:
+		switch s {
+		case StateEstablished:
+			return classTCPEst
+		case StateClosed:
+			return classTCPClosed
+		}
+		return classTCPNew
+	case decode.ProtoUDP:
+		if s != StateNew {
+			return classUDPEst
+		}
+		return classUDPNew
+	case decode.ProtoICMP, decode.ProtoICMPv6:
+		if s != StateNew {
+			return classICMPEst
+		}
+		return classICMPNew
+	}
+	if s != StateNew {
+		return classOtherEst
+	}
+	return classOtherNew
+}
+
+// Expire removes the flows idle for longer than their timeout at capture
+// time now and returns how many it removed.
+func (t *Table) Expire(now int64) int {
+	removed := 0
+	for c := range t.tail {
+		for t.tail[c] != none {
+			idx := t.tail[c]
+			e := &t.entries[idx]
+			if now-e.LastSeen <= t.timeouts[c] {
+				break
+			}
+			t.removeIdx(idx)
+			t.stats.Expired++
+			removed++
+		}
+	}
+	return removed
+}
+
+// Lookup returns the flow of a packet without changing anything, or nil.
+func (t *Table) Lookup(p *decode.Packet) *Entry {
+	k, _ := KeyOf(p)
+	idx, _ := t.find(&k, k.Hash())
+	if idx < 0 {
+		return nil
+	}
+	return &t.entries[idx]
+}
+
+// find returns the entry index and slot of a key, or none and the empty slot
+// where it would go.
+func (t *Table) find(k *Key, h uint64) (int32, uint64) {
+	s := h & t.mask
+	for {
+		v := t.slots[s]
+		if v == 0 {
+			return none, s
+		}
+		e := &t.entries[v-1]
+		if e.hash == h && e.Key == *k {
+			return v - 1, s
+		}
+		s = (s + 1) & t.mask
+	}
+}
+
+func (t *Table) insert(k *Key, h uint64) int32 {
+	if t.free == none {
+		t.evictLRU()
+	}
+	idx := t.free
+	e := &t.entries[idx]
+	t.free = e.next
+	*e = Entry{Key: *k, ID: h & (1<<53 - 1), hash: h, prev: none, next: none}
+	_, s := t.find(k, h)
+	t.slots[s] = idx + 1
+	t.n++
+	t.stats.Created++
+	return idx
+}
+
+// evictLRU evicts the least recently used flow: the oldest of the class
+// list tails.
+func (t *Table) evictLRU() {
+	victim := int32(none)
+	for c := range t.tail {
+		i := t.tail[c]
+		if i != none && (victim == none || t.entries[i].LastSeen < t.entries[victim].LastSeen) {
+			victim = i
+		}
+	}
+	t.removeIdx(victim)
+	t.stats.Evicted++
+}
+
+func (t *Table) removeIdx(idx int32) {
+	e := &t.entries[idx]
+	_, s := t.find(&e.Key, e.hash)
+	t.remove(idx, s)
+}
+
+// remove deletes entry idx stored at slot s, with backward-shift deletion
+// so that probe chains stay intact without tombstones.
+func (t *Table) remove(idx int32, s uint64) {
+	t.unlink(idx)
+	e := &t.entries[idx]
+	e.next = t.free
+	t.free = idx
+	t.n--
+	t.slots[s] = 0
+	i := s
+	j := s
+	for {
+		j = (j + 1) & t.mask
+		v := t.slots[j]
+		if v == 0 {
+			return
+		}
+		home := t.entries[v-1].hash & t.mask
+		// Move slot j back to i unless its home lies cyclically in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			t.slots[i] = v
+			t.slots[j] = 0
+			i = j
+		}
+	}
+}
+
+func (t *Table) pushFront(idx int32) {
+	e := &t.entries[idx]
+	c := e.class
+	e.prev = none
+	e.next = t.head[c]
+	if t.head[c] != none {
+		t.entries[t.head[c]].prev = idx
+	} else {
+		t.tail[c] = idx
+	}
+	t.head[c] = idx
+}
+
+func (t *Table) unlink(idx int32) {
+	e := &t.entries[idx]
+	c := e.class
+	if e.prev != none {
+		t.entries[e.prev].next = e.next
+	} else {
+		t.head[c] = e.next
+	}
+	if e.next != none {
+		t.entries[e.next].prev = e.prev
+	} else {
+		t.tail[c] = e.prev
+	}
+	e.prev, e.next = none, none
+}

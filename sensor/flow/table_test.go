@@ -1,0 +1,293 @@
+package flow
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/borderwatch/borderwatch/sensor/decode"
+)
+
+const sec = int64(time.Second)
+
+var (
+	client = netip.MustParseAddr("192.0.2.10")
+	server = netip.MustParseAddr("198.51.100.5")
+)
+
+func tcp(ts int64, src, dst netip.Addr, sp, dp uint16, flags uint8) *decode.Packet {
+	return &decode.Packet{Timestamp: ts, Src: src, Dst: dst, SrcPort: sp, DstPort: dp,
+		Proto: decode.ProtoTCP, TCPFlags: flags, IPLen: 60, WireLen: 74}
+}
+
+func udp(ts int64, src, dst netip.Addr, sp, dp uint16, n uint32) *decode.Packet {
+	return &decode.Packet{Timestamp: ts, Src: src, Dst: dst, SrcPort: sp, DstPort: dp,
+		Proto: decode.ProtoUDP, IPLen: n}
+}
+
+func TestTCPHandshakeAndClose(t *testing.T) {
+	tb := New(Config{Capacity: 16})
+	const syn, ack, fin = decode.FlagSYN, decode.FlagACK, decode.FlagFIN
+	steps := []struct {
+		p        *decode.Packet
+		isNew    bool
+		toServer bool
+		state    State
+	}{
+		{tcp(1*sec, client, server, 40000, 443, syn), true, true, StateNew},
+		{tcp(1*sec+1, server, client, 443, 40000, syn|ack), false, false, StateEstablished},
+		{tcp(1*sec+2, client, server, 40000, 443, ack), false, true, StateEstablished},
+		{tcp(2*sec, client, server, 40000, 443, fin|ack), false, true, StateEstablished},
+		{tcp(2*sec+1, server, client, 443, 40000, fin|ack), false, false, StateClosed},
+	}
+	var first *Entry
+	for i, s := range steps {
+		r := tb.Update(s.p)
+		if r.IsNew != s.isNew || r.ToServer != s.toServer || r.Entry.State != s.state {
+			t.Fatalf("step %d: IsNew=%v ToServer=%v State=%v, want %v %v %v", i, r.IsNew, r.ToServer, r.Entry.State, s.isNew, s.toServer, s.state)
+		}
+		if first == nil {
+			first = r.Entry
+		} else if r.Entry != first {
+			t.Fatalf("step %d: a different entry for the same flow", i)
+		}
+	}
+	e := first
+	if e.Packets != [2]uint64{3, 2} || e.Bytes != [2]uint64{180, 120} {
+		t.Errorf("packets %v bytes %v", e.Packets, e.Bytes)
+	}
+	if e.TCPFlags[0] != syn|ack|fin || e.TCPFlags[1] != syn|ack|fin {
+		t.Errorf("flags %#x %#x", e.TCPFlags[0], e.TCPFlags[1])
+	}
+	if !e.InitiatorSYN {
+		t.Error("InitiatorSYN not set")
+	}
+	if e.FirstSeen != 1*sec || e.LastSeen != 2*sec+1 {
+		t.Errorf("first %d last %d", e.FirstSeen, e.LastSeen)
+	}
+	if a, p := e.Initiator(); a != client || p != 40000 {
+		t.Errorf("initiator %v:%d", a, p)
+	}
+	if a, p := e.Responder(); a != server || p != 443 {
+		t.Errorf("responder %v:%d", a, p)
+	}
+	if tb.Len() != 1 {
+		t.Errorf("Len = %d", tb.Len())
+	}
+}
+
+func TestSynAckFirstMeansDestinationInitiated(t *testing.T) {
+	tb := New(Config{Capacity: 4})
+	r := tb.Update(tcp(sec, server, client, 443, 40000, decode.FlagSYN|decode.FlagACK))
+	if !r.IsNew || r.ToServer {
+		t.Fatalf("IsNew=%v ToServer=%v, want true false", r.IsNew, r.ToServer)
+	}
+	if a, _ := r.Entry.Initiator(); a != client {
+		t.Errorf("initiator %v, want %v", a, client)
+	}
+	if r.Entry.InitiatorSYN {
+		t.Error("InitiatorSYN set without a SYN from the initiator")
+	}
+	r = tb.Update(tcp(sec+1, client, server, 40000, 443, decode.FlagACK))
+	if r.IsNew || !r.ToServer || r.Entry.State != StateEstablished {
+		t.Errorf("second packet: IsNew=%v ToServer=%v State=%v", r.IsNew, r.ToServer, r.Entry.State)
+	}
+}
+
+func TestRSTCloses(t *testing.T) {
+	tb := New(Config{Capacity: 4})
+	tb.Update(tcp(sec, client, server, 1, 2, decode.FlagSYN))
+	r := tb.Update(tcp(sec, server, client, 2, 1, decode.FlagRST|decode.FlagACK))
+	if r.Entry.State != StateClosed {
+		t.Errorf("state %v, want closed", r.Entry.State)
+	}
+}
+
+func TestSYNOnClosedFlowStartsNewFlow(t *testing.T) {
+	tb := New(Config{Capacity: 4})
+	tb.Update(tcp(sec, client, server, 5000, 22, decode.FlagSYN))
+	tb.Update(tcp(sec, server, client, 22, 5000, decode.FlagRST|decode.FlagACK))
+	r := tb.Update(tcp(2*sec, client, server, 5000, 22, decode.FlagSYN))
+	if !r.IsNew || !r.ToServer || r.Entry.State != StateNew || r.Entry.Packets != [2]uint64{1, 0} {
+		t.Errorf("IsNew=%v ToServer=%v State=%v Packets=%v", r.IsNew, r.ToServer, r.Entry.State, r.Entry.Packets)
+	}
+	if s := tb.Stats(); s.Reused != 1 || s.Created != 2 || s.Flows != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestUDPAndICMPDirections(t *testing.T) {
+	tb := New(Config{Capacity: 8})
+	// DNS query then answer: the client initiated.
+	q := tb.Update(udp(sec, client, server, 5353, 53, 60))
+	a := tb.Update(udp(sec+1, server, client, 53, 5353, 400))
+	if !q.IsNew || !q.ToServer || a.IsNew || a.ToServer || a.Entry != q.Entry {
+		t.Fatalf("dns: q=%+v a=%+v", q, a)
+	}
+	if a.Entry.State != StateEstablished || a.Entry.Bytes != [2]uint64{60, 400} {
+		t.Errorf("dns state %v bytes %v", a.Entry.State, a.Entry.Bytes)
+	}
+	// Unsolicited answer: the reflector is the initiator.
+	other := netip.MustParseAddr("203.0.113.9")
+	u := tb.Update(udp(sec, other, client, 53, 4444, 1400))
+	if !u.IsNew || !u.ToServer {
+		t.Errorf("unsolicited answer: IsNew=%v ToServer=%v", u.IsNew, u.ToServer)
+	}
+	// ICMP echo request and reply share the identifier.
+	echo := &decode.Packet{Timestamp: sec, Src: client, Dst: server, Proto: decode.ProtoICMP, ICMPType: 8, SrcPort: 77, IPLen: 84}
+	reply := &decode.Packet{Timestamp: sec, Src: server, Dst: client, Proto: decode.ProtoICMP, ICMPType: 0, SrcPort: 77, IPLen: 84}
+	e1 := tb.Update(echo)
+	e2 := tb.Update(reply)
+	if e1.Entry != e2.Entry || e2.ToServer || e2.Entry.State != StateEstablished {
+		t.Errorf("icmp echo/reply not one flow: %+v %+v", e1, e2)
+	}
+	if tb.Len() != 3 {
+		t.Errorf("Len = %d, want 3", tb.Len())
+	}
+}
+
+func TestFlowIDDeterministicAndSymmetric(t *testing.T) {
+	t1, t2 := New(Config{Capacity: 8}), New(Config{Capacity: 1024})
+	a := t1.Update(tcp(sec, client, server, 40000, 443, decode.FlagSYN)).Entry.ID
+	b := t2.Update(tcp(5*sec, server, client, 443, 40000, decode.FlagSYN|decode.FlagACK)).Entry.ID
+	if a != b {
+		t.Errorf("ids differ: %d %d", a, b)
+	}
+	if a>>53 != 0 || a == 0 {
+		t.Errorf("id %d not a non-zero 53-bit value", a)
+	}
+	c := t1.Update(tcp(sec, client, server, 40001, 443, decode.FlagSYN)).Entry.ID
+	if c == a {
+		t.Error("different flows share an id")
+	}
+	// Pinned so that every build and worker agree.
+	k, _ := KeyOf(tcp(0, client, server, 40000, 443, 0))
+	if k.ID() != a {
+		t.Errorf("Key.ID %d != entry id %d", k.ID(), a)
+	}
+	// Pinned: every build, worker and process must agree on flow ids.
+	if a != 3177755469746664 {
+		t.Errorf("flow id %d changed: the hash is part of the output format", a)
+	}
+}
+
+func TestIdleTimeoutsByCaptureTime(t *testing.T) {
+	tb := New(Config{Capacity: 16, UDPNew: 30 * time.Second, TCPEstablished: 600 * time.Second})
+	tb.Update(udp(0, client, server, 1000, 53, 60))
+	tb.Update(tcp(0, client, server, 40000, 22, decode.FlagSYN))
+	tb.Update(tcp(1, server, client, 22, 40000, decode.FlagSYN|decode.FlagACK))
+	if n := tb.Expire(30 * sec); n != 0 {
+		t.Fatalf("expired %d at exactly the timeout", n)
+	}
+	if n := tb.Expire(31 * sec); n != 1 {
+		t.Fatalf("expired %d at 31 s, want the UDP flow", n)
+	}
+	if tb.Len() != 1 || tb.Lookup(udp(0, client, server, 1000, 53, 0)) != nil {
+		t.Fatal("UDP flow still present")
+	}
+	if tb.Lookup(tcp(0, client, server, 40000, 22, 0)) == nil {
+		t.Fatal("established TCP flow gone early")
+	}
+	// A key seen again after its timeout, without Expire, starts a new flow.
+	r := tb.Update(tcp(700*sec, server, client, 22, 40000, decode.FlagACK))
+	if !r.IsNew || !r.ToServer {
+		t.Errorf("after timeout: IsNew=%v ToServer=%v, want a new flow initiated by the sender", r.IsNew, r.ToServer)
+	}
+	s := tb.Stats()
+	if s.Expired != 2 || s.Created != 3 || s.Flows != 1 || s.Evicted != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestEvictionWhenFull(t *testing.T) {
+	const capacity = 64
+	tb := New(Config{Capacity: capacity})
+	for i := range 1000 {
+		src := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+		tb.Update(tcp(int64(i), src, server, uint16(i), 80, decode.FlagSYN))
+		if tb.Len() > capacity {
+			t.Fatalf("Len %d > capacity", tb.Len())
+		}
+	}
+	s := tb.Stats()
+	if s.Flows != capacity || s.Evicted != 1000-capacity || s.Created != 1000 {
+		t.Errorf("stats %+v", s)
+	}
+	// The most recent flows survive; the oldest were evicted.
+	last := netip.AddrFrom4([4]byte{198, 51, 100, byte(999 % 256)})
+	if tb.Lookup(tcp(0, last, server, 999, 80, 0)) == nil {
+		t.Error("most recent flow evicted")
+	}
+	oldest := netip.AddrFrom4([4]byte{198, 51, 100, 0})
+	if tb.Lookup(tcp(0, oldest, server, 0, 80, 0)) != nil {
+		t.Error("oldest flow still present")
+	}
+	// Every surviving flow can still be found (probe chains intact after removals).
+	found := 0
+	for i := 1000 - capacity; i < 1000; i++ {
+		src := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+		if tb.Lookup(tcp(0, src, server, uint16(i), 80, 0)) != nil {
+			found++
+		}
+	}
+	if found != capacity {
+		t.Errorf("found %d of the %d newest flows", found, capacity)
+	}
+}
+
+func TestLRUKeepsActiveFlow(t *testing.T) {
+	tb := New(Config{Capacity: 2})
+	a := tcp(1, client, server, 1, 80, decode.FlagSYN)
+	b := tcp(2, client, server, 2, 80, decode.FlagSYN)
+	tb.Update(a)
+	tb.Update(b)
+	a.Timestamp = 3
+	tb.Update(a) // a is now the most recent
+	tb.Update(tcp(4, client, server, 3, 80, decode.FlagSYN))
+	if tb.Lookup(a) == nil || tb.Lookup(b) != nil {
+		t.Error("evicted the active flow instead of the idle one")
+	}
+}
+
+func TestNonFirstFragmentKey(t *testing.T) {
+	p := &decode.Packet{Src: client, Dst: server, Proto: decode.ProtoUDP, SrcPort: 53, DstPort: 999, Fragment: true}
+	k, _ := KeyOf(p)
+	if k.APort != 0 || k.BPort != 0 {
+		t.Errorf("non-first fragment keyed with ports %d %d", k.APort, k.BPort)
+	}
+	p.FirstFragment = true
+	k, _ = KeyOf(p)
+	if k.APort == 0 {
+		t.Error("first fragment lost its ports")
+	}
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	tb := New(Config{Capacity: 1 << 14})
+	pkts := make([]decode.Packet, 4096)
+	for i := range pkts {
+		pkts[i] = *tcp(int64(i), netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), server, uint16(1024+i), 443, decode.FlagACK)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p := &pkts[i&4095]
+		p.Timestamp += 1
+		tb.Update(p)
+		i++
+	}
+}
+
+func BenchmarkUpdateEvicting(b *testing.B) {
+	tb := New(Config{Capacity: 1024})
+	p := tcp(0, client, server, 0, 80, decode.FlagSYN)
+	b.ReportAllocs()
+	i := uint32(0)
+	for b.Loop() {
+		i++
+		p.Src = netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)})
+		p.SrcPort = uint16(i >> 16)
+		p.Timestamp++
+		tb.Update(p)
+	}
+}

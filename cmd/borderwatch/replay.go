@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
@@ -97,26 +98,6 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	}
 	a.log.Debug().Str("component", "geo").Str("database", table.Source().Name).Dur("load", time.Since(start)).Msg("geo table built")
 
-	// Open every input first: a missing file is a usage error before any work.
-	sources := make([]capture.Source, 0, len(files))
-	defer func() {
-		for _, s := range sources {
-			s.Close()
-		}
-	}()
-	for _, name := range files {
-		var s capture.Source
-		if name == "-" {
-			s, err = capture.OpenReader("stdin", os.Stdin)
-		} else {
-			s, err = capture.OpenFile(name)
-		}
-		if err != nil {
-			return usageError{err}
-		}
-		sources = append(sources, s)
-	}
-
 	out := cmd.OutOrStdout()
 	if o.alertsPath != "" {
 		fh, err := os.OpenFile(o.alertsPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
@@ -127,32 +108,71 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 		out = fh
 	}
 	sink := &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(out, 64<<10)}
-
-	p, err := pipeline.New(pipeline.Config{Workers: o.workers}, geo.NewHolder(table), set, sink)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	var runErr error
-	for _, s := range sources {
-		if err := p.Run(ctx, s); err != nil {
-			runErr = fmt.Errorf("replaying %s: %w", s.Name(), err)
-			break
-		}
-	}
-	p.Close()
+	stats, runErr := replayFiles(cmd.Context(), pipeline.Config{Workers: o.workers}, table, set, sink, files)
 	if err := sink.w.Flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("writing alerts: %w", err)
 	}
 	if !o.quiet {
-		printSummary(cmd.ErrOrStderr(), p.Stats(), time.Since(start))
-	}
-	if errors.Is(runErr, context.Canceled) {
-		return nil
+		printSummary(cmd.ErrOrStderr(), stats, time.Since(start))
 	}
 	return runErr
+}
+
+// openSources opens every input before any work, so that a missing file is a
+// usage error (exit 2) and not a half-done replay. "-" is standard input.
+func openSources(files []string) ([]capture.Source, error) {
+	sources := make([]capture.Source, 0, len(files))
+	for _, name := range files {
+		var (
+			s   capture.Source
+			err error
+		)
+		if name == "-" {
+			s, err = capture.OpenReader("stdin", os.Stdin)
+		} else {
+			s, err = capture.OpenFile(name)
+		}
+		if err != nil {
+			closeSources(sources)
+			return nil, usageError{err}
+		}
+		sources = append(sources, s)
+	}
+	return sources, nil
+}
+
+func closeSources(sources []capture.Source) {
+	for _, s := range sources {
+		s.Close()
+	}
+}
+
+// replayFiles runs capture files, in order, through one pipeline writing to
+// sink, and returns the pipeline's counters. SIGINT or SIGTERM stops it
+// cleanly: what was read is processed and counted.
+func replayFiles(ctx context.Context, cfg pipeline.Config, table *geo.Table, set *rules.Set, sink pipeline.Sink, files []string) (pipeline.Stats, error) {
+	sources, err := openSources(files)
+	if err != nil {
+		return pipeline.Stats{}, err
+	}
+	defer closeSources(sources)
+	p, err := pipeline.New(cfg, geo.NewHolder(table), set, sink)
+	if err != nil {
+		return pipeline.Stats{}, err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var runErr error
+	for _, s := range sources {
+		if err := p.Run(ctx, s); err != nil {
+			if !errors.Is(err, context.Canceled) {
+				runErr = fmt.Errorf("replaying %s: %w", s.Name(), err)
+			}
+			break
+		}
+	}
+	p.Close()
+	return p.Stats(), runErr
 }
 
 // printSummary writes what was read and found, for people, on standard error.

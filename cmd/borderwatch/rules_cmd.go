@@ -22,7 +22,7 @@ func newRulesCmd(a *app) *cobra.Command {
 schema, the default rule pack and the thresholds it uses.`,
 	}
 	cmd.AddCommand(newRulesCheckCmd(a))
-	// The lead adds `rules test` here: cmd.AddCommand(newRulesTestCmd(a)).
+	cmd.AddCommand(newRulesTestCmd(a))
 	return cmd
 }
 
@@ -114,7 +114,6 @@ func printRuleSummary(w io.Writer, set *rules.Set) error {
 		len(set.Rules), plural(len(set.Rules), "rule", "rules"), len(set.Disabled), len(set.Files), plural(len(set.Files), "file", "files"))
 	return err
 }
-
 
 func plural(n int, one, many string) string {
 	if n == 1 {

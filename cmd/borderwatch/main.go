@@ -57,12 +57,29 @@ data leaving the country.`,
 		},
 	}
 	a.bindFlags(root)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newReplayCmd(a),
 		newGeoCmd(a),
 		newRulesCmd(a),
 		newVersionCmd(),
 	)
+	markUsageErrors(root)
 	return root
+}
+
+// markUsageErrors makes argument-count errors and flag errors of every
+// command usage errors (exit 2).
+func markUsageErrors(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	for _, sub := range c.Commands() {
+		markUsageErrors(sub)
+	}
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the borderwatch command line in-process and returns stdout,
+// stderr and the exit code main would give.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	root := newRootCmd(newApp())
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err := root.Execute()
+	code := exitOK
+	if err != nil {
+		errb.WriteString("borderwatch: " + err.Error() + "\n")
+		code = exitRuntime
+		var ue usageError
+		if errors.As(err, &ue) {
+			code = exitUsage
+		}
+	}
+	return out.String(), errb.String(), code
+}
+
+// TestReplaySample is the README's first command: the sample replayed on the
+// embedded defaults prints exactly the committed alert line.
+func TestReplaySample(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "scan-inbound.alerts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, "replay", samplePath)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if out != string(want) {
+		t.Errorf("alerts differ from testdata/sample/scan-inbound.alerts.json\ngot:\n%s\nwant:\n%s", out, want)
+	}
+	for _, line := range []string{
+		"replayed 2061 packets (124010 bytes)",
+		"decoded 2061; skipped 0",
+		"alerts 1, scan 1",
+	} {
+		if !strings.Contains(stderr, line) {
+			t.Errorf("summary lacks %q:\n%s", line, stderr)
+		}
+	}
+}
+
+// TestReplayAlertsFile checks --alerts appends and keeps stdout empty.
+func TestReplayAlertsFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	if err := os.WriteFile(path, []byte("earlier line\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, "replay", "-q", "--alerts", path, samplePath)
+	if code != exitOK || out != "" || stderr != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "earlier line" || !strings.Contains(lines[1], `"signature_id":8100101`) {
+		t.Errorf("alerts file:\n%s", got)
+	}
+}
+
+func TestReplayExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"missing file", []string{"replay", "no/such.pcap"}, exitUsage, "no/such.pcap"},
+		{"no file", []string{"replay"}, exitUsage, "requires at least 1 arg"},
+		{"bad flag", []string{"replay", "--no-such-flag", samplePath}, exitUsage, "unknown flag: --no-such-flag"},
+		{"bad format", []string{"replay", "--format", "xml", samplePath}, exitUsage, `unknown alert format "xml"`},
+		{"not a capture", []string{"replay", "replay_test.go"}, exitUsage, "replay_test.go"},
+		{"bad home", []string{"replay", "--home", "eurpoe", samplePath}, exitUsage, `"eurpoe"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.msg) {
+				t.Errorf("exit %d (want %d), stderr %q (want it to contain %q)", code, tc.code, stderr, tc.msg)
+			}
+		})
+	}
+}

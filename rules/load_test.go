@@ -451,9 +451,7 @@ func TestLoadFolder(t *testing.T) {
 }
 
 func TestParseFileAliasesAndDocuments(t *testing.T) {
-	src := "ports: &p [22, 2222]\n"
 	fs, err := ParseFile("x.yaml", []byte("rules:\n  - id: 1\n    name: a\n    kind: bruteforce\n    dst_ports: &p [22, 2222]\n  - id: 2\n    name: b\n    kind: bruteforce\n    dst_ports: *p\n---\nrules:\n  - {id: 3, name: c, kind: scan}\n"))
-	_ = src
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,9 @@ func (s *PortSet) Has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 // Add adds p to the set.
 func (s *PortSet) Add(p uint16) { s[p>>6] |= 1 << (p & 63) }
 
-// Threshold is when a rule fires.
+// Threshold is when a rule fires: within Window (capture time), for one track
+// key, Count or Bytes is reached; when both are set, reaching either fires.
+// Loading fills in the kind's defaults, so Window and Track are always set.
 type Threshold struct {
 	Count      uint64        // packets, connections or distinct values; 0 means unused
 	Bytes      uint64        // bytes within Window; 0 means unused

@@ -19,7 +19,7 @@ type decoder struct {
 	file    string
 	errs    *errList
 	anchors map[string]ast.Node
-	where   string // context of the errors: "rule 1001", `list "x"`…
+	where   string          // context of the errors: "rule 1001", `list "x"`…
 	bangs   map[uint64]bool // unquoted "!word" terms quoted before parsing: reported?
 	data    []byte          // the (quoted) source, for messages
 }
@@ -117,16 +117,6 @@ func (d *decoder) resolve(n ast.Node, key string) (ast.Node, bool) {
 	}
 	d.errorf(n, "%saliases nested too deeply", keyPrefix(key))
 	return nil, false
-}
-
-func nodeText(n ast.Node) string {
-	if n == nil {
-		return ""
-	}
-	if _, ok := n.(*ast.NullNode); ok {
-		return ""
-	}
-	return n.String()
 }
 
 func keyPrefix(key string) string {
@@ -236,14 +226,6 @@ func (d *decoder) unknownKey(e entry, parent string, known []string) {
 		name = parent + "." + e.key
 	}
 	d.errorf(e.keyN, "unknown key %q%s", name, didYouMean(e.key, known))
-}
-
-// keyPath joins a parent key and a key for messages: threshold.count.
-func keyPath(parent, key string) string {
-	if parent == "" {
-		return key
-	}
-	return parent + "." + key
 }
 
 // str decodes a string.

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runRoot runs the CLI with args and returns stdout, stderr and the error.
+func runRoot(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	a := newApp()
+	root := newRootCmd(a)
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestRulesCheckDefaultPack(t *testing.T) {
+	out, _, err := runRoot(t, "rules", "check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ID       KIND           NAME",
+		"8100101  scan           BW SCAN inbound TCP port scan from abroad                     !home→home      15 distinct dst_port in 5m per pair          1h        2\n",
+		"\nper kind: scan 3, sweep 3, flood 4, bruteforce 4, amplification 2, reputation 2, policy 2, volume 2\n",
+		"list blocklist: 0 prefixes from inline (plain)\n",
+		"22 rules enabled, 0 disabled, from 8 files: OK\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRulesCheckUserFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "site.yaml")
+	if err := os.WriteFile(good, []byte("rules:\n  - {id: 1000001, name: Site sweep, kind: sweep, to: home, enabled: false}\n  - {id: 1000002, name: Site scan, kind: scan, from: \"!DE\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runRoot(t, "--home", "DE", "rules", "check", "--no-default-rules", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"1000002  scan   Site scan              !DE→any   15 distinct dst_port in 5m per pair  1h        2\n",
+		"1000001  sweep  Site sweep (disabled)",
+		"per kind: scan 1, sweep 0,",
+		"1 rule enabled, 1 disabled, from 1 file: OK\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRulesCheckErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("rules:\n  - {id: 8100101, name: clash, kind: scna}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := runRoot(t, "rules", "check", bad)
+	var ue usageError
+	if !errors.As(err, &ue) || err.Error() != "2 errors in rule files" {
+		t.Fatalf("err = %v, want a usage error", err)
+	}
+	want := bad + ":2:10: rule 8100101: duplicate id: also defined at <default>/scan.yaml:7:9\n" +
+		bad + ":2:38: rule 8100101: kind: unknown kind \"scna\" (did you mean \"scan\"?)\n"
+	if errOut != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
+	}
+	if _, _, err := runRoot(t, "rules", "check", "--no-default-rules"); err == nil || err.Error() != "nothing to check: give a PATH, or drop --no-default-rules" {
+		t.Errorf("err = %v", err)
+	}
+}

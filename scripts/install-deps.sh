@@ -10,7 +10,7 @@ pkgs=(
 	tcpdump tshark                # capture cross-checks
 	nmap hping3 masscan hydra     # lab attack tools
 	openssh-server openssh-client # lab services
-	rsyslog redis-server kcat     # SIEM sink integration tests
+	rsyslog rsyslog-openssl redis-server kcat # SIEM sink integration tests (syslog TLS via ossl)
 	netsniff-ng                   # live throughput (trafgen)
 )
 

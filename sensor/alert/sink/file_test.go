@@ -169,6 +169,9 @@ func TestWriterFanOut(t *testing.T) {
 
 // TestWriteAllocs checks the enqueue path allocates nothing in steady state.
 func TestWriteAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
 	o := openFile(t, &FileConfig{Path: filepath.Join(t.TempDir(), "a.json"), Common: Common{QueueSize: 1}})
 	defer o.Close()
 	w := NewWriter(o)

@@ -131,27 +131,31 @@ func TestRedisModes(t *testing.T) {
 	})
 }
 
-// TestRedisDownDropsWithoutBlocking writes to a Redis that is not there,
-// without a spool: Write never blocks, the queue keeps QueueSize alerts,
-// the rest are dropped and counted, and Close reports what it lost.
-func TestRedisDownDropsWithoutBlocking(t *testing.T) {
-	port := freePort(t, "tcp")
-	o := openRedis(t, "redis://127.0.0.1:"+strconv.Itoa(port)+"?queue_size=4&backoff_min=5ms&backoff_max=20ms&dial_timeout=1s")
-	waitFor(t, "the first connect to fail", func() bool { return o.Stats().Errors > 0 })
-	for i := range 100 {
-		o.Write(testAlert(i, 1))
-	}
-	s := o.Stats()
-	if s.QueueDepth != 4 || s.Dropped.QueueFull != 96 || s.Written != 0 || s.Connected {
-		t.Errorf("stats %+v; want 4 queued, 96 dropped queue_full, none written, not connected", s)
-	}
-	err := o.Close()
-	var ue *UndeliveredError
-	if !errors.As(err, &ue) || ue.Alerts != 4 {
-		t.Errorf("Close error %v, want 4 undelivered", err)
-	}
-	if s := o.Stats(); s.Dropped.Failed != 4 {
-		t.Errorf("dropped failed = %d, want 4", s.Dropped.Failed)
+// TestDeadTargetDrops writes to a Redis and a syslog server that are not
+// there, without a spool: Write never blocks, the queue keeps QueueSize
+// alerts, the rest are dropped and counted, and Close reports what it lost.
+func TestDeadTargetDrops(t *testing.T) {
+	for _, scheme := range []string{"redis", "syslog+tcp"} {
+		t.Run(scheme, func(t *testing.T) {
+			port := freePort(t, "tcp")
+			o := openRedis(t, scheme+"://127.0.0.1:"+strconv.Itoa(port)+"?queue_size=4&backoff_min=5ms&backoff_max=20ms&dial_timeout=1s")
+			waitFor(t, "the first connect to fail", func() bool { return o.Stats().Errors > 0 })
+			for i := range 100 {
+				o.Write(testAlert(i, 1))
+			}
+			s := o.Stats()
+			if s.QueueDepth != 4 || s.Dropped.QueueFull != 96 || s.Written != 0 || s.Connected {
+				t.Errorf("stats %+v; want 4 queued, 96 dropped queue_full, none written, not connected", s)
+			}
+			err := o.Close()
+			var ue *UndeliveredError
+			if !errors.As(err, &ue) || ue.Alerts != 4 {
+				t.Errorf("Close error %v, want 4 undelivered", err)
+			}
+			if s := o.Stats(); s.Dropped.Failed != 4 {
+				t.Errorf("dropped failed = %d, want 4", s.Dropped.Failed)
+			}
+		})
 	}
 }
 

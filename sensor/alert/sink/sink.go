@@ -379,6 +379,12 @@ func (o *Output) run() {
 			}
 			continue
 		}
+		if o.reopen.Load() {
+			// A reopen was asked for before these were written: they
+			// belong in the new file.
+			o.held = append(o.held[:0], batch...)
+			continue
+		}
 		if o.send(batch, entries) {
 			o.release(batch)
 			continue

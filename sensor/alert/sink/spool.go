@@ -176,7 +176,19 @@ func (s *spool) closeReader() {
 	}
 }
 
+// close closes the spool. A partly replayed spool is compacted first, so
+// the next start does not send the replayed part again.
 func (s *spool) close() {
 	s.closeReader()
+	if s.off > 0 && s.off < s.size.Load() {
+		if b, err := os.ReadFile(s.path); err == nil && s.off <= int64(len(b)) {
+			tmp := s.path + ".tmp"
+			if os.WriteFile(tmp, b[s.off:], 0o640) == nil {
+				if os.Rename(tmp, s.path) != nil {
+					os.Remove(tmp)
+				}
+			}
+		}
+	}
 	s.f.Close()
 }

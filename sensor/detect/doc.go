@@ -31,9 +31,12 @@
 //
 //   - scan and sweep never count answers (to_client packets of a flow), nor
 //     SYN-ACK or RST packets: backscatter is not probing.
-//   - bruteforce counts new connections: a TCP SYN without ACK that created
-//     its flow, from the initiator (any SYN without ACK when no flow is given);
-//     for other protocols, the first packet of a new flow.
+//   - bruteforce counts login attempts: TCP connections in which the
+//     initiator sent data, counted at the initiator's first data segment of
+//     a flow that began with its SYN (a connection that carries no data, such
+//     as a port check or an unanswered SYN of a sweep, guesses no password;
+//     any SYN without ACK when no flow is given); for other protocols, the
+//     first packet of a new flow.
 //   - amplification does not count answers to a flow the destination
 //     started (solicited replies). Non-first UDP fragments, which have no
 //     ports, count as packets and bytes for a victim when their source is

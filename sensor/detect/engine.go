@@ -89,7 +89,7 @@ type RuleStats struct {
 	Distinct             int    // exact distinct values held now
 	MaxDistinct          int    // cap on exact distinct values
 	DistinctFull         uint64 // values not recorded because MaxDistinct was reached
-	DistinctCapped       uint64 // values not recorded because a key reached MaxDistinctPerKey
+	DistinctCapped       uint64 // values not recorded because a key reached MaxDistinctPerKey (after the first, every packet of that key's window)
 }
 
 // ruleState is one rule and its state.
@@ -112,7 +112,10 @@ type ruleState struct {
 // Engine applies compiled rules to packets. It is owned by one worker and
 // is not safe for concurrent use.
 type Engine struct {
-	rules       []*ruleState
+	rules []*ruleState
+	// byProto lists, for each protocol class (protoClass), the rules whose
+	// Protos admit it, in rule order: a packet visits only those.
+	byProto     [numProtoClasses][]*ruleState
 	cfg         Config
 	emit        Emit
 	packets     uint64
@@ -137,7 +140,34 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 	for _, r := range rs {
 		e.rules = append(e.rules, newRuleState(r, cfg))
 	}
+	for c := range numProtoClasses {
+		bit := protoClassBits[c]
+		for _, rs := range e.rules {
+			if rs.r.Protos == 0 || rs.r.Protos&bit != 0 {
+				e.byProto[c] = append(e.byProto[c], rs)
+			}
+		}
+	}
 	return e
+}
+
+// Protocol classes of the rule dispatch: TCP, UDP, ICMP, ICMPv6, other.
+const numProtoClasses = 5
+
+var protoClassBits = [numProtoClasses]uint8{rules.ProtoTCP, rules.ProtoUDP, rules.ProtoICMP, rules.ProtoICMPv6, 0}
+
+func protoClass(proto uint8) int {
+	switch proto {
+	case decode.ProtoTCP:
+		return 0
+	case decode.ProtoUDP:
+		return 1
+	case decode.ProtoICMP:
+		return 2
+	case decode.ProtoICMPv6:
+		return 3
+	}
+	return 4
 }
 
 func newRuleState(r *rules.Rule, cfg Config) *ruleState {
@@ -284,7 +314,7 @@ func (e *Engine) Process(p *decode.Packet, f flow.Result, src, dst *geo.Info) {
 	}
 	dir := geo.DirectionOf(src, dst)
 	pbit := protoBit(p.Proto)
-	for _, rs := range e.rules {
+	for _, rs := range e.byProto[protoClass(p.Proto)] {
 		if !rs.match(p, f, pbit, dir, src, dst) {
 			continue
 		}
@@ -379,10 +409,16 @@ func (rs *ruleState) match(p *decode.Packet, f flow.Result, pbit uint8, dir geo.
 		}
 	case rules.KindBruteforce:
 		if isTCP {
-			if p.TCPFlags&(decode.FlagSYN|decode.FlagACK|decode.FlagRST) != decode.FlagSYN {
-				return false
+			if f.Entry == nil {
+				// Without a flow table: every connection request.
+				return p.TCPFlags&(decode.FlagSYN|decode.FlagACK|decode.FlagRST) == decode.FlagSYN
 			}
-			if f.Entry != nil && (!f.IsNew || !f.ToServer) {
+			// A login attempt is a connection whose initiator sends data:
+			// count its first data segment. A connection that carries no
+			// data (a port check, an unanswered SYN of a sweep) guesses
+			// no password.
+			e := f.Entry
+			if !f.ToServer || !e.InitiatorSYN || p.PayloadLen == 0 || e.Payload[0] != uint64(p.PayloadLen) {
 				return false
 			}
 		} else if f.Entry == nil || !f.IsNew || !f.ToServer {
@@ -497,7 +533,10 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			} else if !ok {
 				b.saturated = true
 			}
-		} else if !rs.set.contains(idx, b.gen, v) {
+		} else if b.saturated || !rs.set.contains(idx, b.gen, v) {
+			// Once saturated, values are not looked up any more (a
+			// cache miss per packet under a spoofed flood): every
+			// packet of the window counts as capped.
 			b.saturated = true
 			rs.st.DistinctCapped++
 		}

@@ -393,8 +393,9 @@ func TestBruteforce(t *testing.T) {
 			tcpPkt(t0, cnHost, home, sp, 22, synOnly),
 			tcpPkt(t0+1, home, cnHost, 22, sp, synAck),
 			tcpPkt(t0+2, cnHost, home, sp, 22, decode.FlagACK),
-			tcpPkt(t0+3, cnHost, home, sp, 22, decode.FlagACK|decode.FlagPSH),
-			tcpPkt(t0+4, home, cnHost, 22, sp, decode.FlagACK|decode.FlagPSH),
+			withData(tcpPkt(t0+3, cnHost, home, sp, 22, decode.FlagACK|decode.FlagPSH), 21),
+			withData(tcpPkt(t0+4, home, cnHost, 22, sp, decode.FlagACK|decode.FlagPSH), 21),
+			withData(tcpPkt(t0+5, cnHost, home, sp, 22, decode.FlagACK|decode.FlagPSH), 300),
 			tcpPkt(t0+5, cnHost, home, sp, 22, decode.FlagFIN|decode.FlagACK),
 			tcpPkt(t0+6, home, cnHost, 22, sp, decode.FlagFIN|decode.FlagACK),
 		}
@@ -411,6 +412,38 @@ func TestBruteforce(t *testing.T) {
 			}
 			return ps
 		}, 1},
+		{"12 logins, first data segment retransmitted", func() []*decode.Packet {
+			var ps []*decode.Packet
+			for i := range 12 {
+				t0 := sec + int64(i)*4*sec
+				ps = append(ps, session(t0, uint16(50000+i))...)
+				ps = append(ps, withData(tcpPkt(t0+7, cnHost, home, uint16(50000+i), 22, decode.FlagACK|decode.FlagPSH), 21))
+			}
+			return ps
+		}, 1},
+		{"20 port checks: handshake and close without data", func() []*decode.Packet {
+			// amp_dns_rrsig_stopddos.pcap: a monitor connects to SSH once a
+			// second and closes without sending a byte.
+			var ps []*decode.Packet
+			for i := range 20 {
+				t0 := sec + int64(i)*sec
+				sp := uint16(50000 + i)
+				ps = append(ps,
+					tcpPkt(t0, cnHost, home, sp, 22, synOnly),
+					tcpPkt(t0+1, home, cnHost, 22, sp, synAck),
+					tcpPkt(t0+2, cnHost, home, sp, 22, decode.FlagACK),
+					tcpPkt(t0+3, cnHost, home, sp, 22, decode.FlagFIN|decode.FlagACK),
+					tcpPkt(t0+4, cnHost, home, sp, 22, decode.FlagRST|decode.FlagACK))
+			}
+			return ps
+		}, 0},
+		{"data without the connection's SYN (picked up mid-stream)", func() []*decode.Packet {
+			var ps []*decode.Packet
+			for i := range 12 {
+				ps = append(ps, withData(tcpPkt(sec+int64(i)*sec, cnHost, home, uint16(50000+i), 22, decode.FlagACK|decode.FlagPSH), 48))
+			}
+			return ps
+		}, 0},
 		{"one long session", func() []*decode.Packet {
 			ps := session(sec, 50000)
 			for i := range 200 {
@@ -634,7 +667,9 @@ func TestShardedEqualsSingle(t *testing.T) {
 	}
 	for i := range 30 {
 		src := v4(203, 0, 113, 100+i%3)
-		ps = append(ps, tcpPkt(40*sec+int64(i)*sec/10, src, home, uint16(30000+i), 22, synOnly))
+		t0 := 40*sec + int64(i)*sec/10
+		ps = append(ps, tcpPkt(t0, src, home, uint16(30000+i), 22, synOnly),
+			withData(tcpPkt(t0+2, src, home, uint16(30000+i), 22, decode.FlagACK|decode.FlagPSH), 21))
 	}
 	for i := range 40 {
 		if i%2 == 0 {

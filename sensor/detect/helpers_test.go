@@ -92,6 +92,13 @@ func tcpPkt(ts int64, src, dst netip.Addr, sp, dp uint16, flags uint8) *decode.P
 		Proto: decode.ProtoTCP, TCPFlags: flags, IPLen: 60, WireLen: 74}
 }
 
+// withData gives p n bytes of transport payload.
+func withData(p *decode.Packet, n uint32) *decode.Packet {
+	p.PayloadLen = n
+	p.IPLen += n
+	return p
+}
+
 func udpPkt(ts int64, src, dst netip.Addr, sp, dp uint16, n uint32) *decode.Packet {
 	return &decode.Packet{Timestamp: ts, Src: src, Dst: dst, SrcPort: sp, DstPort: dp,
 		Proto: decode.ProtoUDP, IPLen: n, WireLen: n + 14}

@@ -87,8 +87,12 @@ type bucket struct {
 // table is a bounded open-addressing hash table of buckets with one LRU list.
 // All memory is allocated by newTable.
 type table struct {
-	b          []bucket
-	slots      []int32 // bucket index+1, 0 empty; linear probing
+	b []bucket
+	// slots hold bucket index+1 in the low 32 bits (0 empty) and the low 32
+	// bits of the key's hash in the high ones, so that probing and
+	// backward-shift deletion compare and place keys without reading
+	// buckets (a cache miss each); linear probing.
+	slots      []uint64
 	mask       uint64
 	free       int32
 	n          int
@@ -105,7 +109,7 @@ func newTable(capacity int) *table {
 	for size < 2*capacity {
 		size <<= 1
 	}
-	t.slots = make([]int32, size)
+	t.slots = make([]uint64, size)
 	t.mask = uint64(size - 1)
 	for i := range t.b {
 		t.b[i].next = int32(i + 1)
@@ -138,7 +142,7 @@ func (t *table) get(k *tkey) (int32, bool) {
 	gen := b.gen + 1
 	*b = bucket{key: *k, hash: h, gen: gen, prev: none, next: none}
 	_, s := t.find(k, h)
-	t.slots[s] = idx + 1
+	t.slots[s] = slotOf(h, idx)
 	t.n++
 	t.pushFront(idx)
 	return idx, true
@@ -150,16 +154,22 @@ func (t *table) lookup(k *tkey) int32 {
 	return idx
 }
 
+// slotOf is the slot value of bucket idx holding a key of hash h.
+func slotOf(h uint64, idx int32) uint64 { return h<<32 | uint64(uint32(idx+1)) }
+
 func (t *table) find(k *tkey, h uint64) (int32, uint64) {
 	s := h & t.mask
+	tag := h << 32
 	for {
 		v := t.slots[s]
 		if v == 0 {
 			return none, s
 		}
-		b := &t.b[v-1]
-		if b.hash == h && b.key == *k {
-			return v - 1, s
+		if v&^0xffffffff == tag {
+			idx := int32(uint32(v)) - 1
+			if b := &t.b[idx]; b.hash == h && b.key == *k {
+				return idx, s
+			}
 		}
 		s = (s + 1) & t.mask
 	}
@@ -200,7 +210,7 @@ func (t *table) drop(idx int32) {
 		if v == 0 {
 			return
 		}
-		home := t.b[v-1].hash & t.mask
+		home := v >> 32 & t.mask // the low bits of the hash
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
 			t.slots[i] = v
 			t.slots[j] = 0

@@ -1,6 +1,7 @@
 // Package flow keeps the bounded flow table of the sensor: one Entry per
 // normalized (direction-independent) 5-tuple, with first/last seen, packets,
-// bytes and TCP flags each way, which side initiated the flow and its state.
+// bytes, transport payload bytes and TCP flags each way, which side
+// initiated the flow and its state.
 //
 // A Table is owned by one worker and is not safe for concurrent use. Its
 // memory is allocated once by New: Update allocates nothing.

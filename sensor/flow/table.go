@@ -100,7 +100,10 @@ type Entry struct {
 	LastSeen     int64
 	Packets      [2]uint64
 	Bytes        [2]uint64 // IP lengths
-	TCPFlags     [2]uint8  // union of the flags seen each way
+	// Payload is the transport payload bytes each way (retransmissions
+	// included): Payload[0] > 0 tells that the initiator has sent data.
+	Payload  [2]uint64
+	TCPFlags [2]uint8 // union of the flags seen each way
 
 	hash       uint64
 	prev, next int32 // LRU list of the entry's class, or free list
@@ -335,6 +338,7 @@ func (t *Table) Update(p *decode.Packet) Result {
 	}
 	e.Packets[dir]++
 	e.Bytes[dir] += uint64(p.IPLen)
+	e.Payload[dir] += uint64(p.PayloadLen)
 	if p.Proto == decode.ProtoTCP {
 		e.TCPFlags[dir] |= p.TCPFlags
 		if dir == 0 && p.TCPFlags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN {

@@ -25,9 +25,16 @@ func udp(ts int64, src, dst netip.Addr, sp, dp uint16, n uint32) *decode.Packet 
 		Proto: decode.ProtoUDP, IPLen: n}
 }
 
+// withPayload gives p n bytes of transport payload.
+func withPayload(p *decode.Packet, n uint32) *decode.Packet {
+	p.PayloadLen = n
+	p.IPLen += n
+	return p
+}
+
 func TestTCPHandshakeAndClose(t *testing.T) {
 	tb := New(Config{Capacity: 16})
-	const syn, ack, fin = decode.FlagSYN, decode.FlagACK, decode.FlagFIN
+	const syn, ack, fin, psh = decode.FlagSYN, decode.FlagACK, decode.FlagFIN, decode.FlagPSH
 	steps := []struct {
 		p        *decode.Packet
 		isNew    bool
@@ -37,6 +44,9 @@ func TestTCPHandshakeAndClose(t *testing.T) {
 		{tcp(1*sec, client, server, 40000, 443, syn), true, true, StateNew},
 		{tcp(1*sec+1, server, client, 443, 40000, syn|ack), false, false, StateEstablished},
 		{tcp(1*sec+2, client, server, 40000, 443, ack), false, true, StateEstablished},
+		{withPayload(tcp(1*sec+3, client, server, 40000, 443, psh|ack), 517), false, true, StateEstablished},
+		{withPayload(tcp(1*sec+4, server, client, 443, 40000, psh|ack), 1400), false, false, StateEstablished},
+		{withPayload(tcp(1*sec+5, server, client, 443, 40000, psh|ack), 300), false, false, StateEstablished},
 		{tcp(2*sec, client, server, 40000, 443, fin|ack), false, true, StateEstablished},
 		{tcp(2*sec+1, server, client, 443, 40000, fin|ack), false, false, StateClosed},
 	}
@@ -53,10 +63,13 @@ func TestTCPHandshakeAndClose(t *testing.T) {
 		}
 	}
 	e := first
-	if e.Packets != [2]uint64{3, 2} || e.Bytes != [2]uint64{180, 120} {
+	if e.Packets != [2]uint64{4, 4} || e.Bytes != [2]uint64{240 + 517, 240 + 1700} {
 		t.Errorf("packets %v bytes %v", e.Packets, e.Bytes)
 	}
-	if e.TCPFlags[0] != syn|ack|fin || e.TCPFlags[1] != syn|ack|fin {
+	if e.Payload != [2]uint64{517, 1700} {
+		t.Errorf("payload %v, want [517 1700]", e.Payload)
+	}
+	if e.TCPFlags[0] != syn|ack|fin|psh || e.TCPFlags[1] != syn|ack|fin|psh {
 		t.Errorf("flags %#x %#x", e.TCPFlags[0], e.TCPFlags[1])
 	}
 	if !e.InitiatorSYN {

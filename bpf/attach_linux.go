@@ -131,7 +131,7 @@ func removeStaleXDP(ifindex int) error {
 	it := new(link.Iterator)
 	defer it.Close()
 	for it.Next() {
-		info, err := it.Take().Info()
+		info, err := it.Link.Info()
 		if err != nil || info.Type != link.XDPType {
 			continue
 		}

@@ -43,15 +43,8 @@ type Count struct {
 	Packets, Bytes uint64
 }
 
-// counterIndex is the kernel's counter array index of k.
-func counterIndex(k CounterKey) uint32 {
-	e := uint32(0)
-	if k.Egress {
-		e = 1
-	}
-	return ((uint32(k.Country%CountrySlots)*4+uint32(k.Direction&3))*2+e)*4 + uint32(k.Proto&3)
-}
-
+// counterKey decodes a kernel counter index:
+// ((country*4 + direction)*2 + egress)*4 + proto.
 func counterKey(i uint32) CounterKey {
 	return CounterKey{
 		Proto:     ProtoClass(i & 3),

@@ -314,6 +314,12 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 			fail(rs.Action.Pos, "%s", enumErr("action", "action", rs.Action.V, actionNames))
 		}
 	}
+	if rs.Unsolicited.IsSet() {
+		if r.Kind != KindFlood {
+			fail(rs.Unsolicited.Pos, "unsolicited: only flood rules take it (amplification counts only unsolicited replies already)")
+		}
+		r.Unsolicited = rs.Unsolicited.V
+	}
 	enabled := true
 	if rs.Enabled.IsSet() {
 		enabled = rs.Enabled.V

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,11 @@ func TestLoadErrors(t *testing.T) {
 				`r.yaml:5:20: rule 1: mitre: bad technique id "T12": want T1234 or T1234.001`,
 				`r.yaml:5:25: rule 1: mitre: bad technique id "T1046.1": want T1234 or T1234.001`,
 				`r.yaml:5:41: rule 1: mitre: T1595 listed twice`,
+			}},
+		{"unsolicited only on floods", map[string]string{"r.yaml": okRule + "    unsolicited: true\n  - id: 2\n    name: y\n    kind: flood\n    unsolicited: maybe\n"},
+			nil, []string{
+				`r.yaml:5:18: rule 1: unsolicited: only flood rules take it (amplification counts only unsolicited replies already)`,
+				`r.yaml:9:18: rule 2: unsolicited: want true or false, got string "maybe"`,
 			}},
 		{"ports and flags", map[string]string{"r.yaml": okRule + "    tcp_flags: [SA/S, s, X, S/]\n    dst_ports: [22, \"30-20\", 70000, ssh]\n"},
 			nil, []string{
@@ -353,7 +359,7 @@ func TestDefaultPack(t *testing.T) {
 				t.Errorf("rule %d: incomplete: %+v", r.ID, r)
 			}
 		}
-		want := map[Kind]int{KindScan: 3, KindSweep: 3, KindFlood: 4, KindBruteforce: 4, KindAmplification: 2, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
+		want := map[Kind]int{KindScan: 3, KindSweep: 3, KindFlood: 5, KindBruteforce: 4, KindAmplification: 2, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
 		for _, k := range Kinds {
 			if counts[k] != want[k] {
 				t.Errorf("%s: %d rules, want %d", k, counts[k], want[k])
@@ -388,7 +394,9 @@ func TestDefaultPackThresholds(t *testing.T) {
 		8100301: "200000 or 1.25GB in 10s per dst",
 		8100401: "20 in 15m per src",
 		8100404: "20 distinct dst_ip in 15m per src",
-		8100501: "20000 or 125MB in 10s per dst, >=10 sources",
+		8100302: "10000 in 10s per dst, >=100 sources",
+		8100305: "2000 in 10s per dst, >=100 sources",
+		8100501: "1000 or 1MB in 1m per dst, >=10 sources",
 		8100601: "1 in 1m per src",
 		8100702: "1 in 1m per pair",
 		8100801: "1GB in 1h per src",
@@ -462,4 +470,21 @@ func TestParseFileAliasesAndDocuments(t *testing.T) {
 	if strings.Join(got, ",") != "22,2222" || fs.Rules[1].DstPorts.Items[0].Pos.Line != 5 {
 		t.Errorf("alias ports %v %v", got, fs.Rules[1].DstPorts.Items)
 	}
+}
+
+func TestDefaultPackBackscatterRule(t *testing.T) {
+	set, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range set.Rules {
+		if r.ID == 8100305 {
+			want := []FlagMatch{{Mask: 0x12, Value: 0x12}, {Mask: 0x04, Value: 0x04}}
+			if !r.Unsolicited || r.Kind != KindFlood || !slices.Equal(r.TCPFlags, want) || r.Protos != ProtoTCP {
+				t.Errorf("8100305: unsolicited %v kind %v flags %v protos %v", r.Unsolicited, r.Kind, r.TCPFlags, r.Protos)
+			}
+			return
+		}
+	}
+	t.Fatal("8100305 not in the default pack")
 }

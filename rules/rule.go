@@ -115,7 +115,12 @@ type Rule struct {
 	Action     Action
 	List       *List // reputation: the address list
 	ListSide   Side  // reputation: which endpoint must be listed
-	Pos        Pos   // where the rule was defined
+	// Unsolicited (flood) counts only packets that start a flow: a SYN-ACK
+	// or RST no SYN from the destination asked for (backscatter of spoofed
+	// SYNs sent to reflectors), unlike answers to the destination's own
+	// connections.
+	Unsolicited bool
+	Pos         Pos // where the rule was defined
 }
 
 // Side names an endpoint.

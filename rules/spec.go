@@ -94,6 +94,7 @@ type RuleSpec struct {
 	List        Value[string]
 	Side        Value[string]
 	Enabled     Value[bool]
+	Unsolicited Value[bool]
 
 	written map[string]Pos // every key written, decodable or not
 }
@@ -369,6 +370,7 @@ var ruleFields = map[string]func(d *decoder, r *RuleSpec, e entry){
 	"list":        func(d *decoder, r *RuleSpec, e entry) { r.List, _ = d.str(e.value, "list") },
 	"side":        func(d *decoder, r *RuleSpec, e entry) { r.Side, _ = d.str(e.value, "side") },
 	"enabled":     func(d *decoder, r *RuleSpec, e entry) { r.Enabled, _ = d.boolean(e.value, "enabled") },
+	"unsolicited": func(d *decoder, r *RuleSpec, e entry) { r.Unsolicited, _ = d.boolean(e.value, "unsolicited") },
 }
 
 var ruleKeys = sortedKeys(ruleFields)

@@ -429,6 +429,11 @@ func (rs *ruleState) match(p *decode.Packet, f flow.Result, pbit uint8, dir geo.
 		if reply {
 			return false
 		}
+	case rules.KindFlood:
+		// Unsolicited floods count only packets that started their flow.
+		if r.Unsolicited && (f.Entry == nil || !f.IsNew) {
+			return false
+		}
 	case rules.KindReputation:
 		if r.List == nil {
 			return false

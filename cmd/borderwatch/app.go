@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -12,8 +15,10 @@ import (
 	"github.com/borderwatch/borderwatch/rules"
 )
 
-// app holds the global flags and loads the shared state lazily, once.
+// app holds the global flags and the effective configuration (file, then
+// flags over it) and loads the shared state.
 type app struct {
+	cfgPath        string
 	geoipPath      string
 	asnPath        string
 	home           []string
@@ -21,45 +26,118 @@ type app struct {
 	rulePaths      []string
 	noDefaultRules bool
 	logLevel       string
+	logFormat      string
+
+	cfg     Config // effective configuration
+	cfgRead bool   // a configuration file was read
 
 	log zerolog.Logger // diagnostics, to stderr
 }
 
 func newApp() *app {
-	return &app{log: zerolog.New(os.Stderr).With().Timestamp().Logger()}
+	return &app{cfg: defaultConfig(), log: zerolog.New(os.Stderr).With().Timestamp().Logger()}
 }
 
 func (a *app) bindFlags(root *cobra.Command) {
 	f := root.PersistentFlags()
+	f.StringVar(&a.cfgPath, "config", defaultConfigPath, "configuration file (YAML); a missing default file is ignored, flags override it")
 	f.StringVar(&a.geoipPath, "geoip", "", "MaxMind-format country or city database (default: the embedded DB-IP Lite country database)")
 	f.StringVar(&a.asnPath, "asn-db", "", "MaxMind-format ASN database (GeoLite2-ASN or DB-IP ASN schema)")
 	f.StringSliceVar(&a.home, "home", nil, "home jurisdiction: country codes, groups (EU…) or CIDRs, comma-separated")
 	f.BoolVar(&a.specialNotHome, "special-not-home", false, "do not count private, loopback, link-local, CGNAT and ULA addresses as home")
-	f.StringArrayVar(&a.rulePaths, "rules", nil, "rule file or folder to load in addition to the default pack (repeatable)")
+	f.StringArrayVar(&a.rulePaths, "rules", nil, "rule file or folder to load in addition to the default pack (repeatable; replaces rules.paths of the config)")
 	f.BoolVar(&a.noDefaultRules, "no-default-rules", false, "do not load the embedded default rule pack")
 	f.StringVar(&a.logLevel, "log-level", "info", "diagnostic log level: debug, info, warn, error")
+	f.StringVar(&a.logFormat, "log-format", "json", "diagnostic log format: json or console")
 }
 
 func (a *app) setup(cmd *cobra.Command) error {
-	lvl, err := zerolog.ParseLevel(a.logLevel)
-	if err != nil || a.logLevel == "" {
-		return usageErr("invalid --log-level %q: want debug, info, warn or error", a.logLevel)
+	explicit := cmd.Flags().Changed("config")
+	return a.loadConfig(cmd, a.cfgPath, explicit)
+}
+
+// loadConfig reads the configuration file at path (a missing file is an
+// error only when explicit), applies the flags the user set over it and
+// sets up the logger.
+func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
+	cfg, read, err := readConfig(path, explicit)
+	if err != nil {
+		return usageError{err}
 	}
-	a.log = a.log.Level(lvl)
-	for i, h := range a.home {
-		a.home[i] = strings.TrimSpace(h)
+	a.cfgPath, a.cfgRead = path, read
+	fl := cmd.Flags()
+	if fl.Changed("geoip") {
+		cfg.Geo.Database = a.geoipPath
 	}
+	if fl.Changed("asn-db") {
+		cfg.Geo.ASNDatabase = a.asnPath
+	}
+	if fl.Changed("home") {
+		cfg.Geo.Home = cfg.Geo.Home[:0]
+		for _, h := range a.home {
+			cfg.Geo.Home = append(cfg.Geo.Home, strings.TrimSpace(h))
+		}
+	}
+	if fl.Changed("special-not-home") {
+		cfg.Geo.SpecialNotHome = a.specialNotHome
+	}
+	if fl.Changed("rules") {
+		cfg.Rules.Paths = a.rulePaths
+	}
+	if fl.Changed("no-default-rules") {
+		cfg.Rules.NoDefaults = a.noDefaultRules
+	}
+	if fl.Changed("log-level") {
+		cfg.Logging.Level = a.logLevel
+	}
+	if fl.Changed("log-format") {
+		cfg.Logging.Format = a.logFormat
+	}
+	lvl, err := zerolog.ParseLevel(cfg.Logging.Level)
+	if err != nil || cfg.Logging.Level == "" {
+		return usageErr("invalid log level %q: want debug, info, warn or error", cfg.Logging.Level)
+	}
+	var out io.Writer = cmd.ErrOrStderr()
+	switch cfg.Logging.Format {
+	case "json":
+	case "console":
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.RFC3339}
+	default:
+		return usageErr("invalid log format %q: want json or console", cfg.Logging.Format)
+	}
+	a.log = zerolog.New(&syncWriter{w: out}).Level(lvl).With().Timestamp().Logger()
+	a.cfg = cfg
 	return nil
 }
 
-// geoConfig is the jurisdiction configuration from the flags.
-func (a *app) geoConfig() geo.Config {
-	return geo.Config{Home: a.home, SpecialNotHome: a.specialNotHome}
+// syncWriter serialises writes of loggers used from several goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// logger returns the sub-logger of a component.
+func (a *app) logger(component string) zerolog.Logger {
+	return a.log.With().Str("component", component).Logger()
+}
+
+// geoConfig is the jurisdiction configuration.
+func (a *app) geoConfig() geo.Config { return a.cfg.geoConfig() }
+
+// geoPaths are the GeoIP databases of the configuration.
+func (a *app) geoPaths() geo.Paths {
+	return geo.Paths{Country: a.cfg.Geo.Database, ASN: a.cfg.Geo.ASNDatabase}
 }
 
 // loadRules loads and compiles the rule pack and the user's rule files.
 func (a *app) loadRules() (*rules.Set, error) {
-	set, err := rules.Load(rules.Options{Paths: a.rulePaths, NoDefaults: a.noDefaultRules, Geo: a.geoConfig()})
+	set, err := rules.Load(rules.Options{Paths: a.cfg.Rules.Paths, NoDefaults: a.cfg.Rules.NoDefaults, Geo: a.geoConfig()})
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -68,27 +146,57 @@ func (a *app) loadRules() (*rules.Set, error) {
 
 // loadGeo opens the country (and ASN) databases and builds the lookup table for zones.
 func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
-	var (
-		db  *geo.DB
-		err error
-	)
-	if a.geoipPath != "" {
-		db, err = geo.Open(a.geoipPath)
-	} else {
-		db, err = geo.Embedded()
-	}
+	t, err := geo.OpenTable(a.geoPaths(), z)
 	if err != nil {
-		return nil, usageError{err}
-	}
-	var asn *geo.ASNDB
-	if a.asnPath != "" {
-		if asn, err = geo.OpenASN(a.asnPath); err != nil {
-			return nil, usageError{err}
-		}
-	}
-	t, err := geo.Build(db, asn, z)
-	if err != nil {
-		return nil, fmt.Errorf("building geo table: %w", err)
+		return nil, usageError{fmt.Errorf("loading geoip: %w", err)}
 	}
 	return t, nil
+}
+
+// throttle logs the first of a run of repeated errors at once and then one
+// summary per interval with how many were suppressed. It is safe for
+// concurrent use.
+type throttle struct {
+	log   zerolog.Logger
+	every time.Duration
+	now   func() time.Time
+
+	mu         sync.Mutex
+	last       time.Time // when the last line was logged
+	suppressed int
+	lastErr    error
+}
+
+func newThrottle(log zerolog.Logger, every time.Duration) *throttle {
+	return &throttle{log: log, every: every, now: time.Now}
+}
+
+// Error records err with msg: logged at once if nothing was logged within
+// the interval (with the count of those suppressed before), else counted.
+func (t *throttle) Error(err error, msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if !t.last.IsZero() && now.Sub(t.last) < t.every {
+		t.suppressed++
+		t.lastErr = err
+		return
+	}
+	ev := t.log.Error().Err(err)
+	if t.suppressed > 0 {
+		ev = ev.Int("suppressed", t.suppressed)
+	}
+	ev.Msg(msg)
+	t.last, t.suppressed, t.lastErr = now, 0, nil
+}
+
+// Flush logs the summary of what was suppressed since the last line.
+func (t *throttle) Flush(msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.suppressed == 0 {
+		return
+	}
+	t.log.Error().Err(t.lastErr).Int("suppressed", t.suppressed).Msg(msg)
+	t.last, t.suppressed, t.lastErr = t.now(), 0, nil
 }

@@ -59,6 +59,9 @@ data leaving the country.`,
 	a.bindFlags(root)
 	root.AddCommand(
 		newReplayCmd(a),
+		newRunCmd(a),
+		newStatusCmd(a),
+		newConfigCmd(a),
 		newGeoCmd(a),
 		newRulesCmd(a),
 		newVersionCmd(),

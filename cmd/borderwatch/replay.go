@@ -8,15 +8,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 )
@@ -24,6 +30,7 @@ import (
 type replayOpts struct {
 	alertsPath string
 	format     string
+	outputs    []string
 	workers    int
 	quiet      bool
 }
@@ -38,14 +45,20 @@ standard input — through the same decode, flow, GeoIP and detection pipeline a
 live capture, in capture time: windows and timeouts follow the timestamps in the
 file, so an old capture gives the alerts it would have given live.
 
-Alerts go to standard output as JSON lines (or appended to --alerts FILE); a
-summary of what was read goes to standard error. Several files are read in
-order as one capture.`,
+Alerts go to standard output as JSON lines, to the outputs given with --output
+(or, without --output and --alerts, the outputs of the configuration file), or
+appended to --alerts FILE. A summary of what was read goes to standard error;
+on a terminal a progress line shows packets/s and the time left.
+Several files are read in order as one capture.`,
 		Example: `  # Replay the sample on the embedded defaults (private addresses are home):
   borderwatch replay testdata/sample/scan-inbound.pcap
 
   # Home is Germany; alerts appended to a file for the SIEM shipper:
   borderwatch replay --home DE --alerts /var/log/borderwatch/alerts.json capture.pcapng
+
+  # Alerts to syslog (severity 1 and 2 only) and to a file in ECS:
+  borderwatch replay --output 'syslog+tcp://127.0.0.1:6514?min_severity=2' \
+      --output 'file:/var/log/borderwatch/alerts.ecs.json?format=ecs' capture.pcap
 
   # Read from a pipe:
   zcat capture.pcap.gz | borderwatch replay -`,
@@ -55,21 +68,25 @@ order as one capture.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file instead of standard output")
-	f.StringVar(&o.format, "format", "eve", "alert format: eve (Suricata EVE superset) or ecs (Elastic Common Schema)")
+	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file instead of standard output (shorthand for --output file:FILE)")
+	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve (Suricata EVE superset) or ecs (Elastic Common Schema)")
+	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable): stdout, file:PATH, syslog+udp|tcp|tls://, redis://, kafka://; see the sink documentation")
 	f.IntVar(&o.workers, "workers", 1, "detection workers (flow-hash sharded); alerts from several workers may interleave")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary on standard error")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the progress and summary on standard error")
 	return cmd
 }
 
 // lineSink encodes alerts as JSON lines onto a buffered writer.
 type lineSink struct {
+	mu  sync.Mutex // Write against the live flusher
 	enc *alert.Encoder
 	w   *bufio.Writer
 	buf []byte
 }
 
 func (s *lineSink) Write(a *alert.Alert) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var err error
 	s.buf, err = s.enc.Append(s.buf[:0], a)
 	if err != nil {
@@ -77,6 +94,57 @@ func (s *lineSink) Write(a *alert.Alert) error {
 	}
 	_, err = s.w.Write(s.buf)
 	return err
+}
+
+// outputConfigs returns the alert outputs: --output and --alerts replace
+// the configuration's outputs; nil means standard output (the caller's).
+func (a *app) outputConfigs(urls []string, alertsPath, format string) ([]sink.Config, error) {
+	if len(urls) == 0 && alertsPath == "" {
+		cs, err := a.cfg.sinkConfigs()
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return cs, nil
+	}
+	var cs []sink.Config
+	for _, u := range urls {
+		c, err := sink.ParseURL(u)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		cs = append(cs, c)
+	}
+	if alertsPath != "" {
+		c := &sink.FileConfig{Path: alertsPath, Common: sink.Common{Format: format}}
+		if err := c.Validate(); err != nil {
+			return nil, usageError{err}
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+// openOutputs starts the outputs; on error the ones started are closed.
+func (a *app) openOutputs(cs []sink.Config) (*sink.Writer, error) {
+	var outs []*sink.Output
+	for _, c := range cs {
+		o, err := c.Open(a.log)
+		if err != nil {
+			sink.NewWriter(outs...).Close()
+			return nil, usageErr("opening alert output: %w", err)
+		}
+		outs = append(outs, o)
+	}
+	return sink.NewWriter(outs...), nil
+}
+
+// writerSink adapts a sink.Writer (which never blocks nor fails: losses are
+// counted per output) to pipeline.Sink.
+func writerSink(w *sink.Writer) pipeline.Sink {
+	return pipeline.SinkFunc(func(a *alert.Alert) error {
+		w.Write(a)
+		return nil
+	})
 }
 
 func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error {
@@ -87,6 +155,10 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	if o.workers < 1 {
 		return usageErr("--workers must be at least 1")
 	}
+	cs, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
+	if err != nil {
+		return err
+	}
 	set, err := a.loadRules()
 	if err != nil {
 		return err
@@ -96,21 +168,40 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	if err != nil {
 		return err
 	}
-	a.log.Debug().Str("component", "geo").Str("database", table.Source().Name).Dur("load", time.Since(start)).Msg("geo table built")
+	glog := a.logger("geo")
+	glog.Debug().Str("database", table.Source().Name).Dur("load", time.Since(start)).Msg("geo table built")
 
-	out := cmd.OutOrStdout()
-	if o.alertsPath != "" {
-		fh, err := os.OpenFile(o.alertsPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
-		if err != nil {
-			return usageErr("opening alerts file: %w", err)
+	var (
+		psink  pipeline.Sink
+		writer *sink.Writer
+		lines  *lineSink
+	)
+	if len(cs) > 0 {
+		if writer, err = a.openOutputs(cs); err != nil {
+			return err
 		}
-		defer fh.Close()
-		out = fh
+		psink = writerSink(writer)
+	} else {
+		lines = &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)}
+		psink = lines
 	}
-	sink := &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(out, 64<<10)}
-	stats, runErr := replayFiles(cmd.Context(), pipeline.Config{Workers: o.workers}, table, set, sink, files)
-	if err := sink.w.Flush(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("writing alerts: %w", err)
+	var prog io.Writer
+	if !o.quiet && cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
+		prog = os.Stderr
+	}
+	stats, runErr := replay(cmd.Context(), replayRun{
+		cfg: pipeline.Config{Workers: o.workers}, holder: geo.NewHolder(table), set: set, sink: psink, files: files, progress: prog,
+	})
+	if lines != nil {
+		if err := lines.w.Flush(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("writing alerts: %w", err)
+		}
+	}
+	if writer != nil {
+		if err := writer.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("writing alerts: %w", err)
+		}
+		stats.SinkErrors += sinkLosses(writer.Stats())
 	}
 	if !o.quiet {
 		printSummary(cmd.ErrOrStderr(), stats, time.Since(start))
@@ -118,19 +209,37 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	return runErr
 }
 
+// sinkLosses is the alerts the outputs lost.
+func sinkLosses(ss []sink.Stats) uint64 {
+	var n uint64
+	for _, s := range ss {
+		n += s.Dropped.Total()
+	}
+	return n
+}
+
 // openSources opens every input before any work, so that a missing file is a
 // usage error (exit 2) and not a half-done replay. "-" is standard input.
 func openSources(files []string) ([]capture.Source, error) {
+	return openSourcesCounting(files, nil)
+}
+
+// openSourcesCounting is openSources that adds the bytes read from the files
+// (compressed, as stored) to read when it is not nil.
+func openSourcesCounting(files []string, read *atomic.Int64) ([]capture.Source, error) {
 	sources := make([]capture.Source, 0, len(files))
 	for _, name := range files {
 		var (
 			s   capture.Source
 			err error
 		)
-		if name == "-" {
-			s, err = capture.OpenReader("stdin", os.Stdin)
-		} else {
+		switch {
+		case name == "-":
+			s, err = capture.OpenReader("stdin", countReader(os.Stdin, read))
+		case read == nil:
 			s, err = capture.OpenFile(name)
+		default:
+			s, err = openCounted(name, read)
 		}
 		if err != nil {
 			closeSources(sources)
@@ -139,6 +248,51 @@ func openSources(files []string) ([]capture.Source, error) {
 		sources = append(sources, s)
 	}
 	return sources, nil
+}
+
+// countedFile reads a file through a byte counter; Close closes the file.
+type countedFile struct {
+	capture.Source
+	f *os.File
+}
+
+func (c *countedFile) Close() error {
+	err := c.Source.Close()
+	if cerr := c.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func openCounted(name string, read *atomic.Int64) (capture.Source, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("opening capture: %w", err)
+	}
+	s, err := capture.OpenReader(name, countReader(f, read))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &countedFile{Source: s, f: f}, nil
+}
+
+type counter struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func countReader(r io.Reader, n *atomic.Int64) io.Reader {
+	if n == nil {
+		return r
+	}
+	return &counter{r: r, n: n}
 }
 
 func closeSources(sources []capture.Source) {
@@ -151,17 +305,49 @@ func closeSources(sources []capture.Source) {
 // sink, and returns the pipeline's counters. SIGINT or SIGTERM stops it
 // cleanly: what was read is processed and counted.
 func replayFiles(ctx context.Context, cfg pipeline.Config, table *geo.Table, set *rules.Set, sink pipeline.Sink, files []string) (pipeline.Stats, error) {
-	sources, err := openSources(files)
+	return replay(ctx, replayRun{cfg: cfg, holder: geo.NewHolder(table), set: set, sink: sink, files: files})
+}
+
+// replayRun is what replay runs.
+type replayRun struct {
+	cfg      pipeline.Config
+	holder   *geo.Holder
+	set      *rules.Set
+	sink     pipeline.Sink
+	files    []string
+	progress io.Writer // progress line destination (a terminal), nil for none
+}
+
+func replay(ctx context.Context, r replayRun) (pipeline.Stats, error) {
+	var (
+		read    atomic.Int64
+		sources []capture.Source
+		err     error
+	)
+	if r.progress != nil {
+		sources, err = openSourcesCounting(r.files, &read)
+	} else {
+		sources, err = openSources(r.files)
+	}
 	if err != nil {
 		return pipeline.Stats{}, err
 	}
 	defer closeSources(sources)
-	p, err := pipeline.New(cfg, geo.NewHolder(table), set, sink)
+	p, err := pipeline.New(r.cfg, r.holder, r.set, r.sink)
 	if err != nil {
 		return pipeline.Stats{}, err
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if r.progress != nil {
+		done := make(chan struct{})
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			showProgress(r.progress, p, &read, totalSize(r.files), done)
+		}()
+		defer func() { close(done); <-finished }()
+	}
 	var runErr error
 	for _, s := range sources {
 		if err := p.Run(ctx, s); err != nil {
@@ -173,6 +359,67 @@ func replayFiles(ctx context.Context, cfg pipeline.Config, table *geo.Table, set
 	}
 	p.Close()
 	return p.Stats(), runErr
+}
+
+// totalSize is the summed size of the files, 0 if any is unknown (stdin).
+func totalSize(files []string) int64 {
+	var n int64
+	for _, f := range files {
+		if f == "-" {
+			return 0
+		}
+		st, err := os.Stat(f)
+		if err != nil || !st.Mode().IsRegular() {
+			return 0
+		}
+		n += st.Size()
+	}
+	return n
+}
+
+// showProgress redraws a progress line every half second, starting after
+// a second (short replays show none), until done; then it clears it.
+func showProgress(w io.Writer, p *pipeline.Pipeline, read *atomic.Int64, total int64, done <-chan struct{}) {
+	start := time.Now()
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	drawn := false
+	for {
+		select {
+		case <-done:
+			if drawn {
+				fmt.Fprint(w, "\r\033[K")
+			}
+			return
+		case now := <-t.C:
+			el := now.Sub(start)
+			if el < time.Second {
+				continue
+			}
+			fmt.Fprint(w, "\r"+progressLine(p.Stats().Capture.Frames, read.Load(), total, el)+"\033[K")
+			drawn = true
+		}
+	}
+}
+
+// progressLine formats the progress: a bar and percentage when the total
+// size is known, packets, packets/s and the estimated time left.
+func progressLine(frames uint64, read, total int64, el time.Duration) string {
+	rate := float64(frames) / el.Seconds()
+	var b strings.Builder
+	if total > 0 {
+		frac := min(float64(read)/float64(total), 1)
+		const width = 30
+		fill := int(frac * width)
+		b.WriteString("[" + strings.Repeat("=", fill) + strings.Repeat(" ", width-fill) + "]")
+		fmt.Fprintf(&b, " %3.0f%%", frac*100)
+	}
+	fmt.Fprintf(&b, " %d packets, %.0f packets/s", frames, rate)
+	if total > 0 && read > 0 && read < total {
+		left := time.Duration(float64(el) * float64(total-read) / float64(read))
+		fmt.Fprintf(&b, ", ETA %s", left.Round(time.Second))
+	}
+	return b.String()
 }
 
 // printSummary writes what was read and found, for people, on standard error.
@@ -199,7 +446,43 @@ func printSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 		fmt.Fprintf(w, ", %s %d", k, s.Alerts[k])
 	}
 	fmt.Fprintln(w)
+	if top := topCountries(s.CountryTotals(), 5); len(top) > 0 {
+		fmt.Fprintf(w, "top countries (remote end) %s\n", strings.Join(top, ", "))
+	}
 	if s.SinkErrors > 0 {
 		fmt.Fprintf(w, "alerts not written (sink errors): %d\n", s.SinkErrors)
 	}
+}
+
+// topCountries returns the n largest non-zero counts as "CC N", largest
+// first, ties by code; unknown is "??".
+func topCountries(counts [pipeline.CountrySlots]uint64, n int) []string {
+	type cc struct {
+		id geo.CountryID
+		n  uint64
+	}
+	var all []cc
+	for id, c := range counts {
+		if c > 0 {
+			all = append(all, cc{geo.CountryID(id), c})
+		}
+	}
+	slices.SortFunc(all, func(a, b cc) int {
+		if a.n != b.n {
+			if a.n > b.n {
+				return -1
+			}
+			return 1
+		}
+		return int(a.id) - int(b.id)
+	})
+	var out []string
+	for _, c := range all[:min(n, len(all))] {
+		name := c.id.String()
+		if name == "" {
+			name = "??"
+		}
+		out = append(out, fmt.Sprintf("%s %d", name, c.n))
+	}
+	return out
 }

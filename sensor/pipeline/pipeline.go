@@ -1,4 +1,4 @@
-// Package pipeline wires the sensor's stages: frames from a capture.Source are
+// Package pipeline wires the sensor's stages: frames from capture.Sources are
 // decoded, routed to detection workers, tracked in per-worker flow tables,
 // looked up in the GeoIP table, run through the detection engine, and the
 // alerts enriched and handed to a sink. Replay and live capture use the same
@@ -6,20 +6,33 @@
 //
 // # Workers and routing
 //
-// With one worker everything runs on the reading goroutine: no channel, no
-// lock. With N workers the reading goroutine decodes each frame and appends
-// the packet summary to the batch of the worker owning its source address and
-// of the worker owning its destination address (detect.Shard), once when
-// both are the same worker. Every detector key (source, destination, pair,
-// flow) is owned by exactly one worker, and that worker sees every packet of
-// every flow involving the address it owns, in capture order.
+// With one worker, one source and no live mode everything runs on the reading
+// goroutine: no channel, no lock. Otherwise each source has a reading
+// goroutine that decodes each frame and appends the packet summary to the
+// batch of the worker owning its source address and of the worker owning its
+// destination address (detect.Shard), once when both are the same worker.
+// Every detector key (source, destination, pair, flow) is owned by exactly one
+// worker, and that worker sees every packet of every flow involving the
+// address it owns, in capture order (per source).
 //
 // # Queues
 //
 // Batches travel on bounded channels. In replay (Config.DropWhenFull false) a
 // full queue blocks the reader: replay is lossless and as fast as the slowest
-// worker. Live capture sets DropWhenFull: a batch that finds its worker's
-// queue full is dropped and its packets counted in Stats.QueueDrops.
+// worker. Live capture (Config.Live) sets DropWhenFull: a batch that finds its
+// worker's queue full is dropped and its packets counted in Stats.QueueDrops,
+// because blocking would only move the loss into the kernel ring, where it is
+// counted less precisely. In live mode a reader also hands a partial batch
+// over as soon as its worker's queue is empty, so that alerts do not wait for
+// a batch to fill at low packet rates, and each worker advances its flow
+// table and detector windows on a wall-clock ticker while no packets arrive.
+//
+// # Reload
+//
+// SetRules installs a new, already checked rule set; the GeoIP table is
+// swapped through the geo.Holder. Workers pick both up between batches (the
+// inline reader every 1024 packets). A worker that sees a new rule set builds
+// a new detection engine: detector windows start afresh, flow tables stay.
 package pipeline
 
 import (
@@ -28,6 +41,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
@@ -40,12 +54,18 @@ import (
 
 // Config sizes the pipeline.
 type Config struct {
-	Workers      int // detection workers; ≤ 1 runs everything on the reading goroutine
+	Workers      int // detection workers; ≤ 1 runs everything on the reading goroutine (replay of one source)
 	BatchSize    int // packets per batch handed to a worker (default 256)
 	QueueLen     int // batches queued per worker (default 64)
 	DropWhenFull bool
-	Flow         flow.Config
-	Detect       detect.Config
+	// Live marks live capture: implies DropWhenFull, eager hand-over of
+	// partial batches to idle workers, idle advance on a ticker, and closing
+	// the sources when the context of Run ends.
+	Live bool
+	// IdleAdvance is the live workers' ticker period (default 1s).
+	IdleAdvance time.Duration
+	Flow        flow.Config
+	Detect      detect.Config
 }
 
 func (c *Config) defaults() {
@@ -61,6 +81,12 @@ func (c *Config) defaults() {
 	if c.Flow.Capacity == 0 {
 		c.Flow = flow.DefaultConfig()
 	}
+	if c.Live {
+		c.DropWhenFull = true
+		if c.IdleAdvance <= 0 {
+			c.IdleAdvance = time.Second
+		}
+	}
 }
 
 // Sink receives alerts. Write is called from one goroutine at a time.
@@ -74,29 +100,43 @@ type SinkFunc func(a *alert.Alert) error
 // Write calls f(a).
 func (f SinkFunc) Write(a *alert.Alert) error { return f(a) }
 
+// ruleGen is one installed rule set with what emit needs per rule.
+type ruleGen struct {
+	set   *rules.Set
+	basis map[uint32]geo.Basis
+}
+
+func newRuleGen(set *rules.Set) *ruleGen {
+	g := &ruleGen{set: set, basis: make(map[uint32]geo.Basis, len(set.Rules))}
+	for _, r := range set.Rules {
+		g.basis[r.ID] = r.Basis
+	}
+	return g
+}
+
 // Pipeline runs sources through decode, flow, geo and detection.
 type Pipeline struct {
 	cfg   Config
 	geo   *geo.Holder
-	rules *rules.Set
+	rules atomic.Pointer[ruleGen]
 
-	sinkMu   sync.Mutex
-	sink     Sink
-	sinkErrs atomic.Uint64
-	alerts   map[string]uint64 // by kind, under sinkMu
-	basis    map[uint32]geo.Basis
+	sinkMu       sync.Mutex
+	sink         Sink
+	sinkErrs     atomic.Uint64
+	alerts       map[string]uint64 // by kind, under sinkMu
+	alertsByRule map[uint32]uint64 // by signature id, under sinkMu
 
 	workers []*worker
 
 	decMu    sync.Mutex
 	decStats decode.Stats
-	capStats capture.Stats
+	sources  []capture.Source // every source run so far, under decMu
 
 	queueDrops atomic.Uint64
 }
 
-// New builds a pipeline. The geo holder may be swapped while it runs; rules
-// are fixed for the pipeline's life.
+// New builds a pipeline. The geo holder may be swapped while it runs; the
+// rules are replaced with SetRules.
 func New(cfg Config, g *geo.Holder, set *rules.Set, sink Sink) (*Pipeline, error) {
 	cfg.defaults()
 	if g == nil || g.Load() == nil {
@@ -105,29 +145,60 @@ func New(cfg Config, g *geo.Holder, set *rules.Set, sink Sink) (*Pipeline, error
 	if set == nil {
 		return nil, errors.New("pipeline: no rule set")
 	}
-	p := &Pipeline{cfg: cfg, geo: g, rules: set, sink: sink, alerts: map[string]uint64{}, basis: map[uint32]geo.Basis{}}
-	for _, r := range set.Rules {
-		p.basis[r.ID] = r.Basis
-	}
+	p := &Pipeline{cfg: cfg, geo: g, sink: sink, alerts: map[string]uint64{}, alertsByRule: map[uint32]uint64{}}
+	gen := newRuleGen(set)
+	p.rules.Store(gen)
 	for i := range cfg.Workers {
 		dc := cfg.Detect
 		dc.ShardIndex, dc.ShardCount = i, cfg.Workers
-		w := &worker{p: p, flows: flow.New(cfg.Flow)}
+		w := &worker{p: p, idx: i, n: cfg.Workers, dc: dc, flows: flow.New(cfg.Flow), gen: gen}
 		w.eng = detect.New(set.Rules, dc, w.emit)
 		p.workers = append(p.workers, w)
 	}
 	return p, nil
 }
 
+// SetRules installs a checked rule set. Workers switch to it between
+// batches; alerts of the old set already emitted stay counted. set must not
+// be modified afterwards.
+func (p *Pipeline) SetRules(set *rules.Set) error {
+	if set == nil {
+		return errors.New("pipeline: no rule set")
+	}
+	p.rules.Store(newRuleGen(set))
+	return nil
+}
+
+// Rules returns the installed rule set.
+func (p *Pipeline) Rules() *rules.Set { return p.rules.Load().set }
+
+// Geo returns the pipeline's geo holder.
+func (p *Pipeline) Geo() *geo.Holder { return p.geo }
+
 // Run reads src to its end (io.EOF) or until ctx is done, and returns once
 // every packet read has been processed. It may be called again with another
 // source: state (flows, detector windows) carries over, as for a capture
 // split into several files.
 func (p *Pipeline) Run(ctx context.Context, src capture.Source) error {
-	if len(p.workers) == 1 {
-		return p.runInline(ctx, src)
+	return p.RunSources(ctx, src)
+}
+
+// RunSources reads every source concurrently, one goroutine each, until all
+// end or ctx is done, and returns once every packet read has been processed.
+// In live mode the sources are closed when ctx is done (a live source's Next
+// blocks), and ErrClosed then counts as a clean end. The first source error
+// other than io.EOF stops the other sources and is returned.
+func (p *Pipeline) RunSources(ctx context.Context, srcs ...capture.Source) error {
+	if len(srcs) == 0 {
+		return errors.New("pipeline: no source")
 	}
-	return p.runSharded(ctx, src)
+	p.decMu.Lock()
+	p.sources = append(p.sources, srcs...)
+	p.decMu.Unlock()
+	if len(p.workers) == 1 && len(srcs) == 1 && !p.cfg.Live {
+		return p.runInline(ctx, srcs[0])
+	}
+	return p.runSharded(ctx, srcs)
 }
 
 func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
@@ -138,15 +209,18 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 		pkt decode.Packet
 		err error
 	)
-	w.table = p.geo.Load()
+	w.sync()
 	for n := 0; ; n++ {
 		if n&1023 == 0 {
 			if ctx.Err() != nil {
 				err = ctx.Err()
 				break
 			}
-			w.table = p.geo.Load()
-			p.publishDecode(src, &dec.Stats)
+			w.sync()
+			p.publishDecode(&dec.Stats)
+			if n&(64*1024-1) == 0 {
+				w.publish()
+			}
 		}
 		if err = src.Next(&f); err != nil {
 			break
@@ -156,7 +230,7 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 		}
 		w.process(&pkt)
 	}
-	p.publishDecode(src, &dec.Stats)
+	p.publishDecode(&dec.Stats)
 	w.publish()
 	if errors.Is(err, io.EOF) {
 		return nil
@@ -168,61 +242,187 @@ type batch struct {
 	pkts []decode.Packet
 }
 
-func (p *Pipeline) runSharded(ctx context.Context, src capture.Source) error {
+// shards are the worker queues of one RunSources call.
+type shards struct {
+	p      *Pipeline
+	queues []chan *batch
+	free   chan *batch
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	pend [][]*pending // live readers' partial batches, per reader and worker
+}
+
+func (p *Pipeline) startWorkers() *shards {
 	n := len(p.workers)
-	var wg sync.WaitGroup
-	queues := make([]chan *batch, n)
-	free := make(chan *batch, n*(p.cfg.QueueLen+2))
-	for i := range n*(p.cfg.QueueLen+2) - 1 {
-		_ = i
-		free <- &batch{pkts: make([]decode.Packet, 0, p.cfg.BatchSize)}
+	s := &shards{p: p, queues: make([]chan *batch, n), free: make(chan *batch, n*(p.cfg.QueueLen+2))}
+	for range cap(s.free) - 1 {
+		s.free <- &batch{pkts: make([]decode.Packet, 0, p.cfg.BatchSize)}
 	}
 	for i, w := range p.workers {
-		queues[i] = make(chan *batch, p.cfg.QueueLen)
-		wg.Add(1)
-		go func(w *worker, q <-chan *batch) {
-			defer wg.Done()
-			for b := range q {
-				w.table = p.geo.Load()
-				for j := range b.pkts {
-					w.process(&b.pkts[j])
-				}
-				w.publish()
-				b.pkts = b.pkts[:0]
-				free <- b
-			}
-		}(w, queues[i])
+		s.queues[i] = make(chan *batch, p.cfg.QueueLen)
+		s.wg.Add(1)
+		go func(i int, w *worker, q <-chan *batch) {
+			defer s.wg.Done()
+			w.loop(q, s.free, func(take func(*batch)) { s.steal(i, q, take) })
+		}(i, w, s.queues[i])
 	}
+	return s
+}
 
-	cur := make([]*batch, n)
-	getBatch := func() *batch {
-		select {
-		case b := <-free:
-			return b
-		default:
-			return &batch{pkts: make([]decode.Packet, 0, p.cfg.BatchSize)}
+func (s *shards) stop() {
+	for _, q := range s.queues {
+		close(q)
+	}
+	s.wg.Wait()
+	// Live: what a dropped send left pending is lost with the queues.
+	for _, ps := range s.pend {
+		for _, pd := range ps {
+			s.p.queueDrops.Add(uint64(len(pd.b.pkts)))
 		}
 	}
-	for i := range cur {
-		cur[i] = getBatch()
+}
+
+func (s *shards) getBatch() *batch {
+	select {
+	case b := <-s.free:
+		return b
+	default:
+		return &batch{pkts: make([]decode.Packet, 0, s.p.cfg.BatchSize)}
 	}
-	send := func(i int) {
-		b := cur[i]
+}
+
+func (p *Pipeline) runSharded(ctx context.Context, srcs []capture.Source) error {
+	s := p.startWorkers()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if p.cfg.Live {
+		stop := context.AfterFunc(ctx, func() {
+			for _, src := range srcs {
+				src.Close()
+			}
+		})
+		defer stop()
+	}
+	errs := make([]error, len(srcs))
+	var rwg sync.WaitGroup
+	for i, src := range srcs {
+		rwg.Go(func() {
+			errs[i] = p.read(ctx, s, src)
+			if errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	rwg.Wait()
+	s.stop()
+	for _, w := range p.workers {
+		w.publish()
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pending is a live reader's partial batch for one worker, which the worker
+// takes over when it is idle, so that the last packets of a burst do not
+// wait in a half-filled batch for traffic that may not come.
+type pending struct {
+	mu sync.Mutex
+	b  *batch
+}
+
+// register adds a live reader's pending batches, one per worker.
+func (s *shards) register() []*pending {
+	ps := make([]*pending, len(s.queues))
+	for i := range ps {
+		ps[i] = &pending{b: s.getBatch()}
+	}
+	s.mu.Lock()
+	s.pend = append(s.pend, ps)
+	s.mu.Unlock()
+	return ps
+}
+
+// steal takes worker i's pending packets of every live reader, when its
+// queue is empty (so nothing older of those readers is still queued).
+func (s *shards) steal(i int, q <-chan *batch, take func(*batch)) {
+	s.mu.Lock()
+	readers := s.pend
+	s.mu.Unlock()
+	for _, ps := range readers {
+		p := ps[i]
+		p.mu.Lock()
+		if len(q) == 0 && len(p.b.pkts) > 0 {
+			take(p.b)
+			p.b = s.getBatch()
+		}
+		p.mu.Unlock()
+	}
+}
+
+// read is one source's reading goroutine: it decodes and routes frames
+// until the source ends. It returns nil at io.EOF (and, in live mode, at
+// ErrClosed after ctx ended), ctx.Err() when ctx ended first.
+func (p *Pipeline) read(ctx context.Context, s *shards, src capture.Source) error {
+	n := len(p.workers)
+	live := p.cfg.Live
+	// Replay: batches owned by this goroutine. Live: batches under a lock
+	// the idle worker may take them from.
+	cur := make([]*batch, n)
+	var pend []*pending
+	if live {
+		pend = s.register()
+	} else {
+		for i := range cur {
+			cur[i] = s.getBatch()
+		}
+	}
+	// send queues b for worker i; it reports whether b was handed over
+	// (else, dropped or empty, the caller keeps it).
+	send := func(i int, b *batch) bool {
 		if len(b.pkts) == 0 {
-			return
+			return false
 		}
 		if p.cfg.DropWhenFull {
 			select {
-			case queues[i] <- b:
+			case s.queues[i] <- b:
 			default:
 				p.queueDrops.Add(uint64(len(b.pkts)))
 				b.pkts = b.pkts[:0]
-				return
+				return false
 			}
 		} else {
-			queues[i] <- b
+			s.queues[i] <- b
 		}
-		cur[i] = getBatch()
+		return true
+	}
+	// add appends pkt to worker i's batch and sends the batch when full or,
+	// live, when the worker is idle.
+	add := func(i int, pkt *decode.Packet) {
+		if !live {
+			b := cur[i]
+			b.pkts = append(b.pkts, *pkt)
+			if len(b.pkts) == cap(b.pkts) && send(i, b) {
+				cur[i] = s.getBatch()
+			}
+			return
+		}
+		pd := pend[i]
+		pd.mu.Lock()
+		pd.b.pkts = append(pd.b.pkts, *pkt)
+		if (len(pd.b.pkts) == cap(pd.b.pkts) || len(s.queues[i]) == 0) && send(i, pd.b) {
+			pd.b = s.getBatch()
+		}
+		pd.mu.Unlock()
 	}
 
 	dec := decode.NewDecoder()
@@ -232,12 +432,12 @@ func (p *Pipeline) runSharded(ctx context.Context, src capture.Source) error {
 		err error
 	)
 	for k := 0; ; k++ {
-		if k&1023 == 0 {
+		if k&1023 == 0 || (live && k&63 == 0) {
 			if ctx.Err() != nil {
 				err = ctx.Err()
 				break
 			}
-			p.publishDecode(src, &dec.Stats)
+			p.publishDecode(&dec.Stats)
 		}
 		if err = src.Next(&f); err != nil {
 			break
@@ -246,40 +446,44 @@ func (p *Pipeline) runSharded(ctx context.Context, src capture.Source) error {
 			continue
 		}
 		a, b := detect.Shard(pkt.Src, n), detect.Shard(pkt.Dst, n)
-		cur[a].pkts = append(cur[a].pkts, pkt)
-		if len(cur[a].pkts) == cap(cur[a].pkts) {
-			send(a)
-		}
+		add(a, &pkt)
 		if b != a {
-			cur[b].pkts = append(cur[b].pkts, pkt)
-			if len(cur[b].pkts) == cap(cur[b].pkts) {
-				send(b)
-			}
+			add(b, &pkt)
 		}
 	}
-	for i := range cur {
-		send(i)
-		close(queues[i])
+	for i := range n {
+		if live {
+			pd := pend[i]
+			pd.mu.Lock()
+			if send(i, pd.b) {
+				pd.b = s.getBatch()
+			}
+			pd.mu.Unlock()
+		} else {
+			send(i, cur[i])
+		}
 	}
-	wg.Wait()
-	p.publishDecode(src, &dec.Stats)
-	if errors.Is(err, io.EOF) {
+	p.publishDecode(&dec.Stats)
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case live && errors.Is(err, capture.ErrClosed) && ctx.Err() != nil:
 		return nil
 	}
 	return err
 }
 
-// publishDecode folds a reader's decoder and source counters into the
-// pipeline's, as deltas since the last call.
-func (p *Pipeline) publishDecode(src capture.Source, s *decode.Stats) {
+// publishDecode folds a reader's decoder counters into the pipeline's, as
+// deltas since the last call.
+func (p *Pipeline) publishDecode(s *decode.Stats) {
 	p.decMu.Lock()
 	p.decStats.Add(*s)
 	*s = decode.Stats{}
-	p.capStats = src.Stats()
 	p.decMu.Unlock()
 }
 
 // Close ends every open detection window; alerts still pending are written.
+// Call it after Run returned.
 func (p *Pipeline) Close() {
 	for _, w := range p.workers {
 		w.eng.Flush()
@@ -292,6 +496,7 @@ func (p *Pipeline) emit(t *geo.Table, a *alert.Alert, src, dst *geo.Info, basis 
 	enrich(t, a, src, dst, basis)
 	p.sinkMu.Lock()
 	p.alerts[a.Kind]++
+	p.alertsByRule[a.SignatureID]++
 	err := p.sink.Write(a)
 	p.sinkMu.Unlock()
 	if err != nil {

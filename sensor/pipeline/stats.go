@@ -10,30 +10,60 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/flow"
 )
 
+// SourceStats are one source's counters.
+type SourceStats struct {
+	Name string
+	capture.Stats
+}
+
 // Stats are the pipeline's counters, summed over readers and workers.
 type Stats struct {
-	Capture    capture.Stats
-	Decode     decode.Stats
-	Packets    uint64 // packets processed by workers (a packet routed to two workers counts twice)
-	Bytes      uint64
-	Flow       flow.Stats
-	Detect     detect.Stats
-	QueueDrops uint64            // packets dropped because a worker's queue was full (live only)
-	Alerts     map[string]uint64 // alerts written, by kind
-	SinkErrors uint64            // alerts the sink failed to take
+	Capture      capture.Stats // summed over Sources
+	Sources      []SourceStats // every source run, in order
+	Decode       decode.Stats
+	Packets      uint64 // packets processed (each once, also when routed to two workers)
+	Bytes        uint64
+	Countries    CountryCounts // packets by direction and remote country
+	Flow         flow.Stats
+	Detect       detect.Stats
+	QueueDrops   uint64            // packets dropped because a worker's queue was full (live only)
+	Alerts       map[string]uint64 // alerts written, by kind
+	AlertsByRule map[uint32]uint64 // alerts written, by signature id
+	SinkErrors   uint64            // alerts the sink failed to take
+	RulesLoaded  int               // rules in the installed set
+}
+
+// CountryTotals returns the packets per remote country over all directions.
+func (s *Stats) CountryTotals() [CountrySlots]uint64 {
+	var t [CountrySlots]uint64
+	for d := range s.Countries {
+		for c, n := range s.Countries[d] {
+			t[c] += n
+		}
+	}
+	return t
 }
 
 // Stats returns a snapshot of the counters; safe to call while Run runs.
+// Worker counters are published between batches, so a running pipeline's
+// snapshot lags by at most a few batches.
 func (p *Pipeline) Stats() Stats {
 	var s Stats
 	p.decMu.Lock()
-	s.Capture = p.capStats
 	s.Decode = p.decStats
+	srcs := slices.Clone(p.sources)
 	p.decMu.Unlock()
+	for _, src := range srcs {
+		cs := src.Stats()
+		s.Sources = append(s.Sources, SourceStats{Name: src.Name(), Stats: cs})
+		s.Capture.Frames += cs.Frames
+		s.Capture.Bytes += cs.Bytes
+		s.Capture.Dropped += cs.Dropped
+		s.Capture.Errors += cs.Errors
+	}
 	for _, w := range p.workers {
 		w.mu.Lock()
-		ws := w.snap
-		w.mu.Unlock()
+		ws := &w.snap
 		s.Packets += ws.Packets
 		s.Bytes += ws.Bytes
 		s.Flow.Flows += ws.Flow.Flows
@@ -43,12 +73,20 @@ func (p *Pipeline) Stats() Stats {
 		s.Flow.Evicted += ws.Flow.Evicted
 		s.Flow.Reused += ws.Flow.Reused
 		addDetect(&s.Detect, &ws.Detect)
+		for d := range ws.Countries {
+			for c, n := range ws.Countries[d] {
+				s.Countries[d][c] += n
+			}
+		}
+		w.mu.Unlock()
 	}
 	s.QueueDrops = p.queueDrops.Load()
 	p.sinkMu.Lock()
 	s.Alerts = maps.Clone(p.alerts)
+	s.AlertsByRule = maps.Clone(p.alertsByRule)
 	p.sinkMu.Unlock()
 	s.SinkErrors = p.sinkErrs.Load()
+	s.RulesLoaded = len(p.rules.Load().set.Rules)
 	return s
 }
 
@@ -72,6 +110,7 @@ func addRuleStats(s, o *detect.RuleStats) {
 	s.NotOwned += o.NotOwned
 	s.Alerts += o.Alerts
 	s.Suppressed += o.Suppressed
+	s.SuppressedUnreported += o.SuppressedUnreported
 	s.Keys += o.Keys
 	s.MaxKeys += o.MaxKeys
 	s.KeysEvicted += o.KeysEvicted

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"sync"
+	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -14,26 +15,122 @@ import (
 // detector windows.
 const advanceEvery = int64(1e9)
 
+// CountrySlots is the length of the per-country counter arrays: one slot per
+// geo.CountryID (0 unknown, 1..676 "AA".."ZZ").
+const CountrySlots = 26*26 + 1
+
+// Directions is the number of geo.Direction values counted.
+const Directions = 4
+
+// CountryCounts counts packets per jurisdiction direction (geo.Direction)
+// and remote country: the destination's country for outbound packets, the
+// source's otherwise (the kernel stage's convention).
+type CountryCounts [Directions][CountrySlots]uint64
+
 // worker owns one shard: a flow table and a detection engine.
 type worker struct {
 	p     *Pipeline
+	idx   int // shard index
+	n     int // shard count
+	dc    detect.Config
 	flows *flow.Table
 	eng   *detect.Engine
+	gen   *ruleGen   // rule set eng was built from
 	table *geo.Table // snapshot for the current batch
 
+	// src and dst are the geo lookups of the packet in process.
+	src, dst geo.Info
+
 	nextAdvance int64
+	lastTS      int64 // capture time of the last packet
 	packets     uint64
 	bytes       uint64
+	countries   CountryCounts
+	batches     uint64
 
 	mu   sync.Mutex // guards snap
 	snap workerStats
 }
 
 type workerStats struct {
-	Packets uint64
-	Bytes   uint64
-	Flow    flow.Stats
-	Detect  detect.Stats
+	Packets   uint64
+	Bytes     uint64
+	Flow      flow.Stats
+	Detect    detect.Stats
+	Countries CountryCounts
+}
+
+// sync picks up the current geo table and rule set; a new rule set gets a
+// new engine.
+func (w *worker) sync() {
+	w.table = w.p.geo.Load()
+	if g := w.p.rules.Load(); g != w.gen {
+		w.gen = g
+		w.eng = detect.New(g.set.Rules, w.dc, w.emit)
+	}
+}
+
+// stealEvery is how often an idle live worker takes over its readers'
+// partial batches.
+const stealEvery = 50 * time.Millisecond
+
+// loop is a worker goroutine: it processes batches until q is closed. Live,
+// a ticker lets it take over partial batches while idle (steal) and advance
+// its flows and detector windows when no packet came for IdleAdvance.
+func (w *worker) loop(q <-chan *batch, free chan<- *batch, steal func(take func(*batch))) {
+	var tick <-chan time.Time
+	if w.p.cfg.Live {
+		t := time.NewTicker(min(stealEvery, w.p.cfg.IdleAdvance))
+		defer t.Stop()
+		tick = t.C
+	}
+	run := func(b *batch) {
+		w.sync()
+		for j := range b.pkts {
+			w.process(&b.pkts[j])
+		}
+		w.batches++
+		if len(q) == 0 || w.batches&15 == 0 {
+			w.publish()
+		}
+		b.pkts = b.pkts[:0]
+		select {
+		case free <- b:
+		default:
+		}
+	}
+	busy := false
+	var lastIdle time.Time
+	for {
+		select {
+		case b, ok := <-q:
+			if !ok {
+				return
+			}
+			busy = true
+			run(b)
+		case now := <-tick:
+			steal(func(b *batch) { busy = true; run(b) })
+			if now.Sub(lastIdle) >= w.p.cfg.IdleAdvance {
+				if !busy {
+					w.idle(now.UnixNano())
+				}
+				busy = false
+				lastIdle = now
+			}
+		}
+	}
+}
+
+// idle advances flows and detector windows to now (wall clock, which is
+// capture time for live sources) when no packet arrived for a tick.
+func (w *worker) idle(now int64) {
+	w.sync()
+	if now > w.lastTS {
+		w.flows.Expire(now)
+		w.eng.Advance(now)
+	}
+	w.publish()
 }
 
 // process runs one packet through flow, geo and detection. It allocates nothing.
@@ -43,23 +140,41 @@ func (w *worker) process(pkt *decode.Packet) {
 		w.eng.Advance(pkt.Timestamp)
 		w.nextAdvance = pkt.Timestamp + advanceEvery
 	}
-	w.packets++
-	w.bytes += uint64(pkt.WireLen)
+	w.lastTS = pkt.Timestamp
 	fr := w.flows.Update(pkt)
-	src := w.table.Lookup(pkt.Src)
-	dst := w.table.Lookup(pkt.Dst)
-	w.eng.Process(pkt, fr, &src, &dst)
+	// The lookups live in the worker: the engine's emit callback makes
+	// pointers to locals escape, an allocation per packet.
+	w.src = w.table.Lookup(pkt.Src)
+	w.dst = w.table.Lookup(pkt.Dst)
+	src, dst := &w.src, &w.dst
+	// A packet goes to the workers of both its addresses; the source's
+	// worker counts it.
+	if w.n == 1 || detect.Shard(pkt.Src, w.n) == w.idx {
+		w.packets++
+		w.bytes += uint64(pkt.WireLen)
+		dir := geo.DirectionOf(src, dst)
+		remote := src.Country
+		if dir == geo.DirOutbound {
+			remote = dst.Country
+		}
+		if int(dir) < Directions && int(remote) < CountrySlots {
+			w.countries[dir][remote]++
+		}
+	}
+	w.eng.Process(pkt, fr, src, dst)
 }
 
 // emit is the engine's alert callback.
 func (w *worker) emit(a *alert.Alert, src, dst *geo.Info) {
-	w.p.emit(w.table, a, src, dst, w.p.basis[a.SignatureID])
+	w.p.emit(w.table, a, src, dst, w.gen.basis[a.SignatureID])
 }
 
 // publish copies the worker's counters where Stats can read them.
 func (w *worker) publish() {
-	s := workerStats{Packets: w.packets, Bytes: w.bytes, Flow: w.flows.Stats(), Detect: w.eng.Stats()}
 	w.mu.Lock()
-	w.snap = s
+	w.snap.Packets, w.snap.Bytes = w.packets, w.bytes
+	w.snap.Flow = w.flows.Stats()
+	w.snap.Detect = w.eng.Stats()
+	w.snap.Countries = w.countries
 	w.mu.Unlock()
 }

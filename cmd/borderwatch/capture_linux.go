@@ -1,0 +1,290 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket/layers"
+	"github.com/rs/zerolog"
+
+	"github.com/borderwatch/borderwatch/bpf"
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/metrics"
+)
+
+// Capability numbers, linux/capability.h.
+const (
+	capNetAdmin = 12
+	capNetRaw   = 13
+	capPerfmon  = 38
+	capBPF      = 39
+)
+
+// effectiveCaps reads the effective capability set of the process.
+func effectiveCaps() (uint64, error) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return parseCapEff(f)
+}
+
+// parseCapEff finds the CapEff line of a /proc/PID/status file.
+func parseCapEff(r io.Reader) (uint64, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {
+			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New("no CapEff line in /proc/self/status")
+}
+
+// missingCaps names the capabilities of want that caps lacks.
+func missingCaps(caps uint64, want ...int) []string {
+	names := map[int]string{capNetAdmin: "CAP_NET_ADMIN", capNetRaw: "CAP_NET_RAW", capPerfmon: "CAP_PERFMON", capBPF: "CAP_BPF"}
+	var miss []string
+	for _, c := range want {
+		if caps&(1<<c) == 0 {
+			miss = append(miss, names[c])
+		}
+	}
+	return miss
+}
+
+// openCapture starts live capture on the configured interfaces: XDP unless
+// the mode is afpacket or XDP is unavailable (then AF_PACKET, with a warning
+// saying why). It runs on the calling goroutine's thread, so the sockets and
+// attachments belong to that thread's network namespace.
+func openCapture(a *app, table *geo.Table) (*liveCapture, error) {
+	cc := a.cfg.Capture
+	log := a.logger("capture")
+	caps, err := effectiveCaps()
+	if err != nil {
+		return nil, fmt.Errorf("reading capabilities: %w", err)
+	}
+	if cc.Mode == "xdp" {
+		miss := missingCaps(caps, capBPF, capNetAdmin, capPerfmon)
+		var why error
+		if len(miss) > 0 {
+			why = fmt.Errorf("missing %s", strings.Join(miss, ", "))
+		} else {
+			lc, err := openXDP(a, table, log)
+			if err == nil {
+				return lc, nil
+			}
+			why = err
+		}
+		if m := missingCaps(caps, capNetRaw); len(m) > 0 {
+			return nil, fmt.Errorf("live capture needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (XDP) or CAP_NET_RAW (AF_PACKET); XDP: %v; AF_PACKET: missing CAP_NET_RAW", why)
+		}
+		log.Warn().Err(why).Msg("XDP capture unavailable; falling back to AF_PACKET")
+	}
+	if m := missingCaps(caps, capNetRaw); len(m) > 0 {
+		return nil, errors.New("AF_PACKET capture needs root or CAP_NET_RAW")
+	}
+	return openAFPackets(cc, log)
+}
+
+// openAFPackets opens cc.Readers AF_PACKET sockets per interface (a fanout
+// group when more than one).
+func openAFPackets(cc CaptureConfig, log zerolog.Logger) (*liveCapture, error) {
+	lc := &liveCapture{mode: "afpacket", close: func() error { return nil }}
+	for i, ifc := range cc.Interfaces {
+		opts := capture.AFPacketOptions{NumBlocks: cc.AFPacketBlocks, Promiscuous: true}
+		if cc.Readers > 1 {
+			// Group ids are per network namespace; pid and index keep two
+			// sensors (or two interfaces) apart.
+			opts.FanoutGroup = uint16(os.Getpid()*31+i) | 1
+		}
+		for range cc.Readers {
+			s, err := capture.OpenAFPacket(ifc, opts)
+			if err != nil {
+				closeSources(lc.sources)
+				return nil, fmt.Errorf("opening capture: %w", err)
+			}
+			lc.sources = append(lc.sources, s)
+		}
+	}
+	log.Info().Strs("interfaces", cc.Interfaces).Int("readers_per_interface", cc.Readers).Msg("AF_PACKET capture open")
+	return lc, nil
+}
+
+// openXDP loads the kernel stage, fills its geo tables and attaches it to
+// every interface.
+func openXDP(a *app, table *geo.Table, log zerolog.Logger) (*liveCapture, error) {
+	cc := a.cfg.Capture
+	mode := map[string]bpf.XDPMode{"auto": bpf.XDPAuto, "native": bpf.XDPDriver, "generic": bpf.XDPGeneric}[cc.XDPMode]
+	opts := bpf.DefaultOptions()
+	opts.SnapLen = uint32(cc.SnapLength)
+	opts.RingBytes = uint32(cc.RingBytes)
+	objs, err := bpf.Load(opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := objs.LoadGeo(bpf.GeoRanges(table))
+	if err != nil {
+		objs.Close()
+		return nil, fmt.Errorf("loading the geo table into the kernel: %w", err)
+	}
+	log.Info().Int("v4_ranges", st.V4Ranges).Int("v6_prefixes", st.V6Prefixes).Dur("build", st.Build).Dur("write", st.Write).Msg("kernel geo tables loaded")
+	x := &xdpSource{objs: objs, name: "xdp:" + strings.Join(cc.Interfaces, ","), th: newThrottle(log, time.Minute)}
+	for _, ifc := range cc.Interfaces {
+		l, err := objs.Attach(ifc, mode, cc.Egress)
+		if err != nil {
+			x.detach()
+			objs.Close()
+			return nil, err
+		}
+		x.links = append(x.links, l)
+	}
+	log.Info().Strs("interfaces", cc.Interfaces).Str("xdp_mode", mode.String()).Bool("egress", cc.Egress).Msg("XDP attached")
+	return &liveCapture{mode: "xdp", sources: []capture.Source{x}, loadGeo: x.loadGeo, kernel: x.kernel, close: x.Close}, nil
+}
+
+// kernelStats reads the kernel counters.
+func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
+	g, err := objs.Counters()
+	if err != nil {
+		return metrics.KernelStats{}, err
+	}
+	cs, err := objs.ReadCounters()
+	if err != nil {
+		return metrics.KernelStats{}, err
+	}
+	k := metrics.KernelStats{
+		Events: map[string]uint64{
+			"packets": g.Packets, "bytes": g.Bytes, "handoff": g.Handoff, "ringbuf_full": g.RingbufFull,
+			"budget_drop": g.BudgetDrops, "non_ip": g.NonIP, "fragment": g.Fragments, "enforce_drop": g.EnforceDrops,
+		},
+		ParseErrors: map[string]uint64{
+			"eth": g.ParseErrors.Eth, "vlan": g.ParseErrors.VLAN, "vlan_depth": g.ParseErrors.VLANDepth,
+			"ipv4": g.ParseErrors.IPv4, "ipv4_header": g.ParseErrors.IPv4Hdr, "ipv6": g.ParseErrors.IPv6,
+			"ipv6_ext": g.ParseErrors.IPv6Ext, "l4": g.ParseErrors.L4,
+		},
+	}
+	for key, c := range cs {
+		k.Countries = append(k.Countries, metrics.KernelCount{
+			Country: geo.CountryID(key.Country), Direction: geo.Direction(key.Direction), Egress: key.Egress,
+			Packets: c.Packets, Bytes: c.Bytes,
+		})
+	}
+	return k, nil
+}
+
+// xdpSource is a capture.Source over the kernel stage's ring buffer: the
+// packets the XDP and TC programs handed off, from every attached interface.
+type xdpSource struct {
+	objs  *bpf.Objects
+	name  string
+	links []io.Closer
+	rec   bpf.Record
+
+	frames, bytes atomic.Uint64
+	errs          atomic.Uint64
+	th            *throttle
+	closed        atomic.Bool
+
+	mu       sync.Mutex // serialises counter reads against Close
+	ringFull uint64     // last kernel ringbuf_full read
+}
+
+func (x *xdpSource) Name() string { return x.name }
+
+// Next waits for the next handed-off packet. Data is the packet's first
+// bytes (the snap length); WireLen is its length on the wire.
+// A record that cannot be parsed is skipped, counted in Errors and logged
+// (throttled).
+func (x *xdpSource) Next(f *capture.Frame) error {
+	for {
+		err := x.objs.ReadRecord(&x.rec)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, bpf.ErrClosed) || errors.Is(err, os.ErrClosed) || x.closed.Load() {
+			return capture.ErrClosed
+		}
+		x.errs.Add(1)
+		x.th.Error(err, "skipping unreadable ring-buffer record")
+	}
+	f.Data = x.rec.Data
+	f.Timestamp = x.rec.Time.UnixNano()
+	f.WireLen = x.rec.WireLen
+	f.Link = layers.LinkTypeEthernet
+	f.Iface = 0
+	x.frames.Add(1)
+	x.bytes.Add(uint64(x.rec.WireLen))
+	return nil
+}
+
+// Stats: Frames are the handed-off packets; Dropped is the kernel's count
+// of records lost to a full ring buffer.
+func (x *xdpSource) Stats() capture.Stats {
+	x.mu.Lock()
+	if !x.closed.Load() {
+		if g, err := x.objs.Counters(); err == nil {
+			x.ringFull = g.RingbufFull
+		}
+	}
+	d := x.ringFull
+	x.mu.Unlock()
+	return capture.Stats{Frames: x.frames.Load(), Bytes: x.bytes.Load(), Dropped: d, Errors: x.errs.Load()}
+}
+
+// kernel reads the kernel counters while the stage is open.
+func (x *xdpSource) kernel() (metrics.KernelStats, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed.Load() {
+		return metrics.KernelStats{}, errors.New("kernel stage closed")
+	}
+	return kernelStats(x.objs)
+}
+
+// loadGeo pushes a geo table to the kernel stage.
+func (x *xdpSource) loadGeo(t *geo.Table) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed.Load() {
+		return errors.New("kernel stage closed")
+	}
+	_, err := x.objs.LoadGeo(bpf.GeoRanges(t))
+	return err
+}
+
+// Close detaches the programs and closes the kernel objects; closing the
+// ring-buffer reader wakes a blocked Next, which returns ErrClosed.
+func (x *xdpSource) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed.Swap(true) {
+		return nil
+	}
+	if g, err := x.objs.Counters(); err == nil {
+		x.ringFull = g.RingbufFull
+	}
+	x.detach()
+	return x.objs.Close()
+}
+
+func (x *xdpSource) detach() {
+	for _, l := range x.links {
+		l.Close()
+	}
+	x.links = nil
+}

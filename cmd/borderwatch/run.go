@@ -1,0 +1,390 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/alert/sink"
+	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/metrics"
+	"github.com/borderwatch/borderwatch/sensor/pipeline"
+)
+
+type runOpts struct {
+	ifaces        []string
+	egress        bool
+	capture       string
+	xdpMode       string
+	workers       int
+	outputs       []string
+	alertsPath    string
+	format        string
+	metricsListen string
+}
+
+func newRunCmd(a *app) *cobra.Command {
+	var o runOpts
+	cmd := &cobra.Command{
+		Use:   "run --iface IF[,IF...] [flags]",
+		Short: "Watch live traffic on gateway interfaces (XDP, or AF_PACKET) and write alerts",
+		Long: `run watches the traffic of the given interfaces and runs it through the same
+decode, flow, GeoIP and detection pipeline as replay.
+
+By default the kernel stage (XDP on ingress, with --egress also TC on egress)
+classifies every packet by jurisdiction, counts it, and hands the packets worth
+decoding to the sensor through a ring buffer. Where XDP cannot be used (no
+CAP_BPF, an old kernel, another XDP program on the interface) the sensor warns
+why and falls back to AF_PACKET (TPACKET_V3 ring), which sees every packet of
+both directions; --capture afpacket forces it.
+
+Privileges: root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON for XDP and
+CAP_NET_RAW for AF_PACKET (the systemd unit in deploy/ grants exactly these).
+
+Signals: SIGHUP reloads the rule files, lists, zones and GeoIP databases (a bad
+file keeps the running state and is logged with file:line) and reopens the
+alert files (logrotate); SIGUSR1 logs the counters; SIGINT and SIGTERM detach,
+flush the alerts and exit. Prometheus metrics are served on --metrics-listen
+(default ` + metrics.DefaultListen + `); ` + "`borderwatch status`" + ` reads them.`,
+		Example: `  # Watch eth0 and eth1 for Germany, XDP with egress, alerts to a file:
+  borderwatch run --home DE --iface eth0,eth1 --egress --alerts /var/log/borderwatch/alerts.json
+
+  # AF_PACKET, alerts to syslog:
+  borderwatch run --home DE --iface eth0 --capture afpacket --output syslog+tcp://127.0.0.1:6514
+
+  # Everything from the configuration file:
+  borderwatch --config /etc/borderwatch/borderwatch.yaml run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLive(cmd, a, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.ifaces, "iface", nil, "interfaces to watch, comma-separated (capture.interfaces)")
+	f.BoolVar(&o.egress, "egress", false, "also watch the egress of the interfaces (XDP mode: TC egress program)")
+	f.StringVar(&o.capture, "capture", "xdp", "capture mode: xdp (falls back to afpacket when unavailable) or afpacket")
+	f.StringVar(&o.xdpMode, "xdp-mode", "auto", "XDP attach mode: auto, native (driver) or generic")
+	f.IntVar(&o.workers, "workers", 2, "detection workers (capture.workers)")
+	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable; replaces the configuration's outputs)")
+	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file (shorthand for --output file:FILE)")
+	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve or ecs")
+	f.StringVar(&o.metricsListen, "metrics-listen", metrics.DefaultListen, `Prometheus metrics address host:port, "off" to disable (metrics.listen)`)
+	return cmd
+}
+
+// applyRunFlags puts the run flags the user set over the configuration.
+func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
+	fl := cmd.Flags()
+	if fl.Changed("iface") {
+		c.Capture.Interfaces = nil
+		for _, i := range o.ifaces {
+			if i = strings.TrimSpace(i); i != "" {
+				c.Capture.Interfaces = append(c.Capture.Interfaces, i)
+			}
+		}
+	}
+	if fl.Changed("egress") {
+		c.Capture.Egress = o.egress
+	}
+	if fl.Changed("capture") {
+		c.Capture.Mode = o.capture
+	}
+	if fl.Changed("xdp-mode") {
+		c.Capture.XDPMode = o.xdpMode
+	}
+	if fl.Changed("workers") {
+		c.Capture.Workers = o.workers
+	}
+	if fl.Changed("metrics-listen") {
+		c.Metrics.Listen = o.metricsListen
+	}
+	for _, p := range c.problems() {
+		if strings.HasPrefix(p.path, "$.capture") || strings.HasPrefix(p.path, "$.metrics") {
+			return usageErr("%s", strings.Replace(p.msg, "capture.", "--", 1))
+		}
+	}
+	if len(c.Capture.Interfaces) == 0 {
+		return usageErr("run needs --iface (or capture.interfaces in the configuration)")
+	}
+	for _, name := range c.Capture.Interfaces {
+		if _, err := net.InterfaceByName(name); err != nil {
+			return usageErr("interface %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// liveCapture is what openCapture started: the sources, and for XDP the
+// kernel stage.
+type liveCapture struct {
+	mode    string // "xdp" or "afpacket"
+	sources []capture.Source
+	kernel  func() (metrics.KernelStats, error) // nil without XDP
+	// loadGeo pushes a (reloaded) geo table to the kernel stage; nil without XDP.
+	loadGeo func(*geo.Table) error
+	// close detaches and releases everything (after the sources are closed).
+	close func() error
+}
+
+func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
+	if err := o.apply(cmd, &a.cfg); err != nil {
+		return err
+	}
+	format, err := alert.ParseFormat(o.format)
+	if err != nil {
+		return usageError{err}
+	}
+	cs, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
+	if err != nil {
+		return err
+	}
+	log := a.logger("run")
+	set, err := a.loadRules()
+	if err != nil {
+		return err
+	}
+	table, err := a.loadGeo(set.Zones)
+	if err != nil {
+		return err
+	}
+	holder := geo.NewHolder(table)
+	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
+
+	lc, err := openCapture(a, table)
+	if err != nil {
+		return err
+	}
+	closeCapture := func() {
+		closeSources(lc.sources)
+		if err := lc.close(); err != nil {
+			log.Warn().Err(err).Msg("detaching capture")
+		}
+	}
+
+	var (
+		psink  pipeline.Sink
+		writer *sink.Writer
+		lines  *lineSink
+	)
+	if len(cs) > 0 {
+		if writer, err = a.openOutputs(cs); err != nil {
+			closeCapture()
+			return err
+		}
+		psink = writerSink(writer)
+	} else {
+		lines = &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)}
+		psink = lines
+	}
+
+	cc := a.cfg.Capture
+	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true}, holder, set, psink)
+	if err != nil {
+		closeCapture()
+		return err
+	}
+	reloads := &metrics.Reloads{}
+	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, kernel: lc.loadGeo, reloads: reloads, log: a.logger("reload")}
+	src := metrics.Sources{Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.kernel, Reloads: reloads}
+	if writer != nil {
+		src.Sinks = writer.Stats
+	}
+	coll := metrics.New(src)
+	srv, addr, err := serveMetrics(a.cfg.Metrics.Listen, coll, a.logger("metrics"))
+	if err != nil {
+		closeCapture()
+		return err
+	}
+	names := make([]string, len(lc.sources))
+	for i, s := range lc.sources {
+		names[i] = s.Name()
+	}
+	log.Info().Str("capture", lc.mode).Strs("sources", names).Str("metrics", addr).Int("workers", cc.Workers).Msg("sensor running")
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s := <-sigs:
+				switch s {
+				case syscall.SIGHUP:
+					rl.reload()
+				case syscall.SIGUSR1:
+					logCounters(a.logger("counters"), p.Stats(), writer)
+				}
+			}
+		}
+	}()
+	if lines != nil {
+		go flushEvery(ctx, lines, time.Second)
+	}
+
+	runErr := p.RunSources(ctx, lc.sources...)
+	stop()
+	if err := lc.close(); err != nil {
+		log.Warn().Err(err).Msg("detaching capture")
+	}
+	p.Close()
+	if srv != nil {
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = srv.Shutdown(shut)
+		cancel()
+	}
+	if lines != nil {
+		lines.mu.Lock()
+		if err := lines.w.Flush(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("writing alerts: %w", err)
+		}
+		lines.mu.Unlock()
+	}
+	if writer != nil {
+		if err := writer.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("writing alerts: %w", err)
+		}
+	}
+	logCounters(a.logger("counters"), p.Stats(), writer)
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	return nil
+}
+
+// serveMetrics starts the metrics endpoint; listen "off" starts nothing.
+func serveMetrics(listen string, c *metrics.Collector, log zerolog.Logger) (*http.Server, string, error) {
+	if listen == "off" || listen == "" {
+		return nil, "off", nil
+	}
+	h, err := metrics.Handler(c)
+	if err != nil {
+		return nil, "", err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, "", usageErr("metrics endpoint: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics endpoint stopped")
+		}
+	}()
+	return srv, ln.Addr().String(), nil
+}
+
+// logCounters logs the counters (SIGUSR1 and at exit).
+func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer) {
+	for _, src := range s.Sources {
+		log.Info().Str("source", src.Name).Uint64("frames", src.Frames).Uint64("bytes", src.Bytes).
+			Uint64("dropped", src.Dropped).Msg("capture")
+	}
+	var alerts uint64
+	for _, n := range s.Alerts {
+		alerts += n
+	}
+	log.Info().Uint64("decoded", s.Decode.Decoded).Uint64("skipped", s.Decode.Skipped()).Uint64("queue_drops", s.QueueDrops).
+		Int("flows", s.Flow.Flows).Uint64("flows_evicted", s.Flow.Evicted).Uint64("alerts", alerts).
+		Strs("top_countries", topCountries(s.CountryTotals(), 5)).Msg("pipeline")
+	if w != nil {
+		for _, o := range w.Stats() {
+			log.Info().Str("output", o.Name).Uint64("written", o.Written).Uint64("dropped", o.Dropped.Total()).
+				Uint64("errors", o.Errors).Int("queue", o.QueueDepth).Msg("output")
+		}
+	}
+}
+
+// reloader rebuilds and swaps the rules, lists, zones and GeoIP table on
+// SIGHUP, and reopens the alert files.
+type reloader struct {
+	a       *app
+	cmd     *cobra.Command
+	p       *pipeline.Pipeline
+	writer  *sink.Writer
+	kernel  func(*geo.Table) error
+	reloads *metrics.Reloads
+	log     zerolog.Logger
+}
+
+// reload reopens the alert files, then builds the new state completely
+// and swaps it in; on any error the running state stays and the error is
+// logged (rule errors carry file:line:column).
+func (r *reloader) reload() {
+	if r.writer != nil {
+		r.writer.Reopen()
+	}
+	start := time.Now()
+	set, table, err := r.build()
+	if err == nil && r.kernel != nil {
+		if kerr := r.kernel(table); kerr != nil {
+			err = fmt.Errorf("loading the geo table into the kernel: %w", kerr)
+		}
+	}
+	r.reloads.Record(err, time.Now())
+	if err != nil {
+		r.log.Error().Err(err).Msg("reload failed; keeping the running rules and geoip")
+		return
+	}
+	r.p.Geo().Swap(table)
+	_ = r.p.SetRules(set)
+	r.log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Dur("took", time.Since(start)).Msg("reloaded")
+}
+
+// build reads the configuration file again (geo and rules sections; the
+// flags still override it) and loads the rules and the geo table.
+func (r *reloader) build() (*rules.Set, *geo.Table, error) {
+	cfg := r.a.cfg
+	if r.a.cfgRead {
+		fresh := *r.a
+		if err := fresh.loadConfig(r.cmd, r.a.cfgPath, true); err != nil {
+			return nil, nil, err
+		}
+		cfg.Geo, cfg.Rules = fresh.cfg.Geo, fresh.cfg.Rules
+	}
+	set, err := rules.Load(rules.Options{Paths: cfg.Rules.Paths, NoDefaults: cfg.Rules.NoDefaults, Geo: cfg.geoConfig()})
+	if err != nil {
+		return nil, nil, err
+	}
+	table, err := geo.OpenTable(geo.Paths{Country: cfg.Geo.Database, ASN: cfg.Geo.ASNDatabase}, set.Zones)
+	if err != nil {
+		return nil, nil, err
+	}
+	return set, table, nil
+}
+
+// flushEvery flushes s's buffer every period until ctx ends, so that live
+// alerts on standard output do not wait for the buffer to fill.
+func flushEvery(ctx context.Context, s *lineSink, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.mu.Lock()
+			_ = s.w.Flush()
+			s.mu.Unlock()
+		}
+	}
+}

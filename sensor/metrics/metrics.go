@@ -1,0 +1,320 @@
+// Package metrics exports the sensor's counters to Prometheus.
+//
+// Nothing here is updated per packet: a Collector reads the Stats snapshots
+// of the pipeline, the alert outputs and the kernel stage when Prometheus
+// scrapes, and turns them into constant metrics. Every metric is named
+// borderwatch_*; the list, with labels, is in the Collector's descriptors
+// (and deploy/grafana-dashboard.json uses them).
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert/sink"
+	"github.com/borderwatch/borderwatch/sensor/pipeline"
+)
+
+// DefaultListen is the default metrics address: localhost only, port 9467
+// (not assigned by IANA and not on the Prometheus default port allocations
+// wiki page at the time of writing).
+const DefaultListen = "127.0.0.1:9467"
+
+// KernelCount is one kernel counter cell, summed over protocols.
+type KernelCount struct {
+	Country   geo.CountryID // the remote end's country
+	Direction geo.Direction
+	Egress    bool // counted by the TC egress program (else XDP ingress)
+	Packets   uint64
+	Bytes     uint64
+}
+
+// KernelStats are the kernel stage's counters (XDP capture only).
+type KernelStats struct {
+	// Events are the program-wide counters by name: packets, bytes,
+	// handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop.
+	Events map[string]uint64
+	// ParseErrors are the parser's give-ups by kind.
+	ParseErrors map[string]uint64
+	// Countries are the per-country counters.
+	Countries []KernelCount
+}
+
+// Reloads counts SIGHUP reloads.
+type Reloads struct {
+	ok, failed  atomic.Uint64
+	lastOK      atomic.Int64 // unix seconds
+	lastAttempt atomic.Int64
+}
+
+// Record counts one reload attempt.
+func (r *Reloads) Record(err error, at time.Time) {
+	r.lastAttempt.Store(at.Unix())
+	if err != nil {
+		r.failed.Add(1)
+		return
+	}
+	r.ok.Add(1)
+	r.lastOK.Store(at.Unix())
+}
+
+// Counts returns the successful and failed reloads.
+func (r *Reloads) Counts() (ok, failed uint64) { return r.ok.Load(), r.failed.Load() }
+
+// Sources are where the Collector reads its snapshots; nil fields are
+// left out.
+type Sources struct {
+	Pipeline func() pipeline.Stats
+	Rules    func() *rules.Set
+	Geo      *geo.Holder
+	Sinks    func() []sink.Stats
+	Kernel   func() (KernelStats, error)
+	Reloads  *Reloads
+}
+
+// Collector is a prometheus.Collector over Sources.
+type Collector struct {
+	src        Sources
+	kernelErrs atomic.Uint64
+}
+
+// New returns a Collector reading src.
+func New(src Sources) *Collector { return &Collector{src: src} }
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("borderwatch_"+name, help, labels, nil)
+}
+
+var (
+	dPackets       = desc("packets_total", "Frames read by the pipeline, by decode result (decoded, truncated, unsupported_link, non_ip, malformed).", "result")
+	dFrames        = desc("capture_frames_total", "Frames delivered by a capture source.", "source")
+	dCapBytes      = desc("capture_bytes_total", "Wire bytes delivered by a capture source.", "source")
+	dCapDrops      = desc("capture_drops_total", "Frames lost before delivery by a capture source (kernel ring drops).", "source")
+	dCapErrors     = desc("capture_errors_total", "Unreadable records skipped by a capture source.", "source")
+	dWorkerPackets = desc("pipeline_packets_total", "Packets processed by the detection workers.")
+	dWorkerBytes   = desc("pipeline_bytes_total", "Wire bytes of the packets processed by the detection workers.")
+	dCountry       = desc("country_packets_total", "Packets processed by the workers, by jurisdiction direction and remote country (destination for outbound, source otherwise; ?? unknown).", "country", "direction")
+	dQueueDrops    = desc("queue_drops_total", "Packets dropped because a detection worker's queue was full (live capture).")
+	dAlerts        = desc("alerts_total", "Alerts emitted, by rule.", "rule", "kind")
+	dSinkErrorsP   = desc("pipeline_sink_errors_total", "Alerts the pipeline's sink refused.")
+	dFlows         = desc("flows", "Flows in the flow tables now.")
+	dFlowCap       = desc("flow_capacity", "Flow table capacity, summed over workers.")
+	dFlowsCreated  = desc("flows_created_total", "Flows created.")
+	dFlowsEvicted  = desc("flows_evicted_total", "Flows evicted because the table was full.")
+	dFlowsExpired  = desc("flows_expired_total", "Flows removed after their idle timeout.")
+	dDetKeys       = desc("detect_keys", "Keys tracked now by a rule's detector.", "rule")
+	dDetKeysMax    = desc("detect_keys_capacity", "Key capacity of a rule's detector, summed over workers.", "rule")
+	dDetEvicted    = desc("detect_keys_evicted_total", "Detector keys evicted because the rule's table was full.", "rule")
+	dDetExpired    = desc("detect_keys_expired_total", "Detector keys removed after going idle.", "rule")
+	dDetDistinct   = desc("detect_distinct_dropped_total", "Distinct values not recorded, by reason (full: rule cap, capped: per-key cap).", "rule", "reason")
+	dSinkWritten   = desc("sink_alerts_total", "Alerts delivered by an output.", "output", "type")
+	dSinkFiltered  = desc("sink_filtered_total", "Alerts below an output's minimum severity.", "output")
+	dSinkDropped   = desc("sink_dropped_total", "Alerts an output lost, by reason.", "output", "reason")
+	dSinkErrors    = desc("sink_errors_total", "Failed connects and writes of an output.", "output")
+	dSinkDepth     = desc("sink_queue_depth", "Alerts in an output's in-memory queue now.", "output")
+	dSinkCap       = desc("sink_queue_capacity", "Capacity of an output's in-memory queue.", "output")
+	dSinkSpool     = desc("sink_spool_bytes", "Size of an output's spool file.", "output")
+	dSinkUp        = desc("sink_up", "1 when an output's last connect or write succeeded.", "output")
+	dGeoBuild      = desc("geoip_database_build_timestamp_seconds", "Build time (metadata build_epoch) of the loaded GeoIP databases.", "kind", "database")
+	dGeoLoaded     = desc("geoip_table_built_timestamp_seconds", "When the in-memory GeoIP table was built.")
+	dRules         = desc("rules_loaded", "Rules enabled in the installed rule set.")
+	dReloads       = desc("reloads_total", "Reloads (SIGHUP) by result.", "result")
+	dReloadOK      = desc("reload_last_success_timestamp_seconds", "Time of the last successful reload (0: none).")
+	dKEvents       = desc("kernel_events_total", "Kernel stage program-wide counters (packets, bytes, handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop).", "event")
+	dKParse        = desc("kernel_parse_errors_total", "Packets the kernel parser gave up on, by kind.", "kind")
+	dKPackets      = desc("kernel_packets_total", "Packets counted by the kernel stage, by remote country, jurisdiction direction and hook (ingress: XDP, egress: TC).", "country", "direction", "hook")
+	dKBytes        = desc("kernel_bytes_total", "Bytes counted by the kernel stage, by remote country, jurisdiction direction and hook.", "country", "direction", "hook")
+	dKErrors       = desc("kernel_read_errors_total", "Failed reads of the kernel counters (each scrape that failed counts once).")
+)
+
+// Describe sends every descriptor.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		dPackets, dFrames, dCapBytes, dCapDrops, dCapErrors, dWorkerPackets, dWorkerBytes, dCountry,
+		dQueueDrops, dAlerts, dSinkErrorsP, dFlows, dFlowCap, dFlowsCreated, dFlowsEvicted, dFlowsExpired,
+		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetDistinct, dSinkWritten, dSinkFiltered,
+		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
+		dRules, dReloads, dReloadOK, dKEvents, dKParse, dKPackets, dKBytes, dKErrors,
+	} {
+		ch <- d
+	}
+}
+
+// countryLabel is the two-letter code, "??" for unknown.
+func countryLabel(c geo.CountryID) string {
+	if s := c.String(); s != "" {
+		return s
+	}
+	return "??"
+}
+
+// Collect reads the snapshots.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), l...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
+	}
+	if c.src.Pipeline != nil {
+		s := c.src.Pipeline()
+		counter(dPackets, s.Decode.Decoded, "decoded")
+		counter(dPackets, s.Decode.Truncated, "truncated")
+		counter(dPackets, s.Decode.UnsupportedLink, "unsupported_link")
+		counter(dPackets, s.Decode.NonIP, "non_ip")
+		counter(dPackets, s.Decode.Malformed, "malformed")
+		seen := map[string]bool{}
+		for _, src := range s.Sources {
+			if seen[src.Name] { // a file replayed twice: first one wins
+				continue
+			}
+			seen[src.Name] = true
+			counter(dFrames, src.Frames, src.Name)
+			counter(dCapBytes, src.Bytes, src.Name)
+			counter(dCapDrops, src.Dropped, src.Name)
+			counter(dCapErrors, src.Errors, src.Name)
+		}
+		counter(dWorkerPackets, s.Packets)
+		counter(dWorkerBytes, s.Bytes)
+		for d := range s.Countries {
+			dir := geo.Direction(d).String()
+			for id, n := range s.Countries[d] {
+				if n != 0 {
+					counter(dCountry, n, countryLabel(geo.CountryID(id)), dir)
+				}
+			}
+		}
+		counter(dQueueDrops, s.QueueDrops)
+		counter(dSinkErrorsP, s.SinkErrors)
+		kinds := map[uint32]string{}
+		for _, r := range s.Detect.Rules {
+			kinds[r.ID] = r.Kind
+		}
+		for id, n := range s.AlertsByRule {
+			counter(dAlerts, n, strconv.FormatUint(uint64(id), 10), kinds[id])
+		}
+		gauge(dFlows, float64(s.Flow.Flows))
+		gauge(dFlowCap, float64(s.Flow.Capacity))
+		counter(dFlowsCreated, s.Flow.Created)
+		counter(dFlowsEvicted, s.Flow.Evicted)
+		counter(dFlowsExpired, s.Flow.Expired)
+		for _, r := range s.Detect.Rules {
+			id := strconv.FormatUint(uint64(r.ID), 10)
+			gauge(dDetKeys, float64(r.Keys), id)
+			gauge(dDetKeysMax, float64(r.MaxKeys), id)
+			counter(dDetEvicted, r.KeysEvicted, id)
+			counter(dDetExpired, r.KeysExpired, id)
+			counter(dDetDistinct, r.DistinctFull, id, "full")
+			counter(dDetDistinct, r.DistinctCapped, id, "capped")
+		}
+		if c.src.Rules == nil {
+			gauge(dRules, float64(s.RulesLoaded))
+		}
+	}
+	if c.src.Rules != nil {
+		if set := c.src.Rules(); set != nil {
+			gauge(dRules, float64(len(set.Rules)))
+		}
+	}
+	if c.src.Geo != nil {
+		if t := c.src.Geo.Load(); t != nil {
+			if s := t.Source(); !s.BuildTime.IsZero() {
+				gauge(dGeoBuild, float64(s.BuildTime.Unix()), "country", s.Name)
+			}
+			if s := t.ASNSource(); s.Name != "" && !s.BuildTime.IsZero() {
+				gauge(dGeoBuild, float64(s.BuildTime.Unix()), "asn", s.Name)
+			}
+			if b := t.Stats().BuiltAt; !b.IsZero() {
+				gauge(dGeoLoaded, float64(b.Unix()))
+			}
+		}
+	}
+	if c.src.Sinks != nil {
+		for _, o := range c.src.Sinks() {
+			counter(dSinkWritten, o.Written, o.Name, o.Type)
+			counter(dSinkFiltered, o.Filtered, o.Name)
+			o.Dropped.Each(func(reason string, n uint64) { counter(dSinkDropped, n, o.Name, reason) })
+			counter(dSinkErrors, o.Errors, o.Name)
+			gauge(dSinkDepth, float64(o.QueueDepth), o.Name)
+			gauge(dSinkCap, float64(o.QueueCap), o.Name)
+			gauge(dSinkSpool, float64(o.SpoolBytes), o.Name)
+			up := 0.0
+			if o.Connected {
+				up = 1
+			}
+			gauge(dSinkUp, up, o.Name)
+		}
+	}
+	if c.src.Reloads != nil {
+		ok, failed := c.src.Reloads.Counts()
+		counter(dReloads, ok, "success")
+		counter(dReloads, failed, "failure")
+		gauge(dReloadOK, float64(c.src.Reloads.lastOK.Load()))
+	}
+	if c.src.Kernel != nil {
+		c.collectKernel(counter)
+	}
+}
+
+type kernelKey struct {
+	country geo.CountryID
+	dir     geo.Direction
+	egress  bool
+}
+
+func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...string)) {
+	k, err := c.src.Kernel()
+	if err != nil {
+		c.kernelErrs.Add(1)
+		counter(dKErrors, c.kernelErrs.Load())
+		return
+	}
+	counter(dKErrors, c.kernelErrs.Load())
+	for name, v := range k.Events {
+		counter(dKEvents, v, name)
+	}
+	for kind, v := range k.ParseErrors {
+		counter(dKParse, v, kind)
+	}
+	sum := map[kernelKey]KernelCount{}
+	for _, kc := range k.Countries {
+		key := kernelKey{kc.Country, kc.Direction, kc.Egress}
+		s := sum[key]
+		s.Packets += kc.Packets
+		s.Bytes += kc.Bytes
+		sum[key] = s
+	}
+	for key, s := range sum {
+		hook := "ingress"
+		if key.egress {
+			hook = "egress"
+		}
+		country, dir := countryLabel(key.country), key.dir.String()
+		counter(dKPackets, s.Packets, country, dir, hook)
+		counter(dKBytes, s.Bytes, country, dir, hook)
+	}
+}
+
+// Handler returns the /metrics handler for c, with the Go runtime and
+// process collectors.
+func Handler(c *Collector) (http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}), nil
+}

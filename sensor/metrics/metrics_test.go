@@ -1,0 +1,178 @@
+package metrics
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/alert/sink"
+	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/synth"
+)
+
+// labTable is the lab GeoIP table with home DE.
+func labTable(t *testing.T) (*geo.Table, *rules.Set) {
+	t.Helper()
+	set, err := rules.Load(rules.Options{Geo: geo.Config{Home: []string{"DE"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := geo.OpenBytes("lab", geotest.Lab())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := geo.Build(db, nil, set.Zones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab, set
+}
+
+// scanCapture is a SYN scan of 20 ports of 192.0.2.10 (DE) from
+// 198.51.100.7 (CN), without replies: 20 packets.
+func scanCapture(t *testing.T) []byte {
+	t.Helper()
+	g := synth.New(synth.Options{Seed: 1})
+	s := g.TCPScan(synth.ScanSpec{Src: netip.MustParseAddr("198.51.100.7"), Dst: netip.MustParseAddr("192.0.2.10"),
+		Ports: synth.PortRange(1, 20), Rate: 100, Flags: synth.ScanSYN})
+	var buf bytes.Buffer
+	if err := synth.Write(&buf, synth.PCAP, s); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func scrape(t *testing.T, c *Collector) string {
+	t.Helper()
+	h, err := Handler(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %s: %s", resp.Status, b)
+	}
+	return string(b)
+}
+
+func TestScrapeAfterReplay(t *testing.T) {
+	tab, set := labTable(t)
+	alertPath := filepath.Join(t.TempDir(), "alerts.json")
+	out, err := (&sink.FileConfig{Path: alertPath}).Open(zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sink.NewWriter(out)
+	holder := geo.NewHolder(tab)
+	p, err := pipeline.New(pipeline.Config{Workers: 2}, holder, set, pipeline.SinkFunc(func(a *alert.Alert) error {
+		w.Write(a)
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenReader("scan.pcap", bytes.NewReader(scanCapture(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	reloads := &Reloads{}
+	reloads.Record(nil, time.Unix(1767225700, 0))
+	reloads.Record(errors.New("bad rule"), time.Unix(1767225800, 0))
+	kernel := func() (KernelStats, error) {
+		cn, _ := geo.ParseCountry("CN")
+		return KernelStats{
+			Events:      map[string]uint64{"packets": 40, "handoff": 20, "ringbuf_full": 3},
+			ParseErrors: map[string]uint64{"l4": 1},
+			Countries: []KernelCount{ // two protocol cells of one key are summed
+				{Country: cn, Direction: geo.DirInbound, Packets: 15, Bytes: 900},
+				{Country: cn, Direction: geo.DirInbound, Packets: 5, Bytes: 300},
+				{Country: 0, Direction: geo.DirTransit, Egress: true, Packets: 2, Bytes: 100},
+			},
+		}, nil
+	}
+	c := New(Sources{Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Sinks: w.Stats, Kernel: kernel, Reloads: reloads})
+	text := scrape(t, c)
+	for _, want := range []string{
+		`borderwatch_packets_total{result="decoded"} 20`,
+		`borderwatch_packets_total{result="malformed"} 0`,
+		`borderwatch_capture_frames_total{source="scan.pcap"} 20`,
+		`borderwatch_capture_drops_total{source="scan.pcap"} 0`,
+		`borderwatch_pipeline_packets_total 20`,
+		`borderwatch_country_packets_total{country="CN",direction="inbound"} 20`,
+		`borderwatch_alerts_total{kind="scan",rule="8100101"} 1`,
+		`borderwatch_queue_drops_total 0`,
+		`borderwatch_flows_created_total 20`,
+		`borderwatch_detect_keys{rule="8100101"} 0`, // flushed by Close
+		`borderwatch_sink_alerts_total{output="file:` + alertPath + `",type="file"} 1`,
+		`borderwatch_sink_dropped_total{output="file:` + alertPath + `",reason="queue_full"} 0`,
+		`borderwatch_sink_queue_depth{output="file:` + alertPath + `"} 0`,
+		`borderwatch_geoip_database_build_timestamp_seconds{database="lab",kind="country"} 1.7672256e+09`,
+		fmt.Sprintf(`borderwatch_rules_loaded %d`, len(set.Rules)), // the default pack
+		`borderwatch_reloads_total{result="success"} 1`,
+		`borderwatch_reloads_total{result="failure"} 1`,
+		`borderwatch_reload_last_success_timestamp_seconds 1.7672257e+09`,
+		`borderwatch_kernel_events_total{event="ringbuf_full"} 3`,
+		`borderwatch_kernel_parse_errors_total{kind="l4"} 1`,
+		`borderwatch_kernel_packets_total{country="CN",direction="inbound",hook="ingress"} 20`,
+		`borderwatch_kernel_bytes_total{country="CN",direction="inbound",hook="ingress"} 1200`,
+		`borderwatch_kernel_packets_total{country="??",direction="transit",hook="egress"} 2`,
+		`# TYPE borderwatch_flows gauge`,
+		`# TYPE borderwatch_alerts_total counter`,
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if strings.Contains(text, `borderwatch_country_packets_total{country="DE"`) {
+		t.Error("the scan's destination country was counted: only the remote end of inbound packets counts")
+	}
+	if t.Failed() {
+		t.Log(text)
+	}
+}
+
+func TestKernelReadError(t *testing.T) {
+	tab, _ := labTable(t)
+	c := New(Sources{Geo: geo.NewHolder(tab), Kernel: func() (KernelStats, error) { return KernelStats{}, errors.New("closed") }})
+	scrape(t, c)
+	text := scrape(t, c)
+	if !strings.Contains(text, "borderwatch_kernel_read_errors_total 2\n") {
+		t.Errorf("want two failed kernel reads counted:\n%s", text)
+	}
+	if strings.Contains(text, "borderwatch_kernel_packets_total") {
+		t.Error("kernel packets exported despite the read error")
+	}
+}

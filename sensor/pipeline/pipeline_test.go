@@ -1,0 +1,233 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/synth"
+)
+
+// chanSource is a live-like source fed by a test: Next blocks until a frame
+// arrives or Close.
+type chanSource struct {
+	name   string
+	frames chan synth.Packet
+	done   chan struct{}
+	once   sync.Once
+	n      atomic.Uint64
+}
+
+func newChanSource(name string) *chanSource {
+	return &chanSource{name: name, frames: make(chan synth.Packet, 64), done: make(chan struct{})}
+}
+
+func (s *chanSource) Next(f *capture.Frame) error {
+	select {
+	case p := <-s.frames:
+		f.Data, f.Timestamp, f.WireLen, f.Link = p.Data, p.Time.UnixNano(), uint32(len(p.Data)), layers.LinkTypeEthernet
+		s.n.Add(1)
+		return nil
+	case <-s.done:
+		return capture.ErrClosed
+	}
+}
+func (s *chanSource) Name() string { return s.name }
+func (s *chanSource) Stats() capture.Stats {
+	return capture.Stats{Frames: s.n.Load()}
+}
+func (s *chanSource) Close() error { s.once.Do(func() { close(s.done) }); return nil }
+
+// scanRule is a test rule: id fires at count distinct ports per pair.
+func scanRule(t *testing.T, id, count int) *rules.Set {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "scan.yaml")
+	src := "rules:\n  - id: " + itoa(id) + "\n    name: test scan " + itoa(id) + "\n    kind: scan\n    from: \"!home\"\n    to: home\n" +
+		"    protocol: tcp\n    threshold: {count: " + itoa(count) + ", window: 5m, track: pair, distinct: dst_port}\n" +
+		"    suppress: 1h\n    severity: 2\n    category: Attempted Information Leak\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.Load(rules.Options{Paths: []string{path}, NoDefaults: true, Geo: geo.Config{Home: []string{"DE"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func itoa(n int) string {
+	b := []byte{}
+	for {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+		if n == 0 {
+			return string(b)
+		}
+	}
+}
+
+func labHolder(t *testing.T, set *rules.Set) *geo.Holder {
+	t.Helper()
+	db, err := geo.OpenBytes("lab", geotest.Lab())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := geo.Build(db, nil, set.Zones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return geo.NewHolder(tab)
+}
+
+// syns returns SYN probes from 198.51.100.7 (CN) to ports of 192.0.2.10 (DE),
+// stamped now (live capture time).
+func syns(from, to uint16) synth.Stream {
+	g := synth.New(synth.Options{Seed: uint64(from), Start: time.Now()})
+	return g.TCPScan(synth.ScanSpec{Src: netip.MustParseAddr("198.51.100.7"), Dst: netip.MustParseAddr("192.0.2.10"),
+		Ports: synth.PortRange(from, to), Rate: 1e6, Flags: synth.ScanSYN})
+}
+
+// waitFor polls cond until it holds; the bound only keeps a broken build
+// from hanging.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 1000 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s", what)
+}
+
+func TestLiveSetRules(t *testing.T) {
+	setA := scanRule(t, 9000001, 100) // does not fire on 20 ports
+	setB := scanRule(t, 9000002, 5)
+	var mu sync.Mutex
+	var got []*alert.Alert
+	p, err := New(Config{Workers: 2, Live: true, IdleAdvance: 50 * time.Millisecond}, labHolder(t, setA), setA, SinkFunc(func(a *alert.Alert) error {
+		mu.Lock()
+		got = append(got, a)
+		mu.Unlock()
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newChanSource("test0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.RunSources(ctx, src) }()
+
+	for _, pk := range syns(1, 10) {
+		src.frames <- pk
+	}
+	waitFor(t, "10 packets processed", func() bool { return p.Stats().Packets == 10 })
+	if err := p.SetRules(setB); err != nil {
+		t.Fatal(err)
+	}
+	for _, pk := range syns(11, 20) {
+		src.frames <- pk
+	}
+	waitFor(t, "an alert", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) > 0 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunSources: %v", err)
+	}
+	p.Close()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0].SignatureID != 9000002 || got[0].Src.CountryISO != "CN" || got[0].GeoDir != "inbound" {
+		t.Fatalf("want one inbound alert of rule 9000002 from CN, got %d: %+v", len(got), got)
+	}
+	s := p.Stats()
+	cn, _ := geo.ParseCountry("CN")
+	if s.Countries[geo.DirInbound][cn] != 20 || s.Packets != 20 {
+		t.Errorf("packets %d, inbound from CN %d; want 20 and 20", s.Packets, s.Countries[geo.DirInbound][cn])
+	}
+	if len(s.Sources) != 1 || s.Sources[0].Name != "test0" || s.Capture.Frames != 20 {
+		t.Errorf("sources %+v, capture %+v", s.Sources, s.Capture)
+	}
+	if s.AlertsByRule[9000002] != 1 || s.RulesLoaded != 1 || p.Rules() != setB {
+		t.Errorf("alerts by rule %v, rules loaded %d", s.AlertsByRule, s.RulesLoaded)
+	}
+}
+
+func TestMultipleSourcesAndIdleAdvance(t *testing.T) {
+	set := scanRule(t, 9000003, 15)
+	p, err := New(Config{Workers: 3, Live: true, IdleAdvance: 20 * time.Millisecond}, labHolder(t, set), set, SinkFunc(func(*alert.Alert) error { return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := newChanSource("a"), newChanSource("b")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.RunSources(ctx, a, b) }()
+	// Old capture times: the idle ticker (wall clock) is far past them and
+	// must expire the flows and detector keys.
+	g := synth.New(synth.Options{Seed: 3})
+	old := g.TCPScan(synth.ScanSpec{Src: netip.MustParseAddr("198.51.100.7"), Dst: netip.MustParseAddr("192.0.2.10"),
+		Ports: synth.PortRange(1, 6), Flags: synth.ScanSYN})
+	for i, pk := range old {
+		if i%2 == 0 {
+			a.frames <- pk
+		} else {
+			b.frames <- pk
+		}
+	}
+	waitFor(t, "6 packets", func() bool { return p.Stats().Packets == 6 })
+	waitFor(t, "idle expiry", func() bool {
+		s := p.Stats()
+		return s.Flow.Flows == 0 && s.Flow.Expired == 6 && s.Detect.Rules[0].Keys == 0
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	s := p.Stats()
+	if len(s.Sources) != 2 || s.Sources[0].Frames != 3 || s.Sources[1].Frames != 3 || s.Capture.Frames != 6 {
+		t.Errorf("sources %+v", s.Sources)
+	}
+}
+
+func TestReplayCountsEachPacketOnce(t *testing.T) {
+	set := scanRule(t, 9000004, 15)
+	var buf bytes.Buffer
+	if err := synth.Write(&buf, synth.PCAP, syns(1, 40)); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 4} {
+		p, err := New(Config{Workers: workers}, labHolder(t, set), set, SinkFunc(func(*alert.Alert) error { return nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.OpenReader("scan", bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Run(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		s := p.Stats()
+		cn, _ := geo.ParseCountry("CN")
+		tot := s.CountryTotals()
+		if s.Packets != 40 || tot[cn] != 40 || s.Alerts["scan"] != 1 {
+			t.Errorf("workers %d: packets %d, CN %d, alerts %v; want 40, 40, scan 1", workers, s.Packets, tot[cn], s.Alerts)
+		}
+	}
+}

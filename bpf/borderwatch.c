@@ -653,7 +653,10 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 
 	if (handoff_all)
 		reasons |= BW_REASON_ALL;
-	if (shome != dhome || handoff_all) {
+	/* A dropped packet is still offered to user space, whatever its
+	 * direction, so that the rule's alert is raised: under the same flow
+	 * and source budgets as boundary-crossing traffic. */
+	if (shome != dhome || handoff_all || drop) {
 		now = bpf_ktime_get_ns();
 		if (p.fragment) {
 			if (budget_take(&p, now))

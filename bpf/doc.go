@@ -9,7 +9,10 @@
 // through a BPF ring buffer: boundary-crossing TCP packets with SYN, FIN, RST
 // or odd flags, the first packets of each flow, UDP/ICMP under a per-source
 // budget, and anything involving a listed address. Optional enforcement drops
-// packets matching drop rules.
+// packets matching drop rules (a listed drop prefix or a dropped country at
+// either end), counts them per rule slot, and still offers them to the ring
+// buffer, whatever their direction, under the same flow and source budgets,
+// so that user space raises the rule's alert.
 //
 // # Jurisdiction tables
 //

@@ -226,7 +226,25 @@ func TestVerdicts(t *testing.T) {
 				return []sent{
 					{v4tcp(t, us, de, 1, 22, "S"), key("US", DirInbound, false, ProtoTCP), rec(first|ReasonDropped, "US", "DE", DirInbound)},
 					{v4tcp(t, de, us, 22, 1, "A"), key("US", DirOutbound, false, ProtoTCP), rec(ReasonFlowFirst|ReasonDropped, "DE", "US", DirOutbound)},
-					{v4udp(t, cn, at, 10), key("CN", DirTransit, false, ProtoUDP), nil},
+					// Transit, but dropped: still handed off under the budget.
+					{v4udp(t, cn, at, 10), key("CN", DirTransit, false, ProtoUDP), rec(ReasonBudget|ReasonDropped, "CN", "AT", DirTransit)},
+				}
+			}},
+		{name: "dropped packets are handed off within the budgets", opts: func(o *Options) {
+			o.Enforce, o.SourceBudget, o.SourceBurst, o.FlowPackets = true, 0, 2, 2
+		}, rules: dropRules, ret: xdpDrop, globals: Globals{EnforceDrops: 7, BudgetDrops: 1}, drops: map[uint32]uint64{7: 7},
+			pkts: func(t *testing.T) []sent {
+				k := key("CN", DirInbound, false, ProtoUDP)
+				r := rec(ReasonBudget|ReasonDropped, "CN", "DE", DirInbound)
+				kt := key("CN", DirTransit, false, ProtoTCP)
+				u := v4udp(t, cn, de, 10)
+				ack := v4tcp(t, cn, at, 5000, 443, "A")
+				return []sent{
+					{u, k, r}, {u, k, r}, {u, k, nil}, // burst 2, then over the budget
+					{ack, kt, rec(ReasonFlowFirst|ReasonDropped, "CN", "AT", DirTransit)},
+					{ack, kt, rec(ReasonFlowFirst|ReasonDropped, "CN", "AT", DirTransit)},
+					{ack, kt, nil}, // past the first 2 of the flow
+					{v4tcp(t, cn, at, 5000, 443, "R"), kt, rec(ReasonTCPFlags|ReasonDropped, "CN", "AT", DirTransit)},
 				}
 			}},
 		{name: "enforcement passes the rest", opts: enforce, rules: dropRules, ret: xdpPass, pkts: func(t *testing.T) []sent {

@@ -466,6 +466,7 @@ func (z *Zones) Jurisdictions(info *Info, b Basis) []string {
 type Expr struct {
 	inc, exc termSet
 	terms    []string
+	z        *Zones // the zones it was compiled against, for Cover
 }
 
 // Compile compiles terms (zone names, groups, country codes, CIDRs, ASNs, "!", "any").
@@ -477,7 +478,7 @@ type Expr struct {
 // Zone and group terms use the zone bits of the lookup; country terms compare
 // the country of the basis; CIDR terms compare the address itself.
 func (z *Zones) Compile(terms []string) (*Expr, error) {
-	e := &Expr{terms: slices.Clone(terms)}
+	e := &Expr{terms: slices.Clone(terms), z: z}
 	for _, t := range terms {
 		if _, _, err := z.parseTerm(t, &e.inc, &e.exc); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"iter"
 	"net/netip"
 
 	"github.com/gaissmai/bart"
@@ -32,6 +33,10 @@ func (l *List) Contains(a netip.Addr) bool {
 
 // Len is the number of prefixes listed (after removing duplicates).
 func (l *List) Len() int { return l.table.Size() }
+
+// Prefixes yields the listed prefixes (masked, without duplicates), IPv4
+// before IPv6, each in ascending order.
+func (l *List) Prefixes() iter.Seq[netip.Prefix] { return l.table.AllSorted() }
 
 // Source is the file the list was read from, or "inline".
 func (l *List) Source() string { return l.source }

@@ -167,3 +167,22 @@ func BenchmarkListContains(b *testing.B) {
 		l.Contains(addrs[i&3])
 	}
 }
+
+func TestListPrefixes(t *testing.T) {
+	l, bad := ParseList("x", "plain.txt", readTestdata(t, "plain.txt"), FormatAuto)
+	if len(bad) != 0 {
+		t.Fatalf("bad lines: %v", bad)
+	}
+	var got []string
+	for p := range l.Prefixes() {
+		got = append(got, p.String())
+	}
+	// Masked (10.1.2.3/8), unmapped (::ffff:203.0.113.7), IPv4 first.
+	want := "1.2.3.0/24 5.6.7.8/32 9.9.9.9/32 10.0.0.0/8 203.0.113.7/32 2001:db8::/32"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("prefixes %s, want %s", s, want)
+	}
+	if len(got) != l.Len() {
+		t.Errorf("%d prefixes, Len %d", len(got), l.Len())
+	}
+}

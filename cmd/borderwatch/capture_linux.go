@@ -69,9 +69,10 @@ func missingCaps(caps uint64, want ...int) []string {
 
 // openCapture starts live capture on the configured interfaces: XDP unless
 // the mode is afpacket or XDP is unavailable (then AF_PACKET, with a warning
-// saying why). It runs on the calling goroutine's thread, so the sockets and
-// attachments belong to that thread's network namespace.
-func openCapture(a *app, table *geo.Table) (*liveCapture, error) {
+// saying why; with enforcement, an error instead). It runs on the calling
+// goroutine's thread, so the sockets and attachments belong to that thread's
+// network namespace. XDP loads kr into the kernel stage.
+func openCapture(a *app, table *geo.Table, kr *kernelRules) (*liveCapture, error) {
 	cc := a.cfg.Capture
 	log := a.logger("capture")
 	caps, err := effectiveCaps()
@@ -84,11 +85,14 @@ func openCapture(a *app, table *geo.Table) (*liveCapture, error) {
 		if len(miss) > 0 {
 			why = fmt.Errorf("missing %s", strings.Join(miss, ", "))
 		} else {
-			lc, err := openXDP(a, table, log)
+			lc, err := openXDP(a, table, kr, log)
 			if err == nil {
 				return lc, nil
 			}
 			why = err
+		}
+		if cc.Enforce {
+			return nil, fmt.Errorf("--enforce needs XDP, which is unavailable (AF_PACKET cannot drop): %w", why)
 		}
 		if m := missingCaps(caps, capNetRaw); len(m) > 0 {
 			return nil, fmt.Errorf("live capture needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (XDP) or CAP_NET_RAW (AF_PACKET); XDP: %v; AF_PACKET: missing CAP_NET_RAW", why)
@@ -127,12 +131,13 @@ func openAFPackets(cc CaptureConfig, log zerolog.Logger) (*liveCapture, error) {
 
 // openXDP loads the kernel stage, fills its geo tables and attaches it to
 // every interface.
-func openXDP(a *app, table *geo.Table, log zerolog.Logger) (*liveCapture, error) {
+func openXDP(a *app, table *geo.Table, kr *kernelRules, log zerolog.Logger) (*liveCapture, error) {
 	cc := a.cfg.Capture
 	mode := map[string]bpf.XDPMode{"auto": bpf.XDPAuto, "native": bpf.XDPDriver, "generic": bpf.XDPGeneric}[cc.XDPMode]
 	opts := bpf.DefaultOptions()
 	opts.SnapLen = uint32(cc.SnapLength)
 	opts.RingBytes = uint32(cc.RingBytes)
+	opts.Enforce = cc.Enforce
 	objs, err := bpf.Load(opts)
 	if err != nil {
 		return nil, err
@@ -144,6 +149,11 @@ func openXDP(a *app, table *geo.Table, log zerolog.Logger) (*liveCapture, error)
 	}
 	log.Info().Int("v4_ranges", st.V4Ranges).Int("v6_prefixes", st.V6Prefixes).Dur("build", st.Build).Dur("write", st.Write).Msg("kernel geo tables loaded")
 	x := &xdpSource{objs: objs, name: "xdp:" + strings.Join(cc.Interfaces, ","), th: newThrottle(log, time.Minute)}
+	if err := x.loadRules(kr); err != nil {
+		objs.Close()
+		return nil, fmt.Errorf("loading the rules into the kernel: %w", err)
+	}
+	log.Info().Int("listed_prefixes", len(kr.listed)).Int("drop_rules", len(kr.drops)).Bool("enforce", cc.Enforce).Msg("kernel rules loaded")
 	for _, ifc := range cc.Interfaces {
 		l, err := objs.Attach(ifc, mode, cc.Egress)
 		if err != nil {
@@ -154,7 +164,7 @@ func openXDP(a *app, table *geo.Table, log zerolog.Logger) (*liveCapture, error)
 		x.links = append(x.links, l)
 	}
 	log.Info().Strs("interfaces", cc.Interfaces).Str("xdp_mode", mode.String()).Bool("egress", cc.Egress).Msg("XDP attached")
-	return &liveCapture{mode: "xdp", sources: []capture.Source{x}, loadGeo: x.loadGeo, kernel: x.kernel, close: x.Close}, nil
+	return &liveCapture{mode: "xdp", sources: []capture.Source{x}, loadGeo: x.loadGeo, loadRules: x.loadRules, kernel: x.kernel, close: x.Close}, nil
 }
 
 // kernelStats reads the kernel counters.
@@ -200,8 +210,9 @@ type xdpSource struct {
 	th            *throttle
 	closed        atomic.Bool
 
-	mu       sync.Mutex // serialises counter reads against Close
+	mu       sync.Mutex // serialises counter reads and table loads against Close
 	ringFull uint64     // last kernel ringbuf_full read
+	drops    dropCounts // rule slot → rule id, for the per-rule drop counters
 }
 
 func (x *xdpSource) Name() string { return x.name }
@@ -253,7 +264,49 @@ func (x *xdpSource) kernel() (metrics.KernelStats, error) {
 	if x.closed.Load() {
 		return metrics.KernelStats{}, errors.New("kernel stage closed")
 	}
-	return kernelStats(x.objs)
+	k, err := kernelStats(x.objs)
+	if err != nil {
+		return k, err
+	}
+	slots, err := x.objs.RuleDrops()
+	if err != nil {
+		return k, err
+	}
+	k.RuleDrops = x.drops.byRule(slots)
+	return k, nil
+}
+
+// loadRules pushes the listed prefixes and the drop rules (slot i for
+// kr.drops[i]) to the kernel stage; each table is swapped atomically.
+func (x *xdpSource) loadRules(kr *kernelRules) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed.Load() {
+		return errors.New("kernel stage closed")
+	}
+	if len(kr.drops) > bpf.RuleSlots {
+		return fmt.Errorf("%d drop rules: the kernel has %d rule slots", len(kr.drops), bpf.RuleSlots)
+	}
+	var r bpf.Rules
+	for _, l := range kr.listed {
+		r.Listed = append(r.Listed, bpf.Listed{Prefix: l.prefix, List: l.list})
+	}
+	for slot, d := range kr.drops {
+		dr := bpf.DropRule{Slot: uint32(slot), Prefixes: d.Prefixes}
+		for _, c := range d.Countries {
+			dr.Countries = append(dr.Countries, uint16(c))
+		}
+		r.Drop = append(r.Drop, dr)
+	}
+	before, err := x.objs.RuleDrops()
+	if err != nil {
+		return err
+	}
+	if err := x.objs.LoadRules(r); err != nil {
+		return err
+	}
+	x.drops.swap(kr.owners(), before)
+	return nil
 }
 
 // loadGeo pushes a geo table to the kernel stage.

@@ -9,6 +9,6 @@ import (
 )
 
 // openCapture: live capture (XDP, AF_PACKET) is Linux-only.
-func openCapture(_ *app, _ *geo.Table) (*liveCapture, error) {
+func openCapture(_ *app, _ *geo.Table, _ *kernelRules) (*liveCapture, error) {
 	return nil, errors.New("live capture needs Linux (XDP or AF_PACKET)")
 }

@@ -110,6 +110,9 @@ type CaptureConfig struct {
 	// Readers is the number of AF_PACKET sockets (a fanout group) per
 	// interface.
 	Readers int `yaml:"readers"`
+	// Enforce lets the kernel stage drop the packets of rules with action
+	// drop (XDP mode only); off, the sensor never drops.
+	Enforce bool `yaml:"enforce"`
 }
 
 // MetricsConfig is the Prometheus endpoint.
@@ -234,6 +237,9 @@ func (c *Config) problems() []problem {
 	cc := &c.Capture
 	if cc.Mode != "xdp" && cc.Mode != "afpacket" {
 		add("$.capture.mode", "capture.mode %q: want xdp or afpacket", cc.Mode)
+	}
+	if cc.Enforce && cc.Mode != "xdp" {
+		add("$.capture.enforce", "capture.enforce needs capture.mode xdp: AF_PACKET only copies packets and cannot drop them")
 	}
 	if !slices.Contains([]string{"auto", "native", "generic"}, cc.XDPMode) {
 		add("$.capture.xdp_mode", "capture.xdp_mode %q: want auto, native or generic", cc.XDPMode)

@@ -65,6 +65,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown nested key", "capture:\n  mode: xdp\n  snaplen: 10\n", `CFG:3: unknown field "snaplen"`},
 		{"unknown output key", "outputs:\n  - file:\n      path: /tmp/a\n      rotate: 3\n", `CFG:4: unknown field "rotate"`},
 		{"bad mode", "capture:\n  interfaces: [eth0]\n  mode: pcap\n", `CFG:3: capture.mode "pcap": want xdp or afpacket`},
+		{"enforce with afpacket", "capture:\n  mode: afpacket\n  enforce: true\n", `CFG:3: capture.enforce needs capture.mode xdp: AF_PACKET only copies packets and cannot drop them`},
 		{"bad xdp mode", "capture:\n  xdp_mode: driver\n", `CFG:2: capture.xdp_mode "driver": want auto, native or generic`},
 		{"bad output", "outputs:\n  - file:\n      path: /tmp/a\n      format: xml\n", `CFG:2: output 1: file output /tmp/a: format "xml": want eve or ecs`},
 		{"two kinds in one output", "outputs:\n  - stdout: {}\n    url: stdout\n", `CFG:2: output 1: an output takes exactly one of url, stdout, file, syslog, redis, kafka`},

@@ -28,6 +28,7 @@ import (
 type runOpts struct {
 	ifaces        []string
 	egress        bool
+	enforce       bool
 	capture       string
 	xdpMode       string
 	workers       int
@@ -55,6 +56,19 @@ both directions; --capture afpacket forces it.
 Privileges: root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON for XDP and
 CAP_NET_RAW for AF_PACKET (the systemd unit in deploy/ grants exactly these).
 
+Enforcement (--enforce, capture.enforce; XDP only, off by default): rules
+with ` + "`action: drop`" + ` are compiled into kernel maps and XDP (and TC egress) drops
+their packets from the first one, in both directions, counted per rule in
+borderwatch_kernel_dropped_packets_total{rule="ID"}; their alerts say action
+"blocked". Only reputation rules (the list's prefixes) and policy rules whose
+foreign side (the from or to that is not home or any) is made of countries,
+groups, zones of those and CIDRs can drop; a drop rule with anything else (AS
+numbers, "!" negations, any, protocol or port matchers, another kind) stops
+the sensor at start, or a reload, with the rule and the reason. Without
+--enforce the sensor never drops: drop rules alert like the others, with
+action "allowed". AF_PACKET cannot drop: --enforce with --capture afpacket is
+an error, and a failed XDP load is not an AF_PACKET fallback.
+
 Signals: SIGHUP reloads the rule files, lists, zones and GeoIP databases (a bad
 file keeps the running state and is logged with file:line) and reopens the
 alert files (logrotate); SIGUSR1 logs the counters; SIGINT and SIGTERM detach,
@@ -62,6 +76,9 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 (default ` + metrics.DefaultListen + `); ` + "`borderwatch status`" + ` reads them.`,
 		Example: `  # Watch eth0 and eth1 for Germany, XDP with egress, alerts to a file:
   borderwatch run --home DE --iface eth0,eth1 --egress --alerts /var/log/borderwatch/alerts.json
+
+  # Drop the traffic of the rules with action: drop (XDP only):
+  borderwatch run --home DE --iface eth0 --rules /etc/borderwatch/rules.d --enforce
 
   # AF_PACKET, alerts to syslog:
   borderwatch run --home DE --iface eth0 --capture afpacket --output syslog+tcp://127.0.0.1:6514
@@ -76,6 +93,7 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 	f := cmd.Flags()
 	f.StringSliceVar(&o.ifaces, "iface", nil, "interfaces to watch, comma-separated (capture.interfaces)")
 	f.BoolVar(&o.egress, "egress", false, "also watch the egress of the interfaces (XDP mode: TC egress program)")
+	f.BoolVar(&o.enforce, "enforce", false, `drop the packets of rules with "action: drop" in the kernel (XDP only; capture.enforce)`)
 	f.StringVar(&o.capture, "capture", "xdp", "capture mode: xdp (falls back to afpacket when unavailable) or afpacket")
 	f.StringVar(&o.xdpMode, "xdp-mode", "auto", "XDP attach mode: auto, native (driver) or generic")
 	f.IntVar(&o.workers, "workers", 2, "detection workers (capture.workers)")
@@ -102,6 +120,12 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 	}
 	if fl.Changed("capture") {
 		c.Capture.Mode = o.capture
+	}
+	if fl.Changed("enforce") {
+		c.Capture.Enforce = o.enforce
+	}
+	if c.Capture.Enforce && c.Capture.Mode != "xdp" {
+		return usageErr("--enforce needs XDP capture (--capture xdp): AF_PACKET only copies packets and cannot drop them")
 	}
 	if fl.Changed("xdp-mode") {
 		c.Capture.XDPMode = o.xdpMode
@@ -136,6 +160,9 @@ type liveCapture struct {
 	kernel  func() (metrics.KernelStats, error) // nil without XDP
 	// loadGeo pushes a (reloaded) geo table to the kernel stage; nil without XDP.
 	loadGeo func(*geo.Table) error
+	// loadRules pushes (reloaded) listed prefixes and drop rules to the
+	// kernel stage; nil without XDP.
+	loadRules func(*kernelRules) error
 	// close detaches and releases everything (after the sources are closed).
 	close func() error
 }
@@ -157,6 +184,11 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err != nil {
 		return err
 	}
+	enforce := a.cfg.Capture.Enforce
+	kr, err := compileKernelRules(set, enforce)
+	if err != nil {
+		return usageError{err}
+	}
 	table, err := a.loadGeo(set.Zones)
 	if err != nil {
 		return err
@@ -164,7 +196,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	holder := geo.NewHolder(table)
 	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
 
-	lc, err := openCapture(a, table)
+	lc, err := openCapture(a, table, kr)
 	if err != nil {
 		return err
 	}
@@ -192,13 +224,15 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	}
 
 	cc := a.cfg.Capture
-	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true}, holder, set, psink)
+	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
+		Enforce: enforce}, holder, set, psink)
 	if err != nil {
 		closeCapture()
 		return err
 	}
 	reloads := &metrics.Reloads{}
-	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, kernel: lc.loadGeo, reloads: reloads, log: a.logger("reload")}
+	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, kernel: lc.loadGeo, kernelRules: lc.loadRules, enforce: enforce,
+		reloads: reloads, log: a.logger("reload")}
 	src := metrics.Sources{Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.kernel, Reloads: reloads}
 	if writer != nil {
 		src.Sinks = writer.Stats
@@ -213,7 +247,8 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	for i, s := range lc.sources {
 		names[i] = s.Name()
 	}
-	log.Info().Str("capture", lc.mode).Strs("sources", names).Str("metrics", addr).Int("workers", cc.Workers).Msg("sensor running")
+	log.Info().Str("capture", lc.mode).Strs("sources", names).Str("metrics", addr).Int("workers", cc.Workers).
+		Bool("enforce", enforce).Int("drop_rules", len(kr.drops)).Msg("sensor running")
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -324,6 +359,11 @@ type reloader struct {
 	kernel  func(*geo.Table) error
 	reloads *metrics.Reloads
 	log     zerolog.Logger
+
+	// kernelRules pushes the listed prefixes and drop rules to the kernel
+	// stage (nil without XDP); enforce says whether drop rules drop.
+	kernelRules func(*kernelRules) error
+	enforce     bool
 }
 
 // reload reopens the alert files, then builds the new state completely
@@ -335,9 +375,20 @@ func (r *reloader) reload() {
 	}
 	start := time.Now()
 	set, table, err := r.build()
+	var kr *kernelRules
+	if err == nil && r.kernelRules != nil {
+		// Checked before anything is swapped: a drop rule the kernel
+		// cannot express keeps the running state.
+		kr, err = compileKernelRules(set, r.enforce)
+	}
 	if err == nil && r.kernel != nil {
 		if kerr := r.kernel(table); kerr != nil {
 			err = fmt.Errorf("loading the geo table into the kernel: %w", kerr)
+		}
+	}
+	if err == nil && r.kernelRules != nil {
+		if kerr := r.kernelRules(kr); kerr != nil {
+			err = fmt.Errorf("loading the rules into the kernel: %w", kerr)
 		}
 	}
 	r.reloads.Record(err, time.Now())

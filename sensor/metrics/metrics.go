@@ -46,6 +46,8 @@ type KernelStats struct {
 	ParseErrors map[string]uint64
 	// Countries are the per-country counters.
 	Countries []KernelCount
+	// RuleDrops are the packets enforcement dropped, by rule id.
+	RuleDrops map[uint32]uint64
 }
 
 // Reloads counts SIGHUP reloads.
@@ -132,6 +134,7 @@ var (
 	dKParse        = desc("kernel_parse_errors_total", "Packets the kernel parser gave up on, by kind.", "kind")
 	dKPackets      = desc("kernel_packets_total", "Packets counted by the kernel stage, by remote country, jurisdiction direction and hook (ingress: XDP, egress: TC).", "country", "direction", "hook")
 	dKBytes        = desc("kernel_bytes_total", "Bytes counted by the kernel stage, by remote country, jurisdiction direction and hook.", "country", "direction", "hook")
+	dKRuleDrops    = desc("kernel_dropped_packets_total", "Packets the kernel stage dropped (--enforce), by drop rule.", "rule")
 	dKErrors       = desc("kernel_read_errors_total", "Failed reads of the kernel counters (each scrape that failed counts once).")
 )
 
@@ -142,7 +145,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dQueueDrops, dAlerts, dSinkErrorsP, dFlows, dFlowCap, dFlowsCreated, dFlowsEvicted, dFlowsExpired,
 		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetDistinct, dSinkWritten, dSinkFiltered,
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
-		dRules, dReloads, dReloadOK, dKEvents, dKParse, dKPackets, dKBytes, dKErrors,
+		dRules, dReloads, dReloadOK, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 	} {
 		ch <- d
 	}
@@ -283,6 +286,9 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 	}
 	for kind, v := range k.ParseErrors {
 		counter(dKParse, v, kind)
+	}
+	for id, v := range k.RuleDrops {
+		counter(dKRuleDrops, v, strconv.FormatUint(uint64(id), 10))
 	}
 	sum := map[kernelKey]KernelCount{}
 	for _, kc := range k.Countries {

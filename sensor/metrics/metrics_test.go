@@ -121,6 +121,7 @@ func TestScrapeAfterReplay(t *testing.T) {
 				{Country: cn, Direction: geo.DirInbound, Packets: 5, Bytes: 300},
 				{Country: 0, Direction: geo.DirTransit, Egress: true, Packets: 2, Bytes: 100},
 			},
+			RuleDrops: map[uint32]uint64{9000001: 7, 9000002: 1},
 		}, nil
 	}
 	c := New(Sources{Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Sinks: w.Stats, Kernel: kernel, Reloads: reloads})
@@ -149,6 +150,9 @@ func TestScrapeAfterReplay(t *testing.T) {
 		`borderwatch_kernel_packets_total{country="CN",direction="inbound",hook="ingress"} 20`,
 		`borderwatch_kernel_bytes_total{country="CN",direction="inbound",hook="ingress"} 1200`,
 		`borderwatch_kernel_packets_total{country="??",direction="transit",hook="egress"} 2`,
+		`borderwatch_kernel_dropped_packets_total{rule="9000001"} 7`,
+		`borderwatch_kernel_dropped_packets_total{rule="9000002"} 1`,
+		`# TYPE borderwatch_kernel_dropped_packets_total counter`,
 		`# TYPE borderwatch_flows gauge`,
 		`# TYPE borderwatch_alerts_total counter`,
 	} {

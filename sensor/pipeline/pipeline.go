@@ -64,8 +64,11 @@ type Config struct {
 	Live bool
 	// IdleAdvance is the live workers' ticker period (default 1s).
 	IdleAdvance time.Duration
-	Flow        flow.Config
-	Detect      detect.Config
+	// Enforce says the kernel drops the packets of rules with action drop:
+	// their alerts say "blocked" instead of "allowed".
+	Enforce bool
+	Flow    flow.Config
+	Detect  detect.Config
 }
 
 func (c *Config) defaults() {
@@ -104,12 +107,16 @@ func (f SinkFunc) Write(a *alert.Alert) error { return f(a) }
 type ruleGen struct {
 	set   *rules.Set
 	basis map[uint32]geo.Basis
+	drop  map[uint32]bool // rules with action drop
 }
 
 func newRuleGen(set *rules.Set) *ruleGen {
-	g := &ruleGen{set: set, basis: make(map[uint32]geo.Basis, len(set.Rules))}
+	g := &ruleGen{set: set, basis: make(map[uint32]geo.Basis, len(set.Rules)), drop: map[uint32]bool{}}
 	for _, r := range set.Rules {
 		g.basis[r.ID] = r.Basis
+		if r.Action == rules.ActionDrop {
+			g.drop[r.ID] = true
+		}
 	}
 	return g
 }
@@ -491,9 +498,13 @@ func (p *Pipeline) Close() {
 	}
 }
 
-// emit enriches an alert and writes it to the sink.
-func (p *Pipeline) emit(t *geo.Table, a *alert.Alert, src, dst *geo.Info, basis geo.Basis) {
+// emit enriches an alert and writes it to the sink. With enforcement on,
+// the alert of a drop rule says "blocked".
+func (p *Pipeline) emit(t *geo.Table, a *alert.Alert, src, dst *geo.Info, basis geo.Basis, drop bool) {
 	enrich(t, a, src, dst, basis)
+	if p.cfg.Enforce && drop {
+		a.Action = "blocked"
+	}
 	p.sinkMu.Lock()
 	p.alerts[a.Kind]++
 	p.alertsByRule[a.SignatureID]++

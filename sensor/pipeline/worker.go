@@ -166,7 +166,7 @@ func (w *worker) process(pkt *decode.Packet) {
 
 // emit is the engine's alert callback.
 func (w *worker) emit(a *alert.Alert, src, dst *geo.Info) {
-	w.p.emit(w.table, a, src, dst, w.gen.basis[a.SignatureID])
+	w.p.emit(w.table, a, src, dst, w.gen.basis[a.SignatureID], w.gen.drop[a.SignatureID])
 }
 
 // publish copies the worker's counters where Stats can read them.

@@ -89,7 +89,7 @@ type RuleStats struct {
 	Distinct             int    // exact distinct values held now
 	MaxDistinct          int    // cap on exact distinct values
 	DistinctFull         uint64 // values not recorded because MaxDistinct was reached
-	DistinctCapped       uint64 // values not recorded because a key reached MaxDistinctPerKey (after the first, every packet of that key's window)
+	DistinctCapped       uint64 // values not recorded because a key reached MaxDistinctPerKey
 }
 
 // ruleState is one rule and its state.
@@ -538,10 +538,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			} else if !ok {
 				b.saturated = true
 			}
-		} else if b.saturated || !rs.set.contains(idx, b.gen, v) {
-			// Once saturated, values are not looked up any more (a
-			// cache miss per packet under a spoofed flood): every
-			// packet of the window counts as capped.
+		} else if !rs.set.contains(idx, b.gen, v) {
 			b.saturated = true
 			rs.st.DistinctCapped++
 		}

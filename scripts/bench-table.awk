@@ -1,0 +1,56 @@
+#!/usr/bin/awk -f
+# bench-table.awk FILE — the table of scripts/bench.sh: the median of every
+# (benchmark, unit) of a Go-benchmark-format file, then derived figures.
+function median(key,   n, i, j, t, a) {
+	n = split(vals[key], a, " ")
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+	return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+}
+/^Benchmark/ {
+	name = $1; sub(/-[0-9]+$/, "", name)
+	for (i = 3; i < NF; i += 2) {
+		key = name SUBSEP $(i+1)
+		if (!(key in vals)) { order[++nk] = key; cnt[key] = 0 }
+		vals[key] = vals[key] " " $i; cnt[key]++
+	}
+}
+END {
+	printf "%-52s %-16s %14s %3s\n", "benchmark", "unit", "median", "n"
+	for (k = 1; k <= nk; k++) {
+		split(order[k], p, SUBSEP)
+		if (p[2] ~ /^(B\/op|MB\/s)$/) continue
+		m[order[k]] = median(order[k])
+		printf "%-52s %-16s %14.6g %3d\n", p[1], p[2], m[order[k]], cnt[order[k]]
+	}
+	print ""
+	print "derived (medians)                                    value      target"
+	for (w = 1; w <= 2; w++) {
+		r = "BenchmarkReplayMix/workers=" w "/spoofed=1048576"
+		if ((r SUBSEP "cpu-ns/pkt") in m) {
+			printf "replay %d worker(s): packets/s per core (1e9/cpu-ns) %12.0f   >= 5e6\n", w, 1e9 / m[r SUBSEP "cpu-ns/pkt"]
+			printf "replay %d worker(s): packets/s wall clock            %12.0f\n", w, m[r SUBSEP "pkts/s"]
+			printf "replay %d worker(s): allocations per packet          %12.4f   0\n", w, m[r SUBSEP "allocs/pkt"]
+		}
+	}
+	for (c = 1; c <= 4; c++) {
+		split("v4-hit v4-miss v6-hit v6-miss", cs, " ")
+		ours = "BenchmarkLookup/" cs[c] SUBSEP "ns/op"
+		if (ours in m) {
+			line = sprintf("geo %-7s ns/lookup %7.1f", cs[c], m[ours])
+			g = "BenchmarkGeoIP2/geoip2-" cs[c] SUBSEP "ns/op"; x = "BenchmarkGeoIP2/maxminddb-" cs[c] SUBSEP "ns/op"
+			if (g in m) line = line sprintf("  geoip2 %.0f (x%.1f)", m[g], m[g] / m[ours])
+			if (x in m) line = line sprintf("  maxminddb %.0f (x%.1f)", m[x], m[x] / m[ours])
+			print line "   target <= 20 ns"
+		}
+	}
+	for (k in m) {
+		split(k, p, SUBSEP)
+		if (p[1] ~ /^BenchmarkPeakRSS/ && p[2] == "peak-RSS-bytes") printf "%s: peak RSS %.0f MiB   <= 512 MiB\n", p[1], m[k] / 1048576
+		if (p[1] ~ /^BenchmarkStartup/ && p[2] == "ns/op") printf "%s: %.2f s   <= 2 s\n", p[1], m[k] / 1e9
+	}
+	b = "BenchmarkTool/borderwatch-w1" SUBSEP "ns/op"
+	if (b in m) for (k in m) {
+		split(k, p, SUBSEP)
+		if (p[1] ~ /^BenchmarkTool\// && p[2] == "ns/op") printf "%-30s %8.2f s  x%.2f of borderwatch-w1\n", substr(p[1], 15), m[k] / 1e9, m[k] / m[b]
+	}
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench.sh — borderwatch's performance table (issue 8).
+#
+# Runs, on this machine:
+#   - replay end to end of the benchmark mix (sensor/synth.BenchSource, generated
+#     in-process, never held in memory): packets/s, CPU ns per packet (its
+#     inverse is packets/s per core) and allocations per packet, 1 and 2 workers;
+#   - per-stage ns/packet over the same mix (decode, flow, geo, detect, alert encode);
+#   - XDP ns/packet through prog.Run with ~600k ranges (root only);
+#   - geo ns/lookup against geoip2-golang and maxminddb-golang;
+#   - peak RSS replaying a SYN flood with 10 M distinct spoofed sources;
+#   - start-up time with the full embedded database;
+#   - the same capture through tshark, softflowd and nfpcapd, side by side.
+# and prints one table. Every raw figure goes to bench-results/bench-DATE.txt
+# in Go benchmark format (benchstat bench-results/a.txt bench-results/b.txt).
+#
+# Environment: PACKETS (replay size, default 10000000), COUNT (repetitions,
+# default 3), CMP_PACKETS (capture for the tool comparison, default 1000000),
+# SPOOFED (default 10000000), QUICK=1 (small sizes, for a try-out).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+COUNT=${COUNT:-3}
+PACKETS=${PACKETS:-10000000}
+CMP_PACKETS=${CMP_PACKETS:-1000000}
+SPOOFED=${SPOOFED:-10000000}
+STAGE_N=${STAGE_N:-2000000}
+if [[ ${QUICK:-0} == 1 ]]; then
+	PACKETS=300000 CMP_PACKETS=100000 SPOOFED=300000 STAGE_N=200000 COUNT=2
+fi
+TO=${TO:-900} # seconds: bound of any one step
+
+mkdir -p bench-results bin
+out=bench-results/bench-$(date -u +%Y%m%d-%H%M%S).txt
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+note() { printf '# %s\n' "$*" | tee -a "$out" >&2; }
+res() { printf '%s\n' "$*" >>"$out"; }
+
+{
+	echo "goos: $(go env GOOS)"
+	echo "goarch: $(go env GOARCH)"
+	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+	echo "# cores: $(nproc)  load: $(cut -d' ' -f1-3 /proc/loadavg)  commit: $(git describe --always --dirty 2>/dev/null || echo none)"
+} >"$out"
+
+CGO_ENABLED=0 $GO build -o bin/bw-bench ./cmd/bw-bench
+CGO_ENABLED=0 $GO build -o bin/borderwatch ./cmd/borderwatch
+
+gobench() { # pkg regexp benchtime count [extra]
+	timeout "$TO" $GO test -run '^$' -bench "$2" -benchmem -benchtime="$3" -count="$4" "$1" 2>&1 |
+		grep -E '^(Benchmark|pkg:)' | tee -a "$out" >&2 || note "$1 $2: failed or timed out"
+}
+
+note "replay: $PACKETS packets of the mix, in-process"
+for w in 1 2; do
+	for _ in $(seq "$COUNT"); do
+		timeout "$TO" bin/bw-bench replay -n "$PACKETS" -workers "$w" | tee -a "$out" >&2 || note "replay workers=$w failed"
+	done
+done
+
+note "stages: $STAGE_N packets of the mix per run"
+gobench ./sensor/pipeline 'Stage' "${STAGE_N}x" 5
+gobench ./sensor/synth 'BenchSource' "${STAGE_N}x" 3
+gobench ./geo '^Benchmark(Lookup|GeoIP2)$' 2000000x 5
+
+if [[ $(id -u) == 0 ]]; then
+	gobench ./bpf '^BenchmarkXDP' 200000x "$COUNT"
+else
+	note "XDP: skipped, prog.Run needs root (CAP_BPF and CAP_NET_ADMIN)"
+fi
+
+note "memory: SYN flood with $SPOOFED distinct spoofed sources, 2 workers"
+n=$((SPOOFED + SPOOFED / 10))
+/usr/bin/time -v -o "$tmp/time" timeout "$TO" bin/bw-bench replay -n "$n" -flood 0.92 -spoofed "$SPOOFED" -workers 2 |
+	tee -a "$out" >&2 || note "memory run failed"
+rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2*1024}' "$tmp/time")
+res "BenchmarkPeakRSS/spoofed=$SPOOFED 1 $rss peak-RSS-bytes"
+
+note "start-up with the full embedded database"
+bin/bw-bench write -n 1 -o "$tmp/one.pcap"
+for _ in $(seq 5); do
+	s=$(date +%s%N)
+	bin/borderwatch replay --home DE -q "$tmp/one.pcap" >/dev/null
+	res "BenchmarkStartupCLI 1 $(($(date +%s%N) - s)) ns/op"
+done
+# A fresh process each time: the first load in a process is the cold one.
+for _ in $(seq 3); do bin/bw-bench startup -count 1 | tee -a "$out" >&2; done
+
+note "side by side: $CMP_PACKETS packets written to a pcap"
+cap="$tmp/mix.pcap"
+bin/bw-bench write -n "$CMP_PACKETS" -o "$cap"
+res "# capture: $CMP_PACKETS packets, $(stat -c %s "$cap") bytes"
+tool() { # name command...
+	local name=$1
+	shift
+	local s e
+	s=$(date +%s%N)
+	if timeout "$TO" "$@" >"$tmp/$name.out" 2>&1; then
+		e=$(($(date +%s%N) - s))
+		res "BenchmarkTool/$name 1 $e ns/op $(awk -v n="$CMP_PACKETS" -v e="$e" 'BEGIN{printf "%.0f", n/(e/1e9)}') pkts/s"
+	else
+		note "$name: failed or timed out ($(tail -1 "$tmp/$name.out"))"
+	fi
+}
+for _ in $(seq "$COUNT"); do
+	tool borderwatch-w1 bin/borderwatch replay --home DE -q --workers 1 "$cap"
+	tool borderwatch-w2 bin/borderwatch replay --home DE -q --workers 2 "$cap"
+	if command -v tshark >/dev/null; then tool tshark tshark -n -r "$cap" -q -z conv,ip; else note "tshark: not installed"; fi
+	if command -v softflowd >/dev/null; then
+		# -n to a local port nobody listens on: the export is dropped by the kernel.
+		tool softflowd softflowd -r "$cap" -n 127.0.0.1:39995
+	else note "softflowd: not installed (apt-get install softflowd)"; fi
+	if command -v nfpcapd >/dev/null; then
+		mkdir -p "$tmp/nf" && rm -rf "$tmp/nf"/*
+		tool nfpcapd nfpcapd -r "$cap" -w "$tmp/nf"
+	else note "nfpcapd: not installed (apt-get install nfdump)"; fi
+done
+
+scripts/bench-table.awk "$out"
+echo "raw results: $out" >&2

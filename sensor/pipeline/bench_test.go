@@ -1,0 +1,293 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/decode"
+	"github.com/borderwatch/borderwatch/sensor/detect"
+	"github.com/borderwatch/borderwatch/sensor/flow"
+	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/synth"
+)
+
+// The benchmarks run the default rule pack and the embedded DB-IP database
+// with home DE over synth's benchmark mix (synth.BenchSource): the replay
+// benchmarks end to end, the stage benchmarks one stage at a time over a
+// decoded ring of the same mix. scripts/bench.sh turns them into a table.
+
+type env struct {
+	set   *rules.Set
+	table *geo.Table
+}
+
+var benchEnv = sync.OnceValues(func() (env, error) {
+	set, err := rules.Load(rules.Options{Geo: geo.Config{Home: []string{"DE"}}})
+	if err != nil {
+		return env{}, err
+	}
+	db, err := geo.Embedded()
+	if err != nil {
+		return env{}, err
+	}
+	t, err := geo.Build(db, nil, set.Zones)
+	if err != nil {
+		return env{}, err
+	}
+	return env{set, t}, nil
+})
+
+func loadEnv(tb testing.TB) env {
+	tb.Helper()
+	e, err := benchEnv()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// encodeSink encodes every alert as EVE JSON into a reused buffer, as the
+// file sinks do, and counts them.
+type encodeSink struct {
+	enc *alert.Encoder
+	buf []byte
+	n   int
+}
+
+func (s *encodeSink) Write(a *alert.Alert) error {
+	var err error
+	s.buf, err = s.enc.Append(s.buf[:0], a)
+	s.n++
+	return err
+}
+
+// cpuTime is the CPU time (user and system) of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestBenchMixHome checks the address plan the mix documents: its home
+// prefixes are DE in the embedded database, so the rules see inbound,
+// outbound and internal traffic.
+func TestBenchMixHome(t *testing.T) {
+	e := loadEnv(t)
+	for _, p := range synth.BenchHome {
+		for _, a := range []netip.Addr{p.Addr(), p.Addr().Next()} {
+			if in := e.table.Lookup(a); in.Country.String() != "DE" || !in.IsHome() {
+				t.Errorf("%v: country %q, home %v; want DE, home", a, in.Country, in.IsHome())
+			}
+		}
+	}
+}
+
+// TestBenchMixAlerts: the mix's attacks raise the alerts they stand for.
+func TestBenchMixAlerts(t *testing.T) {
+	e := loadEnv(t)
+	kinds := map[string]int{}
+	p, err := pipeline.New(pipeline.Config{}, geo.NewHolder(e.table), e.set, pipeline.SinkFunc(func(a *alert.Alert) error {
+		kinds[a.Kind]++
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(context.Background(), synth.NewBenchSource(synth.BenchSpec{Seed: 1, Packets: 600000})); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	for _, k := range []string{"scan", "flood", "bruteforce"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s alert; alerts by kind: %v", k, kinds)
+		}
+	}
+}
+
+// BenchmarkReplay runs b.N packets of the mix through the whole pipeline
+// (generation, decode, routing, flow, geo, detect, alert encoding). Besides
+// ns/op it reports pkts/s (wall clock) and cpu-ns/pkt (process CPU time per
+// packet, all threads), whose inverse is packets per second per core.
+func BenchmarkReplay(b *testing.B) {
+	e := loadEnv(b)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			sink := &encodeSink{enc: alert.NewEncoder(alert.FormatEVE)}
+			p, err := pipeline.New(pipeline.Config{Workers: workers}, geo.NewHolder(e.table), e.set, sink)
+			if err != nil {
+				b.Fatal(err)
+			}
+			src := synth.NewBenchSource(synth.BenchSpec{Seed: 1, Packets: b.N})
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0, t0 := cpuTime(), time.Now()
+			if err := p.Run(context.Background(), src); err != nil {
+				b.Fatal(err)
+			}
+			wall, cpu := time.Since(t0), cpuTime()-c0
+			b.StopTimer()
+			p.Close()
+			b.ReportMetric(float64(b.N)/wall.Seconds(), "pkts/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/pkt")
+			b.ReportMetric(float64(sink.n), "alerts")
+		})
+	}
+}
+
+// ring is a decoded stretch of the mix for the stage benchmarks.
+type ring struct {
+	frames  [][]byte
+	pkts    []decode.Packet
+	results []flow.Result
+	entries []flow.Entry
+	src     []geo.Info
+	dst     []geo.Info
+	span    int64 // capture time covered by the ring
+	first   *alert.Alert
+}
+
+const ringLen = 1 << 15
+
+var infoSink geo.Info
+
+var benchRing = sync.OnceValues(func() (*ring, error) {
+	e, err := benchEnv()
+	if err != nil {
+		return nil, err
+	}
+	r := &ring{}
+	src := synth.NewBenchSource(synth.BenchSpec{Seed: 2, Packets: ringLen})
+	dec := decode.NewDecoder()
+	ft := flow.New(flow.DefaultConfig())
+	var (
+		f capture.Frame
+		p decode.Packet
+	)
+	for src.Next(&f) == nil {
+		if dec.Decode(&f, &p) != decode.OK {
+			continue
+		}
+		r.frames = append(r.frames, append([]byte(nil), f.Data...))
+		r.pkts = append(r.pkts, p)
+	}
+	r.entries = make([]flow.Entry, len(r.pkts))
+	for i := range r.pkts {
+		res := ft.Update(&r.pkts[i])
+		r.entries[i] = *res.Entry
+		res.Entry = &r.entries[i]
+		r.results = append(r.results, res)
+		r.src = append(r.src, e.table.Lookup(r.pkts[i].Src))
+		r.dst = append(r.dst, e.table.Lookup(r.pkts[i].Dst))
+	}
+	r.span = r.pkts[len(r.pkts)-1].Timestamp - r.pkts[0].Timestamp + int64(time.Microsecond)
+	// A real alert of the mix, enriched, for the encoder.
+	pl, err := pipeline.New(pipeline.Config{}, geo.NewHolder(e.table), e.set, pipeline.SinkFunc(func(a *alert.Alert) error {
+		if r.first == nil || a.Kind == "flood" && r.first.Kind != "flood" {
+			r.first = a
+		}
+		return nil
+	}))
+	if err != nil {
+		return nil, err
+	}
+	if err := pl.Run(context.Background(), synth.NewBenchSource(synth.BenchSpec{Seed: 2, Packets: 500000})); err != nil {
+		return nil, err
+	}
+	return r, nil
+})
+
+func loadRing(b *testing.B) *ring {
+	b.Helper()
+	r, err := benchRing()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// BenchmarkStage measures each stage alone, in ns per packet of the mix.
+func BenchmarkStage(b *testing.B) {
+	e := loadEnv(b)
+	r := loadRing(b)
+	n := len(r.pkts)
+	b.Run("decode", func(b *testing.B) {
+		dec := decode.NewDecoder()
+		var (
+			f = capture.Frame{Link: layers.LinkTypeEthernet}
+			p decode.Packet
+		)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			f.Data = r.frames[i]
+			f.WireLen = uint32(len(f.Data))
+			dec.Decode(&f, &p)
+			if i++; i == n {
+				i = 0
+			}
+		}
+	})
+	b.Run("flow", func(b *testing.B) {
+		ft := flow.New(flow.DefaultConfig())
+		b.ReportAllocs()
+		i, lap := 0, int64(0)
+		for b.Loop() {
+			p := r.pkts[i]
+			p.Timestamp += lap
+			ft.Update(&p)
+			if i++; i == n {
+				i, lap = 0, lap+r.span
+			}
+		}
+	})
+	b.Run("geo", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			infoSink = e.table.Lookup(r.pkts[i].Src)
+			infoSink = e.table.Lookup(r.pkts[i].Dst)
+			if i++; i == n {
+				i = 0
+			}
+		}
+	})
+	b.Run("detect", func(b *testing.B) {
+		eng := detect.New(e.set.Rules, detect.Config{}, func(*alert.Alert, *geo.Info, *geo.Info) {})
+		b.ReportAllocs()
+		i, lap := 0, int64(0)
+		for b.Loop() {
+			p := r.pkts[i]
+			p.Timestamp += lap
+			eng.Process(&p, r.results[i], &r.src[i], &r.dst[i])
+			if i++; i == n {
+				i, lap = 0, lap+r.span
+			}
+		}
+	})
+	b.Run("encode", func(b *testing.B) {
+		if r.first == nil {
+			b.Skip("the mix raised no alert")
+		}
+		enc := alert.NewEncoder(alert.FormatEVE)
+		var buf []byte
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if buf, err = enc.Append(buf[:0], r.first); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(buf)), "bytes/alert")
+	})
+}

@@ -313,6 +313,8 @@ func newConfigCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Check the configuration file",
+		Example: `  borderwatch config check /etc/borderwatch/borderwatch.yaml
+  borderwatch --config deploy/borderwatch.example.yaml config check`,
 	}
 	check := &cobra.Command{
 		Use:   "check [FILE]",

@@ -66,6 +66,25 @@ data leaving the country.`,
 		newRulesCmd(a),
 		newVersionCmd(),
 	)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = "  source <(borderwatch completion bash)\n  borderwatch completion zsh > \"${fpath[1]}/_borderwatch\""
+		for _, sh := range c.Commands() {
+			switch sh.Name() {
+			case "bash":
+				sh.Example = "  borderwatch completion bash > /etc/bash_completion.d/borderwatch"
+			case "zsh":
+				sh.Example = "  borderwatch completion zsh > \"${fpath[1]}/_borderwatch\""
+			case "fish":
+				sh.Example = "  borderwatch completion fish > ~/.config/fish/completions/borderwatch.fish"
+			case "powershell":
+				sh.Example = "  borderwatch completion powershell | Out-String | Invoke-Expression"
+			}
+		}
+	}
 	markUsageErrors(root)
 	return root
 }

@@ -20,6 +20,9 @@ func newRulesCmd(a *app) *cobra.Command {
 		Short: "Check and test rule files",
 		Long: `Rule files are YAML: zones, address lists and rules. See docs/rules.md for the
 schema, the default rule pack and the thresholds it uses.`,
+		Example: `  borderwatch rules check                      # the embedded default pack
+  borderwatch --home DE rules check my-rules/  # the pack plus a folder
+  borderwatch rules test --pcap scan.pcap --expect scan.expect.json`,
 	}
 	cmd.AddCommand(newRulesCheckCmd(a))
 	cmd.AddCommand(newRulesTestCmd(a))

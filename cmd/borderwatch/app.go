@@ -135,6 +135,16 @@ func (a *app) geoPaths() geo.Paths {
 	return geo.Paths{Country: a.cfg.Geo.Database, ASN: a.cfg.Geo.ASNDatabase}
 }
 
+// noteHome tells the operator, once, what the jurisdiction rules do when no
+// home jurisdiction is configured.
+func (a *app) noteHome() {
+	if len(a.geoConfig().Home) > 0 {
+		return
+	}
+	l := a.logger("geo")
+	l.Info().Msg("no home jurisdiction set (--home or geo.home): home is only the private, loopback, link-local, CGNAT and ULA ranges, so every public address counts as foreign; set --home CC to watch a country's border")
+}
+
 // loadRules loads and compiles the rule pack and the user's rule files.
 func (a *app) loadRules() (*rules.Set, error) {
 	set, err := rules.Load(rules.Options{Paths: a.cfg.Rules.Paths, NoDefaults: a.cfg.Rules.NoDefaults, Geo: a.geoConfig()})

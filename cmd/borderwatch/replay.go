@@ -164,6 +164,7 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 		return err
 	}
 	start := time.Now()
+	a.noteHome()
 	table, err := a.loadGeo(set.Zones)
 	if err != nil {
 		return err

@@ -62,7 +62,7 @@ func TestReplayAlertsFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("earlier line\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, code := runCLI(t, "replay", "-q", "--alerts", path, samplePath)
+	out, stderr, code := runCLI(t, "replay", "-q", "--log-level", "warn", "--alerts", path, samplePath)
 	if code != exitOK || out != "" || stderr != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
@@ -96,5 +96,18 @@ func TestReplayExitCodes(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr %q (want it to contain %q)", code, tc.code, stderr, tc.msg)
 			}
 		})
+	}
+}
+
+// TestReplayNotesMissingHome checks the operator is told what "no home" means.
+func TestReplayNotesMissingHome(t *testing.T) {
+	const note = "no home jurisdiction set (--home or geo.home): home is only the private"
+	_, stderr, code := runCLI(t, "replay", "-q", samplePath)
+	if code != exitOK || strings.Count(stderr, note) != 1 {
+		t.Errorf("exit %d, stderr %q: want the note once", code, stderr)
+	}
+	_, stderr, code = runCLI(t, "replay", "-q", "--home", "DE", samplePath)
+	if code != exitOK || strings.Contains(stderr, note) {
+		t.Errorf("exit %d, stderr %q: want no note with --home", code, stderr)
 	}
 }

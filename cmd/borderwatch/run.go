@@ -189,6 +189,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err != nil {
 		return usageError{err}
 	}
+	a.noteHome()
 	table, err := a.loadGeo(set.Zones)
 	if err != nil {
 		return err

@@ -29,8 +29,8 @@ test-race: ## run the tests with the race detector
 	$(GO) test -race -count=1 $(PKGS)
 
 .PHONY: bench
-bench: ## run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+bench: ## performance table (scripts/bench.sh; raw results in bench-results/)
+	scripts/bench.sh
 
 .PHONY: bench-smoke
 bench-smoke: ## run every benchmark once (keeps them compiling and running)
@@ -64,3 +64,25 @@ deps: ## install test dependencies (Debian packages when root, Go modules)
 
 .PHONY: check
 check: deps lint test bench-smoke check-generate ## everything CI runs: deps, lint, tests, benchmark smoke, BPF freshness
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+UNITDIR   ?= /etc/systemd/system
+
+.PHONY: install
+install: build ## install binary, systemd unit, example config (copy it to /etc/borderwatch/borderwatch.yaml), logrotate snippet
+	install -D -m 0755 $(BIN)/borderwatch $(DESTDIR)$(PREFIX)/bin/borderwatch
+	install -D -m 0644 deploy/borderwatch.service $(DESTDIR)$(UNITDIR)/borderwatch.service
+	sed -i 's|/usr/local/bin/borderwatch|$(PREFIX)/bin/borderwatch|' $(DESTDIR)$(UNITDIR)/borderwatch.service
+	install -D -m 0644 deploy/borderwatch.example.yaml $(DESTDIR)/etc/borderwatch/borderwatch.example.yaml
+	install -D -m 0644 deploy/borderwatch.logrotate $(DESTDIR)/etc/logrotate.d/borderwatch
+	install -d -m 0750 $(DESTDIR)/var/log/borderwatch
+
+.PHONY: e2e
+e2e: ## end-to-end lab: namespaces, real attack tools and services, the sensor on a gateway (root)
+	BWL_E2E=1 $(GO) test ./scripts/lab -run E2E -count=1 -v -timeout 15m; rc=$$?; \
+	if [ "$$(id -u)" -eq 0 ]; then BWL_STATE=/tmp/bwl-e2e scripts/lab/lab.sh down >/dev/null 2>&1 || true; fi; exit $$rc
+
+.PHONY: demo
+demo: ## build the lab, run a short attack sequence showing the alerts live, print per-country counters (root)
+	scripts/lab/demo.sh

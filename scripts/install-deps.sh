@@ -10,6 +10,8 @@ pkgs=(
 	tcpdump tshark                # capture cross-checks
 	nmap hping3 masscan hydra     # lab attack tools
 	openssh-server openssh-client # lab services
+	dnsmasq-base bind9-dnsutils   # lab DNS servers and reflectors (dnsmasq), dig
+	curl iputils-ping ethtool python3 # lab web client and server (http.server), ping, offloads
 	rsyslog rsyslog-openssl redis-server kcat # SIEM sink integration tests (syslog TLS via ossl)
 	netsniff-ng                   # live throughput (trafgen)
 )

@@ -1,0 +1,422 @@
+#!/usr/bin/env bash
+# borderwatch end-to-end lab: a home gateway between "the internet" and a home
+# LAN, in network namespaces, with real services and the sensor running on the
+# gateway.
+#
+#   scripts/lab/lab.sh up       build the lab (tears down a stale one first)
+#   scripts/lab/lab.sh down     tear it down (idempotent)
+#   scripts/lab/lab.sh status   namespaces, processes, sensor state, counters
+#
+# Topology (every name starts with bwl-; nothing is created in the root
+# namespace, and nothing has a default route: routes cover lab prefixes only):
+#
+#   bwl-cn  198.51.100.10-19,.80  2001:db8:1::10,::80  attacker + server   CN
+#   bwl-ru  203.0.113.10-19,.66   2001:db8:2::10,::66  attacker + C2 host  RU
+#   bwl-fr  192.0.2.140-149        2001:db8:f::10       EU neighbour       FR
+#   bwl-rcn 198.51.100.53-56  bwl-rru 203.0.113.53-56  bwl-rfr 192.0.2.153-156
+#           DNS reflectors (dnsmasq serving a large TXT record)
+#       │ (veth)                                  all on bridge br0 in bwl-wan
+#   bwl-wan  br0: "the internet"
+#       │ wan0: 198.51.100.1/24 203.0.113.1/24 192.0.2.129/25 2001:db8:{1,2,f}::1/64
+#   bwl-gw   IP forwarding, borderwatch run --iface wan0,lan0 --egress (XDP+TC)
+#       │ lan0: 192.0.2.1/25 2001:db8:de::1/64
+#   bwl-lan  192.0.2.10-40/25, 2001:db8:de::10-1f  home (DE): sshd, web, DNS
+#
+# Addresses come from the documentation prefixes only; the lab GeoIP database
+# (geo/geotest LabEntries) maps them to CN, RU, DE and FR.
+#
+# Environment:
+#   BWL_STATE    state folder (default /tmp/bwl-lab): configs, keys, logs,
+#                pid files, alerts.json
+#   BWL_BIN      borderwatch binary (default: built into $BWL_STATE)
+#   BWL_CAPTURE  xdp (default; the sensor falls back to AF_PACKET by itself
+#                when XDP is unavailable and says so) or afpacket
+#   BWL_SENSOR   0: do not start the sensor (default 1)
+#   BWL_GEODB    lab GeoIP database to use (default: written by scripts/lab/geodb)
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$LAB_DIR/../.." && pwd)
+STATE=${BWL_STATE:-/tmp/bwl-lab}
+CAPTURE=${BWL_CAPTURE:-xdp}
+NAMESPACES=(bwl-gw bwl-lan bwl-cn bwl-ru bwl-fr bwl-rcn bwl-rru bwl-rfr bwl-wan)
+LAB_USER=bwlab
+LAB_PASS=bwl-Lab-pass-7
+LAB_USER_COMMENT="borderwatch lab user (scripts/lab/lab.sh)"
+METRICS=127.0.0.1:9467
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+need_root() { [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, XDP)"; }
+
+nsx() { # nsx NS CMD...: run in a lab namespace
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+python_bin() {
+	if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi
+}
+
+# start NAME NS CMD...: start a long-running process in NS, remember its pid.
+start() {
+	local name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$STATE/log/$name.log" 2>&1 </dev/null &
+	echo $! >"$STATE/run/$name.pid"
+}
+
+# ---------------------------------------------------------------- teardown
+
+down() {
+	local ns pid f
+	# Processes we started, by their recorded pid.
+	if [ -d "$STATE/run" ]; then
+		for f in "$STATE"/run/*.pid; do
+			[ -e "$f" ] || continue
+			pid=$(cat "$f" 2>/dev/null || true)
+			if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+				kill -TERM "$pid" 2>/dev/null || true
+			fi
+			rm -f "$f"
+		done
+	fi
+	# Anything still running inside the lab namespaces (daemons that forked,
+	# tools a failed test left behind) is ours too: end it by pid.
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns list 2>/dev/null | grep -qw "^$ns" || continue
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
+	done
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		local left=0
+		for ns in "${NAMESPACES[@]}"; do
+			ip netns list 2>/dev/null | grep -qw "^$ns" || continue
+			[ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && left=1
+		done
+		[ $left -eq 0 ] && break
+		sleep 0.3
+	done
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns list 2>/dev/null | grep -qw "^$ns" || continue
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	# The lab user, if the lab created it (its comment says so).
+	if getent passwd "$LAB_USER" | cut -d: -f5 | grep -qx "$LAB_USER_COMMENT"; then
+		userdel "$LAB_USER" 2>/dev/null || true
+	fi
+}
+
+# ---------------------------------------------------------------- topology
+
+# wan_host NS PORT V4ADDRS V4GW V6ADDR V6GW: a host on the WAN bridge.
+wan_host() {
+	local ns=$1 port=$2 v4=$3 gw4=$4 v6=$5 gw6=$6 a first=1
+	ip -n bwl-wan link add "$port" type veth peer name eth0 netns "$ns"
+	ip -n bwl-wan link set "$port" master br0 up
+	for a in $v4; do
+		# The first address carries the subnet (primary); the others are /32s.
+		if [ $first -eq 1 ]; then
+			ip -n "$ns" addr add "$a" dev eth0
+			first=0
+		else
+			ip -n "$ns" addr add "${a%/*}/32" dev eth0
+		fi
+	done
+	# IPv6: the first address is the one the host's own connections use;
+	# the others (servers, the listed host) are deprecated for source
+	# selection (preferred_lft 0) and used only when a tool binds them.
+	first=1
+	for a in $v6; do
+		if [ $first -eq 1 ]; then
+			ip -n "$ns" addr add "$a" dev eth0 nodad
+			first=0
+		else
+			ip -n "$ns" addr add "$a" dev eth0 nodad preferred_lft 0
+		fi
+	done
+	ip -n "$ns" link set eth0 up
+	# Home is behind the gateway; the other foreign prefixes are on the
+	# bridge ("the internet"): a spoofed query reaches a reflector directly.
+	ip -n "$ns" route add 192.0.2.0/25 via "$gw4"
+	ip -n "$ns" -6 route add 2001:db8:de::/48 via "$gw6"
+	local p
+	for p in 198.51.100.0/24 203.0.113.0/24 192.0.2.128/25; do
+		ip -n "$ns" route replace "$p" dev eth0 2>/dev/null || true
+	done
+	for p in 2001:db8:1::/48 2001:db8:2::/48 2001:db8:f::/48; do
+		ip -n "$ns" -6 route replace "$p" dev eth0 2>/dev/null || true
+	done
+	# Static IPv6 neighbours between the host and the gateway: on the real
+	# internet the gateway talks neighbour discovery with its upstream router
+	# only, never with the far hosts; without these entries the lab's NS/NA
+	# between the gateway and (say) the listed host would be traffic the real
+	# topology never has.
+	local gwmac mac
+	gwmac=$(ip -n bwl-gw -br link show wan0 | awk '{print $3}')
+	mac=$(ip -n "$ns" -br link show eth0 | awk '{print $3}')
+	ip -n "$ns" -6 neigh replace "$gw6" lladdr "$gwmac" dev eth0 nud permanent
+	for a in $v6; do
+		ip -n bwl-gw -6 neigh replace "${a%/*}" lladdr "$mac" dev wan0 nud permanent
+	done
+}
+
+topology() {
+	local ns
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	done
+	# The internet: one bridge, no addresses, IPv6 off for its own stack.
+	nsx bwl-wan sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip -n bwl-wan link add br0 type bridge mcast_snooping 0
+	ip -n bwl-wan link set br0 up
+
+	# Gateway.
+	ip -n bwl-wan link add gw type veth peer name wan0 netns bwl-gw
+	ip -n bwl-wan link set gw master br0 up
+	ip -n bwl-gw link add lan0 type veth peer name eth0 netns bwl-lan
+	nsx bwl-gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	local a
+	for a in 198.51.100.1/24 203.0.113.1/24 192.0.2.129/25; do ip -n bwl-gw addr add "$a" dev wan0; done
+	for a in 2001:db8:1::1/64 2001:db8:2::1/64 2001:db8:f::1/64; do ip -n bwl-gw addr add "$a" dev wan0 nodad; done
+	ip -n bwl-gw addr add 192.0.2.1/25 dev lan0
+	ip -n bwl-gw addr add 2001:db8:de::1/64 dev lan0 nodad
+	ip -n bwl-gw link set wan0 up
+	ip -n bwl-gw link set lan0 up
+
+	# Home LAN: .10 runs the services, .11-.40 are further home hosts (scan
+	# victims, sweep targets) on the same segment.
+	ip -n bwl-lan addr add 192.0.2.10/25 dev eth0
+	local i
+	for i in $(seq 11 40); do ip -n bwl-lan addr add "192.0.2.$i/32" dev eth0; done
+	for i in 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f; do
+		ip -n bwl-lan addr add "2001:db8:de::$i/64" dev eth0 nodad
+	done
+	ip -n bwl-lan link set eth0 up
+	for a in 198.51.100.0/24 203.0.113.0/24 192.0.2.128/25; do ip -n bwl-lan route add "$a" via 192.0.2.1; done
+	ip -n bwl-lan -6 route add 2001:db8::/32 via 2001:db8:de::1
+	# Closed UDP ports answer every probe at once (the UDP scan scenario).
+	nsx bwl-lan sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+
+	local cn4="198.51.100.10/24" ru4="203.0.113.10/24" fr4="192.0.2.140/25"
+	for i in $(seq 11 19); do
+		cn4="$cn4 198.51.100.$i"
+		ru4="$ru4 203.0.113.$i"
+		fr4="$fr4 192.0.2.$((130 + i))"
+	done
+	wan_host bwl-cn cn "$cn4 198.51.100.80" 198.51.100.1 "2001:db8:1::10/64 2001:db8:1::80/64" 2001:db8:1::1
+	wan_host bwl-ru ru "$ru4 203.0.113.66 203.0.113.67" 203.0.113.1 "2001:db8:2::10/64 2001:db8:2::66/64" 2001:db8:2::1
+	wan_host bwl-fr fr "$fr4" 192.0.2.129 "2001:db8:f::10/64" 2001:db8:f::1
+	wan_host bwl-rcn rcn "198.51.100.53/24 198.51.100.54 198.51.100.55 198.51.100.56" 198.51.100.1 "2001:db8:1::53/64" 2001:db8:1::1
+	wan_host bwl-rru rru "203.0.113.53/24 203.0.113.54 203.0.113.55 203.0.113.56" 203.0.113.1 "2001:db8:2::53/64" 2001:db8:2::1
+	wan_host bwl-rfr rfr "192.0.2.153/25 192.0.2.154 192.0.2.155 192.0.2.156" 192.0.2.129 "2001:db8:f::53/64" 2001:db8:f::1
+	# Offloads off on the gateway's links so that the kernel stage and the
+	# tools see the same packets (no TSO/GRO super-packets).
+	local dev
+	for dev in "bwl-gw wan0" "bwl-gw lan0" "bwl-lan eth0" "bwl-cn eth0" "bwl-ru eth0" "bwl-fr eth0"; do
+		# shellcheck disable=SC2086
+		set -- $dev
+		nsx "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || true
+	done
+}
+
+# ---------------------------------------------------------------- services
+
+write_files() {
+	mkdir -p "$STATE"/{run,log,ssh,www,etc}
+	chmod 755 "$STATE" "$STATE/ssh"
+	rm -f "$STATE/alerts.json"
+	# Web content: a page, a few small files, one large download.
+	printf '<html><body>borderwatch lab</body></html>\n' >"$STATE/www/index.html"
+	local i
+	for i in 1 2 3 4 5; do head -c $((i * 20000)) /dev/zero | tr '\0' 'x' >"$STATE/www/file$i.txt"; done
+	[ -s "$STATE/www/big.bin" ] || head -c 40000000 /dev/urandom >"$STATE/www/big.bin"
+	[ -s "$STATE/upload.bin" ] || head -c 24000000 /dev/urandom >"$STATE/upload.bin"
+
+	# SSH: a lab host key, a client key for the lab user.
+	[ -s "$STATE/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$STATE/ssh/host_ed25519"
+	[ -s "$STATE/ssh/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$STATE/ssh/client_ed25519"
+	cp "$STATE/ssh/client_ed25519.pub" "$STATE/ssh/authorized_keys"
+	chmod 644 "$STATE/ssh/authorized_keys"
+	if ! id "$LAB_USER" >/dev/null 2>&1; then
+		useradd -M -d /tmp -s /bin/sh -c "$LAB_USER_COMMENT" "$LAB_USER"
+	elif ! getent passwd "$LAB_USER" | cut -d: -f5 | grep -qx "$LAB_USER_COMMENT"; then
+		die "a user $LAB_USER exists that the lab did not create; not touching it"
+	fi
+	echo "$LAB_USER:$LAB_PASS" | chpasswd
+	# Hydra's word list: 24 wrong guesses, then the password.
+	{
+		for i in $(seq 1 24); do echo "guess$i"; done
+		echo "$LAB_PASS"
+	} >"$STATE/passwords.txt"
+	echo "$LAB_PASS" >"$STATE/password"
+	mkdir -p /run/sshd
+
+	# A spoofed DNS query (TXT big.refl.lab, EDNS0 1400) for hping3 --file.
+	printf '\x13\x37\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03big\x04refl\x03lab\x00\x00\x10\x00\x01\x00\x00\x29\x05\x78\x00\x00\x00\x00\x00\x00' >"$STATE/query.bin"
+}
+
+sshd_conf() { # sshd_conf NAME
+	cat >"$STATE/etc/sshd-$1.conf" <<EOF
+Port 22
+ListenAddress 0.0.0.0
+ListenAddress ::
+HostKey $STATE/ssh/host_ed25519
+PidFile $STATE/run/sshd-$1.pid
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile $STATE/ssh/authorized_keys
+AllowUsers $LAB_USER
+PermitRootLogin no
+StrictModes no
+MaxStartups 200:30:400
+MaxAuthTries 6
+LoginGraceTime 20
+UseDNS no
+PrintMotd no
+LogLevel ERROR
+EOF
+}
+
+services() {
+	local py txt i
+	py=$(python_bin)
+	# Home LAN: OpenSSH, a web server, a DNS server.
+	sshd_conf lan
+	nsx bwl-lan /usr/sbin/sshd -f "$STATE/etc/sshd-lan.conf" -E "$STATE/log/sshd-lan.log"
+	start web-lan bwl-lan "$py" -m http.server 80 --bind :: --directory "$STATE/www"
+	start dns-lan bwl-lan dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=192.0.2.10 --listen-address=2001:db8:de::10 --user=root \
+		--host-record=www.home.lab,192.0.2.10,2001:db8:de::10 --host-record=nas.home.lab,192.0.2.11 \
+		--txt-record=home.lab,"borderwatch lab home"
+	# FR (EU neighbour): a web server with the large download, an upload sink.
+	start web-fr bwl-fr "$py" -m http.server 80 --bind :: --directory "$STATE/www"
+	sshd_conf fr
+	nsx bwl-fr /usr/sbin/sshd -f "$STATE/etc/sshd-fr.conf" -E "$STATE/log/sshd-fr.log"
+	# CN server (198.51.100.80): outbound scan target, upload sink, web.
+	sshd_conf cn
+	nsx bwl-cn /usr/sbin/sshd -f "$STATE/etc/sshd-cn.conf" -E "$STATE/log/sshd-cn.log"
+	start web-cn bwl-cn "$py" -m http.server 80 --bind :: --directory "$STATE/www"
+	# RU: the command-and-control web server on the listed address.
+	start web-ru bwl-ru "$py" -m http.server 80 --bind :: --directory "$STATE/www"
+	# Reflectors: dnsmasq answering TXT big.refl.lab with ~1 KB.
+	txt=$(printf 'a%.0s' $(seq 1 250))
+	for i in rcn rru rfr; do
+		start "dns-$i" "bwl-$i" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --user=root \
+			--edns-packet-max=1400 --host-record=www.refl.lab,192.0.2.140 \
+			--txt-record=big.refl.lab,"$txt","$txt","$txt","$txt"
+	done
+}
+
+wait_port() { # wait_port NS ADDR PORT: until something listens (10 s at most)
+	local n
+	for n in $(seq 1 50); do
+		if nsx "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; then return 0; fi
+		sleep 0.2
+	done
+	die "nothing listens on $2:$3 in $1 (see $STATE/log)"
+}
+
+# ---------------------------------------------------------------- sensor
+
+sensor() {
+	local bin=${BWL_BIN:-}
+	if [ -z "$bin" ]; then
+		bin=$STATE/borderwatch
+		log "building borderwatch → $bin"
+		(cd "$REPO" && CGO_ENABLED=0 go build -o "$bin" ./cmd/borderwatch)
+	fi
+	if [ -n "${BWL_GEODB:-}" ]; then
+		cp "$BWL_GEODB" "$STATE/lab-geo.mmdb"
+	else
+		(cd "$REPO" && go run ./scripts/lab/geodb "$STATE/lab-geo.mmdb")
+	fi
+	start borderwatch bwl-gw "$bin" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
+		run --iface wan0,lan0 --egress --capture "$CAPTURE" --alerts "$STATE/alerts.json" --metrics-listen "$METRICS"
+	local n
+	for n in $(seq 1 100); do
+		if grep -q '"sensor running"' "$STATE/log/borderwatch.log" 2>/dev/null; then
+			if grep -q 'falling back to AF_PACKET' "$STATE/log/borderwatch.log"; then
+				log "sensor running with AF_PACKET (XDP unavailable: see $STATE/log/borderwatch.log)"
+			else
+				log "sensor running ($(grep -o '"capture":"[a-z]*"' "$STATE/log/borderwatch.log" | head -1))"
+			fi
+			return 0
+		fi
+		kill -0 "$(cat "$STATE/run/borderwatch.pid")" 2>/dev/null || break
+		sleep 0.2
+	done
+	cat "$STATE/log/borderwatch.log" >&2 || true
+	die "the sensor did not start"
+}
+
+# ---------------------------------------------------------------- commands
+
+up() {
+	need_root
+	local t
+	for t in ip ssh-keygen dnsmasq /usr/sbin/sshd; do command -v "$t" >/dev/null || die "missing $t (scripts/install-deps.sh)"; done
+	down
+	trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed; tearing down"; down; fi' EXIT
+	write_files
+	topology
+	services
+	wait_port bwl-lan 192.0.2.10 22
+	wait_port bwl-lan 192.0.2.10 80
+	wait_port bwl-fr 192.0.2.140 80
+	wait_port bwl-cn 198.51.100.80 22
+	wait_port bwl-ru 203.0.113.66 80
+	# Reachability through the gateway, both families (before the sensor, so
+	# that neighbour discovery is done).
+	nsx bwl-cn ping -c1 -W2 192.0.2.10 >/dev/null || die "CN cannot reach home over IPv4"
+	nsx bwl-cn ping -6 -c1 -W2 2001:db8:de::10 >/dev/null || die "CN cannot reach home over IPv6"
+	nsx bwl-ru ping -c1 -W2 198.51.100.53 >/dev/null || die "RU cannot reach the CN reflector"
+	if [ "${BWL_SENSOR:-1}" != 0 ]; then sensor; fi
+	trap - EXIT
+	log "lab up (state in $STATE)"
+}
+
+status() {
+	local ns
+	for ns in "${NAMESPACES[@]}"; do
+		if ip netns list 2>/dev/null | grep -qw "^$ns"; then
+			printf '%-8s up   pids: %s\n' "$ns" "$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
+		else
+			printf '%-8s down\n' "$ns"
+		fi
+	done
+	if ip netns list 2>/dev/null | grep -qw "^bwl-gw"; then
+		nsx bwl-gw ip -br addr
+		if nsx bwl-gw curl -s --max-time 3 "http://$METRICS/metrics" >"$STATE/metrics.txt" 2>/dev/null; then
+			echo "kernel per-country counters (packets):"
+			grep '^borderwatch_kernel_packets_total' "$STATE/metrics.txt" || echo "  (none: AF_PACKET capture has no kernel stage)"
+			grep -E '^borderwatch_(alerts_total|kernel_events_total)' "$STATE/metrics.txt" || true
+		else
+			echo "sensor metrics unreachable"
+		fi
+		[ -f "$STATE/alerts.json" ] && echo "alerts: $(wc -l <"$STATE/alerts.json") in $STATE/alerts.json"
+	fi
+}
+
+case "${1:-}" in
+up) up ;;
+down)
+	need_root
+	down
+	log "lab down"
+	;;
+status) status ;;
+*)
+	echo "usage: $0 up|down|status" >&2
+	exit 2
+	;;
+esac

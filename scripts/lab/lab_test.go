@@ -1,0 +1,645 @@
+//go:build linux
+
+// Package lab holds the end-to-end test of the deployed sensor: the
+// namespace lab of lab.sh (a gateway running `borderwatch run` with XDP on
+// its WAN and LAN interfaces, a home LAN with real services, attackers and
+// DNS reflectors in CN, RU and FR) driven by real attack tools. Run it with
+// `make e2e` (root; it skips with the reason otherwise).
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/borderwatch/borderwatch/geo/geotest"
+)
+
+// stateDir is the lab's state folder for the test. It is not a t.TempDir:
+// sshd reads authorized_keys as the lab user, who must be able to reach it.
+const stateDir = "/tmp/bwl-e2e"
+
+// lockFile serialises labs (tests, demo): they share namespace names.
+const lockFile = "/tmp/bwl-lab.lock"
+
+// eveTime is the EVE timestamp layout.
+const eveTime = "2006-01-02T15:04:05.999999-0700"
+
+// alert is the part of an EVE alert the test checks.
+type alert struct {
+	Timestamp string `json:"timestamp"`
+	SrcIP     string `json:"src_ip"`
+	SrcPort   int    `json:"src_port"`
+	DestIP    string `json:"dest_ip"`
+	DestPort  int    `json:"dest_port"`
+	Proto     string `json:"proto"`
+	ICMPType  *int   `json:"icmp_type"`
+	Alert     struct {
+		SignatureID int    `json:"signature_id"`
+		Signature   string `json:"signature"`
+		Metadata    struct {
+			Kind []string `json:"kind"`
+		} `json:"metadata"`
+	} `json:"alert"`
+	Geo struct {
+		Direction string  `json:"direction"`
+		Src       geoSide `json:"src"`
+		Dest      geoSide `json:"dest"`
+	} `json:"geo"`
+	Stats struct {
+		Packets         int    `json:"packets"`
+		Bytes           int64  `json:"bytes"`
+		DistinctSources int    `json:"distinct_sources"`
+		FirstSeen       string `json:"first_seen"`
+	} `json:"stats"`
+
+	raw     string
+	arrival time.Time // wall clock when the test read the line
+}
+
+type geoSide struct {
+	Country       string   `json:"country_iso_code"`
+	Jurisdictions []string `json:"jurisdictions"`
+}
+
+func (a *alert) kind() string {
+	if len(a.Alert.Metadata.Kind) == 1 {
+		return a.Alert.Metadata.Kind[0]
+	}
+	return fmt.Sprint(a.Alert.Metadata.Kind)
+}
+
+func (a *alert) String() string {
+	return fmt.Sprintf("%d %s %s:%d→%s:%d %s %s→%s %s", a.Alert.SignatureID, a.kind(), a.SrcIP, a.SrcPort,
+		a.DestIP, a.DestPort, a.Proto, a.Geo.Src.Country, a.Geo.Dest.Country, a.Geo.Direction)
+}
+
+// want is one expected alert. Address fields are prefixes or addresses; an
+// alert matches when every set field matches.
+type want struct {
+	kind     string
+	sid      int
+	src, dst string // addresses or prefixes (space-separated) the endpoint must be in
+	srcCC    string // country code, or several as "CN|RU"
+	dstPort  int    // 0: not checked
+	proto    string
+	dstCC    string
+	dir      string
+	srcJur   []string // jurisdictions the source must include
+	dstJur   []string
+}
+
+func (w want) String() string {
+	return fmt.Sprintf("%d %s %s→%s %s %s→%s %s", w.sid, w.kind, w.src, w.dst, w.proto, w.srcCC, w.dstCC, w.dir)
+}
+
+func inAny(addr, list string) bool {
+	for _, p := range strings.Fields(list) {
+		if inPrefix(addr, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func inPrefix(addr, pfx string) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	if !strings.Contains(pfx, "/") {
+		p, err := netip.ParseAddr(pfx)
+		return err == nil && p == a
+	}
+	p, err := netip.ParsePrefix(pfx)
+	return err == nil && p.Contains(a)
+}
+
+// mismatch says why a does not match w ("" when it does).
+func (w want) mismatch(a *alert) string {
+	var why []string
+	check := func(ok bool, f string, args ...any) {
+		if !ok {
+			why = append(why, fmt.Sprintf(f, args...))
+		}
+	}
+	check(a.kind() == w.kind, "kind %s≠%s", a.kind(), w.kind)
+	check(a.Alert.SignatureID == w.sid, "sid %d≠%d", a.Alert.SignatureID, w.sid)
+	check(inAny(a.SrcIP, w.src), "src %s∉%s", a.SrcIP, w.src)
+	check(inAny(a.DestIP, w.dst), "dst %s∉%s", a.DestIP, w.dst)
+	check(w.dstPort == 0 || a.DestPort == w.dstPort, "dst port %d≠%d", a.DestPort, w.dstPort)
+	check(a.Proto == w.proto, "proto %s≠%s", a.Proto, w.proto)
+	check(slices.Contains(strings.Split(w.srcCC, "|"), a.Geo.Src.Country), "src country %q≠%q", a.Geo.Src.Country, w.srcCC)
+	check(a.Geo.Dest.Country == w.dstCC, "dst country %q≠%q", a.Geo.Dest.Country, w.dstCC)
+	check(a.Geo.Direction == w.dir, "geo.direction %s≠%s", a.Geo.Direction, w.dir)
+	for _, j := range w.srcJur {
+		check(slices.Contains(a.Geo.Src.Jurisdictions, j), "src jurisdictions %v lack %s", a.Geo.Src.Jurisdictions, j)
+	}
+	for _, j := range w.dstJur {
+		check(slices.Contains(a.Geo.Dest.Jurisdictions, j), "dest jurisdictions %v lack %s", a.Geo.Dest.Jurisdictions, j)
+	}
+	// The lab map: the countries must be those of the addresses.
+	check(a.Geo.Src.Country == labCountry(a.SrcIP), "src country %q is not the lab map's %q for %s", a.Geo.Src.Country, labCountry(a.SrcIP), a.SrcIP)
+	check(a.Geo.Dest.Country == labCountry(a.DestIP), "dest country %q is not the lab map's %q for %s", a.Geo.Dest.Country, labCountry(a.DestIP), a.DestIP)
+	return strings.Join(why, "; ")
+}
+
+// labCountry is the lab GeoIP map (geo/geotest LabEntries) for lab addresses.
+func labCountry(addr string) string {
+	for _, m := range []struct{ pfx, cc string }{
+		{"198.51.100.0/24", "CN"}, {"203.0.113.0/24", "RU"}, {"192.0.2.0/25", "DE"}, {"192.0.2.128/25", "FR"},
+		{"2001:db8:1::/48", "CN"}, {"2001:db8:2::/48", "RU"}, {"2001:db8:de::/48", "DE"}, {"2001:db8:f::/48", "FR"},
+	} {
+		if inPrefix(addr, m.pfx) {
+			return m.cc
+		}
+	}
+	return ""
+}
+
+// cmd is one tool run: in namespace ns, under timeout(1).
+type cmd struct {
+	ns      string
+	limit   time.Duration // timeout(1) limit
+	args    []string
+	stdin   string // file to feed on standard input
+	okExit  []int  // exit codes besides 0 that are fine (hping3 exits 1 without replies)
+	mustOut string // regexp the combined output must match
+}
+
+// sentFn derives, from the tools' outputs and the lab's own counters, the
+// packets per country the kernel stage must have counted inbound (or
+// outbound) at ingress during the scenario.
+type recon struct {
+	dir   string // inbound or outbound
+	sent  func(outs []string, before, after map[string]uint64) map[string]int64
+	extra string // what the expectation adds to the tools' figures, for the log
+}
+
+type scenario struct {
+	name   string
+	steps  [][]cmd // steps run one after another; the commands of a step in parallel
+	want   []want
+	recon  *recon
+	nstats []string // namespace counters (nstat) to snapshot around the scenario, "ns:Counter"
+}
+
+// lab is the running lab as the test sees it.
+type lab struct {
+	t      *testing.T
+	dir    string // scripts/lab
+	mu     sync.Mutex
+	alerts []*alert
+	mode   string // capture mode the sensor reported
+}
+
+func TestE2E(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the lab needs Linux network namespaces")
+	}
+	if os.Getenv("BWL_E2E") == "" {
+		// Not in plain `go test ./...`: the lab takes global namespace
+		// names and minutes; `make e2e` sets BWL_E2E.
+		t.Skip("end-to-end lab test: run `make e2e` (sets BWL_E2E=1, needs root)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the lab needs root (network namespaces, XDP, raw sockets); run `sudo make e2e`")
+	}
+	var missing []string
+	for _, tool := range []string{"ip", "timeout", "nmap", "hping3", "masscan", "hydra", "dnsmasq", "dig", "curl",
+		"ping", "ssh", "ssh-keygen", "python3", "nstat", "useradd", "chpasswd", "/usr/sbin/sshd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		t.Skipf("lab tools missing: %s (scripts/install-deps.sh installs them)", strings.Join(missing, ", "))
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One lab at a time on this machine (the demo takes the same lock).
+	lock, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() })
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Logf("another lab holds %s; waiting for it", lockFile)
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	l := &lab{t: t, dir: dir}
+	l.up()
+	t.Logf("lab up in %s, sensor capture mode: %s", time.Since(start).Round(time.Millisecond), l.mode)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go l.tail(ctx)
+
+	kernel := l.mode == "xdp"
+	totalSent, totalCounted := map[string]int64{}, map[string]int64{}
+	for _, sc := range scenarios(stateDir) {
+		ok := t.Run(sc.name, func(t *testing.T) {
+			sent, counted := l.run(t, sc, kernel)
+			for cc, n := range sent {
+				totalSent[cc] += n
+				totalCounted[cc] += counted[cc]
+			}
+		})
+		if !ok && os.Getenv("BWL_FAILFAST") != "" {
+			break
+		}
+	}
+	if kernel {
+		var lines []string
+		for _, cc := range []string{"CN", "RU", "FR", "DE"} {
+			if totalSent[cc] > 0 {
+				lines = append(lines, fmt.Sprintf("%s: tools %d, kernel %d", cc, totalSent[cc], totalCounted[cc]))
+			}
+		}
+		t.Logf("reconciled scenarios, per country: %s", strings.Join(lines, "; "))
+		t.Logf("kernel counters at the end:\n%s", l.metricsText(`^borderwatch_kernel_(packets_total|events_total)`))
+	}
+	t.Logf("e2e took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// up builds the sensor and the lab; the lab is torn down at cleanup.
+func (l *lab) up() {
+	t := l.t
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(stateDir, "borderwatch")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/borderwatch")
+	build.Dir = filepath.Join(l.dir, "..", "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building borderwatch: %v\n%s", err, out)
+	}
+	db, err := geotest.Build(geotest.LabEntries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(stateDir, "lab-geo.in.mmdb")
+	if err := os.WriteFile(dbPath, db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "BWL_STATE="+stateDir, "BWL_BIN="+bin, "BWL_GEODB="+dbPath)
+	t.Cleanup(func() {
+		c := exec.Command(filepath.Join(l.dir, "lab.sh"), "down")
+		c.Env = env
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Errorf("lab down: %v\n%s", err, out)
+		}
+	})
+	c := exec.Command("timeout", "180", filepath.Join(l.dir, "lab.sh"), "up")
+	c.Env = env
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("lab up: %v\n%s", err, out)
+	}
+	logb, err := os.ReadFile(filepath.Join(stateDir, "log", "borderwatch.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`"capture":"([a-z]+)"`).FindSubmatch(logb)
+	if m == nil {
+		t.Fatalf("sensor log does not say the capture mode:\n%s", logb)
+	}
+	l.mode = string(m[1])
+	switch {
+	case l.mode == "xdp":
+	case os.Getenv("BWL_CAPTURE") == "afpacket":
+		t.Logf("capture forced to AF_PACKET (BWL_CAPTURE): no kernel counters to reconcile")
+	default:
+		t.Logf("XDP unavailable, the sensor fell back to %s (no kernel counters to reconcile):\n%s", l.mode, logb)
+	}
+}
+
+// tail reads alerts.json as it grows and stamps each alert with its arrival.
+func (l *lab) tail(ctx context.Context) {
+	path := filepath.Join(stateDir, "alerts.json")
+	var off int64
+	var partial []byte
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		if _, err := f.Seek(off, 0); err != nil {
+			f.Close()
+			continue
+		}
+		b, _ := bufio.NewReader(f).ReadBytes(0) // to EOF
+		f.Close()
+		now := time.Now()
+		off += int64(len(b))
+		partial = append(partial, b...)
+		for {
+			i := bytes.IndexByte(partial, '\n')
+			if i < 0 {
+				break
+			}
+			line := string(partial[:i])
+			partial = partial[i+1:]
+			a := &alert{raw: line, arrival: now}
+			if err := json.Unmarshal([]byte(line), a); err != nil {
+				a.Alert.Signature = "unparsable: " + err.Error()
+			}
+			l.mu.Lock()
+			l.alerts = append(l.alerts, a)
+			l.mu.Unlock()
+		}
+	}
+}
+
+// since returns the alerts that arrived at or after t.
+func (l *lab) since(t time.Time) []*alert {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*alert
+	for _, a := range l.alerts {
+		if !a.arrival.Before(t) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// run runs one scenario and checks its alerts and counters. It returns the
+// reconciled per-country figures (tools, kernel).
+func (l *lab) run(t *testing.T, sc scenario, kernel bool) (map[string]int64, map[string]int64) {
+	before := l.kernelCounters(t, kernel)
+	nsBefore := l.nstat(t, sc.nstats)
+	// Quiet time so that the previous scenario's stragglers are not ours.
+	time.Sleep(300 * time.Millisecond)
+	launch := time.Now()
+	var outs []string
+	for _, step := range sc.steps {
+		outs = append(outs, l.runStep(t, step)...)
+	}
+	toolsDone := time.Now()
+
+	// Wait for the expected alerts (the tools are done, so this is how late
+	// the sensor is), then a quiet second for unexpected ones.
+	deadline := toolsDone.Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if len(matchAll(sc.want, l.since(launch))) == 0 && len(l.since(launch)) >= len(sc.want) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	got := l.since(launch)
+	for _, a := range got {
+		t.Logf("alert: %s (launch→alert %s, first packet→arrival %s)", a, lat(launch, a.Timestamp), arrivalLat(a))
+	}
+	for _, p := range matchAll(sc.want, got) {
+		t.Error(p)
+	}
+	// Within 2 s of the attack starting: the attack starts with its first
+	// packet, whose capture time the alert carries (stats.first_seen); the
+	// alert must have been written and read by then + 2 s. Capture time is
+	// the kernel's clock converted to wall time, the arrival is wall time
+	// (the test polls the file every 20 ms).
+	for _, a := range got {
+		fs, err := time.Parse(eveTime, a.Stats.FirstSeen)
+		if err != nil {
+			t.Errorf("alert %s: bad stats.first_seen %q", a, a.Stats.FirstSeen)
+			continue
+		}
+		if fs.Before(launch.Add(-time.Second)) {
+			t.Errorf("alert %s: first_seen %s is before the scenario started (%s)", a, fs.Format(eveTime), launch.Format(eveTime))
+		}
+		if d := a.arrival.Sub(fs); d > 2*time.Second {
+			t.Errorf("alert %s arrived %s after the attack's first packet (%s): more than 2 s", a, d.Round(time.Millisecond), a.Stats.FirstSeen)
+		}
+	}
+
+	if !kernel || sc.recon == nil {
+		return nil, nil
+	}
+	after := l.kernelCounters(t, kernel)
+	nsAfter := l.nstat(t, sc.nstats)
+	sent := sc.recon.sent(outs, nsBefore, nsAfter)
+	counted := map[string]int64{}
+	for cc := range sent {
+		key := fmt.Sprintf(`country="%s",direction="%s",hook="ingress"`, cc, sc.recon.dir)
+		counted[cc] = int64(after[key] - before[key])
+		// Tolerance: ND/ARP-triggered ICMPv6 and TCP retransmissions the
+		// tools do not report: 3 packets plus 1 %.
+		tol := 3 + sent[cc]/100
+		diff := counted[cc] - sent[cc]
+		t.Logf("kernel %s %s ingress: counted %d, tools sent %d%s (diff %+d, tolerance ±%d)", cc, sc.recon.dir, counted[cc], sent[cc], sc.recon.extra, diff, tol)
+		if diff > tol || diff < -tol {
+			t.Errorf("kernel counter for %s %s ingress (%d) does not reconcile with the tools (%d)", cc, sc.recon.dir, counted[cc], sent[cc])
+		}
+	}
+	return sent, counted
+}
+
+func lat(launch time.Time, ts string) string {
+	t, err := time.Parse(eveTime, ts)
+	if err != nil {
+		return "?"
+	}
+	return t.Sub(launch).Round(time.Millisecond).String()
+}
+
+func arrivalLat(a *alert) string {
+	t, err := time.Parse(eveTime, a.Stats.FirstSeen)
+	if err != nil {
+		return "?"
+	}
+	return a.arrival.Sub(t).Round(time.Millisecond).String()
+}
+
+// matchAll pairs alerts with wants one to one and returns the problems:
+// wants without an alert and alerts nobody wanted.
+func matchAll(wants []want, got []*alert) []string {
+	used := make([]bool, len(got))
+	var probs []string
+	for _, w := range wants {
+		found := false
+		var near []string
+		for i, a := range got {
+			if used[i] {
+				continue
+			}
+			why := w.mismatch(a)
+			if why == "" {
+				used[i], found = true, true
+				break
+			}
+			if a.Alert.SignatureID == w.sid {
+				near = append(near, why)
+			}
+		}
+		if !found {
+			p := "missing alert " + w.String()
+			if len(near) > 0 {
+				p += " (same signature, but: " + strings.Join(near, " | ") + ")"
+			}
+			probs = append(probs, p)
+		}
+	}
+	for i, a := range got {
+		if !used[i] {
+			probs = append(probs, "unexpected alert "+a.String()+": "+a.raw)
+		}
+	}
+	return probs
+}
+
+// runStep runs the commands of one step in parallel and returns their outputs.
+func (l *lab) runStep(t *testing.T, step []cmd) []string {
+	outs := make([]string, len(step))
+	var wg sync.WaitGroup
+	for i, c := range step {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			args := append([]string{"netns", "exec", c.ns, "timeout", strconv.Itoa(int(c.limit.Seconds())) + "s"}, c.args...)
+			x := exec.Command("ip", args...)
+			x.Dir = stateDir
+			if c.stdin != "" {
+				f, err := os.Open(c.stdin)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer f.Close()
+				x.Stdin = f
+			}
+			out, err := x.CombinedOutput()
+			outs[i] = string(out)
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Errorf("%s: %v", strings.Join(c.args, " "), err)
+				return
+			}
+			if code != 0 && !slices.Contains(c.okExit, code) {
+				t.Errorf("%s (in %s) exited %d:\n%s", strings.Join(c.args, " "), c.ns, code, tailOf(outs[i]))
+			}
+			if c.mustOut != "" && !regexp.MustCompile(c.mustOut).MatchString(outs[i]) {
+				t.Errorf("%s (in %s): output does not match %q:\n%s", strings.Join(c.args, " "), c.ns, c.mustOut, tailOf(outs[i]))
+			}
+		}()
+	}
+	wg.Wait()
+	return outs
+}
+
+func tailOf(s string) string {
+	if len(s) > 2000 {
+		return "…" + s[len(s)-2000:]
+	}
+	return s
+}
+
+// metricsText scrapes the sensor's metrics endpoint inside the gateway
+// namespace and returns the lines matching re.
+func (l *lab) metricsText(re string) string {
+	out, err := exec.Command("ip", "netns", "exec", "bwl-gw", "timeout", "5", "curl", "-sf", "http://127.0.0.1:9467/metrics").Output()
+	if err != nil {
+		return fmt.Sprintf("metrics unreachable: %v", err)
+	}
+	r := regexp.MustCompile(re)
+	var keep []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if r.MatchString(line) {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// kernelCounters returns borderwatch_kernel_packets_total by label set.
+func (l *lab) kernelCounters(t *testing.T, kernel bool) map[string]uint64 {
+	m := map[string]uint64{}
+	if !kernel {
+		return m
+	}
+	re := regexp.MustCompile(`^borderwatch_kernel_packets_total\{(.*)\} (\S+)$`)
+	for _, line := range strings.Split(l.metricsText(`^borderwatch_kernel_packets_total`), "\n") {
+		if s := re.FindStringSubmatch(line); s != nil {
+			v, err := strconv.ParseFloat(s[2], 64)
+			if err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
+			m[s[1]] = uint64(v)
+		}
+	}
+	return m
+}
+
+// nstat reads namespace SNMP counters ("ns:Counter") with nstat.
+func (l *lab) nstat(t *testing.T, keys []string) map[string]uint64 {
+	m := map[string]uint64{}
+	for _, k := range keys {
+		ns, name, _ := strings.Cut(k, ":")
+		out, err := exec.Command("ip", "netns", "exec", ns, "timeout", "5", "nstat", "-asz", name).Output()
+		if err != nil {
+			t.Fatalf("nstat %s: %v", k, err)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == name {
+				v, _ := strconv.ParseUint(f[1], 10, 64)
+				m[k] = v
+			}
+		}
+	}
+	return m
+}
+
+var (
+	reNmapRaw  = regexp.MustCompile(`Raw packets sent: (\d+)`)
+	reNmapOpen = regexp.MustCompile(`(?m)^\d+/tcp\s+open\s`)
+	reHping    = regexp.MustCompile(`(\d+) packets transmitted`)
+)
+
+// sumRe adds up the first group of re over outs.
+func sumRe(re *regexp.Regexp, outs []string) int64 {
+	var n int64
+	for _, o := range outs {
+		for _, m := range re.FindAllStringSubmatch(o, -1) {
+			v, _ := strconv.ParseInt(m[1], 10, 64)
+			n += v
+		}
+	}
+	return n
+}
+
+func countRe(re *regexp.Regexp, outs []string) int64 {
+	var n int64
+	for _, o := range outs {
+		n += int64(len(re.FindAllString(o, -1)))
+	}
+	return n
+}

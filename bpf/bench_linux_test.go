@@ -3,6 +3,7 @@
 package bpf
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -12,8 +13,15 @@ import (
 )
 
 // benchRanges are ~600k synthetic ranges, the size of the embedded
-// DB-IP Lite country database.
-var benchRanges = sync.OnceValue(func() []Range { return synthRanges(11, benchV4, benchV6) })
+// DB-IP Lite country database; with -short (the CI smoke run of every
+// benchmark) a fiftieth of that, so the smoke run checks the code paths
+// without spending minutes filling tables.
+var benchRanges = sync.OnceValue(func() []Range {
+	if testing.Short() {
+		return synthRanges(11, benchV4/50, benchV6/50)
+	}
+	return synthRanges(11, benchV4, benchV6)
+})
 
 // benchObjects loads the programs with the large table and the lab ranges
 // painted over it, so the lab addresses classify as in the other tests.
@@ -91,7 +99,8 @@ func BenchmarkXDPCountedOnlyIPv6(b *testing.B) {
 	runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
 }
 
-// BenchmarkXDPHandoff: an inbound SYN, handed off with 256 bytes captured.
+// BenchmarkXDPHandoff: an inbound SYN, handed off with the default snap
+// length and ring.
 func BenchmarkXDPHandoff(b *testing.B) {
 	o := benchObjects(b, nil)
 	p := pkt(b, eth(layers.EthernetTypeIPv4), ip4("198.51.100.7", "192.0.2.10", layers.IPProtocolTCP), tcp(40000, 22, "S"), payload(300))
@@ -107,11 +116,25 @@ func BenchmarkXDPHandoffSmallRing(b *testing.B) {
 	runBench(b, o, o.objs.BwXdp, p, xdpPass, true)
 }
 
+// BenchmarkXDPHandoffSizes: the SYN of BenchmarkXDPHandoff for snap lengths
+// and ring sizes, to weigh copy length and ring cache footprint.
+func BenchmarkXDPHandoffSizes(b *testing.B) {
+	p := pkt(b, eth(layers.EthernetTypeIPv4), ip4("198.51.100.7", "192.0.2.10", layers.IPProtocolTCP), tcp(40000, 22, "S"), payload(300))
+	for _, snap := range []uint32{128, 160, 256} {
+		for _, ring := range []uint32{256 << 10, 1 << 20, 4 << 20} {
+			b.Run(fmt.Sprintf("snap=%d/ring=%dKiB", snap, ring>>10), func(b *testing.B) {
+				o := benchObjects(b, func(o *Options) { o.SnapLen, o.RingBytes = snap, ring })
+				runBench(b, o, o.objs.BwXdp, p, xdpPass, true)
+			})
+		}
+	}
+}
+
 // BenchmarkXDPCountedOnlyListed: counted only, with a listed trie loaded.
 func BenchmarkXDPCountedOnlyListed(b *testing.B) {
 	o := benchObjects(b, nil)
 	var l []Listed
-	for _, r := range benchRanges()[:50000] {
+	for _, r := range benchRanges()[:min(50000, len(benchRanges()))] {
 		if r.From.Is4() {
 			l = append(l, Listed{Prefix: netipPrefix(r.From, 32)})
 		}
@@ -142,6 +165,7 @@ func BenchmarkLoadGeo(b *testing.B) {
 	}
 	b.ReportMetric(float64(st.V4Bytes)/(1<<20), "v4-MiB")
 	b.ReportMetric(float64(st.V6Prefixes), "v6-prefixes")
+	b.ReportMetric(float64(st.V6Bytes)/(1<<20), "v6-MiB")
 	b.ReportMetric(float64(st.Build.Milliseconds()), "build-ms")
 	b.ReportMetric(float64(st.Write.Milliseconds()), "write-ms")
 }

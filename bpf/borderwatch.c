@@ -23,11 +23,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_SNAP_MAX 1024
 #define BW_COUNTRY_SLOTS 1024
 #define BW_RULE_SLOTS 1024
-#define BW_V4_L1 65536
+#define BW_V4_L1 65536 /* first-level entries of both geo tables */
+#define BW_V6_LEVELS 6 /* 256-entry chunk levels below the IPv6 first level */
 #define BW_MAX_VLAN 2
 #define BW_MAX_V6_EXT 6
+#define BW_REPORT_MAX (1u << 30) /* bytes in one byte report */
 
-/* Geo leaf layout (IPv4 table entries and IPv6 trie values):
+/* Geo leaf layout (entries of the IPv4 and IPv6 tables):
  * bit 31 set: pointer to a 256-entry chunk, bits 0..30 are the chunk index;
  * otherwise bits 0..15 country id, bits 16..30 the low 15 zone bits
  * (bit 16 = zone 0 = home). */
@@ -38,10 +40,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 volatile const __u8 home_mode = 0; /* enum bw_home_mode */
 volatile const __u8 handoff_all = 0;
 volatile const __u8 enforce = 0;
-volatile const __u32 snap_len = 256;
+volatile const __u32 snap_len = 160;
 volatile const __u32 flow_packets = 8;
 volatile const __u32 source_budget = 100; /* tokens per second per source */
 volatile const __u32 source_burst = 100;  /* bucket size */
+/* Unreported IP bytes of a flow direction that trigger a byte report; 0: no
+ * byte reports. At most BW_REPORT_MAX. */
+volatile const __u32 report_bytes = 256 << 10;
 
 enum bw_home_mode {
 	BW_HOME_ZONE = 0,    /* the home bit of the geo table */
@@ -73,6 +78,10 @@ enum bw_reason {
 	BW_REASON_BUDGET = 1 << 5,     /* UDP/ICMP/other within the source budget */
 	BW_REASON_DROPPED = 1 << 6,    /* enforcement dropped the packet */
 	BW_REASON_FRAGMENT = 1 << 7,   /* a non-first fragment (no L4 header) */
+	/* A byte report, not a packet: rep_packets packets and rep_bytes IP
+	 * bytes of the captured packet's flow (the opposite direction with
+	 * BW_F_REVERSE), counted but not handed off. */
+	BW_REASON_BYTES = 1 << 8,
 };
 
 /* Indexes of the global per-CPU counters. */
@@ -93,6 +102,8 @@ enum bw_global {
 	BW_G_ERR_IPV6,	     /* truncated IPv6 header */
 	BW_G_ERR_IPV6_EXT,   /* truncated or too long extension chain */
 	BW_G_ERR_L4,	     /* truncated TCP/UDP/ICMP header */
+	BW_G_REPORTS,	     /* byte reports submitted */
+	BW_G_REPORT_FULL,    /* byte reports deferred: ring buffer full */
 	BW_G_MAX,
 };
 
@@ -107,8 +118,10 @@ struct bw_record {
 	__u16 dst_country;
 	__u16 src_zones; /* low 15 zone bits; bit 0 = home */
 	__u16 dst_zones;
-	__u8 flags; /* enum bw_record_flag bits */
-	__u8 dir;   /* enum bw_direction */
+	__u8 flags;	   /* enum bw_record_flag bits */
+	__u8 dir;	   /* enum bw_direction */
+	__u32 rep_bytes;   /* byte report: IP bytes reported */
+	__u32 rep_packets; /* byte report: packets reported */
 };
 
 enum bw_record_flag {
@@ -116,6 +129,7 @@ enum bw_record_flag {
 	BW_F_SRC_HOME = 1 << 1,
 	BW_F_DST_HOME = 1 << 2,
 	BW_F_IPV6 = 1 << 3,
+	BW_F_REVERSE = 1 << 4, /* byte report: the bytes flowed dst to src */
 };
 
 /* Per-(country, direction, interface direction, protocol) counter. */
@@ -130,12 +144,6 @@ struct bw_lpm_key {
 	__u8 addr[16];
 };
 
-/* Key of the IPv6 geo trie: the first 64 bits of the address. */
-struct bw_geo6_key {
-	__u32 prefixlen;
-	__u8 addr[8];
-};
-
 struct bw_flow_key {
 	__u32 a[4];
 	__u32 b[4];
@@ -143,6 +151,16 @@ struct bw_flow_key {
 	__u16 bport;
 	__u8 proto;
 	__u8 pad[3];
+};
+
+/* A TCP flow of the flows map. bytes and packets are the unreported traffic
+ * of each direction ([0]: a to b): packets counted and not handed off, until
+ * a byte report takes them. */
+struct bw_flow {
+	__u64 bytes[2];
+	__u64 packets[2];
+	__u32 handed; /* packets handed off as the first of the flow */
+	__u32 pad;
 };
 
 struct bw_bucket {
@@ -191,19 +209,14 @@ struct {
 	__array(values, struct geo4_inner);
 } geo4 SEC(".maps");
 
-struct geo6_inner {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct bw_geo6_key);
-	__type(value, __u32);
-	__uint(max_entries, 1);
-} geo6_template SEC(".maps");
-
+/* The IPv6 table has the IPv4 table's layout over the first 64 bits of the
+ * address: 65536 first-level entries for the top 16 bits, then up to six
+ * levels of 256-entry chunks, one per further byte. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__array(values, struct geo6_inner);
+	__array(values, struct geo4_inner);
 } geo6 SEC(".maps");
 
 /* listed and drop tries: value is a list id / rule slot. */
@@ -262,7 +275,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct bw_flow_key);
-	__type(value, __u32);
+	__type(value, struct bw_flow);
 } flows SEC(".maps");
 
 struct {
@@ -288,6 +301,7 @@ struct pkt {
 	__u8 tcp_flags;
 	__u8 ipv6;
 	__u8 fragment; /* non-first fragment: no L4 header */
+	__u32 ip_len;  /* IP header + payload, from the IP header */
 };
 
 static __always_inline void count_global(__u32 idx, __u64 n)
@@ -341,6 +355,7 @@ static __always_inline int parse(void *data, void *data_end, struct pkt *p)
 		p->dst[2] = bpf_htonl(0xffff);
 		p->src[3] = *(__u32 *)(ip + 12);
 		p->dst[3] = *(__u32 *)(ip + 16);
+		p->ip_len = bpf_ntohs(*(__u16 *)(ip + 2));
 		nexthdr = ip[9];
 		__u16 frag = bpf_ntohs(*(__u16 *)(ip + 6));
 		if (frag & 0x1fff)
@@ -351,6 +366,7 @@ static __always_inline int parse(void *data, void *data_end, struct pkt *p)
 		if (cur + 40 > data_end)
 			return BW_G_ERR_IPV6;
 		p->ipv6 = 1;
+		p->ip_len = 40 + bpf_ntohs(*(__u16 *)(ip6 + 4));
 		__builtin_memcpy(p->src, ip6 + 8, 16);
 		__builtin_memcpy(p->dst, ip6 + 24, 16);
 		nexthdr = ip6[6];
@@ -441,12 +457,19 @@ static __always_inline __u32 geo4_lookup(void *tbl, __u32 addr_be)
 	return geo4_entry(tbl, BW_V4_L1 + (v & ~BW_LEAF_PTR) * 256 + (a & 0xff));
 }
 
+/* geo6_lookup walks the IPv6 table: one to seven array reads, one per
+ * level until a leaf (a /48 range: at most five). */
 static __always_inline __u32 geo6_lookup(void *tbl, __u32 *addr)
 {
-	struct bw_geo6_key k = {.prefixlen = 64};
-	__builtin_memcpy(k.addr, addr, 8);
-	__u32 *e = bpf_map_lookup_elem(tbl, &k);
-	return e ? *e : 0;
+	__u64 a = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
+	__u32 v = geo4_entry(tbl, a >> 48);
+#pragma unroll
+	for (int i = 1; i <= BW_V6_LEVELS; i++) {
+		if (v & BW_LEAF_PTR)
+			v = geo4_entry(tbl, BW_V4_L1 + (v & ~BW_LEAF_PTR) * 256 +
+						((a >> (48 - 8 * i)) & 0xff));
+	}
+	return v;
 }
 
 static __always_inline int leaf_home(__u32 leaf)
@@ -480,12 +503,10 @@ static __always_inline int odd_tcp_flags(__u8 f)
 	return 0;
 }
 
-/* flow_first counts the packet in its flow and reports whether it is among
- * the first flow_packets. Both directions share one entry. */
-static __always_inline int flow_first(struct pkt *p)
+/* flow_key fills the flow key of the packet, both directions sharing one
+ * key, and returns the packet's direction in it (0: a to b, 1: b to a). */
+static __always_inline int flow_key(struct pkt *p, struct bw_flow_key *kp)
 {
-	if (flow_packets == 0)
-		return 0;
 	struct bw_flow_key k = {};
 	int swap = 0;
 #pragma unroll
@@ -509,16 +530,108 @@ static __always_inline int flow_first(struct pkt *p)
 		k.bport = p->dport;
 	}
 	k.proto = p->l4proto;
-	__u32 *n = bpf_map_lookup_elem(&flows, &k);
-	if (!n) {
-		__u32 one = 1;
-		bpf_map_update_elem(&flows, &k, &one, BPF_ANY);
+	*kp = k;
+	return swap;
+}
+
+/* flow_track counts a TCP packet without odd flags in its flow and returns
+ * 1 when it is among the first flow_packets of the flow (both directions
+ * together), to be handed off. Otherwise, unless the packet is handed off
+ * anyway (handed), its IP bytes join the unreported bytes of its direction;
+ * when these reach report_bytes, *fp and *dp name the flow and direction
+ * to report. The adds are atomic; a byte report takes the counts with an
+ * exchange, so concurrent CPUs never report a byte twice. */
+static __always_inline int flow_track(struct pkt *p, int handed, struct bw_flow **fp, int *dp)
+{
+	if (flow_packets == 0 && report_bytes == 0)
+		return 0;
+	struct bw_flow_key k;
+	int d = flow_key(p, &k) & 1;
+	struct bw_flow *f = bpf_map_lookup_elem(&flows, &k);
+	if (!f) {
+		struct bw_flow nf = {.handed = flow_packets ? 1 : 0};
+		bpf_map_update_elem(&flows, &k, &nf, BPF_ANY);
+		if (flow_packets)
+			return 1;
+		f = bpf_map_lookup_elem(&flows, &k);
+		if (!f)
+			return 0;
+	}
+	if (f->handed < flow_packets) {
+		__sync_fetch_and_add(&f->handed, 1);
 		return 1;
 	}
-	if (*n >= flow_packets)
+	if (handed || report_bytes == 0)
 		return 0;
-	__sync_fetch_and_add(n, 1);
-	return 1;
+	__u64 old = __sync_fetch_and_add(&f->bytes[d], p->ip_len);
+	__sync_fetch_and_add(&f->packets[d], 1);
+	if (old + p->ip_len >= report_bytes) {
+		*fp = f;
+		*dp = d;
+	}
+	return 0;
+}
+
+/* flow_find returns the packet's flow, if the flows map holds it, and its
+ * direction in *dp; it creates none. */
+static __always_inline struct bw_flow *flow_find(struct pkt *p, int *dp)
+{
+	struct bw_flow_key k;
+	*dp = flow_key(p, &k) & 1;
+	return bpf_map_lookup_elem(&flows, &k);
+}
+
+/* report submits a byte report of direction d of flow f: the unreported
+ * counts, taken with an exchange, in a record with header h (the packet in
+ * hand) and the packet's first cap bytes, from which user space decodes the
+ * flow. reverse: d is the direction opposite to the packet's. Counts are
+ * capped at BW_REPORT_MAX bytes per record, the rest left for the next
+ * report. When the ring is full the counts go back to the flow, to be
+ * reported with its next report, and the deferral is counted. */
+static __always_inline void report(void *ctx, struct bw_record *h, int egress, __u64 cap,
+				   struct bw_flow *f, int d, int reverse)
+{
+	d &= 1;
+	__u64 bytes = __sync_lock_test_and_set(&f->bytes[d], 0);
+	__u64 pkts = __sync_lock_test_and_set(&f->packets[d], 0);
+	if (!bytes && !pkts)
+		return;
+	if (bytes > BW_REPORT_MAX) {
+		__sync_fetch_and_add(&f->bytes[d], bytes - BW_REPORT_MAX);
+		bytes = BW_REPORT_MAX;
+	}
+	if (pkts > BW_REPORT_MAX) {
+		__sync_fetch_and_add(&f->packets[d], pkts - BW_REPORT_MAX);
+		pkts = BW_REPORT_MAX;
+	}
+	__u64 snap = snap_len;
+	if (snap > BW_SNAP_MAX)
+		snap = BW_SNAP_MAX;
+	struct bw_record *r = bpf_ringbuf_reserve(&records, sizeof(*r) + snap, 0);
+	if (!r) {
+		__sync_fetch_and_add(&f->bytes[d], bytes);
+		__sync_fetch_and_add(&f->packets[d], pkts);
+		count_global(BW_G_REPORT_FULL, 1);
+		return;
+	}
+	*r = *h;
+	r->reasons = BW_REASON_BYTES;
+	r->rep_bytes = bytes;
+	r->rep_packets = pkts;
+	if (reverse)
+		r->flags |= BW_F_REVERSE;
+	if (cap > snap)
+		cap = snap;
+	long lerr = -1;
+	if (cap != 0) {
+		if (egress)
+			lerr = bpf_skb_load_bytes(ctx, 0, r + 1, cap);
+		else
+			lerr = bpf_xdp_load_bytes(ctx, 0, r + 1, cap);
+	}
+	r->cap_len = lerr ? 0 : cap;
+	bpf_ringbuf_submit(r, 0);
+	count_global(BW_G_REPORTS, 1);
 }
 
 /* budget_take takes a token from the source's bucket. The bucket update is
@@ -656,6 +769,8 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	/* A dropped packet is still offered to user space, whatever its
 	 * direction, so that the rule's alert is raised: under the same flow
 	 * and source budgets as boundary-crossing traffic. */
+	struct bw_flow *rf = 0; /* a flow to report, direction rd */
+	int rd = 0, flush = 0;
 	if (shome != dhome || handoff_all || drop) {
 		now = bpf_ktime_get_ns();
 		if (p.fragment) {
@@ -664,15 +779,45 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 			else
 				count_global(BW_G_BUDGET_DROP, 1);
 		} else if (pclass == BW_PROTO_TCP) {
-			if (odd_tcp_flags(p.tcp_flags))
+			/* A packet handed off for its flags is not counted in
+			 * its flow: it saves the flow lookup on the costliest
+			 * path, and a SYN flood or scan does not fill the flow
+			 * map with one-packet flows, evicting real ones. */
+			if (odd_tcp_flags(p.tcp_flags)) {
 				reasons |= BW_REASON_TCP_FLAGS;
-			if (flow_first(&p))
+				/* FIN or RST: the flow's unreported bytes
+				 * of both directions are reported now. */
+				if ((p.tcp_flags & 0x05) && report_bytes) {
+					rf = flow_find(&p, &rd);
+					flush = 1;
+				}
+			} else if (flow_track(&p, reasons || drop, &rf, &rd)) {
 				reasons |= BW_REASON_FLOW_FIRST;
+			}
 		} else if (budget_take(&p, now)) {
 			reasons |= BW_REASON_BUDGET;
 		} else {
 			count_global(BW_G_BUDGET_DROP, 1);
 		}
+	}
+	if (rf) {
+		/* Byte reports go before the packet's own record, so that user
+		 * space sees a flow's bytes before its FIN or RST. */
+		struct bw_record h = {
+		    .ts_ns = now,
+		    .ifindex = ifindex,
+		    .wire_len = wire_len,
+		    .src_country = scountry,
+		    .dst_country = dcountry,
+		    .src_zones = (sleaf >> 16) & 0x7fff,
+		    .dst_zones = (dleaf >> 16) & 0x7fff,
+		    .flags = (egress ? BW_F_EGRESS : 0) | (shome ? BW_F_SRC_HOME : 0) |
+			     (dhome ? BW_F_DST_HOME : 0) | (p.ipv6 ? BW_F_IPV6 : 0),
+		    .dir = dir,
+		};
+		report(ctx, &h, egress, wire_len, rf, rd, 0);
+		if (flush)
+			report(ctx, &h, egress, wire_len, rf, rd ^ 1, 1);
 	}
 	if (!reasons)
 		return drop;
@@ -702,6 +847,8 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	r->flags = (egress ? BW_F_EGRESS : 0) | (shome ? BW_F_SRC_HOME : 0) |
 		   (dhome ? BW_F_DST_HOME : 0) | (p.ipv6 ? BW_F_IPV6 : 0);
 	r->dir = dir;
+	r->rep_bytes = 0;
+	r->rep_packets = 0;
 	long lerr = -1;
 	/* cap is at most snap (a load-time constant the verifier knows), so
 	 * only the lower bound needs a check. */

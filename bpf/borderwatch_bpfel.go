@@ -34,6 +34,14 @@ const (
 	borderwatchBwDirectionBW_DIR_INTERNAL borderwatchBwDirection = 3
 )
 
+type borderwatchBwFlow struct {
+	_       structs.HostLayout
+	Bytes   [2]uint64
+	Packets [2]uint64
+	Handed  uint32
+	Pad     uint32
+}
+
 type borderwatchBwFlowKey struct {
 	_     structs.HostLayout
 	A     [4]uint32
@@ -42,12 +50,6 @@ type borderwatchBwFlowKey struct {
 	Bport uint16
 	Proto uint8
 	Pad   [3]uint8
-}
-
-type borderwatchBwGeo6Key struct {
-	_         structs.HostLayout
-	Prefixlen uint32
-	Addr      [8]uint8
 }
 
 type borderwatchBwGlobal uint32
@@ -69,7 +71,9 @@ const (
 	borderwatchBwGlobalBW_G_ERR_IPV6       borderwatchBwGlobal = 13
 	borderwatchBwGlobalBW_G_ERR_IPV6EXT    borderwatchBwGlobal = 14
 	borderwatchBwGlobalBW_G_ERR_L4         borderwatchBwGlobal = 15
-	borderwatchBwGlobalBW_G_MAX            borderwatchBwGlobal = 16
+	borderwatchBwGlobalBW_G_REPORTS        borderwatchBwGlobal = 16
+	borderwatchBwGlobalBW_G_REPORT_FULL    borderwatchBwGlobal = 17
+	borderwatchBwGlobalBW_G_MAX            borderwatchBwGlobal = 18
 )
 
 type borderwatchBwHomeMode uint32
@@ -105,6 +109,7 @@ const (
 	borderwatchBwReasonBW_REASON_BUDGET     borderwatchBwReason = 32
 	borderwatchBwReasonBW_REASON_DROPPED    borderwatchBwReason = 64
 	borderwatchBwReasonBW_REASON_FRAGMENT   borderwatchBwReason = 128
+	borderwatchBwReasonBW_REASON_BYTES      borderwatchBwReason = 256
 )
 
 type borderwatchBwRecord struct {
@@ -120,6 +125,8 @@ type borderwatchBwRecord struct {
 	DstZones   uint16
 	Flags      uint8
 	Dir        uint8
+	RepBytes   uint32
+	RepPackets uint32
 }
 
 type borderwatchBwRecordFlag uint32
@@ -129,6 +136,7 @@ const (
 	borderwatchBwRecordFlagBW_F_SRC_HOME borderwatchBwRecordFlag = 2
 	borderwatchBwRecordFlagBW_F_DST_HOME borderwatchBwRecordFlag = 4
 	borderwatchBwRecordFlagBW_F_IPV6     borderwatchBwRecordFlag = 8
+	borderwatchBwRecordFlagBW_F_REVERSE  borderwatchBwRecordFlag = 16
 )
 
 type borderwatchGeo4Pair struct {
@@ -147,7 +155,6 @@ const (
 	borderwatchMapGeo4          = "geo4"
 	borderwatchMapGeo4Template  = "geo4_template"
 	borderwatchMapGeo6          = "geo6"
-	borderwatchMapGeo6Template  = "geo6_template"
 	borderwatchMapGlobals       = "globals"
 	borderwatchMapListed        = "listed"
 	borderwatchMapLpmTemplate   = "lpm_template"
@@ -160,6 +167,7 @@ const (
 	borderwatchVarFlowPackets   = "flow_packets"
 	borderwatchVarHandoffAll    = "handoff_all"
 	borderwatchVarHomeMode      = "home_mode"
+	borderwatchVarReportBytes   = "report_bytes"
 	borderwatchVarSnapLen       = "snap_len"
 	borderwatchVarSourceBudget  = "source_budget"
 	borderwatchVarSourceBurst   = "source_burst"
@@ -229,7 +237,6 @@ type borderwatchMapSpecs struct {
 	Geo4          *ebpf.MapSpec `ebpf:"geo4"`
 	Geo4Template  *ebpf.MapSpec `ebpf:"geo4_template"`
 	Geo6          *ebpf.MapSpec `ebpf:"geo6"`
-	Geo6Template  *ebpf.MapSpec `ebpf:"geo6_template"`
 	Globals       *ebpf.MapSpec `ebpf:"globals"`
 	Listed        *ebpf.MapSpec `ebpf:"listed"`
 	LpmTemplate   *ebpf.MapSpec `ebpf:"lpm_template"`
@@ -246,6 +253,7 @@ type borderwatchVariableSpecs struct {
 	FlowPackets  *ebpf.VariableSpec `ebpf:"flow_packets"`
 	HandoffAll   *ebpf.VariableSpec `ebpf:"handoff_all"`
 	HomeMode     *ebpf.VariableSpec `ebpf:"home_mode"`
+	ReportBytes  *ebpf.VariableSpec `ebpf:"report_bytes"`
 	SnapLen      *ebpf.VariableSpec `ebpf:"snap_len"`
 	SourceBudget *ebpf.VariableSpec `ebpf:"source_budget"`
 	SourceBurst  *ebpf.VariableSpec `ebpf:"source_burst"`
@@ -285,7 +293,6 @@ type borderwatchMaps struct {
 	Geo4          *ebpf.Map `ebpf:"geo4"`
 	Geo4Template  *ebpf.Map `ebpf:"geo4_template"`
 	Geo6          *ebpf.Map `ebpf:"geo6"`
-	Geo6Template  *ebpf.Map `ebpf:"geo6_template"`
 	Globals       *ebpf.Map `ebpf:"globals"`
 	Listed        *ebpf.Map `ebpf:"listed"`
 	LpmTemplate   *ebpf.Map `ebpf:"lpm_template"`
@@ -303,7 +310,6 @@ func (m *borderwatchMaps) Close() error {
 		m.Geo4,
 		m.Geo4Template,
 		m.Geo6,
-		m.Geo6Template,
 		m.Globals,
 		m.Listed,
 		m.LpmTemplate,
@@ -321,6 +327,7 @@ type borderwatchVariables struct {
 	FlowPackets  *ebpf.Variable `ebpf:"flow_packets"`
 	HandoffAll   *ebpf.Variable `ebpf:"handoff_all"`
 	HomeMode     *ebpf.Variable `ebpf:"home_mode"`
+	ReportBytes  *ebpf.Variable `ebpf:"report_bytes"`
 	SnapLen      *ebpf.Variable `ebpf:"snap_len"`
 	SourceBudget *ebpf.Variable `ebpf:"source_budget"`
 	SourceBurst  *ebpf.Variable `ebpf:"source_burst"`

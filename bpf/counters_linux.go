@@ -111,7 +111,11 @@ type Globals struct {
 	NonIP        uint64 // neither IPv4 nor IPv6
 	Fragments    uint64 // non-first fragments
 	EnforceDrops uint64 // packets dropped by enforcement
-	ParseErrors  ParseErrors
+	Reports      uint64 // byte reports submitted to the ring buffer
+	// ReportsFull counts byte reports that found the ring buffer full: their
+	// counts went back to the flow, for its next report.
+	ReportsFull uint64
+	ParseErrors ParseErrors
 }
 
 // Counters returns the global counters.
@@ -134,6 +138,8 @@ func (o *Objects) Counters() (Globals, error) {
 		borderwatchBwGlobalBW_G_ERR_IPV6:       &g.ParseErrors.IPv6,
 		borderwatchBwGlobalBW_G_ERR_IPV6EXT:    &g.ParseErrors.IPv6Ext,
 		borderwatchBwGlobalBW_G_ERR_L4:         &g.ParseErrors.L4,
+		borderwatchBwGlobalBW_G_REPORTS:        &g.Reports,
+		borderwatchBwGlobalBW_G_REPORT_FULL:    &g.ReportsFull,
 	}
 	if len(fields) != int(borderwatchBwGlobalBW_G_MAX) {
 		return g, fmt.Errorf("global counters: %d fields for %d kernel counters", len(fields), borderwatchBwGlobalBW_G_MAX)

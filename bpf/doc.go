@@ -21,19 +21,29 @@
 // and the last 8 bits, allocated only where a range boundary falls inside a
 // block. A lookup is one to three array reads. A leaf holds the country id
 // (bits 0-15) and the low 15 zone bits (bits 16-30, bit 16 = home); bit 31
-// marks a chunk pointer. IPv6 uses an LPM trie keyed on the first 64 bits of
-// the address; ranges are split into prefixes and prefixes longer than /64
-// are widened to their /64 (the first range seen in a /64 wins).
+// marks a chunk pointer. IPv6 uses the same layout over the first 64 bits
+// of the address (16 bits, then six levels of 8): ranges are split into
+// prefixes, prefixes longer than /64 are widened to their /64 (the first
+// range seen in a /64 wins), and the prefixes are painted from the shortest
+// to the longest, which gives each /64 the longest-prefix match the LPM
+// trie used before gave. A lookup is one to seven array reads (five for an
+// address in a /48 range). Memory grows with the number of range
+// boundaries below /16 and how deep they fall: the embedded DB-IP database
+// (346k IPv6 ranges, 756k prefixes) needs 34k chunks, 33.5 MiB; synthetic
+// ranges with random /64 boundaries 225 MiB.
 //
-// Measured with BPF_PROG_TEST_RUN on a shared 2-core VM (load average ~9,
-// so figures are noisy upper bounds) with 600k synthetic ranges (320k IPv4,
-// 280k IPv6) loaded: a counted-only IPv4 packet 36 ns; IPv6 ~250 ns (two
-// lookups in a 350k-prefix trie); a handed-off SYN with 256 bytes captured
-// 290-400 ns with a 4 MiB ring, ~170 ns with a 256 KiB ring that stays in
-// cache. Building and writing the tables takes ~1.6 s (IPv4 table 33 MiB:
-// 33k chunks; writes go through a memory mapping of the array). The IPv4
-// table is why a counted-only packet is cheap: an LPM trie of 300k prefixes
-// costs ~90 ns per lookup, two per packet.
+// Measured with BPF_PROG_TEST_RUN on a shared 2-core VM (noisy: figures are
+// medians of 5-6 runs, before/after interleaved) with 600k synthetic ranges
+// (320k IPv4, 280k IPv6) loaded: a counted-only IPv4 packet ~32 ns; IPv6
+// ~90 ns (the LPM trie took ~190 ns, and ~450 ns with the embedded
+// database, now ~86 ns); a handed-off SYN ~93 ns with 160 bytes captured and
+// a 1 MiB ring, ~109 ns with a 4 MiB ring, ~138 ns before (256 bytes, 4 MiB,
+// and a flow-map lookup and insert the SYN no longer makes). Building and
+// writing the tables from the embedded database takes 0.6-0.75 s (1.0 s
+// with the trie; IPv4 table 39 MiB: 40k chunks; writes go through a memory
+// mapping of each array); the synthetic ranges take 2.2-3.5 s, mostly
+// painting their 225 MiB IPv6 table (0.5-0.7 s with the trie). Array tables are why a counted-only packet is cheap: an LPM trie
+// of 300k prefixes costs ~90 ns per lookup, two per packet.
 //
 // Each table (IPv4, IPv6, listed prefixes, drop prefixes) is the inner map
 // of a one-slot array-of-maps. A reload builds and fills a complete new
@@ -47,6 +57,32 @@
 // loading. Counters are per-CPU arrays read by ReadCounters and Counters on
 // the caller's timer. Records are a bw_record header (bpf2go -type) plus
 // the first SnapLen bytes; a full ring buffer is a counted drop.
+//
+// # Byte reports
+//
+// Past its first FlowPackets packets a boundary-crossing TCP flow hands off
+// only packets with SYN, FIN, RST or odd flags, so user space would never see
+// the bytes of an established flow. The flow's LRU entry therefore keeps, per
+// direction, the IP bytes and packets counted but not handed off (packets
+// handed off for any reason are not added: nothing is counted twice). When a
+// direction's unreported bytes reach ReportBytes (256 KiB by default), the
+// packet that crossed is not handed off but a byte report is: a record with
+// ReasonBytes alone, rep_bytes and rep_packets in the header, and the
+// packet's first SnapLen bytes, from which user space decodes the flow. A FIN
+// or RST (looked up in the flows map, never creating an entry) flushes both
+// directions: first its own, then the other with BW_F_REVERSE (the bytes
+// flowed from the captured packet's destination to its source), then the
+// FIN or RST itself. The counts are added atomically and taken with an
+// exchange, so concurrent CPUs never report a byte twice; a report carries
+// at most MaxReportBytes, the rest stays for the next. A report that finds
+// the ring full puts its counts back, to be reported with the flow's next
+// report, and is counted (Globals.ReportsFull; submitted reports in
+// Globals.Reports). Bytes are lost only when an entry is evicted or a flow
+// ends without FIN or RST: less than ReportBytes per flow direction.
+// Dropped packets (enforcement) are not reported. UDP, ICMP and fragments
+// have no byte reports: the per-source budget still bounds what user space
+// sees of them. User space turns a report into one aggregate decode.Packet
+// (capture.Frame.ReportPackets).
 //
 // # Attaching
 //

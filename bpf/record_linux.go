@@ -24,9 +24,13 @@ const (
 	ReasonBudget    = Reason(borderwatchBwReasonBW_REASON_BUDGET)     // UDP/ICMP/other within the source budget
 	ReasonDropped   = Reason(borderwatchBwReasonBW_REASON_DROPPED)    // enforcement dropped it
 	ReasonFragment  = Reason(borderwatchBwReasonBW_REASON_FRAGMENT)   // non-first fragment within the budget
+	// ReasonBytes marks a byte report: not a packet but the traffic of a
+	// flow counted and not handed off (Record.ReportPackets and
+	// ReportBytes).
+	ReasonBytes = Reason(borderwatchBwReasonBW_REASON_BYTES)
 )
 
-var reasonNames = []string{"all", "listed-src", "listed-dst", "tcp-flags", "flow-first", "budget", "dropped", "fragment"}
+var reasonNames = []string{"all", "listed-src", "listed-dst", "tcp-flags", "flow-first", "budget", "dropped", "fragment", "bytes"}
 
 // String lists the reasons, "|"-separated.
 func (r Reason) String() string {
@@ -60,6 +64,14 @@ type Record struct {
 	Direction  uint8 // a geo.Direction value
 	Reasons    Reason
 	Data       []byte // the first bytes of the packet (at most the snap length)
+
+	// A byte report (Reasons is ReasonBytes) stands for ReportPackets
+	// packets with ReportBytes IP bytes in all of the flow of the packet in
+	// Data: in its direction, or the opposite one when Reverse is set. The
+	// header fields above describe the packet in Data. Zero for packets.
+	ReportPackets uint32
+	ReportBytes   uint32
+	Reverse       bool
 
 	raw ringbuf.Record
 }
@@ -104,5 +116,10 @@ func (o *Objects) parseRecord(rec *Record) error {
 	rec.Direction = h.Dir
 	rec.Reasons = Reason(h.Reasons)
 	rec.Data = raw[recordHeaderLen:end]
+	rec.ReportPackets, rec.ReportBytes, rec.Reverse = 0, 0, false
+	if rec.Reasons&ReasonBytes != 0 {
+		rec.ReportPackets, rec.ReportBytes = h.RepPackets, h.RepBytes
+		rec.Reverse = h.Flags&uint8(borderwatchBwRecordFlagBW_F_REVERSE) != 0
+	}
 	return nil
 }

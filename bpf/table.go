@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -8,9 +9,9 @@ import (
 	"slices"
 )
 
-// Layout of the IPv4 table and of its leaves; must match borderwatch.c.
+// Layout of the geo tables and of their leaves; must match borderwatch.c.
 const (
-	v4Level1 = 65536       // first-level entries (top 16 bits)
+	v4Level1 = 65536       // first-level entries (top 16 bits), both tables
 	leafPtr  = 1 << 31     // the entry points to a 256-entry chunk
 	leafHome = 1 << 16     // zone 0 (home)
 	zoneMask = 0x7fff      // zone bits kept in a leaf
@@ -56,19 +57,38 @@ func (t *V4Table) Paint(from, to uint32, l uint32) error {
 	if from > to {
 		return fmt.Errorf("range %s-%s: start after end", v4addr(from), v4addr(to))
 	}
-	for hi := from >> 16; ; hi++ {
-		if err := t.paint(int(hi), uint64(hi)<<16, 1<<16, uint64(from), uint64(to), l); err != nil {
+	return (*dirTable)(t).paint(32, uint64(from), uint64(to), l)
+}
+
+// Lookup walks the table as the kernel does and returns the leaf of a.
+func (t *V4Table) Lookup(a uint32) uint32 { return (*dirTable)(t).lookup(32, uint64(a)) }
+
+// dirTable is the layout both geo tables share over a key of width bits (32
+// for IPv4, the first 64 bits of the address for IPv6): 65536 first-level
+// entries indexed by the top 16 key bits, then 256-entry chunks, one level
+// per further key byte, allocated only where a range boundary falls inside
+// an entry's block.
+type dirTable V4Table
+
+// paint sets every key in [from, to] (from <= to) to leaf l.
+func (t *dirTable) paint(width uint, from, to uint64, l uint32) error {
+	shift := width - 16
+	for hi := from >> shift; ; hi++ {
+		if err := t.paintEntry(int(hi), hi<<shift, 1<<shift, from, to, l); err != nil {
 			return err
 		}
-		if hi == to>>16 {
+		if hi == to>>shift {
 			return nil
 		}
 	}
 }
 
-// paint paints [from, to] into entry idx, which covers [lo, lo+size).
-func (t *V4Table) paint(idx int, lo, size, from, to uint64, l uint32) error {
-	if from <= lo && to >= lo+size-1 {
+// paintEntry paints [from, to] into entry idx, which covers [lo, lo+size).
+// lo+size-1 is computed modulo 2^64, so the last block of a 64-bit key
+// space works too.
+func (t *dirTable) paintEntry(idx int, lo, size, from, to uint64, l uint32) error {
+	last := lo + size - 1
+	if from <= lo && to >= last {
 		t.Entries[idx] = l
 		return nil
 	}
@@ -77,10 +97,10 @@ func (t *V4Table) paint(idx int, lo, size, from, to uint64, l uint32) error {
 		return err
 	}
 	sub := size / 256
-	first := (max(from, lo) - lo) / sub
-	last := (min(to, lo+size-1) - lo) / sub
-	for i := first; i <= last; i++ {
-		if err := t.paint(base+int(i), lo+i*sub, sub, from, to, l); err != nil {
+	i0 := (max(from, lo) - lo) / sub
+	i1 := (min(to, last) - lo) / sub
+	for i := i0; i <= i1; i++ {
+		if err := t.paintEntry(base+int(i), lo+i*sub, sub, from, to, l); err != nil {
 			return err
 		}
 	}
@@ -89,13 +109,13 @@ func (t *V4Table) paint(idx int, lo, size, from, to uint64, l uint32) error {
 
 // split turns entry idx into a chunk pointer and returns the chunk's first
 // entry; a leaf is copied into all 256 entries of the new chunk.
-func (t *V4Table) split(idx int) (int, error) {
+func (t *dirTable) split(idx int) (int, error) {
 	e := t.Entries[idx]
 	if e&leafPtr != 0 {
 		return v4Level1 + int(e&^leafPtr)*256, nil
 	}
 	if t.Chunks >= maxChunk {
-		return 0, errors.New("ipv4 table: too many chunks")
+		return 0, errors.New("geo table: too many chunks")
 	}
 	n := t.Chunks
 	t.Chunks++
@@ -107,17 +127,13 @@ func (t *V4Table) split(idx int) (int, error) {
 	return v4Level1 + n*256, nil
 }
 
-// Lookup walks the table as the kernel does and returns the leaf of a.
-func (t *V4Table) Lookup(a uint32) uint32 {
-	v := t.Entries[a>>16]
-	if v&leafPtr == 0 {
-		return v
+// lookup walks the table as the kernel does and returns the leaf of key a.
+func (t *dirTable) lookup(width uint, a uint64) uint32 {
+	v := t.Entries[a>>(width-16)]
+	for shift := int(width) - 24; shift >= 0 && v&leafPtr != 0; shift -= 8 {
+		v = t.Entries[v4Level1+int(v&^leafPtr)*256+int(a>>shift&0xff)]
 	}
-	v = t.Entries[v4Level1+int(v&^leafPtr)*256+int(a>>8&0xff)]
-	if v&leafPtr == 0 {
-		return v
-	}
-	return t.Entries[v4Level1+int(v&^leafPtr)*256+int(a&0xff)]
+	return v
 }
 
 func v4addr(a uint32) netip.Addr {
@@ -129,7 +145,7 @@ func v4uint(a netip.Addr) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
-// v6Prefix is an entry of the IPv6 trie: the first 64 bits of the prefix,
+// v6Prefix is a prefix of the IPv6 table: the first 64 bits of the prefix,
 // its length (at most 64) and the leaf.
 type v6Prefix struct {
 	addr [8]byte
@@ -140,7 +156,7 @@ type v6Prefix struct {
 // geoTables is everything LoadGeo writes into the kernel.
 type geoTables struct {
 	v4       *V4Table
-	v6       []v6Prefix
+	v6       []v6Prefix // in input order
 	v4Ranges int
 	v6Ranges int
 	widened  int // IPv6 prefixes longer than /64 widened to /64
@@ -173,7 +189,7 @@ func buildGeo(ranges iter.Seq[Range]) (*geoTables, error) {
 	return g, nil
 }
 
-// addV6 splits [from, to] into prefixes and adds them to the trie list.
+// addV6 splits [from, to] into prefixes and adds them to the prefix list.
 func (g *geoTables) addV6(from, to netip.Addr, l uint32, seen map[[8]byte]struct{}) {
 	lo, hi := u128From(from), u128From(to)
 	for {
@@ -265,4 +281,26 @@ func (u u128) top8() [8]byte {
 		b[i] = byte(u.hi >> (56 - 8*i))
 	}
 	return b
+}
+
+// buildV6 paints the IPv6 prefixes into a table that gives each /64 the
+// leaf of the longest prefix holding it (of equal prefixes, the last): the
+// result of a longest-prefix match over ps. Prefixes are painted from the
+// shortest to the longest, so a longer one overrides a shorter one.
+func buildV6(ps []v6Prefix) (*dirTable, error) {
+	order := make([]int, len(ps))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return int(ps[a].bits) - int(ps[b].bits) })
+	t := &dirTable{Entries: make([]uint32, v4Level1)}
+	for _, i := range order {
+		p := ps[i]
+		from := binary.BigEndian.Uint64(p.addr[:])
+		to := from | ^uint64(0)>>p.bits // a shift by 64 is 0 in Go
+		if err := t.paint(64, from, to, p.leaf); err != nil {
+			return nil, fmt.Errorf("building ipv6 table: %w", err)
+		}
+	}
+	return t, nil
 }

@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -115,5 +116,62 @@ func TestBuildGeoRejects(t *testing.T) {
 	g, err := buildGeo(slices.Values([]Range{{From: netip.MustParseAddr("::ffff:10.0.0.0"), To: netip.MustParseAddr("::ffff:10.0.0.255"), Country: 3}}))
 	if err != nil || g.v4Ranges != 1 || g.v4.Lookup(0x0a000080) != 3 {
 		t.Errorf("mapped range: err %v, %d v4 ranges", err, g.v4Ranges)
+	}
+}
+
+// TestV6TableIsLongestPrefixMatch checks the IPv6 table against a longest
+// prefix match over overlapping random prefixes (the semantics of the LPM
+// trie it replaced), at and beside every prefix's edges and at random keys.
+func TestV6TableIsLongestPrefixMatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var ps []v6Prefix
+	base := uint64(0x2001_0db8) << 32
+	for i := range 3000 {
+		bits := uint8(16 + r.IntN(49)) // /16 .. /64
+		if i%500 == 0 {
+			bits = uint8(r.IntN(16)) // a few very short ones, /0 included
+		}
+		a := (base + r.Uint64N(1<<36)<<8) &^ (^uint64(0) >> bits)
+		var p v6Prefix
+		p.addr = u128{a, 0}.top8()
+		p.bits, p.leaf = bits, uint32(i+1)
+		ps = append(ps, p)
+	}
+	ps = append(ps, ps[7]) // an exact duplicate: the later wins, as in the trie
+	ps[len(ps)-1].leaf = 99999
+	tb, err := buildV6(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := func(a uint64) uint32 {
+		best, leaf := -1, uint32(0)
+		for _, p := range ps {
+			pa := binary.BigEndian.Uint64(p.addr[:])
+			if int(p.bits) >= best && (p.bits == 0 || (a^pa)>>(64-p.bits) == 0) {
+				best, leaf = int(p.bits), p.leaf
+			}
+		}
+		return leaf
+	}
+	check := func(a uint64) {
+		t.Helper()
+		if got, want := tb.lookup(64, a), ref(a); got != want {
+			t.Fatalf("lookup %x: leaf %d, want %d", a, got, want)
+		}
+	}
+	for _, p := range ps[:600] {
+		a := binary.BigEndian.Uint64(p.addr[:])
+		end := a | ^uint64(0)>>p.bits
+		for _, k := range []uint64{a - 1, a, a + 1, end - 1, end, end + 1} {
+			check(k)
+		}
+	}
+	for range 3000 {
+		check(base + r.Uint64N(1<<44))
+	}
+	check(0)
+	check(^uint64(0))
+	if tb.Chunks == 0 || tb.Chunks > 7*len(ps) {
+		t.Errorf("%d chunks for %d prefixes", tb.Chunks, len(ps))
 	}
 }

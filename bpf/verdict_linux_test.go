@@ -117,6 +117,18 @@ func TestVerdicts(t *testing.T) {
 				{v4tcp(t, us, de, 40001, 443, "A"), key("US", DirInbound, false, ProtoTCP), rec(ReasonFlowFirst, "US", "DE", DirInbound)},
 			}
 		}},
+		// Byte reports (the FIN's flush of the PA packet) are tested in
+		// report_linux_test.go.
+		{name: "flagged packets do not use the flow's first packets", opts: func(o *Options) { o.FlowPackets, o.ReportBytes = 1, 0 }, ret: xdpPass, pkts: func(t *testing.T) []sent {
+			k := key("US", DirInbound, false, ProtoTCP)
+			return []sent{
+				{v4tcp(t, us, de, 40002, 443, "S"), k, rec(ReasonTCPFlags, "US", "DE", DirInbound)},
+				{v4tcp(t, de, us, 443, 40002, "SA"), key("US", DirOutbound, false, ProtoTCP), rec(ReasonTCPFlags, "DE", "US", DirOutbound)},
+				{v4tcp(t, us, de, 40002, 443, "A"), k, rec(ReasonFlowFirst, "US", "DE", DirInbound)},
+				{v4tcp(t, us, de, 40002, 443, "PA"), k, nil},
+				{v4tcp(t, us, de, 40002, 443, "FA"), k, rec(ReasonTCPFlags, "US", "DE", DirInbound)},
+			}
+		}},
 		{name: "internal and transit are counted only", ret: xdpPass, pkts: func(t *testing.T) []sent {
 			return []sent{
 				{v4udp(t, de, de2, 10), key("DE", DirInternal, false, ProtoUDP), nil},
@@ -386,8 +398,9 @@ func TestVerdicts(t *testing.T) {
 	}
 }
 
-// TCPFlagsFirst is what a boundary-crossing SYN, FIN or RST is handed off for.
-const TCPFlagsFirst = ReasonTCPFlags | ReasonFlowFirst
+// TCPFlagsFirst is what a boundary-crossing SYN, FIN or RST is handed off
+// for: its flags alone, as it is not counted in its flow.
+const TCPFlagsFirst = ReasonTCPFlags
 
 func b2z(b bool) uint16 {
 	if b {

@@ -181,6 +181,7 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 		Events: map[string]uint64{
 			"packets": g.Packets, "bytes": g.Bytes, "handoff": g.Handoff, "ringbuf_full": g.RingbufFull,
 			"budget_drop": g.BudgetDrops, "non_ip": g.NonIP, "fragment": g.Fragments, "enforce_drop": g.EnforceDrops,
+			"byte_report": g.Reports, "byte_report_deferred": g.ReportsFull,
 		},
 		ParseErrors: map[string]uint64{
 			"eth": g.ParseErrors.Eth, "vlan": g.ParseErrors.VLAN, "vlan_depth": g.ParseErrors.VLANDepth,
@@ -218,7 +219,9 @@ type xdpSource struct {
 func (x *xdpSource) Name() string { return x.name }
 
 // Next waits for the next handed-off packet. Data is the packet's first
-// bytes (the snap length); WireLen is its length on the wire.
+// bytes (the snap length); WireLen is its length on the wire. A byte report
+// (bpf.ReasonBytes) becomes a frame with the report's counts
+// (Frame.ReportPackets), which the decoder turns into an aggregate Packet.
 // A record that cannot be parsed is skipped, counted in Errors and logged
 // (throttled).
 func (x *xdpSource) Next(f *capture.Frame) error {
@@ -238,13 +241,17 @@ func (x *xdpSource) Next(f *capture.Frame) error {
 	f.WireLen = x.rec.WireLen
 	f.Link = layers.LinkTypeEthernet
 	f.Iface = 0
+	f.ReportPackets, f.ReportBytes, f.ReportReverse = x.rec.ReportPackets, x.rec.ReportBytes, x.rec.Reverse
 	x.frames.Add(1)
-	x.bytes.Add(uint64(x.rec.WireLen))
+	if x.rec.Reasons&bpf.ReasonBytes == 0 {
+		x.bytes.Add(uint64(x.rec.WireLen))
+	}
 	return nil
 }
 
-// Stats: Frames are the handed-off packets; Dropped is the kernel's count
-// of records lost to a full ring buffer.
+// Stats: Frames are the handed-off packets and byte reports, Bytes the
+// handed-off packets' wire bytes; Dropped is the kernel's count of records
+// lost to a full ring buffer (byte reports are deferred, not lost).
 func (x *xdpSource) Stats() capture.Stats {
 	x.mu.Lock()
 	if !x.closed.Load() {

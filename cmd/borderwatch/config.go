@@ -130,8 +130,8 @@ type LoggingConfig struct {
 // defaultConfig is the configuration without file or flags.
 func defaultConfig() Config {
 	return Config{
-		Capture: CaptureConfig{Mode: "xdp", XDPMode: "auto", SnapLength: 256, Workers: 2, QueueSize: 64, BatchSize: 256,
-			RingBytes: 4 << 20, AFPacketBlocks: 64, Readers: 1},
+		Capture: CaptureConfig{Mode: "xdp", XDPMode: "auto", SnapLength: 160, Workers: 2, QueueSize: 64, BatchSize: 256,
+			RingBytes: 1 << 20, AFPacketBlocks: 64, Readers: 1},
 		Metrics: MetricsConfig{Listen: metrics.DefaultListen},
 		Logging: LoggingConfig{Level: "info", Format: "json"},
 	}

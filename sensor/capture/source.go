@@ -20,6 +20,15 @@ type Frame struct {
 	WireLen   uint32          // length on the wire (Data may be shorter: snap length)
 	Link      layers.LinkType // link type of Data
 	Iface     uint16          // index into the source's interface names
+
+	// A byte report of the kernel stage (XDP) is not a packet: it stands
+	// for ReportPackets packets with ReportBytes IP bytes in all, of the
+	// flow of the packet in Data, that the kernel counted and did not hand
+	// off; with ReportReverse they flowed from that packet's destination to
+	// its source. Zero for packets.
+	ReportPackets uint32
+	ReportBytes   uint32
+	ReportReverse bool
 }
 
 // Stats are a source's counters.

@@ -169,7 +169,31 @@ func NewDecoder() *Decoder {
 
 // Decode decodes f into p. See DecodeData.
 func (d *Decoder) Decode(f *capture.Frame, p *Packet) Reason {
-	return d.DecodeData(f.Data, f.Link, f.Timestamp, f.WireLen, p)
+	r := d.DecodeData(f.Data, f.Link, f.Timestamp, f.WireLen, p)
+	if r == OK && (f.ReportPackets != 0 || f.ReportBytes != 0) {
+		aggregate(f, p)
+	}
+	return r
+}
+
+// aggregate turns p, the packet a byte report came with, into the report:
+// its flow (reversed with ReportReverse) and the reported totals. Link and
+// transport header sizes are taken from the packet.
+func aggregate(f *capture.Frame, p *Packet) {
+	n := uint64(max(f.ReportPackets, 1))
+	hdr := uint64(p.IPLen - min(p.PayloadLen, p.IPLen)) // IP and TCP headers
+	link := uint64(p.WireLen - min(p.IPLen, p.WireLen))
+	ip := uint64(f.ReportBytes)
+	p.Aggregate = uint32(n)
+	p.IPLen = f.ReportBytes
+	p.PayloadLen = uint32(ip - min(n*hdr, ip))
+	p.WireLen = uint32(min(ip+n*link, 1<<32-1))
+	p.TCPFlags = FlagACK
+	p.Fragment, p.FirstFragment = false, false
+	if f.ReportReverse {
+		p.Src, p.Dst = p.Dst, p.Src
+		p.SrcPort, p.DstPort = p.DstPort, p.SrcPort
+	}
 }
 
 // DecodeData decodes one frame of the given link type into p and counts the

@@ -43,4 +43,21 @@ type Packet struct {
 	WireLen       uint32 // frame length on the wire
 	IPLen         uint32 // IP packet length (header + payload)
 	PayloadLen    uint32 // transport payload length
+
+	// Aggregate is non-zero for a byte report of the kernel stage (see
+	// capture.Frame): the Packet stands for Aggregate packets of its flow,
+	// sent from Src to Dst, and WireLen, IPLen and PayloadLen are their
+	// totals (WireLen and PayloadLen estimated from the packet the report
+	// came with); TCPFlags is ACK. The flow table and the detectors count
+	// its packets and bytes, and never take it for a probe, a connection
+	// attempt or a login.
+	Aggregate uint32
+}
+
+// Count is the number of packets p stands for: 1, or Aggregate.
+func (p *Packet) Count() uint64 {
+	if p.Aggregate != 0 {
+		return uint64(p.Aggregate)
+	}
+	return 1
 }

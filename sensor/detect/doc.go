@@ -43,6 +43,9 @@
 //     already one of the victim's counted reflectors in the current window
 //     (they never add sources).
 //   - reputation needs the rule's ListSide endpoint on rule.List.
+//   - an aggregate packet (decode.Packet.Aggregate: a kernel byte report in
+//     XDP mode) never counts for scan, sweep, bruteforce or an unsolicited
+//     flood; elsewhere it counts its Aggregate packets and its IPLen bytes.
 //
 // # Counting
 //

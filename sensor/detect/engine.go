@@ -398,6 +398,15 @@ func (rs *ruleState) match(p *decode.Packet, f flow.Result, pbit uint8, dir geo.
 		return false
 	}
 	reply := f.Entry != nil && !f.ToServer
+	if p.Aggregate != 0 {
+		// A kernel byte report is established traffic: it is never a
+		// probe, a connection attempt, a login or an unsolicited packet.
+		switch {
+		case rs.kind == rules.KindScan, rs.kind == rules.KindSweep, rs.kind == rules.KindBruteforce,
+			rs.kind == rules.KindFlood && r.Unsolicited:
+			return false
+		}
+	}
 	switch rs.kind {
 	case rules.KindScan, rules.KindSweep:
 		// Answers (to_client) and SYN-ACK or RST backscatter are not probes.
@@ -516,7 +525,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		rs.resetWindow(idx, ts)
 	}
 	b.last = max(b.last, ts)
-	b.packets++
+	b.packets += p.Count()
 	b.bytes += uint64(p.IPLen)
 	if rs.distinct != rules.DistinctNone {
 		var v uint64

@@ -336,7 +336,7 @@ func (t *Table) Update(p *decode.Packet) Result {
 	if ts < e.FirstSeen {
 		e.FirstSeen = ts
 	}
-	e.Packets[dir]++
+	e.Packets[dir] += p.Count()
 	e.Bytes[dir] += uint64(p.IPLen)
 	e.Payload[dir] += uint64(p.PayloadLen)
 	if p.Proto == decode.ProtoTCP {

@@ -40,7 +40,8 @@ type KernelCount struct {
 // KernelStats are the kernel stage's counters (XDP capture only).
 type KernelStats struct {
 	// Events are the program-wide counters by name: packets, bytes,
-	// handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop.
+	// handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop,
+	// byte_report, byte_report_deferred.
 	Events map[string]uint64
 	// ParseErrors are the parser's give-ups by kind.
 	ParseErrors map[string]uint64
@@ -130,7 +131,7 @@ var (
 	dRules         = desc("rules_loaded", "Rules enabled in the installed rule set.")
 	dReloads       = desc("reloads_total", "Reloads (SIGHUP) by result.", "result")
 	dReloadOK      = desc("reload_last_success_timestamp_seconds", "Time of the last successful reload (0: none).")
-	dKEvents       = desc("kernel_events_total", "Kernel stage program-wide counters (packets, bytes, handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop).", "event")
+	dKEvents       = desc("kernel_events_total", "Kernel stage program-wide counters (packets, bytes, handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop, byte_report, byte_report_deferred).", "event")
 	dKParse        = desc("kernel_parse_errors_total", "Packets the kernel parser gave up on, by kind.", "kind")
 	dKPackets      = desc("kernel_packets_total", "Packets counted by the kernel stage, by remote country, jurisdiction direction and hook (ingress: XDP, egress: TC).", "country", "direction", "hook")
 	dKBytes        = desc("kernel_bytes_total", "Bytes counted by the kernel stage, by remote country, jurisdiction direction and hook.", "country", "direction", "hook")

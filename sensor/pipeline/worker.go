@@ -150,7 +150,8 @@ func (w *worker) process(pkt *decode.Packet) {
 	// A packet goes to the workers of both its addresses; the source's
 	// worker counts it.
 	if w.n == 1 || detect.Shard(pkt.Src, w.n) == w.idx {
-		w.packets++
+		n := pkt.Count() // a kernel byte report stands for many
+		w.packets += n
 		w.bytes += uint64(pkt.WireLen)
 		dir := geo.DirectionOf(src, dst)
 		remote := src.Country
@@ -158,7 +159,7 @@ func (w *worker) process(pkt *decode.Packet) {
 			remote = dst.Country
 		}
 		if int(dir) < Directions && int(remote) < CountrySlots {
-			w.countries[dir][remote]++
+			w.countries[dir][remote] += n
 		}
 	}
 	w.eng.Process(pkt, fr, src, dst)

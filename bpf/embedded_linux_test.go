@@ -1,0 +1,168 @@
+//go:build linux
+
+package bpf
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"testing"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/cilium/ebpf"
+	"github.com/google/gopacket/layers"
+)
+
+// embeddedTable is the geo table of the embedded DB-IP database with a home
+// country, built once: what `borderwatch run` loads by default.
+var embeddedTable = sync.OnceValues(func() (*geo.Table, error) {
+	db, err := geo.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	z, err := geo.NewZones(geo.Config{Home: []string{"DE"}})
+	if err != nil {
+		return nil, err
+	}
+	return geo.Build(db, nil, z)
+})
+
+func embedded(tb testing.TB) *geo.Table {
+	tb.Helper()
+	t, err := embeddedTable()
+	if err != nil {
+		tb.Fatalf("building the embedded geo table: %v", err)
+	}
+	return t
+}
+
+// BenchmarkLoadGeoEmbedded: building and writing the kernel tables from the
+// embedded database, as `borderwatch run` does at start and on reload.
+func BenchmarkLoadGeoEmbedded(b *testing.B) {
+	requireRoot(b)
+	t := embedded(b)
+	o, err := Load(DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer o.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var st GeoStats
+	for range b.N {
+		if st, err = o.LoadGeo(GeoRanges(t)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	gs := t.Stats()
+	b.ReportMetric(float64(st.V4Ranges), "v4-ranges")
+	b.ReportMetric(float64(st.V6Ranges), "v6-ranges")
+	b.ReportMetric(float64(st.V4Chunks), "v4-chunks")
+	b.ReportMetric(float64(st.V4Bytes)/(1<<20), "v4-MiB")
+	b.ReportMetric(float64(st.V6Prefixes), "v6-prefixes")
+	b.ReportMetric(float64(st.V6Chunks), "v6-chunks")
+	b.ReportMetric(float64(st.V6Bytes)/(1<<20), "v6-MiB")
+	b.ReportMetric(float64(st.V6Widened), "v6-widened")
+	b.ReportMetric(float64(st.Build.Milliseconds()), "build-ms")
+	b.ReportMetric(float64(st.Write.Milliseconds()), "write-ms")
+	b.ReportMetric(float64(gs.Bytes)/(1<<20), "geo-table-MiB")
+}
+
+// TestKernelLookupMatchesEmbedded checks, on the embedded database, that the
+// kernel tables give the country and zones of geo.Table.Lookup for range
+// boundaries and random addresses of both families (IPv6 at /64
+// granularity: an address is compared with the first address of its /64,
+// unless a range boundary falls inside that /64, where the kernel keeps the
+// first range of the /64).
+func TestKernelLookupMatchesEmbedded(t *testing.T) {
+	requireRoot(t)
+	if testing.Short() {
+		t.Skip("builds the embedded table")
+	}
+	tbl := embedded(t)
+	o, err := Load(func() Options { o := DefaultOptions(); o.HandoffAll = true; o.SnapLen = 0; return o }())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	st, err := o.LoadGeo(GeoRanges(tbl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	var addrs []netip.Addr
+	split := map[[8]byte]bool{} // /64s a range boundary falls inside
+	tbl.Ranges(func(from, to netip.Addr, _ *geo.Info) bool {
+		if from.Is6() {
+			f, e := u128From(from), u128From(to)
+			if f.lo != 0 {
+				split[f.top8()] = true
+			}
+			if e.lo != ^uint64(0) {
+				split[e.top8()] = true
+			}
+		}
+		if r.IntN(50) == 0 {
+			addrs = append(addrs, from, to, to.Next())
+		}
+		return true
+	})
+	for range 5000 {
+		addrs = append(addrs, v4addr(r.Uint32()))
+		addrs = append(addrs, u128{0x2000_0000_0000_0000 + r.Uint64N(1<<61), r.Uint64()}.addr())
+	}
+	dst4, dst6 := "192.0.2.1", "2001:db8::1"
+	var rec Record
+	checked := 0
+	for _, a := range addrs {
+		if !a.IsValid() {
+			continue
+		}
+		var p []byte
+		if a.Is4() {
+			p = pkt(t, eth(layers.EthernetTypeIPv4), ip4(a.String(), dst4, layers.IPProtocolUDP), udp(1, 2))
+		} else {
+			u := u128From(a)
+			if split[u.top8()] {
+				continue
+			}
+			a = u128{u.hi, 0}.addr()
+			p = pkt(t, eth(layers.EthernetTypeIPv6), ip6(a.String(), dst6, layers.IPProtocolUDP), udp(1, 2))
+		}
+		if _, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: p}); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.ReadRecord(&rec); err != nil {
+			t.Fatal(err)
+		}
+		in := tbl.Lookup(a)
+		want := leaf(uint16(in.Country), uint64(in.Zones))
+		if rec.SrcCountry != leafCountry(want) || rec.SrcZones != leafZones(want) {
+			t.Fatalf("%s: kernel country %d zones %#x, geo %d %#x", a, rec.SrcCountry, rec.SrcZones, leafCountry(want), leafZones(want))
+		}
+		checked++
+	}
+	t.Logf("%d addresses agree (%d /64s split by a boundary skipped); %+v", checked, len(split), st)
+}
+
+// BenchmarkXDPCountedOnlyIPv6Embedded: a counted-only IPv6 packet between
+// two addresses of the embedded database (a DE and a US network).
+func BenchmarkXDPCountedOnlyIPv6Embedded(b *testing.B) {
+	requireRoot(b)
+	t := embedded(b)
+	o, err := Load(DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { o.Close() })
+	if _, err := o.LoadGeo(GeoRanges(t)); err != nil {
+		b.Fatal(err)
+	}
+	src, dst := "2a01:4f8:c17:1::5", "2600:1f18:4000:1::9"
+	if t.Lookup(mustAddr(src)).Country == 0 || t.Lookup(mustAddr(dst)).Country == 0 {
+		b.Fatal("benchmark addresses unknown to the embedded database")
+	}
+	p := pkt(b, eth(layers.EthernetTypeIPv6), ip6(src, dst, layers.IPProtocolUDP), udp(1, 2), payload(64))
+	runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
+}

@@ -34,7 +34,7 @@ bench: ## performance table (scripts/bench.sh; raw results in bench-results/)
 
 .PHONY: bench-smoke
 bench-smoke: ## run every benchmark once (keeps them compiling and running)
-	$(GO) test -run '^$$' -bench . -benchtime=1x $(PKGS)
+	$(GO) test -short -run '^$$' -bench . -benchtime=1x $(PKGS)
 
 .PHONY: generate
 generate: ## rebuild the committed bpf2go output (needs clang)

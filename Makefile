@@ -63,7 +63,7 @@ deps: ## install test dependencies (Debian packages when root, Go modules)
 	scripts/install-deps.sh
 
 .PHONY: check
-check: deps lint test bench-smoke check-generate ## everything CI runs: deps, lint, tests, benchmark smoke, BPF freshness
+check: deps lint test bench-smoke check-generate e2e ## everything CI runs: deps, lint, tests, benchmark smoke, BPF freshness, lab end to end
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=

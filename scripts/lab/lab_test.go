@@ -328,8 +328,12 @@ func (l *lab) up() {
 	case l.mode == "xdp":
 	case os.Getenv("BWL_CAPTURE") == "afpacket":
 		t.Logf("capture forced to AF_PACKET (BWL_CAPTURE): no kernel counters to reconcile")
-	default:
+	case os.Getenv("BWL_ALLOW_FALLBACK") == "1":
 		t.Logf("XDP unavailable, the sensor fell back to %s (no kernel counters to reconcile):\n%s", l.mode, logb)
+	default:
+		// The lab exists to prove the deployed path: a silent fallback would
+		// hide a broken kernel stage. BWL_ALLOW_FALLBACK=1 accepts it.
+		t.Fatalf("XDP unavailable, the sensor fell back to %s (set BWL_ALLOW_FALLBACK=1 to accept):\n%s", l.mode, logb)
 	}
 }
 

@@ -228,8 +228,11 @@ func TestAFPacketFanout(t *testing.T) {
 		wg.Go(func() { errs[i] = collect(s, seen, &total, count) })
 	}
 	sendProbes(t, l)
-	// One reader returns after the last probe; the other is blocked in Next
-	// (all probes are one flow and hash to one member): Close must end it.
+	// One reader returns after the last probe; the other is usually blocked
+	// in Next (all probes are one flow and hash to one member) and Close must
+	// end it — unless a stray frame (IPv6 neighbour discovery on the new
+	// veth) woke it after the last probe, so which reader ends how is not
+	// asserted here: TestAFPacketCloseUnblocksNext proves Close unblocks.
 	for total.Load() < count {
 		runtime.Gosched()
 		time.Sleep(time.Millisecond)
@@ -237,11 +240,8 @@ func TestAFPacketFanout(t *testing.T) {
 	a.Close()
 	b.Close()
 	wg.Wait()
-	closed := 0
 	for _, err := range errs {
-		if errors.Is(err, ErrClosed) {
-			closed++
-		} else if err != nil {
+		if err != nil && !errors.Is(err, ErrClosed) {
 			t.Errorf("reader: %v", err)
 		}
 	}
@@ -252,9 +252,6 @@ func TestAFPacketFanout(t *testing.T) {
 	}
 	if fa, fb := a.Stats().Frames, b.Stats().Frames; fa+fb < count {
 		t.Errorf("frames %d + %d", fa, fb)
-	}
-	if closed == 0 {
-		t.Error("no reader was ended by Close")
 	}
 }
 

@@ -57,7 +57,7 @@ func ParseXDPMode(s string) (XDPMode, error) {
 const xdpProgName = "bw_xdp"
 
 type attachment struct {
-	links []link.Link
+	links []io.Closer
 }
 
 // Close detaches the programs.
@@ -81,8 +81,12 @@ func (a *attachment) Close() error {
 // attaching fails. Interface names and indexes are those of the calling
 // thread's network namespace.
 //
-// TC egress needs TCX (Linux 6.6 or later); the netlink clsact fallback for
-// older kernels is not built in.
+// The interface gets its own counters (InterfaceCounters), up to IfaceSlots
+// interfaces per Objects.
+//
+// TC egress attaches as Options.EgressMode says: through TCX (Linux 6.6 or
+// later), or as a direct-action bpf filter on a clsact qdisc (netlink; see
+// attachClsact), or TCX with the clsact fallback where TCX is unsupported.
 func (o *Objects) Attach(iface string, mode XDPMode, egress bool) (io.Closer, error) {
 	ifi, err := net.InterfaceByName(iface)
 	if err != nil {
@@ -101,6 +105,9 @@ func (o *Objects) Attach(iface string, mode XDPMode, egress bool) (io.Closer, er
 	if err := removeStaleXDP(ifi.Index); err != nil {
 		return nil, fmt.Errorf("attaching to %s: %w", iface, err)
 	}
+	if err := o.ifaceSlot(iface, ifi.Index); err != nil {
+		return nil, fmt.Errorf("attaching to %s: %w", iface, err)
+	}
 	a := &attachment{}
 	l, err := link.AttachXDP(link.XDPOptions{Program: o.objs.BwXdp, Interface: ifi.Index, Flags: flags})
 	if err != nil {
@@ -108,12 +115,9 @@ func (o *Objects) Attach(iface string, mode XDPMode, egress bool) (io.Closer, er
 	}
 	a.links = append(a.links, l)
 	if egress {
-		l, err := link.AttachTCX(link.TCXOptions{Program: o.objs.BwTcEgress, Attach: ebpf.AttachTCXEgress, Interface: ifi.Index})
+		l, err := o.attachEgress(ifi.Index)
 		if err != nil {
 			a.Close()
-			if errors.Is(err, ebpf.ErrNotSupported) {
-				return nil, fmt.Errorf("attaching tc egress to %s: tcx needs linux 6.6 or later: %w", iface, err)
-			}
 			return nil, fmt.Errorf("attaching tc egress to %s: %w", iface, err)
 		}
 		a.links = append(a.links, l)
@@ -231,29 +235,55 @@ func detachXDP(ifindex int, mode uint8) error {
 
 // rtnetlink sends one link request and returns the replies.
 func rtnetlink(typ uint16, flags uint16, ifindex int, payload []byte) ([]syscall.NetlinkMessage, error) {
+	c, err := dialRoute()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	body := make([]byte, unix.SizeofIfInfomsg)
+	body[0] = unix.AF_UNSPEC
+	binary.NativeEndian.PutUint32(body[4:], uint32(ifindex))
+	return c.request(typ, flags, append(body, payload...))
+}
+
+// routeConn is an rtnetlink socket. It belongs to the network namespace of
+// the thread that opened it, whichever thread uses it later.
+type routeConn struct {
+	fd  int
+	seq uint32
+}
+
+func dialRoute() (*routeConn, error) {
 	s, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(s)
 	if err := unix.Bind(s, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(s)
 		return nil, err
 	}
-	body := make([]byte, unix.SizeofIfInfomsg)
-	body[0] = unix.AF_UNSPEC
-	binary.NativeEndian.PutUint32(body[4:], uint32(ifindex))
-	body = append(body, payload...)
+	return &routeConn{fd: s}, nil
+}
+
+func (c *routeConn) Close() error { return unix.Close(c.fd) }
+
+// request sends one request (body: the family header and attributes) and
+// returns the replies; an NLMSG_ERROR with an error code is the error.
+// Requests that change state must ask for an acknowledgement (NLM_F_ACK),
+// or there is nothing to read.
+func (c *routeConn) request(typ uint16, flags uint16, body []byte) ([]syscall.NetlinkMessage, error) {
+	c.seq++
 	msg := make([]byte, unix.SizeofNlMsghdr, unix.SizeofNlMsghdr+len(body))
 	binary.NativeEndian.PutUint32(msg[0:], uint32(unix.SizeofNlMsghdr+len(body)))
 	binary.NativeEndian.PutUint16(msg[4:], typ)
 	binary.NativeEndian.PutUint16(msg[6:], unix.NLM_F_REQUEST|flags)
-	binary.NativeEndian.PutUint32(msg[8:], 1)
+	binary.NativeEndian.PutUint32(msg[8:], c.seq)
 	msg = append(msg, body...)
-	if err := unix.Sendto(s, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	if err := unix.Sendto(c.fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return nil, err
 	}
 	buf := make([]byte, 65536)
-	n, _, err := unix.Recvfrom(s, buf, 0)
+	n, _, err := unix.Recvfrom(c.fd, buf, 0)
 	if err != nil {
 		return nil, err
 	}

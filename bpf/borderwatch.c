@@ -28,6 +28,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_MAX_VLAN 2
 #define BW_MAX_V6_EXT 6
 #define BW_REPORT_MAX (1u << 30) /* bytes in one byte report */
+#define BW_IFACE_SLOTS 64	 /* interfaces with their own counters */
 
 /* Geo leaf layout (entries of the IPv4 and IPv6 tables):
  * bit 31 set: pointer to a 256-entry chunk, bits 0..30 are the chunk index;
@@ -138,6 +139,15 @@ struct bw_count {
 	__u64 bytes;
 };
 
+/* Per-(interface slot, hook) counters: index slot * 2 + egress. */
+struct bw_iface_count {
+	__u64 packets;
+	__u64 bytes;	    /* wire length */
+	__u64 handoff;	    /* records submitted (byte reports not included) */
+	__u64 ringbuf_full; /* records lost: ring buffer full */
+	__u64 enforce_drop; /* packets dropped by enforcement */
+};
+
 /* Key of the listed and drop tries; IPv4 as IPv4-mapped IPv6. */
 struct bw_lpm_key {
 	__u32 prefixlen;
@@ -176,6 +186,7 @@ const enum bw_record_flag *unused_flag __attribute__((unused));
 const enum bw_direction *unused_dir __attribute__((unused));
 const enum bw_proto_class *unused_proto __attribute__((unused));
 const enum bw_home_mode *unused_home __attribute__((unused));
+const struct bw_iface_count *unused_iface_count __attribute__((unused));
 
 /* ---- maps ---- */
 
@@ -290,6 +301,23 @@ struct {
 	__uint(max_entries, 4 << 20);
 } records SEC(".maps");
 
+/* Interface slots: ifindex -> slot (0..BW_IFACE_SLOTS-1), filled by user
+ * space when it attaches to an interface. Packets of an interface without
+ * a slot are counted only globally. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_IFACE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} iface_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BW_IFACE_SLOTS * 2);
+	__type(key, __u32);
+	__type(value, struct bw_iface_count);
+} iface_counts SEC(".maps");
+
 /* ---- parsing ---- */
 
 struct pkt {
@@ -309,6 +337,17 @@ static __always_inline void count_global(__u32 idx, __u64 n)
 	__u64 *v = bpf_map_lookup_elem(&globals, &idx);
 	if (v)
 		*v += n;
+}
+
+/* iface_count returns the counters of the interface and hook, or 0 when the
+ * interface has no slot. */
+static __always_inline struct bw_iface_count *iface_count(__u32 ifindex, int egress)
+{
+	__u32 *slot = bpf_map_lookup_elem(&iface_slots, &ifindex);
+	if (!slot)
+		return 0;
+	__u32 idx = *slot * 2 + (egress ? 1 : 0);
+	return bpf_map_lookup_elem(&iface_counts, &idx);
 }
 
 struct vlan_hdr_ {
@@ -675,6 +714,11 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 
 	count_global(BW_G_PACKETS, 1);
 	count_global(BW_G_BYTES, wire_len);
+	struct bw_iface_count *ic = iface_count(ifindex, egress);
+	if (ic) {
+		ic->packets++;
+		ic->bytes += wire_len;
+	}
 
 	int err = parse(data, data_end, &p);
 	if (err) {
@@ -761,6 +805,8 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 			if (n)
 				*n += 1;
 			count_global(BW_G_ENFORCE_DROP, 1);
+			if (ic)
+				ic->enforce_drop++;
 		}
 	}
 
@@ -832,6 +878,8 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	struct bw_record *r = bpf_ringbuf_reserve(&records, sizeof(*r) + snap, 0);
 	if (!r) {
 		count_global(BW_G_RINGBUF_FULL, 1);
+		if (ic)
+			ic->ringbuf_full++;
 		return drop;
 	}
 	/* 64-bit, so the bounds checks apply to the register passed on. */
@@ -861,6 +909,8 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	r->cap_len = lerr ? 0 : cap;
 	bpf_ringbuf_submit(r, 0);
 	count_global(BW_G_HANDOFF, 1);
+	if (ic)
+		ic->handoff++;
 	return drop;
 }
 

@@ -83,6 +83,15 @@ const (
 	borderwatchBwHomeModeBW_HOME_UNKNOWN borderwatchBwHomeMode = 1
 )
 
+type borderwatchBwIfaceCount struct {
+	_           structs.HostLayout
+	Packets     uint64
+	Bytes       uint64
+	Handoff     uint64
+	RingbufFull uint64
+	EnforceDrop uint64
+}
+
 type borderwatchBwLpmKey struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -148,36 +157,39 @@ type borderwatchGeo4Pair struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	borderwatchMapCounters      = "counters"
-	borderwatchMapDropCountries = "drop_countries"
-	borderwatchMapDropPrefixes  = "drop_prefixes"
-	borderwatchMapFlows         = "flows"
-	borderwatchMapGeo4          = "geo4"
-	borderwatchMapGeo4Template  = "geo4_template"
-	borderwatchMapGeo6          = "geo6"
-	borderwatchMapGlobals       = "globals"
-	borderwatchMapListed        = "listed"
-	borderwatchMapLpmTemplate   = "lpm_template"
-	borderwatchMapRecords       = "records"
-	borderwatchMapRuleDrops     = "rule_drops"
-	borderwatchMapSources       = "sources"
-	borderwatchProgBwTcEgress   = "bw_tc_egress"
-	borderwatchProgBwXdp        = "bw_xdp"
-	borderwatchVarEnforce       = "enforce"
-	borderwatchVarFlowPackets   = "flow_packets"
-	borderwatchVarHandoffAll    = "handoff_all"
-	borderwatchVarHomeMode      = "home_mode"
-	borderwatchVarReportBytes   = "report_bytes"
-	borderwatchVarSnapLen       = "snap_len"
-	borderwatchVarSourceBudget  = "source_budget"
-	borderwatchVarSourceBurst   = "source_burst"
-	borderwatchVarUnusedDir     = "unused_dir"
-	borderwatchVarUnusedFlag    = "unused_flag"
-	borderwatchVarUnusedGlobal  = "unused_global"
-	borderwatchVarUnusedHome    = "unused_home"
-	borderwatchVarUnusedProto   = "unused_proto"
-	borderwatchVarUnusedReason  = "unused_reason"
-	borderwatchVarUnusedRecord  = "unused_record"
+	borderwatchMapCounters         = "counters"
+	borderwatchMapDropCountries    = "drop_countries"
+	borderwatchMapDropPrefixes     = "drop_prefixes"
+	borderwatchMapFlows            = "flows"
+	borderwatchMapGeo4             = "geo4"
+	borderwatchMapGeo4Template     = "geo4_template"
+	borderwatchMapGeo6             = "geo6"
+	borderwatchMapGlobals          = "globals"
+	borderwatchMapIfaceCounts      = "iface_counts"
+	borderwatchMapIfaceSlots       = "iface_slots"
+	borderwatchMapListed           = "listed"
+	borderwatchMapLpmTemplate      = "lpm_template"
+	borderwatchMapRecords          = "records"
+	borderwatchMapRuleDrops        = "rule_drops"
+	borderwatchMapSources          = "sources"
+	borderwatchProgBwTcEgress      = "bw_tc_egress"
+	borderwatchProgBwXdp           = "bw_xdp"
+	borderwatchVarEnforce          = "enforce"
+	borderwatchVarFlowPackets      = "flow_packets"
+	borderwatchVarHandoffAll       = "handoff_all"
+	borderwatchVarHomeMode         = "home_mode"
+	borderwatchVarReportBytes      = "report_bytes"
+	borderwatchVarSnapLen          = "snap_len"
+	borderwatchVarSourceBudget     = "source_budget"
+	borderwatchVarSourceBurst      = "source_burst"
+	borderwatchVarUnusedDir        = "unused_dir"
+	borderwatchVarUnusedFlag       = "unused_flag"
+	borderwatchVarUnusedGlobal     = "unused_global"
+	borderwatchVarUnusedHome       = "unused_home"
+	borderwatchVarUnusedIfaceCount = "unused_iface_count"
+	borderwatchVarUnusedProto      = "unused_proto"
+	borderwatchVarUnusedReason     = "unused_reason"
+	borderwatchVarUnusedRecord     = "unused_record"
 )
 
 // loadBorderwatch returns the embedded CollectionSpec for borderwatch.
@@ -238,6 +250,8 @@ type borderwatchMapSpecs struct {
 	Geo4Template  *ebpf.MapSpec `ebpf:"geo4_template"`
 	Geo6          *ebpf.MapSpec `ebpf:"geo6"`
 	Globals       *ebpf.MapSpec `ebpf:"globals"`
+	IfaceCounts   *ebpf.MapSpec `ebpf:"iface_counts"`
+	IfaceSlots    *ebpf.MapSpec `ebpf:"iface_slots"`
 	Listed        *ebpf.MapSpec `ebpf:"listed"`
 	LpmTemplate   *ebpf.MapSpec `ebpf:"lpm_template"`
 	Records       *ebpf.MapSpec `ebpf:"records"`
@@ -249,21 +263,22 @@ type borderwatchMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type borderwatchVariableSpecs struct {
-	Enforce      *ebpf.VariableSpec `ebpf:"enforce"`
-	FlowPackets  *ebpf.VariableSpec `ebpf:"flow_packets"`
-	HandoffAll   *ebpf.VariableSpec `ebpf:"handoff_all"`
-	HomeMode     *ebpf.VariableSpec `ebpf:"home_mode"`
-	ReportBytes  *ebpf.VariableSpec `ebpf:"report_bytes"`
-	SnapLen      *ebpf.VariableSpec `ebpf:"snap_len"`
-	SourceBudget *ebpf.VariableSpec `ebpf:"source_budget"`
-	SourceBurst  *ebpf.VariableSpec `ebpf:"source_burst"`
-	UnusedDir    *ebpf.VariableSpec `ebpf:"unused_dir"`
-	UnusedFlag   *ebpf.VariableSpec `ebpf:"unused_flag"`
-	UnusedGlobal *ebpf.VariableSpec `ebpf:"unused_global"`
-	UnusedHome   *ebpf.VariableSpec `ebpf:"unused_home"`
-	UnusedProto  *ebpf.VariableSpec `ebpf:"unused_proto"`
-	UnusedReason *ebpf.VariableSpec `ebpf:"unused_reason"`
-	UnusedRecord *ebpf.VariableSpec `ebpf:"unused_record"`
+	Enforce          *ebpf.VariableSpec `ebpf:"enforce"`
+	FlowPackets      *ebpf.VariableSpec `ebpf:"flow_packets"`
+	HandoffAll       *ebpf.VariableSpec `ebpf:"handoff_all"`
+	HomeMode         *ebpf.VariableSpec `ebpf:"home_mode"`
+	ReportBytes      *ebpf.VariableSpec `ebpf:"report_bytes"`
+	SnapLen          *ebpf.VariableSpec `ebpf:"snap_len"`
+	SourceBudget     *ebpf.VariableSpec `ebpf:"source_budget"`
+	SourceBurst      *ebpf.VariableSpec `ebpf:"source_burst"`
+	UnusedDir        *ebpf.VariableSpec `ebpf:"unused_dir"`
+	UnusedFlag       *ebpf.VariableSpec `ebpf:"unused_flag"`
+	UnusedGlobal     *ebpf.VariableSpec `ebpf:"unused_global"`
+	UnusedHome       *ebpf.VariableSpec `ebpf:"unused_home"`
+	UnusedIfaceCount *ebpf.VariableSpec `ebpf:"unused_iface_count"`
+	UnusedProto      *ebpf.VariableSpec `ebpf:"unused_proto"`
+	UnusedReason     *ebpf.VariableSpec `ebpf:"unused_reason"`
+	UnusedRecord     *ebpf.VariableSpec `ebpf:"unused_record"`
 }
 
 // borderwatchObjects contains all objects after they have been loaded into the kernel.
@@ -294,6 +309,8 @@ type borderwatchMaps struct {
 	Geo4Template  *ebpf.Map `ebpf:"geo4_template"`
 	Geo6          *ebpf.Map `ebpf:"geo6"`
 	Globals       *ebpf.Map `ebpf:"globals"`
+	IfaceCounts   *ebpf.Map `ebpf:"iface_counts"`
+	IfaceSlots    *ebpf.Map `ebpf:"iface_slots"`
 	Listed        *ebpf.Map `ebpf:"listed"`
 	LpmTemplate   *ebpf.Map `ebpf:"lpm_template"`
 	Records       *ebpf.Map `ebpf:"records"`
@@ -311,6 +328,8 @@ func (m *borderwatchMaps) Close() error {
 		m.Geo4Template,
 		m.Geo6,
 		m.Globals,
+		m.IfaceCounts,
+		m.IfaceSlots,
 		m.Listed,
 		m.LpmTemplate,
 		m.Records,
@@ -323,21 +342,22 @@ func (m *borderwatchMaps) Close() error {
 //
 // It can be passed to loadBorderwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type borderwatchVariables struct {
-	Enforce      *ebpf.Variable `ebpf:"enforce"`
-	FlowPackets  *ebpf.Variable `ebpf:"flow_packets"`
-	HandoffAll   *ebpf.Variable `ebpf:"handoff_all"`
-	HomeMode     *ebpf.Variable `ebpf:"home_mode"`
-	ReportBytes  *ebpf.Variable `ebpf:"report_bytes"`
-	SnapLen      *ebpf.Variable `ebpf:"snap_len"`
-	SourceBudget *ebpf.Variable `ebpf:"source_budget"`
-	SourceBurst  *ebpf.Variable `ebpf:"source_burst"`
-	UnusedDir    *ebpf.Variable `ebpf:"unused_dir"`
-	UnusedFlag   *ebpf.Variable `ebpf:"unused_flag"`
-	UnusedGlobal *ebpf.Variable `ebpf:"unused_global"`
-	UnusedHome   *ebpf.Variable `ebpf:"unused_home"`
-	UnusedProto  *ebpf.Variable `ebpf:"unused_proto"`
-	UnusedReason *ebpf.Variable `ebpf:"unused_reason"`
-	UnusedRecord *ebpf.Variable `ebpf:"unused_record"`
+	Enforce          *ebpf.Variable `ebpf:"enforce"`
+	FlowPackets      *ebpf.Variable `ebpf:"flow_packets"`
+	HandoffAll       *ebpf.Variable `ebpf:"handoff_all"`
+	HomeMode         *ebpf.Variable `ebpf:"home_mode"`
+	ReportBytes      *ebpf.Variable `ebpf:"report_bytes"`
+	SnapLen          *ebpf.Variable `ebpf:"snap_len"`
+	SourceBudget     *ebpf.Variable `ebpf:"source_budget"`
+	SourceBurst      *ebpf.Variable `ebpf:"source_burst"`
+	UnusedDir        *ebpf.Variable `ebpf:"unused_dir"`
+	UnusedFlag       *ebpf.Variable `ebpf:"unused_flag"`
+	UnusedGlobal     *ebpf.Variable `ebpf:"unused_global"`
+	UnusedHome       *ebpf.Variable `ebpf:"unused_home"`
+	UnusedIfaceCount *ebpf.Variable `ebpf:"unused_iface_count"`
+	UnusedProto      *ebpf.Variable `ebpf:"unused_proto"`
+	UnusedReason     *ebpf.Variable `ebpf:"unused_reason"`
+	UnusedRecord     *ebpf.Variable `ebpf:"unused_record"`
 }
 
 // borderwatchPrograms contains all programs after they have been loaded into the kernel.

@@ -58,6 +58,19 @@
 // the caller's timer. Records are a bw_record header (bpf2go -type) plus
 // the first SnapLen bytes; a full ring buffer is a counted drop.
 //
+// # Per-interface counters
+//
+// Attach gives each interface a slot (at most IfaceSlots, 64): user space
+// writes ifindex → slot into a small hash map, and the programs count, per
+// slot and hook (XDP ingress, TC egress), packets, wire bytes, hand-offs
+// (records submitted; byte reports are not counted), records lost to a
+// full ring and enforcement drops, in a per-CPU array indexed by
+// slot*2 + egress. A packet of an interface without a slot is counted only
+// globally. Slots are never freed, so counters stay monotonic across
+// detach and re-attach; an ifindex attached under another name (a rename,
+// or the same index in another network namespace) is refused rather than
+// merged. InterfaceCounters sums them by interface name.
+//
 // # Byte reports
 //
 // Past its first FlowPackets packets a boundary-crossing TCP flow hands off
@@ -88,8 +101,20 @@
 //
 // XDP and TCX attach through BPF links owned by the process and not pinned,
 // so a crash detaches them. A borderwatch XDP program attached through
-// netlink without a link is stale and removed by Attach. TC egress needs
-// TCX (Linux 6.6+); there is no netlink clsact fallback.
+// netlink without a link is stale and removed by Attach.
+//
+// TC egress follows Options.EgressMode: TCX (Linux 6.6+), clsact, or auto
+// (the default: TCX, and clsact where link.AttachTCX reports
+// ErrNotSupported). The clsact path uses raw rtnetlink: RTM_NEWQDISC of
+// kind "clsact" (an existing clsact qdisc is used as it is), then
+// RTM_NEWTFILTER of kind "bpf" on its egress, all protocols, priority 2829,
+// handle 1, with TCA_BPF_FD, TCA_BPF_NAME "bw_tc_egress" and TCA_BPF_FLAGS
+// direct-action. Detaching deletes that filter, and the qdisc only if
+// Attach created it. Unlike a link, a filter outlives the process: after a
+// crash it stays, and the next Attach fails naming it rather than delete a
+// filter it cannot tell from a running sensor's (`tc filter del dev IFACE
+// egress prio 2829` removes it). The rtnetlink socket is opened at attach
+// time, so detaching works from any thread.
 //
 // The loader is Linux-only; [BuildV4] and [V4Table.Lookup], which build and
 // mirror the IPv4 kernel table, are portable.

@@ -90,13 +90,38 @@ func inNetns(ns string, fn func() error) error {
 	return <-errc
 }
 
-// TestLiveAttach attaches XDP and TCX to the veth end in "in", sends 20 UDP
-// datagrams from "out" that an echo server in "in" answers, and reconciles
-// the records and counters with what was sent.
+// TestLiveAttach attaches XDP and TC egress (through TCX, and through a
+// clsact filter, also on an existing clsact qdisc) to the veth end in
+// "in", sends 20 UDP datagrams from "out" that an echo server in "in"
+// answers, and reconciles the records and counters with what was sent.
 func TestLiveAttach(t *testing.T) {
+	t.Run("tcx", func(t *testing.T) { testLiveAttach(t, EgressTCX, false) })
+	t.Run("clsact", func(t *testing.T) { testLiveAttach(t, EgressClsact, false) })
+	t.Run("clsact on an existing qdisc", func(t *testing.T) { testLiveAttach(t, EgressClsact, true) })
+}
+
+// tcShow runs `tc` in namespace ns and returns its output.
+func tcShow(t *testing.T, ns string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"netns", "exec", ns, "tc"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tc %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func testLiveAttach(t *testing.T, mode EgressMode, qdisc bool) {
 	l := newLab(t)
-	o := loadLab(t, nil)
+	o := loadLab(t, func(o *Options) { o.EgressMode = mode })
 	const n = 20
+	if mode == EgressClsact {
+		if _, err := exec.LookPath("tc"); err != nil {
+			t.Skip("needs iproute2 (tc) to check the clsact filter")
+		}
+		if qdisc {
+			ipCmd(t, "netns", "exec", l.in, "tc", "qdisc", "add", "dev", l.inIf, "clsact")
+		}
+	}
 
 	var att interface{ Close() error }
 	var server, client *net.UDPConn
@@ -148,8 +173,44 @@ func TestLiveAttach(t *testing.T) {
 			t.Fatalf("echo %d: %q, want %q", i, buf[:k], msg)
 		}
 	}
+	if mode == EgressClsact {
+		f := tcShow(t, l.in, "filter", "show", "dev", l.inIf, "egress")
+		if !strings.Contains(f, "pref 2829 bpf") || !strings.Contains(f, "bw_tc_egress") || !strings.Contains(f, "direct-action") {
+			t.Errorf("egress filters while attached:\n%s", f)
+		}
+		// A second attach finds the filter and leaves it alone.
+		err := inNetns(l.in, func() error {
+			ifi, err := net.InterfaceByName(l.inIf)
+			if err != nil {
+				return err
+			}
+			c, err := attachClsact(o.objs.BwTcEgress, ifi.Index)
+			if err == nil {
+				c.Close()
+				return errors.New("a second clsact attach succeeded")
+			}
+			if !strings.Contains(err.Error(), "adding bpf filter: a filter is attached at egress priority 2829 (a borderwatch left over or running?)") {
+				return fmt.Errorf("second clsact attach: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		if f2 := tcShow(t, l.in, "filter", "show", "dev", l.inIf, "egress"); f2 != f {
+			t.Errorf("egress filters changed by the failed attach:\n%s\nwas:\n%s", f2, f)
+		}
+	}
 	if err := att.Close(); err != nil {
 		t.Fatalf("detaching: %v", err)
+	}
+	if mode == EgressClsact {
+		if f := tcShow(t, l.in, "filter", "show", "dev", l.inIf, "egress"); f != "" {
+			t.Errorf("egress filters left after detach:\n%s", f)
+		}
+		if q := tcShow(t, l.in, "qdisc", "show", "dev", l.inIf); strings.Contains(q, "clsact") != qdisc {
+			t.Errorf("qdiscs after detach (clsact there before: %v):\n%s", qdisc, q)
+		}
 	}
 
 	var inIndex int
@@ -211,6 +272,20 @@ func TestLiveAttach(t *testing.T) {
 	// Besides the datagrams only ARP crosses the link.
 	if g.Handoff != 2*n || g.Packets != 2*n+g.NonIP || g.RingbufFull != 0 || g.BudgetDrops != 0 {
 		t.Errorf("globals %+v: want %d hand-offs, the rest ARP", g, 2*n)
+	}
+	ifc, err := o.InterfaceCounters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The datagrams each way plus the ARP packets (non-IP, each of the
+	// wire length of an ARP frame) the hook saw.
+	c := ifc[l.inIf]
+	arpIn, arpOut := c.Ingress.Packets-n, c.Egress.Packets-n
+	if len(ifc) != 1 || c.Ifindex != inIndex || arpIn+arpOut != g.NonIP ||
+		c.Ingress.Handoff != n || c.Egress.Handoff != n ||
+		c.Ingress.Bytes-n*frame != arpIn*42 || c.Egress.Bytes-n*frame != arpOut*42 ||
+		c.Ingress.RingbufFull != 0 || c.Egress.RingbufFull != 0 || c.Ingress.EnforceDrops != 0 || c.Egress.EnforceDrops != 0 {
+		t.Errorf("interface counters %+v: want %d datagrams of %d bytes and %d hand-offs each way, plus %d ARP frames", ifc, n, frame, n, g.NonIP)
 	}
 }
 

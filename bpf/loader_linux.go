@@ -96,6 +96,9 @@ type Options struct {
 	// FlowEntries and SourceEntries size the LRU flow and source maps.
 	FlowEntries   uint32
 	SourceEntries uint32
+	// EgressMode is how Attach attaches the TC egress program: TCX, a
+	// clsact filter, or TCX falling back to clsact (the zero value).
+	EgressMode EgressMode
 }
 
 // DefaultOptions returns the default settings: sensor mode, snap length 160,
@@ -128,6 +131,9 @@ type Objects struct {
 	// wallOffset converts bpf_ktime_get_ns (CLOCK_MONOTONIC) to Unix ns.
 	wallOffset int64
 	ncpu       int
+
+	ifmu   sync.Mutex       // guards ifaces
+	ifaces []ifaceSlotEntry // interface counter slots by slot number
 
 	// Buffers for counter reads, reused.
 	ckeys []uint32
@@ -201,6 +207,8 @@ func checkOptions(o *Options) error {
 		return fmt.Errorf("bpf options: snap length %d above %d", o.SnapLen, MaxSnapLen)
 	case o.RingBytes < 4096 || o.RingBytes&(o.RingBytes-1) != 0:
 		return fmt.Errorf("bpf options: ring size %d is not a power of two of at least 4096", o.RingBytes)
+	case o.EgressMode > EgressClsact:
+		return fmt.Errorf("bpf options: unknown egress mode %d", o.EgressMode)
 	case o.FlowEntries == 0 || o.SourceEntries == 0:
 		return errors.New("bpf options: flow and source map sizes must be positive")
 	case o.ReportBytes > MaxReportBytes:

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,6 +138,11 @@ func openXDP(a *app, table *geo.Table, kr *kernelRules, log zerolog.Logger) (*li
 	mode := map[string]bpf.XDPMode{"auto": bpf.XDPAuto, "native": bpf.XDPDriver, "generic": bpf.XDPGeneric}[cc.XDPMode]
 	opts := bpf.DefaultOptions()
 	opts.SnapLen = uint32(cc.SnapLength)
+	em, err := bpf.ParseEgressMode(cc.EgressMode)
+	if err != nil {
+		return nil, err
+	}
+	opts.EgressMode = em
 	opts.RingBytes = uint32(cc.RingBytes)
 	opts.Enforce = cc.Enforce
 	objs, err := bpf.Load(opts)
@@ -188,6 +195,26 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 			"ipv4": g.ParseErrors.IPv4, "ipv4_header": g.ParseErrors.IPv4Hdr, "ipv6": g.ParseErrors.IPv6,
 			"ipv6_ext": g.ParseErrors.IPv6Ext, "l4": g.ParseErrors.L4,
 		},
+	}
+	ifc, err := objs.InterfaceCounters()
+	if err != nil {
+		return metrics.KernelStats{}, err
+	}
+	names := slices.Sorted(maps.Keys(ifc))
+	for _, name := range names {
+		c := ifc[name]
+		for _, h := range []struct {
+			egress bool
+			c      bpf.HookCount
+		}{{false, c.Ingress}, {true, c.Egress}} {
+			if h.egress && h.c == (bpf.HookCount{}) {
+				continue // no egress program, or nothing seen yet
+			}
+			k.Interfaces = append(k.Interfaces, metrics.KernelIfaceCount{
+				Iface: name, Egress: h.egress, Packets: h.c.Packets, Bytes: h.c.Bytes, Handoff: h.c.Handoff,
+				RingbufFull: h.c.RingbufFull, EnforceDrops: h.c.EnforceDrops,
+			})
+		}
 	}
 	for key, c := range cs {
 		k.Countries = append(k.Countries, metrics.KernelCount{

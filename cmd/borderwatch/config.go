@@ -100,11 +100,14 @@ type CaptureConfig struct {
 	Mode       string   `yaml:"mode"`     // xdp (default, falls back to afpacket) or afpacket
 	XDPMode    string   `yaml:"xdp_mode"` // auto (default), native or generic
 	Egress     bool     `yaml:"egress"`   // also watch egress (TC, XDP mode)
-	SnapLength int      `yaml:"snap_length"`
-	Workers    int      `yaml:"workers"`
-	QueueSize  int      `yaml:"queue_size"` // batches queued per worker
-	BatchSize  int      `yaml:"batch_size"` // packets per batch
-	RingBytes  int      `yaml:"ring_bytes"` // XDP ring buffer (power of two)
+	// EgressMode is how the TC egress program attaches: auto (TCX, clsact
+	// before Linux 6.6), tcx or clsact.
+	EgressMode string `yaml:"egress_mode"`
+	SnapLength int    `yaml:"snap_length"`
+	Workers    int    `yaml:"workers"`
+	QueueSize  int    `yaml:"queue_size"` // batches queued per worker
+	BatchSize  int    `yaml:"batch_size"` // packets per batch
+	RingBytes  int    `yaml:"ring_bytes"` // XDP ring buffer (power of two)
 	// AFPacketBlocks is the number of 1 MiB blocks of each AF_PACKET ring.
 	AFPacketBlocks int `yaml:"afpacket_blocks"`
 	// Readers is the number of AF_PACKET sockets (a fanout group) per
@@ -130,7 +133,7 @@ type LoggingConfig struct {
 // defaultConfig is the configuration without file or flags.
 func defaultConfig() Config {
 	return Config{
-		Capture: CaptureConfig{Mode: "xdp", XDPMode: "auto", SnapLength: 160, Workers: 2, QueueSize: 64, BatchSize: 256,
+		Capture: CaptureConfig{Mode: "xdp", XDPMode: "auto", EgressMode: "auto", SnapLength: 160, Workers: 2, QueueSize: 64, BatchSize: 256,
 			RingBytes: 1 << 20, AFPacketBlocks: 64, Readers: 1},
 		Metrics: MetricsConfig{Listen: metrics.DefaultListen},
 		Logging: LoggingConfig{Level: "info", Format: "json"},
@@ -240,6 +243,9 @@ func (c *Config) problems() []problem {
 	}
 	if cc.Enforce && cc.Mode != "xdp" {
 		add("$.capture.enforce", "capture.enforce needs capture.mode xdp: AF_PACKET only copies packets and cannot drop them")
+	}
+	if !slices.Contains([]string{"auto", "tcx", "clsact"}, cc.EgressMode) {
+		add("$.capture.egress_mode", "capture.egress_mode %q: want auto, tcx or clsact", cc.EgressMode)
 	}
 	if !slices.Contains([]string{"auto", "native", "generic"}, cc.XDPMode) {
 		add("$.capture.xdp_mode", "capture.xdp_mode %q: want auto, native or generic", cc.XDPMode)

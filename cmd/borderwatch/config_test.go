@@ -67,6 +67,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad mode", "capture:\n  interfaces: [eth0]\n  mode: pcap\n", `CFG:3: capture.mode "pcap": want xdp or afpacket`},
 		{"enforce with afpacket", "capture:\n  mode: afpacket\n  enforce: true\n", `CFG:3: capture.enforce needs capture.mode xdp: AF_PACKET only copies packets and cannot drop them`},
 		{"bad xdp mode", "capture:\n  xdp_mode: driver\n", `CFG:2: capture.xdp_mode "driver": want auto, native or generic`},
+		{"bad egress mode", "capture:\n  egress_mode: tc\n", `CFG:2: capture.egress_mode "tc": want auto, tcx or clsact`},
 		{"bad output", "outputs:\n  - file:\n      path: /tmp/a\n      format: xml\n", `CFG:2: output 1: file output /tmp/a: format "xml": want eve or ecs`},
 		{"two kinds in one output", "outputs:\n  - stdout: {}\n    url: stdout\n", `CFG:2: output 1: an output takes exactly one of url, stdout, file, syslog, redis, kafka`},
 		{"bad url", "outputs:\n  - url: ftp://x\n", `CFG:2: output 1: output "ftp://x": unknown kind (want stdout, file:, syslog+udp://, syslog+tcp://, syslog+tls://, redis:// or kafka://)`},

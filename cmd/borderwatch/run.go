@@ -31,6 +31,7 @@ type runOpts struct {
 	enforce       bool
 	capture       string
 	xdpMode       string
+	egressMode    string
 	workers       int
 	outputs       []string
 	alertsPath    string
@@ -96,6 +97,7 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 	f.BoolVar(&o.enforce, "enforce", false, `drop the packets of rules with "action: drop" in the kernel (XDP only; capture.enforce)`)
 	f.StringVar(&o.capture, "capture", "xdp", "capture mode: xdp (falls back to afpacket when unavailable) or afpacket")
 	f.StringVar(&o.xdpMode, "xdp-mode", "auto", "XDP attach mode: auto, native (driver) or generic")
+	f.StringVar(&o.egressMode, "egress-mode", "auto", "TC egress attach: auto (TCX, clsact before Linux 6.6), tcx or clsact")
 	f.IntVar(&o.workers, "workers", 2, "detection workers (capture.workers)")
 	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable; replaces the configuration's outputs)")
 	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file (shorthand for --output file:FILE)")
@@ -130,6 +132,9 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 	if fl.Changed("xdp-mode") {
 		c.Capture.XDPMode = o.xdpMode
 	}
+	if fl.Changed("egress-mode") {
+		c.Capture.EgressMode = o.egressMode
+	}
 	if fl.Changed("workers") {
 		c.Capture.Workers = o.workers
 	}
@@ -138,7 +143,7 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 	}
 	for _, p := range c.problems() {
 		if strings.HasPrefix(p.path, "$.capture") || strings.HasPrefix(p.path, "$.metrics") {
-			return usageErr("%s", strings.Replace(p.msg, "capture.", "--", 1))
+			return usageErr("%s (flag or configuration file)", p.msg)
 		}
 	}
 	if len(c.Capture.Interfaces) == 0 {
@@ -266,7 +271,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 				case syscall.SIGHUP:
 					rl.reload()
 				case syscall.SIGUSR1:
-					logCounters(a.logger("counters"), p.Stats(), writer)
+					logCounters(a.logger("counters"), p.Stats(), writer, lc.kernel)
 				}
 			}
 		}
@@ -298,7 +303,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 			runErr = fmt.Errorf("writing alerts: %w", err)
 		}
 	}
-	logCounters(a.logger("counters"), p.Stats(), writer)
+	logCounters(a.logger("counters"), p.Stats(), writer, nil) // the kernel stage is closed
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr
 	}
@@ -329,11 +334,23 @@ func serveMetrics(listen string, c *metrics.Collector, log zerolog.Logger) (*htt
 	return srv, ln.Addr().String(), nil
 }
 
-// logCounters logs the counters (SIGUSR1 and at exit).
-func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer) {
+// logCounters logs the counters (SIGUSR1 and at exit); kernel, when not
+// nil, reads the kernel stage's per-interface counters.
+func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer, kernel func() (metrics.KernelStats, error)) {
 	for _, src := range s.Sources {
 		log.Info().Str("source", src.Name).Uint64("frames", src.Frames).Uint64("bytes", src.Bytes).
 			Uint64("dropped", src.Dropped).Msg("capture")
+	}
+	if kernel != nil {
+		if k, err := kernel(); err != nil {
+			log.Warn().Err(err).Msg("reading the kernel counters")
+		} else {
+			for _, ic := range k.Interfaces {
+				log.Info().Str("iface", ic.Iface).Str("hook", hookName(ic.Egress)).Uint64("packets", ic.Packets).
+					Uint64("bytes", ic.Bytes).Uint64("handoffs", ic.Handoff).Uint64("ringbuf_full", ic.RingbufFull).
+					Uint64("enforce_drops", ic.EnforceDrops).Msg("kernel interface")
+			}
+		}
 	}
 	var alerts uint64
 	for _, n := range s.Alerts {
@@ -348,6 +365,14 @@ func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer) {
 				Uint64("errors", o.Errors).Int("queue", o.QueueDepth).Msg("output")
 		}
 	}
+}
+
+// hookName is "egress" for the TC program, "ingress" for XDP.
+func hookName(egress bool) string {
+	if egress {
+		return "egress"
+	}
+	return "ingress"
 }
 
 // reloader rebuilds and swaps the rules, lists, zones and GeoIP table on

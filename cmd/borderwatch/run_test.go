@@ -268,6 +268,39 @@ borderwatch_country_packets_total{country="DE",direction="internal"} 10
 			t.Errorf("status lacks %q:\n%s", want, out.String())
 		}
 	}
+	if strings.Contains(out.String(), "INTERFACE") || strings.Contains(out.String(), "kernel:") {
+		t.Errorf("kernel lines without kernel metrics:\n%s", out.String())
+	}
+	kernel := `borderwatch_kernel_events_total{event="packets"} 60
+borderwatch_kernel_events_total{event="handoff"} 25
+borderwatch_kernel_interface_packets_total{hook="egress",iface="eth0"} 20
+borderwatch_kernel_interface_packets_total{hook="ingress",iface="eth0"} 30
+borderwatch_kernel_interface_packets_total{hook="ingress",iface="eth1"} 10
+borderwatch_kernel_interface_bytes_total{hook="egress",iface="eth0"} 1400
+borderwatch_kernel_interface_bytes_total{hook="ingress",iface="eth0"} 2000
+borderwatch_kernel_interface_bytes_total{hook="ingress",iface="eth1"} 640
+borderwatch_kernel_interface_handoffs_total{hook="egress",iface="eth0"} 5
+borderwatch_kernel_interface_handoffs_total{hook="ingress",iface="eth0"} 15
+borderwatch_kernel_interface_handoffs_total{hook="ingress",iface="eth1"} 5
+borderwatch_kernel_interface_ringbuf_full_total{hook="ingress",iface="eth0"} 3
+borderwatch_kernel_interface_enforce_drops_total{hook="ingress",iface="eth1"} 4
+`
+	if ms, err = parseMetrics(strings.NewReader(text + kernel)); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := printStatus(&out, "127.0.0.1:9467", ms); err != nil {
+		t.Fatal(err)
+	}
+	wantTable := `
+  INTERFACE     HOOK  PACKETS  BYTES  HANDOFFS  RING FULL  ENFORCE DROPS
+       eth0  ingress       30   2000        15          3              0
+       eth0   egress       20   1400         5          0              0
+       eth1  ingress       10    640         5          0              4
+pipeline:`
+	if !strings.Contains(out.String(), wantTable) {
+		t.Errorf("status lacks the interface table\n%s\ngot:\n%s", wantTable, out.String())
+	}
 	if _, err := parseMetrics(strings.NewReader("go_goroutines 3\n")); err != nil {
 		t.Fatal(err)
 	}

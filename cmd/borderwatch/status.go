@@ -23,7 +23,7 @@ func newStatusCmd(a *app) *cobra.Command {
 		Long: `status reads the Prometheus endpoint of a running ` + "`borderwatch run`" + ` (--addr,
 else metrics.listen of the configuration, else 127.0.0.1:9467) and prints, per
 capture source (interface), the packets, hand-offs and drops, the kernel
-stage's counters when XDP is used, the pipeline's counters, and the top
+stage's counters when XDP is used (in total and per interface and hook), the pipeline's counters, and the top
 countries of inbound and outbound traffic.`,
 		Example: `  borderwatch status
   borderwatch status --addr 127.0.0.1:9467`,
@@ -192,6 +192,7 @@ func printStatus(w io.Writer, addr string, ms metricSet) error {
 		ev := ms.by("borderwatch_kernel_events_total", "event", nil)
 		fmt.Fprintf(w, "kernel: packets %.0f, handed off %.0f, ring buffer full %.0f, budget drops %.0f, non-IP %.0f, enforcement drops %.0f\n",
 			ev["packets"], ev["handoff"], ev["ringbuf_full"], ev["budget_drop"], ev["non_ip"], ev["enforce_drop"])
+		printInterfaces(w, ms)
 	}
 	dec := ms.by("borderwatch_packets_total", "result", nil)
 	skipped := dec["truncated"] + dec["non_ip"] + dec["malformed"] + dec["unsupported_link"]
@@ -219,4 +220,44 @@ func printStatus(w io.Writer, addr string, ms metricSet) error {
 	fmt.Fprintf(w, "top countries in:  %s\n", top(ms.by(metric, "country", map[string]string{"direction": "inbound"}), 5))
 	fmt.Fprintf(w, "top countries out: %s\n", top(ms.by(metric, "country", map[string]string{"direction": "outbound"}), 5))
 	return nil
+}
+
+// ifaceHook is a row of the kernel's per-interface table.
+type ifaceHook struct{ iface, hook string }
+
+// printInterfaces writes the kernel stage's per-interface, per-hook
+// counters as a table (nothing when the sensor exports none).
+func printInterfaces(w io.Writer, ms metricSet) {
+	cols := []string{"packets", "bytes", "handoffs", "ringbuf_full", "enforce_drops"}
+	vals := map[ifaceHook]map[string]float64{}
+	for _, c := range cols {
+		for _, s := range ms["borderwatch_kernel_interface_"+c+"_total"] {
+			k := ifaceHook{s.labels["iface"], s.labels["hook"]}
+			if vals[k] == nil {
+				vals[k] = map[string]float64{}
+			}
+			vals[k][c] += s.value
+		}
+	}
+	if len(vals) == 0 {
+		return
+	}
+	rows := make([]ifaceHook, 0, len(vals))
+	for k := range vals {
+		rows = append(rows, k)
+	}
+	slices.SortFunc(rows, func(a, b ifaceHook) int {
+		if c := strings.Compare(a.iface, b.iface); c != 0 {
+			return c
+		}
+		return strings.Compare(b.hook, a.hook) // ingress before egress
+	})
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "INTERFACE\tHOOK\tPACKETS\tBYTES\tHANDOFFS\tRING FULL\tENFORCE DROPS\t")
+	for _, k := range rows {
+		v := vals[k]
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", k.iface, k.hook,
+			v["packets"], v["bytes"], v["handoffs"], v["ringbuf_full"], v["enforce_drops"])
+	}
+	tw.Flush()
 }

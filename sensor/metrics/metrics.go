@@ -37,6 +37,17 @@ type KernelCount struct {
 	Bytes     uint64
 }
 
+// KernelIfaceCount are the kernel counters of one interface and hook.
+type KernelIfaceCount struct {
+	Iface        string
+	Egress       bool   // the TC egress program (else XDP ingress)
+	Packets      uint64 // packets seen
+	Bytes        uint64 // wire bytes seen
+	Handoff      uint64 // records handed to user space
+	RingbufFull  uint64 // records lost: ring buffer full
+	EnforceDrops uint64 // packets dropped by enforcement
+}
+
 // KernelStats are the kernel stage's counters (XDP capture only).
 type KernelStats struct {
 	// Events are the program-wide counters by name: packets, bytes,
@@ -49,6 +60,8 @@ type KernelStats struct {
 	Countries []KernelCount
 	// RuleDrops are the packets enforcement dropped, by rule id.
 	RuleDrops map[uint32]uint64
+	// Interfaces are the per-interface, per-hook counters.
+	Interfaces []KernelIfaceCount
 }
 
 // Reloads counts SIGHUP reloads.
@@ -136,6 +149,11 @@ var (
 	dKPackets      = desc("kernel_packets_total", "Packets counted by the kernel stage, by remote country, jurisdiction direction and hook (ingress: XDP, egress: TC).", "country", "direction", "hook")
 	dKBytes        = desc("kernel_bytes_total", "Bytes counted by the kernel stage, by remote country, jurisdiction direction and hook.", "country", "direction", "hook")
 	dKRuleDrops    = desc("kernel_dropped_packets_total", "Packets the kernel stage dropped (--enforce), by drop rule.", "rule")
+	dKIfPackets    = desc("kernel_interface_packets_total", "Packets seen by the kernel stage, by interface and hook (ingress: XDP, egress: TC).", "iface", "hook")
+	dKIfBytes      = desc("kernel_interface_bytes_total", "Wire bytes seen by the kernel stage, by interface and hook.", "iface", "hook")
+	dKIfHandoffs   = desc("kernel_interface_handoffs_total", "Packets the kernel stage handed to user space, by interface and hook (byte reports not included).", "iface", "hook")
+	dKIfRingFull   = desc("kernel_interface_ringbuf_full_total", "Packets not handed off because the ring buffer was full, by interface and hook.", "iface", "hook")
+	dKIfDrops      = desc("kernel_interface_enforce_drops_total", "Packets the kernel stage dropped (--enforce), by interface and hook.", "iface", "hook")
 	dKErrors       = desc("kernel_read_errors_total", "Failed reads of the kernel counters (each scrape that failed counts once).")
 )
 
@@ -147,6 +165,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetDistinct, dSinkWritten, dSinkFiltered,
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
 		dRules, dReloads, dReloadOK, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
+		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
 	} {
 		ch <- d
 	}
@@ -290,6 +309,17 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 	}
 	for id, v := range k.RuleDrops {
 		counter(dKRuleDrops, v, strconv.FormatUint(uint64(id), 10))
+	}
+	for _, ic := range k.Interfaces {
+		hook := "ingress"
+		if ic.Egress {
+			hook = "egress"
+		}
+		counter(dKIfPackets, ic.Packets, ic.Iface, hook)
+		counter(dKIfBytes, ic.Bytes, ic.Iface, hook)
+		counter(dKIfHandoffs, ic.Handoff, ic.Iface, hook)
+		counter(dKIfRingFull, ic.RingbufFull, ic.Iface, hook)
+		counter(dKIfDrops, ic.EnforceDrops, ic.Iface, hook)
 	}
 	sum := map[kernelKey]KernelCount{}
 	for _, kc := range k.Countries {

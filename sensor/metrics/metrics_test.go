@@ -122,6 +122,10 @@ func TestScrapeAfterReplay(t *testing.T) {
 				{Country: 0, Direction: geo.DirTransit, Egress: true, Packets: 2, Bytes: 100},
 			},
 			RuleDrops: map[uint32]uint64{9000001: 7, 9000002: 1},
+			Interfaces: []KernelIfaceCount{
+				{Iface: "eth0", Packets: 30, Bytes: 2000, Handoff: 15, RingbufFull: 3, EnforceDrops: 8},
+				{Iface: "eth0", Egress: true, Packets: 10, Bytes: 700, Handoff: 5},
+			},
 		}, nil
 	}
 	c := New(Sources{Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Sinks: w.Stats, Kernel: kernel, Reloads: reloads})
@@ -151,6 +155,14 @@ func TestScrapeAfterReplay(t *testing.T) {
 		`borderwatch_kernel_bytes_total{country="CN",direction="inbound",hook="ingress"} 1200`,
 		`borderwatch_kernel_packets_total{country="??",direction="transit",hook="egress"} 2`,
 		`borderwatch_kernel_dropped_packets_total{rule="9000001"} 7`,
+		`borderwatch_kernel_interface_packets_total{hook="ingress",iface="eth0"} 30`,
+		`borderwatch_kernel_interface_bytes_total{hook="ingress",iface="eth0"} 2000`,
+		`borderwatch_kernel_interface_handoffs_total{hook="ingress",iface="eth0"} 15`,
+		`borderwatch_kernel_interface_ringbuf_full_total{hook="ingress",iface="eth0"} 3`,
+		`borderwatch_kernel_interface_enforce_drops_total{hook="ingress",iface="eth0"} 8`,
+		`borderwatch_kernel_interface_packets_total{hook="egress",iface="eth0"} 10`,
+		`borderwatch_kernel_interface_handoffs_total{hook="egress",iface="eth0"} 5`,
+		`borderwatch_kernel_interface_enforce_drops_total{hook="egress",iface="eth0"} 0`,
 		`borderwatch_kernel_dropped_packets_total{rule="9000002"} 1`,
 		`# TYPE borderwatch_kernel_dropped_packets_total counter`,
 		`# TYPE borderwatch_flows gauge`,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/flow"
 )
 
 // pairEntry is one distinct value of one bucket generation.
@@ -46,7 +47,7 @@ func newPairSet(capacity int) *pairSet {
 }
 
 func pairHash(owner int32, gen uint32, val uint64) uint64 {
-	return mix(val ^ uint64(uint32(owner))<<32 ^ uint64(gen)*0x9e3779b97f4a7c15)
+	return flow.Mix(val ^ uint64(uint32(owner))<<32 ^ uint64(gen)*0x9e3779b97f4a7c15)
 }
 
 // insert records val for bucket owner (index) of generation gen and reports

@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"encoding/binary"
 	"net/netip"
+
+	"github.com/borderwatch/borderwatch/sensor/flow"
 )
 
 // tkey is what a rule tracks: one address, an address pair or a flow.
@@ -14,31 +17,15 @@ type tkey struct {
 
 func (k *tkey) hash() uint64 {
 	h := uint64(0x9e3779b97f4a7c15)
-	h = mix(h ^ le64(k.a[0:8]))
-	h = mix(h ^ le64(k.a[8:16]))
-	h = mix(h ^ le64(k.b[0:8]))
-	h = mix(h ^ le64(k.b[8:16]))
+	h = flow.Mix(h ^ binary.LittleEndian.Uint64(k.a[0:8]))
+	h = flow.Mix(h ^ binary.LittleEndian.Uint64(k.a[8:16]))
+	h = flow.Mix(h ^ binary.LittleEndian.Uint64(k.b[0:8]))
+	h = flow.Mix(h ^ binary.LittleEndian.Uint64(k.b[8:16]))
 	var v4 uint64
 	if k.v4 {
 		v4 = 1
 	}
-	return mix(h ^ (uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32 | v4<<40))
-}
-
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
-// mix is the splitmix64 finalizer.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
+	return flow.Mix(h ^ (uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32 | v4<<40))
 }
 
 // addrHash is a deterministic hash of an address; IPv4-mapped IPv6
@@ -46,10 +33,10 @@ func mix(x uint64) uint64 {
 func addrHash(a netip.Addr) uint64 {
 	a = a.Unmap()
 	b := a.As16()
-	h := mix(0x51ed270b27a3c4e5 ^ le64(b[0:8]))
-	h = mix(h ^ le64(b[8:16]))
+	h := flow.Mix(0x51ed270b27a3c4e5 ^ binary.LittleEndian.Uint64(b[0:8]))
+	h = flow.Mix(h ^ binary.LittleEndian.Uint64(b[8:16]))
 	if a.Is4() {
-		h = mix(h ^ 4)
+		h = flow.Mix(h ^ 4)
 	}
 	return h
 }

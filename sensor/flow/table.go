@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -256,29 +257,24 @@ func KeyOf(p *decode.Packet) (Key, bool) {
 // Hash returns the deterministic 64-bit hash of a key.
 func (k *Key) Hash() uint64 {
 	h := uint64(0x9e3779b97f4a7c15)
-	h = mix(h ^ le64(k.A[0:8]))
-	h = mix(h ^ le64(k.A[8:16]))
-	h = mix(h ^ le64(k.B[0:8]))
-	h = mix(h ^ le64(k.B[8:16]))
+	h = Mix(h ^ binary.LittleEndian.Uint64(k.A[0:8]))
+	h = Mix(h ^ binary.LittleEndian.Uint64(k.A[8:16]))
+	h = Mix(h ^ binary.LittleEndian.Uint64(k.B[0:8]))
+	h = Mix(h ^ binary.LittleEndian.Uint64(k.B[8:16]))
 	var v4 uint64
 	if k.V4 {
 		v4 = 1
 	}
-	h = mix(h ^ (uint64(k.APort) | uint64(k.BPort)<<16 | uint64(k.Proto)<<32 | v4<<40))
+	h = Mix(h ^ (uint64(k.APort) | uint64(k.BPort)<<16 | uint64(k.Proto)<<32 | v4<<40))
 	return h
 }
 
 // ID returns the flow id of a key: its hash masked to 53 bits.
 func (k *Key) ID() uint64 { return k.Hash() & (1<<53 - 1) }
 
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
-// mix is the splitmix64 finalizer.
-func mix(x uint64) uint64 {
+// Mix is the splitmix64 finalizer: the hash mixer of flow keys, shared with
+// the detection engine's key tables.
+func Mix(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27

@@ -224,7 +224,7 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 	if r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification {
 		rs.top = make([]topCountries, lim.MaxKeys)
 	}
-	rs.st = RuleStats{ID: r.ID, Kind: kindName(r.Kind), MaxKeys: lim.MaxKeys, MaxDistinct: lim.MaxDistinct}
+	rs.st = RuleStats{ID: r.ID, Kind: r.Kind.String(), MaxKeys: lim.MaxKeys, MaxDistinct: lim.MaxDistinct}
 	return rs
 }
 
@@ -245,54 +245,6 @@ func defaultTrack(r *rules.Rule) rules.Track {
 		return rules.TrackPair
 	}
 	return rules.TrackSrc
-}
-
-func kindName(k rules.Kind) string {
-	switch k {
-	case rules.KindScan:
-		return "scan"
-	case rules.KindSweep:
-		return "sweep"
-	case rules.KindFlood:
-		return "flood"
-	case rules.KindBruteforce:
-		return "bruteforce"
-	case rules.KindAmplification:
-		return "amplification"
-	case rules.KindReputation:
-		return "reputation"
-	case rules.KindPolicy:
-		return "policy"
-	case rules.KindVolume:
-		return "volume"
-	}
-	return ""
-}
-
-func trackName(t rules.Track) string {
-	switch t {
-	case rules.TrackSrc:
-		return "src"
-	case rules.TrackDst:
-		return "dst"
-	case rules.TrackPair:
-		return "pair"
-	case rules.TrackFlow:
-		return "flow"
-	}
-	return ""
-}
-
-func distinctName(d rules.Distinct) string {
-	switch d {
-	case rules.DistinctDstPort:
-		return "dst_port"
-	case rules.DistinctDstIP:
-		return "dst_ip"
-	case rules.DistinctSrcIP:
-		return "src_ip"
-	}
-	return ""
 }
 
 var zeroInfo geo.Info
@@ -653,7 +605,7 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 		Signature:   r.Name,
 		Category:    r.Category,
 		Severity:    r.Severity,
-		Kind:        kindName(r.Kind),
+		Kind:        r.Kind.String(),
 		Mitre:       append([]string(nil), r.Mitre...),
 	}
 	if f.Entry != nil {
@@ -692,15 +644,15 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 	}
 	th := r.Threshold
 	a.Threshold = alert.Threshold{
-		Track:    trackName(rs.track),
-		Distinct: distinctName(th.Distinct),
+		Track:    rs.track.String(),
+		Distinct: distinctLabel(th.Distinct),
 		Count:    th.Count,
 		Bytes:    th.Bytes,
 		Window:   time.Duration(rs.window).Seconds(),
 		Observed: observed,
 	}
 	if th.Distinct == rules.DistinctNone && (rs.kind == rules.KindScan || rs.kind == rules.KindSweep) {
-		a.Threshold.Distinct = distinctName(rs.distinct)
+		a.Threshold.Distinct = distinctLabel(rs.distinct)
 	}
 	return a
 }
@@ -748,4 +700,13 @@ func (e *Engine) Stats() Stats {
 // listed address, and answered by the kernel without any application.
 func isNeighborDiscovery(p *decode.Packet) bool {
 	return p.Proto == decode.ProtoICMPv6 && p.ICMPType >= 133 && p.ICMPType <= 137
+}
+
+// distinctLabel is the alert's threshold.distinct: the rule's YAML name, or ""
+// (omitted) when the threshold counts packets.
+func distinctLabel(d rules.Distinct) string {
+	if d == rules.DistinctNone {
+		return ""
+	}
+	return d.String()
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/geo/geotest"
@@ -118,19 +117,7 @@ func TestReloadChecksDropRules(t *testing.T) {
 		}
 	}
 	write("RU")
-	var logs lockedBuffer
-	a := newApp()
-	a.log = zerolog.New(&logs)
-	a.cfg.Geo = GeoConfig{Database: labDB, Home: []string{"DE"}}
-	a.cfg.Rules = RulesConfig{Paths: []string{rulesPath}, NoDefaults: true}
-	set, err := a.loadRules()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := a.loadGeo(set.Zones)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, logs, set, table := labApp(t, labDB, rulesPath)
 	p, err := pipeline.New(pipeline.Config{Enforce: true}, geo.NewHolder(table), set, pipeline.SinkFunc(func(*alert.Alert) error { return nil }))
 	if err != nil {
 		t.Fatal(err)

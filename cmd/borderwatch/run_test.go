@@ -19,6 +19,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
@@ -117,19 +118,7 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	if err := os.WriteFile(rulesPath, []byte(testRule(9100001, 100)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
-	a := newApp()
-	a.log = zerolog.New(&logs)
-	a.cfg.Geo = GeoConfig{Database: labDB, Home: []string{"DE"}}
-	a.cfg.Rules = RulesConfig{Paths: []string{rulesPath}, NoDefaults: true}
-	set, err := a.loadRules()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := a.loadGeo(set.Zones)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, logs, set, table := labApp(t, labDB, rulesPath)
 	var mu sync.Mutex
 	var got []*alert.Alert
 	p, err := pipeline.New(pipeline.Config{Workers: 2, Live: true}, geo.NewHolder(table), set, pipeline.SinkFunc(func(al *alert.Alert) error {
@@ -307,4 +296,25 @@ pipeline:`
 	if err := printStatus(&out, "x", metricSet{}); err == nil || err.Error() != "status: x does not serve borderwatch metrics" {
 		t.Errorf("error %v", err)
 	}
+}
+
+// labApp is an app logging to a buffer, with the lab GeoIP database at labDB,
+// home DE and only the rules of rulesPath, and the rule set and geo table it
+// loads.
+func labApp(t *testing.T, labDB, rulesPath string) (*app, *lockedBuffer, *rules.Set, *geo.Table) {
+	t.Helper()
+	logs := new(lockedBuffer)
+	a := newApp()
+	a.log = zerolog.New(logs)
+	a.cfg.Geo = GeoConfig{Database: labDB, Home: []string{"DE"}}
+	a.cfg.Rules = RulesConfig{Paths: []string{rulesPath}, NoDefaults: true}
+	set, err := a.loadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := a.loadGeo(set.Zones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, logs, set, table
 }

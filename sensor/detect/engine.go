@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
@@ -76,7 +75,6 @@ type RuleStats struct {
 	ID         uint32
 	Kind       string
 	Matched    uint64 // packets matched and counted by this engine
-	NotOwned   uint64 // packets matched whose key another shard owns
 	Alerts     uint64
 	Suppressed uint64
 	// SuppressedUnreported counts suppressed occurrences of keys dropped
@@ -254,6 +252,19 @@ var zeroInfo geo.Info
 // geo lookups of the packet's addresses (nil is read as unknown). Alerts are
 // emitted synchronously. Process allocates nothing unless it emits.
 func (e *Engine) Process(p *decode.Packet, f flow.Result, src, dst *geo.Info) {
+	ownSrc, ownDst := true, true
+	if n := e.cfg.ShardCount; n > 1 {
+		ownSrc = Shard(p.Src, n) == e.cfg.ShardIndex
+		ownDst = Shard(p.Dst, n) == e.cfg.ShardIndex
+	}
+	e.ProcessOwned(p, f, src, dst, ownSrc, ownDst)
+}
+
+// ProcessOwned is Process for a caller that already knows whether this
+// engine's shard owns the packet's source (ownSrc) and destination (ownDst)
+// address, as the pipeline's router does. A rule whose key another shard
+// owns is skipped before its filters are evaluated.
+func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Info, ownSrc, ownDst bool) {
 	if src == nil {
 		src = &zeroInfo
 	}
@@ -266,11 +277,28 @@ func (e *Engine) Process(p *decode.Packet, f flow.Result, src, dst *geo.Info) {
 	}
 	dir := geo.DirectionOf(src, dst)
 	pbit := protoBit(p.Proto)
+	both := ownSrc && ownDst
 	for _, rs := range e.byProto[protoClass(p.Proto)] {
+		if !both {
+			switch rs.track {
+			case rules.TrackDst:
+				if !ownDst {
+					continue
+				}
+			case rules.TrackFlow:
+				if !ownSrc && !ownDst {
+					continue
+				}
+			default: // source and pair keys: the source's shard
+				if !ownSrc {
+					continue
+				}
+			}
+		}
 		if !rs.match(p, f, pbit, dir, src, dst) {
 			continue
 		}
-		e.count(rs, p, f, dir, src, dst)
+		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)
 	}
 }
 
@@ -415,38 +443,34 @@ func (rs *ruleState) match(p *decode.Packet, f flow.Result, pbit uint8, dir geo.
 	return true
 }
 
-// keyOf builds the track key of a packet and returns the address whose
-// shard owns it.
-func (rs *ruleState) keyOf(p *decode.Packet) (tkey, netip.Addr) {
+// keyOf builds the track key of a packet and reports whether the shard of
+// its source address owns it (else the destination's shard does).
+func (rs *ruleState) keyOf(p *decode.Packet) (tkey, bool) {
 	src, dst := p.Src.Unmap(), p.Dst.Unmap()
 	var k tkey
 	switch rs.track {
 	case rules.TrackDst:
 		k.a, k.v4 = dst.As16(), dst.Is4()
-		return k, dst
+		return k, false
 	case rules.TrackPair:
 		k.a, k.b, k.v4 = src.As16(), dst.As16(), src.Is4() && dst.Is4()
-		return k, src
+		return k, true
 	case rules.TrackFlow:
 		fk, srcIsA := flow.KeyOf(p)
 		k = tkey{a: fk.A, b: fk.B, pa: fk.APort, pb: fk.BPort, proto: fk.Proto, v4: fk.V4}
 		// Both directions of a flow must reach the same shard: the flow's
 		// A endpoint owns it.
-		if srcIsA {
-			return k, src
-		}
-		return k, dst
+		return k, srcIsA
 	}
 	k.a, k.v4 = src.As16(), src.Is4()
-	return k, src
+	return k, true
 }
 
 // count updates the state of a matched packet and fires when a threshold
 // is crossed.
-func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.Direction, src, dst *geo.Info) {
-	k, owner := rs.keyOf(p)
-	if e.cfg.ShardCount > 1 && Shard(owner, e.cfg.ShardCount) != e.cfg.ShardIndex {
-		rs.st.NotOwned++
+func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.Direction, src, dst *geo.Info, ownSrc, ownDst bool) {
+	k, srcOwns := rs.keyOf(p)
+	if (srcOwns && !ownSrc) || (!srcOwns && !ownDst) {
 		return
 	}
 	ts := p.Timestamp

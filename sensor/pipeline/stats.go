@@ -107,7 +107,6 @@ func addDetect(sum, o *detect.Stats) {
 
 func addRuleStats(s, o *detect.RuleStats) {
 	s.Matched += o.Matched
-	s.NotOwned += o.NotOwned
 	s.Alerts += o.Alerts
 	s.Suppressed += o.Suppressed
 	s.SuppressedUnreported += o.SuppressedUnreported

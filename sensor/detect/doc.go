@@ -87,18 +87,23 @@
 //
 // All memory is allocated by New and bounded by Limits (per rule, with
 // per-rule overrides by id): MaxKeys keys per rule in an open-addressing
-// table with LRU eviction when full; distinct values held exactly in one
-// table per rule of MaxDistinct entries shared by all its keys, at most
+// table with LRU eviction when full (the order kept to within a second of
+// capture time, or an eighth of the window if shorter, so that a busy key
+// is not relinked on every packet); distinct values held exactly, the
+// first of a key's window in the key's bucket and the others in one table
+// per rule shared by all its keys, MaxDistinct values in all and at most
 // MaxDistinctPerKey per key (raised to the rule's Count or MinSources). For
-// distinct sources (flood, amplification, MinSources) each key also has a
-// 256-register HyperLogLog: below the per-key cap the count is exact, above
-// it the estimate (about 6.5% standard error) is used. Top source countries
-// (flood and amplification, top 5 in the alert) are counted with the
-// space-saving algorithm over 8 counters: exact for up to 8 countries.
-// Keys idle for longer than their window plus their suppression period are
-// dropped by Advance (suppressed occurrences not yet reported are then
-// counted as SuppressedUnreported). Evicted keys, expired keys and values that could not
-// be recorded are counted in Stats.
+// distinct sources (flood, amplification, MinSources) a key that reaches
+// its cap records the sources it has not recorded exactly in a 256-register
+// HyperLogLog (about 6.5% standard error): the count is then the exact
+// values plus that estimate, and a key that never reaches its cap never
+// touches its registers. Top source countries (flood and amplification, top
+// 5 in the alert) are counted with the space-saving algorithm over 8
+// counters: exact for up to 8 countries. Keys idle for longer than their
+// window plus their suppression period are dropped by Advance, at most the
+// LRU grain late (suppressed occurrences not yet reported are then counted
+// as SuppressedUnreported). Evicted keys, expired keys and values that
+// could not be recorded are counted in Stats.
 //
 // # Sharding
 //

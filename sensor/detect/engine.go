@@ -111,9 +111,10 @@ type ruleState struct {
 // is not safe for concurrent use.
 type Engine struct {
 	rules []*ruleState
-	// byProto lists, for each protocol class (protoClass), the rules whose
-	// Protos admit it, in rule order: a packet visits only those.
-	byProto     [numProtoClasses][]*ruleState
+	// byClass lists, for each protocol class (protoClass) and jurisdiction
+	// direction, the rules whose Protos and Directions admit it, in rule
+	// order: a packet visits only those.
+	byClass     [numProtoClasses][numDirections][]*ruleState
 	cfg         Config
 	emit        Emit
 	packets     uint64
@@ -140,9 +141,11 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 	}
 	for c := range numProtoClasses {
 		bit := protoClassBits[c]
-		for _, rs := range e.rules {
-			if rs.r.Protos == 0 || rs.r.Protos&bit != 0 {
-				e.byProto[c] = append(e.byProto[c], rs)
+		for d := range numDirections {
+			for _, rs := range e.rules {
+				if (rs.r.Protos == 0 || rs.r.Protos&bit != 0) && (rs.r.Directions == 0 || rs.r.Directions&(1<<d) != 0) {
+					e.byClass[c][d] = append(e.byClass[c][d], rs)
+				}
 			}
 		}
 	}
@@ -151,6 +154,9 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 
 // Protocol classes of the rule dispatch: TCP, UDP, ICMP, ICMPv6, other.
 const numProtoClasses = 5
+
+// numDirections is the number of geo.Direction values.
+const numDirections = int(geo.DirInternal) + 1
 
 var protoClassBits = [numProtoClasses]uint8{rules.ProtoTCP, rules.ProtoUDP, rules.ProtoICMP, rules.ProtoICMPv6, 0}
 
@@ -196,7 +202,7 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 		rs.suppress = int64(cfg.DefaultSuppress)
 	}
 	rs.idle = rs.window + rs.suppress
-	rs.t = newTable(lim.MaxKeys)
+	rs.t = newTable(lim.MaxKeys, min(int64(time.Second), rs.window/8))
 	if rs.distinct != rules.DistinctNone {
 		rs.keyCap = uint32(lim.MaxDistinctPerKey)
 		if c := r.Threshold.Count; r.Threshold.Distinct != rules.DistinctNone && c > uint64(rs.keyCap) {
@@ -206,24 +212,28 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 			rs.keyCap = uint32(min(m, uint64(lim.MaxDistinct)))
 		}
 		rs.set = newPairSet(lim.MaxDistinct)
-		set := rs.set
-		bs := rs.t.b
-		rs.t.onDrop = func(idx int32) {
-			set.forget(bs[idx].distinct)
-			rs.st.SuppressedUnreported += bs[idx].suppressed
-		}
-	} else {
-		bs := rs.t.b
-		rs.t.onDrop = func(idx int32) { rs.st.SuppressedUnreported += bs[idx].suppressed }
 	}
 	if rs.distinct == rules.DistinctSrcIP {
 		rs.hll = make([]uint8, lim.MaxKeys*hllRegs)
 	}
+	rs.t.onDrop = rs.dropped
 	if r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification {
 		rs.top = make([]topCountries, lim.MaxKeys)
 	}
 	rs.st = RuleStats{ID: r.ID, Kind: r.Kind.String(), MaxKeys: lim.MaxKeys, MaxDistinct: lim.MaxDistinct}
 	return rs
+}
+
+// dropped is called for bucket idx about to be removed or evicted.
+func (rs *ruleState) dropped(idx int32) {
+	b := &rs.t.b[idx]
+	rs.st.SuppressedUnreported += uint64(b.suppressed)
+	if rs.set != nil {
+		rs.set.forget(b.distinct)
+	}
+	if b.saturated && rs.hll != nil {
+		clear(rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs])
+	}
 }
 
 // defaultTrack is the track of a rule that does not set one.
@@ -278,7 +288,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 	dir := geo.DirectionOf(src, dst)
 	pbit := protoBit(p.Proto)
 	both := ownSrc && ownDst
-	for _, rs := range e.byProto[protoClass(p.Proto)] {
+	for _, rs := range e.byClass[protoClass(p.Proto)][dir&3] {
 		if !both {
 			switch rs.track {
 			case rules.TrackDst:
@@ -483,7 +493,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			return
 		}
 		b := &rs.t.b[idx]
-		if ts-b.winStart >= rs.window || !rs.set.contains(idx, b.gen, addrHash(p.Src)) {
+		if ts-b.winStart >= rs.window || !rs.hasDistinct(b, idx, addrHash(p.Src)) {
 			return
 		}
 		rs.st.Matched++
@@ -495,7 +505,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		return
 	}
 	rs.st.Matched++
-	idx, created := rs.t.get(&k)
+	idx, created := rs.t.get(&k, ts)
 	b := &rs.t.b[idx]
 	if created || ts-b.winStart >= rs.window {
 		rs.resetWindow(idx, ts)
@@ -513,25 +523,50 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		case rules.DistinctSrcIP:
 			v = addrHash(p.Src)
 		}
-		if rs.hll != nil {
-			hllAdd(rs.hll[int(idx)*hllRegs:int(idx+1)*hllRegs], v)
-		}
-		if b.distinct < rs.keyCap {
-			added, ok := rs.set.insert(rs.t.b, idx, b.gen, v)
-			if added {
-				b.distinct++
-			} else if !ok {
-				b.saturated = true
-			}
-		} else if !rs.set.contains(idx, b.gen, v) {
-			b.saturated = true
-			rs.st.DistinctCapped++
-		}
+		rs.addDistinct(b, idx, v)
 	}
 	if rs.top != nil {
 		rs.top[idx].add(src.Country)
 	}
 	e.check(rs, idx, p, f, dir, src, dst)
+}
+
+// addDistinct records distinct value v of bucket idx: exactly while the
+// key holds fewer than keyCap values and the rule's set has room, else
+// (distinct sources) in the key's HyperLogLog, which so only ever holds
+// values outside the exact set and is not touched before the key saturates.
+func (rs *ruleState) addDistinct(b *bucket, idx int32, v uint64) {
+	switch {
+	case b.distinct > 0 && v == b.one:
+		return
+	case b.distinct == 0:
+		if rs.set.reserve() {
+			b.one, b.distinct = v, 1
+			return
+		}
+	case b.distinct < rs.keyCap:
+		added, ok := rs.set.insert(rs.t.b, idx, b.gen, v)
+		if added {
+			b.distinct++
+		}
+		if ok {
+			return
+		}
+	default:
+		if rs.set.contains(idx, b.gen, v) {
+			return
+		}
+		rs.st.DistinctCapped++
+	}
+	b.saturated = true
+	if rs.hll != nil {
+		hllAdd(rs.hll[int(idx)*hllRegs:int(idx+1)*hllRegs], v)
+	}
+}
+
+// hasDistinct reports whether v is an exactly recorded value of bucket idx.
+func (rs *ruleState) hasDistinct(b *bucket, idx int32, v uint64) bool {
+	return b.distinct > 0 && (v == b.one || rs.set.contains(idx, b.gen, v))
 }
 
 // resetWindow starts a new window (or episode) for bucket idx at ts.
@@ -540,26 +575,27 @@ func (rs *ruleState) resetWindow(idx int32, ts int64) {
 	if rs.set != nil {
 		rs.set.forget(b.distinct)
 	}
+	if b.saturated && rs.hll != nil {
+		clear(rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs])
+	}
 	b.gen++
 	b.distinct = 0
 	b.saturated = false
 	b.packets, b.bytes = 0, 0
 	b.winStart = ts
-	if rs.hll != nil {
-		clear(rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs])
-	}
 	if rs.top != nil {
 		rs.top[idx] = topCountries{}
 	}
 }
 
-// distinctValue is the number of distinct values of bucket idx: exact, or
-// the HyperLogLog estimate once exact recording stopped.
+// distinctValue is the number of distinct values of bucket idx: exact, plus
+// the HyperLogLog estimate of the values not recorded exactly once exact
+// recording stopped.
 func (rs *ruleState) distinctValue(idx int32) uint64 {
 	b := &rs.t.b[idx]
 	n := uint64(b.distinct)
 	if b.saturated && rs.hll != nil {
-		n = max(n, hllEstimate(rs.hll[int(idx)*hllRegs:int(idx+1)*hllRegs]))
+		n += hllEstimate(rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs])
 	}
 	return n
 }
@@ -653,7 +689,7 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 		Bytes:      b.bytes,
 		FirstSeen:  b.winStart,
 		LastSeen:   b.last,
-		Suppressed: b.suppressed,
+		Suppressed: uint64(b.suppressed),
 	}
 	switch rs.distinct {
 	case rules.DistinctDstPort:

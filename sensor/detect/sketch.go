@@ -92,6 +92,17 @@ func (s *pairSet) insert(bs []bucket, owner int32, gen uint32, val uint64) (adde
 	return true, true
 }
 
+// reserve takes room for one value held outside the table (a bucket's
+// first value) and reports whether there was room.
+func (s *pairSet) reserve() bool {
+	if s.live >= s.capacity {
+		s.full++
+		return false
+	}
+	s.live++
+	return true
+}
+
 // contains reports whether val is recorded for bucket owner of generation gen.
 func (s *pairSet) contains(owner int32, gen uint32, val uint64) bool {
 	o := owner + 1
@@ -162,19 +173,24 @@ func hllEstimate(regs []uint8) uint64 {
 
 // topCountries counts packets per source country with the space-saving
 // algorithm over topSlots counters: exact while at most topSlots countries
-// are seen, otherwise an over-estimate for late newcomers.
+// are seen, otherwise an over-estimate for late newcomers. It is 64 bytes,
+// one cache line of the page-aligned per-rule array; counts saturate at
+// 2^32-1 packets per window.
 const topSlots = 8
 
 type topCountries struct {
 	c    [topSlots]geo.CountryID
-	n    [topSlots]uint64
+	n    [topSlots]uint32
 	used uint8
+	_    [64 - topSlots*2 - topSlots*4 - 1]byte
 }
 
 func (t *topCountries) add(c geo.CountryID) {
 	for i := range t.used {
 		if t.c[i] == c {
-			t.n[i]++
+			if t.n[i] != math.MaxUint32 {
+				t.n[i]++
+			}
 			return
 		}
 	}
@@ -190,7 +206,9 @@ func (t *topCountries) add(c geo.CountryID) {
 		}
 	}
 	t.c[m] = c
-	t.n[m]++
+	if t.n[m] != math.MaxUint32 {
+		t.n[m]++
+	}
 }
 
 // top returns the k largest counts, largest first, ties by country code.
@@ -198,7 +216,7 @@ func (t *topCountries) add(c geo.CountryID) {
 func (t *topCountries) top(k int) []alert.CountryCount {
 	out := make([]alert.CountryCount, 0, t.used)
 	for i := range t.used {
-		out = append(out, alert.CountryCount{Country: t.c[i].String(), Packets: t.n[i]})
+		out = append(out, alert.CountryCount{Country: t.c[i].String(), Packets: uint64(t.n[i])})
 	}
 	slices.SortFunc(out, func(a, b alert.CountryCount) int {
 		if c := cmp.Compare(b.Packets, a.Packets); c != 0 {

@@ -51,7 +51,9 @@ func Shard(addr netip.Addr, n int) int {
 	return int(addrHash(addr) % uint64(n))
 }
 
-// bucket is the state of one tracked key of one rule.
+// bucket is the state of one tracked key of one rule: 128 bytes, so that a
+// bucket spans two cache lines of one 128-byte pair (the bucket array is
+// page-aligned).
 type bucket struct {
 	key        tkey
 	hash       uint64
@@ -60,19 +62,31 @@ type bucket struct {
 	// reset, firing, reuse for another key); distinct-set entries of an older
 	// generation are stale. It is never reset, so a reused bucket cannot see
 	// the values of the key that held it before.
-	gen        uint32
-	saturated  bool   // a distinct value could not be recorded exactly
-	distinct   uint32 // exact distinct values recorded in this window
-	winStart   int64  // capture time of the first packet of the window
-	last       int64  // capture time of the last packet
+	gen      uint32
+	distinct uint32 // exact distinct values recorded in this window
+	// one is the first distinct value of the window (when distinct > 0):
+	// it is held here rather than in the rule's pairSet, which most keys,
+	// seeing a single value, then never touch.
+	one        uint64
+	winStart   int64 // capture time of the first packet of the window
+	last       int64 // capture time of the last packet
+	lruAt      int64 // capture time the bucket last moved to the LRU front
 	packets    uint64
 	bytes      uint64
 	quietUntil int64  // suppressed until this capture time
-	suppressed uint64 // occurrences suppressed since the last alert
+	suppressed uint32 // occurrences suppressed since the last alert
+	saturated  bool   // a distinct value could not be recorded exactly
 }
 
 // table is a bounded open-addressing hash table of buckets with one LRU list.
 // All memory is allocated by newTable.
+//
+// The LRU order is kept to within grain of capture time: a bucket moves to
+// the front when it is created or touched at least grain after its last
+// move, not on every touch. Moving touches the bucket's neighbours in the
+// list, two more cache misses; with the grain, a busy key moves once per
+// grain. So the eviction victim is the least recently used key give or
+// take grain, and expire drops a key at most grain after it went idle.
 type table struct {
 	b []bucket
 	// slots hold bucket index+1 in the low 32 bits (0 empty) and the low 32
@@ -84,14 +98,15 @@ type table struct {
 	free       int32
 	n          int
 	head, tail int32
+	grain      int64
 	evicted    uint64
 	expired    uint64
 	// onDrop is called for a bucket about to be removed or evicted.
 	onDrop func(idx int32)
 }
 
-func newTable(capacity int) *table {
-	t := &table{b: make([]bucket, capacity), head: none, tail: none}
+func newTable(capacity int, grain int64) *table {
+	t := &table{b: make([]bucket, capacity), head: none, tail: none, grain: grain}
 	size := 1
 	for size < 2*capacity {
 		size <<= 1
@@ -107,15 +122,20 @@ func newTable(capacity int) *table {
 
 const none = -1
 
-// get returns the bucket of k, creating it (and evicting the least recently
-// used bucket when full) if needed, and moves it to the front of the LRU.
-func (t *table) get(k *tkey) (int32, bool) {
+// get returns the bucket of k touched at capture time ts, creating it (and
+// evicting the least recently used bucket when full) if needed; a new
+// bucket, or one last moved at least grain before ts, moves to the front of
+// the LRU.
+func (t *table) get(k *tkey, ts int64) (int32, bool) {
 	h := k.hash()
 	idx, _ := t.find(k, h)
 	if idx >= 0 {
-		if t.head != idx {
-			t.unlink(idx)
-			t.pushFront(idx)
+		if b := &t.b[idx]; ts-b.lruAt >= t.grain {
+			if t.head != idx {
+				t.unlink(idx)
+				t.pushFront(idx)
+			}
+			b.lruAt = ts
 		}
 		return idx, false
 	}
@@ -127,7 +147,7 @@ func (t *table) get(k *tkey) (int32, bool) {
 	b := &t.b[idx]
 	t.free = b.next
 	gen := b.gen + 1
-	*b = bucket{key: *k, hash: h, gen: gen, prev: none, next: none}
+	*b = bucket{key: *k, hash: h, gen: gen, prev: none, next: none, lruAt: ts}
 	_, s := t.find(k, h)
 	t.slots[s] = slotOf(h, idx)
 	t.n++
@@ -162,7 +182,9 @@ func (t *table) find(k *tkey, h uint64) (int32, uint64) {
 	}
 }
 
-// expire drops the buckets not touched for longer than idle.
+// expire drops the buckets not touched for longer than idle. It walks from
+// the LRU tail and stops at the first bucket touched within idle: the ones
+// after it moved later, and were touched less than grain before it.
 func (t *table) expire(now, idle int64) {
 	for t.tail != none && now-t.b[t.tail].last > idle {
 		t.expired++

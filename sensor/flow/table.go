@@ -88,27 +88,30 @@ func keyAddr(b [16]byte, v4 bool) netip.Addr {
 
 // Entry is one flow. Direction index 0 is initiator→responder (to server),
 // 1 is responder→initiator (to client).
+//
+// The fields are laid out for the cache: an Entry is 128 bytes, the key, id
+// and times (what a lookup compares and reads) in its first 64, the
+// counters in the second.
 type Entry struct {
 	Key Key
 	// ID is the flow id: the key's hash masked to 53 bits.
-	ID uint64
+	ID        uint64
+	FirstSeen int64 // capture time, ns since the Unix epoch
+	LastSeen  int64
+	Packets   [2]uint64
+	Bytes     [2]uint64 // IP lengths
+	// Payload is the transport payload bytes each way (retransmissions
+	// included): Payload[0] > 0 tells that the initiator has sent data.
+	Payload  [2]uint64
+	TCPFlags [2]uint8 // union of the flags seen each way
 	// InitiatorIsA tells which endpoint of Key started the flow.
 	InitiatorIsA bool
 	// InitiatorSYN is set when the initiator sent a SYN without ACK.
 	InitiatorSYN bool
 	State        State
-	FirstSeen    int64 // capture time, ns since the Unix epoch
-	LastSeen     int64
-	Packets      [2]uint64
-	Bytes        [2]uint64 // IP lengths
-	// Payload is the transport payload bytes each way (retransmissions
-	// included): Payload[0] > 0 tells that the initiator has sent data.
-	Payload  [2]uint64
-	TCPFlags [2]uint8 // union of the flags seen each way
 
-	hash       uint64
-	prev, next int32 // LRU list of the entry's class, or free list
-	class      uint8
+	class uint8 // timeout class: the LRU list the entry is on
+	_     [10]byte
 }
 
 // Initiator returns the address and port of the side that started the flow.
@@ -167,9 +170,19 @@ const (
 const none = -1
 
 // Table is a bounded flow table. Create it with New.
+//
+// Memory layout, for few cache misses per packet: entries is an array of
+// 128-byte Entry values; slots is an open-addressing index (linear probing,
+// at most half full) whose 8-byte slots hold the entry index and the low 32
+// bits of the key's hash, so that a probe compares hashes without touching
+// an entry, and deletion finds a slot's home without touching one either;
+// the LRU lists' links are a separate array of 8-byte pairs, so that moving
+// an entry to the front of its list touches its neighbours' links, not
+// their entries.
 type Table struct {
 	entries  []Entry
-	slots    []int32 // open addressing, linear probing: entry index+1, 0 empty
+	links    []link   // LRU list of each entry's class, or free list
+	slots    []uint64 // hash<<32 | entry index+1; 0 empty
 	mask     uint64
 	free     int32
 	n        int
@@ -178,6 +191,12 @@ type Table struct {
 	timeouts [numClasses]int64
 	stats    Stats
 }
+
+// link is an entry's place in its LRU list (or the free list: next only).
+type link struct{ prev, next int32 }
+
+// idMask keeps the 53 bits of a hash that make the flow id.
+const idMask = 1<<53 - 1
 
 // New returns an empty table with all its memory allocated.
 func New(cfg Config) *Table {
@@ -190,6 +209,9 @@ func New(cfg Config) *Table {
 			v = def
 		}
 		return int64(v)
+	}
+	if cfg.Capacity > 1<<30 {
+		cfg.Capacity = 1 << 30 // entry indexes are int32, the slot array 2× larger
 	}
 	t := &Table{entries: make([]Entry, cfg.Capacity)}
 	t.timeouts = [numClasses]int64{
@@ -207,12 +229,13 @@ func New(cfg Config) *Table {
 	for size < 2*cfg.Capacity {
 		size <<= 1
 	}
-	t.slots = make([]int32, size)
+	t.slots = make([]uint64, size)
 	t.mask = uint64(size - 1)
-	for i := range t.entries {
-		t.entries[i].next = int32(i + 1)
+	t.links = make([]link, cfg.Capacity)
+	for i := range t.links {
+		t.links[i].next = int32(i + 1)
 	}
-	t.entries[len(t.entries)-1].next = none
+	t.links[len(t.links)-1].next = none
 	t.free = 0
 	for c := range t.head {
 		t.head[c], t.tail[c] = none, none
@@ -234,7 +257,16 @@ func (t *Table) Stats() Stats {
 // KeyOf returns the normalized key of a packet and whether the packet's
 // source is endpoint A.
 func KeyOf(p *decode.Packet) (Key, bool) {
-	src, dst := p.Src.Unmap(), p.Dst.Unmap()
+	var k Key
+	srcIsA := keyOf(p, &k)
+	return k, srcIsA
+}
+
+// keyOf fills k with the normalized key of p and returns whether the
+// packet's source is endpoint A. Endpoints are ordered as netip.Addr.Compare
+// orders the unmapped addresses (IPv4 before IPv6, then by address), then
+// by port.
+func keyOf(p *decode.Packet, k *Key) bool {
 	sp, dp := p.SrcPort, p.DstPort
 	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
 		dp = sp // the echo identifier, the same both ways
@@ -242,16 +274,48 @@ func KeyOf(p *decode.Packet) (Key, bool) {
 	if p.Fragment && !p.FirstFragment {
 		sp, dp = 0, 0
 	}
-	k := Key{Proto: p.Proto, V4: src.Is4() && dst.Is4()}
-	sb, db := src.As16(), dst.As16()
-	c := src.Compare(dst)
+	// As16 is the IPv4-mapped form for IPv4 and IPv4-mapped IPv6 alike.
+	sb, db := p.Src.As16(), p.Dst.As16()
+	s4 := p.Src.Is4() || p.Src.Is4In6()
+	d4 := p.Dst.Is4() || p.Dst.Is4In6()
+	var c int
+	switch {
+	case !p.Src.IsValid() || !p.Dst.IsValid():
+		c = p.Src.Unmap().Compare(p.Dst.Unmap()) // the zero Addr first
+	case s4 != d4:
+		c = 1 // IPv6 after IPv4
+		if s4 {
+			c = -1
+		}
+	default:
+		sh, dh := binary.BigEndian.Uint64(sb[:8]), binary.BigEndian.Uint64(db[:8])
+		sl, dl := binary.BigEndian.Uint64(sb[8:]), binary.BigEndian.Uint64(db[8:])
+		switch {
+		case sh < dh || sh == dh && sl < dl:
+			c = -1
+		case sh > dh || sl > dl:
+			c = 1
+		default:
+			c = p.Src.Unmap().Compare(p.Dst.Unmap()) // equal addresses: zones decide
+		}
+	}
+	k.Proto, k.V4 = p.Proto, s4 && d4
 	srcIsA := c < 0 || (c == 0 && sp <= dp)
 	if srcIsA {
 		k.A, k.B, k.APort, k.BPort = sb, db, sp, dp
 	} else {
 		k.A, k.B, k.APort, k.BPort = db, sb, dp, sp
 	}
-	return k, srcIsA
+	return srcIsA
+}
+
+// equal reports whether k and o are the same key, comparing 8 bytes at a time.
+func (k *Key) equal(o *Key) bool {
+	return binary.LittleEndian.Uint64(k.A[0:8]) == binary.LittleEndian.Uint64(o.A[0:8]) &&
+		binary.LittleEndian.Uint64(k.A[8:16]) == binary.LittleEndian.Uint64(o.A[8:16]) &&
+		binary.LittleEndian.Uint64(k.B[0:8]) == binary.LittleEndian.Uint64(o.B[0:8]) &&
+		binary.LittleEndian.Uint64(k.B[8:16]) == binary.LittleEndian.Uint64(o.B[8:16]) &&
+		k.APort == o.APort && k.BPort == o.BPort && k.Proto == o.Proto && k.V4 == o.V4
 }
 
 // Hash returns the deterministic 64-bit hash of a key.
@@ -270,7 +334,7 @@ func (k *Key) Hash() uint64 {
 }
 
 // ID returns the flow id of a key: its hash masked to 53 bits.
-func (k *Key) ID() uint64 { return k.Hash() & (1<<53 - 1) }
+func (k *Key) ID() uint64 { return k.Hash() & idMask }
 
 // Mix is the splitmix64 finalizer: the hash mixer of flow keys, shared with
 // the detection engine's key tables.
@@ -287,7 +351,8 @@ func Mix(x uint64) uint64 {
 // least recently used one when the table is full) if needed. It never
 // allocates.
 func (t *Table) Update(p *decode.Packet) Result {
-	k, srcIsA := KeyOf(p)
+	var k Key
+	srcIsA := keyOf(p, &k)
 	h := k.Hash()
 	ts := p.Timestamp
 	idx, slot := t.find(&k, h)
@@ -306,17 +371,20 @@ func (t *Table) Update(p *decode.Packet) Result {
 			t.stats.Reused++
 			idx = none
 		}
+		if idx < 0 {
+			slot = t.mask + 1 // removal moved slots: find again
+		}
 	}
 	if idx < 0 {
-		idx = t.insert(&k, h)
+		idx = t.insert(&k, h, slot)
 		e := &t.entries[idx]
 		e.InitiatorIsA = srcIsA
 		if p.Proto == decode.ProtoTCP && p.TCPFlags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN|decode.FlagACK {
 			e.InitiatorIsA = !srcIsA
 		}
 		e.FirstSeen, e.LastSeen = ts, ts
-		e.class = t.classOf(k.Proto, StateNew)
-		t.pushFront(idx)
+		e.class = classOf(k.Proto, StateNew)
+		t.pushFront(idx, e.class)
 		r.IsNew = true
 	}
 	e := &t.entries[idx]
@@ -341,17 +409,17 @@ func (t *Table) Update(p *decode.Packet) Result {
 			e.InitiatorSYN = true
 		}
 	}
-	t.advanceState(e)
-	c := t.classOf(k.Proto, e.State)
+	advanceState(e)
+	c := classOf(k.Proto, e.State)
 	if c != e.class || t.head[c] != idx {
-		t.unlink(idx)
+		t.unlink(idx, e.class)
 		e.class = c
-		t.pushFront(idx)
+		t.pushFront(idx, c)
 	}
 	return r
 }
 
-func (t *Table) advanceState(e *Entry) {
+func advanceState(e *Entry) {
 	if e.State == StateClosed {
 		return
 	}
@@ -367,7 +435,7 @@ func (t *Table) advanceState(e *Entry) {
 	}
 }
 
-func (t *Table) classOf(proto uint8, s State) uint8 {
+func classOf(proto uint8, s State) uint8 {
 	switch proto {
 	case decode.ProtoTCP:
 		switch s {
@@ -415,7 +483,8 @@ func (t *Table) Expire(now int64) int {
 
 // Lookup returns the flow of a packet without changing anything, or nil.
 func (t *Table) Lookup(p *decode.Packet) *Entry {
-	k, _ := KeyOf(p)
+	var k Key
+	keyOf(p, &k)
 	idx, _ := t.find(&k, k.Hash())
 	if idx < 0 {
 		return nil
@@ -426,30 +495,39 @@ func (t *Table) Lookup(p *decode.Packet) *Entry {
 // find returns the entry index and slot of a key, or none and the empty slot
 // where it would go.
 func (t *Table) find(k *Key, h uint64) (int32, uint64) {
-	s := h & t.mask
+	id := h & idMask
+	tag := id << 32
+	s := id & t.mask
 	for {
 		v := t.slots[s]
 		if v == 0 {
 			return none, s
 		}
-		e := &t.entries[v-1]
-		if e.hash == h && e.Key == *k {
-			return v - 1, s
+		if v&^0xffffffff == tag {
+			idx := int32(uint32(v)) - 1
+			if e := &t.entries[idx]; e.ID == id && e.Key.equal(k) {
+				return idx, s
+			}
 		}
 		s = (s + 1) & t.mask
 	}
 }
 
-func (t *Table) insert(k *Key, h uint64) int32 {
+// insert adds an entry for key k with hash h and returns its index. slot is
+// the empty slot find returned for k, or beyond the slot array when unknown.
+func (t *Table) insert(k *Key, h uint64, slot uint64) int32 {
 	if t.free == none {
 		t.evictLRU()
+		slot = t.mask + 1
 	}
 	idx := t.free
-	e := &t.entries[idx]
-	t.free = e.next
-	*e = Entry{Key: *k, ID: h & (1<<53 - 1), hash: h, prev: none, next: none}
-	_, s := t.find(k, h)
-	t.slots[s] = idx + 1
+	t.free = t.links[idx].next
+	id := h & idMask
+	t.entries[idx] = Entry{Key: *k, ID: id}
+	if slot > t.mask {
+		_, slot = t.find(k, h)
+	}
+	t.slots[slot] = id<<32 | uint64(idx+1)
 	t.n++
 	t.stats.Created++
 	return idx
@@ -459,10 +537,14 @@ func (t *Table) insert(k *Key, h uint64) int32 {
 // list tails.
 func (t *Table) evictLRU() {
 	victim := int32(none)
+	var seen int64
 	for c := range t.tail {
 		i := t.tail[c]
-		if i != none && (victim == none || t.entries[i].LastSeen < t.entries[victim].LastSeen) {
-			victim = i
+		if i == none {
+			continue
+		}
+		if ls := t.entries[i].LastSeen; victim == none || ls < seen {
+			victim, seen = i, ls
 		}
 	}
 	t.removeIdx(victim)
@@ -471,16 +553,15 @@ func (t *Table) evictLRU() {
 
 func (t *Table) removeIdx(idx int32) {
 	e := &t.entries[idx]
-	_, s := t.find(&e.Key, e.hash)
+	_, s := t.find(&e.Key, e.ID)
 	t.remove(idx, s)
 }
 
 // remove deletes entry idx stored at slot s, with backward-shift deletion
 // so that probe chains stay intact without tombstones.
 func (t *Table) remove(idx int32, s uint64) {
-	t.unlink(idx)
-	e := &t.entries[idx]
-	e.next = t.free
+	t.unlink(idx, t.entries[idx].class)
+	t.links[idx].next = t.free
 	t.free = idx
 	t.n--
 	t.slots[s] = 0
@@ -492,7 +573,7 @@ func (t *Table) remove(idx int32, s uint64) {
 		if v == 0 {
 			return
 		}
-		home := t.entries[v-1].hash & t.mask
+		home := v >> 32 & t.mask // the slot holds the hash's low 32 bits
 		// Move slot j back to i unless its home lies cyclically in (i, j].
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
 			t.slots[i] = v
@@ -502,31 +583,30 @@ func (t *Table) remove(idx int32, s uint64) {
 	}
 }
 
-func (t *Table) pushFront(idx int32) {
-	e := &t.entries[idx]
-	c := e.class
-	e.prev = none
-	e.next = t.head[c]
-	if t.head[c] != none {
-		t.entries[t.head[c]].prev = idx
+func (t *Table) pushFront(idx int32, c uint8) {
+	l := &t.links[idx]
+	h := t.head[c]
+	l.prev = none
+	l.next = h
+	if h != none {
+		t.links[h].prev = idx
 	} else {
 		t.tail[c] = idx
 	}
 	t.head[c] = idx
 }
 
-func (t *Table) unlink(idx int32) {
-	e := &t.entries[idx]
-	c := e.class
-	if e.prev != none {
-		t.entries[e.prev].next = e.next
+func (t *Table) unlink(idx int32, c uint8) {
+	l := &t.links[idx]
+	if l.prev != none {
+		t.links[l.prev].next = l.next
 	} else {
-		t.head[c] = e.next
+		t.head[c] = l.next
 	}
-	if e.next != none {
-		t.entries[e.next].prev = e.prev
+	if l.next != none {
+		t.links[l.next].prev = l.prev
 	} else {
-		t.tail[c] = e.prev
+		t.tail[c] = l.prev
 	}
-	e.prev, e.next = none, none
+	l.prev, l.next = none, none
 }

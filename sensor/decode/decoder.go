@@ -78,8 +78,12 @@ func (s Stats) Skipped() uint64 {
 
 // Decoder turns frames into Packets. It owns a gopacket DecodingLayerParser per
 // first layer (Ethernet, Linux SLL, SLL2, IPv4, IPv6) over one set of
-// preallocated layers, so decoding allocates nothing in steady state. A Decoder
-// is not safe for concurrent use: create one per worker goroutine.
+// preallocated layers, so decoding allocates nothing in steady state. The
+// common frames (Ethernet, VLAN tags, IPv4, IPv6 without extension headers,
+// TCP, UDP, ICMP, ICMPv6) are walked through the same layers by direct calls
+// instead of the parser's interface calls (walk); the rest go through the
+// parser. Both give the same results (TestMixDirectWalk, FuzzDecode). A
+// Decoder is not safe for concurrent use: create one per worker goroutine.
 //
 // What is delivered:
 //   - TCP, UDP, ICMP (IPv4) and ICMPv6 packets with addresses, ports, flags,
@@ -117,6 +121,8 @@ type Decoder struct {
 
 	pEth, pSLL, pSLL2, pIP4, pIP6 *gopacket.DecodingLayerParser
 	decoded                       []gopacket.LayerType
+	// parserOnly turns the direct walk off (tests compare both ways).
+	parserOnly bool
 
 	// Per-packet state, written by the layers during DecodeLayers.
 	etherType          layers.EthernetType // of the innermost link header seen
@@ -201,27 +207,30 @@ func aggregate(f *capture.Frame, p *Packet) {
 // not be used otherwise. wireLen 0 means len(data). p holds no reference to
 // data.
 func (d *Decoder) DecodeData(data []byte, link layers.LinkType, ts int64, wireLen uint32, p *Packet) Reason {
-	var parser *gopacket.DecodingLayerParser
+	var (
+		parser *gopacket.DecodingLayerParser
+		first  gopacket.LayerType // for the direct walk; 0: parser only
+	)
 	switch link {
 	case layers.LinkTypeEthernet:
-		parser = d.pEth
+		parser, first = d.pEth, layers.LayerTypeEthernet
 	case layers.LinkTypeLinuxSLL:
 		parser = d.pSLL
 	case capture.LinkTypeLinuxSLL2:
 		parser = d.pSLL2
 	case layers.LinkTypeIPv4:
-		parser = d.pIP4
+		parser, first = d.pIP4, layers.LayerTypeIPv4
 	case layers.LinkTypeIPv6:
-		parser = d.pIP6
+		parser, first = d.pIP6, layers.LayerTypeIPv6
 	case layers.LinkTypeRaw, 12, 14:
 		if len(data) == 0 {
 			return d.skip(Truncated)
 		}
 		switch data[0] >> 4 {
 		case 4:
-			parser = d.pIP4
+			parser, first = d.pIP4, layers.LayerTypeIPv4
 		case 6:
-			parser = d.pIP6
+			parser, first = d.pIP6, layers.LayerTypeIPv6
 		default:
 			return d.skip(Malformed)
 		}
@@ -229,12 +238,16 @@ func (d *Decoder) DecodeData(data []byte, link layers.LinkType, ts int64, wireLe
 		return d.skip(UnsupportedLink)
 	}
 
-	d.etherType = 0
-	d.vlanID, d.vlanTags = 0, 0
-	d.ipVer, d.extLen, d.isFrag, d.fragOff = 0, 0, false, 0
-	d.l4, d.sport, d.dport, d.tcpFlags, d.icmpType, d.icmpCode = 0, 0, 0, 0, 0, 0
-
-	if err := parser.DecodeLayers(data, &d.decoded); err != nil {
+	d.reset()
+	walked, err := false, error(nil)
+	if first != 0 && !d.parserOnly {
+		walked, err = d.walk(data, first)
+	}
+	if !walked {
+		d.reset()
+		err = parser.DecodeLayers(data, &d.decoded)
+	}
+	if err != nil {
 		if errors.Is(err, errTruncated) {
 			return d.skip(Truncated)
 		}
@@ -289,6 +302,88 @@ func (d *Decoder) DecodeData(data []byte, link layers.LinkType, ts int64, wireLe
 	p.PayloadLen = uint32(max(payload, 0))
 	d.Stats.Decoded++
 	return OK
+}
+
+// reset clears the per-packet state the layers write.
+func (d *Decoder) reset() {
+	d.etherType = 0
+	d.vlanID, d.vlanTags = 0, 0
+	d.ipVer, d.extLen, d.isFrag, d.fragOff = 0, 0, false, 0
+	d.l4, d.sport, d.dport, d.tcpFlags, d.icmpType, d.icmpCode = 0, 0, 0, 0, 0, 0
+}
+
+// walk is the direct path for the common frames: Ethernet with any number
+// of VLAN tags, IPv4 or IPv6 without extension headers, TCP, UDP, ICMP or
+// ICMPv6. It runs the same layers, with the same rules, as the
+// DecodingLayerParser walk (decode a layer; stop on its error; stop when
+// its payload is empty or no layer decodes its next type), but calls them
+// directly instead of through the parser's interfaces. It returns false,
+// having decoded part of the frame, when the frame reaches a layer it does
+// not take (an IPv6 extension header or fragment header): the caller then
+// decodes the frame again with the parser. A panic in a layer also hands
+// the frame to the parser, which turns it into an error as it does for any
+// frame.
+func (d *Decoder) walk(data []byte, typ gopacket.LayerType) (walked bool, err error) {
+	defer func() {
+		if recover() != nil {
+			walked, err = false, nil
+		}
+	}()
+	df := gopacket.NilDecodeFeedback
+	for {
+		var next gopacket.LayerType
+		switch typ {
+		case layers.LayerTypeEthernet:
+			if err := d.eth.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.eth.NextLayerType(), d.eth.Payload
+		case layers.LayerTypeDot1Q:
+			if err := d.vlan.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.vlan.NextLayerType(), d.vlan.Payload
+		case layers.LayerTypeIPv4:
+			if err := d.ip4.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.ip4.NextLayerType(), d.ip4.Payload
+		case layers.LayerTypeIPv6:
+			if err := d.ip6.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.ip6.NextLayerType(), d.ip6.Payload
+		case layers.LayerTypeTCP:
+			if err := d.tcp.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.tcp.NextLayerType(), d.tcp.Payload
+		case layers.LayerTypeUDP:
+			if err := d.udp.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.udp.NextLayerType(), d.udp.Payload
+		case layers.LayerTypeICMPv4:
+			if err := d.icmp4.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.icmp4.NextLayerType(), d.icmp4.Payload
+		case layers.LayerTypeICMPv6:
+			if err := d.icmp6.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.icmp6.NextLayerType(), d.icmp6.Payload
+		case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination,
+			layers.LayerTypeIPv6Fragment:
+			return false, nil // the parser's walk
+		default:
+			return true, nil // no layer for it: the walk ends, as with IgnoreUnsupported
+		}
+		if len(data) == 0 {
+			return true, nil
+		}
+		typ = next
+	}
 }
 
 func (d *Decoder) skip(r Reason) Reason {

@@ -254,11 +254,17 @@ func TestDecode(t *testing.T) {
 		{"raw version 5", layers.LinkTypeRaw, []byte{0x50, 0, 0, 20}, Malformed, Packet{}},
 	}
 	d := NewDecoder()
+	pd := NewDecoder() // the parser alone, without the direct walk
+	pd.parserOnly = true
 	var want Stats
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := Packet{Src: netip.MustParseAddr("203.0.113.99")} // must be overwritten
 			got := d.DecodeData(c.data, c.link, ts, 0, &p)
+			var q Packet
+			if r := pd.DecodeData(c.data, c.link, ts, 0, &q); r != got || r == OK && q != p {
+				t.Errorf("the parser alone: %v %+v; the direct walk: %v %+v", r, q, got, p)
+			}
 			if got != c.reason {
 				t.Fatalf("reason %v, want %v", got, c.reason)
 			}
@@ -290,8 +296,8 @@ func TestDecode(t *testing.T) {
 			want.UnsupportedLink++
 		}
 	}
-	if d.Stats != want {
-		t.Errorf("stats\n got %+v\nwant %+v", d.Stats, want)
+	if d.Stats != want || pd.Stats != want {
+		t.Errorf("stats\n got %+v\n parser alone %+v\nwant %+v", d.Stats, pd.Stats, want)
 	}
 }
 

@@ -13,8 +13,8 @@ var fuzzLinks = []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxS
 	layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6}
 
 // FuzzDecode feeds arbitrary bytes as each link type: the decoder must never
-// panic, must classify every frame exactly once, and a delivered packet must be
-// consistent with its protocol.
+// panic, must classify every frame exactly once, exactly as the parser alone
+// does, and a delivered packet must be consistent with its protocol.
 func FuzzDecode(f *testing.F) {
 	seeds := [][]byte{
 		serialize(f, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP), syn()),
@@ -29,14 +29,19 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	d := NewDecoder()
+	pd := NewDecoder() // the parser alone, without the direct walk
+	pd.parserOnly = true
 	f.Fuzz(func(t *testing.T, link byte, data []byte) {
 		lt := fuzzLinks[int(link)%len(fuzzLinks)]
 		before := d.Stats
-		var p Packet
+		var p, q Packet
 		r := d.DecodeData(data, lt, 1, 0, &p)
 		after := d.Stats
 		if n := (after.Decoded + after.Skipped()) - (before.Decoded + before.Skipped()); n != 1 {
 			t.Fatalf("frame counted %d times", n)
+		}
+		if rq := pd.DecodeData(data, lt, 1, 0, &q); rq != r || r == OK && q != p || pd.Stats != d.Stats {
+			t.Fatalf("the direct walk gives %v %+v %+v, the parser alone %v %+v %+v", r, p, d.Stats, rq, q, pd.Stats)
 		}
 		if r != OK {
 			return

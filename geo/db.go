@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/oschwald/maxminddb-golang/v2"
@@ -200,6 +201,11 @@ func decode(name string, b []byte) (d *dbData, err error) {
 	byOffset := map[uintptr]uint32{}
 	byRecord := map[record]uint32{}
 	var sawGeoIP2, sawFlat bool
+	// A tree of n nodes has at most n+1 data leaves, so the spans fit in
+	// one buffer sized up front: IPv4 from its start, IPv6 from its end.
+	// Growing two slices by append instead spent most of the decoding time
+	// copying them and faulting in fresh pages.
+	sb := newSpanBuf(int(md.NodeCount) + 1)
 	for res := range r.Networks() {
 		if err := res.Err(); err != nil {
 			return nil, fmt.Errorf("corrupt: %w", err)
@@ -239,8 +245,9 @@ func decode(name string, b []byte) (d *dbData, err error) {
 			}
 			byOffset[off] = idx
 		}
-		d.add(res.Prefix(), idx)
+		sb.add(res.Prefix(), idx)
 	}
+	d.v4, d.v6 = sb.lists()
 	switch {
 	case sawGeoIP2:
 		d.schema = "geoip2"
@@ -298,21 +305,52 @@ func convert(raw *rawRecord) (record, string, error) {
 	return rec, kind, nil
 }
 
-// add appends a network, merging it with the previous span when adjacent and equal.
-func (d *dbData) add(p netip.Prefix, rec uint32) {
+// spanBuf collects the spans of a database in address order, IPv4 from the
+// start of one buffer and IPv6 from its end (in reverse), merging each with
+// the previous span of its family when adjacent and equal.
+type spanBuf struct {
+	buf    []span
+	n4, n6 int
+}
+
+func newSpanBuf(n int) *spanBuf { return &spanBuf{buf: make([]span, max(n, 16))} }
+
+func (b *spanBuf) add(p netip.Prefix, rec uint32) {
 	from, to := prefixRange(p)
-	list := &d.v6
-	if p.Addr().Is4() {
-		list = &d.v4
+	v4 := p.Addr().Is4()
+	var last *span
+	switch {
+	case v4 && b.n4 > 0:
+		last = &b.buf[b.n4-1]
+	case !v4 && b.n6 > 0:
+		last = &b.buf[len(b.buf)-b.n6]
 	}
-	if n := len(*list); n > 0 {
-		last := &(*list)[n-1]
-		if last.rec == rec && last.to.next() == from {
-			last.to = to
-			return
-		}
+	if last != nil && last.rec == rec && last.to.next() == from {
+		last.to = to
+		return
 	}
-	*list = append(*list, span{from, to, rec})
+	if b.n4+b.n6 == len(b.buf) { // more networks than the header promised
+		nb := make([]span, 2*len(b.buf))
+		copy(nb, b.buf[:b.n4])
+		copy(nb[len(nb)-b.n6:], b.buf[len(b.buf)-b.n6:])
+		b.buf = nb
+	}
+	if v4 {
+		b.buf[b.n4] = span{from, to, rec}
+		b.n4++
+	} else {
+		b.n6++
+		b.buf[len(b.buf)-b.n6] = span{from, to, rec}
+	}
+}
+
+// lists returns the IPv4 and IPv6 spans in address order. They stay in the
+// buffer: its unused middle was never written, so it takes no memory.
+func (b *spanBuf) lists() (v4, v6 []span) {
+	v4 = b.buf[:b.n4:b.n4]
+	v6 = b.buf[len(b.buf)-b.n6:]
+	slices.Reverse(v6)
+	return v4, v6
 }
 
 // prefixRange returns the first and last address of p as numbers; IPv4 prefixes

@@ -81,6 +81,10 @@ func Build(db *DB, asn *ASNDB, z *Zones) (*Table, error) {
 		asn4, asn6 = ad.v4, ad.v6
 	}
 	cidr4, cidr6 := b.cidrOverlay()
+	// Sized for the usual case (ranges follow the database's spans, plus a
+	// few for gaps and overlays); append grows them in the unusual one.
+	t.v4 = make([]range4, 0, len(db.d.v4)+len(asn4)+2*len(cidr4)+64)
+	t.v6 = make([]range6, 0, len(db.d.v6)+len(asn6)+2*len(cidr6)+64)
 	b.sweep(true, db.d.v4, asn4, cidr4, func(s u128, v uint32) {
 		t.v4 = append(t.v4, range4{uint32(s.lo), v})
 	})

@@ -93,9 +93,13 @@ type table struct {
 	// bits of the key's hash in the high ones, so that probing and
 	// backward-shift deletion compare and place keys without reading
 	// buckets (a cache miss each); linear probing.
-	slots      []uint64
-	mask       uint64
+	slots []uint64
+	mask  uint64
+	// free heads the list of dropped buckets; fresh is the first bucket
+	// never used. Buckets are handed out from the list, then from fresh, so
+	// that a table's memory is only touched (and faulted in) as keys come.
 	free       int32
+	fresh      int32
 	n          int
 	head, tail int32
 	grain      int64
@@ -106,17 +110,13 @@ type table struct {
 }
 
 func newTable(capacity int, grain int64) *table {
-	t := &table{b: make([]bucket, capacity), head: none, tail: none, grain: grain}
+	t := &table{b: make([]bucket, capacity), head: none, tail: none, free: none, grain: grain}
 	size := 1
 	for size < 2*capacity {
 		size <<= 1
 	}
 	t.slots = make([]uint64, size)
 	t.mask = uint64(size - 1)
-	for i := range t.b {
-		t.b[i].next = int32(i + 1)
-	}
-	t.b[capacity-1].next = none
 	return t
 }
 
@@ -139,7 +139,13 @@ func (t *table) get(k *tkey, ts int64) (int32, bool) {
 		}
 		return idx, false
 	}
-	if t.free == none {
+	switch {
+	case t.free != none:
+	case int(t.fresh) < len(t.b):
+		t.free = t.fresh
+		t.b[t.fresh].next = none
+		t.fresh++
+	default:
 		t.evicted++
 		t.drop(t.tail)
 	}

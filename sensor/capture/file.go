@@ -69,21 +69,21 @@ func OpenReader(name string, r io.Reader) (Source, error) {
 
 func openReader(name string, r io.Reader, closer io.Closer) (*fileSource, error) {
 	s := &fileSource{name: name, closer: closer}
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(4)
-	var stream io.Reader = br
-	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
+	// pcapgo wraps its input in bufio.NewReader, which returns s.br itself
+	// (it is large enough); so the source knows how far pcapgo got. A plain
+	// capture is read through that one buffer; a compressed one through a
+	// second, before the decompressor.
+	s.cr = &countingReader{r: r}
+	s.br = bufio.NewReaderSize(s.cr, readBufferSize)
+	if head, _ := s.br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(s.br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: reading gzip header: %w", name, err)
 		}
 		s.gz = gz
-		stream = gz
+		s.cr = &countingReader{r: gz}
+		s.br = bufio.NewReaderSize(s.cr, readBufferSize)
 	}
-	s.cr = &countingReader{r: stream}
-	// pcapgo wraps its input in bufio.NewReader, which returns this reader
-	// itself (it is large enough); so the source knows how far pcapgo got.
-	s.br = bufio.NewReaderSize(s.cr, readBufferSize)
 	head, err := s.br.Peek(4)
 	if len(head) < 4 {
 		if err == nil || errors.Is(err, io.EOF) {

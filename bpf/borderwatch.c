@@ -48,6 +48,11 @@ volatile const __u32 source_burst = 100;  /* bucket size */
 /* Unreported IP bytes of a flow direction that trigger a byte report; 0: no
  * byte reports. At most BW_REPORT_MAX. */
 volatile const __u32 report_bytes = 256 << 10;
+/* Unread ring bytes at which a record wakes the reader; below, records are
+ * submitted without a wake-up and user space polls for them. 0: the
+ * kernel's default, a wake-up for each record that finds the reader caught
+ * up. */
+volatile const __u32 wake_bytes = 0;
 
 enum bw_home_mode {
 	BW_HOME_ZONE = 0,    /* the home bit of the geo table */
@@ -198,26 +203,36 @@ const struct bw_iface_count *unused_iface_count __attribute__((unused));
  * inner maps their type (clang emits the key types incompletely without
  * an instance); user space sizes each new inner map itself. */
 
-/* Array values are laid out on 8-byte boundaries, so each element of the
- * IPv4 table holds two 32-bit entries: entry i is half i&1 of element i/2.
- * User space fills the table through a memory mapping as one u32 array. */
-struct geo4_pair {
-	__u32 e[2];
+/* A geo table is an array of pages of BW_GEO_PAGE entries, 4 MiB, the
+ * largest array value the kernel allows. Lookups into an inner map are not
+ * inlined by the verifier (its size is not known when the program is
+ * loaded): each is a helper call. With large pages a walk looks a page up
+ * once and reads its entries directly; user space places each first-level
+ * subtree in one page where it fits, so a walk touches page 0 (the first
+ * level, shared by both addresses of a packet) and at most one or two
+ * more. Entry i of the table is entry i % BW_GEO_PAGE of page
+ * i / BW_GEO_PAGE; user space fills the table through a memory mapping as
+ * one u32 array. */
+#define BW_GEO_PAGE_SHIFT 20
+#define BW_GEO_PAGE (1u << BW_GEO_PAGE_SHIFT)
+
+struct geo_page {
+	__u32 e[BW_GEO_PAGE];
 };
 
-struct geo4_inner {
+struct geo_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct geo4_pair);
+	__type(value, struct geo_page);
 	__uint(max_entries, 1);
-} geo4_template SEC(".maps");
+} geo_template SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__array(values, struct geo4_inner);
+	__array(values, struct geo_inner);
 } geo4 SEC(".maps");
 
 /* The IPv6 table has the IPv4 table's layout over the first 64 bits of the
@@ -227,7 +242,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__array(values, struct geo4_inner);
+	__array(values, struct geo_inner);
 } geo6 SEC(".maps");
 
 /* listed and drop tries: value is a list id / rule slot. */
@@ -475,38 +490,54 @@ static __always_inline int parse(void *data, void *data_end, struct pkt *p)
 
 /* ---- jurisdiction ---- */
 
-static __always_inline __u32 geo4_entry(void *tbl, __u32 idx)
+/* A table walk: the page in hand and its number. */
+struct geo_walk {
+	void *tbl;
+	struct geo_page *pg;
+	__u32 pgno;
+};
+
+/* geo_chunk returns entry b of the chunk leaf v points to, looking up its
+ * page unless it is the page in hand; 0 when the page is missing. */
+static __always_inline __u32 geo_chunk(struct geo_walk *w, __u32 v, __u32 b)
 {
-	__u32 k = idx >> 1;
-	struct geo4_pair *p = bpf_map_lookup_elem(tbl, &k);
-	if (!p)
-		return 0;
-	return p->e[idx & 1];
+	__u64 i = BW_V4_L1 + (__u64)(v & ~BW_LEAF_PTR) * 256 + b;
+	__u32 n = i >> BW_GEO_PAGE_SHIFT;
+	if (n != w->pgno) {
+		struct geo_page *pg = bpf_map_lookup_elem(w->tbl, &n);
+		if (!pg)
+			return 0;
+		w->pg = pg;
+		w->pgno = n;
+	}
+	return w->pg->e[i & (BW_GEO_PAGE - 1)];
 }
 
-static __always_inline __u32 geo4_lookup(void *tbl, __u32 addr_be)
+/* geo4_lookup walks the IPv4 table from page 0 (p0): one to three reads. */
+static __always_inline __u32 geo4_lookup(void *tbl, struct geo_page *p0, __u32 addr_be)
 {
+	struct geo_walk w = {.tbl = tbl, .pg = p0, .pgno = 0};
 	__u32 a = bpf_ntohl(addr_be);
-	__u32 v = geo4_entry(tbl, a >> 16);
+	__u32 v = p0->e[a >> 16];
 	if (!(v & BW_LEAF_PTR))
 		return v;
-	v = geo4_entry(tbl, BW_V4_L1 + (v & ~BW_LEAF_PTR) * 256 + ((a >> 8) & 0xff));
+	v = geo_chunk(&w, v, (a >> 8) & 0xff);
 	if (!(v & BW_LEAF_PTR))
 		return v;
-	return geo4_entry(tbl, BW_V4_L1 + (v & ~BW_LEAF_PTR) * 256 + (a & 0xff));
+	return geo_chunk(&w, v, a & 0xff);
 }
 
-/* geo6_lookup walks the IPv6 table: one to seven array reads, one per
- * level until a leaf (a /48 range: at most five). */
-static __always_inline __u32 geo6_lookup(void *tbl, __u32 *addr)
+/* geo6_lookup walks the IPv6 table from page 0 (p0): one to seven reads,
+ * one per level until a leaf (a /48 range: at most five). */
+static __always_inline __u32 geo6_lookup(void *tbl, struct geo_page *p0, __u32 *addr)
 {
+	struct geo_walk w = {.tbl = tbl, .pg = p0, .pgno = 0};
 	__u64 a = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
-	__u32 v = geo4_entry(tbl, a >> 48);
+	__u32 v = p0->e[a >> 48];
 #pragma unroll
 	for (int i = 1; i <= BW_V6_LEVELS; i++) {
 		if (v & BW_LEAF_PTR)
-			v = geo4_entry(tbl, BW_V4_L1 + (v & ~BW_LEAF_PTR) * 256 +
-						((a >> (48 - 8 * i)) & 0xff));
+			v = geo_chunk(&w, v, (a >> (48 - 8 * i)) & 0xff);
 	}
 	return v;
 }
@@ -620,6 +651,26 @@ static __always_inline struct bw_flow *flow_find(struct pkt *p, int *dp)
 	return bpf_map_lookup_elem(&flows, &k);
 }
 
+/* submit submits a record of size bytes. With wake_bytes set, only the
+ * record that takes the unread data to wake_bytes or past it wakes the
+ * reader (a wake-up is an interrupt and a thread wake-up: too dear for
+ * each record); the others wait for that one or the reader's poll. Two
+ * CPUs crossing at once may both miss the mark: the poll bounds the delay
+ * then too. */
+static __always_inline void submit(void *r, __u64 size)
+{
+	__u64 flags = 0;
+	if (wake_bytes) {
+		/* What the record takes in the ring: an 8-byte header, and
+		 * the whole rounded up to 8. */
+		__u64 len = (size + 15) & ~7ull;
+		__u64 avail = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA);
+		flags = avail >= wake_bytes && avail < wake_bytes + len ? BPF_RB_FORCE_WAKEUP
+									: BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(r, flags);
+}
+
 /* report submits a byte report of direction d of flow f: the unreported
  * counts, taken with an exchange, in a record with header h (the packet in
  * hand) and the packet's first cap bytes, from which user space decodes the
@@ -669,7 +720,7 @@ static __always_inline void report(void *ctx, struct bw_record *h, int egress, _
 			lerr = bpf_xdp_load_bytes(ctx, 0, r + 1, cap);
 	}
 	r->cap_len = lerr ? 0 : cap;
-	bpf_ringbuf_submit(r, 0);
+	submit(r, sizeof(*r) + snap);
 	count_global(BW_G_REPORTS, 1);
 }
 
@@ -728,17 +779,21 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 
 	__u32 zero = 0;
 	__u32 sleaf = 0, dleaf = 0;
+	/* Each family's own calls: a lookup call site that sees inner maps
+	 * of two outer maps is not specialised by the verifier. */
 	if (p.ipv6) {
 		void *tbl = bpf_map_lookup_elem(&geo6, &zero);
-		if (tbl) {
-			sleaf = geo6_lookup(tbl, p.src);
-			dleaf = geo6_lookup(tbl, p.dst);
+		struct geo_page *p0 = tbl ? bpf_map_lookup_elem(tbl, &zero) : 0;
+		if (p0) {
+			sleaf = geo6_lookup(tbl, p0, p.src);
+			dleaf = geo6_lookup(tbl, p0, p.dst);
 		}
 	} else {
 		void *tbl = bpf_map_lookup_elem(&geo4, &zero);
-		if (tbl) {
-			sleaf = geo4_lookup(tbl, p.src[3]);
-			dleaf = geo4_lookup(tbl, p.dst[3]);
+		struct geo_page *p0 = tbl ? bpf_map_lookup_elem(tbl, &zero) : 0;
+		if (p0) {
+			sleaf = geo4_lookup(tbl, p0, p.src[3]);
+			dleaf = geo4_lookup(tbl, p0, p.dst[3]);
 		}
 	}
 	int shome = leaf_home(sleaf), dhome = leaf_home(dleaf);
@@ -907,7 +962,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 			lerr = bpf_xdp_load_bytes(ctx, 0, r + 1, cap);
 	}
 	r->cap_len = lerr ? 0 : cap;
-	bpf_ringbuf_submit(r, 0);
+	submit(r, sizeof(*r) + snap);
 	count_global(BW_G_HANDOFF, 1);
 	if (ic)
 		ic->handoff++;

@@ -148,9 +148,9 @@ const (
 	borderwatchBwRecordFlagBW_F_REVERSE  borderwatchBwRecordFlag = 16
 )
 
-type borderwatchGeo4Pair struct {
+type borderwatchGeoPage struct {
 	_ structs.HostLayout
-	E [2]uint32
+	E [1048576]uint32
 }
 
 // Names of all BPF objects in the ELF.
@@ -162,8 +162,8 @@ const (
 	borderwatchMapDropPrefixes     = "drop_prefixes"
 	borderwatchMapFlows            = "flows"
 	borderwatchMapGeo4             = "geo4"
-	borderwatchMapGeo4Template     = "geo4_template"
 	borderwatchMapGeo6             = "geo6"
+	borderwatchMapGeoTemplate      = "geo_template"
 	borderwatchMapGlobals          = "globals"
 	borderwatchMapIfaceCounts      = "iface_counts"
 	borderwatchMapIfaceSlots       = "iface_slots"
@@ -190,6 +190,7 @@ const (
 	borderwatchVarUnusedProto      = "unused_proto"
 	borderwatchVarUnusedReason     = "unused_reason"
 	borderwatchVarUnusedRecord     = "unused_record"
+	borderwatchVarWakeBytes        = "wake_bytes"
 )
 
 // loadBorderwatch returns the embedded CollectionSpec for borderwatch.
@@ -247,8 +248,8 @@ type borderwatchMapSpecs struct {
 	DropPrefixes  *ebpf.MapSpec `ebpf:"drop_prefixes"`
 	Flows         *ebpf.MapSpec `ebpf:"flows"`
 	Geo4          *ebpf.MapSpec `ebpf:"geo4"`
-	Geo4Template  *ebpf.MapSpec `ebpf:"geo4_template"`
 	Geo6          *ebpf.MapSpec `ebpf:"geo6"`
+	GeoTemplate   *ebpf.MapSpec `ebpf:"geo_template"`
 	Globals       *ebpf.MapSpec `ebpf:"globals"`
 	IfaceCounts   *ebpf.MapSpec `ebpf:"iface_counts"`
 	IfaceSlots    *ebpf.MapSpec `ebpf:"iface_slots"`
@@ -279,6 +280,7 @@ type borderwatchVariableSpecs struct {
 	UnusedProto      *ebpf.VariableSpec `ebpf:"unused_proto"`
 	UnusedReason     *ebpf.VariableSpec `ebpf:"unused_reason"`
 	UnusedRecord     *ebpf.VariableSpec `ebpf:"unused_record"`
+	WakeBytes        *ebpf.VariableSpec `ebpf:"wake_bytes"`
 }
 
 // borderwatchObjects contains all objects after they have been loaded into the kernel.
@@ -306,8 +308,8 @@ type borderwatchMaps struct {
 	DropPrefixes  *ebpf.Map `ebpf:"drop_prefixes"`
 	Flows         *ebpf.Map `ebpf:"flows"`
 	Geo4          *ebpf.Map `ebpf:"geo4"`
-	Geo4Template  *ebpf.Map `ebpf:"geo4_template"`
 	Geo6          *ebpf.Map `ebpf:"geo6"`
+	GeoTemplate   *ebpf.Map `ebpf:"geo_template"`
 	Globals       *ebpf.Map `ebpf:"globals"`
 	IfaceCounts   *ebpf.Map `ebpf:"iface_counts"`
 	IfaceSlots    *ebpf.Map `ebpf:"iface_slots"`
@@ -325,8 +327,8 @@ func (m *borderwatchMaps) Close() error {
 		m.DropPrefixes,
 		m.Flows,
 		m.Geo4,
-		m.Geo4Template,
 		m.Geo6,
+		m.GeoTemplate,
 		m.Globals,
 		m.IfaceCounts,
 		m.IfaceSlots,
@@ -358,6 +360,7 @@ type borderwatchVariables struct {
 	UnusedProto      *ebpf.Variable `ebpf:"unused_proto"`
 	UnusedReason     *ebpf.Variable `ebpf:"unused_reason"`
 	UnusedRecord     *ebpf.Variable `ebpf:"unused_record"`
+	WakeBytes        *ebpf.Variable `ebpf:"wake_bytes"`
 }
 
 // borderwatchPrograms contains all programs after they have been loaded into the kernel.

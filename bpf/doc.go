@@ -16,33 +16,44 @@
 //
 // # Jurisdiction tables
 //
-// IPv4 uses a DIR-16-8-8 table in one array map: 65536 first-level entries
-// indexed by the top 16 address bits, then 256-entry chunks for the next 8
-// and the last 8 bits, allocated only where a range boundary falls inside a
-// block. A lookup is one to three array reads. A leaf holds the country id
-// (bits 0-15) and the low 15 zone bits (bits 16-30, bit 16 = home); bit 31
-// marks a chunk pointer. IPv6 uses the same layout over the first 64 bits
-// of the address (16 bits, then six levels of 8): ranges are split into
-// prefixes, prefixes longer than /64 are widened to their /64 (the first
-// range seen in a /64 wins), and the prefixes are painted from the shortest
-// to the longest, which gives each /64 the longest-prefix match the LPM
-// trie used before gave. A lookup is one to seven array reads (five for an
-// address in a /48 range). Memory grows with the number of range
-// boundaries below /16 and how deep they fall: the embedded DB-IP database
-// (346k IPv6 ranges, 756k prefixes) needs 34k chunks, 33.5 MiB; synthetic
-// ranges with random /64 boundaries 225 MiB.
+// IPv4 uses a DIR-16-8-8 table: 65536 first-level entries indexed by the
+// top 16 address bits, then 256-entry chunks for the next 8 and the last 8
+// bits, allocated only where a range boundary falls inside a block. A
+// lookup is one to three entry reads. A leaf holds the country id (bits
+// 0-15) and the low 15 zone bits (bits 16-30, bit 16 = home); bit 31 marks
+// a chunk pointer. IPv6 uses the same layout over the first 64 bits of the
+// address (16 bits, then six levels of 8): ranges are split into prefixes,
+// prefixes longer than /64 are widened to their /64 (the first range seen
+// in a /64 wins), and the prefixes are painted from the shortest to the
+// longest, which gives each /64 the longest-prefix match the LPM trie used
+// before gave. A lookup is one to seven entry reads (five for an address
+// in a /48 range). Memory grows with the number of range boundaries below
+// /16 and how deep they fall: the embedded DB-IP database (346k IPv6
+// ranges, 756k prefixes) needs 34k chunks; synthetic ranges with random
+// /64 boundaries about 225 MiB.
+//
+// Each table is an array map of 4 MiB pages (the largest array value the
+// kernel takes; the first level starts page 0). The verifier cannot inline
+// a lookup in an inner map, whose size it does not know, so every map
+// lookup is a helper call: the program looks a page up once and reads its
+// entries directly, and user space packs each first-level subtree into one
+// page where it fits (first-fit decreasing; a larger subtree is split at
+// its root). A packet's walks look up page 0 once for both addresses and
+// then at most one page per address (two below a split subtree), where one
+// lookup per level was made before. Padding to whole pages costs under a
+// page per table.
 //
 // Measured with BPF_PROG_TEST_RUN on a shared 2-core VM (noisy: figures are
-// medians of 5-6 runs, before/after interleaved) with 600k synthetic ranges
-// (320k IPv4, 280k IPv6) loaded: a counted-only IPv4 packet ~32 ns; IPv6
-// ~90 ns (the LPM trie took ~190 ns, and ~450 ns with the embedded
-// database, now ~86 ns); a handed-off SYN ~93 ns with 160 bytes captured and
-// a 1 MiB ring, ~109 ns with a 4 MiB ring, ~138 ns before (256 bytes, 4 MiB,
-// and a flow-map lookup and insert the SYN no longer makes). Building and
-// writing the tables from the embedded database takes 0.6-0.75 s (1.0 s
-// with the trie; IPv4 table 39 MiB: 40k chunks; writes go through a memory
-// mapping of each array); the synthetic ranges take 2.2-3.5 s, mostly
-// painting their 225 MiB IPv6 table (0.5-0.7 s with the trie). Array tables are why a counted-only packet is cheap: an LPM trie
+// medians of interleaved runs; see the commit messages for the latest) with
+// 600k synthetic ranges (320k IPv4, 280k IPv6) loaded: a counted-only IPv4
+// packet ~35 ns; IPv6 ~50-60 ns, and ~110 ns with the embedded database
+// before the paged layout (the LPM trie used before the array tables took
+// ~190 ns, ~450 ns with the embedded database); a handed-off SYN ~95-110
+// ns with 160 bytes captured and a 1 MiB ring, more with a 4 MiB ring.
+// Building and writing the tables from the embedded database takes
+// 0.6-0.75 s (writes go through a memory mapping of each array, page by
+// page); the synthetic ranges take 2.2-3.5 s, mostly painting their IPv6
+// table. Array tables are why a counted-only packet is cheap: an LPM trie
 // of 300k prefixes costs ~90 ns per lookup, two per packet.
 //
 // Each table (IPv4, IPv6, listed prefixes, drop prefixes) is the inner map
@@ -57,6 +68,14 @@
 // loading. Counters are per-CPU arrays read by ReadCounters and Counters on
 // the caller's timer. Records are a bw_record header (bpf2go -type) plus
 // the first SnapLen bytes; a full ring buffer is a counted drop.
+//
+// Wake-ups are batched: a record is submitted with BPF_RB_NO_WAKEUP unless
+// it takes the unread ring data (bpf_ringbuf_query BPF_RB_AVAIL_DATA) to
+// Options.WakeBytes or past it, which forces one. A reader that keeps up
+// is then not woken (an interrupt, a thread wake-up and an epoll_wait) for
+// each record. ReadRecord never sleeps longer than Options.PollInterval
+// while the ring is empty, so a record that woke nobody waits at most that
+// long; it reads without sleeping while records are waiting.
 //
 // # Per-interface counters
 //

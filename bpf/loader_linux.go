@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -87,6 +88,17 @@ type Options struct {
 	// ~5200 records of 160 captured bytes. Records lost to a full ring are
 	// counted (Globals.RingbufFull); raise RingBytes where they show.
 	RingBytes uint32
+	// WakeBytes batches reader wake-ups: a record wakes the reader only
+	// when it takes the unread ring data to WakeBytes or past it; smaller
+	// batches wait for ReadRecord's poll, every PollInterval. A wake-up
+	// (an interrupt, then a thread wake-up and a system call) costs more
+	// than the record, and without batching a reader that keeps up is
+	// woken for nearly every record. 0: a wake-up for each record that
+	// finds the reader caught up. Capped at a quarter of the ring.
+	WakeBytes uint32
+	// PollInterval bounds how long a record waits in the ring for a
+	// wake-up while ReadRecord waits; at least a millisecond.
+	PollInterval time.Duration
 	// ReportBytes: the IP bytes of a boundary-crossing TCP flow direction
 	// past its first FlowPackets packets are counted in the flow map and
 	// handed off as byte reports (ReasonBytes) each time they reach
@@ -103,7 +115,7 @@ type Options struct {
 
 // DefaultOptions returns the default settings: sensor mode, snap length 160,
 // 100 packets/s per source, 8 packets per flow, byte reports every 256 KiB,
-// a 1 MiB ring.
+// a 1 MiB ring, a reader wake-up per 64 KiB of records or 5 ms.
 func DefaultOptions() Options {
 	return Options{
 		HomeMode:      HomeZone,
@@ -113,6 +125,8 @@ func DefaultOptions() Options {
 		FlowPackets:   8,
 		ReportBytes:   256 << 10,
 		RingBytes:     1 << 20,
+		WakeBytes:     64 << 10,
+		PollInterval:  5 * time.Millisecond,
 		FlowEntries:   65536,
 		SourceEntries: 65536,
 	}
@@ -123,6 +137,8 @@ type Objects struct {
 	objs   borderwatchObjects
 	reader *ringbuf.Reader
 	opts   Options
+	// deadline is SetReadDeadline's time in Unix ns, 0 for none.
+	deadline atomic.Int64
 
 	geoInner, lpmInner *ebpf.MapSpec
 
@@ -163,6 +179,7 @@ func Load(opts Options) (*Objects, error) {
 		borderwatchVarReportBytes:  opts.ReportBytes,
 		borderwatchVarSourceBudget: opts.SourceBudget,
 		borderwatchVarSourceBurst:  opts.SourceBurst,
+		borderwatchVarWakeBytes:    min(opts.WakeBytes, opts.RingBytes/4),
 	}
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -215,6 +232,8 @@ func checkOptions(o *Options) error {
 		return fmt.Errorf("bpf options: report bytes %d above %d", o.ReportBytes, MaxReportBytes)
 	case o.SourceBudget > 1<<20 || o.SourceBurst > 1<<20:
 		return errors.New("bpf options: source budget and burst must be at most 1048576")
+	case o.PollInterval < time.Millisecond:
+		return fmt.Errorf("bpf options: poll interval %s below 1ms", o.PollInterval)
 	}
 	return nil
 }
@@ -291,22 +310,22 @@ func (o *Objects) LoadGeo(ranges iter.Seq[Range]) (GeoStats, error) {
 	}
 	st := GeoStats{
 		V4Ranges: g.v4Ranges, V6Ranges: g.v6Ranges,
-		V4Chunks: g.v4.Chunks, V4Bytes: 4 * len(g.v4.Entries),
+		V4Chunks: g.v4.Chunks, V6Chunks: t6.Chunks,
 		V6Prefixes: len(g.v6), V6Widened: g.widened,
-		V6Chunks: t6.Chunks, V6Bytes: 4 * len(t6.Entries),
 		Build: time.Since(start),
 	}
 	start = time.Now()
-	v4, err := o.newGeoTable((*dirTable)(g.v4))
+	v4, n4, err := o.newGeoTable((*dirTable)(g.v4))
 	if err != nil {
 		return st, fmt.Errorf("ipv4 table: %w", err)
 	}
 	defer v4.Close()
-	v6, err := o.newGeoTable(t6)
+	v6, n6, err := o.newGeoTable(t6)
 	if err != nil {
 		return st, fmt.Errorf("ipv6 table: %w", err)
 	}
 	defer v6.Close()
+	st.V4Bytes, st.V6Bytes = n4, n6
 	if err := o.objs.Geo4.Put(uint32(0), v4); err != nil {
 		return st, fmt.Errorf("swapping ipv4 table: %w", err)
 	}
@@ -317,25 +336,26 @@ func (o *Objects) LoadGeo(ranges iter.Seq[Range]) (GeoStats, error) {
 	return st, nil
 }
 
-// newGeoTable creates a geo table map and fills it through its memory
-// mapping.
-func (o *Objects) newGeoTable(t *dirTable) (*ebpf.Map, error) {
+// newGeoTable creates a geo table map in the kernel's paged layout and
+// fills it through its memory mapping; it returns the map and its size in
+// bytes.
+func (o *Objects) newGeoTable(t *dirTable) (*ebpf.Map, int, error) {
+	l := t.layout()
 	spec := o.geoInner.Copy()
-	spec.MaxEntries = uint32(len(t.Entries) / 2) // two entries per element
+	spec.MaxEntries = uint32(l.pages)
 	m, err := ebpf.NewMap(spec)
 	if err != nil {
-		return nil, fmt.Errorf("creating (%d entries): %w", len(t.Entries), err)
+		return nil, 0, fmt.Errorf("creating (%d pages): %w", l.pages, err)
 	}
 	mem, err := m.Memory()
 	if err == nil {
-		b := unsafe.Slice((*byte)(unsafe.Pointer(&t.Entries[0])), 4*len(t.Entries))
-		_, err = mem.WriteAt(b, 0)
+		err = t.writePaged(l, mem)
 	}
 	if err != nil {
 		m.Close()
-		return nil, fmt.Errorf("filling: %w", err)
+		return nil, 0, fmt.Errorf("filling: %w", err)
 	}
-	return m, nil
+	return m, l.pages * 4 * pageEntries, nil
 }
 
 // batchPut writes keys and values with batch updates, or one by one where

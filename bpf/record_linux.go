@@ -3,7 +3,9 @@
 package bpf
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 	"unsafe"
@@ -79,16 +81,44 @@ type Record struct {
 // ReadRecord waits for the next handed-off packet and fills rec. After Close
 // it returns an error matching ErrClosed; after a deadline set with
 // SetReadDeadline, os.ErrDeadlineExceeded.
+//
+// The kernel wakes the reader once per Options.WakeBytes of records, so
+// while the ring is empty ReadRecord sleeps at most Options.PollInterval
+// at a time and then looks again: a record that woke nobody is read within
+// a poll interval.
 func (o *Objects) ReadRecord(rec *Record) error {
-	if err := o.reader.ReadInto(&rec.raw); err != nil {
-		return err
+	for {
+		user := o.deadline.Load()
+		var d time.Time
+		if o.reader.AvailableBytes() > 0 {
+			d = time.Unix(0, 1) // records waiting: read them, do not sleep
+		} else {
+			d = time.Now().Add(o.opts.PollInterval)
+			if user != 0 && user < d.UnixNano() {
+				d = time.Unix(0, user)
+			}
+		}
+		o.reader.SetDeadline(d)
+		err := o.reader.ReadInto(&rec.raw)
+		if err == nil {
+			return o.parseRecord(rec)
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || (user != 0 && time.Now().UnixNano() >= user) {
+			return err
+		}
 	}
-	return o.parseRecord(rec)
 }
 
 // SetReadDeadline makes ReadRecord return os.ErrDeadlineExceeded once t has
-// passed and the ring is empty; the zero time means no deadline.
-func (o *Objects) SetReadDeadline(t time.Time) { o.reader.SetDeadline(t) }
+// passed and the ring is empty; the zero time means no deadline. A
+// ReadRecord already waiting sees the new deadline within a poll interval.
+func (o *Objects) SetReadDeadline(t time.Time) {
+	if t.IsZero() {
+		o.deadline.Store(0)
+		return
+	}
+	o.deadline.Store(max(t.UnixNano(), 1))
+}
 
 func (o *Objects) parseRecord(rec *Record) error {
 	raw := rec.raw.RawSample

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/netip"
 	"slices"
@@ -303,4 +304,166 @@ func buildV6(ps []v6Prefix) (*dirTable, error) {
 		}
 	}
 	return t, nil
+}
+
+// The kernel holds a table as an array of pages of pageEntries entries
+// each (4 MiB, the largest array value the kernel allows): the program
+// looks a page up once and then reads entries of it directly, so a walk
+// costs one map lookup per page it touches rather than one per level.
+// Page 0 starts with the first level; chunk n occupies entries
+// [v4Level1+256n, v4Level1+256(n+1)), which never straddle a page.
+const (
+	pageShift   = 20
+	pageEntries = 1 << pageShift
+	pageChunks  = pageEntries / 256              // chunks in a page
+	page0Chunks = (pageEntries - v4Level1) / 256 // chunks after the first level
+)
+
+// pageLayout places a table's chunks into pages so that a walk stays in as
+// few pages as possible: every first-level subtree that fits in a page is
+// kept in one page; a larger one is split at its root, whose child
+// subtrees are placed as separate items. Items are packed first-fit
+// decreasing.
+type pageLayout struct {
+	pos   []uint32 // new chunk number of each chunk
+	at    []int32  // chunk at each new chunk number, -1 for none
+	pages int
+	split int // subtrees larger than a page, split at their root
+}
+
+// chunkBase returns the first entry of chunk n.
+func chunkBase(n int) int { return v4Level1 + 256*n }
+
+// layout computes the paged placement of t's chunks.
+func (t *dirTable) layout() *pageLayout {
+	n := t.Chunks
+	// A child is always created after its parent, so subtree sizes come
+	// from one backward pass.
+	size := make([]int32, n)
+	for c := n - 1; c >= 0; c-- {
+		size[c]++
+		for _, e := range t.Entries[chunkBase(c) : chunkBase(c)+256] {
+			if e&leafPtr != 0 {
+				size[c] += size[e&^leafPtr]
+			}
+		}
+	}
+	children := func(c int, f func(int)) {
+		for _, e := range t.Entries[chunkBase(c) : chunkBase(c)+256] {
+			if e&leafPtr != 0 {
+				f(int(e &^ leafPtr))
+			}
+		}
+	}
+	// Items: subtrees placed whole, or a lone root (split) whose children
+	// are items of their own.
+	l := &pageLayout{pos: make([]uint32, n)}
+	split := make([]bool, n)
+	var items, work []int
+	for _, e := range t.Entries[:v4Level1] {
+		if e&leafPtr != 0 {
+			work = append(work, int(e&^leafPtr))
+		}
+	}
+	for len(work) > 0 {
+		c := work[len(work)-1]
+		work = work[:len(work)-1]
+		items = append(items, c)
+		if size[c] > pageChunks {
+			split[c] = true
+			l.split++
+			children(c, func(k int) { work = append(work, k) })
+		}
+	}
+	itemSize := func(c int) int32 {
+		if split[c] {
+			return 1
+		}
+		return size[c]
+	}
+	slices.SortStableFunc(items, func(a, b int) int {
+		if d := itemSize(b) - itemSize(a); d != 0 {
+			return int(d)
+		}
+		return a - b
+	})
+	var used []int32 // chunks used in each page
+	capacity := func(p int) int32 {
+		if p == 0 {
+			return page0Chunks
+		}
+		return pageChunks
+	}
+	for _, c := range items {
+		s := itemSize(c)
+		p := 0
+		for p < len(used) && used[p]+s > capacity(p) {
+			p++
+		}
+		if p == len(used) {
+			used = append(used, 0)
+		}
+		next := int(used[p])
+		if p > 0 {
+			next += page0Chunks + (p-1)*pageChunks
+		}
+		used[p] += s
+		// Pre-order, so a subtree is contiguous.
+		work = append(work[:0], c)
+		for len(work) > 0 {
+			k := work[len(work)-1]
+			work = work[:len(work)-1]
+			l.pos[k] = uint32(next)
+			next++
+			if !split[k] {
+				children(k, func(x int) { work = append(work, x) })
+			}
+		}
+	}
+	l.pages = max(1, len(used))
+	l.at = make([]int32, page0Chunks+(l.pages-1)*pageChunks)
+	for i := range l.at {
+		l.at[i] = -1
+	}
+	for c, p := range l.pos {
+		l.at[p] = int32(c)
+	}
+	return l
+}
+
+// writePaged writes t in layout l to w (native byte order, as the kernel
+// reads it), one page at a time; the result is l.pages*pageEntries
+// entries.
+func (t *dirTable) writePaged(l *pageLayout, w io.WriterAt) error {
+	buf := make([]byte, 4*pageEntries)
+	put := func(dst []byte, src []uint32) {
+		for i, e := range src {
+			if e&leafPtr != 0 {
+				e = leafPtr | l.pos[e&^leafPtr]
+			}
+			binary.NativeEndian.PutUint32(dst[4*i:], e)
+		}
+	}
+	for p := range l.pages {
+		clear(buf)
+		first := 0 // first chunk number of the page
+		if p == 0 {
+			put(buf, t.Entries[:v4Level1])
+		} else {
+			first = page0Chunks + (p-1)*pageChunks
+		}
+		end := min(len(l.at), page0Chunks+p*pageChunks)
+		for n := first; n < end; n++ {
+			c := l.at[n]
+			if c < 0 {
+				continue
+			}
+			off := chunkBase(n) - p*pageEntries
+			put(buf[4*off:], t.Entries[chunkBase(int(c)):chunkBase(int(c))+256])
+		}
+		if _, err := w.WriteAt(buf, int64(p)*4*pageEntries); err != nil {
+			return err
+		}
+	}
+	return nil
 }

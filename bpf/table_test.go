@@ -175,3 +175,110 @@ func TestV6TableIsLongestPrefixMatch(t *testing.T) {
 		t.Errorf("%d chunks for %d prefixes", tb.Chunks, len(ps))
 	}
 }
+
+// memWriter is an io.WriterAt over a byte slice that grows.
+type memWriter struct{ b []byte }
+
+func (m *memWriter) WriteAt(p []byte, off int64) (int, error) {
+	if end := int(off) + len(p); end > len(m.b) {
+		m.b = append(m.b, make([]byte, end-len(m.b))...)
+	}
+	return copy(m.b[off:], p), nil
+}
+
+// pagedLookup walks a paged table as borderwatch.c does and returns the
+// leaf of the width-bit key a and the pages the walk looked up besides
+// page 0.
+func pagedLookup(b []byte, width uint, a uint64) (leaf uint32, lookups int) {
+	entry := func(i uint64) uint32 { return binary.NativeEndian.Uint32(b[4*i:]) }
+	v := entry(a >> (width - 16))
+	page := uint64(0)
+	for shift := int(width) - 24; shift >= 0 && v&leafPtr != 0; shift -= 8 {
+		i := v4Level1 + uint64(v&^leafPtr)*256 + a>>shift&0xff
+		if i>>pageShift != page {
+			page = i >> pageShift
+			lookups++
+		}
+		v = entry(i)
+	}
+	return v, lookups
+}
+
+func TestPagedLayout(t *testing.T) {
+	// IPv6 ranges with /64 boundaries packed into one /16, so its subtree
+	// is larger than a page and must be split at its root.
+	var ps []v6Prefix
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 3000 {
+		var p v6Prefix
+		binary.BigEndian.PutUint64(p.addr[:], 0x2a01_0000_0000_0000|r.Uint64N(1<<48))
+		p.bits, p.leaf = 64, uint32(i+1)
+		ps = append(ps, p)
+	}
+	for _, rg := range synthRanges(7, 0, 20000) {
+		var p v6Prefix
+		p.addr = u128From(rg.From).top8()
+		p.bits, p.leaf = 48, uint32(rg.Country)
+		ps = append(ps, p)
+	}
+	t6, err := buildV6(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := buildGeo(slices.Values(synthRanges(1, 100000, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		tbl      *dirTable
+		width    uint
+		key      func() uint64
+		maxPages int // most page lookups besides page 0 in a walk
+	}{
+		{"v4", (*dirTable)(g.v4), 32, func() uint64 { return uint64(r.Uint32()) }, 1},
+		{"v6", t6, 64, func() uint64 {
+			if r.IntN(2) == 0 {
+				return 0x2a01_0000_0000_0000 | r.Uint64N(1<<48)
+			}
+			return 0x2001_0000_0000_0000 + r.Uint64N(1<<52)
+		}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := tc.tbl.layout()
+			var w memWriter
+			if err := tc.tbl.writePaged(l, &w); err != nil {
+				t.Fatal(err)
+			}
+			if len(w.b) != l.pages*4*pageEntries {
+				t.Fatalf("wrote %d bytes for %d pages", len(w.b), l.pages)
+			}
+			if min := (v4Level1 + 256*tc.tbl.Chunks + pageEntries - 1) / pageEntries; l.pages > min+1 {
+				t.Errorf("%d chunks in %d pages, at least %d needed", tc.tbl.Chunks, l.pages, min)
+			}
+			seen := map[uint32]bool{}
+			for _, p := range l.pos {
+				if seen[p] {
+					t.Fatalf("chunk slot %d used twice", p)
+				}
+				seen[p] = true
+			}
+			most := 0
+			for range 200000 {
+				a := tc.key()
+				got, n := pagedLookup(w.b, tc.width, a)
+				if want := tc.tbl.lookup(tc.width, a); got != want {
+					t.Fatalf("key %#x: paged leaf %#x, want %#x", a, got, want)
+				}
+				most = max(most, n)
+			}
+			if most > tc.maxPages {
+				t.Errorf("a walk looked up %d pages, want at most %d", most, tc.maxPages)
+			}
+			if tc.name == "v6" && l.split == 0 {
+				t.Error("the 2a01::/16 subtree, larger than a page, was not split")
+			}
+			t.Logf("%d chunks, %d pages, %d split, at most %d page lookups per walk", tc.tbl.Chunks, l.pages, l.split, most)
+		})
+	}
+}

@@ -1,13 +1,18 @@
 // Command bw-bench is the helper of scripts/bench.sh: it writes the benchmark
-// mix (sensor/synth.BenchSource) as a pcap file for the tools compared with
-// borderwatch, replays the mix in-process through the pipeline for the
-// memory test (peak RSS with millions of spoofed sources), and times the
-// start-up (rules and the full embedded GeoIP database). Results are printed
-// as Go benchmark lines, so that benchstat reads them:
+// mix (sensor/synth.BenchSource) as a pcap file, replays such a file through
+// the capture file source and the pipeline (replay end to end), replays the
+// mix generated in-process for the memory test (peak RSS with millions of
+// spoofed sources: no file of that size is needed), and times the start-up
+// (rules and the full embedded GeoIP database). Results are printed as Go
+// benchmark lines, so that benchstat reads them:
 //
-//	bw-bench write -n 1000000 -o /tmp/mix.pcap
+//	bw-bench write -n 4000000 -o /tmp/mix.pcap
+//	bw-bench replay -file /tmp/mix.pcap -workers 2
 //	bw-bench replay -n 11500000 -flood 0.9 -spoofed 10000000 -workers 2
 //	bw-bench startup -count 5
+//
+// replay -cpuprofile writes a CPU profile of the timed part only (not of
+// loading the rules and the GeoIP database).
 package main
 
 import (
@@ -19,6 +24,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +33,7 @@ import (
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 	"github.com/borderwatch/borderwatch/sensor/synth"
 )
@@ -49,6 +56,8 @@ func run(args []string, out io.Writer) error {
 		flood   = fs.Float64("flood", 0, "share of spoofed SYN flood packets (0: the mix default, 0.14)")
 		spoofed = fs.Int("spoofed", 0, "distinct spoofed flood sources (0: the default, 1<<20)")
 		workers = fs.Int("workers", 1, "replay: detection workers")
+		file    = fs.String("file", "", "replay: read this capture file (capture.OpenFile) instead of generating the mix")
+		cpuProf = fs.String("cpuprofile", "", "replay: write a CPU profile of the timed part to this file")
 		outPath = fs.String("o", "", "write: output pcap")
 		count   = fs.Int("count", 5, "startup: repetitions")
 		home    = fs.String("home", "DE", "home countries")
@@ -72,7 +81,7 @@ func run(args []string, out io.Writer) error {
 		}
 		return f.Close()
 	case "replay":
-		return replay(out, spec, *workers, *home)
+		return replay(out, replayOpts{spec: spec, file: *file, workers: *workers, home: *home, cpuProfile: *cpuProf})
 	case "startup":
 		return startup(out, *count, *home)
 	}
@@ -122,37 +131,82 @@ func (s *countSink) Write(a *alert.Alert) error {
 	return err
 }
 
-func replay(out io.Writer, spec synth.BenchSpec, workers int, home string) error {
-	set, t, err := load(home)
+type replayOpts struct {
+	spec       synth.BenchSpec
+	file       string // capture file to replay; "" generates spec's mix
+	workers    int
+	home       string
+	cpuProfile string
+}
+
+// replay times one replay. With a file, the packets are the frames read
+// through capture.OpenFile, as "borderwatch replay" reads them, and the line
+// is named BenchmarkReplayFile; without, BenchmarkReplayMix, whose figure
+// includes generating the mix (sensor/synth.BenchSource).
+func replay(out io.Writer, o replayOpts) error {
+	set, t, err := load(o.home)
 	if err != nil {
 		return err
 	}
+	var (
+		src  capture.Source
+		name string
+	)
+	if o.file != "" {
+		if src, err = capture.OpenFile(o.file); err != nil {
+			return err
+		}
+		defer src.Close()
+		name = fmt.Sprintf("BenchmarkReplayFile/workers=%d", o.workers)
+	} else {
+		src = synth.NewBenchSource(o.spec)
+		spoofed := o.spec.SpoofedSources
+		if spoofed == 0 {
+			spoofed = 1 << 20
+		}
+		name = fmt.Sprintf("BenchmarkReplayMix/workers=%d/spoofed=%d", o.workers, spoofed)
+	}
 	sink := &countSink{enc: alert.NewEncoder(alert.FormatEVE)}
-	p, err := pipeline.New(pipeline.Config{Workers: workers}, geo.NewHolder(t), set, sink)
+	p, err := pipeline.New(pipeline.Config{Workers: o.workers}, geo.NewHolder(t), set, sink)
 	if err != nil {
 		return err
+	}
+	var prof *os.File
+	if o.cpuProfile != "" {
+		if prof, err = os.Create(o.cpuProfile); err != nil {
+			return err
+		}
+		defer prof.Close()
 	}
 	// Collect the set-up's garbage now: a GC cycle started by it would
 	// otherwise run during the replay and be counted in its CPU time.
 	runtime.GC()
+	if prof != nil {
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return err
+		}
+	}
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	c0, t0 := cpuTime(), time.Now()
-	if err := p.Run(context.Background(), synth.NewBenchSource(spec)); err != nil {
+	err = p.Run(context.Background(), src)
+	wall, cpu := time.Since(t0), cpuTime()-c0
+	if prof != nil {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		return err
 	}
-	wall, cpu := time.Since(t0), cpuTime()-c0
 	p.Close()
 	runtime.ReadMemStats(&ms1)
 	st := p.Stats()
-	spoofed := spec.SpoofedSources
-	if spoofed == 0 {
-		spoofed = 1 << 20
+	n := float64(st.Capture.Frames)
+	if n == 0 {
+		return fmt.Errorf("replay: %s: no packets", src.Name())
 	}
-	name := fmt.Sprintf("BenchmarkReplayMix/workers=%d/spoofed=%d", workers, spoofed)
 	fmt.Fprintf(out, "%s %d %.1f ns/op %.0f pkts/s %.1f cpu-ns/pkt %.4f allocs/pkt %d alerts %d peak-RSS-bytes %d flows-evicted\n",
-		name, spec.Packets, float64(wall.Nanoseconds())/float64(spec.Packets), float64(spec.Packets)/wall.Seconds(),
-		float64(cpu.Nanoseconds())/float64(spec.Packets), float64(ms1.Mallocs-ms0.Mallocs)/float64(spec.Packets),
+		name, st.Capture.Frames, float64(wall.Nanoseconds())/n, n/wall.Seconds(),
+		float64(cpu.Nanoseconds())/n, float64(ms1.Mallocs-ms0.Mallocs)/n,
 		sink.n, vmHWM(), st.Flow.Evicted)
 	return nil
 }

@@ -10,22 +10,33 @@
 // goroutine: no channel, no lock. Otherwise each source has a reading
 // goroutine that decodes each frame and appends the packet summary to the
 // batch of the worker owning its source address and of the worker owning its
-// destination address (detect.Shard), once when both are the same worker.
+// destination address (detect.Shard), once when both are the same worker,
+// with the router's decision: which of the two addresses that worker owns.
 // Every detector key (source, destination, pair, flow) is owned by exactly one
 // worker, and that worker sees every packet of every flow involving the
-// address it owns, in capture order (per source).
+// address it owns, in capture order (per source). The worker runs its flow
+// table and the geo lookups on every packet it gets (a packet between two
+// workers' addresses is tracked in both flow tables: the rules of both need
+// its flow), and gives the detection engine the ownership flags
+// (detect.Engine.ProcessOwned), so that each rule's filters run on one
+// worker only. The source's worker counts the packet in the statistics.
 //
 // # Queues
 //
-// Batches travel on bounded channels. In replay (Config.DropWhenFull false) a
-// full queue blocks the reader: replay is lossless and as fast as the slowest
-// worker. Live capture (Config.Live) sets DropWhenFull: a batch that finds its
-// worker's queue full is dropped and its packets counted in Stats.QueueDrops,
-// because blocking would only move the loss into the kernel ring, where it is
-// counted less precisely. In live mode a reader also hands a partial batch
-// over as soon as its worker's queue is empty, so that alerts do not wait for
-// a batch to fill at low packet rates, and each worker advances its flow
-// table and detector windows on a wall-clock ticker while no packets arrive.
+// Batches travel on bounded channels; a reader owns the batches it fills and
+// hands each over whole, so the per-packet path takes no lock. In replay
+// (Config.DropWhenFull false) a full queue blocks the reader: replay is
+// lossless and as fast as the slowest worker. Live capture (Config.Live) sets
+// DropWhenFull: while a worker's queue is full the reader keeps its full
+// batch for that worker and drops the newest packets (tail drop), counting
+// each in Stats.QueueDrops, because blocking would only move the loss into
+// the kernel ring, where it is counted less precisely. In live mode a reader
+// also hands a partial batch over as soon as its worker's queue is empty, and
+// publishes how far it filled its batches (one atomic store per packet), so
+// that an idle worker reads the packets a reader left in a partial batch (the
+// last of a burst) without waiting for the batch to fill; each worker also
+// advances its flow table and detector windows on a wall-clock ticker while
+// no packets arrive.
 //
 // # Reload
 //
@@ -158,7 +169,7 @@ func New(cfg Config, g *geo.Holder, set *rules.Set, sink Sink) (*Pipeline, error
 	for i := range cfg.Workers {
 		dc := cfg.Detect
 		dc.ShardIndex, dc.ShardCount = i, cfg.Workers
-		w := &worker{p: p, idx: i, n: cfg.Workers, dc: dc, flows: flow.New(cfg.Flow), gen: gen}
+		w := &worker{p: p, dc: dc, flows: flow.New(cfg.Flow), gen: gen}
 		w.eng = detect.New(set.Rules, dc, w.emit)
 		p.workers = append(p.workers, w)
 	}
@@ -235,246 +246,11 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 		if dec.Decode(&f, &pkt) != decode.OK {
 			continue
 		}
-		w.process(&pkt)
+		w.process(&pkt, ownBoth)
 	}
 	p.publishDecode(&dec.Stats)
 	w.publish()
 	if errors.Is(err, io.EOF) {
-		return nil
-	}
-	return err
-}
-
-type batch struct {
-	pkts []decode.Packet
-}
-
-// shards are the worker queues of one RunSources call.
-type shards struct {
-	p      *Pipeline
-	queues []chan *batch
-	free   chan *batch
-	wg     sync.WaitGroup
-
-	mu   sync.Mutex
-	pend [][]*pending // live readers' partial batches, per reader and worker
-}
-
-func (p *Pipeline) startWorkers() *shards {
-	n := len(p.workers)
-	s := &shards{p: p, queues: make([]chan *batch, n), free: make(chan *batch, n*(p.cfg.QueueLen+2))}
-	for range cap(s.free) - 1 {
-		s.free <- &batch{pkts: make([]decode.Packet, 0, p.cfg.BatchSize)}
-	}
-	for i, w := range p.workers {
-		s.queues[i] = make(chan *batch, p.cfg.QueueLen)
-		s.wg.Add(1)
-		go func(i int, w *worker, q <-chan *batch) {
-			defer s.wg.Done()
-			w.loop(q, s.free, func(take func(*batch)) { s.steal(i, q, take) })
-		}(i, w, s.queues[i])
-	}
-	return s
-}
-
-func (s *shards) stop() {
-	for _, q := range s.queues {
-		close(q)
-	}
-	s.wg.Wait()
-	// Live: what a dropped send left pending is lost with the queues.
-	for _, ps := range s.pend {
-		for _, pd := range ps {
-			s.p.queueDrops.Add(uint64(len(pd.b.pkts)))
-		}
-	}
-}
-
-func (s *shards) getBatch() *batch {
-	select {
-	case b := <-s.free:
-		return b
-	default:
-		return &batch{pkts: make([]decode.Packet, 0, s.p.cfg.BatchSize)}
-	}
-}
-
-func (p *Pipeline) runSharded(ctx context.Context, srcs []capture.Source) error {
-	s := p.startWorkers()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if p.cfg.Live {
-		stop := context.AfterFunc(ctx, func() {
-			for _, src := range srcs {
-				src.Close()
-			}
-		})
-		defer stop()
-	}
-	errs := make([]error, len(srcs))
-	var rwg sync.WaitGroup
-	for i, src := range srcs {
-		rwg.Go(func() {
-			errs[i] = p.read(ctx, s, src)
-			if errs[i] != nil {
-				cancel()
-			}
-		})
-	}
-	rwg.Wait()
-	s.stop()
-	for _, w := range p.workers {
-		w.publish()
-	}
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// pending is a live reader's partial batch for one worker, which the worker
-// takes over when it is idle, so that the last packets of a burst do not
-// wait in a half-filled batch for traffic that may not come.
-type pending struct {
-	mu sync.Mutex
-	b  *batch
-}
-
-// register adds a live reader's pending batches, one per worker.
-func (s *shards) register() []*pending {
-	ps := make([]*pending, len(s.queues))
-	for i := range ps {
-		ps[i] = &pending{b: s.getBatch()}
-	}
-	s.mu.Lock()
-	s.pend = append(s.pend, ps)
-	s.mu.Unlock()
-	return ps
-}
-
-// steal takes worker i's pending packets of every live reader, when its
-// queue is empty (so nothing older of those readers is still queued).
-func (s *shards) steal(i int, q <-chan *batch, take func(*batch)) {
-	s.mu.Lock()
-	readers := s.pend
-	s.mu.Unlock()
-	for _, ps := range readers {
-		p := ps[i]
-		p.mu.Lock()
-		if len(q) == 0 && len(p.b.pkts) > 0 {
-			take(p.b)
-			p.b = s.getBatch()
-		}
-		p.mu.Unlock()
-	}
-}
-
-// read is one source's reading goroutine: it decodes and routes frames
-// until the source ends. It returns nil at io.EOF (and, in live mode, at
-// ErrClosed after ctx ended), ctx.Err() when ctx ended first.
-func (p *Pipeline) read(ctx context.Context, s *shards, src capture.Source) error {
-	n := len(p.workers)
-	live := p.cfg.Live
-	// Replay: batches owned by this goroutine. Live: batches under a lock
-	// the idle worker may take them from.
-	cur := make([]*batch, n)
-	var pend []*pending
-	if live {
-		pend = s.register()
-	} else {
-		for i := range cur {
-			cur[i] = s.getBatch()
-		}
-	}
-	// send queues b for worker i; it reports whether b was handed over
-	// (else, dropped or empty, the caller keeps it).
-	send := func(i int, b *batch) bool {
-		if len(b.pkts) == 0 {
-			return false
-		}
-		if p.cfg.DropWhenFull {
-			select {
-			case s.queues[i] <- b:
-			default:
-				p.queueDrops.Add(uint64(len(b.pkts)))
-				b.pkts = b.pkts[:0]
-				return false
-			}
-		} else {
-			s.queues[i] <- b
-		}
-		return true
-	}
-	// add appends pkt to worker i's batch and sends the batch when full or,
-	// live, when the worker is idle.
-	add := func(i int, pkt *decode.Packet) {
-		if !live {
-			b := cur[i]
-			b.pkts = append(b.pkts, *pkt)
-			if len(b.pkts) == cap(b.pkts) && send(i, b) {
-				cur[i] = s.getBatch()
-			}
-			return
-		}
-		pd := pend[i]
-		pd.mu.Lock()
-		pd.b.pkts = append(pd.b.pkts, *pkt)
-		if (len(pd.b.pkts) == cap(pd.b.pkts) || len(s.queues[i]) == 0) && send(i, pd.b) {
-			pd.b = s.getBatch()
-		}
-		pd.mu.Unlock()
-	}
-
-	dec := decode.NewDecoder()
-	var (
-		f   capture.Frame
-		pkt decode.Packet
-		err error
-	)
-	for k := 0; ; k++ {
-		if k&1023 == 0 || (live && k&63 == 0) {
-			if ctx.Err() != nil {
-				err = ctx.Err()
-				break
-			}
-			p.publishDecode(&dec.Stats)
-		}
-		if err = src.Next(&f); err != nil {
-			break
-		}
-		if dec.Decode(&f, &pkt) != decode.OK {
-			continue
-		}
-		a, b := detect.Shard(pkt.Src, n), detect.Shard(pkt.Dst, n)
-		add(a, &pkt)
-		if b != a {
-			add(b, &pkt)
-		}
-	}
-	for i := range n {
-		if live {
-			pd := pend[i]
-			pd.mu.Lock()
-			if send(i, pd.b) {
-				pd.b = s.getBatch()
-			}
-			pd.mu.Unlock()
-		} else {
-			send(i, cur[i])
-		}
-	}
-	p.publishDecode(&dec.Stats)
-	switch {
-	case errors.Is(err, io.EOF):
-		return nil
-	case live && errors.Is(err, capture.ErrClosed) && ctx.Err() != nil:
 		return nil
 	}
 	return err

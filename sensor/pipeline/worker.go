@@ -30,8 +30,6 @@ type CountryCounts [Directions][CountrySlots]uint64
 // worker owns one shard: a flow table and a detection engine.
 type worker struct {
 	p     *Pipeline
-	idx   int // shard index
-	n     int // shard count
 	dc    detect.Config
 	flows *flow.Table
 	eng   *detect.Engine
@@ -70,36 +68,33 @@ func (w *worker) sync() {
 	}
 }
 
-// stealEvery is how often an idle live worker takes over its readers'
-// partial batches.
+// stealEvery is how often an idle live worker takes over the packets its
+// readers left in partial batches.
 const stealEvery = 50 * time.Millisecond
 
 // loop is a worker goroutine: it processes batches until q is closed. Live,
-// a ticker lets it take over partial batches while idle (steal) and advance
-// its flows and detector windows when no packet came for IdleAdvance.
-func (w *worker) loop(q <-chan *batch, free chan<- *batch, steal func(take func(*batch))) {
+// a ticker lets it take over packets left in partial batches while idle
+// (steal) and advance its flows and detector windows when no packet came for
+// IdleAdvance.
+func (w *worker) loop(q <-chan *batch, free chan<- *batch, steal func(run func(b *batch, from, to int))) {
 	var tick <-chan time.Time
 	if w.p.cfg.Live {
 		t := time.NewTicker(min(stealEvery, w.p.cfg.IdleAdvance))
 		defer t.Stop()
 		tick = t.C
 	}
-	run := func(b *batch) {
+	busy := false
+	run := func(b *batch, from, to int) {
 		w.sync()
-		for j := range b.pkts {
-			w.process(&b.pkts[j])
+		for j := from; j < to; j++ {
+			w.process(&b.pkts[j], b.own[j])
 		}
 		w.batches++
 		if len(q) == 0 || w.batches&15 == 0 {
 			w.publish()
 		}
-		b.pkts = b.pkts[:0]
-		select {
-		case free <- b:
-		default:
-		}
+		busy = true
 	}
-	busy := false
 	var lastIdle time.Time
 	for {
 		select {
@@ -107,10 +102,13 @@ func (w *worker) loop(q <-chan *batch, free chan<- *batch, steal func(take func(
 			if !ok {
 				return
 			}
-			busy = true
-			run(b)
+			b.received(run)
+			select {
+			case free <- b:
+			default:
+			}
 		case now := <-tick:
-			steal(func(b *batch) { busy = true; run(b) })
+			steal(run)
 			if now.Sub(lastIdle) >= w.p.cfg.IdleAdvance {
 				if !busy {
 					w.idle(now.UnixNano())
@@ -133,8 +131,18 @@ func (w *worker) idle(now int64) {
 	w.publish()
 }
 
-// process runs one packet through flow, geo and detection. It allocates nothing.
-func (w *worker) process(pkt *decode.Packet) {
+// Ownership flags of a routed packet: whether the worker's shard owns the
+// packet's source address, its destination address, or both.
+const (
+	ownSrc  uint8 = 1 << 0
+	ownDst  uint8 = 1 << 1
+	ownBoth       = ownSrc | ownDst
+)
+
+// process runs one packet through flow, geo and detection; own says which
+// of its addresses the worker owns (ownBoth with a single worker). It
+// allocates nothing.
+func (w *worker) process(pkt *decode.Packet, own uint8) {
 	if pkt.Timestamp >= w.nextAdvance {
 		w.flows.Expire(pkt.Timestamp)
 		w.eng.Advance(pkt.Timestamp)
@@ -149,7 +157,7 @@ func (w *worker) process(pkt *decode.Packet) {
 	src, dst := &w.src, &w.dst
 	// A packet goes to the workers of both its addresses; the source's
 	// worker counts it.
-	if w.n == 1 || detect.Shard(pkt.Src, w.n) == w.idx {
+	if own&ownSrc != 0 {
 		n := pkt.Count() // a kernel byte report stands for many
 		w.packets += n
 		w.bytes += uint64(pkt.WireLen)
@@ -162,7 +170,7 @@ func (w *worker) process(pkt *decode.Packet) {
 			w.countries[dir][remote] += n
 		}
 	}
-	w.eng.Process(pkt, fr, src, dst)
+	w.eng.ProcessOwned(pkt, fr, src, dst, own&ownSrc != 0, own&ownDst != 0)
 }
 
 // emit is the engine's alert callback.

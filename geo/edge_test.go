@@ -1,6 +1,7 @@
 package geo_test
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strings"
 	"testing"
@@ -80,5 +81,22 @@ func TestZoneEdgeCasesMaxMind(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAddrWords: the words are As16's bytes, big-endian, for IPv4, IPv6,
+// zoned and invalid addresses.
+func TestAddrWords(t *testing.T) {
+	for _, s := range []string{"0.0.0.0", "192.0.2.1", "255.255.255.255", "::", "::ffff:192.0.2.1", "2001:db8::1",
+		"fe80::1%eth0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db8:1234:5678:9abc:def0:1122:3344"} {
+		a := netip.MustParseAddr(s)
+		b := a.As16()
+		wantHi, wantLo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+		if hi, lo := geo.AddrWords(a); hi != wantHi || lo != wantLo {
+			t.Errorf("AddrWords(%s) = %#x %#x, want %#x %#x", s, hi, lo, wantHi, wantLo)
+		}
+	}
+	if hi, lo := geo.AddrWords(netip.Addr{}); hi != 0 || lo != 0 {
+		t.Errorf("AddrWords(invalid) = %#x %#x, want 0 0", hi, lo)
 	}
 }

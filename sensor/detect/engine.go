@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/binary"
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
@@ -460,19 +461,27 @@ func (rs *ruleState) keyOf(p *decode.Packet) (tkey, bool) {
 	var k tkey
 	switch rs.track {
 	case rules.TrackDst:
-		k.a, k.v4 = dst.As16(), dst.Is4()
+		k.a0, k.a1 = geo.AddrWords(dst)
+		k.v4 = dst.Is4()
 		return k, false
 	case rules.TrackPair:
-		k.a, k.b, k.v4 = src.As16(), dst.As16(), src.Is4() && dst.Is4()
+		k.a0, k.a1 = geo.AddrWords(src)
+		k.b0, k.b1 = geo.AddrWords(dst)
+		k.v4 = src.Is4() && dst.Is4()
 		return k, true
 	case rules.TrackFlow:
 		fk, srcIsA := flow.KeyOf(p)
-		k = tkey{a: fk.A, b: fk.B, pa: fk.APort, pb: fk.BPort, proto: fk.Proto, v4: fk.V4}
+		k = tkey{
+			a0: binary.BigEndian.Uint64(fk.A[:8]), a1: binary.BigEndian.Uint64(fk.A[8:]),
+			b0: binary.BigEndian.Uint64(fk.B[:8]), b1: binary.BigEndian.Uint64(fk.B[8:]),
+			pa: fk.APort, pb: fk.BPort, proto: fk.Proto, v4: fk.V4,
+		}
 		// Both directions of a flow must reach the same shard: the flow's
 		// A endpoint owns it.
 		return k, srcIsA
 	}
-	k.a, k.v4 = src.As16(), src.Is4()
+	k.a0, k.a1 = geo.AddrWords(src)
+	k.v4 = src.Is4()
 	return k, true
 }
 

@@ -18,7 +18,7 @@ import (
 func TestTableLRUGrain(t *testing.T) {
 	const grain = int64(time.Second)
 	tab := newTable(3, grain)
-	key := func(i byte) *tkey { return &tkey{a: [16]byte{15: i}, v4: true} }
+	key := func(i byte) *tkey { return &tkey{a1: uint64(i), v4: true} }
 	a, _ := tab.get(key(1), 0)
 	b, _ := tab.get(key(2), 10)
 	c, _ := tab.get(key(3), 20)

@@ -1,26 +1,28 @@
 package detect
 
 import (
-	"encoding/binary"
 	"net/netip"
 
+	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/flow"
 )
 
 // tkey is what a rule tracks: one address, an address pair or a flow.
+// Addresses are held as the two words of their 16-byte form
+// (geo.AddrWords).
 type tkey struct {
-	a, b   [16]byte
-	pa, pb uint16
-	proto  uint8
-	v4     bool
+	a0, a1, b0, b1 uint64
+	pa, pb         uint16
+	proto          uint8
+	v4             bool
 }
 
 func (k *tkey) hash() uint64 {
 	h := uint64(0x9e3779b97f4a7c15)
-	h = flow.Mix(h ^ binary.LittleEndian.Uint64(k.a[0:8]))
-	h = flow.Mix(h ^ binary.LittleEndian.Uint64(k.a[8:16]))
-	h = flow.Mix(h ^ binary.LittleEndian.Uint64(k.b[0:8]))
-	h = flow.Mix(h ^ binary.LittleEndian.Uint64(k.b[8:16]))
+	h = flow.Mix(h ^ k.a0)
+	h = flow.Mix(h ^ k.a1)
+	h = flow.Mix(h ^ k.b0)
+	h = flow.Mix(h ^ k.b1)
 	var v4 uint64
 	if k.v4 {
 		v4 = 1
@@ -32,9 +34,9 @@ func (k *tkey) hash() uint64 {
 // addresses hash as IPv4.
 func addrHash(a netip.Addr) uint64 {
 	a = a.Unmap()
-	b := a.As16()
-	h := flow.Mix(0x51ed270b27a3c4e5 ^ binary.LittleEndian.Uint64(b[0:8]))
-	h = flow.Mix(h ^ binary.LittleEndian.Uint64(b[8:16]))
+	hi, lo := geo.AddrWords(a)
+	h := flow.Mix(0x51ed270b27a3c4e5 ^ hi)
+	h = flow.Mix(h ^ lo)
 	if a.Is4() {
 		h = flow.Mix(h ^ 4)
 	}

@@ -87,9 +87,10 @@
 //
 // All memory is allocated by New and bounded by Limits (per rule, with
 // per-rule overrides by id): MaxKeys keys per rule in an open-addressing
-// table with LRU eviction when full (the order kept to within a second of
-// capture time, or an eighth of the window if shorter, so that a busy key
-// is not relinked on every packet); distinct values held exactly, the
+// table with LRU eviction when full (a busy key is not relinked on every
+// packet, only once a second of capture time, or an eighth of the window
+// if shorter, or once half the table's capacity of other keys went to the
+// front: a key touched within that many insertions is never evicted); distinct values held exactly, the
 // first of a key's window in the key's bucket and the others in one table
 // per rule shared by all its keys, MaxDistinct values in all and at most
 // MaxDistinctPerKey per key (raised to the rule's Count or MinSources). For

@@ -17,12 +17,13 @@ import (
 // full table is the key at the back.
 func TestTableLRUGrain(t *testing.T) {
 	const grain = int64(time.Second)
-	tab := newTable(3, grain)
+	tab := newTable(6, grain)
 	key := func(i byte) *tkey { return &tkey{a1: uint64(i), v4: true} }
 	a, _ := tab.get(key(1), 0)
 	b, _ := tab.get(key(2), 10)
 	c, _ := tab.get(key(3), 20)
-	// Order front to back: 3, 2, 1. Key 1 touched within the grain stays last.
+	// Order front to back: 3, 2, 1. Key 1 touched within the grain (and
+	// within half the capacity of pushes) stays last.
 	if idx, created := tab.get(key(1), grain-1); idx != a || created {
 		t.Fatalf("get(1) = %d, %v; want %d, false", idx, created, a)
 	}
@@ -34,8 +35,11 @@ func TestTableLRUGrain(t *testing.T) {
 	if tab.head != b || tab.tail != a {
 		t.Errorf("head %d tail %d, want %d and %d", tab.head, tab.tail, b, a)
 	}
-	// Full: a new key evicts key 1 (the back), not 3 or 2.
-	d, created := tab.get(key(4), 2*grain)
+	// Full (keys 4-6 fill it): key 7 evicts key 1, the back.
+	for i := byte(4); i <= 6; i++ {
+		tab.get(key(i), 2*grain)
+	}
+	d, created := tab.get(key(7), 2*grain)
 	if !created || d != a || tab.evicted != 1 {
 		t.Errorf("new key: bucket %d created %v evicted %d; want %d, true, 1", d, created, tab.evicted, a)
 	}
@@ -47,9 +51,25 @@ func TestTableLRUGrain(t *testing.T) {
 	for i := range tab.b {
 		tab.b[i].last = max(tab.b[i].last, tab.b[i].lruAt)
 	}
-	tab.expire(20+5*grain, 5*grain-1) // key 3 (last 20) is idle, 2 and 4 are not
-	if tab.n != 2 || tab.expired != 1 || tab.lookup(key(3)) != none {
+	tab.expire(20+5*grain, 5*grain-1) // key 3 (last 20) is idle, the others not
+	if tab.n != 5 || tab.expired != 1 || tab.lookup(key(3)) != none {
 		t.Errorf("after expire: %d keys, %d expired, key 3 at %d", tab.n, tab.expired, tab.lookup(key(3)))
+	}
+
+	// A key touched within the grain but after more than half the
+	// capacity of pushes moves too, so a busy key outlives a churn of new
+	// keys (a spoofed flood) that passes through the table within a grain.
+	churn := newTable(4, grain)
+	busy, _ := churn.get(key(1), 0)
+	for i := range byte(8) {
+		churn.get(key(10+i), 1)
+		churn.get(key(1), 1) // within the grain
+		if churn.lookup(key(1)) != busy {
+			t.Fatalf("busy key evicted after %d new keys", i+1)
+		}
+	}
+	if churn.evicted != 5 {
+		t.Errorf("churn: %d evicted, want 5 (8 new keys, 3 free buckets)", churn.evicted)
 	}
 }
 

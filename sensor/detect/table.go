@@ -58,7 +58,6 @@ func Shard(addr netip.Addr, n int) int {
 // page-aligned).
 type bucket struct {
 	key        tkey
-	hash       uint64
 	prev, next int32
 	// gen changes every time the bucket's distinct values are dropped (window
 	// reset, firing, reuse for another key); distinct-set entries of an older
@@ -70,9 +69,10 @@ type bucket struct {
 	// it is held here rather than in the rule's pairSet, which most keys,
 	// seeing a single value, then never touch.
 	one        uint64
-	winStart   int64 // capture time of the first packet of the window
-	last       int64 // capture time of the last packet
-	lruAt      int64 // capture time the bucket last moved to the LRU front
+	winStart   int64  // capture time of the first packet of the window
+	last       int64  // capture time of the last packet
+	lruAt      int64  // capture time the bucket last moved to the LRU front
+	pushedAt   uint32 // the table's push count when it did
 	packets    uint64
 	bytes      uint64
 	quietUntil int64  // suppressed until this capture time
@@ -83,12 +83,14 @@ type bucket struct {
 // table is a bounded open-addressing hash table of buckets with one LRU list.
 // All memory is allocated by newTable.
 //
-// The LRU order is kept to within grain of capture time: a bucket moves to
-// the front when it is created or touched at least grain after its last
-// move, not on every touch. Moving touches the bucket's neighbours in the
-// list, two more cache misses; with the grain, a busy key moves once per
-// grain. So the eviction victim is the least recently used key give or
-// take grain, and expire drops a key at most grain after it went idle.
+// The LRU list is not relinked on every touch: moving a bucket to the front
+// touches its neighbours in the list, two more cache misses. A touched
+// bucket moves when grain of capture time passed since its last move, or
+// when more than half the table's capacity of buckets were pushed to the
+// front since (the list's push count): so a busy key moves about once per
+// grain, a key touched within the last capacity/2 pushes is never the
+// eviction victim (it is at most that far from the front), and expire
+// drops a key at most grain after it went idle.
 type table struct {
 	b []bucket
 	// slots hold bucket index+1 in the low 32 bits (0 empty) and the low 32
@@ -105,6 +107,8 @@ type table struct {
 	n          int
 	head, tail int32
 	grain      int64
+	pushes     uint32 // buckets pushed to the front so far (wraps)
+	half       uint32 // capacity/2
 	evicted    uint64
 	expired    uint64
 	// onDrop is called for a bucket about to be removed or evicted.
@@ -112,7 +116,7 @@ type table struct {
 }
 
 func newTable(capacity int, grain int64) *table {
-	t := &table{b: make([]bucket, capacity), head: none, tail: none, free: none, grain: grain}
+	t := &table{b: make([]bucket, capacity), head: none, tail: none, free: none, grain: grain, half: uint32(capacity / 2)}
 	size := 1
 	for size < 2*capacity {
 		size <<= 1
@@ -132,7 +136,7 @@ func (t *table) get(k *tkey, ts int64) (int32, bool) {
 	h := k.hash()
 	idx, _ := t.find(k, h)
 	if idx >= 0 {
-		if b := &t.b[idx]; ts-b.lruAt >= t.grain {
+		if b := &t.b[idx]; ts-b.lruAt >= t.grain || t.pushes-b.pushedAt > t.half {
 			if t.head != idx {
 				t.unlink(idx)
 				t.pushFront(idx)
@@ -155,7 +159,7 @@ func (t *table) get(k *tkey, ts int64) (int32, bool) {
 	b := &t.b[idx]
 	t.free = b.next
 	gen := b.gen + 1
-	*b = bucket{key: *k, hash: h, gen: gen, prev: none, next: none, lruAt: ts}
+	*b = bucket{key: *k, gen: gen, prev: none, next: none, lruAt: ts}
 	_, s := t.find(k, h)
 	t.slots[s] = slotOf(h, idx)
 	t.n++
@@ -182,7 +186,7 @@ func (t *table) find(k *tkey, h uint64) (int32, uint64) {
 		}
 		if v&^0xffffffff == tag {
 			idx := int32(uint32(v)) - 1
-			if b := &t.b[idx]; b.hash == h && b.key == *k {
+			if t.b[idx].key == *k {
 				return idx, s
 			}
 		}
@@ -213,7 +217,7 @@ func (t *table) drop(idx int32) {
 		t.onDrop(idx)
 	}
 	b := &t.b[idx]
-	_, s := t.find(&b.key, b.hash)
+	_, s := t.find(&b.key, b.key.hash())
 	t.unlink(idx)
 	b.gen++
 	b.next = t.free
@@ -238,6 +242,8 @@ func (t *table) drop(idx int32) {
 
 func (t *table) pushFront(idx int32) {
 	b := &t.b[idx]
+	b.pushedAt = t.pushes
+	t.pushes++
 	b.prev = none
 	b.next = t.head
 	if t.head != none {

@@ -17,7 +17,7 @@
 # sent; frames counted by the kernel stage (XDP) and hand-offs, ring-buffer
 # full and budget drops; records or frames user space read, capture and
 # queue drops; alerts, alert lines written and alerts lost by the sink. Also
-# as a Go benchmark line appended to bench-results/live-DATE.txt.
+# as a Go benchmark line appended to $OUT (default bench-results/live-DATE.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -100,7 +100,7 @@ wait "$pid" 2>/dev/null || true
 pid=
 lines=$(wc -l <"$tmp/alerts.json")
 mkdir -p bench-results
-out=bench-results/live-$(date -u +%Y%m%d-%H%M%S).txt
+out=${OUT:-bench-results/live-$(date -u +%Y%m%d-%H%M%S).txt}
 echo "BenchmarkLive/$CAPTURE/workers=$WORKERS 1 $((DURATION * 1000000000)) ns/op $((sent / DURATION)) sent-pkts/s" \
 	"$((kernel / DURATION)) kernel-pkts/s $((handoff / DURATION)) handoffs/s $ringfull ringbuf-full $budget budget-drops" \
 	"$((seen / DURATION)) read-pkts/s $drops capture-drops $qdrops queue-drops $alerts alerts $sinkdrop alerts-lost $lines alert-lines" |

@@ -25,12 +25,26 @@ END {
 	print ""
 	print "derived (medians)                                    value      target"
 	for (w = 1; w <= 2; w++) {
-		r = "BenchmarkReplayMix/workers=" w "/spoofed=1048576"
+		r = "BenchmarkReplayFile/workers=" w
 		if ((r SUBSEP "cpu-ns/pkt") in m) {
 			printf "replay %d worker(s): packets/s per core (1e9/cpu-ns) %12.0f   >= 5e6\n", w, 1e9 / m[r SUBSEP "cpu-ns/pkt"]
 			printf "replay %d worker(s): packets/s wall clock            %12.0f\n", w, m[r SUBSEP "pkts/s"]
 			printf "replay %d worker(s): allocations per packet          %12.4f   0\n", w, m[r SUBSEP "allocs/pkt"]
+			printf "replay %d worker(s): alerts                          %12.0f\n", w, m[r SUBSEP "alerts"]
 		}
+	}
+	split("BenchmarkXDPCountedOnly BenchmarkXDPCountedOnlyIPv6 BenchmarkXDPCountedOnlyIPv6Embedded BenchmarkXDPHandoff", xs, " ")
+	for (c = 1; c <= 4; c++) {
+		if ((xs[c] SUBSEP "ns/packet") in m)
+			printf "%-36s ns/packet %7.1f   target <= %d\n", substr(xs[c], 10), m[xs[c] SUBSEP "ns/packet"], c == 4 ? 100 : 40
+	}
+	for (k in m) {
+		split(k, p, SUBSEP)
+		if (p[1] ~ /^BenchmarkLive\// && p[2] == "kernel-pkts/s") printf "%s: %.0f packets/s counted in the kernel\n", substr(p[1], 15), m[k]
+		if (p[1] ~ /^BenchmarkLive\// && p[2] == "read-pkts/s")
+			printf "%s: %.0f packets/s to user space; ring-buffer full %.0f, capture drops %.0f, queue drops %.0f, alerts %.0f, alerts lost %.0f\n",
+				substr(p[1], 15), m[k], m[p[1] SUBSEP "ringbuf-full"], m[p[1] SUBSEP "capture-drops"], m[p[1] SUBSEP "queue-drops"],
+				m[p[1] SUBSEP "alerts"], m[p[1] SUBSEP "alerts-lost"]
 	}
 	for (c = 1; c <= 4; c++) {
 		split("v4-hit v4-miss v6-hit v6-miss", cs, " ")

@@ -9,7 +9,12 @@
 #     (its inverse is packets/s per core) and allocations per packet, 1 and 2
 #     workers (BenchmarkReplayFile);
 #   - per-stage ns/packet over the same mix (decode, flow, geo, detect, alert encode);
-#   - XDP ns/packet through prog.Run with ~600k ranges (root only);
+#   - XDP ns/packet through prog.Run, counted only and handed off, with a
+#     synthetic table and with the full embedded database (root only);
+#   - live: a trafgen SYN flood through a network namespace pair into
+#     "borderwatch run" on the XDP path and on AF_PACKET (scripts/bench-live.sh;
+#     root and trafgen only): packets/s counted, handed off, read, ring-buffer,
+#     capture and queue drops, alerts and alerts lost;
 #   - geo ns/lookup against geoip2-golang and maxminddb-golang;
 #   - peak RSS replaying a SYN flood with 10 M distinct spoofed sources;
 #   - start-up time with the full embedded database;
@@ -19,7 +24,8 @@
 #
 # Environment: REPLAY_PACKETS (replay file size, default 4000000), COUNT
 # (repetitions, default 3), CMP_PACKETS (capture for the tool comparison, default 1000000),
-# SPOOFED (default 10000000), QUICK=1 (small sizes, for a try-out).
+# SPOOFED (default 10000000), LIVE_SECONDS (default 10), QUICK=1 (small
+# sizes, for a try-out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,9 +36,10 @@ CMP_PACKETS=${CMP_PACKETS:-1000000}
 SPOOFED=${SPOOFED:-10000000}
 STAGE_N=${STAGE_N:-2000000}
 if [[ ${QUICK:-0} == 1 ]]; then
-	REPLAY_PACKETS=300000 CMP_PACKETS=100000 SPOOFED=300000 STAGE_N=200000 COUNT=2
+	REPLAY_PACKETS=300000 CMP_PACKETS=100000 SPOOFED=300000 STAGE_N=200000 COUNT=2 LIVE_SECONDS=3
 fi
 TO=${TO:-900} # seconds: bound of any one step
+LIVE_SECONDS=${LIVE_SECONDS:-10}
 
 mkdir -p bench-results bin
 out=bench-results/bench-$(date -u +%Y%m%d-%H%M%S).txt
@@ -77,6 +84,15 @@ if [[ $(id -u) == 0 ]]; then
 	gobench ./bpf '^BenchmarkXDP' 200000x "$COUNT"
 else
 	note "XDP: skipped, prog.Run needs root (CAP_BPF and CAP_NET_ADMIN)"
+fi
+
+if [[ $(id -u) == 0 ]] && command -v trafgen >/dev/null; then
+	for c in xdp afpacket; do
+		note "live: trafgen SYN flood through a namespace pair for ${LIVE_SECONDS}s, capture $c"
+		OUT="$out" CAPTURE=$c DURATION="$LIVE_SECONDS" timeout "$TO" scripts/bench-live.sh >&2 || note "live $c failed"
+	done
+else
+	note "live: skipped, needs root and trafgen (netsniff-ng)"
 fi
 
 note "memory: SYN flood with $SPOOFED distinct spoofed sources, 2 workers"

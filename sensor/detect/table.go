@@ -30,6 +30,13 @@ func (k *tkey) hash() uint64 {
 	return flow.Mix(h ^ (uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32 | v4<<40))
 }
 
+// equal compares field by field: inlined, where == on the struct calls the
+// runtime's memequal.
+func (k *tkey) equal(o *tkey) bool {
+	return k.a0 == o.a0 && k.a1 == o.a1 && k.b0 == o.b0 && k.b1 == o.b1 &&
+		k.pa == o.pa && k.pb == o.pb && k.proto == o.proto && k.v4 == o.v4
+}
+
 // addrHash is a deterministic hash of an address; IPv4-mapped IPv6
 // addresses hash as IPv4.
 func addrHash(a netip.Addr) uint64 {
@@ -186,7 +193,7 @@ func (t *table) find(k *tkey, h uint64) (int32, uint64) {
 		}
 		if v&^0xffffffff == tag {
 			idx := int32(uint32(v)) - 1
-			if t.b[idx].key == *k {
+			if t.b[idx].key.equal(k) {
 				return idx, s
 			}
 		}

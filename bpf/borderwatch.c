@@ -195,26 +195,34 @@ const struct bw_iface_count *unused_iface_count __attribute__((unused));
 
 /* ---- maps ---- */
 
-/* The tables user space replaces on reload are inner maps of one-slot
+/* The prefix tries user space replaces on reload are inner maps of one-slot
  * ARRAY_OF_MAPS outer maps: user space builds and fills a new inner map,
- * then swaps it in with a single update of slot 0. A program run sees either
+ * then swaps it in with a single update of slot 0 (the geo tables, below,
+ * have two generations of pages instead). A program run sees either
  * the old or the new table, never a half-filled one. An empty slot means
  * "no table": lookups find nothing. The *_template maps only give the
  * inner maps their type (clang emits the key types incompletely without
  * an instance); user space sizes each new inner map itself. */
 
-/* A geo table is an array of pages of BW_GEO_PAGE entries, 4 MiB, the
- * largest array value the kernel allows. Lookups into an inner map are not
- * inlined by the verifier (its size is not known when the program is
- * loaded): each is a helper call. With large pages a walk looks a page up
- * once and reads its entries directly; user space places each first-level
- * subtree in one page where it fits, so a walk touches page 0 (the first
- * level, shared by both addresses of a packet) and at most one or two
- * more. Entry i of the table is entry i % BW_GEO_PAGE of page
- * i / BW_GEO_PAGE; user space fills the table through a memory mapping as
- * one u32 array. */
+/* A geo table is a sequence of pages of BW_GEO_PAGE entries (4 MiB, the
+ * largest array value the kernel allows), each page a one-entry array map
+ * held in a slot of the geo array-of-maps. Inner maps of a fixed size
+ * (no BPF_F_INNER_MAP) let the verifier inline both lookups, the slot's
+ * and the page's: a page costs a few instructions, no helper call. Entry i
+ * of a table is entry i % BW_GEO_PAGE of its page i / BW_GEO_PAGE; page 0
+ * starts with the first level, and user space places each first-level
+ * subtree in one page where it fits, so a walk rarely changes page.
+ *
+ * Slots: ((gen * 2 + family) * BW_GEO_PAGES) + page, family 0 for IPv4,
+ * 1 for IPv6. A program reads geo_gen once per packet and uses that
+ * generation's tables. User space fills the other generation's slots,
+ * flips geo_gen, waits for an RCU grace period (no program still uses the
+ * old generation) and then empties the old slots. A packet sees the old or
+ * the new tables, never a mix; an empty slot means "no page": the walk
+ * finds nothing (country 0). */
 #define BW_GEO_PAGE_SHIFT 20
 #define BW_GEO_PAGE (1u << BW_GEO_PAGE_SHIFT)
+#define BW_GEO_PAGES 512 /* pages per table: 2 GiB */
 
 struct geo_page {
 	__u32 e[BW_GEO_PAGE];
@@ -222,7 +230,7 @@ struct geo_page {
 
 struct geo_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct geo_page);
 	__uint(max_entries, 1);
@@ -230,20 +238,18 @@ struct geo_inner {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2 * 2 * BW_GEO_PAGES);
 	__type(key, __u32);
 	__array(values, struct geo_inner);
-} geo4 SEC(".maps");
+} geo SEC(".maps");
 
-/* The IPv6 table has the IPv4 table's layout over the first 64 bits of the
- * address: 65536 first-level entries for the top 16 bits, then up to six
- * levels of 256-entry chunks, one per further byte. */
+/* The generation in use, 0 or 1. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__array(values, struct geo_inner);
-} geo6 SEC(".maps");
+	__type(value, __u32);
+} geo_gen SEC(".maps");
 
 /* listed and drop tries: value is a list id / rule slot. */
 struct lpm_inner {
@@ -490,11 +496,23 @@ static __always_inline int parse(void *data, void *data_end, struct pkt *p)
 
 /* ---- jurisdiction ---- */
 
-/* A table walk: the page in hand and its number. */
+/* geo_page returns page n of the table whose slots start at base, or 0. */
+static __always_inline struct geo_page *geo_page(__u32 base, __u32 n)
+{
+	if (n >= BW_GEO_PAGES)
+		return 0;
+	__u32 slot = base + n, zero = 0;
+	void *m = bpf_map_lookup_elem(&geo, &slot);
+	if (!m)
+		return 0;
+	return bpf_map_lookup_elem(m, &zero);
+}
+
+/* A table walk: the table's first slot, the page in hand and its number. */
 struct geo_walk {
-	void *tbl;
-	struct geo_page *pg;
+	__u32 base;
 	__u32 pgno;
+	struct geo_page *pg;
 };
 
 /* geo_chunk returns entry b of the chunk leaf v points to, looking up its
@@ -504,7 +522,7 @@ static __always_inline __u32 geo_chunk(struct geo_walk *w, __u32 v, __u32 b)
 	__u64 i = BW_V4_L1 + (__u64)(v & ~BW_LEAF_PTR) * 256 + b;
 	__u32 n = i >> BW_GEO_PAGE_SHIFT;
 	if (n != w->pgno) {
-		struct geo_page *pg = bpf_map_lookup_elem(w->tbl, &n);
+		struct geo_page *pg = geo_page(w->base, n);
 		if (!pg)
 			return 0;
 		w->pg = pg;
@@ -514,9 +532,9 @@ static __always_inline __u32 geo_chunk(struct geo_walk *w, __u32 v, __u32 b)
 }
 
 /* geo4_lookup walks the IPv4 table from page 0 (p0): one to three reads. */
-static __always_inline __u32 geo4_lookup(void *tbl, struct geo_page *p0, __u32 addr_be)
+static __always_inline __u32 geo4_lookup(__u32 base, struct geo_page *p0, __u32 addr_be)
 {
-	struct geo_walk w = {.tbl = tbl, .pg = p0, .pgno = 0};
+	struct geo_walk w = {.base = base, .pg = p0, .pgno = 0};
 	__u32 a = bpf_ntohl(addr_be);
 	__u32 v = p0->e[a >> 16];
 	if (!(v & BW_LEAF_PTR))
@@ -529,9 +547,9 @@ static __always_inline __u32 geo4_lookup(void *tbl, struct geo_page *p0, __u32 a
 
 /* geo6_lookup walks the IPv6 table from page 0 (p0): one to seven reads,
  * one per level until a leaf (a /48 range: at most five). */
-static __always_inline __u32 geo6_lookup(void *tbl, struct geo_page *p0, __u32 *addr)
+static __always_inline __u32 geo6_lookup(__u32 base, struct geo_page *p0, __u32 *addr)
 {
-	struct geo_walk w = {.tbl = tbl, .pg = p0, .pgno = 0};
+	struct geo_walk w = {.base = base, .pg = p0, .pgno = 0};
 	__u64 a = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
 	__u32 v = p0->e[a >> 48];
 #pragma unroll
@@ -726,10 +744,14 @@ static __always_inline void report(void *ctx, struct bw_record *h, int egress, _
 
 /* budget_take takes a token from the source's bucket. The bucket update is
  * not atomic across CPUs: concurrent packets of one source may both take the
- * last token, which errs towards handing off. */
-static __always_inline int budget_take(struct pkt *p, __u64 now)
+ * last token, which errs towards handing off. Buckets fill by the coarse
+ * clock (a tick's resolution, a few ns to read where the precise clock of
+ * a VM costs ~20): tokens arrive a tick's worth at a time, at the same
+ * rate. */
+static __always_inline int budget_take(struct pkt *p)
 {
 	const __u64 nsec = 1000000000ull;
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct bw_lpm_key k = {};
 	__builtin_memcpy(k.addr, p->src, 16);
 	struct bw_bucket *b = bpf_map_lookup_elem(&sources, &k);
@@ -761,7 +783,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 				  __u32 ifindex, int egress)
 {
 	struct pkt p = {};
-	__u64 now = 0; /* read only when needed: the clock costs ~20 ns */
+	__u64 now = 0; /* read once, for a record: the clock costs ~20 ns */
 
 	count_global(BW_G_PACKETS, 1);
 	count_global(BW_G_BYTES, wire_len);
@@ -779,21 +801,16 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 
 	__u32 zero = 0;
 	__u32 sleaf = 0, dleaf = 0;
-	/* Each family's own calls: a lookup call site that sees inner maps
-	 * of two outer maps is not specialised by the verifier. */
-	if (p.ipv6) {
-		void *tbl = bpf_map_lookup_elem(&geo6, &zero);
-		struct geo_page *p0 = tbl ? bpf_map_lookup_elem(tbl, &zero) : 0;
-		if (p0) {
-			sleaf = geo6_lookup(tbl, p0, p.src);
-			dleaf = geo6_lookup(tbl, p0, p.dst);
-		}
-	} else {
-		void *tbl = bpf_map_lookup_elem(&geo4, &zero);
-		struct geo_page *p0 = tbl ? bpf_map_lookup_elem(tbl, &zero) : 0;
-		if (p0) {
-			sleaf = geo4_lookup(tbl, p0, p.src[3]);
-			dleaf = geo4_lookup(tbl, p0, p.dst[3]);
+	__u32 *gen = bpf_map_lookup_elem(&geo_gen, &zero);
+	if (gen) {
+		__u32 base = ((*gen & 1) * 2 + (p.ipv6 ? 1 : 0)) * BW_GEO_PAGES;
+		struct geo_page *p0 = geo_page(base, 0);
+		if (p0 && p.ipv6) {
+			sleaf = geo6_lookup(base, p0, p.src);
+			dleaf = geo6_lookup(base, p0, p.dst);
+		} else if (p0) {
+			sleaf = geo4_lookup(base, p0, p.src[3]);
+			dleaf = geo4_lookup(base, p0, p.dst[3]);
 		}
 	}
 	int shome = leaf_home(sleaf), dhome = leaf_home(dleaf);
@@ -873,9 +890,8 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	struct bw_flow *rf = 0; /* a flow to report, direction rd */
 	int rd = 0, flush = 0;
 	if (shome != dhome || handoff_all || drop) {
-		now = bpf_ktime_get_ns();
 		if (p.fragment) {
-			if (budget_take(&p, now))
+			if (budget_take(&p))
 				reasons |= BW_REASON_FRAGMENT;
 			else
 				count_global(BW_G_BUDGET_DROP, 1);
@@ -895,7 +911,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 			} else if (flow_track(&p, reasons || drop, &rf, &rd)) {
 				reasons |= BW_REASON_FLOW_FIRST;
 			}
-		} else if (budget_take(&p, now)) {
+		} else if (budget_take(&p)) {
 			reasons |= BW_REASON_BUDGET;
 		} else {
 			count_global(BW_G_BUDGET_DROP, 1);
@@ -904,6 +920,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	if (rf) {
 		/* Byte reports go before the packet's own record, so that user
 		 * space sees a flow's bytes before its FIN or RST. */
+		now = bpf_ktime_get_ns();
 		struct bw_record h = {
 		    .ts_ns = now,
 		    .ifindex = ifindex,

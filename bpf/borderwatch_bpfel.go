@@ -161,8 +161,8 @@ const (
 	borderwatchMapDropCountries    = "drop_countries"
 	borderwatchMapDropPrefixes     = "drop_prefixes"
 	borderwatchMapFlows            = "flows"
-	borderwatchMapGeo4             = "geo4"
-	borderwatchMapGeo6             = "geo6"
+	borderwatchMapGeo              = "geo"
+	borderwatchMapGeoGen           = "geo_gen"
 	borderwatchMapGeoTemplate      = "geo_template"
 	borderwatchMapGlobals          = "globals"
 	borderwatchMapIfaceCounts      = "iface_counts"
@@ -247,8 +247,8 @@ type borderwatchMapSpecs struct {
 	DropCountries *ebpf.MapSpec `ebpf:"drop_countries"`
 	DropPrefixes  *ebpf.MapSpec `ebpf:"drop_prefixes"`
 	Flows         *ebpf.MapSpec `ebpf:"flows"`
-	Geo4          *ebpf.MapSpec `ebpf:"geo4"`
-	Geo6          *ebpf.MapSpec `ebpf:"geo6"`
+	Geo           *ebpf.MapSpec `ebpf:"geo"`
+	GeoGen        *ebpf.MapSpec `ebpf:"geo_gen"`
 	GeoTemplate   *ebpf.MapSpec `ebpf:"geo_template"`
 	Globals       *ebpf.MapSpec `ebpf:"globals"`
 	IfaceCounts   *ebpf.MapSpec `ebpf:"iface_counts"`
@@ -307,8 +307,8 @@ type borderwatchMaps struct {
 	DropCountries *ebpf.Map `ebpf:"drop_countries"`
 	DropPrefixes  *ebpf.Map `ebpf:"drop_prefixes"`
 	Flows         *ebpf.Map `ebpf:"flows"`
-	Geo4          *ebpf.Map `ebpf:"geo4"`
-	Geo6          *ebpf.Map `ebpf:"geo6"`
+	Geo           *ebpf.Map `ebpf:"geo"`
+	GeoGen        *ebpf.Map `ebpf:"geo_gen"`
 	GeoTemplate   *ebpf.Map `ebpf:"geo_template"`
 	Globals       *ebpf.Map `ebpf:"globals"`
 	IfaceCounts   *ebpf.Map `ebpf:"iface_counts"`
@@ -326,8 +326,8 @@ func (m *borderwatchMaps) Close() error {
 		m.DropCountries,
 		m.DropPrefixes,
 		m.Flows,
-		m.Geo4,
-		m.Geo6,
+		m.Geo,
+		m.GeoGen,
 		m.GeoTemplate,
 		m.Globals,
 		m.IfaceCounts,

@@ -32,16 +32,15 @@
 // ranges, 756k prefixes) needs 34k chunks; synthetic ranges with random
 // /64 boundaries about 225 MiB.
 //
-// Each table is an array map of 4 MiB pages (the largest array value the
-// kernel takes; the first level starts page 0). The verifier cannot inline
-// a lookup in an inner map, whose size it does not know, so every map
-// lookup is a helper call: the program looks a page up once and reads its
-// entries directly, and user space packs each first-level subtree into one
-// page where it fits (first-fit decreasing; a larger subtree is split at
-// its root). A packet's walks look up page 0 once for both addresses and
-// then at most one page per address (two below a split subtree), where one
-// lookup per level was made before. Padding to whole pages costs under a
-// page per table.
+// Each table is a sequence of 4 MiB pages (the largest array value the
+// kernel takes; the first level starts page 0), each page a one-entry
+// array map in a slot of one array-of-maps. The pages have a fixed size
+// (no BPF_F_INNER_MAP), so the verifier inlines both lookups, the slot's
+// and the page's: a walk makes no helper call. User space packs each
+// first-level subtree into one page where it fits (first-fit decreasing;
+// a larger subtree is split at its root), so a walk rarely changes page.
+// A table has at most 512 pages (2 GiB). Padding to whole pages costs
+// under a page per table.
 //
 // Measured with BPF_PROG_TEST_RUN on a shared 2-core VM (noisy: figures are
 // medians of interleaved runs; see the commit messages for the latest) with
@@ -56,11 +55,21 @@
 // table. Array tables are why a counted-only packet is cheap: an LPM trie
 // of 300k prefixes costs ~90 ns per lookup, two per packet.
 //
-// Each table (IPv4, IPv6, listed prefixes, drop prefixes) is the inner map
-// of a one-slot array-of-maps. A reload builds and fills a complete new
-// inner map and then swaps it in with one map update, so a packet sees the
-// old or the new table, never a half-written one. The per-country drop table
+// The slots hold two generations of both geo tables; a one-entry array
+// names the generation in use, read once per packet. A reload fills the
+// other generation, page by page, switches the generation with one map
+// update, waits for an RCU grace period (membarrier(MEMBARRIER_CMD_GLOBAL);
+// every program run that read the old generation has ended) and then
+// empties the old generation's slots. A packet sees the old or the new
+// tables, never a mix; memory after a reload is that of the new tables.
+// The listed and drop prefix tries are inner maps of one-slot
+// array-of-maps, swapped with one map update. The per-country drop table
 // is a plain array updated entry by entry.
+//
+// The per-source budget buckets fill by the coarse clock
+// (bpf_ktime_get_coarse_ns: a tick's resolution, tokens arrive a tick's
+// worth at a time at the configured rate); the precise clock, ~20 ns in a
+// VM, is read once per packet and only for a record's timestamp.
 //
 // # Settings and hand-off
 //

@@ -192,7 +192,7 @@ func Load(opts Options) (*Objects, error) {
 
 	o := &Objects{
 		opts:     opts,
-		geoInner: spec.Maps[borderwatchMapGeo4].InnerMap.Copy(),
+		geoInner: spec.Maps[borderwatchMapGeo].InnerMap.Copy(),
 		lpmInner: spec.Maps[borderwatchMapListed].InnerMap.Copy(),
 	}
 	if err := spec.LoadAndAssign(&o.objs, nil); err != nil {
@@ -315,47 +315,99 @@ func (o *Objects) LoadGeo(ranges iter.Seq[Range]) (GeoStats, error) {
 		Build: time.Since(start),
 	}
 	start = time.Now()
-	v4, n4, err := o.newGeoTable((*dirTable)(g.v4))
+	gen, err := o.geoGen()
 	if err != nil {
-		return st, fmt.Errorf("ipv4 table: %w", err)
+		return st, err
 	}
-	defer v4.Close()
-	v6, n6, err := o.newGeoTable(t6)
+	next := gen ^ 1
+	n4, err := o.putGeoTable((*dirTable)(g.v4), geoSlot(next, 0, 0))
+	if err == nil {
+		st.V4Bytes = n4
+		st.V6Bytes, err = o.putGeoTable(t6, geoSlot(next, 1, 0))
+	}
 	if err != nil {
-		return st, fmt.Errorf("ipv6 table: %w", err)
+		// The program never reads the unused generation: empty it again.
+		return st, errors.Join(fmt.Errorf("writing geo tables: %w", err), o.clearGeo(next))
 	}
-	defer v6.Close()
-	st.V4Bytes, st.V6Bytes = n4, n6
-	if err := o.objs.Geo4.Put(uint32(0), v4); err != nil {
-		return st, fmt.Errorf("swapping ipv4 table: %w", err)
+	if err := o.objs.GeoGen.Put(uint32(0), next); err != nil {
+		return st, errors.Join(fmt.Errorf("swapping geo tables: %w", err), o.clearGeo(next))
 	}
-	if err := o.objs.Geo6.Put(uint32(0), v6); err != nil {
-		return st, fmt.Errorf("swapping ipv6 table: %w", err)
+	// Programs that read the old generation before the swap finish
+	// within an RCU grace period; then its pages can go.
+	rcuGracePeriod()
+	if err := o.clearGeo(gen); err != nil {
+		return st, fmt.Errorf("freeing the old geo tables: %w", err)
 	}
 	st.Write = time.Since(start)
 	return st, nil
 }
 
-// newGeoTable creates a geo table map in the kernel's paged layout and
-// fills it through its memory mapping; it returns the map and its size in
-// bytes.
-func (o *Objects) newGeoTable(t *dirTable) (*ebpf.Map, int, error) {
+// geoPages is the most pages a geo table may have (BW_GEO_PAGES).
+const geoPages = 512
+
+// geoSlot returns the slot of page p of the table of family fam (0 IPv4,
+// 1 IPv6) of generation gen in the geo map.
+func geoSlot(gen, fam, p uint32) uint32 { return (gen*2+fam)*geoPages + p }
+
+// geoGen returns the generation of geo tables the programs use.
+func (o *Objects) geoGen() (uint32, error) {
+	var gen uint32
+	if err := o.objs.GeoGen.Lookup(uint32(0), &gen); err != nil {
+		return 0, fmt.Errorf("reading the geo table generation: %w", err)
+	}
+	return gen & 1, nil
+}
+
+// clearGeo empties every slot of generation gen.
+func (o *Objects) clearGeo(gen uint32) error {
+	for s := geoSlot(gen, 0, 0); s < geoSlot(gen+1, 0, 0); s++ {
+		if err := o.objs.Geo.Delete(s); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("slot %d: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// rcuGracePeriod waits until every program run that started before the
+// call has ended: membarrier(MEMBARRIER_CMD_GLOBAL) waits for an RCU grace
+// period, and the programs run inside RCU read-side sections. Where the
+// command is refused (nohz_full), a sleep far longer than any program run
+// stands in.
+func rcuGracePeriod() {
+	const membarrierCmdGlobal = 1
+	if _, _, e := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdGlobal, 0, 0); e != 0 {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// putGeoTable writes t in the kernel's paged layout, each page a new map
+// filled through its memory mapping and put into the geo map from slot
+// first on; it returns the table's size in bytes.
+func (o *Objects) putGeoTable(t *dirTable, first uint32) (int, error) {
 	l := t.layout()
+	if l.pages > geoPages {
+		return 0, fmt.Errorf("%d pages, at most %d", l.pages, geoPages)
+	}
 	spec := o.geoInner.Copy()
-	spec.MaxEntries = uint32(l.pages)
-	m, err := ebpf.NewMap(spec)
-	if err != nil {
-		return nil, 0, fmt.Errorf("creating (%d pages): %w", l.pages, err)
-	}
-	mem, err := m.Memory()
-	if err == nil {
-		err = t.writePaged(l, mem)
-	}
-	if err != nil {
-		m.Close()
-		return nil, 0, fmt.Errorf("filling: %w", err)
-	}
-	return m, l.pages * 4 * pageEntries, nil
+	err := t.writePaged(l, func(p int, page []byte) error {
+		m, err := ebpf.NewMap(spec)
+		if err != nil {
+			return fmt.Errorf("creating page %d: %w", p, err)
+		}
+		defer m.Close()
+		mem, err := m.Memory()
+		if err == nil {
+			_, err = mem.WriteAt(page, 0)
+		}
+		if err == nil {
+			err = o.objs.Geo.Put(first+uint32(p), m)
+		}
+		if err != nil {
+			return fmt.Errorf("page %d: %w", p, err)
+		}
+		return nil
+	})
+	return l.pages * 4 * pageEntries, err
 }
 
 // batchPut writes keys and values with batch updates, or one by one where

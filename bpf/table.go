@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"net/netip"
 	"slices"
@@ -431,12 +430,12 @@ func (t *dirTable) layout() *pageLayout {
 	return l
 }
 
-// writePaged writes t in layout l to w (native byte order, as the kernel
-// reads it), one page at a time; the result is l.pages*pageEntries
-// entries.
-func (t *dirTable) writePaged(l *pageLayout, w io.WriterAt) error {
+// writePaged passes t in layout l to put one page at a time, in native
+// byte order as the kernel reads it: l.pages pages of pageEntries entries.
+// The buffer is reused for the next page.
+func (t *dirTable) writePaged(l *pageLayout, put func(p int, page []byte) error) error {
 	buf := make([]byte, 4*pageEntries)
-	put := func(dst []byte, src []uint32) {
+	fill := func(dst []byte, src []uint32) {
 		for i, e := range src {
 			if e&leafPtr != 0 {
 				e = leafPtr | l.pos[e&^leafPtr]
@@ -448,7 +447,7 @@ func (t *dirTable) writePaged(l *pageLayout, w io.WriterAt) error {
 		clear(buf)
 		first := 0 // first chunk number of the page
 		if p == 0 {
-			put(buf, t.Entries[:v4Level1])
+			fill(buf, t.Entries[:v4Level1])
 		} else {
 			first = page0Chunks + (p-1)*pageChunks
 		}
@@ -459,9 +458,9 @@ func (t *dirTable) writePaged(l *pageLayout, w io.WriterAt) error {
 				continue
 			}
 			off := chunkBase(n) - p*pageEntries
-			put(buf[4*off:], t.Entries[chunkBase(int(c)):chunkBase(int(c))+256])
+			fill(buf[4*off:], t.Entries[chunkBase(int(c)):chunkBase(int(c))+256])
 		}
-		if _, err := w.WriteAt(buf, int64(p)*4*pageEntries); err != nil {
+		if err := put(p, buf); err != nil {
 			return err
 		}
 	}

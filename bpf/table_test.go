@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -176,14 +177,15 @@ func TestV6TableIsLongestPrefixMatch(t *testing.T) {
 	}
 }
 
-// memWriter is an io.WriterAt over a byte slice that grows.
+// memWriter collects the pages writePaged passes, in page order.
 type memWriter struct{ b []byte }
 
-func (m *memWriter) WriteAt(p []byte, off int64) (int, error) {
-	if end := int(off) + len(p); end > len(m.b) {
-		m.b = append(m.b, make([]byte, end-len(m.b))...)
+func (m *memWriter) put(p int, page []byte) error {
+	if len(m.b) != p*len(page) {
+		return fmt.Errorf("page %d after %d bytes", p, len(m.b))
 	}
-	return copy(m.b[off:], p), nil
+	m.b = append(m.b, page...)
+	return nil
 }
 
 // pagedLookup walks a paged table as borderwatch.c does and returns the
@@ -247,7 +249,7 @@ func TestPagedLayout(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := tc.tbl.layout()
 			var w memWriter
-			if err := tc.tbl.writePaged(l, &w); err != nil {
+			if err := tc.tbl.writePaged(l, w.put); err != nil {
 				t.Fatal(err)
 			}
 			if len(w.b) != l.pages*4*pageEntries {

@@ -121,7 +121,7 @@ var (
 	dQueueDrops    = desc("queue_drops_total", "Packets dropped because a detection worker's queue was full (live capture).")
 	dAlerts        = desc("alerts_total", "Alerts emitted, by rule.", "rule", "kind")
 	dSinkErrorsP   = desc("pipeline_sink_errors_total", "Alerts the pipeline's sink refused.")
-	dFlows         = desc("flows", "Flows in the flow tables now.")
+	dFlows         = desc("flows", "Flows in the flow tables now. Each worker tracks the flows of the addresses it owns: a flow between addresses of two workers is in both tables, and counted in each of the flow metrics by both.")
 	dFlowCap       = desc("flow_capacity", "Flow table capacity, summed over workers.")
 	dFlowsCreated  = desc("flows_created_total", "Flows created.")
 	dFlowsEvicted  = desc("flows_evicted_total", "Flows evicted because the table was full.")

@@ -42,18 +42,20 @@
 // A table has at most 512 pages (2 GiB). Padding to whole pages costs
 // under a page per table.
 //
-// Measured with BPF_PROG_TEST_RUN on a shared 2-core VM (noisy: figures are
-// medians of interleaved runs; see the commit messages for the latest) with
-// 600k synthetic ranges (320k IPv4, 280k IPv6) loaded: a counted-only IPv4
-// packet ~35 ns; IPv6 ~50-60 ns, and ~110 ns with the embedded database
-// before the paged layout (the LPM trie used before the array tables took
-// ~190 ns, ~450 ns with the embedded database); a handed-off SYN ~95-110
-// ns with 160 bytes captured and a 1 MiB ring, more with a 4 MiB ring.
-// Building and writing the tables from the embedded database takes
-// 0.6-0.75 s (writes go through a memory mapping of each array, page by
-// page); the synthetic ranges take 2.2-3.5 s, mostly painting their IPv6
-// table. Array tables are why a counted-only packet is cheap: an LPM trie
-// of 300k prefixes costs ~90 ns per lookup, two per packet.
+// Measured with BPF_PROG_TEST_RUN on a shared 2-core VM (medians of
+// repeated runs; docs/performance.md has the latest table) with the
+// embedded database, home DE (BenchmarkXDPCountedOnlyEmbedded): a packet
+// between two home hosts, classified and counted, ~30 ns over IPv4 and
+// ~50 ns over IPv6; a segment of an established flow crossing the border,
+// which also looks its flow up and counts it there (first packets handed
+// off, byte reports), ~59 ns over IPv4 and ~80 ns over IPv6; a handed-off
+// SYN ~100-140 ns with 160 bytes captured and a 1 MiB ring. The LPM trie
+// used before the array tables took ~190 ns per packet, ~450 ns with the
+// embedded database: an LPM trie of 300k prefixes costs ~90 ns per lookup,
+// two per packet. Building and writing the tables from the embedded
+// database takes 0.6-1.1 s (writes go through a memory mapping of each
+// page); 600k synthetic ranges take 2.2-3.5 s, mostly painting their IPv6
+// table.
 //
 // The slots hold two generations of both geo tables; a one-entry array
 // names the generation in use, read once per packet. A reload fills the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/cilium/ebpf"
+	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 )
 
@@ -146,9 +147,10 @@ func TestKernelLookupMatchesEmbedded(t *testing.T) {
 	t.Logf("%d addresses agree (%d /64s split by a boundary skipped); %+v", checked, len(split), st)
 }
 
-// BenchmarkXDPCountedOnlyIPv6Embedded: a counted-only IPv6 packet between
-// two addresses of the embedded database (a DE and a US network).
-func BenchmarkXDPCountedOnlyIPv6Embedded(b *testing.B) {
+// embeddedObjects loads the programs with the kernel tables of the
+// embedded database (home DE), as `borderwatch run` does by default.
+func embeddedObjects(b *testing.B) (*Objects, *geo.Table) {
+	b.Helper()
 	requireRoot(b)
 	t := embedded(b)
 	o, err := Load(DefaultOptions())
@@ -159,6 +161,62 @@ func BenchmarkXDPCountedOnlyIPv6Embedded(b *testing.B) {
 	if _, err := o.LoadGeo(GeoRanges(t)); err != nil {
 		b.Fatal(err)
 	}
+	return o, t
+}
+
+// BenchmarkXDPCountedOnlyEmbedded: packets the kernel stage classifies and
+// counts without handing them off, with the embedded database (home DE):
+//   - internal: between two home (DE) hosts, which no hand-off decision
+//     concerns;
+//   - established: a TCP segment (ACK, 64 bytes of data) of a flow that
+//     crosses the border (DE host to a US host) and is past its first
+//     flow_packets packets: the flow map is looked up and counted, the
+//     packet not handed off. Most of a gateway's packets are these.
+//
+// The first flow_packets iterations of "established" are handed off (the
+// ring holds them); the rest are not.
+func BenchmarkXDPCountedOnlyEmbedded(b *testing.B) {
+	o, t := embeddedObjects(b)
+	addrs := map[string][2]string{ // family: a DE host, another DE host or a US host
+		"v4": {"78.46.10.20", "78.46.10.21"},
+		"v6": {"2a01:4f8:c17:1::5", "2a01:4f8:c17:2::7"},
+	}
+	abroad := map[string]string{"v4": "3.80.10.20", "v6": "2600:1f18:4000:1::9"}
+	for _, fam := range []string{"v4", "v6"} {
+		de1, de2, us := addrs[fam][0], addrs[fam][1], abroad[fam]
+		for a, want := range map[string]string{de1: "DE", de2: "DE", us: "US"} {
+			if got := t.Lookup(mustAddr(a)).Country.String(); got != want {
+				b.Fatalf("%s is %q in the embedded database, want %s", a, got, want)
+			}
+		}
+		ipl := func(src, dst string, proto layers.IPProtocol) gopacket.SerializableLayer {
+			if fam == "v4" {
+				return ip4(src, dst, proto)
+			}
+			return ip6(src, dst, proto)
+		}
+		et := layers.EthernetTypeIPv4
+		if fam == "v6" {
+			et = layers.EthernetTypeIPv6
+		}
+		b.Run(fam+"-internal", func(b *testing.B) {
+			p := pkt(b, eth(et), ipl(de1, de2, layers.IPProtocolUDP), udp(40000, 53), payload(64))
+			runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
+		})
+		b.Run(fam+"-established", func(b *testing.B) {
+			p := pkt(b, eth(et), ipl(de1, us, layers.IPProtocolTCP), tcp(40000, 443, "A"), payload(64))
+			runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
+		})
+	}
+}
+
+// BenchmarkXDPBudgetIPv6Embedded: a UDP packet from a DE to a US host
+// (embedded database), over and over from one source: past the source's
+// burst every packet takes the per-source budget path and is refused (not
+// handed off), so this times the budget's bucket lookup on top of
+// classification.
+func BenchmarkXDPBudgetIPv6Embedded(b *testing.B) {
+	o, t := embeddedObjects(b)
 	src, dst := "2a01:4f8:c17:1::5", "2600:1f18:4000:1::9"
 	if t.Lookup(mustAddr(src)).Country == 0 || t.Lookup(mustAddr(dst)).Country == 0 {
 		b.Fatal("benchmark addresses unknown to the embedded database")

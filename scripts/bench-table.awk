@@ -33,10 +33,12 @@ END {
 			printf "replay %d worker(s): alerts                          %12.0f\n", w, m[r SUBSEP "alerts"]
 		}
 	}
-	split("BenchmarkXDPCountedOnly BenchmarkXDPCountedOnlyIPv6 BenchmarkXDPCountedOnlyIPv6Embedded BenchmarkXDPHandoff", xs, " ")
-	for (c = 1; c <= 4; c++) {
+	nx = split("BenchmarkXDPCountedOnlyEmbedded/v4-internal BenchmarkXDPCountedOnlyEmbedded/v4-established " \
+		"BenchmarkXDPCountedOnlyEmbedded/v6-internal BenchmarkXDPCountedOnlyEmbedded/v6-established " \
+		"BenchmarkXDPBudgetIPv6Embedded BenchmarkXDPHandoff", xs, " ")
+	for (c = 1; c <= nx; c++) {
 		if ((xs[c] SUBSEP "ns/packet") in m)
-			printf "%-36s ns/packet %7.1f   target <= %d\n", substr(xs[c], 10), m[xs[c] SUBSEP "ns/packet"], c == 4 ? 100 : 40
+			printf "XDP %-42s ns/packet %7.1f   target <= %d\n", substr(xs[c], 13), m[xs[c] SUBSEP "ns/packet"], xs[c] ~ /Handoff/ ? 100 : 40
 	}
 	for (k in m) {
 		split(k, p, SUBSEP)

@@ -166,6 +166,7 @@ const (
 	borderwatchMapGeoTemplate      = "geo_template"
 	borderwatchMapGlobals          = "globals"
 	borderwatchMapIfaceCounts      = "iface_counts"
+	borderwatchMapIfaceLow         = "iface_low"
 	borderwatchMapIfaceSlots       = "iface_slots"
 	borderwatchMapListed           = "listed"
 	borderwatchMapLpmTemplate      = "lpm_template"
@@ -252,6 +253,7 @@ type borderwatchMapSpecs struct {
 	GeoTemplate   *ebpf.MapSpec `ebpf:"geo_template"`
 	Globals       *ebpf.MapSpec `ebpf:"globals"`
 	IfaceCounts   *ebpf.MapSpec `ebpf:"iface_counts"`
+	IfaceLow      *ebpf.MapSpec `ebpf:"iface_low"`
 	IfaceSlots    *ebpf.MapSpec `ebpf:"iface_slots"`
 	Listed        *ebpf.MapSpec `ebpf:"listed"`
 	LpmTemplate   *ebpf.MapSpec `ebpf:"lpm_template"`
@@ -312,6 +314,7 @@ type borderwatchMaps struct {
 	GeoTemplate   *ebpf.Map `ebpf:"geo_template"`
 	Globals       *ebpf.Map `ebpf:"globals"`
 	IfaceCounts   *ebpf.Map `ebpf:"iface_counts"`
+	IfaceLow      *ebpf.Map `ebpf:"iface_low"`
 	IfaceSlots    *ebpf.Map `ebpf:"iface_slots"`
 	Listed        *ebpf.Map `ebpf:"listed"`
 	LpmTemplate   *ebpf.Map `ebpf:"lpm_template"`
@@ -331,6 +334,7 @@ func (m *borderwatchMaps) Close() error {
 		m.GeoTemplate,
 		m.Globals,
 		m.IfaceCounts,
+		m.IfaceLow,
 		m.IfaceSlots,
 		m.Listed,
 		m.LpmTemplate,

@@ -10,6 +10,10 @@ import (
 // (BW_IFACE_SLOTS).
 const IfaceSlots = 64
 
+// ifaceLow is BW_IFACE_LOW of the C program: interface indexes below it have
+// their slot in the iface_low array, the others in the iface_slots hash.
+const ifaceLow = 4096
+
 // HookCount is what one program (XDP ingress or TC egress) counted on one
 // interface.
 type HookCount struct {
@@ -56,7 +60,13 @@ func (o *Objects) ifaceSlot(name string, ifindex int) error {
 		}
 		slot = len(o.ifaces)
 	}
-	if err := o.objs.IfaceSlots.Put(uint32(ifindex), uint32(slot)); err != nil {
+	var err error
+	if ifindex < ifaceLow {
+		err = o.objs.IfaceLow.Put(uint32(ifindex), uint32(slot+1))
+	} else {
+		err = o.objs.IfaceSlots.Put(uint32(ifindex), uint32(slot))
+	}
+	if err != nil {
 		return fmt.Errorf("writing the counter slot of %s: %w", name, err)
 	}
 	if slot == len(o.ifaces) {

@@ -125,9 +125,25 @@ func TestInterfaceCounters(t *testing.T) {
 func TestInterfaceSlots(t *testing.T) {
 	o := loadLab(t, nil)
 	for i := range IfaceSlots {
-		if err := o.ifaceSlot("if"+string(rune('a'+i%26))+string(rune('a'+i/26)), 1000+i); err != nil {
+		index := 1000 + i
+		if i == IfaceSlots-1 {
+			index = ifaceLow + 1000 // beyond the array: the hash
+		}
+		if err := o.ifaceSlot("if"+string(rune('a'+i%26))+string(rune('a'+i/26)), index); err != nil {
 			t.Fatalf("slot %d: %v", i, err)
 		}
+	}
+	// What the program reads: slot+1 in the array below ifaceLow, the slot
+	// in the hash above.
+	var v uint32
+	if err := o.objs.IfaceLow.Lookup(uint32(1026), &v); err != nil || v != 27 {
+		t.Errorf("iface_low[1026] = %d, %v; want 27 (slot 26)", v, err)
+	}
+	if err := o.objs.IfaceSlots.Lookup(uint32(ifaceLow+1000), &v); err != nil || v != IfaceSlots-1 {
+		t.Errorf("iface_slots[%d] = %d, %v; want %d", ifaceLow+1000, v, err, IfaceSlots-1)
+	}
+	if err := o.objs.IfaceSlots.Lookup(uint32(1026), &v); err == nil {
+		t.Errorf("iface_slots has index 1026 (slot %d): low indexes belong in the array", v)
 	}
 	if err := o.ifaceSlot("ifaa", 1000); err != nil {
 		t.Errorf("same interface again: %v", err)

@@ -89,8 +89,11 @@
 // per-rule overrides by id): MaxKeys keys per rule in an open-addressing
 // table with LRU eviction when full (a busy key is not relinked on every
 // packet, only once a second of capture time, or an eighth of the window
-// if shorter, or once half the table's capacity of other keys went to the
-// front: a key touched within that many insertions is never evicted); distinct values held exactly, the
+// if shorter, or once a quarter of the table's capacity of other keys went
+// to the front: a key touched at least once every 3/4 of the capacity's
+// insertions is never evicted; and eviction passes over up to 8 keys whose
+// alert is suppressed, so that a flood of one-packet keys, a spoofed
+// flood, does not turn a scanner's one alert into one per table turn); distinct values held exactly, the
 // first of a key's window in the key's bucket and the others in one table
 // per rule shared by all its keys, MaxDistinct values in all and at most
 // MaxDistinctPerKey per key (raised to the rule's Count or MinSources). For

@@ -17,7 +17,7 @@ import (
 // full table is the key at the back.
 func TestTableLRUGrain(t *testing.T) {
 	const grain = int64(time.Second)
-	tab := newTable(6, grain)
+	tab := newTable(16, grain) // a touch moves a bucket after 4 pushes
 	key := func(i byte) *tkey { return &tkey{a1: uint64(i), v4: true} }
 	a, _ := tab.get(key(1), 0)
 	b, _ := tab.get(key(2), 10)
@@ -35,11 +35,11 @@ func TestTableLRUGrain(t *testing.T) {
 	if tab.head != b || tab.tail != a {
 		t.Errorf("head %d tail %d, want %d and %d", tab.head, tab.tail, b, a)
 	}
-	// Full (keys 4-6 fill it): key 7 evicts key 1, the back.
-	for i := byte(4); i <= 6; i++ {
+	// Full (keys 4-16 fill it): key 17 evicts key 1, the back.
+	for i := byte(4); i <= 16; i++ {
 		tab.get(key(i), 2*grain)
 	}
-	d, created := tab.get(key(7), 2*grain)
+	d, created := tab.get(key(17), 2*grain)
 	if !created || d != a || tab.evicted != 1 {
 		t.Errorf("new key: bucket %d created %v evicted %d; want %d, true, 1", d, created, tab.evicted, a)
 	}
@@ -52,11 +52,11 @@ func TestTableLRUGrain(t *testing.T) {
 		tab.b[i].last = max(tab.b[i].last, tab.b[i].lruAt)
 	}
 	tab.expire(20+5*grain, 5*grain-1) // key 3 (last 20) is idle, the others not
-	if tab.n != 5 || tab.expired != 1 || tab.lookup(key(3)) != none {
+	if tab.n != 15 || tab.expired != 1 || tab.lookup(key(3)) != none {
 		t.Errorf("after expire: %d keys, %d expired, key 3 at %d", tab.n, tab.expired, tab.lookup(key(3)))
 	}
 
-	// A key touched within the grain but after more than half the
+	// A key touched within the grain but after more than a quarter of the
 	// capacity of pushes moves too, so a busy key outlives a churn of new
 	// keys (a spoofed flood) that passes through the table within a grain.
 	churn := newTable(4, grain)
@@ -70,6 +70,48 @@ func TestTableLRUGrain(t *testing.T) {
 	}
 	if churn.evicted != 5 {
 		t.Errorf("churn: %d evicted, want 5 (8 new keys, 3 free buckets)", churn.evicted)
+	}
+}
+
+// TestEvictSparesSuppressed: eviction passes over keys whose alert is
+// suppressed, at most secondChances of them.
+func TestEvictSparesSuppressed(t *testing.T) {
+	const now = int64(time.Hour)
+	tab := newTable(16, int64(time.Second))
+	key := func(i int) *tkey { return &tkey{a1: uint64(i), v4: true} }
+	quiet, _ := tab.get(key(0), 0)
+	tab.b[quiet].quietUntil = 2 * now // alerted, suppressed
+	for i := 1; i < 16; i++ {
+		tab.get(key(i), 0)
+	}
+	// A churn of 100 one-packet keys: the quiet key is at the back each
+	// time round, and passed over; the others go.
+	for i := 100; i < 200; i++ {
+		tab.get(key(i), now)
+	}
+	if tab.lookup(key(0)) != quiet {
+		t.Errorf("the suppressed key was evicted")
+	}
+	if tab.evicted != 100 || tab.n != 16 {
+		t.Errorf("evicted %d, %d keys; want 100 and 16", tab.evicted, tab.n)
+	}
+	// Once its suppression is over it is an ordinary key again.
+	for i := 200; i < 216; i++ {
+		tab.get(key(i), 3*now)
+	}
+	if tab.lookup(key(0)) != none {
+		t.Errorf("the key whose suppression ended survived a full turn of the table")
+	}
+	// When more than secondChances keys at the back are suppressed, the
+	// last one looked at goes.
+	all := newTable(secondChances+2, int64(time.Second))
+	for i := range secondChances + 2 {
+		b, _ := all.get(key(i), 0)
+		all.b[b].quietUntil = 2 * now
+	}
+	all.get(key(99), now)
+	if all.evicted != 1 || all.n != secondChances+2 {
+		t.Errorf("all suppressed: evicted %d, %d keys; want 1 and %d", all.evicted, all.n, secondChances+2)
 	}
 }
 

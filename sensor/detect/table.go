@@ -93,11 +93,12 @@ type bucket struct {
 // The LRU list is not relinked on every touch: moving a bucket to the front
 // touches its neighbours in the list, two more cache misses. A touched
 // bucket moves when grain of capture time passed since its last move, or
-// when more than half the table's capacity of buckets were pushed to the
-// front since (the list's push count): so a busy key moves about once per
-// grain, a key touched within the last capacity/2 pushes is never the
-// eviction victim (it is at most that far from the front), and expire
-// drops a key at most grain after it went idle.
+// when more than a quarter of the table's capacity of buckets were pushed
+// to the front since (the list's push count): so a busy key moves about
+// once per grain, a key touched at least once every 3/4 of the capacity's
+// pushes is never the eviction victim, and expire drops a key at most
+// grain after it went idle. Eviction passes over keys whose alert is
+// suppressed (evict).
 type table struct {
 	b []bucket
 	// slots hold bucket index+1 in the low 32 bits (0 empty) and the low 32
@@ -115,7 +116,7 @@ type table struct {
 	head, tail int32
 	grain      int64
 	pushes     uint32 // buckets pushed to the front so far (wraps)
-	half       uint32 // capacity/2
+	moveAfter  uint32 // capacity/4: pushes after which a touch moves a bucket
 	evicted    uint64
 	expired    uint64
 	// onDrop is called for a bucket about to be removed or evicted.
@@ -123,7 +124,7 @@ type table struct {
 }
 
 func newTable(capacity int, grain int64) *table {
-	t := &table{b: make([]bucket, capacity), head: none, tail: none, free: none, grain: grain, half: uint32(capacity / 2)}
+	t := &table{b: make([]bucket, capacity), head: none, tail: none, free: none, grain: grain, moveAfter: uint32(capacity / 4)}
 	size := 1
 	for size < 2*capacity {
 		size <<= 1
@@ -143,7 +144,7 @@ func (t *table) get(k *tkey, ts int64) (int32, bool) {
 	h := k.hash()
 	idx, _ := t.find(k, h)
 	if idx >= 0 {
-		if b := &t.b[idx]; ts-b.lruAt >= t.grain || t.pushes-b.pushedAt > t.half {
+		if b := &t.b[idx]; ts-b.lruAt >= t.grain || t.pushes-b.pushedAt > t.moveAfter {
 			if t.head != idx {
 				t.unlink(idx)
 				t.pushFront(idx)
@@ -159,8 +160,7 @@ func (t *table) get(k *tkey, ts int64) (int32, bool) {
 		t.b[t.fresh].next = none
 		t.fresh++
 	default:
-		t.evicted++
-		t.drop(t.tail)
+		t.evict(ts)
 	}
 	idx = t.free
 	b := &t.b[idx]
@@ -172,6 +172,28 @@ func (t *table) get(k *tkey, ts int64) (int32, bool) {
 	t.n++
 	t.pushFront(idx)
 	return idx, true
+}
+
+// secondChances bounds how many suppressing keys evict passes over.
+const secondChances = 8
+
+// evict drops the least recently used bucket, passing over (moving to the
+// front) up to secondChances buckets whose alert is suppressed at ts: a
+// key that alerted keeps its suppression while a flood of one-packet keys
+// (spoofed sources) churns the table, instead of alerting again as a new
+// key when it comes back. Keys that never alerted go first.
+func (t *table) evict(ts int64) {
+	victim := t.tail
+	for range secondChances {
+		if t.b[victim].quietUntil <= ts || victim == t.head {
+			break
+		}
+		t.unlink(victim)
+		t.pushFront(victim)
+		victim = t.tail
+	}
+	t.evicted++
+	t.drop(victim)
 }
 
 // lookup returns the bucket of k without touching it, or none.

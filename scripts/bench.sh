@@ -3,7 +3,7 @@
 #
 # Runs, on this machine:
 #   - replay end to end of the benchmark mix: written once to a pcap file in a
-#     temporary directory (REPLAY_PACKETS, default 4 M packets, about 3 GB:
+#     temporary directory (REPLAY_PACKETS, default 10 M packets, about 7.5 GB:
 #     it must fit in the page cache), then read through the capture file
 #     source as "borderwatch replay" reads it: packets/s, CPU ns per packet
 #     (its inverse is packets/s per core) and allocations per packet, 1 and 2
@@ -22,7 +22,7 @@
 # and prints one table. Every raw figure goes to bench-results/bench-DATE.txt
 # in Go benchmark format (benchstat bench-results/a.txt bench-results/b.txt).
 #
-# Environment: REPLAY_PACKETS (replay file size, default 4000000), COUNT
+# Environment: REPLAY_PACKETS (replay file size, default 10000000), COUNT
 # (repetitions, default 3), CMP_PACKETS (capture for the tool comparison, default 1000000),
 # SPOOFED (default 10000000), LIVE_SECONDS (default 10), QUICK=1 (small
 # sizes, for a try-out).
@@ -31,7 +31,7 @@ cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
 COUNT=${COUNT:-3}
-REPLAY_PACKETS=${REPLAY_PACKETS:-${PACKETS:-4000000}}
+REPLAY_PACKETS=${REPLAY_PACKETS:-${PACKETS:-10000000}}
 CMP_PACKETS=${CMP_PACKETS:-1000000}
 SPOOFED=${SPOOFED:-10000000}
 STAGE_N=${STAGE_N:-2000000}

@@ -17,8 +17,8 @@ build: ## build bin/borderwatch (no clang needed: the BPF objects are committed)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/bw-synth ./cmd/bw-synth
 
 .PHONY: demo-replay
-demo-replay: build ## replay the sample capture on the embedded defaults
-	$(BIN)/borderwatch replay --home DE testdata/sample/scan-cn-to-de.pcap
+demo-replay: build ## replay the sample capture on the embedded defaults (README's first command)
+	$(BIN)/borderwatch replay testdata/sample/scan-inbound.pcap
 
 .PHONY: test
 test: ## run all tests (privileged ones run when root, skip otherwise)

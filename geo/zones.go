@@ -367,36 +367,14 @@ func parseASN(s string) (uint32, bool) {
 	return uint32(n), true
 }
 
-// suggest returns the known name closest to s (Levenshtein distance ≤ 2), or "".
+// suggest returns the known name (or "any") closest to s when it is within
+// edit distance 2, or "".
 func (z *Zones) suggest(s string) string {
-	best, bestD := "", 3
-	cands := append([]string{"any"}, z.names...)
-	for _, n := range cands {
-		if d := levenshtein(strings.ToLower(s), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
+	best, d := Closest(s, append([]string{"any"}, z.names...))
+	if d < 0 || d > 2 {
+		return ""
 	}
 	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // eval returns the zones of an address with country c and AS asn that lies in

@@ -708,14 +708,43 @@ static __always_inline void submit(void *r, __u64 size)
 	bpf_ringbuf_submit(r, flags);
 }
 
+/* emit hands header h and the packet's first bytes (at most snap_len) to
+ * user space in one record; it returns 0 when the ring buffer is full. */
+static __always_inline int emit(void *ctx, const struct bw_record *h, int egress)
+{
+	__u64 snap = snap_len;
+	if (snap > BW_SNAP_MAX)
+		snap = BW_SNAP_MAX;
+	struct bw_record *r = bpf_ringbuf_reserve(&records, sizeof(*r) + snap, 0);
+	if (!r)
+		return 0;
+	*r = *h;
+	/* 64-bit, so the bounds checks apply to the register passed on. */
+	__u64 cap = h->wire_len;
+	if (cap > snap)
+		cap = snap;
+	long lerr = -1;
+	/* cap is at most snap (a load-time constant the verifier knows), so
+	 * only the lower bound needs a check. */
+	if (cap != 0) {
+		if (egress)
+			lerr = bpf_skb_load_bytes(ctx, 0, r + 1, cap);
+		else
+			lerr = bpf_xdp_load_bytes(ctx, 0, r + 1, cap);
+	}
+	r->cap_len = lerr ? 0 : cap;
+	submit(r, sizeof(*r) + snap);
+	return 1;
+}
+
 /* report submits a byte report of direction d of flow f: the unreported
  * counts, taken with an exchange, in a record with header h (the packet in
- * hand) and the packet's first cap bytes, from which user space decodes the
+ * hand) and the packet's first bytes, from which user space decodes the
  * flow. reverse: d is the direction opposite to the packet's. Counts are
  * capped at BW_REPORT_MAX bytes per record, the rest left for the next
  * report. When the ring is full the counts go back to the flow, to be
  * reported with its next report, and the deferral is counted. */
-static __always_inline void report(void *ctx, struct bw_record *h, int egress, __u64 cap,
+static __always_inline void report(void *ctx, const struct bw_record *h, int egress,
 				   struct bw_flow *f, int d, int reverse)
 {
 	d &= 1;
@@ -731,33 +760,18 @@ static __always_inline void report(void *ctx, struct bw_record *h, int egress, _
 		__sync_fetch_and_add(&f->packets[d], pkts - BW_REPORT_MAX);
 		pkts = BW_REPORT_MAX;
 	}
-	__u64 snap = snap_len;
-	if (snap > BW_SNAP_MAX)
-		snap = BW_SNAP_MAX;
-	struct bw_record *r = bpf_ringbuf_reserve(&records, sizeof(*r) + snap, 0);
-	if (!r) {
+	struct bw_record rh = *h;
+	rh.reasons = BW_REASON_BYTES;
+	rh.rep_bytes = bytes;
+	rh.rep_packets = pkts;
+	if (reverse)
+		rh.flags |= BW_F_REVERSE;
+	if (!emit(ctx, &rh, egress)) {
 		__sync_fetch_and_add(&f->bytes[d], bytes);
 		__sync_fetch_and_add(&f->packets[d], pkts);
 		count_global(BW_G_REPORT_FULL, 1);
 		return;
 	}
-	*r = *h;
-	r->reasons = BW_REASON_BYTES;
-	r->rep_bytes = bytes;
-	r->rep_packets = pkts;
-	if (reverse)
-		r->flags |= BW_F_REVERSE;
-	if (cap > snap)
-		cap = snap;
-	long lerr = -1;
-	if (cap != 0) {
-		if (egress)
-			lerr = bpf_skb_load_bytes(ctx, 0, r + 1, cap);
-		else
-			lerr = bpf_xdp_load_bytes(ctx, 0, r + 1, cap);
-	}
-	r->cap_len = lerr ? 0 : cap;
-	submit(r, sizeof(*r) + snap);
 	count_global(BW_G_REPORTS, 1);
 }
 
@@ -802,7 +816,6 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 				  __u32 ifindex, int egress)
 {
 	struct pkt p = {};
-	__u64 now = 0; /* read once, for a record: the clock costs ~20 ns */
 
 	count_global(BW_G_PACKETS, 1);
 	count_global(BW_G_BYTES, wire_len);
@@ -936,69 +949,39 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 			count_global(BW_G_BUDGET_DROP, 1);
 		}
 	}
+	if (drop && reasons)
+		reasons |= BW_REASON_DROPPED;
+	if (!rf && !reasons)
+		return drop;
+
+	struct bw_record h = {
+	    .ts_ns = bpf_ktime_get_ns(), /* read only for a record: ~20 ns */
+	    .ifindex = ifindex,
+	    .wire_len = wire_len,
+	    .reasons = reasons,
+	    .src_country = scountry,
+	    .dst_country = dcountry,
+	    .src_zones = (sleaf >> 16) & 0x7fff,
+	    .dst_zones = (dleaf >> 16) & 0x7fff,
+	    .flags = (egress ? BW_F_EGRESS : 0) | (shome ? BW_F_SRC_HOME : 0) |
+		     (dhome ? BW_F_DST_HOME : 0) | (p.ipv6 ? BW_F_IPV6 : 0),
+	    .dir = dir,
+	};
 	if (rf) {
 		/* Byte reports go before the packet's own record, so that user
 		 * space sees a flow's bytes before its FIN or RST. */
-		now = bpf_ktime_get_ns();
-		struct bw_record h = {
-		    .ts_ns = now,
-		    .ifindex = ifindex,
-		    .wire_len = wire_len,
-		    .src_country = scountry,
-		    .dst_country = dcountry,
-		    .src_zones = (sleaf >> 16) & 0x7fff,
-		    .dst_zones = (dleaf >> 16) & 0x7fff,
-		    .flags = (egress ? BW_F_EGRESS : 0) | (shome ? BW_F_SRC_HOME : 0) |
-			     (dhome ? BW_F_DST_HOME : 0) | (p.ipv6 ? BW_F_IPV6 : 0),
-		    .dir = dir,
-		};
-		report(ctx, &h, egress, wire_len, rf, rd, 0);
+		report(ctx, &h, egress, rf, rd, 0);
 		if (flush)
-			report(ctx, &h, egress, wire_len, rf, rd ^ 1, 1);
+			report(ctx, &h, egress, rf, rd ^ 1, 1);
 	}
 	if (!reasons)
 		return drop;
-	if (drop)
-		reasons |= BW_REASON_DROPPED;
-
-	__u64 snap = snap_len;
-	if (snap > BW_SNAP_MAX)
-		snap = BW_SNAP_MAX;
-	if (!now)
-		now = bpf_ktime_get_ns();
-	struct bw_record *r = bpf_ringbuf_reserve(&records, sizeof(*r) + snap, 0);
-	if (!r) {
+	if (!emit(ctx, &h, egress)) {
 		count_global(BW_G_RINGBUF_FULL, 1);
 		if (ic)
 			ic->ringbuf_full++;
 		return drop;
 	}
-	/* 64-bit, so the bounds checks apply to the register passed on. */
-	__u64 cap = wire_len < snap ? wire_len : snap;
-	r->ts_ns = now;
-	r->ifindex = ifindex;
-	r->wire_len = wire_len;
-	r->reasons = reasons;
-	r->src_country = scountry;
-	r->dst_country = dcountry;
-	r->src_zones = (sleaf >> 16) & 0x7fff;
-	r->dst_zones = (dleaf >> 16) & 0x7fff;
-	r->flags = (egress ? BW_F_EGRESS : 0) | (shome ? BW_F_SRC_HOME : 0) |
-		   (dhome ? BW_F_DST_HOME : 0) | (p.ipv6 ? BW_F_IPV6 : 0);
-	r->dir = dir;
-	r->rep_bytes = 0;
-	r->rep_packets = 0;
-	long lerr = -1;
-	/* cap is at most snap (a load-time constant the verifier knows), so
-	 * only the lower bound needs a check. */
-	if (cap != 0) {
-		if (egress)
-			lerr = bpf_skb_load_bytes(ctx, 0, r + 1, cap);
-		else
-			lerr = bpf_xdp_load_bytes(ctx, 0, r + 1, cap);
-	}
-	r->cap_len = lerr ? 0 : cap;
-	submit(r, sizeof(*r) + snap);
 	count_global(BW_G_HANDOFF, 1);
 	if (ic)
 		ic->handoff++;

@@ -28,15 +28,23 @@ func main() {
 	a := newApp()
 	root := newRootCmd(a)
 	err := root.Execute()
-	if err == nil {
-		os.Exit(exitOK)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "borderwatch:", err)
 	}
-	fmt.Fprintln(os.Stderr, "borderwatch:", err)
+	os.Exit(exitCode(err))
+}
+
+// exitCode is the exit code of a command that returned err.
+func exitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) {
-		os.Exit(exitUsage)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	default:
+		return exitRuntime
 	}
-	os.Exit(exitRuntime)
 }
 
 func newRootCmd(a *app) *cobra.Command {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,22 +11,11 @@ import (
 // stderr and the exit code main would give.
 func runCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	root := newRootCmd(newApp())
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err := root.Execute()
-	code := exitOK
+	out, stderr, err := execCLI(args...)
 	if err != nil {
-		errb.WriteString("borderwatch: " + err.Error() + "\n")
-		code = exitRuntime
-		var ue usageError
-		if errors.As(err, &ue) {
-			code = exitUsage
-		}
+		stderr += "borderwatch: " + err.Error() + "\n"
 	}
-	return out.String(), errb.String(), code
+	return out, stderr, exitCode(err)
 }
 
 // TestReplaySample is the README's first command: the sample replayed on the

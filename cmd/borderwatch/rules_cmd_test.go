@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,21 +8,8 @@ import (
 	"testing"
 )
 
-// runRoot runs the CLI with args and returns stdout, stderr and the error.
-func runRoot(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	a := newApp()
-	root := newRootCmd(a)
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.Execute()
-	return out.String(), errOut.String(), err
-}
-
 func TestRulesCheckDefaultPack(t *testing.T) {
-	out, _, err := runRoot(t, "rules", "check")
+	out, _, err := execCLI("rules", "check")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +32,7 @@ func TestRulesCheckUserFile(t *testing.T) {
 	if err := os.WriteFile(good, []byte("rules:\n  - {id: 1000001, name: Site sweep, kind: sweep, to: home, enabled: false}\n  - {id: 1000002, name: Site scan, kind: scan, from: \"!DE\"}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := runRoot(t, "--home", "DE", "rules", "check", "--no-default-rules", good)
+	out, _, err := execCLI("--home", "DE", "rules", "check", "--no-default-rules", good)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +54,7 @@ func TestRulesCheckErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("rules:\n  - {id: 8100101, name: clash, kind: scna}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, err := runRoot(t, "rules", "check", bad)
+	_, errOut, err := execCLI("rules", "check", bad)
 	var ue usageError
 	if !errors.As(err, &ue) || err.Error() != "2 errors in rule files" {
 		t.Fatalf("err = %v, want a usage error", err)
@@ -78,7 +64,7 @@ func TestRulesCheckErrors(t *testing.T) {
 	if errOut != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
 	}
-	if _, _, err := runRoot(t, "rules", "check", "--no-default-rules"); err == nil || err.Error() != "nothing to check: give a PATH, or drop --no-default-rules" {
+	if _, _, err := execCLI("rules", "check", "--no-default-rules"); err == nil || err.Error() != "nothing to check: give a PATH, or drop --no-default-rules" {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -69,6 +69,8 @@ func TestLoadErrors(t *testing.T) {
 			nil, []string{`r.yaml:1:1: unknown key "rule" (did you mean "rules"?)`}},
 		{"rules not a list", map[string]string{"r.yaml": "rules: {id: 1}\n"},
 			nil, []string{`r.yaml:1:9: rules: want a list of rules, got a mapping`}},
+		{"lists not a list", map[string]string{"r.yaml": "lists: {name: x}\n"},
+			nil, []string{`r.yaml:1:9: lists: want a list of {name, file} or {name, addresses}, got a mapping`}},
 		{"rule not a mapping", map[string]string{"r.yaml": "rules:\n  - scan\n"},
 			nil, []string{`r.yaml:2:5: rule #1: want a rule (a mapping with id, name, kind…), got string "scan"`}},
 		{"missing keys", map[string]string{"r.yaml": "rules:\n  - description: x\n"},

@@ -287,17 +287,28 @@ func (d *decoder) zones(e entry, fs *FileSpec) {
 
 var listKeys = []string{"addresses", "file", "format", "name"}
 
-func (d *decoder) lists(e entry, fs *FileSpec) {
-	n, ok := d.resolve(e.value, "lists")
+// sequence resolves the list under a top-level key: false, silently, when
+// the key is null or its value does not resolve; false with an error naming
+// want when the value is not a list.
+func (d *decoder) sequence(v ast.Node, key, want string) (*ast.SequenceNode, bool) {
+	n, ok := d.resolve(v, key)
 	if !ok {
-		return
+		return nil, false
 	}
 	if _, isNull := n.(*ast.NullNode); isNull || n == nil {
-		return
+		return nil, false
 	}
 	seq, isSeq := n.(*ast.SequenceNode)
 	if !isSeq {
-		d.errorf(n, "lists: want a list of {name, file} or {name, addresses}, got %s", describe(n))
+		d.errorf(n, "%s: want %s, got %s", key, want, describe(n))
+		return nil, false
+	}
+	return seq, true
+}
+
+func (d *decoder) lists(e entry, fs *FileSpec) {
+	seq, ok := d.sequence(e.value, "lists", "a list of {name, file} or {name, addresses}")
+	if !ok {
 		return
 	}
 	for i, item := range seq.Values {
@@ -376,16 +387,8 @@ var ruleFields = map[string]func(d *decoder, r *RuleSpec, e entry){
 var ruleKeys = sortedKeys(ruleFields)
 
 func (d *decoder) rules(e entry, fs *FileSpec, index *int) {
-	n, ok := d.resolve(e.value, "rules")
+	seq, ok := d.sequence(e.value, "rules", "a list of rules")
 	if !ok {
-		return
-	}
-	if _, isNull := n.(*ast.NullNode); isNull || n == nil {
-		return
-	}
-	seq, isSeq := n.(*ast.SequenceNode)
-	if !isSeq {
-		d.errorf(n, "rules: want a list of rules, got %s", describe(n))
 		return
 	}
 	for _, item := range seq.Values {

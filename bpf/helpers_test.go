@@ -4,12 +4,20 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sort"
+
+	"github.com/borderwatch/borderwatch/geo"
 )
 
-// cid returns the geo.CountryID of a two-letter code (geo's arithmetic
-// encoding, repeated here so these tests run while geo is in progress).
+// cid returns the geo.CountryID of a two-letter code, 0 (unknown) for "".
 func cid(code string) uint16 {
-	return uint16(code[0]-'A')*26 + uint16(code[1]-'A') + 1
+	if code == "" {
+		return 0
+	}
+	c, ok := geo.ParseCountry(code)
+	if !ok {
+		panic("bad country code " + code)
+	}
+	return uint16(c)
 }
 
 // synthRanges returns n4 IPv4 and n6 IPv6 sorted, non-overlapping ranges

@@ -36,14 +36,6 @@ type wantRec struct {
 	srcHome, dstHome bool
 }
 
-// cidOr0 is cid, with "" for an unknown country (0).
-func cidOr0(code string) uint16 {
-	if code == "" {
-		return 0
-	}
-	return cid(code)
-}
-
 func checkRecords(t *testing.T, o *Objects, got []Record, want []wantRec) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -64,7 +56,7 @@ func checkRecords(t *testing.T, o *Objects, got []Record, want []wantRec) {
 		}
 		gv := view{g.Reasons, g.WireLen, g.SrcCountry, g.DstCountry, g.Direction, g.SrcHome, g.DstHome, g.Egress, g.IPv6,
 			g.ReportPackets, g.ReportBytes, g.Reverse}
-		wv := view{w.reasons, uint32(len(w.from)), cidOr0(w.src), cidOr0(w.dst), w.dir, w.srcHome, w.dstHome, w.egress,
+		wv := view{w.reasons, uint32(len(w.from)), cid(w.src), cid(w.dst), w.dir, w.srcHome, w.dstHome, w.egress,
 			w.from[12] == 0x86, w.packets, w.bytes, w.reverse}
 		if gv != wv {
 			t.Errorf("record %d:\n got %+v\nwant %+v", i, gv, wv)

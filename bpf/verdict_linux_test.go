@@ -37,21 +37,11 @@ type sent struct {
 }
 
 func key(country string, dir uint8, egress bool, p ProtoClass) *CounterKey {
-	c := uint16(0)
-	if country != "" {
-		c = cid(country)
-	}
-	return &CounterKey{Country: c, Direction: dir, Egress: egress, Proto: p}
+	return &CounterKey{Country: cid(country), Direction: dir, Egress: egress, Proto: p}
 }
 
 func rec(r Reason, src, dst string, dir uint8) *want {
-	w := &want{reasons: r, dir: dir}
-	if src != "" {
-		w.src = cid(src)
-	}
-	if dst != "" {
-		w.dst = cid(dst)
-	}
+	w := &want{reasons: r, src: cid(src), dst: cid(dst), dir: dir}
 	w.srcHome = dir == DirOutbound || dir == DirInternal
 	w.dstHome = dir == DirInbound || dir == DirInternal
 	return w

@@ -138,13 +138,52 @@ func (a *app) openOutputs(cs []sink.Config) (*sink.Writer, error) {
 	return sink.NewWriter(outs...), nil
 }
 
-// writerSink adapts a sink.Writer (which never blocks nor fails: losses are
-// counted per output) to pipeline.Sink.
-func writerSink(w *sink.Writer) pipeline.Sink {
+// alertOutput is where a command's alerts go: the outputs, or else JSON
+// lines on standard output.
+type alertOutput struct {
+	writer *sink.Writer // the outputs; nil for standard output
+	lines  *lineSink    // standard output; nil with outputs
+}
+
+// openAlertOutput starts the outputs cs or, when there are none, encodes
+// the alerts in format onto stdout.
+func (a *app) openAlertOutput(cs []sink.Config, stdout io.Writer, format alert.Format) (*alertOutput, error) {
+	if len(cs) == 0 {
+		return &alertOutput{lines: &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(stdout, 64<<10)}}, nil
+	}
+	w, err := a.openOutputs(cs)
+	if err != nil {
+		return nil, err
+	}
+	return &alertOutput{writer: w}, nil
+}
+
+// sink is the pipeline's side of the output. A sink.Writer never blocks
+// nor fails: losses are counted per output.
+func (o *alertOutput) sink() pipeline.Sink {
+	if o.lines != nil {
+		return o.lines
+	}
 	return pipeline.SinkFunc(func(a *alert.Alert) error {
-		w.Write(a)
+		o.writer.Write(a)
 		return nil
 	})
+}
+
+// close flushes standard output, or drains and closes the outputs.
+func (o *alertOutput) close() error {
+	var err error
+	if o.lines != nil {
+		o.lines.mu.Lock()
+		err = o.lines.w.Flush()
+		o.lines.mu.Unlock()
+	} else {
+		err = o.writer.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("writing alerts: %w", err)
+	}
+	return nil
 }
 
 func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error {
@@ -172,37 +211,22 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	glog := a.logger("geo")
 	glog.Debug().Str("database", table.Source().Name).Dur("load", time.Since(start)).Msg("geo table built")
 
-	var (
-		psink  pipeline.Sink
-		writer *sink.Writer
-		lines  *lineSink
-	)
-	if len(cs) > 0 {
-		if writer, err = a.openOutputs(cs); err != nil {
-			return err
-		}
-		psink = writerSink(writer)
-	} else {
-		lines = &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)}
-		psink = lines
+	out, err := a.openAlertOutput(cs, cmd.OutOrStdout(), format)
+	if err != nil {
+		return err
 	}
 	var prog io.Writer
 	if !o.quiet && cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
 		prog = os.Stderr
 	}
 	stats, runErr := replay(cmd.Context(), replayRun{
-		cfg: pipeline.Config{Workers: o.workers}, holder: geo.NewHolder(table), set: set, sink: psink, files: files, progress: prog,
+		cfg: pipeline.Config{Workers: o.workers}, holder: geo.NewHolder(table), set: set, sink: out.sink(), files: files, progress: prog,
 	})
-	if lines != nil {
-		if err := lines.w.Flush(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("writing alerts: %w", err)
-		}
+	if err := out.close(); err != nil && runErr == nil {
+		runErr = err
 	}
-	if writer != nil {
-		if err := writer.Close(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("writing alerts: %w", err)
-		}
-		stats.SinkErrors += sinkLosses(writer.Stats())
+	if out.writer != nil {
+		stats.SinkErrors += sinkLosses(out.writer.Stats())
 	}
 	if !o.quiet {
 		printSummary(cmd.ErrOrStderr(), stats, time.Since(start))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -213,25 +212,16 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		}
 	}
 
-	var (
-		psink  pipeline.Sink
-		writer *sink.Writer
-		lines  *lineSink
-	)
-	if len(cs) > 0 {
-		if writer, err = a.openOutputs(cs); err != nil {
-			closeCapture()
-			return err
-		}
-		psink = writerSink(writer)
-	} else {
-		lines = &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)}
-		psink = lines
+	out, err := a.openAlertOutput(cs, cmd.OutOrStdout(), format)
+	if err != nil {
+		closeCapture()
+		return err
 	}
+	writer := out.writer
 
 	cc := a.cfg.Capture
 	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
-		Enforce: enforce}, holder, set, psink)
+		Enforce: enforce}, holder, set, out.sink())
 	if err != nil {
 		closeCapture()
 		return err
@@ -276,8 +266,8 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 			}
 		}
 	}()
-	if lines != nil {
-		go flushEvery(ctx, lines, time.Second)
+	if out.lines != nil {
+		go flushEvery(ctx, out.lines, time.Second)
 	}
 
 	runErr := p.RunSources(ctx, lc.sources...)
@@ -291,17 +281,8 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		_ = srv.Shutdown(shut)
 		cancel()
 	}
-	if lines != nil {
-		lines.mu.Lock()
-		if err := lines.w.Flush(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("writing alerts: %w", err)
-		}
-		lines.mu.Unlock()
-	}
-	if writer != nil {
-		if err := writer.Close(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("writing alerts: %w", err)
-		}
+	if err := out.close(); err != nil && runErr == nil {
+		runErr = err
 	}
 	logCounters(a.logger("counters"), p.Stats(), writer, nil) // the kernel stage is closed
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {

@@ -287,7 +287,6 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 		e.Advance(p.Timestamp)
 	}
 	dir := geo.DirectionOf(src, dst)
-	pbit := protoBit(p.Proto)
 	both := ownSrc && ownDst
 	for _, rs := range e.byClass[protoClass(p.Proto)][dir&3] {
 		if !both {
@@ -306,38 +305,20 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 				}
 			}
 		}
-		if !rs.match(p, f, pbit, dir, src, dst) {
+		if !rs.match(p, f, src, dst) {
 			continue
 		}
 		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)
 	}
 }
 
-func protoBit(proto uint8) uint8 {
-	switch proto {
-	case decode.ProtoTCP:
-		return rules.ProtoTCP
-	case decode.ProtoUDP:
-		return rules.ProtoUDP
-	case decode.ProtoICMP:
-		return rules.ProtoICMP
-	case decode.ProtoICMPv6:
-		return rules.ProtoICMPv6
-	}
-	return 0
-}
-
 const protoSCTP = 132
 
-// match applies the rule's filters and the kind's own conditions.
-func (rs *ruleState) match(p *decode.Packet, f flow.Result, pbit uint8, dir geo.Direction, src, dst *geo.Info) bool {
+// match applies the rule's filters and the kind's own conditions. The
+// protocol and direction filters are not here: the packet only visits the
+// rules of byClass that admit its protocol and direction.
+func (rs *ruleState) match(p *decode.Packet, f flow.Result, src, dst *geo.Info) bool {
 	r := rs.r
-	if r.Protos != 0 && r.Protos&pbit == 0 {
-		return false
-	}
-	if r.Directions != 0 && r.Directions&(1<<dir) == 0 {
-		return false
-	}
 	isTCP := p.Proto == decode.ProtoTCP
 	isICMP := p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6
 	if isTCP && len(r.TCPFlags) > 0 {
@@ -368,7 +349,9 @@ func (rs *ruleState) match(p *decode.Packet, f flow.Result, pbit uint8, dir geo.
 	if r.DstPorts != nil || r.SrcPorts != nil {
 		hasPorts := (isTCP || p.Proto == decode.ProtoUDP || p.Proto == protoSCTP) && !laterFrag
 		ampFrag := rs.kind == rules.KindAmplification && laterFrag && p.Proto == decode.ProtoUDP
-		icmpAllowed := isICMP && r.Protos&pbit != 0
+		// ICMP passes port filters when the rule names its protocol
+		// (byClass admitted the rule, so Protos is 0 or has the bit).
+		icmpAllowed := isICMP && r.Protos != 0
 		switch {
 		case hasPorts:
 			if r.DstPorts != nil && !r.DstPorts.Has(p.DstPort) {

@@ -438,11 +438,7 @@ func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fa
 		case rs.List.IsSet():
 			l, ok := lists[rs.List.V] // nil when the list itself had errors
 			if !ok {
-				names := make([]string, 0, len(lists))
-				for n := range lists {
-					names = append(names, n)
-				}
-				fail(rs.List.Pos, "list: unknown list %q%s", truncate(rs.List.V), didYouMean(rs.List.V, names))
+				fail(rs.List.Pos, "list: unknown list %q%s", truncate(rs.List.V), didYouMean(rs.List.V, sortedKeys(lists)))
 			}
 			r.List = l
 		}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -264,6 +265,23 @@ rules:
 				t.Errorf("no *Error in %v", err)
 			}
 		})
+	}
+}
+
+// TestUnknownListSuggestionStable: when several lists are equally close to a
+// misspelt name, the suggestion is the first in name order, not whichever the
+// map of lists yields first.
+func TestUnknownListSuggestionStable(t *testing.T) {
+	var y strings.Builder
+	y.WriteString("lists:\n")
+	for _, n := range []string{"block8", "block3", "block1", "block5", "block2", "block7", "block4", "block6"} {
+		fmt.Fprintf(&y, "  - {name: %s, addresses: [192.0.2.1]}\n", n)
+	}
+	y.WriteString("rules:\n  - {id: 1, name: a, kind: reputation, list: blockx}\n")
+	writeFiles(t, map[string]string{"r.yaml": y.String()})
+	for range 20 {
+		_, err := Load(Options{NoDefaults: true, Paths: []string{"r.yaml"}})
+		checkLines(t, err, []string{`r.yaml:11:46: rule 1: list: unknown list "blockx" (did you mean "block1"?)`})
 	}
 }
 

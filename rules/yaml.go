@@ -479,7 +479,7 @@ func parseSize(s string) (uint64, error) {
 	return 0, fmt.Errorf("bad size %q: want bytes as an integer or with a unit such as \"500MB\" or \"2GiB\"", truncate(s))
 }
 
-// sortedKeys returns the keys of a handler table, sorted, for suggestions.
+// sortedKeys returns the keys of a map, sorted, for suggestions.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -408,22 +408,21 @@ func (r *reloader) reload() {
 	r.log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Dur("took", time.Since(start)).Msg("reloaded")
 }
 
-// build reads the configuration file again (geo and rules sections; the
-// flags still override it) and loads the rules and the geo table.
+// build reads the configuration file again (the flags still override it)
+// and loads the rules and the geo table from its geo and rules sections,
+// as at start.
 func (r *reloader) build() (*rules.Set, *geo.Table, error) {
-	cfg := r.a.cfg
+	fresh := *r.a
 	if r.a.cfgRead {
-		fresh := *r.a
 		if err := fresh.loadConfig(r.cmd, r.a.cfgPath, true); err != nil {
 			return nil, nil, err
 		}
-		cfg.Geo, cfg.Rules = fresh.cfg.Geo, fresh.cfg.Rules
 	}
-	set, err := rules.Load(rules.Options{Paths: cfg.Rules.Paths, NoDefaults: cfg.Rules.NoDefaults, Geo: cfg.geoConfig()})
+	set, err := fresh.loadRules()
 	if err != nil {
 		return nil, nil, err
 	}
-	table, err := geo.OpenTable(geo.Paths{Country: cfg.Geo.Database, ASN: cfg.Geo.ASNDatabase}, set.Zones)
+	table, err := fresh.loadGeo(set.Zones)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -229,12 +229,23 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 func (rs *ruleState) dropped(idx int32) {
 	b := &rs.t.b[idx]
 	rs.st.SuppressedUnreported += uint64(b.suppressed)
+	rs.dropDistinct(b, idx)
+}
+
+// dropDistinct releases the distinct values of bucket idx: its exact
+// values' room in the rule's set and, once it saturated, its HyperLogLog.
+func (rs *ruleState) dropDistinct(b *bucket, idx int32) {
 	if rs.set != nil {
 		rs.set.forget(b.distinct)
 	}
 	if b.saturated && rs.hll != nil {
-		clear(rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs])
+		clear(rs.regs(idx))
 	}
+}
+
+// regs is the HyperLogLog of bucket idx.
+func (rs *ruleState) regs(idx int32) []uint8 {
+	return rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs]
 }
 
 // defaultTrack is the track of a rule that does not set one.
@@ -552,7 +563,7 @@ func (rs *ruleState) addDistinct(b *bucket, idx int32, v uint64) {
 	}
 	b.saturated = true
 	if rs.hll != nil {
-		hllAdd(rs.hll[int(idx)*hllRegs:int(idx+1)*hllRegs], v)
+		hllAdd(rs.regs(idx), v)
 	}
 }
 
@@ -564,12 +575,7 @@ func (rs *ruleState) hasDistinct(b *bucket, idx int32, v uint64) bool {
 // resetWindow starts a new window (or episode) for bucket idx at ts.
 func (rs *ruleState) resetWindow(idx int32, ts int64) {
 	b := &rs.t.b[idx]
-	if rs.set != nil {
-		rs.set.forget(b.distinct)
-	}
-	if b.saturated && rs.hll != nil {
-		clear(rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs])
-	}
+	rs.dropDistinct(b, idx)
 	b.gen++
 	b.distinct = 0
 	b.saturated = false
@@ -587,7 +593,7 @@ func (rs *ruleState) distinctValue(idx int32) uint64 {
 	b := &rs.t.b[idx]
 	n := uint64(b.distinct)
 	if b.saturated && rs.hll != nil {
-		n += hllEstimate(rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs])
+		n += hllEstimate(rs.regs(idx))
 	}
 	return n
 }

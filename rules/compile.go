@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,15 +110,6 @@ func enumErr(key, what, got string, choices []string) string {
 	return fmt.Sprintf("%s: unknown %s %q (want %s)", key, what, truncate(got), oneOf(choices))
 }
 
-func indexOf(words []string, s string) int {
-	for i, w := range words {
-		if w == s {
-			return i
-		}
-	}
-	return -1
-}
-
 // compileRule checks a rule spec and builds the rule. It returns nil when the
 // rule has errors (recorded in errs), and whether the rule is enabled.
 func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *errList) (*Rule, bool) {
@@ -178,7 +170,7 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 		}
 	}
 	for _, it := range rs.Direction.Items {
-		i := indexOf(directionNames, it.V)
+		i := slices.Index(directionNames, it.V)
 		if i < 0 {
 			fail(it.Pos, "%s", enumErr("direction", "direction", it.V, directionNames))
 			continue
@@ -191,7 +183,7 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 	// implied by tcp_flags (tcp) or ports (tcp and udp), else any.
 	protoOK := true
 	for _, it := range rs.Protocol.Items {
-		i := indexOf(protocolNames, it.V)
+		i := slices.Index(protocolNames, it.V)
 		if i < 0 {
 			fail(it.Pos, "%s", enumErr("protocol", "protocol", it.V, protocolNames))
 			protoOK = false
@@ -281,7 +273,7 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 		r.Severity = 3
 	}
 	if rs.GeoBasis.IsSet() {
-		switch i := indexOf(basisNames, rs.GeoBasis.V); i {
+		switch i := slices.Index(basisNames, rs.GeoBasis.V); i {
 		case -1:
 			fail(rs.GeoBasis.Pos, "%s", enumErr("geo_basis", "basis", rs.GeoBasis.V, basisNames))
 		default:
@@ -381,7 +373,7 @@ func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fa
 		th.Window = t.Window.V
 	}
 	if t.Track.IsSet() {
-		i := indexOf(trackWords, t.Track.V)
+		i := slices.Index(trackWords, t.Track.V)
 		switch {
 		case i < 0:
 			fail(t.Track.Pos, "%s", enumErr("threshold.track", "track", t.Track.V, trackWords))
@@ -394,7 +386,7 @@ func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fa
 		}
 	}
 	if t.Distinct.IsSet() {
-		i := indexOf(distinctWords, t.Distinct.V)
+		i := slices.Index(distinctWords, t.Distinct.V)
 		switch {
 		case i < 0:
 			fail(t.Distinct.Pos, "%s", enumErr("threshold.distinct", "distinct value", t.Distinct.V, distinctWords))

@@ -203,7 +203,8 @@ const struct bw_iface_count *unused_iface_count __attribute__((unused));
  * the old or the new table, never a half-filled one. An empty slot means
  * "no table": lookups find nothing. The *_template maps only give the
  * inner maps their type (clang emits the key types incompletely without
- * an instance); user space sizes each new inner map itself. */
+ * an instance); user space sizes each new trie itself, while a geo page
+ * keeps its template's size. */
 
 /* A geo table is a sequence of pages of BW_GEO_PAGE entries (4 MiB, the
  * largest array value the kernel allows), each page a one-entry array map

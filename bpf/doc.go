@@ -91,15 +91,17 @@
 // # Per-interface counters
 //
 // Attach gives each interface a slot (at most IfaceSlots, 64): user space
-// writes ifindex → slot into a small hash map, and the programs count, per
-// slot and hook (XDP ingress, TC egress), packets, wire bytes, hand-offs
-// (records submitted; byte reports are not counted), records lost to a
-// full ring and enforcement drops, in a per-CPU array indexed by
-// slot*2 + egress. A packet of an interface without a slot is counted only
-// globally. Slots are never freed, so counters stay monotonic across
-// detach and re-attach; an ifindex attached under another name (a rename,
-// or the same index in another network namespace) is refused rather than
-// merged. InterfaceCounters sums them by interface name.
+// writes ifindex → slot into an array indexed by ifindex (indexes below
+// 4096, whose lookup the verifier inlines) or, for higher indexes, a small
+// hash map, and the programs count, per slot and hook (XDP ingress, TC
+// egress), packets, wire bytes, hand-offs (records submitted; byte reports
+// are not counted), records lost to a full ring and enforcement drops, in
+// a per-CPU array indexed by slot*2 + egress. A packet of an interface
+// without a slot is counted only globally. Slots are never freed, so
+// counters stay monotonic across detach and re-attach; an ifindex attached
+// under another name (a rename, or the same index in another network
+// namespace) is refused rather than merged. InterfaceCounters sums them by
+// interface name.
 //
 // # Byte reports
 //

@@ -5,11 +5,11 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/alert"
 )
 
-// enrich fills the alert's geo context from the lookups of its endpoints.
+// enrich fills the alert's endpoints and geo database from the lookups of
+// its addresses (the engine already set GeoDir from the same lookups).
 func enrich(t *geo.Table, a *alert.Alert, src, dst *geo.Info, basis geo.Basis) {
 	a.Src = endpoint(t, src, basis)
 	a.Dst = endpoint(t, dst, basis)
-	a.GeoDir = geo.DirectionOf(src, dst).String()
 	s := t.Source()
 	a.GeoDB = s.Name
 	if !s.BuildTime.IsZero() {

@@ -94,29 +94,13 @@ rules:
 			var logs lockedBuffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			done := make(chan error, 1)
 			args := []string{"--config", cfgPath, "--geoip", labDB, "--home", "DE", "--rules", rulesPath, "--no-default-rules",
 				"run", "--iface", "bwv0", "--xdp-mode", "generic", "--workers", "2", "--alerts", alerts, "--metrics-listen", "127.0.0.1:0"}
 			if enforce {
 				args = append(args, "--enforce")
 			}
-			go func() {
-				done <- inNetns(sensorNS, func() error {
-					root := newRootCmd(newApp())
-					root.SetOut(&logs)
-					root.SetErr(&logs)
-					root.SetArgs(args)
-					return root.ExecuteContext(ctx)
-				})
-			}()
-			eventually(t, "the sensor to start", func() bool {
-				select {
-				case err := <-done:
-					t.Fatalf("run ended early: %v\n%s", err, logs.String())
-				default:
-				}
-				return strings.Contains(logs.String(), "sensor running")
-			})
+			done := runInNetns(ctx, sensorNS, &logs, args...)
+			waitRunning(t, done, &logs)
 			m := regexp.MustCompile(`"capture":"xdp".*"metrics":"(127\.0\.0\.1:\d+)".*"enforce":` + fmt.Sprint(enforce)).FindStringSubmatch(logs.String())
 			if m == nil {
 				t.Fatalf("sensor not running with XDP and enforce %v:\n%s", enforce, logs.String())

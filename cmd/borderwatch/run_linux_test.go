@@ -58,6 +58,37 @@ func inNetns(name string, fn func() error) error {
 	return <-errc
 }
 
+// runInNetns runs the command line args in the named network namespace
+// until ctx ends, with its output to logs; the channel gives what it
+// returned.
+func runInNetns(ctx context.Context, ns string, logs *lockedBuffer, args ...string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		done <- inNetns(ns, func() error {
+			root := newRootCmd(newApp())
+			root.SetOut(logs)
+			root.SetErr(logs)
+			root.SetArgs(args)
+			return root.ExecuteContext(ctx)
+		})
+	}()
+	return done
+}
+
+// waitRunning waits for a sensor started with runInNetns to log that it is
+// running, and fails the test if it ends first.
+func waitRunning(t *testing.T, done <-chan error, logs *lockedBuffer) {
+	t.Helper()
+	eventually(t, "the sensor to start", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("run ended early: %v\n%s", err, logs.String())
+		default:
+		}
+		return strings.Contains(logs.String(), "sensor running")
+	})
+}
+
 // labNetns builds sensor (192.0.2.10, DE in the lab database) and attacker
 // (198.51.100.7, CN) namespaces joined by a veth pair, with no route out,
 // torn down in Cleanup.
@@ -108,18 +139,9 @@ func TestRunDetectsScan(t *testing.T) {
 			var logs lockedBuffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			done := make(chan error, 1)
-			go func() {
-				done <- inNetns(sensorNS, func() error {
-					root := newRootCmd(newApp())
-					root.SetOut(&logs)
-					root.SetErr(&logs)
-					root.SetArgs([]string{"--config", filepath.Join(dir, "none.yaml"), "--geoip", labDB, "--home", "DE",
-						"run", "--iface", "bwv0", "--capture", mode, "--xdp-mode", "generic", "--workers", "2",
-						"--alerts", alerts, "--metrics-listen", "127.0.0.1:0"})
-					return root.ExecuteContext(ctx)
-				})
-			}()
+			done := runInNetns(ctx, sensorNS, &logs, "--config", filepath.Join(dir, "none.yaml"), "--geoip", labDB, "--home", "DE",
+				"run", "--iface", "bwv0", "--capture", mode, "--xdp-mode", "generic", "--workers", "2",
+				"--alerts", alerts, "--metrics-listen", "127.0.0.1:0")
 			// The missing --config file is an error: the sensor must not start.
 			if err := <-done; err == nil || !strings.Contains(err.Error(), "none.yaml") {
 				t.Fatalf("missing --config: %v", err)
@@ -127,25 +149,10 @@ func TestRunDetectsScan(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "empty.yaml"), []byte("# comments only: the defaults\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			go func() {
-				done <- inNetns(sensorNS, func() error {
-					root := newRootCmd(newApp())
-					root.SetOut(&logs)
-					root.SetErr(&logs)
-					root.SetArgs([]string{"--geoip", labDB, "--home", "DE", "--config", filepath.Join(dir, "empty.yaml"),
-						"run", "--iface", "bwv0", "--capture", mode, "--xdp-mode", "generic", "--workers", "2",
-						"--alerts", alerts, "--metrics-listen", "127.0.0.1:0"})
-					return root.ExecuteContext(ctx)
-				})
-			}()
-			eventually(t, "the sensor to start", func() bool {
-				select {
-				case err := <-done:
-					t.Fatalf("run ended early: %v\n%s", err, logs.String())
-				default:
-				}
-				return strings.Contains(logs.String(), "sensor running")
-			})
+			done = runInNetns(ctx, sensorNS, &logs, "--geoip", labDB, "--home", "DE", "--config", filepath.Join(dir, "empty.yaml"),
+				"run", "--iface", "bwv0", "--capture", mode, "--xdp-mode", "generic", "--workers", "2",
+				"--alerts", alerts, "--metrics-listen", "127.0.0.1:0")
+			waitRunning(t, done, &logs)
 			if l := logs.String(); !strings.Contains(l, `"capture":"`+mode+`"`) {
 				t.Fatalf("sensor not capturing with %s:\n%s", mode, l)
 			}

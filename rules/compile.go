@@ -87,8 +87,8 @@ var kinds = map[Kind]*kindInfo{
 var (
 	directionNames = []string{"inbound", "outbound", "internal", "transit"}
 	protocolNames  = []string{"tcp", "udp", "icmp", "icmpv6"}
-	trackWords     = []string{"src", "dst", "pair", "flow"}
-	distinctWords  = []string{"none", "dst_port", "dst_ip", "src_ip"}
+	trackWords     = trackNames[TrackSrc:] // Track 0 is "not set"
+	distinctWords  = distinctNames[:]
 	basisNames     = []string{"location", "registered", "either"}
 	actionNames    = []string{"alert", "drop"}
 	sideNames      = []string{"src", "dst", "either"}
@@ -378,7 +378,7 @@ func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fa
 		case i < 0:
 			fail(t.Track.Pos, "%s", enumErr("threshold.track", "track", t.Track.V, trackWords))
 		default:
-			tr := Track(i + 1)
+			tr := TrackSrc + Track(i)
 			if !hasTrack(ki.tracks, tr) {
 				fail(t.Track.Pos, "threshold.track: %s tracks by %s, not %s", kind, trackList(ki.tracks), tr)
 			}

@@ -179,9 +179,10 @@ func (e *Expect) describe() string {
 	return strings.Join(parts, " ")
 }
 
-// Describe renders an alert's identifying fields in the expectations' terms.
+// Describe renders an alert's identifying fields in the expectations' terms:
+// every field an Expect can check.
 func Describe(a *alert.Alert) string {
-	return fmt.Sprintf("kind=%s sid=%d src=%s dest=%s dest_port=%d proto=%s src_country=%s dest_country=%s geo_direction=%s packets=%d distinct_ports=%d distinct_hosts=%d distinct_sources=%d",
-		a.Kind, a.SignatureID, a.SrcIP, a.DstIP, a.DstPort, alert.ProtoName(a.Proto), a.Src.CountryISO, a.Dst.CountryISO,
-		a.GeoDir, a.Stats.Packets, a.Stats.DistinctPorts, a.Stats.DistinctHosts, a.Stats.DistinctSources)
+	return fmt.Sprintf("kind=%s sid=%d src=%s dest=%s src_port=%d dest_port=%d proto=%s src_country=%s dest_country=%s geo_direction=%s action=%s packets=%d distinct_ports=%d distinct_hosts=%d distinct_sources=%d",
+		a.Kind, a.SignatureID, a.SrcIP, a.DstIP, a.SrcPort, a.DstPort, alert.ProtoName(a.Proto), a.Src.CountryISO, a.Dst.CountryISO,
+		a.GeoDir, a.Action, a.Stats.Packets, a.Stats.DistinctPorts, a.Stats.DistinctHosts, a.Stats.DistinctSources)
 }

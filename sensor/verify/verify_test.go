@@ -12,7 +12,7 @@ import (
 
 func scanAlert(src string) *alert.Alert {
 	return &alert.Alert{Kind: "scan", SignatureID: 8100101, SrcIP: netip.MustParseAddr(src),
-		DstIP: netip.MustParseAddr("192.0.2.10"), DstPort: 15, Proto: 6, GeoDir: "inbound",
+		DstIP: netip.MustParseAddr("192.0.2.10"), SrcPort: 40000, DstPort: 15, Proto: 6, GeoDir: "inbound", Action: "allowed",
 		Src: alert.Endpoint{CountryISO: "CN"}, Dst: alert.Endpoint{CountryISO: "DE"},
 		Stats: alert.Stats{Packets: 15, DistinctPorts: 15, DistinctSources: 1}}
 }
@@ -40,11 +40,13 @@ func TestCompare(t *testing.T) {
 		{"missing", exp(Expect{Kind: "flood"}), nil, "- expected 1, got 0: kind=flood\n"},
 		{"too many", exp(Expect{Kind: "scan"}), []*alert.Alert{a1, a2}, "+ expected 1, got 2: kind=scan\n"},
 		{"unexpected", exp(Expect{SrcCountry: "CN"}), []*alert.Alert{a1, a2},
-			"+ unexpected: kind=scan sid=8100101 src=203.0.113.5 dest=192.0.2.10 dest_port=15 proto=TCP src_country=RU dest_country=DE geo_direction=inbound packets=15 distinct_ports=15 distinct_hosts=0 distinct_sources=1\n"},
+			"+ unexpected: kind=scan sid=8100101 src=203.0.113.5 dest=192.0.2.10 src_port=40000 dest_port=15 proto=TCP src_country=RU dest_country=DE geo_direction=inbound action=allowed packets=15 distinct_ports=15 distinct_hosts=0 distinct_sources=1\n"},
 		{"a field that differs", exp(Expect{Kind: "scan", DistinctPorts: 16}), []*alert.Alert{a1},
-			"- expected 1, got 0: kind=scan distinct_ports=16\n+ unexpected: kind=scan sid=8100101 src=198.51.100.7 dest=192.0.2.10 dest_port=15 proto=TCP src_country=CN dest_country=DE geo_direction=inbound packets=15 distinct_ports=15 distinct_hosts=0 distinct_sources=1\n"},
+			"- expected 1, got 0: kind=scan distinct_ports=16\n+ unexpected: kind=scan sid=8100101 src=198.51.100.7 dest=192.0.2.10 src_port=40000 dest_port=15 proto=TCP src_country=CN dest_country=DE geo_direction=inbound action=allowed packets=15 distinct_ports=15 distinct_hosts=0 distinct_sources=1\n"},
+		{"an action that differs", exp(Expect{Kind: "scan", Action: "blocked"}), []*alert.Alert{a1},
+			"- expected 1, got 0: kind=scan action=blocked\n+ unexpected: kind=scan sid=8100101 src=198.51.100.7 dest=192.0.2.10 src_port=40000 dest_port=15 proto=TCP src_country=CN dest_country=DE geo_direction=inbound action=allowed packets=15 distinct_ports=15 distinct_hosts=0 distinct_sources=1\n"},
 		{"min distinct sources", exp(Expect{MinDistinctSources: 2}), []*alert.Alert{a1},
-			"- expected 1, got 0: min_distinct_sources=2\n+ unexpected: kind=scan sid=8100101 src=198.51.100.7 dest=192.0.2.10 dest_port=15 proto=TCP src_country=CN dest_country=DE geo_direction=inbound packets=15 distinct_ports=15 distinct_hosts=0 distinct_sources=1\n"},
+			"- expected 1, got 0: min_distinct_sources=2\n+ unexpected: kind=scan sid=8100101 src=198.51.100.7 dest=192.0.2.10 src_port=40000 dest_port=15 proto=TCP src_country=CN dest_country=DE geo_direction=inbound action=allowed packets=15 distinct_ports=15 distinct_hosts=0 distinct_sources=1\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Compare(tc.f, tc.alerts)

@@ -9,7 +9,7 @@ type group struct {
 }
 
 // groups are the built-in groups, in zone-bit order (bit 1 onwards). Each list
-// names its date and source; groupsTest checks the member counts.
+// names its date and source; TestGroups checks the member counts.
 var groups = [...]group{
 	// European Union, 27 members since the UK left on 2020-02-01.
 	// Source: european-union.europa.eu "EU countries", membership as of 2026-01.

@@ -448,9 +448,9 @@ func (rs *ruleState) match(p *decode.Packet, f flow.Result, src, dst *geo.Info) 
 	return true
 }
 
-// keyOf builds the track key of a packet and reports whether the shard of
-// its source address owns it (else the destination's shard does).
-func (rs *ruleState) keyOf(p *decode.Packet) (tkey, bool) {
+// keyOf builds the track key of a packet of flow f and reports whether the
+// shard of its source address owns it (else the destination's shard does).
+func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result) (tkey, bool) {
 	src, dst := p.Src.Unmap(), p.Dst.Unmap()
 	var k tkey
 	switch rs.track {
@@ -464,7 +464,16 @@ func (rs *ruleState) keyOf(p *decode.Packet) (tkey, bool) {
 		k.v4 = src.Is4() && dst.Is4()
 		return k, true
 	case rules.TrackFlow:
-		fk, srcIsA := flow.KeyOf(p)
+		// The flow table already normalized the packet's key.
+		var fk *flow.Key
+		var srcIsA bool
+		if f.Entry != nil {
+			fk, srcIsA = &f.Entry.Key, f.ToServer == f.Entry.InitiatorIsA
+		} else {
+			var key flow.Key
+			key, srcIsA = flow.KeyOf(p)
+			fk = &key
+		}
 		k = tkey{
 			a0: binary.BigEndian.Uint64(fk.A[:8]), a1: binary.BigEndian.Uint64(fk.A[8:]),
 			b0: binary.BigEndian.Uint64(fk.B[:8]), b1: binary.BigEndian.Uint64(fk.B[8:]),
@@ -482,7 +491,7 @@ func (rs *ruleState) keyOf(p *decode.Packet) (tkey, bool) {
 // count updates the state of a matched packet and fires when a threshold
 // is crossed.
 func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.Direction, src, dst *geo.Info, ownSrc, ownDst bool) {
-	k, srcOwns := rs.keyOf(p)
+	k, srcOwns := rs.keyOf(p, f)
 	if (srcOwns && !ownSrc) || (!srcOwns && !ownDst) {
 		return
 	}

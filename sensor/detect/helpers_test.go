@@ -117,7 +117,7 @@ func ports(ps ...uint16) *rules.PortSet {
 	return s
 }
 
-// nthAddr returns the i-th address of a /24 (or of 2001:db8:1::/48 for v6).
+// v4 returns the IPv4 address a.b.c.d.
 func v4(a, b, c, d int) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(a), byte(b), byte(c), byte(d)})
 }

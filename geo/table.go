@@ -3,6 +3,7 @@ package geo
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -63,16 +64,12 @@ func Build(db *DB, asn *ASNDB, z *Zones) (*Table, error) {
 		}
 	}
 	t := &Table{zones: z, src: db.d.src, orgs: map[uint32]string{}, builtAt: time.Now()}
-	for k, v := range db.d.orgs {
-		t.orgs[k] = v
-	}
+	maps.Copy(t.orgs, db.d.orgs)
 	var ad *dbData
 	if asn != nil && asn.d != nil {
 		ad = asn.d
 		t.asnSrc = ad.src
-		for k, v := range ad.orgs {
-			t.orgs[k] = v
-		}
+		maps.Copy(t.orgs, ad.orgs)
 	}
 	b := builder{t: t, z: z, db: db.d, asn: ad, memo: map[memoKey]uint32{}, infoIdx: map[Info]uint32{}}
 	b.intern(Info{}) // info 0 is "nothing known"

@@ -327,7 +327,7 @@ func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer, kernel fu
 			log.Warn().Err(err).Msg("reading the kernel counters")
 		} else {
 			for _, ic := range k.Interfaces {
-				log.Info().Str("iface", ic.Iface).Str("hook", hookName(ic.Egress)).Uint64("packets", ic.Packets).
+				log.Info().Str("iface", ic.Iface).Str("hook", metrics.Hook(ic.Egress)).Uint64("packets", ic.Packets).
 					Uint64("bytes", ic.Bytes).Uint64("handoffs", ic.Handoff).Uint64("ringbuf_full", ic.RingbufFull).
 					Uint64("enforce_drops", ic.EnforceDrops).Msg("kernel interface")
 			}
@@ -346,14 +346,6 @@ func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer, kernel fu
 				Uint64("errors", o.Errors).Int("queue", o.QueueDepth).Msg("output")
 		}
 	}
-}
-
-// hookName is "egress" for the TC program, "ingress" for XDP.
-func hookName(egress bool) string {
-	if egress {
-		return "egress"
-	}
-	return "ingress"
 }
 
 // reloader rebuilds and swaps the rules, lists, zones and GeoIP table on

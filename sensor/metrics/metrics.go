@@ -48,6 +48,15 @@ type KernelIfaceCount struct {
 	EnforceDrops uint64 // packets dropped by enforcement
 }
 
+// Hook is the hook label of kernel counters: "egress" for the TC egress
+// program, "ingress" for XDP.
+func Hook(egress bool) string {
+	if egress {
+		return "egress"
+	}
+	return "ingress"
+}
+
 // KernelStats are the kernel stage's counters (XDP capture only).
 type KernelStats struct {
 	// Events are the program-wide counters by name: packets, bytes,
@@ -311,10 +320,7 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 		counter(dKRuleDrops, v, strconv.FormatUint(uint64(id), 10))
 	}
 	for _, ic := range k.Interfaces {
-		hook := "ingress"
-		if ic.Egress {
-			hook = "egress"
-		}
+		hook := Hook(ic.Egress)
 		counter(dKIfPackets, ic.Packets, ic.Iface, hook)
 		counter(dKIfBytes, ic.Bytes, ic.Iface, hook)
 		counter(dKIfHandoffs, ic.Handoff, ic.Iface, hook)
@@ -330,11 +336,7 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 		sum[key] = s
 	}
 	for key, s := range sum {
-		hook := "ingress"
-		if key.egress {
-			hook = "egress"
-		}
-		country, dir := countryLabel(key.country), key.dir.String()
+		country, dir, hook := countryLabel(key.country), key.dir.String(), Hook(key.egress)
 		counter(dKPackets, s.Packets, country, dir, hook)
 		counter(dKBytes, s.Bytes, country, dir, hook)
 	}

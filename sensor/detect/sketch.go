@@ -30,7 +30,6 @@ type pairSet struct {
 	used         int // occupied slots, live and stale
 	live         int // live values (maintained by the caller through forget)
 	full         uint64
-	rebuilds     uint64
 }
 
 func newPairSet(capacity int) *pairSet {
@@ -125,7 +124,6 @@ func (s *pairSet) forget(n uint32) { s.live -= int(n) }
 
 // rebuild copies the live entries into the spare table, dropping stale ones.
 func (s *pairSet) rebuild(bs []bucket) {
-	s.rebuilds++
 	clear(s.spare)
 	used := 0
 	for _, e := range s.slots {

@@ -98,27 +98,6 @@ func (s *SpoolConfig) validate(what string) error {
 	return nil
 }
 
-func orDefault(v, d int) int {
-	if v == 0 {
-		return d
-	}
-	return v
-}
-
-func orDefault64(v, d int64) int64 {
-	if v == 0 {
-		return d
-	}
-	return v
-}
-
-func orDefaultDur(v, d time.Duration) time.Duration {
-	if v == 0 {
-		return d
-	}
-	return v
-}
-
 // ParseURL parses the --output flag form of an output:
 //
 //	stdout[?format=ecs&min_severity=2]

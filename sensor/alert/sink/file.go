@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -62,7 +63,7 @@ func (c *FileConfig) Open(log zerolog.Logger) (*Output, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	b := &fileBackend{path: c.Path, maxBytes: c.MaxBytes, backups: orDefault(c.MaxBackups, DefaultMaxBackups), every: c.FsyncInterval}
+	b := &fileBackend{path: c.Path, maxBytes: c.MaxBytes, backups: cmp.Or(c.MaxBackups, DefaultMaxBackups), every: c.FsyncInterval}
 	if err := b.connect(); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,12 +82,12 @@ func (c *KafkaConfig) Open(log zerolog.Logger) (*Output, error) {
 	for i, b := range c.Brokers {
 		brokers[i], _ = splitHostPortDefault(b, "9092")
 	}
-	wt := orDefaultDur(c.WriteTimeout, DefaultWriteTimeout)
+	wt := cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(brokers...),
 		kgo.DefaultProduceTopic(c.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotence is franz-go's default with acks=all
-		kgo.DialTimeout(orDefaultDur(c.DialTimeout, DefaultDialTimeout)),
+		kgo.DialTimeout(cmp.Or(c.DialTimeout, DefaultDialTimeout)),
 		kgo.RecordDeliveryTimeout(wt),
 		kgo.ProducerLinger(c.Linger),
 	}

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -98,14 +99,14 @@ func (c *RedisConfig) Open(log zerolog.Logger) (*Output, error) {
 	if field == "" {
 		field = "alert"
 	}
-	wt := orDefaultDur(c.WriteTimeout, DefaultWriteTimeout)
+	wt := cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
 	b := &redisBackend{
 		client: redis.NewClient(&redis.Options{
 			Addr:          c.Address,
 			DB:            c.DB,
 			Username:      c.Username,
 			Password:      c.Password,
-			DialTimeout:   orDefaultDur(c.DialTimeout, DefaultDialTimeout),
+			DialTimeout:   cmp.Or(c.DialTimeout, DefaultDialTimeout),
 			ReadTimeout:   wt,
 			WriteTimeout:  wt,
 			MaxRetries:    -1, // the Output retries, with backoff and spool

@@ -14,6 +14,7 @@
 package sink
 
 import (
+	"cmp"
 	"errors"
 	"strconv"
 	"sync"
@@ -150,19 +151,19 @@ func newOutput(typ, name string, c *Common, b backend, spoolCfg SpoolConfig, log
 		typ:         typ,
 		format:      f,
 		minSeverity: c.MinSeverity,
-		batchSize:   orDefault(c.BatchSize, DefaultBatchSize),
-		backoffMin:  orDefaultDur(c.BackoffMin, DefaultBackoffMin),
-		backoffMax:  orDefaultDur(c.BackoffMax, DefaultBackoffMax),
+		batchSize:   cmp.Or(c.BatchSize, DefaultBatchSize),
+		backoffMin:  cmp.Or(c.BackoffMin, DefaultBackoffMin),
+		backoffMax:  cmp.Or(c.BackoffMax, DefaultBackoffMax),
 		b:           b,
 		log:         log.With().Str("component", "alert-sink").Str("output", name).Logger(),
-		queue:       make(chan *[]byte, orDefault(c.QueueSize, DefaultQueueSize)),
+		queue:       make(chan *[]byte, cmp.Or(c.QueueSize, DefaultQueueSize)),
 		quit:        make(chan struct{}),
 		wake:        make(chan struct{}, 1),
 		done:        make(chan struct{}),
 	}
 	o.backoff = o.backoffMin
 	if spoolCfg.Path != "" {
-		s, err := openSpool(spoolCfg.Path, orDefault64(spoolCfg.MaxBytes, DefaultSpoolMaxBytes))
+		s, err := openSpool(spoolCfg.Path, cmp.Or(spoolCfg.MaxBytes, DefaultSpoolMaxBytes))
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -139,8 +140,8 @@ func (c *SyslogConfig) Open(log zerolog.Logger) (*Output, error) {
 	b := &syslogBackend{
 		network:      c.Network,
 		address:      c.Address,
-		dialTimeout:  orDefaultDur(c.DialTimeout, DefaultDialTimeout),
-		writeTimeout: orDefaultDur(c.WriteTimeout, DefaultWriteTimeout),
+		dialTimeout:  cmp.Or(c.DialTimeout, DefaultDialTimeout),
+		writeTimeout: cmp.Or(c.WriteTimeout, DefaultWriteTimeout),
 		facility:     fac,
 		header:       " " + host + " " + app + " " + strconv.Itoa(os.Getpid()) + " alert - ",
 	}

@@ -24,19 +24,18 @@
 // # Queues
 //
 // Batches travel on bounded channels; a reader owns the batches it fills and
-// hands each over whole, so the per-packet path takes no lock. In replay
-// (Config.DropWhenFull false) a full queue blocks the reader: replay is
-// lossless and as fast as the slowest worker. Live capture (Config.Live) sets
-// DropWhenFull: while a worker's queue is full the reader keeps its full
-// batch for that worker and drops the newest packets (tail drop), counting
-// each in Stats.QueueDrops, because blocking would only move the loss into
-// the kernel ring, where it is counted less precisely. In live mode a reader
-// also hands a partial batch over as soon as its worker's queue is empty, and
-// publishes how far it filled its batches (one atomic store per packet), so
-// that an idle worker reads the packets a reader left in a partial batch (the
-// last of a burst) without waiting for the batch to fill; each worker also
-// advances its flow table and detector windows on a wall-clock ticker while
-// no packets arrive.
+// hands each over whole, so the per-packet path takes no lock. In replay a
+// full queue blocks the reader: replay is lossless and as fast as the slowest
+// worker. In live capture (Config.Live), while a worker's queue is full the
+// reader keeps its full batch for that worker and drops the newest packets
+// (tail drop), counting each in Stats.QueueDrops, because blocking would
+// only move the loss into the kernel ring, where it is counted less
+// precisely. In live mode a reader also hands a partial batch over as soon
+// as its worker's queue is empty, and publishes how far it filled its
+// batches (one atomic store per packet), so that an idle worker reads the
+// packets a reader left in a partial batch (the last of a burst) without
+// waiting for the batch to fill; each worker also advances its flow table
+// and detector windows on a wall-clock ticker while no packets arrive.
 //
 // # Reload
 //
@@ -65,13 +64,12 @@ import (
 
 // Config sizes the pipeline.
 type Config struct {
-	Workers      int // detection workers; ≤ 1 runs everything on the reading goroutine (replay of one source)
-	BatchSize    int // packets per batch handed to a worker (default 256)
-	QueueLen     int // batches queued per worker (default 64)
-	DropWhenFull bool
-	// Live marks live capture: implies DropWhenFull, eager hand-over of
-	// partial batches to idle workers, idle advance on a ticker, and closing
-	// the sources when the context of Run ends.
+	Workers   int // detection workers; ≤ 1 runs everything on the reading goroutine (replay of one source)
+	BatchSize int // packets per batch handed to a worker (default 256)
+	QueueLen  int // batches queued per worker (default 64)
+	// Live marks live capture: tail drop when a worker's queue is full,
+	// eager hand-over of partial batches to idle workers, idle advance on a
+	// ticker, and closing the sources when the context of Run ends.
 	Live bool
 	// IdleAdvance is the live workers' ticker period (default 1s).
 	IdleAdvance time.Duration
@@ -95,11 +93,8 @@ func (c *Config) defaults() {
 	if c.Flow.Capacity == 0 {
 		c.Flow = flow.DefaultConfig()
 	}
-	if c.Live {
-		c.DropWhenFull = true
-		if c.IdleAdvance <= 0 {
-			c.IdleAdvance = time.Second
-		}
+	if c.Live && c.IdleAdvance <= 0 {
+		c.IdleAdvance = time.Second
 	}
 }
 

@@ -106,6 +106,7 @@ func IsSpecial(a netip.Addr) bool {
 }
 
 // NewZones checks cfg (unknown names, bad CIDRs, cycles, too many zones).
+// An error in one user zone's definition is a *ZoneError.
 func NewZones(cfg Config) (*Zones, error) {
 	if len(cfg.Zones) > MaxUserZones {
 		return nil, fmt.Errorf("too many zones: %d user zones, at most %d fit in %d zone bits beside home and %d groups",
@@ -125,9 +126,9 @@ func NewZones(cfg Config) (*Zones, error) {
 		key := strings.ToLower(zs.Name)
 		if id, dup := z.byName[key]; dup {
 			if int(id) < firstUserZone {
-				return nil, fmt.Errorf("zone %q: name is taken by the built-in %q", zs.Name, z.names[id])
+				return nil, zoneErr(zs.Name, "name is taken by the built-in %q", z.names[id])
 			}
-			return nil, fmt.Errorf("zone %q: defined twice", zs.Name)
+			return nil, zoneErr(zs.Name, "defined twice")
 		}
 		id := ZoneID(firstUserZone + i)
 		z.names = append(z.names, zs.Name)
@@ -151,10 +152,10 @@ func NewZones(cfg Config) (*Zones, error) {
 	for i, zs := range cfg.Zones {
 		d := &zoneDef{id: ZoneID(firstUserZone + i), name: zs.Name}
 		if len(zs.Terms) == 0 {
-			return nil, fmt.Errorf("zone %q: no terms", zs.Name)
+			return nil, zoneErr(zs.Name, "no terms")
 		}
 		if err := z.compileTerms(d, zs.Terms); err != nil {
-			return nil, fmt.Errorf("zone %q: %w", zs.Name, err)
+			return nil, &ZoneError{Zone: zs.Name, Err: err}
 		}
 		defs[1+i] = d
 	}
@@ -166,6 +167,22 @@ func NewZones(cfg Config) (*Zones, error) {
 	return z, nil
 }
 
+// ZoneError is an error in the definition of one zone; its text is
+// `zone "NAME": reason`.
+type ZoneError struct {
+	Zone string // the name as written
+	Err  error
+}
+
+func (e *ZoneError) Error() string { return fmt.Sprintf("zone %q: %v", e.Zone, e.Err) }
+
+// Unwrap returns the reason.
+func (e *ZoneError) Unwrap() error { return e.Err }
+
+func zoneErr(name, format string, args ...any) error {
+	return &ZoneError{Zone: name, Err: fmt.Errorf(format, args...)}
+}
+
 func checkZoneName(name string) error {
 	if name == "" {
 		return fmt.Errorf("zone with an empty name")
@@ -173,17 +190,17 @@ func checkZoneName(name string) error {
 	for i, r := range name {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
 		if !ok {
-			return fmt.Errorf("zone %q: a name starts with a letter and has only letters, digits, '_', '-' and '.'", name)
+			return zoneErr(name, "a name starts with a letter and has only letters, digits, '_', '-' and '.'")
 		}
 	}
 	if len(name) == 2 {
-		return fmt.Errorf("zone %q: two-letter names are country codes", name)
+		return zoneErr(name, "two-letter names are country codes")
 	}
 	if strings.EqualFold(name, "any") {
-		return fmt.Errorf("zone %q: name is reserved", name)
+		return zoneErr(name, "name is reserved")
 	}
 	if _, ok := parseASN(name); ok {
-		return fmt.Errorf("zone %q: name looks like an AS number", name)
+		return zoneErr(name, "name looks like an AS number")
 	}
 	return nil
 }
@@ -209,7 +226,7 @@ func evalOrder(defs []*zoneDef, names []string) ([]*zoneDef, error) {
 		case done:
 			return nil
 		case active:
-			return fmt.Errorf("zone %q: cycle %s → %s", d.name, strings.Join(path[slices.Index(path, d.name):], " → "), d.name)
+			return zoneErr(d.name, "cycle %s → %s", strings.Join(path[slices.Index(path, d.name):], " → "), d.name)
 		}
 		state[d.id] = active
 		path = append(path, d.name)

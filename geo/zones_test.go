@@ -1,6 +1,7 @@
 package geo_test
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -433,4 +434,18 @@ func buildEmbedded(t testing.TB, cfg geo.Config) *geo.Table {
 		t.Fatal(err)
 	}
 	return tb
+}
+
+// TestZoneError: an error in a user zone names the zone as written, so that
+// rules can point at the file that defined it; other errors are not ZoneErrors.
+func TestZoneError(t *testing.T) {
+	_, err := geo.NewZones(geo.Config{Zones: []geo.ZoneSpec{{"Partners", []string{"eurpoe"}}}})
+	var ze *geo.ZoneError
+	if !errors.As(err, &ze) || ze.Zone != "Partners" || ze.Err.Error() != `unknown zone "eurpoe"` {
+		t.Errorf("NewZones error %v: ZoneError %+v", err, ze)
+	}
+	_, err = geo.NewZones(geo.Config{Home: []string{"eurpoe"}})
+	if err == nil || errors.As(err, &ze) {
+		t.Errorf("home error %v is a ZoneError", err)
+	}
 }

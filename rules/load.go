@@ -275,12 +275,15 @@ func mergeZones(cfg geo.Config, srcs []source, files []*FileSpec, errs *errList)
 			// the rules' from and to; Load fails anyway.
 			return zs
 		}
-		// Which file zone is it about? geo prefixes errors with `zone "NAME": `.
+		// Which file zone is it about?
 		var culprit *fileZone
-		for _, z := range active {
-			if !blank[z] && !drop[z] && strings.HasPrefix(err.Error(), fmt.Sprintf("zone %q: ", z.def.Name.V)) {
-				culprit = z
-				break
+		var ze *geo.ZoneError
+		if errors.As(err, &ze) {
+			for _, z := range active {
+				if !blank[z] && !drop[z] && z.def.Name.V == ze.Zone {
+					culprit = z
+					break
+				}
 			}
 		}
 		if culprit == nil {
@@ -303,7 +306,7 @@ func mergeZones(cfg geo.Config, srcs []source, files []*FileSpec, errs *errList)
 			}
 		}
 		if !located {
-			errs.add(culprit.def.Name.Pos, where, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("zone %q: ", culprit.def.Name.V)))
+			errs.add(culprit.def.Name.Pos, where, "%v", ze.Err)
 		}
 		if err0 != nil {
 			drop[culprit] = true // the name itself is wrong

@@ -163,6 +163,16 @@ func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
 	return t, nil
 }
 
+// loadGeoOfConfig builds the lookup table for the zones of the
+// configuration alone (without the rule files'), for the geo commands.
+func (a *app) loadGeoOfConfig() (*geo.Table, error) {
+	z, err := geo.NewZones(a.geoConfig())
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return a.loadGeo(z)
+}
+
 // throttle logs the first of a run of repeated errors at once and then one
 // summary per interval with how many were suppressed. It is safe for
 // concurrent use.

@@ -71,11 +71,7 @@ registered country. --json prints one JSON object per address, one per line.`,
 				}
 				addrs[i] = ip.WithZone("")
 			}
-			z, err := geo.NewZones(a.geoConfig())
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			t, err := a.loadGeo(z)
+			t, err := a.loadGeoOfConfig()
 			if err != nil {
 				return err
 			}
@@ -195,11 +191,7 @@ table's ranges and approximate memory, and the jurisdiction zones.`,
   borderwatch --geoip /var/lib/GeoIP/GeoLite2-Country.mmdb --asn-db /var/lib/GeoIP/GeoLite2-ASN.mmdb geo info`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			z, err := geo.NewZones(a.geoConfig())
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			t, err := a.loadGeo(z)
+			t, err := a.loadGeoOfConfig()
 			if err != nil {
 				return err
 			}

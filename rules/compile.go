@@ -104,8 +104,8 @@ var (
 
 // enumErr formats an unknown-word error with a suggestion or the choices.
 func enumErr(key, what, got string, choices []string) string {
-	if s := suggest(got, choices); s != "" {
-		return fmt.Sprintf("%s: unknown %s %q (did you mean %q?)", key, what, truncate(got), s)
+	if s := didYouMean(got, choices); s != "" {
+		return fmt.Sprintf("%s: unknown %s %q%s", key, what, truncate(got), s)
 	}
 	return fmt.Sprintf("%s: unknown %s %q (want %s)", key, what, truncate(got), oneOf(choices))
 }

@@ -152,6 +152,16 @@ type Stats struct {
 	Reused   uint64 // closed TCP flows replaced by a new connection (SYN) on the same ports
 }
 
+// Add adds o's counters to s, as for the tables of several workers.
+func (s *Stats) Add(o Stats) {
+	s.Flows += o.Flows
+	s.Capacity += o.Capacity
+	s.Created += o.Created
+	s.Expired += o.Expired
+	s.Evicted += o.Evicted
+	s.Reused += o.Reused
+}
+
 // Timeout classes: one LRU list each, so that every list is ordered by idle
 // deadline and expiry only looks at list tails.
 const (

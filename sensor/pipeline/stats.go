@@ -66,12 +66,7 @@ func (p *Pipeline) Stats() Stats {
 		ws := &w.snap
 		s.Packets += ws.Packets
 		s.Bytes += ws.Bytes
-		s.Flow.Flows += ws.Flow.Flows
-		s.Flow.Capacity += ws.Flow.Capacity
-		s.Flow.Created += ws.Flow.Created
-		s.Flow.Expired += ws.Flow.Expired
-		s.Flow.Evicted += ws.Flow.Evicted
-		s.Flow.Reused += ws.Flow.Reused
+		s.Flow.Add(ws.Flow)
 		addDetect(&s.Detect, &ws.Detect)
 		for d := range ws.Countries {
 			for c, n := range ws.Countries[d] {

@@ -96,32 +96,37 @@ func (s *lineSink) Write(a *alert.Alert) error {
 	return err
 }
 
-// outputConfigs returns the alert outputs: --output and --alerts replace
-// the configuration's outputs; nil means standard output (the caller's).
-func (a *app) outputConfigs(urls []string, alertsPath, format string) ([]sink.Config, error) {
+// outputConfigs returns the alert outputs and the --format of standard
+// output and --alerts: --output and --alerts replace the configuration's
+// outputs; no outputs means standard output (the caller's).
+func (a *app) outputConfigs(urls []string, alertsPath, format string) ([]sink.Config, alert.Format, error) {
+	f, err := alert.ParseFormat(format)
+	if err != nil {
+		return nil, f, usageError{err}
+	}
 	if len(urls) == 0 && alertsPath == "" {
 		cs, err := a.cfg.sinkConfigs()
 		if err != nil {
-			return nil, usageError{err}
+			return nil, f, usageError{err}
 		}
-		return cs, nil
+		return cs, f, nil
 	}
 	var cs []sink.Config
 	for _, u := range urls {
 		c, err := sink.ParseURL(u)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, f, usageError{err}
 		}
 		cs = append(cs, c)
 	}
 	if alertsPath != "" {
 		c := &sink.FileConfig{Path: alertsPath, Common: sink.Common{Format: format}}
 		if err := c.Validate(); err != nil {
-			return nil, usageError{err}
+			return nil, f, usageError{err}
 		}
 		cs = append(cs, c)
 	}
-	return cs, nil
+	return cs, f, nil
 }
 
 // openOutputs starts the outputs; on error the ones started are closed.
@@ -187,16 +192,12 @@ func (o *alertOutput) close() error {
 }
 
 func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error {
-	format, err := alert.ParseFormat(o.format)
+	cs, format, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	if o.workers < 1 {
 		return usageErr("--workers must be at least 1")
-	}
-	cs, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
-	if err != nil {
-		return err
 	}
 	set, err := a.loadRules()
 	if err != nil {

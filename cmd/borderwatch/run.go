@@ -17,7 +17,6 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
-	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
@@ -175,11 +174,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
 	}
-	format, err := alert.ParseFormat(o.format)
-	if err != nil {
-		return usageError{err}
-	}
-	cs, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
+	cs, format, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
 	if err != nil {
 		return err
 	}

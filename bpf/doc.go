@@ -148,6 +148,6 @@
 // egress prio 2829` removes it). The rtnetlink socket is opened at attach
 // time, so detaching works from any thread.
 //
-// The loader is Linux-only; [BuildV4] and [V4Table.Lookup], which build and
-// mirror the IPv4 kernel table, are portable.
+// The loader is Linux-only; building the tables (table.go) is portable and
+// tested without root.
 package bpf

@@ -320,7 +320,7 @@ func (o *Objects) LoadGeo(ranges iter.Seq[Range]) (GeoStats, error) {
 		return st, err
 	}
 	next := gen ^ 1
-	n4, err := o.putGeoTable((*dirTable)(g.v4), geoSlot(next, 0, 0))
+	n4, err := o.putGeoTable(g.v4, geoSlot(next, 0, 0))
 	if err == nil {
 		st.V4Bytes = n4
 		st.V6Bytes, err = o.putGeoTable(t6, geoSlot(next, 1, 0))

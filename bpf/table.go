@@ -32,43 +32,27 @@ func leaf(country uint16, zones uint64) uint32 {
 	return uint32(country) | uint32(zones&zoneMask)<<16
 }
 
-// LeafCountry returns the country id of a leaf.
+// leafCountry returns the country id of a leaf.
 func leafCountry(l uint32) uint16 { return uint16(l) }
 
 // leafZones returns the zone bits of a leaf.
 func leafZones(l uint32) uint16 { return uint16(l>>16) & zoneMask }
 
-// V4Table is the IPv4 DIR-16-8-8 table as the kernel sees it: entries
-// [0, 65536) are indexed by the top 16 address bits; chunk i occupies
-// entries [65536+256*i, 65536+256*(i+1)).
-type V4Table struct {
-	Entries []uint32
-	Chunks  int
-}
-
-// BuildV4 returns an empty table; add ranges with Paint.
-func BuildV4() *V4Table {
-	return &V4Table{Entries: make([]uint32, v4Level1)}
-}
-
-// Paint sets every address in [from, to] to leaf l. Later paints override
-// earlier ones; overlapping input only wastes chunks.
-func (t *V4Table) Paint(from, to uint32, l uint32) error {
-	if from > to {
-		return fmt.Errorf("range %s-%s: start after end", v4addr(from), v4addr(to))
-	}
-	return (*dirTable)(t).paint(32, uint64(from), uint64(to), l)
-}
-
-// Lookup walks the table as the kernel does and returns the leaf of a.
-func (t *V4Table) Lookup(a uint32) uint32 { return (*dirTable)(t).lookup(32, uint64(a)) }
-
 // dirTable is the layout both geo tables share over a key of width bits (32
 // for IPv4, the first 64 bits of the address for IPv6): 65536 first-level
 // entries indexed by the top 16 key bits, then 256-entry chunks, one level
 // per further key byte, allocated only where a range boundary falls inside
-// an entry's block.
-type dirTable V4Table
+// an entry's block. Entries [0, 65536) are the first level; chunk i
+// occupies entries [65536+256*i, 65536+256*(i+1)).
+type dirTable struct {
+	Entries []uint32
+	Chunks  int
+}
+
+// newDirTable returns an empty table: every key maps to leaf 0.
+func newDirTable() *dirTable {
+	return &dirTable{Entries: make([]uint32, v4Level1)}
+}
 
 // paint sets every key in [from, to] (from <= to) to leaf l.
 func (t *dirTable) paint(width uint, from, to uint64, l uint32) error {
@@ -155,7 +139,7 @@ type v6Prefix struct {
 
 // geoTables is everything LoadGeo writes into the kernel.
 type geoTables struct {
-	v4       *V4Table
+	v4       *dirTable  // 32-bit keys
 	v6       []v6Prefix // in input order
 	v4Ranges int
 	v6Ranges int
@@ -164,7 +148,7 @@ type geoTables struct {
 
 // buildGeo builds both tables from ranges.
 func buildGeo(ranges iter.Seq[Range]) (*geoTables, error) {
-	g := &geoTables{v4: BuildV4()}
+	g := &geoTables{v4: newDirTable()}
 	seen := make(map[[8]byte]struct{}) // /64s already holding a widened prefix
 	var err error
 	ranges(func(r Range) bool {
@@ -176,7 +160,7 @@ func buildGeo(ranges iter.Seq[Range]) (*geoTables, error) {
 			err = fmt.Errorf("range %s-%s: start after end", r.From, r.To)
 		case from.Is4():
 			g.v4Ranges++
-			err = g.v4.Paint(v4uint(from), v4uint(to), leaf(r.Country, r.Zones))
+			err = g.v4.paint(32, uint64(v4uint(from)), uint64(v4uint(to)), leaf(r.Country, r.Zones))
 		default:
 			g.v6Ranges++
 			g.addV6(from, to, leaf(r.Country, r.Zones), seen)
@@ -293,7 +277,7 @@ func buildV6(ps []v6Prefix) (*dirTable, error) {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return int(ps[a].bits) - int(ps[b].bits) })
-	t := &dirTable{Entries: make([]uint32, v4Level1)}
+	t := newDirTable()
 	for _, i := range order {
 		p := ps[i]
 		from := binary.BigEndian.Uint64(p.addr[:])

@@ -39,18 +39,7 @@ func (e *Expr) Cover() (Cover, error) {
 			out.Countries = append(out.Countries, id)
 		}
 	}
-	slices.SortFunc(c.prefixes, func(a, b netip.Prefix) int {
-		if a.Addr().Is4() != b.Addr().Is4() {
-			if a.Addr().Is4() {
-				return -1
-			}
-			return 1
-		}
-		if r := a.Addr().Compare(b.Addr()); r != 0 {
-			return r
-		}
-		return a.Bits() - b.Bits()
-	})
+	slices.SortFunc(c.prefixes, netip.Prefix.Compare) // IPv4 first, then address, then length
 	out.Prefixes = slices.Compact(c.prefixes)
 	return out, nil
 }

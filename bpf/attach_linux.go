@@ -29,27 +29,28 @@ const (
 	XDPGeneric
 )
 
-// String returns "auto", "driver" or "generic".
+// String returns "auto", "native" or "generic", the words of the
+// configuration's capture.xdp_mode.
 func (m XDPMode) String() string {
 	switch m {
 	case XDPAuto:
 		return "auto"
 	case XDPDriver:
-		return "driver"
+		return "native"
 	case XDPGeneric:
 		return "generic"
 	}
 	return fmt.Sprintf("XDPMode(%d)", uint8(m))
 }
 
-// ParseXDPMode parses "auto", "driver" or "generic".
+// ParseXDPMode parses "auto", "native" or "generic".
 func ParseXDPMode(s string) (XDPMode, error) {
 	for m := XDPAuto; m <= XDPGeneric; m++ {
 		if m.String() == s {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown xdp mode %q (want auto, driver or generic)", s)
+	return 0, fmt.Errorf("unknown xdp mode %q (want auto, native or generic)", s)
 }
 
 // xdpProgName is the kernel's name of our XDP program; it identifies stale

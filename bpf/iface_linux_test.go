@@ -163,11 +163,26 @@ func TestInterfaceSlots(t *testing.T) {
 	}
 }
 
+// TestParseXDPMode: the words of the configuration's capture.xdp_mode,
+// which the CLI passes through ParseXDPMode.
+func TestParseXDPMode(t *testing.T) {
+	for word, m := range map[string]XDPMode{"auto": XDPAuto, "native": XDPDriver, "generic": XDPGeneric} {
+		got, err := ParseXDPMode(word)
+		if err != nil || got != m || m.String() != word {
+			t.Errorf("ParseXDPMode(%q) = %v, %v; String %q", word, got, err, m.String())
+		}
+	}
+	if _, err := ParseXDPMode("driver"); err == nil || err.Error() != `unknown xdp mode "driver" (want auto, native or generic)` {
+		t.Errorf("bad mode: %v", err)
+	}
+}
+
 func TestParseEgressMode(t *testing.T) {
-	for _, m := range []EgressMode{EgressAuto, EgressTCX, EgressClsact} {
-		got, err := ParseEgressMode(m.String())
-		if err != nil || got != m {
-			t.Errorf("ParseEgressMode(%q) = %v, %v", m.String(), got, err)
+	// The words of the configuration's capture.egress_mode.
+	for word, m := range map[string]EgressMode{"auto": EgressAuto, "tcx": EgressTCX, "clsact": EgressClsact} {
+		got, err := ParseEgressMode(word)
+		if err != nil || got != m || m.String() != word {
+			t.Errorf("ParseEgressMode(%q) = %v, %v; String %q", word, got, err, m.String())
 		}
 	}
 	if _, err := ParseEgressMode("tc"); err == nil || err.Error() != `unknown egress mode "tc" (want auto, tcx or clsact)` {

@@ -135,7 +135,10 @@ func openAFPackets(cc CaptureConfig, log zerolog.Logger) (*liveCapture, error) {
 // every interface.
 func openXDP(a *app, table *geo.Table, kr *kernelRules, log zerolog.Logger) (*liveCapture, error) {
 	cc := a.cfg.Capture
-	mode := map[string]bpf.XDPMode{"auto": bpf.XDPAuto, "native": bpf.XDPDriver, "generic": bpf.XDPGeneric}[cc.XDPMode]
+	mode, err := bpf.ParseXDPMode(cc.XDPMode)
+	if err != nil {
+		return nil, err
+	}
 	opts := bpf.DefaultOptions()
 	opts.SnapLen = uint32(cc.SnapLength)
 	em, err := bpf.ParseEgressMode(cc.EgressMode)

@@ -213,13 +213,17 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		return err
 	}
 	writer := out.writer
+	// abort ends a start that failed after the outputs opened.
+	abort := func(err error) error {
+		closeCapture()
+		return errors.Join(err, out.close())
+	}
 
 	cc := a.cfg.Capture
 	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
 		Enforce: enforce}, holder, set, out.sink())
 	if err != nil {
-		closeCapture()
-		return err
+		return abort(err)
 	}
 	reloads := &metrics.Reloads{}
 	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, kernel: lc.loadGeo, kernelRules: lc.loadRules, enforce: enforce,
@@ -231,8 +235,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	coll := metrics.New(src)
 	srv, addr, err := serveMetrics(a.cfg.Metrics.Listen, coll, a.logger("metrics"))
 	if err != nil {
-		closeCapture()
-		return err
+		return abort(err)
 	}
 	names := make([]string, len(lc.sources))
 	for i, s := range lc.sources {

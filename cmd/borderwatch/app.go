@@ -40,7 +40,7 @@ func newApp() *app {
 
 func (a *app) bindFlags(root *cobra.Command) {
 	f := root.PersistentFlags()
-	f.StringVar(&a.cfgPath, "config", defaultConfigPath, "configuration file (YAML); a missing default file is ignored, flags override it")
+	f.StringVarP(&a.cfgPath, "config", "c", defaultConfigPath, "configuration file (YAML); a missing default file is ignored, flags override it")
 	f.StringVar(&a.geoipPath, "geoip", "", "MaxMind-format country or city database (default: the embedded DB-IP Lite country database)")
 	f.StringVar(&a.asnPath, "asn-db", "", "MaxMind-format ASN database (GeoLite2-ASN or DB-IP ASN schema)")
 	f.StringSliceVar(&a.home, "home", nil, "home jurisdiction: country codes, groups (EU…) or CIDRs, comma-separated")

@@ -61,10 +61,14 @@ data leaving the country.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.HasSubCommands() || cmd.Name() == "help" {
+				return nil // a command group and help only print help
+			}
 			return a.setup(cmd)
 		},
 	}
 	a.bindFlags(root)
+	addVersionFlag(root)
 	root.AddCommand(
 		newReplayCmd(a),
 		newRunCmd(a),
@@ -93,6 +97,8 @@ data leaving the country.`,
 			}
 		}
 	}
+	root.SetHelpCommand(newHelpCmd(root))
+	markGroups(root)
 	markUsageErrors(root)
 	return root
 }
@@ -108,7 +114,9 @@ func markUsageErrors(c *cobra.Command) {
 			return nil
 		}
 	}
-	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w%s", err, suggestFlag(cmd, err))}
+	})
 	for _, sub := range c.Commands() {
 		markUsageErrors(sub)
 	}

@@ -80,7 +80,7 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
   borderwatch run --home DE --iface eth0 --rules /etc/borderwatch/rules.d --enforce
 
   # AF_PACKET, alerts to syslog:
-  borderwatch run --home DE --iface eth0 --capture afpacket --output syslog+tcp://127.0.0.1:6514
+  borderwatch run --home DE --iface eth0 --capture afpacket --output syslog+tcp://127.0.0.1:514
 
   # Everything from the configuration file:
   borderwatch --config /etc/borderwatch/borderwatch.yaml run`,
@@ -90,7 +90,7 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&o.ifaces, "iface", nil, "interfaces to watch, comma-separated (capture.interfaces)")
+	f.StringSliceVarP(&o.ifaces, "iface", "i", nil, "interfaces to watch, comma-separated (capture.interfaces)")
 	f.BoolVar(&o.egress, "egress", false, "also watch the egress of the interfaces (XDP mode: TC egress program)")
 	f.BoolVar(&o.enforce, "enforce", false, `drop the packets of rules with "action: drop" in the kernel (XDP only; capture.enforce)`)
 	f.StringVar(&o.capture, "capture", "xdp", "capture mode: xdp (falls back to afpacket when unavailable) or afpacket")

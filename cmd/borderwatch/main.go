@@ -4,8 +4,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
 
@@ -29,9 +31,20 @@ func main() {
 	root := newRootCmd(a)
 	err := root.Execute()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "borderwatch:", err)
+		fmt.Fprint(os.Stderr, errorLine(os.Stderr, err))
 	}
 	os.Exit(exitCode(err))
+}
+
+// errorLine is the line main prints for the error a command returned:
+// on the journal's stream it has the error priority ("<3>"), so that
+// `journalctl -p err` shows why the sensor stopped.
+func errorLine(w io.Writer, err error) string {
+	line := "borderwatch: " + err.Error() + "\n"
+	if isJournal(w) {
+		return string(prefixLines([]byte(line), journalPriority(zerolog.ErrorLevel)))
+	}
+	return line
 }
 
 // exitCode is the exit code of a command that returned err.

@@ -257,7 +257,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 			case s := <-sigs:
 				switch s {
 				case syscall.SIGHUP:
+					notifyState(log, reloadingState())
 					rl.reload()
+					notifyState(log, "READY=1")
 				case syscall.SIGUSR1:
 					logCounters(a.logger("counters"), p.Stats(), writer, lc.kernel)
 				}
@@ -268,8 +270,12 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		go flushEvery(ctx, out.lines, time.Second)
 	}
 
+	// Capture is attached and the signals are handled: systemd
+	// (Type=notify) may consider the service started.
+	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
 	runErr := p.RunSources(ctx, lc.sources...)
 	stop()
+	notifyState(log, "STOPPING=1")
 	if err := lc.close(); err != nil {
 		log.Warn().Err(err).Msg("detaching capture")
 	}

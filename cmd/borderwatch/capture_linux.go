@@ -188,8 +188,9 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 		return metrics.KernelStats{}, err
 	}
 	k := metrics.KernelStats{
+		Packets: g.Packets, Bytes: g.Bytes,
 		Events: map[string]uint64{
-			"packets": g.Packets, "bytes": g.Bytes, "handoff": g.Handoff, "ringbuf_full": g.RingbufFull,
+			"handoff": g.Handoff, "ringbuf_full": g.RingbufFull,
 			"budget_drop": g.BudgetDrops, "non_ip": g.NonIP, "fragment": g.Fragments, "enforce_drop": g.EnforceDrops,
 			"byte_report": g.Reports, "byte_report_deferred": g.ReportsFull,
 		},

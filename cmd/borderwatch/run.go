@@ -228,7 +228,8 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	reloads := &metrics.Reloads{}
 	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, kernel: lc.loadGeo, kernelRules: lc.loadRules, enforce: enforce,
 		reloads: reloads, log: a.logger("reload")}
-	src := metrics.Sources{Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.kernel, Reloads: reloads}
+	bi := readBuildInfo()
+	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.kernel, Reloads: reloads}
 	if writer != nil {
 		src.Sinks = writer.Stats
 	}

@@ -188,3 +188,15 @@ func TestBuildInfo(t *testing.T) {
 		t.Errorf("commit %q modified %v", b.Commit, b.Modified)
 	}
 }
+
+// TestHelpCompletion: `help` completes the commands it can explain.
+func TestHelpCompletion(t *testing.T) {
+	out, _, err := execCLI("__complete", "help", "g")
+	if err != nil || !strings.HasPrefix(out, "geo\t") || strings.Contains(out, "replay") {
+		t.Errorf("help g completes to %q, %v", out, err)
+	}
+	out, _, err = execCLI("__complete", "help", "geo", "")
+	if err != nil || !strings.Contains(out, "lookup\t") || !strings.Contains(out, "info\t") {
+		t.Errorf("help geo completes to %q, %v", out, err)
+	}
+}

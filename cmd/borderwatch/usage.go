@@ -53,14 +53,14 @@ func newHelpCmd(root *cobra.Command) *cobra.Command {
 		Use:     "help [command]",
 		Short:   "Help about any command",
 		Example: "  borderwatch help geo lookup",
-		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			cmd, _, err := root.Find(args)
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
 			var names []cobra.Completion
 			for _, sub := range cmd.Commands() {
-				if sub.IsAvailableCommand() || sub.Name() == "help" {
+				if (sub.IsAvailableCommand() || sub.Name() == "help") && strings.HasPrefix(sub.Name(), toComplete) {
 					names = append(names, cobra.CompletionWithDesc(sub.Name(), sub.Short))
 				}
 			}

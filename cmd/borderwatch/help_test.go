@@ -60,7 +60,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"replay", "--quite", "x.pcap"}, exitUsage, `unknown flag: --quite (did you mean "--quiet"?)`},
 		{[]string{"run", "--ifcae", "eth0"}, exitUsage, `unknown flag: --ifcae (did you mean "--iface"?)`},
 		{[]string{"status", "-Z"}, exitUsage, `unknown shorthand flag: 'Z' in -Z`},
-		{[]string{"replay"}, exitUsage, `replay needs a capture file: FILE... or -r FILE`},
+		{[]string{"replay"}, exitUsage, `requires at least 1 arg(s), only received 0: a capture FILE, or -r FILE`},
 		{[]string{"geo", "lookup"}, exitUsage, `requires at least 1 arg(s)`},
 		{[]string{"config", "check", "a.yaml", "b.yaml"}, exitUsage, `accepts at most 1 arg(s), received 2`},
 		{[]string{"version", "extra"}, exitUsage, `unknown command "extra" for "borderwatch version"`},

@@ -68,7 +68,7 @@ Several files are read in order as one capture.`,
   zcat capture.pcap.gz | borderwatch replay -`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && len(o.read) == 0 {
-				return errors.New("replay needs a capture file: FILE... or -r FILE")
+				return errors.New("requires at least 1 arg(s), only received 0: a capture FILE, or -r FILE")
 			}
 			return nil
 		},

@@ -86,7 +86,7 @@ wait $tg 2>/dev/null || true
 sleep 1
 sent=$(ip -n $A -s link show bwl0 | awk '/TX:/ {getline; print $2}')
 scrape after
-kernel=$(delta borderwatch_kernel_events_total 'event="packets"')
+kernel=$(delta borderwatch_kernel_seen_packets_total)
 handoff=$(delta borderwatch_kernel_events_total 'event="handoff"')
 ringfull=$(delta borderwatch_kernel_events_total 'event="ringbuf_full"')
 budget=$(delta borderwatch_kernel_events_total 'event="budget_drop"')

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"sync"
@@ -35,12 +34,13 @@ type app struct {
 }
 
 func newApp() *app {
-	return &app{cfg: defaultConfig(), log: zerolog.New(os.Stderr).With().Timestamp().Logger()}
+	out, _ := logOutput(os.Stderr, "json") // until the configuration is read
+	return &app{cfg: defaultConfig(), log: zerolog.New(out).With().Timestamp().Logger()}
 }
 
 func (a *app) bindFlags(root *cobra.Command) {
 	f := root.PersistentFlags()
-	f.StringVar(&a.cfgPath, "config", defaultConfigPath, "configuration file (YAML); a missing default file is ignored, flags override it")
+	f.StringVarP(&a.cfgPath, "config", "c", defaultConfigPath, "configuration file (YAML); a missing default file is ignored, flags override it")
 	f.StringVar(&a.geoipPath, "geoip", "", "MaxMind-format country or city database (default: the embedded DB-IP Lite country database)")
 	f.StringVar(&a.asnPath, "asn-db", "", "MaxMind-format ASN database (GeoLite2-ASN or DB-IP ASN schema)")
 	f.StringSliceVar(&a.home, "home", nil, "home jurisdiction: country codes, groups (EU…) or CIDRs, comma-separated")
@@ -97,29 +97,13 @@ func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	if err != nil || cfg.Logging.Level == "" {
 		return usageErr("invalid log level %q: want debug, info, warn or error", cfg.Logging.Level)
 	}
-	var out io.Writer = cmd.ErrOrStderr()
-	switch cfg.Logging.Format {
-	case "json":
-	case "console":
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.RFC3339}
-	default:
-		return usageErr("invalid log format %q: want json or console", cfg.Logging.Format)
+	out, err := logOutput(cmd.ErrOrStderr(), cfg.Logging.Format)
+	if err != nil {
+		return usageError{err}
 	}
-	a.log = zerolog.New(&syncWriter{w: out}).Level(lvl).With().Timestamp().Logger()
+	a.log = zerolog.New(out).Level(lvl).With().Timestamp().Logger()
 	a.cfg = cfg
 	return nil
-}
-
-// syncWriter serialises writes of loggers used from several goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // logger returns the sub-logger of a component.

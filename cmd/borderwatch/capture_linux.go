@@ -112,7 +112,7 @@ func openCapture(a *app, table *geo.Table, kr *kernelRules) (*liveCapture, error
 func openAFPackets(cc CaptureConfig, log zerolog.Logger) (*liveCapture, error) {
 	lc := &liveCapture{mode: "afpacket", close: func() error { return nil }}
 	for i, ifc := range cc.Interfaces {
-		opts := capture.AFPacketOptions{NumBlocks: cc.AFPacketBlocks, Promiscuous: true}
+		opts := capture.AFPacketOptions{NumBlocks: cc.AFPacketBlocks, Promiscuous: true, ReportIdle: true}
 		if cc.Readers > 1 {
 			// Group ids are per network namespace; pid and index keep two
 			// sensors (or two interfaces) apart.
@@ -158,7 +158,8 @@ func openXDP(a *app, table *geo.Table, kr *kernelRules, log zerolog.Logger) (*li
 		return nil, fmt.Errorf("loading the geo table into the kernel: %w", err)
 	}
 	log.Info().Int("v4_ranges", st.V4Ranges).Int("v6_prefixes", st.V6Prefixes).Dur("build", st.Build).Dur("write", st.Write).Msg("kernel geo tables loaded")
-	x := &xdpSource{objs: objs, name: "xdp:" + strings.Join(cc.Interfaces, ","), th: newThrottle(log, time.Minute)}
+	x := &xdpSource{objs: objs, name: "xdp:" + strings.Join(cc.Interfaces, ","), th: newThrottle(log, time.Minute), idle: idleReport}
+	objs.SetReadDeadline(time.Now().Add(idleReport))
 	if err := x.loadRules(kr); err != nil {
 		objs.Close()
 		return nil, fmt.Errorf("loading the rules into the kernel: %w", err)
@@ -177,6 +178,11 @@ func openXDP(a *app, table *geo.Table, kr *kernelRules, log zerolog.Logger) (*li
 	return &liveCapture{mode: "xdp", sources: []capture.Source{x}, loadGeo: x.loadGeo, loadRules: x.loadRules, kernel: x.kernel, close: x.Close}, nil
 }
 
+// idleReport is how often, at most, a live source reports that it has
+// nothing to read (capture.ErrIdle), so that the pipeline publishes exact
+// counters on an idle link.
+const idleReport = 100 * time.Millisecond
+
 // kernelStats reads the kernel counters.
 func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 	g, err := objs.Counters()
@@ -188,8 +194,9 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 		return metrics.KernelStats{}, err
 	}
 	k := metrics.KernelStats{
+		Packets: g.Packets, Bytes: g.Bytes,
 		Events: map[string]uint64{
-			"packets": g.Packets, "bytes": g.Bytes, "handoff": g.Handoff, "ringbuf_full": g.RingbufFull,
+			"handoff": g.Handoff, "ringbuf_full": g.RingbufFull,
 			"budget_drop": g.BudgetDrops, "non_ip": g.NonIP, "fragment": g.Fragments, "enforce_drop": g.EnforceDrops,
 			"byte_report": g.Reports, "byte_report_deferred": g.ReportsFull,
 		},
@@ -240,6 +247,9 @@ type xdpSource struct {
 	errs          atomic.Uint64
 	th            *throttle
 	closed        atomic.Bool
+	// idle is how long after the last idle report Next reports the next
+	// one (capture.ErrIdle) once the ring is empty.
+	idle time.Duration
 
 	mu       sync.Mutex // serialises counter reads and table loads against Close
 	ringFull uint64     // last kernel ringbuf_full read
@@ -253,7 +263,8 @@ func (x *xdpSource) Name() string { return x.name }
 // (bpf.ReasonBytes) becomes a frame with the report's counts
 // (Frame.ReportPackets), which the decoder turns into an aggregate Packet.
 // A record that cannot be parsed is skipped, counted in Errors and logged
-// (throttled).
+// (throttled). With idle set, Next returns capture.ErrIdle when the ring is
+// empty and idle has passed since the last such report.
 func (x *xdpSource) Next(f *capture.Frame) error {
 	for {
 		err := x.objs.ReadRecord(&x.rec)
@@ -262,6 +273,13 @@ func (x *xdpSource) Next(f *capture.Frame) error {
 		}
 		if errors.Is(err, bpf.ErrClosed) || errors.Is(err, os.ErrClosed) || x.closed.Load() {
 			return capture.ErrClosed
+		}
+		if x.idle > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			// The ring is empty and idle has passed since the last report:
+			// the pipeline publishes its counters. One clock read per
+			// report, none per record.
+			x.objs.SetReadDeadline(time.Now().Add(x.idle))
+			return capture.ErrIdle
 		}
 		x.errs.Add(1)
 		x.th.Error(err, "skipping unreadable ring-buffer record")

@@ -4,8 +4,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
 
@@ -29,9 +31,20 @@ func main() {
 	root := newRootCmd(a)
 	err := root.Execute()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "borderwatch:", err)
+		fmt.Fprint(os.Stderr, errorLine(os.Stderr, err))
 	}
 	os.Exit(exitCode(err))
+}
+
+// errorLine is the line main prints for the error a command returned:
+// on the journal's stream it has the error priority ("<3>"), so that
+// `journalctl -p err` shows why the sensor stopped.
+func errorLine(w io.Writer, err error) string {
+	line := "borderwatch: " + err.Error() + "\n"
+	if isJournal(w) {
+		return string(prefixLines([]byte(line), journalPriority(zerolog.ErrorLevel)))
+	}
+	return line
 }
 
 // exitCode is the exit code of a command that returned err.
@@ -61,10 +74,14 @@ data leaving the country.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.HasSubCommands() || cmd.Name() == "help" {
+				return nil // a command group and help only print help
+			}
 			return a.setup(cmd)
 		},
 	}
 	a.bindFlags(root)
+	addVersionFlag(root)
 	root.AddCommand(
 		newReplayCmd(a),
 		newRunCmd(a),
@@ -93,6 +110,8 @@ data leaving the country.`,
 			}
 		}
 	}
+	root.SetHelpCommand(newHelpCmd(root))
+	markGroups(root)
 	markUsageErrors(root)
 	return root
 }
@@ -108,7 +127,9 @@ func markUsageErrors(c *cobra.Command) {
 			return nil
 		}
 	}
-	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w%s", err, suggestFlag(cmd, err))}
+	})
 	for _, sub := range c.Commands() {
 		markUsageErrors(sub)
 	}

@@ -33,6 +33,7 @@ type replayOpts struct {
 	outputs    []string
 	workers    int
 	quiet      bool
+	read       []string // -r/--read files, before the FILE arguments
 }
 
 func newReplayCmd(a *app) *cobra.Command {
@@ -57,14 +58,22 @@ Several files are read in order as one capture.`,
   borderwatch replay --home DE --alerts /var/log/borderwatch/alerts.json capture.pcapng
 
   # Alerts to syslog (severity 1 and 2 only) and to a file in ECS:
-  borderwatch replay --output 'syslog+tcp://127.0.0.1:6514?min_severity=2' \
+  borderwatch replay --output 'syslog+tcp://127.0.0.1:514?min_severity=2' \
       --output 'file:/var/log/borderwatch/alerts.ecs.json?format=ecs' capture.pcap
+
+  # Suricata's and Zeek's -r:
+  borderwatch replay -r capture.pcap
 
   # Read from a pipe:
   zcat capture.pcap.gz | borderwatch replay -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && len(o.read) == 0 {
+				return errors.New("requires at least 1 arg(s), only received 0: a capture FILE, or -r FILE")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReplay(cmd, a, &o, args)
+			return runReplay(cmd, a, &o, append(slices.Clone(o.read), args...))
 		},
 	}
 	f := cmd.Flags()
@@ -72,6 +81,7 @@ Several files are read in order as one capture.`,
 	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve (Suricata EVE superset) or ecs (Elastic Common Schema)")
 	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable): stdout, file:PATH, syslog+udp|tcp|tls://, redis://, kafka://; see the sink documentation")
 	f.IntVar(&o.workers, "workers", 1, "detection workers (flow-hash sharded); alerts from several workers may interleave")
+	f.StringArrayVarP(&o.read, "read", "r", nil, "capture file to read, as with suricata -r and zeek -r (repeatable; read before the FILE arguments)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the progress and summary on standard error")
 	return cmd
 }

@@ -80,7 +80,7 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
   borderwatch run --home DE --iface eth0 --rules /etc/borderwatch/rules.d --enforce
 
   # AF_PACKET, alerts to syslog:
-  borderwatch run --home DE --iface eth0 --capture afpacket --output syslog+tcp://127.0.0.1:6514
+  borderwatch run --home DE --iface eth0 --capture afpacket --output syslog+tcp://127.0.0.1:514
 
   # Everything from the configuration file:
   borderwatch --config /etc/borderwatch/borderwatch.yaml run`,
@@ -90,7 +90,7 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&o.ifaces, "iface", nil, "interfaces to watch, comma-separated (capture.interfaces)")
+	f.StringSliceVarP(&o.ifaces, "iface", "i", nil, "interfaces to watch, comma-separated (capture.interfaces)")
 	f.BoolVar(&o.egress, "egress", false, "also watch the egress of the interfaces (XDP mode: TC egress program)")
 	f.BoolVar(&o.enforce, "enforce", false, `drop the packets of rules with "action: drop" in the kernel (XDP only; capture.enforce)`)
 	f.StringVar(&o.capture, "capture", "xdp", "capture mode: xdp (falls back to afpacket when unavailable) or afpacket")
@@ -228,7 +228,8 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	reloads := &metrics.Reloads{}
 	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, kernel: lc.loadGeo, kernelRules: lc.loadRules, enforce: enforce,
 		reloads: reloads, log: a.logger("reload")}
-	src := metrics.Sources{Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.kernel, Reloads: reloads}
+	bi := readBuildInfo()
+	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.kernel, Reloads: reloads}
 	if writer != nil {
 		src.Sinks = writer.Stats
 	}
@@ -257,7 +258,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 			case s := <-sigs:
 				switch s {
 				case syscall.SIGHUP:
+					notifyState(log, reloadingState())
 					rl.reload()
+					notifyState(log, "READY=1")
 				case syscall.SIGUSR1:
 					logCounters(a.logger("counters"), p.Stats(), writer, lc.kernel)
 				}
@@ -268,8 +271,12 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		go flushEvery(ctx, out.lines, time.Second)
 	}
 
+	// Capture is attached and the signals are handled: systemd
+	// (Type=notify) may consider the service started.
+	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
 	runErr := p.RunSources(ctx, lc.sources...)
 	stop()
+	notifyState(log, "STOPPING=1")
 	if err := lc.close(); err != nil {
 		log.Warn().Err(err).Msg("detaching capture")
 	}

@@ -260,7 +260,7 @@ borderwatch_country_packets_total{country="DE",direction="internal"} 10
 	if strings.Contains(out.String(), "INTERFACE") || strings.Contains(out.String(), "kernel:") {
 		t.Errorf("kernel lines without kernel metrics:\n%s", out.String())
 	}
-	kernel := `borderwatch_kernel_events_total{event="packets"} 60
+	kernel := `borderwatch_kernel_seen_packets_total 60
 borderwatch_kernel_events_total{event="handoff"} 25
 borderwatch_kernel_interface_packets_total{hook="egress",iface="eth0"} 20
 borderwatch_kernel_interface_packets_total{hook="ingress",iface="eth0"} 30
@@ -289,6 +289,9 @@ borderwatch_kernel_interface_enforce_drops_total{hook="ingress",iface="eth1"} 4
 pipeline:`
 	if !strings.Contains(out.String(), wantTable) {
 		t.Errorf("status lacks the interface table\n%s\ngot:\n%s", wantTable, out.String())
+	}
+	if !strings.Contains(out.String(), "kernel: packets 60, handed off 25,") {
+		t.Errorf("status lacks the kernel totals:\n%s", out.String())
 	}
 	if _, err := parseMetrics(strings.NewReader("go_goroutines 3\n")); err != nil {
 		t.Fatal(err)

@@ -31,6 +31,10 @@ type AFPacketOptions struct {
 	// PollTimeout bounds one wait for a block; Next then checks again. Close
 	// does not depend on it (it wakes a blocked Next at once). 0 means 100 ms.
 	PollTimeout time.Duration
+	// ReportIdle makes Next return ErrIdle when a poll timed out with no
+	// frame, instead of waiting on: the pipeline then publishes its
+	// counters, so that an idle link shows exact counts.
+	ReportIdle bool
 	// Promiscuous puts the interface in promiscuous mode while the source is
 	// open.
 	Promiscuous bool
@@ -59,14 +63,15 @@ const (
 
 // afPacket is a Source over a TPACKET_V3 receive ring.
 type afPacket struct {
-	name      string
-	fd        int
-	wake      int // eventfd that Close writes to end a blocked poll
-	ring      []byte
-	blockSize int
-	numBlocks int
-	link      layers.LinkType
-	pollMS    int
+	name       string
+	fd         int
+	wake       int // eventfd that Close writes to end a blocked poll
+	ring       []byte
+	blockSize  int
+	numBlocks  int
+	link       layers.LinkType
+	pollMS     int
+	reportIdle bool
 
 	// mu is held by Next for its whole run, so Close, which signals wake
 	// and then takes mu, unmaps the ring only when no read is in flight.
@@ -151,7 +156,7 @@ func openAFPacket(iface string, opts AFPacketOptions) (*afPacket, error) {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
 	s := &afPacket{name: "afpacket:" + iface, fd: fd, wake: -1, blockSize: opts.BlockSize, numBlocks: opts.NumBlocks,
-		link: link, pollMS: int(opts.PollTimeout / time.Millisecond)}
+		link: link, pollMS: int(opts.PollTimeout / time.Millisecond), reportIdle: opts.ReportIdle}
 	fail := func(what string, err error) (*afPacket, error) {
 		s.release()
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -302,8 +307,12 @@ func (s *afPacket) Next(f *Frame) error {
 			continue
 		}
 		fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN | unix.POLLERR}, {Fd: int32(s.wake), Events: unix.POLLIN}}
-		if _, err := unix.Poll(fds, s.pollMS); err != nil && !errors.Is(err, unix.EINTR) {
+		n, err := unix.Poll(fds, s.pollMS)
+		if err != nil && !errors.Is(err, unix.EINTR) {
 			return fmt.Errorf("%s: poll: %w", s.name, err)
+		}
+		if n == 0 && err == nil && s.reportIdle {
+			return ErrIdle
 		}
 	}
 }

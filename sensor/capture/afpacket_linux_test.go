@@ -287,3 +287,51 @@ func TestOpenAFPacketErrors(t *testing.T) {
 		t.Errorf("missing interface: %v", err)
 	}
 }
+
+// TestAFPacketReportIdle: with ReportIdle, Next returns ErrIdle after a
+// poll timeout with nothing to read, and frames again once traffic comes.
+func TestAFPacketReportIdle(t *testing.T) {
+	l := newLab(t)
+	src := openIn(t, l.nsB, l.vethB, AFPacketOptions{PollTimeout: 20 * time.Millisecond, BlockSize: 1 << 16, NumBlocks: 4, ReportIdle: true})
+	watchdog(t, src)
+	var f Frame
+	idle := 0
+	for range 1000 { // bounded: IPv6 chatter of a fresh veth may come first
+		err := src.Next(&f)
+		if err == ErrIdle {
+			idle++
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if idle == 0 {
+		t.Fatal("no ErrIdle from a quiet link")
+	}
+	sendProbes(t, l)
+	var seen [count]atomic.Int32
+	var total atomic.Int32
+	if err := collectIdle(src, seen[:], &total, count); err != nil {
+		t.Fatalf("after an idle report: %v (saw %d of %d probes)", err, total.Load(), count)
+	}
+}
+
+// collectIdle is collect over a source that reports idleness.
+func collectIdle(s Source, seen []atomic.Int32, total *atomic.Int32, want int32) error {
+	var f Frame
+	for total.Load() < want {
+		err := s.Next(&f)
+		if err == ErrIdle {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if i, ok := isProbe(&f); ok {
+			seen[i].Add(1)
+			total.Add(1)
+		}
+	}
+	return nil
+}

@@ -12,6 +12,12 @@ import (
 // ErrClosed is returned by Next after Close.
 var ErrClosed = errors.New("capture source closed")
 
+// ErrIdle is returned by Next of a live source opened to report idleness
+// (AFPacketOptions.ReportIdle) when no frame arrived within its poll
+// timeout: the caller can publish what it counted so far and call Next
+// again. Sources never return it unless asked to.
+var ErrIdle = errors.New("capture source idle")
+
 // Frame is one captured frame. Data is owned by the Source and valid only until
 // the next call to Next on the same Source.
 type Frame struct {

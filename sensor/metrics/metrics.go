@@ -59,9 +59,11 @@ func Hook(egress bool) string {
 
 // KernelStats are the kernel stage's counters (XDP capture only).
 type KernelStats struct {
-	// Events are the program-wide counters by name: packets, bytes,
-	// handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop,
-	// byte_report, byte_report_deferred.
+	// Packets and Bytes are what the programs saw, on every interface.
+	Packets, Bytes uint64
+	// Events are the program-wide counts of packets (or records) by what
+	// happened to them: handoff, ringbuf_full, budget_drop, non_ip,
+	// fragment, enforce_drop, byte_report, byte_report_deferred.
 	Events map[string]uint64
 	// ParseErrors are the parser's give-ups by kind.
 	ParseErrors map[string]uint64
@@ -94,9 +96,17 @@ func (r *Reloads) Record(err error, at time.Time) {
 // Counts returns the successful and failed reloads.
 func (r *Reloads) Counts() (ok, failed uint64) { return r.ok.Load(), r.failed.Load() }
 
+// BuildInfo labels borderwatch_build_info.
+type BuildInfo struct {
+	Version   string // release or module version, "dev" without one
+	Commit    string // VCS revision, "" when unknown
+	GoVersion string
+}
+
 // Sources are where the Collector reads its snapshots; nil fields are
 // left out.
 type Sources struct {
+	Build    BuildInfo // left out when Version is ""
 	Pipeline func() pipeline.Stats
 	Rules    func() *rules.Set
 	Geo      *geo.Holder
@@ -153,7 +163,10 @@ var (
 	dRules         = desc("rules_loaded", "Rules enabled in the installed rule set.")
 	dReloads       = desc("reloads_total", "Reloads (SIGHUP) by result.", "result")
 	dReloadOK      = desc("reload_last_success_timestamp_seconds", "Time of the last successful reload (0: none).")
-	dKEvents       = desc("kernel_events_total", "Kernel stage program-wide counters (packets, bytes, handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop, byte_report, byte_report_deferred).", "event")
+	dBuild         = desc("build_info", "Always 1; the labels say which build of borderwatch runs.", "version", "commit", "goversion")
+	dKSeenPackets  = desc("kernel_seen_packets_total", "Packets seen by the kernel stage (XDP ingress and TC egress), all interfaces.")
+	dKSeenBytes    = desc("kernel_seen_bytes_total", "Wire bytes seen by the kernel stage (XDP ingress and TC egress), all interfaces.")
+	dKEvents       = desc("kernel_events_total", "Packets (or ring-buffer records) of the kernel stage by what happened to them: handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop, byte_report, byte_report_deferred. An event can count a packet another counts too: do not sum over event.", "event")
 	dKParse        = desc("kernel_parse_errors_total", "Packets the kernel parser gave up on, by kind.", "kind")
 	dKPackets      = desc("kernel_packets_total", "Packets counted by the kernel stage, by remote country, jurisdiction direction and hook (ingress: XDP, egress: TC).", "country", "direction", "hook")
 	dKBytes        = desc("kernel_bytes_total", "Bytes counted by the kernel stage, by remote country, jurisdiction direction and hook.", "country", "direction", "hook")
@@ -173,7 +186,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dQueueDrops, dAlerts, dSinkErrorsP, dFlows, dFlowCap, dFlowsCreated, dFlowsEvicted, dFlowsExpired,
 		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetDistinct, dSinkWritten, dSinkFiltered,
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
-		dRules, dReloads, dReloadOK, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
+		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
 	} {
 		ch <- d
@@ -195,6 +208,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge := func(d *prometheus.Desc, v float64, l ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
+	}
+	if b := c.src.Build; b.Version != "" {
+		gauge(dBuild, 1, b.Version, b.Commit, b.GoVersion)
 	}
 	if c.src.Pipeline != nil {
 		s := c.src.Pipeline()
@@ -310,6 +326,8 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 		return
 	}
 	counter(dKErrors, c.kernelErrs.Load())
+	counter(dKSeenPackets, k.Packets)
+	counter(dKSeenBytes, k.Bytes)
 	for name, v := range k.Events {
 		counter(dKEvents, v, name)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/rs/zerolog"
 
 	"github.com/borderwatch/borderwatch/geo"
@@ -115,7 +116,9 @@ func TestScrapeAfterReplay(t *testing.T) {
 	kernel := func() (KernelStats, error) {
 		cn, _ := geo.ParseCountry("CN")
 		return KernelStats{
-			Events:      map[string]uint64{"packets": 40, "handoff": 20, "ringbuf_full": 3},
+			Packets:     40,
+			Bytes:       2700,
+			Events:      map[string]uint64{"handoff": 20, "ringbuf_full": 3},
 			ParseErrors: map[string]uint64{"l4": 1},
 			Countries: []KernelCount{ // two protocol cells of one key are summed
 				{Country: cn, Direction: geo.DirInbound, Packets: 15, Bytes: 900},
@@ -129,7 +132,8 @@ func TestScrapeAfterReplay(t *testing.T) {
 			},
 		}, nil
 	}
-	c := New(Sources{Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Sinks: w.Stats, Kernel: kernel, Reloads: reloads})
+	build := BuildInfo{Version: "v0.3.1", Commit: "ad5f506fdec6cbcea20ee860418c2cedccc06ecc", GoVersion: "go1.26.8"}
+	c := New(Sources{Build: build, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Sinks: w.Stats, Kernel: kernel, Reloads: reloads})
 	text := scrape(t, c)
 	// The 20 flows are in the table of each worker owning one of their
 	// addresses.
@@ -156,6 +160,11 @@ func TestScrapeAfterReplay(t *testing.T) {
 		`borderwatch_reloads_total{result="success"} 1`,
 		`borderwatch_reloads_total{result="failure"} 1`,
 		`borderwatch_reload_last_success_timestamp_seconds 1.7672257e+09`,
+		`borderwatch_build_info{commit="ad5f506fdec6cbcea20ee860418c2cedccc06ecc",goversion="go1.26.8",version="v0.3.1"} 1`,
+		`# TYPE borderwatch_build_info gauge`,
+		`borderwatch_kernel_seen_packets_total 40`,
+		`borderwatch_kernel_seen_bytes_total 2700`,
+		`# TYPE borderwatch_kernel_seen_bytes_total counter`,
 		`borderwatch_kernel_events_total{event="ringbuf_full"} 3`,
 		`borderwatch_kernel_parse_errors_total{kind="l4"} 1`,
 		`borderwatch_kernel_packets_total{country="CN",direction="inbound",hook="ingress"} 20`,
@@ -178,6 +187,19 @@ func TestScrapeAfterReplay(t *testing.T) {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("scrape lacks %q", want)
 		}
+	}
+	// Packets and bytes are not events: summing kernel_events_total over
+	// event must not add bytes to packets.
+	if strings.Contains(text, `borderwatch_kernel_events_total{event="bytes"}`) || strings.Contains(text, `borderwatch_kernel_events_total{event="packets"}`) {
+		t.Error("packets or bytes among the kernel events")
+	}
+	// Every metric follows Prometheus's naming and help conventions.
+	problems, err := promlint.New(strings.NewReader(text)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
 	if strings.Contains(text, `borderwatch_country_packets_total{country="DE"`) {
 		t.Error("the scan's destination country was counted: only the remote end of inbound packets counts")

@@ -30,6 +30,7 @@ type chanSource struct {
 	done   chan struct{}
 	once   sync.Once
 	n      atomic.Uint64
+	idle   time.Duration // > 0: Next returns ErrIdle after idle without a frame
 }
 
 func newChanSource(name string) *chanSource {
@@ -37,7 +38,15 @@ func newChanSource(name string) *chanSource {
 }
 
 func (s *chanSource) Next(f *capture.Frame) error {
+	var idle <-chan time.Time
+	if s.idle > 0 {
+		t := time.NewTimer(s.idle)
+		defer t.Stop()
+		idle = t.C
+	}
 	select {
+	case <-idle:
+		return capture.ErrIdle
 	case p := <-s.frames:
 		f.Data, f.Timestamp, f.WireLen, f.Link = p.Data, p.Time.UnixNano(), uint32(len(p.Data)), layers.LinkTypeEthernet
 		s.n.Add(1)
@@ -165,6 +174,39 @@ func TestLiveSetRules(t *testing.T) {
 	}
 	if s.AlertsByRule[9000002] != 1 || s.RulesLoaded != 1 || p.Rules() != setB {
 		t.Errorf("alerts by rule %v, rules loaded %d", s.AlertsByRule, s.RulesLoaded)
+	}
+}
+
+// TestIdleLinkShowsExactDecodeCounts: the live readers publish their
+// decode counters every 64 frames; a source that reports idleness makes
+// them publish the rest, so that on an idle link the decode counters equal
+// the capture counters.
+func TestIdleLinkShowsExactDecodeCounts(t *testing.T) {
+	set := scanRule(t, 9000004, 100)
+	p, err := New(Config{Workers: 2, Live: true}, labHolder(t, set), set, SinkFunc(func(*alert.Alert) error { return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newChanSource("idle0")
+	src.idle = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.RunSources(ctx, src) }()
+	for _, pk := range syns(1, 10) { // fewer than 64
+		src.frames <- pk
+	}
+	waitFor(t, "10 decoded packets published while the link is idle", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("RunSources ended while the source was open: %v", err)
+		default:
+		}
+		s := p.Stats()
+		return s.Decode.Decoded == 10 && s.Capture.Frames == 10
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -313,6 +313,17 @@ func (p *Pipeline) read(ctx context.Context, s *shards, src capture.Source) erro
 			}
 		}
 		if err = src.Next(&f); err != nil {
+			if live && errors.Is(err, capture.ErrIdle) {
+				// Nothing arrived within the source's poll timeout:
+				// publish now, so that an idle link shows exact counts
+				// (not those of the last multiple of 64 frames).
+				p.publishDecode(&dec.Stats)
+				if ctx.Err() != nil {
+					err = ctx.Err()
+					break
+				}
+				continue
+			}
 			break
 		}
 		if dec.Decode(&f, &pkt) != decode.OK {

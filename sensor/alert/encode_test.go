@@ -214,7 +214,7 @@ var eveTypes = map[string]string{
 	"alert.metadata.kind": "[]string", "alert.metadata.mitre_technique_id": "[]string",
 	"alert.metadata.geo_direction": "[]string", "alert.metadata.src_country": "[]string",
 	"alert.metadata.dest_country": "[]string", "alert.metadata.src_jurisdictions": "[]string",
-	"alert.metadata.dest_jurisdictions": "[]string",
+	"alert.metadata.dest_jurisdictions":      "[]string",
 	"alert.context.geo.direction":            "string",
 	"alert.context.geo.src.country_iso_code": "string", "alert.context.geo.src.registered_country_iso_code": "string",
 	"alert.context.geo.src.continent_code": "string", "alert.context.geo.src.as_number": "number",

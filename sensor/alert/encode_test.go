@@ -75,7 +75,8 @@ func TestEVEExact(t *testing.T) {
 }
 
 // TestEVESchema validates every EVE golden file, and the repository's
-// sample alerts, against Suricata's own EVE schema.
+// sample alerts and the encoding of every sample, against Suricata's own EVE
+// schema.
 func TestEVESchema(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.eve.golden.json"))
 	if err != nil || len(files) != len(samples) {
@@ -85,6 +86,15 @@ func TestEVESchema(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) { evetest.Validate(t, f) })
 	}
+	// And what the encoder writes now, whatever the files say.
+	var lines []byte
+	for _, s := range samples {
+		var err error
+		if lines, err = AppendEVE(lines, &s.a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evetest.ValidateLines(t, "encoded samples", lines)
 }
 
 // TestEVESchemaRejectsOldLayout is the validator's negative control: the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert"
 )
 
 // app holds the global flags and the effective configuration (file, then
@@ -26,6 +27,7 @@ type app struct {
 	noDefaultRules bool
 	logLevel       string
 	logFormat      string
+	sensorName     string
 
 	cfg     Config // effective configuration
 	cfgRead bool   // a configuration file was read
@@ -49,6 +51,7 @@ func (a *app) bindFlags(root *cobra.Command) {
 	f.BoolVar(&a.noDefaultRules, "no-default-rules", false, "do not load the embedded default rule pack")
 	f.StringVar(&a.logLevel, "log-level", "info", "diagnostic log level: debug, info, warn, error")
 	f.StringVar(&a.logFormat, "log-format", "json", "diagnostic log format: json or console")
+	f.StringVar(&a.sensorName, "sensor-name", "", "name of this sensor in every alert: EVE host, ECS observer.name (default: the host name)")
 }
 
 func (a *app) setup(cmd *cobra.Command) error {
@@ -92,6 +95,12 @@ func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	}
 	if fl.Changed("log-format") {
 		cfg.Logging.Format = a.logFormat
+	}
+	if fl.Changed("sensor-name") {
+		if err := alert.CheckSensorName(a.sensorName); err != nil {
+			return usageErr("--sensor-name: %v", err)
+		}
+		cfg.SensorName = a.sensorName
 	}
 	lvl, err := zerolog.ParseLevel(cfg.Logging.Level)
 	if err != nil || cfg.Logging.Level == "" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -165,7 +166,8 @@ func openXDP(a *app, table *geo.Table, kr *kernelRules, log zerolog.Logger) (*li
 		return nil, fmt.Errorf("loading the rules into the kernel: %w", err)
 	}
 	log.Info().Int("listed_prefixes", len(kr.listed)).Int("drop_rules", len(kr.drops)).Bool("enforce", cc.Enforce).Msg("kernel rules loaded")
-	for _, ifc := range cc.Interfaces {
+	x.slots = make(map[uint32]uint16, len(cc.Interfaces))
+	for i, ifc := range cc.Interfaces {
 		l, err := objs.Attach(ifc, mode, cc.Egress)
 		if err != nil {
 			x.detach()
@@ -173,6 +175,10 @@ func openXDP(a *app, table *geo.Table, kr *kernelRules, log zerolog.Logger) (*li
 			return nil, err
 		}
 		x.links = append(x.links, l)
+		if ifi, err := net.InterfaceByName(ifc); err == nil {
+			x.slots[uint32(ifi.Index)] = uint16(i)
+		}
+		x.ifaces = append(x.ifaces, ifc)
 	}
 	log.Info().Strs("interfaces", cc.Interfaces).Str("xdp_mode", mode.String()).Bool("egress", cc.Egress).Msg("XDP attached")
 	return &liveCapture{mode: "xdp", sources: []capture.Source{x}, loadGeo: x.loadGeo, loadRules: x.loadRules, kernel: x.kernel, close: x.Close}, nil
@@ -242,6 +248,10 @@ type xdpSource struct {
 	name  string
 	links []io.Closer
 	rec   bpf.Record
+	// ifaces are the attached interfaces; slots maps an ifindex to its
+	// index in ifaces (Frame.Iface). Both are set before the first Next.
+	ifaces []string
+	slots  map[uint32]uint16
 
 	frames, bytes atomic.Uint64
 	errs          atomic.Uint64
@@ -257,6 +267,19 @@ type xdpSource struct {
 }
 
 func (x *xdpSource) Name() string { return x.name }
+
+// InterfaceName names interface i of the frames (Frame.Iface), "" when the
+// kernel reported an interface that was not attached. Safe for concurrent
+// use.
+func (x *xdpSource) InterfaceName(i uint16) string {
+	if i == noIface || int(i) >= len(x.ifaces) {
+		return ""
+	}
+	return x.ifaces[i]
+}
+
+// noIface is the Frame.Iface of a record from an interface not attached.
+const noIface = ^uint16(0)
 
 // Next waits for the next handed-off packet. Data is the packet's first
 // bytes (the snap length); WireLen is its length on the wire. A byte report
@@ -288,7 +311,10 @@ func (x *xdpSource) Next(f *capture.Frame) error {
 	f.Timestamp = x.rec.Time.UnixNano()
 	f.WireLen = x.rec.WireLen
 	f.Link = layers.LinkTypeEthernet
-	f.Iface = 0
+	f.Iface = noIface
+	if i, ok := x.slots[x.rec.Ifindex]; ok {
+		f.Iface = i
+	}
 	f.ReportPackets, f.ReportBytes, f.ReportReverse = x.rec.ReportPackets, x.rec.ReportBytes, x.rec.Reverse
 	x.frames.Add(1)
 	if x.rec.Reasons&bpf.ReasonBytes == 0 {

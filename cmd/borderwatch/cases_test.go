@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
 
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/sensor/alert/evetest"
 	"github.com/borderwatch/borderwatch/sensor/synth"
 	"github.com/borderwatch/borderwatch/sensor/verify"
 )
@@ -173,10 +175,24 @@ func caseDirs(t *testing.T) []string {
 	return dirs
 }
 
+// replayArgs is the `replay` command line giving the case's alerts as EVE
+// lines on standard output.
+func (c *detectionCase) replayArgs(dir, pcap, geoip string) []string {
+	args := c.args(dir, pcap, geoip, "")
+	args = slices.Delete(args, 0, 2)  // "rules", "test"
+	i := slices.Index(args, "--pcap") // --pcap FILE --expect ""
+	args = slices.Delete(args, i, i+4)
+	return append([]string{"replay", "-q"}, append(args, pcap)...)
+}
+
 // TestCases replays every case folder of testdata/cases through `borderwatch
-// rules test` and requires the alerts to be exactly the expected ones.
+// rules test` and requires the alerts to be exactly the expected ones; then
+// through `borderwatch replay`, and requires every EVE alert line of every
+// case to be valid against Suricata's EVE schema.
 func TestCases(t *testing.T) {
 	geoip := labGeoIP(t)
+	var eve bytes.Buffer
+	var lineCase []string // the case of each line of eve
 	for _, name := range caseDirs(t) {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(casesDir, name)
@@ -185,15 +201,49 @@ func TestCases(t *testing.T) {
 			if _, err := verify.Load(expect); err != nil {
 				t.Fatal(err)
 			}
-			out, errOut, err := execCLI(c.args(dir, c.input(t), geoip, expect)...)
+			pcap := c.input(t)
+			out, errOut, err := execCLI(c.args(dir, pcap, geoip, expect)...)
 			if err != nil {
 				t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
 			}
 			if !strings.HasPrefix(out, "ok: ") {
 				t.Fatalf("stdout %q, want the ok line", out)
 			}
+			var n int
+			if _, err := fmt.Sscanf(out, "ok: %d alerts", &n); err != nil {
+				t.Fatalf("stdout %q: %v", out, err)
+			}
+			out, errOut, err = execCLI(c.replayArgs(dir, pcap, geoip)...)
+			if err != nil {
+				t.Fatalf("replay: %v\nstderr:\n%s", err, errOut)
+			}
+			if got := strings.Count(out, "\n"); got != n {
+				t.Fatalf("replay wrote %d alert lines, rules test saw %d alerts", got, n)
+			}
+			eve.WriteString(out)
+			for range n {
+				lineCase = append(lineCase, name)
+			}
 		})
 	}
+	if eve.Len() == 0 {
+		t.Fatal("no case gave an alert to validate")
+	}
+	path := filepath.Join(t.TempDir(), "cases.alerts.json")
+	if err := os.WriteFile(path, eve.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	report, bad := evetest.Problems(t, path)
+	if !bad {
+		return
+	}
+	for _, l := range strings.Split(report, "\n") {
+		var i int
+		if _, err := fmt.Sscanf(l, "line %d:", &i); err == nil && i >= 1 && i <= len(lineCase) {
+			t.Errorf("case %s: alert not valid against Suricata's EVE schema: %s", lineCase[i-1], l)
+		}
+	}
+	t.Errorf("%d alerts of the cases checked against Suricata's EVE schema:\n%s", len(lineCase), report)
 }
 
 // mutation alters one expectation of a case's expect.json.

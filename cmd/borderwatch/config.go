@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 )
@@ -26,12 +27,15 @@ const defaultConfigPath = "/etc/borderwatch/borderwatch.yaml"
 // Config is the configuration file (and, once flags are applied, the
 // effective configuration).
 type Config struct {
-	Geo     GeoConfig      `yaml:"geo"`
-	Rules   RulesConfig    `yaml:"rules"`
-	Outputs []OutputConfig `yaml:"outputs"`
-	Capture CaptureConfig  `yaml:"capture"`
-	Metrics MetricsConfig  `yaml:"metrics"`
-	Logging LoggingConfig  `yaml:"logging"`
+	// SensorName names this sensor in every alert (EVE host, ECS
+	// observer.name); "" is the host name.
+	SensorName string         `yaml:"sensor_name"`
+	Geo        GeoConfig      `yaml:"geo"`
+	Rules      RulesConfig    `yaml:"rules"`
+	Outputs    []OutputConfig `yaml:"outputs"`
+	Capture    CaptureConfig  `yaml:"capture"`
+	Metrics    MetricsConfig  `yaml:"metrics"`
+	Logging    LoggingConfig  `yaml:"logging"`
 }
 
 // GeoConfig selects the GeoIP databases and the jurisdictions.
@@ -236,6 +240,9 @@ func (c *Config) problems() []problem {
 		if _, err := c.Outputs[i].sinkConfig(); err != nil {
 			add(fmt.Sprintf("$.outputs[%d]", i), "output %d: %v", i+1, err)
 		}
+	}
+	if err := alert.CheckSensorName(c.SensorName); err != nil {
+		add("$.sensor_name", "%v", err)
 	}
 	cc := &c.Capture
 	if cc.Mode != "xdp" && cc.Mode != "afpacket" {

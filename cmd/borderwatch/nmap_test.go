@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/borderwatch/borderwatch/sensor/alert/evetest"
 )
 
 // nmapAlert is the part of an EVE alert line the nmap test checks.
@@ -24,34 +26,43 @@ type nmapAlert struct {
 		Signature   string `json:"signature"`
 		Severity    int    `json:"severity"`
 		Metadata    struct {
-			Kind  []string `json:"kind"`
-			Mitre []string `json:"mitre_technique_id"`
+			Kind             []string `json:"kind"`
+			Mitre            []string `json:"mitre_technique_id"`
+			GeoDirection     []string `json:"geo_direction"`
+			DestCountry      []string `json:"dest_country"`
+			SrcJurisdictions []string `json:"src_jurisdictions"`
 		} `json:"metadata"`
+		Context struct {
+			Geo struct {
+				Direction string `json:"direction"`
+				Src       struct {
+					Country       string   `json:"country_iso_code"`
+					Jurisdictions []string `json:"jurisdictions"`
+				} `json:"src"`
+				Dest struct {
+					Country string `json:"country_iso_code"`
+				} `json:"dest"`
+			} `json:"geo"`
+			Stats struct {
+				DistinctPorts uint32 `json:"distinct_ports"`
+				Suppressed    uint64 `json:"suppressed"`
+			} `json:"stats"`
+			Threshold struct {
+				Track    string  `json:"track"`
+				Distinct string  `json:"distinct"`
+				Count    uint64  `json:"count"`
+				Window   float64 `json:"window"`
+				Observed uint64  `json:"observed"`
+			} `json:"threshold"`
+		} `json:"context"`
 	} `json:"alert"`
-	Geo struct {
-		Direction string `json:"direction"`
-		Src       struct {
-			Country       string   `json:"country_iso_code"`
-			Jurisdictions []string `json:"jurisdictions"`
-		} `json:"src"`
-		Dest struct {
-			Country string `json:"country_iso_code"`
-		} `json:"dest"`
-	} `json:"geo"`
-	Stats struct {
-		Packets       uint64 `json:"packets"`
-		DistinctPorts uint32 `json:"distinct_ports"`
-		FirstSeen     string `json:"first_seen"`
-		LastSeen      string `json:"last_seen"`
-		Suppressed    uint64 `json:"suppressed"`
-	} `json:"stats"`
-	Threshold struct {
-		Track    string  `json:"track"`
-		Distinct string  `json:"distinct"`
-		Count    uint64  `json:"count"`
-		Window   float64 `json:"window"`
-		Observed uint64  `json:"observed"`
-	} `json:"threshold"`
+	Flow struct {
+		PktsToServer uint64 `json:"pkts_toserver"`
+		PktsToClient uint64 `json:"pkts_toclient"`
+		Start        string `json:"start"`
+		End          string `json:"end"`
+	} `json:"flow"`
+	PcapFilename string `json:"pcap_filename"`
 }
 
 // TestNmapOutboundScan is issue 2: a real nmap SYN scan (172.16.0.8 probing
@@ -94,16 +105,23 @@ func TestNmapOutboundScan(t *testing.T) {
 	want.Alert.Severity = 1
 	want.Alert.Metadata.Kind = []string{"scan"}
 	want.Alert.Metadata.Mitre = []string{"T1046"}
-	want.Geo.Direction = "outbound"
-	want.Geo.Src.Jurisdictions = []string{"home"} // private: no country, home
-	want.Geo.Dest.Country = "US"
-	want.Stats.Packets = 15
-	want.Stats.DistinctPorts = 15
-	want.Stats.FirstSeen = "2010-07-04T20:24:16.274870+0000"
-	want.Stats.LastSeen = "2010-07-04T20:24:16.466388+0000"
-	want.Threshold.Track, want.Threshold.Distinct = "pair", "dst_port"
-	want.Threshold.Count, want.Threshold.Window, want.Threshold.Observed = 15, 300, 15
+	want.Alert.Metadata.GeoDirection = []string{"outbound"}
+	want.Alert.Metadata.DestCountry = []string{"US"}
+	want.Alert.Metadata.SrcJurisdictions = []string{"home"}
+	g := &want.Alert.Context.Geo
+	g.Direction = "outbound"
+	g.Src.Jurisdictions = []string{"home"} // private: no country, home
+	g.Dest.Country = "US"
+	want.Alert.Context.Stats.DistinctPorts = 15
+	th := &want.Alert.Context.Threshold
+	th.Track, th.Distinct = "pair", "dst_port"
+	th.Count, th.Window, th.Observed = 15, 300, 15
+	want.Flow.PktsToServer = 15
+	want.Flow.Start = "2010-07-04T20:24:16.274870+0000"
+	want.Flow.End = "2010-07-04T20:24:16.466388+0000"
+	want.PcapFilename = pcap
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("alert\n got %+v\nwant %+v\nline: %s", got, want, lines[0])
 	}
+	evetest.ValidateLines(t, "nmap scan", []byte(out))
 }

@@ -231,7 +231,7 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 		prog = os.Stderr
 	}
 	stats, runErr := replay(cmd.Context(), replayRun{
-		cfg: pipeline.Config{Workers: o.workers}, holder: geo.NewHolder(table), set: set, sink: out.sink(), files: files, progress: prog,
+		cfg: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, holder: geo.NewHolder(table), set: set, sink: out.sink(), files: files, progress: prog,
 	})
 	if err := out.close(); err != nil && runErr == nil {
 		runErr = err

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/alert/evetest"
 )
 
 // runCLI runs the borderwatch command line in-process and returns stdout,
@@ -18,17 +21,30 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	return out, stderr, exitCode(err)
 }
 
-// TestReplaySample is the README's first command: the sample replayed on the
-// embedded defaults prints exactly the committed alert line.
+// sampleHost is the sensor name in the committed sample alert; the test
+// puts it in place of the host name the replay writes by default.
+const sampleHost = "gw1"
+
+// TestReplaySample is the README's first command, run from the repository
+// root: the sample replayed on the embedded defaults prints exactly the
+// committed alert line (with this machine's name as host, sampleHost in the
+// file), valid against Suricata's EVE schema.
 func TestReplaySample(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "scan-inbound.alerts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, code := runCLI(t, "replay", samplePath)
+	t.Chdir(repoRoot)
+	out, stderr, code := runCLI(t, "replay", "testdata/sample/scan-inbound.pcap")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
+	host := alert.DefaultSensorName()
+	if !strings.Contains(out, `"host":"`+host+`"`) {
+		t.Errorf("no host %q in %s", host, out)
+	}
+	out = strings.Replace(out, `"host":"`+host+`"`, `"host":"`+sampleHost+`"`, 1)
+	evetest.ValidateLines(t, "sample replay", []byte(out))
 	if out != string(want) {
 		t.Errorf("alerts differ from testdata/sample/scan-inbound.alerts.json\ngot:\n%s\nwant:\n%s", out, want)
 	}

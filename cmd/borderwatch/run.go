@@ -221,7 +221,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 
 	cc := a.cfg.Capture
 	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
-		Enforce: enforce}, holder, set, out.sink())
+		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, out.sink())
 	if err != nil {
 		return abort(err)
 	}

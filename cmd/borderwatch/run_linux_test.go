@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/alert/evetest"
 )
 
 func TestParseCapEff(t *testing.T) {
@@ -183,11 +185,13 @@ func TestRunDetectsScan(t *testing.T) {
 			if len(lines) != 1 {
 				t.Fatalf("want exactly one alert, got:\n%s", got)
 			}
-			for _, want := range []string{`"src_ip":"198.51.100.7"`, `"dest_ip":"192.0.2.10"`, `"kind":["scan"]`, `"geo":{"direction":"inbound"`} {
+			for _, want := range []string{`"in_iface":"bwv0"`, `"src_ip":"198.51.100.7"`, `"dest_ip":"192.0.2.10"`, `"kind":["scan"]`,
+				`"geo_direction":["inbound"]`, `"context":{"geo":{"direction":"inbound"`, `"host":"` + alert.DefaultSensorName() + `"`} {
 				if !strings.Contains(lines[0], want) {
 					t.Errorf("alert lacks %s: %s", want, lines[0])
 				}
 			}
+			evetest.ValidateLines(t, "live alert", []byte(got))
 			// The exit log has the counters.
 			if l := logs.String(); !strings.Contains(l, `"component":"counters"`) {
 				t.Errorf("no counters logged at exit:\n%s", l)

@@ -55,18 +55,17 @@ type alert struct {
 		Metadata    struct {
 			Kind []string `json:"kind"`
 		} `json:"metadata"`
+		Context struct {
+			Geo struct {
+				Direction string  `json:"direction"`
+				Src       geoSide `json:"src"`
+				Dest      geoSide `json:"dest"`
+			} `json:"geo"`
+		} `json:"context"`
 	} `json:"alert"`
-	Geo struct {
-		Direction string  `json:"direction"`
-		Src       geoSide `json:"src"`
-		Dest      geoSide `json:"dest"`
-	} `json:"geo"`
-	Stats struct {
-		Packets         int    `json:"packets"`
-		Bytes           int64  `json:"bytes"`
-		DistinctSources int    `json:"distinct_sources"`
-		FirstSeen       string `json:"first_seen"`
-	} `json:"stats"`
+	Flow struct {
+		Start string `json:"start"` // capture time of the episode's first packet
+	} `json:"flow"`
 
 	raw     string
 	arrival time.Time // wall clock when the test read the line
@@ -86,7 +85,7 @@ func (a *alert) kind() string {
 
 func (a *alert) String() string {
 	return fmt.Sprintf("%d %s %s:%d→%s:%d %s %s→%s %s", a.Alert.SignatureID, a.kind(), a.SrcIP, a.SrcPort,
-		a.DestIP, a.DestPort, a.Proto, a.Geo.Src.Country, a.Geo.Dest.Country, a.Geo.Direction)
+		a.DestIP, a.DestPort, a.Proto, a.Alert.Context.Geo.Src.Country, a.Alert.Context.Geo.Dest.Country, a.Alert.Context.Geo.Direction)
 }
 
 // want is one expected alert. Address fields are prefixes or addresses; an
@@ -144,18 +143,18 @@ func (w want) mismatch(a *alert) string {
 	check(inAny(a.DestIP, w.dst), "dst %s∉%s", a.DestIP, w.dst)
 	check(w.dstPort == 0 || a.DestPort == w.dstPort, "dst port %d≠%d", a.DestPort, w.dstPort)
 	check(a.Proto == w.proto, "proto %s≠%s", a.Proto, w.proto)
-	check(slices.Contains(strings.Split(w.srcCC, "|"), a.Geo.Src.Country), "src country %q≠%q", a.Geo.Src.Country, w.srcCC)
-	check(a.Geo.Dest.Country == w.dstCC, "dst country %q≠%q", a.Geo.Dest.Country, w.dstCC)
-	check(a.Geo.Direction == w.dir, "geo.direction %s≠%s", a.Geo.Direction, w.dir)
+	check(slices.Contains(strings.Split(w.srcCC, "|"), a.Alert.Context.Geo.Src.Country), "src country %q≠%q", a.Alert.Context.Geo.Src.Country, w.srcCC)
+	check(a.Alert.Context.Geo.Dest.Country == w.dstCC, "dst country %q≠%q", a.Alert.Context.Geo.Dest.Country, w.dstCC)
+	check(a.Alert.Context.Geo.Direction == w.dir, "alert.context.geo.direction %s≠%s", a.Alert.Context.Geo.Direction, w.dir)
 	for _, j := range w.srcJur {
-		check(slices.Contains(a.Geo.Src.Jurisdictions, j), "src jurisdictions %v lack %s", a.Geo.Src.Jurisdictions, j)
+		check(slices.Contains(a.Alert.Context.Geo.Src.Jurisdictions, j), "src jurisdictions %v lack %s", a.Alert.Context.Geo.Src.Jurisdictions, j)
 	}
 	for _, j := range w.dstJur {
-		check(slices.Contains(a.Geo.Dest.Jurisdictions, j), "dest jurisdictions %v lack %s", a.Geo.Dest.Jurisdictions, j)
+		check(slices.Contains(a.Alert.Context.Geo.Dest.Jurisdictions, j), "dest jurisdictions %v lack %s", a.Alert.Context.Geo.Dest.Jurisdictions, j)
 	}
 	// The lab map: the countries must be those of the addresses.
-	check(a.Geo.Src.Country == labCountry(a.SrcIP), "src country %q is not the lab map's %q for %s", a.Geo.Src.Country, labCountry(a.SrcIP), a.SrcIP)
-	check(a.Geo.Dest.Country == labCountry(a.DestIP), "dest country %q is not the lab map's %q for %s", a.Geo.Dest.Country, labCountry(a.DestIP), a.DestIP)
+	check(a.Alert.Context.Geo.Src.Country == labCountry(a.SrcIP), "src country %q is not the lab map's %q for %s", a.Alert.Context.Geo.Src.Country, labCountry(a.SrcIP), a.SrcIP)
+	check(a.Alert.Context.Geo.Dest.Country == labCountry(a.DestIP), "dest country %q is not the lab map's %q for %s", a.Alert.Context.Geo.Dest.Country, labCountry(a.DestIP), a.DestIP)
 	return strings.Join(why, "; ")
 }
 
@@ -426,21 +425,21 @@ func (l *lab) run(t *testing.T, sc scenario, kernel bool) (map[string]int64, map
 		t.Error(p)
 	}
 	// Within 2 s of the attack starting: the attack starts with its first
-	// packet, whose capture time the alert carries (stats.first_seen); the
+	// packet, whose capture time the alert carries (flow.start); the
 	// alert must have been written and read by then + 2 s. Capture time is
 	// the kernel's clock converted to wall time, the arrival is wall time
 	// (the test polls the file every 20 ms).
 	for _, a := range got {
-		fs, err := time.Parse(eveTime, a.Stats.FirstSeen)
+		fs, err := time.Parse(eveTime, a.Flow.Start)
 		if err != nil {
-			t.Errorf("alert %s: bad stats.first_seen %q", a, a.Stats.FirstSeen)
+			t.Errorf("alert %s: bad flow.start %q", a, a.Flow.Start)
 			continue
 		}
 		if fs.Before(launch.Add(-time.Second)) {
 			t.Errorf("alert %s: first_seen %s is before the scenario started (%s)", a, fs.Format(eveTime), launch.Format(eveTime))
 		}
 		if d := a.arrival.Sub(fs); d > 2*time.Second {
-			t.Errorf("alert %s arrived %s after the attack's first packet (%s): more than 2 s", a, d.Round(time.Millisecond), a.Stats.FirstSeen)
+			t.Errorf("alert %s arrived %s after the attack's first packet (%s): more than 2 s", a, d.Round(time.Millisecond), a.Flow.Start)
 		}
 	}
 
@@ -475,7 +474,7 @@ func lat(launch time.Time, ts string) string {
 }
 
 func arrivalLat(a *alert) string {
-	t, err := time.Parse(eveTime, a.Stats.FirstSeen)
+	t, err := time.Parse(eveTime, a.Flow.Start)
 	if err != nil {
 		return "?"
 	}

@@ -2,7 +2,11 @@
 // EVE-superset record by default, ECS on request.
 package alert
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+	"os"
+)
 
 // Endpoint is the geo context of one end of an alert.
 type Endpoint struct {
@@ -20,10 +24,16 @@ type CountryCount struct {
 	Packets uint64
 }
 
-// Stats is what the detector observed for this alert.
+// Stats is what the detector observed for this alert: the episode, the
+// packets the rule counted for the alert's key in the window that fired.
 type Stats struct {
-	Packets         uint64
-	Bytes           uint64
+	Packets uint64 // packets counted, both EVE directions
+	Bytes   uint64 // IP bytes counted, both EVE directions
+	// ToClientPackets and ToClientBytes are the part of Packets and Bytes
+	// counted in the to_client direction (written as the EVE flow object's
+	// pkts_toclient and bytes_toclient; the rest is to_server).
+	ToClientPackets uint64
+	ToClientBytes   uint64
 	DistinctPorts   uint32
 	DistinctHosts   uint32
 	DistinctSources uint32
@@ -52,12 +62,14 @@ type Alert struct {
 	SrcPort     uint16
 	DstIP       netip.Addr
 	DstPort     uint16
-	Proto       uint8  // IANA number; rendered "TCP", "UDP", "ICMP", "IPv6-ICMP"
+	Proto       uint8  // IANA number; rendered with its IANA keyword ("TCP", "GRE", "IPv6-ICMP")
 	ICMPType    uint8  // ICMP or ICMPv6 type, for Proto 1 and 58 (ports are not used then)
 	ICMPCode    uint8  // ICMP or ICMPv6 code, for Proto 1 and 58
 	Direction   string // EVE: to_server or to_client
 	GeoDir      string // inbound, outbound, internal, transit
-	Iface       string // capture interface or file, "" if unknown
+	Iface       string // capture interface (live), "" if unknown: EVE in_iface
+	PcapFile    string // capture file (replay), "" if none: EVE pcap_filename
+	Host        string // sensor name: EVE host, ECS observer.name and observer.hostname
 
 	Action      string // allowed (EVE meaning: let through) or blocked
 	GID         int    // always 1
@@ -75,4 +87,32 @@ type Alert struct {
 
 	Stats     Stats
 	Threshold Threshold
+}
+
+// MaxSensorNameLen bounds the sensor name (a DNS name's length).
+const MaxSensorNameLen = 253
+
+// DefaultSensorName is the sensor name when none is configured: the host
+// name, or "" when the system has none.
+func DefaultSensorName() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
+}
+
+// CheckSensorName returns an error when s cannot be a sensor name: longer
+// than MaxSensorNameLen bytes, or holding anything but printable ASCII
+// without spaces.
+func CheckSensorName(s string) error {
+	if len(s) > MaxSensorNameLen {
+		return fmt.Errorf("sensor name is %d bytes long, more than %d", len(s), MaxSensorNameLen)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return fmt.Errorf("sensor name: byte %d is %q: want printable ASCII without spaces", i+1, c)
+		}
+	}
+	return nil
 }

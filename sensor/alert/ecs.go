@@ -7,6 +7,15 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// ECS event.module and event.dataset of every alert, and the observer's
+// vendor and product (observer.type is "ids").
+const (
+	ECSModule          = "borderwatch"
+	ECSDataset         = "borderwatch.alert"
+	ECSObserverVendor  = "borderwatch"
+	ECSObserverProduct = "borderwatch"
+)
+
 // ECSNetworkDirection maps a jurisdiction direction (Alert.GeoDir) to an
 // ECS network.direction value, read from the perimeter of the home
 // jurisdiction: inbound → inbound, outbound → outbound, internal → internal,
@@ -44,11 +53,15 @@ func (e *Encoder) ecs(ev *zerolog.Event, a *Alert) {
 		evt.Str("action", a.Kind)
 	}
 	evt.Int("severity", a.Severity)
+	evt.Str("module", ECSModule).Str("dataset", ECSDataset)
 	if a.Stats.FirstSeen != 0 {
 		evt.RawJSON("start", e.quotedTime(a.Stats.FirstSeen, time.RFC3339Nano))
 	}
 	if a.Stats.LastSeen != 0 {
 		evt.RawJSON("end", e.quotedTime(a.Stats.LastSeen, time.RFC3339Nano))
+	}
+	if a.Stats.FirstSeen != 0 && a.Stats.LastSeen >= a.Stats.FirstSeen {
+		evt.Int64("duration", a.Stats.LastSeen-a.Stats.FirstSeen)
 	}
 	ev.Dict("event", evt)
 
@@ -78,11 +91,30 @@ func (e *Encoder) ecs(ev *zerolog.Event, a *Alert) {
 	if a.CommunityID != "" {
 		n.Str("community_id", a.CommunityID)
 	}
+	if !flowEmpty(&a.Stats) {
+		n.Uint64("bytes", a.Stats.Bytes).Uint64("packets", a.Stats.Packets)
+	}
 	ev.Dict("network", n)
 
+	o := ev.CreateDict()
+	if a.Host != "" {
+		o.Str("hostname", a.Host).Str("name", a.Host)
+	}
+	o.Str("type", "ids").Str("vendor", ECSObserverVendor).Str("product", ECSObserverProduct)
 	if a.Iface != "" {
-		ev.Dict("observer", ev.CreateDict().Dict("ingress", ev.CreateDict().
-			Dict("interface", ev.CreateDict().Str("name", a.Iface))))
+		o.Dict("ingress", o.CreateDict().Dict("interface", o.CreateDict().Str("name", a.Iface)))
+	}
+	ev.Dict("observer", o)
+
+	if a.SrcIP.IsValid() || a.DstIP.IsValid() {
+		rel := ev.CreateArray()
+		if a.SrcIP.IsValid() {
+			rel.RawJSON(e.quotedIP(a.SrcIP))
+		}
+		if a.DstIP.IsValid() && (!a.SrcIP.IsValid() || a.DstIP.Unmap().WithZone("") != a.SrcIP.Unmap().WithZone("")) {
+			rel.RawJSON(e.quotedIP(a.DstIP))
+		}
+		ev.Dict("related", ev.CreateDict().Array("ip", rel))
 	}
 	if len(a.Mitre) > 0 {
 		ev.Dict("threat", ev.CreateDict().
@@ -111,13 +143,16 @@ func (e *Encoder) ecs(ev *zerolog.Event, a *Alert) {
 		b.Dict("destination", ecsExtraEndpoint(b.CreateDict(), &a.Dst))
 	}
 	if a.GeoDB != "" || a.GeoBuilt != 0 {
-		b.Dict("geo_database", e.geoDatabase(b.CreateDict(), a))
+		b.Dict("geo_database", e.geoDatabase(b.CreateDict(), a, time.RFC3339Nano))
 	}
-	if !statsEmpty(&a.Stats) {
-		b.Dict("stats", e.stats(b.CreateDict(), &a.Stats, false))
+	if !contextStatsEmpty(&a.Stats) {
+		b.Dict("stats", stats(b.CreateDict(), &a.Stats))
 	}
 	if !thresholdEmpty(&a.Threshold) {
-		b.Dict("threshold", threshold(b.CreateDict(), &a.Threshold))
+		b.Dict("threshold", e.threshold(b.CreateDict(), &a.Threshold))
+	}
+	if a.PcapFile != "" {
+		b.Str("pcap_filename", a.PcapFile)
 	}
 	ev.Dict("borderwatch", b)
 }

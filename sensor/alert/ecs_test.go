@@ -33,6 +33,9 @@ var ecsFields = map[string]ecsField{
 	"event.severity": {typ: "long"},
 	"event.start":    {typ: "date"},
 	"event.end":      {typ: "date"},
+	"event.duration": {typ: "long"},
+	"event.module":   {typ: "keyword", allowed: []string{ECSModule}},
+	"event.dataset":  {typ: "keyword", allowed: []string{ECSDataset}},
 
 	"rule.id":       {typ: "keyword"},
 	"rule.name":     {typ: "keyword"},
@@ -55,7 +58,15 @@ var ecsFields = map[string]ecsField{
 	"network.iana_number":              {typ: "keyword"},
 	"network.direction":                {typ: "keyword", allowed: []string{"ingress", "egress", "inbound", "outbound", "internal", "external", "unknown"}},
 	"network.community_id":             {typ: "keyword"},
+	"network.bytes":                    {typ: "long"},
+	"network.packets":                  {typ: "long"},
 	"observer.ingress.interface.name":  {typ: "keyword"},
+	"observer.hostname":                {typ: "keyword"},
+	"observer.name":                    {typ: "keyword"},
+	"observer.type":                    {typ: "keyword", allowed: []string{"ids"}},
+	"observer.vendor":                  {typ: "keyword"},
+	"observer.product":                 {typ: "keyword"},
+	"related.ip":                       {typ: "ip", array: true},
 	"threat.framework":                 {typ: "keyword"},
 	"threat.technique.id":              {typ: "keyword", array: true},
 }
@@ -118,7 +129,9 @@ func TestECSFieldTypes(t *testing.T) {
 		})
 	}
 	// The samples must exercise the table, or the test checks little.
-	for _, k := range []string{"source.as.organization.name", "network.direction", "threat.technique.id", "event.start", "destination.port"} {
+	for _, k := range []string{"source.as.organization.name", "network.direction", "threat.technique.id", "event.start",
+		"destination.port", "observer.name", "observer.hostname", "observer.ingress.interface.name", "related.ip",
+		"network.packets", "event.duration", "event.module"} {
 		if !seen[k] {
 			t.Errorf("no sample wrote %s", k)
 		}
@@ -161,6 +174,27 @@ func checkECSValue(f ecsField, x any) string {
 		return "unknown ECS type " + f.typ
 	}
 	return ""
+}
+
+// TestECSIdentity checks the sensor's identity and the addresses of an alert
+// in ECS: observer.* from the sensor name, related.ip with each address once.
+func TestECSIdentity(t *testing.T) {
+	a := samples[0].a
+	line, _ := AppendECS(nil, &a)
+	for _, want := range []string{
+		`"observer":{"hostname":"gw1.example","name":"gw1.example","type":"ids","vendor":"borderwatch","product":"borderwatch","ingress":{"interface":{"name":"eth0"}}}`,
+		`"related":{"ip":["203.0.113.7","192.0.2.10"]}`,
+		`"module":"borderwatch","dataset":"borderwatch.alert"`,
+	} {
+		if !strings.Contains(string(line), want) {
+			t.Errorf("want %s in %s", want, line)
+		}
+	}
+	a.DstIP = netip.MustParseAddr("::ffff:203.0.113.7")
+	line, _ = AppendECS(nil, &a)
+	if want := `"related":{"ip":["203.0.113.7"]}`; !strings.Contains(string(line), want) {
+		t.Errorf("same address twice: want %s in %s", want, line)
+	}
 }
 
 func TestECSNetworkDirection(t *testing.T) {

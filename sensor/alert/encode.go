@@ -1,11 +1,13 @@
 package alert
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,9 +18,10 @@ import (
 type Format uint8
 
 const (
-	// FormatEVE is the Suricata EVE superset (the default): EVE fields keep
-	// their EVE names and meaning, borderwatch additions live in geo, stats
-	// and threshold.
+	// FormatEVE is Suricata's EVE alert record (the default), valid against
+	// Suricata's schema: EVE fields keep their EVE names and meaning,
+	// borderwatch's additions live in alert.metadata and alert.context, the
+	// episode's counters in the EVE flow object.
 	FormatEVE Format = iota
 	// FormatECS is the Elastic Common Schema layout; fields with no ECS home
 	// live under borderwatch.*.
@@ -129,7 +132,7 @@ func AppendEVE(dst []byte, a *Alert) ([]byte, error) { return appendPooled(Forma
 // concurrent use.
 func AppendECS(dst []byte, a *Alert) ([]byte, error) { return appendPooled(FormatECS, dst, a) }
 
-// Protocol numbers with names or special handling.
+// Protocol numbers with special handling.
 const (
 	protoICMP   = 1
 	protoTCP    = 6
@@ -138,8 +141,24 @@ const (
 	protoSCTP   = 132
 )
 
-// protoNames holds the EVE proto value for every protocol number, built once
-// so rendering an unnamed protocol allocates nothing.
+// ianaKeywords are the keywords of the IANA "Assigned Internet Protocol
+// Numbers" registry, the names Suricata writes as EVE proto, for the
+// assigned numbers in common use; any other number is written in decimal.
+var ianaKeywords = map[uint8]string{
+	0: "HOPOPT", 1: "ICMP", 2: "IGMP", 3: "GGP", 4: "IPv4", 5: "ST", 6: "TCP", 7: "CBT", 8: "EGP",
+	9: "IGP", 12: "PUP", 17: "UDP", 20: "HMP", 22: "XNS-IDP", 27: "RDP", 29: "ISO-TP4", 33: "DCCP",
+	36: "XTP", 37: "DDP", 41: "IPv6", 43: "IPv6-Route", 44: "IPv6-Frag", 45: "IDRP", 46: "RSVP",
+	47: "GRE", 50: "ESP", 51: "AH", 57: "SKIP", 58: "IPv6-ICMP", 59: "IPv6-NoNxt", 60: "IPv6-Opts",
+	81: "VMTP", 88: "EIGRP", 89: "OSPFIGP", 92: "MTP", 94: "IPIP", 97: "ETHERIP", 98: "ENCAP",
+	103: "PIM", 108: "IPComp", 112: "VRRP", 113: "PGM", 115: "L2TP", 132: "SCTP", 133: "FC",
+	135: "Mobility Header", 136: "UDPLite", 137: "MPLS-in-IP", 139: "HIP", 140: "Shim6", 141: "WESP",
+	142: "ROHC", 143: "Ethernet",
+}
+
+// protoNames holds the EVE proto value for every protocol number (the IANA
+// keyword, else the number), protoNamesLower the ECS network.transport value
+// (the keyword in lower case, else the number), protoNumbers the number; built
+// once so rendering allocates nothing.
 var protoNames, protoNamesLower, protoNumbers [256]string
 
 func init() {
@@ -147,17 +166,16 @@ func init() {
 		protoNumbers[i] = strconv.Itoa(i)
 		protoNames[i] = protoNumbers[i]
 		protoNamesLower[i] = protoNumbers[i]
-	}
-	for n, s := range map[int]string{protoICMP: "ICMP", protoTCP: "TCP", protoUDP: "UDP", protoICMPv6: "IPv6-ICMP"} {
-		protoNames[n] = s
-	}
-	for n, s := range map[int]string{protoICMP: "icmp", protoTCP: "tcp", protoUDP: "udp", protoICMPv6: "ipv6-icmp"} {
-		protoNamesLower[n] = s
+		if k, ok := ianaKeywords[uint8(i)]; ok {
+			protoNames[i] = k
+			protoNamesLower[i] = strings.ToLower(k)
+		}
 	}
 }
 
-// ProtoName returns the EVE proto value for IANA protocol number p: "TCP",
-// "UDP", "ICMP", "IPv6-ICMP", else the number in decimal.
+// ProtoName returns the EVE proto value for IANA protocol number p: its IANA
+// keyword as Suricata writes it ("TCP", "UDP", "ICMP", "IPv6-ICMP", "GRE",
+// "ESP", "SCTP", …), else the number in decimal.
 func ProtoName(p uint8) string { return protoNames[p] }
 
 func isICMP(p uint8) bool { return p == protoICMP || p == protoICMPv6 }
@@ -214,10 +232,17 @@ func endpointEmpty(p *Endpoint) bool {
 		p.ASN == 0 && p.ASOrg == "" && len(p.Jurisdictions) == 0
 }
 
-func statsEmpty(s *Stats) bool {
-	return s.Packets == 0 && s.Bytes == 0 && s.DistinctPorts == 0 && s.DistinctHosts == 0 &&
-		s.DistinctSources == 0 && s.FirstSeen == 0 && s.LastSeen == 0 && s.Suppressed == 0 &&
-		len(s.TopSources) == 0
+// contextStatsEmpty reports whether the episode has nothing for
+// alert.context.stats: the counts of packets and bytes and the episode's
+// times are the flow object.
+func contextStatsEmpty(s *Stats) bool {
+	return s.DistinctPorts == 0 && s.DistinctHosts == 0 && s.DistinctSources == 0 &&
+		s.Suppressed == 0 && len(s.TopSources) == 0
+}
+
+// flowEmpty reports whether the episode has nothing for the flow object.
+func flowEmpty(s *Stats) bool {
+	return s.Packets == 0 && s.Bytes == 0 && s.FirstSeen == 0 && s.LastSeen == 0
 }
 
 func thresholdEmpty(t *Threshold) bool {
@@ -232,7 +257,11 @@ func finite(v float64) float64 {
 	return v
 }
 
-// eve writes the EVE-superset record.
+// eve writes the EVE record: Suricata's EVE alert, valid against Suricata's
+// own schema (etc/schema.json): borderwatch's detail is in alert.context
+// (Suricata's open object), the flat fields analysts filter on are also
+// alert.metadata string arrays, and the episode's counters are the EVE flow
+// object.
 func (e *Encoder) eve(ev *zerolog.Event, a *Alert) {
 	ev.RawJSON("timestamp", e.quotedTime(a.Timestamp, eveTimeLayout))
 	if a.FlowID != 0 {
@@ -277,41 +306,22 @@ func (e *Encoder) eve(ev *zerolog.Event, a *Alert) {
 		al.Str("category", a.Category)
 	}
 	al.Int("severity", a.Severity)
-	if a.Kind != "" || len(a.Mitre) > 0 {
-		md := al.CreateDict()
-		if a.Kind != "" {
-			md.Array("kind", md.CreateArray().Str(a.Kind))
-		}
-		if len(a.Mitre) > 0 {
-			md.Strs("mitre_technique_id", a.Mitre)
-		}
-		al.Dict("metadata", md)
+	if metadataPresent(a) {
+		al.Dict("metadata", eveMetadata(al.CreateDict(), a))
+	}
+	if contextPresent(a) {
+		al.Dict("context", e.eveContext(al.CreateDict(), a))
 	}
 	ev.Dict("alert", al)
 
-	srcGeo, dstGeo := !endpointEmpty(&a.Src), !endpointEmpty(&a.Dst)
-	db := a.GeoDB != "" || a.GeoBuilt != 0
-	if a.GeoDir != "" || srcGeo || dstGeo || db {
-		g := ev.CreateDict()
-		if a.GeoDir != "" {
-			g.Str("direction", a.GeoDir)
-		}
-		if srcGeo {
-			g.Dict("src", eveEndpoint(g.CreateDict(), &a.Src))
-		}
-		if dstGeo {
-			g.Dict("dest", eveEndpoint(g.CreateDict(), &a.Dst))
-		}
-		if db {
-			g.Dict("database", e.geoDatabase(g.CreateDict(), a))
-		}
-		ev.Dict("geo", g)
+	if !flowEmpty(&a.Stats) {
+		ev.Dict("flow", e.eveFlow(ev.CreateDict(), &a.Stats))
 	}
-	if !statsEmpty(&a.Stats) {
-		ev.Dict("stats", e.stats(ev.CreateDict(), &a.Stats, true))
+	if a.Host != "" {
+		ev.Str("host", a.Host)
 	}
-	if !thresholdEmpty(&a.Threshold) {
-		ev.Dict("threshold", threshold(ev.CreateDict(), &a.Threshold))
+	if a.PcapFile != "" {
+		ev.Str("pcap_filename", a.PcapFile)
 	}
 }
 
@@ -322,7 +332,93 @@ func gid(a *Alert) int {
 	return a.GID
 }
 
-// eveEndpoint writes the geo.src or geo.dest object.
+// metadataPresent reports whether alert.metadata has a key.
+func metadataPresent(a *Alert) bool {
+	return a.Kind != "" || len(a.Mitre) > 0 || a.GeoDir != "" || a.Src.CountryISO != "" ||
+		a.Dst.CountryISO != "" || len(a.Src.Jurisdictions) > 0 || len(a.Dst.Jurisdictions) > 0
+}
+
+// eveMetadata writes alert.metadata: Suricata-style arrays of strings of the
+// fields analysts filter on most.
+func eveMetadata(md *zerolog.Event, a *Alert) *zerolog.Event {
+	if a.Kind != "" {
+		md.Array("kind", md.CreateArray().Str(a.Kind))
+	}
+	if len(a.Mitre) > 0 {
+		md.Strs("mitre_technique_id", a.Mitre)
+	}
+	if a.GeoDir != "" {
+		md.Array("geo_direction", md.CreateArray().Str(a.GeoDir))
+	}
+	if a.Src.CountryISO != "" {
+		md.Array("src_country", md.CreateArray().Str(a.Src.CountryISO))
+	}
+	if a.Dst.CountryISO != "" {
+		md.Array("dest_country", md.CreateArray().Str(a.Dst.CountryISO))
+	}
+	if len(a.Src.Jurisdictions) > 0 {
+		md.Strs("src_jurisdictions", a.Src.Jurisdictions)
+	}
+	if len(a.Dst.Jurisdictions) > 0 {
+		md.Strs("dest_jurisdictions", a.Dst.Jurisdictions)
+	}
+	return md
+}
+
+// contextPresent reports whether alert.context has a key.
+func contextPresent(a *Alert) bool {
+	return geoPresent(a) || !contextStatsEmpty(&a.Stats) || !thresholdEmpty(&a.Threshold)
+}
+
+func geoPresent(a *Alert) bool {
+	return a.GeoDir != "" || !endpointEmpty(&a.Src) || !endpointEmpty(&a.Dst) || a.GeoDB != "" || a.GeoBuilt != 0
+}
+
+// eveContext writes alert.context: geo, stats and threshold.
+func (e *Encoder) eveContext(c *zerolog.Event, a *Alert) *zerolog.Event {
+	if geoPresent(a) {
+		g := c.CreateDict()
+		if a.GeoDir != "" {
+			g.Str("direction", a.GeoDir)
+		}
+		if !endpointEmpty(&a.Src) {
+			g.Dict("src", eveEndpoint(g.CreateDict(), &a.Src))
+		}
+		if !endpointEmpty(&a.Dst) {
+			g.Dict("dest", eveEndpoint(g.CreateDict(), &a.Dst))
+		}
+		if a.GeoDB != "" || a.GeoBuilt != 0 {
+			g.Dict("database", e.geoDatabase(g.CreateDict(), a, eveTimeLayout))
+		}
+		c.Dict("geo", g)
+	}
+	if !contextStatsEmpty(&a.Stats) {
+		c.Dict("stats", stats(c.CreateDict(), &a.Stats))
+	}
+	if !thresholdEmpty(&a.Threshold) {
+		c.Dict("threshold", e.threshold(c.CreateDict(), &a.Threshold))
+	}
+	return c
+}
+
+// eveFlow writes the EVE flow object of the episode: its packets and bytes
+// per direction, first and last packet times.
+func (e *Encoder) eveFlow(d *zerolog.Event, s *Stats) *zerolog.Event {
+	tcP, tcB := min(s.ToClientPackets, s.Packets), min(s.ToClientBytes, s.Bytes)
+	d.Uint64("pkts_toserver", s.Packets-tcP).
+		Uint64("pkts_toclient", tcP).
+		Uint64("bytes_toserver", s.Bytes-tcB).
+		Uint64("bytes_toclient", tcB)
+	if s.FirstSeen != 0 {
+		d.RawJSON("start", e.quotedTime(s.FirstSeen, eveTimeLayout))
+	}
+	if s.LastSeen != 0 {
+		d.RawJSON("end", e.quotedTime(s.LastSeen, eveTimeLayout))
+	}
+	return d
+}
+
+// eveEndpoint writes alert.context.geo.src or .dest.
 func eveEndpoint(d *zerolog.Event, p *Endpoint) *zerolog.Event {
 	if p.CountryISO != "" {
 		d.Str("country_iso_code", p.CountryISO)
@@ -345,21 +441,21 @@ func eveEndpoint(d *zerolog.Event, p *Endpoint) *zerolog.Event {
 	return d
 }
 
-// geoDatabase writes {name, build_time}.
-func (e *Encoder) geoDatabase(d *zerolog.Event, a *Alert) *zerolog.Event {
+// geoDatabase writes {name, build_time}, the time in the layout of the rest
+// of the record.
+func (e *Encoder) geoDatabase(d *zerolog.Event, a *Alert, layout string) *zerolog.Event {
 	if a.GeoDB != "" {
 		d.Str("name", a.GeoDB)
 	}
 	if a.GeoBuilt != 0 {
-		d.RawJSON("build_time", e.quotedTime(a.GeoBuilt*int64(time.Second), time.RFC3339))
+		d.RawJSON("build_time", e.quotedTime(a.GeoBuilt*int64(time.Second), layout))
 	}
 	return d
 }
 
-// stats writes the stats object; withTimes adds first_seen and last_seen in
-// EVE time format (ECS carries them as event.start and event.end instead).
-func (e *Encoder) stats(d *zerolog.Event, s *Stats, withTimes bool) *zerolog.Event {
-	d.Uint64("packets", s.Packets).Uint64("bytes", s.Bytes)
+// stats writes the episode's detail that neither the EVE flow object nor
+// ECS's network and event fields hold.
+func stats(d *zerolog.Event, s *Stats) *zerolog.Event {
 	if s.DistinctPorts != 0 {
 		d.Uint32("distinct_ports", s.DistinctPorts)
 	}
@@ -368,14 +464,6 @@ func (e *Encoder) stats(d *zerolog.Event, s *Stats, withTimes bool) *zerolog.Eve
 	}
 	if s.DistinctSources != 0 {
 		d.Uint32("distinct_sources", s.DistinctSources)
-	}
-	if withTimes {
-		if s.FirstSeen != 0 {
-			d.RawJSON("first_seen", e.quotedTime(s.FirstSeen, eveTimeLayout))
-		}
-		if s.LastSeen != 0 {
-			d.RawJSON("last_seen", e.quotedTime(s.LastSeen, eveTimeLayout))
-		}
 	}
 	if s.Suppressed != 0 {
 		d.Uint64("suppressed", s.Suppressed)
@@ -391,8 +479,11 @@ func (e *Encoder) stats(d *zerolog.Event, s *Stats, withTimes bool) *zerolog.Eve
 	return d
 }
 
-// threshold writes the threshold object.
-func threshold(d *zerolog.Event, t *Threshold) *zerolog.Event {
+// threshold writes the threshold object. window is always a JSON number
+// with a fraction (10.0, 2.5), so that typed consumers (Elasticsearch's
+// dynamic mapping, schema generators) see one type, a float, whatever the
+// rule's window.
+func (e *Encoder) threshold(d *zerolog.Event, t *Threshold) *zerolog.Event {
 	if t.Track != "" {
 		d.Str("track", t.Track)
 	}
@@ -405,5 +496,16 @@ func threshold(d *zerolog.Event, t *Threshold) *zerolog.Event {
 	if t.Bytes != 0 {
 		d.Uint64("bytes", t.Bytes)
 	}
-	return d.Float64("window", finite(t.Window)).Uint64("observed", t.Observed)
+	return d.RawJSON("window", e.floatWithFraction(finite(t.Window))).Uint64("observed", t.Observed)
+}
+
+// floatWithFraction renders v as a JSON number that always has a fraction:
+// 10 as 10.0, 2.5 as 2.5.
+func (e *Encoder) floatWithFraction(v float64) []byte {
+	b := strconv.AppendFloat(e.scratch[:0], v, 'f', -1, 64)
+	if bytes.IndexByte(b, '.') < 0 {
+		b = append(b, '.', '0')
+	}
+	e.scratch = b
+	return b
 }

@@ -176,7 +176,11 @@ func NewDecoder() *Decoder {
 // Decode decodes f into p. See DecodeData.
 func (d *Decoder) Decode(f *capture.Frame, p *Packet) Reason {
 	r := d.DecodeData(f.Data, f.Link, f.Timestamp, f.WireLen, p)
-	if r == OK && (f.ReportPackets != 0 || f.ReportBytes != 0) {
+	if r != OK {
+		return r
+	}
+	p.Iface = f.Iface
+	if f.ReportPackets != 0 || f.ReportBytes != 0 {
 		aggregate(f, p)
 	}
 	return r

@@ -43,6 +43,9 @@ type Packet struct {
 	WireLen       uint32 // frame length on the wire
 	IPLen         uint32 // IP packet length (header + payload)
 	PayloadLen    uint32 // transport payload length
+	// Iface is the frame's capture.Frame.Iface: the index of its interface
+	// among its source's (capture.Source InterfaceName).
+	Iface uint16
 
 	// Aggregate is non-zero for a byte report of the kernel stage (see
 	// capture.Frame): the Packet stands for Aggregate packets of its flow,

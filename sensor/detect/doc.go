@@ -16,8 +16,10 @@
 // ICMP type and code), protocol, EVE direction (to_server/to_client from the
 // flow table; to_server without one), geo direction, the rule's fields
 // (action "allowed", gid 1, signature id, rev, signature, category, severity,
-// kind, mitre), Stats and Threshold. The Endpoint fields, Iface and the GeoIP
-// database fields are left to the enrich step, which gets src and dst.
+// kind, mitre), Stats (the episode's counts, under the EVE direction of the
+// packet that fired) and Threshold. The Endpoint fields, the origin (Iface,
+// PcapFile, Host) and the GeoIP database fields are left to the pipeline's
+// enrich step, which gets src and dst.
 //
 // # Matching
 //

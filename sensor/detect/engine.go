@@ -698,6 +698,13 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 		LastSeen:   b.last,
 		Suppressed: uint64(b.suppressed),
 	}
+	// A key counts packets, not directions: the episode's counters are
+	// written under the EVE direction of the packet that fired. Scans,
+	// sweeps, brute force, amplification and unsolicited floods count
+	// to_server packets only, so for them the split is exact.
+	if a.Direction == "to_client" {
+		a.Stats.ToClientPackets, a.Stats.ToClientBytes = b.packets, b.bytes
+	}
 	switch rs.distinct {
 	case rules.DistinctDstPort:
 		a.Stats.DistinctPorts = uint32(rs.distinctValue(idx))

@@ -76,8 +76,11 @@ type Config struct {
 	// Enforce says the kernel drops the packets of rules with action drop:
 	// their alerts say "blocked" instead of "allowed".
 	Enforce bool
-	Flow    flow.Config
-	Detect  detect.Config
+	// SensorName is written in every alert as EVE host and ECS
+	// observer.name (default: the host name, alert.DefaultSensorName).
+	SensorName string
+	Flow       flow.Config
+	Detect     detect.Config
 }
 
 func (c *Config) defaults() {
@@ -92,6 +95,9 @@ func (c *Config) defaults() {
 	}
 	if c.Flow.Capacity == 0 {
 		c.Flow = flow.DefaultConfig()
+	}
+	if c.SensorName == "" {
+		c.SensorName = alert.DefaultSensorName()
 	}
 	if c.Live && c.IdleAdvance <= 0 {
 		c.IdleAdvance = time.Second
@@ -222,6 +228,7 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 		pkt decode.Packet
 		err error
 	)
+	w.from = src
 	w.sync()
 	for n := 0; ; n++ {
 		if n&1023 == 0 {
@@ -271,8 +278,9 @@ func (p *Pipeline) Close() {
 
 // emit enriches an alert and writes it to the sink. With enforcement on,
 // the alert of a drop rule says "blocked".
-func (p *Pipeline) emit(t *geo.Table, a *alert.Alert, src, dst *geo.Info, basis geo.Basis, drop bool) {
+func (p *Pipeline) emit(t *geo.Table, a *alert.Alert, src, dst *geo.Info, basis geo.Basis, drop bool, from capture.Source, iface uint16) {
 	enrich(t, a, src, dst, basis)
+	p.origin(a, from, iface)
 	if p.cfg.Enforce && drop {
 		a.Action = "blocked"
 	}

@@ -279,3 +279,84 @@ func TestReplayCountsEachPacketOnce(t *testing.T) {
 		}
 	}
 }
+
+// ifaceSource is a chanSource whose frames come from its interface idx,
+// named names[idx].
+type ifaceSource struct {
+	*chanSource
+	names []string
+	idx   uint16
+}
+
+func (s *ifaceSource) Next(f *capture.Frame) error {
+	err := s.chanSource.Next(f)
+	f.Iface = s.idx
+	return err
+}
+
+func (s *ifaceSource) InterfaceName(i uint16) string {
+	if int(i) < len(s.names) {
+		return s.names[i]
+	}
+	return ""
+}
+
+// TestAlertOriginLive checks a live alert names the sensor and the capture
+// interface of the packet that fired, with one worker and with several.
+func TestAlertOriginLive(t *testing.T) {
+	set := scanRule(t, 9000006, 5)
+	for _, workers := range []int{1, 3} {
+		var mu sync.Mutex
+		var got []*alert.Alert
+		p, err := New(Config{Workers: workers, Live: true, SensorName: "gw-test"}, labHolder(t, set), set,
+			SinkFunc(func(a *alert.Alert) error { mu.Lock(); got = append(got, a); mu.Unlock(); return nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &ifaceSource{chanSource: newChanSource("afpacket:test"), names: []string{"wan0", "wan1"}, idx: 1}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- p.RunSources(ctx, src) }()
+		for _, pk := range syns(1, 10) {
+			src.frames <- pk
+		}
+		waitFor(t, "an alert", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) > 0 })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		if len(got) != 1 || got[0].Iface != "wan1" || got[0].Host != "gw-test" || got[0].PcapFile != "" {
+			t.Errorf("workers %d: want one alert from wan1 of gw-test, got %d: %+v", workers, len(got), got)
+		}
+		mu.Unlock()
+	}
+}
+
+// TestAlertOriginReplay checks a replayed alert names the capture file and,
+// by default, the host.
+func TestAlertOriginReplay(t *testing.T) {
+	set := scanRule(t, 9000007, 15)
+	var buf bytes.Buffer
+	if err := synth.Write(&buf, synth.PCAP, syns(1, 40)); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 4} {
+		var got []*alert.Alert
+		p, err := New(Config{Workers: workers}, labHolder(t, set), set, SinkFunc(func(a *alert.Alert) error { got = append(got, a); return nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.OpenReader("captures/scan.pcap", bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Run(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		if len(got) != 1 || got[0].PcapFile != "captures/scan.pcap" || got[0].Iface != "" || got[0].Host != alert.DefaultSensorName() {
+			t.Errorf("workers %d: want one alert from captures/scan.pcap on host %q, got %d: %+v", workers, alert.DefaultSensorName(), len(got), got)
+		}
+	}
+}

@@ -17,8 +17,9 @@ import (
 // published prefix while the reader fills the rest.
 type batch struct {
 	pkts []decode.Packet
-	own  []uint8 // ownership flags (ownSrc, ownDst) of pkts[i]
-	n    int     // packets filled; read by the worker once the batch is queued
+	own  []uint8        // ownership flags (ownSrc, ownDst) of pkts[i]
+	n    int            // packets filled; read by the worker once the batch is queued
+	src  capture.Source // where the packets come from; set when a reader takes the batch
 
 	// Live only. pub is n as the reader publishes it after each packet;
 	// slot is the reader-worker pair the batch belongs to.
@@ -41,7 +42,7 @@ func (b *batch) received(run func(b *batch, from, to int)) {
 	if b.slot != nil {
 		b.slot.recv++
 	}
-	b.n, b.done, b.slot = 0, 0, nil
+	b.n, b.done, b.slot, b.src = 0, 0, nil, nil
 }
 
 // slot is where a live reader shows one worker the batch it is filling.
@@ -181,6 +182,7 @@ func (p *Pipeline) runSharded(ctx context.Context, srcs []capture.Source) error 
 // for each worker.
 type router struct {
 	s    *shards
+	src  capture.Source
 	live bool
 	cur  []*batch
 	// Live only: the reader's slot per worker, and a spare batch kept
@@ -190,11 +192,11 @@ type router struct {
 	drops uint64 // packets dropped (tail drop), not yet added to the pipeline's count
 }
 
-func (s *shards) newRouter() *router {
+func (s *shards) newRouter(src capture.Source) *router {
 	n := len(s.queues)
-	r := &router{s: s, live: s.p.cfg.Live, cur: make([]*batch, n)}
+	r := &router{s: s, src: src, live: s.p.cfg.Live, cur: make([]*batch, n)}
 	for i := range r.cur {
-		r.cur[i] = s.getBatch()
+		r.cur[i] = r.take()
 	}
 	if r.live {
 		r.slots = make([]*slot, n)
@@ -212,6 +214,13 @@ func (s *shards) newRouter() *router {
 	return r
 }
 
+// take gets an empty batch for the router's source.
+func (r *router) take() *batch {
+	b := r.s.getBatch()
+	b.src = r.src
+	return b
+}
+
 // add appends pkt to worker i's batch. Replay hands the batch over when it
 // is full, waiting for room in the queue. Live hands it over when it is full
 // or the worker's queue is empty, and drops pkt when the batch is full and
@@ -222,7 +231,7 @@ func (r *router) add(i int, pkt *decode.Packet, own uint8) {
 		b.pkts[b.n], b.own[b.n] = *pkt, own
 		if b.n++; b.n == len(b.pkts) {
 			r.s.queues[i] <- b
-			b = r.s.getBatch()
+			b = r.take()
 			r.cur[i] = b
 		}
 		return
@@ -248,7 +257,7 @@ func (r *router) handOver(i int, wait bool) bool {
 	b, sl, q := r.cur[i], r.slots[i], r.s.queues[i]
 	next := r.spare[i]
 	if next == nil {
-		next = r.s.getBatch()
+		next = r.take()
 	}
 	r.spare[i] = nil
 	next.slot = sl
@@ -282,7 +291,7 @@ func (r *router) flush() {
 			r.handOver(i, true)
 		} else {
 			r.s.queues[i] <- b
-			r.cur[i] = r.s.getBatch()
+			r.cur[i] = r.take()
 		}
 	}
 }
@@ -293,7 +302,7 @@ func (r *router) flush() {
 func (p *Pipeline) read(ctx context.Context, s *shards, src capture.Source) error {
 	n := len(p.workers)
 	live := p.cfg.Live
-	r := s.newRouter()
+	r := s.newRouter(src)
 	dec := decode.NewDecoder()
 	var (
 		f   capture.Frame

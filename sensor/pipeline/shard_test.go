@@ -26,7 +26,7 @@ func newHandOverRig(t *testing.T, batchSize, queueLen int) *handOverRig {
 		t.Fatal(err)
 	}
 	s := p.newShards()
-	return &handOverRig{t: t, p: p, s: s, r: s.newRouter()}
+	return &handOverRig{t: t, p: p, s: s, r: s.newRouter(nil)}
 }
 
 func (h *handOverRig) run(b *batch, from, to int) {

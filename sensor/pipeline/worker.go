@@ -6,6 +6,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/decode"
 	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/borderwatch/borderwatch/sensor/flow"
@@ -38,6 +39,10 @@ type worker struct {
 
 	// src and dst are the geo lookups of the packet in process.
 	src, dst geo.Info
+	// from is the source of the packets in process and iface the
+	// interface index of the packet in process, for the alert's origin.
+	from  capture.Source
+	iface uint16
 
 	nextAdvance int64
 	lastTS      int64 // capture time of the last packet
@@ -85,6 +90,7 @@ func (w *worker) loop(q <-chan *batch, free chan<- *batch, steal func(run func(b
 	}
 	busy := false
 	run := func(b *batch, from, to int) {
+		w.from = b.src
 		w.sync()
 		for j := from; j < to; j++ {
 			w.process(&b.pkts[j], b.own[j])
@@ -149,6 +155,7 @@ func (w *worker) process(pkt *decode.Packet, own uint8) {
 		w.nextAdvance = pkt.Timestamp + advanceEvery
 	}
 	w.lastTS = pkt.Timestamp
+	w.iface = pkt.Iface
 	fr := w.flows.Update(pkt)
 	// The lookups live in the worker: the engine's emit callback makes
 	// pointers to locals escape, an allocation per packet.
@@ -175,7 +182,7 @@ func (w *worker) process(pkt *decode.Packet, own uint8) {
 
 // emit is the engine's alert callback.
 func (w *worker) emit(a *alert.Alert, src, dst *geo.Info) {
-	w.p.emit(w.table, a, src, dst, w.gen.basis[a.SignatureID], w.gen.drop[a.SignatureID])
+	w.p.emit(w.table, a, src, dst, w.gen.basis[a.SignatureID], w.gen.drop[a.SignatureID], w.from, w.iface)
 }
 
 // publish copies the worker's counters where Stats can read them.

@@ -40,22 +40,28 @@ type eve struct {
 		Metadata    struct {
 			Kind []string `json:"kind"`
 		} `json:"metadata"`
+		Context struct {
+			Geo struct {
+				Direction string `json:"direction"`
+				Src       side   `json:"src"`
+				Dest      side   `json:"dest"`
+			} `json:"geo"`
+			Stats struct {
+				DistinctPorts   int `json:"distinct_ports"`
+				DistinctHosts   int `json:"distinct_hosts"`
+				DistinctSources int `json:"distinct_sources"`
+			} `json:"stats"`
+			Threshold struct {
+				Observed int64 `json:"observed"`
+			} `json:"threshold"`
+		} `json:"context"`
 	} `json:"alert"`
-	Geo struct {
-		Direction string `json:"direction"`
-		Src       side   `json:"src"`
-		Dest      side   `json:"dest"`
-	} `json:"geo"`
-	Stats struct {
-		Packets         int64 `json:"packets"`
-		Bytes           int64 `json:"bytes"`
-		DistinctPorts   int   `json:"distinct_ports"`
-		DistinctHosts   int   `json:"distinct_hosts"`
-		DistinctSources int   `json:"distinct_sources"`
-	} `json:"stats"`
-	Threshold struct {
-		Observed int64 `json:"observed"`
-	} `json:"threshold"`
+	Flow struct {
+		PktsToServer  int64 `json:"pkts_toserver"`
+		PktsToClient  int64 `json:"pkts_toclient"`
+		BytesToServer int64 `json:"bytes_toserver"`
+		BytesToClient int64 `json:"bytes_toclient"`
+	} `json:"flow"`
 }
 
 func main() {
@@ -148,20 +154,21 @@ func line(b []byte, color bool) string {
 		sev = "\x1b[1;" + c + "m" + sev + "\x1b[0m"
 	}
 	var extra []string
-	if e.Stats.DistinctPorts > 0 {
-		extra = append(extra, fmt.Sprintf("%d ports", e.Stats.DistinctPorts))
+	if e.Alert.Context.Stats.DistinctPorts > 0 {
+		extra = append(extra, fmt.Sprintf("%d ports", e.Alert.Context.Stats.DistinctPorts))
 	}
-	if e.Stats.DistinctHosts > 0 {
-		extra = append(extra, fmt.Sprintf("%d hosts", e.Stats.DistinctHosts))
+	if e.Alert.Context.Stats.DistinctHosts > 0 {
+		extra = append(extra, fmt.Sprintf("%d hosts", e.Alert.Context.Stats.DistinctHosts))
 	}
-	if e.Stats.DistinctSources > 0 {
-		extra = append(extra, fmt.Sprintf("%d sources", e.Stats.DistinctSources))
+	if e.Alert.Context.Stats.DistinctSources > 0 {
+		extra = append(extra, fmt.Sprintf("%d sources", e.Alert.Context.Stats.DistinctSources))
 	}
-	extra = append(extra, fmt.Sprintf("%d pkts", e.Stats.Packets), bytesText(e.Stats.Bytes))
+	extra = append(extra, fmt.Sprintf("%d pkts", e.Flow.PktsToServer+e.Flow.PktsToClient),
+		bytesText(e.Flow.BytesToServer+e.Flow.BytesToClient))
 	return fmt.Sprintf("%s %s %-13s %d %s\n             %-8s %s → %s %s  [%s → %s]  %s",
 		ts, sev, kind, e.Alert.SignatureID, e.Alert.Signature,
-		e.Geo.Direction, endpoint(e.Geo.Src.Country, e.SrcIP, e.SrcPort, e.Proto), endpoint(e.Geo.Dest.Country, e.DestIP, e.DestPort, e.Proto),
-		e.Proto, jur(e.Geo.Src.Jurisdictions), jur(e.Geo.Dest.Jurisdictions), strings.Join(extra, ", "))
+		e.Alert.Context.Geo.Direction, endpoint(e.Alert.Context.Geo.Src.Country, e.SrcIP, e.SrcPort, e.Proto), endpoint(e.Alert.Context.Geo.Dest.Country, e.DestIP, e.DestPort, e.Proto),
+		e.Proto, jur(e.Alert.Context.Geo.Src.Jurisdictions), jur(e.Alert.Context.Geo.Dest.Jurisdictions), strings.Join(extra, ", "))
 }
 
 func endpoint(cc, ip string, port int, proto string) string {

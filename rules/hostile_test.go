@@ -36,12 +36,12 @@ func TestListFileNotRegular(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("no FIFO here: %v", err)
 	}
-	for _, tc := range []struct{ path, want string }{
-		{"/dev/zero", `r.yaml:2:23: list "bad": file: open /dev/zero: not a regular file (a character device)`},
-		{fifo, `r.yaml:2:23: list "bad": file: open ` + fifo + `: not a regular file (a FIFO)`},
-		{dir, `r.yaml:2:23: list "bad": file: open ` + dir + `: not a regular file (a folder)`},
+	for _, tc := range []struct{ name, path, want string }{
+		{"device", "/dev/zero", `r.yaml:2:23: list "bad": file: open /dev/zero: not a regular file (a character device)`},
+		{"fifo", fifo, `r.yaml:2:23: list "bad": file: open ` + fifo + `: not a regular file (a FIFO)`},
+		{"folder", dir, `r.yaml:2:23: list "bad": file: open ` + dir + `: not a regular file (a folder)`},
 	} {
-		t.Run(tc.path, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			done := make(chan error, 1)
 			go func() {
 				_, err := loadDir(t, map[string]string{"r.yaml": listRule(tc.path)})

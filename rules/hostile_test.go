@@ -232,3 +232,17 @@ func TestMaxRules(t *testing.T) {
 		t.Errorf("error %v, want …%s", err, want)
 	}
 }
+
+// TestRuleFileErrorsQuoteNoSecrets: a password file given as a rule file
+// reads as YAML keys; the errors name the user, not the hash.
+func TestRuleFileErrorsQuoteNoSecrets(t *testing.T) {
+	_, err := loadDir(t, map[string]string{"r.yaml": "root:$6$Q0aXcPnN$Hn5NgQ7mTjBlBPUi4YmGa0r:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"})
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	got := err.Error()
+	if strings.Contains(got, "Q0aX") || strings.Contains(got, "19000") ||
+		!strings.Contains(got, `r.yaml:1:1: unknown key "root:..."`) || !strings.Contains(got, `r.yaml:2:1: unknown key "daemon:..."`) {
+		t.Errorf("errors:\n%s", got)
+	}
+}

@@ -229,7 +229,7 @@ func mergeZones(cfg geo.Config, srcs []source, files []*FileSpec, errs *errList)
 	for i, f := range files {
 		for _, z := range f.Zones {
 			name := z.Name.V
-			where := fmt.Sprintf("zone %q", name)
+			where := fmt.Sprintf("zone %q", excerpt(name))
 			this := &fileZone{def: z, builtin: srcs[i].builtin}
 			key := strings.ToLower(name)
 			prev, dup := seen[key]
@@ -341,7 +341,7 @@ func loadLists(srcs []source, files []*FileSpec, errs *errList) map[string]*List
 				continue
 			}
 			name := ls.Name.V
-			where := fmt.Sprintf("list %q", name)
+			where := fmt.Sprintf("list %q", excerpt(name))
 			if msg := checkListName(name); msg != "" {
 				errs.add(ls.Name.Pos, where, "%s", msg)
 				continue
@@ -385,7 +385,7 @@ func checkListName(name string) string {
 }
 
 func loadList(ls *ListSpec, src *source, errs *errList) *List {
-	where := fmt.Sprintf("list %q", ls.Name.V)
+	where := fmt.Sprintf("list %q", excerpt(ls.Name.V))
 	format := FormatAuto
 	if ls.Format.IsSet() {
 		f, ok := ParseFormat(ls.Format.V)

@@ -58,17 +58,28 @@ func TotalState(rs []*rules.Rule, cfg Config, engines int) int64 {
 	return n * int64(max(engines, 1))
 }
 
-// CheckState returns an error when the worst-case state of rules run by
-// engines engines exceeds maxState (DefaultMaxState when 0).
+// CheckState returns a *StateLimitError when the worst-case state of rules
+// run by engines engines exceeds maxState (DefaultMaxState when 0).
 func CheckState(rs []*rules.Rule, cfg Config, engines int, maxState int64) error {
 	if maxState <= 0 {
 		maxState = DefaultMaxState
 	}
 	if n := TotalState(rs, cfg, engines); n > maxState {
-		return fmt.Errorf("the %d rules need up to %s of detection state with %d %s, more than the limit of %s: use fewer rules or fewer workers",
-			len(rs), rules.FormatSize(uint64(n)), max(engines, 1), plural(max(engines, 1), "worker", "workers"), rules.FormatSize(uint64(maxState)))
+		return &StateLimitError{Rules: len(rs), Workers: max(engines, 1), Need: n, Limit: maxState}
 	}
 	return nil
+}
+
+// StateLimitError is a rule set whose worst-case state is over the limit:
+// invalid input (exit status 2), found with errors.As.
+type StateLimitError struct {
+	Rules, Workers int
+	Need, Limit    int64 // bytes
+}
+
+func (e *StateLimitError) Error() string {
+	return fmt.Sprintf("the %d rules need up to %s of detection state with %d %s, more than the limit of %s: use fewer rules or fewer workers",
+		e.Rules, rules.FormatSize(uint64(e.Need)), e.Workers, plural(e.Workers, "worker", "workers"), rules.FormatSize(uint64(e.Limit)))
 }
 
 func plural(n int, one, many string) string {

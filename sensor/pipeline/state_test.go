@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/detect"
 )
 
 // TestRuleStateBound: a rule set whose worst-case detection state in all
@@ -18,7 +20,9 @@ func TestRuleStateBound(t *testing.T) {
 			Threshold: rules.Threshold{Count: 1000, Track: rules.TrackDst, Distinct: rules.DistinctSrcIP, MinSources: 10}})
 	}
 	const want = "the 800 rules need up to 17.6 GiB of detection state with 2 workers, more than the limit of 16 GiB"
-	if _, err := New(Config{Workers: 2}, labHolder(t, small), big, SinkFunc(nil)); err == nil || !strings.HasPrefix(err.Error(), want) {
+	_, err := New(Config{Workers: 2}, labHolder(t, small), big, SinkFunc(nil))
+	var se *detect.StateLimitError
+	if !errors.As(err, &se) || se.Workers != 2 || se.Rules != 800 || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("New: %v", err)
 	}
 	p, err := New(Config{Workers: 2}, labHolder(t, small), small, SinkFunc(nil))

@@ -141,6 +141,8 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 			fail(rs.Name.Pos, "name: empty")
 		case strings.ContainsAny(r.Name, "\n\r\t"):
 			fail(rs.Name.Pos, "name: must be one line")
+		case len(r.Name) > MaxNameLen:
+			fail(rs.Name.Pos, "name: %d bytes, longer than the limit of %d", len(r.Name), MaxNameLen)
 		default:
 			if msg := badText(r.Name, false); msg != "" {
 				fail(rs.Name.Pos, "name: %s", msg)
@@ -148,7 +150,9 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 		}
 	}
 	r.Description = strings.TrimSpace(rs.Description.V)
-	if msg := badText(r.Description, true); msg != "" {
+	if len(r.Description) > MaxDescriptionLen {
+		fail(rs.Description.Pos, "description: %d bytes, longer than the limit of %d", len(r.Description), MaxDescriptionLen)
+	} else if msg := badText(r.Description, true); msg != "" {
 		fail(rs.Description.Pos, "description: %s", msg)
 	}
 

@@ -246,3 +246,23 @@ func TestRuleFileErrorsQuoteNoSecrets(t *testing.T) {
 		t.Errorf("errors:\n%s", got)
 	}
 }
+
+// TestNameAndDescriptionLength: the name is copied into every alert; both
+// are bounded.
+func TestNameAndDescriptionLength(t *testing.T) {
+	y := fmt.Sprintf("rules:\n  - {id: 1, name: %s, kind: scan}\n  - {id: 2, name: b, kind: scan, description: %s}\n  - {id: 3, name: %s, kind: scan, description: %s}\n",
+		strings.Repeat("n", MaxNameLen+1), strings.Repeat("d", MaxDescriptionLen+1), strings.Repeat("n", MaxNameLen), strings.Repeat("d", MaxDescriptionLen))
+	_, err := loadDir(t, map[string]string{"r.yaml": y})
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	var got []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		got = append(got, line[strings.Index(line, "r.yaml"):])
+	}
+	want := "r.yaml:2:19: rule 1: name: 257 bytes, longer than the limit of 256\n" +
+		"r.yaml:3:47: rule 2: description: 4097 bytes, longer than the limit of 4096"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), want)
+	}
+}

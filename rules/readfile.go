@@ -23,6 +23,10 @@ const (
 	MaxRuleFileSize = 16 << 20
 	// MaxRules is the most rules (enabled and disabled) one rule set holds.
 	MaxRules = 4096
+	// MaxNameLen is the longest rule name (the alert's signature), in bytes.
+	MaxNameLen = 256
+	// MaxDescriptionLen is the longest rule description, in bytes.
+	MaxDescriptionLen = 4096
 )
 
 // errNotRegular is returned for a path that is not a regular file: a

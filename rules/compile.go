@@ -105,9 +105,9 @@ var (
 // enumErr formats an unknown-word error with a suggestion or the choices.
 func enumErr(key, what, got string, choices []string) string {
 	if s := didYouMean(got, choices); s != "" {
-		return fmt.Sprintf("%s: unknown %s %q%s", key, what, truncate(got), s)
+		return fmt.Sprintf("%s: unknown %s %q%s", key, what, excerpt(got), s)
 	}
-	return fmt.Sprintf("%s: unknown %s %q (want %s)", key, what, truncate(got), oneOf(choices))
+	return fmt.Sprintf("%s: unknown %s %q (want %s)", key, what, excerpt(got), oneOf(choices))
 }
 
 // compileRule checks a rule spec and builds the rule. It returns nil when the
@@ -141,9 +141,20 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 			fail(rs.Name.Pos, "name: empty")
 		case strings.ContainsAny(r.Name, "\n\r\t"):
 			fail(rs.Name.Pos, "name: must be one line")
+		case len(r.Name) > MaxNameLen:
+			fail(rs.Name.Pos, "name: %d bytes, longer than the limit of %d", len(r.Name), MaxNameLen)
+		default:
+			if msg := badText(r.Name, false); msg != "" {
+				fail(rs.Name.Pos, "name: %s", msg)
+			}
 		}
 	}
 	r.Description = strings.TrimSpace(rs.Description.V)
+	if len(r.Description) > MaxDescriptionLen {
+		fail(rs.Description.Pos, "description: %d bytes, longer than the limit of %d", len(r.Description), MaxDescriptionLen)
+	} else if msg := badText(r.Description, true); msg != "" {
+		fail(rs.Description.Pos, "description: %s", msg)
+	}
 
 	var ki *kindInfo
 	if rs.Kind.IsSet() {
@@ -215,7 +226,7 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 	for _, it := range rs.ICMPTypes.Items {
 		v, err := strconv.ParseUint(it.V, 10, 8)
 		if err != nil {
-			fail(it.Pos, "icmp_types: want a type 0..255, got %q", truncate(it.V))
+			fail(it.Pos, "icmp_types: want a type 0..255, got %q", excerpt(it.V))
 			continue
 		}
 		r.ICMPTypes = append(r.ICMPTypes, uint8(v))
@@ -251,9 +262,9 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 			class, haveClass = c, true
 		default:
 			if s, ok := suggestCategory(rs.Category.V); ok {
-				fail(rs.Category.Pos, "category: unknown Suricata classification %q (did you mean %q?)", truncate(rs.Category.V), s.desc)
+				fail(rs.Category.Pos, "category: unknown Suricata classification %q (did you mean %q?)", excerpt(rs.Category.V), s.desc)
 			} else {
-				fail(rs.Category.Pos, "category: unknown Suricata classification %q (see classification.config: e.g. \"Attempted Information Leak\", \"Misc Attack\")", truncate(rs.Category.V))
+				fail(rs.Category.Pos, "category: unknown Suricata classification %q (see classification.config: e.g. \"Attempted Information Leak\", \"Misc Attack\")", excerpt(rs.Category.V))
 			}
 		}
 	} else if ki != nil {
@@ -288,7 +299,7 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 			if up := strings.ToUpper(strings.TrimSpace(it.V)); mitreRE.MatchString(up) {
 				fix = fmt.Sprintf(" (did you mean %q?)", up)
 			}
-			fail(it.Pos, "mitre: bad technique id %q: want T1234 or T1234.001%s", truncate(it.V), fix)
+			fail(it.Pos, "mitre: bad technique id %q: want T1234 or T1234.001%s", excerpt(it.V), fix)
 		case seenMitre[it.V]:
 			fail(it.Pos, "mitre: %s listed twice", it.V)
 		default:
@@ -430,7 +441,7 @@ func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fa
 		case rs.List.IsSet():
 			l, ok := lists[rs.List.V] // nil when the list itself had errors
 			if !ok {
-				fail(rs.List.Pos, "list: unknown list %q%s", truncate(rs.List.V), didYouMean(rs.List.V, sortedKeys(lists)))
+				fail(rs.List.Pos, "list: unknown list %q%s", excerpt(rs.List.V), didYouMean(rs.List.V, sortedKeys(lists)))
 			}
 			r.List = l
 		}
@@ -575,11 +586,11 @@ func compilePorts(w Words, key string, fail func(Pos, string, ...any)) *PortSet 
 				b, errB = parsePort(hi)
 			}
 			if errA != nil || errB != nil {
-				fail(it.Pos, "%s: bad port %q: want 0..65535 or a range such as 8000-8100", key, truncate(part))
+				fail(it.Pos, "%s: bad port %q: want 0..65535 or a range such as 8000-8100", key, excerpt(part))
 				continue
 			}
 			if a > b {
-				fail(it.Pos, "%s: bad range %q: %d is above %d", key, truncate(part), a, b)
+				fail(it.Pos, "%s: bad range %q: %d is above %d", key, excerpt(part), a, b)
 				continue
 			}
 			for p := uint32(a); p <= uint32(b); p++ {
@@ -613,19 +624,19 @@ func parseFlags(s string) (FlagMatch, string) {
 	val, mask, hasMask := strings.Cut(s, "/")
 	v, bad := flagSet(val)
 	if bad != "" {
-		return FlagMatch{}, fmt.Sprintf("bad flags %q: %s", truncate(s), bad)
+		return FlagMatch{}, fmt.Sprintf("bad flags %q: %s", excerpt(s), bad)
 	}
 	m := uint8(defaultFlagMask)
 	if hasMask {
 		if m, bad = flagSet(mask); bad != "" {
-			return FlagMatch{}, fmt.Sprintf("bad mask in %q: %s", truncate(s), bad)
+			return FlagMatch{}, fmt.Sprintf("bad mask in %q: %s", excerpt(s), bad)
 		}
 		if m == 0 {
-			return FlagMatch{}, fmt.Sprintf("bad mask in %q: empty", truncate(s))
+			return FlagMatch{}, fmt.Sprintf("bad mask in %q: empty", excerpt(s))
 		}
 	}
 	if v&^m != 0 {
-		return FlagMatch{}, fmt.Sprintf("%q: the flags must be within the mask", truncate(s))
+		return FlagMatch{}, fmt.Sprintf("%q: the flags must be within the mask", excerpt(s))
 	}
 	return FlagMatch{Mask: m, Value: v}, ""
 }

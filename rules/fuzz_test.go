@@ -52,3 +52,31 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseList feeds arbitrary bytes to the list parser in every format:
+// it must not panic, report at most maxListErrors+1 errors, and no error
+// may quote more than maxExcerpt bytes of one line of the input.
+func FuzzParseList(f *testing.F) {
+	for _, s := range []string{
+		"192.0.2.1\n192.0.2.0/24 ; SBL1\n", "{\"cidr\":\"192.0.2.0/24\"}\n", "192.0.2.1,1,100\n",
+		"root:$6$abc$def:19000:0:99999:7:::\n", "fe80::1%eth0\r\n::ffff:1.2.3.4/64\r", "\xef\xbb\xbfa b c\n",
+	} {
+		f.Add([]byte(s))
+	}
+	formats := []Format{FormatAuto, FormatPlain, FormatSpamhausDrop, FormatSpamhausDropJSON, FormatIPRep}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, format := range formats {
+			l, bad := ParseList("x", "f", data, format)
+			if len(bad) > maxListErrors+1 || l == nil {
+				t.Fatalf("%s: %d errors", format, len(bad))
+			}
+			for _, b := range bad {
+				for line := range lines(data) {
+					if len(line) > maxExcerpt+8 && strings.Contains(b.Reason, string(line[:maxExcerpt+8])) {
+						t.Fatalf("%s: line %d: %q quotes more than %d bytes of %q", format, b.Line, b.Reason, maxExcerpt, line)
+					}
+				}
+			}
+		}
+	})
+}

@@ -39,7 +39,11 @@ func ParseFormat(s string) (Format, bool) {
 	return "", false
 }
 
-// maxListErrors caps the bad lines reported per list file.
+// maxListEntries is MaxListEntries; tests lower it.
+var maxListEntries = MaxListEntries
+
+// maxListErrors caps the bad lines reported per list file; the rest are
+// counted in one last error.
 const maxListErrors = 10
 
 // LineError is a bad line of a list file.
@@ -49,22 +53,38 @@ type LineError struct {
 }
 
 // ParseList reads an address list in the given format (FormatAuto detects
-// it). source names the file in the list; errors are per line.
+// it). source names the file in the list; errors are per line: at most
+// maxListErrors, then one counting the others. Lines longer than
+// MaxListLine and entries beyond MaxListEntries are errors. Errors quote at
+// most a short excerpt of the bad token, never a whole line.
 func ParseList(name, source string, data []byte, format Format) (*List, []LineError) {
 	l := &List{name: name, source: source}
 	var errs []LineError
+	nbad, firstHidden := 0, 0
 	bad := func(line int, format string, args ...any) {
+		nbad++
+		if nbad > maxListErrors {
+			if firstHidden == 0 {
+				firstHidden = line
+			}
+			return
+		}
 		errs = append(errs, LineError{Line: line, Reason: fmt.Sprintf(format, args...)})
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	lines := splitLines(data)
 	if format == FormatAuto || format == "" {
-		format = detectFormat(lines)
+		format = detectFormat(data)
 	}
 	l.format = format
-	for i, raw := range lines {
-		n := i + 1
-		line := strings.TrimSpace(raw)
+	entries := 0
+	n := 0
+	for raw := range lines(data) {
+		n++
+		if len(raw) > MaxListLine {
+			bad(n, "line longer than %d bytes", MaxListLine)
+			continue
+		}
+		line := strings.TrimSpace(string(raw))
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -97,11 +117,11 @@ func ParseList(name, source string, data []byte, format Format) (*List, []LineEr
 				parts[j] = strings.TrimSpace(p)
 			}
 			if _, err := strconv.ParseUint(parts[1], 10, 8); err != nil {
-				bad(n, "category %q: want 0..255", trunc(parts[1]))
+				bad(n, "category %q: want 0..255", excerpt(parts[1]))
 				continue
 			}
 			if s, err := strconv.ParseUint(parts[2], 10, 8); err != nil || s > 127 {
-				bad(n, "score %q: want 0..127", trunc(parts[2]))
+				bad(n, "score %q: want 0..127", excerpt(parts[2]))
 				continue
 			}
 			field = parts[0]
@@ -113,7 +133,7 @@ func ParseList(name, source string, data []byte, format Format) (*List, []LineEr
 				continue
 			}
 			if f := strings.Fields(line); len(f) != 1 {
-				bad(n, "want one address or CIDR, got %q", trunc(line))
+				bad(n, "want one address or CIDR, got %q", excerpt(line))
 				continue
 			}
 			field = line
@@ -123,10 +143,17 @@ func ParseList(name, source string, data []byte, format Format) (*List, []LineEr
 			bad(n, "%v", err)
 			continue
 		}
+		if entries++; entries > maxListEntries {
+			bad(n, "more than %d entries (the limit of a list)", maxListEntries)
+			break
+		}
 		if masked {
 			l.masked++
 		}
 		l.table.Insert(p)
+	}
+	if nbad > maxListErrors {
+		errs = append(errs, LineError{Line: firstHidden, Reason: fmt.Sprintf("%d more bad lines", nbad-maxListErrors)})
 	}
 	return l, errs
 }
@@ -139,26 +166,37 @@ func jsonReason(err error) string {
 	return err.Error()
 }
 
-func trunc(s string) string { return truncate(s) }
-
-// splitLines splits on LF, CRLF or a lone CR.
-func splitLines(data []byte) []string {
-	s := string(data)
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.TrimSuffix(s, "\n")
-	if s == "" {
-		return nil
+// lines yields the lines of data, split on LF, CRLF or a lone CR, without
+// copying; a final line ending yields no empty line.
+func lines(data []byte) func(yield func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		for len(data) > 0 {
+			i := bytes.IndexAny(data, "\r\n")
+			if i < 0 {
+				yield(data)
+				return
+			}
+			line := data[:i]
+			if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+				i++
+			}
+			data = data[i+1:]
+			if !yield(line) {
+				return
+			}
+		}
 	}
-	return strings.Split(s, "\n")
 }
 
 // detectFormat looks at the first entry: a JSON object is Spamhaus DROP JSON,
 // a comma-separated line Suricata iprep, anything else the plain family
 // (which also reads FireHOL netsets and Spamhaus DROP text).
-func detectFormat(lines []string) Format {
-	for _, raw := range lines {
-		line := strings.TrimSpace(raw)
+func detectFormat(data []byte) Format {
+	for raw := range lines(data) {
+		if len(raw) > MaxListLine {
+			continue
+		}
+		line := strings.TrimSpace(string(raw))
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
@@ -181,11 +219,11 @@ func parseEntry(s string) (p netip.Prefix, masked bool, err error) {
 	if strings.Contains(s, "/") {
 		p, err = netip.ParsePrefix(s)
 		if err != nil {
-			return p, false, fmt.Errorf("bad CIDR %q", trunc(s))
+			return p, false, fmt.Errorf("bad CIDR %q", excerpt(s))
 		}
 		if a := p.Addr(); a.Is4In6() {
 			if p.Bits() < 96 {
-				return p, false, fmt.Errorf("bad CIDR %q: IPv4-mapped prefix shorter than /96", trunc(s))
+				return p, false, fmt.Errorf("bad CIDR %q: IPv4-mapped prefix shorter than /96", excerpt(s))
 			}
 			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 		}
@@ -194,7 +232,7 @@ func parseEntry(s string) (p netip.Prefix, masked bool, err error) {
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil || a.Zone() != "" {
-		return p, false, fmt.Errorf("bad address %q: want an IP address or a CIDR", trunc(s))
+		return p, false, fmt.Errorf("bad address %q: want an IP address or a CIDR", excerpt(s))
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), false, nil

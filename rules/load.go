@@ -70,7 +70,7 @@ func defaultSources() []source {
 
 // diskSource reads a rule file; list files resolve against its folder.
 func diskSource(name string) (source, error) {
-	b, err := os.ReadFile(name)
+	b, err := readBounded(name, MaxRuleFileSize)
 	if err != nil {
 		return source{}, err
 	}
@@ -83,7 +83,7 @@ func diskSource(name string) (source, error) {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			b, err := os.ReadFile(p)
+			b, err := readBounded(p, MaxListFileSize)
 			return b, p, err
 		},
 	}, nil
@@ -172,9 +172,15 @@ func load(opts Options, srcs []source, errs *errList) (*Set, error) {
 	set.Lists = lists
 
 	seen := map[uint64]Pos{}
+	nrules := 0
+compile:
 	for _, f := range files {
 		for i := range f.Rules {
 			rs := &f.Rules[i]
+			if nrules++; nrules > MaxRules {
+				errs.add(rs.Pos, rs.where(), "too many rules: a rule set holds at most %d", MaxRules)
+				break compile
+			}
 			if rs.ID.IsSet() && rs.ID.V > 0 {
 				if first, dup := seen[rs.ID.V]; dup {
 					errs.add(rs.ID.Pos, rs.where(), "duplicate id: also defined at %s", first)
@@ -223,7 +229,7 @@ func mergeZones(cfg geo.Config, srcs []source, files []*FileSpec, errs *errList)
 	for i, f := range files {
 		for _, z := range f.Zones {
 			name := z.Name.V
-			where := fmt.Sprintf("zone %q", name)
+			where := fmt.Sprintf("zone %q", excerpt(name))
 			this := &fileZone{def: z, builtin: srcs[i].builtin}
 			key := strings.ToLower(name)
 			prev, dup := seen[key]
@@ -335,7 +341,7 @@ func loadLists(srcs []source, files []*FileSpec, errs *errList) map[string]*List
 				continue
 			}
 			name := ls.Name.V
-			where := fmt.Sprintf("list %q", name)
+			where := fmt.Sprintf("list %q", excerpt(name))
 			if msg := checkListName(name); msg != "" {
 				errs.add(ls.Name.Pos, where, "%s", msg)
 				continue
@@ -372,19 +378,19 @@ func checkListName(name string) string {
 		c := name[i]
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '-' || c == '.')
 		if !ok {
-			return fmt.Sprintf("bad list name %q: want letters, digits, _, - or .", truncate(name))
+			return fmt.Sprintf("bad list name %q: want letters, digits, _, - or .", excerpt(name))
 		}
 	}
 	return ""
 }
 
 func loadList(ls *ListSpec, src *source, errs *errList) *List {
-	where := fmt.Sprintf("list %q", ls.Name.V)
+	where := fmt.Sprintf("list %q", excerpt(ls.Name.V))
 	format := FormatAuto
 	if ls.Format.IsSet() {
 		f, ok := ParseFormat(ls.Format.V)
 		if !ok {
-			errs.add(ls.Format.Pos, where, "format: unknown format %q%s (want %s)", truncate(ls.Format.V), didYouMean(ls.Format.V, formatNames), oneOf(formatNames))
+			errs.add(ls.Format.Pos, where, "format: unknown format %q%s (want %s)", excerpt(ls.Format.V), didYouMean(ls.Format.V, formatNames), oneOf(formatNames))
 			return nil
 		}
 		format = f
@@ -438,11 +444,7 @@ func loadList(ls *ListSpec, src *source, errs *errList) *List {
 		if _, ok := errs.files[shown]; !ok {
 			errs.files[shown] = errs.files[ls.File.Pos.File] + 1
 		}
-		for i, b := range bad {
-			if i == maxListErrors {
-				errs.add(Pos{File: shown, Line: b.Line}, where, "%d more bad lines", len(bad)-maxListErrors)
-				break
-			}
+		for _, b := range bad {
 			errs.add(Pos{File: shown, Line: b.Line}, where, "%s", b.Reason)
 		}
 		return nil

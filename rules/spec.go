@@ -259,7 +259,7 @@ func (d *decoder) zones(e entry, fs *FileSpec) {
 		return
 	}
 	for _, z := range entries {
-		d.where = fmt.Sprintf("zone %q", z.key)
+		d.where = fmt.Sprintf("zone %q", excerpt(z.key))
 		def := ZoneDef{Name: Value[string]{V: z.key, Pos: d.pos(z.keyN)}}
 		r, ok := d.resolve(z.value, "")
 		if !ok {
@@ -323,7 +323,7 @@ func (d *decoder) lists(e entry, fs *FileSpec) {
 			if f.key == "name" {
 				if v, ok := d.str(f.value, "name"); ok {
 					ls.Name = v
-					d.where = fmt.Sprintf("list %q", v.V)
+					d.where = fmt.Sprintf("list %q", excerpt(v.V))
 				}
 			}
 		}

@@ -158,12 +158,8 @@ func tokenText(tk *token.Token) string {
 	return tk.Value
 }
 
-func truncate(s string) string {
-	if len(s) > 60 {
-		return s[:57] + "..."
-	}
-	return s
-}
+// truncate is excerpt: a short value that quotes no secret.
+func truncate(s string) string { return excerpt(s) }
 
 // entry is one key of a mapping.
 type entry struct {
@@ -225,7 +221,7 @@ func (d *decoder) unknownKey(e entry, parent string, known []string) {
 	if parent != "" {
 		name = parent + "." + e.key
 	}
-	d.errorf(e.keyN, "unknown key %q%s", name, didYouMean(e.key, known))
+	d.errorf(e.keyN, "unknown key %q%s", excerpt(name), didYouMean(e.key, known))
 }
 
 // str decodes a string.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/detect"
 )
 
 // newRulesCmd is `borderwatch rules`: check (here) and test rule files.
@@ -56,7 +57,15 @@ as FILE:LINE:COL: rule ID: reason; the exit status is 2 when there is one.`,
 				n := printRuleErrors(cmd.ErrOrStderr(), err)
 				return usageErr("%d %s in rule files", n, plural(n, "error", "errors"))
 			}
-			return printRuleSummary(cmd.OutOrStdout(), set)
+			workers := max(a.cfg.Capture.Workers, 1)
+			stateErr := detect.CheckState(set.Rules, detect.Config{}, workers, 0)
+			if err := printRuleSummary(cmd.OutOrStdout(), set, workers, stateErr == nil); err != nil {
+				return err
+			}
+			if stateErr != nil {
+				return usageErr("%v", stateErr)
+			}
+			return nil
 		},
 	}
 }
@@ -75,8 +84,10 @@ func printRuleErrors(w io.Writer, err error) int {
 	return len(errs)
 }
 
-// printRuleSummary writes the table of rules, then the counts per kind.
-func printRuleSummary(w io.Writer, set *rules.Set) error {
+// printRuleSummary writes the table of rules, the counts per kind, the
+// lists, the worst-case detection state of each rule and in all, then, if
+// ok, the line saying the set is OK.
+func printRuleSummary(w io.Writer, set *rules.Set, workers int, ok bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tNAME\tFROM→TO\tTHRESHOLD\tSUPPRESS\tSEV")
 	row := func(r *rules.Rule, disabled bool) {
@@ -113,8 +124,36 @@ func printRuleSummary(w io.Writer, set *rules.Set) error {
 		}
 		fmt.Fprintln(w)
 	}
+	if err := printRuleState(w, set, workers); err != nil || !ok {
+		return err
+	}
 	_, err := fmt.Fprintf(w, "%d %s enabled, %d disabled, from %d %s: OK\n",
 		len(set.Rules), plural(len(set.Rules), "rule", "rules"), len(set.Disabled), len(set.Files), plural(len(set.Files), "file", "files"))
+	return err
+}
+
+// printRuleState writes the memory each enabled rule's state takes in one
+// detection worker once its tables are full (they start empty and grow with
+// the keys seen), and the total for the configured workers.
+func printRuleState(w io.Writer, set *rules.Set, workers int) error {
+	if len(set.Rules) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\ndetection state per worker, worst case (every table full; tables start empty and grow with the traffic):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKEYS\tDISTINCT\tSKETCH\tTOTAL")
+	var total int64
+	for _, s := range detect.RuleState(set.Rules, detect.Config{}) {
+		total += s.Total
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, rules.FormatSize(uint64(s.Keys)), rules.FormatSize(uint64(s.Distinct)),
+			rules.FormatSize(uint64(s.Sketch)), rules.FormatSize(uint64(s.Total)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "state: up to %s per worker, %s with %d %s (capture.workers); limit %s\n",
+		rules.FormatSize(uint64(total)), rules.FormatSize(uint64(total)*uint64(workers)), workers, plural(workers, "worker", "workers"),
+		rules.FormatSize(detect.DefaultMaxState))
 	return err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,5 +67,46 @@ func TestRulesCheckErrors(t *testing.T) {
 	}
 	if _, _, err := execCLI("rules", "check", "--no-default-rules"); err == nil || err.Error() != "nothing to check: give a PATH, or drop --no-default-rules" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestRulesCheckState: rules check prints the worst-case detection state of
+// each rule and in all, and refuses a set whose worst case exceeds the limit
+// (it once said OK to sets that ran out of memory).
+func TestRulesCheckState(t *testing.T) {
+	out, _, err := execCLI("rules", "check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\ndetection state per worker, worst case (every table full; tables start empty and grow with the traffic):\nID       KEYS     DISTINCT  SKETCH  TOTAL\n",
+		"\n8100501  2.2 MiB  4 MiB     5 MiB   11.2 MiB\n",
+		"\n8100401  2.2 MiB  0 B       0 B     2.2 MiB\n",
+		"\n8100101  2.2 MiB  4 MiB     0 B     6.2 MiB\n",
+		"\nstate: up to 142.8 MiB per worker, 285.5 MiB with 2 workers (capture.workers); limit 16 GiB\n23 rules enabled",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	var b strings.Builder
+	b.WriteString("rules:\n")
+	for i := range 800 {
+		fmt.Fprintf(&b, "  - {id: %d, name: flood %d, kind: flood, protocol: udp}\n", 9000000+i, i)
+	}
+	if err := os.WriteFile(big, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = execCLI("rules", "check", "--no-default-rules", big)
+	var ue usageError
+	want := "the 800 rules need up to 17.6 GiB of detection state with 2 workers, more than the limit of 16 GiB: use fewer rules or fewer workers"
+	if !errors.As(err, &ue) || err.Error() != want {
+		t.Errorf("err = %v, want the usage error %q", err, want)
+	}
+	if !strings.Contains(out, "state: up to 8.8 GiB per worker, 17.6 GiB with 2 workers") || strings.Contains(out, ": OK") {
+		t.Errorf("output:\n%s", out[max(0, len(out)-400):])
 	}
 }

@@ -379,6 +379,9 @@ func (r *reloader) reload() {
 	}
 	start := time.Now()
 	set, table, err := r.build()
+	if err == nil {
+		err = r.p.CheckRules(set) // the rules' worst-case detection state
+	}
 	var kr *kernelRules
 	if err == nil && r.kernelRules != nil {
 		// Checked before anything is swapped: a drop rule the kernel

@@ -87,8 +87,11 @@
 //
 // # Distinct counting and memory
 //
-// All memory is allocated by New and bounded by Limits (per rule, with
-// per-rule overrides by id): MaxKeys keys per rule in an open-addressing
+// A rule's state starts empty and grows with the keys and values it sees,
+// doubling up to its Limits (per rule, with per-rule overrides by id); a
+// rule whose tables reached their limits allocates nothing more. RuleState
+// and TotalState give the worst case (every table full), which CheckState
+// bounds (DefaultMaxState by default). MaxKeys keys per rule in an open-addressing
 // table with LRU eviction when full (a busy key is not relinked on every
 // packet, only once a second of capture time, or an eighth of the window
 // if shorter, or once a quarter of the table's capacity of other keys went

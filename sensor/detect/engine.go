@@ -94,6 +94,7 @@ type RuleStats struct {
 // ruleState is one rule and its state.
 type ruleState struct {
 	r        *rules.Rule
+	lim      Limits
 	kind     rules.Kind
 	track    rules.Track
 	distinct rules.Distinct // what the exact set holds; DistinctNone for no set
@@ -103,9 +104,13 @@ type ruleState struct {
 	keyCap   uint32 // exact distinct values per key
 	t        *table
 	set      *pairSet
-	hll      []uint8        // hllRegs per bucket, flood and amplification
-	top      []topCountries // per bucket, flood and amplification
-	st       RuleStats
+	// hll has hllRegs per bucket (distinct sources) and top one entry per
+	// bucket (flood and amplification), grown with the table (grown).
+	hll    []uint8
+	top    []topCountries
+	hasHLL bool
+	hasTop bool
+	st     RuleStats
 }
 
 // Engine applies compiled rules to packets. It is owned by one worker and
@@ -124,7 +129,8 @@ type Engine struct {
 	lastAdvance int64
 }
 
-// New builds an engine for rules; all per-rule memory is allocated here.
+// New builds an engine for rules. Per-rule state starts empty and grows with
+// the keys seen, up to the rule's Limits (RuleState says how far).
 // emit is called synchronously from Process for every alert.
 func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 	if cfg.ShardCount <= 1 {
@@ -181,7 +187,7 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 		lim = l
 	}
 	lim = lim.withDefaults()
-	rs := &ruleState{r: r, kind: r.Kind, track: r.Threshold.Track, distinct: r.Threshold.Distinct}
+	rs := &ruleState{r: r, lim: lim, kind: r.Kind, track: r.Threshold.Track, distinct: r.Threshold.Distinct}
 	if rs.track == 0 {
 		rs.track = defaultTrack(r)
 	}
@@ -214,15 +220,26 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 		}
 		rs.set = newPairSet(lim.MaxDistinct)
 	}
-	if rs.distinct == rules.DistinctSrcIP {
-		rs.hll = make([]uint8, lim.MaxKeys*hllRegs)
-	}
+	rs.hasHLL = rs.distinct == rules.DistinctSrcIP
+	rs.hasTop = r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification
 	rs.t.onDrop = rs.dropped
-	if r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification {
-		rs.top = make([]topCountries, lim.MaxKeys)
-	}
+	rs.t.onGrow = rs.grown
 	rs.st = RuleStats{ID: r.ID, Kind: r.Kind.String(), MaxKeys: lim.MaxKeys, MaxDistinct: lim.MaxDistinct}
 	return rs
+}
+
+// grown sizes the per-bucket arrays for the table's n buckets.
+func (rs *ruleState) grown(n int) {
+	if rs.hasHLL {
+		hll := make([]uint8, n*hllRegs)
+		copy(hll, rs.hll)
+		rs.hll = hll
+	}
+	if rs.hasTop {
+		top := make([]topCountries, n)
+		copy(top, rs.top)
+		rs.top = top
+	}
 }
 
 // dropped is called for bucket idx about to be removed or evicted.
@@ -238,7 +255,7 @@ func (rs *ruleState) dropDistinct(b *bucket, idx int32) {
 	if rs.set != nil {
 		rs.set.forget(b.distinct)
 	}
-	if b.saturated && rs.hll != nil {
+	if b.saturated && rs.hasHLL {
 		clear(rs.regs(idx))
 	}
 }
@@ -537,7 +554,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		}
 		rs.addDistinct(b, idx, v)
 	}
-	if rs.top != nil {
+	if rs.hasTop {
 		rs.top[idx].add(src.Country)
 	}
 	e.check(rs, idx, p, f, dir, src, dst)
@@ -571,7 +588,7 @@ func (rs *ruleState) addDistinct(b *bucket, idx int32, v uint64) {
 		rs.st.DistinctCapped++
 	}
 	b.saturated = true
-	if rs.hll != nil {
+	if rs.hasHLL {
 		hllAdd(rs.regs(idx), v)
 	}
 }
@@ -590,7 +607,7 @@ func (rs *ruleState) resetWindow(idx int32, ts int64) {
 	b.saturated = false
 	b.packets, b.bytes = 0, 0
 	b.winStart = ts
-	if rs.top != nil {
+	if rs.hasTop {
 		rs.top[idx] = topCountries{}
 	}
 }
@@ -601,7 +618,7 @@ func (rs *ruleState) resetWindow(idx int32, ts int64) {
 func (rs *ruleState) distinctValue(idx int32) uint64 {
 	b := &rs.t.b[idx]
 	n := uint64(b.distinct)
-	if b.saturated && rs.hll != nil {
+	if b.saturated && rs.hasHLL {
 		n += hllEstimate(rs.regs(idx))
 	}
 	return n
@@ -713,7 +730,7 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 	case rules.DistinctSrcIP:
 		a.Stats.DistinctSources = uint32(min(rs.distinctValue(idx), 1<<32-1))
 	}
-	if rs.top != nil {
+	if rs.hasTop {
 		a.Stats.TopSources = rs.top[idx].top(5)
 	}
 	th := r.Threshold

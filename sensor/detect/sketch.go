@@ -19,30 +19,36 @@ type pairEntry struct {
 }
 
 // pairSet holds the exact distinct values of all the buckets of one rule in
-// one open-addressing table of fixed size. Entries whose bucket generation
-// has moved on are stale: they are overwritten by inserts and removed in bulk
-// by a rebuild when they take too much room. When the live values reach the
-// capacity, new values are not recorded (counted in full).
+// one open-addressing table. Entries whose bucket generation has moved on
+// are stale: they are overwritten by inserts and removed in bulk by a
+// rebuild when they take too much room. When the live values reach the
+// capacity, new values are not recorded (counted in full). The table starts
+// empty and doubles with the live values up to maxSize, the power of two at
+// or above 1.5 × capacity; at that size it allocates nothing more.
 type pairSet struct {
 	slots, spare []pairEntry
 	mask         uint64
+	maxSize      int // slots at most
 	capacity     int // live values at most
 	used         int // occupied slots, live and stale
 	live         int // live values (maintained by the caller through forget)
 	full         uint64
 }
 
+// minPairSlots is the size of a pair set's first table.
+const minPairSlots = 64
+
 func newPairSet(capacity int) *pairSet {
+	return &pairSet{maxSize: pairSlotsFor(capacity), capacity: capacity}
+}
+
+// pairSlotsFor is the table size of a set of capacity live values.
+func pairSlotsFor(capacity int) int {
 	size := 1
 	for size < capacity+capacity/2 {
 		size <<= 1
 	}
-	return &pairSet{
-		slots:    make([]pairEntry, size),
-		spare:    make([]pairEntry, size),
-		mask:     uint64(size - 1),
-		capacity: capacity,
-	}
+	return size
 }
 
 func pairHash(owner int32, gen uint32, val uint64) uint64 {
@@ -53,6 +59,12 @@ func pairHash(owner int32, gen uint32, val uint64) uint64 {
 // whether it was new. ok is false when the set is full and val was not
 // recorded.
 func (s *pairSet) insert(bs []bucket, owner int32, gen uint32, val uint64) (added, ok bool) {
+	// Below maxSize the table doubles when its live values would fill more
+	// than 3/8 of it (half of the room before a rebuild): a set whose live
+	// values reach its capacity is then at maxSize.
+	if n := len(s.slots); n < s.maxSize && s.live+1 > n*3/8 {
+		s.resize(min(max(2*n, minPairSlots), s.maxSize), bs)
+	}
 	o := owner + 1
 	i := pairHash(owner, gen, val) & s.mask
 	reuse := int64(-1)
@@ -82,7 +94,7 @@ func (s *pairSet) insert(bs []bucket, owner int32, gen uint32, val uint64) (adde
 	// walked ~30 slots per new value, each a cache miss plus a read of
 	// the owner bucket's generation.
 	if s.used+1 > len(s.slots)*3/4 {
-		s.rebuild(bs)
+		s.resize(len(s.slots), bs)
 		return s.insert(bs, owner, gen, val)
 	}
 	s.slots[i] = pairEntry{owner: o, gen: gen, val: val}
@@ -104,6 +116,9 @@ func (s *pairSet) reserve() bool {
 
 // contains reports whether val is recorded for bucket owner of generation gen.
 func (s *pairSet) contains(owner int32, gen uint32, val uint64) bool {
+	if s.slots == nil {
+		return false
+	}
 	o := owner + 1
 	i := pairHash(owner, gen, val) & s.mask
 	for {
@@ -122,23 +137,38 @@ func (s *pairSet) contains(owner int32, gen uint32, val uint64) bool {
 // become stale.
 func (s *pairSet) forget(n uint32) { s.live -= int(n) }
 
-// rebuild copies the live entries into the spare table, dropping stale ones.
-func (s *pairSet) rebuild(bs []bucket) {
-	clear(s.spare)
+// resize copies the live entries into a table of size slots (the spare
+// one when it has that size), dropping stale ones.
+func (s *pairSet) resize(size int, bs []bucket) {
+	if len(s.spare) != size {
+		s.spare = make([]pairEntry, size)
+	} else {
+		clear(s.spare)
+	}
+	mask := uint64(size - 1)
 	used := 0
 	for _, e := range s.slots {
 		if e.owner == 0 || bs[e.owner-1].gen != e.gen {
 			continue
 		}
-		i := pairHash(e.owner-1, e.gen, e.val) & s.mask
+		i := pairHash(e.owner-1, e.gen, e.val) & mask
 		for s.spare[i].owner != 0 {
-			i = (i + 1) & s.mask
+			i = (i + 1) & mask
 		}
 		s.spare[i] = e
 		used++
 	}
 	s.slots, s.spare = s.spare, s.slots
+	s.mask = mask
 	s.used = used
+	if len(s.spare) != size {
+		// Grown: the spare is taken now at the largest size, so that a
+		// full set's rebuilds never allocate; below, by the next rebuild.
+		s.spare = nil
+		if size == s.maxSize {
+			s.spare = make([]pairEntry, size)
+		}
+	}
 }
 
 // HyperLogLog with 256 one-byte registers per bucket (standard error about

@@ -88,7 +88,11 @@ type bucket struct {
 }
 
 // table is a bounded open-addressing hash table of buckets with one LRU list.
-// All memory is allocated by newTable.
+// Its memory grows with the keys it holds: it starts empty, allocates
+// minBuckets buckets for its first key and doubles (copying the buckets,
+// whose indexes stay, and re-placing the slots) until it holds capacity
+// buckets; only then does a new key evict one. A table that reached its
+// capacity allocates nothing more.
 //
 // The LRU list is not relinked on every touch: moving a bucket to the front
 // touches its neighbours in the list, two more cache misses. A touched
@@ -104,9 +108,12 @@ type table struct {
 	// slots hold bucket index+1 in the low 32 bits (0 empty) and the low 32
 	// bits of the key's hash in the high ones, so that probing and
 	// backward-shift deletion compare and place keys without reading
-	// buckets (a cache miss each); linear probing.
+	// buckets (a cache miss each); linear probing. len(slots) is the
+	// power of two at or above 2*len(b).
 	slots []uint64
 	mask  uint64
+	// capacity is the most buckets the table holds (len(b) grows to it).
+	capacity int
 	// free heads the list of dropped buckets; fresh is the first bucket
 	// never used. Buckets are handed out from the list, then from fresh, so
 	// that a table's memory is only touched (and faulted in) as keys come.
@@ -121,17 +128,58 @@ type table struct {
 	expired    uint64
 	// onDrop is called for a bucket about to be removed or evicted.
 	onDrop func(idx int32)
+	// onGrow is called after the bucket array grew to n buckets, for the
+	// arrays kept per bucket beside the table.
+	onGrow func(n int)
 }
 
+// minBuckets is the number of buckets a table allocates for its first key.
+const minBuckets = 64
+
+// maxTableCapacity bounds capacity so that a slot's 32 hash bits address
+// every slot.
+const maxTableCapacity = 1 << 30
+
 func newTable(capacity int, grain int64) *table {
-	t := &table{b: make([]bucket, capacity), head: none, tail: none, free: none, grain: grain, moveAfter: uint32(capacity / 4)}
+	capacity = min(max(capacity, 1), maxTableCapacity)
+	return &table{capacity: capacity, head: none, tail: none, free: none, grain: grain, moveAfter: uint32(capacity / 4)}
+}
+
+// slotsFor is the slot array size for n buckets: the power of two at or
+// above 2n.
+func slotsFor(n int) int {
 	size := 1
-	for size < 2*capacity {
+	for size < 2*n {
 		size <<= 1
 	}
-	t.slots = make([]uint64, size)
-	t.mask = uint64(size - 1)
-	return t
+	return size
+}
+
+// grow doubles the bucket array (up to capacity) and re-places the slots
+// in an array sized for it. Bucket indexes do not change.
+func (t *table) grow() {
+	n := min(max(2*len(t.b), minBuckets), t.capacity)
+	nb := make([]bucket, n)
+	copy(nb, t.b)
+	t.b = nb
+	if size := slotsFor(n); size > len(t.slots) {
+		ns := make([]uint64, size)
+		mask := uint64(size - 1)
+		for _, v := range t.slots {
+			if v == 0 {
+				continue
+			}
+			s := v >> 32 & mask
+			for ns[s] != 0 {
+				s = (s + 1) & mask
+			}
+			ns[s] = v
+		}
+		t.slots, t.mask = ns, mask
+	}
+	if t.onGrow != nil {
+		t.onGrow(n)
+	}
 }
 
 const none = -1
@@ -141,6 +189,9 @@ const none = -1
 // bucket, or one last moved at least grain before ts, moves to the front of
 // the LRU.
 func (t *table) get(k *tkey, ts int64) (int32, bool) {
+	if t.slots == nil {
+		t.grow()
+	}
 	h := k.hash()
 	idx, _ := t.find(k, h)
 	if idx >= 0 {
@@ -156,6 +207,11 @@ func (t *table) get(k *tkey, ts int64) (int32, bool) {
 	switch {
 	case t.free != none:
 	case int(t.fresh) < len(t.b):
+		t.free = t.fresh
+		t.b[t.fresh].next = none
+		t.fresh++
+	case len(t.b) < t.capacity:
+		t.grow()
 		t.free = t.fresh
 		t.b[t.fresh].next = none
 		t.fresh++
@@ -198,6 +254,9 @@ func (t *table) evict(ts int64) {
 
 // lookup returns the bucket of k without touching it, or none.
 func (t *table) lookup(k *tkey) int32 {
+	if t.n == 0 {
+		return none
+	}
 	idx, _ := t.find(k, k.hash())
 	return idx
 }

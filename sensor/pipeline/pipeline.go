@@ -164,6 +164,9 @@ func New(cfg Config, g *geo.Holder, set *rules.Set, sink Sink) (*Pipeline, error
 	if set == nil {
 		return nil, errors.New("pipeline: no rule set")
 	}
+	if err := detect.CheckState(set.Rules, cfg.Detect, cfg.Workers, 0); err != nil {
+		return nil, err
+	}
 	p := &Pipeline{cfg: cfg, geo: g, sink: sink, alerts: map[string]uint64{}, alertsByRule: map[uint32]uint64{}}
 	gen := newRuleGen(set)
 	p.rules.Store(gen)
@@ -184,8 +187,18 @@ func (p *Pipeline) SetRules(set *rules.Set) error {
 	if set == nil {
 		return errors.New("pipeline: no rule set")
 	}
+	if err := p.CheckRules(set); err != nil {
+		return err
+	}
 	p.rules.Store(newRuleGen(set))
 	return nil
+}
+
+// CheckRules reports whether set can be installed: whether the worst-case
+// state of its rules in all the workers stays within detect.DefaultMaxState.
+// SetRules checks it; a reload checks it before swapping anything.
+func (p *Pipeline) CheckRules(set *rules.Set) error {
+	return detect.CheckState(set.Rules, p.cfg.Detect, p.cfg.Workers, 0)
 }
 
 // Rules returns the installed rule set.

@@ -63,7 +63,7 @@ for seen and not expected. Exit status 0 when they match, 1 when they differ,
 				got = append(got, al)
 				return nil
 			})
-			if _, err := replayFiles(cmd.Context(), pipeline.Config{}, table, set, collect, pcaps); err != nil {
+			if _, err := replayFiles(cmd.Context(), pipeline.Config{}, table, set, collect, pcaps, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			res := verify.Compare(want, got)

@@ -11,7 +11,10 @@ import (
 )
 
 // Hand-built pcapng blocks, little-endian unless a test says otherwise.
-var le = binary.LittleEndian
+var (
+	le = binary.LittleEndian
+	be = binary.BigEndian
+)
 
 // ngBlock frames body as a block of type typ: type, total length, body
 // padded to 4 bytes, total length.

@@ -360,3 +360,19 @@ func TestTruncationReported(t *testing.T) {
 		t.Errorf("whole file: truncation %v", terr)
 	}
 }
+
+// TestNextRecoversFromABug checks the last line of defence: a panic inside
+// the reader (here a source without a reader) ends the file with an error
+// that is not a FormatError, so that it is not taken for bad input.
+func TestNextRecoversFromABug(t *testing.T) {
+	s := &fileSource{name: "x.pcap"}
+	err := s.Next(&Frame{})
+	var fe *FormatError
+	const want = "x.pcap: offset 0: internal error reading the capture: runtime error: invalid memory address or nil pointer dereference"
+	if err == nil || errors.As(err, &fe) || err.Error() != want {
+		t.Errorf("error %v\n  want %s", err, want)
+	}
+	if err := s.Next(&Frame{}); err != io.EOF {
+		t.Errorf("Next after the error: %v", err)
+	}
+}

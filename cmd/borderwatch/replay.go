@@ -231,7 +231,8 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 		prog = os.Stderr
 	}
 	stats, runErr := replay(cmd.Context(), replayRun{
-		cfg: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, holder: geo.NewHolder(table), set: set, sink: out.sink(), files: files, progress: prog,
+		cfg: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, holder: geo.NewHolder(table), set: set, sink: out.sink(), files: files,
+		progress: prog, warn: cmd.ErrOrStderr(),
 	})
 	if err := out.close(); err != nil && runErr == nil {
 		runErr = err
@@ -292,6 +293,14 @@ type countedFile struct {
 	f *os.File
 }
 
+// Truncation forwards to the file source.
+func (c *countedFile) Truncation() error {
+	if t, ok := c.Source.(capture.Truncator); ok {
+		return t.Truncation()
+	}
+	return nil
+}
+
 func (c *countedFile) Close() error {
 	err := c.Source.Close()
 	if cerr := c.f.Close(); err == nil {
@@ -339,9 +348,10 @@ func closeSources(sources []capture.Source) {
 
 // replayFiles runs capture files, in order, through one pipeline writing to
 // sink, and returns the pipeline's counters. SIGINT or SIGTERM stops it
-// cleanly: what was read is processed and counted.
-func replayFiles(ctx context.Context, cfg pipeline.Config, table *geo.Table, set *rules.Set, sink pipeline.Sink, files []string) (pipeline.Stats, error) {
-	return replay(ctx, replayRun{cfg: cfg, holder: geo.NewHolder(table), set: set, sink: sink, files: files})
+// cleanly: what was read is processed and counted. A truncated final record
+// is a warning line on warn.
+func replayFiles(ctx context.Context, cfg pipeline.Config, table *geo.Table, set *rules.Set, sink pipeline.Sink, files []string, warn io.Writer) (pipeline.Stats, error) {
+	return replay(ctx, replayRun{cfg: cfg, holder: geo.NewHolder(table), set: set, sink: sink, files: files, warn: warn})
 }
 
 // replayRun is what replay runs.
@@ -352,6 +362,7 @@ type replayRun struct {
 	sink     pipeline.Sink
 	files    []string
 	progress io.Writer // progress line destination (a terminal), nil for none
+	warn     io.Writer // where a truncated final record is reported, even with -q; nil for nowhere
 }
 
 func replay(ctx context.Context, r replayRun) (pipeline.Stats, error) {
@@ -386,15 +397,37 @@ func replay(ctx context.Context, r replayRun) (pipeline.Stats, error) {
 	}
 	var runErr error
 	for _, s := range sources {
-		if err := p.Run(ctx, s); err != nil {
-			if !errors.Is(err, context.Canceled) {
-				runErr = fmt.Errorf("replaying %s: %w", s.Name(), err)
+		err := p.Run(ctx, s)
+		if t, ok := s.(capture.Truncator); ok && r.warn != nil {
+			if terr := t.Truncation(); terr != nil {
+				fmt.Fprintf(r.warn, "borderwatch: warning: %v\n", terr)
 			}
+		}
+		if err != nil {
+			runErr = replayError(s, err)
 			break
 		}
 	}
+	// Whatever stopped the run, the alerts of what was read are written:
+	// Close ends the open windows, the caller flushes the outputs.
 	p.Close()
 	return p.Stats(), runErr
+}
+
+// replayError is the error of a replay that stopped on err: a capture that
+// breaks its format is invalid input (exit 2, the error names the file and
+// offset), anything else (a read error, a bug) a runtime failure (exit 1).
+// An interrupted replay is no error.
+func replayError(s capture.Source, err error) error {
+	var fe *capture.FormatError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return nil
+	case errors.As(err, &fe):
+		return usageError{err}
+	default:
+		return fmt.Errorf("replaying %s: %w", s.Name(), err)
+	}
 }
 
 // totalSize is the summed size of the files, 0 if any is unknown (stdin).
@@ -467,8 +500,9 @@ func printSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 	fmt.Fprintf(w, "replayed %d packets (%d bytes) in %s, %.0f packets/s\n",
 		s.Capture.Frames, s.Capture.Bytes, took.Round(time.Millisecond), rate)
 	d := s.Decode
-	fmt.Fprintf(w, "decoded %d; skipped %d (non-IP %d, truncated %d, malformed %d, unsupported link %d); unreadable records %d\n",
-		d.Decoded, d.Skipped(), d.NonIP, d.Truncated, d.Malformed, d.UnsupportedLink, s.Capture.Errors)
+	c := s.Capture
+	fmt.Fprintf(w, "decoded %d; skipped %d (non-IP %d, truncated %d, malformed %d, unsupported link %d); unreadable records %d (oversize %d, cut short %d)\n",
+		d.Decoded, d.Skipped(), d.NonIP, d.Truncated, d.Malformed, d.UnsupportedLink, c.Errors, c.Oversize, c.Truncated)
 	fmt.Fprintf(w, "flows %d created, %d evicted\n", s.Flow.Created, s.Flow.Evicted)
 	kinds := make([]string, 0, len(s.Alerts))
 	total := uint64(0)

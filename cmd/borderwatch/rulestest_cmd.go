@@ -38,7 +38,8 @@ distinct_hosts, min_distinct_sources, count.
 
 The differences are printed one per line, "-" for expected and missing, "+"
 for seen and not expected. Exit status 0 when they match, 1 when they differ,
-2 for unreadable input.`,
+2 for unreadable input (a capture that breaks its format is reported as
+"FILE: offset N: reason"; a truncated final record is a warning).`,
 		Example: `  borderwatch rules test --home DE --geoip lab.mmdb --rules my-rules.yaml \
       --pcap scan.pcap --expect scan.expect.json`,
 		Args: cobra.NoArgs,
@@ -63,7 +64,7 @@ for seen and not expected. Exit status 0 when they match, 1 when they differ,
 				got = append(got, al)
 				return nil
 			})
-			if _, err := replayFiles(cmd.Context(), pipeline.Config{}, table, set, collect, pcaps); err != nil {
+			if _, err := replayFiles(cmd.Context(), pipeline.Config{}, table, set, collect, pcaps, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			res := verify.Compare(want, got)

@@ -2,25 +2,40 @@ package capture
 
 import (
 	"bufio"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"sync/atomic"
 
-	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 )
 
-// maxSnapLen bounds a record's captured length, as tcpdump's MAXIMUM_SNAPLEN
-// does; files whose header announces less are still read up to this size.
-const maxSnapLen = 262144
+// MaxRecordSize bounds the captured length of a record a file source
+// delivers, as tcpdump's MAXIMUM_SNAPLEN does, whatever snap length the file
+// announces. A longer record (up to maxBlockSize) is skipped without being
+// read into memory and counted in Stats.Oversize; a record announcing more
+// than maxBlockSize is a corrupt file.
+const MaxRecordSize = 262144
 
-// readBufferSize is the read-ahead buffer of a file source.
+// maxBlockSize bounds a pcapng block and a pcap record: beyond it (libpcap's
+// limit for pcapng blocks) the length field is taken as corruption.
+const maxBlockSize = 16 << 20
+
+// readBufferSize is the read-ahead buffer of a file source. pcapng blocks
+// the source parses (section headers, interface descriptions) must fit in it.
 const readBufferSize = 256 << 10
+
+// maxInterfaces bounds the interfaces of a pcapng section (Frame.Iface is a
+// uint16).
+const maxInterfaces = 1 << 16
+
+// maxIfaceName bounds the interface name kept from a pcapng file.
+const maxIfaceName = 64
 
 // File format magics, as the first four bytes appear in the file.
 var (
@@ -31,20 +46,59 @@ var (
 	magicPcapNG   = [4]byte{0x0a, 0x0d, 0x0d, 0x0a}
 )
 
-// pcapng block types the source looks at.
+// pcapng block types and option codes the source reads.
 const (
-	ngBlockSection  = 0x0a0d0d0a
-	ngBlockPacket   = 2 // obsolete Packet Block
-	ngBlockSimple   = 3
-	ngBlockEnhanced = 6
-	ngByteOrderMark = 0x1a2b3c4d
+	ngBlockSection    = 0x0a0d0d0a
+	ngBlockInterface  = 1
+	ngBlockPacket     = 2 // obsolete Packet Block
+	ngBlockSimple     = 3
+	ngBlockEnhanced   = 6
+	ngByteOrderMark   = 0x1a2b3c4d
+	ngOptEnd          = 0
+	ngOptIfName       = 2
+	ngOptIfTsresol    = 9
+	ngOptIfTsoffset   = 14
+	ngMinSectionBlock = 28 // type, length, byte order, version, section length, length
+	ngMinIfaceBlock   = 20 // type, length, link type, reserved, snap length, length
 )
+
+// LinkTypeUnknown is how a Frame carries a link type above 255 that the
+// decoder does not know (gopacket's LinkType is a uint8): a value no
+// supported link type has, so the frame is counted as an unsupported link
+// instead of being read as whatever its low byte names.
+const LinkTypeUnknown layers.LinkType = 0xff
+
+// FormatError is a capture file that breaks its format: the file, the byte
+// offset in the (decompressed) stream of the header, block or record at
+// fault, and the reason. Replay reports it as invalid input (exit status 2).
+type FormatError struct {
+	File   string
+	Offset int64
+	Reason string
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("%s: offset %d: %s", e.File, e.Offset, e.Reason)
+}
+
+// Truncator is a source that can tell that its input ended inside a record.
+type Truncator interface {
+	// Truncation returns a *FormatError describing the final record cut
+	// short, or nil when the input ended on a record boundary (or has not
+	// ended yet).
+	Truncation() error
+}
 
 // OpenFile opens a capture file for reading: pcap (either byte order,
 // microsecond or nanosecond timestamps) or pcapng (any number of interfaces
 // and sections, each interface with its own link type), optionally gzip
 // compressed; the format is detected from the content, not the name. The path
 // "-" reads standard input. Close closes the file.
+//
+// The source trusts nothing in the file: every length is checked against the
+// block holding it and against MaxRecordSize before anything is read, so a
+// hostile file gives a *FormatError naming the offset, never a panic nor an
+// allocation of the size it announces.
 func OpenFile(path string) (Source, error) {
 	if path == "-" {
 		return OpenReader("-", os.Stdin)
@@ -69,68 +123,54 @@ func OpenReader(name string, r io.Reader) (Source, error) {
 
 func openReader(name string, r io.Reader, closer io.Closer) (*fileSource, error) {
 	s := &fileSource{name: name, closer: closer}
-	// pcapgo wraps its input in bufio.NewReader, which returns s.br itself
-	// (it is large enough); so the source knows how far pcapgo got. A plain
-	// capture is read through that one buffer; a compressed one through a
-	// second, before the decompressor.
-	s.cr = &countingReader{r: r}
-	s.br = bufio.NewReaderSize(s.cr, readBufferSize)
+	s.br = bufio.NewReaderSize(r, readBufferSize)
 	if head, _ := s.br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		gz, err := gzip.NewReader(s.br)
 		if err != nil {
-			return nil, fmt.Errorf("%s: reading gzip header: %w", name, err)
+			return nil, s.formatErr(0, "reading gzip header: %v", err)
 		}
 		s.gz = gz
-		s.cr = &countingReader{r: gz}
-		s.br = bufio.NewReaderSize(s.cr, readBufferSize)
+		s.br = bufio.NewReaderSize(gz, readBufferSize)
 	}
 	head, err := s.br.Peek(4)
 	if len(head) < 4 {
-		if err == nil || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: not a capture file: only %d bytes", name, len(head))
+		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, s.formatErr(0, "not a capture file: only %d bytes", len(head))
 		}
-		return nil, fmt.Errorf("%s: reading: %w", name, err)
+		return nil, s.readErr(0, err)
 	}
 	switch [4]byte(head) {
 	case magicPcapUsLE, magicPcapUsBE, magicPcapNsLE, magicPcapNsBE:
-		pr, err := pcapgo.NewReader(s.br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading pcap header: %w", name, err)
-		}
-		if pr.Snaplen() < maxSnapLen {
-			// Some writers store records longer than the header's snap
-			// length; pcapgo would reject them and lose its place.
-			pr.SetSnaplen(maxSnapLen)
-		}
-		s.pcap = pr
-		s.link = pr.LinkType()
+		err = s.readPcapHeader()
 	case magicPcapNG:
-		if b, _ := s.br.Peek(12); len(b) == 12 && binary.BigEndian.Uint32(b[8:12]) == ngByteOrderMark {
-			s.ngOrder = binary.BigEndian
-		} else {
-			s.ngOrder = binary.LittleEndian
+		s.ng = true
+		var blk []byte
+		if blk, err = s.peekBlock(); err == nil {
+			err = s.readSection(blk)
 		}
-		nr, err := pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading pcapng section header: %w", name, err)
-		}
-		s.ng = nr
 	default:
-		return nil, fmt.Errorf("%s: unknown capture format: not pcap, pcapng or gzip (starts with % x)", name, head)
+		return nil, s.formatErr(0, "unknown capture format: not pcap, pcapng or gzip (starts with % x)", head)
 	}
+	if err != nil {
+		if errors.Is(err, errEnd) {
+			return nil, s.formatErr(0, "file header cut short: %d bytes", s.br.Buffered())
+		}
+		return nil, err
+	}
+	s.buf = make([]byte, MaxRecordSize)
 	return s, nil
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
+// errEnd is the input ending inside a header, block or record.
+var errEnd = errors.New("unexpected end of input")
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+// ngIface is what the source keeps of a pcapng interface description.
+type ngIface struct {
+	name   string
+	link   layers.LinkType
+	snap   uint32
+	units  uint64 // timestamp units per second
+	offset int64  // seconds added to every timestamp
 }
 
 // fileSource is a Source over a pcap or pcapng stream.
@@ -138,43 +178,56 @@ type fileSource struct {
 	name   string
 	closer io.Closer
 	gz     *gzip.Reader
-	cr     *countingReader
 	br     *bufio.Reader
-	pcap   *pcapgo.Reader
-	link   layers.LinkType // pcap only
-	ng     *pcapgo.NgReader
-	// ngOrder is the byte order of the current pcapng section.
-	ngOrder binary.ByteOrder
-	records uint64
-	done    bool
+	off    int64  // bytes of the (decompressed) stream consumed
+	buf    []byte // record data, MaxRecordSize
+	order  binary.ByteOrder
 
-	frames, bytes, errs atomic.Uint64
-	closed              atomic.Bool
+	// pcap
+	link   layers.LinkType
+	nsMult uint32 // 1 for nanosecond timestamps, 1000 for microseconds
+
+	// pcapng
+	ng     bool
+	ifaces []ngIface // of the current section
+
+	records   uint64 // records read or skipped, for errors
+	done      bool
+	truncated *FormatError
+
+	frames, bytes, errs, oversize, short atomic.Uint64
+	closed                               atomic.Bool
 }
-
-// offset returns how many bytes of the (uncompressed) stream pcapgo consumed.
-func (s *fileSource) offset() int64 { return s.cr.n - int64(s.br.Buffered()) }
 
 // Name returns the file name given to OpenFile or OpenReader.
 func (s *fileSource) Name() string { return s.name }
 
 // Stats returns the counters; safe to call concurrently with Next.
 func (s *fileSource) Stats() Stats {
-	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Errors: s.errs.Load()}
+	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Errors: s.errs.Load(),
+		Oversize: s.oversize.Load(), Truncated: s.short.Load()}
 }
 
-// InterfaceName returns the name of interface i as recorded in a pcapng file
-// (empty if none), or the file name for pcap. Call it from the goroutine that
-// calls Next.
+// Truncation returns the final record cut short, if the input ended in one.
+// Call it after Next returned io.EOF, from the goroutine that calls Next.
+func (s *fileSource) Truncation() error {
+	if s.truncated == nil {
+		return nil
+	}
+	return s.truncated
+}
+
+// InterfaceName returns the name of interface i of the current section as
+// recorded in a pcapng file (empty if none), or the file name for pcap. Call
+// it from the goroutine that calls Next.
 func (s *fileSource) InterfaceName(i uint16) string {
-	if s.ng == nil {
+	if !s.ng {
 		return s.name
 	}
-	intf, err := s.ng.Interface(int(i))
-	if err != nil {
+	if int(i) >= len(s.ifaces) {
 		return ""
 	}
-	return intf.Name
+	return s.ifaces[i].name
 }
 
 // Close stops the source and closes the file OpenFile opened. A Next in
@@ -197,121 +250,510 @@ func (s *fileSource) Close() error {
 
 // Next reads the next record into f. f.Data points into the source's buffer.
 // At the end of the input it returns io.EOF; a final record cut short is
-// counted in Stats.Errors and also ends with io.EOF. A corrupt record in the
-// middle of a file (the reader cannot find the next one) is an error naming
-// the file and the record number.
-func (s *fileSource) Next(f *Frame) error {
+// counted in Stats.Truncated and Stats.Errors, reported by Truncation, and
+// also ends with io.EOF. A record longer than MaxRecordSize is skipped and
+// counted in Stats.Oversize and Stats.Errors. A file that breaks its format
+// (a length beyond its block, an unknown interface, an unsupported timestamp
+// resolution, ...) gives a *FormatError; the source then stays at its end.
+func (s *fileSource) Next(f *Frame) (err error) {
 	if s.closed.Load() {
 		return ErrClosed
 	}
 	if s.done {
 		return io.EOF
 	}
-	start := s.offset()
-	var (
-		data []byte
-		ci   gopacket.CaptureInfo
-		err  error
-		link layers.LinkType
-	)
-	if s.pcap != nil {
-		data, ci, err = s.pcap.ZeroCopyReadPacketData()
-		link = s.link
+	defer func() {
+		// Last line of defence: a panic here is a bug of this reader, not
+		// bad input; it ends the file with an error that is not a
+		// FormatError, so replay reports it as a failure (exit 1).
+		if r := recover(); r != nil {
+			s.done = true
+			err = fmt.Errorf("%s: offset %d: internal error reading the capture: %v", s.name, s.off, r)
+		}
+	}()
+	if s.ng {
+		err = s.nextNg(f)
 	} else {
-		cut := s.ngTailCut()
-		data, ci, err = s.ng.ZeroCopyReadPacketData()
-		if err == nil {
-			if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
-				link = lt
-			}
-		} else if cut == ngCutNone && errors.Is(err, io.EOF) {
-			err = io.EOF
-			start = s.offset() // the tail was whole blocks: a clean end
-		}
+		err = s.nextPcap(f)
 	}
+	if err == nil {
+		s.records++
+		s.frames.Add(1)
+		s.bytes.Add(uint64(f.WireLen))
+		return nil
+	}
+	s.done = true
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return err
+}
+
+// end turns the end of the input inside the record or block that starts at
+// start, want bytes long, into a truncation: counted, kept for Truncation,
+// and io.EOF.
+func (s *fileSource) end(start int64, want int64, what string) error {
+	s.errs.Add(1)
+	s.short.Add(1)
+	s.truncated = &FormatError{File: s.name, Offset: start,
+		Reason: fmt.Sprintf("truncated final %s: %d of %d bytes", what, s.off-start, want)}
+	return io.EOF
+}
+
+func (s *fileSource) formatErr(off int64, format string, a ...any) error {
+	return &FormatError{File: s.name, Offset: off, Reason: fmt.Sprintf(format, a...)}
+}
+
+// readErr is a read error at off: corrupt compressed data is a FormatError,
+// the end of the input errEnd, anything else (an I/O error) is returned
+// with the place.
+func (s *fileSource) readErr(off int64, err error) error {
+	var ce flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errEnd
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, &ce):
+		return s.formatErr(off, "corrupt gzip data: %v", err)
+	}
+	return fmt.Errorf("%s: offset %d: reading: %w", s.name, off, err)
+}
+
+// read reads len(p) bytes.
+func (s *fileSource) read(p []byte) error {
+	n, err := io.ReadFull(s.br, p)
+	s.off += int64(n)
 	if err != nil {
-		if s.closed.Load() {
-			return ErrClosed
-		}
-		s.done = true
-		if err == io.EOF && s.offset() == start {
-			return io.EOF
-		}
-		s.errs.Add(1)
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return io.EOF // truncated final record
-		}
-		return fmt.Errorf("%s: record %d: %w", s.name, s.records+1, err)
+		return s.readErr(s.off, err)
 	}
-	s.records++
-	f.Data = data
-	f.Link = link
-	f.Iface = uint16(ci.InterfaceIndex)
-	f.WireLen = uint32(ci.Length)
-	f.Timestamp = 0
-	if !ci.Timestamp.IsZero() {
-		f.Timestamp = ci.Timestamp.UnixNano()
-	}
-	s.frames.Add(1)
-	s.bytes.Add(uint64(ci.Length))
 	return nil
 }
 
-// ngCut is what ngTailCut found ahead in a pcapng stream.
-type ngCut uint8
-
-const (
-	ngCutNone    ngCut = iota // only whole non-packet blocks up to the end
-	ngCutPacket               // a packet block starts: EOF inside it is truncation
-	ngCutPartial              // the stream ends inside a block
-	ngCutUnknown              // beyond the read-ahead buffer: assume a packet follows
-)
-
-// ngTailCut looks ahead, without consuming, over the blocks pcapgo will read in
-// its next call: the non-packet blocks (interface descriptions, statistics,
-// name resolution, new sections) and the packet block after them. pcapgo
-// reports io.EOF both at a clean end and inside a block; this tells them apart.
-func (s *fileSource) ngTailCut() ngCut {
-	off := 0
-	for {
-		if off+12 > s.br.Size() {
-			return ngCutUnknown
-		}
-		b, _ := s.br.Peek(off + 12)
-		b = b[off:]
-		switch {
-		case len(b) == 0:
-			return ngCutNone
-		case len(b) < 8:
-			return ngCutPartial
-		}
-		order := s.ngOrder
-		typ := order.Uint32(b[0:4])
-		if typ == ngBlockSection {
-			if len(b) < 12 {
-				return ngCutPartial
-			}
-			if binary.BigEndian.Uint32(b[8:12]) == ngByteOrderMark {
-				order = binary.BigEndian
-			} else {
-				order = binary.LittleEndian
-			}
-			s.ngOrder = order // pcapgo switches order with this section too
-		}
-		switch typ {
-		case ngBlockEnhanced, ngBlockSimple, ngBlockPacket:
-			return ngCutPacket
-		}
-		n := int(order.Uint32(b[4:8]))
-		if n < 12 || n%4 != 0 {
-			return ngCutPacket // corrupt: let pcapgo report it
-		}
-		if off+n > s.br.Size() {
-			return ngCutUnknown
-		}
-		if whole, _ := s.br.Peek(off + n); len(whole) < off+n {
-			return ngCutPartial
-		}
-		off += n
+// discard skips n bytes.
+func (s *fileSource) discard(n int) error {
+	d, err := s.br.Discard(n)
+	s.off += int64(d)
+	if err != nil {
+		return s.readErr(s.off, err)
 	}
+	return nil
+}
+
+// peek returns the next n bytes, n <= readBufferSize, without consuming them.
+func (s *fileSource) peek(n int) ([]byte, error) {
+	b, err := s.br.Peek(n)
+	if len(b) == n {
+		return b, nil
+	}
+	return nil, s.readErr(s.off, err)
+}
+
+// readPcapHeader reads the 24-byte header of a pcap file.
+func (s *fileSource) readPcapHeader() error {
+	h, err := s.peek(24)
+	if err != nil {
+		return err
+	}
+	switch [4]byte(h[0:4]) {
+	case magicPcapUsLE:
+		s.order, s.nsMult = binary.LittleEndian, 1000
+	case magicPcapNsLE:
+		s.order, s.nsMult = binary.LittleEndian, 1
+	case magicPcapUsBE:
+		s.order, s.nsMult = binary.BigEndian, 1000
+	default:
+		s.order, s.nsMult = binary.BigEndian, 1
+	}
+	if major := s.order.Uint16(h[4:6]); major != 2 {
+		return s.formatErr(4, "unsupported pcap version %d.%d (want 2.x)", major, s.order.Uint16(h[6:8]))
+	}
+	// The snap length (h[16:20]) is not trusted: records are bounded by
+	// MaxRecordSize whatever it says. The link type is the low 16 bits;
+	// the upper ones describe a frame check sequence.
+	s.link = linkType(s.order.Uint32(h[20:24]) & 0xffff)
+	return s.discard(24)
+}
+
+// linkType maps a file's link type onto gopacket's uint8 LinkType.
+func linkType(lt uint32) layers.LinkType {
+	switch {
+	case lt <= 0xff:
+		return layers.LinkType(lt)
+	case lt == 276:
+		return LinkTypeLinuxSLL2
+	default:
+		return LinkTypeUnknown
+	}
+}
+
+// nextPcap reads the next pcap record, skipping oversize ones.
+func (s *fileSource) nextPcap(f *Frame) error {
+	for {
+		start := s.off
+		h, err := s.peek(16)
+		if err != nil {
+			if errors.Is(err, errEnd) {
+				if s.br.Buffered() == 0 {
+					return io.EOF
+				}
+				s.off += int64(s.br.Buffered())
+				return s.end(start, 16, "record header")
+			}
+			return err
+		}
+		sec, frac := s.order.Uint32(h[0:4]), s.order.Uint32(h[4:8])
+		capLen, wireLen := s.order.Uint32(h[8:12]), s.order.Uint32(h[12:16])
+		if capLen > maxBlockSize {
+			return s.formatErr(start, "record %d: captured length %d beyond the %d-byte limit: corrupt record header", s.records+1, capLen, maxBlockSize)
+		}
+		if capLen > wireLen {
+			return s.formatErr(start, "record %d: captured length %d exceeds the original length %d", s.records+1, capLen, wireLen)
+		}
+		if err := s.discard(16); err != nil {
+			return err
+		}
+		if capLen > MaxRecordSize {
+			if err := s.discard(int(capLen)); err != nil {
+				if errors.Is(err, errEnd) {
+					return s.end(start, 16+int64(capLen), "record")
+				}
+				return err
+			}
+			s.records++
+			s.errs.Add(1)
+			s.oversize.Add(1)
+			continue
+		}
+		data := s.buf[:capLen]
+		if err := s.read(data); err != nil {
+			if errors.Is(err, errEnd) {
+				return s.end(start, 16+int64(capLen), "record")
+			}
+			return err
+		}
+		f.Data = data
+		f.Link = s.link
+		f.Iface = 0
+		f.WireLen = wireLen
+		f.Timestamp = int64(sec)*1e9 + int64(frac)*int64(s.nsMult)
+		resetReport(f)
+		return nil
+	}
+}
+
+func resetReport(f *Frame) {
+	f.ReportPackets, f.ReportBytes, f.ReportReverse = 0, 0, false
+}
+
+// peekBlock returns the type and total length of the pcapng block ahead,
+// checked: a multiple of 4, at least 12 and at most maxBlockSize. A section
+// header block also sets the byte order. It returns the first 12 bytes.
+func (s *fileSource) peekBlock() ([]byte, error) {
+	b, err := s.peek(12)
+	if err != nil {
+		return nil, err
+	}
+	typ := binary.LittleEndian.Uint32(b[0:4]) // the section type reads the same both ways
+	if typ == ngBlockSection {
+		switch {
+		case binary.BigEndian.Uint32(b[8:12]) == ngByteOrderMark:
+			s.order = binary.BigEndian
+		case binary.LittleEndian.Uint32(b[8:12]) == ngByteOrderMark:
+			s.order = binary.LittleEndian
+		default:
+			return nil, s.formatErr(s.off, "section header: bad byte-order magic % x", b[8:12])
+		}
+	}
+	n := s.order.Uint32(b[4:8])
+	switch {
+	case n < 12 || n%4 != 0:
+		return nil, s.formatErr(s.off, "block type %#x: total length %d is not a multiple of 4 of at least 12", s.order.Uint32(b[0:4]), n)
+	case n > maxBlockSize:
+		return nil, s.formatErr(s.off, "block type %#x: total length %d beyond the %d-byte limit", s.order.Uint32(b[0:4]), n, maxBlockSize)
+	}
+	return b, nil
+}
+
+// wholeBlock returns the whole block of total length n ahead, which must
+// fit the read-ahead buffer, with its trailing length checked.
+func (s *fileSource) wholeBlock(n uint32, what string, least uint32) ([]byte, error) {
+	switch {
+	case n < least:
+		return nil, s.formatErr(s.off, "%s: total length %d below the minimum %d", what, n, least)
+	case n > readBufferSize:
+		return nil, s.formatErr(s.off, "%s: total length %d beyond the %d-byte limit", what, n, readBufferSize)
+	}
+	b, err := s.peek(int(n))
+	if err != nil {
+		return nil, err
+	}
+	if t := s.order.Uint32(b[n-4:]); t != n {
+		return nil, s.formatErr(s.off, "%s: trailing total length %d differs from the leading %d", what, t, n)
+	}
+	return b, nil
+}
+
+// readSection reads a section header block: it sets the byte order (done by
+// peekBlock) and starts a section without interfaces.
+func (s *fileSource) readSection(hdr []byte) error {
+	b, err := s.wholeBlock(s.order.Uint32(hdr[4:8]), "section header", ngMinSectionBlock)
+	if err != nil {
+		return err
+	}
+	if major, minor := s.order.Uint16(b[12:14]), s.order.Uint16(b[14:16]); major != 1 || (minor != 0 && minor != 2) {
+		return s.formatErr(s.off, "section header: unsupported pcapng version %d.%d (want 1.0)", major, minor)
+	}
+	s.ifaces = s.ifaces[:0]
+	return s.discard(len(b))
+}
+
+// readInterface reads an interface description block.
+func (s *fileSource) readInterface(n uint32) error {
+	b, err := s.wholeBlock(n, "interface description", ngMinIfaceBlock)
+	if err != nil {
+		return err
+	}
+	if len(s.ifaces) >= maxInterfaces {
+		return s.formatErr(s.off, "interface description: more than %d interfaces in a section", maxInterfaces)
+	}
+	ifc := ngIface{link: linkType(uint32(s.order.Uint16(b[8:10]))), snap: s.order.Uint32(b[12:16]), units: 1e6}
+	for o := 16; o+4 <= len(b)-4; {
+		code, l := s.order.Uint16(b[o:o+2]), int(s.order.Uint16(b[o+2:o+4]))
+		if code == ngOptEnd {
+			break
+		}
+		v := o + 4
+		next := v + (l+3)&^3
+		if next > len(b)-4 {
+			return s.formatErr(s.off+int64(o), "interface description: option %d of %d bytes runs past the end of the block", code, l)
+		}
+		val := b[v : v+l]
+		switch code {
+		case ngOptIfName:
+			ifc.name = ifaceName(val)
+		case ngOptIfTsresol:
+			if l != 1 {
+				return s.formatErr(s.off+int64(o), "interface description: if_tsresol of %d bytes, want 1", l)
+			}
+			u, ok := tsUnits(val[0])
+			if !ok {
+				return s.formatErr(s.off+int64(o), "interface description: unsupported if_tsresol %#02x (at most 10^-19 or 2^-63 s)", val[0])
+			}
+			ifc.units = u
+		case ngOptIfTsoffset:
+			if l != 8 {
+				return s.formatErr(s.off+int64(o), "interface description: if_tsoffset of %d bytes, want 8", l)
+			}
+			ifc.offset = int64(s.order.Uint64(val))
+		}
+		o = next
+	}
+	s.ifaces = append(s.ifaces, ifc)
+	return s.discard(len(b))
+}
+
+// tsUnits returns the timestamp units per second of an if_tsresol value:
+// 10^v, or 2^(v&0x7f) with the high bit set; false if it does not fit 64 bits.
+func tsUnits(v byte) (uint64, bool) {
+	if v&0x80 != 0 {
+		e := v & 0x7f
+		if e > 63 {
+			return 0, false
+		}
+		return 1 << e, true
+	}
+	if v > 19 {
+		return 0, false
+	}
+	u := uint64(1)
+	for range v {
+		u *= 10
+	}
+	return u, true
+}
+
+// ifaceName keeps at most maxIfaceName bytes of a recorded interface name,
+// printable ASCII only (others become '?'): it ends up in alerts and logs.
+func ifaceName(v []byte) string {
+	v = v[:min(len(v), maxIfaceName)]
+	for len(v) > 0 && v[len(v)-1] == 0 {
+		v = v[:len(v)-1] // names are often NUL-terminated
+	}
+	b := make([]byte, len(v))
+	for i, c := range v {
+		if c < 0x20 || c > 0x7e {
+			c = '?'
+		}
+		b[i] = c
+	}
+	return string(b)
+}
+
+// maxTimestampSec bounds a timestamp so that it fits int64 nanoseconds.
+const maxTimestampSec = (1<<63-1)/1_000_000_000 - 1
+
+// timestamp converts a pcapng timestamp of interface ifc to ns since the
+// epoch; false if it does not fit.
+func timestamp(ifc *ngIface, ts uint64) (int64, bool) {
+	sec, frac := ts/ifc.units, ts%ifc.units
+	if sec > maxTimestampSec {
+		return 0, false
+	}
+	total := int64(sec) + ifc.offset
+	if (ifc.offset > 0 && total < int64(sec)) || total > maxTimestampSec || total < -maxTimestampSec {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(frac, 1e9)
+	ns, _ := bits.Div64(hi, lo, ifc.units) // frac < units: no overflow
+	return total*1e9 + int64(ns), true
+}
+
+// nextNg reads blocks up to the next packet and reads that packet.
+func (s *fileSource) nextNg(f *Frame) error {
+	for {
+		start := s.off
+		hdr, err := s.peekBlock()
+		if err != nil {
+			if errors.Is(err, errEnd) {
+				if s.br.Buffered() == 0 {
+					return io.EOF
+				}
+				s.off += int64(s.br.Buffered())
+				return s.end(start, 12, "block header")
+			}
+			return err
+		}
+		typ, n := s.order.Uint32(hdr[0:4]), s.order.Uint32(hdr[4:8])
+		switch typ {
+		case ngBlockSection:
+			err = s.readSection(hdr)
+		case ngBlockInterface:
+			err = s.readInterface(n)
+		case ngBlockEnhanced, ngBlockPacket, ngBlockSimple:
+			var ok bool
+			ok, err = s.readPacket(f, typ, n)
+			if err == nil && ok {
+				return nil
+			}
+		default: // statistics, name resolution, custom, ...: skipped
+			err = s.skipBlock(n)
+		}
+		if err != nil {
+			if errors.Is(err, errEnd) {
+				s.off += int64(s.br.Buffered())
+				return s.end(start, int64(n), "block")
+			}
+			return err
+		}
+	}
+}
+
+// skipBlock skips a block of total length n, checking its trailing length.
+func (s *fileSource) skipBlock(n uint32) error {
+	start := s.off
+	if err := s.discard(int(n) - 4); err != nil {
+		return err
+	}
+	return s.trailer(start, n, "block")
+}
+
+// trailer consumes the trailing total length of the block that started at
+// start and checks it against the leading one, n.
+func (s *fileSource) trailer(start int64, n uint32, what string) error {
+	t, err := s.peek(4)
+	if err != nil {
+		return err
+	}
+	if got := s.order.Uint32(t); got != n {
+		return s.formatErr(start, "%s: trailing total length %d differs from the leading %d", what, got, n)
+	}
+	return s.discard(4)
+}
+
+// readPacket reads an enhanced, simple or obsolete packet block of total
+// length n into f; false (and no error) if it was skipped as oversize.
+func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
+	start := s.off
+	var (
+		hdrLen  uint32
+		iface   uint32
+		ts      uint64
+		capLen  uint32
+		wireLen uint32
+		what    string
+	)
+	switch typ {
+	case ngBlockSimple:
+		hdrLen, what = 16, "simple packet block"
+	case ngBlockEnhanced:
+		hdrLen, what = 32, "enhanced packet block"
+	default:
+		hdrLen, what = 32, "packet block"
+	}
+	if n < hdrLen {
+		return false, s.formatErr(start, "%s: total length %d below the minimum %d", what, n, hdrLen)
+	}
+	h, err := s.peek(int(hdrLen) - 4)
+	if err != nil {
+		return false, err
+	}
+	switch typ {
+	case ngBlockSimple:
+		iface = 0
+		wireLen = s.order.Uint32(h[8:12])
+		capLen = min(wireLen, n-hdrLen)
+		if len(s.ifaces) > 0 && s.ifaces[0].snap != 0 {
+			capLen = min(capLen, s.ifaces[0].snap)
+		}
+	case ngBlockEnhanced:
+		iface = s.order.Uint32(h[8:12])
+	default:
+		iface = uint32(s.order.Uint16(h[8:10]))
+	}
+	if typ != ngBlockSimple {
+		ts = uint64(s.order.Uint32(h[12:16]))<<32 | uint64(s.order.Uint32(h[16:20]))
+		capLen, wireLen = s.order.Uint32(h[20:24]), s.order.Uint32(h[24:28])
+		if capLen > n-hdrLen {
+			return false, s.formatErr(start, "%s: captured length %d beyond the block's %d bytes of data", what, capLen, n-hdrLen)
+		}
+	}
+	if int(iface) >= len(s.ifaces) {
+		return false, s.formatErr(start, "%s: interface %d not described in the section (%d interfaces)", what, iface, len(s.ifaces))
+	}
+	ifc := &s.ifaces[iface]
+	var t int64
+	if typ != ngBlockSimple {
+		var ok bool
+		if t, ok = timestamp(ifc, ts); !ok {
+			return false, s.formatErr(start, "%s: timestamp %d (units of 1/%d s, offset %d s) out of range", what, ts, ifc.units, ifc.offset)
+		}
+	}
+	if capLen > MaxRecordSize {
+		if err := s.skipBlock(n); err != nil {
+			return false, err
+		}
+		s.records++
+		s.errs.Add(1)
+		s.oversize.Add(1)
+		return false, nil
+	}
+	if err := s.discard(int(hdrLen) - 4); err != nil {
+		return false, err
+	}
+	data := s.buf[:capLen]
+	if err := s.read(data); err != nil {
+		return false, err
+	}
+	if err := s.discard(int(n - hdrLen - capLen)); err != nil { // padding and options
+		return false, err
+	}
+	if err := s.trailer(start, n, what); err != nil {
+		return false, err
+	}
+	f.Data = data
+	f.Link = ifc.link
+	f.Iface = uint16(iface)
+	f.WireLen = wireLen
+	f.Timestamp = t
+	resetReport(f)
+	return true, nil
 }

@@ -257,8 +257,8 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct{ path, want string }{
-		{junk, junk + ": unknown capture format: not pcap, pcapng or gzip (starts with 68 65 6c 6c)"},
-		{short, short + ": not a capture file: only 2 bytes"},
+		{junk, junk + ": offset 0: unknown capture format: not pcap, pcapng or gzip (starts with 68 65 6c 6c)"},
+		{short, short + ": offset 0: not a capture file: only 2 bytes"},
 		{filepath.Join(dir, "missing.pcap"), "opening capture: open " + filepath.Join(dir, "missing.pcap") + ": no such file or directory"},
 	}
 	for _, c := range cases {

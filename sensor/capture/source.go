@@ -42,7 +42,11 @@ type Stats struct {
 	Frames  uint64 // frames delivered
 	Bytes   uint64 // wire bytes delivered
 	Dropped uint64 // frames lost before delivery (kernel/ring drops), if known
-	Errors  uint64 // unreadable records skipped
+	Errors  uint64 // unreadable records skipped, of every reason below
+
+	// Reasons of Errors, for file sources.
+	Oversize  uint64 // records longer than MaxRecordSize, skipped unread
+	Truncated uint64 // a final record cut short by the end of the input
 }
 
 // Source yields frames.

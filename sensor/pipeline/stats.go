@@ -60,6 +60,8 @@ func (p *Pipeline) Stats() Stats {
 		s.Capture.Bytes += cs.Bytes
 		s.Capture.Dropped += cs.Dropped
 		s.Capture.Errors += cs.Errors
+		s.Capture.Oversize += cs.Oversize
+		s.Capture.Truncated += cs.Truncated
 	}
 	for _, w := range p.workers {
 		w.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
@@ -49,11 +50,14 @@ func errorLine(w io.Writer, err error) string {
 
 // exitCode is the exit code of a command that returned err.
 func exitCode(err error) int {
-	var ue usageError
+	var (
+		ue usageError
+		se *detect.StateLimitError
+	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &se): // a rule set over the state limit is invalid input
 		return exitUsage
 	default:
 		return exitRuntime

@@ -109,4 +109,10 @@ func TestRulesCheckState(t *testing.T) {
 	if !strings.Contains(out, "state: up to 8.8 GiB per worker, 17.6 GiB with 2 workers") || strings.Contains(out, ": OK") {
 		t.Errorf("output:\n%s", out[max(0, len(out)-400):])
 	}
+	// replay refuses the same set before reading anything, as invalid
+	// input (exit 2), not as a runtime failure.
+	_, _, err = execCLI("replay", "-q", "--workers", "2", "--no-default-rules", "--rules", big, "../../testdata/sample/scan-inbound.pcap")
+	if code := exitCode(err); code != exitUsage || !strings.Contains(fmt.Sprint(err), "more than the limit of 16 GiB") {
+		t.Errorf("replay with the set: exit %d, err %v; want exit %d and the state limit", code, err, exitUsage)
+	}
 }

@@ -161,8 +161,8 @@ func (b *kafkaBackend) frame(dst []byte, a *alert.Alert, rec []byte) []byte {
 	return append(dst, rec...)
 }
 
-func (b *kafkaBackend) connect() error {
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+func (b *kafkaBackend) connect(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	if err := b.client.Ping(ctx); err != nil {
 		return fmt.Errorf("connecting to kafka: %w", err)
@@ -170,10 +170,10 @@ func (b *kafkaBackend) connect() error {
 	return nil
 }
 
-// write produces entries and waits for every ack. Values are copied: after
-// a timeout franz-go may still hold the records while the Output reuses
-// its buffers.
-func (b *kafkaBackend) write(entries [][]byte) error {
+// write produces entries and waits for every ack; the records before the
+// first failed one count as delivered. Values are copied: after a timeout
+// franz-go may still hold the records while the Output reuses its buffers.
+func (b *kafkaBackend) write(ctx context.Context, entries [][]byte) (int, error) {
 	b.recs = b.recs[:0]
 	for _, e := range entries {
 		k, v, ok := bytes.Cut(e, []byte{'\t'})
@@ -186,18 +186,22 @@ func (b *kafkaBackend) write(entries [][]byte) error {
 		}
 		b.recs = append(b.recs, r)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
-	if err := b.client.ProduceSync(ctx, b.recs...).FirstErr(); err != nil {
-		return fmt.Errorf("producing to kafka: %w", err)
+	res := b.client.ProduceSync(ctx, b.recs...)
+	clear(b.recs)
+	for i, r := range res {
+		if r.Err != nil {
+			return i, fmt.Errorf("producing to kafka: %w", r.Err)
+		}
 	}
-	return nil
+	return len(entries), nil
 }
 
 func (b *kafkaBackend) disconnect() {}
 
-func (b *kafkaBackend) close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+func (b *kafkaBackend) close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	err := b.client.Flush(ctx)
 	b.client.Close()

@@ -389,3 +389,120 @@ func TestKafkaProduceErrors(t *testing.T) {
 		t.Errorf("stats %+v, spool %d lines; want %d spooled", s, len(readLines(t, spool)), n)
 	}
 }
+
+// TestErrorLogRateLimit checks a failing output logs its first error, then
+// one line per ErrorLogInterval with the count of errors since.
+func TestErrorLogRateLimit(t *testing.T) {
+	defer func(d time.Duration) { ErrorLogInterval = d }(ErrorLogInterval)
+	ErrorLogInterval = 500 * time.Millisecond
+	logs := &logLines{}
+	port := freePort(t, "tcp")
+	o, err := Open("syslog+tcp://127.0.0.1:"+strconv.Itoa(port)+"?backoff_min=10ms&backoff_max=20ms&drain_timeout=100ms", zerolog.New(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(failSpan)
+	o.Close()
+	errs := o.Stats().Errors
+	lines := logs.count()
+	t.Logf("%d errors, %d log lines in %s:\n%s", errs, lines, failSpan, logs)
+	// About 130 errors; 1 first line + about 4 interval lines + 0 at close
+	// (nothing was queued).
+	if errs < 20 || lines < 2 || lines > 6 {
+		t.Errorf("%d errors gave %d log lines, want a handful (one per %s)", errs, lines, ErrorLogInterval)
+	}
+	if l := logs.String(); !strings.Contains(l, `"message":"alert output still down; errors since the last line"`) || !strings.Contains(l, `"errors":`) {
+		t.Errorf("no interval line with a count of errors in\n%s", l)
+	}
+}
+
+// TestFileDeletedReopen deletes the alert file while the output runs: it is
+// noticed within about a second, the file is recreated, and the alerts
+// written to the deleted file since the last check are in the new one.
+func TestFileDeletedReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	o := openFile(t, &FileConfig{Path: path})
+	o.Write(testAlert(0, 1))
+	waitFor(t, "the first alert written", func() bool { return o.Stats().Written == 1 })
+	time.Sleep(fileCheckInterval + 200*time.Millisecond) // one check passes with the file there
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := 1; i <= 3; i++ {
+		o.Write(testAlert(i, 1))
+		want = append(want, eveLine(t, testAlert(i, 1)))
+	}
+	waitFor(t, "the deleted file to be noticed", func() bool { return o.Stats().Reopens == 1 })
+	o.Write(testAlert(4, 1))
+	want = append(want, eveLine(t, testAlert(4, 1)))
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkJSONLines(t, path); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("new file has %d lines %.200q, want alerts 1–4", len(got), got)
+	}
+	if s := o.Stats(); s.Written != 5 || s.Reopens != 1 {
+		t.Errorf("stats %+v, want 5 written, 1 reopen", s)
+	}
+}
+
+// shortWriter takes writes up to limit bytes in all and fails the write
+// that would go past it after taking part of it, like a pipe whose reader
+// stalls.
+type shortWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	limit int
+	fails int
+}
+
+func (w *shortWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if room := w.limit - w.buf.Len(); room < len(p) {
+		w.fails++
+		w.buf.Write(p[:max(0, room)])
+		return max(0, room), syscall.EAGAIN
+	}
+	return w.buf.Write(p)
+}
+
+func (w *shortWriter) set(limit int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.limit = limit
+}
+
+func (w *shortWriter) state() (string, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String(), w.fails
+}
+
+// TestStreamShortWrite checks a line torn by a short write on stdout is
+// finished when the stream takes writes again, and nothing is sent twice.
+func TestStreamShortWrite(t *testing.T) {
+	var want []string
+	for i := range 3 {
+		want = append(want, eveLine(t, testAlert(i, 1)))
+	}
+	w := &shortWriter{limit: len(want[0]) + 1 + len(want[1])/2} // one and a half alerts
+	o, err := newOutput("stdout", "stdout", &Common{BatchSize: 3, BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond},
+		&streamBackend{w: w}, SpoolConfig{}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		o.Write(testAlert(i, 1))
+	}
+	waitFor(t, "a short write", func() bool { _, f := w.state(); return f > 0 })
+	w.set(1 << 20)
+	waitFor(t, "3 alerts written", func() bool { return o.Stats().Written == 3 })
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := w.state(); got != strings.Join(want, "\n")+"\n" {
+		t.Errorf("stream holds\n%s\nwant the 3 lines once each", got)
+	}
+}

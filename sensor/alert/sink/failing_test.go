@@ -506,3 +506,32 @@ func TestStreamShortWrite(t *testing.T) {
 		t.Errorf("stream holds\n%s\nwant the 3 lines once each", got)
 	}
 }
+
+// TestKafkaCloseBrokerSilent makes a kfake broker never answer Produce:
+// Close still ends within the drain timeout, dropping (no spool) what the
+// broker did not acknowledge.
+func TestKafkaCloseBrokerSilent(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "alerts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		cluster.KeepControl()
+		return nil, nil, true // no answer
+	})
+	o, err := Open("kafka://"+cluster.ListenAddrs()[0]+"/alerts?drain_timeout=500ms&write_timeout=30s", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	for i := range n {
+		o.Write(testAlert(i, 1))
+	}
+	err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	var ue *UndeliveredError
+	if !errors.As(err, &ue) {
+		t.Errorf("Close error %v, want undelivered alerts", err)
+	}
+	checkAccounting(t, o, n)
+}

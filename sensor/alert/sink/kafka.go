@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -147,7 +148,6 @@ type kafkaBackend struct {
 	client  *kgo.Client
 	key     string
 	timeout time.Duration
-	recs    []*kgo.Record
 }
 
 func (b *kafkaBackend) frame(dst []byte, a *alert.Alert, rec []byte) []byte {
@@ -170,12 +170,15 @@ func (b *kafkaBackend) connect(ctx context.Context) error {
 	return nil
 }
 
-// write produces entries and waits for every ack; the records before the
-// first failed one count as delivered. Values are copied: after a timeout
-// franz-go may still hold the records while the Output reuses its buffers.
+// write produces entries and waits for every ack, or for ctx (the write
+// timeout, or the drain deadline after Close); the records before the first
+// failed one count as delivered. franz-go does not give up a record in
+// flight when ctx ends, so write stops waiting for it instead: such a
+// record counts as not delivered and may still arrive (at least once).
+// Records and values are fresh for each write for the same reason.
 func (b *kafkaBackend) write(ctx context.Context, entries [][]byte) (int, error) {
-	b.recs = b.recs[:0]
-	for _, e := range entries {
+	recs := make([]*kgo.Record, len(entries))
+	for i, e := range entries {
 		k, v, ok := bytes.Cut(e, []byte{'\t'})
 		if !ok {
 			k, v = nil, e
@@ -184,15 +187,30 @@ func (b *kafkaBackend) write(ctx context.Context, entries [][]byte) (int, error)
 		if len(k) > 0 {
 			r.Key = bytes.Clone(k)
 		}
-		b.recs = append(b.recs, r)
+		recs[i] = r
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
-	res := b.client.ProduceSync(ctx, b.recs...)
-	clear(b.recs)
-	for i, r := range res {
-		if r.Err != nil {
-			return i, fmt.Errorf("producing to kafka: %w", r.Err)
+	errs := make([]error, len(recs))
+	var left atomic.Int64
+	left.Store(int64(len(recs)))
+	all := make(chan struct{})
+	for i, r := range recs {
+		b.client.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			errs[i] = err
+			if left.Add(-1) == 0 {
+				close(all)
+			}
+		})
+	}
+	select {
+	case <-all:
+	case <-ctx.Done():
+		return 0, fmt.Errorf("producing to kafka: %w", ctx.Err())
+	}
+	for i, err := range errs {
+		if err != nil {
+			return i, fmt.Errorf("producing to kafka: %w", err)
 		}
 	}
 	return len(entries), nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -534,4 +535,93 @@ func TestKafkaCloseBrokerSilent(t *testing.T) {
 		t.Errorf("Close error %v, want undelivered alerts", err)
 	}
 	checkAccounting(t, o, n)
+}
+
+// TestSyslogCloseStalledPeer sends to a TCP server that accepts and never
+// reads: once the socket buffers are full the write blocks. Close still
+// ends within the drain timeout (the write timeout is much longer), and
+// every alert is accounted for.
+func TestSyslogCloseStalledPeer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.(*net.TCPConn).SetReadBuffer(4096)
+			mu.Lock()
+			conns = append(conns, c) // held open, never read
+			mu.Unlock()
+		}
+	}()
+	o, err := Open("syslog+tcp://"+ln.Addr().String()+"?queue_size=40000&write_timeout=1m&drain_timeout=500ms", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40000 // about 25 MB: more than loopback socket buffers take
+	for i := range n {
+		o.Write(testAlert(i%10, 1))
+	}
+	err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	var ue *UndeliveredError
+	if !errors.As(err, &ue) || ue.Alerts == 0 {
+		t.Errorf("Close error %v, want undelivered alerts", err)
+	}
+	checkAccounting(t, o, n)
+}
+
+// TestSpoolDiskFull fills the tmpfs a spool is on: what fits is spooled as
+// whole lines, the rest is counted (spool_full), and the spool file never
+// holds a partial line.
+func TestSpoolDiskFull(t *testing.T) {
+	dir := mountTmpfs(t, 16<<10)
+	path := filepath.Join(dir, "s.spool")
+	s, err := openSpool(path, 1<<20) // the cap is above what the disk holds
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	line := eveLine(t, testAlert(0, 1))
+	total := 0
+	for range 10 { // 10 batches of 5 lines, about 27 KiB
+		var batch []string
+		for range 5 {
+			batch = append(batch, line)
+		}
+		n, _ := s.append(entries(batch...))
+		total += n
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) == 0 || b[len(b)-1] != '\n' || int64(len(b)) != s.sizeNow() {
+		t.Fatalf("spool of %d bytes (size %d) ends in %q; want whole lines", len(b), s.sizeNow(), b[max(0, len(b)-20):])
+	}
+	if got := bytes.Count(b, []byte{'\n'}); got != total || total == 0 || total >= 50 {
+		t.Errorf("spool holds %d lines, append reported %d; want the same, between 1 and 49", got, total)
+	}
+	// The disk freed up: the next append lands on a whole line.
+	os.Truncate(path, 0) // stands in for space freed elsewhere
+	s.size.Store(0)
+	if n, err := s.append(entries(line)); n != 1 || err != nil {
+		t.Fatalf("append after space came back = %d, %v", n, err)
+	}
+	if got := readLines(t, path); len(got) != 1 || got[0] != line {
+		t.Errorf("spool holds %q, want one whole line", got)
+	}
 }

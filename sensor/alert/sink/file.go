@@ -144,12 +144,13 @@ type fileBackend struct {
 	backups  int
 	every    time.Duration
 
-	f       *os.File
-	st      os.FileInfo // of f, to notice the path now names another file
-	size    int64
-	checked int64 // size at the last check that found f at path
-	dirty   bool  // written since the last fsync
-	buf     []byte
+	f        *os.File
+	st       os.FileInfo // of f, to notice the path now names another file
+	size     int64
+	checked  int64 // size at the last check that found f at path
+	dirty    bool  // written since the last fsync
+	readable bool  // f is open for reading too
+	buf      []byte
 }
 
 func (b *fileBackend) frame(dst []byte, _ *alert.Alert, rec []byte) []byte {
@@ -160,7 +161,13 @@ func (b *fileBackend) connect(context.Context) error {
 	if b.f != nil {
 		return nil
 	}
+	// Read access is for cutting a torn last line and for copying alerts
+	// out of a deleted file; without it (a write-only device), neither.
 	f, err := os.OpenFile(b.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o640)
+	readable := err == nil
+	if err != nil {
+		f, err = os.OpenFile(b.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	}
 	if err != nil {
 		return fmt.Errorf("opening alert file: %w", err)
 	}
@@ -169,18 +176,14 @@ func (b *fileBackend) connect(context.Context) error {
 		f.Close()
 		return fmt.Errorf("opening alert file: %w", err)
 	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return fmt.Errorf("opening alert file: %s is not a regular file", b.path)
-	}
 	size := st.Size()
-	if size > 0 {
+	if size > 0 && readable && st.Mode().IsRegular() {
 		if size, err = endWholeLine(f, size); err != nil {
 			f.Close()
 			return fmt.Errorf("opening alert file: %w", err)
 		}
 	}
-	b.f, b.st, b.size, b.checked = f, st, size, size
+	b.f, b.st, b.size, b.checked, b.readable = f, st, size, size, readable
 	return nil
 }
 
@@ -227,7 +230,7 @@ func (b *fileBackend) write(_ context.Context, entries [][]byte) (int, error) {
 	// Keep the whole lines that made it, cut the torn one.
 	whole := bytes.LastIndexByte(b.buf[:n], '\n') + 1
 	lines := bytes.Count(b.buf[:whole], []byte{'\n'})
-	if whole < n {
+	if whole < n && b.st.Mode().IsRegular() {
 		if terr := b.f.Truncate(b.size + int64(whole)); terr != nil {
 			// The torn line stays until the file is reopened, which cuts
 			// it; fail restarts the output with a reopen.
@@ -288,7 +291,7 @@ func (b *fileBackend) checkInterval() time.Duration { return fileCheckInterval }
 // check is copied to the new file, so no alert is left in a deleted
 // inode; a renamed file keeps its alerts. It reports whether it reopened.
 func (b *fileBackend) check() (bool, error) {
-	if b.f == nil {
+	if b.f == nil || !b.st.Mode().IsRegular() {
 		return false, nil
 	}
 	st, err := os.Stat(b.path)
@@ -296,7 +299,7 @@ func (b *fileBackend) check() (bool, error) {
 		b.checked = b.size
 		return false, nil
 	}
-	old, from, to := b.f, b.checked, b.size
+	old, oldReadable, from, to := b.f, b.readable, b.checked, b.size
 	deleted := false
 	if ost, err := old.Stat(); err == nil {
 		if sys, ok := ost.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
@@ -309,7 +312,7 @@ func (b *fileBackend) check() (bool, error) {
 	if err := b.connect(context.Background()); err != nil {
 		return true, err
 	}
-	if deleted && to > from {
+	if deleted && to > from && oldReadable {
 		n, err := io.Copy(b.f, io.NewSectionReader(old, from, to-from))
 		b.size += n
 		b.dirty = true

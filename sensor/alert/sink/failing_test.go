@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -623,5 +624,25 @@ func TestSpoolDiskFull(t *testing.T) {
 	}
 	if got := readLines(t, path); len(got) != 1 || got[0] != line {
 		t.Errorf("spool holds %q, want one whole line", got)
+	}
+}
+
+// TestCloseStuckWrite blocks stdout-like output in a write nothing can cut
+// short (a pipe nobody reads): Close still returns, after the drain timeout
+// and its grace, with a StuckError.
+func TestCloseStuckWrite(t *testing.T) {
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pr.Close() })
+	o, err := newOutput("stdout", "stdout", &Common{DrainTimeout: 200 * time.Millisecond}, &streamBackend{w: pw}, SpoolConfig{}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		o.Write(testAlert(i, 1))
+	}
+	err = closeWithin(t, o, 200*time.Millisecond+closeGrace+2*time.Second)
+	var se *StuckError
+	if !errors.As(err, &se) {
+		t.Errorf("Close error %v, want a StuckError", err)
 	}
 }

@@ -296,11 +296,13 @@ func (o *Output) Reopen() {
 }
 
 // Close stops accepting alerts, delivers everything queued, closes the
-// destination and returns its error. It takes at most the drain timeout
-// (plus one fsync or local write in progress): a failing destination is
-// retried with backoff until then; what is left at the deadline, or at the
-// first failure when there is a spool, goes to the spool, or is dropped and
-// counted as failed, and Close returns an UndeliveredError.
+// destination and returns its error. It takes at most the drain timeout: a
+// failing destination is retried with backoff until then; what is left at
+// the deadline, or at the first failure when there is a spool, goes to the
+// spool, or is dropped and counted as failed, and Close returns an
+// UndeliveredError. A write that cannot be cut short (stdout blocked by its
+// reader, a hung disk) gets closeGrace more; then Close returns a
+// StuckError and leaves the output's goroutine behind.
 func (o *Output) Close() error {
 	o.mu.Lock()
 	already := o.closed
@@ -309,12 +311,32 @@ func (o *Output) Close() error {
 	if !already {
 		t := time.AfterFunc(o.drain, o.cancel)
 		close(o.quit)
-		<-o.done
-		t.Stop()
-		o.cancel()
+		defer t.Stop()
 	}
-	<-o.done
-	return o.closeErr
+	stuck := time.NewTimer(o.drain + closeGrace)
+	defer stuck.Stop()
+	select {
+	case <-o.done:
+		return o.closeErr
+	case <-stuck.C:
+		return &StuckError{Output: o.name, Queued: len(o.queue)}
+	}
+}
+
+// closeGrace is how long Close waits past the drain timeout for a write
+// that ignores the deadline.
+const closeGrace = time.Second
+
+// StuckError is returned by Close when the output was still blocked in a
+// write past its drain timeout; its alerts are not accounted for.
+type StuckError struct {
+	Output string
+	Queued int // alerts still queued, besides the batch being written
+}
+
+func (e *StuckError) Error() string {
+	return "alert output " + e.Output + ": still blocked in a write after the drain timeout; " +
+		strconv.Itoa(e.Queued) + " queued alerts and the batch in progress left undelivered"
 }
 
 // Stats returns the output's counters.

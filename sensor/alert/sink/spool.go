@@ -202,10 +202,11 @@ func (s *spool) close() {
 	if s.off > 0 && s.off < s.size.Load() {
 		if b, err := os.ReadFile(s.path); err == nil && s.off <= int64(len(b)) {
 			tmp := s.path + ".tmp"
-			if os.WriteFile(tmp, b[s.off:], 0o640) == nil {
-				if os.Rename(tmp, s.path) != nil {
-					os.Remove(tmp)
-				}
+			// On a full disk the copy fails: the spool stays whole (the
+			// replayed part comes again, at least once), and no partial
+			// copy is left behind.
+			if os.WriteFile(tmp, b[s.off:], 0o640) != nil || os.Rename(tmp, s.path) != nil {
+				os.Remove(tmp)
 			}
 		}
 	}

@@ -190,6 +190,7 @@ func TestFileDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { o.Close() }) // before the unmount, also on failure
+
 	const n = 20 // about 11 KiB of alerts: fits in 16 KiB, not in 4
 	for i := range n {
 		o.Write(testAlert(i, 1))

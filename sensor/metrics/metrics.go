@@ -152,6 +152,7 @@ var (
 	dSinkSpooled   = desc("sink_spooled_total", "Alerts an output wrote to its spool.", "output")
 	dSinkReplayed  = desc("sink_replayed_total", "Alerts an output delivered from its spool (also in sink_alerts_total).", "output")
 	dSinkReopens   = desc("sink_reopens_total", "Times a file output reopened its file because it was deleted or replaced.", "output")
+	dSinkDiscarded = desc("sink_spool_discarded_total", "Spooled alerts lost because the spool could not be read back.", "output")
 	dGeoBuild      = desc("geoip_database_build_timestamp_seconds", "Build time (metadata build_epoch) of the loaded GeoIP databases.", "kind", "database")
 	dGeoLoaded     = desc("geoip_table_built_timestamp_seconds", "When the in-memory GeoIP table was built.")
 	dRules         = desc("rules_loaded", "Rules enabled in the installed rule set.")
@@ -179,7 +180,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
 		dRules, dReloads, dReloadOK, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
-		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens,
+		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded,
 	} {
 		ch <- d
 	}
@@ -292,6 +293,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(dSinkSpooled, o.Spooled, o.Name)
 			counter(dSinkReplayed, o.Replayed, o.Name)
 			counter(dSinkReopens, o.Reopens, o.Name)
+			counter(dSinkDiscarded, o.SpoolDiscarded, o.Name)
 		}
 	}
 	if c.src.Reloads != nil {

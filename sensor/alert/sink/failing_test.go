@@ -648,3 +648,31 @@ func TestCloseStuckWrite(t *testing.T) {
 		t.Errorf("Close error %v, want a StuckError", err)
 	}
 }
+
+// TestSpoolUnreadable starts an output on a spool whose first line is
+// longer than the replay reads: the spool is discarded and its lines
+// counted as SpoolDiscarded, not as drops of alerts accepted in this run.
+func TestSpoolUnreadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.spool")
+	good := eveLine(t, testAlert(1, 1))
+	if err := os.WriteFile(path, []byte(strings.Repeat("x", 70<<10)+"\n"+good+"\n"+good+"\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	o, err := newOutput("stdout", "stdout", &Common{}, &streamBackend{w: &buf}, SpoolConfig{Path: path, MaxBytes: 1 << 20}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the spool to be discarded", func() bool { return o.Stats().SpoolDiscarded > 0 })
+	o.Write(testAlert(2, 1))
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := o.Stats(); s.SpoolDiscarded != 3 || s.Dropped.Total() != 0 || s.Written != 1 {
+		t.Errorf("stats %+v; want 3 discarded, no drops, 1 written", s)
+	}
+	checkAccounting(t, o, 1)
+	if got, want := buf.String(), eveLine(t, testAlert(2, 1))+"\n"; got != want {
+		t.Errorf("stream %q, want %q", got, want)
+	}
+}

@@ -81,21 +81,25 @@ type syncer interface {
 
 // Stats are an Output's counters, for metrics. Counters only grow.
 type Stats struct {
-	Name        string // output name, e.g. "syslog+tcp://127.0.0.1:6514"
-	Type        string // file, stdout, syslog, redis, kafka
-	Accepted    uint64 // alerts handed to the output past its minimum severity
-	Written     uint64 // alerts delivered, including those Replayed
-	Filtered    uint64 // alerts below the output's minimum severity (not drops)
-	Dropped     Drops  // alerts lost, by reason
-	Errors      uint64 // failed connects and writes
-	Spooled     uint64 // alerts written to the spool
-	Replayed    uint64 // alerts replayed from the spool and delivered
-	QueueDepth  int    // alerts in the in-memory queue now
-	QueueCap    int    // queue capacity
-	SpoolBytes  int64  // spool file size now, 0 without a spool
-	Reopens     uint64 // alert file reopened because it was deleted or replaced
-	Connected   bool   // the last connect or write succeeded
-	LastErrorAt int64  // unix ns of the last error, 0 if none
+	Name     string // output name, e.g. "syslog+tcp://127.0.0.1:6514"
+	Type     string // file, stdout, syslog, redis, kafka
+	Accepted uint64 // alerts handed to the output past its minimum severity
+	Written  uint64 // alerts delivered, including those Replayed
+	Filtered uint64 // alerts below the output's minimum severity (not drops)
+	Dropped  Drops  // alerts lost, by reason
+	Errors   uint64 // failed connects and writes
+	Spooled  uint64 // alerts written to the spool
+	Replayed uint64 // alerts replayed from the spool and delivered
+	// SpoolDiscarded counts alerts lost from a spool that could not be read
+	// back; they were counted Spooled (in this run or an earlier one), so
+	// they are not in Dropped.
+	SpoolDiscarded uint64
+	QueueDepth     int    // alerts in the in-memory queue now
+	QueueCap       int    // queue capacity
+	SpoolBytes     int64  // spool file size now, 0 without a spool
+	Reopens        uint64 // alert file reopened because it was deleted or replaced
+	Connected      bool   // the last connect or write succeeded
+	LastErrorAt    int64  // unix ns of the last error, 0 if none
 }
 
 // Drops counts lost alerts by reason.
@@ -150,7 +154,7 @@ type Output struct {
 	cancel context.CancelFunc
 
 	accepted, written, filtered, errors, spooled atomic.Uint64
-	replayed, reopens                            atomic.Uint64
+	replayed, reopens, spoolDiscarded            atomic.Uint64
 	dQueueFull, dSpoolFull, dFailed, dClosed     atomic.Uint64
 	dEncode                                      atomic.Uint64
 	connected                                    atomic.Bool
@@ -354,14 +358,15 @@ func (o *Output) Stats() Stats {
 			Closed:    o.dClosed.Load(),
 			Encode:    o.dEncode.Load(),
 		},
-		Errors:      o.errors.Load(),
-		Spooled:     o.spooled.Load(),
-		Replayed:    o.replayed.Load(),
-		QueueDepth:  len(o.queue),
-		QueueCap:    cap(o.queue),
-		Reopens:     o.reopens.Load(),
-		Connected:   o.connected.Load(),
-		LastErrorAt: o.lastErrorAt.Load(),
+		Errors:         o.errors.Load(),
+		Spooled:        o.spooled.Load(),
+		Replayed:       o.replayed.Load(),
+		SpoolDiscarded: o.spoolDiscarded.Load(),
+		QueueDepth:     len(o.queue),
+		QueueCap:       cap(o.queue),
+		Reopens:        o.reopens.Load(),
+		Connected:      o.connected.Load(),
+		LastErrorAt:    o.lastErrorAt.Load(),
 	}
 	if o.spool != nil {
 		s.SpoolBytes = o.spool.sizeNow()
@@ -602,8 +607,9 @@ func (o *Output) replay(entries [][]byte) bool {
 		}
 		lines, err := o.spool.next(o.batchSize, entries[:0])
 		if err != nil {
-			o.log.Error().Err(err).Msg("reading alert spool; discarding it")
-			o.dSpoolFull.Add(uint64(o.spool.discard()))
+			n := o.spool.discard()
+			o.spoolDiscarded.Add(uint64(n))
+			o.log.Error().Err(err).Int("alerts", n).Msg("reading alert spool; discarding it")
 			return true
 		}
 		n, err := o.b.write(o.ctx, lines)

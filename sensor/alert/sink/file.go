@@ -12,7 +12,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -302,9 +301,7 @@ func (b *fileBackend) check() (bool, error) {
 	old, oldReadable, from, to := b.f, b.readable, b.checked, b.size
 	deleted := false
 	if ost, err := old.Stat(); err == nil {
-		if sys, ok := ost.Sys().(*syscall.Stat_t); ok && sys.Nlink == 0 {
-			deleted = true
-		}
+		deleted = unlinked(ost)
 	}
 	b.f, b.st = nil, nil
 	defer old.Close()

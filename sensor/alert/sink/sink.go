@@ -14,8 +14,9 @@
 // not delivered is held and retried, and new alerts wait in the queue until
 // it overflows. What a backend reports delivered before a failure is never
 // sent again. Close is bounded by the output's drain timeout: after it, what
-// is left goes to the spool or is dropped and counted (failed). A Writer fans
-// one alert out to several Outputs.
+// is left goes to the spool or is dropped and counted (failed); a write that
+// cannot be cut short gets one more second, then Close returns a StuckError.
+// A Writer fans one alert out to several Outputs.
 //
 // Every alert an output accepts (past its minimum severity) ends up counted
 // exactly once: delivered (Written − Replayed), Spooled, or Dropped; while

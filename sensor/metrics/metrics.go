@@ -158,6 +158,11 @@ var (
 	dSinkCap       = desc("sink_queue_capacity", "Capacity of an output's in-memory queue.", "output")
 	dSinkSpool     = desc("sink_spool_bytes", "Size of an output's spool file.", "output")
 	dSinkUp        = desc("sink_up", "1 when an output's last connect or write succeeded.", "output")
+	dSinkAccepted  = desc("sink_accepted_total", "Alerts handed to an output past its minimum severity: delivered (sink_alerts_total - sink_replayed_total) + spooled + dropped + queued.", "output")
+	dSinkSpooled   = desc("sink_spooled_total", "Alerts an output wrote to its spool.", "output")
+	dSinkReplayed  = desc("sink_replayed_total", "Alerts an output delivered from its spool (also in sink_alerts_total).", "output")
+	dSinkReopens   = desc("sink_reopens_total", "Times a file output reopened its file because it was deleted or replaced.", "output")
+	dSinkDiscarded = desc("sink_spool_discarded_total", "Spooled alerts lost because the spool could not be read back.", "output")
 	dGeoBuild      = desc("geoip_database_build_timestamp_seconds", "Build time (metadata build_epoch) of the loaded GeoIP databases.", "kind", "database")
 	dGeoLoaded     = desc("geoip_table_built_timestamp_seconds", "When the in-memory GeoIP table was built.")
 	dRules         = desc("rules_loaded", "Rules enabled in the installed rule set.")
@@ -188,6 +193,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
 		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
+		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded,
 	} {
 		ch <- d
 	}
@@ -299,6 +305,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 				up = 1
 			}
 			gauge(dSinkUp, up, o.Name)
+			counter(dSinkAccepted, o.Accepted, o.Name)
+			counter(dSinkSpooled, o.Spooled, o.Name)
+			counter(dSinkReplayed, o.Replayed, o.Name)
+			counter(dSinkReopens, o.Reopens, o.Name)
+			counter(dSinkDiscarded, o.SpoolDiscarded, o.Name)
 		}
 	}
 	if c.src.Reloads != nil {

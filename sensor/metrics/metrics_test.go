@@ -155,6 +155,9 @@ func TestScrapeAfterReplay(t *testing.T) {
 		`borderwatch_sink_alerts_total{output="file:` + alertPath + `",type="file"} 1`,
 		`borderwatch_sink_dropped_total{output="file:` + alertPath + `",reason="queue_full"} 0`,
 		`borderwatch_sink_queue_depth{output="file:` + alertPath + `"} 0`,
+		`borderwatch_sink_accepted_total{output="file:` + alertPath + `"} 1`,
+		`borderwatch_sink_spooled_total{output="file:` + alertPath + `"} 0`,
+		`borderwatch_sink_reopens_total{output="file:` + alertPath + `"} 0`,
 		`borderwatch_geoip_database_build_timestamp_seconds{database="lab",kind="country"} 1.7672256e+09`,
 		fmt.Sprintf(`borderwatch_rules_loaded %d`, len(set.Rules)), // the default pack
 		`borderwatch_reloads_total{result="success"} 1`,

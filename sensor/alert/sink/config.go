@@ -23,6 +23,10 @@ const (
 	DefaultMaxBackups    = 5
 	DefaultDialTimeout   = 5 * time.Second
 	DefaultWriteTimeout  = 10 * time.Second
+	DefaultDrainTimeout  = 5 * time.Second
+	// MaxDrainTimeout keeps shutdown within systemd's default stop timeout
+	// (90 s) with room for the rest of the sensor.
+	MaxDrainTimeout = time.Minute
 )
 
 // Common holds the settings every output has.
@@ -40,8 +44,14 @@ type Common struct {
 	BatchSize int `yaml:"batch_size"`
 	// BackoffMin and BackoffMax bound the reconnect backoff, which doubles
 	// on each failure (defaults 200ms and 30s).
+	// Any failed connect, write or fsync starts it; only a delivery resets
+	// it. Each wait is between half and all of the current backoff.
 	BackoffMin time.Duration `yaml:"backoff_min"`
 	BackoffMax time.Duration `yaml:"backoff_max"`
+	// DrainTimeout bounds Close (default 5s, at most 1m): a failing
+	// destination is retried until then, and what is still undelivered
+	// goes to the spool, or is dropped and counted (failed).
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
 }
 
 // SpoolConfig is the optional on-disk spool of a remote output.
@@ -85,6 +95,9 @@ func (c *Common) validate(what string) error {
 	if c.BackoffMin > 0 && c.BackoffMax > 0 && c.BackoffMin > c.BackoffMax {
 		return fmt.Errorf("%s: backoff_min %s is above backoff_max %s", what, c.BackoffMin, c.BackoffMax)
 	}
+	if c.DrainTimeout < 0 || c.DrainTimeout > MaxDrainTimeout {
+		return fmt.Errorf("%s: drain_timeout %s: want 0 (default %s) up to %s", what, c.DrainTimeout, DefaultDrainTimeout, MaxDrainTimeout)
+	}
 	return nil
 }
 
@@ -109,7 +122,7 @@ func (s *SpoolConfig) validate(what string) error {
 //	kafka://host1:9092,host2:9092/topic?key=community_id&linger=10ms
 //
 // Every form accepts format, min_severity, queue_size, batch_size,
-// backoff_min and backoff_max; the remote forms also spool (a file path)
+// backoff_min, backoff_max and drain_timeout; the remote forms also spool (a file path)
 // and spool_max_bytes. An unknown parameter is an error.
 func ParseURL(s string) (Config, error) {
 	switch {
@@ -222,6 +235,7 @@ func (p *params) common(c *Common) {
 	p.intTo("batch_size", &c.BatchSize)
 	p.durTo("backoff_min", &c.BackoffMin)
 	p.durTo("backoff_max", &c.BackoffMax)
+	p.durTo("drain_timeout", &c.DrainTimeout)
 }
 
 func (p *params) spool(s *SpoolConfig) {

@@ -30,6 +30,7 @@ func TestParseURL(t *testing.T) {
 		{"redis://user:s3cret@cache:6380/2?mode=stream&maxlen=10000&field=eve",
 			&RedisConfig{Address: "cache:6380", DB: 2, Username: "user", Password: "s3cret", Mode: "stream", StreamMaxLen: 10000, StreamField: "eve"}},
 		{"redis://cache", &RedisConfig{Address: "cache:6379"}},
+		{"redis://cache?drain_timeout=30s", &RedisConfig{Address: "cache:6379", Common: Common{DrainTimeout: 30 * time.Second}}},
 		{"kafka://host:9092/topic", &KafkaConfig{Brokers: []string{"host:9092"}, Topic: "topic"}},
 		{"kafka://k1:9092,k2/alerts?key=flow_id&linger=10ms&batch_max_bytes=65536&min_severity=1",
 			&KafkaConfig{Brokers: []string{"k1:9092", "k2"}, Topic: "alerts", Key: "flow_id", Linger: 10 * time.Millisecond,
@@ -72,6 +73,8 @@ func TestParseURLErrors(t *testing.T) {
 		{"kafka://h:9092/bad%20topic", `kafka output h:9092/bad topic: topic "bad topic": Kafka topics are 1–249 of [a-zA-Z0-9._-]`},
 		{"kafka:///t", `kafka output /t: no brokers`},
 		{"kafka://h/t?key=src_ip", `kafka output h/t: key "src_ip": want community_id, flow_id or none`},
+		{"file:/a?drain_timeout=2m", `file output /a: drain_timeout 2m0s: want 0 (default 5s) up to 1m0s`},
+		{"file:/a?drain_timeout=-1s", `file output /a: drain_timeout -1s: want 0 (default 5s) up to 1m0s`},
 		{"kafka://h/t?queue_size=1&bogus=2&other=3", `output "kafka://h/t?queue_size=1&bogus=2&other=3": unknown parameter bogus, other`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -147,7 +147,6 @@ type kafkaBackend struct {
 	client  *kgo.Client
 	key     string
 	timeout time.Duration
-	recs    []*kgo.Record
 }
 
 func (b *kafkaBackend) frame(dst []byte, a *alert.Alert, rec []byte) []byte {
@@ -161,8 +160,8 @@ func (b *kafkaBackend) frame(dst []byte, a *alert.Alert, rec []byte) []byte {
 	return append(dst, rec...)
 }
 
-func (b *kafkaBackend) connect() error {
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+func (b *kafkaBackend) connect(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	if err := b.client.Ping(ctx); err != nil {
 		return fmt.Errorf("connecting to kafka: %w", err)
@@ -170,12 +169,15 @@ func (b *kafkaBackend) connect() error {
 	return nil
 }
 
-// write produces entries and waits for every ack. Values are copied: after
-// a timeout franz-go may still hold the records while the Output reuses
-// its buffers.
-func (b *kafkaBackend) write(entries [][]byte) error {
-	b.recs = b.recs[:0]
-	for _, e := range entries {
+// write produces entries and waits for every ack, or for ctx (the write
+// timeout, or the drain deadline after Close); the records before the first
+// failed one count as delivered. franz-go does not give up a record in
+// flight when ctx ends, so write stops waiting for it instead: such a
+// record counts as not delivered and may still arrive (at least once).
+// Records and values are fresh for each write for the same reason.
+func (b *kafkaBackend) write(ctx context.Context, entries [][]byte) (int, error) {
+	recs := make([]*kgo.Record, len(entries))
+	for i, e := range entries {
 		k, v, ok := bytes.Cut(e, []byte{'\t'})
 		if !ok {
 			k, v = nil, e
@@ -184,25 +186,46 @@ func (b *kafkaBackend) write(entries [][]byte) error {
 		if len(k) > 0 {
 			r.Key = bytes.Clone(k)
 		}
-		b.recs = append(b.recs, r)
+		recs[i] = r
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
-	if err := b.client.ProduceSync(ctx, b.recs...).FirstErr(); err != nil {
-		return fmt.Errorf("producing to kafka: %w", err)
+	errs := make([]error, len(recs))
+	var left atomic.Int64
+	left.Store(int64(len(recs)))
+	all := make(chan struct{})
+	for i, r := range recs {
+		b.client.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			errs[i] = err
+			if left.Add(-1) == 0 {
+				close(all)
+			}
+		})
 	}
-	return nil
+	select {
+	case <-all:
+	case <-ctx.Done():
+		return 0, fmt.Errorf("producing to kafka: %w", ctx.Err())
+	}
+	for i, err := range errs {
+		if err != nil {
+			return i, fmt.Errorf("producing to kafka: %w", err)
+		}
+	}
+	return len(entries), nil
 }
 
 func (b *kafkaBackend) disconnect() {}
 
-func (b *kafkaBackend) close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+func (b *kafkaBackend) close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	err := b.client.Flush(ctx)
 	b.client.Close()
-	if errors.Is(err, context.DeadlineExceeded) {
+	if err != nil {
+		// Records still in flight when a write gave up (they were counted
+		// spooled or dropped then) end here.
 		return fmt.Errorf("kafka output: flushing at close: %w", err)
 	}
-	return err
+	return nil
 }

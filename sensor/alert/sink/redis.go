@@ -168,8 +168,8 @@ func (b *redisBackend) frame(dst []byte, _ *alert.Alert, rec []byte) []byte {
 	return append(dst, rec...)
 }
 
-func (b *redisBackend) connect() error {
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+func (b *redisBackend) connect(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	if err := b.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("connecting to redis: %w", err)
@@ -177,45 +177,57 @@ func (b *redisBackend) connect() error {
 	return nil
 }
 
-func (b *redisBackend) write(entries [][]byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+// write sends the batch: list modes as one LPUSH/RPUSH, which Redis applies
+// whole or not at all; channel and stream modes as one pipeline, of which
+// the commands before the first failed one count as delivered.
+func (b *redisBackend) write(ctx context.Context, entries [][]byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
-	var err error
-	switch b.mode {
-	case "lpush", "rpush":
-		// One command per batch: LPUSH/RPUSH take many values.
+	if b.mode == "lpush" || b.mode == "rpush" {
 		b.args = b.args[:0]
 		for _, e := range entries {
 			b.args = append(b.args, e)
 		}
+		var err error
 		if b.mode == "lpush" {
 			err = b.client.LPush(ctx, b.key, b.args...).Err()
 		} else {
 			err = b.client.RPush(ctx, b.key, b.args...).Err()
 		}
-	default:
-		_, err = b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, e := range entries {
-				if b.mode == "publish" {
-					p.Publish(ctx, b.key, e)
-					continue
-				}
-				p.XAdd(ctx, &redis.XAddArgs{
-					Stream: b.key,
-					MaxLen: b.maxLen,
-					Approx: b.maxLen > 0,
-					Values: []any{b.field, e},
-				})
+		clear(b.args)
+		if err != nil {
+			return 0, fmt.Errorf("writing to redis: %w", err)
+		}
+		return len(entries), nil
+	}
+	cmds, err := b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range entries {
+			if b.mode == "publish" {
+				p.Publish(ctx, b.key, e)
+				continue
 			}
-			return nil
-		})
+			p.XAdd(ctx, &redis.XAddArgs{
+				Stream: b.key,
+				MaxLen: b.maxLen,
+				Approx: b.maxLen > 0,
+				Values: []any{b.field, e},
+			})
+		}
+		return nil
+	})
+	if err == nil {
+		return len(entries), nil
 	}
-	if err != nil {
-		return fmt.Errorf("writing to redis: %w", err)
+	done := 0
+	for _, c := range cmds {
+		if c.Err() != nil {
+			break
+		}
+		done++
 	}
-	return nil
+	return done, fmt.Errorf("writing to redis: %w", err)
 }
 
 func (b *redisBackend) disconnect() {}
 
-func (b *redisBackend) close() error { return b.client.Close() }
+func (b *redisBackend) close(context.Context) error { return b.client.Close() }

@@ -138,7 +138,7 @@ func TestDeadTargetDrops(t *testing.T) {
 	for _, scheme := range []string{"redis", "syslog+tcp"} {
 		t.Run(scheme, func(t *testing.T) {
 			port := freePort(t, "tcp")
-			o := openRedis(t, scheme+"://127.0.0.1:"+strconv.Itoa(port)+"?queue_size=4&backoff_min=5ms&backoff_max=20ms&dial_timeout=1s")
+			o := openRedis(t, scheme+"://127.0.0.1:"+strconv.Itoa(port)+"?queue_size=4&backoff_min=5ms&backoff_max=20ms&dial_timeout=1s&drain_timeout=200ms")
 			waitFor(t, "the first connect to fail", func() bool { return o.Stats().Errors > 0 })
 			for i := range 100 {
 				o.Write(testAlert(i, 1))

@@ -4,18 +4,30 @@
 //
 // Each destination is an Output with its own format, minimum severity, and a
 // bounded in-memory queue drained by its own goroutine. Write never blocks:
-// when the queue is full the alert is dropped and counted. While a remote
-// destination is down, the drain goroutine reconnects with exponential
-// backoff and, when a spool is configured, appends what it cannot deliver
-// to a bounded spool file that it replays, oldest first, once the remote is
-// back. Without a spool, the batch that failed is held and retried, and new
-// alerts wait in the queue until it overflows. A Writer fans one alert out
-// to several Outputs.
+// when the queue is full the alert is dropped and counted. Any failure — a
+// connect, a write, a replay or an fsync — is an outage: the drain goroutine
+// waits an exponential backoff with jitter, capped, before it tries again,
+// and logs one line per outage and then at most one per ErrorLogInterval
+// with the count of errors since. When a spool is configured it appends what
+// it cannot deliver to a bounded spool file that it replays, oldest first,
+// once the remote is back. Without a spool, the part of the batch that was
+// not delivered is held and retried, and new alerts wait in the queue until
+// it overflows. What a backend reports delivered before a failure is never
+// sent again. Close is bounded by the output's drain timeout: after it, what
+// is left goes to the spool or is dropped and counted (failed); a write that
+// cannot be cut short gets one more second, then Close returns a StuckError.
+// A Writer fans one alert out to several Outputs.
+//
+// Every alert an output accepts (past its minimum severity) ends up counted
+// exactly once: delivered (Written − Replayed), Spooled, or Dropped; while
+// running, the rest is in the queue or held.
 package sink
 
 import (
 	"cmp"
+	"context"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,16 +43,33 @@ type backend interface {
 	// without the trailing newline. An entry never contains '\n'.
 	frame(dst []byte, a *alert.Alert, rec []byte) []byte
 	// connect makes the destination ready; it is called after an error and
-	// before the first write.
-	connect() error
-	// write delivers all entries or returns an error; after an error the
-	// Output calls disconnect and then connect before the next write.
-	write(entries [][]byte) error
+	// before the first write. ctx ends at the drain deadline after Close.
+	connect(ctx context.Context) error
+	// write delivers entries and returns how many of the first entries
+	// were delivered whole: all of them, or fewer with an error. Those are
+	// never sent again; after an error the Output calls disconnect and
+	// then connect before it writes the rest. ctx ends at the drain
+	// deadline after Close.
+	write(ctx context.Context, entries [][]byte) (int, error)
 	// disconnect drops a broken connection.
 	disconnect()
 	// close flushes and releases everything; it is called once, last.
-	close() error
+	close(ctx context.Context) error
 }
+
+// checker is a backend that wants check called every checkInterval, to
+// notice a destination that changed under it (a deleted alert file).
+type checker interface {
+	checkInterval() time.Duration
+	// check reports whether it reconnected (reopened the file); after an
+	// error the backend is down and the Output reconnects with backoff.
+	check() (bool, error)
+}
+
+// ErrorLogInterval is the least time between two log lines of one failing
+// output: the first error of an outage is logged at once, the next ones at
+// most once per interval, with the count of errors since the last line.
+var ErrorLogInterval = 10 * time.Second
 
 // reopener is a backend that reopens its file on request (SIGHUP).
 type reopener interface{ reopen() }
@@ -53,26 +82,32 @@ type syncer interface {
 
 // Stats are an Output's counters, for metrics. Counters only grow.
 type Stats struct {
-	Name        string // output name, e.g. "syslog+tcp://127.0.0.1:6514"
-	Type        string // file, stdout, syslog, redis, kafka
-	Written     uint64 // alerts delivered
-	Filtered    uint64 // alerts below the output's minimum severity (not drops)
-	Dropped     Drops  // alerts lost, by reason
-	Errors      uint64 // failed connects and writes
-	Spooled     uint64 // alerts written to the spool
-	Replayed    uint64 // alerts replayed from the spool and delivered
-	QueueDepth  int    // alerts in the in-memory queue now
-	QueueCap    int    // queue capacity
-	SpoolBytes  int64  // spool file size now, 0 without a spool
-	Connected   bool   // the last connect or write succeeded
-	LastErrorAt int64  // unix ns of the last error, 0 if none
+	Name     string // output name, e.g. "syslog+tcp://127.0.0.1:6514"
+	Type     string // file, stdout, syslog, redis, kafka
+	Accepted uint64 // alerts handed to the output past its minimum severity
+	Written  uint64 // alerts delivered, including those Replayed
+	Filtered uint64 // alerts below the output's minimum severity (not drops)
+	Dropped  Drops  // alerts lost, by reason
+	Errors   uint64 // failed connects and writes
+	Spooled  uint64 // alerts written to the spool
+	Replayed uint64 // alerts replayed from the spool and delivered
+	// SpoolDiscarded counts alerts lost from a spool that could not be read
+	// back; they were counted Spooled (in this run or an earlier one), so
+	// they are not in Dropped.
+	SpoolDiscarded uint64
+	QueueDepth     int    // alerts in the in-memory queue now
+	QueueCap       int    // queue capacity
+	SpoolBytes     int64  // spool file size now, 0 without a spool
+	Reopens        uint64 // alert file reopened because it was deleted or replaced
+	Connected      bool   // the last connect or write succeeded
+	LastErrorAt    int64  // unix ns of the last error, 0 if none
 }
 
 // Drops counts lost alerts by reason.
 type Drops struct {
 	QueueFull uint64 // the in-memory queue was full
 	SpoolFull uint64 // the remote was down and the spool was full (or failed)
-	Failed    uint64 // the remote was down at shutdown and there was no spool
+	Failed    uint64 // undelivered when the drain timeout ran out at Close, without a spool
 	Closed    uint64 // written after Close
 	Encode    uint64 // could not be encoded
 }
@@ -101,6 +136,7 @@ type Output struct {
 	batchSize   int
 	backoffMin  time.Duration
 	backoffMax  time.Duration
+	drain       time.Duration
 	b           backend
 	spool       *spool
 	log         zerolog.Logger
@@ -113,18 +149,26 @@ type Output struct {
 	done     chan struct{}
 	reopen   atomic.Bool
 	closeErr error
+	// ctx is cancelled at the drain deadline (Close + drain timeout); the
+	// backends bound their connects and writes with it.
+	ctx    context.Context
+	cancel context.CancelFunc
 
-	written, filtered, errors, spooled, replayed atomic.Uint64
+	accepted, written, filtered, errors, spooled atomic.Uint64
+	replayed, reopens, spoolDiscarded            atomic.Uint64
 	dQueueFull, dSpoolFull, dFailed, dClosed     atomic.Uint64
 	dEncode                                      atomic.Uint64
 	connected                                    atomic.Bool
 	lastErrorAt                                  atomic.Int64
 
 	// Owned by the run goroutine.
-	up      bool
-	outage  bool // an error was logged and no recovery since
-	backoff time.Duration
-	held    []*[]byte
+	up         bool
+	outage     bool // an error was logged and no delivery since
+	backoff    time.Duration
+	held       []*[]byte
+	lastLog    time.Time // of the last error log line
+	suppressed uint64    // errors not logged since lastLog
+	outageErrs uint64    // errors in this outage
 }
 
 // entryPool recycles queue entries.
@@ -154,6 +198,7 @@ func newOutput(typ, name string, c *Common, b backend, spoolCfg SpoolConfig, log
 		batchSize:   cmp.Or(c.BatchSize, DefaultBatchSize),
 		backoffMin:  cmp.Or(c.BackoffMin, DefaultBackoffMin),
 		backoffMax:  cmp.Or(c.BackoffMax, DefaultBackoffMax),
+		drain:       cmp.Or(c.DrainTimeout, DefaultDrainTimeout),
 		b:           b,
 		log:         log.With().Str("component", "alert-sink").Str("output", name).Logger(),
 		queue:       make(chan *[]byte, cmp.Or(c.QueueSize, DefaultQueueSize)),
@@ -162,6 +207,7 @@ func newOutput(typ, name string, c *Common, b backend, spoolCfg SpoolConfig, log
 		done:        make(chan struct{}),
 	}
 	o.backoff = o.backoffMin
+	o.ctx, o.cancel = context.WithCancel(context.Background())
 	if spoolCfg.Path != "" {
 		s, err := openSpool(spoolCfg.Path, cmp.Or(spoolCfg.MaxBytes, DefaultSpoolMaxBytes))
 		if err != nil {
@@ -193,6 +239,7 @@ func (o *Output) Write(a *alert.Alert) {
 		o.filtered.Add(1)
 		return
 	}
+	o.accepted.Add(1)
 	e := getEntry()
 	var err error
 	if *e, err = appendAlert(o.format, (*e)[:0], a); err != nil {
@@ -253,20 +300,48 @@ func (o *Output) Reopen() {
 	}
 }
 
-// Close stops accepting alerts, delivers everything queued (to the spool
-// when the remote is down, dropped and counted as failed without one),
-// closes the destination and returns its error. It waits for the
-// delivery, which for a dead remote includes one last connect attempt.
+// Close stops accepting alerts, delivers everything queued, closes the
+// destination and returns its error. It takes at most the drain timeout: a
+// failing destination is retried with backoff until then; what is left at
+// the deadline, or at the first failure when there is a spool, goes to the
+// spool, or is dropped and counted as failed, and Close returns an
+// UndeliveredError. A write that cannot be cut short (stdout blocked by its
+// reader, a hung disk) gets closeGrace more; then Close returns a
+// StuckError and leaves the output's goroutine behind.
 func (o *Output) Close() error {
 	o.mu.Lock()
 	already := o.closed
 	o.closed = true
 	o.mu.Unlock()
 	if !already {
+		t := time.AfterFunc(o.drain, o.cancel)
 		close(o.quit)
+		defer t.Stop()
 	}
-	<-o.done
-	return o.closeErr
+	stuck := time.NewTimer(o.drain + closeGrace)
+	defer stuck.Stop()
+	select {
+	case <-o.done:
+		return o.closeErr
+	case <-stuck.C:
+		return &StuckError{Output: o.name, Queued: len(o.queue)}
+	}
+}
+
+// closeGrace is how long Close waits past the drain timeout for a write
+// that ignores the deadline.
+const closeGrace = time.Second
+
+// StuckError is returned by Close when the output was still blocked in a
+// write past its drain timeout; its alerts are not accounted for.
+type StuckError struct {
+	Output string
+	Queued int // alerts still queued, besides the batch being written
+}
+
+func (e *StuckError) Error() string {
+	return "alert output " + e.Output + ": still blocked in a write after the drain timeout; " +
+		strconv.Itoa(e.Queued) + " queued alerts and the batch in progress left undelivered"
 }
 
 // Stats returns the output's counters.
@@ -274,6 +349,7 @@ func (o *Output) Stats() Stats {
 	s := Stats{
 		Name:     o.name,
 		Type:     o.typ,
+		Accepted: o.accepted.Load(),
 		Written:  o.written.Load(),
 		Filtered: o.filtered.Load(),
 		Dropped: Drops{
@@ -283,13 +359,15 @@ func (o *Output) Stats() Stats {
 			Closed:    o.dClosed.Load(),
 			Encode:    o.dEncode.Load(),
 		},
-		Errors:      o.errors.Load(),
-		Spooled:     o.spooled.Load(),
-		Replayed:    o.replayed.Load(),
-		QueueDepth:  len(o.queue),
-		QueueCap:    cap(o.queue),
-		Connected:   o.connected.Load(),
-		LastErrorAt: o.lastErrorAt.Load(),
+		Errors:         o.errors.Load(),
+		Spooled:        o.spooled.Load(),
+		Replayed:       o.replayed.Load(),
+		SpoolDiscarded: o.spoolDiscarded.Load(),
+		QueueDepth:     len(o.queue),
+		QueueCap:       cap(o.queue),
+		Reopens:        o.reopens.Load(),
+		Connected:      o.connected.Load(),
+		LastErrorAt:    o.lastErrorAt.Load(),
 	}
 	if o.spool != nil {
 		s.SpoolBytes = o.spool.sizeNow()
@@ -306,14 +384,26 @@ func (o *Output) closing() bool {
 	}
 }
 
-// fail records an error. Only the first error of an outage is logged; the
-// recovery is logged too, so a dead remote gives two lines, not thousands.
+// fail records an error and marks the output down. The first error of an
+// outage is logged; after that at most one line per ErrorLogInterval, with
+// the count of errors since the last line, so a dead or refusing
+// destination gives a few lines, not thousands.
 func (o *Output) fail(op string, err error) {
 	o.errors.Add(1)
-	o.lastErrorAt.Store(time.Now().UnixNano())
-	if !o.outage {
+	now := time.Now()
+	o.lastErrorAt.Store(now.UnixNano())
+	o.outageErrs++
+	switch {
+	case !o.outage:
 		o.outage = true
 		o.log.Warn().Err(err).Str("op", op).Msg("alert output down; retrying with backoff")
+		o.lastLog, o.suppressed = now, 0
+	case now.Sub(o.lastLog) >= ErrorLogInterval:
+		o.log.Warn().Err(err).Str("op", op).Uint64("errors", o.suppressed+1).Dur("backoff", o.backoff).
+			Msg("alert output still down; errors since the last line")
+		o.lastLog, o.suppressed = now, 0
+	default:
+		o.suppressed++
 	}
 	o.connected.Store(false)
 	if o.up {
@@ -322,57 +412,84 @@ func (o *Output) fail(op string, err error) {
 	o.up = false
 }
 
+// delivered records a successful write: it ends an outage and resets the
+// backoff. A successful connect alone does not: a destination that accepts
+// connections and refuses writes stays in its outage and backs off.
+func (o *Output) delivered() {
+	o.connected.Store(true)
+	o.backoff = o.backoffMin
+	if o.outage {
+		o.outage = false
+		o.log.Info().Uint64("errors", o.outageErrs).Msg("alert output recovered")
+		o.outageErrs, o.suppressed = 0, 0
+	}
+}
+
+// expired reports whether Close was called and the drain timeout ran out.
+func (o *Output) expired() bool { return o.closing() && o.ctx.Err() != nil }
+
 // run is the output's goroutine.
 func (o *Output) run() {
 	defer close(o.done)
 	batch := make([]*[]byte, 0, o.batchSize)
 	entries := make([][]byte, 0, o.batchSize)
-	var tick <-chan time.Time
+	var syncTick, checkTick <-chan time.Time
 	if s, ok := o.b.(syncer); ok && s.syncInterval() > 0 {
 		t := time.NewTicker(s.syncInterval())
 		defer t.Stop()
-		tick = t.C
+		syncTick = t.C
+	}
+	if c, ok := o.b.(checker); ok && c.checkInterval() > 0 {
+		t := time.NewTicker(c.checkInterval())
+		defer t.Stop()
+		checkTick = t.C
 	}
 	for {
 		closing := o.closing()
+		if o.expired() {
+			o.shutdownDown()
+			return
+		}
 		if o.reopen.Swap(false) {
 			o.b.(reopener).reopen()
 			o.up = false
 		}
 		if !o.up {
-			if err := o.b.connect(); err != nil {
+			if err := o.b.connect(o.ctx); err != nil {
 				o.fail("connect", err)
-				if closing {
-					o.shutdownDown()
+				if o.afterFailure(closing) {
 					return
 				}
-				o.waitBackoff()
 				continue
-			}
-			if o.outage {
-				o.outage = false
-				o.log.Info().Msg("alert output recovered")
 			}
 			o.up = true
-			o.connected.Store(true)
-			o.backoff = o.backoffMin
+			if !o.outage {
+				o.connected.Store(true)
+			}
 		}
 		if len(o.held) > 0 {
-			if !o.send(o.held, entries) {
+			n, ok := o.send("write", o.held, entries)
+			o.release(o.held[:n])
+			o.held = append(o.held[:0], o.held[n:]...)
+			if !ok {
+				if o.afterFailure(closing) {
+					return
+				}
 				continue
 			}
-			o.release(o.held)
-			o.held = o.held[:0]
 		}
 		if o.spool != nil && o.spool.pending() {
 			if !o.replay(entries) {
+				if o.afterFailure(closing) {
+					return
+				}
 				continue
 			}
 		}
-		batch = o.collect(batch[:0], !closing, tick)
+		batch = o.collect(batch[:0], !closing, syncTick, checkTick)
 		if len(batch) == 0 {
 			if closing {
-				o.closeErr = o.b.close()
+				o.closeErr = o.b.close(o.ctx)
 				if o.spool != nil {
 					o.spool.close()
 				}
@@ -386,22 +503,38 @@ func (o *Output) run() {
 			o.held = append(o.held[:0], batch...)
 			continue
 		}
-		if o.send(batch, entries) {
-			o.release(batch)
+		n, ok := o.send("write", batch, entries)
+		o.release(batch[:n])
+		if ok {
 			continue
 		}
-		if o.spool != nil {
-			o.toSpool(batch)
-			o.release(batch)
+		if rest := batch[n:]; o.spool != nil {
+			o.toSpool(rest)
+			o.release(rest)
 		} else {
-			o.held = append(o.held[:0], batch...)
+			o.held = append(o.held[:0], rest...)
+		}
+		if o.afterFailure(closing) {
+			return
 		}
 	}
 }
 
+// afterFailure runs after a failed connect or write. Closing with a spool,
+// or past the drain deadline, it hands everything left to shutdownDown and
+// returns true: the goroutine is done. Otherwise it waits the backoff.
+func (o *Output) afterFailure(closing bool) bool {
+	if closing && (o.spool != nil || o.ctx.Err() != nil) {
+		o.shutdownDown()
+		return true
+	}
+	o.waitBackoff(closing)
+	return false
+}
+
 // collect gathers up to batchSize queued entries. With block it waits for
-// the first one, returning empty on quit, wake or a sync tick.
-func (o *Output) collect(batch []*[]byte, block bool, tick <-chan time.Time) []*[]byte {
+// the first one, returning empty on quit, wake or a tick.
+func (o *Output) collect(batch []*[]byte, block bool, syncTick, checkTick <-chan time.Time) []*[]byte {
 	if block {
 		select {
 		case e := <-o.queue:
@@ -410,9 +543,19 @@ func (o *Output) collect(batch []*[]byte, block bool, tick <-chan time.Time) []*
 			return batch
 		case <-o.wake:
 			return batch
-		case <-tick:
+		case <-syncTick:
 			if err := o.b.(syncer).sync(); err != nil {
 				o.fail("sync", err)
+			}
+			return batch
+		case <-checkTick:
+			reopened, err := o.b.(checker).check()
+			if reopened {
+				o.reopens.Add(1)
+				o.log.Warn().Msg("alert file deleted or replaced; reopened it")
+			}
+			if err != nil {
+				o.fail("reopen", err)
 			}
 			return batch
 		}
@@ -428,18 +571,25 @@ func (o *Output) collect(batch []*[]byte, block bool, tick <-chan time.Time) []*
 	return batch
 }
 
-// send writes batch; on error it marks the output down and returns false.
-func (o *Output) send(batch []*[]byte, entries [][]byte) bool {
+// send writes batch and returns how many of its first entries were
+// delivered; ok is false after an error, which marks the output down.
+func (o *Output) send(op string, batch []*[]byte, entries [][]byte) (n int, ok bool) {
 	entries = entries[:0]
 	for _, e := range batch {
 		entries = append(entries, *e)
 	}
-	if err := o.b.write(entries); err != nil {
-		o.fail("write", err)
-		return false
+	n, err := o.b.write(o.ctx, entries)
+	n = max(0, min(n, len(batch)))
+	if err == nil {
+		n = len(batch)
 	}
-	o.written.Add(uint64(len(batch)))
-	return true
+	o.written.Add(uint64(n))
+	if err != nil {
+		o.fail(op, err)
+		return n, false
+	}
+	o.delivered()
+	return n, true
 }
 
 func (o *Output) release(batch []*[]byte) {
@@ -449,28 +599,42 @@ func (o *Output) release(batch []*[]byte) {
 	}
 }
 
-// replay delivers the spool in batches; false when the remote failed.
+// replay delivers the spool in batches; false when the remote failed or
+// the drain deadline passed.
 func (o *Output) replay(entries [][]byte) bool {
 	for o.spool.pending() {
+		if o.expired() {
+			return false
+		}
 		lines, err := o.spool.next(o.batchSize, entries[:0])
 		if err != nil {
-			o.log.Error().Err(err).Msg("reading alert spool; discarding it")
-			o.dSpoolFull.Add(uint64(o.spool.discard()))
+			n := o.spool.discard()
+			o.spoolDiscarded.Add(uint64(n))
+			o.log.Error().Err(err).Int("alerts", n).Msg("reading alert spool; discarding it")
 			return true
 		}
-		if err := o.b.write(lines); err != nil {
+		n, err := o.b.write(o.ctx, lines)
+		if err == nil {
+			n = len(lines)
+		}
+		n = max(0, min(n, len(lines)))
+		o.spool.advance(n)
+		o.written.Add(uint64(n))
+		o.replayed.Add(uint64(n))
+		if err != nil {
 			o.fail("replay", err)
 			return false
 		}
-		o.spool.advance()
-		o.written.Add(uint64(len(lines)))
-		o.replayed.Add(uint64(len(lines)))
+		o.delivered()
 	}
 	return true
 }
 
 // toSpool appends batch to the spool, counting what does not fit.
 func (o *Output) toSpool(batch []*[]byte) {
+	if len(batch) == 0 {
+		return
+	}
 	n, err := o.spool.append(batch)
 	o.spooled.Add(uint64(n))
 	if lost := len(batch) - n; lost > 0 {
@@ -482,23 +646,40 @@ func (o *Output) toSpool(batch []*[]byte) {
 	}
 }
 
-// waitBackoff waits the current backoff and doubles it. Meanwhile, with a
-// spool, it moves queued alerts to the spool so the queue does not
-// overflow; without one, they stay queued. Close cuts the wait short.
-func (o *Output) waitBackoff() {
-	t := time.NewTimer(o.backoff)
-	defer t.Stop()
+// nextBackoff returns the wait before the next attempt, with jitter (half
+// the backoff plus a random part of the other half, so that outputs that
+// failed together do not retry together), and doubles the backoff, capped.
+func (o *Output) nextBackoff() time.Duration {
+	d := o.backoff/2 + rand.N(o.backoff/2+1)
 	o.backoff = min(o.backoff*2, o.backoffMax)
+	return d
+}
+
+// waitBackoff waits the backoff. Meanwhile, with a spool, it moves queued
+// alerts to the spool so the queue does not overflow; without one, they
+// stay queued. The drain deadline ends the wait; so does Close (once, for
+// a prompt last attempt: closing is false) and a Reopen request.
+func (o *Output) waitBackoff(closing bool) {
+	t := time.NewTimer(o.nextBackoff())
+	defer t.Stop()
 	var q chan *[]byte
 	if o.spool != nil {
 		q = o.queue
+	}
+	quit := o.quit
+	if closing {
+		quit = nil
 	}
 	one := make([]*[]byte, 1)
 	for {
 		select {
 		case <-t.C:
 			return
-		case <-o.quit:
+		case <-quit:
+			return
+		case <-o.ctx.Done():
+			return
+		case <-o.wake:
 			return
 		case e := <-q:
 			one[0] = e
@@ -508,8 +689,9 @@ func (o *Output) waitBackoff() {
 	}
 }
 
-// shutdownDown handles Close while the remote is down: everything held and
-// queued goes to the spool, or is dropped and counted as failed.
+// shutdownDown handles Close while the destination is down or the drain
+// timeout ran out: everything held and queued goes to the spool, or is
+// dropped and counted as failed.
 func (o *Output) shutdownDown() {
 	rest := o.held
 	o.held = nil
@@ -529,7 +711,11 @@ func (o *Output) shutdownDown() {
 		o.dFailed.Add(uint64(len(rest)))
 	}
 	o.release(rest)
-	o.closeErr = errors.Join(errUnavailable(o.name, len(rest), o.spool != nil), o.b.close())
+	if len(rest) > 0 {
+		o.log.Warn().Int("alerts", len(rest)).Bool("spooled", o.spool != nil).Dur("drain_timeout", o.drain).
+			Msg("alert output closed with alerts undelivered")
+	}
+	o.closeErr = errors.Join(errUnavailable(o.name, len(rest), o.spool != nil), o.b.close(o.ctx))
 }
 
 // errUnavailable reports what Close could not deliver.
@@ -551,5 +737,5 @@ type UndeliveredError struct {
 }
 
 func (e *UndeliveredError) Error() string {
-	return "alert output " + e.Output + ": destination down at close, " + strconv.Itoa(e.Alerts) + " alerts dropped"
+	return "alert output " + e.Output + ": destination failing at close, " + strconv.Itoa(e.Alerts) + " alerts dropped"
 }

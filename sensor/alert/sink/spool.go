@@ -26,7 +26,8 @@ type spool struct {
 	br   *bufio.Reader
 	buf  []byte // lines of the batch handed out by next
 	ends []int
-	adv  int64 // bytes next handed out, added to off by advance
+	lens []int64 // bytes of each line next handed out, with its newline
+	adv  int64   // bytes next handed out
 }
 
 // openSpool opens or creates the spool file at path, capped at max bytes.
@@ -94,11 +95,20 @@ func (s *spool) append(batch []*[]byte) (int, error) {
 		return 0, nil
 	}
 	w, err := s.f.Write(buf)
-	s.size.Store(size + int64(w))
 	if err != nil {
-		// A partial line may be on disk; the count is what surely made it.
-		return bytes.Count(buf[:w], []byte{'\n'}), fmt.Errorf("writing alert spool: %w", err)
+		// Keep the whole lines that made it and cut a torn one, so the
+		// next append does not glue a line onto it.
+		whole := bytes.LastIndexByte(buf[:w], '\n') + 1
+		if whole < w {
+			if terr := s.f.Truncate(size + int64(whole)); terr != nil {
+				s.size.Store(size + int64(w))
+				return bytes.Count(buf[:whole], []byte{'\n'}), fmt.Errorf("writing alert spool: %w (and cutting the partial line: %w)", err, terr)
+			}
+		}
+		s.size.Store(size + int64(whole))
+		return bytes.Count(buf[:whole], []byte{'\n'}), fmt.Errorf("writing alert spool: %w", err)
 	}
+	s.size.Store(size + int64(w))
 	return n, nil
 }
 
@@ -116,7 +126,7 @@ func (s *spool) next(n int, dst [][]byte) ([][]byte, error) {
 		}
 		s.r, s.br = r, bufio.NewReaderSize(r, 1<<16)
 	}
-	s.buf, s.ends, s.adv = s.buf[:0], s.ends[:0], 0
+	s.buf, s.ends, s.lens, s.adv = s.buf[:0], s.ends[:0], s.lens[:0], 0
 	limit := s.size.Load() - s.off
 	for len(s.ends) < n && s.adv < limit {
 		line, err := s.br.ReadSlice('\n')
@@ -129,6 +139,7 @@ func (s *spool) next(n int, dst [][]byte) ([][]byte, error) {
 			return dst, fmt.Errorf("reading alert spool: %w", err)
 		}
 		s.adv += int64(len(line))
+		s.lens = append(s.lens, int64(len(line)))
 		s.buf = append(s.buf, line[:len(line)-1]...)
 		s.ends = append(s.ends, len(s.buf))
 	}
@@ -140,10 +151,18 @@ func (s *spool) next(n int, dst [][]byte) ([][]byte, error) {
 	return dst, nil
 }
 
-// advance commits the entries next returned as delivered; when the whole
-// spool is delivered it is truncated.
-func (s *spool) advance() {
-	s.off += s.adv
+// advance commits the first n entries next returned as delivered; when the
+// whole spool is delivered it is truncated. With n below what next
+// returned, the reader is reset so that the rest comes again.
+func (s *spool) advance(n int) {
+	var adv int64
+	for _, l := range s.lens[:min(n, len(s.lens))] {
+		adv += l
+	}
+	s.off += adv
+	if adv != s.adv {
+		s.closeReader()
+	}
 	s.adv = 0
 	if s.off >= s.size.Load() {
 		s.closeReader()
@@ -183,10 +202,11 @@ func (s *spool) close() {
 	if s.off > 0 && s.off < s.size.Load() {
 		if b, err := os.ReadFile(s.path); err == nil && s.off <= int64(len(b)) {
 			tmp := s.path + ".tmp"
-			if os.WriteFile(tmp, b[s.off:], 0o640) == nil {
-				if os.Rename(tmp, s.path) != nil {
-					os.Remove(tmp)
-				}
+			// On a full disk the copy fails: the spool stays whole (the
+			// replayed part comes again, at least once), and no partial
+			// copy is left behind.
+			if os.WriteFile(tmp, b[s.off:], 0o640) != nil || os.Rename(tmp, s.path) != nil {
+				os.Remove(tmp)
 			}
 		}
 	}

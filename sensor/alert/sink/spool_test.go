@@ -49,7 +49,7 @@ func TestSpool(t *testing.T) {
 	if got, _ = s.next(2, nil); !slices.Equal(strs(got), []string{"aaa", "bbb"}) {
 		t.Fatalf("next after failed delivery = %q", strs(got))
 	}
-	s.advance()
+	s.advance(2)
 	if !s.pending() {
 		t.Fatal("ccc is still pending")
 	}
@@ -70,7 +70,7 @@ func TestSpool(t *testing.T) {
 	if got, _ = s.next(10, nil); !slices.Equal(strs(got), []string{"ccc"}) {
 		t.Fatalf("after a torn line: %q", strs(got))
 	}
-	s.advance()
+	s.advance(1)
 	if s.pending() || s.sizeNow() != 0 {
 		t.Errorf("fully replayed spool: pending %v, size %d; want empty", s.pending(), s.sizeNow())
 	}

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"cmp"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -243,6 +244,7 @@ type syslogBackend struct {
 
 	conn net.Conn
 	buf  []byte
+	ends []int // end of each message in buf
 }
 
 // frame builds the RFC 5424 message: <PRI>1 TIMESTAMP HOSTNAME APP-NAME
@@ -256,7 +258,7 @@ func (b *syslogBackend) frame(dst []byte, a *alert.Alert, rec []byte) []byte {
 	return append(dst, rec...)
 }
 
-func (b *syslogBackend) connect() error {
+func (b *syslogBackend) connect(ctx context.Context) error {
 	if b.conn != nil {
 		return nil
 	}
@@ -266,9 +268,9 @@ func (b *syslogBackend) connect() error {
 		err error
 	)
 	if b.tls != nil {
-		c, err = tls.DialWithDialer(d, "tcp", b.address, b.tls)
+		c, err = (&tls.Dialer{NetDialer: d, Config: b.tls}).DialContext(ctx, "tcp", b.address)
 	} else {
-		c, err = d.Dial(b.network, b.address)
+		c, err = d.DialContext(ctx, b.network, b.address)
 	}
 	if err != nil {
 		return fmt.Errorf("connecting to syslog: %w", err)
@@ -277,28 +279,42 @@ func (b *syslogBackend) connect() error {
 	return nil
 }
 
-func (b *syslogBackend) write(entries [][]byte) error {
+// write sends the entries and returns how many were sent whole. Over TCP
+// and TLS a message cut short ends the connection (its framing is broken);
+// the next connection starts with that message again. The drain deadline
+// (ctx) cuts a blocked write short.
+func (b *syslogBackend) write(ctx context.Context, entries [][]byte) (int, error) {
 	if err := b.conn.SetWriteDeadline(time.Now().Add(b.writeTimeout)); err != nil {
-		return err
+		return 0, err
 	}
+	conn := b.conn
+	stop := context.AfterFunc(ctx, func() { conn.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
 	if b.network == "udp" {
-		for _, e := range entries {
+		for i, e := range entries {
 			if _, err := b.conn.Write(e); err != nil {
-				return fmt.Errorf("sending to syslog: %w", err)
+				return i, fmt.Errorf("sending to syslog: %w", err)
 			}
 		}
-		return nil
+		return len(entries), nil
 	}
 	b.buf = b.buf[:0]
+	b.ends = b.ends[:0]
 	for _, e := range entries {
 		b.buf = strconv.AppendInt(b.buf, int64(len(e)), 10)
 		b.buf = append(b.buf, ' ')
 		b.buf = append(b.buf, e...)
+		b.ends = append(b.ends, len(b.buf))
 	}
-	if _, err := b.conn.Write(b.buf); err != nil {
-		return fmt.Errorf("sending to syslog: %w", err)
+	n, err := b.conn.Write(b.buf)
+	if err != nil {
+		done := 0
+		for done < len(b.ends) && b.ends[done] <= n {
+			done++
+		}
+		return done, fmt.Errorf("sending to syslog: %w", err)
 	}
-	return nil
+	return len(entries), nil
 }
 
 func (b *syslogBackend) disconnect() {
@@ -308,7 +324,7 @@ func (b *syslogBackend) disconnect() {
 	}
 }
 
-func (b *syslogBackend) close() error {
+func (b *syslogBackend) close(context.Context) error {
 	if b.conn == nil {
 		return nil
 	}

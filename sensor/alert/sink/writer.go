@@ -30,6 +30,7 @@ func (w *Writer) Write(a *alert.Alert) {
 			o.filtered.Add(1)
 			continue
 		}
+		o.accepted.Add(1)
 		f := o.format
 		if enc[f] == nil && !bad[f] {
 			e := getEntry()

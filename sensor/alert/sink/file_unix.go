@@ -1,0 +1,15 @@
+//go:build unix
+
+package sink
+
+import (
+	"os"
+	"syscall"
+)
+
+// unlinked reports whether the open file fi describes has no name left
+// (deleted while open).
+func unlinked(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
+}

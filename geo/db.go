@@ -180,16 +180,23 @@ const MaxDBFileSize = 256 << 20
 // device or directory is refused before reading: /dev/zero or a pipe would
 // otherwise be read without end.
 func readDBFile(path string) ([]byte, error) {
+	// Stat before opening: opening a FIFO without a writer blocks.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
+	if fi, err = f.Stat(); err != nil {
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
+	if !fi.Mode().IsRegular() { // replaced since
 		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
 	}
 	if fi.Size() > MaxDBFileSize {

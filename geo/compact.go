@@ -400,3 +400,67 @@ func decodeCompact(name string, b []byte) (*dbData, error) {
 	}
 	return d, nil
 }
+
+// reservedPrefixes are the IANA special-purpose blocks that are not globally
+// reachable (RFC 6890 registries): no registration or AS data is true of them
+// for a sensor (private, documentation, benchmarking, multicast, reserved).
+// The source files of the embedded tables have entries in some (192.168.0.0/16
+// and 198.51.100.0/24 registered in AU, 2001:db8::/32 in JP), which
+// bw-geodb cuts out with DropReserved.
+var reservedPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
+	netip.MustParsePrefix("224.0.0.0/3"), // multicast and 240/4 reserved
+	netip.MustParsePrefix("::/8"),        // unspecified, loopback, IPv4-compatible and -mapped
+	netip.MustParsePrefix("100::/64"),
+	netip.MustParsePrefix("2001:2::/48"),
+	netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("3fff::/20"),
+	netip.MustParsePrefix("fc00::/7"),
+	netip.MustParsePrefix("fe80::/10"),
+	netip.MustParsePrefix("ff00::/8"),
+}
+
+// DropReserved removes the special-purpose, not globally reachable blocks
+// (reservedPrefixes) from the database and returns how many spans it cut.
+func (db *RegDB) DropReserved() int { return dropReserved(db.d) }
+
+// DropReserved is RegDB.DropReserved for an ASN database.
+func (db *ASNDB) DropReserved() int { return dropReserved(db.d) }
+
+func dropReserved(d *dbData) int {
+	n := 0
+	for _, p := range reservedPrefixes {
+		from, to := prefixRange(p)
+		l := &d.v6
+		if p.Addr().Is4() {
+			l = &d.v4
+		}
+		var out []span
+		for _, s := range *l {
+			if s.to.less(from) || to.less(s.from) {
+				out = append(out, s)
+				continue
+			}
+			n++
+			if s.from.less(from) {
+				out = append(out, span{s.from, from.prev(), s.rec})
+			}
+			if to.less(s.to) {
+				out = append(out, span{to.next(), s.to, s.rec})
+			}
+		}
+		*l = out
+	}
+	return n
+}

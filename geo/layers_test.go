@@ -61,7 +61,7 @@ func TestEquivalenceRegistrationSample(t *testing.T) {
 			t.Fatalf("bad sample line %q", sc.Text())
 		}
 		p := netip.MustParsePrefix(pfx)
-		if p.Addr().Is4() && netip.MustParsePrefix("240.0.0.0/8").Overlaps(p) {
+		if p.Addr().Is4() && netip.MustParsePrefix("240.0.0.0/8").Overlaps(p) || reserved(p) {
 			continue
 		}
 		for _, a := range []netip.Addr{p.Addr(), lastAddr(p), middle(p)} {
@@ -97,6 +97,9 @@ func TestEquivalenceRegistrationSample(t *testing.T) {
 		if netip.MustParsePrefix("240.0.0.0/8").Contains(a) {
 			return want{found: true, country: "ZZ"} // the country layer's network
 		}
+		if reserved(netip.PrefixFrom(a, a.BitLen())) {
+			return want{} // cut by bw-geodb
+		}
 		if !res.Found() {
 			return want{}
 		}
@@ -128,6 +131,17 @@ func TestEquivalenceASNSample(t *testing.T) {
 			checkASNRows(t, tb, readASNRows(t, filepath.Join(dir, name)), true)
 		}
 	}
+}
+
+// reserved reports whether p overlaps a block bw-geodb cuts from the
+// embedded tables.
+func reserved(p netip.Prefix) bool {
+	for _, r := range geo.ReservedPrefixes {
+		if r.Overlaps(p) {
+			return true
+		}
+	}
+	return false
 }
 
 type asnRow struct {
@@ -165,10 +179,11 @@ func checkASNRows(t *testing.T, tb *geo.Table, rows []asnRow, full bool) {
 	for i, r := range rows {
 		// The source has rows overlapping the next one (the later wins):
 		// check only what no other row covers.
-		if i+1 < len(rows) && !rows[i+1].from.Less(r.to.Next()) || i > 0 && !rows[i-1].to.Less(r.from) {
+		if i+1 < len(rows) && !r.to.Less(rows[i+1].from) || i > 0 && !rows[i-1].to.Less(r.from) {
 			continue
 		}
-		if r.from.Is4() && netip.MustParsePrefix("240.0.0.0/8").Contains(r.from) {
+		if r.from.Is4() && netip.MustParsePrefix("240.0.0.0/8").Contains(r.from) || reserved(netip.PrefixFrom(r.from, r.from.BitLen())) ||
+			reserved(netip.PrefixFrom(r.to, r.to.BitLen())) {
 			continue
 		}
 		mid := r.from
@@ -194,6 +209,9 @@ func checkASNRows(t *testing.T, tb *geo.Table, rows []asnRow, full bool) {
 				}
 			}
 		}
+	}
+	if n < 2*len(rows) {
+		t.Errorf("only %d addresses checked for %d rows", n, len(rows))
 	}
 	// An AS named differently in different rows keeps its first name.
 	if orgDiff*100 > len(rows) {
@@ -221,6 +239,14 @@ func TestOpenTableEmbeddedLayers(t *testing.T) {
 		in := tb.Lookup(netip.MustParseAddr(addr))
 		if in.ASN != w.asn || tb.ASOrg(in.ASN) != w.org || in.Registered.String() != w.registered {
 			t.Errorf("%s: AS%d %q registered %q, want AS%d %q %q", addr, in.ASN, tb.ASOrg(in.ASN), in.Registered, w.asn, w.org, w.registered)
+		}
+	}
+	// The sources register 192.168.0.0/16, 172.16.0.0/12 and
+	// 198.51.100.0/24 in AU and 2001:db8::/32 in JP: cut, like every
+	// special-purpose block.
+	for _, addr := range []string{"192.168.1.10", "172.16.0.1", "10.1.2.3", "198.51.100.1", "2001:db8::1", "fd00::1", "224.0.0.1"} {
+		if in := tb.Lookup(netip.MustParseAddr(addr)); in.Registered != 0 || in.ASN != 0 {
+			t.Errorf("%s: registered %q AS%d, want none", addr, in.Registered, in.ASN)
 		}
 	}
 	st := tb.Stats()

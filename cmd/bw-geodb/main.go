@@ -83,12 +83,13 @@ func run(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+		cut := db.DropReserved()
 		n, err := writeCompressed(args[2], func(w io.Writer) error { return db.WriteCompact(w, "", time.Time{}) })
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(out, "%s: %s, built %s, %d networks → %s (%d bytes)\n", args[1], db.Source().Type,
-			db.Source().BuildTime.Format(time.RFC3339), db.Networks(), args[2], n)
+		_, err = fmt.Fprintf(out, "%s: %s, built %s, %d networks, %d spans in reserved blocks cut → %s (%d bytes)\n", args[1], db.Source().Type,
+			db.Source().BuildTime.Format(time.RFC3339), db.Networks(), cut, args[2], n)
 		return err
 	case args[0] == "asn" && len(args) >= 4:
 		built, err := time.Parse(time.RFC3339, args[1])
@@ -108,12 +109,13 @@ func run(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+		cut := db.DropReserved()
 		n, err := writeCompressed(args[2], func(w io.Writer) error { return db.WriteCompact(w, "", time.Time{}) })
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(out, "%s: %d ranges (%d overlapping an earlier row, which they override) → %s (%d bytes)\n",
-			strings.Join(args[3:], " "), db.Networks(), db.Overlaps(), args[2], n)
+		_, err = fmt.Fprintf(out, "%s: %d ranges (%d overlapping an earlier row, which they override; %d spans in reserved blocks cut) → %s (%d bytes)\n",
+			strings.Join(args[3:], " "), db.Networks(), db.Overlaps(), cut, args[2], n)
 		return err
 	case args[0] == "sample-registered" && len(args) == 3:
 		every, err := strconv.Atoi(args[2])

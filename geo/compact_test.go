@@ -160,12 +160,23 @@ func TestOpenRefusesNonRegularAndHuge(t *testing.T) {
 			struct{ path, want string }{"/dev/zero", "opening geoip database: /dev/zero: not a regular file (a character device)"})
 	}
 	for _, c := range cases {
-		if _, err := Open(c.path); err == nil || err.Error() != c.want {
-			t.Errorf("Open(%s): %v\nwant %s", c.path, err, c.want)
-		}
-		wantASN := strings.Replace(c.want, "geoip database", "asn database", 1)
-		if _, err := OpenASN(c.path); err == nil || err.Error() != wantASN {
-			t.Errorf("OpenASN(%s): %v\nwant %s", c.path, err, wantASN)
+		// Bounded: reading a FIFO without a writer or /dev/zero would
+		// not return.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := Open(c.path); err == nil || err.Error() != c.want {
+				t.Errorf("Open(%s): %v\nwant %s", c.path, err, c.want)
+			}
+			wantASN := strings.Replace(c.want, "geoip database", "asn database", 1)
+			if _, err := OpenASN(c.path); err == nil || err.Error() != wantASN {
+				t.Errorf("OpenASN(%s): %v\nwant %s", c.path, err, wantASN)
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("Open(%s) still reading after 20 s", c.path)
 		}
 	}
 }

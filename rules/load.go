@@ -70,7 +70,7 @@ func defaultSources() []source {
 
 // diskSource reads a rule file; list files resolve against its folder.
 func diskSource(name string) (source, error) {
-	b, err := os.ReadFile(name)
+	b, err := ReadRegularFile(name, MaxRuleFileBytes)
 	if err != nil {
 		return source{}, err
 	}

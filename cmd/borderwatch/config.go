@@ -8,7 +8,10 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -177,13 +180,37 @@ type configError struct {
 }
 
 func (e *configError) Error() string {
+	msg := oneLine(e.msg)
 	switch {
 	case e.line > 0 && e.col > 0:
-		return fmt.Sprintf("%s:%d:%d: %s", e.file, e.line, e.col, e.msg)
+		return fmt.Sprintf("%s:%d:%d: %s", e.file, e.line, e.col, msg)
 	case e.line > 0:
-		return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg)
+		return fmt.Sprintf("%s:%d: %s", e.file, e.line, msg)
 	}
-	return e.file + ": " + e.msg
+	return e.file + ": " + msg
+}
+
+// oneLine escapes control and format characters (newlines, bidi
+// overrides) that a message may have copied from the file, so that every
+// error is one line of the log as written.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, needsEscape) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if needsEscape(r) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func needsEscape(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }
 
 // MaxConfigBytes is the largest configuration file read; the YAML limits

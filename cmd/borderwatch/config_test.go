@@ -96,6 +96,7 @@ func TestConfigErrors(t *testing.T) {
 		{"afpacket memory", "capture:\n  interfaces: [a, b, c, d, e]\n  readers: 4\n  afpacket_blocks: 1024\n", `CFG:4: capture: interfaces × readers × afpacket_blocks is 20480 MiB of AF_PACKET rings: want at most 4096`},
 		{"output queue", "outputs:\n  - stdout: {queue_size: 100000000}\n", `CFG:2: output 1: stdout output: queue_size 100000000: want 0 (default 4096) to 65536`},
 		{"spool bytes", "outputs:\n  - redis: {address: 'h:1', spool: {path: /tmp/s, max_bytes: 1099511627776}}\n", `CFG:2: output 1: redis output h:1: spool max_bytes 1099511627776: want 0 (default 67108864) to 17179869184`},
+		{"control characters in a message", "outputs:\n  - syslog: {network: \"a\\nb\\u202e\", address: 'h:1'}\n", `CFG:2: output 1: syslog output a\nb\u202e://h:1: network "a\nb\u202e": want udp, tcp or tls`},
 		{"deep nesting", "rules:\n  paths: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "\n", `CFG:2:40: nested more than 32 levels deep`},
 		{"alias bomb", "a: &a [x]\nb: [" + strings.Repeat("*a,", 200) + "]\n", `CFG:2:302: more than 100 anchors and aliases in one file`},
 	} {

@@ -6,6 +6,7 @@
 #   scripts/lab/lab.sh up       build the lab (tears down a stale one first)
 #   scripts/lab/lab.sh down     tear it down (idempotent)
 #   scripts/lab/lab.sh status   namespaces, processes, sensor state, counters
+#   scripts/lab/lab.sh check    the readiness checks of up, on the running lab
 #
 # Topology (every name starts with bwl-; nothing is created in the root
 # namespace, and nothing has a default route: routes cover lab prefixes only):
@@ -100,7 +101,7 @@ wait_for() {
 		[ $SECONDS -lt $deadline ] || break
 		sleep 0.1
 	done
-	die "not ready after ${READY_TIMEOUT}s ($tries tries): $what"
+	die "not ready after ${READY_TIMEOUT}s ($tries tries): $what (logs in $STATE/log)"
 }
 
 link_up() { # link_up NS DEV: carrier and operstate up
@@ -546,11 +547,26 @@ up() {
 	services
 	# Everything answers before the sensor starts (so that neighbour
 	# discovery and ARP are done and no readiness probe is in a scenario).
+	local t0=$SECONDS
 	ready_network
+	local t1=$SECONDS
 	ready_services
+	log "ready: links, addresses, routes in $((t1 - t0)) s; services in $((SECONDS - t1)) s"
 	if [ "${BWL_SENSOR:-1}" != 0 ]; then sensor; fi
 	trap - EXIT
 	log "lab up (state in $STATE)"
+}
+
+# check: the readiness checks of up, against a running lab (exit 1 naming
+# the first thing that does not answer).
+check() {
+	need_root
+	ready_network
+	ready_services
+	if [ -s "$STATE/run/borderwatch.pid" ] && kill -0 "$(cat "$STATE/run/borderwatch.pid")" 2>/dev/null; then
+		wait_for "sensor metrics endpoint http://$METRICS/metrics in bwl-gw" metrics_up "$(grep -o '"capture":"[a-z]*"' "$STATE/log/borderwatch.log" | head -1 | cut -d'"' -f4)"
+	fi
+	log "lab ready"
 }
 
 status() {
@@ -583,8 +599,9 @@ down)
 	log "lab down"
 	;;
 status) status ;;
+check) check ;;
 *)
-	echo "usage: $0 up|down|status" >&2
+	echo "usage: $0 up|down|status|check" >&2
 	exit 2
 	;;
 esac

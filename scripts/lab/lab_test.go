@@ -299,7 +299,48 @@ func TestE2E(t *testing.T) {
 		t.Logf("reconciled scenarios, per country: %s", strings.Join(lines, "; "))
 		t.Logf("kernel counters at the end:\n%s", l.metricsText(`^borderwatch_kernel_(packets_total|events_total)`))
 	}
+	// Last, as it breaks the lab: the readiness checks pass on the running
+	// lab, and when a service is down they fail naming it.
+	t.Run("readiness-check-names-what-is-down", func(t *testing.T) { l.checkNamesDown(t) })
 	t.Logf("e2e took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// checkNamesDown runs `lab.sh check` on the running lab (it must pass), ends
+// the RU reflector's dnsmasq, and runs it again: it must fail and name that
+// reflector, its namespace and its address.
+func (l *lab) checkNamesDown(t *testing.T) {
+	check := func() (string, error) {
+		c := exec.Command("timeout", "120", filepath.Join(l.dir, "lab.sh"), "check")
+		c.Env = append(os.Environ(), "BWL_STATE="+stateDir, "BWL_READY_TIMEOUT=2")
+		out, err := c.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := check(); err != nil {
+		t.Fatalf("lab.sh check on the running lab: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(stateDir, "run", "dns-rru.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("dns-rru.pid: %v", err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatalf("ending the RU reflector (pid %d): %v", pid, err)
+	}
+	for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	out, err := check()
+	if err == nil {
+		t.Fatalf("lab.sh check passed with the RU reflector down:\n%s", out)
+	}
+	const want = "not ready after 2s"
+	const what = "dnsmasq reflector in bwl-rru on 203.0.113.53"
+	if !strings.Contains(out, want) || !strings.Contains(out, what) {
+		t.Errorf("lab.sh check with the RU reflector down says\n%s\nwant %q and %q", out, want, what)
+	}
 }
 
 // up builds the sensor and the lab; the lab is torn down at cleanup.
@@ -333,9 +374,11 @@ func (l *lab) up() {
 	})
 	c := exec.Command("timeout", "180", filepath.Join(l.dir, "lab.sh"), "up")
 	c.Env = env
-	if out, err := c.CombinedOutput(); err != nil {
+	out, err := c.CombinedOutput()
+	if err != nil {
 		t.Fatalf("lab up: %v\n%s", err, out)
 	}
+	t.Logf("lab up:\n%s", out)
 	logb, err := os.ReadFile(filepath.Join(stateDir, "log", "borderwatch.log"))
 	if err != nil {
 		t.Fatal(err)

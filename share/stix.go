@@ -322,4 +322,3 @@ func orNone(l []string) string {
 	}
 	return strings.Join(l, ", ")
 }
-

@@ -224,8 +224,7 @@ func WriteMISPFeed(dir string, ev *MISPEvent) error {
 		return fmt.Errorf("misp feed: %w", err)
 	}
 	for _, a := range e.Attribute {
-		sum := md5.Sum([]byte(a.Value)) //nolint:gosec // see import
-		hashes = append(hashes, hex.EncodeToString(sum[:])+","+e.UUID)
+		hashes = append(hashes, md5hex(a.Value)+","+e.UUID)
 	}
 
 	evb, err := json.MarshalIndent(ev, "", "  ")
@@ -291,4 +290,10 @@ func writeAtomic(path string, b []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// md5hex is the hex MD5 of s, as hashes.csv lists attribute values.
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s)) //nolint:gosec // see import
+	return hex.EncodeToString(sum[:])
 }

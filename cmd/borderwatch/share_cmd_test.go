@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestShareSTIX is `borderwatch share stix` on the sample alert: a bundle
+// on standard output with the foreign address, the summary on stderr.
+func TestShareSTIX(t *testing.T) {
+	t.Chdir(repoRoot)
+	out, stderr, code := runCLI(t, "share", "stix", "--tlp", "green", "--identity", "CERT-Example gw", "testdata/sample/scan-inbound.alerts.json")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	var b struct {
+		Objects []map[string]any `json:"objects"`
+	}
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, o := range b.Objects {
+		n[o["type"].(string)]++
+		if o["type"] == "identity" && o["name"] != "CERT-Example gw" {
+			t.Errorf("identity %v", o)
+		}
+		if o["type"] == "marking-definition" && o["id"] != "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb" {
+			t.Errorf("marking %v, want TLP:GREEN's", o["id"])
+		}
+	}
+	if len(b.Objects) != 10 || n["indicator"] != 1 || n["sighting"] != 1 || n["ipv4-addr"] != 1 {
+		t.Errorf("objects %v", n)
+	}
+	if !strings.Contains(out, `"[ipv4-addr:value = '36.110.0.1']"`) || strings.Contains(out, "192.168.1.10") || strings.Contains(out, `"gw1"`) {
+		t.Errorf("bundle shares the wrong side:\n%s", out)
+	}
+	if want := "shared 1 address from 1 of 1 alerts (1 lines read)\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
+
+// TestShareMISPFeed is `borderwatch share misp --feed DIR`, then -o FILE,
+// then standard input.
+func TestShareMISPFeed(t *testing.T) {
+	sample := filepath.Join(repoRoot, "testdata", "sample", "scan-inbound.alerts.json")
+	dir := filepath.Join(t.TempDir(), "feed")
+	_, stderr, code := runCLI(t, "share", "misp", "--feed", dir, sample)
+	if code != exitOK || !strings.Contains(stderr, "added to the MISP feed in "+dir) {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	m, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest map[string]map[string]any
+	if err := json.Unmarshal(m, &manifest); err != nil || len(manifest) != 1 {
+		t.Fatalf("manifest %s (%v)", m, err)
+	}
+	for id := range manifest {
+		ev, err := os.ReadFile(filepath.Join(dir, id+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(ev), `"value": "36.110.0.1"`) || !strings.Contains(string(ev), `"name": "tlp:amber"`) {
+			t.Errorf("event %s", ev)
+		}
+	}
+
+	file := filepath.Join(t.TempDir(), "event.json")
+	out, stderr, code := runCLI(t, "share", "misp", "-o", file, sample)
+	if code != exitOK || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), `"type": "ip-src"`) {
+		t.Errorf("-o %s: %s (%v)", file, b, err)
+	}
+}
+
+// TestShareInputErrors: usage errors exit 2; bad lines are reported with
+// file and line and skipped; nothing to share writes nothing.
+func TestShareInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	internal := `{"timestamp":"2026-11-25T22:21:27.014000+0000","event_type":"alert","src_ip":"192.0.2.1","dest_ip":"192.0.2.2","alert":{"metadata":{"geo_direction":["internal"]}}}`
+	if err := os.WriteFile(bad, []byte("garbage secret-token\n"+internal+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr []string
+	}{
+		{[]string{"share", "stix", "--tlp", "purple", bad}, exitUsage, []string{`--tlp: unknown TLP level "purple"`}},
+		{[]string{"share", "stix", "--valid-for", "0s", bad}, exitUsage, []string{"--valid-for: give a positive duration"}},
+		{[]string{"share", "stix", filepath.Join(dir, "missing.json")}, exitUsage, []string{"reading alerts: ", "missing.json: no such file"}},
+		{[]string{"share", "stix", dir}, exitUsage, []string{"not a regular file"}},
+		{[]string{"share", "misp", "--feed", dir, "-o", "x", bad}, exitUsage, []string{"--feed and --output exclude each other"}},
+		{[]string{"share", "stix"}, exitUsage, []string{"requires at least 1 arg(s)"}},
+		{[]string{"share", "misp", bad}, exitOK, []string{
+			"shared 0 addresses from 0 of 1 alerts (2 lines read)",
+			"not shared: 1: no foreign address",
+			"1 bad line skipped:\n  " + bad + ":1: not a JSON object",
+			"nothing written: nothing to share",
+		}},
+	} {
+		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
+			out, stderr, code := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			for _, w := range tc.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q, want it to contain %q", stderr, w)
+				}
+			}
+			if strings.Contains(stderr, "secret-token") || out != "" {
+				t.Errorf("stdout %q, stderr %q: quotes input or writes output", out, stderr)
+			}
+		})
+	}
+}

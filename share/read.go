@@ -286,7 +286,6 @@ func (r *Reader) line1(b []byte) error {
 	var probe struct {
 		EventType string          `json:"event_type"`
 		ECS       json.RawMessage `json:"ecs"`
-		Event     json.RawMessage `json:"event"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return fmt.Errorf("not JSON: %s", jsonReason(err))

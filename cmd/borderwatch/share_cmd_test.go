@@ -123,3 +123,23 @@ func TestShareInputErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestShareStdin: "-" reads the alerts from standard input.
+func TestShareStdin(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "sample", "scan-inbound.alerts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd(newApp())
+	var out, errb strings.Builder
+	root.SetIn(strings.NewReader(string(b)))
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs([]string{"share", "misp", "-"})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), `"value": "36.110.0.1"`) || !strings.Contains(errb.String(), "shared 1 address from 1 of 1 alerts") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+	}
+}

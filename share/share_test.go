@@ -95,7 +95,7 @@ func TestSampleBundle(t *testing.T) {
 	objs := parseBundle(t, bundleJSON(t, res, STIXOptions{}))
 	want := map[string]int{
 		"marking-definition": 1, "identity": 1, "ipv4-addr": 1, "indicator": 1, "sighting": 1,
-		"attack-pattern": 1, "location": 1, "relationship": 3,
+		"attack-pattern": 1, "location": 1, "autonomous-system": 1, "relationship": 4,
 	}
 	if got := countTypes(objs); !mapsEqual(got, want) {
 		t.Errorf("object counts %v, want %v", got, want)
@@ -132,7 +132,10 @@ func TestSampleBundle(t *testing.T) {
 	for _, r := range byType(objs, "relationship") {
 		rels[r["relationship_type"].(string)] = true
 	}
-	if !rels["indicates"] || !rels["based-on"] || !rels["located-at"] {
+	if as := byType(objs, "autonomous-system")[0]; as["number"] != 4847.0 || as["name"] != "China Networks Inter-Exchange" {
+		t.Errorf("autonomous system %v", as)
+	}
+	if !rels["indicates"] || !rels["based-on"] || !rels["located-at"] || !rels["belongs-to"] {
 		t.Errorf("relationships %v", rels)
 	}
 	validateSTIX(t, objs)

@@ -32,7 +32,7 @@ func TestShareSTIX(t *testing.T) {
 			t.Errorf("marking %v, want TLP:GREEN's", o["id"])
 		}
 	}
-	if len(b.Objects) != 10 || n["indicator"] != 1 || n["sighting"] != 1 || n["ipv4-addr"] != 1 {
+	if len(b.Objects) != 12 || n["indicator"] != 1 || n["sighting"] != 1 || n["ipv4-addr"] != 1 {
 		t.Errorf("objects %v", n)
 	}
 	if !strings.Contains(out, `"[ipv4-addr:value = '36.110.0.1']"`) || strings.Contains(out, "192.168.1.10") || strings.Contains(out, `"gw1"`) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -105,8 +106,10 @@ func printShareSummary(w io.Writer, res *share.Result) {
 
 func newShareSTIXCmd() *cobra.Command {
 	var (
-		f        shareFlags
-		validFor time.Duration
+		f         shareFlags
+		validFor  time.Duration
+		taxii     string
+		taxiiUser string
 	)
 	cmd := &cobra.Command{
 		Use:   "stix [flags] ALERTS.json...",
@@ -120,23 +123,61 @@ its autonomous system. Identifiers are UUIDv5 over content: sharing the same
 alerts again gives the same objects. "-" reads standard input.`,
 		Example: `  borderwatch share stix alerts.json > bundle.json
   borderwatch share stix --tlp green --identity "gw1.example CERT" -o bundle.json alerts-*.json
-  borderwatch replay capture.pcap | borderwatch share stix -`,
+  borderwatch replay capture.pcap | borderwatch share stix -
+  BORDERWATCH_TAXII_PASSWORD=… borderwatch share stix --taxii https://taxii.example/api1/collections/ID/ --taxii-user gw1 alerts.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if validFor <= 0 {
 				return usageErr("--valid-for: give a positive duration")
+			}
+			if taxii != "" && f.output != "" {
+				return usageErr("--taxii and --output exclude each other")
 			}
 			tlp, res, err := f.read(cmd, args)
 			if err != nil {
 				return err
 			}
 			opt := share.STIXOptions{TLP: tlp, Identity: f.identity, ValidFor: validFor}
+			if taxii != "" {
+				return pushTAXII(cmd, res, opt, taxii, taxiiUser)
+			}
 			return f.write(cmd, func(w io.Writer) error { return share.WriteSTIX(w, res, opt) })
 		},
 	}
 	f.bind(cmd)
 	cmd.Flags().DurationVar(&validFor, "valid-for", share.DefaultValidFor, "indicator validity after the last sighting (valid_until)")
+	cmd.Flags().StringVar(&taxii, "taxii", "", "add the objects to the TAXII 2.1 collection at URL instead of writing the bundle")
+	cmd.Flags().StringVar(&taxiiUser, "taxii-user", "", "TAXII user (HTTP Basic; password in $BORDERWATCH_TAXII_PASSWORD, or a token in $BORDERWATCH_TAXII_TOKEN)")
 	return cmd
+}
+
+// pushTAXII adds the bundle's objects to a TAXII 2.1 collection. The
+// password or token comes from the environment, never from a flag (it
+// would show in ps and shell history).
+func pushTAXII(cmd *cobra.Command, res *share.Result, opt share.STIXOptions, collection, user string) error {
+	b, err := share.STIX(res, opt)
+	if err != nil {
+		return err
+	}
+	topt := share.TAXIIOptions{
+		Collection: collection,
+		User:       user,
+		Password:   os.Getenv("BORDERWATCH_TAXII_PASSWORD"),
+		Token:      os.Getenv("BORDERWATCH_TAXII_TOKEN"),
+	}
+	r, err := share.PushTAXII(cmd.Context(), b.Objects, topt)
+	if err != nil {
+		if r == nil { // the URL itself was refused
+			return usageError{err}
+		}
+		return fmt.Errorf("%w (%d of %d objects taken before)", err, r.Objects, len(b.Objects))
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "taxii: %d objects sent in %d requests: %d succeeded, %d failed, %d pending\n",
+		r.Objects, r.Requests, r.Successes, r.Failures, r.Pendings)
+	if r.Failures > 0 {
+		return fmt.Errorf("taxii: the server refused %d of %d objects", r.Failures, r.Objects)
+	}
+	return nil
 }
 
 func newShareMISPCmd() *cobra.Command {

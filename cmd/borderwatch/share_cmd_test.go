@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/borderwatch/borderwatch/share"
 )
 
 // TestShareSTIX is `borderwatch share stix` on the sample alert: a bundle
@@ -141,5 +145,51 @@ func TestShareStdin(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"value": "36.110.0.1"`) || !strings.Contains(errb.String(), "shared 1 address from 1 of 1 alerts") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
+	}
+}
+
+// TestShareTAXII is `borderwatch share stix --taxii URL`: the sample's
+// objects are POSTed as one TAXII 2.1 envelope with the password from the
+// environment.
+func TestShareTAXII(t *testing.T) {
+	var got []map[string]any
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || u != "gw1" || p != "pw-from-env" || r.Method != http.MethodPost ||
+			r.URL.Path != "/api1/collections/c1/objects/" || r.Header.Get("Content-Type") != share.TAXIIMediaType {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var env struct {
+			Objects []map[string]any `json:"objects"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&env); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		got = append(got, env.Objects...)
+		w.Header().Set("Content-Type", share.TAXIIMediaType)
+		w.WriteHeader(http.StatusAccepted)
+		json.NewEncoder(w).Encode(map[string]any{"id": "s1", "status": "complete", "success_count": len(env.Objects)})
+	}))
+	defer ts.Close()
+	t.Setenv("BORDERWATCH_TAXII_PASSWORD", "pw-from-env")
+	sample := filepath.Join(repoRoot, "testdata", "sample", "scan-inbound.alerts.json")
+	out, stderr, code := runCLI(t, "share", "stix", "--taxii", ts.URL+"/api1/collections/c1/", "--taxii-user", "gw1", sample)
+	if code != exitOK || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "taxii: 12 objects sent in 1 requests: 12 succeeded, 0 failed, 0 pending") || len(got) != 12 {
+		t.Errorf("server got %d objects; stderr:\n%s", len(got), stderr)
+	}
+
+	_, stderr, code = runCLI(t, "share", "stix", "--taxii", "http://taxii.example/api1/collections/c1/", sample)
+	if code != exitUsage || !strings.Contains(stderr, "plain http only to a loopback address") {
+		t.Errorf("non-loopback http: exit %d, stderr:\n%s", code, stderr)
+	}
+	t.Setenv("BORDERWATCH_TAXII_PASSWORD", "wrong-pw")
+	_, stderr, code = runCLI(t, "share", "stix", "--taxii", ts.URL+"/api1/collections/c1/", "--taxii-user", "gw1", sample)
+	if code != exitRuntime || !strings.Contains(stderr, "taxii: HTTP 401: unauthorized") || strings.Contains(stderr, "wrong-pw") {
+		t.Errorf("bad password: exit %d, stderr:\n%s", code, stderr)
 	}
 }

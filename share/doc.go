@@ -1,6 +1,8 @@
 // Package share turns borderwatch alert files into threat-intelligence
-// exchange formats: a STIX 2.1 bundle (WriteSTIX) and a MISP event or MISP
-// feed folder (WriteMISP, WriteMISPFeed).
+// exchange formats: a STIX 2.1 bundle (STIX, WriteSTIX), pushed to a TAXII
+// 2.1 collection if wanted (PushTAXII), and a MISP event or MISP feed
+// folder (MISP, WriteMISP, WriteMISPFeed). docs/sharing.md is the user's
+// side.
 //
 // Read reads alert files (EVE or ECS JSON lines) as hostile input, with a
 // bound on line length, file size and the number of distinct addresses; bad

@@ -323,7 +323,8 @@ func jsonReason(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("field %s: %s where %s was expected", te.Field, te.Value, te.Type)
+		kind, _, _ := strings.Cut(te.Value, " ") // "number 1e999": not the literal
+		return fmt.Sprintf("field %s: %s where %s was expected", te.Field, kind, te.Type)
 	}
 	return "invalid JSON"
 }

@@ -455,6 +455,7 @@ func TestHostileInput(t *testing.T) {
 		`{"timestamp":"2026-11-25T22:21:27.014000+0000"}`,
 		`{"event_type":"alert","timestamp":"2026-11-25T22:21:27.014000+0000","src_ip":"203.0.113.1","alert":{"context":{"geo":{"direction":"sideways"}}}}`,
 		"{" + strings.Repeat(`"a":1,`, 20_000) + `"b":2}`,
+		`{"event_type":"alert","timestamp":"2026-11-25T22:21:27.014000+0000","alert":{"signature_id":123456789012345678901234567890}}`,
 		"",
 		`{"event_type":"alert","timestamp":"2026-11-25T22:21:27.014000+0000","src_ip":"203.0.113.1","alert":{"metadata":{"geo_direction":["inbound"]}}}`,
 	}
@@ -477,15 +478,16 @@ func TestHostileInput(t *testing.T) {
 		path + ":8: neither an EVE record (event_type) nor an ECS record (ecs.version)",
 		path + ":9: geo direction: not inbound, outbound, internal or transit",
 		path + ":10: line longer than 65536 bytes",
+		path + ":11: not an EVE alert: field alert.signature_id: number where uint32 was expected",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("bad lines\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if res.BadCount != 9 || res.Alerts != 2 || len(res.Sightings) != 2 {
-		t.Errorf("bad %d alerts %d sightings %d; want 9, 2, 2", res.BadCount, res.Alerts, len(res.Sightings))
+	if res.BadCount != 10 || res.Alerts != 2 || len(res.Sightings) != 2 {
+		t.Errorf("bad %d alerts %d sightings %d; want 10, 2, 2", res.BadCount, res.Alerts, len(res.Sightings))
 	}
 	for _, g := range got {
-		if strings.Contains(g, secret) {
+		if strings.Contains(g, secret) || strings.Contains(g, "1234567890") {
 			t.Errorf("a reason quotes the input: %s", g)
 		}
 	}

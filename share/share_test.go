@@ -338,6 +338,14 @@ func TestMISPEvent(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("attributes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if c := e.Attribute[0].Comment; c != "Foreign address contacted from the home network (borderwatch: reputation; MITRE ATT&CK T1071). "+
+		"1 alert(s), 10 packet(s), 2026-11-25T22:30:00.000Z to 2026-11-25T22:30:00.000Z. Located in NL. Contacted from DE." {
+		t.Errorf("ip-dst comment %q", c)
+	}
+	if c := e.Attribute[1].Comment; c != "Foreign address that sent attack traffic (borderwatch: scan; MITRE ATT&CK T1046, T1595.001). "+
+		"2 alert(s), 20 packet(s), 2026-11-25T22:00:00.000Z to 2026-11-25T22:10:05.000Z. Located in RU. AS64500 Example Transit. Seen crossing into DE." {
+		t.Errorf("ip-src comment %q", c)
+	}
 	if e.Date != "2026-11-25" || e.AttributeCount != "3" || e.Orgc.Name != "CERT-Example" || len(e.Tag) != 1 ||
 		e.Tag[0].Name != "tlp:amber+strict" || e.Distribution != "0" {
 		t.Errorf("event %+v", e)

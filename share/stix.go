@@ -285,7 +285,11 @@ func describe(s *Sighting) string {
 		b.WriteString(".")
 	}
 	if len(s.HomeCountries) > 0 {
-		fmt.Fprintf(&b, " Seen crossing into %s.", strings.Join(s.HomeCountries, ", "))
+		if s.Role == RoleDestination {
+			fmt.Fprintf(&b, " Contacted from %s.", strings.Join(s.HomeCountries, ", "))
+		} else {
+			fmt.Fprintf(&b, " Seen crossing into %s.", strings.Join(s.HomeCountries, ", "))
+		}
 	}
 	return b.String()
 }

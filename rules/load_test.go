@@ -128,10 +128,10 @@ func TestLoadErrors(t *testing.T) {
 				`r.yaml:5:25: rule 1: mitre: bad technique id "T1046.1": want T1234 or T1234.001`,
 				`r.yaml:5:41: rule 1: mitre: T1595 listed twice`,
 			}},
-		{"unsolicited only on floods", map[string]string{"r.yaml": okRule + "    unsolicited: true\n  - id: 2\n    name: y\n    kind: flood\n    unsolicited: maybe\n"},
+		{"unsolicited only on scans, sweeps and floods", map[string]string{"r.yaml": "rules:\n  - id: 1\n    name: x\n    kind: amplification\n    src_ports: [53]\n    unsolicited: true\n  - id: 2\n    name: y\n    kind: flood\n    unsolicited: maybe\n"},
 			nil, []string{
-				`r.yaml:5:18: rule 1: unsolicited: only flood rules take it (amplification counts only unsolicited replies already)`,
-				`r.yaml:9:18: rule 2: unsolicited: want true or false, got string "maybe"`,
+				`r.yaml:6:18: rule 1: unsolicited: only scan, sweep and flood rules take it (amplification counts only unsolicited replies already)`,
+				`r.yaml:10:18: rule 2: unsolicited: want true or false, got string "maybe"`,
 			}},
 		{"ports and flags", map[string]string{"r.yaml": okRule + "    tcp_flags: [SA/S, s, X, S/]\n    dst_ports: [22, \"30-20\", 70000, ssh]\n"},
 			nil, []string{
@@ -189,7 +189,7 @@ func TestLoadErrors(t *testing.T) {
   - {id: 5, name: e, kind: scan, threshold: {min_sources: 3, count: 70000}, list: x, side: src}
   - {id: 6, name: f, kind: flood, threshold: {min_sources: 0, track: flw}}
 `}, nil, []string{
-			`r.yaml:2:56: rule 1: threshold.distinct: scan needs distinct dst_port, got dst_ip`,
+			`r.yaml:2:56: rule 1: threshold.distinct: scan needs distinct dst_port or ip_proto, got dst_ip`,
 			`r.yaml:2:71: rule 1: threshold.track: scan tracks by pair or src, not dst`,
 			`r.yaml:2:83: rule 1: threshold.bytes: not used by scan (it counts distinct destination ports)`,
 			`r.yaml:3:57: rule 2: threshold.distinct: sweep needs distinct dst_ip, got dst_port`,

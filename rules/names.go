@@ -7,24 +7,13 @@ import (
 	"time"
 )
 
-var kindNames = [...]string{
-	KindScan:          "scan",
-	KindSweep:         "sweep",
-	KindFlood:         "flood",
-	KindBruteforce:    "bruteforce",
-	KindAmplification: "amplification",
-	KindReputation:    "reputation",
-	KindPolicy:        "policy",
-	KindVolume:        "volume",
-}
-
 // Kinds lists the detector kinds in order.
 var Kinds = []Kind{KindScan, KindSweep, KindFlood, KindBruteforce, KindAmplification, KindReputation, KindPolicy, KindVolume}
 
 // String returns the YAML name of the kind.
 func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
+	if s := k.Spec(); s != nil && s.Name != "" {
+		return s.Name
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -32,7 +21,7 @@ func (k Kind) String() string {
 // ParseKind parses a kind's YAML name.
 func ParseKind(s string) (Kind, bool) {
 	for _, k := range Kinds {
-		if kindNames[k] == s {
+		if kindSpecs[k].Name == s {
 			return k, true
 		}
 	}
@@ -49,7 +38,7 @@ func (t Track) String() string {
 	return "track(" + strconv.Itoa(int(t)) + ")"
 }
 
-var distinctNames = [...]string{DistinctNone: "none", DistinctDstPort: "dst_port", DistinctDstIP: "dst_ip", DistinctSrcIP: "src_ip"}
+var distinctNames = [...]string{DistinctNone: "none", DistinctDstPort: "dst_port", DistinctDstIP: "dst_ip", DistinctSrcIP: "src_ip", DistinctIPProto: "ip_proto"}
 
 // String returns the YAML name of the distinct value ("none" for none).
 func (d Distinct) String() string {

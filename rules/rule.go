@@ -39,6 +39,7 @@ const (
 	DistinctDstPort                 // distinct destination ports
 	DistinctDstIP                   // distinct destination addresses
 	DistinctSrcIP                   // distinct source addresses
+	DistinctIPProto                 // distinct IP protocol numbers (scan: nmap -sO)
 )
 
 // Action is what happens when a rule fires.
@@ -115,10 +116,12 @@ type Rule struct {
 	Action     Action
 	List       *List // reputation: the address list
 	ListSide   Side  // reputation: which endpoint must be listed
-	// Unsolicited (flood) counts only packets that start a flow: a SYN-ACK
-	// or RST no SYN from the destination asked for (backscatter of spoofed
-	// SYNs sent to reflectors), unlike answers to the destination's own
-	// connections.
+	// Unsolicited (flood, scan, sweep) counts only packets that start a
+	// flow. For a flood: a SYN-ACK or RST no SYN from the destination asked
+	// for (backscatter of spoofed SYNs sent to reflectors), unlike answers
+	// to the destination's own connections. For a scan or sweep: a probe
+	// that belongs to no known connection, such as the lone ACKs of an ACK
+	// or Window scan (nmap -sA, -sW) or an ACK ping (nmap -PA).
 	Unsolicited bool
 	Pos         Pos // where the rule was defined
 }

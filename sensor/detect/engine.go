@@ -98,6 +98,10 @@ type ruleState struct {
 	kind     rules.Kind
 	track    rules.Track
 	distinct rules.Distinct // what the exact set holds; DistinctNone for no set
+	// counts is what the threshold counts distinct values of: the rule's
+	// Distinct, else the kind's (rules.KindSpec.Counts); none for packets.
+	counts   rules.Distinct
+	cond     kindCond // the kind's own condition
 	window   int64
 	suppress int64
 	idle     int64
@@ -187,17 +191,20 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 		lim = l
 	}
 	lim = lim.withDefaults()
-	rs := &ruleState{r: r, lim: lim, kind: r.Kind, track: r.Threshold.Track, distinct: r.Threshold.Distinct}
-	if rs.track == 0 {
-		rs.track = defaultTrack(r)
+	var spec rules.KindSpec // zero for a value that is not a kind
+	if s := r.Kind.Spec(); s != nil {
+		spec = *s
 	}
-	switch {
-	case rs.distinct != rules.DistinctNone:
-	case r.Kind == rules.KindScan:
-		rs.distinct = rules.DistinctDstPort
-	case r.Kind == rules.KindSweep:
-		rs.distinct = rules.DistinctDstIP
-	case r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification || r.Threshold.MinSources > 0:
+	rs := &ruleState{r: r, lim: lim, kind: r.Kind, track: r.Threshold.Track, cond: condOf(r.Kind)}
+	if rs.track == 0 {
+		rs.track = r.Kind.DefaultTrack()
+	}
+	rs.counts = r.Threshold.Distinct
+	if rs.counts == rules.DistinctNone {
+		rs.counts = spec.Counts
+	}
+	rs.distinct = rs.counts
+	if rs.distinct == rules.DistinctNone && (spec.Sources || r.Threshold.MinSources > 0) {
 		rs.distinct = rules.DistinctSrcIP
 	}
 	rs.window = int64(r.Threshold.Window)
@@ -221,7 +228,7 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 		rs.set = newPairSet(lim.MaxDistinct)
 	}
 	rs.hasHLL = rs.distinct == rules.DistinctSrcIP
-	rs.hasTop = r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification
+	rs.hasTop = spec.TopSources
 	rs.t.onDrop = rs.dropped
 	rs.t.onGrow = rs.grown
 	rs.st = RuleStats{ID: r.ID, Kind: r.Kind.String(), MaxKeys: lim.MaxKeys, MaxDistinct: lim.MaxDistinct}
@@ -263,25 +270,6 @@ func (rs *ruleState) dropDistinct(b *bucket, idx int32) {
 // regs is the HyperLogLog of bucket idx.
 func (rs *ruleState) regs(idx int32) []uint8 {
 	return rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs]
-}
-
-// defaultTrack is the track of a rule that does not set one.
-func defaultTrack(r *rules.Rule) rules.Track {
-	switch r.Kind {
-	case rules.KindFlood, rules.KindAmplification:
-		return rules.TrackDst
-	case rules.KindBruteforce, rules.KindPolicy:
-		return rules.TrackPair
-	case rules.KindReputation:
-		switch r.ListSide {
-		case rules.SideSrc:
-			return rules.TrackSrc
-		case rules.SideDst:
-			return rules.TrackDst
-		}
-		return rules.TrackPair
-	}
-	return rules.TrackSrc
 }
 
 var zeroInfo geo.Info
@@ -342,127 +330,64 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 
 const protoSCTP = 132
 
-// match applies the rule's filters and the kind's own conditions. The
-// protocol and direction filters are not here: the packet only visits the
-// rules of byClass that admit its protocol and direction.
+// match applies the rule's filters and the kind's own condition.
 func (rs *ruleState) match(p *decode.Packet, f flow.Result, src, dst *geo.Info) bool {
+	return rs.matchFilters(p, src, dst) && rs.cond(rs, p, f)
+}
+
+// matchFilters applies the filters the rule writes: TCP flags, ICMP types,
+// ports and zones. The protocol and direction filters are not here: the
+// packet only visits the rules of byClass that admit its protocol and
+// direction.
+func (rs *ruleState) matchFilters(p *decode.Packet, src, dst *geo.Info) bool {
 	r := rs.r
 	isTCP := p.Proto == decode.ProtoTCP
 	isICMP := p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6
-	if isTCP && len(r.TCPFlags) > 0 {
-		ok := false
-		for _, m := range r.TCPFlags {
-			if p.TCPFlags&m.Mask == m.Value {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
+	if isTCP && len(r.TCPFlags) > 0 && !flagsMatch(r.TCPFlags, p.TCPFlags) {
+		return false
 	}
-	if isICMP && len(r.ICMPTypes) > 0 {
-		ok := false
-		for _, t := range r.ICMPTypes {
-			if p.ICMPType == t {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
+	if isICMP && len(r.ICMPTypes) > 0 && !typeMatch(r.ICMPTypes, p.ICMPType) {
+		return false
 	}
-	laterFrag := p.Fragment && !p.FirstFragment
-	if r.DstPorts != nil || r.SrcPorts != nil {
-		hasPorts := (isTCP || p.Proto == decode.ProtoUDP || p.Proto == protoSCTP) && !laterFrag
-		ampFrag := rs.kind == rules.KindAmplification && laterFrag && p.Proto == decode.ProtoUDP
-		// ICMP passes port filters when the rule names its protocol
-		// (byClass admitted the rule, so Protos is 0 or has the bit).
-		icmpAllowed := isICMP && r.Protos != 0
-		switch {
-		case hasPorts:
-			if r.DstPorts != nil && !r.DstPorts.Has(p.DstPort) {
-				return false
-			}
-			if r.SrcPorts != nil && !r.SrcPorts.Has(p.SrcPort) {
-				return false
-			}
-		case ampFrag, icmpAllowed:
-		default:
-			return false
-		}
+	if (r.DstPorts != nil || r.SrcPorts != nil) && !rs.portsMatch(p, isTCP, isICMP) {
+		return false
 	}
 	if r.From != nil && !r.From.Match(p.Src, src, r.Basis) {
 		return false
 	}
-	if r.To != nil && !r.To.Match(p.Dst, dst, r.Basis) {
-		return false
-	}
-	reply := f.Entry != nil && !f.ToServer
-	if p.Aggregate != 0 {
-		// A kernel byte report is established traffic: it is never a
-		// probe, a connection attempt, a login or an unsolicited packet.
-		switch {
-		case rs.kind == rules.KindScan, rs.kind == rules.KindSweep, rs.kind == rules.KindBruteforce,
-			rs.kind == rules.KindFlood && r.Unsolicited:
-			return false
+	return r.To == nil || r.To.Match(p.Dst, dst, r.Basis)
+}
+
+func flagsMatch(ms []rules.FlagMatch, flags uint8) bool {
+	for _, m := range ms {
+		if flags&m.Mask == m.Value {
+			return true
 		}
 	}
-	switch rs.kind {
-	case rules.KindScan, rules.KindSweep:
-		// Answers (to_client) and SYN-ACK or RST backscatter are not probes.
-		if reply {
-			return false
-		}
-		if isTCP && (p.TCPFlags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN|decode.FlagACK || p.TCPFlags&decode.FlagRST != 0) {
-			return false
-		}
-	case rules.KindBruteforce:
-		if isTCP {
-			if f.Entry == nil {
-				// Without a flow table: every connection request.
-				return p.TCPFlags&(decode.FlagSYN|decode.FlagACK|decode.FlagRST) == decode.FlagSYN
-			}
-			// A login attempt is a connection whose initiator sends data:
-			// count its first data segment. A connection that carries no
-			// data (a port check, an unanswered SYN of a sweep) guesses
-			// no password.
-			e := f.Entry
-			if !f.ToServer || !e.InitiatorSYN || p.PayloadLen == 0 || e.Payload[0] != uint64(p.PayloadLen) {
-				return false
-			}
-		} else if f.Entry == nil || !f.IsNew || !f.ToServer {
-			return false
-		}
-	case rules.KindAmplification:
-		// Answers to a query the destination sent are solicited.
-		if reply {
-			return false
-		}
-	case rules.KindFlood:
-		// Unsolicited floods count only packets that started their flow.
-		if r.Unsolicited && (f.Entry == nil || !f.IsNew) {
-			return false
-		}
-	case rules.KindReputation:
-		if r.List == nil || isNeighborDiscovery(p) {
-			return false
-		}
-		var listed bool
-		switch r.ListSide {
-		case rules.SideSrc:
-			listed = r.List.Contains(p.Src)
-		case rules.SideDst:
-			listed = r.List.Contains(p.Dst)
-		default:
-			listed = r.List.Contains(p.Src) || r.List.Contains(p.Dst)
-		}
-		if !listed {
-			return false
+	return false
+}
+
+func typeMatch(ts []uint8, t uint8) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// portsMatch applies a rule's port filters to a packet. A packet without
+// ports fails them, except ICMP when the rule names its protocol (byClass
+// admitted the rule, so Protos is 0 or has the bit) and, for
+// amplification, a non-first UDP fragment (count checks its source).
+func (rs *ruleState) portsMatch(p *decode.Packet, isTCP, isICMP bool) bool {
+	r := rs.r
+	laterFrag := p.Fragment && !p.FirstFragment
+	if (isTCP || p.Proto == decode.ProtoUDP || p.Proto == protoSCTP) && !laterFrag {
+		return (r.DstPorts == nil || r.DstPorts.Has(p.DstPort)) && (r.SrcPorts == nil || r.SrcPorts.Has(p.SrcPort))
+	}
+	ampFrag := rs.kind == rules.KindAmplification && laterFrag && p.Proto == decode.ProtoUDP
+	return ampFrag || (isICMP && r.Protos != 0)
 }
 
 // keyOf builds the track key of a packet of flow f and reports whether the
@@ -551,6 +476,8 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			v = addrHash(p.Dst)
 		case rules.DistinctSrcIP:
 			v = addrHash(p.Src)
+		case rules.DistinctIPProto:
+			v = uint64(p.Proto)
 		}
 		rs.addDistinct(b, idx, v)
 	}
@@ -630,7 +557,7 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 	th := &rs.r.Threshold
 	var observed uint64
 	switch {
-	case th.Distinct != rules.DistinctNone || (th.Count > 0 && (rs.kind == rules.KindScan || rs.kind == rules.KindSweep)):
+	case rs.counts != rules.DistinctNone:
 		if th.Count == 0 {
 			return
 		}
@@ -736,14 +663,11 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 	th := r.Threshold
 	a.Threshold = alert.Threshold{
 		Track:    rs.track.String(),
-		Distinct: distinctLabel(th.Distinct),
+		Distinct: distinctLabel(rs.counts),
 		Count:    th.Count,
 		Bytes:    th.Bytes,
 		Window:   time.Duration(rs.window).Seconds(),
 		Observed: observed,
-	}
-	if th.Distinct == rules.DistinctNone && (rs.kind == rules.KindScan || rs.kind == rules.KindSweep) {
-		a.Threshold.Distinct = distinctLabel(rs.distinct)
 	}
 	return a
 }

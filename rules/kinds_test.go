@@ -1,0 +1,96 @@
+package rules
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestKindSpecs checks that every kind is complete: a spec with its name,
+// defaults and category, a row in docs/rules.md's kind table that agrees
+// with the spec, and rules in the default pack.
+func TestKindSpecs(t *testing.T) {
+	var want []Kind
+	for k := Kind(1); int(k) < NumKinds; k++ {
+		want = append(want, k)
+	}
+	if !slices.Equal(Kinds, want) {
+		t.Fatalf("Kinds = %v, want every kind below NumKinds: %v", Kinds, want)
+	}
+	if Kind(0).Spec() != nil || Kind(NumKinds).Spec() != nil {
+		t.Errorf("Spec of a value that is not a kind is not nil")
+	}
+	doc, err := os.ReadFile("../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{}
+	for line := range strings.SplitSeq(string(doc), "\n") {
+		if cells := strings.Split(line, "|"); len(cells) == 8 {
+			rows[strings.TrimSpace(cells[1])] = cells[2:7]
+		}
+	}
+	set, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Kinds {
+		s := k.Spec()
+		t.Run(s.Name, func(t *testing.T) {
+			if k2, ok := ParseKind(s.Name); !ok || k2 != k || k.String() != s.Name {
+				t.Errorf("name %q does not parse back to kind %d", s.Name, k)
+			}
+			if len(s.Tracks) == 0 || len(s.Distincts) == 0 || s.Noun == "" || s.Window <= 0 {
+				t.Errorf("incomplete spec: tracks %v, distincts %v, noun %q, window %v", s.Tracks, s.Distincts, s.Noun, s.Window)
+			}
+			if !s.CountOK && !s.BytesOK {
+				t.Errorf("neither count nor bytes allowed")
+			}
+			if s.CountOK && !s.NeedBytes && s.Count == 0 {
+				t.Errorf("no default count")
+			}
+			if c, ok := lookupCategory(s.Category); !ok || c.desc != s.Category {
+				t.Errorf("category %q is not a Suricata classification", s.Category)
+			}
+			if k.DefaultTrack() != s.Tracks[0] {
+				t.Errorf("DefaultTrack %v, want the first track %v", k.DefaultTrack(), s.Tracks[0])
+			}
+			row, ok := rows[s.Name]
+			if !ok {
+				t.Fatalf("docs/rules.md: no row for %s in the kind table", s.Name)
+			}
+			if got, want := strings.TrimSpace(row[1]), trackWordList(s.Tracks); got != want {
+				t.Errorf("docs/rules.md: %s tracks %q, the spec says %q", s.Name, got, want)
+			}
+			if got, want := strings.TrimSpace(row[2]), distinctWordList(s.Distincts); got != want {
+				t.Errorf("docs/rules.md: %s distinct %q, the spec says %q", s.Name, got, want)
+			}
+			n := 0
+			for _, r := range set.Rules {
+				if r.Kind == k {
+					n++
+				}
+			}
+			if n == 0 {
+				t.Errorf("the default pack has no %s rule", s.Name)
+			}
+		})
+	}
+}
+
+func trackWordList(ts []Track) string {
+	w := make([]string, len(ts))
+	for i, x := range ts {
+		w[i] = x.String()
+	}
+	return strings.Join(w, ", ")
+}
+
+func distinctWordList(ds []Distinct) string {
+	w := make([]string, len(ds))
+	for i, x := range ds {
+		w[i] = x.String()
+	}
+	return strings.Join(w, ", ")
+}

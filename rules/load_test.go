@@ -379,7 +379,7 @@ func TestDefaultPack(t *testing.T) {
 				t.Errorf("rule %d: incomplete: %+v", r.ID, r)
 			}
 		}
-		want := map[Kind]int{KindScan: 3, KindSweep: 3, KindFlood: 5, KindBruteforce: 4, KindAmplification: 2, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
+		want := map[Kind]int{KindScan: 8, KindSweep: 8, KindFlood: 5, KindBruteforce: 4, KindAmplification: 2, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
 		for _, k := range Kinds {
 			if counts[k] != want[k] {
 				t.Errorf("%s: %d rules, want %d", k, counts[k], want[k])

@@ -397,6 +397,7 @@ func compileKind(rs *RuleSpec, r *Rule, ki *KindSpec, lists map[string]*List, fa
 		}
 		th.MinSources = uint32(min(t.MinSources.V, math.MaxUint32))
 	}
+	compileBurst(t, &th, ki, fail)
 	r.Threshold = th
 
 	// Ports.
@@ -443,6 +444,42 @@ func compileKind(rs *RuleSpec, r *Rule, ki *KindSpec, lists map[string]*List, fa
 	// Policy.
 	if ki.NeedZone && isAny(rs.From) && isAny(rs.To) {
 		fail(rs.Pos, "policy needs a zone in from or to (the forbidden jurisdiction), not any")
+	}
+}
+
+// DefaultBurstWindow is the window of threshold.burst when burst_window is
+// not written.
+const DefaultBurstWindow = time.Second
+
+// compileBurst checks threshold.burst and burst_window: packets within a
+// short window, for the kinds that take it, shorter than the window.
+func compileBurst(t *ThresholdSpec, th *Threshold, ki *KindSpec, fail failFunc) {
+	if !t.Burst.IsSet() {
+		if t.BurstWin.IsSet() {
+			fail(t.BurstWin.Pos, "threshold.burst_window: needs threshold.burst (packets within it)")
+		}
+		return
+	}
+	switch {
+	case !ki.BurstOK:
+		fail(t.Burst.Pos, "threshold.burst: only for %s", kindsWith(func(s *KindSpec) bool { return s.BurstOK }))
+		return
+	case t.Burst.V == 0:
+		fail(t.Burst.Pos, "threshold.burst: want 1 or more, got 0")
+	}
+	th.Burst, th.BurstWindow = t.Burst.V, DefaultBurstWindow
+	if t.BurstWin.IsSet() {
+		th.BurstWindow = t.BurstWin.V
+		if th.BurstWindow < MinWindow {
+			fail(t.BurstWin.Pos, "threshold.burst_window: %s is shorter than the minimum %s", th.BurstWindow, FormatDuration(MinWindow))
+		}
+	}
+	if th.BurstWindow >= th.Window {
+		pos := t.BurstWin.Pos
+		if !t.BurstWin.IsSet() {
+			pos = t.Burst.Pos
+		}
+		fail(pos, "threshold.burst_window: %s is not shorter than the window %s", FormatDuration(th.BurstWindow), FormatDuration(th.Window))
 	}
 }
 

@@ -38,6 +38,7 @@ type KindSpec struct {
 	NeedList      bool // list required (reputation)
 	NeedZone      bool // a zone in from or to required (policy)
 	UnsolicitedOK bool // unsolicited allowed
+	BurstOK       bool // threshold.burst allowed (packets in a short window)
 
 	// TopSources: alerts carry the episode's top source countries.
 	TopSources bool
@@ -72,7 +73,7 @@ var kindSpecs = [NumKinds]KindSpec{
 		Distincts: []Distinct{DistinctNone}, Sources: true,
 		Noun:  "packets",
 		Count: 200000, Window: 10 * time.Second, CountOK: true, BytesOK: true, MinSources: 1,
-		UnsolicitedOK: true, TopSources: true,
+		UnsolicitedOK: true, TopSources: true, BurstOK: true,
 		Category: "Attempted Denial of Service",
 	},
 	KindBruteforce: {
@@ -87,7 +88,7 @@ var kindSpecs = [NumKinds]KindSpec{
 		Distincts: []Distinct{DistinctNone}, Sources: true,
 		Noun:  "packets",
 		Count: 200000, Window: 10 * time.Second, CountOK: true, BytesOK: true, MinSources: 5,
-		Protos: ProtoUDP, NeedSrcPorts: true, TopSources: true,
+		Protos: ProtoUDP, NeedSrcPorts: true, TopSources: true, BurstOK: true,
 		Category: "Attempted Denial of Service",
 	},
 	KindReputation: {

@@ -73,7 +73,8 @@ func (s Side) String() string {
 }
 
 // String summarises a threshold: "15 distinct dst_port in 5m per pair",
-// "200000 packets or 1.25GB in 10s per dst, ≥5 sources".
+// "200000 or 1.25GB in 10s per dst, >=5 sources", "10000 in 10s or 5000 in
+// 1s per dst, >=100 sources".
 func (t Threshold) String() string {
 	var parts []string
 	if t.Count > 0 {
@@ -90,6 +91,9 @@ func (t Threshold) String() string {
 	s := strings.Join(parts, " or ")
 	if t.Window > 0 {
 		s += " in " + FormatDuration(t.Window)
+	}
+	if t.Burst > 0 {
+		s += fmt.Sprintf(" or %d in %s", t.Burst, FormatDuration(t.BurstWindow))
 	}
 	if t.Track != 0 {
 		s += " per " + t.Track.String()

@@ -80,6 +80,11 @@ type Threshold struct {
 	Track      Track
 	Distinct   Distinct
 	MinSources uint32 // flood/amplification: at least this many distinct sources
+	// Burst (flood, amplification) also fires when Burst packets arrive
+	// within BurstWindow (shorter than Window): a short, intense flood
+	// that a long window averages away. 0 means unused.
+	Burst       uint64
+	BurstWindow time.Duration
 }
 
 // Pos is where something was written.

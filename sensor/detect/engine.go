@@ -114,7 +114,11 @@ type ruleState struct {
 	top    []topCountries
 	hasHLL bool
 	hasTop bool
-	st     RuleStats
+	// burst has one short window per bucket (rules with Threshold.Burst),
+	// grown with the table.
+	burst    []burstWin
+	burstWin int64
+	st       RuleStats
 }
 
 // Engine applies compiled rules to packets. It is owned by one worker and
@@ -229,6 +233,9 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 	}
 	rs.hasHLL = rs.distinct == rules.DistinctSrcIP
 	rs.hasTop = spec.TopSources
+	if r.Threshold.Burst > 0 && r.Threshold.BurstWindow > 0 {
+		rs.burstWin = int64(r.Threshold.BurstWindow)
+	}
 	rs.t.onDrop = rs.dropped
 	rs.t.onGrow = rs.grown
 	rs.st = RuleStats{ID: r.ID, Kind: r.Kind.String(), MaxKeys: lim.MaxKeys, MaxDistinct: lim.MaxDistinct}
@@ -246,6 +253,11 @@ func (rs *ruleState) grown(n int) {
 		top := make([]topCountries, n)
 		copy(top, rs.top)
 		rs.top = top
+	}
+	if rs.burstWin > 0 {
+		bw := make([]burstWin, n)
+		copy(bw, rs.burst)
+		rs.burst = bw
 	}
 }
 
@@ -467,6 +479,9 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	b.last = max(b.last, ts)
 	b.packets += p.Count()
 	b.bytes += uint64(p.IPLen)
+	if rs.burstWin > 0 {
+		rs.burst[idx].add(ts, rs.burstWin, p.Count())
+	}
 	if rs.distinct != rules.DistinctNone {
 		var v uint64
 		switch rs.distinct {
@@ -537,6 +552,9 @@ func (rs *ruleState) resetWindow(idx int32, ts int64) {
 	if rs.hasTop {
 		rs.top[idx] = topCountries{}
 	}
+	if rs.burstWin > 0 {
+		rs.burst[idx] = burstWin{}
+	}
 }
 
 // distinctValue is the number of distinct values of bucket idx: exact, plus
@@ -556,6 +574,7 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 	b := &rs.t.b[idx]
 	th := &rs.r.Threshold
 	var observed uint64
+	burst := false // fired by the short window
 	switch {
 	case rs.counts != rules.DistinctNone:
 		if th.Count == 0 {
@@ -571,6 +590,8 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 			observed = b.packets
 		} else if th.Bytes > 0 && b.bytes >= th.Bytes {
 			observed = b.bytes
+		} else if rs.burstWin > 0 && rs.burst[idx].packets >= th.Burst {
+			observed, burst = rs.burst[idx].packets, true
 		} else {
 			return
 		}
@@ -588,7 +609,7 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 		rs.resetWindow(idx, ts)
 		return
 	}
-	a := e.newAlert(rs, idx, p, f, dir, observed)
+	a := e.newAlert(rs, idx, p, f, dir, observed, burst)
 	b.suppressed = 0
 	b.quietUntil = ts + rs.suppress
 	rs.resetWindow(idx, ts)
@@ -599,7 +620,7 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 	}
 }
 
-func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Result, dir geo.Direction, observed uint64) *alert.Alert {
+func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Result, dir geo.Direction, observed uint64, burst bool) *alert.Alert {
 	b := &rs.t.b[idx]
 	r := rs.r
 	a := &alert.Alert{
@@ -669,6 +690,11 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 		Window:   time.Duration(rs.window).Seconds(),
 		Observed: observed,
 	}
+	if burst {
+		// The short window fired: the threshold that was crossed.
+		a.Threshold.Count, a.Threshold.Bytes = th.Burst, 0
+		a.Threshold.Window = th.BurstWindow.Seconds()
+	}
 	return a
 }
 
@@ -724,4 +750,20 @@ func distinctLabel(d rules.Distinct) string {
 		return ""
 	}
 	return d.String()
+}
+
+// burstWin is a key's short tumbling window (Threshold.Burst): packets since
+// start.
+type burstWin struct {
+	start   int64
+	packets uint64
+}
+
+// add counts n packets at ts, starting a new short window when the current
+// one is win or more old.
+func (w *burstWin) add(ts, win int64, n uint64) {
+	if w.packets == 0 || ts-w.start >= win {
+		w.start, w.packets = ts, 0
+	}
+	w.packets += n
 }

@@ -42,6 +42,9 @@ func RuleState(rs []*rules.Rule, cfg Config) []State {
 		if st.hasTop {
 			s.Sketch += lim.MaxKeys * int(unsafe.Sizeof(topCountries{}))
 		}
+		if st.burstWin > 0 {
+			s.Keys += lim.MaxKeys * int(unsafe.Sizeof(burstWin{}))
+		}
 		s.Total = int64(s.Keys) + int64(s.Distinct) + int64(s.Sketch)
 		out[i] = s
 	}

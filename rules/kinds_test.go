@@ -94,3 +94,41 @@ func distinctWordList(ds []Distinct) string {
 	}
 	return strings.Join(w, ", ")
 }
+
+// TestReflectionPorts: the default pack's inbound reflection rules split
+// the source ports: the known amplifiers (8100501) and every other service
+// port below 32768 (8100503), none in both, so that one reflection episode
+// raises one alert whatever service it abuses.
+func TestReflectionPorts(t *testing.T) {
+	set, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[uint32]*Rule{}
+	for _, r := range set.Rules {
+		byID[r.ID] = r
+	}
+	known, any := byID[8100501], byID[8100503]
+	if known == nil || any == nil {
+		t.Fatalf("rules 8100501 and 8100503 not in the pack")
+	}
+	for _, p := range []uint16{500, 4500, 3283, 37810, 47808, 53, 123, 11211} {
+		if !known.SrcPorts.Has(p) {
+			t.Errorf("known amplifier port %d not in 8100501", p)
+		}
+	}
+	for p := 1; p < 65536; p++ {
+		k, a := known.SrcPorts.Has(uint16(p)), any.SrcPorts.Has(uint16(p))
+		switch {
+		case k && a:
+			t.Errorf("port %d in both reflection rules", p)
+		case p < 32768 && !k && !a:
+			t.Errorf("service port %d in neither reflection rule", p)
+		case p >= 32768 && a:
+			t.Errorf("ephemeral port %d in 8100503", p)
+		}
+	}
+	if known.Threshold.MinSources != 3 || known.Threshold.Bytes != 1e6 || known.Threshold.Window.Minutes() != 1 {
+		t.Errorf("8100501 threshold %s, want 1 MB in 1m from 3 reflectors", known.Threshold)
+	}
+}

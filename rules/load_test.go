@@ -391,7 +391,7 @@ func TestDefaultPack(t *testing.T) {
 				t.Errorf("rule %d: incomplete: %+v", r.ID, r)
 			}
 		}
-		want := map[Kind]int{KindScan: 8, KindSweep: 8, KindFlood: 5, KindBruteforce: 4, KindAmplification: 2, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
+		want := map[Kind]int{KindScan: 8, KindSweep: 8, KindFlood: 5, KindBruteforce: 4, KindAmplification: 3, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
 		for _, k := range Kinds {
 			if counts[k] != want[k] {
 				t.Errorf("%s: %d rules, want %d", k, counts[k], want[k])
@@ -428,7 +428,7 @@ func TestDefaultPackThresholds(t *testing.T) {
 		8100404: "20 distinct dst_ip in 15m per src",
 		8100302: "10000 in 10s or 5000 in 1s per dst, >=100 sources",
 		8100305: "2000 in 10s per dst, >=100 sources",
-		8100501: "1000 or 1MB in 1m per dst, >=10 sources",
+		8100501: "1000 or 1MB in 1m per dst, >=3 sources",
 		8100601: "1 in 1m per src",
 		8100702: "1 in 1m per pair",
 		8100801: "1GB in 1h per src",

@@ -17,9 +17,9 @@ func TestRulesCheckDefaultPack(t *testing.T) {
 	for _, want := range []string{
 		"ID       KIND           NAME",
 		"8100101  scan           BW SCAN inbound TCP port scan from abroad                            !home→home      15 distinct dst_port in 5m per pair                1h        2\n",
-		"\nper kind: scan 8, sweep 8, flood 5, bruteforce 4, amplification 2, reputation 2, policy 2, volume 2\n",
+		"\nper kind: scan 8, sweep 8, flood 5, bruteforce 4, amplification 3, reputation 2, policy 2, volume 2\n",
 		"list blocklist: 0 prefixes from inline (plain)\n",
-		"33 rules enabled, 0 disabled, from 8 files: OK\n",
+		"34 rules enabled, 0 disabled, from 8 files: OK\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -83,7 +83,7 @@ func TestRulesCheckState(t *testing.T) {
 		"\n8100501  2.2 MiB  4 MiB     5 MiB   11.2 MiB\n",
 		"\n8100401  2.2 MiB  0 B       0 B     2.2 MiB\n",
 		"\n8100101  2.2 MiB  4 MiB     0 B     6.2 MiB\n",
-		"\nstate: up to 205.5 MiB per worker, 411 MiB with 2 workers (capture.workers); limit 16 GiB\n33 rules enabled",
+		"\nstate: up to 216.8 MiB per worker, 433.5 MiB with 2 workers (capture.workers); limit 16 GiB\n34 rules enabled",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

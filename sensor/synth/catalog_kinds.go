@@ -45,7 +45,37 @@ func init() {
 			l := labPlan(v6)
 			return g.UDPScan(ScanSpec{Src: l.victim, Dst: l.attacker, Ports: PortRange(1, 200), Rate: 500, Replies: true, Open: []uint16{53, 123}})
 		}},
+		Scenario{"refl-ike", "1100 unsolicited 1000-byte IKE (UDP 500) replies from 3 RU reflectors at 100/s", func(g *Gen, v6 bool) Stream {
+			l := labPlan(v6)
+			return g.Reflection(AmpSpec{Victim: l.victim, Reflectors: 3, Prefixes: []netip.Prefix{l.ru}, Responses: 1100, Size: 1000, Rate: 100}, 500)
+		}},
+		Scenario{"refl-any", "6000 unsolicited 1200-byte replies from UDP 27015 (a game server query) of 20 RU reflectors at 200/s", func(g *Gen, v6 bool) Stream {
+			l := labPlan(v6)
+			return g.Reflection(AmpSpec{Victim: l.victim, Reflectors: 20, Prefixes: []netip.Prefix{l.ru}, Responses: 6000, Size: 1200, Rate: 200}, 27015)
+		}},
 	)
+}
+
+// Reflection generates unsolicited UDP replies of Size payload bytes (0:
+// 1000) from srcPort of the reflectors to the victim, whole (no
+// fragments): reflection through any UDP service.
+func (g *Gen) Reflection(s AmpSpec, srcPort uint16) Stream {
+	size := s.Size
+	if size == 0 {
+		size = 1000
+	}
+	refl := g.distinctAddrs(s.Reflectors, s.Prefixes)
+	step := interval(s.Rate)
+	var out Stream
+	for i := range s.Responses {
+		t := g.at(s.At + time.Duration(i)*step)
+		dport := s.VictimPort
+		if dport == 0 {
+			dport = g.ephemeralPort()
+		}
+		out = append(out, Packet{t, g.frame(refl[i%len(refl)], s.Victim, layers.IPProtocolUDP, udp(srcPort, dport), gopacket.Payload(make([]byte, size)))})
+	}
+	return out
 }
 
 // remoteHosts returns 126 hosts of the plan's CN prefix.

@@ -79,11 +79,11 @@ func TestRulesCheckState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"\ndetection state per worker, worst case (every table full; tables start empty and grow with the traffic):\nID       KEYS     DISTINCT  SKETCH  TOTAL\n",
-		"\n8100501  2.2 MiB  4 MiB     5 MiB   11.2 MiB\n",
-		"\n8100401  2.2 MiB  0 B       0 B     2.2 MiB\n",
-		"\n8100101  2.2 MiB  4 MiB     0 B     6.2 MiB\n",
-		"\nstate: up to 216.8 MiB per worker, 433.5 MiB with 2 workers (capture.workers); limit 16 GiB\n34 rules enabled",
+		"\ndetection state per worker, worst case (every table full; tables start empty and grow with the traffic):\nID       KEYS     DISTINCT  SKETCH   TOTAL\n",
+		"\n8100501  2.2 MiB  4 MiB     5.1 MiB  11.4 MiB\n",
+		"\n8100401  2.2 MiB  0 B       0 B      2.2 MiB\n",
+		"\n8100101  2.2 MiB  4 MiB     0 B      6.2 MiB\n",
+		"\nstate: up to 217.8 MiB per worker, 435.5 MiB with 2 workers (capture.workers); limit 16 GiB\n34 rules enabled",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -102,11 +102,11 @@ func TestRulesCheckState(t *testing.T) {
 	}
 	out, _, err = execCLI("rules", "check", "--no-default-rules", big)
 	var ue usageError
-	want := "the 800 rules need up to 17.6 GiB of detection state with 2 workers, more than the limit of 16 GiB: use fewer rules or fewer workers"
+	want := "the 800 rules need up to 17.8 GiB of detection state with 2 workers, more than the limit of 16 GiB: use fewer rules or fewer workers"
 	if !errors.As(err, &ue) || err.Error() != want {
 		t.Errorf("err = %v, want the usage error %q", err, want)
 	}
-	if !strings.Contains(out, "state: up to 8.8 GiB per worker, 17.6 GiB with 2 workers") || strings.Contains(out, ": OK") {
+	if !strings.Contains(out, "state: up to 8.9 GiB per worker, 17.8 GiB with 2 workers") || strings.Contains(out, ": OK") {
 		t.Errorf("output:\n%s", out[max(0, len(out)-400):])
 	}
 	// replay refuses the same set before reading anything, as invalid

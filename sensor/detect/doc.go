@@ -114,8 +114,11 @@
 // HyperLogLog (about 6.5% standard error): the count is then the exact
 // values plus that estimate, and a key that never reaches its cap never
 // touches its registers. Top source countries (flood and amplification, top
-// 5 in the alert) are counted with the space-saving algorithm over 8
-// counters: exact for up to 8 countries. Keys idle for longer than their
+// 5 in the alert) are counted exactly, per country (fewer than 256 known
+// codes: a 1 KiB array), for up to 64 keys of a rule at once (countries.go);
+// a key that starts its window while all 64 are in use counts with the
+// space-saving algorithm over 8 counters: exact for up to 8 countries,
+// otherwise each count over-estimated by at most the window's packets / 8. Keys idle for longer than their
 // window plus their suppression period are dropped by Advance, at most the
 // LRU grain late (suppressed occurrences not yet reported are then counted
 // as SuppressedUnreported). Evicted keys, expired keys and values that

@@ -114,6 +114,10 @@ type ruleState struct {
 	top    []topCountries
 	hasHLL bool
 	hasTop bool
+	// exact is, per bucket, the index of its exact country counts in pool
+	// (-1: none, top counts instead); grown with the table when hasTop.
+	exact []int32
+	pool  countryPool
 	// burst has one short window per bucket (rules with Threshold.Burst),
 	// grown with the table.
 	burst    []burstWin
@@ -253,6 +257,12 @@ func (rs *ruleState) grown(n int) {
 		top := make([]topCountries, n)
 		copy(top, rs.top)
 		rs.top = top
+		exact := make([]int32, n)
+		copy(exact, rs.exact)
+		for i := len(rs.exact); i < n; i++ {
+			exact[i] = -1
+		}
+		rs.exact = exact
 	}
 	if rs.burstWin > 0 {
 		bw := make([]burstWin, n)
@@ -266,6 +276,10 @@ func (rs *ruleState) dropped(idx int32) {
 	b := &rs.t.b[idx]
 	rs.st.SuppressedUnreported += uint64(b.suppressed)
 	rs.dropDistinct(b, idx)
+	if rs.hasTop {
+		rs.pool.put(rs.exact[idx])
+		rs.exact[idx] = -1
+	}
 }
 
 // dropDistinct releases the distinct values of bucket idx: its exact
@@ -466,7 +480,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		b.packets++
 		b.bytes += uint64(p.IPLen)
 		b.last = max(b.last, ts)
-		rs.top[idx].add(src.Country)
+		rs.addCountry(idx, src.Country)
 		e.check(rs, idx, p, f, dir, src, dst)
 		return
 	}
@@ -497,7 +511,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		rs.addDistinct(b, idx, v)
 	}
 	if rs.hasTop {
-		rs.top[idx].add(src.Country)
+		rs.addCountry(idx, src.Country)
 	}
 	e.check(rs, idx, p, f, dir, src, dst)
 }
@@ -551,6 +565,12 @@ func (rs *ruleState) resetWindow(idx int32, ts int64) {
 	b.winStart = ts
 	if rs.hasTop {
 		rs.top[idx] = topCountries{}
+		// Exact counts for the new window when the pool has room.
+		if i := rs.exact[idx]; i >= 0 {
+			rs.pool.arrays[i] = countryCounts{}
+		} else {
+			rs.exact[idx] = rs.pool.get()
+		}
 	}
 	if rs.burstWin > 0 {
 		rs.burst[idx] = burstWin{}
@@ -679,7 +699,11 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 		a.Stats.DistinctSources = uint32(min(rs.distinctValue(idx), 1<<32-1))
 	}
 	if rs.hasTop {
-		a.Stats.TopSources = rs.top[idx].top(5)
+		if i := rs.exact[idx]; i >= 0 {
+			a.Stats.TopSources = rs.pool.arrays[i].top(5)
+		} else {
+			a.Stats.TopSources = rs.top[idx].top(5)
+		}
 	}
 	th := r.Threshold
 	a.Threshold = alert.Threshold{
@@ -766,4 +790,14 @@ func (w *burstWin) add(ts, win int64, n uint64) {
 		w.start, w.packets = ts, 0
 	}
 	w.packets += n
+}
+
+// addCountry counts a packet from country for bucket idx: exactly when the
+// key holds an exact array, else in its space-saving counters.
+func (rs *ruleState) addCountry(idx int32, country geo.CountryID) {
+	if i := rs.exact[idx]; i >= 0 {
+		rs.pool.arrays[i].add(country)
+		return
+	}
+	rs.top[idx].add(country)
 }

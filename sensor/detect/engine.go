@@ -347,7 +347,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 				}
 			}
 		}
-		if !rs.match(p, f, src, dst) {
+		if !rs.matchFilters(p, src, dst) || !rs.cond(rs, p, f) { // rs.match, one call less
 			continue
 		}
 		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)

@@ -132,3 +132,36 @@ func TestReflectionPorts(t *testing.T) {
 		t.Errorf("8100501 threshold %s, want 1 MB in 1m from 3 reflectors", known.Threshold)
 	}
 }
+
+// TestDocsSpecialRanges: docs/rules.md lists every range geo makes home by
+// default (geo/zones.go's specialPrefixes).
+func TestDocsSpecialRanges(t *testing.T) {
+	src, err := os.ReadFile("../geo/zones.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(src), "var specialPrefixes = []netip.Prefix{")
+	block, _, _ = strings.Cut(block, "\n}")
+	if !ok || block == "" {
+		t.Fatal("geo/zones.go: specialPrefixes not found")
+	}
+	n := 0
+	for line := range strings.SplitSeq(block, "\n") {
+		_, rest, ok := strings.Cut(line, `MustParsePrefix("`)
+		if !ok {
+			continue
+		}
+		p, _, _ := strings.Cut(rest, `"`)
+		n++
+		if !strings.Contains(string(doc), "`"+p+"`") {
+			t.Errorf("docs/rules.md does not list the special range %s", p)
+		}
+	}
+	if n < 10 {
+		t.Errorf("found %d special ranges in geo/zones.go", n)
+	}
+}

@@ -118,8 +118,8 @@ func TestBenchMixAlerts(t *testing.T) {
 		// of the flood stays below 10000 SYNs in 10 s but crosses the 1 s
 		// burst of 5000
 		8100302: 2,
-		8100401: 8,  // SSH brute force from 8 sources
-		8100501: 2,  // reflection
+		8100401: 8, // SSH brute force from 8 sources
+		8100501: 2, // reflection
 	}
 	heavy := maps.Clone(want)
 	heavy[8100301] = 1 // the flood is also a flood of any protocol

@@ -2,6 +2,13 @@ package rules
 
 import "time"
 
+// Adding a detector kind touches: its constant (rule.go, above kindEnd), its
+// KindSpec here, its condition in sensor/detect/kinds.go (kindConds), its
+// default rules (rules/default), its row in docs/rules.md's kind table and
+// its detection cases (testdata/cases). TestKindSpecs fails without the
+// spec, the docs row or a default rule; sensor/detect's TestKindConds
+// without the condition.
+
 // KindSpec is the static description of a detector kind, shared by rule
 // compilation (allowed values, defaults, checks) and the detection engine
 // (sensor/detect: default track, what is counted distinctly, alert stats).
@@ -49,7 +56,7 @@ type KindSpec struct {
 }
 
 // NumKinds bounds the Kind values: every kind is below it.
-const NumKinds = int(KindVolume) + 1
+const NumKinds = int(kindEnd)
 
 var kindSpecs = [NumKinds]KindSpec{
 	KindScan: {

@@ -7,8 +7,15 @@ import (
 	"time"
 )
 
-// Kinds lists the detector kinds in order.
-var Kinds = []Kind{KindScan, KindSweep, KindFlood, KindBruteforce, KindAmplification, KindReputation, KindPolicy, KindVolume}
+// Kinds lists the detector kinds in order: every value of the Kind
+// constants, each with its KindSpec (TestKindSpecs).
+var Kinds = func() []Kind {
+	ks := make([]Kind, 0, NumKinds-1)
+	for k := Kind(1); int(k) < NumKinds; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}()
 
 // String returns the YAML name of the kind.
 func (k Kind) String() string {

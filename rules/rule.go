@@ -19,6 +19,8 @@ const (
 	KindReputation                    // endpoint on a listed address list
 	KindPolicy                        // traffic between home and a forbidden zone
 	KindVolume                        // bytes from a home host to a zone
+
+	kindEnd // one past the last kind: a new kind goes above, with its KindSpec
 )
 
 // Track says what a threshold counts per.

@@ -133,7 +133,7 @@ func (k Kind) Spec() *KindSpec {
 // DefaultTrack is the track of a rule of kind k that does not set one (the
 // first of its Tracks); 0 for a value that is not a kind.
 func (k Kind) DefaultTrack() Track {
-	if s := k.Spec(); s != nil {
+	if s := k.Spec(); s != nil && len(s.Tracks) > 0 {
 		return s.Tracks[0]
 	}
 	return 0

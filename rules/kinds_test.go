@@ -42,7 +42,7 @@ func TestKindSpecs(t *testing.T) {
 				t.Errorf("name %q does not parse back to kind %d", s.Name, k)
 			}
 			if len(s.Tracks) == 0 || len(s.Distincts) == 0 || s.Noun == "" || s.Window <= 0 {
-				t.Errorf("incomplete spec: tracks %v, distincts %v, noun %q, window %v", s.Tracks, s.Distincts, s.Noun, s.Window)
+				t.Fatalf("incomplete spec: tracks %v, distincts %v, noun %q, window %v", s.Tracks, s.Distincts, s.Noun, s.Window)
 			}
 			if !s.CountOK && !s.BytesOK {
 				t.Errorf("neither count nor bytes allowed")

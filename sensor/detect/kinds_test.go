@@ -18,8 +18,8 @@ func TestKindConds(t *testing.T) {
 			t.Errorf("kind %s has no condition in kindConds", k)
 		}
 		rs := newRuleState(&rules.Rule{ID: 1, Kind: k}, Config{})
-		if rs.track != k.Spec().Tracks[0] {
-			t.Errorf("kind %s: default track %s, rules.KindSpec says %s", k, rs.track, k.Spec().Tracks[0])
+		if rs.track != k.DefaultTrack() || rs.track == 0 {
+			t.Errorf("kind %s: default track %s, rules.KindSpec says %s", k, rs.track, k.DefaultTrack())
 		}
 	}
 	for k, want := range map[rules.Kind]rules.Track{rules.KindScan: rules.TrackPair, rules.KindBruteforce: rules.TrackSrc} {

@@ -77,7 +77,7 @@ rm -f "$replay_file"
 
 note "stages: $STAGE_N packets of the mix per run"
 gobench ./sensor/pipeline 'Stage' "${STAGE_N}x" 5
-gobench ./sensor/synth 'BenchSource' "${STAGE_N}x" 3
+gobench ./internal/synth 'BenchSource' "${STAGE_N}x" 3
 gobench ./geo '^Benchmark(Lookup|GeoIP2)$' 2000000x 5
 
 if [[ $(id -u) == 0 ]]; then

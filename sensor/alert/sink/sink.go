@@ -16,7 +16,9 @@
 // sent again. Close is bounded by the output's drain timeout: after it, what
 // is left goes to the spool or is dropped and counted (failed); a write that
 // cannot be cut short gets one more second, then Close returns a StuckError.
-// A Writer fans one alert out to several Outputs.
+// A Writer fans one alert out to several Outputs. Lines is the other mode:
+// blocking and lossless, for standard output of a bounded run (replay,
+// rules test), where waiting is right and a lost alert is a wrong answer.
 //
 // Every alert an output accepts (past its minimum severity) ends up counted
 // exactly once: delivered (Written − Replayed), Spooled, or Dropped; while

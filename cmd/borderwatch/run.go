@@ -195,6 +195,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	}
 	holder := geo.NewHolder(table)
 	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
+	for _, w := range set.GeoWarnings(table) {
+		log.Warn().Msg(w)
+	}
 
 	lc, err := openCapture(a, table, kr)
 	if err != nil {

@@ -14,7 +14,10 @@ help: ## list the targets
 .PHONY: build
 build: ## build bin/borderwatch (no clang needed: the BPF objects are committed)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/borderwatch ./cmd/borderwatch
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/bw-synth ./cmd/bw-synth
+
+.PHONY: tools
+tools: ## build the developer tools of internal/devtools (bw-bench, bw-synth, bw-geodb, ...) into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./internal/devtools/...
 
 .PHONY: demo-replay
 demo-replay: build ## replay the sample capture on the embedded defaults (README's first command)

@@ -55,7 +55,7 @@ res() { printf '%s\n' "$*" >>"$out"; }
 	echo "# cores: $(nproc)  load: $(cut -d' ' -f1-3 /proc/loadavg)  commit: $(git describe --always --dirty 2>/dev/null || echo none)"
 } >"$out"
 
-CGO_ENABLED=0 $GO build -o bin/bw-bench ./cmd/bw-bench
+CGO_ENABLED=0 $GO build -o bin/bw-bench ./internal/devtools/bw-bench
 CGO_ENABLED=0 $GO build -o bin/borderwatch ./cmd/borderwatch
 
 gobench() { # pkg regexp benchtime count [extra]

@@ -136,6 +136,10 @@ func ParseFile(name string, data []byte) (*FileSpec, error) {
 
 func parseFile(name string, data []byte, errs *errList) *FileSpec {
 	fs := &FileSpec{Name: name}
+	if e := CheckYAML(name, data); e != nil { // before the parser: see yamlguard.go
+		errs.errs = append(errs.errs, e)
+		return fs
+	}
 	data, bangs := quoteBangWords(name, data)
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {

@@ -12,15 +12,16 @@ import (
 
 // Lines is the blocking, lossless output: it encodes each alert as one JSON
 // line into a buffer over w in the caller's goroutine, and Write waits while
-// w does. It never drops, never retries and has no queue: the first error of
-// w is returned by Write or Flush, and the caller stops.
+// w does. It never drops, never retries and has no queue: once w fails, Write
+// and Flush return that error (bufio keeps it), and the caller counts the
+// alerts not written and fails the run.
 //
 // It is what a bounded run (replay, rules test) writes standard output with,
 // and why that is not an Output: an Output exists for a destination that
 // fails and comes back — it queues, drops when full, backs off and retries —
 // so that live capture never waits on it. A replay reads a file and can wait;
 // a lost alert there is a wrong answer, and a broken pipe on standard output
-// is the end of the run, not an outage to ride out.
+// is a failed run, not an outage to ride out.
 //
 // Lines buffers; Flush (or FlushEvery, for live use) puts the lines out. Its
 // methods are safe for concurrent use.

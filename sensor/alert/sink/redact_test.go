@@ -62,3 +62,17 @@ func TestCommonLimits(t *testing.T) {
 		t.Errorf("at the maxima: %v", err)
 	}
 }
+
+// TestKafkaBrokerCredentials: a broker written with credentials in the YAML
+// form is refused without its password appearing in the error (every
+// message of the Kafka output quotes its brokers).
+func TestKafkaBrokerCredentials(t *testing.T) {
+	for _, b := range []string{"u:PWbroker@k1:9092", "u:PWbroker@k1"} {
+		c := &KafkaConfig{Brokers: []string{"k0:9092", b}, Topic: "alerts"}
+		err := c.Validate()
+		want := "kafka output: broker 2: credentials in a broker address are not supported (and are not shown)"
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %s", b, err, want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -86,26 +84,6 @@ Several files are read in order as one capture.`,
 	return cmd
 }
 
-// lineSink encodes alerts as JSON lines onto a buffered writer.
-type lineSink struct {
-	mu  sync.Mutex // Write against the live flusher
-	enc *alert.Encoder
-	w   *bufio.Writer
-	buf []byte
-}
-
-func (s *lineSink) Write(a *alert.Alert) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var err error
-	s.buf, err = s.enc.Append(s.buf[:0], a)
-	if err != nil {
-		return err
-	}
-	_, err = s.w.Write(s.buf)
-	return err
-}
-
 // outputConfigs returns the alert outputs and the --format of standard
 // output and --alerts: --output and --alerts replace the configuration's
 // outputs; no outputs means standard output (the caller's).
@@ -154,17 +132,18 @@ func (a *app) openOutputs(cs []sink.Config) (*sink.Writer, error) {
 }
 
 // alertOutput is where a command's alerts go: the outputs, or else JSON
-// lines on standard output.
+// lines on standard output, blocking and lossless (see sink.Lines for why
+// standard output is not a queued sink.Output here).
 type alertOutput struct {
 	writer *sink.Writer // the outputs; nil for standard output
-	lines  *lineSink    // standard output; nil with outputs
+	lines  *sink.Lines  // standard output; nil with outputs
 }
 
 // openAlertOutput starts the outputs cs or, when there are none, encodes
 // the alerts in format onto stdout.
 func (a *app) openAlertOutput(cs []sink.Config, stdout io.Writer, format alert.Format) (*alertOutput, error) {
 	if len(cs) == 0 {
-		return &alertOutput{lines: &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(stdout, 64<<10)}}, nil
+		return &alertOutput{lines: sink.NewLines(stdout, format)}, nil
 	}
 	w, err := a.openOutputs(cs)
 	if err != nil {
@@ -189,9 +168,7 @@ func (o *alertOutput) sink() pipeline.Sink {
 func (o *alertOutput) close() error {
 	var err error
 	if o.lines != nil {
-		o.lines.mu.Lock()
-		err = o.lines.w.Flush()
-		o.lines.mu.Unlock()
+		err = o.lines.Flush()
 	} else {
 		err = o.writer.Close()
 	}

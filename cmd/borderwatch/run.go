@@ -271,7 +271,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		}
 	}()
 	if out.lines != nil {
-		go flushEvery(ctx, out.lines, time.Second)
+		go out.lines.FlushEvery(ctx, time.Second)
 	}
 
 	// Capture is attached and the signals are handled: systemd
@@ -430,21 +430,4 @@ func (r *reloader) build() (*rules.Set, *geo.Table, error) {
 		return nil, nil, err
 	}
 	return set, table, nil
-}
-
-// flushEvery flushes s's buffer every period until ctx ends, so that live
-// alerts on standard output do not wait for the buffer to fill.
-func flushEvery(ctx context.Context, s *lineSink, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.mu.Lock()
-			_ = s.w.Flush()
-			s.mu.Unlock()
-		}
-	}
 }

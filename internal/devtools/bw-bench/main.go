@@ -1,5 +1,5 @@
 // Command bw-bench is the helper of scripts/bench.sh: it writes the benchmark
-// mix (sensor/synth.BenchSource) as a pcap file, replays such a file through
+// mix (internal/synth.BenchSource) as a pcap file, replays such a file through
 // the capture file source and the pipeline (replay end to end), replays the
 // mix generated in-process for the memory test (peak RSS with millions of
 // spoofed sources: no file of that size is needed), and times the start-up
@@ -31,11 +31,11 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
-	"github.com/borderwatch/borderwatch/sensor/synth"
 )
 
 func main() {
@@ -142,7 +142,7 @@ type replayOpts struct {
 // replay times one replay. With a file, the packets are the frames read
 // through capture.OpenFile, as "borderwatch replay" reads them, and the line
 // is named BenchmarkReplayFile; without, BenchmarkReplayMix, whose figure
-// includes generating the mix (sensor/synth.BenchSource).
+// includes generating the mix (internal/synth.BenchSource).
 func replay(out io.Writer, o replayOpts) error {
 	set, t, err := load(o.home)
 	if err != nil {

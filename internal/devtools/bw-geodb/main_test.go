@@ -77,7 +77,7 @@ func TestValidate(t *testing.T) {
 		t.Errorf("validate of garbage: %v", err)
 	}
 	var log bytes.Buffer
-	if err := run([]string{"validate", "../../geo/data/dbip-country.mmdb"}, &log); err != nil ||
+	if err := run([]string{"validate", "../../../geo/data/dbip-country.mmdb"}, &log); err != nil ||
 		!strings.Contains(log.String(), "(flat schema)") {
 		t.Errorf("validate of the embedded file: %v %q", err, log.String())
 	}

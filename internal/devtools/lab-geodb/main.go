@@ -1,8 +1,8 @@
-// Command geodb writes the lab GeoIP country database (geotest.LabEntries:
+// Command lab-geodb writes the lab GeoIP country database (geotest.LabEntries:
 // the documentation prefixes mapped to CN, RU, DE and FR) to a file, for the
 // lab sensor's --geoip. scripts/lab/lab.sh runs it.
 //
-//	go run ./scripts/lab/geodb OUT.mmdb
+//	go run ./internal/devtools/lab-geodb OUT.mmdb
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: geodb OUT.mmdb")
+		fmt.Fprintln(os.Stderr, "usage: lab-geodb OUT.mmdb")
 		os.Exit(2)
 	}
 	b, err := geotest.Build(geotest.LabEntries())

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/borderwatch/borderwatch/sensor/synth"
+	"github.com/borderwatch/borderwatch/internal/synth"
 )
 
 func main() {

@@ -374,11 +374,6 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType) (walked bool, err er
 				return true, err
 			}
 			next, data = d.vlan.NextLayerType(), d.vlan.Payload
-		case layers.LayerTypePPPoE:
-			if err := d.pppoe.DecodeFromBytes(data, df); err != nil {
-				return true, err
-			}
-			next, data = d.pppoe.NextLayerType(), d.pppoe.Payload
 		case layers.LayerTypeIPv4:
 			if err := d.ip4.DecodeFromBytes(data, df); err != nil {
 				return true, err
@@ -409,6 +404,11 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType) (walked bool, err er
 				return true, err
 			}
 			next, data = d.icmp6.NextLayerType(), d.icmp6.Payload
+		case layers.LayerTypePPPoE:
+			if err := d.pppoe.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.pppoe.NextLayerType(), d.pppoe.Payload
 		case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination,
 			layers.LayerTypeIPv6Fragment:
 			return false, nil // the parser's walk

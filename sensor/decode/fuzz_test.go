@@ -13,7 +13,7 @@ import (
 var fuzzLinks = []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, capture.LinkTypeLinuxSLL2,
 	layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkTypeNull, layers.LinkTypeLoop,
 	layers.LinkTypePPP, LinkTypePPPSerial, LinkTypePPPoE, LinkTypeCiscoHDLC, LinkTypeIEEE80211, LinkTypeRadiotap,
-	LinkTypePPI, linkTypePFLog}
+	LinkTypePPI, linkTypePFLog, layers.LinkTypeFDDI, LinkTypeNFLOG}
 
 // FuzzDecode feeds arbitrary bytes as each link type: the decoder must never
 // panic, must classify every frame exactly once, exactly as the parser alone

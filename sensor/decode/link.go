@@ -16,6 +16,9 @@ const (
 	LinkTypeIEEE80211  layers.LinkType = 105 // 802.11 without a radio header
 	LinkTypeRadiotap   layers.LinkType = 127 // LINKTYPE_IEEE802_11_RADIOTAP
 	LinkTypePPI        layers.LinkType = 192 // per-packet information header
+	LinkTypeNFLOG      layers.LinkType = 239 // Linux netfilter log (iptables NFLOG target)
+	fddiHeaderLen                      = 13  // frame control, destination, source
+	nflogPayload                       = 9   // NFULA_PAYLOAD
 	linkTypePFLog      layers.LinkType = 117
 	ppiHeaderLen                       = 8
 	pppoeSessionHdrLen                 = 6
@@ -23,8 +26,9 @@ const (
 
 // The frames of these link types start with a short header the Decoder takes
 // apart itself (stripLink): BSD loopback (DLT_NULL, DLT_LOOP), PPP, PPP in
-// HDLC-like framing, PPPoE without Ethernet, Cisco HDLC, 802.11 data frames
-// (bare, under radiotap or under PPI) and PPI around any of them or Ethernet.
+// HDLC-like framing, PPPoE without Ethernet, Cisco HDLC, FDDI, 802.11 data
+// frames (bare, under radiotap or under PPI), OpenBSD pflog, Linux NFLOG and
+// PPI around any of them or Ethernet.
 // After the header the frame is an IP packet or an Ethernet frame, decoded as
 // those always are. PPPoE inside Ethernet (any VLAN depth) is a layer of the
 // walk (pppoeLayer).
@@ -77,6 +81,15 @@ func stripLink(data []byte, link layers.LinkType, top bool) (int, gopacket.Layer
 			return 0, 0, Truncated
 		}
 		return 4, ipOnly(layers.EthernetType(binary.BigEndian.Uint16(data[2:4]))), OK
+	case layers.LinkTypeFDDI:
+		// Frame control, two addresses, then LLC/SNAP like 802.11.
+		if len(data) < fddiHeaderLen+8 {
+			return 0, 0, Truncated
+		}
+		off, next, r := stripSNAP(data[fddiHeaderLen:])
+		return fddiHeaderLen + off, next, r
+	case LinkTypeNFLOG:
+		return stripNFLOG(data)
 	case LinkTypeIEEE80211:
 		return strip80211(data)
 	case LinkTypeRadiotap:
@@ -142,7 +155,8 @@ func stripLink(data []byte, link layers.LinkType, top bool) (int, gopacket.Layer
 func stripped(lt layers.LinkType) bool {
 	switch lt {
 	case layers.LinkTypeNull, layers.LinkTypeLoop, layers.LinkTypePPP, LinkTypePPPSerial, LinkTypePPPoE,
-		LinkTypeCiscoHDLC, LinkTypeIEEE80211, LinkTypeRadiotap, linkTypePFLog, LinkTypePPI:
+		LinkTypeCiscoHDLC, LinkTypeIEEE80211, LinkTypeRadiotap, linkTypePFLog, LinkTypePPI,
+		layers.LinkTypeFDDI, LinkTypeNFLOG:
 		return true
 	}
 	return false
@@ -235,11 +249,48 @@ func strip80211(data []byte) (int, gopacket.LayerType, Reason) {
 	if len(data) < n+8 {
 		return 0, 0, Truncated
 	}
-	llc := data[n : n+8]
-	if llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03 {
+	off, next, r := stripSNAP(data[n:])
+	return n + off, next, r
+}
+
+// stripSNAP takes an LLC/SNAP header (AA AA 03, an OUI, an EtherType) off
+// data; another LLC header carries no IP: NonIP.
+func stripSNAP(data []byte) (int, gopacket.LayerType, Reason) {
+	if len(data) < 8 {
+		return 0, 0, Truncated
+	}
+	if data[0] != 0xaa || data[1] != 0xaa || data[2] != 0x03 {
 		return 0, 0, NonIP // not SNAP
 	}
-	return n + 8, ipOnly(layers.EthernetType(binary.BigEndian.Uint16(llc[6:8]))), OK
+	return 8, ipOnly(layers.EthernetType(binary.BigEndian.Uint16(data[6:8]))), OK
+}
+
+// stripNFLOG finds the packet in a Linux NFLOG frame: a 4-byte header (the
+// address family first), then type-length-value attributes (lengths and
+// types in the writer's byte order, little-endian on every Linux that
+// writes pcap; each padded to 4 bytes), one of which (NFULA_PAYLOAD) is the
+// IP packet. A frame without one is NonIP.
+func stripNFLOG(data []byte) (int, gopacket.LayerType, Reason) {
+	if len(data) < 4 {
+		return 0, 0, Truncated
+	}
+	af := afNext(uint32(data[0]))
+	off := 4
+	for off+4 <= len(data) {
+		l := int(binary.LittleEndian.Uint16(data[off:]))
+		typ := binary.LittleEndian.Uint16(data[off+2:]) & 0x7fff
+		if l < 4 {
+			return 0, 0, Malformed
+		}
+		if typ == nflogPayload {
+			return off + 4, af, OK
+		}
+		off += (l + 3) &^ 3
+	}
+	if off < len(data) {
+		return 0, 0, Truncated
+	}
+	return 0, 0, NonIP
 }
 
 // pppoeLayer decodes a PPPoE session header and the PPP protocol after it,
@@ -290,7 +341,7 @@ var linkNames = map[uint32]string{
 	113: "LINUX_SLL", 117: "PFLOG", 119: "IEEE802_11_PRISM", 127: "IEEE802_11_RADIOTAP", 129: "ARCNET_LINUX",
 	138: "APPLE_IP_OVER_IEEE1394", 143: "DOCSIS", 163: "IEEE802_11_AVS", 187: "BLUETOOTH_HCI_H4",
 	189: "USB_LINUX", 192: "PPI", 195: "IEEE802_15_4_WITHFCS", 201: "BLUETOOTH_HCI_H4_WITH_PHDR",
-	220: "USB_LINUX_MMAPPED", 228: "IPV4", 229: "IPV6", 249: "USBPCAP", 253: "NETLINK", 263: "NFLOG",
+	220: "USB_LINUX_MMAPPED", 228: "IPV4", 229: "IPV6", 249: "USBPCAP", 253: "NETLINK", 239: "NFLOG",
 	264: "NETANALYZER", 276: "LINUX_SLL2",
 }
 

@@ -156,6 +156,19 @@ func TestDecodeLinkTypes(t *testing.T) {
 		{"ppi bad version", LinkTypePPI, cat([]byte{1}, ppiHeader(1, 0)[1:], synEth), Malformed, Packet{}},
 		{"ppi short", LinkTypePPI, []byte{0, 0, 8, 0, 1}, Truncated, Packet{}},
 
+		// FDDI: frame control, two addresses, LLC/SNAP.
+		{"fddi ipv4", layers.LinkTypeFDDI, cat([]byte{0x50}, macA, macB, []byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, syn4), OK, syn4Pkt},
+		{"fddi llc not snap", layers.LinkTypeFDDI, cat([]byte{0x50}, macA, macB, []byte{0x42, 0x42, 0x03, 0, 0, 0, 0, 0}), NonIP, Packet{}},
+		{"fddi short", layers.LinkTypeFDDI, cat([]byte{0x50}, macA, macB, []byte{0xaa}), Truncated, Packet{}},
+
+		// NFLOG: AF_INET header, a prefix attribute (5 bytes, padded), the
+		// payload attribute.
+		{"nflog ipv4", LinkTypeNFLOG, cat([]byte{2, 0, 0, 1, 5, 0, 10, 0, 'x', 0, 0, 0}, []byte{byte(4 + len(syn4)), 0, 9, 0}, syn4), OK, syn4Pkt},
+		{"nflog ipv6", LinkTypeNFLOG, cat([]byte{10, 0, 0, 1}, []byte{byte(4 + len(syn6)), 0, 9, 0}, syn6), OK, syn6Pkt},
+		{"nflog no payload", LinkTypeNFLOG, []byte{2, 0, 0, 1, 8, 0, 1, 0, 0, 0, 0, 0}, NonIP, Packet{}},
+		{"nflog attribute length 0", LinkTypeNFLOG, []byte{2, 0, 0, 1, 0, 0, 1, 0}, Malformed, Packet{}},
+		{"nflog attribute past the end", LinkTypeNFLOG, []byte{2, 0, 0, 1, 8, 0, 1, 0, 0, 0, 0, 0, 1, 2}, Truncated, Packet{}},
+
 		// OpenBSD pflog: a 61-byte header padded to 64, AF_INET.
 		{"pflog ipv4", linkTypePFLog, cat([]byte{61, 2}, make([]byte, 62), syn4), OK, syn4Pkt},
 
@@ -202,6 +215,8 @@ func TestLinkSupportedAndName(t *testing.T) {
 		{276, true, "LINUX_SLL2 (276)"},
 		{119, false, "IEEE802_11_PRISM (119)"},
 		{143, false, "DOCSIS (143)"},
+		{239, true, "NFLOG (239)"},
+		{10, true, "FDDI (10)"},
 		{1000, false, "link type 1000"},
 	} {
 		if got := LinkSupported(c.lt); got != c.ok {

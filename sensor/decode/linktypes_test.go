@@ -40,6 +40,10 @@ func TestRealLinkTypes(t *testing.T) {
 		{"pppoe_zeek.pcap", 65, Stats{Decoded: 25, NonIP: 40}, map[uint8]int{17: 4, 58: 21}, "", ""},
 		// PPPoE sessions inside 802.1ad QinQ.
 		{"pppoe_qinq_zeek.pcap", 86, Stats{Decoded: 86}, map[uint8]int{6: 86}, "1.1.1.1", "2.2.2.2"},
+		// FDDI with LLC/SNAP: a DNS exchange over TCP.
+		{"fddi_zeek.pcap", 11, Stats{Decoded: 11}, map[uint8]int{6: 11}, "212.180.42.100", "131.243.64.3"},
+		// Linux NFLOG: an HTTP connection logged by iptables.
+		{"nflog_zeek.pcap", 13, Stats{Decoded: 13}, map[uint8]int{6: 13}, "10.0.2.15", "93.184.216.34"},
 		// Cisco HDLC: one HTTP transaction.
 		{"chdlc_suricata-verify.pcap", 17, Stats{Decoded: 17}, map[uint8]int{6: 17}, "192.168.2.7", "65.55.116.183"},
 	} {

@@ -99,10 +99,10 @@ func (s Stats) Skipped() uint64 {
 // or IPv6), IPv4 (228), IPv6 (229), and the short headers of link.go: BSD
 // loopback (NULL 0, LOOP 108), PPP (9, 50), PPPoE (51), Cisco HDLC (104),
 // FDDI (10), 802.11 data frames (105, radiotap 127), OpenBSD pflog (117),
-// Linux NFLOG (239) and PPI (192) around Ethernet, raw IP or one of those. 802.1Q, 802.1ad (0x88a8) and
-// 0x9100 tags are walked in any depth, and PPPoE sessions inside them;
-// Packet.VLAN is the outermost VLAN id. LinkSupported says which a file's
-// link type is.
+// Linux NFLOG (239) and PPI (192) around Ethernet, raw IP or one of those.
+// 802.1Q, 802.1ad (0x88a8) and 0x9100 tags are walked in any depth, and
+// PPPoE sessions inside them; Packet.VLAN is the outermost VLAN id.
+// LinkSupported says whether a file's link type is decoded.
 //
 // Known allocations, all on rare error paths inside gopacket: IPv4 packets
 // with invalid options, a leading IPv6 hop-by-hop header (gopacket allocates

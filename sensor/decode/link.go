@@ -283,12 +283,12 @@ func stripNFLOG(data []byte) (int, gopacket.LayerType, Reason) {
 			return 0, 0, Malformed
 		}
 		if typ == nflogPayload {
-			return off + 4, af, OK
+			return off + 4, af, OK // a payload cut by the snap length still decodes
+		}
+		if off+l > len(data) {
+			return 0, 0, Truncated
 		}
 		off += (l + 3) &^ 3
-	}
-	if off < len(data) {
-		return 0, 0, Truncated
 	}
 	return 0, 0, NonIP
 }

@@ -167,7 +167,8 @@ func TestDecodeLinkTypes(t *testing.T) {
 		{"nflog ipv6", LinkTypeNFLOG, cat([]byte{10, 0, 0, 1}, []byte{byte(4 + len(syn6)), 0, 9, 0}, syn6), OK, syn6Pkt},
 		{"nflog no payload", LinkTypeNFLOG, []byte{2, 0, 0, 1, 8, 0, 1, 0, 0, 0, 0, 0}, NonIP, Packet{}},
 		{"nflog attribute length 0", LinkTypeNFLOG, []byte{2, 0, 0, 1, 0, 0, 1, 0}, Malformed, Packet{}},
-		{"nflog attribute past the end", LinkTypeNFLOG, []byte{2, 0, 0, 1, 8, 0, 1, 0, 0, 0, 0, 0, 1, 2}, Truncated, Packet{}},
+		{"nflog attribute past the end", LinkTypeNFLOG, []byte{2, 0, 0, 1, 16, 0, 1, 0, 0, 0, 0, 0}, Truncated, Packet{}},
+		{"nflog stray bytes after the attributes", LinkTypeNFLOG, []byte{2, 0, 0, 1, 8, 0, 1, 0, 0, 0, 0, 0, 1, 2}, NonIP, Packet{}},
 
 		// OpenBSD pflog: a 61-byte header padded to 64, AF_INET.
 		{"pflog ipv4", linkTypePFLog, cat([]byte{61, 2}, make([]byte, 62), syn4), OK, syn4Pkt},

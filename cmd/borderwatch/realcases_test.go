@@ -9,7 +9,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/borderwatch/borderwatch/sensor/verify"
+	"github.com/borderwatch/borderwatch/rules/verify"
 )
 
 // realCasesDir holds the committed real third-party captures, one folder

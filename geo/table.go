@@ -260,20 +260,38 @@ func (t *Table) buildIndex(starts4 []uint32) {
 		t.v6idx[h].first = i6
 	}
 	t.v6idx[1<<16].first = uint32(len(t.v6) - 1)
+	// subBits returns the bits of block h's second-level index, 0 for none.
+	subBits := func(h int) uint32 {
+		f, l := t.v6idx[h].first, t.v6idx[h+1].first
+		if uniform6(f, l, u128{uint64(h+1) << 48, 0}, h == 1<<16-1) || l-f+1 <= sub6Min {
+			return 0
+		}
+		bits := uint32(1)
+		for bits < sub6MaxBits && 1<<bits < l-f+1 {
+			bits++
+		}
+		return bits
+	}
+	// The second level is sized first: grown by append, its discarded
+	// copies (about as large as it, 5.5 MB for the embedded tables) added
+	// to the start-up peak.
+	nsub := 0
+	for h := range 1 << 16 {
+		if bits := subBits(h); bits != 0 {
+			nsub += 1<<bits + 1
+		}
+	}
+	t.v6sub = make([]subEntry, 0, nsub)
 	for h := range 1 << 16 {
 		f, l := t.v6idx[h].first, t.v6idx[h+1].first
-		next, end := u128{uint64(h+1) << 48, 0}, h == 1<<16-1
-		if uniform6(f, l, next, end) {
+		end := h == 1<<16-1
+		if uniform6(f, l, u128{uint64(h+1) << 48, 0}, end) {
 			t.v6idx[h].aux, t.v6idx[h].v = auxInfo, t.v6[f].v
 			continue
 		}
-		n := l - f + 1
-		if n <= sub6Min {
+		bits := subBits(h)
+		if bits == 0 {
 			continue
-		}
-		bits := uint32(1)
-		for bits < sub6MaxBits && 1<<bits < n {
-			bits++
 		}
 		off := uint32(len(t.v6sub))
 		t.v6idx[h].aux = off<<5 | bits
@@ -291,7 +309,6 @@ func (t *Table) buildIndex(starts4 []uint32) {
 			}
 		}
 	}
-	t.v6sub = slices.Clip(t.v6sub)
 }
 
 // range6 is an IPv6 range start and its result; the range ends where the

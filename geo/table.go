@@ -14,27 +14,50 @@ import (
 
 // Table is the immutable, fast lookup structure built from databases and zones.
 //
-// Each address family is covered completely by sorted ranges; a range holds an
-// index into a small array of distinct Info values. A first-level index on the
-// top 16 bits narrows the search to the ranges of that /16 (IPv4) or of that
-// top-16-bit block (IPv6); a block covered by one range gives its Info from the
-// index alone, without touching the (multi-megabyte) range arrays. IPv6 is
-// sparse at that level, but a few blocks (2a02::/16, 2a0x::/16, ...) hold tens
-// of thousands of ranges each: such a dense block gets a second-level index on
+// Each address family is covered completely by sorted ranges. A range's
+// result is a val: its AS number and an index into a small array of distinct
+// Info values without AS number (a few thousand: the AS number is what makes
+// the merged table's 175k results distinct), so that a lookup ends in the
+// range's own cache line plus one line of an array that stays in cache,
+// instead of a third miss into a multi-megabyte result array.
+//
+// A first-level index on the top 16 bits narrows the search to the ranges of
+// that /16 (IPv4) or of that top-16-bit block (IPv6). IPv4 stores range
+// starts as their low 16 bits in an array of their own (struct of arrays:
+// 1.5 MB for 736k ranges, which stays in the L2 cache with the index) and
+// the vals in a parallel array, read once at the end. IPv6 is sparse at the
+// first level, but a few blocks (2a02::/16, 2a0x::/16, ...) hold tens of
+// thousands of ranges each: such a dense block gets a second-level index on
 // the next bits, as many as give its sub-blocks about one range each.
 type Table struct {
 	zones   *Zones
 	src     Source
 	asnSrc  Source
 	stats   Stats
-	infos   []Info
+	res     []Info // distinct results without AS number (ASN 0)
 	orgs    map[uint32]string
-	v4      []range4   // sorted by start; v4[0].start == 0
-	v4idx   []idxEntry // 65537 entries, one per /16 and one past the end
+	v4lo    []uint16 // low 16 bits of each IPv4 range's start, in order
+	v4val   []val    // result of each IPv4 range
+	v4idx   []blk4   // 65536 entries, one per /16
 	v6      []range6
 	v6idx   []idxEntry // 65537 entries, one per top-16-bit block and one past the end
-	v6sub   []idxEntry // second-level IPv6 index of the dense blocks
+	v6sub   []subEntry // second-level IPv6 index of the dense blocks
 	builtAt time.Time
+}
+
+// val is a range's result: its AS number and the index of the rest in res.
+type val struct {
+	res, asn uint32
+}
+
+// blk4 is the IPv4 first-level index entry of one /16: first is the range
+// holding the block's first address, n the number of ranges that hold an
+// address of the block (first and the n-1 that start inside it). When n is
+// 1, v is that range's result, so that a lookup in a block of one range
+// reads the index alone.
+type blk4 struct {
+	first, n uint32
+	v        val
 }
 
 // Stats describes a table for `borderwatch geo info`.
@@ -94,8 +117,8 @@ func BuildLayers(l Layers, z *Zones) (*Table, error) {
 	if l.Registration != nil && l.Registration.d != nil {
 		rd = l.Registration.d
 	}
-	b := builder{t: t, z: z, db: db.d, reg: rd, asn: ad, memo: map[memoKey]ZoneSet{}, infoIdx: map[Info]uint32{}}
-	b.intern(Info{}) // info 0 is "nothing known"
+	b := builder{t: t, z: z, db: db.d, reg: rd, asn: ad, memo: map[memoKey]ZoneSet{}, resIdx: map[Info]uint32{}, distinct: map[val]struct{}{}}
+	b.intern(Info{}) // res 0 is "nothing known"
 
 	var asn4, asn6, reg4, reg6 []span
 	if ad != nil {
@@ -107,30 +130,32 @@ func BuildLayers(l Layers, z *Zones) (*Table, error) {
 	cidr4, cidr6 := b.cidrOverlay()
 	// Sized for the usual case (ranges follow the database's spans, plus a
 	// few for gaps and overlays); append grows them in the unusual one.
-	t.v4 = make([]range4, 0, len(db.d.v4)+len(asn4)+len(reg4)+2*len(cidr4)+64)
+	n4 := len(db.d.v4) + len(asn4) + len(reg4) + 2*len(cidr4) + 64
+	starts4 := make([]uint32, 0, n4) // full starts, for the index only
+	t.v4val = make([]val, 0, n4)
 	t.v6 = make([]range6, 0, len(db.d.v6)+len(asn6)+len(reg6)+2*len(cidr6)+64)
-	b.sweep(true, [4][]span{db.d.v4, reg4, asn4, cidr4}, func(s u128, v uint32) {
-		t.v4 = append(t.v4, range4{uint32(s.lo), v})
+	b.sweep(true, [4][]span{db.d.v4, reg4, asn4, cidr4}, func(s u128, v val) {
+		starts4 = append(starts4, uint32(s.lo))
+		t.v4val = append(t.v4val, v)
 	})
-	b.sweep(false, [4][]span{db.d.v6, reg6, asn6, cidr6}, func(s u128, v uint32) {
+	b.sweep(false, [4][]span{db.d.v6, reg6, asn6, cidr6}, func(s u128, v val) {
 		t.v6 = append(t.v6, range6{s, v})
 	})
-	t.v4 = slices.Clip(t.v4)
+	t.v4val = slices.Clip(t.v4val)
 	t.v6 = slices.Clip(t.v6)
-	t.buildIndex()
-	t.infos = slices.Clip(b.infos)
+	t.buildIndex(starts4)
+	t.res = slices.Clip(b.res)
 	t.stats = Stats{
 		Country:         db.d.src,
 		CountrySchema:   db.d.schema,
 		CountryNetworks: db.d.networks,
-		Ranges4:         len(t.v4),
+		Ranges4:         len(t.v4val),
 		Ranges6:         len(t.v6),
-		Infos:           len(t.infos),
+		Infos:           len(b.distinct),
 		BuiltAt:         t.builtAt,
 	}
-	for _, in := range t.infos {
+	for _, in := range t.res {
 		t.stats.HasRegistered = t.stats.HasRegistered || in.Registered != 0
-		t.stats.HasASN = t.stats.HasASN || in.ASN != 0
 	}
 	if ad != nil {
 		t.stats.ASN, t.stats.ASNNetworks = ad.src, ad.networks
@@ -140,12 +165,14 @@ func BuildLayers(l Layers, z *Zones) (*Table, error) {
 	}
 	// Organisations of AS numbers no address has are not kept.
 	used := map[uint32]bool{}
-	for _, in := range t.infos {
-		used[in.ASN] = true
+	for v := range b.distinct {
+		used[v.asn] = true
+		t.stats.HasASN = t.stats.HasASN || v.asn != 0
 	}
 	maps.DeleteFunc(t.orgs, func(a uint32, _ string) bool { return !used[a] })
-	t.stats.Bytes = len(t.v4)*int(unsafe.Sizeof(range4{})) + len(t.v6)*int(unsafe.Sizeof(range6{})) + (len(t.v4idx)+len(t.v6idx)+len(t.v6sub))*int(unsafe.Sizeof(idxEntry{})) +
-		len(t.infos)*int(unsafe.Sizeof(Info{}))
+	t.stats.Bytes = len(t.v4lo)*2 + len(t.v4val)*int(unsafe.Sizeof(val{})) + len(t.v4idx)*int(unsafe.Sizeof(blk4{})) +
+		len(t.v6)*int(unsafe.Sizeof(range6{})) + len(t.v6idx)*int(unsafe.Sizeof(idxEntry{})) + len(t.v6sub)*int(unsafe.Sizeof(subEntry{})) +
+		len(t.res)*int(unsafe.Sizeof(Info{}))
 	for _, o := range t.orgs {
 		t.stats.Bytes += len(o) + 32
 	}
@@ -162,14 +189,23 @@ func (t *Table) Warnings() []string {
 	return w
 }
 
-// idxEntry is one block (or sub-block) of an index: first is the index of
-// the range holding the block's first address; the ranges of the block are
+// idxEntry is one block of the IPv6 first-level index: first is the index
+// of the range holding the block's first address; the ranges of the block are
 // first up to the next entry's first. aux says how to finish a lookup:
-// auxInfo|info when one range covers the block (info is its Info index),
-// otherwise, in the IPv6 first level, offset<<5|bits when the block has a
-// second-level index of 2^bits sub-blocks at v6sub[offset:], or 0 for a
+// auxInfo when one range covers the block (v is its result, so that the
+// lookup reads the index alone), otherwise offset<<5|bits when the block has
+// a second-level index of 2^bits sub-blocks at v6sub[offset:], or 0 for a
 // binary search of its ranges.
 type idxEntry struct {
+	first, aux uint32
+	v          val
+}
+
+// subEntry is a sub-block of the second-level IPv6 index: first as in
+// idxEntry; aux is auxInfo when one range covers the sub-block. It carries
+// no result: the second level has about as many entries as there are
+// ranges, and the range's own line gives the result.
+type subEntry struct {
 	first, aux uint32
 }
 
@@ -183,23 +219,26 @@ const (
 	sub6MaxBits = 16
 )
 
-func (t *Table) buildIndex() {
-	t.v4idx = make([]idxEntry, 1<<16+1)
+// buildIndex builds the indexes and v4lo from the ranges and starts4, the
+// full starts of the IPv4 ranges.
+func (t *Table) buildIndex(starts4 []uint32) {
+	t.v4idx = make([]blk4, 1<<16)
+	t.v4lo = make([]uint16, len(starts4))
+	for i, s := range starts4 {
+		t.v4lo[i] = uint16(s)
+	}
 	i := 0
 	for h := range 1 << 16 {
-		for i+1 < len(t.v4) && t.v4[i+1].start <= uint32(h)<<16 {
+		for i+1 < len(starts4) && starts4[i+1] <= uint32(h)<<16 {
 			i++
 		}
-		t.v4idx[h].first = uint32(i)
-	}
-	t.v4idx[1<<16].first = uint32(len(t.v4) - 1)
-	for h := range 1 << 16 {
-		// One range covers the /16 when the next /16 starts in the same
-		// range or exactly where the range after it starts.
-		f, l := t.v4idx[h].first, t.v4idx[h+1].first
-		if f == l || f+1 == l && t.v4[l].start == uint32(h+1)<<16 {
-			t.v4idx[h].aux = auxInfo | t.v4[f].info
+		// The block's ranges: i, holding its first address, and those
+		// starting after that address but inside the block.
+		n := 1
+		for i+n < len(starts4) && starts4[i+n]>>16 == uint32(h) {
+			n++
 		}
+		t.v4idx[h] = blk4{uint32(i), uint32(n), t.v4val[i]}
 	}
 
 	// holder6 returns the index of the last range starting at or before a,
@@ -221,51 +260,62 @@ func (t *Table) buildIndex() {
 		t.v6idx[h].first = i6
 	}
 	t.v6idx[1<<16].first = uint32(len(t.v6) - 1)
-	for h := range 1 << 16 {
+	// subBits returns the bits of block h's second-level index, 0 for none.
+	subBits := func(h int) uint32 {
 		f, l := t.v6idx[h].first, t.v6idx[h+1].first
-		next, end := u128{uint64(h+1) << 48, 0}, h == 1<<16-1
-		if uniform6(f, l, next, end) {
-			t.v6idx[h].aux = auxInfo | t.v6[f].info
-			continue
-		}
-		n := l - f + 1
-		if n <= sub6Min {
-			continue
+		if uniform6(f, l, u128{uint64(h+1) << 48, 0}, h == 1<<16-1) || l-f+1 <= sub6Min {
+			return 0
 		}
 		bits := uint32(1)
-		for bits < sub6MaxBits && 1<<bits < n {
+		for bits < sub6MaxBits && 1<<bits < l-f+1 {
 			bits++
+		}
+		return bits
+	}
+	// The second level is sized first: grown by append, its discarded
+	// copies (about as large as it, 5.5 MB for the embedded tables) added
+	// to the start-up peak.
+	nsub := 0
+	for h := range 1 << 16 {
+		if bits := subBits(h); bits != 0 {
+			nsub += 1<<bits + 1
+		}
+	}
+	t.v6sub = make([]subEntry, 0, nsub)
+	for h := range 1 << 16 {
+		f, l := t.v6idx[h].first, t.v6idx[h+1].first
+		end := h == 1<<16-1
+		if uniform6(f, l, u128{uint64(h+1) << 48, 0}, end) {
+			t.v6idx[h].aux, t.v6idx[h].v = auxInfo, t.v6[f].v
+			continue
+		}
+		bits := subBits(h)
+		if bits == 0 {
+			continue
 		}
 		off := uint32(len(t.v6sub))
 		t.v6idx[h].aux = off<<5 | bits
 		i := f
 		for j := range uint64(1) << bits {
 			i = holder6(i, u128{uint64(h)<<48 | j<<(48-bits), 0})
-			t.v6sub = append(t.v6sub, idxEntry{first: i})
+			t.v6sub = append(t.v6sub, subEntry{first: i})
 		}
-		t.v6sub = append(t.v6sub, idxEntry{first: l})
+		t.v6sub = append(t.v6sub, subEntry{first: l})
 		for j := range uint64(1) << bits {
 			e := &t.v6sub[uint64(off)+j]
 			to := u128{uint64(h)<<48 + (j+1)<<(48-bits), 0}
 			if uniform6(e.first, t.v6sub[uint64(off)+j+1].first, to, end && j == 1<<bits-1) {
-				e.aux = auxInfo | t.v6[e.first].info
+				e.aux = auxInfo
 			}
 		}
 	}
-	t.v6sub = slices.Clip(t.v6sub)
 }
 
-// range4 is an IPv4 range start and the index of its Info; the range ends
-// where the next one starts. Start and value share a cache line.
-type range4 struct {
-	start uint32
-	info  uint32
-}
-
-// range6 is the IPv6 counterpart of range4.
+// range6 is an IPv6 range start and its result; the range ends where the
+// next one starts. Start and result share a cache line.
 type range6 struct {
 	start u128
-	info  uint32
+	v     val
 }
 
 type memoKey struct {
@@ -279,19 +329,26 @@ type builder struct {
 	z            *Zones
 	db, reg, asn *dbData
 	memo         map[memoKey]ZoneSet
-	infos        []Info
-	infoIdx      map[Info]uint32
-	hits         [][]int // hit sets of the CIDR overlay
+	res          []Info
+	resIdx       map[Info]uint32
+	distinct     map[val]struct{} // the distinct results, for Stats.Infos
+	hits         [][]int          // hit sets of the CIDR overlay
 }
 
-func (b *builder) intern(in Info) uint32 {
-	if i, ok := b.infoIdx[in]; ok {
-		return i
+// intern returns the val of in: its AS number and the index of the rest of
+// it in b.res.
+func (b *builder) intern(in Info) val {
+	v := val{asn: in.ASN}
+	in.ASN = 0
+	i, ok := b.resIdx[in]
+	if !ok {
+		i = uint32(len(b.res))
+		b.res = append(b.res, in)
+		b.resIdx[in] = i
 	}
-	i := uint32(len(b.infos))
-	b.infos = append(b.infos, in)
-	b.infoIdx[in] = i
-	return i
+	v.res = i
+	b.distinct[v] = struct{}{}
+	return v
 }
 
 // cidrOverlay turns the zones' CIDRs into sorted, non-overlapping spans whose
@@ -376,11 +433,11 @@ func familyMax(v4 bool) u128 {
 // sweep walks the address space of one family from 0 to the end, cutting it at
 // every boundary of the four span lists (country, registration, ASN, CIDR), and emits (start, info index) for
 // every range whose info differs from the previous one.
-func (b *builder) sweep(v4 bool, lists [4][]span, emit func(u128, uint32)) {
+func (b *builder) sweep(v4 bool, lists [4][]span, emit func(u128, val)) {
 	max := familyMax(v4)
 	var pos [4]int
 	at := u128{}
-	last := ^uint32(0)
+	last := val{^uint32(0), 0}
 	for {
 		var cur [4]int32
 		next, more := max, false
@@ -420,9 +477,9 @@ func (b *builder) sweep(v4 bool, lists [4][]span, emit func(u128, uint32)) {
 	}
 }
 
-// info returns the index of the Info for a country record, a registration
+// info returns the val of the Info for a country record, a registration
 // record, an ASN record and a CIDR hit set (each -1 when absent).
-func (b *builder) info(crec, rrec, arec, hit int32) uint32 {
+func (b *builder) info(crec, rrec, arec, hit int32) val {
 	var in Info
 	if crec >= 0 {
 		r := b.db.recs[crec]
@@ -472,19 +529,36 @@ func (t *Table) Zones() *Zones { return t.zones }
 
 // Lookup returns what is known about a; it never allocates. IPv4-mapped IPv6
 // addresses are looked up as IPv4; the zero Addr gives Info{}.
-func (t *Table) Lookup(a netip.Addr) Info {
+func (t *Table) Lookup(a netip.Addr) (in Info) {
 	if a.Is4In6() {
 		a = a.Unmap()
 	}
+	var v val
 	if a.Is4() {
 		b := a.As4()
-		return t.infos[t.find4(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3]))]
+		v = t.find4(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+	} else {
+		if !a.IsValid() {
+			return Info{}
+		}
+		v = t.find6(AddrWords(a))
 	}
-	if !a.IsValid() {
-		return Info{}
-	}
-	hi, lo := AddrWords(a)
-	return t.infos[t.find6(hi, lo)]
+	// Info has too many fields for the compiler to keep in registers: it
+	// goes through memory. Copied into the named result and completed
+	// there, each field is then loaded with a load no wider than its store;
+	// building it in a local variable (or in an inlined helper) made the
+	// compiler copy it once more with 16-byte loads over the 4-byte store
+	// of ASN, which the CPU cannot forward: 6 ns per lookup.
+	in = t.res[v.res]
+	in.ASN = v.asn
+	return in
+}
+
+// result returns the Info of v (not for the per-packet path: see Lookup).
+func (t *Table) result(v val) Info {
+	in := t.res[v.res]
+	in.ASN = v.asn
+	return in
 }
 
 // AddrWords returns the high and low 64 bits of a's 16-byte form (As16):
@@ -505,39 +579,47 @@ func AddrWords(a netip.Addr) (hi, lo uint64) {
 	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:16])
 }
 
-func (t *Table) find4(x uint32) uint32 {
-	h := x >> 16
-	e := t.v4idx[h]
-	if e.aux != 0 {
-		return e.aux &^ auxInfo
+// find4 returns the result of the range holding x.
+func (t *Table) find4(x uint32) val {
+	e := &t.v4idx[x>>16]
+	if e.n == 1 {
+		return e.v
 	}
-	base, n := e.first, t.v4idx[h+1].first-e.first+1
-	r := t.v4[base : base+n]
-	// Branch-free search for the last range starting at or before x;
-	// r[0].start <= x always holds.
-	i := uint32(0)
+	// Branch-free search among the block's ranges for the last one
+	// starting at or before x. Range e.first holds the block's first
+	// address, so it is never compared (its start may lie in an earlier
+	// block); the others start inside the block, where their low 16 bits
+	// order them.
+	lo := t.v4lo[e.first : e.first+e.n]
+	xl := uint16(x)
+	i, n := uint32(0), e.n
 	for n > 1 {
 		half := n / 2
-		if r[i+half].start <= x {
+		if lo[i+half] <= xl {
 			i += half
 		}
 		n -= half
 	}
-	return r[i].info
+	return t.v4val[e.first+i]
 }
 
-func (t *Table) find6(xhi, xlo uint64) uint32 {
+// find6 returns the result of the range holding the address (xhi, xlo).
+func (t *Table) find6(xhi, xlo uint64) val {
 	h := xhi >> 48
-	e := t.v6idx[h]
-	end := t.v6idx[h+1].first
-	if e.aux&auxInfo == 0 && e.aux != 0 {
-		j := e.aux>>5 + uint32(xhi<<16>>(64-e.aux&31))
-		e, end = t.v6sub[j], t.v6sub[j+1].first
-	}
+	e := &t.v6idx[h]
 	if e.aux&auxInfo != 0 {
-		return e.aux &^ auxInfo
+		return e.v
 	}
-	base, n := e.first, end-e.first+1
+	first, end := e.first, t.v6idx[h+1].first
+	if e.aux != 0 {
+		j := e.aux>>5 + uint32(xhi<<16>>(64-e.aux&31))
+		s := t.v6sub[j]
+		if s.aux&auxInfo != 0 {
+			return t.v6[s.first].v
+		}
+		first, end = s.first, t.v6sub[j+1].first
+	}
+	base, n := first, end-first+1
 	r := t.v6[base : base+n]
 	i := uint32(0)
 	for n > 1 {
@@ -548,7 +630,7 @@ func (t *Table) find6(xhi, xlo uint64) uint32 {
 		}
 		n -= half
 	}
-	return r[i].info
+	return r[i].v
 }
 
 // Source names the country database.
@@ -568,23 +650,51 @@ func (t *Table) ASOrg(asn uint32) string { return t.orgs[asn] }
 // Addresses with no entry and no zone are not visited. The kernel stage builds
 // its maps from this.
 func (t *Table) Ranges(fn func(from, to netip.Addr, info *Info) bool) {
-	for i, r := range t.v4 {
-		s := r.start
-		in := t.infos[r.info]
-		if in == (Info{}) {
-			continue
+	// IPv4 starts come back from the index: a range starts either inside a
+	// block (high 16 bits of the block, low 16 bits from v4lo) or exactly at
+	// the first address of the block whose first range it is.
+	var (
+		prev     uint32
+		prevVal  val
+		have     bool
+		stopped  bool
+		next     = uint32(0) // index of the next range to emit
+		visitOne = func(start uint32, v val) {
+			if have && !stopped {
+				in := t.result(prevVal)
+				if in != (Info{}) && !fn(numAddr(u128{0, uint64(prev)}, true), numAddr(u128{0, uint64(start - 1)}, true), &in) {
+					stopped = true
+				}
+			}
+			prev, prevVal, have = start, v, true
 		}
-		to := uint32(1<<32 - 1)
-		if i+1 < len(t.v4) {
-			to = t.v4[i+1].start - 1
+	)
+	for h, e := range t.v4idx {
+		if stopped {
+			return
 		}
-		if !fn(numAddr(u128{0, uint64(s)}, true), numAddr(u128{0, uint64(to)}, true), &in) {
+		if e.first == next {
+			visitOne(uint32(h)<<16, t.v4val[e.first])
+			next++
+		}
+		for k := uint32(1); k < e.n; k++ {
+			i := e.first + k
+			visitOne(uint32(h)<<16|uint32(t.v4lo[i]), t.v4val[i])
+			next = i + 1
+		}
+	}
+	if stopped {
+		return
+	}
+	if have {
+		in := t.result(prevVal)
+		if in != (Info{}) && !fn(numAddr(u128{0, uint64(prev)}, true), numAddr(u128{0, 1<<32 - 1}, true), &in) {
 			return
 		}
 	}
 	for i, r := range t.v6 {
 		s := r.start
-		in := t.infos[r.info]
+		in := t.result(r.v)
 		if in == (Info{}) {
 			continue
 		}

@@ -1,0 +1,18 @@
+package geo_test
+
+import (
+	"syscall"
+	"time"
+)
+
+// rusageThread is RUSAGE_THREAD, which package syscall does not name.
+const rusageThread = 1
+
+// threadCPU returns the CPU time (user and system) of the calling OS thread.
+func threadCPU() (time.Duration, bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return 0, false
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+}

@@ -18,7 +18,7 @@ import (
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
-	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 )
@@ -155,19 +155,10 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 	return nil
 }
 
-// liveCapture is what openCapture started: the sources, and for XDP the
-// kernel stage.
-type liveCapture struct {
-	mode    string // "xdp" or "afpacket"
-	sources []capture.Source
-	kernel  func() (metrics.KernelStats, error) // nil without XDP
-	// loadGeo pushes a (reloaded) geo table to the kernel stage; nil without XDP.
-	loadGeo func(*geo.Table) error
-	// loadRules pushes (reloaded) listed prefixes and drop rules to the
-	// kernel stage; nil without XDP.
-	loadRules func(*kernelRules) error
-	// close detaches and releases everything (after the sources are closed).
-	close func() error
+// liveConfig is the live capture's part of the capture configuration.
+func liveConfig(c CaptureConfig) live.Config {
+	return live.Config{Interfaces: c.Interfaces, Mode: c.Mode, XDPMode: c.XDPMode, Egress: c.Egress, EgressMode: c.EgressMode,
+		SnapLength: c.SnapLength, RingBytes: c.RingBytes, AFPacketBlocks: c.AFPacketBlocks, Readers: c.Readers, Enforce: c.Enforce}
 }
 
 func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
@@ -184,7 +175,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		return err
 	}
 	enforce := a.cfg.Capture.Enforce
-	kr, err := compileKernelRules(set, enforce)
+	kr, err := live.CompileRules(set, enforce)
 	if err != nil {
 		return usageError{err}
 	}
@@ -196,13 +187,12 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	holder := geo.NewHolder(table)
 	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
 
-	lc, err := openCapture(a, table, kr)
+	lc, err := live.Open(liveConfig(a.cfg.Capture), table, kr, a.logger("capture"))
 	if err != nil {
 		return err
 	}
 	closeCapture := func() {
-		closeSources(lc.sources)
-		if err := lc.close(); err != nil {
+		if err := lc.Close(); err != nil {
 			log.Warn().Err(err).Msg("detaching capture")
 		}
 	}
@@ -226,10 +216,12 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		return abort(err)
 	}
 	reloads := &metrics.Reloads{}
-	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, kernel: lc.loadGeo, kernelRules: lc.loadRules, enforce: enforce,
-		reloads: reloads, log: a.logger("reload")}
+	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, enforce: enforce, reloads: reloads, log: a.logger("reload")}
+	if lc.HasKernel() {
+		rl.kernel, rl.kernelRules = lc.LoadGeo, lc.LoadRules
+	}
 	bi := readBuildInfo()
-	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.kernel, Reloads: reloads}
+	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: reloads}
 	if writer != nil {
 		src.Sinks = writer.Stats
 	}
@@ -238,12 +230,12 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err != nil {
 		return abort(err)
 	}
-	names := make([]string, len(lc.sources))
-	for i, s := range lc.sources {
+	names := make([]string, len(lc.Sources))
+	for i, s := range lc.Sources {
 		names[i] = s.Name()
 	}
-	log.Info().Str("capture", lc.mode).Strs("sources", names).Str("metrics", addr).Int("workers", cc.Workers).
-		Bool("enforce", enforce).Int("drop_rules", len(kr.drops)).Msg("sensor running")
+	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", addr).Int("workers", cc.Workers).
+		Bool("enforce", enforce).Int("drop_rules", len(kr.Drops())).Msg("sensor running")
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -262,7 +254,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 					rl.reload()
 					notifyState(log, "READY=1")
 				case syscall.SIGUSR1:
-					logCounters(a.logger("counters"), p.Stats(), writer, lc.kernel)
+					logCounters(a.logger("counters"), p.Stats(), writer, lc.KernelStats())
 				}
 			}
 		}
@@ -273,11 +265,11 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 
 	// Capture is attached and the signals are handled: systemd
 	// (Type=notify) may consider the service started.
-	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
-	runErr := p.RunSources(ctx, lc.sources...)
+	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
+	runErr := p.RunSources(ctx, lc.Sources...)
 	stop()
 	notifyState(log, "STOPPING=1")
-	if err := lc.close(); err != nil {
+	if err := lc.Close(); err != nil {
 		log.Warn().Err(err).Msg("detaching capture")
 	}
 	p.Close()
@@ -366,7 +358,7 @@ type reloader struct {
 
 	// kernelRules pushes the listed prefixes and drop rules to the kernel
 	// stage (nil without XDP); enforce says whether drop rules drop.
-	kernelRules func(*kernelRules) error
+	kernelRules func(*live.Rules) error
 	enforce     bool
 }
 
@@ -382,11 +374,11 @@ func (r *reloader) reload() {
 	if err == nil {
 		err = r.p.CheckRules(set) // the rules' worst-case detection state
 	}
-	var kr *kernelRules
+	var kr *live.Rules
 	if err == nil && r.kernelRules != nil {
 		// Checked before anything is swapped: a drop rule the kernel
 		// cannot express keeps the running state.
-		kr, err = compileKernelRules(set, r.enforce)
+		kr, err = live.CompileRules(set, r.enforce)
 	}
 	if err == nil && r.kernel != nil {
 		if kerr := r.kernel(table); kerr != nil {

@@ -8,10 +8,12 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/reload"
 )
 
 // TestRunEnforceErrors: --enforce is refused where the sensor cannot drop,
@@ -54,11 +56,16 @@ func TestReloadChecksDropRules(t *testing.T) {
 	}
 	var pushed []*live.Rules
 	reloads := &metrics.Reloads{}
-	rl := &reloader{a: a, p: p, reloads: reloads, log: a.logger("reload"), enforce: true,
-		kernelRules: func(kr *live.Rules) error { pushed = append(pushed, kr); return nil }}
+	rl := newReloader(a, nil, p, nil, reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, _ *geo.Table) (reload.Change, error) {
+		kr, err := live.CompileRules(set, true)
+		if err != nil {
+			return nil, err
+		}
+		return commitFunc(func() { pushed = append(pushed, kr) }), nil
+	}})
 
 	write(`"!home"`)
-	rl.reload()
+	_ = rl.Reload()
 	if ok, failed := reloads.Counts(); ok != 0 || failed != 1 || len(pushed) != 0 || p.Rules() != set {
 		t.Errorf("bad drop rule: reloads ok %d failed %d, %d pushes, rules replaced %v", ok, failed, len(pushed), p.Rules() != set)
 	}
@@ -67,7 +74,7 @@ func TestReloadChecksDropRules(t *testing.T) {
 		t.Errorf("log lacks %s:\n%s", want, l)
 	}
 	write("[CN, RU]")
-	rl.reload()
+	_ = rl.Reload()
 	if ok, _ := reloads.Counts(); ok != 1 || len(pushed) != 1 {
 		t.Fatalf("good reload: ok %d, %d pushes", ok, len(pushed))
 	}
@@ -76,3 +83,9 @@ func TestReloadChecksDropRules(t *testing.T) {
 		t.Errorf("pushed drops %+v", d)
 	}
 }
+
+// commitFunc is a reload.Change that runs itself on Commit.
+type commitFunc func()
+
+func (f commitFunc) Commit() error { f(); return nil }
+func (commitFunc) Abort() error    { return nil }

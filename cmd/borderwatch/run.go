@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/reload"
 )
 
 type runOpts struct {
@@ -216,10 +216,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		return abort(err)
 	}
 	reloads := &metrics.Reloads{}
-	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, enforce: enforce, reloads: reloads, log: a.logger("reload")}
-	if lc.HasKernel() {
-		rl.kernel, rl.kernelRules = lc.LoadGeo, lc.LoadRules
-	}
+	rl := newReloader(a, cmd, p, writer, reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
+		return lc.Prepare(set, table)
+	}})
 	bi := readBuildInfo()
 	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: reloads}
 	if writer != nil {
@@ -251,7 +250,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 				switch s {
 				case syscall.SIGHUP:
 					notifyState(log, reloadingState())
-					rl.reload()
+					_ = rl.Reload() // logged
 					notifyState(log, "READY=1")
 				case syscall.SIGUSR1:
 					logCounters(a.logger("counters"), p.Stats(), writer, lc.KernelStats())
@@ -345,68 +344,26 @@ func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer, kernel fu
 	}
 }
 
-// reloader rebuilds and swaps the rules, lists, zones and GeoIP table on
-// SIGHUP, and reopens the alert files.
-type reloader struct {
-	a       *app
-	cmd     *cobra.Command
-	p       *pipeline.Pipeline
-	writer  *sink.Writer
-	kernel  func(*geo.Table) error
-	reloads *metrics.Reloads
-	log     zerolog.Logger
-
-	// kernelRules pushes the listed prefixes and drop rules to the kernel
-	// stage (nil without XDP); enforce says whether drop rules drop.
-	kernelRules func(*live.Rules) error
-	enforce     bool
+// newReloader is the SIGHUP reload of run: it reopens the alert files (w,
+// when not nil), reads the configuration file again and swaps the rules,
+// lists, zones and GeoIP table into the pipeline and the targets, or into
+// none of them.
+func newReloader(a *app, cmd *cobra.Command, p *pipeline.Pipeline, w *sink.Writer, reloads *metrics.Reloads, targets ...reload.Target) *reload.Reloader {
+	rl := &reload.Reloader{Build: func() (*rules.Set, *geo.Table, error) { return rebuild(a, cmd) },
+		Targets: append([]reload.Target{reload.Pipeline(p)}, targets...), Reloads: reloads, Log: a.logger("reload")}
+	if w != nil {
+		rl.Before = w.Reopen
+	}
+	return rl
 }
 
-// reload reopens the alert files, then builds the new state completely
-// and swaps it in; on any error the running state stays and the error is
-// logged (rule errors carry file:line:column).
-func (r *reloader) reload() {
-	if r.writer != nil {
-		r.writer.Reopen()
-	}
-	start := time.Now()
-	set, table, err := r.build()
-	if err == nil {
-		err = r.p.CheckRules(set) // the rules' worst-case detection state
-	}
-	var kr *live.Rules
-	if err == nil && r.kernelRules != nil {
-		// Checked before anything is swapped: a drop rule the kernel
-		// cannot express keeps the running state.
-		kr, err = live.CompileRules(set, r.enforce)
-	}
-	if err == nil && r.kernel != nil {
-		if kerr := r.kernel(table); kerr != nil {
-			err = fmt.Errorf("loading the geo table into the kernel: %w", kerr)
-		}
-	}
-	if err == nil && r.kernelRules != nil {
-		if kerr := r.kernelRules(kr); kerr != nil {
-			err = fmt.Errorf("loading the rules into the kernel: %w", kerr)
-		}
-	}
-	r.reloads.Record(err, time.Now())
-	if err != nil {
-		r.log.Error().Err(err).Msg("reload failed; keeping the running rules and geoip")
-		return
-	}
-	r.p.Geo().Swap(table)
-	_ = r.p.SetRules(set)
-	r.log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Dur("took", time.Since(start)).Msg("reloaded")
-}
-
-// build reads the configuration file again (the flags still override it)
+// rebuild reads the configuration file again (the flags still override it)
 // and loads the rules and the geo table from its geo and rules sections,
 // as at start.
-func (r *reloader) build() (*rules.Set, *geo.Table, error) {
-	fresh := *r.a
-	if r.a.cfgRead {
-		if err := fresh.loadConfig(r.cmd, r.a.cfgPath, true); err != nil {
+func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, error) {
+	fresh := *a
+	if a.cfgRead {
+		if err := fresh.loadConfig(cmd, a.cfgPath, true); err != nil {
 			return nil, nil, err
 		}
 	}

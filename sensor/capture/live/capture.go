@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 )
@@ -13,13 +14,13 @@ type Capture struct {
 	Mode    string // "xdp" or "afpacket"
 	Sources []capture.Source
 	kernel  kernelStage // nil without XDP
+	enforce bool        // drop rules drop (XDP)
 }
 
 // kernelStage is the XDP source's kernel side.
 type kernelStage interface {
 	Kernel() (metrics.KernelStats, error)
-	loadGeo(*geo.Table) error
-	loadRules(*Rules) error
+	prepare(*geo.Table, *Rules) (Change, error)
 }
 
 // KernelStats is the reader of the kernel counters, nil without XDP.
@@ -30,26 +31,37 @@ func (c *Capture) KernelStats() func() (metrics.KernelStats, error) {
 	return c.kernel.Kernel
 }
 
-// HasKernel says whether the kernel stage runs (XDP).
-func (c *Capture) HasKernel() bool { return c.kernel != nil }
-
-// LoadGeo pushes a (reloaded) geo table to the kernel stage; nothing
-// without XDP.
-func (c *Capture) LoadGeo(t *geo.Table) error {
-	if c.kernel == nil {
-		return nil
-	}
-	return c.kernel.loadGeo(t)
+// Change is a prepared change of the kernel stage's tables: Commit makes
+// the programs use them, Abort throws them away.
+type Change interface {
+	Commit() error
+	Abort() error
 }
 
-// LoadRules pushes (reloaded) listed prefixes and drop rules to the kernel
-// stage; nothing without XDP.
-func (c *Capture) LoadRules(kr *Rules) error {
+// Prepare builds and checks the kernel tables of a reloaded rule set and
+// geo table — the drop rules the kernel must express (with enforcement),
+// the rule slots, the geo table pages — and writes them where the programs
+// do not read them yet; the running tables stay until Commit. Without XDP
+// there is nothing to change.
+func (c *Capture) Prepare(set *rules.Set, table *geo.Table) (Change, error) {
 	if c.kernel == nil {
-		return nil
+		return noChange{}, nil
 	}
-	return c.kernel.loadRules(kr)
+	kr, err := CompileRules(set, c.enforce)
+	if err != nil {
+		return nil, err
+	}
+	kc, err := c.kernel.prepare(table, kr)
+	if err != nil {
+		return nil, err
+	}
+	return kc, nil
 }
+
+type noChange struct{}
+
+func (noChange) Commit() error { return nil }
+func (noChange) Abort() error  { return nil }
 
 // Close closes every source and, for XDP, detaches the programs and
 // releases the kernel objects. Closing twice is harmless.

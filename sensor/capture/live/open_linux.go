@@ -107,7 +107,7 @@ func openXDP(cc Config, table *geo.Table, kr *Rules, log zerolog.Logger) (*Captu
 	objs.SetReadDeadline(time.Now().Add(idleReport))
 	if err := x.loadRules(kr); err != nil {
 		objs.Close()
-		return nil, fmt.Errorf("loading the rules into the kernel: %w", err)
+		return nil, err
 	}
 	log.Info().Int("listed_prefixes", kr.Listed()).Int("drop_rules", len(kr.Drops())).Bool("enforce", cc.Enforce).Msg("kernel rules loaded")
 	x.slots = make(map[uint32]uint16, len(cc.Interfaces))
@@ -125,5 +125,5 @@ func openXDP(cc Config, table *geo.Table, kr *Rules, log zerolog.Logger) (*Captu
 		x.ifaces = append(x.ifaces, ifc)
 	}
 	log.Info().Strs("interfaces", cc.Interfaces).Str("xdp_mode", mode.String()).Bool("egress", cc.Egress).Msg("XDP attached")
-	return &Capture{Mode: "xdp", Sources: []capture.Source{x}, kernel: x}, nil
+	return &Capture{Mode: "xdp", Sources: []capture.Source{x}, kernel: x, enforce: cc.Enforce}, nil
 }

@@ -197,13 +197,33 @@ func (x *Source) Kernel() (metrics.KernelStats, error) {
 // loadRules pushes the listed prefixes and the drop rules (slot i for
 // kr.drops[i]) to the kernel stage; each table is swapped atomically.
 func (x *Source) loadRules(kr *Rules) error {
+	c, err := x.prepare(nil, kr)
+	if err != nil {
+		return err
+	}
+	return c.Commit()
+}
+
+// kernelChange is a prepared change of the kernel tables: a geo table
+// written into the generation the programs do not read and rule tables
+// built but not installed.
+type kernelChange struct {
+	x      *Source
+	geo    *bpf.StagedGeo // nil: the geo table stays
+	rules  *bpf.StagedRules
+	owners []uint32
+}
+
+// prepare builds and checks the kernel tables of t (nil: keep the running
+// geo table) and kr without changing what the programs use.
+func (x *Source) prepare(t *geo.Table, kr *Rules) (Change, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed.Load() {
-		return errors.New("kernel stage closed")
+		return nil, errors.New("kernel stage closed")
 	}
 	if len(kr.drops) > bpf.RuleSlots {
-		return fmt.Errorf("%d drop rules: the kernel has %d rule slots", len(kr.drops), bpf.RuleSlots)
+		return nil, fmt.Errorf("loading the rules into the kernel: %d drop rules: the kernel has %d rule slots", len(kr.drops), bpf.RuleSlots)
 	}
 	var r bpf.Rules
 	for _, l := range kr.listed {
@@ -216,26 +236,58 @@ func (x *Source) loadRules(kr *Rules) error {
 		}
 		r.Drop = append(r.Drop, dr)
 	}
-	before, err := x.objs.RuleDrops()
-	if err != nil {
-		return err
+	c := &kernelChange{x: x, owners: kr.owners()}
+	var err error
+	if c.rules, err = x.objs.PrepareRules(r); err != nil {
+		return nil, fmt.Errorf("loading the rules into the kernel: %w", err)
 	}
-	if err := x.objs.LoadRules(r); err != nil {
-		return err
+	if t != nil {
+		if c.geo, err = x.objs.PrepareGeo(bpf.GeoRanges(t)); err != nil {
+			return nil, errors.Join(fmt.Errorf("loading the geo table into the kernel: %w", err), c.rules.Abort())
+		}
 	}
-	x.drops.swap(kr.owners(), before)
-	return nil
+	return c, nil
 }
 
-// loadGeo pushes a geo table to the kernel stage.
-func (x *Source) loadGeo(t *geo.Table) error {
+// Commit makes the programs use the prepared tables. Everything a bad
+// table can fail on failed in prepare; what is left are updates of
+// existing maps.
+func (c *kernelChange) Commit() error {
+	x := c.x
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed.Load() {
-		return errors.New("kernel stage closed")
+		return errors.Join(errors.New("kernel stage closed"), c.abort())
 	}
-	_, err := x.objs.LoadGeo(bpf.GeoRanges(t))
-	return err
+	before, err := x.objs.RuleDrops()
+	if err != nil {
+		return errors.Join(err, c.abort())
+	}
+	if c.geo != nil {
+		if err := c.geo.Commit(); err != nil {
+			return errors.Join(fmt.Errorf("loading the geo table into the kernel: %w", err), c.rules.Abort())
+		}
+	}
+	if err := c.rules.Commit(); err != nil {
+		return fmt.Errorf("loading the rules into the kernel: %w", err)
+	}
+	x.drops.swap(c.owners, before)
+	return nil
+}
+
+// Abort throws the prepared tables away; the running ones stay.
+func (c *kernelChange) Abort() error {
+	c.x.mu.Lock()
+	defer c.x.mu.Unlock()
+	return c.abort()
+}
+
+func (c *kernelChange) abort() error {
+	var err error
+	if c.geo != nil {
+		err = c.geo.Abort()
+	}
+	return errors.Join(err, c.rules.Abort())
 }
 
 // Close detaches the programs and closes the kernel objects; closing the

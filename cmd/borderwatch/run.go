@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/lifecycle"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
@@ -187,34 +188,34 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	holder := geo.NewHolder(table)
 	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
 
+	// Components start in order and stop in reverse, in one place: on a
+	// failed start, what started is stopped; at the end, the pipeline has
+	// closed the live sources, then the metrics endpoint, the pipeline,
+	// the alert outputs and the kernel stage stop.
+	var started lifecycle.Group
 	lc, err := live.Open(liveConfig(a.cfg.Capture), table, kr, a.logger("capture"))
 	if err != nil {
 		return err
 	}
-	closeCapture := func() {
+	started.Add(func() error {
 		if err := lc.Close(); err != nil {
 			log.Warn().Err(err).Msg("detaching capture")
 		}
-	}
-
+		return nil
+	})
 	out, err := a.openAlertOutput(cs, cmd.OutOrStdout(), format)
 	if err != nil {
-		closeCapture()
-		return err
+		return errors.Join(err, started.Stop())
 	}
+	started.Add(out.close)
 	writer := out.writer
-	// abort ends a start that failed after the outputs opened.
-	abort := func(err error) error {
-		closeCapture()
-		return errors.Join(err, out.close())
-	}
-
 	cc := a.cfg.Capture
 	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
 		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, out.sink())
 	if err != nil {
-		return abort(err)
+		return errors.Join(err, started.Stop())
 	}
+	started.Add(func() error { p.Close(); return nil })
 	reloads := &metrics.Reloads{}
 	rl := newReloader(a, cmd, p, writer, reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
 		return lc.Prepare(set, table)
@@ -224,10 +225,17 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if writer != nil {
 		src.Sinks = writer.Stats
 	}
-	coll := metrics.New(src)
-	srv, addr, err := serveMetrics(a.cfg.Metrics.Listen, coll, a.logger("metrics"))
+	srv, addr, err := serveMetrics(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"))
 	if err != nil {
-		return abort(err)
+		return errors.Join(err, started.Stop())
+	}
+	if srv != nil {
+		started.Add(func() error {
+			shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shut)
+			return nil
+		})
 	}
 	names := make([]string, len(lc.Sources))
 	for i, s := range lc.Sources {
@@ -238,9 +246,32 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer handleSignals(ctx, log, rl, func() { logCounters(a.logger("counters"), p.Stats(), writer, lc.KernelStats()) })()
+	if out.lines != nil {
+		go flushEvery(ctx, out.lines, time.Second)
+	}
+
+	// Capture is attached and the signals are handled: systemd
+	// (Type=notify) may consider the service started.
+	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
+	runErr := p.RunSources(ctx, lc.Sources...)
+	stop()
+	notifyState(log, "STOPPING=1")
+	if err := started.Stop(); err != nil && runErr == nil {
+		runErr = err
+	}
+	logCounters(a.logger("counters"), p.Stats(), writer, nil) // the kernel stage is closed
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	return nil
+}
+
+// handleSignals reloads on SIGHUP and logs the counters on SIGUSR1 until
+// ctx ends; the returned function stops the signal delivery.
+func handleSignals(ctx context.Context, log zerolog.Logger, rl *reload.Reloader, counters func()) (stop func()) {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
 	go func() {
 		for {
 			select {
@@ -253,38 +284,12 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 					_ = rl.Reload() // logged
 					notifyState(log, "READY=1")
 				case syscall.SIGUSR1:
-					logCounters(a.logger("counters"), p.Stats(), writer, lc.KernelStats())
+					counters()
 				}
 			}
 		}
 	}()
-	if out.lines != nil {
-		go flushEvery(ctx, out.lines, time.Second)
-	}
-
-	// Capture is attached and the signals are handled: systemd
-	// (Type=notify) may consider the service started.
-	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
-	runErr := p.RunSources(ctx, lc.Sources...)
-	stop()
-	notifyState(log, "STOPPING=1")
-	if err := lc.Close(); err != nil {
-		log.Warn().Err(err).Msg("detaching capture")
-	}
-	p.Close()
-	if srv != nil {
-		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = srv.Shutdown(shut)
-		cancel()
-	}
-	if err := out.close(); err != nil && runErr == nil {
-		runErr = err
-	}
-	logCounters(a.logger("counters"), p.Stats(), writer, nil) // the kernel stage is closed
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		return runErr
-	}
-	return nil
+	return func() { signal.Stop(sigs) }
 }
 
 // serveMetrics starts the metrics endpoint; listen "off" starts nothing.

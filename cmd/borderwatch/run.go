@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -225,23 +224,19 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if writer != nil {
 		src.Sinks = writer.Stats
 	}
-	srv, addr, err := serveMetrics(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"))
+	srv, err := metrics.Serve(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"))
+	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
+		err = usageError{le}
+	}
 	if err != nil {
 		return errors.Join(err, started.Stop())
 	}
-	if srv != nil {
-		started.Add(func() error {
-			shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(shut)
-			return nil
-		})
-	}
+	started.Add(srv.Close)
 	names := make([]string, len(lc.Sources))
 	for i, s := range lc.Sources {
 		names[i] = s.Name()
 	}
-	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", addr).Int("workers", cc.Workers).
+	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", srv.Addr()).Int("workers", cc.Workers).
 		Bool("enforce", enforce).Int("drop_rules", len(kr.Drops())).Msg("sensor running")
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -290,30 +285,6 @@ func handleSignals(ctx context.Context, log zerolog.Logger, rl *reload.Reloader,
 		}
 	}()
 	return func() { signal.Stop(sigs) }
-}
-
-// serveMetrics starts the metrics endpoint; listen "off" starts nothing.
-func serveMetrics(listen string, c *metrics.Collector, log zerolog.Logger) (*http.Server, string, error) {
-	if listen == "off" || listen == "" {
-		return nil, "off", nil
-	}
-	h, err := metrics.Handler(c)
-	if err != nil {
-		return nil, "", err
-	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return nil, "", usageErr("metrics endpoint: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("metrics endpoint stopped")
-		}
-	}()
-	return srv, ln.Addr().String(), nil
 }
 
 // logCounters logs the counters (SIGUSR1 and at exit); kernel, when not

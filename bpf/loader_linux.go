@@ -20,11 +20,6 @@ import (
 
 // Limits of the kernel programs (borderwatch.c).
 const (
-	// MaxSnapLen is the largest snap length.
-	MaxSnapLen = 1024
-	// MaxReportBytes is the largest Options.ReportBytes, and the most bytes
-	// one byte report carries (BW_REPORT_MAX).
-	MaxReportBytes = 1 << 30
 	// CountrySlots is the number of country ids the counters and the
 	// per-country drop table cover (ids 0..1023).
 	CountrySlots = 1024
@@ -119,12 +114,12 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		HomeMode:      HomeZone,
-		SnapLen:       160,
-		SourceBudget:  100,
-		SourceBurst:   100,
-		FlowPackets:   8,
-		ReportBytes:   256 << 10,
-		RingBytes:     1 << 20,
+		SnapLen:       DefaultSnapLen,
+		SourceBudget:  DefaultSourceBudget,
+		SourceBurst:   DefaultSourceBurst,
+		FlowPackets:   DefaultFlowPackets,
+		ReportBytes:   DefaultReportBytes,
+		RingBytes:     DefaultRingBytes,
 		WakeBytes:     64 << 10,
 		PollInterval:  5 * time.Millisecond,
 		FlowEntries:   65536,
@@ -230,7 +225,7 @@ func checkOptions(o *Options) error {
 		return errors.New("bpf options: flow and source map sizes must be positive")
 	case o.ReportBytes > MaxReportBytes:
 		return fmt.Errorf("bpf options: report bytes %d above %d", o.ReportBytes, MaxReportBytes)
-	case o.SourceBudget > 1<<20 || o.SourceBurst > 1<<20:
+	case o.SourceBudget > MaxSourceBudget || o.SourceBurst > MaxSourceBudget:
 		return errors.New("bpf options: source budget and burst must be at most 1048576")
 	case o.PollInterval < time.Millisecond:
 		return fmt.Errorf("bpf options: poll interval %s below 1ms", o.PollInterval)

@@ -156,9 +156,11 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 }
 
 // liveConfig is the live capture's part of the capture configuration.
-func liveConfig(c CaptureConfig) live.Config {
-	return live.Config{Interfaces: c.Interfaces, Mode: c.Mode, XDPMode: c.XDPMode, Egress: c.Egress, EgressMode: c.EgressMode,
-		SnapLength: c.SnapLength, RingBytes: c.RingBytes, AFPacketBlocks: c.AFPacketBlocks, Readers: c.Readers, Enforce: c.Enforce}
+func liveConfig(c CaptureConfig) live.Configuration {
+	lc := live.DefaultConfiguration()
+	lc.Interfaces, lc.Mode, lc.XDPMode, lc.Egress, lc.EgressMode = c.Interfaces, c.Mode, c.XDPMode, c.Egress, c.EgressMode
+	lc.SnapLength, lc.RingBytes, lc.AFPacketBlocks, lc.Readers, lc.Enforce = c.SnapLength, c.RingBytes, c.AFPacketBlocks, c.Readers, c.Enforce
+	return lc
 }
 
 func runLive(cmd *cobra.Command, a *app, o *runOpts) error {

@@ -22,7 +22,7 @@ import (
 // saying why; with enforcement, an error instead). It runs on the calling
 // goroutine's thread, so the sockets and attachments belong to that thread's
 // network namespace. XDP loads kr into the kernel stage.
-func Open(cc Config, table *geo.Table, kr *Rules, log zerolog.Logger) (*Capture, error) {
+func Open(cc Configuration, table *geo.Table, kr *Rules, log zerolog.Logger) (*Capture, error) {
 	caps, err := effectiveCaps()
 	if err != nil {
 		return nil, fmt.Errorf("reading capabilities: %w", err)
@@ -55,7 +55,7 @@ func Open(cc Config, table *geo.Table, kr *Rules, log zerolog.Logger) (*Capture,
 
 // openAFPackets opens cc.Readers AF_PACKET sockets per interface (a fanout
 // group when more than one).
-func openAFPackets(cc Config, log zerolog.Logger) (*Capture, error) {
+func openAFPackets(cc Configuration, log zerolog.Logger) (*Capture, error) {
 	lc := &Capture{Mode: "afpacket"}
 	for i, ifc := range cc.Interfaces {
 		opts := capture.AFPacketOptions{NumBlocks: cc.AFPacketBlocks, Promiscuous: true, ReportIdle: true}
@@ -79,13 +79,16 @@ func openAFPackets(cc Config, log zerolog.Logger) (*Capture, error) {
 
 // openXDP loads the kernel stage, fills its geo tables and attaches it to
 // every interface.
-func openXDP(cc Config, table *geo.Table, kr *Rules, log zerolog.Logger) (*Capture, error) {
+func openXDP(cc Configuration, table *geo.Table, kr *Rules, log zerolog.Logger) (*Capture, error) {
 	mode, err := bpf.ParseXDPMode(cc.XDPMode)
 	if err != nil {
 		return nil, err
 	}
 	opts := bpf.DefaultOptions()
 	opts.SnapLen = uint32(cc.SnapLength)
+	h := cc.Handoff
+	opts.SourceBudget, opts.SourceBurst = uint32(h.SourceBudget), uint32(h.SourceBurst)
+	opts.FlowPackets, opts.ReportBytes = uint32(h.FlowPackets), uint32(h.ReportBytes)
 	em, err := bpf.ParseEgressMode(cc.EgressMode)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,6 @@ import (
 )
 
 // Open: live capture (XDP, AF_PACKET) is Linux-only.
-func Open(_ Config, _ *geo.Table, _ *Rules, _ zerolog.Logger) (*Capture, error) {
+func Open(_ Configuration, _ *geo.Table, _ *Rules, _ zerolog.Logger) (*Capture, error) {
 	return nil, errors.New("live capture needs Linux (XDP or AF_PACKET)")
 }

@@ -60,6 +60,46 @@ func BenchmarkLookup(b *testing.B) {
 	}
 }
 
+// BenchmarkLookupLayers is BenchmarkLookup on the default table of all three
+// embedded tables (location, registration, ASN merged into one range table),
+// on the same kind of addresses; compare the two interleaved:
+// go test -run - -bench 'Lookup(Layers)?$' -count 5 ./geo/
+func BenchmarkLookupLayers(b *testing.B) {
+	z, err := geo.NewZones(geo.Config{Home: []string{"DE"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tb, err := geo.OpenTable(geo.Paths{}, z)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		v4, hit bool
+	}{{"v4-hit", true, true}, {"v4-miss", true, false}, {"v6-hit", false, true}, {"v6-miss", false, false}} {
+		addrs := benchAddrs(b, tb, c.v4, c.hit, 4096)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				sink = tb.Lookup(addrs[i&4095])
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkOpenTable is the start-up cost of the default table: decoding
+// the three embedded tables and building the merged range table.
+func BenchmarkOpenTable(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := geo.OpenTable(geo.Paths{}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkGeoIP2 looks the same addresses up in the same (embedded) database
 // the way geoip2-golang would, for the speed ratio. geoip2.Reader refuses the
 // flat schema's database_type, so "geoip2-" decodes into geoip2.Country through

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"slices"
@@ -24,7 +25,10 @@ type Source struct {
 type DB struct{ d *dbData }
 
 // ASNDB is an opened ASN database.
-type ASNDB struct{ d *dbData }
+type ASNDB struct {
+	d        *dbData
+	overlaps int
+}
 
 // Source names the database.
 func (db *DB) Source() Source { return db.d.src }
@@ -112,7 +116,7 @@ type rawRecord struct {
 // is read into memory first, so a file replaced or rewritten later does not
 // affect the DB.
 func Open(path string) (*DB, error) {
-	b, err := os.ReadFile(path)
+	b, err := readDBFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening geoip database: %w", err)
 	}
@@ -139,7 +143,7 @@ func OpenBytes(name string, b []byte) (*DB, error) {
 // OpenASN reads an ASN database (GeoLite2-ASN or DB-IP ASN schema, or any
 // database whose records carry autonomous_system_number).
 func OpenASN(path string) (*ASNDB, error) {
-	b, err := os.ReadFile(path)
+	b, err := readDBFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening asn database: %w", err)
 	}
@@ -155,7 +159,7 @@ func OpenASNBytes(name string, b []byte) (*ASNDB, error) {
 	if len(d.orgs) == 0 && !hasASN(d) {
 		return nil, fmt.Errorf("opening asn database %s: database_type %q has no autonomous_system_number data", name, d.src.Type)
 	}
-	return &ASNDB{d}, nil
+	return &ASNDB{d: d}, nil
 }
 
 func hasASN(d *dbData) bool {
@@ -165,6 +169,64 @@ func hasASN(d *dbData) bool {
 		}
 	}
 	return false
+}
+
+// MaxDBFileSize is the largest database file Open and OpenASN read (256 MiB;
+// GeoIP2-City is about 130 MB). A file is read whole into memory, so the
+// limit bounds the memory a wrong path can take.
+const MaxDBFileSize = 256 << 20
+
+// readDBFile reads a regular file of at most MaxDBFileSize bytes. A FIFO,
+// device or directory is refused before reading: /dev/zero or a pipe would
+// otherwise be read without end.
+func readDBFile(path string) ([]byte, error) {
+	// Stat before opening: opening a FIFO without a writer blocks.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() { // replaced since
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
+	}
+	if fi.Size() > MaxDBFileSize {
+		return nil, fmt.Errorf("%s: %d bytes, over the limit of %d bytes (256 MiB)", path, fi.Size(), MaxDBFileSize)
+	}
+	// The file may grow after Stat: read at most one byte past the limit.
+	b, err := io.ReadAll(io.LimitReader(f, MaxDBFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > MaxDBFileSize {
+		return nil, fmt.Errorf("%s: over the limit of %d bytes (256 MiB)", path, MaxDBFileSize)
+	}
+	return b, nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.Type().String()
 }
 
 var metadataMarker = []byte("\xAB\xCD\xEFMaxMind.com")
@@ -287,7 +349,8 @@ func convert(raw *rawRecord) (record, string, error) {
 		if rec.country, err = code("country_code", raw.CountryCode); err != nil {
 			return rec, "", err
 		}
-		rec.registered = rec.country
+		// The flat schema has one country: the location's. It says
+		// nothing of the registration, so none is reported.
 		kind = "flat"
 	}
 	cont := raw.Continent.Code

@@ -22,37 +22,47 @@ func (h *Holder) Load() *Table { return h.p.Load() }
 // Swap installs t and returns the previous table.
 func (h *Holder) Swap(t *Table) *Table { return h.p.Swap(t) }
 
-// Paths names the databases a table is built from: Country "" means the
-// embedded database, ASN "" means none.
+// Paths names the databases a table is built from. Country "" means the
+// embedded country database together with the embedded registration table;
+// a file given instead replaces both (its registered_country, if any, is the
+// registration). ASN "" means the embedded ASN table; NoASN leaves AS numbers
+// to the country database alone.
 type Paths struct {
 	Country string
 	ASN     string
+	NoASN   bool
 }
 
 // OpenTable opens the databases named by p (reading each file whole into memory)
 // and builds a table for z.
 func OpenTable(p Paths, z *Zones) (*Table, error) {
 	var (
-		db  *DB
+		l   Layers
 		err error
 	)
 	if p.Country == "" {
-		db, err = Embedded()
-	} else {
-		db, err = Open(p.Country)
-	}
-	if err != nil {
+		if l.Country, err = Embedded(); err != nil {
+			return nil, err
+		}
+		if l.Registration, err = EmbeddedRegistration(); err != nil {
+			return nil, err
+		}
+	} else if l.Country, err = Open(p.Country); err != nil {
 		return nil, err
 	}
-	var asn *ASNDB
-	if p.ASN != "" {
-		if asn, err = OpenASN(p.ASN); err != nil {
+	switch {
+	case p.ASN != "":
+		if l.ASN, err = OpenASN(p.ASN); err != nil {
+			return nil, err
+		}
+	case !p.NoASN:
+		if l.ASN, err = EmbeddedASN(); err != nil {
 			return nil, err
 		}
 	}
-	t, err := Build(db, asn, z)
+	t, err := BuildLayers(l, z)
 	if err != nil {
-		return nil, fmt.Errorf("building geo table from %s: %w", db.d.src.Name, err)
+		return nil, fmt.Errorf("building geo table from %s: %w", l.Country.d.src.Name, err)
 	}
 	return t, nil
 }

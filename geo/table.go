@@ -39,21 +39,41 @@ type Table struct {
 
 // Stats describes a table for `borderwatch geo info`.
 type Stats struct {
-	Country         Source
-	CountrySchema   string // "geoip2" or "flat"
-	CountryNetworks int
-	ASN             Source // zero when no ASN database was given
-	ASNNetworks     int
-	Ranges4         int // IPv4 ranges in the table
-	Ranges6         int // IPv6 ranges in the table
-	Infos           int // distinct Info values
-	Bytes           int // approximate memory of the table
-	BuiltAt         time.Time
+	Country              Source
+	CountrySchema        string // "geoip2" or "flat"
+	CountryNetworks      int
+	Registration         Source // zero when no registration table was given
+	RegistrationNetworks int
+	ASN                  Source // zero when no ASN database was given
+	ASNNetworks          int
+	HasRegistered        bool // some address has a registered country
+	HasASN               bool // some address has an AS number
+	Ranges4              int  // IPv4 ranges in the table
+	Ranges6              int  // IPv6 ranges in the table
+	Infos                int  // distinct Info values
+	Bytes                int  // approximate memory of the table
+	BuiltAt              time.Time
+}
+
+// Layers are the databases a Table is built from. Country is required; the
+// registration table fills the registered country where the country database
+// has none; the ASN database gives the AS number where it has one (else the
+// country database's, if any).
+type Layers struct {
+	Country      *DB
+	Registration *RegDB
+	ASN          *ASNDB
 }
 
 // Build builds a Table from a country database, an optional ASN database (nil)
 // and zones (nil means NewZones(Config{}): no home countries, special ranges home).
 func Build(db *DB, asn *ASNDB, z *Zones) (*Table, error) {
+	return BuildLayers(Layers{Country: db, ASN: asn}, z)
+}
+
+// BuildLayers builds a Table from the layers l and zones z (nil as for Build).
+func BuildLayers(l Layers, z *Zones) (*Table, error) {
+	db := l.Country
 	if db == nil || db.d == nil {
 		return nil, errors.New("no country database")
 	}
@@ -65,28 +85,34 @@ func Build(db *DB, asn *ASNDB, z *Zones) (*Table, error) {
 	}
 	t := &Table{zones: z, src: db.d.src, orgs: map[uint32]string{}, builtAt: time.Now()}
 	maps.Copy(t.orgs, db.d.orgs)
-	var ad *dbData
-	if asn != nil && asn.d != nil {
-		ad = asn.d
+	var ad, rd *dbData
+	if l.ASN != nil && l.ASN.d != nil {
+		ad = l.ASN.d
 		t.asnSrc = ad.src
 		maps.Copy(t.orgs, ad.orgs)
 	}
-	b := builder{t: t, z: z, db: db.d, asn: ad, memo: map[memoKey]uint32{}, infoIdx: map[Info]uint32{}}
+	if l.Registration != nil && l.Registration.d != nil {
+		rd = l.Registration.d
+	}
+	b := builder{t: t, z: z, db: db.d, reg: rd, asn: ad, memo: map[memoKey]ZoneSet{}, infoIdx: map[Info]uint32{}}
 	b.intern(Info{}) // info 0 is "nothing known"
 
-	var asn4, asn6 []span
+	var asn4, asn6, reg4, reg6 []span
 	if ad != nil {
 		asn4, asn6 = ad.v4, ad.v6
+	}
+	if rd != nil {
+		reg4, reg6 = rd.v4, rd.v6
 	}
 	cidr4, cidr6 := b.cidrOverlay()
 	// Sized for the usual case (ranges follow the database's spans, plus a
 	// few for gaps and overlays); append grows them in the unusual one.
-	t.v4 = make([]range4, 0, len(db.d.v4)+len(asn4)+2*len(cidr4)+64)
-	t.v6 = make([]range6, 0, len(db.d.v6)+len(asn6)+2*len(cidr6)+64)
-	b.sweep(true, db.d.v4, asn4, cidr4, func(s u128, v uint32) {
+	t.v4 = make([]range4, 0, len(db.d.v4)+len(asn4)+len(reg4)+2*len(cidr4)+64)
+	t.v6 = make([]range6, 0, len(db.d.v6)+len(asn6)+len(reg6)+2*len(cidr6)+64)
+	b.sweep(true, [4][]span{db.d.v4, reg4, asn4, cidr4}, func(s u128, v uint32) {
 		t.v4 = append(t.v4, range4{uint32(s.lo), v})
 	})
-	b.sweep(false, db.d.v6, asn6, cidr6, func(s u128, v uint32) {
+	b.sweep(false, [4][]span{db.d.v6, reg6, asn6, cidr6}, func(s u128, v uint32) {
 		t.v6 = append(t.v6, range6{s, v})
 	})
 	t.v4 = slices.Clip(t.v4)
@@ -102,15 +128,38 @@ func Build(db *DB, asn *ASNDB, z *Zones) (*Table, error) {
 		Infos:           len(t.infos),
 		BuiltAt:         t.builtAt,
 	}
+	for _, in := range t.infos {
+		t.stats.HasRegistered = t.stats.HasRegistered || in.Registered != 0
+		t.stats.HasASN = t.stats.HasASN || in.ASN != 0
+	}
 	if ad != nil {
 		t.stats.ASN, t.stats.ASNNetworks = ad.src, ad.networks
 	}
+	if rd != nil {
+		t.stats.Registration, t.stats.RegistrationNetworks = rd.src, rd.networks
+	}
+	// Organisations of AS numbers no address has are not kept.
+	used := map[uint32]bool{}
+	for _, in := range t.infos {
+		used[in.ASN] = true
+	}
+	maps.DeleteFunc(t.orgs, func(a uint32, _ string) bool { return !used[a] })
 	t.stats.Bytes = len(t.v4)*int(unsafe.Sizeof(range4{})) + len(t.v6)*int(unsafe.Sizeof(range6{})) + (len(t.v4idx)+len(t.v6idx)+len(t.v6sub))*int(unsafe.Sizeof(idxEntry{})) +
 		len(t.infos)*int(unsafe.Sizeof(Info{}))
 	for _, o := range t.orgs {
 		t.stats.Bytes += len(o) + 32
 	}
 	return t, nil
+}
+
+// Warnings says what the zones ask of data the table does not have: AS
+// terms without any AS data.
+func (t *Table) Warnings() []string {
+	var w []string
+	if t.zones.usesASN && !t.stats.HasASN {
+		w = append(w, "zones use AS terms but no loaded database has AS numbers: those terms never match")
+	}
+	return w
 }
 
 // idxEntry is one block (or sub-block) of an index: first is the index of
@@ -220,18 +269,19 @@ type range6 struct {
 }
 
 type memoKey struct {
-	crec, arec int32
-	hit        int32
+	c   CountryID
+	asn uint32
+	hit int32
 }
 
 type builder struct {
-	t       *Table
-	z       *Zones
-	db, asn *dbData
-	memo    map[memoKey]uint32
-	infos   []Info
-	infoIdx map[Info]uint32
-	hits    [][]int // hit sets of the CIDR overlay
+	t            *Table
+	z            *Zones
+	db, reg, asn *dbData
+	memo         map[memoKey]ZoneSet
+	infos        []Info
+	infoIdx      map[Info]uint32
+	hits         [][]int // hit sets of the CIDR overlay
 }
 
 func (b *builder) intern(in Info) uint32 {
@@ -324,16 +374,15 @@ func familyMax(v4 bool) u128 {
 }
 
 // sweep walks the address space of one family from 0 to the end, cutting it at
-// every boundary of the three span lists, and emits (start, info index) for
+// every boundary of the four span lists (country, registration, ASN, CIDR), and emits (start, info index) for
 // every range whose info differs from the previous one.
-func (b *builder) sweep(v4 bool, country, asn, cidr []span, emit func(u128, uint32)) {
+func (b *builder) sweep(v4 bool, lists [4][]span, emit func(u128, uint32)) {
 	max := familyMax(v4)
-	lists := [3][]span{country, asn, cidr}
-	var pos [3]int
+	var pos [4]int
 	at := u128{}
 	last := ^uint32(0)
 	for {
-		var cur [3]int32
+		var cur [4]int32
 		next, more := max, false
 		for k, l := range lists {
 			p := pos[k]
@@ -359,7 +408,7 @@ func (b *builder) sweep(v4 bool, country, asn, cidr []span, emit func(u128, uint
 				next, more = cand, true
 			}
 		}
-		v := b.info(cur[0], cur[1], cur[2])
+		v := b.info(cur[0], cur[1], cur[2], cur[3])
 		if v != last {
 			emit(at, v)
 			last = v
@@ -371,13 +420,9 @@ func (b *builder) sweep(v4 bool, country, asn, cidr []span, emit func(u128, uint
 	}
 }
 
-// info returns the index of the Info for a country record, an ASN record and a
-// CIDR hit set (each -1 when absent).
-func (b *builder) info(crec, arec, hit int32) uint32 {
-	key := memoKey{crec, arec, hit}
-	if i, ok := b.memo[key]; ok {
-		return i
-	}
+// info returns the index of the Info for a country record, a registration
+// record, an ASN record and a CIDR hit set (each -1 when absent).
+func (b *builder) info(crec, rrec, arec, hit int32) uint32 {
 	var in Info
 	if crec >= 0 {
 		r := b.db.recs[crec]
@@ -387,6 +432,9 @@ func (b *builder) info(crec, arec, hit int32) uint32 {
 			in.Flags |= FlagAnycast
 		}
 		in.ASN = r.asn
+	}
+	if rrec >= 0 && in.Registered == 0 {
+		in.Registered = b.reg.recs[rrec].registered
 	}
 	if arec >= 0 {
 		in.ASN = b.asn.recs[arec].asn
@@ -398,12 +446,25 @@ func (b *builder) info(crec, arec, hit int32) uint32 {
 			in.Flags |= FlagSpecial
 		}
 	}
-	inHit := func(pid int) bool { return slices.Contains(hits, pid) }
-	in.Zones = b.z.eval(in.Country, in.ASN, inHit)
-	in.RegZones = b.z.eval(in.Registered, in.ASN, inHit)
-	i := b.intern(in)
-	b.memo[key] = i
-	return i
+	in.Zones = b.eval(in.Country, in.ASN, hit, hits)
+	in.RegZones = b.eval(in.Registered, in.ASN, hit, hits)
+	return b.intern(in)
+}
+
+// eval returns the zones of country c, AS asn and CIDR hit set hit (-1 for
+// none), memoised: the table has a million ranges but few distinct
+// combinations, unless the zones use AS terms.
+func (b *builder) eval(c CountryID, asn uint32, hit int32, hits []int) ZoneSet {
+	if !b.z.usesASN {
+		asn = 0
+	}
+	key := memoKey{c, asn, hit}
+	if zs, ok := b.memo[key]; ok {
+		return zs
+	}
+	zs := b.z.eval(c, asn, func(pid int) bool { return slices.Contains(hits, pid) })
+	b.memo[key] = zs
+	return zs
 }
 
 // Zones returns the zones the table was built with.

@@ -485,6 +485,10 @@ func (z *Zones) Compile(terms []string) (*Expr, error) {
 // String returns the terms, comma-separated.
 func (e *Expr) String() string { return strings.Join(e.terms, ",") }
 
+// UsesASN reports whether the expression has an AS term ("AS64500"), which
+// matches only with AS data loaded.
+func (e *Expr) UsesASN() bool { return len(e.inc.asns) > 0 || len(e.exc.asns) > 0 }
+
 // Match reports whether an address (with its lookup result) matches; no allocation.
 func (e *Expr) Match(a netip.Addr, info *Info, b Basis) bool {
 	a = a.Unmap()

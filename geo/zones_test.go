@@ -148,7 +148,13 @@ func TestNewZonesErrors(t *testing.T) {
 // labTable builds the lab database with an extra SE-located, DE-registered net.
 func labTable(t testing.TB, cfg geo.Config, withASN bool) *geo.Table {
 	t.Helper()
-	es := append(geotest.LabEntries(),
+	// The lab map has no registration data; here every lab network is
+	// registered where it is located, except the two below.
+	es := geotest.LabEntries()
+	for i := range es {
+		es[i].Registered = es[i].Country
+	}
+	es = append(es,
 		geotest.Entry{Prefix: netip.MustParsePrefix("198.18.0.0/24"), Country: "SE", Registered: "DE", Continent: "EU"}, // special (benchmarking) and SE
 		geotest.Entry{Prefix: netip.MustParsePrefix("192.0.2.64/26"), Country: "SE", Registered: "DE"},
 	)

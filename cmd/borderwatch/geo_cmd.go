@@ -44,7 +44,7 @@ type geoLookupJSON struct {
 	Anycast                 bool     `json:"anycast,omitempty"`
 	Home                    bool     `json:"home"`
 	Jurisdictions           []string `json:"jurisdictions"`
-	RegisteredJurisdictions []string `json:"registered_jurisdictions"`
+	RegisteredJurisdictions []string `json:"registered_jurisdictions,omitempty"`
 	Database                string   `json:"database"`
 	DatabaseBuild           string   `json:"database_build"`
 }
@@ -110,7 +110,11 @@ func lookupRecord(t *geo.Table, ip netip.Addr) geoLookupJSON {
 	if r.Jurisdictions == nil {
 		r.Jurisdictions = []string{}
 	}
-	if r.RegisteredJurisdictions == nil {
+	if in.Registered == 0 {
+		// Without a registered country, the jurisdictions "by
+		// registration" would be those of AS and CIDR terms alone.
+		r.RegisteredJurisdictions = nil
+	} else if r.RegisteredJurisdictions == nil {
 		r.RegisteredJurisdictions = []string{}
 	}
 	return r
@@ -141,17 +145,22 @@ func writeLookupText(w io.Writer, t *geo.Table, addrs []netip.Addr) error {
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "%s\n", r.IP)
+		st := t.Stats()
 		fmt.Fprintf(tw, "  location:\t%s\n", orDash(r.Country))
-		fmt.Fprintf(tw, "  registered:\t%s\n", orDash(r.RegisteredCountry))
+		if st.HasRegistered {
+			fmt.Fprintf(tw, "  registered:\t%s\n", orDash(r.RegisteredCountry))
+		}
 		if r.RepresentedCountry != "" {
 			fmt.Fprintf(tw, "  represented:\t%s\n", r.RepresentedCountry)
 		}
 		fmt.Fprintf(tw, "  continent:\t%s\n", orDash(r.Continent))
-		as := "-"
-		if r.ASN != 0 {
-			as = fmt.Sprintf("AS%d %s", r.ASN, r.ASOrg)
+		if st.HasASN {
+			as := "-"
+			if r.ASN != 0 {
+				as = fmt.Sprintf("AS%d %s", r.ASN, r.ASOrg)
+			}
+			fmt.Fprintf(tw, "  as:\t%s\n", strings.TrimSpace(as))
 		}
-		fmt.Fprintf(tw, "  as:\t%s\n", strings.TrimSpace(as))
 		var flags []string
 		if !r.Found {
 			flags = append(flags, "not-in-database")
@@ -166,17 +175,61 @@ func writeLookupText(w io.Writer, t *geo.Table, addrs []netip.Addr) error {
 			fmt.Fprintf(tw, "  flags:\t%s\n", strings.Join(flags, ", "))
 		}
 		fmt.Fprintf(tw, "  jurisdictions:\t%s\n", orDash(strings.Join(r.Jurisdictions, ", ")))
-		fmt.Fprintf(tw, "  by registration:\t%s\n", orDash(strings.Join(r.RegisteredJurisdictions, ", ")))
+		if r.RegisteredCountry != "" {
+			fmt.Fprintf(tw, "  by registration:\t%s\n", orDash(strings.Join(r.RegisteredJurisdictions, ", ")))
+		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
-	src := t.Source()
-	_, err := fmt.Fprintf(w, "\n(%s, %s, built %s)\n", src.Name, src.Type, src.BuildTime.UTC().Format(time.DateOnly))
-	if err == nil && src.Name == geo.EmbeddedName {
-		_, err = fmt.Fprintln(w, geo.Attribution)
+	fmt.Fprintln(w)
+	for _, s := range geoSources(t) {
+		if _, err := fmt.Fprintf(w, "(%s: %s, %s, built %s)\n", s.role, s.src.Name, s.src.Type, s.src.BuildTime.UTC().Format(time.DateOnly)); err != nil {
+			return err
+		}
 	}
-	return err
+	if t.Source().Name == geo.EmbeddedName {
+		if _, err := fmt.Fprintln(w, geo.Attribution); err != nil {
+			return err
+		}
+	}
+	if t.ASNSource().Name == geo.EmbeddedASNName {
+		_, err := fmt.Fprintln(w, "IP to ASN data by RouteViews, DB-IP and NRO")
+		return err
+	}
+	return nil
+}
+
+// geoSource is one database a table was built from.
+type geoSource struct {
+	role     string // location, registration, asn
+	src      geo.Source
+	networks int
+	licence  string // for the embedded tables
+}
+
+// geoSources lists the databases of t in the order location, registration, asn.
+func geoSources(t *geo.Table) []geoSource {
+	st := t.Stats()
+	out := []geoSource{{role: "location", src: st.Country, networks: st.CountryNetworks}}
+	if st.Country.Name == geo.EmbeddedName {
+		out[0].licence = geo.CountryLicence
+	}
+	if st.Registration.Name != "" {
+		s := geoSource{role: "registration", src: st.Registration, networks: st.RegistrationNetworks}
+		if s.src.Name == geo.EmbeddedRegistrationName {
+			s.licence = geo.RegistrationLicence
+		}
+		out = append(out, s)
+	}
+	if st.ASN.Name != "" {
+		s := geoSource{role: "asn", src: st.ASN, networks: st.ASNNetworks}
+		if s.src.Name == geo.EmbeddedASNName {
+			s.licence = geo.ASNLicence
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func newGeoInfoCmd(a *app) *cobra.Command {
@@ -203,25 +256,40 @@ table's ranges and approximate memory, and the jurisdiction zones.`,
 func writeGeoInfo(w io.Writer, t *geo.Table) error {
 	st := t.Stats()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "country database:\t%s\n", st.Country.Name)
-	fmt.Fprintf(tw, "  type:\t%s (%s schema)\n", st.Country.Type, st.CountrySchema)
-	fmt.Fprintf(tw, "  built:\t%s\n", st.Country.BuildTime.UTC().Format(time.RFC3339))
-	fmt.Fprintf(tw, "  networks:\t%d\n", st.CountryNetworks)
-	if st.Country.Name == geo.EmbeddedName {
-		fmt.Fprintf(tw, "  licence:\tCC BY 4.0, %s\n", geo.Attribution)
+	for _, s := range geoSources(t) {
+		fmt.Fprintf(tw, "%s database:\t%s\n", s.role, s.src.Name)
+		typ := s.src.Type
+		if s.role == "location" {
+			typ += " (" + st.CountrySchema + " schema)"
+		}
+		fmt.Fprintf(tw, "  type:\t%s\n", typ)
+		fmt.Fprintf(tw, "  built:\t%s\n", s.src.BuildTime.UTC().Format(time.RFC3339))
+		fmt.Fprintf(tw, "  networks:\t%d\n", s.networks)
+		if s.licence != "" {
+			fmt.Fprintf(tw, "  licence:\t%s\n", s.licence)
+		}
 	}
-	if st.ASN.Name != "" {
-		fmt.Fprintf(tw, "asn database:\t%s\n", st.ASN.Name)
-		fmt.Fprintf(tw, "  type:\t%s\n", st.ASN.Type)
-		fmt.Fprintf(tw, "  built:\t%s\n", st.ASN.BuildTime.UTC().Format(time.RFC3339))
-		fmt.Fprintf(tw, "  networks:\t%d\n", st.ASNNetworks)
-	} else {
-		fmt.Fprintf(tw, "asn database:\tnone (--asn-db)\n")
+	if st.Registration.Name == "" {
+		reg := "none: no registered country is reported"
+		if st.HasRegistered {
+			reg = "from the location database (registered_country)"
+		}
+		fmt.Fprintf(tw, "registration:\t%s\n", reg)
 	}
-	fmt.Fprintf(tw, "lookup table:\t%d IPv4 ranges, %d IPv6 ranges, %d distinct results\n", st.Ranges4, st.Ranges6, st.Infos)
+	if st.ASN.Name == "" {
+		as := "none: no AS is reported (--asn-db)"
+		if st.HasASN {
+			as = "from the location database"
+		}
+		fmt.Fprintf(tw, "asn:\t%s\n", as)
+	}
+	fmt.Fprintf(tw, "lookup table:\t%d IPv4 ranges, %d IPv6 ranges, %d distinct results (all sources merged)\n", st.Ranges4, st.Ranges6, st.Infos)
 	fmt.Fprintf(tw, "  memory:\t~%.1f MiB\n", float64(st.Bytes)/(1<<20))
 	names := t.Zones().Names()
 	fmt.Fprintf(tw, "zones:\t%s\n", strings.Join(names, ", "))
 	fmt.Fprintf(tw, "  home:\t%s\n", orDash(strings.Join(t.Zones().Config().Home, ", ")))
+	for _, m := range t.Warnings() {
+		fmt.Fprintf(tw, "warning:\t%s\n", m)
+	}
 	return tw.Flush()
 }

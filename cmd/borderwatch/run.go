@@ -188,6 +188,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	}
 	holder := geo.NewHolder(table)
 	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
+	for _, w := range set.GeoWarnings(table) {
+		log.Warn().Msg(w)
+	}
 
 	// Components start in order and stop in reverse, in one place: on a
 	// failed start, what started is stopped; at the end, the pipeline has

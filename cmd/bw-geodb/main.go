@@ -1,10 +1,19 @@
-// Command bw-geodb validates GeoIP databases with borderwatch's own loader and
-// converts ip-location-db's ASN CSV into an mmdb for --asn-db. It is used by
+// Command bw-geodb validates GeoIP databases with borderwatch's own loader,
+// builds the embedded registration and ASN tables, and converts
+// ip-location-db's ASN CSV into an mmdb for --asn-db. It is used by
 // scripts/refresh-geodb.sh.
 //
 //	bw-geodb validate FILE.mmdb       open and build like the sensor; print a summary
 //	bw-geodb validate-asn FILE.mmdb   the same for an ASN database
 //	bw-geodb asn-csv IN.csv OUT.mmdb  convert ip_range_start,ip_range_end,asn,org rows
+//	bw-geodb registered IN.mmdb OUT.bwgeo.zst
+//	                                  build the embedded registration table from
+//	                                  geo-whois-asn-country (flat country_code)
+//	bw-geodb asn BUILT OUT.bwgeo.zst IN.csv...
+//	                                  build the embedded ASN table from ASN CSV files;
+//	                                  BUILT is the data's date (RFC 3339)
+//	bw-geodb sample-registered IN.mmdb N
+//	                                  print prefix,country of every Nth network (test data)
 package main
 
 import (
@@ -18,10 +27,13 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+	"github.com/oschwald/maxminddb-golang/v2"
 
 	"github.com/borderwatch/borderwatch/geo"
 )
@@ -62,6 +74,55 @@ func run(args []string, out io.Writer) error {
 		_, err = fmt.Fprintf(out, "%s: %s, built %s, %d networks\n", args[1], db.Source().Type,
 			db.Source().BuildTime.Format(time.RFC3339), db.Networks())
 		return err
+	case args[0] == "registered" && len(args) == 3:
+		b, err := os.ReadFile(args[1])
+		if err != nil {
+			return err
+		}
+		db, err := geo.OpenRegistrationBytes(args[1], b)
+		if err != nil {
+			return err
+		}
+		cut := db.DropReserved()
+		n, err := writeCompressed(args[2], func(w io.Writer) error { return db.WriteCompact(w, "", time.Time{}) })
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(out, "%s: %s, built %s, %d networks, %d spans in reserved blocks cut → %s (%d bytes)\n", args[1], db.Source().Type,
+			db.Source().BuildTime.Format(time.RFC3339), db.Networks(), cut, args[2], n)
+		return err
+	case args[0] == "asn" && len(args) >= 4:
+		built, err := time.Parse(time.RFC3339, args[1])
+		if err != nil {
+			return fmt.Errorf("bad build time %q: want RFC 3339", args[1])
+		}
+		var rs []io.Reader
+		for _, p := range args[3:] {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			rs = append(rs, f)
+		}
+		db, err := geo.ReadASNCSV(strings.Join(args[3:], "+"), io.MultiReader(rs...), built)
+		if err != nil {
+			return err
+		}
+		cut := db.DropReserved()
+		n, err := writeCompressed(args[2], func(w io.Writer) error { return db.WriteCompact(w, "", time.Time{}) })
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(out, "%s: %d ranges (%d overlapping an earlier row, which they override; %d spans in reserved blocks cut) → %s (%d bytes)\n",
+			strings.Join(args[3:], " "), db.Networks(), db.Overlaps(), cut, args[2], n)
+		return err
+	case args[0] == "sample-registered" && len(args) == 3:
+		every, err := strconv.Atoi(args[2])
+		if err != nil || every < 1 {
+			return fmt.Errorf("bad sampling interval %q", args[2])
+		}
+		return sampleRegistered(args[1], every, out)
 	case args[0] == "asn-csv" && len(args) == 3:
 		in, err := os.Open(args[1])
 		if err != nil {
@@ -79,6 +140,58 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	return fmt.Errorf("bad arguments %q", args)
+}
+
+// writeCompressed writes what fn writes, zstd-compressed, to path (through a
+// temporary file) and returns the compressed size.
+func writeCompressed(path string, fn func(io.Writer) error) (int, error) {
+	var raw bytes.Buffer
+	if err := fn(&raw); err != nil {
+		return 0, err
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return 0, err
+	}
+	b := enc.EncodeAll(raw.Bytes(), nil)
+	if err := enc.Close(); err != nil {
+		return 0, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return 0, err
+	}
+	return len(b), os.Rename(tmp, path)
+}
+
+// sampleRegistered prints "prefix,country" for every Nth network of a
+// registration mmdb, read with the maxminddb reader (the reference the
+// equivalence test compares the embedded table with).
+func sampleRegistered(path string, every int, out io.Writer) error {
+	r, err := maxminddb.Open(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w := bufio.NewWriter(out)
+	i := 0
+	for res := range r.Networks() {
+		if err := res.Err(); err != nil {
+			return err
+		}
+		i++
+		if i%every != 0 {
+			continue
+		}
+		var rec struct {
+			CC string `maxminddb:"country_code"`
+		}
+		if err := res.Decode(&rec); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s,%s\n", res.Prefix(), rec.CC)
+	}
+	return w.Flush()
 }
 
 // convertASN reads ip-location-db ASN CSV rows (ip_range_start, ip_range_end,

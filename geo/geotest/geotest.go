@@ -30,7 +30,7 @@ const BuildEpoch = 1767225600
 type Entry struct {
 	Prefix     netip.Prefix // network; host bits are masked
 	Country    string       // location country, ISO 3166-1 alpha-2; "" for none
-	Registered string       // registered country; "" means the same as Country
+	Registered string       // registered country; "" for none (the record has no registered_country)
 	Continent  string       // continent code (EU, AS…); "" leaves it out, geo then derives it
 	ASN        uint32       // 0 for none
 	ASOrg      string       // AS organisation, only with ASN
@@ -81,7 +81,7 @@ func Lab() []byte {
 
 // Build writes a GeoIP2-Country-schema database (database_type "GeoIP2-Country",
 // IPv6 tree with IPv4 aliases, build epoch BuildEpoch) holding entries. Records
-// carry country, registered_country and continent, and the GeoLite2-ASN fields
+// carry country, registered_country (only where Registered is set) and continent, and the GeoLite2-ASN fields
 // autonomous_system_number/autonomous_system_organization when ASN is set (geo
 // reads them from a country database too). Later entries override earlier ones
 // where they overlap.
@@ -134,12 +134,8 @@ func countryRecord(e Entry) mmdbtype.Map {
 	if e.Country != "" {
 		m["country"] = mmdbtype.Map{"iso_code": mmdbtype.String(e.Country)}
 	}
-	reg := e.Registered
-	if reg == "" {
-		reg = e.Country
-	}
-	if reg != "" {
-		m["registered_country"] = mmdbtype.Map{"iso_code": mmdbtype.String(reg)}
+	if e.Registered != "" {
+		m["registered_country"] = mmdbtype.Map{"iso_code": mmdbtype.String(e.Registered)}
 	}
 	if e.Continent != "" {
 		m["continent"] = mmdbtype.Map{"code": mmdbtype.String(e.Continent)}

@@ -1,0 +1,4 @@
+package geo
+
+// ReservedPrefixes exposes reservedPrefixes to the external tests.
+var ReservedPrefixes = reservedPrefixes

@@ -67,8 +67,14 @@ var (
 
 // Bounds of the values.
 const (
-	MinSnapLength  = 64
-	MaxReaders     = 64
+	MinSnapLength     = 64
+	MaxRingBytes      = 1 << 28
+	MaxAFPacketBlocks = 1024
+	MaxReaders        = 64
+	MaxInterfaces     = 64
+	// MaxAFPacketMiB bounds the AF_PACKET ring memory of all interfaces
+	// and readers.
+	MaxAFPacketMiB = 4096
 	MaxFlowPackets = 1 << 16
 )
 
@@ -109,37 +115,38 @@ func (c *Configuration) Problems() []Problem {
 	if !slices.Contains(XDPModes, c.XDPMode) {
 		add("xdp_mode", "capture.xdp_mode %q: want %s", c.XDPMode, words(XDPModes))
 	}
-	if c.SnapLength < MinSnapLength || c.SnapLength > bpf.MaxSnapLen {
-		add("snap_length", "capture.snap_length %d: want %d to %d", c.SnapLength, MinSnapLength, bpf.MaxSnapLen)
+	h := c.Handoff
+	for _, l := range []struct {
+		key      string
+		v        int
+		min, max int
+	}{
+		{"snap_length", c.SnapLength, MinSnapLength, bpf.MaxSnapLen},
+		{"ring_bytes", c.RingBytes, 4096, MaxRingBytes},
+		{"afpacket_blocks", c.AFPacketBlocks, 1, MaxAFPacketBlocks},
+		{"readers", c.Readers, 1, MaxReaders},
+		{"handoff.source_budget", h.SourceBudget, 0, bpf.MaxSourceBudget},
+		{"handoff.source_burst", h.SourceBurst, 0, bpf.MaxSourceBudget},
+		{"handoff.flow_packets", h.FlowPackets, 0, MaxFlowPackets},
+		{"handoff.report_bytes", h.ReportBytes, 0, bpf.MaxReportBytes},
+	} {
+		if l.v < l.min || l.v > l.max {
+			add(l.key, "capture.%s %d: want %d to %d", l.key, l.v, l.min, l.max)
+		}
 	}
-	if c.RingBytes < 4096 || c.RingBytes&(c.RingBytes-1) != 0 {
-		add("ring_bytes", "capture.ring_bytes %d: want a power of two of at least 4096", c.RingBytes)
+	if c.RingBytes >= 4096 && c.RingBytes&(c.RingBytes-1) != 0 {
+		add("ring_bytes", "capture.ring_bytes %d: want a power of two", c.RingBytes)
 	}
-	if c.AFPacketBlocks < 1 {
-		add("afpacket_blocks", "capture.afpacket_blocks %d: want at least 1", c.AFPacketBlocks)
+	if n := len(c.Interfaces) * c.Readers * c.AFPacketBlocks; n > MaxAFPacketMiB && c.Readers <= MaxReaders && c.AFPacketBlocks <= MaxAFPacketBlocks {
+		add("afpacket_blocks", "capture: interfaces × readers × afpacket_blocks is %d MiB of AF_PACKET rings: want at most %d", n, MaxAFPacketMiB)
 	}
-	if c.Readers < 1 || c.Readers > MaxReaders {
-		add("readers", "capture.readers %d: want 1 to %d", c.Readers, MaxReaders)
+	if len(c.Interfaces) > MaxInterfaces {
+		add("interfaces", "capture.interfaces: %d interfaces: want at most %d", len(c.Interfaces), MaxInterfaces)
 	}
 	for i, ifc := range c.Interfaces {
 		if ifc == "" || len(ifc) > 15 || strings.ContainsAny(ifc, "/ \t,") {
 			add(fmt.Sprintf("interfaces[%d]", i), "capture.interfaces: %q is not an interface name", ifc)
 		}
-	}
-	h := c.Handoff
-	for _, v := range []struct {
-		key string
-		n   int
-	}{{"source_budget", h.SourceBudget}, {"source_burst", h.SourceBurst}} {
-		if v.n < 0 || v.n > bpf.MaxSourceBudget {
-			add("handoff."+v.key, "capture.handoff.%s %d: want 0 to %d", v.key, v.n, bpf.MaxSourceBudget)
-		}
-	}
-	if h.FlowPackets < 0 || h.FlowPackets > MaxFlowPackets {
-		add("handoff.flow_packets", "capture.handoff.flow_packets %d: want 0 to %d", h.FlowPackets, MaxFlowPackets)
-	}
-	if h.ReportBytes < 0 || h.ReportBytes > bpf.MaxReportBytes {
-		add("handoff.report_bytes", "capture.handoff.report_bytes %d: want 0 to %d", h.ReportBytes, bpf.MaxReportBytes)
 	}
 	return ps
 }

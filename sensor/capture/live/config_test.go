@@ -23,13 +23,13 @@ func TestConfigurationProblems(t *testing.T) {
 		"enforce: capture.enforce needs capture.mode xdp: AF_PACKET only copies packets and cannot drop them",
 		`xdp_mode: capture.xdp_mode "turbo": want auto, native or generic`,
 		"snap_length: capture.snap_length 2000: want 64 to 1024",
-		"ring_bytes: capture.ring_bytes 5000: want a power of two of at least 4096",
 		"readers: capture.readers 0: want 1 to 64",
-		`interfaces[1]: capture.interfaces: "a/b" is not an interface name`,
 		"handoff.source_budget: capture.handoff.source_budget -1: want 0 to 1048576",
 		"handoff.source_burst: capture.handoff.source_burst 2097152: want 0 to 1048576",
 		"handoff.flow_packets: capture.handoff.flow_packets 131072: want 0 to 65536",
 		"handoff.report_bytes: capture.handoff.report_bytes 2147483648: want 0 to 1073741824",
+		"ring_bytes: capture.ring_bytes 5000: want a power of two",
+		`interfaces[1]: capture.interfaces: "a/b" is not an interface name`,
 	}
 	if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
 		t.Errorf("problems:\n%s\nwant:\n%s", g, w)

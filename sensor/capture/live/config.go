@@ -47,9 +47,12 @@ type HandoffConfiguration struct {
 	SourceBudget int `yaml:"source_budget"`
 	SourceBurst  int `yaml:"source_burst"`
 	// FlowPackets is how many packets of each boundary-crossing TCP flow
-	// are handed off whatever their flags. Brute-force detection needs the
-	// first data segment of a connection (the one after the handshake),
-	// so below 4 it misses attempts; 0 disables it.
+	// are handed off whatever their flags (SYN, FIN and RST packets are
+	// handed off for their flags and do not count). Brute force is counted
+	// at the initiator's first data segment, which comes after the
+	// handshake's last ACK and, where the server speaks first (SSH, FTP,
+	// SMTP), after its greeting and the client's acknowledgement: below 4,
+	// such attempts go unseen. 0 disables it.
 	FlowPackets int `yaml:"flow_packets"`
 	// ReportBytes: the bytes of a TCP flow direction past its first
 	// FlowPackets packets are reported to the sensor each time they reach

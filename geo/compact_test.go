@@ -146,8 +146,8 @@ func TestOpenRefusesNonRegularAndHuge(t *testing.T) {
 	}
 	f.Close()
 	cases := []struct{ path, want string }{
-		{big, "opening geoip database: " + big + ": 268435457 bytes, over the limit of 268435456 bytes (256 MiB)"},
-		{dir, "opening geoip database: " + dir + ": not a regular file (a directory)"},
+		{big, "opening geoip database: open " + big + ": file larger than the limit of 256 MiB"},
+		{dir, "opening geoip database: open " + dir + ": not a regular file (a folder)"},
 	}
 	if runtime.GOOS == "linux" {
 		fifo := filepath.Join(dir, "fifo")
@@ -156,8 +156,8 @@ func TestOpenRefusesNonRegularAndHuge(t *testing.T) {
 		}
 		// No writer: opening it would block, so it must be refused first.
 		cases = append(cases,
-			struct{ path, want string }{fifo, "opening geoip database: " + fifo + ": not a regular file (a named pipe)"},
-			struct{ path, want string }{"/dev/zero", "opening geoip database: /dev/zero: not a regular file (a character device)"})
+			struct{ path, want string }{fifo, "opening geoip database: open " + fifo + ": not a regular file (a FIFO)"},
+			struct{ path, want string }{"/dev/zero", "opening geoip database: open /dev/zero: not a regular file (a character device)"})
 	}
 	for _, c := range cases {
 		// Bounded: reading a FIFO without a writer or /dev/zero would

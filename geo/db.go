@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/boundedfile"
 	"github.com/oschwald/maxminddb-golang/v2"
 )
 
@@ -179,55 +178,7 @@ const MaxDBFileSize = 256 << 20
 // readDBFile reads a regular file of at most MaxDBFileSize bytes. A FIFO,
 // device or directory is refused before reading: /dev/zero or a pipe would
 // otherwise be read without end.
-func readDBFile(path string) ([]byte, error) {
-	// Stat before opening: opening a FIFO without a writer blocks.
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() { // replaced since
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
-	}
-	if fi.Size() > MaxDBFileSize {
-		return nil, fmt.Errorf("%s: %d bytes, over the limit of %d bytes (256 MiB)", path, fi.Size(), MaxDBFileSize)
-	}
-	// The file may grow after Stat: read at most one byte past the limit.
-	b, err := io.ReadAll(io.LimitReader(f, MaxDBFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(b) > MaxDBFileSize {
-		return nil, fmt.Errorf("%s: over the limit of %d bytes (256 MiB)", path, MaxDBFileSize)
-	}
-	return b, nil
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return "mode " + m.Type().String()
-}
+func readDBFile(path string) ([]byte, error) { return boundedfile.Read(path, MaxDBFileSize) }
 
 var metadataMarker = []byte("\xAB\xCD\xEFMaxMind.com")
 

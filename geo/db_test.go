@@ -79,7 +79,7 @@ func TestOpenBytesErrors(t *testing.T) {
 		}
 	}
 	if _, err := geo.Open("testdata/does-not-exist.mmdb"); err == nil ||
-		err.Error() != "opening geoip database: stat testdata/does-not-exist.mmdb: no such file or directory" {
+		err.Error() != "opening geoip database: open testdata/does-not-exist.mmdb: no such file or directory" {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -22,68 +22,6 @@ const (
 	DefaultSuppress = time.Hour
 )
 
-// kindInfo is what a kind allows and its defaults.
-type kindInfo struct {
-	tracks       []Track    // allowed; the first is the default
-	distincts    []Distinct // allowed; the first is the default
-	count        uint64     // default count when neither count nor bytes is written
-	window       time.Duration
-	countOK      bool
-	bytesOK      bool
-	needBytes    bool
-	minSources   uint32 // default; 0 means min_sources is not allowed
-	protos       uint8  // default protocols (0: any)
-	category     string
-	maxCount     uint64
-	needDstPorts bool
-	needSrcPorts bool
-}
-
-var kinds = map[Kind]*kindInfo{
-	KindScan: {
-		tracks: []Track{TrackPair, TrackSrc}, distincts: []Distinct{DistinctDstPort},
-		count: 15, window: 5 * time.Minute, countOK: true, maxCount: 65536,
-		category: "Attempted Information Leak",
-	},
-	KindSweep: {
-		tracks: []Track{TrackSrc}, distincts: []Distinct{DistinctDstIP},
-		count: 25, window: 5 * time.Minute, countOK: true, maxCount: 1 << 24,
-		category: "Attempted Information Leak",
-	},
-	KindFlood: {
-		tracks: []Track{TrackDst}, distincts: []Distinct{DistinctNone},
-		count: 200000, window: 10 * time.Second, countOK: true, bytesOK: true, minSources: 1,
-		category: "Attempted Denial of Service",
-	},
-	KindBruteforce: {
-		tracks: []Track{TrackSrc, TrackPair}, distincts: []Distinct{DistinctNone, DistinctDstIP},
-		count: 20, window: 15 * time.Minute, countOK: true, protos: ProtoTCP, needDstPorts: true,
-		category: "Attempted User Privilege Gain",
-	},
-	KindAmplification: {
-		tracks: []Track{TrackDst}, distincts: []Distinct{DistinctNone},
-		count: 200000, window: 10 * time.Second, countOK: true, bytesOK: true, minSources: 5,
-		protos: ProtoUDP, needSrcPorts: true,
-		category: "Attempted Denial of Service",
-	},
-	KindReputation: {
-		tracks: []Track{TrackPair, TrackSrc, TrackDst, TrackFlow}, distincts: []Distinct{DistinctNone},
-		count: 1, window: time.Minute, countOK: true,
-		category: "Misc Attack",
-	},
-	KindPolicy: {
-		tracks:    []Track{TrackPair, TrackSrc, TrackDst, TrackFlow},
-		distincts: []Distinct{DistinctNone, DistinctDstIP, DistinctDstPort, DistinctSrcIP},
-		count:     1, window: time.Minute, countOK: true, bytesOK: true,
-		category: "Potential Corporate Privacy Violation",
-	},
-	KindVolume: {
-		tracks: []Track{TrackSrc, TrackPair, TrackDst, TrackFlow}, distincts: []Distinct{DistinctNone},
-		window: time.Hour, bytesOK: true, needBytes: true,
-		category: "Potential Corporate Privacy Violation",
-	},
-}
-
 var (
 	directionNames = []string{"inbound", "outbound", "internal", "transit"}
 	protocolNames  = []string{"tcp", "udp", "icmp", "icmpv6"}
@@ -110,6 +48,9 @@ func enumErr(key, what, got string, choices []string) string {
 	return fmt.Sprintf("%s: unknown %s %q (want %s)", key, what, excerpt(got), oneOf(choices))
 }
 
+// failFunc records an error at pos.
+type failFunc func(pos Pos, format string, args ...any)
+
 // compileRule checks a rule spec and builds the rule. It returns nil when the
 // rule has errors (recorded in errs), and whether the rule is enabled.
 func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *errList) (*Rule, bool) {
@@ -119,7 +60,26 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 		errs.add(pos, where, format, args...)
 	}
 	r := &Rule{Pos: rs.Pos, Rev: 1, Action: ActionAlert, Basis: geo.BasisLocation}
+	ki := compileIdentity(rs, r, fail)
+	compileEndpoints(rs, r, zones, fail)
+	compileMatchers(rs, r, ki, fail)
+	compileAlertFields(rs, r, ki, fail)
+	enabled := true
+	if rs.Enabled.IsSet() {
+		enabled = rs.Enabled.V
+	}
+	if ki != nil {
+		compileKind(rs, r, ki, lists, fail)
+	}
+	if len(errs.errs) > nerr {
+		return nil, enabled
+	}
+	return r, enabled
+}
 
+// compileIdentity checks the rule's id, rev, name, description and kind; it
+// returns the kind's spec, nil when the kind is missing or unknown.
+func compileIdentity(rs *RuleSpec, r *Rule, fail failFunc) *KindSpec {
 	for _, key := range []string{"id", "name", "kind"} {
 		if !rs.has(key) {
 			fail(rs.Pos, "missing required key %q", key)
@@ -156,17 +116,20 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 		fail(rs.Description.Pos, "description: %s", msg)
 	}
 
-	var ki *kindInfo
+	var ki *KindSpec
 	if rs.Kind.IsSet() {
 		k, ok := ParseKind(rs.Kind.V)
 		if !ok {
 			fail(rs.Kind.Pos, "%s", enumErr("kind", "kind", rs.Kind.V, kindWords))
 		} else {
-			r.Kind, ki = k, kinds[k]
+			r.Kind, ki = k, k.Spec()
 		}
 	}
+	return ki
+}
 
-	// Endpoints.
+// compileEndpoints checks from, to and direction.
+func compileEndpoints(rs *RuleSpec, r *Rule, zones *geo.Zones, fail failFunc) {
 	r.FromTerms, r.ToTerms = termsOrAny(rs.From), termsOrAny(rs.To)
 	if zones != nil {
 		r.From = compileTerms(rs.From, "from", zones, fail)
@@ -189,9 +152,12 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 		d := [...]geo.Direction{geo.DirInbound, geo.DirOutbound, geo.DirInternal, geo.DirTransit}[i]
 		r.Directions |= 1 << d
 	}
+}
 
-	// Packet matchers. Protocols: as written, else the kind's default, else
-	// implied by tcp_flags (tcp) or ports (tcp and udp), else any.
+// compileMatchers checks the packet matchers. Protocols: as written, else
+// the kind's default, else implied by tcp_flags (tcp) or ports (tcp and
+// udp), else any.
+func compileMatchers(rs *RuleSpec, r *Rule, ki *KindSpec, fail failFunc) {
 	protoOK := true
 	for _, it := range rs.Protocol.Items {
 		i := slices.Index(protocolNames, it.V)
@@ -204,8 +170,8 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 	}
 	if !rs.Protocol.IsSet() {
 		switch {
-		case ki != nil && ki.protos != 0:
-			r.Protos = ki.protos
+		case ki != nil && ki.Protos != 0:
+			r.Protos = ki.Protos
 		case rs.TCPFlags.IsSet():
 			r.Protos = ProtoTCP
 		case rs.DstPorts.IsSet() || rs.SrcPorts.IsSet():
@@ -244,8 +210,11 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 			fail(p.w.Pos, "%s: needs protocol tcp or udp", p.key)
 		}
 	}
+}
 
-	// Alert fields.
+// compileAlertFields checks what the alert carries and how the rule acts:
+// suppress, category, severity, geo_basis, mitre, action and unsolicited.
+func compileAlertFields(rs *RuleSpec, r *Rule, ki *KindSpec, fail failFunc) {
 	r.Suppress = DefaultSuppress
 	if rs.Suppress.IsSet() {
 		r.Suppress = rs.Suppress.V
@@ -268,7 +237,7 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 			}
 		}
 	} else if ki != nil {
-		class, haveClass = lookupCategory(ki.category)
+		class, haveClass = lookupCategory(ki.Category)
 	}
 	if haveClass {
 		r.Category = class.desc
@@ -318,61 +287,66 @@ func compileRule(rs *RuleSpec, zones *geo.Zones, lists map[string]*List, errs *e
 		}
 	}
 	if rs.Unsolicited.IsSet() {
-		if r.Kind != KindFlood {
-			fail(rs.Unsolicited.Pos, "unsolicited: only flood rules take it (amplification counts only unsolicited replies already)")
+		if ki != nil && !ki.UnsolicitedOK {
+			fail(rs.Unsolicited.Pos, "unsolicited: only %s rules take it (amplification counts only unsolicited replies already)", kindsWith(func(s *KindSpec) bool { return s.UnsolicitedOK }))
 		}
 		r.Unsolicited = rs.Unsolicited.V
 	}
-	enabled := true
-	if rs.Enabled.IsSet() {
-		enabled = rs.Enabled.V
-	}
+}
 
-	if ki != nil {
-		compileKind(rs, r, ki, lists, fail)
+// kindsWith lists the kinds whose spec has a property: "scan, sweep and flood".
+func kindsWith(has func(*KindSpec) bool) string {
+	var w []string
+	for _, k := range Kinds {
+		if has(k.Spec()) {
+			w = append(w, k.String())
+		}
 	}
-	if len(errs.errs) > nerr {
-		return nil, enabled
+	switch len(w) {
+	case 0:
+		return "no"
+	case 1:
+		return w[0]
 	}
-	return r, enabled
+	return strings.Join(w[:len(w)-1], ", ") + " and " + w[len(w)-1]
 }
 
 // compileKind applies the kind's defaults and checks what the kind needs.
-func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fail func(Pos, string, ...any)) {
+func compileKind(rs *RuleSpec, r *Rule, ki *KindSpec, lists map[string]*List, fail failFunc) {
 	kind := r.Kind.String()
 	t := &rs.Threshold
-	th := Threshold{Window: ki.window, Track: ki.tracks[0], Distinct: ki.distincts[0]}
+	th := Threshold{Window: ki.Window, Track: ki.Tracks[0], Distinct: ki.Distincts[0]}
 
 	// Counting.
 	if t.Count.IsSet() {
 		switch {
-		case !ki.countOK:
+		case !ki.CountOK:
 			fail(t.Count.Pos, "threshold.count: %s counts bytes: use threshold.bytes", kind)
 		case t.Count.V == 0:
 			fail(t.Count.Pos, "threshold.count: want 1 or more, got 0")
-		case ki.maxCount > 0 && t.Count.V > ki.maxCount:
-			fail(t.Count.Pos, "threshold.count: %d is more than %s can count (at most %d)", t.Count.V, kind, ki.maxCount)
+		case ki.MaxCount > 0 && t.Count.V > ki.MaxCount:
+			fail(t.Count.Pos, "threshold.count: %d is more than %s can count (at most %d)", t.Count.V, kind, ki.MaxCount)
 		}
 		th.Count = t.Count.V
 	}
 	if t.Bytes.IsSet() {
 		switch {
-		case !ki.bytesOK:
-			fail(t.Bytes.Pos, "threshold.bytes: not used by %s (it counts %s)", kind, countNoun(r.Kind))
+		case !ki.BytesOK:
+			fail(t.Bytes.Pos, "threshold.bytes: not used by %s (it counts %s)", kind, ki.Noun)
 		case t.Bytes.V == 0:
 			fail(t.Bytes.Pos, "threshold.bytes: want 1 or more, got 0")
 		}
 		th.Bytes = t.Bytes.V
 	}
 	if !t.Count.IsSet() && !t.Bytes.IsSet() && !rs.has("threshold.count") && !rs.has("threshold.bytes") {
-		if ki.needBytes {
+		if ki.NeedBytes {
 			pos := t.Pos
 			if pos.Line == 0 {
 				pos = rs.Pos
 			}
 			fail(pos, "%s needs threshold.bytes (bytes in the window, e.g. bytes: 1GB)", kind)
 		}
-		th.Count = ki.count
+		th.Count = ki.Count
 	}
 	if t.Window.IsSet() {
 		switch {
@@ -390,8 +364,8 @@ func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fa
 			fail(t.Track.Pos, "%s", enumErr("threshold.track", "track", t.Track.V, trackWords))
 		default:
 			tr := TrackSrc + Track(i)
-			if !hasTrack(ki.tracks, tr) {
-				fail(t.Track.Pos, "threshold.track: %s tracks by %s, not %s", kind, trackList(ki.tracks), tr)
+			if !hasTrack(ki.Tracks, tr) {
+				fail(t.Track.Pos, "threshold.track: %s tracks by %s, not %s", kind, trackList(ki.Tracks), tr)
 			}
 			th.Track = tr
 		}
@@ -403,38 +377,39 @@ func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fa
 			fail(t.Distinct.Pos, "%s", enumErr("threshold.distinct", "distinct value", t.Distinct.V, distinctWords))
 		default:
 			dv := Distinct(i)
-			if !hasDistinct(ki.distincts, dv) {
-				if len(ki.distincts) == 1 && ki.distincts[0] == DistinctNone {
-					fail(t.Distinct.Pos, "threshold.distinct: %s counts %s, not distinct values", kind, countNoun(r.Kind))
+			if !hasDistinct(ki.Distincts, dv) {
+				if len(ki.Distincts) == 1 && ki.Distincts[0] == DistinctNone {
+					fail(t.Distinct.Pos, "threshold.distinct: %s counts %s, not distinct values", kind, ki.Noun)
 				} else {
-					fail(t.Distinct.Pos, "threshold.distinct: %s needs distinct %s, got %s", kind, distinctList(ki.distincts), dv)
+					fail(t.Distinct.Pos, "threshold.distinct: %s needs distinct %s, got %s", kind, distinctList(ki.Distincts), dv)
 				}
 			}
 			th.Distinct = dv
 		}
 	}
-	th.MinSources = ki.minSources
+	th.MinSources = ki.MinSources
 	if t.MinSources.IsSet() {
 		switch {
-		case ki.minSources == 0:
-			fail(t.MinSources.Pos, "threshold.min_sources: only for flood and amplification")
+		case ki.MinSources == 0:
+			fail(t.MinSources.Pos, "threshold.min_sources: only for %s", kindsWith(func(s *KindSpec) bool { return s.MinSources > 0 }))
 		case t.MinSources.V == 0:
 			fail(t.MinSources.Pos, "threshold.min_sources: want 1 or more, got 0")
 		}
 		th.MinSources = uint32(min(t.MinSources.V, math.MaxUint32))
 	}
+	compileBurst(t, &th, ki, fail)
 	r.Threshold = th
 
 	// Ports.
-	if ki.needDstPorts && r.DstPorts == nil && !rs.DstPorts.IsSet() {
+	if ki.NeedDstPorts && r.DstPorts == nil && !rs.DstPorts.IsSet() {
 		fail(rs.Pos, "%s needs dst_ports (the service attacked, e.g. dst_ports: [22])", kind)
 	}
-	if ki.needSrcPorts && r.SrcPorts == nil && !rs.SrcPorts.IsSet() {
+	if ki.NeedSrcPorts && r.SrcPorts == nil && !rs.SrcPorts.IsSet() {
 		fail(rs.Pos, "%s needs src_ports (the reflected service, e.g. src_ports: [53, 123])", kind)
 	}
 
 	// Reputation.
-	if r.Kind == KindReputation {
+	if ki.NeedList {
 		switch {
 		case !rs.List.IsSet() && !rs.has("list"):
 			fail(rs.Pos, "reputation needs list (the name of an address list)")
@@ -467,25 +442,45 @@ func compileKind(rs *RuleSpec, r *Rule, ki *kindInfo, lists map[string]*List, fa
 	}
 
 	// Policy.
-	if r.Kind == KindPolicy && isAny(rs.From) && isAny(rs.To) {
+	if ki.NeedZone && isAny(rs.From) && isAny(rs.To) {
 		fail(rs.Pos, "policy needs a zone in from or to (the forbidden jurisdiction), not any")
 	}
 }
 
-func countNoun(k Kind) string {
-	switch k {
-	case KindScan:
-		return "distinct destination ports"
-	case KindSweep:
-		return "distinct destination addresses"
-	case KindBruteforce:
-		return "connections"
-	case KindVolume:
-		return "bytes"
-	case KindReputation, KindPolicy:
-		return "matching packets"
+// DefaultBurstWindow is the window of threshold.burst when burst_window is
+// not written.
+const DefaultBurstWindow = time.Second
+
+// compileBurst checks threshold.burst and burst_window: packets within a
+// short window, for the kinds that take it, shorter than the window.
+func compileBurst(t *ThresholdSpec, th *Threshold, ki *KindSpec, fail failFunc) {
+	if !t.Burst.IsSet() {
+		if t.BurstWin.IsSet() {
+			fail(t.BurstWin.Pos, "threshold.burst_window: needs threshold.burst (packets within it)")
+		}
+		return
 	}
-	return "packets"
+	switch {
+	case !ki.BurstOK:
+		fail(t.Burst.Pos, "threshold.burst: only for %s", kindsWith(func(s *KindSpec) bool { return s.BurstOK }))
+		return
+	case t.Burst.V == 0:
+		fail(t.Burst.Pos, "threshold.burst: want 1 or more, got 0")
+	}
+	th.Burst, th.BurstWindow = t.Burst.V, DefaultBurstWindow
+	if t.BurstWin.IsSet() {
+		th.BurstWindow = t.BurstWin.V
+		if th.BurstWindow < MinWindow {
+			fail(t.BurstWin.Pos, "threshold.burst_window: %s is shorter than the minimum %s", th.BurstWindow, FormatDuration(MinWindow))
+		}
+	}
+	if th.BurstWindow >= th.Window {
+		pos := t.BurstWin.Pos
+		if !t.BurstWin.IsSet() {
+			pos = t.Burst.Pos
+		}
+		fail(pos, "threshold.burst_window: %s is not shorter than the window %s", FormatDuration(th.BurstWindow), FormatDuration(th.Window))
+	}
 }
 
 func hasTrack(ts []Track, t Track) bool {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/boundedfile"
 )
 
 // defaultPack is the embedded default rule pack.
@@ -70,7 +71,7 @@ func defaultSources() []source {
 
 // diskSource reads a rule file; list files resolve against its folder.
 func diskSource(name string) (source, error) {
-	b, err := readBounded(name, MaxRuleFileSize)
+	b, err := boundedfile.Read(name, MaxRuleFileSize)
 	if err != nil {
 		return source{}, err
 	}
@@ -83,7 +84,7 @@ func diskSource(name string) (source, error) {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			b, err := readBounded(p, MaxListFileSize)
+			b, err := boundedfile.Read(p, MaxListFileSize)
 			return b, p, err
 		},
 	}, nil

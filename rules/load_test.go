@@ -128,10 +128,22 @@ func TestLoadErrors(t *testing.T) {
 				`r.yaml:5:25: rule 1: mitre: bad technique id "T1046.1": want T1234 or T1234.001`,
 				`r.yaml:5:41: rule 1: mitre: T1595 listed twice`,
 			}},
-		{"unsolicited only on floods", map[string]string{"r.yaml": okRule + "    unsolicited: true\n  - id: 2\n    name: y\n    kind: flood\n    unsolicited: maybe\n"},
+		{"burst", map[string]string{"r.yaml": "rules:\n" +
+			"  - {id: 1, name: a, kind: scan, threshold: {burst: 5}}\n" +
+			"  - {id: 2, name: b, kind: flood, threshold: {burst_window: 1s}}\n" +
+			"  - {id: 3, name: c, kind: flood, threshold: {window: 1s, burst: 5}}\n" +
+			"  - {id: 4, name: d, kind: flood, threshold: {burst: 0, burst_window: 10s}}\n"},
 			nil, []string{
-				`r.yaml:5:18: rule 1: unsolicited: only flood rules take it (amplification counts only unsolicited replies already)`,
-				`r.yaml:9:18: rule 2: unsolicited: want true or false, got string "maybe"`,
+				`r.yaml:2:53: rule 1: threshold.burst: only for flood and amplification`,
+				`r.yaml:3:61: rule 2: threshold.burst_window: needs threshold.burst (packets within it)`,
+				`r.yaml:4:66: rule 3: threshold.burst_window: 1s is not shorter than the window 1s`,
+				`r.yaml:5:54: rule 4: threshold.burst: want 1 or more, got 0`,
+				`r.yaml:5:71: rule 4: threshold.burst_window: 10s is not shorter than the window 10s`,
+			}},
+		{"unsolicited only on scans, sweeps and floods", map[string]string{"r.yaml": "rules:\n  - id: 1\n    name: x\n    kind: amplification\n    src_ports: [53]\n    unsolicited: true\n  - id: 2\n    name: y\n    kind: flood\n    unsolicited: maybe\n"},
+			nil, []string{
+				`r.yaml:6:18: rule 1: unsolicited: only scan, sweep and flood rules take it (amplification counts only unsolicited replies already)`,
+				`r.yaml:10:18: rule 2: unsolicited: want true or false, got string "maybe"`,
 			}},
 		{"ports and flags", map[string]string{"r.yaml": okRule + "    tcp_flags: [SA/S, s, X, S/]\n    dst_ports: [22, \"30-20\", 70000, ssh]\n"},
 			nil, []string{
@@ -189,7 +201,7 @@ func TestLoadErrors(t *testing.T) {
   - {id: 5, name: e, kind: scan, threshold: {min_sources: 3, count: 70000}, list: x, side: src}
   - {id: 6, name: f, kind: flood, threshold: {min_sources: 0, track: flw}}
 `}, nil, []string{
-			`r.yaml:2:56: rule 1: threshold.distinct: scan needs distinct dst_port, got dst_ip`,
+			`r.yaml:2:56: rule 1: threshold.distinct: scan needs distinct dst_port or ip_proto, got dst_ip`,
 			`r.yaml:2:71: rule 1: threshold.track: scan tracks by pair or src, not dst`,
 			`r.yaml:2:83: rule 1: threshold.bytes: not used by scan (it counts distinct destination ports)`,
 			`r.yaml:3:57: rule 2: threshold.distinct: sweep needs distinct dst_ip, got dst_port`,
@@ -379,7 +391,7 @@ func TestDefaultPack(t *testing.T) {
 				t.Errorf("rule %d: incomplete: %+v", r.ID, r)
 			}
 		}
-		want := map[Kind]int{KindScan: 3, KindSweep: 3, KindFlood: 5, KindBruteforce: 4, KindAmplification: 2, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
+		want := map[Kind]int{KindScan: 8, KindSweep: 8, KindFlood: 5, KindBruteforce: 4, KindAmplification: 3, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
 		for _, k := range Kinds {
 			if counts[k] != want[k] {
 				t.Errorf("%s: %d rules, want %d", k, counts[k], want[k])
@@ -414,9 +426,9 @@ func TestDefaultPackThresholds(t *testing.T) {
 		8100301: "200000 or 1.25GB in 10s per dst",
 		8100401: "20 in 15m per src",
 		8100404: "20 distinct dst_ip in 15m per src",
-		8100302: "10000 in 10s per dst, >=100 sources",
+		8100302: "10000 in 10s or 5000 in 1s per dst, >=100 sources",
 		8100305: "2000 in 10s per dst, >=100 sources",
-		8100501: "1000 or 1MB in 1m per dst, >=10 sources",
+		8100501: "1000 or 1MB in 1m per dst, >=3 sources",
 		8100601: "1 in 1m per src",
 		8100702: "1 in 1m per pair",
 		8100801: "1GB in 1h per src",

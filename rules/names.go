@@ -7,24 +7,20 @@ import (
 	"time"
 )
 
-var kindNames = [...]string{
-	KindScan:          "scan",
-	KindSweep:         "sweep",
-	KindFlood:         "flood",
-	KindBruteforce:    "bruteforce",
-	KindAmplification: "amplification",
-	KindReputation:    "reputation",
-	KindPolicy:        "policy",
-	KindVolume:        "volume",
-}
-
-// Kinds lists the detector kinds in order.
-var Kinds = []Kind{KindScan, KindSweep, KindFlood, KindBruteforce, KindAmplification, KindReputation, KindPolicy, KindVolume}
+// Kinds lists the detector kinds in order: every value of the Kind
+// constants, each with its KindSpec (TestKindSpecs).
+var Kinds = func() []Kind {
+	ks := make([]Kind, 0, NumKinds-1)
+	for k := Kind(1); int(k) < NumKinds; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}()
 
 // String returns the YAML name of the kind.
 func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
+	if s := k.Spec(); s != nil && s.Name != "" {
+		return s.Name
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -32,7 +28,7 @@ func (k Kind) String() string {
 // ParseKind parses a kind's YAML name.
 func ParseKind(s string) (Kind, bool) {
 	for _, k := range Kinds {
-		if kindNames[k] == s {
+		if kindSpecs[k].Name == s {
 			return k, true
 		}
 	}
@@ -49,7 +45,7 @@ func (t Track) String() string {
 	return "track(" + strconv.Itoa(int(t)) + ")"
 }
 
-var distinctNames = [...]string{DistinctNone: "none", DistinctDstPort: "dst_port", DistinctDstIP: "dst_ip", DistinctSrcIP: "src_ip"}
+var distinctNames = [...]string{DistinctNone: "none", DistinctDstPort: "dst_port", DistinctDstIP: "dst_ip", DistinctSrcIP: "src_ip", DistinctIPProto: "ip_proto"}
 
 // String returns the YAML name of the distinct value ("none" for none).
 func (d Distinct) String() string {
@@ -84,7 +80,8 @@ func (s Side) String() string {
 }
 
 // String summarises a threshold: "15 distinct dst_port in 5m per pair",
-// "200000 packets or 1.25GB in 10s per dst, ≥5 sources".
+// "200000 or 1.25GB in 10s per dst, >=5 sources", "10000 in 10s or 5000 in
+// 1s per dst, >=100 sources".
 func (t Threshold) String() string {
 	var parts []string
 	if t.Count > 0 {
@@ -101,6 +98,9 @@ func (t Threshold) String() string {
 	s := strings.Join(parts, " or ")
 	if t.Window > 0 {
 		s += " in " + FormatDuration(t.Window)
+	}
+	if t.Burst > 0 {
+		s += fmt.Sprintf(" or %d in %s", t.Burst, FormatDuration(t.BurstWindow))
 	}
 	if t.Track != 0 {
 		s += " per " + t.Track.String()

@@ -19,6 +19,8 @@ const (
 	KindReputation                    // endpoint on a listed address list
 	KindPolicy                        // traffic between home and a forbidden zone
 	KindVolume                        // bytes from a home host to a zone
+
+	kindEnd // one past the last kind: a new kind goes above, with its KindSpec
 )
 
 // Track says what a threshold counts per.
@@ -39,6 +41,7 @@ const (
 	DistinctDstPort                 // distinct destination ports
 	DistinctDstIP                   // distinct destination addresses
 	DistinctSrcIP                   // distinct source addresses
+	DistinctIPProto                 // distinct IP protocol numbers (scan: nmap -sO)
 )
 
 // Action is what happens when a rule fires.
@@ -79,6 +82,11 @@ type Threshold struct {
 	Track      Track
 	Distinct   Distinct
 	MinSources uint32 // flood/amplification: at least this many distinct sources
+	// Burst (flood, amplification) also fires when Burst packets arrive
+	// within BurstWindow (shorter than Window): a short, intense flood
+	// that a long window averages away. 0 means unused.
+	Burst       uint64
+	BurstWindow time.Duration
 }
 
 // Pos is where something was written.
@@ -115,10 +123,12 @@ type Rule struct {
 	Action     Action
 	List       *List // reputation: the address list
 	ListSide   Side  // reputation: which endpoint must be listed
-	// Unsolicited (flood) counts only packets that start a flow: a SYN-ACK
-	// or RST no SYN from the destination asked for (backscatter of spoofed
-	// SYNs sent to reflectors), unlike answers to the destination's own
-	// connections.
+	// Unsolicited (flood, scan, sweep) counts only packets that start a
+	// flow. For a flood: a SYN-ACK or RST no SYN from the destination asked
+	// for (backscatter of spoofed SYNs sent to reflectors), unlike answers
+	// to the destination's own connections. For a scan or sweep: a probe
+	// that belongs to no known connection, such as the lone ACKs of an ACK
+	// or Window scan (nmap -sA, -sW) or an ACK ping (nmap -PA).
 	Unsolicited bool
 	Pos         Pos // where the rule was defined
 }

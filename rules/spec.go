@@ -108,6 +108,8 @@ type ThresholdSpec struct {
 	Track      Value[string]
 	Distinct   Value[string]
 	MinSources Value[uint64]
+	Burst      Value[uint64]
+	BurstWin   Value[time.Duration]
 }
 
 // has reports whether key (dotted for nested keys) was written at all.
@@ -136,6 +138,10 @@ func ParseFile(name string, data []byte) (*FileSpec, error) {
 
 func parseFile(name string, data []byte, errs *errList) *FileSpec {
 	fs := &FileSpec{Name: name}
+	if e := CheckYAML(name, data); e != nil { // before the parser: see yamlguard.go
+		errs.errs = append(errs.errs, e)
+		return fs
+	}
 	data, bangs := quoteBangWords(name, data)
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
@@ -425,7 +431,7 @@ func (d *decoder) rules(e entry, fs *FileSpec, index *int) {
 	d.where = ""
 }
 
-var thresholdKeys = []string{"bytes", "count", "distinct", "min_sources", "track", "window"}
+var thresholdKeys = []string{"burst", "burst_window", "bytes", "count", "distinct", "min_sources", "track", "window"}
 
 func (d *decoder) threshold(r *RuleSpec, e entry) {
 	entries, ok := d.mapping(e.value, "threshold", "a mapping with count, bytes, window, track…")
@@ -450,6 +456,10 @@ func (d *decoder) threshold(r *RuleSpec, e entry) {
 			t.Distinct, _ = d.str(f.value, key)
 		case "min_sources":
 			t.MinSources, _ = d.uint(f.value, key, math.MaxUint32)
+		case "burst":
+			t.Burst, _ = d.uint(f.value, key, math.MaxUint32)
+		case "burst_window":
+			t.BurstWin, _ = d.duration(f.value, key)
 		default:
 			d.unknownKey(f, "threshold", thresholdKeys)
 		}

@@ -97,7 +97,7 @@ func (d *decoder) resolve(n ast.Node, key string) (ast.Node, bool) {
 			}
 			target, ok := d.anchors[name]
 			if !ok {
-				d.errorf(v, "%sunknown alias *%s", keyPrefix(key), name)
+				d.errorf(v, "%sunknown alias %q", keyPrefix(key), "*"+excerpt(name))
 				return nil, false
 			}
 			n = target
@@ -107,7 +107,11 @@ func (d *decoder) resolve(n ast.Node, key string) (ast.Node, bool) {
 				tag = v.Start.Value
 			}
 			if !strings.HasPrefix(tag, "!!") {
-				d.errorf(v, "%sunquoted %s is read as a YAML tag: write it in quotes, \"%s\"", keyPrefix(key), tag, tag)
+				if q := strconv.Quote(tag); q[1:len(q)-1] == tag && len(tag) <= maxExcerpt {
+					d.errorf(v, "%sunquoted %s is read as a YAML tag: write it in quotes, %s", keyPrefix(key), tag, q)
+				} else {
+					d.errorf(v, "%sunquoted %q is read as a YAML tag: write it in quotes", keyPrefix(key), excerpt(tag))
+				}
 				return nil, false
 			}
 			n = v.Value

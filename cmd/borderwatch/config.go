@@ -1,12 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -15,6 +20,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/boundedfile"
+	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
@@ -134,6 +141,31 @@ type LoggingConfig struct {
 	Format string `yaml:"format"` // json or console
 }
 
+// Bounds of the configuration's size settings, checked at load (the
+// defaults are in defaultConfig; the outputs' are sink.Max*).
+const (
+	maxQueuedPackets = 1 << 20 // packet slots of all worker queues (~100 bytes each)
+	maxAFPacketMiB   = 4096    // AF_PACKET ring memory of all interfaces and readers
+	maxInterfaces    = 64
+	maxOutputs       = 32
+	maxRulePaths     = 256
+)
+
+// captureLimits are the minimum and maximum of each capture size setting.
+var captureLimits = []struct {
+	key      string
+	min, max int
+	val      func(*CaptureConfig) int
+}{
+	{"snap_length", 64, 1024, func(c *CaptureConfig) int { return c.SnapLength }},
+	{"workers", 1, 256, func(c *CaptureConfig) int { return c.Workers }},
+	{"queue_size", 1, 65536, func(c *CaptureConfig) int { return c.QueueSize }},
+	{"batch_size", 1, 65536, func(c *CaptureConfig) int { return c.BatchSize }},
+	{"ring_bytes", 4096, 1 << 28, func(c *CaptureConfig) int { return c.RingBytes }},
+	{"afpacket_blocks", 1, 1024, func(c *CaptureConfig) int { return c.AFPacketBlocks }},
+	{"readers", 1, 64, func(c *CaptureConfig) int { return c.Readers }},
+}
+
 // defaultConfig is the configuration without file or flags.
 func defaultConfig() Config {
 	return Config{
@@ -144,25 +176,58 @@ func defaultConfig() Config {
 	}
 }
 
-// configError is a problem in a configuration file, at a line when known.
+// configError is a problem in a configuration file, at a line (and
+// column) when known.
 type configError struct {
-	file string
-	line int
-	msg  string
+	file      string
+	line, col int
+	msg       string
 }
 
 func (e *configError) Error() string {
-	if e.line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg)
+	msg := oneLine(e.msg)
+	switch {
+	case e.line > 0 && e.col > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", e.file, e.line, e.col, msg)
+	case e.line > 0:
+		return fmt.Sprintf("%s:%d: %s", e.file, e.line, msg)
 	}
-	return e.file + ": " + e.msg
+	return e.file + ": " + msg
 }
 
+// oneLine escapes control and format characters (newlines, bidi
+// overrides) that a message may have copied from the file, so that every
+// error is one line of the log as written.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, needsEscape) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if needsEscape(r) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func needsEscape(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+}
+
+// MaxConfigBytes is the largest configuration file read; the YAML limits
+// of rule files (rules.CheckYAML: nesting, entries, aliases) apply too.
+const MaxConfigBytes = 1 << 20
+
 // readConfig reads path over the defaults. With explicit false a missing
-// file gives the defaults.
+// file gives the defaults. The file must be a regular file of at most
+// MaxConfigBytes.
 func readConfig(path string, explicit bool) (Config, bool, error) {
 	cfg := defaultConfig()
-	data, err := os.ReadFile(path)
+	data, err := boundedfile.Read(path, MaxConfigBytes)
 	if err != nil {
 		if !explicit && errors.Is(err, fs.ErrNotExist) {
 			return cfg, false, nil
@@ -176,49 +241,82 @@ func readConfig(path string, explicit bool) (Config, bool, error) {
 }
 
 // parseConfig decodes data strictly into cfg and checks it; errors are
-// FILE:LINE: reason.
+// FILE:LINE: reason, every problem of the file in one run, in line order.
 func parseConfig(name string, data []byte, cfg *Config) error {
-	// A file of comments only keeps the defaults (decoding its null
-	// document would zero them).
-	if f, err := parser.ParseBytes(data, 0); err == nil && (len(f.Docs) == 0 || f.Docs[0].Body == nil) {
-		return nil
+	if e := rules.CheckYAML(name, data); e != nil {
+		return &configError{file: name, line: e.Pos.Line, col: e.Pos.Column, msg: e.Reason}
 	}
-	if err := yaml.UnmarshalWithOptions(data, cfg, yaml.Strict()); err != nil {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) {
-			line := 0
+			ce := &configError{file: name, msg: ye.GetMessage()}
 			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-				line = tk.Position.Line
+				ce.line, ce.col = tk.Position.Line, tk.Position.Column
 			}
-			return &configError{file: name, line: line, msg: ye.GetMessage()}
+			return ce
 		}
 		return &configError{file: name, msg: err.Error()}
 	}
-	file, _ := parser.ParseBytes(data, 0)
-	var errs []error
-	for _, p := range cfg.problems() {
-		errs = append(errs, &configError{file: name, line: lineOf(file, p.path), msg: p.msg})
+	var body ast.Node
+	for i, doc := range file.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if _, null := doc.Body.(*ast.NullNode); null {
+			continue
+		}
+		if body != nil {
+			line, _ := nodePos(doc.Body)
+			return &configError{file: name, line: line, msg: fmt.Sprintf("document %d: the configuration is one YAML document", i+1)}
+		}
+		body = doc.Body
 	}
-	return errors.Join(errs...)
+	if body == nil {
+		return nil // comments only: the defaults
+	}
+	d := newCfgDecoder(name)
+	d.collectAnchors(body)
+	d.value("", body, reflect.ValueOf(cfg).Elem())
+	errs := d.errs
+	for _, p := range cfg.problems() {
+		if d.failedNear(p.path) {
+			continue // the value did not decode: already reported
+		}
+		errs = append(errs, &configError{file: name, line: d.lineOf(p.path), msg: p.msg})
+	}
+	slices.SortStableFunc(errs, func(a, b *configError) int { return cmp.Compare(a.line, b.line) })
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+	}
+	return errors.Join(out...)
 }
 
-// lineOf is the line of the YAML path in file, 0 if not found.
-func lineOf(file *ast.File, path string) int {
-	if file == nil || path == "" {
-		return 0
-	}
-	p, err := yaml.PathString(path)
-	if err != nil {
-		return 0
-	}
-	n, err := p.FilterFile(file)
-	if err != nil || n == nil {
-		return 0
-	}
-	if tk := n.GetToken(); tk != nil && tk.Position != nil {
-		return tk.Position.Line
+// lineOf is the line of the key path, or of its closest parent written.
+func (d *cfgDecoder) lineOf(path string) int {
+	for path != "" {
+		if l, ok := d.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
 	}
 	return 0
+}
+
+// failedNear tells whether a value at, above or below path failed to decode.
+func (d *cfgDecoder) failedNear(path string) bool {
+	for b := range d.bad {
+		if b == path || strings.HasPrefix(b, path+".") || strings.HasPrefix(b, path+"[") ||
+			strings.HasPrefix(path, b+".") || strings.HasPrefix(path, b+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 type problem struct{ path, msg string }
@@ -228,69 +326,71 @@ func (c *Config) problems() []problem {
 	var ps []problem
 	add := func(path, format string, a ...any) { ps = append(ps, problem{path, fmt.Sprintf(format, a...)}) }
 	if _, err := geo.NewZones(c.geoConfig()); err != nil {
-		path := "$.geo.home"
+		path := "geo.home"
 		for name := range c.Geo.Zones {
 			if strings.HasPrefix(err.Error(), fmt.Sprintf("zone %q", name)) {
-				path = "$.geo.zones." + name
+				path = "geo.zones." + name
 			}
 		}
 		add(path, "%v", err)
 	}
+	if len(c.Outputs) > maxOutputs {
+		add("outputs", "outputs: %d outputs: want at most %d", len(c.Outputs), maxOutputs)
+	}
+	if len(c.Rules.Paths) > maxRulePaths {
+		add("rules.paths", "rules.paths: %d paths: want at most %d", len(c.Rules.Paths), maxRulePaths)
+	}
 	for i := range c.Outputs {
 		if _, err := c.Outputs[i].sinkConfig(); err != nil {
-			add(fmt.Sprintf("$.outputs[%d]", i), "output %d: %v", i+1, err)
+			add(fmt.Sprintf("outputs[%d]", i), "output %d: %v", i+1, err)
 		}
 	}
 	if err := alert.CheckSensorName(c.SensorName); err != nil {
-		add("$.sensor_name", "%v", err)
+		add("sensor_name", "%v", err)
 	}
 	cc := &c.Capture
 	if cc.Mode != "xdp" && cc.Mode != "afpacket" {
-		add("$.capture.mode", "capture.mode %q: want xdp or afpacket", cc.Mode)
+		add("capture.mode", "capture.mode %q: want xdp or afpacket", cc.Mode)
 	}
 	if cc.Enforce && cc.Mode != "xdp" {
-		add("$.capture.enforce", "capture.enforce needs capture.mode xdp: AF_PACKET only copies packets and cannot drop them")
+		add("capture.enforce", "capture.enforce needs capture.mode xdp: AF_PACKET only copies packets and cannot drop them")
 	}
 	if !slices.Contains([]string{"auto", "tcx", "clsact"}, cc.EgressMode) {
-		add("$.capture.egress_mode", "capture.egress_mode %q: want auto, tcx or clsact", cc.EgressMode)
+		add("capture.egress_mode", "capture.egress_mode %q: want auto, tcx or clsact", cc.EgressMode)
 	}
 	if !slices.Contains([]string{"auto", "native", "generic"}, cc.XDPMode) {
-		add("$.capture.xdp_mode", "capture.xdp_mode %q: want auto, native or generic", cc.XDPMode)
+		add("capture.xdp_mode", "capture.xdp_mode %q: want auto, native or generic", cc.XDPMode)
 	}
-	if cc.SnapLength < 64 || cc.SnapLength > 1024 {
-		add("$.capture.snap_length", "capture.snap_length %d: want 64 to 1024", cc.SnapLength)
+	for _, l := range captureLimits {
+		if v := l.val(cc); v < l.min || v > l.max {
+			add("capture."+l.key, "capture.%s %d: want %d to %d", l.key, v, l.min, l.max)
+		}
 	}
-	if cc.Workers < 1 || cc.Workers > 256 {
-		add("$.capture.workers", "capture.workers %d: want 1 to 256", cc.Workers)
+	if cc.RingBytes >= 4096 && cc.RingBytes&(cc.RingBytes-1) != 0 {
+		add("capture.ring_bytes", "capture.ring_bytes %d: want a power of two", cc.RingBytes)
 	}
-	if cc.QueueSize < 1 {
-		add("$.capture.queue_size", "capture.queue_size %d: want at least 1", cc.QueueSize)
+	if n := int64(cc.Workers) * int64(cc.QueueSize+2) * int64(cc.BatchSize); n > maxQueuedPackets && cc.QueueSize <= 65536 && cc.BatchSize <= 65536 && cc.Workers <= 256 {
+		add("capture.queue_size", "capture: workers × (queue_size + 2) × batch_size is %d packet slots: want at most %d (about 100 MiB)", n, maxQueuedPackets)
 	}
-	if cc.BatchSize < 1 || cc.BatchSize > 65536 {
-		add("$.capture.batch_size", "capture.batch_size %d: want 1 to 65536", cc.BatchSize)
+	if n := len(cc.Interfaces) * cc.Readers * cc.AFPacketBlocks; n > maxAFPacketMiB && cc.Readers <= 64 && cc.AFPacketBlocks <= 1024 {
+		add("capture.afpacket_blocks", "capture: interfaces × readers × afpacket_blocks is %d MiB of AF_PACKET rings: want at most %d", n, maxAFPacketMiB)
 	}
-	if cc.RingBytes < 4096 || cc.RingBytes&(cc.RingBytes-1) != 0 {
-		add("$.capture.ring_bytes", "capture.ring_bytes %d: want a power of two of at least 4096", cc.RingBytes)
-	}
-	if cc.AFPacketBlocks < 1 {
-		add("$.capture.afpacket_blocks", "capture.afpacket_blocks %d: want at least 1", cc.AFPacketBlocks)
-	}
-	if cc.Readers < 1 || cc.Readers > 64 {
-		add("$.capture.readers", "capture.readers %d: want 1 to 64", cc.Readers)
+	if len(cc.Interfaces) > maxInterfaces {
+		add("capture.interfaces", "capture.interfaces: %d interfaces: want at most %d", len(cc.Interfaces), maxInterfaces)
 	}
 	for i, ifc := range cc.Interfaces {
 		if ifc == "" || len(ifc) > 15 || strings.ContainsAny(ifc, "/ \t,") {
-			add(fmt.Sprintf("$.capture.interfaces[%d]", i), "capture.interfaces: %q is not an interface name", ifc)
+			add(fmt.Sprintf("capture.interfaces[%d]", i), "capture.interfaces: %q is not an interface name", ifc)
 		}
 	}
 	if c.Metrics.Listen != "off" && !strings.Contains(c.Metrics.Listen, ":") {
-		add("$.metrics.listen", "metrics.listen %q: want host:port or off", c.Metrics.Listen)
+		add("metrics.listen", "metrics.listen %q: want host:port or off", c.Metrics.Listen)
 	}
 	if _, err := zerolog.ParseLevel(c.Logging.Level); err != nil || c.Logging.Level == "" {
-		add("$.logging.level", "logging.level %q: want debug, info, warn or error", c.Logging.Level)
+		add("logging.level", "logging.level %q: want debug, info, warn or error", c.Logging.Level)
 	}
 	if c.Logging.Format != "json" && c.Logging.Format != "console" {
-		add("$.logging.format", "logging.format %q: want json or console", c.Logging.Format)
+		add("logging.format", "logging.format %q: want json or console", c.Logging.Format)
 	}
 	return ps
 }
@@ -307,6 +407,23 @@ func (c *Config) geoConfig() geo.Config {
 		g.Zones = append(g.Zones, geo.ZoneSpec{Name: n, Terms: c.Geo.Zones[n]})
 	}
 	return g
+}
+
+// redacted is a copy of c for printing, with the outputs' secrets (URL
+// credentials and secret parameters, passwords) replaced by sink.Redacted.
+func (c Config) redacted() Config {
+	r := c
+	r.Outputs = make([]OutputConfig, len(c.Outputs))
+	for i, o := range c.Outputs {
+		o.URL = sink.RedactURL(o.URL)
+		if o.Redis != nil && o.Redis.Password != "" {
+			rc := *o.Redis
+			rc.Password = sink.Redacted
+			o.Redis = &rc
+		}
+		r.Outputs[i] = o
+	}
+	return r
 }
 
 // sinkConfigs returns the outputs' sink configurations.
@@ -334,8 +451,11 @@ func newConfigCmd(a *app) *cobra.Command {
 		Short: "Validate a configuration file and print the effective configuration",
 		Long: `check reads the configuration file (FILE, else --config, else
 ` + defaultConfigPath + ` when it exists), rejects unknown keys and bad values
-with FILE:LINE: reason, applies the global flags over it, checks that the rule
-files load, and prints the effective configuration as YAML.`,
+with FILE:LINE: reason (every problem of the file in one run), applies the
+global flags over it, checks that the rule files load, and prints the
+effective configuration as YAML with passwords and URL credentials shown as
+` + sink.Redacted + `. The file must be a regular file of at most 1 MiB; see the
+README for the limits of every setting.`,
 		Example: `  borderwatch config check /etc/borderwatch/borderwatch.yaml
   borderwatch --home DE,AT config check deploy/borderwatch.example.yaml`,
 		Args: cobra.MaximumNArgs(1),
@@ -356,7 +476,7 @@ files load, and prints the effective configuration as YAML.`,
 					return usageErr("geo database: %w", err)
 				}
 			}
-			out, err := yaml.MarshalWithOptions(a.cfg, yaml.IndentSequence(true))
+			out, err := yaml.MarshalWithOptions(a.cfg.redacted(), yaml.IndentSequence(true))
 			if err != nil {
 				return err
 			}

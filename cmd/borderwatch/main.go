@@ -93,6 +93,7 @@ data leaving the country.`,
 		newConfigCmd(a),
 		newGeoCmd(a),
 		newRulesCmd(a),
+		newShareCmd(),
 		newVersionCmd(),
 	)
 	root.InitDefaultCompletionCmd()

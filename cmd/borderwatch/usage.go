@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/borderwatch/borderwatch/geo"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -87,38 +88,15 @@ func suggestFlag(cmd *cobra.Command, err error) string {
 	if !ok {
 		return ""
 	}
-	best, bestD := "", 3 // at most two edits away
+	var names []string
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if f.Hidden {
-			return
-		}
-		if d := editDistance(name, f.Name); d < bestD {
-			best, bestD = f.Name, d
+		if !f.Hidden {
+			names = append(names, f.Name)
 		}
 	})
-	if best == "" {
+	best, d := geo.Closest(name, names)
+	if best == "" || d > 2 { // at most two edits away
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", "--"+best)
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

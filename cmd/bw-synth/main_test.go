@@ -17,7 +17,7 @@ func TestList(t *testing.T) {
 	if err := run([]string{"-list"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "scan         TCP SYN scan of ports 1-1024") || strings.Count(out.String(), "\n") != 16 {
+	if !strings.Contains(out.String(), "scan         TCP SYN scan of ports 1-1024") || strings.Count(out.String(), "\n") != 25 {
 		t.Errorf("list:\n%s", out.String())
 	}
 }

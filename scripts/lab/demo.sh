@@ -46,8 +46,19 @@ x() { # x NS CMD...: run a tool in a lab namespace, bounded by timeout(1)
 	shift
 	(cd "$S" && ip netns exec "$ns" timeout 30 "$@") >/dev/null 2>&1 || true
 }
+# settle: wait until the alert file has not grown for a second (the previous
+# step's alerts are written and shown), at most 6 s.
+settle() {
+	local last=-1 size quiet=0 deadline=$((SECONDS + 6))
+	while [ $SECONDS -lt $deadline ] && [ $quiet -lt 10 ]; do
+		size=$(stat -c %s "$S/alerts.json" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+		last=$size
+		sleep 0.1
+	done
+}
 step() {
-	sleep 1.5
+	settle
 	printf '\n\033[1m>> %s\033[0m\n' "$*"
 }
 
@@ -88,7 +99,7 @@ x bwl-lan dig +short @198.51.100.53 www.refl.lab
 x bwl-fr ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$S/ssh/client_ed25519" bwlab@192.0.2.10 true
 x bwl-cn ping -c 3 -i 0.2 192.0.2.10
 x bwl-lan curl -s -o /dev/null http://192.0.2.140/big.bin
-sleep 3
+settle
 
 echo
 echo "== kernel stage per-country counters (remote end's country; ingress = XDP, egress = TC):"
@@ -104,7 +115,7 @@ if ip netns exec bwl-gw timeout 5 curl -sf http://127.0.0.1:9467/metrics >"$S/me
 		}
 		END { for (k in keys) { split(k, f, " "); printf "  %-7s %-9s %-8s %12d %14d\n", f[1], f[2], f[3], v[k, "p"], v[k, "b"] } }
 	' "$S/metrics.txt" | sort
-	grep '^borderwatch_kernel_events_total' "$S/metrics.txt" | sed 's/^borderwatch_kernel_events_total/  kernel/'
+	grep -E '^borderwatch_kernel_(events_total|seen_packets_total|seen_bytes_total)' "$S/metrics.txt" | sed 's/^borderwatch_kernel_/  kernel /'
 else
 	echo "  (metrics unreachable)"
 fi

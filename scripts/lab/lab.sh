@@ -6,6 +6,7 @@
 #   scripts/lab/lab.sh up       build the lab (tears down a stale one first)
 #   scripts/lab/lab.sh down     tear it down (idempotent)
 #   scripts/lab/lab.sh status   namespaces, processes, sensor state, counters
+#   scripts/lab/lab.sh check    the readiness checks of up, on the running lab
 #
 # Topology (every name starts with bwl-; nothing is created in the root
 # namespace, and nothing has a default route: routes cover lab prefixes only):
@@ -44,6 +45,9 @@ LAB_USER=bwlab
 LAB_PASS=bwl-Lab-pass-7
 LAB_USER_COMMENT="borderwatch lab user (scripts/lab/lab.sh)"
 METRICS=127.0.0.1:9467
+# What up needs (the e2e test checks the attack tools besides these).
+LAB_TOOLS=(ip bridge sysctl ethtool timeout ssh-keygen useradd userdel chpasswd getent
+	dnsmasq /usr/sbin/sshd curl dig ping python3)
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() {
@@ -69,6 +73,145 @@ start() {
 	shift 2
 	ip netns exec "$ns" "$@" >"$STATE/log/$name.log" 2>&1 </dev/null &
 	echo $! >"$STATE/run/$name.pid"
+}
+
+# ---------------------------------------------------------------- readiness
+#
+# Nothing in the lab is assumed ready because some time has passed: every
+# address, link, route and service is polled until it really answers, with a
+# deadline, and a timeout names the namespace, address and service that was
+# not ready (the readiness checks run before the sensor starts, so their
+# packets are not in any scenario).
+
+READY_TIMEOUT=${BWL_READY_TIMEOUT:-20} # seconds per condition
+
+# wait_for WHAT CMD...: run CMD (quietly) until it succeeds, at most
+# READY_TIMEOUT seconds by the clock (not by a count of tries: a loaded machine
+# makes every try slower); on timeout, die naming WHAT.
+wait_for() {
+	local what=$1
+	shift
+	local deadline=$((SECONDS + READY_TIMEOUT)) tries=0
+	while :; do
+		tries=$((tries + 1))
+		if "$@" >/dev/null 2>&1; then
+			[ $tries -gt 1 ] && log "ready after $tries tries: $what"
+			return 0
+		fi
+		[ $SECONDS -lt $deadline ] || break
+		sleep 0.1
+	done
+	die "not ready after ${READY_TIMEOUT}s ($tries tries): $what (logs in $STATE/log)"
+}
+
+link_up() { # link_up NS DEV: carrier and operstate up
+	ip -n "$1" -o link show dev "$2" | grep -q 'LOWER_UP.* state UP '
+}
+
+port_forwarding() { # port_forwarding PORT: a bridge port of br0 that forwards
+	ip -n bwl-wan -o link show dev "$1" | grep -q 'LOWER_UP.* state UP ' &&
+		bridge -n bwl-wan link show dev "$1" | grep -q 'state forwarding'
+}
+
+no_tentative() { # no_tentative NS: no IPv6 address waits for DAD
+	[ -z "$(ip -n "$1" -6 addr show tentative)" ]
+}
+
+tcp_banner() { # tcp_banner NS ADDR PORT PREFIX: the service's first line starts with PREFIX
+	nsx "$1" timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && IFS= read -r -t 2 line <&3 && [[ $line == "$2"* ]]' "$2" "$3" "$4"
+}
+
+http_ok() { # http_ok NS ADDR: HTTP 200 for the index page
+	local host=$2
+	case $host in *:*) host="[$host]" ;; esac
+	nsx "$1" curl -sf -o /dev/null --max-time 3 "http://$host/index.html"
+}
+
+dns_answers() { # dns_answers NS SERVER NAME TYPE PATTERN
+	nsx "$1" dig +short +tries=1 +time=1 "@$2" "$3" "$4" | grep -q "$5"
+}
+
+pings() { # pings NS [-6] ADDR
+	nsx "$1" ping -n -c1 -W1 "${@:2}"
+}
+
+# ready_network: every link carries, every bridge port forwards, no IPv6
+# address is tentative or failed DAD, and every WAN host reaches home over
+# both families through the gateway (which also settles ARP on the way).
+ready_network() {
+	local ns dev
+	for dev in "bwl-gw wan0" "bwl-gw lan0" "bwl-lan eth0" "bwl-cn eth0" "bwl-ru eth0" "bwl-fr eth0" \
+		"bwl-rcn eth0" "bwl-rru eth0" "bwl-rfr eth0" "bwl-wan br0"; do
+		# shellcheck disable=SC2086
+		set -- $dev
+		wait_for "link $2 in $1 up (carrier)" link_up "$1" "$2"
+	done
+	for dev in gw cn ru fr rcn rru rfr; do
+		wait_for "bridge port $dev of br0 in bwl-wan forwarding" port_forwarding "$dev"
+	done
+	for ns in "${NAMESPACES[@]}"; do
+		[ "$ns" = bwl-wan ] && continue
+		if [ -n "$(ip -n "$ns" -6 addr show dadfailed)" ]; then
+			die "duplicate address detection failed in $ns: $(ip -n "$ns" -6 -br addr show dadfailed | tr '\n' ' ')"
+		fi
+		wait_for "IPv6 addresses in $ns out of duplicate address detection (tentative: $(ip -n "$ns" -6 -br addr show tentative | tr '\n' ' '))" no_tentative "$ns"
+	done
+	local host v4 v6
+	for host in "bwl-cn 198.51.100.10 2001:db8:1::10" "bwl-ru 203.0.113.10 2001:db8:2::10" "bwl-fr 192.0.2.140 2001:db8:f::10" \
+		"bwl-rcn 198.51.100.53 2001:db8:1::53" "bwl-rru 203.0.113.53 2001:db8:2::53" "bwl-rfr 192.0.2.153 2001:db8:f::53"; do
+		# shellcheck disable=SC2086
+		set -- $host
+		ns=$1 v4=$2 v6=$3
+		wait_for "route: $ns ($v4) reaches home 192.0.2.10 over IPv4 through the gateway" pings "$ns" -I "$v4" 192.0.2.10
+		wait_for "route: $ns ($v6) reaches home 2001:db8:de::10 over IPv6 through the gateway" pings "$ns" -6 -I "$v6" 2001:db8:de::10
+	done
+	# The WAN hosts reach each other directly on the bridge.
+	for v4 in 198.51.100.53 203.0.113.53 192.0.2.153; do
+		wait_for "route: bwl-ru reaches the reflector $v4 on the bridge" pings bwl-ru "$v4"
+	done
+}
+
+# ready_services: every service of services() answers a real request, on
+# every address and family the scenarios use.
+ready_services() {
+	local a r txt
+	for a in 192.0.2.10 2001:db8:de::10; do
+		wait_for "sshd in bwl-lan on [$a]:22 (SSH banner)" tcp_banner bwl-lan "$a" 22 SSH-2.0-
+		wait_for "web server in bwl-lan on http://[$a]/" http_ok bwl-lan "$a"
+	done
+	wait_for "sshd in bwl-fr on 192.0.2.140:22 (SSH banner)" tcp_banner bwl-fr 192.0.2.140 22 SSH-2.0-
+	wait_for "sshd in bwl-cn on 198.51.100.80:22 (SSH banner)" tcp_banner bwl-cn 198.51.100.80 22 SSH-2.0-
+	for a in 192.0.2.140 2001:db8:f::10; do
+		wait_for "web server in bwl-fr on http://[$a]/" http_ok bwl-fr "$a"
+	done
+	wait_for "web server in bwl-cn on http://198.51.100.80/" http_ok bwl-cn 198.51.100.80
+	for a in 203.0.113.66 2001:db8:2::66; do
+		wait_for "C2 web server in bwl-ru on http://[$a]/" http_ok bwl-ru "$a"
+	done
+	wait_for "dnsmasq in bwl-lan on 192.0.2.10 (A www.home.lab)" dns_answers bwl-lan 192.0.2.10 www.home.lab A '^192\.0\.2\.10$'
+	wait_for "dnsmasq in bwl-lan on 2001:db8:de::10 (AAAA www.home.lab)" dns_answers bwl-lan 2001:db8:de::10 www.home.lab AAAA '^2001:db8:de::10$'
+	# Reflectors: each address of each, from the RU attacker over the
+	# bridge (the path of the spoofed queries); the IPv6 ones from home
+	# through the gateway (the path of the benign queries).
+	for r in "bwl-rcn 198.51.100.53 198.51.100.54 198.51.100.55 198.51.100.56" \
+		"bwl-rru 203.0.113.53 203.0.113.54 203.0.113.55 203.0.113.56" \
+		"bwl-rfr 192.0.2.153 192.0.2.154 192.0.2.155 192.0.2.156"; do
+		# shellcheck disable=SC2086
+		set -- $r
+		local ns=$1
+		shift
+		for a in "$@"; do
+			wait_for "dnsmasq reflector in $ns on $a (A www.refl.lab, asked from bwl-ru)" dns_answers bwl-ru "$a" www.refl.lab A '^192\.0\.2\.140$'
+		done
+	done
+	for r in "bwl-rcn 2001:db8:1::53" "bwl-rru 2001:db8:2::53" "bwl-rfr 2001:db8:f::53"; do
+		# shellcheck disable=SC2086
+		set -- $r
+		wait_for "dnsmasq reflector in $1 on $2 (A www.refl.lab, asked from bwl-lan)" dns_answers bwl-lan "$2" www.refl.lab A '^192\.0\.2\.140$'
+	done
+	# The large answer the reflection scenario relies on (~1 KB, EDNS0).
+	txt=$(nsx bwl-ru dig +tries=1 +time=2 +bufsize=1400 @203.0.113.53 big.refl.lab TXT 2>/dev/null | grep -o 'MSG SIZE  rcvd: [0-9]*' || true)
+	[ "${txt##* }" -gt 900 ] 2>/dev/null || die "dnsmasq reflector in bwl-rru on 203.0.113.53: TXT big.refl.lab is not ~1 KB (${txt:-no answer})"
 }
 
 # ---------------------------------------------------------------- teardown
@@ -147,10 +290,10 @@ wan_host() {
 	ip -n "$ns" -6 route add 2001:db8:de::/48 via "$gw6"
 	local p
 	for p in 198.51.100.0/24 203.0.113.0/24 192.0.2.128/25; do
-		ip -n "$ns" route replace "$p" dev eth0 2>/dev/null || true
+		ip -n "$ns" route replace "$p" dev eth0
 	done
 	for p in 2001:db8:1::/48 2001:db8:2::/48 2001:db8:f::/48; do
-		ip -n "$ns" -6 route replace "$p" dev eth0 2>/dev/null || true
+		ip -n "$ns" -6 route replace "$p" dev eth0
 	done
 	# Static IPv6 neighbours between the host and the gateway: on the real
 	# internet the gateway talks neighbour discovery with its upstream router
@@ -172,6 +315,12 @@ topology() {
 		ip netns add "$ns"
 		ip -n "$ns" link set lo up
 		nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+		# No duplicate address detection in the lab, before any link exists
+		# (links inherit "default"): the global addresses are added nodad, and
+		# this covers the link-local ones the kernel adds at link up, which
+		# neighbour discovery and the gateway's forwarding need. A tentative
+		# address is unusable for about a second and more on a loaded host.
+		[ "$ns" = bwl-wan ] || nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 	done
 	# The internet: one bridge, no addresses, IPv6 off for its own stack.
 	nsx bwl-wan sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -223,7 +372,11 @@ topology() {
 	for dev in "bwl-gw wan0" "bwl-gw lan0" "bwl-lan eth0" "bwl-cn eth0" "bwl-ru eth0" "bwl-fr eth0"; do
 		# shellcheck disable=SC2086
 		set -- $dev
-		nsx "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || true
+		nsx "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 ||
+			die "ethtool -K $2 tso off gso off gro off failed in $1"
+		if nsx "$1" ethtool -k "$2" | grep -Eq '^(tcp-segmentation|generic-segmentation|generic-receive)-offload: on'; then
+			die "offloads still on for $2 in $1: $(nsx "$1" ethtool -k "$2" | grep -E '^(tcp-segmentation|generic-(segmentation|receive))-offload' | tr '\n' ' ')"
+		fi
 	done
 }
 
@@ -317,15 +470,6 @@ services() {
 	done
 }
 
-wait_port() { # wait_port NS ADDR PORT: until something listens (10 s at most)
-	local n
-	for n in $(seq 1 50); do
-		if nsx "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; then return 0; fi
-		sleep 0.2
-	done
-	die "nothing listens on $2:$3 in $1 (see $STATE/log)"
-}
-
 # ---------------------------------------------------------------- sensor
 
 sensor() {
@@ -342,21 +486,52 @@ sensor() {
 	fi
 	start borderwatch bwl-gw "$bin" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
 		run --iface wan0,lan0 --egress --capture "$CAPTURE" --alerts "$STATE/alerts.json" --metrics-listen "$METRICS"
-	local n
-	for n in $(seq 1 100); do
-		if grep -q '"sensor running"' "$STATE/log/borderwatch.log" 2>/dev/null; then
-			if grep -q 'falling back to AF_PACKET' "$STATE/log/borderwatch.log"; then
-				log "sensor running with AF_PACKET (XDP unavailable: see $STATE/log/borderwatch.log)"
-			else
-				log "sensor running ($(grep -o '"capture":"[a-z]*"' "$STATE/log/borderwatch.log" | head -1))"
-			fi
-			return 0
+	local pid deadline=$((SECONDS + SENSOR_TIMEOUT))
+	pid=$(cat "$STATE/run/borderwatch.pid")
+	until grep -q '"sensor running"' "$STATE/log/borderwatch.log" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			cat "$STATE/log/borderwatch.log" >&2 || true
+			die "the sensor in bwl-gw exited before it was running (log above)"
 		fi
-		kill -0 "$(cat "$STATE/run/borderwatch.pid")" 2>/dev/null || break
-		sleep 0.2
+		if [ $SECONDS -ge $deadline ]; then
+			cat "$STATE/log/borderwatch.log" >&2 || true
+			die "the sensor in bwl-gw did not log \"sensor running\" within ${SENSOR_TIMEOUT}s (log above)"
+		fi
+		sleep 0.1
 	done
-	cat "$STATE/log/borderwatch.log" >&2 || true
-	die "the sensor did not start"
+	local mode
+	mode=$(grep -o '"capture":"[a-z]*"' "$STATE/log/borderwatch.log" | head -1 | cut -d'"' -f4)
+	if [ "$mode" = xdp ]; then
+		local dev
+		for dev in wan0 lan0; do
+			wait_for "XDP program attached to $dev in bwl-gw" xdp_attached "$dev"
+		done
+		# TC egress: TCX links carry no interface an older bpftool shows per
+		# namespace; the sensor fails its start when an egress attach fails,
+		# and says it attached.
+		grep '"message":"XDP attached"' "$STATE/log/borderwatch.log" | grep -q '"egress":true' ||
+			die "the sensor in bwl-gw did not log \"XDP attached\" with egress true"
+	fi
+	wait_for "sensor metrics endpoint http://$METRICS/metrics in bwl-gw" metrics_up "$mode"
+	if grep -q 'falling back to AF_PACKET' "$STATE/log/borderwatch.log"; then
+		log "sensor running with AF_PACKET (XDP unavailable: see $STATE/log/borderwatch.log)"
+	else
+		log "sensor running (capture $mode)"
+	fi
+}
+
+SENSOR_TIMEOUT=${BWL_SENSOR_TIMEOUT:-60} # seconds from start to "sensor running"
+
+xdp_attached() { # xdp_attached DEV: an XDP program on DEV in bwl-gw
+	ip -n bwl-gw -d link show dev "$1" | grep -q 'prog/xdp id [0-9]'
+}
+
+metrics_up() { # metrics_up MODE: the endpoint serves the sensor's metrics
+	local out
+	out=$(nsx bwl-gw curl -sf --max-time 3 "http://$METRICS/metrics") || return 1
+	grep -q '^borderwatch_' <<<"$out" || return 1
+	# With XDP, the kernel stage's counters are readable through it.
+	[ "$1" != xdp ] || grep -q '^borderwatch_kernel_events_total' <<<"$out"
 }
 
 # ---------------------------------------------------------------- commands
@@ -364,25 +539,34 @@ sensor() {
 up() {
 	need_root
 	local t
-	for t in ip ssh-keygen dnsmasq /usr/sbin/sshd; do command -v "$t" >/dev/null || die "missing $t (scripts/install-deps.sh)"; done
+	for t in "${LAB_TOOLS[@]}"; do command -v "$t" >/dev/null || die "missing $t (scripts/install-deps.sh installs it)"; done
 	down
 	trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed; tearing down"; down; fi' EXIT
 	write_files
 	topology
 	services
-	wait_port bwl-lan 192.0.2.10 22
-	wait_port bwl-lan 192.0.2.10 80
-	wait_port bwl-fr 192.0.2.140 80
-	wait_port bwl-cn 198.51.100.80 22
-	wait_port bwl-ru 203.0.113.66 80
-	# Reachability through the gateway, both families (before the sensor, so
-	# that neighbour discovery is done).
-	nsx bwl-cn ping -c1 -W2 192.0.2.10 >/dev/null || die "CN cannot reach home over IPv4"
-	nsx bwl-cn ping -6 -c1 -W2 2001:db8:de::10 >/dev/null || die "CN cannot reach home over IPv6"
-	nsx bwl-ru ping -c1 -W2 198.51.100.53 >/dev/null || die "RU cannot reach the CN reflector"
+	# Everything answers before the sensor starts (so that neighbour
+	# discovery and ARP are done and no readiness probe is in a scenario).
+	local t0=$SECONDS
+	ready_network
+	local t1=$SECONDS
+	ready_services
+	log "ready: links, addresses, routes in $((t1 - t0)) s; services in $((SECONDS - t1)) s"
 	if [ "${BWL_SENSOR:-1}" != 0 ]; then sensor; fi
 	trap - EXIT
 	log "lab up (state in $STATE)"
+}
+
+# check: the readiness checks of up, against a running lab (exit 1 naming
+# the first thing that does not answer).
+check() {
+	need_root
+	ready_network
+	ready_services
+	if [ -s "$STATE/run/borderwatch.pid" ] && kill -0 "$(cat "$STATE/run/borderwatch.pid")" 2>/dev/null; then
+		wait_for "sensor metrics endpoint http://$METRICS/metrics in bwl-gw" metrics_up "$(grep -o '"capture":"[a-z]*"' "$STATE/log/borderwatch.log" | head -1 | cut -d'"' -f4)"
+	fi
+	log "lab ready"
 }
 
 status() {
@@ -415,8 +599,9 @@ down)
 	log "lab down"
 	;;
 status) status ;;
+check) check ;;
 *)
-	echo "usage: $0 up|down|status" >&2
+	echo "usage: $0 up|down|status|check" >&2
 	exit 2
 	;;
 esac

@@ -29,10 +29,13 @@
 // DstPorts and SrcPorts (packets with ports, i.e. TCP, UDP and SCTP except
 // non-first fragments; ICMP packets pass them only when the rule's Protos
 // names ICMP explicitly); From and To with the rule's Basis. Then each kind
-// adds its own condition:
+// adds its own condition (kindConds in kinds.go; the kind's static data,
+// such as its default track and what it counts, is rules.KindSpec):
 //
 //   - scan and sweep never count answers (to_client packets of a flow), nor
-//     SYN-ACK or RST packets: backscatter is not probing.
+//     SYN-ACK or RST packets: backscatter is not probing. An unsolicited
+//     scan or sweep counts only probes that start a flow, such as the lone
+//     ACKs of an ACK or Window scan; an ACK of a known connection is none.
 //   - bruteforce counts login attempts: TCP connections in which the
 //     initiator sent data, counted at the initiator's first data segment of
 //     a flow that began with its SYN (a connection that carries no data, such
@@ -45,23 +48,27 @@
 //     already one of the victim's counted reflectors in the current window
 //     (they never add sources).
 //   - reputation needs the rule's ListSide endpoint on rule.List.
+//   - flood, when unsolicited, counts only packets that started their flow.
 //   - an aggregate packet (decode.Packet.Aggregate: a kernel byte report in
 //     XDP mode) never counts for scan, sweep, bruteforce or an unsolicited
 //     flood; elsewhere it counts its Aggregate packets and its IPLen bytes.
 //
 // # Counting
 //
-// Every rule counts per track key (Threshold.Track; when 0: src for scan,
-// sweep and volume; dst for flood and amplification; pair for bruteforce and
-// policy; for reputation the listed side, pair for either). Windows are
+// Every rule counts per track key (Threshold.Track; when 0, the kind's
+// default, rules.Kind.DefaultTrack: pair for scan, reputation and policy;
+// src for sweep, bruteforce and volume; dst for flood and amplification).
+// Windows are
 // tumbling, in capture time: a key's window starts at its first counted
 // packet and restarts with the first packet Window or more after it. A zero
 // Window is Config.DefaultWindow.
 //
 // A rule fires for a key when, within the window:
 //
-//   - Threshold.Distinct is set (or the kind is scan or sweep, which default
-//     to dst_port and dst_ip): the distinct values reach Count;
+//   - Threshold.Distinct is set (or the kind counts distinct values by
+//     default, rules.KindSpec.Counts: scan dst_port, sweep dst_ip): the
+//     distinct values (ports, hosts, sources or IP protocol numbers) reach
+//     Count;
 //   - otherwise packets reach Count, or bytes reach Bytes (either);
 //   - no Count and no Bytes: on every matching packet (reputation, policy);
 //
@@ -107,8 +114,11 @@
 // HyperLogLog (about 6.5% standard error): the count is then the exact
 // values plus that estimate, and a key that never reaches its cap never
 // touches its registers. Top source countries (flood and amplification, top
-// 5 in the alert) are counted with the space-saving algorithm over 8
-// counters: exact for up to 8 countries. Keys idle for longer than their
+// 5 in the alert) are counted exactly, per country (fewer than 256 known
+// codes: a 1 KiB array), for up to 64 keys of a rule at once (countries.go);
+// a key that starts its window while all 64 are in use counts with the
+// space-saving algorithm over 8 counters: exact for up to 8 countries,
+// otherwise each count over-estimated by at most the window's packets / 8. Keys idle for longer than their
 // window plus their suppression period are dropped by Advance, at most the
 // LRU grain late (suppressed occurrences not yet reported are then counted
 // as SuppressedUnreported). Evicted keys, expired keys and values that

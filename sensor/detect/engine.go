@@ -98,6 +98,10 @@ type ruleState struct {
 	kind     rules.Kind
 	track    rules.Track
 	distinct rules.Distinct // what the exact set holds; DistinctNone for no set
+	// counts is what the threshold counts distinct values of: the rule's
+	// Distinct, else the kind's (rules.KindSpec.Counts); none for packets.
+	counts   rules.Distinct
+	cond     kindCond // the kind's own condition
 	window   int64
 	suppress int64
 	idle     int64
@@ -110,7 +114,15 @@ type ruleState struct {
 	top    []topCountries
 	hasHLL bool
 	hasTop bool
-	st     RuleStats
+	// exact is, per bucket, the index of its exact country counts in pool
+	// (-1: none, top counts instead); grown with the table when hasTop.
+	exact []int32
+	pool  countryPool
+	// burst has one short window per bucket (rules with Threshold.Burst),
+	// grown with the table.
+	burst    []burstWin
+	burstWin int64
+	st       RuleStats
 }
 
 // Engine applies compiled rules to packets. It is owned by one worker and
@@ -187,17 +199,20 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 		lim = l
 	}
 	lim = lim.withDefaults()
-	rs := &ruleState{r: r, lim: lim, kind: r.Kind, track: r.Threshold.Track, distinct: r.Threshold.Distinct}
-	if rs.track == 0 {
-		rs.track = defaultTrack(r)
+	var spec rules.KindSpec // zero for a value that is not a kind
+	if s := r.Kind.Spec(); s != nil {
+		spec = *s
 	}
-	switch {
-	case rs.distinct != rules.DistinctNone:
-	case r.Kind == rules.KindScan:
-		rs.distinct = rules.DistinctDstPort
-	case r.Kind == rules.KindSweep:
-		rs.distinct = rules.DistinctDstIP
-	case r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification || r.Threshold.MinSources > 0:
+	rs := &ruleState{r: r, lim: lim, kind: r.Kind, track: r.Threshold.Track, cond: condOf(r.Kind)}
+	if rs.track == 0 {
+		rs.track = r.Kind.DefaultTrack()
+	}
+	rs.counts = r.Threshold.Distinct
+	if rs.counts == rules.DistinctNone {
+		rs.counts = spec.Counts
+	}
+	rs.distinct = rs.counts
+	if rs.distinct == rules.DistinctNone && (spec.Sources || r.Threshold.MinSources > 0) {
 		rs.distinct = rules.DistinctSrcIP
 	}
 	rs.window = int64(r.Threshold.Window)
@@ -221,7 +236,10 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 		rs.set = newPairSet(lim.MaxDistinct)
 	}
 	rs.hasHLL = rs.distinct == rules.DistinctSrcIP
-	rs.hasTop = r.Kind == rules.KindFlood || r.Kind == rules.KindAmplification
+	rs.hasTop = spec.TopSources
+	if r.Threshold.Burst > 0 && r.Threshold.BurstWindow > 0 {
+		rs.burstWin = int64(r.Threshold.BurstWindow)
+	}
 	rs.t.onDrop = rs.dropped
 	rs.t.onGrow = rs.grown
 	rs.st = RuleStats{ID: r.ID, Kind: r.Kind.String(), MaxKeys: lim.MaxKeys, MaxDistinct: lim.MaxDistinct}
@@ -239,6 +257,17 @@ func (rs *ruleState) grown(n int) {
 		top := make([]topCountries, n)
 		copy(top, rs.top)
 		rs.top = top
+		exact := make([]int32, n)
+		copy(exact, rs.exact)
+		for i := len(rs.exact); i < n; i++ {
+			exact[i] = -1
+		}
+		rs.exact = exact
+	}
+	if rs.burstWin > 0 {
+		bw := make([]burstWin, n)
+		copy(bw, rs.burst)
+		rs.burst = bw
 	}
 }
 
@@ -247,6 +276,10 @@ func (rs *ruleState) dropped(idx int32) {
 	b := &rs.t.b[idx]
 	rs.st.SuppressedUnreported += uint64(b.suppressed)
 	rs.dropDistinct(b, idx)
+	if rs.hasTop {
+		rs.pool.put(rs.exact[idx])
+		rs.exact[idx] = -1
+	}
 }
 
 // dropDistinct releases the distinct values of bucket idx: its exact
@@ -263,25 +296,6 @@ func (rs *ruleState) dropDistinct(b *bucket, idx int32) {
 // regs is the HyperLogLog of bucket idx.
 func (rs *ruleState) regs(idx int32) []uint8 {
 	return rs.hll[int(idx)*hllRegs : int(idx+1)*hllRegs]
-}
-
-// defaultTrack is the track of a rule that does not set one.
-func defaultTrack(r *rules.Rule) rules.Track {
-	switch r.Kind {
-	case rules.KindFlood, rules.KindAmplification:
-		return rules.TrackDst
-	case rules.KindBruteforce, rules.KindPolicy:
-		return rules.TrackPair
-	case rules.KindReputation:
-		switch r.ListSide {
-		case rules.SideSrc:
-			return rules.TrackSrc
-		case rules.SideDst:
-			return rules.TrackDst
-		}
-		return rules.TrackPair
-	}
-	return rules.TrackSrc
 }
 
 var zeroInfo geo.Info
@@ -333,7 +347,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 				}
 			}
 		}
-		if !rs.match(p, f, src, dst) {
+		if !rs.matchFilters(p, src, dst) || !rs.cond(rs, p, f) { // rs.match, one call less
 			continue
 		}
 		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)
@@ -342,127 +356,64 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 
 const protoSCTP = 132
 
-// match applies the rule's filters and the kind's own conditions. The
-// protocol and direction filters are not here: the packet only visits the
-// rules of byClass that admit its protocol and direction.
+// match applies the rule's filters and the kind's own condition.
 func (rs *ruleState) match(p *decode.Packet, f flow.Result, src, dst *geo.Info) bool {
+	return rs.matchFilters(p, src, dst) && rs.cond(rs, p, f)
+}
+
+// matchFilters applies the filters the rule writes: TCP flags, ICMP types,
+// ports and zones. The protocol and direction filters are not here: the
+// packet only visits the rules of byClass that admit its protocol and
+// direction.
+func (rs *ruleState) matchFilters(p *decode.Packet, src, dst *geo.Info) bool {
 	r := rs.r
 	isTCP := p.Proto == decode.ProtoTCP
 	isICMP := p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6
-	if isTCP && len(r.TCPFlags) > 0 {
-		ok := false
-		for _, m := range r.TCPFlags {
-			if p.TCPFlags&m.Mask == m.Value {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
+	if isTCP && len(r.TCPFlags) > 0 && !flagsMatch(r.TCPFlags, p.TCPFlags) {
+		return false
 	}
-	if isICMP && len(r.ICMPTypes) > 0 {
-		ok := false
-		for _, t := range r.ICMPTypes {
-			if p.ICMPType == t {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
+	if isICMP && len(r.ICMPTypes) > 0 && !typeMatch(r.ICMPTypes, p.ICMPType) {
+		return false
 	}
-	laterFrag := p.Fragment && !p.FirstFragment
-	if r.DstPorts != nil || r.SrcPorts != nil {
-		hasPorts := (isTCP || p.Proto == decode.ProtoUDP || p.Proto == protoSCTP) && !laterFrag
-		ampFrag := rs.kind == rules.KindAmplification && laterFrag && p.Proto == decode.ProtoUDP
-		// ICMP passes port filters when the rule names its protocol
-		// (byClass admitted the rule, so Protos is 0 or has the bit).
-		icmpAllowed := isICMP && r.Protos != 0
-		switch {
-		case hasPorts:
-			if r.DstPorts != nil && !r.DstPorts.Has(p.DstPort) {
-				return false
-			}
-			if r.SrcPorts != nil && !r.SrcPorts.Has(p.SrcPort) {
-				return false
-			}
-		case ampFrag, icmpAllowed:
-		default:
-			return false
-		}
+	if (r.DstPorts != nil || r.SrcPorts != nil) && !rs.portsMatch(p, isTCP, isICMP) {
+		return false
 	}
 	if r.From != nil && !r.From.Match(p.Src, src, r.Basis) {
 		return false
 	}
-	if r.To != nil && !r.To.Match(p.Dst, dst, r.Basis) {
-		return false
-	}
-	reply := f.Entry != nil && !f.ToServer
-	if p.Aggregate != 0 {
-		// A kernel byte report is established traffic: it is never a
-		// probe, a connection attempt, a login or an unsolicited packet.
-		switch {
-		case rs.kind == rules.KindScan, rs.kind == rules.KindSweep, rs.kind == rules.KindBruteforce,
-			rs.kind == rules.KindFlood && r.Unsolicited:
-			return false
+	return r.To == nil || r.To.Match(p.Dst, dst, r.Basis)
+}
+
+func flagsMatch(ms []rules.FlagMatch, flags uint8) bool {
+	for _, m := range ms {
+		if flags&m.Mask == m.Value {
+			return true
 		}
 	}
-	switch rs.kind {
-	case rules.KindScan, rules.KindSweep:
-		// Answers (to_client) and SYN-ACK or RST backscatter are not probes.
-		if reply {
-			return false
-		}
-		if isTCP && (p.TCPFlags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN|decode.FlagACK || p.TCPFlags&decode.FlagRST != 0) {
-			return false
-		}
-	case rules.KindBruteforce:
-		if isTCP {
-			if f.Entry == nil {
-				// Without a flow table: every connection request.
-				return p.TCPFlags&(decode.FlagSYN|decode.FlagACK|decode.FlagRST) == decode.FlagSYN
-			}
-			// A login attempt is a connection whose initiator sends data:
-			// count its first data segment. A connection that carries no
-			// data (a port check, an unanswered SYN of a sweep) guesses
-			// no password.
-			e := f.Entry
-			if !f.ToServer || !e.InitiatorSYN || p.PayloadLen == 0 || e.Payload[0] != uint64(p.PayloadLen) {
-				return false
-			}
-		} else if f.Entry == nil || !f.IsNew || !f.ToServer {
-			return false
-		}
-	case rules.KindAmplification:
-		// Answers to a query the destination sent are solicited.
-		if reply {
-			return false
-		}
-	case rules.KindFlood:
-		// Unsolicited floods count only packets that started their flow.
-		if r.Unsolicited && (f.Entry == nil || !f.IsNew) {
-			return false
-		}
-	case rules.KindReputation:
-		if r.List == nil || isNeighborDiscovery(p) {
-			return false
-		}
-		var listed bool
-		switch r.ListSide {
-		case rules.SideSrc:
-			listed = r.List.Contains(p.Src)
-		case rules.SideDst:
-			listed = r.List.Contains(p.Dst)
-		default:
-			listed = r.List.Contains(p.Src) || r.List.Contains(p.Dst)
-		}
-		if !listed {
-			return false
+	return false
+}
+
+func typeMatch(ts []uint8, t uint8) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// portsMatch applies a rule's port filters to a packet. A packet without
+// ports fails them, except ICMP when the rule names its protocol (byClass
+// admitted the rule, so Protos is 0 or has the bit) and, for
+// amplification, a non-first UDP fragment (count checks its source).
+func (rs *ruleState) portsMatch(p *decode.Packet, isTCP, isICMP bool) bool {
+	r := rs.r
+	laterFrag := p.Fragment && !p.FirstFragment
+	if (isTCP || p.Proto == decode.ProtoUDP || p.Proto == protoSCTP) && !laterFrag {
+		return (r.DstPorts == nil || r.DstPorts.Has(p.DstPort)) && (r.SrcPorts == nil || r.SrcPorts.Has(p.SrcPort))
+	}
+	ampFrag := rs.kind == rules.KindAmplification && laterFrag && p.Proto == decode.ProtoUDP
+	return ampFrag || (isICMP && r.Protos != 0)
 }
 
 // keyOf builds the track key of a packet of flow f and reports whether the
@@ -529,7 +480,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		b.packets++
 		b.bytes += uint64(p.IPLen)
 		b.last = max(b.last, ts)
-		rs.top[idx].add(src.Country)
+		rs.addCountry(idx, src.Country)
 		e.check(rs, idx, p, f, dir, src, dst)
 		return
 	}
@@ -542,6 +493,9 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	b.last = max(b.last, ts)
 	b.packets += p.Count()
 	b.bytes += uint64(p.IPLen)
+	if rs.burstWin > 0 {
+		rs.burst[idx].add(ts, rs.burstWin, p.Count())
+	}
 	if rs.distinct != rules.DistinctNone {
 		var v uint64
 		switch rs.distinct {
@@ -551,11 +505,13 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			v = addrHash(p.Dst)
 		case rules.DistinctSrcIP:
 			v = addrHash(p.Src)
+		case rules.DistinctIPProto:
+			v = uint64(p.Proto)
 		}
 		rs.addDistinct(b, idx, v)
 	}
 	if rs.hasTop {
-		rs.top[idx].add(src.Country)
+		rs.addCountry(idx, src.Country)
 	}
 	e.check(rs, idx, p, f, dir, src, dst)
 }
@@ -609,6 +565,15 @@ func (rs *ruleState) resetWindow(idx int32, ts int64) {
 	b.winStart = ts
 	if rs.hasTop {
 		rs.top[idx] = topCountries{}
+		// Exact counts for the new window when the pool has room.
+		if i := rs.exact[idx]; i >= 0 {
+			rs.pool.arrays[i] = countryCounts{}
+		} else {
+			rs.exact[idx] = rs.pool.get()
+		}
+	}
+	if rs.burstWin > 0 {
+		rs.burst[idx] = burstWin{}
 	}
 }
 
@@ -629,8 +594,9 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 	b := &rs.t.b[idx]
 	th := &rs.r.Threshold
 	var observed uint64
+	burst := false // fired by the short window
 	switch {
-	case th.Distinct != rules.DistinctNone || (th.Count > 0 && (rs.kind == rules.KindScan || rs.kind == rules.KindSweep)):
+	case rs.counts != rules.DistinctNone:
 		if th.Count == 0 {
 			return
 		}
@@ -644,6 +610,8 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 			observed = b.packets
 		} else if th.Bytes > 0 && b.bytes >= th.Bytes {
 			observed = b.bytes
+		} else if rs.burstWin > 0 && rs.burst[idx].packets >= th.Burst {
+			observed, burst = rs.burst[idx].packets, true
 		} else {
 			return
 		}
@@ -661,7 +629,7 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 		rs.resetWindow(idx, ts)
 		return
 	}
-	a := e.newAlert(rs, idx, p, f, dir, observed)
+	a := e.newAlert(rs, idx, p, f, dir, observed, burst)
 	b.suppressed = 0
 	b.quietUntil = ts + rs.suppress
 	rs.resetWindow(idx, ts)
@@ -672,7 +640,7 @@ func (e *Engine) check(rs *ruleState, idx int32, p *decode.Packet, f flow.Result
 	}
 }
 
-func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Result, dir geo.Direction, observed uint64) *alert.Alert {
+func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Result, dir geo.Direction, observed uint64, burst bool) *alert.Alert {
 	b := &rs.t.b[idx]
 	r := rs.r
 	a := &alert.Alert{
@@ -731,19 +699,25 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 		a.Stats.DistinctSources = uint32(min(rs.distinctValue(idx), 1<<32-1))
 	}
 	if rs.hasTop {
-		a.Stats.TopSources = rs.top[idx].top(5)
+		if i := rs.exact[idx]; i >= 0 {
+			a.Stats.TopSources = rs.pool.arrays[i].top(5)
+		} else {
+			a.Stats.TopSources = rs.top[idx].top(5)
+		}
 	}
 	th := r.Threshold
 	a.Threshold = alert.Threshold{
 		Track:    rs.track.String(),
-		Distinct: distinctLabel(th.Distinct),
+		Distinct: distinctLabel(rs.counts),
 		Count:    th.Count,
 		Bytes:    th.Bytes,
 		Window:   time.Duration(rs.window).Seconds(),
 		Observed: observed,
 	}
-	if th.Distinct == rules.DistinctNone && (rs.kind == rules.KindScan || rs.kind == rules.KindSweep) {
-		a.Threshold.Distinct = distinctLabel(rs.distinct)
+	if burst {
+		// The short window fired: the threshold that was crossed.
+		a.Threshold.Count, a.Threshold.Bytes = th.Burst, 0
+		a.Threshold.Window = th.BurstWindow.Seconds()
 	}
 	return a
 }
@@ -800,4 +774,30 @@ func distinctLabel(d rules.Distinct) string {
 		return ""
 	}
 	return d.String()
+}
+
+// burstWin is a key's short tumbling window (Threshold.Burst): packets since
+// start.
+type burstWin struct {
+	start   int64
+	packets uint64
+}
+
+// add counts n packets at ts, starting a new short window when the current
+// one is win or more old.
+func (w *burstWin) add(ts, win int64, n uint64) {
+	if w.packets == 0 || ts-w.start >= win {
+		w.start, w.packets = ts, 0
+	}
+	w.packets += n
+}
+
+// addCountry counts a packet from country for bucket idx: exactly when the
+// key holds an exact array, else in its space-saving counters.
+func (rs *ruleState) addCountry(idx int32, country geo.CountryID) {
+	if i := rs.exact[idx]; i >= 0 {
+		rs.pool.arrays[i].add(country)
+		return
+	}
+	rs.top[idx].add(country)
 }

@@ -572,7 +572,8 @@ func TestReputation(t *testing.T) {
 	}
 	bad := netip.MustParseAddr("203.0.113.66")
 	r := &rules.Rule{ID: 6001, Name: "Listed source", Kind: rules.KindReputation,
-		List: list, ListSide: rules.SideSrc, Suppress: 60 * time.Second, Severity: 2}
+		List: list, ListSide: rules.SideSrc, Suppress: 60 * time.Second, Severity: 2,
+		Threshold: rules.Threshold{Track: rules.TrackSrc}}
 	rd := &rules.Rule{ID: 6002, Name: "Listed destination", Kind: rules.KindReputation,
 		List: list, ListSide: rules.SideDst, Suppress: 60 * time.Second}
 	h := newHarness(t, []*rules.Rule{r, rd}, Config{})

@@ -40,7 +40,10 @@ func RuleState(rs []*rules.Rule, cfg Config) []State {
 			s.Sketch += lim.MaxKeys * hllRegs
 		}
 		if st.hasTop {
-			s.Sketch += lim.MaxKeys * int(unsafe.Sizeof(topCountries{}))
+			s.Sketch += lim.MaxKeys*int(unsafe.Sizeof(topCountries{})+4) + exactKeys*int(unsafe.Sizeof(countryCounts{}))
+		}
+		if st.burstWin > 0 {
+			s.Keys += lim.MaxKeys * int(unsafe.Sizeof(burstWin{}))
 		}
 		s.Total = int64(s.Keys) + int64(s.Distinct) + int64(s.Sketch)
 		out[i] = s

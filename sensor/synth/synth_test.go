@@ -374,6 +374,9 @@ func TestScenarios(t *testing.T) {
 		"synflood": 5000, "udpflood": 5000, "icmpflood": 5000, "bruteforce": 30 * (3 + 12 + 3),
 		"dnsamp": 400 * 3, "benign": 10*2 + 8*(3+2+2*14+3) + 5*2 + (3 + 2 + 2*1437 + 3),
 		"upload": 3 + 2*7183 + 2 + 3, "mixed": -1,
+		"scan-ack": 1024 + 1024, "ackping": 126 + 13, "udpsweep": 126 + 13, "protoscan": 256 - 12,
+		"udpsweep-out": 126 + 13, "pingsweep-out": 126 + 13, "udpscan-out": 200 + 198,
+		"refl-ike": 1100, "refl-any": 6000,
 	}
 	for _, sc := range Scenarios() {
 		for _, v6 := range []bool{false, true} {

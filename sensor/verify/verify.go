@@ -8,10 +8,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
+	"github.com/borderwatch/borderwatch/internal/boundedfile"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 )
 
@@ -44,9 +44,13 @@ type File struct {
 	Alerts []Expect `json:"alerts"`
 }
 
-// Load reads an expectations file strictly: unknown fields are errors.
+// MaxFileSize is the largest expectations file Load reads.
+const MaxFileSize = 16 << 20
+
+// Load reads an expectations file strictly: unknown fields are errors. Only
+// a regular file of at most MaxFileSize bytes is read.
 func Load(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	b, err := boundedfile.Read(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading expectations: %w", err)
 	}

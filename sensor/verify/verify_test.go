@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/borderwatch/borderwatch/sensor/alert"
 )
@@ -84,6 +86,30 @@ func TestLoad(t *testing.T) {
 		_, err := Load(write("bad.json", tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "bad.json") {
 			t.Errorf("%s: error %v, want it to name the file and contain %q", tc.body, err, tc.want)
+		}
+	}
+}
+
+// TestLoadRefusesNonRegular: an expectations path naming a device or a FIFO
+// is refused at once instead of being read without end or blocking.
+func TestLoadRefusesNonRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/dev/zero": "reading expectations: open /dev/zero: not a regular file (a character device)",
+		fifo:        "reading expectations: open " + fifo + ": not a regular file (a FIFO)",
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := Load(path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || err.Error() != want {
+				t.Errorf("Load(%s) = %v, want %q", path, err, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Load(%s) blocks", path)
 		}
 	}
 }

@@ -29,6 +29,16 @@ const (
 	MaxDrainTimeout = time.Minute
 )
 
+// Maxima of the common settings, checked by Validate: a queue holds
+// alerts in memory, so its length bounds the memory of an output that
+// cannot deliver.
+const (
+	MaxQueueSize     = 65536
+	MaxBatchSize     = 4096
+	MaxBackoff       = time.Hour
+	MaxSpoolMaxBytes = 16 << 30
+)
+
 // Common holds the settings every output has.
 type Common struct {
 	// Format is "eve" (default) or "ecs".
@@ -83,14 +93,17 @@ func (c *Common) validate(what string) error {
 	if c.MinSeverity < 0 {
 		return fmt.Errorf("%s: min_severity %d: want 0 (all) or 1 (highest) and up", what, c.MinSeverity)
 	}
-	if c.QueueSize < 0 {
-		return fmt.Errorf("%s: queue_size %d: must not be negative", what, c.QueueSize)
+	if c.QueueSize < 0 || c.QueueSize > MaxQueueSize {
+		return fmt.Errorf("%s: queue_size %d: want 0 (default %d) to %d", what, c.QueueSize, DefaultQueueSize, MaxQueueSize)
 	}
-	if c.BatchSize < 0 {
-		return fmt.Errorf("%s: batch_size %d: must not be negative", what, c.BatchSize)
+	if c.BatchSize < 0 || c.BatchSize > MaxBatchSize {
+		return fmt.Errorf("%s: batch_size %d: want 0 (default %d) to %d", what, c.BatchSize, DefaultBatchSize, MaxBatchSize)
 	}
 	if c.BackoffMin < 0 || c.BackoffMax < 0 {
 		return fmt.Errorf("%s: backoff must not be negative", what)
+	}
+	if c.BackoffMin > MaxBackoff || c.BackoffMax > MaxBackoff {
+		return fmt.Errorf("%s: backoff_min and backoff_max: want at most %s", what, MaxBackoff)
 	}
 	if c.BackoffMin > 0 && c.BackoffMax > 0 && c.BackoffMin > c.BackoffMax {
 		return fmt.Errorf("%s: backoff_min %s is above backoff_max %s", what, c.BackoffMin, c.BackoffMax)
@@ -102,8 +115,8 @@ func (c *Common) validate(what string) error {
 }
 
 func (s *SpoolConfig) validate(what string) error {
-	if s.MaxBytes < 0 {
-		return fmt.Errorf("%s: spool max_bytes %d: must not be negative", what, s.MaxBytes)
+	if s.MaxBytes < 0 || s.MaxBytes > MaxSpoolMaxBytes {
+		return fmt.Errorf("%s: spool max_bytes %d: want 0 (default %d) to %d", what, s.MaxBytes, DefaultSpoolMaxBytes, int64(MaxSpoolMaxBytes))
 	}
 	if s.Path == "" && s.MaxBytes != 0 {
 		return fmt.Errorf("%s: spool max_bytes set without a spool path", what)
@@ -123,8 +136,20 @@ func (s *SpoolConfig) validate(what string) error {
 //
 // Every form accepts format, min_severity, queue_size, batch_size,
 // backoff_min, backoff_max and drain_timeout; the remote forms also spool (a file path)
-// and spool_max_bytes. An unknown parameter is an error.
+// and spool_max_bytes. An unknown parameter is an error. Errors show the
+// URL with its secrets redacted (RedactURL).
 func ParseURL(s string) (Config, error) {
+	c, err := parseURL(s)
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		return nil, redactError(err, s)
+	}
+	return c, nil
+}
+
+func parseURL(s string) (Config, error) {
 	switch {
 	case s == "stdout" || strings.HasPrefix(s, "stdout?"):
 		c := &StdoutConfig{}

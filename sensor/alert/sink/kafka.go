@@ -43,6 +43,13 @@ type KafkaConfig struct {
 
 // Validate checks the settings.
 func (c *KafkaConfig) Validate() error {
+	// A broker written with credentials (user:password@host) would be
+	// quoted by every message below: refuse it without quoting it.
+	for i, b := range c.Brokers {
+		if strings.Contains(b, "@") {
+			return fmt.Errorf("kafka output: broker %d: credentials in a broker address are not supported (and are not shown)", i+1)
+		}
+	}
 	what := "kafka output " + strings.Join(c.Brokers, ",") + "/" + c.Topic
 	if err := c.Common.validate(what); err != nil {
 		return err

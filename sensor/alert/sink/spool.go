@@ -177,10 +177,7 @@ func (s *spool) advance(n int) {
 // lines lost (counted from what is readable).
 func (s *spool) discard() int {
 	s.closeReader()
-	lost := 0
-	if b, err := os.ReadFile(s.path); err == nil && s.off <= int64(len(b)) {
-		lost = bytes.Count(b[s.off:], []byte{'\n'})
-	}
+	lost := countLines(s.path, s.off)
 	if err := s.f.Truncate(0); err == nil {
 		s.size.Store(0)
 	}
@@ -200,15 +197,61 @@ func (s *spool) closeReader() {
 func (s *spool) close() {
 	s.closeReader()
 	if s.off > 0 && s.off < s.size.Load() {
-		if b, err := os.ReadFile(s.path); err == nil && s.off <= int64(len(b)) {
-			tmp := s.path + ".tmp"
-			// On a full disk the copy fails: the spool stays whole (the
-			// replayed part comes again, at least once), and no partial
-			// copy is left behind.
-			if os.WriteFile(tmp, b[s.off:], 0o640) != nil || os.Rename(tmp, s.path) != nil {
-				os.Remove(tmp)
-			}
+		// On a full disk the copy fails: the spool stays whole (the
+		// replayed part comes again, at least once), and no partial copy
+		// is left behind.
+		tmp := s.path + ".tmp"
+		if copyFrom(tmp, s.path, s.off) != nil || os.Rename(tmp, s.path) != nil {
+			os.Remove(tmp)
 		}
 	}
 	s.f.Close()
+}
+
+// countLines counts the lines of the file at path from offset off on,
+// streaming: a spool may be gigabytes.
+func countLines(path string, off int64) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return 0
+	}
+	n := 0
+	buf := make([]byte, 64<<10)
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err != nil {
+			return n
+		}
+	}
+}
+
+// copyFrom writes the file at src from offset off on into a new file dst,
+// streaming, and syncs it.
+func copyFrom(dst, src string, off int64) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if _, err := in.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

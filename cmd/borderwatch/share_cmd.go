@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/borderwatch/borderwatch/share"
+)
+
+// newShareCmd is `borderwatch share`: alerts as STIX 2.1 or MISP.
+func newShareCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "share",
+		Short: "Share what crossed the border as STIX 2.1 or MISP",
+		Long: `share turns alert files (EVE or ECS JSON lines, as the sensor writes them) into
+the formats CERTs, ISACs and partner operators import: a STIX 2.1 bundle or a
+MISP event or feed folder.
+
+Only the foreign side leaves: the attacking address, its country and AS, the
+detector kind and MITRE ATT&CK techniques, counts and times; the home side is
+reduced to its country. Home addresses, the sensor's host name, interfaces,
+capture file names and rule messages stay home unless --include-home is given.
+See docs/sharing.md.`,
+		Example: `  borderwatch share stix --tlp amber --identity "CERT-Example gateway" alerts.json > bundle.json
+  borderwatch share misp --feed /var/www/misp-feed alerts.json`,
+	}
+	cmd.AddCommand(newShareSTIXCmd(), newShareMISPCmd())
+	return cmd
+}
+
+// shareFlags are the flags both share commands take.
+type shareFlags struct {
+	tlp         string
+	identity    string
+	includeHome bool
+	output      string
+}
+
+func (f *shareFlags) bind(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.tlp, "tlp", string(share.DefaultTLP), "TLP 2.0 level: clear, green, amber, amber+strict or red")
+	fl.StringVar(&f.identity, "identity", share.DefaultIdentity, "name of the sharer (STIX identity, MISP creating organisation)")
+	fl.BoolVar(&f.includeHome, "include-home", false, "also share home addresses, the sensor's host name and rule messages")
+	fl.StringVarP(&f.output, "output", "o", "", "write to FILE (replaced atomically) instead of standard output")
+}
+
+// read parses the flags and reads the alert files, printing the summary
+// and the bad lines to stderr.
+func (f *shareFlags) read(cmd *cobra.Command, paths []string) (share.TLP, *share.Result, error) {
+	tlp, err := share.ParseTLP(f.tlp)
+	if err != nil {
+		return "", nil, usageErr("--tlp: %v", err)
+	}
+	if strings.TrimSpace(f.identity) == "" || len(f.identity) > 256 {
+		return "", nil, usageErr("--identity: give a name of 1 to 256 bytes")
+	}
+	res, err := share.Read(share.Options{IncludeHome: f.includeHome}, cmd.InOrStdin(), paths...)
+	if err != nil {
+		return "", nil, usageError{err}
+	}
+	printShareSummary(cmd.ErrOrStderr(), res)
+	return tlp, res, nil
+}
+
+// write writes what fill produces to --output or standard output.
+func (f *shareFlags) write(cmd *cobra.Command, fill func(io.Writer) error) error {
+	if f.output == "" || f.output == "-" {
+		return fill(cmd.OutOrStdout())
+	}
+	var b bytes.Buffer
+	if err := fill(&b); err != nil {
+		return err
+	}
+	return share.WriteFile(f.output, b.Bytes())
+}
+
+func printShareSummary(w io.Writer, res *share.Result) {
+	fmt.Fprintf(w, "shared %d %s from %d of %d alerts (%d lines read)\n",
+		len(res.Sightings), plural(len(res.Sightings), "address", "addresses"), res.Shared, res.Alerts, res.Lines)
+	reasons := make([]string, 0, len(res.Skipped))
+	for r := range res.Skipped {
+		reasons = append(reasons, r)
+	}
+	slices.Sort(reasons)
+	for _, r := range reasons {
+		fmt.Fprintf(w, "  not shared: %d: %s\n", res.Skipped[r], r)
+	}
+	if res.BadCount > 0 {
+		fmt.Fprintf(w, "%d bad %s skipped:\n", res.BadCount, plural(res.BadCount, "line", "lines"))
+		for _, b := range res.Bad {
+			fmt.Fprintf(w, "  %s\n", b)
+		}
+		if n := res.BadCount - len(res.Bad); n > 0 {
+			fmt.Fprintf(w, "  … and %d more\n", n)
+		}
+	}
+}
+
+func newShareSTIXCmd() *cobra.Command {
+	var (
+		f         shareFlags
+		validFor  time.Duration
+		taxii     string
+		taxiiUser string
+	)
+	cmd := &cobra.Command{
+		Use:   "stix [flags] ALERTS.json...",
+		Short: "Write a STIX 2.1 bundle of the foreign addresses in alert files",
+		Long: `stix writes one STIX 2.1 bundle: the sharer's identity, the TLP 2.0 marking
+definition, and per foreign address an ipv4-addr or ipv6-addr object, an
+indicator (pattern, validity, MITRE ATT&CK kill chain phases), a sighting
+(count, first and last seen, where sighted: the identity and the home
+country), the attack patterns of its techniques, its country as a location and
+its autonomous system. Identifiers are UUIDv5 over content: sharing the same
+alerts again gives the same objects. "-" reads standard input.`,
+		Example: `  borderwatch share stix alerts.json > bundle.json
+  borderwatch share stix --tlp green --identity "gw1.example CERT" -o bundle.json alerts-*.json
+  borderwatch replay capture.pcap | borderwatch share stix -
+  BORDERWATCH_TAXII_PASSWORD=… borderwatch share stix --taxii https://taxii.example/api1/collections/ID/ --taxii-user gw1 alerts.json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if validFor <= 0 {
+				return usageErr("--valid-for: give a positive duration")
+			}
+			if taxii != "" && f.output != "" {
+				return usageErr("--taxii and --output exclude each other")
+			}
+			tlp, res, err := f.read(cmd, args)
+			if err != nil {
+				return err
+			}
+			opt := share.STIXOptions{TLP: tlp, Identity: f.identity, ValidFor: validFor}
+			if taxii != "" {
+				return pushTAXII(cmd, res, opt, taxii, taxiiUser)
+			}
+			return f.write(cmd, func(w io.Writer) error { return share.WriteSTIX(w, res, opt) })
+		},
+	}
+	f.bind(cmd)
+	cmd.Flags().DurationVar(&validFor, "valid-for", share.DefaultValidFor, "indicator validity after the last sighting (valid_until)")
+	cmd.Flags().StringVar(&taxii, "taxii", "", "add the objects to the TAXII 2.1 collection at URL instead of writing the bundle")
+	cmd.Flags().StringVar(&taxiiUser, "taxii-user", "", "TAXII user (HTTP Basic; password in $BORDERWATCH_TAXII_PASSWORD, or a token in $BORDERWATCH_TAXII_TOKEN)")
+	return cmd
+}
+
+// pushTAXII adds the bundle's objects to a TAXII 2.1 collection. The
+// password or token comes from the environment, never from a flag (it
+// would show in ps and shell history).
+func pushTAXII(cmd *cobra.Command, res *share.Result, opt share.STIXOptions, collection, user string) error {
+	b, err := share.STIX(res, opt)
+	if err != nil {
+		return err
+	}
+	topt := share.TAXIIOptions{
+		Collection: collection,
+		User:       user,
+		Password:   os.Getenv("BORDERWATCH_TAXII_PASSWORD"),
+		Token:      os.Getenv("BORDERWATCH_TAXII_TOKEN"),
+	}
+	r, err := share.PushTAXII(cmd.Context(), b.Objects, topt)
+	if err != nil {
+		if r == nil { // the URL itself was refused
+			return usageError{err}
+		}
+		return fmt.Errorf("%w (%d of %d objects taken before)", err, r.Objects, len(b.Objects))
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "taxii: %d objects sent in %d requests: %d succeeded, %d failed, %d pending\n",
+		r.Objects, r.Requests, r.Successes, r.Failures, r.Pendings)
+	if r.Failures > 0 {
+		return fmt.Errorf("taxii: the server refused %d of %d objects", r.Failures, r.Objects)
+	}
+	return nil
+}
+
+func newShareMISPCmd() *cobra.Command {
+	var (
+		f    shareFlags
+		feed string
+	)
+	cmd := &cobra.Command{
+		Use:   "misp [flags] ALERTS.json...",
+		Short: "Write a MISP event, or add it to a MISP feed folder",
+		Long: `misp writes one MISP event of the foreign addresses in the alert files: an
+ip-src attribute per address that sent attack traffic, an ip-dst attribute per
+foreign address a home host contacted, all with to_ids, the TLP tag on the
+event and MISP's mitre-attack-pattern galaxy tags on each attribute.
+
+--feed DIR adds the event to a MISP feed folder (DIR/UUID.json, manifest.json,
+hashes.csv) that a MISP instance subscribes to; events already there stay.
+Without alerts that have a foreign address nothing is written. "-" reads
+standard input.`,
+		Example: `  borderwatch share misp alerts.json > event.json
+  borderwatch share misp --tlp green --feed /var/www/html/borderwatch-feed alerts.json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if feed != "" && f.output != "" {
+				return usageErr("--feed and --output exclude each other")
+			}
+			tlp, res, err := f.read(cmd, args)
+			if err != nil {
+				return err
+			}
+			ev, err := share.MISP(res, share.MISPOptions{TLP: tlp, Identity: f.identity})
+			if errors.Is(err, share.ErrNothingToShare) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "nothing written:", err)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if feed != "" {
+				if err := share.WriteMISPFeed(feed, ev); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "event %s added to the MISP feed in %s\n", ev.UUID(), feed)
+				return nil
+			}
+			return f.write(cmd, func(w io.Writer) error { return share.WriteJSON(w, ev) })
+		},
+	}
+	f.bind(cmd)
+	cmd.Flags().StringVar(&feed, "feed", "", "add the event to the MISP feed folder DIR")
+	return cmd
+}

@@ -14,7 +14,10 @@ help: ## list the targets
 .PHONY: build
 build: ## build bin/borderwatch (no clang needed: the BPF objects are committed)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/borderwatch ./cmd/borderwatch
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/bw-synth ./cmd/bw-synth
+
+.PHONY: tools
+tools: ## build the developer tools of internal/devtools (bw-bench, bw-synth, bw-geodb, ...) into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./internal/devtools/...
 
 .PHONY: demo-replay
 demo-replay: build ## replay the sample capture on the embedded defaults (README's first command)
@@ -49,8 +52,9 @@ fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
 .PHONY: lint
-lint: ## gofmt, go vet and staticcheck
+lint: ## gofmt, go mod tidy -diff, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum not tidy: run go mod tidy"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
 

@@ -812,11 +812,219 @@ static __always_inline int budget_take(struct pkt *p)
 	return 1;
 }
 
-/* handle is the common body; it returns 1 to drop the packet. */
+/* ---- the stages of handle: classify, count, enforce, hand-off ---- */
+
+/* classified is what classify learns of a packet: the GeoIP leaves of its
+ * endpoints (country in the low 16 bits, zones above), whether each is at
+ * home, the jurisdiction direction and the protocol class. */
+struct classified {
+	__u32 sleaf, dleaf;
+	__u32 scountry, dcountry;
+	__u32 dir;
+	__u32 pclass;
+	int shome, dhome;
+};
+
+/* classify looks both endpoints up in the current generation of the geo
+ * table and sorts the packet by direction and protocol. */
+static __always_inline void classify(struct pkt *p, struct classified *c)
+{
+	__u32 zero = 0;
+	__u32 sleaf = 0, dleaf = 0;
+	__u32 *gen = bpf_map_lookup_elem(&geo_gen, &zero);
+	if (gen) {
+		__u32 base = ((*gen & 1) * 2 + (p->ipv6 ? 1 : 0)) * BW_GEO_PAGES;
+		struct geo_page *p0 = geo_page(base, 0);
+		if (p0 && p->ipv6) {
+			sleaf = geo6_lookup(base, p0, p->src);
+			dleaf = geo6_lookup(base, p0, p->dst);
+		} else if (p0) {
+			sleaf = geo4_lookup(base, p0, p->src[3]);
+			dleaf = geo4_lookup(base, p0, p->dst[3]);
+		}
+	}
+	c->sleaf = sleaf;
+	c->dleaf = dleaf;
+	c->shome = leaf_home(sleaf);
+	c->dhome = leaf_home(dleaf);
+	c->dir = c->shome ? (c->dhome ? BW_DIR_INTERNAL : BW_DIR_OUTBOUND)
+			  : (c->dhome ? BW_DIR_INBOUND : BW_DIR_TRANSIT);
+	c->scountry = sleaf & 0xffff;
+	c->dcountry = dleaf & 0xffff;
+
+	switch (p->l4proto) {
+	case IPPROTO_TCP:
+		c->pclass = BW_PROTO_TCP;
+		break;
+	case IPPROTO_UDP:
+		c->pclass = BW_PROTO_UDP;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		c->pclass = BW_PROTO_ICMP;
+		break;
+	default:
+		c->pclass = BW_PROTO_OTHER;
+	}
+}
+
+/* count_class counts the packet under its remote country (the destination
+ * for outbound packets, the source otherwise), direction, hook and
+ * protocol class. */
+static __always_inline void count_class(const struct pkt *p, const struct classified *c,
+					__u32 wire_len, int egress)
+{
+	__u32 country = c->dir == BW_DIR_OUTBOUND ? c->dcountry : c->scountry;
+	__u32 slot = ((country & (BW_COUNTRY_SLOTS - 1)) * 4 + c->dir) * 2 + (egress ? 1 : 0);
+	__u32 cidx = slot * 4 + c->pclass;
+	struct bw_count *n = bpf_map_lookup_elem(&counters, &cidx);
+	if (n) {
+		n->packets++;
+		n->bytes += wire_len;
+	}
+	if (p->fragment)
+		count_global(BW_G_FRAGMENT, 1);
+}
+
+/* enforce_drop returns 1 when a drop rule matches the packet (a prefix of
+ * either endpoint, then the country of either), counting the drop under
+ * the rule's slot; 0 when enforcement is off or no rule matches. */
+static __always_inline int enforce_drop(struct pkt *p, const struct classified *c,
+					struct bw_iface_count *ic)
+{
+	if (!enforce)
+		return 0;
+	__u32 slot = lpm_lookup(&drop_prefixes, p->src);
+	if (!slot)
+		slot = lpm_lookup(&drop_prefixes, p->dst);
+	if (!slot) {
+		__u32 *s = bpf_map_lookup_elem(&drop_countries, &c->scountry);
+		if (s && *s)
+			slot = *s;
+	}
+	if (!slot) {
+		__u32 *s = bpf_map_lookup_elem(&drop_countries, &c->dcountry);
+		if (s && *s)
+			slot = *s;
+	}
+	if (!slot)
+		return 0;
+	slot--;
+	__u64 *n = bpf_map_lookup_elem(&rule_drops, &slot);
+	if (n)
+		*n += 1;
+	count_global(BW_G_ENFORCE_DROP, 1);
+	if (ic)
+		ic->enforce_drop++;
+	return 1;
+}
+
+/* handoff_decide is the hand-off policy: it returns the reasons to hand
+ * the packet to user space (0: keep it in the kernel), and in *rf and *rd
+ * a flow direction whose bytes are due for a report (*flush: report both
+ * directions). In order:
+ *   - a listed endpoint always goes up (BW_REASON_LISTED_*), and so does
+ *     everything under handoff_all;
+ *   - only boundary-crossing packets (one end at home, the other not), and
+ *     packets enforcement dropped, are considered further;
+ *   - fragments and non-TCP packets go up within the source's token budget;
+ *   - TCP with odd flags (SYN, FIN, RST, no ACK) goes up and is not counted
+ *     in its flow; FIN or RST flushes the flow's unreported bytes;
+ *   - other TCP goes up for the first flow_packets of its flow, and its
+ *     bytes are counted towards a byte report after that.
+ * A dropped packet is offered under the same budgets as boundary-crossing
+ * traffic, whatever its direction, so that the rule's alert is raised. */
+static __always_inline __u32 handoff_decide(struct pkt *p, const struct classified *c, int drop,
+					    struct bw_flow **rf, int *rd, int *flush)
+{
+	__u32 reasons = 0;
+	if (lpm_lookup(&listed, p->src))
+		reasons |= BW_REASON_LISTED_SRC;
+	if (lpm_lookup(&listed, p->dst))
+		reasons |= BW_REASON_LISTED_DST;
+	if (handoff_all)
+		reasons |= BW_REASON_ALL;
+
+	if (c->shome != c->dhome || handoff_all || drop) {
+		if (p->fragment) {
+			if (budget_take(p))
+				reasons |= BW_REASON_FRAGMENT;
+			else
+				count_global(BW_G_BUDGET_DROP, 1);
+		} else if (c->pclass == BW_PROTO_TCP) {
+			/* A packet handed off for its flags is not counted in
+			 * its flow: it saves the flow lookup on the costliest
+			 * path, and a SYN flood or scan does not fill the flow
+			 * map with one-packet flows, evicting real ones. */
+			if (odd_tcp_flags(p->tcp_flags)) {
+				reasons |= BW_REASON_TCP_FLAGS;
+				/* FIN or RST: the flow's unreported bytes
+				 * of both directions are reported now. */
+				if ((p->tcp_flags & 0x05) && report_bytes) {
+					*rf = flow_find(p, rd);
+					*flush = 1;
+				}
+			} else if (flow_track(p, reasons || drop, rf, rd)) {
+				reasons |= BW_REASON_FLOW_FIRST;
+			}
+		} else if (budget_take(p)) {
+			reasons |= BW_REASON_BUDGET;
+		} else {
+			count_global(BW_G_BUDGET_DROP, 1);
+		}
+	}
+	if (drop && reasons)
+		reasons |= BW_REASON_DROPPED;
+	return reasons;
+}
+
+/* handoff writes the records handoff_decide asked for: byte reports of flow
+ * rf first (so user space sees a flow's bytes before its FIN or RST), then
+ * the packet's own record when reasons is not 0. */
+static __always_inline void handoff(void *ctx, struct pkt *p, const struct classified *c,
+				    __u32 wire_len, __u32 ifindex, int egress,
+				    struct bw_iface_count *ic, __u32 reasons, struct bw_flow *rf,
+				    int rd, int flush)
+{
+	struct bw_record h = {
+	    .ts_ns = bpf_ktime_get_ns(), /* read only for a record: ~20 ns */
+	    .ifindex = ifindex,
+	    .wire_len = wire_len,
+	    .reasons = reasons,
+	    .src_country = c->scountry,
+	    .dst_country = c->dcountry,
+	    .src_zones = (c->sleaf >> 16) & 0x7fff,
+	    .dst_zones = (c->dleaf >> 16) & 0x7fff,
+	    .flags = (egress ? BW_F_EGRESS : 0) | (c->shome ? BW_F_SRC_HOME : 0) |
+		     (c->dhome ? BW_F_DST_HOME : 0) | (p->ipv6 ? BW_F_IPV6 : 0),
+	    .dir = c->dir,
+	};
+	if (rf) {
+		report(ctx, &h, egress, rf, rd, 0);
+		if (flush)
+			report(ctx, &h, egress, rf, rd ^ 1, 1);
+	}
+	if (!reasons)
+		return;
+	if (!emit(ctx, &h, egress)) {
+		count_global(BW_G_RINGBUF_FULL, 1);
+		if (ic)
+			ic->ringbuf_full++;
+		return;
+	}
+	count_global(BW_G_HANDOFF, 1);
+	if (ic)
+		ic->handoff++;
+}
+
+/* handle is the common body of both hooks: count, parse, classify, count
+ * by class, enforce, decide the hand-off and hand off. It returns 1 to drop
+ * the packet. */
 static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 wire_len,
 				  __u32 ifindex, int egress)
 {
 	struct pkt p = {};
+	struct classified c;
 
 	count_global(BW_G_PACKETS, 1);
 	count_global(BW_G_BYTES, wire_len);
@@ -832,160 +1040,15 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 		return 0;
 	}
 
-	__u32 zero = 0;
-	__u32 sleaf = 0, dleaf = 0;
-	__u32 *gen = bpf_map_lookup_elem(&geo_gen, &zero);
-	if (gen) {
-		__u32 base = ((*gen & 1) * 2 + (p.ipv6 ? 1 : 0)) * BW_GEO_PAGES;
-		struct geo_page *p0 = geo_page(base, 0);
-		if (p0 && p.ipv6) {
-			sleaf = geo6_lookup(base, p0, p.src);
-			dleaf = geo6_lookup(base, p0, p.dst);
-		} else if (p0) {
-			sleaf = geo4_lookup(base, p0, p.src[3]);
-			dleaf = geo4_lookup(base, p0, p.dst[3]);
-		}
-	}
-	int shome = leaf_home(sleaf), dhome = leaf_home(dleaf);
-	__u32 dir = shome ? (dhome ? BW_DIR_INTERNAL : BW_DIR_OUTBOUND)
-			  : (dhome ? BW_DIR_INBOUND : BW_DIR_TRANSIT);
-	__u32 scountry = sleaf & 0xffff, dcountry = dleaf & 0xffff;
+	classify(&p, &c);
+	count_class(&p, &c, wire_len, egress);
+	int drop = enforce_drop(&p, &c, ic);
 
-	__u32 pclass;
-	switch (p.l4proto) {
-	case IPPROTO_TCP:
-		pclass = BW_PROTO_TCP;
-		break;
-	case IPPROTO_UDP:
-		pclass = BW_PROTO_UDP;
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		pclass = BW_PROTO_ICMP;
-		break;
-	default:
-		pclass = BW_PROTO_OTHER;
-	}
-
-	/* Counted under the remote country: the destination for outbound
-	 * packets, the source otherwise. */
-	__u32 country = dir == BW_DIR_OUTBOUND ? dcountry : scountry;
-	__u32 cidx =
-	    (((country & (BW_COUNTRY_SLOTS - 1)) * 4 + dir) * 2 + (egress ? 1 : 0)) * 4 + pclass;
-	struct bw_count *c = bpf_map_lookup_elem(&counters, &cidx);
-	if (c) {
-		c->packets++;
-		c->bytes += wire_len;
-	}
-	if (p.fragment)
-		count_global(BW_G_FRAGMENT, 1);
-
-	__u32 reasons = 0;
-	__u32 slisted = lpm_lookup(&listed, p.src);
-	__u32 dlisted = lpm_lookup(&listed, p.dst);
-	if (slisted)
-		reasons |= BW_REASON_LISTED_SRC;
-	if (dlisted)
-		reasons |= BW_REASON_LISTED_DST;
-
-	int drop = 0;
-	if (enforce) {
-		__u32 slot = lpm_lookup(&drop_prefixes, p.src);
-		if (!slot)
-			slot = lpm_lookup(&drop_prefixes, p.dst);
-		if (!slot) {
-			__u32 *s = bpf_map_lookup_elem(&drop_countries, &scountry);
-			if (s && *s)
-				slot = *s;
-		}
-		if (!slot) {
-			__u32 *s = bpf_map_lookup_elem(&drop_countries, &dcountry);
-			if (s && *s)
-				slot = *s;
-		}
-		if (slot) {
-			drop = 1;
-			slot--;
-			__u64 *n = bpf_map_lookup_elem(&rule_drops, &slot);
-			if (n)
-				*n += 1;
-			count_global(BW_G_ENFORCE_DROP, 1);
-			if (ic)
-				ic->enforce_drop++;
-		}
-	}
-
-	if (handoff_all)
-		reasons |= BW_REASON_ALL;
-	/* A dropped packet is still offered to user space, whatever its
-	 * direction, so that the rule's alert is raised: under the same flow
-	 * and source budgets as boundary-crossing traffic. */
 	struct bw_flow *rf = 0; /* a flow to report, direction rd */
 	int rd = 0, flush = 0;
-	if (shome != dhome || handoff_all || drop) {
-		if (p.fragment) {
-			if (budget_take(&p))
-				reasons |= BW_REASON_FRAGMENT;
-			else
-				count_global(BW_G_BUDGET_DROP, 1);
-		} else if (pclass == BW_PROTO_TCP) {
-			/* A packet handed off for its flags is not counted in
-			 * its flow: it saves the flow lookup on the costliest
-			 * path, and a SYN flood or scan does not fill the flow
-			 * map with one-packet flows, evicting real ones. */
-			if (odd_tcp_flags(p.tcp_flags)) {
-				reasons |= BW_REASON_TCP_FLAGS;
-				/* FIN or RST: the flow's unreported bytes
-				 * of both directions are reported now. */
-				if ((p.tcp_flags & 0x05) && report_bytes) {
-					rf = flow_find(&p, &rd);
-					flush = 1;
-				}
-			} else if (flow_track(&p, reasons || drop, &rf, &rd)) {
-				reasons |= BW_REASON_FLOW_FIRST;
-			}
-		} else if (budget_take(&p)) {
-			reasons |= BW_REASON_BUDGET;
-		} else {
-			count_global(BW_G_BUDGET_DROP, 1);
-		}
-	}
-	if (drop && reasons)
-		reasons |= BW_REASON_DROPPED;
-	if (!rf && !reasons)
-		return drop;
-
-	struct bw_record h = {
-	    .ts_ns = bpf_ktime_get_ns(), /* read only for a record: ~20 ns */
-	    .ifindex = ifindex,
-	    .wire_len = wire_len,
-	    .reasons = reasons,
-	    .src_country = scountry,
-	    .dst_country = dcountry,
-	    .src_zones = (sleaf >> 16) & 0x7fff,
-	    .dst_zones = (dleaf >> 16) & 0x7fff,
-	    .flags = (egress ? BW_F_EGRESS : 0) | (shome ? BW_F_SRC_HOME : 0) |
-		     (dhome ? BW_F_DST_HOME : 0) | (p.ipv6 ? BW_F_IPV6 : 0),
-	    .dir = dir,
-	};
-	if (rf) {
-		/* Byte reports go before the packet's own record, so that user
-		 * space sees a flow's bytes before its FIN or RST. */
-		report(ctx, &h, egress, rf, rd, 0);
-		if (flush)
-			report(ctx, &h, egress, rf, rd ^ 1, 1);
-	}
-	if (!reasons)
-		return drop;
-	if (!emit(ctx, &h, egress)) {
-		count_global(BW_G_RINGBUF_FULL, 1);
-		if (ic)
-			ic->ringbuf_full++;
-		return drop;
-	}
-	count_global(BW_G_HANDOFF, 1);
-	if (ic)
-		ic->handoff++;
+	__u32 reasons = handoff_decide(&p, &c, drop, &rf, &rd, &flush);
+	if (rf || reasons)
+		handoff(ctx, &p, &c, wire_len, ifindex, egress, ic, reasons, rf, rd, flush);
 	return drop;
 }
 

@@ -25,12 +25,9 @@
 // address (16 bits, then six levels of 8): ranges are split into prefixes,
 // prefixes longer than /64 are widened to their /64 (the first range seen
 // in a /64 wins), and the prefixes are painted from the shortest to the
-// longest, which gives each /64 the longest-prefix match the LPM trie used
-// before gave. A lookup is one to seven entry reads (five for an address
-// in a /48 range). Memory grows with the number of range boundaries below
-// /16 and how deep they fall: the embedded DB-IP database (346k IPv6
-// ranges, 756k prefixes) needs 34k chunks; synthetic ranges with random
-// /64 boundaries about 225 MiB.
+// longest, which gives each /64 its longest-prefix match. A lookup is one
+// to seven entry reads (five for an address in a /48 range). Memory grows with the number of range boundaries below
+// /16 and how deep they fall (docs/performance.md has the figures).
 //
 // Each table is a sequence of 4 MiB pages (the largest array value the
 // kernel takes; the first level starts page 0), each page a one-entry
@@ -42,20 +39,8 @@
 // A table has at most 512 pages (2 GiB). Padding to whole pages costs
 // under a page per table.
 //
-// Measured with BPF_PROG_TEST_RUN on a shared 2-core VM (medians of
-// repeated runs; docs/performance.md has the latest table) with the
-// embedded database, home DE (BenchmarkXDPCountedOnlyEmbedded): a packet
-// between two home hosts, classified and counted, ~30 ns over IPv4 and
-// ~50 ns over IPv6; a segment of an established flow crossing the border,
-// which also looks its flow up and counts it there (first packets handed
-// off, byte reports), ~59 ns over IPv4 and ~80 ns over IPv6; a handed-off
-// SYN ~100-140 ns with 160 bytes captured and a 1 MiB ring. The LPM trie
-// used before the array tables took ~190 ns per packet, ~450 ns with the
-// embedded database: an LPM trie of 300k prefixes costs ~90 ns per lookup,
-// two per packet. Building and writing the tables from the embedded
-// database takes 0.6-1.1 s (writes go through a memory mapping of each
-// page); 600k synthetic ranges take 2.2-3.5 s, mostly painting their IPv6
-// table.
+// docs/performance.md has the measured cost per packet and of building the
+// tables.
 //
 // The slots hold two generations of both geo tables; a one-entry array
 // names the generation in use, read once per packet. A reload fills the
@@ -70,8 +55,8 @@
 //
 // The per-source budget buckets fill by the coarse clock
 // (bpf_ktime_get_coarse_ns: a tick's resolution, tokens arrive a tick's
-// worth at a time at the configured rate); the precise clock, ~20 ns in a
-// VM, is read once per packet and only for a record's timestamp.
+// worth at a time at the configured rate); the precise clock, dearer in a
+// VM, is read only for a record's timestamp.
 //
 // # Settings and hand-off
 //

@@ -16,7 +16,7 @@ import (
 // The compact form is how the embedded registration and ASN tables are
 // stored (zstd-compressed, see embed.go): the decoded spans and records of a
 // database, so that loading them is a linear read instead of a walk of an
-// mmdb tree. cmd/bw-geodb writes it with WriteCompact.
+// mmdb tree. internal/devtools/bw-geodb writes it with WriteCompact.
 //
 //	"BWGEO\x01"
 //	str type, varint build time (Unix seconds), uvarint networks

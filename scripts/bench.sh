@@ -55,7 +55,7 @@ res() { printf '%s\n' "$*" >>"$out"; }
 	echo "# cores: $(nproc)  load: $(cut -d' ' -f1-3 /proc/loadavg)  commit: $(git describe --always --dirty 2>/dev/null || echo none)"
 } >"$out"
 
-CGO_ENABLED=0 $GO build -o bin/bw-bench ./cmd/bw-bench
+CGO_ENABLED=0 $GO build -o bin/bw-bench ./internal/devtools/bw-bench
 CGO_ENABLED=0 $GO build -o bin/borderwatch ./cmd/borderwatch
 
 gobench() { # pkg regexp benchtime count [extra]
@@ -77,7 +77,7 @@ rm -f "$replay_file"
 
 note "stages: $STAGE_N packets of the mix per run"
 gobench ./sensor/pipeline 'Stage' "${STAGE_N}x" 5
-gobench ./sensor/synth 'BenchSource' "${STAGE_N}x" 3
+gobench ./internal/synth 'BenchSource' "${STAGE_N}x" 3
 gobench ./geo '^Benchmark(Lookup|GeoIP2)$' 2000000x 5
 
 if [[ $(id -u) == 0 ]]; then

@@ -9,7 +9,7 @@
 # Registration country: @ip-location-db/geo-whois-asn-country-mmdb (CC0-1.0, NRO data)
 #   → registered.bwgeo.zst. AS numbers and organisations: @ip-location-db/asn
 #   (RouteViews, RIR and DB-IP ASN Lite data, CC BY 4.0) → asn.bwgeo.zst.
-# Each file is validated with borderwatch's own loader (cmd/bw-geodb) before it
+# Each file is validated with borderwatch's own loader (internal/devtools/bw-geodb) before it
 # replaces the old one; licences are checked and copied, geo/data/README.md gets
 # the new versions, and the test samples in geo/testdata are redrawn. Run
 # go test ./geo/... afterwards: the equivalence tests compare the new tables with
@@ -31,7 +31,7 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 helper="$work/bw-geodb"
-(cd "$root" && go build -o "$helper" ./cmd/bw-geodb)
+(cd "$root" && go build -o "$helper" ./internal/devtools/bw-geodb)
 
 unpack() { # unpack PACKAGE-or-TGZ DIR → sets pkgdir
 	local what=$1 dir="$work/$2"

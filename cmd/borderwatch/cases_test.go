@@ -14,9 +14,9 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/internal/synth"
+	"github.com/borderwatch/borderwatch/rules/verify"
 	"github.com/borderwatch/borderwatch/sensor/alert/evetest"
-	"github.com/borderwatch/borderwatch/sensor/synth"
-	"github.com/borderwatch/borderwatch/sensor/verify"
 )
 
 // repoRoot is the repository root seen from this package's directory; case
@@ -33,7 +33,7 @@ type detectionCase struct {
 	// ../shared/pcaps/brute_ftp_zeek.pcap. Exactly one of Capture and
 	// Scenario is set.
 	Capture string `yaml:"capture"`
-	// Scenario is a sensor/synth scenario, generated at test time with Seed
+	// Scenario is an internal/synth scenario, generated at test time with Seed
 	// (default 1), IPv6 and VLAN (one tag for 802.1Q, two for QinQ).
 	Scenario string   `yaml:"scenario"`
 	Seed     uint64   `yaml:"seed"`

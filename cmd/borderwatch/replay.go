@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/decode"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 )
 
@@ -86,26 +85,6 @@ Several files are read in order as one capture.`,
 	return cmd
 }
 
-// lineSink encodes alerts as JSON lines onto a buffered writer.
-type lineSink struct {
-	mu  sync.Mutex // Write against the live flusher
-	enc *alert.Encoder
-	w   *bufio.Writer
-	buf []byte
-}
-
-func (s *lineSink) Write(a *alert.Alert) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var err error
-	s.buf, err = s.enc.Append(s.buf[:0], a)
-	if err != nil {
-		return err
-	}
-	_, err = s.w.Write(s.buf)
-	return err
-}
-
 // outputConfigs returns the alert outputs and the --format of standard
 // output and --alerts: --output and --alerts replace the configuration's
 // outputs; no outputs means standard output (the caller's).
@@ -154,17 +133,18 @@ func (a *app) openOutputs(cs []sink.Config) (*sink.Writer, error) {
 }
 
 // alertOutput is where a command's alerts go: the outputs, or else JSON
-// lines on standard output.
+// lines on standard output, blocking and lossless (see sink.Lines for why
+// standard output is not a queued sink.Output here).
 type alertOutput struct {
 	writer *sink.Writer // the outputs; nil for standard output
-	lines  *lineSink    // standard output; nil with outputs
+	lines  *sink.Lines  // standard output; nil with outputs
 }
 
 // openAlertOutput starts the outputs cs or, when there are none, encodes
 // the alerts in format onto stdout.
 func (a *app) openAlertOutput(cs []sink.Config, stdout io.Writer, format alert.Format) (*alertOutput, error) {
 	if len(cs) == 0 {
-		return &alertOutput{lines: &lineSink{enc: alert.NewEncoder(format), w: bufio.NewWriterSize(stdout, 64<<10)}}, nil
+		return &alertOutput{lines: sink.NewLines(stdout, format)}, nil
 	}
 	w, err := a.openOutputs(cs)
 	if err != nil {
@@ -189,9 +169,7 @@ func (o *alertOutput) sink() pipeline.Sink {
 func (o *alertOutput) close() error {
 	var err error
 	if o.lines != nil {
-		o.lines.mu.Lock()
-		err = o.lines.w.Flush()
-		o.lines.mu.Unlock()
+		err = o.lines.Flush()
 	} else {
 		err = o.writer.Close()
 	}
@@ -239,6 +217,10 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	}
 	if out.writer != nil {
 		stats.SinkErrors += sinkLosses(out.writer.Stats())
+	}
+	if hint := trafficHint(stats); hint != "" {
+		l := a.logger("replay")
+		l.Warn().Msg(hint)
 	}
 	if !o.quiet {
 		printSummary(cmd.ErrOrStderr(), stats, time.Since(start))
@@ -297,6 +279,14 @@ type countedFile struct {
 func (c *countedFile) Truncation() error {
 	if t, ok := c.Source.(capture.Truncator); ok {
 		return t.Truncation()
+	}
+	return nil
+}
+
+// LinkTypes forwards to the file source, for the summary.
+func (c *countedFile) LinkTypes() []uint32 {
+	if l, ok := c.Source.(capture.LinkLister); ok {
+		return l.LinkTypes()
 	}
 	return nil
 }
@@ -503,6 +493,9 @@ func printSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 	c := s.Capture
 	fmt.Fprintf(w, "decoded %d; skipped %d (non-IP %d, truncated %d, malformed %d, unsupported link %d); unreadable records %d (oversize %d, cut short %d)\n",
 		d.Decoded, d.Skipped(), d.NonIP, d.Truncated, d.Malformed, d.UnsupportedLink, c.Errors, c.Oversize, c.Truncated)
+	if u := unsupportedLinks(s.Sources); len(u) > 0 {
+		fmt.Fprintf(w, "link types not decoded: %s\n", strings.Join(u, "; "))
+	}
 	fmt.Fprintf(w, "flows %d created, %d evicted\n", s.Flow.Created, s.Flow.Evicted)
 	kinds := make([]string, 0, len(s.Alerts))
 	total := uint64(0)
@@ -522,6 +515,55 @@ func printSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 	if s.SinkErrors > 0 {
 		fmt.Fprintf(w, "alerts not written (sink errors): %d\n", s.SinkErrors)
 	}
+	if hint := trafficHint(s); hint != "" {
+		fmt.Fprintf(w, "note: %s\n", hint)
+	}
+}
+
+// unsupportedLinks names, per source, the link types of its file the
+// decoder does not decode: "x.pcap: IEEE802_11_PRISM (119)".
+func unsupportedLinks(ss []pipeline.SourceStats) []string {
+	var out []string
+	for _, src := range ss {
+		var names []string
+		for _, lt := range src.Links {
+			if !decode.LinkSupported(lt) {
+				names = append(names, decode.LinkName(lt))
+			}
+		}
+		if len(names) > 0 {
+			out = append(out, src.Name+": "+strings.Join(names, ", "))
+		}
+	}
+	return out
+}
+
+// trafficHint explains a replay whose traffic the default rules mostly do
+// not look at: more than half of the packets internal (both ends home) or
+// transit (neither end home). The default rules check inbound and outbound
+// traffic only. Empty when there is nothing to say.
+func trafficHint(s pipeline.Stats) string {
+	t := s.DirectionTotals()
+	var all uint64
+	for _, n := range t {
+		all += n
+	}
+	if all == 0 {
+		return ""
+	}
+	pct := func(n uint64) float64 { return 100 * float64(n) / float64(all) }
+	switch {
+	case t[geo.DirInternal]*2 > all:
+		return fmt.Sprintf("%d of %d packets (%.0f%%) are internal: both ends are home, and the default rules check inbound and outbound traffic only. "+
+			"Private and special ranges (RFC 1918, loopback, link-local, CGNAT, multicast, 0.0.0.0/8, 240.0.0.0/4, ULA; docs/rules.md) count as home: "+
+			"run with --special-not-home and --home set to your own addresses or country to see such traffic as crossing the border",
+			t[geo.DirInternal], all, pct(t[geo.DirInternal]))
+	case t[geo.DirTransit]*2 > all:
+		return fmt.Sprintf("%d of %d packets (%.0f%%) are transit: neither end is home, and the default rules check inbound and outbound traffic only. "+
+			"Set --home to the country or addresses of the network the capture was taken in",
+			t[geo.DirTransit], all, pct(t[geo.DirTransit]))
+	}
+	return ""
 }
 
 // topCountries returns the n largest non-zero counts as "CC N", largest

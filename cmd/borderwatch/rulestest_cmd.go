@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/borderwatch/borderwatch/rules/verify"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
-	"github.com/borderwatch/borderwatch/sensor/verify"
 )
 
 // errMismatch is returned when `rules test` sees other alerts than expected

@@ -249,7 +249,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	defer stop()
 	defer handleSignals(ctx, log, rl, func() { logCounters(a.logger("counters"), p.Stats(), writer, lc.KernelStats()) })()
 	if out.lines != nil {
-		go flushEvery(ctx, out.lines, time.Second)
+		go out.lines.FlushEvery(ctx, time.Second)
 	}
 
 	// Capture is attached and the signals are handled: systemd
@@ -358,21 +358,4 @@ func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, error) {
 		return nil, nil, err
 	}
 	return set, table, nil
-}
-
-// flushEvery flushes s's buffer every period until ctx ends, so that live
-// alerts on standard output do not wait for the buffer to fill.
-func flushEvery(ctx context.Context, s *lineSink, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.mu.Lock()
-			_ = s.w.Flush()
-			s.mu.Unlock()
-		}
-	}
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/borderwatch/borderwatch/sensor/synth"
+	"github.com/borderwatch/borderwatch/internal/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated sample captures in testdata/sample")

@@ -32,7 +32,7 @@ flock -w 900 9 || {
 mkdir -p "$S"
 chmod 755 "$S"
 echo "== building borderwatch and the alert formatter"
-(cd "$REPO" && CGO_ENABLED=0 go build -o "$S/borderwatch" ./cmd/borderwatch && go build -o "$S/alertfmt" ./scripts/lab/alertfmt)
+(cd "$REPO" && CGO_ENABLED=0 go build -o "$S/borderwatch" ./cmd/borderwatch && go build -o "$S/alertfmt" ./internal/devtools/alertfmt)
 echo "== building the lab (namespaces bwl-*, sensor on bwl-gw)"
 BWL_BIN="$S/borderwatch" "$LAB_DIR/lab.sh" up
 grep -h '"message":"\(XDP attached\|sensor running\|XDP capture unavailable[^"]*\)"' "$S/log/borderwatch.log" | cut -c1-200

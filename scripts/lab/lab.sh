@@ -33,7 +33,7 @@
 #   BWL_CAPTURE  xdp (default; the sensor falls back to AF_PACKET by itself
 #                when XDP is unavailable and says so) or afpacket
 #   BWL_SENSOR   0: do not start the sensor (default 1)
-#   BWL_GEODB    lab GeoIP database to use (default: written by scripts/lab/geodb)
+#   BWL_GEODB    lab GeoIP database to use (default: written by internal/devtools/lab-geodb)
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -482,7 +482,7 @@ sensor() {
 	if [ -n "${BWL_GEODB:-}" ]; then
 		cp "$BWL_GEODB" "$STATE/lab-geo.mmdb"
 	else
-		(cd "$REPO" && go run ./scripts/lab/geodb "$STATE/lab-geo.mmdb")
+		(cd "$REPO" && go run ./internal/devtools/lab-geodb "$STATE/lab-geo.mmdb")
 	fi
 	start borderwatch bwl-gw "$bin" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
 		run --iface wan0,lan0 --egress --capture "$CAPTURE" --alerts "$STATE/alerts.json" --metrics-listen "$METRICS"

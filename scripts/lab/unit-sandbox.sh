@@ -81,7 +81,7 @@ if [ -z "$bin" ]; then
 else
 	cp "$bin" "$STATE/borderwatch"
 fi
-(cd "$REPO" && go run ./scripts/lab/geodb "$STATE/lab-geo.mmdb")
+(cd "$REPO" && go run ./internal/devtools/lab-geodb "$STATE/lab-geo.mmdb")
 chmod -R a+rX "$STATE/rules" "$STATE/lab-geo.mmdb" "$STATE/borderwatch"
 
 # Two namespaces, one link.

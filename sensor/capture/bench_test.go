@@ -14,8 +14,8 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
+	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/sensor/capture"
-	"github.com/borderwatch/borderwatch/sensor/synth"
 )
 
 // writeMix writes n frames of synth's benchmark mix to a pcap (nanosecond)

@@ -10,6 +10,8 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/google/gopacket/layers"
@@ -184,8 +186,9 @@ type fileSource struct {
 	order  binary.ByteOrder
 
 	// pcap
-	link   layers.LinkType
-	nsMult uint32 // 1 for nanosecond timestamps, 1000 for microseconds
+	link    layers.LinkType
+	nsMult  uint32 // 1 for nanosecond timestamps, 1000 for microseconds
+	swapped lengthOrder
 
 	// pcapng
 	ng     bool
@@ -197,6 +200,37 @@ type fileSource struct {
 
 	frames, bytes, errs, oversize, short atomic.Uint64
 	closed                               atomic.Bool
+
+	linkMu sync.Mutex
+	links  []uint32 // link types as written in the file, distinct, in order seen
+}
+
+// lengthOrder is the order of the captured and original lengths in a pcap
+// record header: libpcap interchanged them at version 2.3, and some 2.3
+// files were written in the old order.
+type lengthOrder uint8
+
+const (
+	lengthsCurrent lengthOrder = iota // captured, then original
+	lengthsOld                        // original, then captured (before 2.3)
+	lengthsMaybe                      // 2.3: old when captured > original
+)
+
+// LinkTypes returns the link types of the file (pcapng: of every interface
+// seen so far) as numbered in the file, each once; safe to call
+// concurrently with Next.
+func (s *fileSource) LinkTypes() []uint32 {
+	s.linkMu.Lock()
+	defer s.linkMu.Unlock()
+	return slices.Clone(s.links)
+}
+
+func (s *fileSource) addLink(lt uint32) {
+	s.linkMu.Lock()
+	if !slices.Contains(s.links, lt) && len(s.links) < maxInterfaces {
+		s.links = append(s.links, lt)
+	}
+	s.linkMu.Unlock()
 }
 
 // Name returns the file name given to OpenFile or OpenReader.
@@ -363,13 +397,22 @@ func (s *fileSource) readPcapHeader() error {
 	default:
 		s.order, s.nsMult = binary.BigEndian, 1
 	}
-	if major := s.order.Uint16(h[4:6]); major != 2 {
-		return s.formatErr(4, "unsupported pcap version %d.%d (want 2.x)", major, s.order.Uint16(h[6:8]))
+	major, minor := s.order.Uint16(h[4:6]), s.order.Uint16(h[6:8])
+	if major != 2 {
+		return s.formatErr(4, "unsupported pcap version %d.%d (want 2.x)", major, minor)
+	}
+	switch {
+	case minor < 3:
+		s.swapped = lengthsOld // 2.0 to 2.2, e.g. "Unknown minor version 1" elsewhere
+	case minor == 3:
+		s.swapped = lengthsMaybe
 	}
 	// The snap length (h[16:20]) is not trusted: records are bounded by
 	// MaxRecordSize whatever it says. The link type is the low 16 bits;
 	// the upper ones describe a frame check sequence.
-	s.link = linkType(s.order.Uint32(h[20:24]) & 0xffff)
+	lt := s.order.Uint32(h[20:24]) & 0xffff
+	s.link = linkType(lt)
+	s.addLink(lt)
 	return s.discard(24)
 }
 
@@ -402,6 +445,9 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		}
 		sec, frac := s.order.Uint32(h[0:4]), s.order.Uint32(h[4:8])
 		capLen, wireLen := s.order.Uint32(h[8:12]), s.order.Uint32(h[12:16])
+		if s.swapped == lengthsOld || s.swapped == lengthsMaybe && capLen > wireLen {
+			capLen, wireLen = wireLen, capLen
+		}
 		if capLen > maxBlockSize {
 			return s.formatErr(start, "record %d: captured length %d beyond the %d-byte limit: corrupt record header", s.records+1, capLen, maxBlockSize)
 		}
@@ -515,7 +561,9 @@ func (s *fileSource) readInterface(n uint32) error {
 	if len(s.ifaces) >= maxInterfaces {
 		return s.formatErr(s.off, "interface description: more than %d interfaces in a section", maxInterfaces)
 	}
-	ifc := ngIface{link: linkType(uint32(s.order.Uint16(b[8:10]))), snap: s.order.Uint32(b[12:16]), units: 1e6}
+	lt := uint32(s.order.Uint16(b[8:10]))
+	s.addLink(lt)
+	ifc := ngIface{link: linkType(lt), snap: s.order.Uint32(b[12:16]), units: 1e6}
 	for o := 16; o+4 <= len(b)-4; {
 		code, l := s.order.Uint16(b[o:o+2]), int(s.order.Uint16(b[o+2:o+4]))
 		if code == ngOptEnd {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -374,5 +375,73 @@ func TestNextRecoversFromABug(t *testing.T) {
 	}
 	if err := s.Next(&Frame{}); err != io.EOF {
 		t.Errorf("Next after the error: %v", err)
+	}
+}
+
+// oldPcap rewrites a pcap file of rs as version 2.minor with the captured
+// and original lengths of each record interchanged, as libpcap wrote them
+// before 2.3 (and some writers of 2.3 still did).
+func oldPcap(minor uint16, rs []rec) []byte {
+	b := pcapFile(le, false, 1, rs)
+	le.PutUint16(b[6:8], minor)
+	o := 24
+	for _, r := range rs {
+		capLen, wireLen := le.Uint32(b[o+8:]), le.Uint32(b[o+12:])
+		le.PutUint32(b[o+8:], wireLen)
+		le.PutUint32(b[o+12:], capLen)
+		o += 16 + len(r.data)
+	}
+	return b
+}
+
+// TestPcapOldLengthOrder reads pcap 2.1 and 2.3 files whose records give the
+// original length first: every record, with its data and wire length.
+func TestPcapOldLengthOrder(t *testing.T) {
+	rs := testRecords()
+	cur23 := pcapFile(le, false, 1, rs)
+	le.PutUint16(cur23[6:8], 3)
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"2.1", oldPcap(1, rs)},
+		{"2.0", oldPcap(0, rs)},
+		{"2.3 old order", oldPcap(3, rs)},
+		{"2.3 current order", cur23},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, _, err := readEnd(t, c.data)
+			if err != io.EOF || len(got) != len(rs) {
+				t.Fatalf("%d frames, end %v; want %d, EOF", len(got), err, len(rs))
+			}
+			for i, f := range got {
+				if !bytes.Equal(f.Data, rs[i].data) || int(f.WireLen) != rs[i].wireLen {
+					t.Errorf("record %d: %d bytes of %d, want %d of %d", i, len(f.Data), f.WireLen, len(rs[i].data), rs[i].wireLen)
+				}
+			}
+		})
+	}
+}
+
+// TestLinkTypesListed checks a file source names the link types as written
+// in the file, also those above 255, each once.
+func TestLinkTypesListed(t *testing.T) {
+	rs := testRecords()[:1]
+	for _, c := range []struct {
+		link uint32
+		want []uint32
+	}{
+		{1, []uint32{1}},
+		{119, []uint32{119}},
+		{0x14000001, []uint32{1}},
+		{1000, []uint32{1000}},
+	} {
+		_, s, err := readEnd(t, pcapFile(le, true, c.link, rs))
+		if err != io.EOF {
+			t.Fatal(err)
+		}
+		if got := s.(LinkLister).LinkTypes(); !slices.Equal(got, c.want) {
+			t.Errorf("link type %#x: LinkTypes %v, want %v", c.link, got, c.want)
+		}
 	}
 }

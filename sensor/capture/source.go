@@ -1,6 +1,3 @@
-// Package capture reads frames from capture files (pcap, pcapng), AF_PACKET
-// sockets and the kernel stage's ring buffer, behind one Source interface so
-// replay and live capture share the pipeline.
 package capture
 
 import (
@@ -69,3 +66,11 @@ type Source interface {
 // unassigned; the decoder reads 20 as SLL2. (Other link types above 255 alias
 // low values the same way; none of them is one the decoder supports.)
 const LinkTypeLinuxSLL2 layers.LinkType = 276 & 0xff
+
+// LinkLister is implemented by file sources: LinkTypes returns the link
+// types of the file as numbered in it (they may exceed 255, which a Frame's
+// Link cannot hold), each once, so that a summary can name the ones the
+// decoder does not support. Safe to call concurrently with Next.
+type LinkLister interface {
+	LinkTypes() []uint32
+}

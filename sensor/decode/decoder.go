@@ -96,8 +96,13 @@ func (s Stats) Skipped() uint64 {
 //
 // Supported link types: Ethernet (1), Linux SLL (113), Linux SLL2 (276), raw IP
 // (101, and 12 and 14 as some systems write it; the version nibble picks IPv4
-// or IPv6), IPv4 (228), IPv6 (229). 802.1Q, 802.1ad (0x88a8) and 0x9100 tags
-// are walked in any depth; Packet.VLAN is the outermost VLAN id.
+// or IPv6), IPv4 (228), IPv6 (229), and the short headers of link.go: BSD
+// loopback (NULL 0, LOOP 108), PPP (9, 50), PPPoE (51), Cisco HDLC (104),
+// FDDI (10), 802.11 data frames (105, radiotap 127), OpenBSD pflog (117),
+// Linux NFLOG (239) and PPI (192) around Ethernet, raw IP or one of those.
+// 802.1Q, 802.1ad (0x88a8) and 0x9100 tags are walked in any depth, and
+// PPPoE sessions inside them; Packet.VLAN is the outermost VLAN id.
+// LinkSupported says whether a file's link type is decoded.
 //
 // Known allocations, all on rare error paths inside gopacket: IPv4 packets
 // with invalid options, a leading IPv6 hop-by-hop header (gopacket allocates
@@ -118,6 +123,7 @@ type Decoder struct {
 	udp   udpLayer
 	icmp4 icmp4Layer
 	icmp6 icmp6Layer
+	pppoe pppoeLayer
 
 	pEth, pSLL, pSLL2, pIP4, pIP6 *gopacket.DecodingLayerParser
 	decoded                       []gopacket.LayerType
@@ -149,11 +155,12 @@ func NewDecoder() *Decoder {
 	d.eth.d, d.vlan.d, d.sll.d, d.sll2.d = d, d, d, d
 	d.ip4.d, d.ip6.d, d.ext.d, d.frag.d = d, d, d, d
 	d.tcp.d, d.udp.d, d.icmp4.d, d.icmp6.d = d, d, d, d
+	d.pppoe.d = d
 
 	var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
 	for _, l := range []gopacket.DecodingLayer{
 		&d.eth, &d.vlan, &d.sll, &d.sll2, &d.ip4, &d.ip6, &d.ext, &d.frag,
-		&d.tcp, &d.udp, &d.icmp4, &d.icmp6,
+		&d.tcp, &d.udp, &d.icmp4, &d.icmp6, &d.pppoe,
 	} {
 		dlc = dlc.Put(l)
 	}
@@ -239,7 +246,27 @@ func (d *Decoder) DecodeData(data []byte, link layers.LinkType, ts int64, wireLe
 			return d.skip(Malformed)
 		}
 	default:
-		return d.skip(UnsupportedLink)
+		if !stripped(link) {
+			return d.skip(UnsupportedLink)
+		}
+		off, next, r := stripLink(data, link, true)
+		if r != OK {
+			return d.skip(r)
+		}
+		switch next {
+		case layers.LayerTypeIPv4:
+			parser = d.pIP4
+		case layers.LayerTypeIPv6:
+			parser = d.pIP6
+		case layers.LayerTypeEthernet:
+			parser = d.pEth
+		default:
+			return d.skip(NonIP)
+		}
+		if wireLen == 0 {
+			wireLen = uint32(len(data))
+		}
+		first, data = next, data[off:]
 	}
 
 	d.reset()
@@ -377,6 +404,11 @@ func (d *Decoder) walk(data []byte, typ gopacket.LayerType) (walked bool, err er
 				return true, err
 			}
 			next, data = d.icmp6.NextLayerType(), d.icmp6.Payload
+		case layers.LayerTypePPPoE:
+			if err := d.pppoe.DecodeFromBytes(data, df); err != nil {
+				return true, err
+			}
+			next, data = d.pppoe.NextLayerType(), d.pppoe.Payload
 		case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination,
 			layers.LayerTypeIPv6Fragment:
 			return false, nil // the parser's walk

@@ -227,7 +227,7 @@ func TestDecode(t *testing.T) {
 			HwAddressSize: 6, ProtAddressSize: 4, Operation: 1, SourceHwAddress: macA, SourceProtAddress: v4B, DstHwAddress: macB, DstProtAddress: v4A}),
 			NonIP, Packet{}},
 		{"802.3 llc is non-ip", layers.LinkTypeEthernet, append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0, 3}, 0x42, 0x42, 3), NonIP, Packet{}},
-		{"unsupported link", layers.LinkTypePPP, synFrame, UnsupportedLink, Packet{}},
+		{"unsupported link", layers.LinkTypeTokenRing, synFrame, UnsupportedLink, Packet{}},
 		{"short ethernet", layers.LinkTypeEthernet, synFrame[:10], Truncated, Packet{}},
 		{"ethernet header only", layers.LinkTypeEthernet, synFrame[:14], Truncated, Packet{}},
 		{"cut ipv4 header", layers.LinkTypeEthernet, synFrame[:30], Truncated, Packet{}},

@@ -3,6 +3,7 @@ package decode
 import (
 	"testing"
 
+	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
 	"github.com/borderwatch/borderwatch/sensor/capture"
@@ -10,7 +11,9 @@ import (
 
 // fuzzLinks are the link types FuzzDecode tries; the fuzzer's first byte picks one.
 var fuzzLinks = []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, capture.LinkTypeLinuxSLL2,
-	layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6}
+	layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkTypeNull, layers.LinkTypeLoop,
+	layers.LinkTypePPP, LinkTypePPPSerial, LinkTypePPPoE, LinkTypeCiscoHDLC, LinkTypeIEEE80211, LinkTypeRadiotap,
+	LinkTypePPI, linkTypePFLog, layers.LinkTypeFDDI, LinkTypeNFLOG}
 
 // FuzzDecode feeds arbitrary bytes as each link type: the decoder must never
 // panic, must classify every frame exactly once, exactly as the parser alone
@@ -21,6 +24,12 @@ func FuzzDecode(f *testing.F) {
 		serialize(f, eth(layers.EthernetTypeQinQ), ip6(layers.IPProtocolIPv6Fragment), frag6(layers.IPProtocolUDP, 0, true), udp(53, 1)),
 		serialize(f, ip6(layers.IPProtocolIPv6HopByHop), ext6(layers.IPProtocolIPv6Routing), ext6(layers.IPProtocolICMPv6)),
 		serialize(f, ip4(layers.IPProtocolICMPv4)),
+		serialize(f, eth(layers.EthernetTypeQinQ), &layers.Dot1Q{VLANIdentifier: 2, Type: layers.EthernetTypePPPoESession},
+			gopacket.Payload(cat(pppoeSession(0x21, 40), serialize(f, ip4(layers.IPProtocolTCP), syn())))),
+		cat([]byte{2, 0, 0, 0}, serialize(f, ip4(layers.IPProtocolUDP), udp(1, 2))),
+		cat([]byte{0xff, 0x03, 0x00, 0x57}, serialize(f, ip6(layers.IPProtocolTCP), syn())),
+		cat(ppiHeader(105, 4), wifiData(true, layers.EthernetTypeIPv4), serialize(f, ip4(layers.IPProtocolTCP), syn())),
+		cat([]byte{0, 0, 8, 0, 0, 0, 0, 0}, wifiData(false, layers.EthernetTypeIPv6), serialize(f, ip6(layers.IPProtocolUDP), udp(1, 2))),
 	}
 	for i, s := range seeds {
 		for l := range fuzzLinks {

@@ -38,6 +38,8 @@ func etherNext(t layers.EthernetType) gopacket.LayerType {
 		return layers.LayerTypeIPv6
 	case layers.EthernetTypeDot1Q, layers.EthernetTypeQinQ, etherTypeQinQOld:
 		return layers.LayerTypeDot1Q
+	case layers.EthernetTypePPPoESession:
+		return layers.LayerTypePPPoE
 	}
 	return gopacket.LayerTypePayload
 }

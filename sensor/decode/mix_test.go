@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/gopacket/layers"
 
+	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/sensor/capture"
-	"github.com/borderwatch/borderwatch/sensor/synth"
 )
 
 // mixFrames returns n frames of synth's benchmark mix (seed 2, as the

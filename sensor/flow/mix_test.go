@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/decode"
-	"github.com/borderwatch/borderwatch/sensor/synth"
 )
 
 // mixPackets decodes n frames of synth's benchmark mix (seed 2, as the

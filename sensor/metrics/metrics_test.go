@@ -19,13 +19,13 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
-	"github.com/borderwatch/borderwatch/sensor/synth"
 )
 
 // labTable is the lab GeoIP table with home DE.

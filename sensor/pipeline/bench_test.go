@@ -15,6 +15,7 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/capture"
@@ -22,7 +23,6 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/borderwatch/borderwatch/sensor/flow"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
-	"github.com/borderwatch/borderwatch/sensor/synth"
 )
 
 // The benchmarks run the default rule pack and the embedded DB-IP database

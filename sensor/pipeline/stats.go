@@ -14,6 +14,9 @@ import (
 type SourceStats struct {
 	Name string
 	capture.Stats
+	// Links are the source's link types as numbered in its file, for
+	// sources that know them (capture.LinkLister); nil otherwise.
+	Links []uint32
 }
 
 // Stats are the pipeline's counters, summed over readers and workers.
@@ -44,6 +47,18 @@ func (s *Stats) CountryTotals() [CountrySlots]uint64 {
 	return t
 }
 
+// DirectionTotals returns the packets per jurisdiction direction
+// (geo.Direction: transit, inbound, outbound, internal).
+func (s *Stats) DirectionTotals() [Directions]uint64 {
+	var t [Directions]uint64
+	for d := range s.Countries {
+		for _, n := range s.Countries[d] {
+			t[d] += n
+		}
+	}
+	return t
+}
+
 // Stats returns a snapshot of the counters; safe to call while Run runs.
 // Worker counters are published between batches, so a running pipeline's
 // snapshot lags by at most a few batches.
@@ -55,7 +70,11 @@ func (p *Pipeline) Stats() Stats {
 	p.decMu.Unlock()
 	for _, src := range srcs {
 		cs := src.Stats()
-		s.Sources = append(s.Sources, SourceStats{Name: src.Name(), Stats: cs})
+		ss := SourceStats{Name: src.Name(), Stats: cs}
+		if ll, ok := src.(capture.LinkLister); ok {
+			ss.Links = ll.LinkTypes()
+		}
+		s.Sources = append(s.Sources, ss)
 		s.Capture.Frames += cs.Frames
 		s.Capture.Bytes += cs.Bytes
 		s.Capture.Dropped += cs.Dropped

@@ -156,14 +156,6 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 	return nil
 }
 
-// liveConfig is the live capture's part of the capture configuration.
-func liveConfig(c CaptureConfig) live.Configuration {
-	lc := live.DefaultConfiguration()
-	lc.Interfaces, lc.Mode, lc.XDPMode, lc.Egress, lc.EgressMode = c.Interfaces, c.Mode, c.XDPMode, c.Egress, c.EgressMode
-	lc.SnapLength, lc.RingBytes, lc.AFPacketBlocks, lc.Readers, lc.Enforce = c.SnapLength, c.RingBytes, c.AFPacketBlocks, c.Readers, c.Enforce
-	return lc
-}
-
 func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
@@ -198,7 +190,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	// closed the live sources, then the metrics endpoint, the pipeline,
 	// the alert outputs and the kernel stage stop.
 	var started lifecycle.Group
-	lc, err := live.Open(liveConfig(a.cfg.Capture), table, kr, a.logger("capture"))
+	lc, err := live.Open(a.cfg.Capture.live(), table, kr, a.logger("capture"))
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,7 @@ type Problem struct {
 }
 
 // Problems checks the values; messages name the key as capture.KEY.
-func (c *Configuration) Problems() []Problem {
+func (c Configuration) Problems() []Problem {
 	var ps []Problem
 	add := func(key, format string, a ...any) { ps = append(ps, Problem{key, fmt.Sprintf(format, a...)}) }
 	if !slices.Contains(Modes, c.Mode) {

@@ -20,11 +20,6 @@ import (
 
 // Limits of the kernel programs (borderwatch.c).
 const (
-	// MaxSnapLen is the largest snap length.
-	MaxSnapLen = 1024
-	// MaxReportBytes is the largest Options.ReportBytes, and the most bytes
-	// one byte report carries (BW_REPORT_MAX).
-	MaxReportBytes = 1 << 30
 	// CountrySlots is the number of country ids the counters and the
 	// per-country drop table cover (ids 0..1023).
 	CountrySlots = 1024
@@ -119,12 +114,12 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		HomeMode:      HomeZone,
-		SnapLen:       160,
-		SourceBudget:  100,
-		SourceBurst:   100,
-		FlowPackets:   8,
-		ReportBytes:   256 << 10,
-		RingBytes:     1 << 20,
+		SnapLen:       DefaultSnapLen,
+		SourceBudget:  DefaultSourceBudget,
+		SourceBurst:   DefaultSourceBurst,
+		FlowPackets:   DefaultFlowPackets,
+		ReportBytes:   DefaultReportBytes,
+		RingBytes:     DefaultRingBytes,
 		WakeBytes:     64 << 10,
 		PollInterval:  5 * time.Millisecond,
 		FlowEntries:   65536,
@@ -230,7 +225,7 @@ func checkOptions(o *Options) error {
 		return errors.New("bpf options: flow and source map sizes must be positive")
 	case o.ReportBytes > MaxReportBytes:
 		return fmt.Errorf("bpf options: report bytes %d above %d", o.ReportBytes, MaxReportBytes)
-	case o.SourceBudget > 1<<20 || o.SourceBurst > 1<<20:
+	case o.SourceBudget > MaxSourceBudget || o.SourceBurst > MaxSourceBudget:
 		return errors.New("bpf options: source budget and burst must be at most 1048576")
 	case o.PollInterval < time.Millisecond:
 		return fmt.Errorf("bpf options: poll interval %s below 1ms", o.PollInterval)
@@ -295,51 +290,14 @@ type GeoStats struct {
 // LoadGeo builds the kernel jurisdiction tables from ranges (in any order;
 // overlapping ranges: the later wins for IPv4, the shorter prefix loses to
 // the longer for IPv6) and swaps them in atomically. On error the running
-// tables stay.
+// tables stay. It is PrepareGeo followed by Commit.
 func (o *Objects) LoadGeo(ranges iter.Seq[Range]) (GeoStats, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	start := time.Now()
-	g, err := buildGeo(ranges)
+	sg, err := o.PrepareGeo(ranges)
 	if err != nil {
-		return GeoStats{}, err
+		return sg.Stats(), err
 	}
-	t6, err := buildV6(g.v6)
-	if err != nil {
-		return GeoStats{}, err
-	}
-	st := GeoStats{
-		V4Ranges: g.v4Ranges, V6Ranges: g.v6Ranges,
-		V4Chunks: g.v4.Chunks, V6Chunks: t6.Chunks,
-		V6Prefixes: len(g.v6), V6Widened: g.widened,
-		Build: time.Since(start),
-	}
-	start = time.Now()
-	gen, err := o.geoGen()
-	if err != nil {
-		return st, err
-	}
-	next := gen ^ 1
-	n4, err := o.putGeoTable(g.v4, geoSlot(next, 0, 0))
-	if err == nil {
-		st.V4Bytes = n4
-		st.V6Bytes, err = o.putGeoTable(t6, geoSlot(next, 1, 0))
-	}
-	if err != nil {
-		// The program never reads the unused generation: empty it again.
-		return st, errors.Join(fmt.Errorf("writing geo tables: %w", err), o.clearGeo(next))
-	}
-	if err := o.objs.GeoGen.Put(uint32(0), next); err != nil {
-		return st, errors.Join(fmt.Errorf("swapping geo tables: %w", err), o.clearGeo(next))
-	}
-	// Programs that read the old generation before the swap finish
-	// within an RCU grace period; then its pages can go.
-	rcuGracePeriod()
-	if err := o.clearGeo(gen); err != nil {
-		return st, fmt.Errorf("freeing the old geo tables: %w", err)
-	}
-	st.Write = time.Since(start)
-	return st, nil
+	err = sg.Commit()
+	return sg.Stats(), err
 }
 
 // geoPages is the most pages a geo table may have (BW_GEO_PAGES).
@@ -459,73 +417,14 @@ type Rules struct {
 
 // LoadRules replaces the listed and drop prefixes (each swapped atomically)
 // and the per-country drop table (updated entry by entry). Where two drop
-// rules cover one country the later rule's slot is counted.
+// rules cover one country the later rule's slot is counted. It is
+// PrepareRules followed by Commit.
 func (o *Objects) LoadRules(r Rules) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	listed := make(map[netip.Prefix]uint32, len(r.Listed))
-	for _, l := range r.Listed {
-		listed[l.Prefix.Masked()] = l.List
-	}
-	drops := make(map[netip.Prefix]uint32)
-	var countries [CountrySlots]uint32
-	for _, d := range r.Drop {
-		if d.Slot >= RuleSlots {
-			return fmt.Errorf("drop rule slot %d: above %d", d.Slot, RuleSlots-1)
-		}
-		for _, p := range d.Prefixes {
-			drops[p.Masked()] = d.Slot
-		}
-		for _, c := range d.Countries {
-			if c >= CountrySlots {
-				return fmt.Errorf("drop rule slot %d: country id %d above %d", d.Slot, c, CountrySlots-1)
-			}
-			countries[c] = d.Slot + 1
-		}
-	}
-	if err := o.swapLPM(o.objs.Listed, listed); err != nil {
-		return fmt.Errorf("loading listed prefixes: %w", err)
-	}
-	if err := o.swapLPM(o.objs.DropPrefixes, drops); err != nil {
-		return fmt.Errorf("loading drop prefixes: %w", err)
-	}
-	keys := make([]uint32, CountrySlots)
-	for i := range keys {
-		keys[i] = uint32(i)
-	}
-	if _, err := o.objs.DropCountries.BatchUpdate(keys, countries[:], nil); err != nil {
-		return fmt.Errorf("loading country drops: %w", err)
-	}
-	return nil
-}
-
-// swapLPM builds a new trie from prefixes and swaps it into outer; with no
-// prefixes the slot is emptied so the programs skip the lookup.
-func (o *Objects) swapLPM(outer *ebpf.Map, prefixes map[netip.Prefix]uint32) error {
-	if len(prefixes) == 0 {
-		err := outer.Delete(uint32(0))
-		if errors.Is(err, ebpf.ErrKeyNotExist) {
-			err = nil
-		}
-		return err
-	}
-	spec := o.lpmInner.Copy()
-	spec.MaxEntries = uint32(len(prefixes))
-	m, err := ebpf.NewMap(spec)
+	sr, err := o.PrepareRules(r)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	keys := make([]borderwatchBwLpmKey, 0, len(prefixes))
-	vals := make([]uint32, 0, len(prefixes))
-	for p, v := range prefixes {
-		keys = append(keys, lpmKey(p))
-		vals = append(vals, v)
-	}
-	if err := batchPut(m, keys, vals); err != nil {
-		return err
-	}
-	return outer.Put(uint32(0), m)
+	return sr.Commit()
 }
 
 // lpmKey encodes a prefix as the kernel's key: IPv4 as IPv4-mapped IPv6.

@@ -24,7 +24,9 @@ import (
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
+	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
+	"github.com/borderwatch/borderwatch/sensor/pipeline"
 )
 
 // defaultConfigPath is read when --config is not given; a missing default
@@ -127,6 +129,15 @@ type CaptureConfig struct {
 	// Enforce lets the kernel stage drop the packets of rules with action
 	// drop (XDP mode only); off, the sensor never drops.
 	Enforce bool `yaml:"enforce"`
+	// Handoff is the kernel stage's hand-off policy (live.HandoffConfiguration).
+	Handoff live.HandoffConfiguration `yaml:"handoff"`
+}
+
+// live is the live capture component's configuration.
+func (c *CaptureConfig) live() live.Configuration {
+	return live.Configuration{Interfaces: c.Interfaces, Mode: c.Mode, XDPMode: c.XDPMode, Egress: c.Egress, EgressMode: c.EgressMode,
+		SnapLength: c.SnapLength, RingBytes: c.RingBytes, AFPacketBlocks: c.AFPacketBlocks, Readers: c.Readers, Enforce: c.Enforce,
+		Handoff: c.Handoff}
 }
 
 // MetricsConfig is the Prometheus endpoint.
@@ -142,35 +153,33 @@ type LoggingConfig struct {
 }
 
 // Bounds of the configuration's size settings, checked at load (the
-// defaults are in defaultConfig; the outputs' are sink.Max*).
+// defaults are the components'; the live capture's bounds are live.Max*,
+// the outputs' sink.Max*).
 const (
 	maxQueuedPackets = 1 << 20 // packet slots of all worker queues (~100 bytes each)
-	maxAFPacketMiB   = 4096    // AF_PACKET ring memory of all interfaces and readers
-	maxInterfaces    = 64
 	maxOutputs       = 32
 	maxRulePaths     = 256
 )
 
-// captureLimits are the minimum and maximum of each capture size setting.
-var captureLimits = []struct {
+// pipelineLimits are the minimum and maximum of each pipeline size setting.
+var pipelineLimits = []struct {
 	key      string
 	min, max int
 	val      func(*CaptureConfig) int
 }{
-	{"snap_length", 64, 1024, func(c *CaptureConfig) int { return c.SnapLength }},
 	{"workers", 1, 256, func(c *CaptureConfig) int { return c.Workers }},
 	{"queue_size", 1, 65536, func(c *CaptureConfig) int { return c.QueueSize }},
 	{"batch_size", 1, 65536, func(c *CaptureConfig) int { return c.BatchSize }},
-	{"ring_bytes", 4096, 1 << 28, func(c *CaptureConfig) int { return c.RingBytes }},
-	{"afpacket_blocks", 1, 1024, func(c *CaptureConfig) int { return c.AFPacketBlocks }},
-	{"readers", 1, 64, func(c *CaptureConfig) int { return c.Readers }},
 }
 
-// defaultConfig is the configuration without file or flags.
+// defaultConfig is the configuration without file or flags: each
+// component's defaults.
 func defaultConfig() Config {
+	lc := live.DefaultConfiguration()
 	return Config{
-		Capture: CaptureConfig{Mode: "xdp", XDPMode: "auto", EgressMode: "auto", SnapLength: 160, Workers: 2, QueueSize: 64, BatchSize: 256,
-			RingBytes: 1 << 20, AFPacketBlocks: 64, Readers: 1},
+		Capture: CaptureConfig{Mode: lc.Mode, XDPMode: lc.XDPMode, EgressMode: lc.EgressMode, SnapLength: lc.SnapLength,
+			Workers: pipeline.DefaultLiveWorkers, QueueSize: pipeline.DefaultQueueLen, BatchSize: pipeline.DefaultBatchSize,
+			RingBytes: lc.RingBytes, AFPacketBlocks: lc.AFPacketBlocks, Readers: lc.Readers, Handoff: lc.Handoff},
 		Metrics: MetricsConfig{Listen: metrics.DefaultListen},
 		Logging: LoggingConfig{Level: "info", Format: "json"},
 	}
@@ -349,39 +358,17 @@ func (c *Config) problems() []problem {
 		add("sensor_name", "%v", err)
 	}
 	cc := &c.Capture
-	if cc.Mode != "xdp" && cc.Mode != "afpacket" {
-		add("capture.mode", "capture.mode %q: want xdp or afpacket", cc.Mode)
+	lc := cc.live()
+	for _, p := range lc.Problems() {
+		add("capture."+p.Key, "%s", p.Msg)
 	}
-	if cc.Enforce && cc.Mode != "xdp" {
-		add("capture.enforce", "capture.enforce needs capture.mode xdp: AF_PACKET only copies packets and cannot drop them")
-	}
-	if !slices.Contains([]string{"auto", "tcx", "clsact"}, cc.EgressMode) {
-		add("capture.egress_mode", "capture.egress_mode %q: want auto, tcx or clsact", cc.EgressMode)
-	}
-	if !slices.Contains([]string{"auto", "native", "generic"}, cc.XDPMode) {
-		add("capture.xdp_mode", "capture.xdp_mode %q: want auto, native or generic", cc.XDPMode)
-	}
-	for _, l := range captureLimits {
+	for _, l := range pipelineLimits {
 		if v := l.val(cc); v < l.min || v > l.max {
 			add("capture."+l.key, "capture.%s %d: want %d to %d", l.key, v, l.min, l.max)
 		}
 	}
-	if cc.RingBytes >= 4096 && cc.RingBytes&(cc.RingBytes-1) != 0 {
-		add("capture.ring_bytes", "capture.ring_bytes %d: want a power of two", cc.RingBytes)
-	}
 	if n := int64(cc.Workers) * int64(cc.QueueSize+2) * int64(cc.BatchSize); n > maxQueuedPackets && cc.QueueSize <= 65536 && cc.BatchSize <= 65536 && cc.Workers <= 256 {
 		add("capture.queue_size", "capture: workers × (queue_size + 2) × batch_size is %d packet slots: want at most %d (about 100 MiB)", n, maxQueuedPackets)
-	}
-	if n := len(cc.Interfaces) * cc.Readers * cc.AFPacketBlocks; n > maxAFPacketMiB && cc.Readers <= 64 && cc.AFPacketBlocks <= 1024 {
-		add("capture.afpacket_blocks", "capture: interfaces × readers × afpacket_blocks is %d MiB of AF_PACKET rings: want at most %d", n, maxAFPacketMiB)
-	}
-	if len(cc.Interfaces) > maxInterfaces {
-		add("capture.interfaces", "capture.interfaces: %d interfaces: want at most %d", len(cc.Interfaces), maxInterfaces)
-	}
-	for i, ifc := range cc.Interfaces {
-		if ifc == "" || len(ifc) > 15 || strings.ContainsAny(ifc, "/ \t,") {
-			add(fmt.Sprintf("capture.interfaces[%d]", i), "capture.interfaces: %q is not an interface name", ifc)
-		}
 	}
 	if c.Metrics.Listen != "off" && !strings.Contains(c.Metrics.Listen, ":") {
 		add("metrics.listen", "metrics.listen %q: want host:port or off", c.Metrics.Listen)

@@ -35,10 +35,13 @@ func FuzzConfig(f *testing.F) {
 			return
 		}
 		cc := cfg.Capture
-		for _, l := range captureLimits {
+		for _, l := range pipelineLimits {
 			if v := l.val(&cc); v < l.min || v > l.max {
 				t.Fatalf("capture.%s %d loaded, outside %d to %d", l.key, v, l.min, l.max)
 			}
+		}
+		if ps := cc.live().Problems(); len(ps) > 0 {
+			t.Fatalf("loaded with capture problems: %v", ps)
 		}
 		if n := cc.Workers * (cc.QueueSize + 2) * cc.BatchSize; n > maxQueuedPackets {
 			t.Fatalf("%d queued packets loaded", n)

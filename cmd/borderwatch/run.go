@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,11 +14,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/lifecycle"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
-	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/reload"
 )
 
 type runOpts struct {
@@ -93,10 +93,11 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 	f.StringSliceVarP(&o.ifaces, "iface", "i", nil, "interfaces to watch, comma-separated (capture.interfaces)")
 	f.BoolVar(&o.egress, "egress", false, "also watch the egress of the interfaces (XDP mode: TC egress program)")
 	f.BoolVar(&o.enforce, "enforce", false, `drop the packets of rules with "action: drop" in the kernel (XDP only; capture.enforce)`)
-	f.StringVar(&o.capture, "capture", "xdp", "capture mode: xdp (falls back to afpacket when unavailable) or afpacket")
-	f.StringVar(&o.xdpMode, "xdp-mode", "auto", "XDP attach mode: auto, native (driver) or generic")
-	f.StringVar(&o.egressMode, "egress-mode", "auto", "TC egress attach: auto (TCX, clsact before Linux 6.6), tcx or clsact")
-	f.IntVar(&o.workers, "workers", 2, "detection workers (capture.workers)")
+	def := live.DefaultConfiguration()
+	f.StringVar(&o.capture, "capture", def.Mode, "capture mode: xdp (falls back to afpacket when unavailable) or afpacket")
+	f.StringVar(&o.xdpMode, "xdp-mode", def.XDPMode, "XDP attach mode: auto, native (driver) or generic")
+	f.StringVar(&o.egressMode, "egress-mode", def.EgressMode, "TC egress attach: auto (TCX, clsact before Linux 6.6), tcx or clsact")
+	f.IntVar(&o.workers, "workers", pipeline.DefaultLiveWorkers, "detection workers (capture.workers)")
 	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable; replaces the configuration's outputs)")
 	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file (shorthand for --output file:FILE)")
 	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve or ecs")
@@ -155,21 +156,6 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 	return nil
 }
 
-// liveCapture is what openCapture started: the sources, and for XDP the
-// kernel stage.
-type liveCapture struct {
-	mode    string // "xdp" or "afpacket"
-	sources []capture.Source
-	kernel  func() (metrics.KernelStats, error) // nil without XDP
-	// loadGeo pushes a (reloaded) geo table to the kernel stage; nil without XDP.
-	loadGeo func(*geo.Table) error
-	// loadRules pushes (reloaded) listed prefixes and drop rules to the
-	// kernel stage; nil without XDP.
-	loadRules func(*kernelRules) error
-	// close detaches and releases everything (after the sources are closed).
-	close func() error
-}
-
 func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
@@ -184,7 +170,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		return err
 	}
 	enforce := a.cfg.Capture.Enforce
-	kr, err := compileKernelRules(set, enforce)
+	kr, err := live.CompileRules(set, enforce)
 	if err != nil {
 		return usageError{err}
 	}
@@ -199,97 +185,72 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		log.Warn().Msg(w)
 	}
 
-	lc, err := openCapture(a, table, kr)
+	// Components start in order and stop in reverse, in one place: on a
+	// failed start, what started is stopped; at the end, the pipeline has
+	// closed the live sources, then the metrics endpoint, the pipeline,
+	// the alert outputs and the kernel stage stop.
+	var started lifecycle.Group
+	lc, err := live.Open(a.cfg.Capture.live(), table, kr, a.logger("capture"))
 	if err != nil {
 		return err
 	}
-	closeCapture := func() {
-		closeSources(lc.sources)
-		if err := lc.close(); err != nil {
+	started.Add(func() error {
+		if err := lc.Close(); err != nil {
 			log.Warn().Err(err).Msg("detaching capture")
 		}
-	}
-
+		return nil
+	})
 	out, err := a.openAlertOutput(cs, cmd.OutOrStdout(), format)
 	if err != nil {
-		closeCapture()
-		return err
+		return errors.Join(err, started.Stop())
 	}
+	started.Add(out.close)
 	writer := out.writer
-	// abort ends a start that failed after the outputs opened.
-	abort := func(err error) error {
-		closeCapture()
-		return errors.Join(err, out.close())
-	}
-
 	cc := a.cfg.Capture
 	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
 		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, out.sink())
 	if err != nil {
-		return abort(err)
+		return errors.Join(err, started.Stop())
 	}
+	started.Add(func() error { p.Close(); return nil })
 	reloads := &metrics.Reloads{}
-	rl := &reloader{a: a, cmd: cmd, p: p, writer: writer, kernel: lc.loadGeo, kernelRules: lc.loadRules, enforce: enforce,
-		reloads: reloads, log: a.logger("reload")}
+	rl := newReloader(a, cmd, p, writer, reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
+		return lc.Prepare(set, table)
+	}})
 	bi := readBuildInfo()
-	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.kernel, Reloads: reloads}
+	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: reloads}
 	if writer != nil {
 		src.Sinks = writer.Stats
 	}
-	coll := metrics.New(src)
-	srv, addr, err := serveMetrics(a.cfg.Metrics.Listen, coll, a.logger("metrics"))
-	if err != nil {
-		return abort(err)
+	srv, err := metrics.Serve(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"))
+	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
+		err = usageError{le}
 	}
-	names := make([]string, len(lc.sources))
-	for i, s := range lc.sources {
+	if err != nil {
+		return errors.Join(err, started.Stop())
+	}
+	started.Add(srv.Close)
+	names := make([]string, len(lc.Sources))
+	for i, s := range lc.Sources {
 		names[i] = s.Name()
 	}
-	log.Info().Str("capture", lc.mode).Strs("sources", names).Str("metrics", addr).Int("workers", cc.Workers).
-		Bool("enforce", enforce).Int("drop_rules", len(kr.drops)).Msg("sensor running")
+	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", srv.Addr()).Int("workers", cc.Workers).
+		Bool("enforce", enforce).Int("drop_rules", len(kr.Drops())).Msg("sensor running")
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case s := <-sigs:
-				switch s {
-				case syscall.SIGHUP:
-					notifyState(log, reloadingState())
-					rl.reload()
-					notifyState(log, "READY=1")
-				case syscall.SIGUSR1:
-					logCounters(a.logger("counters"), p.Stats(), writer, lc.kernel)
-				}
-			}
-		}
-	}()
+	defer handleSignals(ctx, log, rl, func() { logCounters(a.logger("counters"), p.Stats(), writer, lc.KernelStats()) })()
 	if out.lines != nil {
 		go out.lines.FlushEvery(ctx, time.Second)
 	}
 
 	// Capture is attached and the signals are handled: systemd
 	// (Type=notify) may consider the service started.
-	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
-	runErr := p.RunSources(ctx, lc.sources...)
+	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
+	runErr := p.RunSources(ctx, lc.Sources...)
 	stop()
 	notifyState(log, "STOPPING=1")
-	if err := lc.close(); err != nil {
-		log.Warn().Err(err).Msg("detaching capture")
-	}
-	p.Close()
-	if srv != nil {
-		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = srv.Shutdown(shut)
-		cancel()
-	}
-	if err := out.close(); err != nil && runErr == nil {
+	if err := started.Stop(); err != nil && runErr == nil {
 		runErr = err
 	}
 	logCounters(a.logger("counters"), p.Stats(), writer, nil) // the kernel stage is closed
@@ -299,28 +260,29 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	return nil
 }
 
-// serveMetrics starts the metrics endpoint; listen "off" starts nothing.
-func serveMetrics(listen string, c *metrics.Collector, log zerolog.Logger) (*http.Server, string, error) {
-	if listen == "off" || listen == "" {
-		return nil, "off", nil
-	}
-	h, err := metrics.Handler(c)
-	if err != nil {
-		return nil, "", err
-	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return nil, "", usageErr("metrics endpoint: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+// handleSignals reloads on SIGHUP and logs the counters on SIGUSR1 until
+// ctx ends; the returned function stops the signal delivery.
+func handleSignals(ctx context.Context, log zerolog.Logger, rl *reload.Reloader, counters func()) (stop func()) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("metrics endpoint stopped")
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s := <-sigs:
+				switch s {
+				case syscall.SIGHUP:
+					notifyState(log, reloadingState())
+					_ = rl.Reload() // logged
+					notifyState(log, "READY=1")
+				case syscall.SIGUSR1:
+					counters()
+				}
+			}
 		}
 	}()
-	return srv, ln.Addr().String(), nil
+	return func() { signal.Stop(sigs) }
 }
 
 // logCounters logs the counters (SIGUSR1 and at exit); kernel, when not
@@ -356,68 +318,26 @@ func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer, kernel fu
 	}
 }
 
-// reloader rebuilds and swaps the rules, lists, zones and GeoIP table on
-// SIGHUP, and reopens the alert files.
-type reloader struct {
-	a       *app
-	cmd     *cobra.Command
-	p       *pipeline.Pipeline
-	writer  *sink.Writer
-	kernel  func(*geo.Table) error
-	reloads *metrics.Reloads
-	log     zerolog.Logger
-
-	// kernelRules pushes the listed prefixes and drop rules to the kernel
-	// stage (nil without XDP); enforce says whether drop rules drop.
-	kernelRules func(*kernelRules) error
-	enforce     bool
+// newReloader is the SIGHUP reload of run: it reopens the alert files (w,
+// when not nil), reads the configuration file again and swaps the rules,
+// lists, zones and GeoIP table into the pipeline and the targets, or into
+// none of them.
+func newReloader(a *app, cmd *cobra.Command, p *pipeline.Pipeline, w *sink.Writer, reloads *metrics.Reloads, targets ...reload.Target) *reload.Reloader {
+	rl := &reload.Reloader{Build: func() (*rules.Set, *geo.Table, error) { return rebuild(a, cmd) },
+		Targets: append([]reload.Target{reload.Pipeline(p)}, targets...), Reloads: reloads, Log: a.logger("reload")}
+	if w != nil {
+		rl.Before = w.Reopen
+	}
+	return rl
 }
 
-// reload reopens the alert files, then builds the new state completely
-// and swaps it in; on any error the running state stays and the error is
-// logged (rule errors carry file:line:column).
-func (r *reloader) reload() {
-	if r.writer != nil {
-		r.writer.Reopen()
-	}
-	start := time.Now()
-	set, table, err := r.build()
-	if err == nil {
-		err = r.p.CheckRules(set) // the rules' worst-case detection state
-	}
-	var kr *kernelRules
-	if err == nil && r.kernelRules != nil {
-		// Checked before anything is swapped: a drop rule the kernel
-		// cannot express keeps the running state.
-		kr, err = compileKernelRules(set, r.enforce)
-	}
-	if err == nil && r.kernel != nil {
-		if kerr := r.kernel(table); kerr != nil {
-			err = fmt.Errorf("loading the geo table into the kernel: %w", kerr)
-		}
-	}
-	if err == nil && r.kernelRules != nil {
-		if kerr := r.kernelRules(kr); kerr != nil {
-			err = fmt.Errorf("loading the rules into the kernel: %w", kerr)
-		}
-	}
-	r.reloads.Record(err, time.Now())
-	if err != nil {
-		r.log.Error().Err(err).Msg("reload failed; keeping the running rules and geoip")
-		return
-	}
-	r.p.Geo().Swap(table)
-	_ = r.p.SetRules(set)
-	r.log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Dur("took", time.Since(start)).Msg("reloaded")
-}
-
-// build reads the configuration file again (the flags still override it)
+// rebuild reads the configuration file again (the flags still override it)
 // and loads the rules and the geo table from its geo and rules sections,
 // as at start.
-func (r *reloader) build() (*rules.Set, *geo.Table, error) {
-	fresh := *r.a
-	if r.a.cfgRead {
-		if err := fresh.loadConfig(r.cmd, r.a.cfgPath, true); err != nil {
+func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, error) {
+	fresh := *a
+	if a.cfgRead {
+		if err := fresh.loadConfig(cmd, a.cfgPath, true); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -131,7 +131,7 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	reloads := &metrics.Reloads{}
-	rl := &reloader{a: a, p: p, reloads: reloads, log: a.logger("reload")}
+	rl := newReloader(a, nil, p, nil, reloads)
 	src := newSlowSource()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -145,7 +145,7 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	if err := os.WriteFile(rulesPath, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rl.reload()
+	_ = rl.Reload()
 	if ok, failed := reloads.Counts(); ok != 0 || failed != 1 {
 		t.Errorf("reloads ok %d failed %d after the bad file", ok, failed)
 	}
@@ -161,7 +161,7 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	if err := os.WriteFile(rulesPath, []byte(testRule(9100002, 5)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rl.reload()
+	_ = rl.Reload()
 	if ok, failed := reloads.Counts(); ok != 1 || failed != 1 {
 		t.Errorf("reloads ok %d failed %d after the good file", ok, failed)
 	}

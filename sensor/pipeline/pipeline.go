@@ -20,8 +20,8 @@ import (
 // Config sizes the pipeline.
 type Config struct {
 	Workers   int // detection workers; ≤ 1 runs everything on the reading goroutine (replay of one source)
-	BatchSize int // packets per batch handed to a worker (default 256)
-	QueueLen  int // batches queued per worker (default 64)
+	BatchSize int // packets per batch handed to a worker (default DefaultBatchSize)
+	QueueLen  int // batches queued per worker (default DefaultQueueLen)
 	// Live marks live capture: tail drop when a worker's queue is full,
 	// eager hand-over of partial batches to idle workers, idle advance on a
 	// ticker, and closing the sources when the context of Run ends.
@@ -38,15 +38,24 @@ type Config struct {
 	Detect     detect.Config
 }
 
+// Defaults of Config: BatchSize and QueueLen everywhere, LiveWorkers the
+// live sensor's workers (Config.Workers defaults to 1, for replay of one
+// source).
+const (
+	DefaultBatchSize   = 256
+	DefaultQueueLen    = 64
+	DefaultLiveWorkers = 2
+)
+
 func (c *Config) defaults() {
 	if c.Workers < 1 {
 		c.Workers = 1
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = 256
+		c.BatchSize = DefaultBatchSize
 	}
 	if c.QueueLen <= 0 {
-		c.QueueLen = 64
+		c.QueueLen = DefaultQueueLen
 	}
 	if c.Flow.Capacity == 0 {
 		c.Flow = flow.DefaultConfig()

@@ -1,4 +1,4 @@
-package main
+package live
 
 import (
 	"net/netip"
@@ -8,10 +8,10 @@ import (
 	"github.com/borderwatch/borderwatch/rules"
 )
 
-// kernelRules is the rule-derived state of the kernel stage: the prefixes
-// of the reputation rules' lists (handed off whatever their direction) and,
-// with enforcement, the drop rules, slot i for drops[i] (rule order).
-type kernelRules struct {
+// Rules is the rule-derived state of the kernel stage: the prefixes of the
+// reputation rules' lists (handed off whatever their direction) and, with
+// enforcement, the drop rules, slot i for drops[i] (rule order).
+type Rules struct {
 	listed []listedPrefix
 	drops  []rules.Drop
 }
@@ -21,11 +21,11 @@ type listedPrefix struct {
 	list   uint32 // index of the list in name order
 }
 
-// compileKernelRules builds the kernel state of a rule set. Without
-// enforce, drop rules are alert rules and nothing is dropped; with it, a
-// drop rule the kernel cannot express is an error naming the rule and why.
-func compileKernelRules(set *rules.Set, enforce bool) (*kernelRules, error) {
-	kr := &kernelRules{}
+// CompileRules builds the kernel state of a rule set. Without enforce, drop
+// rules are alert rules and nothing is dropped; with it, a drop rule the
+// kernel cannot express is an error naming the rule and why.
+func CompileRules(set *rules.Set, enforce bool) (*Rules, error) {
+	kr := &Rules{}
 	names := make([]string, 0, len(set.Lists))
 	for name := range set.Lists {
 		names = append(names, name)
@@ -53,8 +53,15 @@ func compileKernelRules(set *rules.Set, enforce bool) (*kernelRules, error) {
 	return kr, nil
 }
 
+// Drops are the drop rules, slot i for Drops()[i]; empty without
+// enforcement.
+func (kr *Rules) Drops() []rules.Drop { return kr.drops }
+
+// Listed is the number of listed prefixes.
+func (kr *Rules) Listed() int { return len(kr.listed) }
+
 // owners is the slot → rule id table of kr's drop rules.
-func (kr *kernelRules) owners() []uint32 {
+func (kr *Rules) owners() []uint32 {
 	ids := make([]uint32, len(kr.drops))
 	for i, d := range kr.drops {
 		ids[i] = d.Rule.ID

@@ -1,188 +1,25 @@
 //go:build linux
 
-package main
+package live
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/gopacket/layers"
-	"github.com/rs/zerolog"
 
 	"github.com/borderwatch/borderwatch/bpf"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 )
-
-// Capability numbers, linux/capability.h.
-const (
-	capNetAdmin = 12
-	capNetRaw   = 13
-	capPerfmon  = 38
-	capBPF      = 39
-)
-
-// effectiveCaps reads the effective capability set of the process.
-func effectiveCaps() (uint64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return parseCapEff(f)
-}
-
-// parseCapEff finds the CapEff line of a /proc/PID/status file.
-func parseCapEff(r io.Reader) (uint64, error) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {
-			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, errors.New("no CapEff line in /proc/self/status")
-}
-
-// missingCaps names the capabilities of want that caps lacks.
-func missingCaps(caps uint64, want ...int) []string {
-	names := map[int]string{capNetAdmin: "CAP_NET_ADMIN", capNetRaw: "CAP_NET_RAW", capPerfmon: "CAP_PERFMON", capBPF: "CAP_BPF"}
-	var miss []string
-	for _, c := range want {
-		if caps&(1<<c) == 0 {
-			miss = append(miss, names[c])
-		}
-	}
-	return miss
-}
-
-// openCapture starts live capture on the configured interfaces: XDP unless
-// the mode is afpacket or XDP is unavailable (then AF_PACKET, with a warning
-// saying why; with enforcement, an error instead). It runs on the calling
-// goroutine's thread, so the sockets and attachments belong to that thread's
-// network namespace. XDP loads kr into the kernel stage.
-func openCapture(a *app, table *geo.Table, kr *kernelRules) (*liveCapture, error) {
-	cc := a.cfg.Capture
-	log := a.logger("capture")
-	caps, err := effectiveCaps()
-	if err != nil {
-		return nil, fmt.Errorf("reading capabilities: %w", err)
-	}
-	if cc.Mode == "xdp" {
-		miss := missingCaps(caps, capBPF, capNetAdmin, capPerfmon)
-		var why error
-		if len(miss) > 0 {
-			why = fmt.Errorf("missing %s", strings.Join(miss, ", "))
-		} else {
-			lc, err := openXDP(a, table, kr, log)
-			if err == nil {
-				return lc, nil
-			}
-			why = err
-		}
-		if cc.Enforce {
-			return nil, fmt.Errorf("--enforce needs XDP, which is unavailable (AF_PACKET cannot drop): %w", why)
-		}
-		if m := missingCaps(caps, capNetRaw); len(m) > 0 {
-			return nil, fmt.Errorf("live capture needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (XDP) or CAP_NET_RAW (AF_PACKET); XDP: %v; AF_PACKET: missing CAP_NET_RAW", why)
-		}
-		log.Warn().Err(why).Msg("XDP capture unavailable; falling back to AF_PACKET")
-	}
-	if m := missingCaps(caps, capNetRaw); len(m) > 0 {
-		return nil, errors.New("AF_PACKET capture needs root or CAP_NET_RAW")
-	}
-	return openAFPackets(cc, log)
-}
-
-// openAFPackets opens cc.Readers AF_PACKET sockets per interface (a fanout
-// group when more than one).
-func openAFPackets(cc CaptureConfig, log zerolog.Logger) (*liveCapture, error) {
-	lc := &liveCapture{mode: "afpacket", close: func() error { return nil }}
-	for i, ifc := range cc.Interfaces {
-		opts := capture.AFPacketOptions{NumBlocks: cc.AFPacketBlocks, Promiscuous: true, ReportIdle: true}
-		if cc.Readers > 1 {
-			// Group ids are per network namespace; pid and index keep two
-			// sensors (or two interfaces) apart.
-			opts.FanoutGroup = uint16(os.Getpid()*31+i) | 1
-		}
-		for range cc.Readers {
-			s, err := capture.OpenAFPacket(ifc, opts)
-			if err != nil {
-				closeSources(lc.sources)
-				return nil, fmt.Errorf("opening capture: %w", err)
-			}
-			lc.sources = append(lc.sources, s)
-		}
-	}
-	log.Info().Strs("interfaces", cc.Interfaces).Int("readers_per_interface", cc.Readers).Msg("AF_PACKET capture open")
-	return lc, nil
-}
-
-// openXDP loads the kernel stage, fills its geo tables and attaches it to
-// every interface.
-func openXDP(a *app, table *geo.Table, kr *kernelRules, log zerolog.Logger) (*liveCapture, error) {
-	cc := a.cfg.Capture
-	mode, err := bpf.ParseXDPMode(cc.XDPMode)
-	if err != nil {
-		return nil, err
-	}
-	opts := bpf.DefaultOptions()
-	opts.SnapLen = uint32(cc.SnapLength)
-	em, err := bpf.ParseEgressMode(cc.EgressMode)
-	if err != nil {
-		return nil, err
-	}
-	opts.EgressMode = em
-	opts.RingBytes = uint32(cc.RingBytes)
-	opts.Enforce = cc.Enforce
-	objs, err := bpf.Load(opts)
-	if err != nil {
-		return nil, err
-	}
-	st, err := objs.LoadGeo(bpf.GeoRanges(table))
-	if err != nil {
-		objs.Close()
-		return nil, fmt.Errorf("loading the geo table into the kernel: %w", err)
-	}
-	log.Info().Int("v4_ranges", st.V4Ranges).Int("v6_prefixes", st.V6Prefixes).Dur("build", st.Build).Dur("write", st.Write).Msg("kernel geo tables loaded")
-	x := &xdpSource{objs: objs, name: "xdp:" + strings.Join(cc.Interfaces, ","), th: newThrottle(log, time.Minute), idle: idleReport}
-	objs.SetReadDeadline(time.Now().Add(idleReport))
-	if err := x.loadRules(kr); err != nil {
-		objs.Close()
-		return nil, fmt.Errorf("loading the rules into the kernel: %w", err)
-	}
-	log.Info().Int("listed_prefixes", len(kr.listed)).Int("drop_rules", len(kr.drops)).Bool("enforce", cc.Enforce).Msg("kernel rules loaded")
-	x.slots = make(map[uint32]uint16, len(cc.Interfaces))
-	for i, ifc := range cc.Interfaces {
-		l, err := objs.Attach(ifc, mode, cc.Egress)
-		if err != nil {
-			x.detach()
-			objs.Close()
-			return nil, err
-		}
-		x.links = append(x.links, l)
-		if ifi, err := net.InterfaceByName(ifc); err == nil {
-			x.slots[uint32(ifi.Index)] = uint16(i)
-		}
-		x.ifaces = append(x.ifaces, ifc)
-	}
-	log.Info().Strs("interfaces", cc.Interfaces).Str("xdp_mode", mode.String()).Bool("egress", cc.Egress).Msg("XDP attached")
-	return &liveCapture{mode: "xdp", sources: []capture.Source{x}, loadGeo: x.loadGeo, loadRules: x.loadRules, kernel: x.kernel, close: x.Close}, nil
-}
 
 // idleReport is how often, at most, a live source reports that it has
 // nothing to read (capture.ErrIdle), so that the pipeline publishes exact
@@ -241,9 +78,9 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 	return k, nil
 }
 
-// xdpSource is a capture.Source over the kernel stage's ring buffer: the
+// Source is a capture.Source over the kernel stage's ring buffer: the
 // packets the XDP and TC programs handed off, from every attached interface.
-type xdpSource struct {
+type Source struct {
 	objs  *bpf.Objects
 	name  string
 	links []io.Closer
@@ -266,12 +103,12 @@ type xdpSource struct {
 	drops    dropCounts // rule slot → rule id, for the per-rule drop counters
 }
 
-func (x *xdpSource) Name() string { return x.name }
+func (x *Source) Name() string { return x.name }
 
 // InterfaceName names interface i of the frames (Frame.Iface), "" when the
 // kernel reported an interface that was not attached. Safe for concurrent
 // use.
-func (x *xdpSource) InterfaceName(i uint16) string {
+func (x *Source) InterfaceName(i uint16) string {
 	if i == noIface || int(i) >= len(x.ifaces) {
 		return ""
 	}
@@ -288,7 +125,7 @@ const noIface = ^uint16(0)
 // A record that cannot be parsed is skipped, counted in Errors and logged
 // (throttled). With idle set, Next returns capture.ErrIdle when the ring is
 // empty and idle has passed since the last such report.
-func (x *xdpSource) Next(f *capture.Frame) error {
+func (x *Source) Next(f *capture.Frame) error {
 	for {
 		err := x.objs.ReadRecord(&x.rec)
 		if err == nil {
@@ -326,7 +163,7 @@ func (x *xdpSource) Next(f *capture.Frame) error {
 // Stats: Frames are the handed-off packets and byte reports, Bytes the
 // handed-off packets' wire bytes; Dropped is the kernel's count of records
 // lost to a full ring buffer (byte reports are deferred, not lost).
-func (x *xdpSource) Stats() capture.Stats {
+func (x *Source) Stats() capture.Stats {
 	x.mu.Lock()
 	if !x.closed.Load() {
 		if g, err := x.objs.Counters(); err == nil {
@@ -338,8 +175,8 @@ func (x *xdpSource) Stats() capture.Stats {
 	return capture.Stats{Frames: x.frames.Load(), Bytes: x.bytes.Load(), Dropped: d, Errors: x.errs.Load()}
 }
 
-// kernel reads the kernel counters while the stage is open.
-func (x *xdpSource) kernel() (metrics.KernelStats, error) {
+// Kernel reads the kernel counters while the stage is open.
+func (x *Source) Kernel() (metrics.KernelStats, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed.Load() {
@@ -359,14 +196,34 @@ func (x *xdpSource) kernel() (metrics.KernelStats, error) {
 
 // loadRules pushes the listed prefixes and the drop rules (slot i for
 // kr.drops[i]) to the kernel stage; each table is swapped atomically.
-func (x *xdpSource) loadRules(kr *kernelRules) error {
+func (x *Source) loadRules(kr *Rules) error {
+	c, err := x.prepare(nil, kr)
+	if err != nil {
+		return err
+	}
+	return c.Commit()
+}
+
+// kernelChange is a prepared change of the kernel tables: a geo table
+// written into the generation the programs do not read and rule tables
+// built but not installed.
+type kernelChange struct {
+	x      *Source
+	geo    *bpf.StagedGeo // nil: the geo table stays
+	rules  *bpf.StagedRules
+	owners []uint32
+}
+
+// prepare builds and checks the kernel tables of t (nil: keep the running
+// geo table) and kr without changing what the programs use.
+func (x *Source) prepare(t *geo.Table, kr *Rules) (Change, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed.Load() {
-		return errors.New("kernel stage closed")
+		return nil, errors.New("kernel stage closed")
 	}
 	if len(kr.drops) > bpf.RuleSlots {
-		return fmt.Errorf("%d drop rules: the kernel has %d rule slots", len(kr.drops), bpf.RuleSlots)
+		return nil, fmt.Errorf("loading the rules into the kernel: %d drop rules: the kernel has %d rule slots", len(kr.drops), bpf.RuleSlots)
 	}
 	var r bpf.Rules
 	for _, l := range kr.listed {
@@ -379,31 +236,63 @@ func (x *xdpSource) loadRules(kr *kernelRules) error {
 		}
 		r.Drop = append(r.Drop, dr)
 	}
-	before, err := x.objs.RuleDrops()
-	if err != nil {
-		return err
+	c := &kernelChange{x: x, owners: kr.owners()}
+	var err error
+	if c.rules, err = x.objs.PrepareRules(r); err != nil {
+		return nil, fmt.Errorf("loading the rules into the kernel: %w", err)
 	}
-	if err := x.objs.LoadRules(r); err != nil {
-		return err
+	if t != nil {
+		if c.geo, err = x.objs.PrepareGeo(bpf.GeoRanges(t)); err != nil {
+			return nil, errors.Join(fmt.Errorf("loading the geo table into the kernel: %w", err), c.rules.Abort())
+		}
 	}
-	x.drops.swap(kr.owners(), before)
-	return nil
+	return c, nil
 }
 
-// loadGeo pushes a geo table to the kernel stage.
-func (x *xdpSource) loadGeo(t *geo.Table) error {
+// Commit makes the programs use the prepared tables. Everything a bad
+// table can fail on failed in prepare; what is left are updates of
+// existing maps.
+func (c *kernelChange) Commit() error {
+	x := c.x
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed.Load() {
-		return errors.New("kernel stage closed")
+		return errors.Join(errors.New("kernel stage closed"), c.abort())
 	}
-	_, err := x.objs.LoadGeo(bpf.GeoRanges(t))
-	return err
+	before, err := x.objs.RuleDrops()
+	if err != nil {
+		return errors.Join(err, c.abort())
+	}
+	if c.geo != nil {
+		if err := c.geo.Commit(); err != nil {
+			return errors.Join(fmt.Errorf("loading the geo table into the kernel: %w", err), c.rules.Abort())
+		}
+	}
+	if err := c.rules.Commit(); err != nil {
+		return fmt.Errorf("loading the rules into the kernel: %w", err)
+	}
+	x.drops.swap(c.owners, before)
+	return nil
+}
+
+// Abort throws the prepared tables away; the running ones stay.
+func (c *kernelChange) Abort() error {
+	c.x.mu.Lock()
+	defer c.x.mu.Unlock()
+	return c.abort()
+}
+
+func (c *kernelChange) abort() error {
+	var err error
+	if c.geo != nil {
+		err = c.geo.Abort()
+	}
+	return errors.Join(err, c.rules.Abort())
 }
 
 // Close detaches the programs and closes the kernel objects; closing the
 // ring-buffer reader wakes a blocked Next, which returns ErrClosed.
-func (x *xdpSource) Close() error {
+func (x *Source) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed.Swap(true) {
@@ -416,7 +305,7 @@ func (x *xdpSource) Close() error {
 	return x.objs.Close()
 }
 
-func (x *xdpSource) detach() {
+func (x *Source) detach() {
 	for _, l := range x.links {
 		l.Close()
 	}

@@ -1,0 +1,63 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Server is the metrics endpoint, a component of the live sensor.
+type Server struct {
+	srv  *http.Server // nil when off
+	addr string
+}
+
+// ListenError is an address Serve cannot listen on: a usage error.
+type ListenError struct{ Err error }
+
+func (e *ListenError) Error() string { return fmt.Sprintf("metrics endpoint: %v", e.Err) }
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// Serve starts the endpoint on listen (host:port, /metrics); "off" or ""
+// starts nothing. Errors of the running server are logged on log.
+func Serve(listen string, c *Collector, log zerolog.Logger) (*Server, error) {
+	if listen == "off" || listen == "" {
+		return &Server{addr: "off"}, nil
+	}
+	h, err := Handler(c)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, &ListenError{err}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics endpoint stopped")
+		}
+	}()
+	return &Server{srv: srv, addr: ln.Addr().String()}, nil
+}
+
+// Addr is the address listened on, "off" without an endpoint.
+func (s *Server) Addr() string { return s.addr }
+
+// Close stops the endpoint, waiting at most 2 s for requests in flight.
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+	return nil
+}

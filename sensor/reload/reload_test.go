@@ -1,0 +1,95 @@
+package reload
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/metrics"
+)
+
+// fake is a target that records what happened to its changes.
+type fake struct {
+	name    string
+	fail    error
+	journal *[]string
+}
+
+func (f fake) target() Target {
+	return Target{Name: f.name, Prepare: func(*rules.Set, *geo.Table) (Change, error) {
+		*f.journal = append(*f.journal, "prepare "+f.name)
+		if f.fail != nil {
+			return nil, f.fail
+		}
+		return change{f}, nil
+	}}
+}
+
+type change struct{ f fake }
+
+func (c change) Commit() error { *c.f.journal = append(*c.f.journal, "commit "+c.f.name); return nil }
+func (c change) Abort() error  { *c.f.journal = append(*c.f.journal, "abort "+c.f.name); return nil }
+
+func TestReloadPreparesAllBeforeCommitting(t *testing.T) {
+	set := &rules.Set{}
+	for _, tc := range []struct {
+		name     string
+		fail     map[string]error
+		buildErr error
+		want     string
+		wantErr  string
+	}{
+		{name: "all good", want: "prepare a, prepare b, prepare c, commit a, commit b, commit c"},
+		{name: "second fails", fail: map[string]error{"b": errors.New("no slots")},
+			want: "prepare a, prepare b, abort a", wantErr: "no slots"},
+		{name: "last fails", fail: map[string]error{"c": errors.New("bad table")},
+			want: "prepare a, prepare b, prepare c, abort a, abort b", wantErr: "bad table"},
+		{name: "build fails", buildErr: errors.New("rules.yaml:3:1: bad"), want: "", wantErr: "rules.yaml:3:1: bad"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var journal []string
+			r := &Reloader{
+				Build: func() (*rules.Set, *geo.Table, error) {
+					if tc.buildErr != nil {
+						return nil, nil, tc.buildErr
+					}
+					return set, nil, nil
+				},
+				Log: zerolog.Nop(),
+			}
+			for _, n := range []string{"a", "b", "c"} {
+				r.Targets = append(r.Targets, fake{n, tc.fail[n], &journal}.target())
+			}
+			_, _, err := r.apply()
+			if got := strings.Join(journal, ", "); got != tc.want {
+				t.Errorf("steps %s, want %s", got, tc.want)
+			}
+			if (err == nil) != (tc.wantErr == "") || (err != nil && err.Error() != tc.wantErr) {
+				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestReloadFailureCounted: a failed reload runs Before, is counted and
+// returns the error it logged.
+func TestReloadFailureCounted(t *testing.T) {
+	var before int
+	reloads := &metrics.Reloads{}
+	r := &Reloader{
+		Build:   func() (*rules.Set, *geo.Table, error) { return nil, nil, errors.New("bad file") },
+		Before:  func() { before++ },
+		Reloads: reloads,
+		Log:     zerolog.Nop(),
+	}
+	if err := r.Reload(); err == nil || err.Error() != "bad file" {
+		t.Errorf("error %v", err)
+	}
+	if ok, failed := reloads.Counts(); ok != 0 || failed != 1 || before != 1 {
+		t.Errorf("ok %d failed %d, before ran %d times", ok, failed, before)
+	}
+}

@@ -82,8 +82,9 @@ func FuzzParseList(f *testing.F) {
 						break
 					}
 					q, err := strconv.QuotedPrefix(rest[i:])
-					if err != nil {
-						t.Fatalf("%s: line %d: reason %q has an unterminated quote", format, b.Line, b.Reason)
+					if err != nil { // a lone '"', e.g. a JSON error naming the character
+						rest = rest[i+1:]
+						continue
 					}
 					if v, _ := strconv.Unquote(q); len(strings.TrimSuffix(v, "...")) > maxExcerpt {
 						t.Fatalf("%s: line %d: %q quotes %d bytes, more than %d", format, b.Line, b.Reason, len(v), maxExcerpt)

@@ -41,7 +41,7 @@ type Table struct {
 	v4idx   []blk4   // 65536 entries, one per /16
 	v4first []uint32 // first range of each /16 (blk4.first), for Ranges
 	v6      []range6
-	v6idx   []idxEntry // 65537 entries, one per top-16-bit block and one past the end
+	v6idx   []idxEntry // 65536 entries, one per top-16-bit block
 	v6sub   []subEntry // second-level IPv6 index of the dense blocks
 	builtAt time.Time
 }
@@ -192,16 +192,16 @@ func (t *Table) Warnings() []string {
 	return w
 }
 
-// idxEntry is one block of the IPv6 first-level index: first is the index
-// of the range holding the block's first address; the ranges of the block are
-// first up to the next entry's first. aux says how to finish a lookup:
-// auxInfo when one range covers the block (v is its result, so that the
-// lookup reads the index alone), otherwise offset<<5|bits when the block has
-// a second-level index of 2^bits sub-blocks at v6sub[offset:], or 0 for a
-// binary search of its ranges.
+// idxEntry is one block of the IPv6 first-level index. aux says how to
+// finish a lookup: auxInfo|res when one range covers the block (first is
+// then the AS number of its result, so that the lookup reads the index
+// alone); otherwise first is the index of the range holding the block's
+// first address and aux is offset<<5|bits when the block has a second-level
+// index of 2^bits sub-blocks at v6sub[offset:], or n<<5 for a binary search
+// of its n ranges from first. The entry is 8 bytes, as the IPv4 one (blk4):
+// the index stays half as large in the cache.
 type idxEntry struct {
 	first, aux uint32
-	v          val
 }
 
 // subEntry is a sub-block of the second-level IPv6 index: first as in
@@ -299,16 +299,19 @@ func (t *Table) buildIndex(starts4 []uint32) {
 	uniform6 := func(f, l uint32, to u128, end bool) bool {
 		return f == l || f+1 == l && !end && t.v6[l].start == to
 	}
-	t.v6idx = make([]idxEntry, 1<<16+1)
+	// first6[h]: the range holding block h's first address, and one past
+	// the end.
+	first6 := make([]uint32, 1<<16+1)
 	i6 := uint32(0)
 	for h := range 1 << 16 {
 		i6 = holder6(i6, u128{uint64(h) << 48, 0})
-		t.v6idx[h].first = i6
+		first6[h] = i6
 	}
-	t.v6idx[1<<16].first = uint32(len(t.v6) - 1)
+	first6[1<<16] = uint32(len(t.v6) - 1)
+	t.v6idx = make([]idxEntry, 1<<16)
 	// subBits returns the bits of block h's second-level index, 0 for none.
 	subBits := func(h int) uint32 {
-		f, l := t.v6idx[h].first, t.v6idx[h+1].first
+		f, l := first6[h], first6[h+1]
 		if uniform6(f, l, u128{uint64(h+1) << 48, 0}, h == 1<<16-1) || l-f+1 <= sub6Min {
 			return 0
 		}
@@ -329,14 +332,17 @@ func (t *Table) buildIndex(starts4 []uint32) {
 	}
 	t.v6sub = make([]subEntry, 0, nsub)
 	for h := range 1 << 16 {
-		f, l := t.v6idx[h].first, t.v6idx[h+1].first
+		f, l := first6[h], first6[h+1]
 		end := h == 1<<16-1
 		if uniform6(f, l, u128{uint64(h+1) << 48, 0}, end) {
-			t.v6idx[h].aux, t.v6idx[h].v = auxInfo, t.v6[f].v
+			v := t.v6[f].v
+			t.v6idx[h] = idxEntry{v.asn, auxInfo | v.res}
 			continue
 		}
+		t.v6idx[h].first = f
 		bits := subBits(h)
 		if bits == 0 {
+			t.v6idx[h].aux = (l - f + 1) << 5
 			continue
 		}
 		off := uint32(len(t.v6sub))
@@ -655,20 +661,19 @@ func (t *Table) find4(x uint32) val {
 // find6 returns the result of the range holding the address (xhi, xlo).
 func (t *Table) find6(xhi, xlo uint64) val {
 	h := xhi >> 48
-	e := &t.v6idx[h]
+	e := t.v6idx[h]
 	if e.aux&auxInfo != 0 {
-		return e.v
+		return val{res: e.aux &^ auxInfo, asn: e.first}
 	}
-	first, end := e.first, t.v6idx[h+1].first
-	if e.aux != 0 {
-		j := e.aux>>5 + uint32(xhi<<16>>(64-e.aux&31))
+	base, n := e.first, e.aux>>5
+	if bits := e.aux & 31; bits != 0 {
+		j := e.aux>>5 + uint32(xhi<<16>>(64-bits))
 		s := t.v6sub[j]
 		if s.aux&auxInfo != 0 {
 			return t.v6[s.first].v
 		}
-		first, end = s.first, t.v6sub[j+1].first
+		base, n = s.first, t.v6sub[j+1].first-s.first+1
 	}
-	base, n := first, end-first+1
 	r := t.v6[base : base+n]
 	i := uint32(0)
 	for n > 1 {

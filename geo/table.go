@@ -22,10 +22,11 @@ import (
 // instead of a third miss into a multi-megabyte result array.
 //
 // A first-level index on the top 16 bits narrows the search to the ranges of
-// that /16 (IPv4) or of that top-16-bit block (IPv6). IPv4 stores range
-// starts as their low 16 bits in an array of their own (struct of arrays:
-// 1.5 MB for 736k ranges, which stays in the L2 cache with the index) and
-// the vals in a parallel array, read once at the end. IPv6 is sparse at the
+// that /16 (IPv4) or of that top-16-bit block (IPv6); both indexes have
+// 8-byte entries (512 KiB each). IPv4 packs each range into one word, the
+// low 16 bits of its start and its val (pack4), so that the search ends in
+// the line holding the result: a random address (a spoofed flood) costs the
+// index line and one or two range lines. IPv6 is sparse at the
 // first level, but a few blocks (2a02::/16, 2a0x::/16, ...) hold tens of
 // thousands of ranges each: such a dense block gets a second-level index on
 // the next bits, as many as give its sub-blocks about one range each.

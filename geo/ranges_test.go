@@ -68,3 +68,60 @@ func TestRangesMatchLookup(t *testing.T) {
 		t.Errorf("visited %d IPv4 and %d IPv6 ranges of %d and %d", n4, n6, st.Ranges4, st.Ranges6)
 	}
 }
+
+// TestFarResults builds the default table with all but the first 8 results
+// of IPv4 ranges kept outside the packed ranges (as when a table has more
+// than 65534 distinct results without AS number) and checks that it gives
+// every IPv4 range of the normal table the same Info, through Lookup and
+// through Ranges.
+func TestFarResults(t *testing.T) {
+	tb, err := geo.OpenTable(geo.Paths{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := geo.SetRes4Pack(8)
+	far, err := geo.OpenTable(geo.Paths{}, nil)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rng struct {
+		from, to netip.Addr
+		in       geo.Info
+	}
+	collect := func(tb *geo.Table) (out []rng) {
+		tb.Ranges(func(from, to netip.Addr, in *geo.Info) bool {
+			if from.Is4() {
+				out = append(out, rng{from, to, *in})
+			}
+			return true
+		})
+		return out
+	}
+	want, got := collect(tb), collect(far)
+	if len(want) < 1000 || len(got) != len(want) {
+		t.Fatalf("%d IPv4 ranges with far results, %d without", len(got), len(want))
+	}
+	bad, farRes := 0, 0
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("range %d: %+v, want %+v", i, got[i], w)
+			bad++
+		}
+		for _, a := range []netip.Addr{w.from, w.to} {
+			if in := far.Lookup(a); in != w.in {
+				t.Errorf("Lookup(%s) = %+v, want %+v", a, in, w.in)
+				bad++
+			}
+		}
+		if w.in.Country != 0 {
+			farRes++
+		}
+		if bad >= 10 {
+			break
+		}
+	}
+	if farRes == 0 {
+		t.Error("no range with a country: the far results were not exercised")
+	}
+}

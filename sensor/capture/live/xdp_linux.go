@@ -89,6 +89,11 @@ type Source struct {
 	// index in ifaces (Frame.Iface). Both are set before the first Next.
 	ifaces []string
 	slots  map[uint32]uint16
+	// lastIfindex, lastSlot and lastKnown cache the slot of the previous
+	// record's interface.
+	lastIfindex uint32
+	lastSlot    uint16
+	lastKnown   bool
 
 	frames, bytes atomic.Uint64
 	errs          atomic.Uint64
@@ -148,10 +153,16 @@ func (x *Source) Next(f *capture.Frame) error {
 	f.Timestamp = x.rec.Time.UnixNano()
 	f.WireLen = x.rec.WireLen
 	f.Link = layers.LinkTypeEthernet
-	f.Iface = noIface
-	if i, ok := x.slots[x.rec.Ifindex]; ok {
-		f.Iface = i
+	if x.rec.Ifindex != x.lastIfindex || !x.lastKnown {
+		// Records come in runs from one interface: the map is read
+		// only when the interface changes, not per record.
+		x.lastSlot, x.lastKnown = x.slots[x.rec.Ifindex]
+		if !x.lastKnown {
+			x.lastSlot = noIface
+		}
+		x.lastIfindex = x.rec.Ifindex
 	}
+	f.Iface = x.lastSlot
 	f.ReportPackets, f.ReportBytes, f.ReportReverse = x.rec.ReportPackets, x.rec.ReportBytes, x.rec.Reverse
 	x.frames.Add(1)
 	if x.rec.Reasons&bpf.ReasonBytes == 0 {

@@ -79,14 +79,9 @@ func (e *MISPEvent) UUID() string { return e.Event.UUID }
 // home host contacted, all to_ids, tagged with the TLP level and the MITRE
 // ATT&CK techniques (MISP's mitre-attack-pattern galaxy).
 func MISP(res *Result, opt MISPOptions) (*MISPEvent, error) {
-	if opt.TLP == "" {
-		opt.TLP = DefaultTLP
-	}
-	if opt.TLP.STIXMarkingID() == "" {
-		return nil, fmt.Errorf("unknown TLP level %q", opt.TLP)
-	}
-	if opt.Identity == "" {
-		opt.Identity = DefaultIdentity
+	var err error
+	if opt.TLP, opt.Identity, err = sharer(opt.TLP, opt.Identity); err != nil {
+		return nil, err
 	}
 	if len(res.Sightings) == 0 {
 		return nil, ErrNothingToShare

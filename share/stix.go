@@ -58,14 +58,9 @@ type Bundle struct {
 
 // STIX makes the bundle of res's sightings.
 func STIX(res *Result, opt STIXOptions) (*Bundle, error) {
-	if opt.TLP == "" {
-		opt.TLP = DefaultTLP
-	}
-	if opt.TLP.STIXMarkingID() == "" {
-		return nil, fmt.Errorf("unknown TLP level %q", opt.TLP)
-	}
-	if opt.Identity == "" {
-		opt.Identity = DefaultIdentity
+	var err error
+	if opt.TLP, opt.Identity, err = sharer(opt.TLP, opt.Identity); err != nil {
+		return nil, err
 	}
 	if opt.ValidFor <= 0 {
 		opt.ValidFor = DefaultValidFor
@@ -325,4 +320,19 @@ func orNone(l []string) string {
 		return "no kind"
 	}
 	return strings.Join(l, ", ")
+}
+
+// sharer fills in the defaults of the settings STIX and MISP share: the TLP
+// level (checked) and the sharer's identity.
+func sharer(tlp TLP, identity string) (TLP, string, error) {
+	if tlp == "" {
+		tlp = DefaultTLP
+	}
+	if tlp.STIXMarkingID() == "" {
+		return "", "", fmt.Errorf("unknown TLP level %q", tlp)
+	}
+	if identity == "" {
+		identity = DefaultIdentity
+	}
+	return tlp, identity, nil
 }

@@ -267,3 +267,35 @@ func TestFollowLogrotate(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowRewritten: a file truncated and written again up to or past
+// the offset read before the next check (copytruncate while the sensor
+// writes) is read again from its start, not from the middle of a line; a
+// file only touched is not.
+func TestFollowRewritten(t *testing.T) {
+	l := mixed(t, 4) // l[0] and l[2] are EVE lines of the same length
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	appendTo(t, path, l[0])
+	f := follow(t, path, Options{Lines: 10})
+	f.waitSIDs(t, "8100000")
+	if err := os.Chtimes(path, time.Now().Add(time.Hour), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // several polls
+	w, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.WriteAt([]byte(l[2]), 0); err != nil { // same size, new content
+		t.Fatal(err)
+	}
+	f.waitSIDs(t, "8100000", "8100002")
+	if _, err := w.WriteAt([]byte(l[0]+l[1]+l[3]), 0); err != nil { // past the offset read
+		t.Fatal(err)
+	}
+	f.waitSIDs(t, "8100000", "8100002", "8100000", "8100001", "8100003")
+	if st := f.stop(t); st.Truncated != 2 || st.Skipped() != 0 {
+		t.Errorf("stats %+v; notes:\n%s", st, f.notes.String())
+	}
+}

@@ -143,7 +143,13 @@ type source struct {
 	skipping bool        // inside a line over the bound: drop up to its newline
 	line     int         // lines ended so far
 	lastData time.Time   // a rotated-away file: when it last gave data
-	gone     bool        // its path no longer names it (noted once)
+	// fp is the last bytes read (at most fpSize), compared with what the
+	// file holds there to tell a file truncated and grown again past off
+	// (copytruncate) from one that only grew.
+	fp       []byte
+	lastSize int64 // size and modification time at the last check
+	lastMod  time.Time
+	gone     bool // its path no longer names it (noted once)
 }
 
 // Reader shows the alerts of r (standard input, a decompressed file),
@@ -217,6 +223,19 @@ func (t *Tail) File(ctx context.Context, path string) error {
 			}
 		}
 		if cur != nil {
+			cut, err := cur.truncated()
+			if err != nil {
+				return err
+			}
+			if cut {
+				t.stats.Truncated++
+				t.note("%s: truncated; reading from its start", path)
+				if _, err := cur.f.Seek(0, io.SeekStart); err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				t.drop(cur)
+				cur.off, cur.line, cur.fp = 0, 0, cur.fp[:0]
+			}
 			if err := t.drain(cur, false); err != nil {
 				return err
 			}
@@ -263,17 +282,6 @@ func (t *Tail) File(ctx context.Context, path string) error {
 			if err := t.drain(cur, false); err != nil {
 				return err
 			}
-		case st.Size() < cur.off:
-			t.stats.Truncated++
-			t.note("%s: truncated; reading from its start", path)
-			if _, err := cur.f.Seek(0, io.SeekStart); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			t.drop(cur)
-			cur.off, cur.line, cur.gone = 0, 0, false
-			if err := t.drain(cur, false); err != nil {
-				return err
-			}
 		default:
 			cur.gone = false
 		}
@@ -308,6 +316,53 @@ func openSource(path string) (*source, error) {
 	return &source{name: path, r: f, f: f, info: st}, nil
 }
 
+// fpSize is how many of the last bytes read are kept to detect a
+// truncation: more than an alert line's usual length.
+const fpSize = 2048
+
+// remember keeps the last fpSize bytes read.
+func (s *source) remember(p []byte) {
+	if len(p) >= fpSize {
+		s.fp = append(s.fp[:0], p[len(p)-fpSize:]...)
+		return
+	}
+	if over := len(s.fp) + len(p) - fpSize; over > 0 {
+		s.fp = append(s.fp[:0], s.fp[over:]...)
+	}
+	s.fp = append(s.fp, p...)
+}
+
+// truncated reports whether the open file was truncated since it was
+// read: it is shorter than what was read, or, when it changed, the bytes
+// before the read offset are no longer those read (it was truncated and
+// has grown again past that offset). A file rewritten with the same bytes
+// up to there cannot be told apart; nor can one only touched, which is
+// not taken for a truncation.
+func (s *source) truncated() (bool, error) {
+	st, err := s.f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", s.name, err)
+	}
+	size, mod := st.Size(), st.ModTime()
+	if size < s.off {
+		return true, nil
+	}
+	if s.off == 0 || len(s.fp) == 0 || (size == s.lastSize && mod.Equal(s.lastMod)) {
+		s.lastSize, s.lastMod = size, mod
+		return false, nil
+	}
+	s.lastSize, s.lastMod = size, mod
+	var buf [fpSize]byte
+	b := buf[:len(s.fp)]
+	if _, err := s.f.ReadAt(b, s.off-int64(len(b))); err != nil {
+		if errors.Is(err, io.EOF) {
+			return true, nil
+		}
+		return false, fmt.Errorf("reading %s: %w", s.name, err)
+	}
+	return !bytes.Equal(b, s.fp), nil
+}
+
 // drop forgets the partial line of s (its file is left or restarted).
 func (t *Tail) drop(s *source) {
 	if len(s.pend) > 0 {
@@ -323,6 +378,9 @@ func (t *Tail) drain(s *source, final bool) error {
 		n, err := s.r.Read(t.chunk)
 		if n > 0 {
 			s.off += int64(n)
+			if s.f != nil {
+				s.remember(t.chunk[:n])
+			}
 			t.feed(s, t.chunk[:n])
 		}
 		if errors.Is(err, io.EOF) || (err == nil && n == 0 && s.f != nil) {

@@ -53,9 +53,9 @@ type dashboard struct {
 }
 
 type panel struct {
-	ID      int    `json:"id"`
-	Type    string `json:"type"`
-	Title   string `json:"title"`
+	ID      int                      `json:"id"`
+	Type    string                   `json:"type"`
+	Title   string                   `json:"title"`
 	GridPos struct{ X, Y, W, H int } `json:"gridPos"`
 	Targets []struct {
 		RefID   string `json:"refId"`

@@ -25,7 +25,7 @@ func mkAlert(kind, sc, dc string, sev int, sid uint32, sec int) *alert.Alert {
 }
 
 // eveLine and ecsLine encode a with the sensor's encoder.
-func eveLine(t *testing.T, a *alert.Alert) string {
+func eveLine(t testing.TB, a *alert.Alert) string {
 	t.Helper()
 	b, err := alert.AppendEVE(nil, a)
 	if err != nil {
@@ -34,7 +34,7 @@ func eveLine(t *testing.T, a *alert.Alert) string {
 	return string(b)
 }
 
-func ecsLine(t *testing.T, a *alert.Alert) string {
+func ecsLine(t testing.TB, a *alert.Alert) string {
 	t.Helper()
 	b, err := alert.AppendECS(nil, a)
 	if err != nil {

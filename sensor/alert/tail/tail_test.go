@@ -17,7 +17,7 @@ import (
 
 // mixed is an alert file in both layouts: scans from CN (sev 2), floods
 // from US (sev 1), alternating EVE and ECS, n alerts.
-func mixed(t *testing.T, n int) []string {
+func mixed(t testing.TB, n int) []string {
 	t.Helper()
 	var lines []string
 	for i := range n {

@@ -95,9 +95,10 @@ type Tail struct {
 	chunk []byte
 	notes int
 
-	holding bool // collecting the last Lines alerts
-	maxHeld int  // MaxHeldBytes (smaller in tests)
-	matched int  // alerts that matched while holding
+	ctx     context.Context // File's: an interrupt stops a long read too
+	holding bool            // collecting the last Lines alerts
+	maxHeld int             // MaxHeldBytes (smaller in tests)
+	matched int             // alerts that matched while holding
 	ring    [][]byte
 	head    int // index of the oldest held line
 	held    int // lines held
@@ -170,7 +171,14 @@ func (t *Tail) Reader(name string, r io.Reader) error {
 // truncation, waiting for the file when it does not exist. Without
 // Follow, a file that cannot be opened is an error; with it, only one
 // that exists but is not a regular file or cannot be read.
-func (t *Tail) File(ctx context.Context, path string) error {
+func (t *Tail) File(ctx context.Context, path string) (err error) {
+	t.ctx = ctx
+	defer func() {
+		t.ctx = nil
+		if errors.Is(err, errStopped) {
+			err = t.out.Flush() // interrupted: what was shown stays shown
+		}
+	}()
 	cur, err := openSource(path)
 	if err != nil && (!t.opt.Follow || !errors.Is(err, fs.ErrNotExist)) {
 		return err
@@ -316,6 +324,9 @@ func openSource(path string) (*source, error) {
 	return &source{name: path, r: f, f: f, info: st}, nil
 }
 
+// errStopped ends a read when File's context is done.
+var errStopped = errors.New("stopped")
+
 // fpSize is how many of the last bytes read are kept to detect a
 // truncation: more than an alert line's usual length.
 const fpSize = 2048
@@ -375,6 +386,9 @@ func (t *Tail) drop(s *source) {
 // line as a whole one (a file that is not followed).
 func (t *Tail) drain(s *source, final bool) error {
 	for {
+		if t.ctx != nil && t.ctx.Err() != nil {
+			return errStopped
+		}
 		n, err := s.r.Read(t.chunk)
 		if n > 0 {
 			s.off += int64(n)

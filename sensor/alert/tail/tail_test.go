@@ -234,3 +234,25 @@ func TestFileLastLines(t *testing.T) {
 		t.Errorf("shown %q", got)
 	}
 }
+
+// TestFileInterrupted: a done context stops the reading of a file at
+// once, also before its end, without an error.
+func TestFileInterrupted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	if err := os.WriteFile(path, []byte(strings.Repeat(mixed(t, 1)[0], 1000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	tl, err := New(&out, Options{Lines: All})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := tl.File(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if st := tl.Stats(); st.Lines != 0 || out.Len() != 0 {
+		t.Errorf("read %+v after the interrupt", st)
+	}
+}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // sampleTailLine is what `tail` prints for the committed sample alert.
@@ -119,5 +122,64 @@ func TestTailUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit 2 with %q", code, stderr, c.want)
 			}
 		})
+	}
+}
+
+// tailOutput is a bytes.Buffer for a command writing in a goroutine.
+type tailOutput struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *tailOutput) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *tailOutput) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestTailFollow: `tail -f` waits for the file, shows what is appended,
+// and ends without error when interrupted (its context).
+func TestTailFollow(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "sample", "scan-inbound.alerts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	root := newRootCmd(newApp())
+	var out, errb tailOutput
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs([]string{"tail", "-f", "--kind", "scan", path})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	wait := func(what func() bool, desc string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !what(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s; stdout %q, stderr %q", desc, out.String(), errb.String())
+			}
+		}
+	}
+	wait(func() bool { return strings.Contains(errb.String(), "does not exist yet") }, "note that the file is missing")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wait(func() bool { return out.String() == sampleTailLine }, "alert line")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("tail -f ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("tail -f did not end when interrupted")
 	}
 }

@@ -299,3 +299,21 @@ func TestFollowRewritten(t *testing.T) {
 		t.Errorf("stats %+v; notes:\n%s", st, f.notes.String())
 	}
 }
+
+// TestFollowLargeFile: following a large file starts from the window at
+// its end, and a line cut at the end is completed by what follows; the
+// file is not taken for truncated.
+func TestFollowLargeFile(t *testing.T) {
+	lines := mixed(t, 1500) // about 1.7 MiB
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	last := lines[1499]
+	appendTo(t, path, strings.Join(lines[:1499], "")+last[:200])
+	f := follow(t, path, Options{Lines: 2})
+	f.waitSIDs(t, "8101497", "8101498")
+	appendTo(t, path, last[200:])
+	f.waitSIDs(t, "8101497", "8101498", "8101499")
+	time.Sleep(50 * time.Millisecond) // several polls
+	if st := f.stop(t); st.Truncated != 0 || st.Alerts >= 1499 || st.Skipped() != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

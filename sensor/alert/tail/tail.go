@@ -96,6 +96,8 @@ type Tail struct {
 	notes int
 
 	ctx     context.Context // File's: an interrupt stops a long read too
+	probe   bool            // reading a window of lastFromEnd: notes are kept
+	probed  []string        // the notes of the window (at most maxNotes+1)
 	holding bool            // collecting the last Lines alerts
 	maxHeld int             // MaxHeldBytes (smaller in tests)
 	matched int             // alerts that matched while holding
@@ -143,7 +145,11 @@ type source struct {
 	pend     []byte      // the start of a line not yet ended
 	skipping bool        // inside a line over the bound: drop up to its newline
 	line     int         // lines ended so far
-	lastData time.Time   // a rotated-away file: when it last gave data
+	start    int64       // offset of the line being read
+	// middle: reading began in the middle of the file, so line numbers
+	// are unknown and notes give byte offsets.
+	middle   bool
+	lastData time.Time // a rotated-away file: when it last gave data
 	// fp is the last bytes read (at most fpSize), compared with what the
 	// file holds there to tell a file truncated and grown again past off
 	// (copytruncate) from one that only grew.
@@ -190,6 +196,10 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 	}()
 	if cur == nil {
 		t.note("%s: does not exist yet; waiting for it", path)
+	} else if t.holding && t.opt.Lines > 0 && cur.info.Size() > firstWindow {
+		if err := t.lastFromEnd(cur); err != nil {
+			return err
+		}
 	} else if err := t.drain(cur, !t.opt.Follow); err != nil {
 		return err
 	}
@@ -242,7 +252,7 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 					return fmt.Errorf("%s: %w", path, err)
 				}
 				t.drop(cur)
-				cur.off, cur.line, cur.fp = 0, 0, cur.fp[:0]
+				cur.off, cur.line, cur.start, cur.middle, cur.fp = 0, 0, 0, false, cur.fp[:0]
 			}
 			if err := t.drain(cur, false); err != nil {
 				return err
@@ -324,6 +334,61 @@ func openSource(path string) (*source, error) {
 	return &source{name: path, r: f, f: f, info: st}, nil
 }
 
+// firstWindow is how much of the end of a file is read first for its
+// last Lines alerts; when they are not all there, four times as much, and
+// so on up to the whole file.
+const firstWindow = 1 << 20
+
+// lastFromEnd finds the last Lines alerts of the file of cur by reading
+// growing windows at its end instead of the whole file, and leaves cur
+// at the end, as drain would. Notes and counts are those of the window
+// that held them all (or of the whole file); skipped lines are noted with
+// their byte offset when the window began in the middle of the file.
+func (t *Tail) lastFromEnd(cur *source) error {
+	end := cur.info.Size()
+	for window := int64(firstWindow); ; window *= 4 {
+		begin := max(0, end-window)
+		t.stats, t.notes, t.probe, t.probed = Stats{}, 0, true, t.probed[:0]
+		t.resetHeld()
+		s := &source{name: cur.name, r: io.NewSectionReader(cur.f, begin, end-begin), off: begin, start: begin, middle: begin > 0}
+		if begin > 0 { // the line cut at begin is read with the window before
+			var b [1]byte
+			if _, err := cur.f.ReadAt(b[:], begin-1); err != nil {
+				return fmt.Errorf("reading %s: %w", cur.name, err)
+			}
+			s.skipping = b[0] != '\n'
+		}
+		if err := t.drain(s, !t.opt.Follow); err != nil {
+			return err
+		}
+		if t.matched < t.opt.Lines && begin > 0 {
+			continue
+		}
+		t.probe = false
+		for _, n := range t.probed {
+			io.WriteString(t.opt.Notes, n)
+		}
+		t.probed = nil
+		if _, err := cur.f.Seek(end, io.SeekStart); err != nil {
+			return fmt.Errorf("reading %s: %w", cur.name, err)
+		}
+		cur.off, cur.start, cur.line, cur.middle = end, s.start, s.line, s.middle
+		cur.pend, cur.skipping = append(cur.pend[:0], s.pend...), s.skipping
+		fp := make([]byte, min(end, fpSize))
+		if _, err := cur.f.ReadAt(fp, end-int64(len(fp))); err != nil {
+			return fmt.Errorf("reading %s: %w", cur.name, err)
+		}
+		cur.fp = fp
+		return nil
+	}
+}
+
+// resetHeld forgets the held alerts.
+func (t *Tail) resetHeld() {
+	t.ring = make([][]byte, min(t.opt.Lines, 1024))
+	t.head, t.held, t.heldB, t.matched = 0, 0, 0, 0
+}
+
 // errStopped ends a read when File's context is done.
 var errStopped = errors.New("stopped")
 
@@ -395,7 +460,7 @@ func (t *Tail) drain(s *source, final bool) error {
 			if s.f != nil {
 				s.remember(t.chunk[:n])
 			}
-			t.feed(s, t.chunk[:n])
+			t.feed(s, t.chunk[:n], s.off-int64(n))
 		}
 		if errors.Is(err, io.EOF) || (err == nil && n == 0 && s.f != nil) {
 			if final && !s.skipping && len(s.pend) > 0 {
@@ -411,8 +476,9 @@ func (t *Tail) drain(s *source, final bool) error {
 	}
 }
 
-// feed splits p into lines, keeping the start of an unended one.
-func (t *Tail) feed(s *source, p []byte) {
+// feed splits p, read at offset pos, into lines, keeping the start of an
+// unended one.
+func (t *Tail) feed(s *source, p []byte, pos int64) {
 	max := t.opt.MaxLineBytes
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
@@ -429,23 +495,24 @@ func (t *Tail) feed(s *source, p []byte) {
 		}
 		seg := p[:i+1]
 		p = p[i+1:]
-		if s.skipping {
+		pos += int64(len(seg))
+		switch {
+		case s.skipping:
 			s.skipping = false
-			continue
-		}
-		if len(s.pend)+i > max {
+		case len(s.pend)+i > max:
 			t.tooLong(s)
 			s.skipping = false
-			continue
+		default:
+			s.line++
+			if len(s.pend) > 0 {
+				s.pend = append(s.pend, seg...)
+				t.line(s, s.pend)
+				s.pend = s.pend[:0]
+			} else {
+				t.line(s, seg)
+			}
 		}
-		s.line++
-		if len(s.pend) > 0 {
-			s.pend = append(s.pend, seg...)
-			t.line(s, s.pend)
-			s.pend = s.pend[:0]
-		} else {
-			t.line(s, seg)
-		}
+		s.start = pos
 	}
 }
 
@@ -503,13 +570,21 @@ func (t *Tail) bad(s *source, reason string) {
 	t.notes++
 	switch {
 	case t.notes <= maxNotes:
-		t.note("%s:%d: skipped: %s", s.name, s.line, reason)
+		if s.middle {
+			t.note("%s: byte %d: skipped: %s", s.name, s.start, reason)
+		} else {
+			t.note("%s:%d: skipped: %s", s.name, s.line, reason)
+		}
 	case t.notes == maxNotes+1:
 		t.note("further skipped lines are only counted")
 	}
 }
 
 func (t *Tail) note(format string, a ...any) {
+	if t.probe {
+		t.probed = append(t.probed, fmt.Sprintf("tail: "+format+"\n", a...))
+		return
+	}
 	fmt.Fprintf(t.opt.Notes, "tail: "+format+"\n", a...)
 }
 

@@ -256,3 +256,60 @@ func TestFileInterrupted(t *testing.T) {
 		t.Errorf("read %+v after the interrupt", st)
 	}
 }
+
+// TestFileFromEnd: the last N alerts of a large file are found by
+// reading windows at its end, growing to the whole file when needed, and
+// are the same as a reading of the whole file gives; a bad line in the
+// window is noted with its byte offset.
+func TestFileFromEnd(t *testing.T) {
+	lines := mixed(t, 3000) // about 3.5 MiB
+	for i := range 5 {
+		lines[i] = eveLine(t, mkAlert("sweep", "BR", "DE", 3, uint32(7000000+i), i))
+	}
+	bad := len(strings.Join(lines[:2990], ""))
+	lines[2990] = "not json\n"
+	content := strings.Join(lines, "")
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		opt       Options
+		wholeFile bool
+	}{
+		{"last 10", Options{Lines: 10}, false},
+		{"last 10 json", Options{Lines: 10, JSON: true}, false},
+		{"last 50 floods of US", Options{Lines: 50, Filter: &Filter{Kinds: []string{"flood"}, Countries: []string{"US"}}}, false},
+		{"last 2000", Options{Lines: 2000}, true},
+		{"the 5 sweeps at the start", Options{Lines: 10, Filter: &Filter{Kinds: []string{"sweep"}}}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wantOut, wantNotes, full := run(t, c.opt, content)
+			var out, notes bytes.Buffer
+			opt := c.opt
+			opt.Notes = &notes
+			tl, err := New(&out, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tl.File(context.Background(), path); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != wantOut {
+				t.Errorf("shown %q\nwant %q", sids(out.String()), sids(wantOut))
+			}
+			st := tl.Stats()
+			if c.wholeFile != (st.Lines == full.Lines) || st.Lines == 0 {
+				t.Errorf("read %d of %d lines", st.Lines, full.Lines)
+			}
+			wantNote := fmt.Sprintf("tail: %s: byte %d: skipped: not JSON: not a JSON object\n", path, bad)
+			if c.wholeFile {
+				wantNote = fmt.Sprintf("tail: %s:2991: skipped: not JSON: not a JSON object\n", path)
+			}
+			if notes.String() != wantNote || !strings.Contains(wantNotes, ":2991: skipped: not JSON") {
+				t.Errorf("notes %q, want %q", notes.String(), wantNote)
+			}
+		})
+	}
+}

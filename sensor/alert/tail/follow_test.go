@@ -2,10 +2,12 @@ package tail
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -315,5 +317,36 @@ func TestFollowLargeFile(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // several polls
 	if st := f.stop(t); st.Truncated != 0 || st.Alerts >= 1499 || st.Skipped() != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestFollowUnreadable: a new file that cannot be opened after a rotation
+// (another user's 0640 file) is noted once, retried at each check, and
+// followed once it opens.
+func TestFollowUnreadable(t *testing.T) {
+	var fails atomic.Int32
+	openFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		if fails.Add(-1) >= 0 {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+		}
+		return os.OpenFile(name, flag, perm)
+	}
+	defer func() { openFile = os.OpenFile }()
+	l := mixed(t, 3)
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	appendTo(t, path, l[0])
+	f := follow(t, path, Options{Lines: 10})
+	f.waitSIDs(t, "8100000")
+	fails.Store(20) // 20 checks, 200 ms
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, path, l[1])
+	f.waitSIDs(t, "8100000", "8100001")
+	appendTo(t, path, l[2])
+	f.waitSIDs(t, "8100000", "8100001", "8100002")
+	f.stop(t)
+	if n := strings.Count(f.notes.String(), ": permission denied; retrying\n"); n != 1 || fails.Load() >= 0 {
+		t.Errorf("%d notes of the denied open (%d opens left to fail):\n%s", n, fails.Load(), f.notes.String())
 	}
 }

@@ -209,6 +209,7 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 	}
 	var old *source   // the file rotated away, still read for Linger
 	oddNoted := false // the path was noted as not a regular file
+	openNoted := ""   // why the path could not be opened, as noted
 	defer func() {
 		if old != nil {
 			old.f.Close()
@@ -276,11 +277,13 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 		case cur == nil || !os.SameFile(st, cur.info):
 			next, err := openSource(path)
 			if err != nil {
-				if !errors.Is(err, fs.ErrNotExist) {
-					t.note("%s: %s; retrying", path, reason(err))
+				if r := reason(err); !errors.Is(err, fs.ErrNotExist) && r != openNoted {
+					openNoted = r // once per reason, not at every check
+					t.note("%s: %s; retrying", path, r)
 				}
 				continue
 			}
+			openNoted = ""
 			if cur == nil {
 				t.note("%s: appeared; following it", path)
 			} else {
@@ -306,6 +309,9 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 	}
 }
 
+// openFile is os.OpenFile; tests make it fail.
+var openFile = os.OpenFile
+
 // openSource opens path for reading if it is a regular file: non-blocking
 // (a FIFO swapped in cannot hang the open), checked again once open.
 func openSource(path string) (*source, error) {
@@ -320,7 +326,7 @@ func openSource(path string) (*source, error) {
 	if !st.Mode().IsRegular() {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", boundedfile.ErrNotRegular, boundedfile.Kind(st.Mode()))}
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := openFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -265,6 +265,9 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 			if cur != nil && !cur.gone {
 				cur.gone = true
 				t.note("%s: %s; reading the open file until the path is back", path, reason(err))
+			} else if r := reason(err); cur == nil && !errors.Is(err, fs.ErrNotExist) && r != openNoted {
+				openNoted = r
+				t.note("%s: %s; retrying", path, r)
 			}
 		case !st.Mode().IsRegular():
 			if !oddNoted {

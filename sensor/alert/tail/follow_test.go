@@ -350,3 +350,18 @@ func TestFollowUnreadable(t *testing.T) {
 		t.Errorf("%d notes of the denied open (%d opens left to fail):\n%s", n, fails.Load(), f.notes.String())
 	}
 }
+
+// TestFollowNew: -n 0 follows from the end without reading what is
+// there; a line cut at the end is not taken for a bad one.
+func TestFollowNew(t *testing.T) {
+	l := mixed(t, 3)
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	appendTo(t, path, l[0], l[1][:300])
+	f := follow(t, path, Options{Lines: 0})
+	time.Sleep(50 * time.Millisecond) // several polls
+	appendTo(t, path, l[1][300:], l[2])
+	f.waitSIDs(t, "8100002")
+	if st := f.stop(t); st.Lines != 1 || st.Skipped() != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

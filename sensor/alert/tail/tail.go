@@ -196,7 +196,11 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 	}()
 	if cur == nil {
 		t.note("%s: does not exist yet; waiting for it", path)
-	} else if t.holding && t.opt.Lines > 0 && cur.info.Size() > firstWindow {
+	} else if t.opt.Lines == 0 {
+		if err := cur.skipToEnd(); err != nil {
+			return err
+		}
+	} else if t.holding && cur.info.Size() > firstWindow {
 		if err := t.lastFromEnd(cur); err != nil {
 			return err
 		}
@@ -378,18 +382,40 @@ func (t *Tail) lastFromEnd(cur *source) error {
 			io.WriteString(t.opt.Notes, n)
 		}
 		t.probed = nil
-		if _, err := cur.f.Seek(end, io.SeekStart); err != nil {
-			return fmt.Errorf("reading %s: %w", cur.name, err)
+		if err := cur.seekEnd(end); err != nil {
+			return err
 		}
-		cur.off, cur.start, cur.line, cur.middle = end, s.start, s.line, s.middle
+		cur.start, cur.line, cur.middle = s.start, s.line, s.middle
 		cur.pend, cur.skipping = append(cur.pend[:0], s.pend...), s.skipping
-		fp := make([]byte, min(end, fpSize))
-		if _, err := cur.f.ReadAt(fp, end-int64(len(fp))); err != nil {
-			return fmt.Errorf("reading %s: %w", cur.name, err)
-		}
-		cur.fp = fp
 		return nil
 	}
+}
+
+// seekEnd moves s to offset end of its file, keeping the bytes before it
+// to detect a truncation.
+func (s *source) seekEnd(end int64) error {
+	if _, err := s.f.Seek(end, io.SeekStart); err != nil {
+		return fmt.Errorf("reading %s: %w", s.name, err)
+	}
+	fp := make([]byte, min(end, fpSize))
+	if _, err := s.f.ReadAt(fp, end-int64(len(fp))); err != nil {
+		return fmt.Errorf("reading %s: %w", s.name, err)
+	}
+	s.off, s.fp = end, fp
+	return nil
+}
+
+// skipToEnd moves s to the end of its file without reading it (no alert
+// already there is shown); a line cut at the end is skipped up to its
+// newline.
+func (s *source) skipToEnd() error {
+	end := s.info.Size()
+	if err := s.seekEnd(end); err != nil {
+		return err
+	}
+	s.start, s.middle = end, end > 0
+	s.skipping = len(s.fp) > 0 && s.fp[len(s.fp)-1] != '\n'
+	return nil
 }
 
 // resetHeld forgets the held alerts.

@@ -51,9 +51,10 @@ Filters combine; each takes a comma-separated list or is repeated:
 
 --json writes the matching lines unchanged, byte for byte, for jq and scripts.
 Colour only when standard output is a terminal and NO_COLOR is not set.
-Lines longer than 64 KiB, lines that are not JSON and records that are not
-alerts are skipped, counted and noted on standard error (the first 10), never
-quoted.`,
+Lines longer than 64 KiB, lines that are not JSON and unreadable alerts are
+skipped, counted and noted on standard error (the first 10), never quoted;
+records that are not alerts are skipped and counted. A summary of what was
+skipped ends the output on standard error.`,
 		Example: `  borderwatch tail -f
   borderwatch tail -f --kind scan,sweep --country CN /var/log/borderwatch/alerts.json
   borderwatch tail -n all --min-severity 1 --json alerts.json | jq .src_ip

@@ -365,3 +365,37 @@ func TestFollowNew(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestFollowCutBack: a partly written last line that the writer cuts
+// back to its last whole line (the sensor after a crash or a full disk)
+// is dropped, and the file read on from there: nothing is shown twice,
+// whether the cut is seen before or after the file grew again.
+func TestFollowCutBack(t *testing.T) {
+	l := mixed(t, 4)
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	appendTo(t, path, l[0], l[1][:300])
+	f := follow(t, path, Options{Lines: 10})
+	f.waitSIDs(t, "8100000")
+	time.Sleep(50 * time.Millisecond) // the partial line is read
+	if err := os.Truncate(path, int64(len(l[0]))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the cut is seen
+	appendTo(t, path, l[2][:300])
+	time.Sleep(50 * time.Millisecond)
+	w, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.WriteAt([]byte(l[3]), int64(len(l[0]))); err != nil { // cut back and written again at once
+		t.Fatal(err)
+	}
+	f.waitSIDs(t, "8100000", "8100003")
+	if st := f.stop(t); st.Truncated != 0 || st.Partial != 2 || st.Skipped() != 0 {
+		t.Errorf("stats %+v; notes:\n%s", st, f.notes.String())
+	}
+	if n := strings.Count(f.notes.String(), "was cut back; reading on from there\n"); n != 2 {
+		t.Errorf("notes:\n%s", f.notes.String())
+	}
+}

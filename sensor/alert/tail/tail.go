@@ -246,11 +246,23 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 			}
 		}
 		if cur != nil {
-			cut, err := cur.truncated()
+			what, err := cur.check()
 			if err != nil {
 				return err
 			}
-			if cut {
+			switch what {
+			case rewound:
+				t.note("%s: its last line, partly written, was cut back; reading on from there", path)
+				if _, err := cur.f.Seek(cur.start, io.SeekStart); err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				if cur.skipping {
+					cur.line-- // the long line is counted again when read again
+				}
+				t.drop(cur)
+				cur.fp = cur.fp[:len(cur.fp)-int(min(cur.off-cur.start, int64(len(cur.fp))))]
+				cur.off = cur.start
+			case truncated:
 				t.stats.Truncated++
 				t.note("%s: truncated; reading from its start", path)
 				if _, err := cur.f.Seek(0, io.SeekStart); err != nil {
@@ -443,35 +455,64 @@ func (s *source) remember(p []byte) {
 	s.fp = append(s.fp, p...)
 }
 
-// truncated reports whether the open file was truncated since it was
-// read: it is shorter than what was read, or, when it changed, the bytes
-// before the read offset are no longer those read (it was truncated and
-// has grown again past that offset). A file rewritten with the same bytes
-// up to there cannot be told apart; nor can one only touched, which is
-// not taken for a truncation.
-func (s *source) truncated() (bool, error) {
+// What check found.
+const (
+	unchanged = iota // the file only grew, or did not change
+	rewound          // the line being read was cut back (sensor: a crash, a full disk)
+	truncated        // the file was truncated (copytruncate)
+)
+
+// check tells what happened to the open file since it was read. It is
+// truncated when it is shorter than what was read or, when it changed,
+// the bytes before the read offset are no longer those read (truncated and
+// grown again past that offset). When only the line being read changed —
+// the file still holds the bytes read up to that line's start, and no
+// less — it is rewound there: the sensor cuts a partial line back to its
+// last whole line. A file rewritten with the same bytes up to there
+// cannot be told apart; nor can one only touched, which is unchanged.
+func (s *source) check() (int, error) {
 	st, err := s.f.Stat()
 	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", s.name, err)
+		return unchanged, fmt.Errorf("reading %s: %w", s.name, err)
 	}
 	size, mod := st.Size(), st.ModTime()
-	if size < s.off {
-		return true, nil
+	same := size == s.lastSize && mod.Equal(s.lastMod)
+	s.lastSize, s.lastMod = size, mod
+	if size >= s.off && (s.off == 0 || len(s.fp) == 0 || same) {
+		return unchanged, nil
 	}
-	if s.off == 0 || len(s.fp) == 0 || (size == s.lastSize && mod.Equal(s.lastMod)) {
-		s.lastSize, s.lastMod = size, mod
+	if size >= s.off {
+		ok, err := s.holds(s.off)
+		if err != nil || ok {
+			return unchanged, err
+		}
+	}
+	if size >= s.start && s.start < s.off {
+		ok, err := s.holds(s.start)
+		if err != nil || ok {
+			return rewound, err
+		}
+	}
+	return truncated, nil
+}
+
+// holds reports whether the file still holds, just before offset at (at
+// most s.off), the bytes read there (those of s.fp before at, when there
+// are any).
+func (s *source) holds(at int64) (bool, error) {
+	n := len(s.fp) - int(s.off-at)
+	if n <= 0 {
 		return false, nil
 	}
-	s.lastSize, s.lastMod = size, mod
 	var buf [fpSize]byte
-	b := buf[:len(s.fp)]
-	if _, err := s.f.ReadAt(b, s.off-int64(len(b))); err != nil {
+	b := buf[:n]
+	if _, err := s.f.ReadAt(b, at-int64(n)); err != nil {
 		if errors.Is(err, io.EOF) {
-			return true, nil
+			return false, nil
 		}
 		return false, fmt.Errorf("reading %s: %w", s.name, err)
 	}
-	return !bytes.Equal(b, s.fp), nil
+	return bytes.Equal(b, s.fp[:n]), nil
 }
 
 // drop forgets the partial line of s (its file is left or restarted).

@@ -35,7 +35,8 @@ jurisdiction direction, source → destination with their countries, protocol,
 the jurisdictions of each end, what the detector counted and the rule message.
 
 FILE is by default the first file output of the configuration (outputs: in
-` + defaultConfigPath + ` or --config); - reads standard input.
+` + defaultConfigPath + ` or --config); - reads standard input. A
+gzip-compressed FILE (logrotate's compress) is read decompressed.
 It shows the last --lines alerts that match, then with --follow every new one,
 like tail -F: across rotation by rename (logrotate's create; what the sensor
 still writes to the renamed file until it reopens is shown too) and by
@@ -58,7 +59,8 @@ skipped ends the output on standard error.`,
 		Example: `  borderwatch tail -f
   borderwatch tail -f --kind scan,sweep --country CN /var/log/borderwatch/alerts.json
   borderwatch tail -n all --min-severity 1 --json alerts.json | jq .src_ip
-  zcat alerts.json.2.gz | borderwatch tail -n all -`,
+  borderwatch tail -n all --country RU /var/log/borderwatch/alerts.json.2.gz
+  ssh gw1 cat /var/log/borderwatch/alerts.json | borderwatch tail -n all -`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := tail.NewFilter(kinds, countries, minSev)

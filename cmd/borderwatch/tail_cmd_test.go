@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -181,5 +182,28 @@ func TestTailFollow(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("tail -f did not end when interrupted")
+	}
+}
+
+// TestTailGzip: a rotated, compressed alert file is read decompressed;
+// --follow on it is a usage error.
+func TestTailGzip(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "sample", "scan-inbound.alerts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "alerts.json.2.gz")
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write(raw)
+	zw.Close()
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, stderr, code := runCLI(t, "tail", path); code != exitOK || out != sampleTailLine {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	if _, stderr, code := runCLI(t, "tail", "-f", path); code != exitUsage || !strings.Contains(stderr, "gzip-compressed: --follow follows plain alert files only") {
+		t.Errorf("-f: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -3,6 +3,7 @@ package tail
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -194,6 +195,21 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 			cur.f.Close()
 		}
 	}()
+	if cur != nil {
+		gz, err := cur.gzipped()
+		switch {
+		case err != nil:
+			return err
+		case gz && t.opt.Follow:
+			return &fs.PathError{Op: "open", Path: path, Err: errors.New("gzip-compressed: --follow follows plain alert files only")}
+		case gz:
+			zr, err := gzip.NewReader(bufio.NewReaderSize(cur.f, chunkSize))
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", path, err)
+			}
+			return t.Reader(path, zr)
+		}
+	}
 	if cur == nil {
 		t.note("%s: does not exist yet; waiting for it", path)
 	} else if t.opt.Lines == 0 {
@@ -434,6 +450,16 @@ func (s *source) skipToEnd() error {
 func (t *Tail) resetHeld() {
 	t.ring = make([][]byte, min(t.opt.Lines, 1024))
 	t.head, t.held, t.heldB, t.matched = 0, 0, 0, 0
+}
+
+// gzipped reports whether the file of s starts with gzip's magic bytes.
+func (s *source) gzipped() (bool, error) {
+	var b [2]byte
+	n, err := s.f.ReadAt(b[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("reading %s: %w", s.name, err)
+	}
+	return n == 2 && b[0] == 0x1f && b[1] == 0x8b, nil
 }
 
 // errStopped ends a read when File's context is done.

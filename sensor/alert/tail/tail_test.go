@@ -2,6 +2,7 @@ package tail
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -311,5 +312,37 @@ func TestFileFromEnd(t *testing.T) {
 				t.Errorf("notes %q, want %q", notes.String(), wantNote)
 			}
 		})
+	}
+}
+
+// TestFileGzip: a gzip-compressed file (logrotate's compress) is read
+// decompressed; --follow refuses it.
+func TestFileGzip(t *testing.T) {
+	lines := mixed(t, 4)
+	path := filepath.Join(t.TempDir(), "alerts.json.2.gz")
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(strings.Join(lines, "")))
+	zw.Close()
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	tl, err := New(&out, Options{Lines: 3, JSON: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.File(context.Background(), path); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Join(lines[1:], ""); out.String() != want {
+		t.Errorf("got %q\nwant %q", out.String(), want)
+	}
+	tl, err = New(&out, Options{Lines: 3, Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.File(context.Background(), path); err == nil || !strings.Contains(err.Error(), "gzip-compressed: --follow follows plain alert files only") {
+		t.Errorf("--follow on a gzip file: %v", err)
 	}
 }

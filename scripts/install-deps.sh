@@ -14,6 +14,7 @@ pkgs=(
 	curl iputils-ping ethtool python3 # lab web client and server (http.server), ping, offloads
 	rsyslog rsyslog-openssl redis-server kcat # SIEM sink integration tests (syslog TLS via ossl)
 	fever                         # a real EVE consumer (DCSO fever) reads the alerts
+	logrotate                     # borderwatch tail follows files logrotate rotates (sensor/alert/tail)
 	netsniff-ng                   # live throughput (trafgen)
 	systemd python3-seccomp util-linux procps # unit checks: systemd-analyze; the sensor under the unit's sandbox (scripts/lab/unit-sandbox.sh)
 )

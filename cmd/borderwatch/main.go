@@ -94,6 +94,7 @@ data leaving the country.`,
 		newGeoCmd(a),
 		newRulesCmd(a),
 		newShareCmd(),
+		newTailCmd(a),
 		newVersionCmd(),
 	)
 	root.InitDefaultCompletionCmd()

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/borderwatch/borderwatch/sensor/alert/sink"
+	"github.com/borderwatch/borderwatch/sensor/alert/tail"
+)
+
+// newTailCmd is `borderwatch tail`: the alert log, one readable line per
+// alert (sensor/alert/tail).
+func newTailCmd(a *app) *cobra.Command {
+	var (
+		follow    bool
+		kinds     []string
+		countries []string
+		minSev    int
+		asJSON    bool
+		lines     string
+	)
+	cmd := &cobra.Command{
+		Use:   "tail [flags] [FILE]",
+		Short: "Show the alert log, one line per alert, and follow it",
+		Long: `tail shows the alerts of an alert file (EVE or ECS lines, as the sensor writes
+them; both may be mixed) one line each: time (UTC), severity, kind, rule id,
+jurisdiction direction, source → destination with their countries, protocol,
+the jurisdictions of each end, what the detector counted and the rule message.
+
+FILE is by default the first file output of the configuration (outputs: in
+` + defaultConfigPath + ` or --config); - reads standard input. A
+gzip-compressed FILE (logrotate's compress) is read decompressed.
+It shows the last --lines alerts that match, then with --follow every new one,
+like tail -F: across rotation by rename (logrotate's create; what the sensor
+still writes to the renamed file until it reopens is shown too) and by
+truncation (copytruncate), and waiting for a file that does not exist yet.
+
+Filters combine; each takes a comma-separated list or is repeated:
+  --kind K         detector kinds: scan, sweep, flood, bruteforce,
+                   amplification, reputation, policy, volume
+  --country CC     the source or the destination is in CC
+  --min-severity N severities 1 (the highest) to N, as an output's
+                   min_severity: --min-severity 1 shows only the most severe,
+                   --min-severity 2 severities 1 and 2; 0 (default) all
+
+--json writes the matching lines unchanged, byte for byte, for jq and scripts.
+Colour only when standard output is a terminal and NO_COLOR is not set.
+Lines longer than 64 KiB, lines that are not JSON and unreadable alerts are
+skipped, counted and noted on standard error (the first 10), never quoted;
+records that are not alerts are skipped and counted. A summary of what was
+skipped ends the output on standard error.`,
+		Example: `  borderwatch tail -f
+  borderwatch tail -f --kind scan,sweep --country CN /var/log/borderwatch/alerts.json
+  borderwatch tail -n all --min-severity 1 --json alerts.json | jq .src_ip
+  borderwatch tail -n all --country RU /var/log/borderwatch/alerts.json.2.gz
+  ssh gw1 cat /var/log/borderwatch/alerts.json | borderwatch tail -n all -`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := tail.NewFilter(kinds, countries, minSev)
+			if err != nil {
+				return usageError{err}
+			}
+			n, err := parseLines(lines)
+			if err != nil {
+				return err
+			}
+			path := ""
+			if len(args) == 1 {
+				path = args[0]
+			} else if path, err = a.alertFile(); err != nil {
+				return err
+			}
+			if path == "-" && follow {
+				return usageErr("--follow needs a FILE, not standard input")
+			}
+			out := cmd.OutOrStdout()
+			t, err := tail.New(out, tail.Options{Filter: f, JSON: asJSON, Colour: !asJSON && colourful(out),
+				Lines: n, Follow: follow, Notes: cmd.ErrOrStderr()})
+			if err != nil {
+				return usageError{err}
+			}
+			if path == "-" {
+				err = t.Reader("stdin", cmd.InOrStdin())
+			} else {
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				err = t.File(ctx, path)
+			}
+			st := t.Stats()
+			if s := st.Summary(); s != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "tail: "+s)
+			}
+			var pe *fs.PathError
+			if errors.As(err, &pe) && pe.Op == "open" {
+				return usageError{err} // a FILE that cannot be read is invalid input
+			}
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&follow, "follow", "f", false, "keep showing new alerts, across rotation, like tail -F")
+	fl.StringSliceVar(&kinds, "kind", nil, "only these detector kinds (comma-separated or repeated)")
+	fl.StringSliceVar(&countries, "country", nil, "only alerts whose source or destination is in these countries (ISO codes)")
+	fl.IntVar(&minSev, "min-severity", 0, "only severities 1 (highest) to N; 0 shows all")
+	fl.BoolVar(&asJSON, "json", false, "write the matching lines unchanged")
+	fl.StringVarP(&lines, "lines", "n", strconv.Itoa(tail.DefaultLines), "how many of the alerts already in the file to show (the last ones), or all")
+	return cmd
+}
+
+// parseLines parses --lines: a count or "all".
+func parseLines(s string) (int, error) {
+	if s == "all" {
+		return tail.All, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > tail.MaxLines {
+		return 0, usageErr("--lines %q: want 0 to %d, or all", s, tail.MaxLines)
+	}
+	return n, nil
+}
+
+// alertFile is the path of the first file output of the configuration.
+func (a *app) alertFile() (string, error) {
+	for i := range a.cfg.Outputs {
+		c, err := a.cfg.Outputs[i].sinkConfig()
+		if err != nil {
+			return "", usageError{err}
+		}
+		if fc, ok := c.(*sink.FileConfig); ok {
+			return fc.Path, nil
+		}
+	}
+	where := a.cfgPath
+	if !a.cfgRead {
+		where += ", not found"
+	}
+	return "", usageErr("no FILE given and the configuration (%s) has no file output: name the alert file", where)
+}

@@ -120,8 +120,10 @@ func TestTAXIICollectionURL(t *testing.T) {
 		{"https://user:pw@taxii.example/api1/collections/c1/", "credentials in the URL are refused"},
 		{"ftp://taxii.example/api1/collections/c1/", "scheme must be https"},
 		{"https://taxii.example/api1/", "path must be /API-ROOT/collections/ID/"},
+		{"https://taxii.example/api1/collections/", "path must be /API-ROOT/collections/ID/"},
+		{"https://taxii.example/api1/collections/c1/objects/", "path must be /API-ROOT/collections/ID/"},
 	} {
-		u, err := parseCollection(tc.in)
+		u, err := ParseCollection(tc.in)
 		got := ""
 		if err != nil {
 			got = err.Error()

@@ -550,4 +550,3 @@ func validateMISP(t *testing.T, doc []byte) {
 	t.Helper()
 	schematest.ValidateMISP(t, doc)
 }
-

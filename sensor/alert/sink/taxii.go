@@ -391,6 +391,8 @@ type taxiiBackend struct {
 	objectsRefused  atomic.Uint64
 	lastRefusalLog  time.Time
 	refusalsSinceLn uint64
+	lastRejectLog   time.Time
+	rejectedSinceLn uint64
 }
 
 func (b *taxiiBackend) frame(dst []byte, _ *alert.Alert, rec []byte) []byte {
@@ -541,8 +543,12 @@ func (b *taxiiBackend) post(ctx context.Context, entries [][]byte) (int, error) 
 	if errors.Is(err, errTooLarge) {
 		if len(entries) == 1 {
 			b.rejected++
-			b.log.Warn().Int("bytes", len(body)).Int("max_content_length", b.maxContent).
-				Msg("the STIX objects of one alert are larger than the TAXII server takes; alert dropped (rejected)")
+			b.rejectedSinceLn++
+			if now := time.Now(); now.Sub(b.lastRejectLog) >= ErrorLogInterval {
+				b.log.Warn().Int("bytes", len(body)).Int("max_content_length", b.maxContent).Uint64("alerts", b.rejectedSinceLn).
+					Msg("the STIX objects of one alert are larger than the TAXII server takes; alerts dropped (rejected) since the last line")
+				b.lastRejectLog, b.rejectedSinceLn = now, 0
+			}
 			return 1, nil
 		}
 		half := len(entries) / 2

@@ -320,6 +320,26 @@ func TestTAXIITooLarge(t *testing.T) {
 	})
 }
 
+// TestTAXIILinger: alerts that come within linger of the first go in one
+// envelope.
+func TestTAXIILinger(t *testing.T) {
+	srv, u, _ := taxiiServer(t, taxiitest.Options{})
+	o, err := Open(u+"&linger=2s", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	o.Write(borderAlert(0, "203.0.113.10", "192.0.2.10", "inbound"))
+	time.Sleep(200 * time.Millisecond) // the output has taken the first alert
+	for i := 1; i < 4; i++ {
+		o.Write(borderAlert(i, fmt.Sprintf("203.0.113.%d", 10+i), "192.0.2.10", "inbound"))
+	}
+	waitFor(t, "4 alerts written", func() bool { return o.Stats().Written == 4 })
+	if p := srv.Posts(); p != 1 {
+		t.Errorf("%d posts, want 1 envelope for the 4 alerts", p)
+	}
+}
+
 // TestTAXIIRetryAfter: a 429's Retry-After is waited, not the much shorter
 // backoff; then the alerts go through.
 func TestTAXIIRetryAfter(t *testing.T) {

@@ -56,7 +56,7 @@ const (
 // are split before they are sent) and the collection (it must be
 // can_write). A 413 reply splits the batch in halves; an alert whose
 // objects alone are too large is dropped and counted (rejected). A 429
-// reply waits its Retry-After (at most backoff_max); 401, 403, any other
+// or 503 reply waits its Retry-After (at most backoff_max); 401, 403, any other
 // refusal, 5xx and network errors are an outage like any other output's:
 // backoff, spool, one log line per interval. Alerts with nothing to share
 // (no foreign address) are counted as withheld and not sent.
@@ -610,7 +610,8 @@ func (b *taxiiBackend) send(ctx context.Context, body []byte) error {
 	case http.StatusAccepted, http.StatusOK:
 	case http.StatusRequestEntityTooLarge:
 		return errTooLarge
-	case http.StatusTooManyRequests:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		// Both may say when to come back (RFC 9110 10.2.3).
 		b.retryWait = share.RetryAfter(h.Get("Retry-After"))
 		fallthrough
 	default:

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -340,27 +341,31 @@ func TestTAXIILinger(t *testing.T) {
 	}
 }
 
-// TestTAXIIRetryAfter: a 429's Retry-After is waited, not the much shorter
-// backoff; then the alerts go through.
+// TestTAXIIRetryAfter: the Retry-After of a 429 or 503 is waited, not the
+// much shorter backoff; then the alerts go through.
 func TestTAXIIRetryAfter(t *testing.T) {
-	srv, u, _ := taxiiServer(t, taxiitest.Options{})
-	srv.Fail(1, http.StatusTooManyRequests, "2")
-	o, err := Open(u+"&linger=1ms&backoff_min=10ms&backoff_max=10s", testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { o.Close() })
-	o.Write(borderAlert(0, "203.0.113.10", "192.0.2.10", "inbound"))
-	waitFor(t, "the 429", func() bool { return srv.Posts() == 1 })
-	// Counts over a span, as in watchFailing: with the 10ms backoff alone
-	// there would be a second POST within a second.
-	time.Sleep(time.Second)
-	if p := srv.Posts(); p != 1 {
-		t.Errorf("%d posts a second after a 429 asking for 2 s, want 1", p)
-	}
-	waitFor(t, "the alert delivered", func() bool { return o.Stats().Written == 1 })
-	if s := o.Stats(); srv.Posts() != 2 || s.Errors != 1 {
-		t.Errorf("%d posts, stats %+v; want 2 posts, 1 error", srv.Posts(), s)
+	for _, code := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			srv, u, _ := taxiiServer(t, taxiitest.Options{})
+			srv.Fail(1, code, "2")
+			o, err := Open(u+"&linger=1ms&backoff_min=10ms&backoff_max=10s", testLog(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { o.Close() })
+			o.Write(borderAlert(0, "203.0.113.10", "192.0.2.10", "inbound"))
+			waitFor(t, "the refusal", func() bool { return srv.Posts() == 1 })
+			// Counts over a span, as in watchFailing: with the 10ms backoff
+			// alone there would be a second POST within a second.
+			time.Sleep(time.Second)
+			if p := srv.Posts(); p != 1 {
+				t.Errorf("%d posts a second after a %d asking for 2 s, want 1", p, code)
+			}
+			waitFor(t, "the alert delivered", func() bool { return o.Stats().Written == 1 })
+			if s := o.Stats(); srv.Posts() != 2 || s.Errors != 1 {
+				t.Errorf("%d posts, stats %+v; want 2 posts, 1 error", srv.Posts(), s)
+			}
+		})
 	}
 }
 

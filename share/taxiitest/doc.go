@@ -16,7 +16,8 @@
 // more and next, and the filters added_after, match[id], match[type],
 // match[version] (last by default, first, all or timestamps) and
 // match[spec_version]. Fail queues refusals (429 with Retry-After, 5xx,
-// 401, …) for the next POSTs, to test a client's retries.
+// 401, …) for the next POSTs, to test a client's retries; Add seeds the
+// collection without a request, to test a client that pulls.
 //
 // Start runs a Server on a loopback port for the length of a test; New
 // gives the handler to serve elsewhere (the lab's server,

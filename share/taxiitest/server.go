@@ -3,6 +3,7 @@ package taxiitest
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -386,41 +387,71 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		RequestTimestamp: now.Format(timeLayout), TotalCount: len(env.Objects),
 	}
 	for _, raw := range env.Objects {
-		var o struct {
-			ID       string `json:"id"`
-			Type     string `json:"type"`
-			Spec     string `json:"spec_version"`
-			Modified string `json:"modified"`
-			Created  string `json:"created"`
-		}
-		if err := json.Unmarshal(raw, &o); err != nil || o.ID == "" || o.Type == "" || !strings.HasPrefix(o.ID, o.Type+"--") {
+		id, version, err := s.store(raw, now)
+		if err != nil {
 			st.FailureCount++
-			st.Failures = append(st.Failures, map[string]any{"id": o.ID, "message": "not a STIX object with a type and a matching id"})
+			st.Failures = append(st.Failures, map[string]any{"id": id, "message": err.Error()})
 			continue
 		}
-		version := o.Modified
-		if version == "" {
-			version = o.Created
-		}
-		if version == "" {
-			version = now.Format(timeLayout)
-		}
-		key := [2]string{o.ID, version}
-		if _, dup := s.versions[key]; !dup {
-			s.seq++
-			so := &stored{seq: s.seq, id: o.ID, typ: o.Type, spec: o.Spec, version: version, added: now, raw: slices.Clone(raw)}
-			if so.spec == "" {
-				so.spec = "2.0" // section 3.4.2: no spec_version is STIX 2.0
-			}
-			s.objects = append(s.objects, so)
-			s.versions[key] = so
-		}
 		st.SuccessCount++
-		st.Successes = append(st.Successes, map[string]any{"id": o.ID, "version": version})
+		st.Successes = append(st.Successes, map[string]any{"id": id, "version": version})
 	}
 	s.statuses[st.ID] = st
 	s.envelopes = append(s.envelopes, body)
 	reply(w, http.StatusAccepted, st)
+}
+
+// store adds one object version (once: a version already held is a
+// success that changes nothing) and returns its id and version.
+func (s *Server) store(raw json.RawMessage, now time.Time) (id, version string, err error) {
+	var o struct {
+		ID       string `json:"id"`
+		Type     string `json:"type"`
+		Spec     string `json:"spec_version"`
+		Modified string `json:"modified"`
+		Created  string `json:"created"`
+	}
+	if err := json.Unmarshal(raw, &o); err != nil || o.ID == "" || o.Type == "" || !strings.HasPrefix(o.ID, o.Type+"--") {
+		return o.ID, "", errors.New("not a STIX object with a type and a matching id")
+	}
+	version = o.Modified
+	if version == "" {
+		version = o.Created
+	}
+	if version == "" {
+		version = now.Format(timeLayout)
+	}
+	key := [2]string{o.ID, version}
+	if _, dup := s.versions[key]; !dup {
+		s.seq++
+		so := &stored{seq: s.seq, id: o.ID, typ: o.Type, spec: o.Spec, version: version, added: now, raw: slices.Clone(raw)}
+		if so.spec == "" {
+			so.spec = "2.0" // section 3.4.2: no spec_version is STIX 2.0
+		}
+		s.objects = append(s.objects, so)
+		s.versions[key] = so
+	}
+	return o.ID, version, nil
+}
+
+// Add stores objects as one POST would (one date_added for them all),
+// without a request: to seed a collection for a client's tests (indicators
+// with valid_until, revoked versions, …). It returns the first object it
+// could not take.
+func (s *Server) Add(objects ...map[string]any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.addedNow()
+	for i, o := range objects {
+		raw, err := json.Marshal(o)
+		if err != nil {
+			return fmt.Errorf("object %d: %w", i, err)
+		}
+		if _, _, err := s.store(raw, now); err != nil {
+			return fmt.Errorf("object %d: %w", i, err)
+		}
+	}
+	return nil
 }
 
 // addedNow is the date_added of the next request: strictly after the last

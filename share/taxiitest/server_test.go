@@ -288,3 +288,18 @@ func doBearer(t *testing.T, u string) (int, http.Header, map[string]any) {
 	json.NewDecoder(resp.Body).Decode(&m)
 	return resp.StatusCode, resp.Header, m
 }
+
+// TestAdd seeds a collection without a request; a bad object is refused.
+func TestAdd(t *testing.T) {
+	s := Start(t, Options{})
+	if err := s.Add(obj("indicator", "1", "2026-01-01T00:00:00.000Z"), obj("indicator", "1", "2026-03-01T00:00:00.000Z")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(map[string]any{"type": "indicator", "id": "malware--00000000-0000-4000-8000-000000000001"}); err == nil || err.Error() != "object 0: not a STIX object with a type and a matching id" {
+		t.Errorf("mismatched id: %v", err)
+	}
+	got, _, err := (&Client{}).ReadAll(context.Background(), s.CollectionURL(), 0)
+	if err != nil || len(got) != 1 || got[0]["modified"] != "2026-03-01T00:00:00.000Z" || s.Posts() != 0 {
+		t.Errorf("read %v (%v), %d posts; want the March version only, no posts", got, err, s.Posts())
+	}
+}

@@ -549,3 +549,26 @@ func TestTAXIISecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestTAXIIECS: with format=ecs (what the spool holds) the objects are the
+// same as with EVE.
+func TestTAXIIECS(t *testing.T) {
+	var ids [2][]string
+	for i, f := range []string{"eve", "ecs"} {
+		srv, u, _ := taxiiServer(t, taxiitest.Options{})
+		o, err := Open(u+"&linger=1ms&format="+f, testLog(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Write(borderAlert(0, "203.0.113.10", "192.0.2.10", "inbound"))
+		if err := o.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, obj := range srv.Objects() {
+			ids[i] = append(ids[i], obj["id"].(string)+" "+fmt.Sprint(obj["modified"]))
+		}
+	}
+	if len(ids[0]) < 8 || !slices.Equal(ids[0], ids[1]) {
+		t.Errorf("EVE gave %v\nECS gave %v; want the same objects", ids[0], ids[1])
+	}
+}

@@ -39,7 +39,7 @@ const (
 	// maxValidFor bounds valid_for (ten years).
 	maxValidFor = 10 * 365 * 24 * time.Hour
 	// DefaultTAXIIHistory is how many addresses a TAXII output remembers
-	// to update their objects (about 400 bytes each); MaxTAXIIHistory
+	// to update their objects (about 500 bytes each); MaxTAXIIHistory
 	// bounds the setting.
 	DefaultTAXIIHistory = 10_000
 	MaxTAXIIHistory     = 1_000_000

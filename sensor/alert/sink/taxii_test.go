@@ -572,3 +572,36 @@ func TestTAXIIECS(t *testing.T) {
 		t.Errorf("EVE gave %v\nECS gave %v; want the same objects", ids[0], ids[1])
 	}
 }
+
+// BenchmarkTAXIIEnvelope makes the envelope of a full batch: 256 alerts of
+// 64 attackers (not per packet: once per batch of alerts).
+func BenchmarkTAXIIEnvelope(b *testing.B) {
+	c, err := ParseURL("taxii+http://127.0.0.1:1/api1/collections/c1/")
+	if err != nil {
+		b.Fatal(err)
+	}
+	o, err := c.Open(zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer o.Close()
+	be := o.b.(*taxiiBackend)
+	var entries [][]byte
+	for i := range 256 {
+		rec, err := alert.AppendEVE(nil, borderAlert(i, fmt.Sprintf("203.0.113.%d", i%64), "192.0.2.10", "inbound"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		entries = append(entries, bytes.TrimSuffix(rec, []byte{'\n'}))
+	}
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		body, _, shared, _, err := be.envelope(entries)
+		if err != nil || shared != 256 {
+			b.Fatal(err, shared)
+		}
+		size = len(body)
+	}
+	b.ReportMetric(float64(size), "envelope-bytes")
+}

@@ -605,3 +605,21 @@ func BenchmarkTAXIIEnvelope(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "envelope-bytes")
 }
+
+// TestTAXIICloseWhileLingering: Close does not wait out the linger; what
+// is gathered is sent at once.
+func TestTAXIICloseWhileLingering(t *testing.T) {
+	srv, u, _ := taxiiServer(t, taxiitest.Options{})
+	o, err := Open(u+"&linger=1m", testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Write(borderAlert(0, "203.0.113.10", "192.0.2.10", "inbound"))
+	time.Sleep(100 * time.Millisecond) // the batch is lingering
+	if err := closeWithin(t, o, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if s := o.Stats(); s.Written != 1 || len(srv.Envelopes()) != 1 {
+		t.Errorf("stats %+v, %d envelopes; want the alert sent at Close", s, len(srv.Envelopes()))
+	}
+}

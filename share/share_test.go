@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/borderwatch/borderwatch/share/schematest"
 )
 
 const (
@@ -541,94 +541,12 @@ func toStrings(v any) []string {
 	return r
 }
 
-// schemas is ../shared/schemas from the repository root.
-const schemas = "../../shared/schemas"
-
-func validator(t *testing.T) string {
+func validateSTIX(t *testing.T, objs []map[string]any) {
 	t.Helper()
-	p := filepath.Join(schemas, "validate.py")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("STIX/MISP schemas not checked: %s absent (CI has ../shared)", p)
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("STIX/MISP schemas not checked: no python3")
-	}
-	return p
-}
-
-var summary = regexp.MustCompile(`(?m)^(stix|misp): (\d+) documents checked, (\d+) problems$`)
-
-// runValidator runs validate.py and returns its problem lines.
-func runValidator(t *testing.T, kind string, doc []byte) (problems []string, documents int) {
-	t.Helper()
-	v := validator(t)
-	f := filepath.Join(t.TempDir(), kind+".json")
-	if err := os.WriteFile(f, doc, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := exec.Command("python3", v, kind, f).CombinedOutput()
-	m := summary.FindStringSubmatch(string(out))
-	if m == nil {
-		t.Fatalf("validate.py %s: no summary in\n%s", kind, out)
-	}
-	documents, _ = strconv.Atoi(m[2])
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if !summary.MatchString(l) {
-			problems = append(problems, l)
-		}
-	}
-	if n, _ := strconv.Atoi(m[3]); n != len(problems) {
-		t.Fatalf("validate.py %s: %d problems counted, %d printed", kind, n, len(problems))
-	}
-	return problems, documents
+	schematest.ValidateSTIX(t, objs)
 }
 
 func validateMISP(t *testing.T, doc []byte) {
 	t.Helper()
-	if p, _ := runValidator(t, "misp", doc); len(p) != 0 {
-		t.Errorf("MISP schema problems:\n%s", strings.Join(p, "\n"))
-	}
-}
-
-// bundleLocation is validate.py's line for a bundle member that fails
-// bundle.json (the message is cut at 200 characters).
-var bundleLocation = regexp.MustCompile(`^bundle: \$\.objects\[(\d+)\]: `)
-
-// validateSTIX checks objs as a bundle with the OASIS STIX 2.1 schemas.
-// Every object must validate against its type's schema. The OASIS
-// bundle.json (at the pinned commit) omits location from the types a
-// bundle may hold, so a location then matches both core.json and
-// cyber-observable-core.json of its catch-all branch and fails the oneOf:
-// that one bundle-level problem per location is the only one tolerated,
-// and the bundle without its locations must have 0 problems.
-func validateSTIX(t *testing.T, objs []map[string]any) {
-	t.Helper()
-	doc := func(objs []map[string]any) []byte {
-		b, err := json.Marshal(map[string]any{"type": "bundle", "id": "bundle--" + uuidV5(bwNamespace, "test").String(), "objects": objs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	problems, n := runValidator(t, "stix", doc(objs))
-	if n != len(objs)+1 {
-		t.Errorf("validate.py checked %d documents, want %d", n, len(objs)+1)
-	}
-	for _, p := range problems {
-		m := bundleLocation.FindStringSubmatch(p)
-		i := -1
-		if m != nil {
-			i, _ = strconv.Atoi(m[1])
-		}
-		if i < 0 || i >= len(objs) || objs[i]["type"] != "location" || !strings.Contains(p, "'id': '"+objs[i]["id"].(string)+"'") {
-			t.Errorf("STIX schema problem: %s", p)
-		}
-	}
-	if len(problems) != len(byType(objs, "location")) {
-		t.Errorf("%d STIX problems, want one per location (%d)", len(problems), len(byType(objs, "location")))
-	}
-	rest := slices.DeleteFunc(slices.Clone(objs), func(o map[string]any) bool { return o["type"] == "location" })
-	if p, _ := runValidator(t, "stix", doc(rest)); len(p) != 0 {
-		t.Errorf("STIX schema problems without locations:\n%s", strings.Join(p, "\n"))
-	}
+	schematest.ValidateMISP(t, doc)
 }

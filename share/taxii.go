@@ -66,8 +66,10 @@ func (e *TAXIIError) Error() string {
 	return fmt.Sprintf("taxii: HTTP %d: %s", e.Status, e.Reason)
 }
 
-// parseCollection checks the collection URL and returns the objects URL.
-func parseCollection(s string) (*url.URL, error) {
+// ParseCollection checks a collection URL
+// (https://HOST/API-ROOT/collections/ID/; plain http only to a loopback
+// address; no credentials) and returns its objects endpoint.
+func ParseCollection(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return nil, errors.New("taxii: collection URL: want https://HOST/API-ROOT/collections/ID/")
@@ -85,7 +87,8 @@ func parseCollection(s string) (*url.URL, error) {
 	default:
 		return nil, errors.New("taxii: collection URL: scheme must be https")
 	}
-	if !strings.Contains(u.Path, "/collections/") {
+	_, id, ok := strings.Cut(u.Path, "/collections/")
+	if id = strings.TrimSuffix(id, "/"); !ok || id == "" || strings.Contains(id, "/") {
 		return nil, errors.New("taxii: collection URL: path must be /API-ROOT/collections/ID/")
 	}
 	if !strings.HasSuffix(u.Path, "/") {
@@ -101,7 +104,7 @@ func parseCollection(s string) (*url.URL, error) {
 // 5xx replies and network errors are retried with backoff, a 413 splits
 // the batch; 401, 403 and other refusals stop the push with a TAXIIError.
 func PushTAXII(ctx context.Context, objects []map[string]any, opt TAXIIOptions) (*TAXIIResult, error) {
-	u, err := parseCollection(opt.Collection)
+	u, err := ParseCollection(opt.Collection)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +227,7 @@ func (p *pusher) try(ctx context.Context, body []byte, n int) (wait time.Duratio
 		p.res.Statuses = append(p.res.Statuses, st.ID)
 		return 0, nil
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return retryAfter(resp.Header.Get("Retry-After")), &TAXIIError{Status: resp.StatusCode, Reason: "too many requests" + taxiiTitle(b)}
+		return RetryAfter(resp.Header.Get("Retry-After")), &TAXIIError{Status: resp.StatusCode, Reason: "too many requests" + taxiiTitle(b)}
 	case resp.StatusCode >= 500:
 		return 0, &TAXIIError{Status: resp.StatusCode, Reason: "server error" + taxiiTitle(b)}
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -238,8 +241,9 @@ func (p *pusher) try(ctx context.Context, body []byte, n int) (wait time.Duratio
 	}
 }
 
-// retryAfter is a Retry-After header in seconds (HTTP dates are honoured too).
-func retryAfter(h string) time.Duration {
+// RetryAfter is the wait a Retry-After header asks for, in seconds or as
+// an HTTP date; 0 when it is absent or unreadable.
+func RetryAfter(h string) time.Duration {
 	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
 		return max(time.Duration(s)*time.Second, time.Millisecond)
 	}
@@ -249,12 +253,14 @@ func retryAfter(h string) time.Duration {
 	return 0
 }
 
-// taxiiTitle is ": TITLE" of a TAXII error message, short and printable.
-func taxiiTitle(b []byte) string {
+// TAXIIErrorTitle is the title of a TAXII error message (the body of a
+// refusal), cut to 120 characters without control characters; "" when the
+// body is not one.
+func TAXIIErrorTitle(b []byte) string {
 	var e struct {
 		Title string `json:"title"`
 	}
-	if json.Unmarshal(b, &e) != nil || e.Title == "" {
+	if json.Unmarshal(b, &e) != nil {
 		return ""
 	}
 	t := strings.Map(func(r rune) rune {
@@ -264,9 +270,17 @@ func taxiiTitle(b []byte) string {
 		return r
 	}, e.Title)
 	if len(t) > 120 {
-		t = t[:120] + "…"
+		t = strings.ToValidUTF8(t[:120], "") + "…"
 	}
-	return ": " + t
+	return t
+}
+
+// taxiiTitle is ": TITLE" of a TAXII error message, or "".
+func taxiiTitle(b []byte) string {
+	if t := TAXIIErrorTitle(b); t != "" {
+		return ": " + t
+	}
+	return ""
 }
 
 // redactURLError is a transport error without the URL's query.

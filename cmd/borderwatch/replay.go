@@ -78,7 +78,7 @@ Several files are read in order as one capture.`,
 	f := cmd.Flags()
 	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file instead of standard output (shorthand for --output file:FILE)")
 	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve (Suricata EVE superset) or ecs (Elastic Common Schema)")
-	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable): stdout, file:PATH, syslog+udp|tcp|tls://, redis://, kafka://; see the sink documentation")
+	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable): stdout, file:PATH, syslog+udp|tcp|tls://, redis://, kafka://, taxii://; see the sink documentation")
 	f.IntVar(&o.workers, "workers", 1, "detection workers (flow-hash sharded); alerts from several workers may interleave")
 	f.StringArrayVarP(&o.read, "read", "r", nil, "capture file to read, as with suricata -r and zeek -r (repeatable; read before the FILE arguments)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the progress and summary on standard error")

@@ -34,6 +34,9 @@
 #                when XDP is unavailable and says so) or afpacket
 #   BWL_SENSOR   0: do not start the sensor (default 1)
 #   BWL_GEODB    lab GeoIP database to use (default: written by internal/devtools/lab-geodb)
+#   BWL_TAXII    1: also run the TAXII 2.1 test server (internal/devtools/bw-taxii)
+#                on $TAXII in bwl-gw and give the sensor a taxii output to it
+#   BWL_TAXII_BIN  bw-taxii binary (default: built into $BWL_STATE)
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,6 +48,10 @@ LAB_USER=bwlab
 LAB_PASS=bwl-Lab-pass-7
 LAB_USER_COMMENT="borderwatch lab user (scripts/lab/lab.sh)"
 METRICS=127.0.0.1:9467
+# The TAXII test server (BWL_TAXII=1), on bwl-gw's loopback: the sensor's
+# taxii output pushes to it, the test reads the collection back.
+TAXII=127.0.0.1:9099
+TAXII_COLLECTION=http://$TAXII/api1/collections/365fed99-08fa-fdcd-a1b3-fb247eb41d01/
 # What up needs (the e2e test checks the attack tools besides these).
 LAB_TOOLS=(ip bridge sysctl ethtool timeout ssh-keygen useradd userdel chpasswd getent
 	dnsmasq /usr/sbin/sshd curl dig ping python3)
@@ -484,8 +491,14 @@ sensor() {
 	else
 		(cd "$REPO" && go run ./internal/devtools/lab-geodb "$STATE/lab-geo.mmdb")
 	fi
+	local outputs=()
+	if [ "${BWL_TAXII:-0}" = 1 ]; then
+		taxii_server
+		outputs=(--output "taxii+${TAXII_COLLECTION}?user=$LAB_USER&password_file=$STATE/taxii.pw&linger=500ms&tlp=green&identity=bwl-gw")
+	fi
 	start borderwatch bwl-gw "$bin" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
-		run --iface wan0,lan0 --egress --capture "$CAPTURE" --alerts "$STATE/alerts.json" --metrics-listen "$METRICS"
+		run --iface wan0,lan0 --egress --capture "$CAPTURE" --alerts "$STATE/alerts.json" --metrics-listen "$METRICS" \
+		"${outputs[@]}"
 	local pid deadline=$((SECONDS + SENSOR_TIMEOUT))
 	pid=$(cat "$STATE/run/borderwatch.pid")
 	until grep -q '"sensor running"' "$STATE/log/borderwatch.log" 2>/dev/null; do
@@ -521,6 +534,26 @@ sensor() {
 }
 
 SENSOR_TIMEOUT=${BWL_SENSOR_TIMEOUT:-60} # seconds from start to "sensor running"
+
+# taxii_server: the TAXII 2.1 test server on bwl-gw's loopback, with the lab
+# user and a password only root can read.
+taxii_server() {
+	local bin=${BWL_TAXII_BIN:-}
+	if [ -z "$bin" ]; then
+		bin=$STATE/bw-taxii
+		log "building bw-taxii → $bin"
+		(cd "$REPO" && CGO_ENABLED=0 go build -o "$bin" ./internal/devtools/bw-taxii)
+	fi
+	(umask 077 && head -c 18 /dev/urandom | base64 >"$STATE/taxii.pw")
+	start bw-taxii bwl-gw "$bin" serve -listen "$TAXII" -user "$LAB_USER" -password-file "$STATE/taxii.pw"
+	wait_for "TAXII test server on $TAXII in bwl-gw" taxii_up
+}
+
+taxii_up() { # the credentials go through stdin, not the command line
+	printf 'user = "%s:%s"\n' "$LAB_USER" "$(cat "$STATE/taxii.pw")" |
+		nsx bwl-gw curl -sf --max-time 3 -K - -H 'Accept: application/taxii+json;version=2.1' "$TAXII_COLLECTION" |
+		grep -q '"can_write": *true'
+}
 
 xdp_attached() { # xdp_attached DEV: an XDP program on DEV in bwl-gw
 	ip -n bwl-gw -d link show dev "$1" | grep -q 'prog/xdp id [0-9]'

@@ -198,7 +198,8 @@ type lab struct {
 	dir    string // scripts/lab
 	mu     sync.Mutex
 	alerts []*alert
-	mode   string // capture mode the sensor reported
+	mode   string   // capture mode the sensor reported
+	env    []string // more environment for lab.sh (BWL_TAXII=1)
 }
 
 // labTools are the programs the lab (lab.sh) and the scenarios run.
@@ -359,6 +360,7 @@ func (l *lab) up() {
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "BWL_STATE="+stateDir, "BWL_BIN="+bin, "BWL_GEODB="+dbPath)
+	env = append(env, l.env...)
 	t.Cleanup(func() {
 		c := exec.Command(filepath.Join(l.dir, "lab.sh"), "down")
 		c.Env = env

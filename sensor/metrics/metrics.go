@@ -145,6 +145,8 @@ var (
 	dDetDistinct   = desc("detect_distinct_dropped_total", "Distinct values not recorded, by reason (full: rule cap, capped: per-key cap).", "rule", "reason")
 	dSinkWritten   = desc("sink_alerts_total", "Alerts delivered by an output.", "output", "type")
 	dSinkFiltered  = desc("sink_filtered_total", "Alerts below an output's minimum severity.", "output")
+	dSinkWithheld  = desc("sink_withheld_total", "Alerts an output took with nothing it may send (taxii: no foreign address to share); counted in sink_alerts_total.", "output")
+	dSinkRefused   = desc("sink_refused_objects_total", "Objects a destination said it did not take in its reply to a delivered write (taxii: status failures).", "output")
 	dSinkDropped   = desc("sink_dropped_total", "Alerts an output lost, by reason.", "output", "reason")
 	dSinkErrors    = desc("sink_errors_total", "Failed connects and writes of an output.", "output")
 	dSinkDepth     = desc("sink_queue_depth", "Alerts in an output's in-memory queue now.", "output")
@@ -182,7 +184,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		dPackets, dFrames, dCapBytes, dCapDrops, dCapErrors, dWorkerPackets, dWorkerBytes, dCountry,
 		dQueueDrops, dAlerts, dSinkErrorsP, dFlows, dFlowCap, dFlowsCreated, dFlowsEvicted, dFlowsExpired,
-		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetDistinct, dSinkWritten, dSinkFiltered,
+		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetDistinct, dSinkWritten, dSinkFiltered, dSinkWithheld, dSinkRefused,
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
 		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
@@ -288,6 +290,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		for _, o := range c.src.Sinks() {
 			counter(dSinkWritten, o.Written, o.Name, o.Type)
 			counter(dSinkFiltered, o.Filtered, o.Name)
+			if o.Type == "taxii" {
+				counter(dSinkWithheld, o.Withheld, o.Name)
+				counter(dSinkRefused, o.RefusedObjects, o.Name)
+			}
 			o.Dropped.Each(func(reason string, n uint64) { counter(dSinkDropped, n, o.Name, reason) })
 			counter(dSinkErrors, o.Errors, o.Name)
 			gauge(dSinkDepth, float64(o.QueueDepth), o.Name)

@@ -224,3 +224,30 @@ func TestKernelReadError(t *testing.T) {
 		t.Error("kernel packets exported despite the read error")
 	}
 }
+
+// TestTAXIISinkMetrics: a taxii output exports its withheld alerts,
+// refused objects and rejected drops; other outputs have no withheld line.
+func TestTAXIISinkMetrics(t *testing.T) {
+	name := "taxii://taxii.example/api1/collections/c1/"
+	c := New(Sources{Sinks: func() []sink.Stats {
+		return []sink.Stats{
+			{Name: name, Type: "taxii", Accepted: 10, Written: 9, Withheld: 3, RefusedObjects: 2, Dropped: sink.Drops{Rejected: 1}},
+			{Name: "stdout", Type: "stdout", Accepted: 1, Written: 1},
+		}
+	}})
+	text := scrape(t, c)
+	for _, want := range []string{
+		`borderwatch_sink_withheld_total{output="` + name + `"} 3`,
+		`borderwatch_sink_refused_objects_total{output="` + name + `"} 2`,
+		`borderwatch_sink_dropped_total{output="` + name + `",reason="rejected"} 1`,
+		`borderwatch_sink_alerts_total{output="` + name + `",type="taxii"} 9`,
+		`borderwatch_sink_dropped_total{output="stdout",reason="rejected"} 0`,
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if strings.Contains(text, `borderwatch_sink_withheld_total{output="stdout"}`) {
+		t.Error("stdout has a withheld line")
+	}
+}

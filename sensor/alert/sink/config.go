@@ -74,7 +74,7 @@ type SpoolConfig struct {
 }
 
 // Config is one output's configuration: *FileConfig, *StdoutConfig,
-// *SyslogConfig, *RedisConfig or *KafkaConfig.
+// *SyslogConfig, *RedisConfig, *KafkaConfig or *TAXIIConfig.
 type Config interface {
 	// Validate checks the settings and returns the first problem.
 	Validate() error
@@ -133,6 +133,8 @@ func (s *SpoolConfig) validate(what string) error {
 //	syslog+tls://siem.example:6514?ca=/etc/ssl/ca.pem&cert=c.pem&key=k.pem&server_name=siem
 //	redis://[user:password@]127.0.0.1:6379/0?mode=list&key=borderwatch
 //	kafka://host1:9092,host2:9092/topic?key=community_id&linger=10ms
+//	taxii://[user:password@]taxii.example/api1/collections/ID/?password_file=/etc/borderwatch/taxii.pw&tlp=green
+//	taxii+http://127.0.0.1:8080/api1/collections/ID/?token_env=TAXII_TOKEN (plain http: loopback only)
 //
 // Every form accepts format, min_severity, queue_size, batch_size,
 // backoff_min, backoff_max and drain_timeout; the remote forms also spool (a file path)
@@ -174,8 +176,10 @@ func parseURL(s string) (Config, error) {
 		return parseSyslogURL(s, u)
 	case "redis":
 		return parseRedisURL(s, u)
+	case "taxii", "taxii+https", "taxii+http":
+		return parseTAXIIURL(s, u)
 	}
-	return nil, fmt.Errorf("output %q: unknown kind (want stdout, file:, syslog+udp://, syslog+tcp://, syslog+tls://, redis:// or kafka://)", s)
+	return nil, fmt.Errorf("output %q: unknown kind (want stdout, file:, syslog+udp://, syslog+tcp://, syslog+tls://, redis://, kafka:// or taxii://)", s)
 }
 
 // Open parses an --output flag value and starts the output.

@@ -50,7 +50,7 @@ func TestParseURL(t *testing.T) {
 
 func TestParseURLErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"ftp://x", `output "ftp://x": unknown kind (want stdout, file:, syslog+udp://, syslog+tcp://, syslog+tls://, redis:// or kafka://)`},
+		{"ftp://x", `output "ftp://x": unknown kind (want stdout, file:, syslog+udp://, syslog+tcp://, syslog+tls://, redis://, kafka:// or taxii://)`},
 		{"stdout?colour=1", `output "stdout?colour=1": unknown parameter colour`},
 		{"file:", `file output: path is empty`},
 		{"file:/a?format=xml", `file output /a: format "xml": want eve or ecs`},

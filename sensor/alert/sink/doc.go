@@ -1,6 +1,7 @@
 // Package sink delivers encoded alerts to their destinations: a file, stdout,
-// syslog (RFC 5424 over UDP, TCP or TLS), Redis (list, channel or stream)
-// and Kafka.
+// syslog (RFC 5424 over UDP, TCP or TLS), Redis (list, channel or stream),
+// Kafka, and a TAXII 2.1 collection (each batch's STIX 2.1 objects, made by
+// package share with its rules of what may leave).
 //
 // Each destination is an Output with its own format, minimum severity, and a
 // bounded in-memory queue drained by its own goroutine. Write never blocks:

@@ -12,9 +12,14 @@ import (
 const Redacted = "xxxxx"
 
 // IsSecretKey tells whether a setting or URL parameter named key holds a
-// secret: a password, token or secret of any kind.
+// secret: a password, token or secret of any kind. A key ending in _file
+// or _env (password_file, token_env) names where a secret is, not the
+// secret: it is not one.
 func IsSecretKey(key string) bool {
 	k := strings.ToLower(key)
+	if strings.HasSuffix(k, "_file") || strings.HasSuffix(k, "_env") {
+		return false
+	}
 	for _, w := range []string{"password", "passwd", "pass", "pwd", "token", "secret", "auth", "apikey", "api_key", "credential"} {
 		if strings.Contains(k, w) {
 			return true

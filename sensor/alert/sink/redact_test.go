@@ -17,6 +17,7 @@ func TestRedactURL(t *testing.T) {
 		{"file:/var/log/a@b.json?max_bytes=5", "file:/var/log/a@b.json?max_bytes=5"},
 		{"stdout", "stdout"},
 		{"syslog+tcp://h:514?key=/etc/k.pem", "syslog+tcp://h:514?key=/etc/k.pem"},
+		{"taxii://h/r/collections/c/?token_env=T&password_file=/etc/pw&token=x", "taxii://h/r/collections/c/?token_env=T&password_file=/etc/pw&token=xxxxx"},
 	} {
 		if got := RedactURL(tc.in); got != tc.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)

@@ -48,6 +48,30 @@ type checker interface {
 // most once per interval, with the count of errors since the last line.
 var ErrorLogInterval = 10 * time.Second
 
+// lingerer is a backend that wants a batch to wait up to linger after its
+// first entry for more (TAXII: one envelope for many alerts).
+type lingerer interface{ linger() time.Duration }
+
+// rejecter is a backend that may refuse single entries for good (TAXII: an
+// alert whose objects alone are over the server's size limit). write
+// counts them among the entries it handled; takeRejected returns how many
+// of those were refused, and resets the count: the Output counts them
+// dropped (rejected), not written.
+type rejecter interface{ takeRejected() int }
+
+// retryAfterer is a backend whose destination may ask for a wait (HTTP 429
+// Retry-After); retryAfter returns it once, 0 when there is none. The
+// Output waits the longer of it and its backoff, at most backoff_max.
+type retryAfterer interface{ retryAfter() time.Duration }
+
+// withholder is a backend that takes alerts it has nothing to send for
+// (TAXII: no foreign address to share); they count as written.
+type withholder interface{ withheld() uint64 }
+
+// refuser is a backend whose destination reports objects it did not take
+// in a reply to a delivered write (TAXII status failures).
+type refuser interface{ refusedObjects() uint64 }
+
 // reopener is a backend that reopens its file on request (SIGHUP).
 type reopener interface{ reopen() }
 
@@ -60,14 +84,20 @@ type syncer interface {
 // Stats are an Output's counters, for metrics. Counters only grow.
 type Stats struct {
 	Name     string // output name, e.g. "syslog+tcp://127.0.0.1:6514"
-	Type     string // file, stdout, syslog, redis, kafka
+	Type     string // file, stdout, syslog, redis, kafka, taxii
 	Accepted uint64 // alerts handed to the output past its minimum severity
 	Written  uint64 // alerts delivered, including those Replayed
 	Filtered uint64 // alerts below the output's minimum severity (not drops)
-	Dropped  Drops  // alerts lost, by reason
-	Errors   uint64 // failed connects and writes
-	Spooled  uint64 // alerts written to the spool
-	Replayed uint64 // alerts replayed from the spool and delivered
+	// Withheld counts written alerts the output had nothing to send for
+	// (taxii: no foreign address to share); they are in Written.
+	Withheld uint64
+	// RefusedObjects counts objects a destination's reply to a delivered
+	// write says it did not take (taxii: status failures).
+	RefusedObjects uint64
+	Dropped        Drops  // alerts lost, by reason
+	Errors         uint64 // failed connects and writes
+	Spooled        uint64 // alerts written to the spool
+	Replayed       uint64 // alerts replayed from the spool and delivered
 	// SpoolDiscarded counts alerts lost from a spool that could not be read
 	// back; they were counted Spooled (in this run or an earlier one), so
 	// they are not in Dropped.
@@ -87,21 +117,23 @@ type Drops struct {
 	Failed    uint64 // undelivered when the drain timeout ran out at Close, without a spool
 	Closed    uint64 // written after Close
 	Encode    uint64 // could not be encoded
+	Rejected  uint64 // refused for good by the destination (taxii: too large alone)
 }
 
 // Each calls fn for every drop reason, in a fixed order, with its count.
-// Reasons: queue_full, spool_full, failed, closed, encode.
+// Reasons: queue_full, spool_full, failed, closed, encode, rejected.
 func (d Drops) Each(fn func(reason string, n uint64)) {
 	fn("queue_full", d.QueueFull)
 	fn("spool_full", d.SpoolFull)
 	fn("failed", d.Failed)
 	fn("closed", d.Closed)
 	fn("encode", d.Encode)
+	fn("rejected", d.Rejected)
 }
 
 // Total is the sum of all drops.
 func (d Drops) Total() uint64 {
-	return d.QueueFull + d.SpoolFull + d.Failed + d.Closed + d.Encode
+	return d.QueueFull + d.SpoolFull + d.Failed + d.Closed + d.Encode + d.Rejected
 }
 
 // Output is one destination with its own format, minimum severity, queue
@@ -134,7 +166,7 @@ type Output struct {
 	accepted, written, filtered, errors, spooled atomic.Uint64
 	replayed, reopens, spoolDiscarded            atomic.Uint64
 	dQueueFull, dSpoolFull, dFailed, dClosed     atomic.Uint64
-	dEncode                                      atomic.Uint64
+	dEncode, dRejected                           atomic.Uint64
 	connected                                    atomic.Bool
 	lastErrorAt                                  atomic.Int64
 
@@ -335,6 +367,7 @@ func (o *Output) Stats() Stats {
 			Failed:    o.dFailed.Load(),
 			Closed:    o.dClosed.Load(),
 			Encode:    o.dEncode.Load(),
+			Rejected:  o.dRejected.Load(),
 		},
 		Errors:         o.errors.Load(),
 		Spooled:        o.spooled.Load(),
@@ -348,6 +381,12 @@ func (o *Output) Stats() Stats {
 	}
 	if o.spool != nil {
 		s.SpoolBytes = o.spool.sizeNow()
+	}
+	if w, ok := o.b.(withholder); ok {
+		s.Withheld = w.withheld()
+	}
+	if r, ok := o.b.(refuser); ok {
+		s.RefusedObjects = r.refusedObjects()
 	}
 	return s
 }
@@ -537,12 +576,31 @@ func (o *Output) collect(batch []*[]byte, block bool, syncTick, checkTick <-chan
 			return batch
 		}
 	}
+	var linger <-chan time.Time
+	if l, ok := o.b.(lingerer); ok && block && l.linger() > 0 && len(batch) > 0 {
+		t := time.NewTimer(l.linger())
+		defer t.Stop()
+		linger = t.C
+	}
 	for len(batch) < o.batchSize {
+		if linger == nil {
+			select {
+			case e := <-o.queue:
+				batch = append(batch, e)
+			default:
+				return batch
+			}
+			continue
+		}
+		// Lingering: wait for more until the batch is full, the linger
+		// time is up, or Close (which flushes what is here at once).
 		select {
 		case e := <-o.queue:
 			batch = append(batch, e)
-		default:
-			return batch
+		case <-linger:
+			linger = nil
+		case <-o.quit:
+			linger = nil
 		}
 	}
 	return batch
@@ -560,13 +618,25 @@ func (o *Output) send(op string, batch []*[]byte, entries [][]byte) (n int, ok b
 	if err == nil {
 		n = len(batch)
 	}
-	o.written.Add(uint64(n))
+	o.written.Add(uint64(n - o.takeRejected(n)))
 	if err != nil {
 		o.fail(op, err)
 		return n, false
 	}
 	o.delivered()
 	return n, true
+}
+
+// takeRejected counts as dropped (rejected) the entries among the n just
+// handled that the backend refused for good, and returns how many.
+func (o *Output) takeRejected(n int) int {
+	rj, ok := o.b.(rejecter)
+	if !ok {
+		return 0
+	}
+	r := min(rj.takeRejected(), n)
+	o.dRejected.Add(uint64(r))
+	return r
 }
 
 func (o *Output) release(batch []*[]byte) {
@@ -596,8 +666,9 @@ func (o *Output) replay(entries [][]byte) bool {
 		}
 		n = max(0, min(n, len(lines)))
 		o.spool.advance(n)
-		o.written.Add(uint64(n))
-		o.replayed.Add(uint64(n))
+		r := o.takeRejected(n)
+		o.written.Add(uint64(n - r))
+		o.replayed.Add(uint64(n - r))
 		if err != nil {
 			o.fail("replay", err)
 			return false
@@ -637,7 +708,11 @@ func (o *Output) nextBackoff() time.Duration {
 // stay queued. The drain deadline ends the wait; so does Close (once, for
 // a prompt last attempt: closing is false) and a Reopen request.
 func (o *Output) waitBackoff(closing bool) {
-	t := time.NewTimer(o.nextBackoff())
+	d := o.nextBackoff()
+	if ra, ok := o.b.(retryAfterer); ok {
+		d = max(d, min(ra.retryAfter(), o.backoffMax))
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	var q chan *[]byte
 	if o.spool != nil {

@@ -2,11 +2,11 @@ package feeds
 
 import (
 	"context"
-	"iter"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"net/url"
 	"os"
 	"slices"

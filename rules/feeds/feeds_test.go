@@ -452,3 +452,53 @@ func TestProblems(t *testing.T) {
 		t.Errorf("New: %v", err)
 	}
 }
+
+// bumpMtime moves the file's modification time on by d (an HTTP date has
+// seconds).
+func bumpMtime(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt := st.ModTime().Add(d)
+	if err := os.Chtimes(path, mt, mt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRun: a source without a cache is fetched at once and changed is
+// called; a source whose cache is fresh is not fetched before its refresh.
+func TestRun(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/list", snapshot(t, "feodo_ipblocklist.txt"), `"v1"`)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{{Name: "l1", URL: srv.URL + "/list", CAFile: ca}}}
+	m := newManager(t, cfg, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	changed := make(chan struct{}, 4)
+	done := make(chan struct{})
+	go func() { m.Run(ctx, func() { changed <- struct{}{} }); close(done) }()
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("changed not called after the first update")
+	}
+	cancel()
+	<-done
+	if l := m.Lists()["l1"]; l.Len() != 3 {
+		t.Errorf("%d entries after Run, want 3", l.Len())
+	}
+
+	// A restart with a fresh cache: nothing is fetched for the refresh.
+	fs.mu.Lock()
+	fs.requests = 0
+	fs.mu.Unlock()
+	m2 := newManager(t, cfg, nil)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	m2.Run(ctx2, func() { t.Error("changed called without a change") })
+	if fs.requests != 0 {
+		t.Errorf("%d requests within the refresh of a fresh cache", fs.requests)
+	}
+}

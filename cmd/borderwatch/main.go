@@ -94,6 +94,7 @@ data leaving the country.`,
 		newGeoCmd(a),
 		newRulesCmd(a),
 		newShareCmd(),
+		newListsCmd(a),
 		newVersionCmd(),
 	)
 	root.InitDefaultCompletionCmd()

@@ -216,3 +216,26 @@ func excerpt(s string) string {
 	}
 	return b.String()
 }
+
+// redactedText replaces secrets in Redacted.
+const redactedText = "***"
+
+// Redacted is c for printing (config show): URLs in their redacted form,
+// passwords and tokens replaced.
+func (c Configuration) Redacted() Configuration {
+	r := c
+	r.Sources = make([]SourceConfig, len(c.Sources))
+	for i, s := range c.Sources {
+		if s.URL != "" {
+			s.URL = redactedString(s.URL)
+		}
+		if s.Password != "" {
+			s.Password = redactedText
+		}
+		if s.Token != "" {
+			s.Token = redactedText
+		}
+		r.Sources[i] = s
+	}
+	return r
+}

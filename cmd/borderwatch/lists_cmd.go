@@ -75,6 +75,7 @@ func newListsCmd(a *app) *cobra.Command {
 reputation rules name like the lists of rule files. The sensor fetches each on
 its refresh interval and keeps the last good list in the state folder
 (lists.state_dir), so that it starts with it when the network is down.`,
+		Example: "  borderwatch lists update\n  borderwatch lists status",
 	}
 	c.AddCommand(newListsUpdateCmd(a), newListsStatusCmd(a))
 	return c

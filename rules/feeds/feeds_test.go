@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/borderwatch/borderwatch/rules"
@@ -500,5 +501,55 @@ func TestRun(t *testing.T) {
 	m2.Run(ctx2, func() { t.Error("changed called without a change") })
 	if fs.requests != 0 {
 		t.Errorf("%d requests within the refresh of a fresh cache", fs.requests)
+	}
+}
+
+// TestMetrics: entries, the last success, failures and counts by outcome
+// and reason, as Prometheus reads them.
+func TestMetrics(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/list", snapshot(t, "feodo_ipblocklist.txt"), `"v1"`)
+	m := newManager(t, Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{{Name: "feodo", URL: srv.URL + "/list", CAFile: ca}}}, nil)
+	m.Update(context.Background())
+	m.Update(context.Background()) // 304
+	fs.setMode("status", 503)
+	m.Update(context.Background())
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(m); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, lp := range mt.GetLabel() {
+				key += " " + lp.GetName() + "=" + lp.GetValue()
+			}
+			got[key] = mt.GetGauge().GetValue() + mt.GetCounter().GetValue()
+		}
+	}
+	checked := m.Status()[0].Checked
+	want := map[string]float64{
+		"borderwatch_list_entries list=feodo":                            3,
+		"borderwatch_list_failures list=feodo":                           1,
+		"borderwatch_list_errors_total list=feodo reason=http_503":       1,
+		"borderwatch_list_updates_total list=feodo outcome=updated":      1,
+		"borderwatch_list_updates_total list=feodo outcome=not_modified": 1,
+		"borderwatch_list_updates_total list=feodo outcome=failed":       1,
+		"borderwatch_list_last_success_timestamp_seconds list=feodo":     float64(checked.UnixMilli()) / 1e3,
+		"borderwatch_list_last_change_timestamp_seconds list=feodo":      float64(m.Status()[0].Updated.UnixMilli()) / 1e3,
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d series, want %d: %v", len(got), len(want), got)
 	}
 }

@@ -103,3 +103,22 @@ lists:
 		t.Errorf("a token was shown, or the source is missing:\n%s", all)
 	}
 }
+
+// TestRulesCheckKnowsListSources: `rules check` on a file whose rule names
+// a list source of the configuration passes (the cached list, empty before
+// the first update), and a file defining a list of that name is refused.
+func TestRulesCheckKnowsListSources(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, "borderwatch.yaml", "lists:\n  state_dir: "+filepath.Join(dir, "state")+
+		"\n  sources:\n    - name: feodo-c2\n      url: https://feodotracker.abuse.ch/downloads/ipblocklist_recommended.txt\n      format: plain\n")
+	site := writeFile(t, "site.yaml", "rules:\n  - {id: 9100701, name: Feodo C2 contacted, kind: reputation, list: feodo-c2, from: home, side: dst}\n")
+	out, stderr, code := runCLI(t, "-c", cfg, "rules", "check", site)
+	if code != exitOK || !strings.Contains(out, "list feodo-c2: 0 prefixes from https://feodotracker.abuse.ch/downloads/ipblocklist_recommended.txt (plain)") {
+		t.Errorf("rules check: exit %d\n%s%s", code, out, stderr)
+	}
+	dup := writeFile(t, "dup.yaml", "lists:\n  - name: feodo-c2\n    addresses: [192.0.2.1]\n")
+	_, stderr, code = runCLI(t, "-c", cfg, "rules", "check", site, dup)
+	if code != exitUsage || !strings.Contains(stderr, `dup.yaml:2:11: list "feodo-c2": defined twice: also a list source of the configuration (lists.sources)`) {
+		t.Errorf("rules check with a duplicate: exit %d\n%s", code, stderr)
+	}
+}

@@ -91,8 +91,20 @@ func lexPattern(s string) ([]token, error) {
 			toks = append(toks, token{tokWord, s[i:j]})
 			i = j
 		default:
+			// A word; an object path may quote a component after a dot
+			// (file:hashes.'SHA-256').
 			j := i
-			for j < len(s) && !strings.ContainsRune(" \t\r\n[]()'=!<>", rune(s[j])) {
+			for j < len(s) && !strings.ContainsRune(" \t\r\n[]()=!<>", rune(s[j])) {
+				if s[j] == '\'' {
+					if j == i || s[j-1] != '.' {
+						break
+					}
+					k := strings.IndexByte(s[j+1:], '\'')
+					if k < 0 {
+						return nil, errors.New("unterminated string in the pattern")
+					}
+					j += k + 1
+				}
 				j++
 			}
 			toks = append(toks, token{tokWord, s[i:j]})

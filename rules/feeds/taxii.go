@@ -20,7 +20,8 @@ const TAXIIMediaType = "application/taxii+json;version=2.1"
 // Bounds of a TAXII pull.
 const (
 	maxTAXIIPages    = 10000
-	maxTAXIIAttempts = 5 // tries of one page after 429 or 413
+	maxTAXIIAttempts = 5    // tries of one page after 429 or 413
+	taxiiPageSize    = 1000 // objects asked for per page (limit); halved after a 413
 	// maxIndicators bounds the indicators a TAXII source keeps (revoked
 	// and expired ones included).
 	maxIndicators = 1 << 20
@@ -161,7 +162,9 @@ func objectsURL(coll *url.URL) *url.URL {
 // page size, up to maxTAXIIAttempts tries a page; 401 and 403 end the pull.
 func pullTAXII(ctx context.Context, c *client, coll *url.URL, addedAfter string, b *budget, s *taxiiState, st *taxiiStats) (string, error) {
 	base := objectsURL(coll)
-	limit, next, addedLast := 0, "", ""
+	// A limit is always asked for: servers cap it at their own page size,
+	// and OASIS's medallion fails (HTTP 500) a next request without one.
+	limit, next, addedLast := taxiiPageSize, "", ""
 	for page := 0; ; page++ {
 		if page >= maxTAXIIPages {
 			return "", fmt.Errorf("more than %d pages", maxTAXIIPages)
@@ -176,9 +179,7 @@ func pullTAXII(ctx context.Context, c *client, coll *url.URL, addedAfter string,
 			if next != "" {
 				q.Set("next", next)
 			}
-			if limit > 0 {
-				q.Set("limit", strconv.Itoa(limit))
-			}
+			q.Set("limit", strconv.Itoa(limit))
 			u := *base
 			u.RawQuery = q.Encode()
 			var err error
@@ -204,9 +205,6 @@ func pullTAXII(ctx context.Context, c *client, coll *url.URL, addedAfter string,
 				case <-t.C:
 				}
 			case http.StatusRequestEntityTooLarge:
-				if limit == 0 {
-					limit = 1000
-				}
 				limit = max(1, limit/2)
 			default:
 				return "", fmt.Errorf("page %d: %w", page+1, err)

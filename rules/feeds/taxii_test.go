@@ -263,6 +263,9 @@ func TestPatternPrefixes(t *testing.T) {
 		{"[ipv4-addr:value = '192.0.2.1'] FOLLOWEDBY [ipv4-addr:value = '192.0.2.2']", "", "unsupported pattern: \"FOLLOWEDBY\" between observations"},
 		{"[ipv4-addr:value = '192.0.2.1'] REPEATS 5 TIMES", "", "unsupported pattern: \"REPEATS\""},
 		{"[domain-name:value = 'c2.example']", "", "unsupported pattern: object path \"domain-name:value\""},
+		// From OASIS medallion's test data: a quoted path component.
+		{"[file:hashes.'SHA-256' = 'ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c']", "", "unsupported pattern: object path \"file:hashes.'SHA-256'\""},
+		{"[url:value = 'http://x4z9arb.cn/4712']", "", "unsupported pattern: object path \"url:value\""},
 		{"[network-traffic:dst_ref.value = '192.0.2.1']", "", "unsupported pattern: object path"},
 		{"[ipv4-addr:value != '192.0.2.1']", "", "unsupported pattern: operator \"!=\""},
 		{"[ipv4-addr:value LIKE '192.0.2.%']", "", "unsupported pattern: operator \"LIKE\""},

@@ -124,3 +124,19 @@ func TestMISPFeed(t *testing.T) {
 		t.Errorf("bad manifest: %+v", r)
 	}
 }
+
+func FuzzParseMISPEvent(f *testing.F) {
+	f.Add([]byte(`{"Event":{"uuid":"5f0a3c1e-1111-4c8e-9b7a-0123456789ab","timestamp":"1","Attribute":[{"type":"ip-dst|port","value":"192.0.2.50|443","to_ids":true}],"Object":[{"Attribute":[{"type":"ip-src","value":"2001:db8::/32","to_ids":"1"}]}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var st mispStats
+		ps, err := parseMISPEvent("e", b, &st)
+		if err != nil && len(ps) > 0 {
+			t.Errorf("error %v with %d prefixes", err, len(ps))
+		}
+		for _, p := range ps {
+			if !p.IsValid() || p != p.Masked() {
+				t.Errorf("prefix %v", p)
+			}
+		}
+	})
+}

@@ -104,8 +104,11 @@ func (c cache) load(name, key string) (*meta, []byte, error) {
 
 // save writes data (when not nil) and then the metadata.
 func (c cache) save(name string, m *meta, data []byte) error {
-	if err := os.MkdirAll(c.dir, 0o750); err != nil {
-		return fmt.Errorf("cache: %w", err)
+	if _, err := os.Stat(c.dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(c.dir, 0o750); err != nil {
+			return fmt.Errorf("cache: %w", err)
+		}
+		chownLike(c.dir, filepath.Dir(c.dir))
 	}
 	m.Version = cacheVersion
 	if data != nil {
@@ -141,6 +144,7 @@ func writeAtomic(path string, b []byte) error {
 		err = cerr
 	}
 	if err == nil {
+		chownLike(tmp, dir)
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
@@ -153,3 +157,4 @@ func writeAtomic(path string, b []byte) error {
 	}
 	return nil
 }
+

@@ -293,9 +293,9 @@ type fetched struct {
 
 // update fetches s once and installs the new list, or keeps the last good
 // one and records the failure.
-func (m *Manager) update(ctx context.Context, s *source) Result {
+func (m *Manager) update(parent context.Context, s *source) Result {
 	start := m.now()
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(parent, s.cfg.Timeout)
 	defer cancel()
 	s.mu.Lock()
 	prevMeta, prevData, prevList := s.meta, s.data, s.list
@@ -305,7 +305,12 @@ func (m *Manager) update(ctx context.Context, s *source) Result {
 	now := m.now()
 	res.Took = now.Sub(start)
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+		if parent.Err() != nil {
+			// Shutting down: not a failure of the source.
+			res.Outcome, res.Err, res.Entries = OutcomeFailed, err, prevList.Len()
+			return res
+		}
+		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (timeout %s)", err, s.cfg.Timeout)
 		}
 		m.failed(s, err, now)

@@ -157,4 +157,3 @@ func writeAtomic(path string, b []byte) error {
 	}
 	return nil
 }
-

@@ -553,3 +553,26 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("%d series, want %d: %v", len(got), len(want), got)
 	}
 }
+
+// TestShutdownIsNoFailure: an update cut short by the sensor's shutdown
+// leaves no failure in the status or the cache (the next start would
+// otherwise fetch at once, as after a failure).
+func TestShutdownIsNoFailure(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/list", snapshot(t, "feodo_ipblocklist.txt"), `"v1"`)
+	fs.setMode("slow", 0)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{{Name: "l1", URL: srv.URL + "/list", CAFile: ca}}}
+	m := newManager(t, cfg, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if r := m.Update(ctx)[0]; r.Err == nil {
+		t.Fatal("no error from an update cut short")
+	}
+	if st := m.Status()[0]; st.Failures != 0 || st.LastError != "" {
+		t.Errorf("status %+v: a shutdown counted as a failure", st)
+	}
+	if st := newManager(t, cfg, nil).Status()[0]; st.Failures != 0 {
+		t.Errorf("cache: %+v", st)
+	}
+}

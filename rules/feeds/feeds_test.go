@@ -576,3 +576,28 @@ func TestShutdownIsNoFailure(t *testing.T) {
 		t.Errorf("cache: %+v", st)
 	}
 }
+
+// TestListsReadsNewerCache: a running sensor's Lists (called by a reload)
+// takes a newer list another process (`lists update`) wrote to the cache.
+func TestListsReadsNewerCache(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/list", snapshot(t, "feodo_ipblocklist.txt"), `"v1"`)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{{Name: "l1", URL: srv.URL + "/list", CAFile: ca}}}
+	running := newManager(t, cfg, nil)
+	if r := running.Update(context.Background())[0]; r.Entries != 3 {
+		t.Fatalf("update %+v", r)
+	}
+	fs.set("/list", []byte("192.0.2.99\n"), `"v2"`)
+	time.Sleep(10 * time.Millisecond) // a later modification time
+	if r := newManager(t, cfg, nil).Update(context.Background())[0]; r.Entries != 1 || !r.Changed {
+		t.Fatalf("the other process's update %+v", r)
+	}
+	l := running.Lists()["l1"]
+	if l.Len() != 1 || !contains(l, "192.0.2.99") {
+		t.Errorf("the running manager kept its older list (%d entries)", l.Len())
+	}
+	if st := running.Status()[0]; st.Entries != 1 {
+		t.Errorf("status %+v", st)
+	}
+}

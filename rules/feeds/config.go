@@ -220,12 +220,14 @@ func excerpt(s string) string {
 // redactedText replaces secrets in Redacted.
 const redactedText = "***"
 
-// Redacted is c for printing (config show): URLs in their redacted form,
-// passwords and tokens replaced.
+// Redacted is c for printing (config check): each source with its
+// defaults filled in, URLs in their redacted form, passwords and tokens
+// replaced.
 func (c Configuration) Redacted() Configuration {
 	r := c
 	r.Sources = make([]SourceConfig, len(c.Sources))
 	for i, s := range c.Sources {
+		s = s.effective()
 		if s.URL != "" {
 			s.URL = redactedString(s.URL)
 		}

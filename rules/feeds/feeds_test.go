@@ -544,6 +544,11 @@ func TestMetrics(t *testing.T) {
 		"borderwatch_list_last_success_timestamp_seconds list=feodo":     float64(checked.UnixMilli()) / 1e3,
 		"borderwatch_list_last_change_timestamp_seconds list=feodo":      float64(m.Status()[0].Updated.UnixMilli()) / 1e3,
 	}
+	if age, ok := got["borderwatch_list_age_seconds list=feodo"]; !ok || age < 0 || age > 60 {
+		t.Errorf("age %v (present %v), want 0..60 s", age, ok)
+	}
+	delete(got, "borderwatch_list_age_seconds list=feodo")
+	want["borderwatch_list_last_error_timestamp_seconds list=feodo"] = float64(m.Status()[0].LastErrorAt.UnixMilli()) / 1e3
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {
 			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)

@@ -44,6 +44,25 @@ func (l *List) Source() string { return l.source }
 // Format is the format the list was read in (detected or given).
 func (l *List) Format() Format { return l.format }
 
+// NewList is a list of the prefixes, read from source (shown as given)
+// in format: for lists built by a caller, such as the TAXII and MISP list
+// sources, which have no file to parse. Prefixes are masked; IPv4-mapped
+// IPv6 prefixes are stored as IPv4.
+func NewList(name, source string, format Format, prefixes []netip.Prefix) *List {
+	l := &List{name: name, source: source, format: format}
+	for _, p := range prefixes {
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		m := p.Masked()
+		if m != p {
+			l.masked++
+		}
+		l.table.Insert(m)
+	}
+	return l
+}
+
 // Masked is how many entries had host bits set (1.2.3.4/24); they were
 // loaded as their network (1.2.3.0/24).
 func (l *List) Masked() int { return l.masked }
@@ -64,6 +83,11 @@ type Options struct {
 	Paths      []string   // files or folders (*.yaml, *.yml) given by the user
 	NoDefaults bool       // skip the embedded default rule pack
 	Geo        geo.Config // home and zones from the configuration; rule files may add zones
+	// Lists are lists loaded elsewhere (the configuration's list sources,
+	// rules/feeds), by name: rules name them like the lists of rule files.
+	// One replaces the default pack's list of the same name; a user rule
+	// file defining the same name is an error.
+	Lists map[string]*List
 }
 
 // Load reads, checks and compiles rule files. Errors are

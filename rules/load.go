@@ -169,7 +169,7 @@ func load(opts Options, srcs []source, errs *errList) (*Set, error) {
 
 	zones := mergeZones(opts.Geo, srcs, files, errs)
 	set.Zones = zones
-	lists := loadLists(srcs, files, errs)
+	lists := loadLists(srcs, files, opts.Lists, errs)
 	set.Lists = lists
 
 	seen := map[uint64]Pos{}
@@ -325,8 +325,9 @@ func mergeZones(cfg geo.Config, srcs []source, files []*FileSpec, errs *errList)
 }
 
 // loadLists checks the list specs and reads their files. A list of the
-// default pack may be redefined by a user file; other duplicates are errors.
-func loadLists(srcs []source, files []*FileSpec, errs *errList) map[string]*List {
+// default pack may be redefined by a user file or replaced by an external
+// list (Options.Lists); other duplicates are errors.
+func loadLists(srcs []source, files []*FileSpec, external map[string]*List, errs *errList) map[string]*List {
 	type def struct {
 		spec    *ListSpec
 		src     *source
@@ -348,6 +349,12 @@ func loadLists(srcs []source, files []*FileSpec, errs *errList) map[string]*List
 				continue
 			}
 			this := &def{spec: ls, src: &srcs[i]}
+			if _, ext := external[name]; ext {
+				if !this.src.builtin {
+					errs.add(ls.Name.Pos, where, "defined twice: also a list source of the configuration (lists.sources)")
+				}
+				continue
+			}
 			if prev, dup := byName[name]; dup {
 				if prev.src.builtin && !this.src.builtin {
 					prev.dropped = true
@@ -367,6 +374,9 @@ func loadLists(srcs []source, files []*FileSpec, errs *errList) map[string]*List
 		}
 		// A list that failed is kept as nil: rules naming it get no second error.
 		out[d.spec.Name.V] = loadList(d.spec, d.src, errs)
+	}
+	for name, l := range external {
+		out[name] = l
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -472,6 +473,40 @@ func TestRedefinePackZoneAndList(t *testing.T) {
 	}
 	_, err = Load(Options{NoDefaults: true, Paths: []string{"site.yaml"}, Geo: geo.Config{Zones: []geo.ZoneSpec{{Name: "forbidden", Terms: []string{"KP"}}}}})
 	checkLines(t, err, []string{`site.yaml:2:3: zone "forbidden": already defined in the configuration`})
+}
+
+// A list loaded elsewhere (a list source of the configuration) replaces
+// the pack's placeholder of the same name and is named by rules like a
+// file's list; a user file defining the same name is an error.
+func TestExternalLists(t *testing.T) {
+	feed := NewList("blocklist", "https://lists.example/drop.json", FormatSpamhausDropJSON,
+		[]netip.Prefix{netip.MustParsePrefix("203.0.113.66/32"), netip.MustParsePrefix("::ffff:198.51.100.0/120"), netip.MustParsePrefix("192.0.2.7/24")})
+	c2 := NewList("c2", "https://taxii.example/api1/collections/c1/", "taxii", []netip.Prefix{netip.MustParsePrefix("2001:db8:2::66/128")})
+	writeFiles(t, map[string]string{
+		"site.yaml": "rules:\n  - {id: 9000001, name: c2, kind: reputation, list: c2, side: dst}\n",
+		"dup.yaml":  "lists:\n  - name: c2\n    addresses: [192.0.2.1]\n",
+	})
+	set, err := Load(Options{Paths: []string{"site.yaml"}, Lists: map[string]*List{"blocklist": feed, "c2": c2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Lists["blocklist"] != feed || set.Lists["c2"] != c2 {
+		t.Fatalf("lists %v", set.Lists)
+	}
+	if feed.Len() != 3 || feed.Masked() != 1 || !feed.Contains(netip.MustParseAddr("198.51.100.9")) || !feed.Contains(netip.MustParseAddr("192.0.2.200")) {
+		t.Errorf("NewList: %d entries, %d masked", feed.Len(), feed.Masked())
+	}
+	uses := map[uint32]*List{}
+	for _, r := range set.Rules {
+		if r.List != nil {
+			uses[r.ID] = r.List
+		}
+	}
+	if uses[8100601] != feed || uses[8100602] != feed || uses[9000001] != c2 {
+		t.Errorf("rules use %v", uses)
+	}
+	_, err = Load(Options{Paths: []string{"site.yaml", "dup.yaml"}, Lists: map[string]*List{"c2": c2}})
+	checkLines(t, err, []string{`dup.yaml:2:11: list "c2": defined twice: also a list source of the configuration (lists.sources)`})
 }
 
 func TestLoadFolder(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/rules/feeds"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 )
 
@@ -29,8 +30,9 @@ type app struct {
 	logFormat      string
 	sensorName     string
 
-	cfg     Config // effective configuration
-	cfgRead bool   // a configuration file was read
+	cfg     Config         // effective configuration
+	cfgRead bool           // a configuration file was read
+	lists   *feeds.Manager // the list sources, opened by listSources
 
 	log zerolog.Logger // diagnostics, to stderr
 }
@@ -140,7 +142,11 @@ func (a *app) noteHome() {
 
 // loadRules loads and compiles the rule pack and the user's rule files.
 func (a *app) loadRules() (*rules.Set, error) {
-	set, err := rules.Load(rules.Options{Paths: a.cfg.Rules.Paths, NoDefaults: a.cfg.Rules.NoDefaults, Geo: a.geoConfig()})
+	lists, err := a.feedLists()
+	if err != nil {
+		return nil, err
+	}
+	set, err := rules.Load(rules.Options{Paths: a.cfg.Rules.Paths, NoDefaults: a.cfg.Rules.NoDefaults, Geo: a.geoConfig(), Lists: lists})
 	if err != nil {
 		return nil, usageError{err}
 	}

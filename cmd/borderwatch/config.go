@@ -22,6 +22,7 @@ import (
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
 	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/rules/feeds"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
@@ -38,13 +39,14 @@ const defaultConfigPath = "/etc/borderwatch/borderwatch.yaml"
 type Config struct {
 	// SensorName names this sensor in every alert (EVE host, ECS
 	// observer.name); "" is the host name.
-	SensorName string         `yaml:"sensor_name"`
-	Geo        GeoConfig      `yaml:"geo"`
-	Rules      RulesConfig    `yaml:"rules"`
-	Outputs    []OutputConfig `yaml:"outputs"`
-	Capture    CaptureConfig  `yaml:"capture"`
-	Metrics    MetricsConfig  `yaml:"metrics"`
-	Logging    LoggingConfig  `yaml:"logging"`
+	SensorName string              `yaml:"sensor_name"`
+	Geo        GeoConfig           `yaml:"geo"`
+	Rules      RulesConfig         `yaml:"rules"`
+	Outputs    []OutputConfig      `yaml:"outputs"`
+	Capture    CaptureConfig       `yaml:"capture"`
+	Metrics    MetricsConfig       `yaml:"metrics"`
+	Logging    LoggingConfig       `yaml:"logging"`
+	Lists      feeds.Configuration `yaml:"lists"`
 }
 
 // GeoConfig selects the GeoIP databases and the jurisdictions.
@@ -182,6 +184,7 @@ func defaultConfig() Config {
 			RingBytes: lc.RingBytes, AFPacketBlocks: lc.AFPacketBlocks, Readers: lc.Readers, Handoff: lc.Handoff},
 		Metrics: MetricsConfig{Listen: metrics.DefaultListen},
 		Logging: LoggingConfig{Level: "info", Format: "json"},
+		Lists:   feeds.DefaultConfiguration(),
 	}
 }
 
@@ -370,6 +373,9 @@ func (c *Config) problems() []problem {
 	if n := int64(cc.Workers) * int64(cc.QueueSize+2) * int64(cc.BatchSize); n > maxQueuedPackets && cc.QueueSize <= 65536 && cc.BatchSize <= 65536 && cc.Workers <= 256 {
 		add("capture.queue_size", "capture: workers × (queue_size + 2) × batch_size is %d packet slots: want at most %d (about 100 MiB)", n, maxQueuedPackets)
 	}
+	for _, p := range c.Lists.Problems() {
+		add("lists."+p.Key, "%s", p.Msg)
+	}
 	if c.Metrics.Listen != "off" && !strings.Contains(c.Metrics.Listen, ":") {
 		add("metrics.listen", "metrics.listen %q: want host:port or off", c.Metrics.Listen)
 	}
@@ -410,6 +416,7 @@ func (c Config) redacted() Config {
 		}
 		r.Outputs[i] = o
 	}
+	r.Lists = c.Lists.Redacted()
 	return r
 }
 

@@ -49,6 +49,7 @@ var unitHardening = map[string][]string{
 	"NoNewPrivileges":         {"yes"},
 	"LogsDirectory":           {"borderwatch"},
 	"ReadWritePaths":          {"/var/log/borderwatch"},
+	"StateDirectory":          {"borderwatch"},
 	"ExecReload":              {"/bin/kill -HUP $MAINPID"},
 	"ProtectSystem":           {"strict"},
 	"ProtectHome":             {"yes"},

@@ -95,6 +95,7 @@ data leaving the country.`,
 		newRulesCmd(a),
 		newShareCmd(),
 		newTailCmd(a),
+		newListsCmd(a),
 		newVersionCmd(),
 	)
 	root.InitDefaultCompletionCmd()

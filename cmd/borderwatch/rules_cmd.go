@@ -52,7 +52,11 @@ as FILE:LINE:COL: rule ID: reason; the exit status is 2 when there is one.`,
 			if len(paths) == 0 && a.noDefaultRules {
 				return usageErr("nothing to check: give a PATH, or drop --no-default-rules")
 			}
-			set, err := rules.Load(rules.Options{Paths: paths, NoDefaults: a.noDefaultRules, Geo: a.geoConfig()})
+			lists, err := a.feedLists() // the list sources' cached lists, by name
+			if err != nil {
+				return err
+			}
+			set, err := rules.Load(rules.Options{Paths: paths, NoDefaults: a.noDefaultRules, Geo: a.geoConfig(), Lists: lists})
 			if err != nil {
 				n := printRuleErrors(cmd.ErrOrStderr(), err)
 				return usageErr("%d %s in rule files", n, plural(n, "error", "errors"))

@@ -222,6 +222,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if writer != nil {
 		src.Sinks = writer.Stats
 	}
+	src.Extra = a.listCollectors()
 	srv, err := metrics.Serve(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"))
 	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
 		err = usageError{le}
@@ -240,6 +241,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer handleSignals(ctx, log, rl, func() { logCounters(a.logger("counters"), p.Stats(), writer, lc.KernelStats()) })()
+	waitLists := a.startLists(ctx, rl)
 	if out.lines != nil {
 		go out.lines.FlushEvery(ctx, time.Second)
 	}
@@ -249,6 +251,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
 	runErr := p.RunSources(ctx, lc.Sources...)
 	stop()
+	waitLists()
 	notifyState(log, "STOPPING=1")
 	if err := started.Stop(); err != nil && runErr == nil {
 		runErr = err

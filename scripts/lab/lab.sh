@@ -54,7 +54,7 @@ TAXII=127.0.0.1:9099
 TAXII_COLLECTION=http://$TAXII/api1/collections/365fed99-08fa-fdcd-a1b3-fb247eb41d01/
 # What up needs (the e2e test checks the attack tools besides these).
 LAB_TOOLS=(ip bridge sysctl ethtool timeout ssh-keygen useradd userdel chpasswd getent
-	dnsmasq /usr/sbin/sshd curl dig ping python3)
+	dnsmasq /usr/sbin/sshd curl dig ping python3 openssl)
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() {
@@ -91,6 +91,7 @@ start() {
 # packets are not in any scenario).
 
 READY_TIMEOUT=${BWL_READY_TIMEOUT:-20} # seconds per condition
+LIST_ADDR=192.0.2.149 # the list server in bwl-fr (HTTPS)
 
 # wait_for WHAT CMD...: run CMD (quietly) until it succeeds, at most
 # READY_TIMEOUT seconds by the clock (not by a count of tries: a loaded machine
@@ -132,6 +133,10 @@ http_ok() { # http_ok NS ADDR: HTTP 200 for the index page
 	local host=$2
 	case $host in *:*) host="[$host]" ;; esac
 	nsx "$1" curl -sf -o /dev/null --max-time 3 "http://$host/index.html"
+}
+
+list_served() { # list_served: the list server gives the gateway the lab list
+	nsx bwl-gw curl -sf --max-time 3 --cacert "$STATE/etc/lists-ca.pem" "https://$LIST_ADDR/blocklist.txt" | grep -qx '203\.0\.113\.66'
 }
 
 dns_answers() { # dns_answers NS SERVER NAME TYPE PATTERN
@@ -192,6 +197,7 @@ ready_services() {
 		wait_for "web server in bwl-fr on http://[$a]/" http_ok bwl-fr "$a"
 	done
 	wait_for "web server in bwl-cn on http://198.51.100.80/" http_ok bwl-cn 198.51.100.80
+	wait_for "list server in bwl-fr on https://$LIST_ADDR/blocklist.txt (from bwl-gw, lab CA)" list_served
 	for a in 203.0.113.66 2001:db8:2::66; do
 		wait_for "C2 web server in bwl-ru on http://[$a]/" http_ok bwl-ru "$a"
 	done
@@ -419,6 +425,29 @@ write_files() {
 	echo "$LAB_PASS" >"$STATE/password"
 	mkdir -p /run/sshd
 
+	# The list server (a partner CERT in bwl-fr): the lab's reputation list
+	# over HTTPS with a lab CA, and the sensor's configuration, whose list
+	# source "blocklist" replaces the default pack's empty list (rules
+	# 8100601/8100602). The sensor starts with it from its cache, filled by
+	# `borderwatch lists update` before the start (sensor()).
+	mkdir -p "$STATE/lists"
+	cp "$LAB_DIR/rules/lists/blocklist.txt" "$STATE/lists/blocklist.txt"
+	rm -rf "$STATE/lists-cache"
+	[ -s "$STATE/etc/lists-ca.pem" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+		-subj "/CN=lists.fr.lab" -addext "subjectAltName=IP:$LIST_ADDR" \
+		-keyout "$STATE/etc/lists-key.pem" -out "$STATE/etc/lists-ca.pem" 2>/dev/null ||
+		die "openssl could not make the list server's certificate"
+	cat >"$STATE/etc/borderwatch.yaml" <<EOF
+lists:
+  state_dir: $STATE/lists-cache
+  sources:
+    - name: blocklist
+      url: https://$LIST_ADDR/blocklist.txt
+      format: plain
+      refresh: 1h
+      ca_file: $STATE/etc/lists-ca.pem
+EOF
+
 	# A spoofed DNS query (TXT big.refl.lab, EDNS0 1400) for hping3 --file.
 	printf '\x13\x37\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03big\x04refl\x03lab\x00\x00\x10\x00\x01\x00\x00\x29\x05\x78\x00\x00\x00\x00\x00\x00' >"$STATE/query.bin"
 }
@@ -466,6 +495,15 @@ services() {
 	sshd_conf cn
 	nsx bwl-cn /usr/sbin/sshd -f "$STATE/etc/sshd-cn.conf" -E "$STATE/log/sshd-cn.log"
 	start web-cn bwl-cn "$py" -m http.server 80 --bind :: --directory "$STATE/www"
+	# FR: the partner CERT's list server (HTTPS, the lab CA).
+	start lists-fr bwl-fr "$py" -c '
+import functools, http.server, ssl, sys
+folder, addr, cert, key = sys.argv[1:5]
+srv = http.server.ThreadingHTTPServer((addr, 443), functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()' "$STATE/lists" "$LIST_ADDR" "$STATE/etc/lists-ca.pem" "$STATE/etc/lists-key.pem"
 	# RU: the command-and-control web server on the listed address.
 	start web-ru bwl-ru "$py" -m http.server 80 --bind :: --directory "$STATE/www"
 	# Reflectors: dnsmasq answering TXT big.refl.lab with ~1 KB.
@@ -491,12 +529,18 @@ sensor() {
 	else
 		(cd "$REPO" && go run ./internal/devtools/lab-geodb "$STATE/lab-geo.mmdb")
 	fi
+	# The list is fetched over HTTPS from bwl-fr into the cache; the sensor
+	# starts with it (and would keep it were the server down).
+	local lists
+	lists=$(nsx bwl-gw timeout 60 "$bin" -c "$STATE/etc/borderwatch.yaml" --log-level warn lists update 2>&1) ||
+		die "borderwatch lists update in bwl-gw failed: $lists"
+	log "lists update: $(tail -n +2 <<<"$lists" | tr -s ' ')"
 	local outputs=()
 	if [ "${BWL_TAXII:-0}" = 1 ]; then
 		taxii_server
 		outputs=(--output "taxii+${TAXII_COLLECTION}?user=$LAB_USER&password_file=$STATE/taxii.pw&linger=500ms&tlp=green&identity=bwl-gw")
 	fi
-	start borderwatch bwl-gw "$bin" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
+	start borderwatch bwl-gw "$bin" -c "$STATE/etc/borderwatch.yaml" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
 		run --iface wan0,lan0 --egress --capture "$CAPTURE" --alerts "$STATE/alerts.json" --metrics-listen "$METRICS" \
 		"${outputs[@]}"
 	local pid deadline=$((SECONDS + SENSOR_TIMEOUT))

@@ -206,7 +206,7 @@ type lab struct {
 var labTools = []string{
 	// lab.sh: topology, services, readiness, sensor checks
 	"ip", "bridge", "sysctl", "ethtool", "timeout", "ssh-keygen", "useradd", "userdel", "chpasswd",
-	"getent", "dnsmasq", "/usr/sbin/sshd", "curl", "dig", "ping", "python3",
+	"getent", "dnsmasq", "/usr/sbin/sshd", "curl", "dig", "ping", "python3", "openssl",
 	// scenarios: attack tools and clients, counters
 	"nmap", "hping3", "masscan", "hydra", "ssh", "nstat",
 }

@@ -19,7 +19,7 @@ const (
 	home6    = "2001:db8:de::10"
 	frHost   = "192.0.2.140" // bwl-fr: web, sshd
 	cnServer = "198.51.100.80"
-	c2       = "203.0.113.66" // listed (rules/lists/blocklist.txt)
+	c2       = "203.0.113.66" // listed (rules/lists/blocklist.txt, fetched from the lab's list server)
 	c2v6     = "2001:db8:2::66"
 )
 

@@ -106,6 +106,8 @@ type Sources struct {
 	Sinks    func() []sink.Stats
 	Kernel   func() (KernelStats, error)
 	Reloads  *Reloads
+	// Extra are other components' collectors (the list sources).
+	Extra []prometheus.Collector
 }
 
 // Collector is a prometheus.Collector over Sources.
@@ -376,6 +378,11 @@ func Handler(c *Collector) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil {
 		return nil, err
+	}
+	for _, x := range c.src.Extra {
+		if err := reg.Register(x); err != nil {
+			return nil, err
+		}
 	}
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package reload
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -36,12 +37,17 @@ type Reloader struct {
 	Targets []Target
 	Reloads *metrics.Reloads // counts attempts; may be nil
 	Log     zerolog.Logger
+
+	mu sync.Mutex // one reload at a time (SIGHUP, list updates)
 }
 
 // Reload builds the new state and swaps it into every target, or logs why
 // not and keeps the running state (rule errors carry file:line:column).
 // It returns the error it logged.
+// Reloads from several goroutines run one after the other.
 func (r *Reloader) Reload() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.Before != nil {
 		r.Before()
 	}

@@ -3,7 +3,10 @@ package reload
 import (
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -93,3 +96,51 @@ func TestReloadFailureCounted(t *testing.T) {
 		t.Errorf("ok %d failed %d, before ran %d times", ok, failed, before)
 	}
 }
+
+// Reloads from several goroutines (SIGHUP and list source updates) run one
+// after the other: no target ever prepares or commits two at once.
+func TestReloadSerialises(t *testing.T) {
+	var inFlight, most atomic.Int32
+	enter := func() {
+		n := inFlight.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tgt := Target{Name: "slow", Prepare: func(*rules.Set, *geo.Table) (Change, error) {
+		enter()
+		return commitFunc(func() { inFlight.Add(-1) }), nil
+	}}
+	zones, err := geo.NewZones(geo.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := geo.OpenTable(geo.Paths{}, zones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Reloader{Build: func() (*rules.Set, *geo.Table, error) { return &rules.Set{}, table, nil }, Targets: []Target{tgt}, Log: zerolog.Nop()}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				_ = r.Reload()
+			}
+		}()
+	}
+	wg.Wait()
+	if m := most.Load(); m != 1 {
+		t.Errorf("%d reloads ran at once, want 1", m)
+	}
+}
+
+type commitFunc func()
+
+func (f commitFunc) Commit() error { f(); return nil }
+func (commitFunc) Abort() error    { return nil }

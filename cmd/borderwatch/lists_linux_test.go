@@ -1,0 +1,103 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"encoding/pem"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/borderwatch/borderwatch/geo/geotest"
+)
+
+// TestRunListSourceReloads runs `borderwatch run` with a list source and
+// no cache: it starts with an empty blocklist, fetches the list over TLS
+// at once, swaps it in through the reload (pipeline and kernel stage), and
+// traffic from the newly listed attacker then raises the pack's inbound
+// reputation alert.
+func TestRunListSourceReloads(t *testing.T) {
+	for _, mode := range []string{"afpacket", "xdp"} {
+		t.Run(mode, func(t *testing.T) {
+			sensorNS, attackerNS := labNetns(t)
+			var fetches atomic.Int64
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fetches.Add(1)
+				_, _ = w.Write([]byte("# lab list\n198.51.100.7\n"))
+			}))
+			defer srv.Close()
+			dir := t.TempDir()
+			ca := filepath.Join(dir, "ca.pem")
+			labDB := filepath.Join(dir, "lab.mmdb")
+			cfg := filepath.Join(dir, "borderwatch.yaml")
+			for path, data := range map[string][]byte{
+				ca:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
+				labDB: geotest.Lab(),
+				cfg: []byte("lists:\n  state_dir: " + filepath.Join(dir, "state") + "\n  sources:\n    - name: blocklist\n" +
+					"      url: " + srv.URL + "/drop.txt\n      format: plain\n      refresh: 1h\n      ca_file: " + ca + "\n"),
+			} {
+				if err := os.WriteFile(path, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			alerts := filepath.Join(dir, "alerts.json")
+			var logs lockedBuffer
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := runInNetns(ctx, sensorNS, &logs, "--config", cfg, "--geoip", labDB, "--home", "DE",
+				"run", "--iface", "bwv0", "--capture", mode, "--xdp-mode", "generic", "--workers", "2",
+				"--alerts", alerts, "--metrics-listen", "127.0.0.1:0")
+			waitRunning(t, done, &logs)
+			if !strings.Contains(logs.String(), "no cached list yet") {
+				t.Errorf("the start does not say the list is empty until fetched:\n%s", logs.String())
+			}
+			eventually(t, "the fetched list to be swapped in", func() bool {
+				return strings.Contains(logs.String(), `"message":"reloaded"`)
+			})
+			if l := logs.String(); !strings.Contains(l, `"message":"list updated"`) || !strings.Contains(l, `"entries":1`) {
+				t.Fatalf("no list update logged:\n%s", l)
+			}
+			// One datagram from the listed address.
+			err := inNetns(attackerNS, func() error {
+				c, err := net.Dial("udp", "192.0.2.10:5353")
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				_, err = c.Write([]byte("hello"))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			eventually(t, "the reputation alert", func() bool {
+				b, _ := os.ReadFile(alerts)
+				got = string(b)
+				return strings.Contains(got, `"signature_id":8100601`)
+			})
+			if !strings.Contains(got, `"src_ip":"198.51.100.7"`) {
+				t.Errorf("alert %s", got)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("run: %v\n%s", err, logs.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("run did not stop")
+			}
+			if n := fetches.Load(); n != 1 {
+				t.Errorf("%d fetches, want 1 (the refresh is an hour)", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,684 @@
+package feeds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/borderwatch/borderwatch/rules"
+)
+
+// Retry and logging of failed updates.
+const (
+	minRetry = time.Minute // the first retry after a failure; it doubles up to the refresh
+	// logEvery is how often the same failure of a source is logged again
+	// (with the count of those not logged).
+	logEvery = time.Hour
+	// parallel is how many sources Update fetches at once.
+	parallel = 4
+)
+
+// Outcomes of an update.
+const (
+	OutcomeUpdated     = "updated"      // a 200: the list was read (changed or not)
+	OutcomeNotModified = "not_modified" // a 304: the list is current
+	OutcomeFailed      = "failed"       // the last good list stays
+)
+
+// Manager keeps the lists of the configured sources. Its methods are safe
+// for concurrent use.
+type Manager struct {
+	log   zerolog.Logger
+	cache cache
+	now   func() time.Time
+	srcs  []*source
+}
+
+// source is one list source and its state.
+type source struct {
+	cfg    SourceConfig // with the defaults filled in
+	u      *url.URL
+	shown  string // the redacted URL
+	key    string
+	client *client
+
+	mu      sync.Mutex
+	list    *rules.List // the last good list; empty before the first
+	meta    meta
+	data    []byte    // the last good data (the TAXII or MISP state)
+	metaMod time.Time // NAME.json's modification time when last read or written
+	nextAt  time.Time
+	retry   time.Duration // the server's Retry-After of the last failure
+	// counts for the metrics
+	outcomes map[string]uint64
+	reasons  map[string]uint64
+	// failure logging
+	loggedAt   time.Time
+	loggedMsg  string
+	suppressed int
+}
+
+// Result is what Update did for one source.
+type Result struct {
+	Name    string
+	Source  string // the redacted URL
+	Outcome string // OutcomeUpdated, OutcomeNotModified or OutcomeFailed
+	Entries int    // of the list in force after the update
+	Changed bool   // the list's addresses changed
+	Note    string // what was skipped (bad lines, unsupported patterns…)
+	Err     error
+	Took    time.Duration
+}
+
+// New checks cfg, opens the state folder's cache and loads each source's
+// last good list from it, without any network access: a source without
+// a cached list has an empty one until its first update.
+func New(cfg Configuration, log zerolog.Logger) (*Manager, error) {
+	var errs []error
+	for _, p := range cfg.Problems() {
+		errs = append(errs, errors.New(p.Msg))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	m := &Manager{log: log, cache: cache{dir: cfg.StateDir}, now: time.Now}
+	for i, sc := range cfg.Sources {
+		sc = sc.effective()
+		u, _ := sc.parseURL() // checked by Problems
+		c, err := newClient(sc)
+		if err != nil {
+			return nil, fmt.Errorf("lists.sources[%d] (%s): %w", i, sc.Name, err)
+		}
+		s := &source{cfg: sc, u: u, shown: Redacted(u), key: sourceKey(sc), client: c,
+			outcomes: map[string]uint64{}, reasons: map[string]uint64{}}
+		s.list = rules.NewList(sc.Name, s.shown, listFormat(sc.Format), nil)
+		m.srcs = append(m.srcs, s)
+	}
+	now := m.now()
+	for _, s := range m.srcs {
+		l := log.With().Str("list", s.cfg.Name).Str("source", s.shown).Logger()
+		if err := m.loadCached(s, now); err != nil {
+			l.Warn().Err(err).Msg("list cache unusable: the list is empty until its first update")
+			continue
+		}
+		if s.meta.DataSHA256 == "" {
+			l.Info().Msg("no cached list yet: the list is empty until its first update")
+			continue
+		}
+		l.Info().Int("entries", s.list.Len()).Time("checked", s.meta.Checked).Msg("list loaded from the cache")
+	}
+	return m, nil
+}
+
+// listFormat is the rules.Format a list of the source reports.
+func listFormat(f string) rules.Format {
+	if rf, ok := rules.ParseFormat(f); ok && rf != rules.FormatAuto {
+		return rf
+	}
+	return rules.Format(f)
+}
+
+// loadCached reads the source's cache and, when it holds a good list,
+// makes it the source's list.
+func (m *Manager) loadCached(s *source, now time.Time) error {
+	var mod time.Time
+	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil {
+		mod = st.ModTime()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cache: %w", err)
+	}
+	md, data, err := m.cache.load(s.cfg.Name, s.key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.metaMod = mod
+	if err != nil || md == nil {
+		return err
+	}
+	if data == nil {
+		s.meta = *md // failures only
+		s.meta.DataSHA256 = ""
+		return nil
+	}
+	l, _, err := s.listFrom(data, now)
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", m.cache.dataPath(s.cfg.Name), err)
+	}
+	s.meta, s.list = *md, l
+	if s.keepsData() {
+		s.data = data
+	}
+	return nil
+}
+
+// listFrom builds the list of the source's data: a body as fetched, or
+// the JSON state of a TAXII or MISP source (at now: valid_until and
+// revoked apply). note says what was skipped.
+func (s *source) listFrom(data []byte, now time.Time) (l *rules.List, note string, err error) {
+	switch s.cfg.Format {
+	case FormatTAXII:
+		var st taxiiState
+		if err := json.Unmarshal(data, &st); err != nil {
+			return nil, "", fmt.Errorf("bad TAXII state: %s", jsonReason(err))
+		}
+		return rules.NewList(s.cfg.Name, s.shown, FormatTAXII, st.prefixes(now)), "", nil
+	case FormatMISPFeed:
+		var st mispState
+		if err := json.Unmarshal(data, &st); err != nil {
+			return nil, "", fmt.Errorf("bad MISP state: %s", jsonReason(err))
+		}
+		return rules.NewList(s.cfg.Name, s.shown, FormatMISPFeed, st.prefixes()), "", nil
+	}
+	f, _ := rules.ParseFormat(s.cfg.Format)
+	l, bad := rules.ParseList(s.cfg.Name, s.shown, data, f)
+	if len(bad) > 0 {
+		return nil, "", lineErrors(bad)
+	}
+	return l, "", nil
+}
+
+// lineErrors is the bad lines of a list as one error: the first and how
+// many more.
+func lineErrors(bad []rules.LineError) error {
+	msg := fmt.Sprintf("bad list: line %d: %s", bad[0].Line, bad[0].Reason)
+	if len(bad) > 1 {
+		more := len(bad) - 1
+		last := bad[len(bad)-1]
+		var n int
+		if _, err := fmt.Sscanf(last.Reason, "%d more bad lines", &n); err == nil {
+			more += n - 1
+		}
+		msg += fmt.Sprintf(" (and %d more bad lines)", more)
+	}
+	return errors.New(msg)
+}
+
+// Lists are the current lists by name, for rules.Options.Lists. A cache
+// written since by another process (borderwatch lists update) is read
+// first when it is newer than the list in memory.
+func (m *Manager) Lists() map[string]*rules.List {
+	if m == nil {
+		return nil
+	}
+	now := m.now()
+	out := make(map[string]*rules.List, len(m.srcs))
+	for _, s := range m.srcs {
+		m.readNewerCache(s, now)
+		s.mu.Lock()
+		out[s.cfg.Name] = s.list
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// readNewerCache takes the cache of s when another process wrote a newer
+// good list into it.
+func (m *Manager) readNewerCache(s *source, now time.Time) {
+	st, err := os.Stat(m.cache.metaPath(s.cfg.Name))
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	same, checked := st.ModTime().Equal(s.metaMod), s.meta.Checked
+	s.mu.Unlock()
+	if same {
+		return
+	}
+	md, data, err := m.cache.load(s.cfg.Name, s.key)
+	if err != nil || md == nil || data == nil || !md.Checked.After(checked) {
+		s.mu.Lock()
+		s.metaMod = st.ModTime()
+		s.mu.Unlock()
+		return
+	}
+	l, _, err := s.listFrom(data, now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.metaMod = st.ModTime()
+	if err != nil {
+		return
+	}
+	s.meta, s.list = *md, l
+	if s.keepsData() {
+		s.data = data
+	}
+}
+
+// keepsData tells whether the source keeps its data in memory: the state
+// of a TAXII or MISP source, which the next update builds on; a body as
+// fetched is not needed once parsed.
+func (s *source) keepsData() bool {
+	return s.cfg.Format == FormatTAXII || s.cfg.Format == FormatMISPFeed
+}
+
+// Update fetches every source now (a few at a time) and returns what
+// happened to each, in the configuration's order.
+func (m *Manager) Update(ctx context.Context) []Result {
+	out := make([]Result, len(m.srcs))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, s := range m.srcs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			out[i] = m.update(ctx, s)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// fetched is a successful update's new state.
+type fetched struct {
+	notModified bool
+	list        *rules.List
+	data        []byte // what to cache
+	etag        string
+	lastMod     string
+	addedLast   string
+	note        string
+}
+
+// update fetches s once and installs the new list, or keeps the last good
+// one and records the failure.
+func (m *Manager) update(parent context.Context, s *source) Result {
+	start := m.now()
+	ctx, cancel := context.WithTimeout(parent, s.cfg.Timeout)
+	defer cancel()
+	s.mu.Lock()
+	prevMeta, prevData, prevList := s.meta, s.data, s.list
+	s.mu.Unlock()
+	res := Result{Name: s.cfg.Name, Source: s.shown}
+	f, err := s.fetch(ctx, &prevMeta, prevData, start)
+	now := m.now()
+	res.Took = now.Sub(start)
+	if err != nil {
+		if parent.Err() != nil {
+			// Shutting down: not a failure of the source.
+			res.Outcome, res.Err, res.Entries = OutcomeFailed, err, prevList.Len()
+			return res
+		}
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (timeout %s)", err, s.cfg.Timeout)
+		}
+		m.failed(s, err, now)
+		res.Outcome, res.Err, res.Entries = OutcomeFailed, err, prevList.Len()
+		return res
+	}
+	md := prevMeta
+	md.Key, md.Source, md.Format = s.key, s.shown, s.cfg.Format
+	md.Checked, md.Failures = now, 0
+	if f.etag != "" || !f.notModified {
+		md.ETag = f.etag
+	}
+	if f.lastMod != "" || !f.notModified {
+		md.LastModified = f.lastMod
+	}
+	if f.addedLast != "" {
+		md.AddedLast = f.addedLast
+	}
+	list := prevList
+	var data []byte
+	if f.notModified {
+		res.Outcome = OutcomeNotModified
+	} else {
+		res.Outcome = OutcomeUpdated
+		list, data = f.list, f.data
+		if sha(data) == prevMeta.DataSHA256 {
+			data = nil // the same bytes: keep the file
+		}
+		res.Changed = !samePrefixes(prevList, list) || prevMeta.DataSHA256 == ""
+		if res.Changed {
+			md.Updated = now
+		}
+	}
+	md.Entries = list.Len()
+	res.Entries, res.Note = list.Len(), f.note
+	cerr := m.cache.save(s.cfg.Name, &md, data)
+	s.mu.Lock()
+	if s.keepsData() {
+		s.data = f.dataOr(prevData)
+	}
+	s.meta, s.list, s.retry = md, list, 0
+	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil {
+		s.metaMod = st.ModTime()
+	}
+	s.outcomes[res.Outcome]++
+	recovered := s.loggedMsg != ""
+	s.loggedMsg, s.suppressed = "", 0
+	if cerr != nil {
+		s.reasons["cache"]++
+	}
+	s.mu.Unlock()
+	l := m.log.With().Str("list", s.cfg.Name).Str("source", s.shown).Logger()
+	if cerr != nil {
+		l.Error().Err(cerr).Msg("list updated but not cached: the next start uses the previous cache")
+	}
+	ev := l.Debug()
+	if res.Changed || recovered {
+		ev = l.Info()
+	}
+	if res.Note != "" {
+		ev = l.Warn().Str("skipped", res.Note)
+	}
+	ev.Str("outcome", res.Outcome).Int("entries", res.Entries).Bool("changed", res.Changed).Dur("took", res.Took).Msg("list updated")
+	return res
+}
+
+func (f *fetched) dataOr(prev []byte) []byte {
+	if f.data != nil {
+		return f.data
+	}
+	return prev
+}
+
+// failed records a failure of s: counted, kept in the cache's metadata,
+// logged at most once per logEvery unless the error changes.
+func (m *Manager) failed(s *source, err error, now time.Time) {
+	msg := err.Error()
+	s.mu.Lock()
+	s.meta.LastError, s.meta.LastErrorAt = msg, now
+	s.meta.Failures++
+	s.reasons[reason(err)]++
+	s.outcomes[OutcomeFailed]++
+	var he *HTTPError
+	if errors.As(err, &he) {
+		s.retry = he.RetryAfter
+	}
+	md := s.meta
+	if md.Key == "" {
+		md.Key, md.Source, md.Format = s.key, s.shown, s.cfg.Format
+		s.meta.Key, s.meta.Source, s.meta.Format = md.Key, md.Source, md.Format
+	}
+	logIt := msg != s.loggedMsg || now.Sub(s.loggedAt) >= logEvery
+	suppressed := s.suppressed
+	if logIt {
+		s.loggedMsg, s.loggedAt, s.suppressed = msg, now, 0
+	} else {
+		s.suppressed++
+	}
+	entries, checked := s.list.Len(), s.meta.Checked
+	s.mu.Unlock()
+	cerr := m.cache.save(s.cfg.Name, &md, nil)
+	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil && cerr == nil {
+		s.mu.Lock()
+		s.metaMod = st.ModTime()
+		s.mu.Unlock()
+	}
+	if !logIt {
+		return
+	}
+	ev := m.log.Error().Err(err).Str("list", s.cfg.Name).Str("source", s.shown).Int("entries", entries).Int("failures", md.Failures)
+	if suppressed > 0 {
+		ev = ev.Int("not_logged", suppressed)
+	}
+	if !checked.IsZero() {
+		ev = ev.Dur("age", now.Sub(checked))
+	}
+	ev.Msg("list update failed; keeping the last good list")
+}
+
+// reason classifies an error for the errors metric.
+func reason(err error) string {
+	var he *HTTPError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &he):
+		return fmt.Sprintf("http_%d", he.Status)
+	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "timeout"):
+		return "timeout"
+	case strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate"):
+		return "tls"
+	case strings.Contains(msg, "truncated"):
+		return "truncated"
+	case strings.Contains(msg, "max_bytes"):
+		return "too_large"
+	case strings.HasPrefix(msg, "bad list") || strings.Contains(msg, "not a TAXII") || strings.Contains(msg, "not a MISP"):
+		return "bad_list"
+	case strings.HasPrefix(msg, "cache"):
+		return "cache"
+	}
+	return "network"
+}
+
+// samePrefixes tells whether a and b list the same prefixes.
+func samePrefixes(a, b *rules.List) bool {
+	if a.Len() != b.Len() {
+		return false
+	}
+	next, stop := iter.Pull(b.Prefixes())
+	defer stop()
+	for p := range a.Prefixes() {
+		q, ok := next()
+		if !ok || p != q {
+			return false
+		}
+	}
+	return true
+}
+
+// fetch gets the source's list once.
+func (s *source) fetch(ctx context.Context, prev *meta, prevData []byte, now time.Time) (*fetched, error) {
+	b := &budget{left: s.cfg.MaxBytes}
+	switch s.cfg.Format {
+	case FormatTAXII:
+		state := &taxiiState{Indicators: map[string]taxiiIndicator{}}
+		addedAfter := ""
+		if prevData != nil && prev.AddedLast != "" {
+			var old taxiiState
+			if err := json.Unmarshal(prevData, &old); err == nil && old.Indicators != nil {
+				state.Indicators = old.Indicators // a copy follows
+				addedAfter = prev.AddedLast
+			}
+		}
+		state.Indicators = cloneMap(state.Indicators)
+		var st taxiiStats
+		addedLast, err := pullTAXII(ctx, s.client, s.u, addedAfter, b, state, &st)
+		if err != nil {
+			return nil, err
+		}
+		data, err := json.Marshal(state)
+		if err != nil {
+			return nil, err
+		}
+		f := &fetched{list: rules.NewList(s.cfg.Name, s.shown, FormatTAXII, state.prefixes(now)), data: data, addedLast: addedLast}
+		var notes []string
+		if st.unsupported > 0 {
+			notes = append(notes, fmt.Sprintf("%d indicators with patterns other than ipv4-addr/ipv6-addr values", st.unsupported))
+		}
+		if st.bad > 0 {
+			notes = append(notes, fmt.Sprintf("%d bad objects (first: %s)", st.bad, st.firstBad))
+		}
+		f.note = strings.Join(notes, "; ")
+		return f, nil
+	case FormatMISPFeed:
+		base := feedBase(s.u)
+		mu := *base
+		mu.Path += "manifest.json"
+		mu.RawPath = ""
+		hdr := map[string]string{"Accept": "application/json"}
+		var old mispState
+		if prevData != nil {
+			if err := json.Unmarshal(prevData, &old); err == nil {
+				hdr["If-None-Match"], hdr["If-Modified-Since"] = prev.ETag, prev.LastModified
+			}
+		}
+		resp, err := s.client.get(ctx, &mu, hdr, b)
+		if err != nil {
+			return nil, fmt.Errorf("manifest.json: %w", err)
+		}
+		if resp.notModified {
+			return &fetched{notModified: true, etag: resp.etag, lastMod: resp.lastModified}, nil
+		}
+		var st mispStats
+		state, err := pullMISP(ctx, s.client, base, resp.body, &old, b, &st)
+		if err != nil {
+			return nil, err
+		}
+		data, err := json.Marshal(state)
+		if err != nil {
+			return nil, err
+		}
+		f := &fetched{list: rules.NewList(s.cfg.Name, s.shown, FormatMISPFeed, state.prefixes()), data: data, etag: resp.etag, lastMod: resp.lastModified}
+		if st.bad > 0 {
+			f.note = fmt.Sprintf("%d bad address attributes (first: %s)", st.bad, st.firstBad)
+		}
+		return f, nil
+	}
+	hdr := map[string]string{}
+	if prev.DataSHA256 != "" {
+		hdr["If-None-Match"], hdr["If-Modified-Since"] = prev.ETag, prev.LastModified
+	}
+	resp, err := s.client.get(ctx, s.u, hdr, b)
+	if err != nil {
+		return nil, err
+	}
+	if resp.notModified {
+		if prev.DataSHA256 == "" {
+			return nil, errors.New("HTTP 304 Not Modified to a request that was not conditional")
+		}
+		return &fetched{notModified: true, etag: resp.etag, lastMod: resp.lastModified}, nil
+	}
+	l, _, err := s.listFrom(resp.body, now)
+	if err != nil {
+		return nil, err
+	}
+	return &fetched{list: l, data: resp.body, etag: resp.etag, lastMod: resp.lastModified}, nil
+}
+
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Status is a source's state, for `borderwatch lists status`.
+type Status struct {
+	Name    string
+	Source  string // the redacted URL
+	Format  string
+	Entries int
+	// Updated is when the list last changed, Checked when it was last
+	// known current; zero when never.
+	Updated, Checked time.Time
+	Failures         int // since the last success
+	LastError        string
+	LastErrorAt      time.Time
+}
+
+// Age is how long ago the list was last known current (-1 when never).
+func (st Status) Age(now time.Time) time.Duration {
+	if st.Checked.IsZero() {
+		return -1
+	}
+	return now.Sub(st.Checked)
+}
+
+// Status is every source's state, in the configuration's order.
+func (m *Manager) Status() []Status {
+	out := make([]Status, 0, len(m.srcs))
+	for _, s := range m.srcs {
+		s.mu.Lock()
+		out = append(out, Status{Name: s.cfg.Name, Source: s.shown, Format: s.cfg.Format, Entries: s.list.Len(),
+			Updated: s.meta.Updated, Checked: s.meta.Checked, Failures: s.meta.Failures,
+			LastError: s.meta.LastError, LastErrorAt: s.meta.LastErrorAt})
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// Run updates each source when its refresh is due (a source whose cache
+// is older than its refresh, or that has none, at once) until ctx ends.
+// After a failure the source is tried again after minRetry, doubling up to
+// its refresh (or after the server's Retry-After). changed is called after
+// a round of updates that changed a list.
+func (m *Manager) Run(ctx context.Context, changed func()) {
+	if len(m.srcs) == 0 {
+		return
+	}
+	now := m.now()
+	for _, s := range m.srcs {
+		s.mu.Lock()
+		s.nextAt = now
+		if s.meta.Failures == 0 && !s.meta.Checked.IsZero() && s.meta.DataSHA256 != "" {
+			s.nextAt = s.meta.Checked.Add(s.cfg.Refresh)
+		}
+		s.mu.Unlock()
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		next := m.srcs[0].nextAt
+		for _, s := range m.srcs[1:] {
+			if s.nextAt.Before(next) {
+				next = s.nextAt
+			}
+		}
+		timer.Reset(max(next.Sub(m.now()), 0))
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		changedAny := false
+		for _, s := range m.srcs {
+			if m.now().Before(s.nextAt) {
+				continue
+			}
+			r := m.update(ctx, s)
+			if ctx.Err() != nil {
+				return
+			}
+			changedAny = changedAny || r.Changed
+			s.mu.Lock()
+			s.nextAt = m.now().Add(s.delay())
+			s.mu.Unlock()
+		}
+		if changedAny && changed != nil {
+			changed()
+		}
+	}
+}
+
+// delay is the wait before the next update of s (s.mu held).
+func (s *source) delay() time.Duration {
+	if s.meta.Failures == 0 {
+		return s.cfg.Refresh
+	}
+	d := minRetry
+	for i := 1; i < s.meta.Failures && d < s.cfg.Refresh; i++ {
+		d *= 2
+	}
+	d = min(d, s.cfg.Refresh)
+	return max(d, min(s.retry, s.cfg.Refresh))
+}
+
+// Close drops the idle connections.
+func (m *Manager) Close() {
+	for _, s := range m.srcs {
+		s.client.close()
+	}
+}
+
+// Names are the sources' names, in order.
+func (m *Manager) Names() []string {
+	out := make([]string, len(m.srcs))
+	for i, s := range m.srcs {
+		out[i] = s.cfg.Name
+	}
+	return slices.Clip(out)
+}

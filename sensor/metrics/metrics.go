@@ -86,6 +86,14 @@ func (r *Reloads) Record(err error, at time.Time) {
 	r.lastOK.Store(at.Unix())
 }
 
+// LastSuccess is the time of the last successful reload, zero before one.
+func (r *Reloads) LastSuccess() time.Time {
+	if s := r.lastOK.Load(); s != 0 {
+		return time.Unix(s, 0)
+	}
+	return time.Time{}
+}
+
 // Counts returns the successful and failed reloads.
 func (r *Reloads) Counts() (ok, failed uint64) { return r.ok.Load(), r.failed.Load() }
 
@@ -364,12 +372,17 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 	}
 }
 
-// Handler returns the /metrics handler for c, with the Go runtime and
-// process collectors.
-func Handler(c *Collector) (http.Handler, error) {
+// Handler returns the /metrics handler for c and extra, with the Go
+// runtime and process collectors.
+func Handler(c *Collector, extra ...prometheus.Collector) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil {
 		return nil, err
+	}
+	for _, x := range extra {
+		if err := reg.Register(x); err != nil {
+			return nil, err
+		}
 	}
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return nil, err

@@ -1,14 +1,11 @@
 package console
 
-import (
-	"html/template"
-	"math"
-)
+import "math"
 
 // MapCountry is one country of a rendered map.
 type MapCountry struct {
 	Shape
-	Class string // extra classes: shading buckets, home
+	Class string // extra classes, each after a space: " a3 home"
 	Title string // tooltip
 }
 
@@ -39,18 +36,6 @@ func (w *World) mapSVG(style func(s Shape) (class, title string), label string) 
 	}
 	return m
 }
-
-// mapTmpl draws a MapSVG: one path per country (class "country", id
-// c-CC), a marker for countries too small to see, and the links.
-const mapTmpl = `{{define "map"}}<svg class="map" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-labelledby="map-label" preserveAspectRatio="xMidYMid meet">` +
-	`<title id="map-label">{{.Label}}</title>` +
-	`<rect class="sea" x="0" y="0" width="{{.Width}}" height="{{.Height}}"></rect>` +
-	`<g class="countries">{{range .Countries}}<path id="c-{{.Code}}" class="country {{.Class}}" data-cc="{{.Code}}" data-cx="{{.CX}}" data-cy="{{.CY}}" d="{{.D}}"><title>{{.Title}}</title></path>{{end}}</g>` +
-	`<g class="markers">{{range .Countries}}{{if .Small}}<circle class="marker {{.Class}}" data-cc="{{.Code}}" cx="{{.CX}}" cy="{{.CY}}" r="22"><title>{{.Title}}</title></circle>{{end}}{{end}}</g>` +
-	`<g class="links" id="links">{{range .Links}}<line class="link {{.Class}}" x1="{{.X1}}" y1="{{.Y1}}" x2="{{.X2}}" y2="{{.Y2}}"><title>{{.Title}}</title></line>{{end}}</g>` +
-	`</svg>{{end}}`
-
-var mapTemplate = template.Must(template.New("map").Parse(mapTmpl))
 
 // bucket is the shading class of n among values up to top: 0 for none,
 // 1..5 on a logarithmic scale (a handful of alerts stays visible beside

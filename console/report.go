@@ -3,7 +3,6 @@ package console
 import (
 	_ "embed"
 	"fmt"
-	"html/template"
 	"io"
 	"net/netip"
 	"slices"
@@ -15,9 +14,6 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 )
-
-//go:embed assets/report.html.tmpl
-var reportTmpl string
 
 //go:embed assets/report.css
 var reportCSS string
@@ -223,14 +219,8 @@ func (r *Report) WriteHTML(w io.Writer, in ReportInput) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	v := r.view(world, in)
-	t, err := template.Must(mapTemplate.Clone()).New("report").Funcs(template.FuncMap{
-		"num":  func(n uint64) string { return groupDigits(n) },
-		"time": func(t time.Time) string { return t.Format("2006-01-02 15:04:05.000") },
-	}).Parse(reportTmpl)
-	if err != nil {
-		return err
-	}
-	return t.Execute(w, v)
+	_, err = io.WriteString(w, v.html())
+	return err
 }
 
 // groupDigits writes n with thin spaces between groups of three digits.
@@ -251,7 +241,6 @@ type trafficRow struct {
 type reportView struct {
 	Title, Version, Sensor string
 	Generated              string
-	CSS                    template.CSS
 	Files                  []string
 	Stats                  pipeline.Stats
 	GeoDB                  string
@@ -279,7 +268,7 @@ type kindCount struct {
 
 func (r *Report) view(world *World, in ReportInput) reportView {
 	v := reportView{Title: in.Title, Version: in.Version, Sensor: in.Sensor, Generated: in.Generated.UTC().Format(time.RFC3339),
-		CSS: template.CSS(reportCSS), Files: in.Files, Stats: in.Stats, Total: r.total, Left: r.left, MaxRows: r.MaxRows,
+		Files: in.Files, Stats: in.Stats, Total: r.total, Left: r.left, MaxRows: r.MaxRows,
 		Other: r.other, PointsLeft: r.pointsLeft}
 	if v.Title == "" {
 		v.Title = "borderwatch replay report"

@@ -1,15 +1,14 @@
 package console
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,8 +18,8 @@ import (
 //go:embed assets/console.js assets/console.css
 var static embed.FS
 
-//go:embed assets/index.html.tmpl
-var indexTmpl string
+//go:embed assets/index.html
+var indexHTML string
 
 // Timing of the live stream.
 const (
@@ -65,18 +64,17 @@ func New(cfg Configuration, hub *Hub, src Sources) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := template.Must(mapTemplate.Clone()).New("index").Parse(indexTmpl)
-	if err != nil {
-		return nil, err
+	var m, title, h1 htmlWriter
+	m.writeMap(w.mapSVG(nil, "World map: remote countries shaded by the selected measure"))
+	if src.SensorName != "" {
+		title.raw(" — ")
+		title.text(src.SensorName)
+		h1.raw(` <span class="sensor">`)
+		h1.text(src.SensorName)
+		h1.raw("</span>")
 	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, struct {
-		Map    MapSVG
-		Sensor string
-	}{Map: w.mapSVG(nil, "World map: remote countries shaded by the selected measure"), Sensor: src.SensorName}); err != nil {
-		return nil, err
-	}
-	return &Server{hub: hub, src: src, creds: creds, index: b.Bytes(), now: time.Now}, nil
+	page := strings.NewReplacer("<!--map-->", m.String(), "<!--sensor-title-->", title.String(), "<!--sensor-h1-->", h1.String()).Replace(indexHTML)
+	return &Server{hub: hub, src: src, creds: creds, index: []byte(page), now: time.Now}, nil
 }
 
 // Handler serves the console under /: the page at /, /assets/,

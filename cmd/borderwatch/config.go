@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
 	"github.com/borderwatch/borderwatch/rules"
@@ -45,6 +46,9 @@ type Config struct {
 	Capture    CaptureConfig  `yaml:"capture"`
 	Metrics    MetricsConfig  `yaml:"metrics"`
 	Logging    LoggingConfig  `yaml:"logging"`
+
+	// Console is the live console on the metrics listener (console/).
+	Console console.Configuration `yaml:"console"`
 }
 
 // GeoConfig selects the GeoIP databases and the jurisdictions.
@@ -182,6 +186,7 @@ func defaultConfig() Config {
 			RingBytes: lc.RingBytes, AFPacketBlocks: lc.AFPacketBlocks, Readers: lc.Readers, Handoff: lc.Handoff},
 		Metrics: MetricsConfig{Listen: metrics.DefaultListen},
 		Logging: LoggingConfig{Level: "info", Format: "json"},
+		Console: console.DefaultConfiguration(),
 	}
 }
 
@@ -372,6 +377,9 @@ func (c *Config) problems() []problem {
 	}
 	if c.Metrics.Listen != "off" && !strings.Contains(c.Metrics.Listen, ":") {
 		add("metrics.listen", "metrics.listen %q: want host:port or off", c.Metrics.Listen)
+	}
+	for _, p := range c.Console.Problems() {
+		add("console."+p.Key, "%s", p.Msg)
 	}
 	if _, err := zerolog.ParseLevel(c.Logging.Level); err != nil || c.Logging.Level == "" {
 		add("logging.level", "logging.level %q: want debug, info, warn or error", c.Logging.Level)

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/lifecycle"
 	"github.com/borderwatch/borderwatch/rules"
@@ -160,6 +161,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
 	}
+	if err := a.checkConsole(); err != nil {
+		return err
+	}
 	cs, format, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
 	if err != nil {
 		return err
@@ -207,8 +211,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	started.Add(out.close)
 	writer := out.writer
 	cc := a.cfg.Capture
+	hub := console.NewHub(a.cfg.Console)
 	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
-		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, out.sink())
+		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, hub.Wrap(out.sink()))
 	if err != nil {
 		return errors.Join(err, started.Stop())
 	}
@@ -222,10 +227,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if writer != nil {
 		src.Sinks = writer.Stats
 	}
-	srv, err := metrics.Serve(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"))
-	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
-		err = usageError{le}
-	}
+	srv, err := a.serveMetrics(src, hub)
 	if err != nil {
 		return errors.Join(err, started.Stop())
 	}

@@ -111,3 +111,24 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 	t.Logf("screenshot %s (%d bytes)", path, len(png))
 	return path
 }
+
+// readmeShot saves the viewport (1280×800) as docs/img/NAME when
+// BW_CONSOLE_SHOTS names a folder: the README's screenshots are made by
+// the browser tests, from the lab captures.
+func readmeShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("BW_CONSOLE_SHOTS")
+	if dir == "" {
+		return
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.ScrollIntoView(chromedp.CSS("body"))); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -102,4 +102,8 @@ func TestLiveConsoleBrowser(t *testing.T) {
 	}
 	t.Logf("FR class %q, packets in %s", cls, after)
 	screenshot(t, ctx, "console-live.png")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#detail-close"))); err != nil {
+		t.Fatal(err)
+	}
+	readmeShot(t, ctx, "console.png")
 }

@@ -2,7 +2,10 @@ package console
 
 import (
 	"net/netip"
+	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/borderwatch/borderwatch/geo"
@@ -93,5 +96,26 @@ func TestParseWorldUnknownID(t *testing.T) {
 	_, err := parseWorld([]byte(`{"width":10,"height":5,"shapes":[{"id":"999","name":"Atlantis","d":"M1 1l1 1z"}]}`))
 	if err == nil || err.Error() != `world geometry: shape "999" (Atlantis) has no country code` {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestNoLineAcrossTheWorld: rings crossing ±180° (Russia, Fiji) are cut at
+// the map's edge; no segment of a path spans half the map.
+func TestNoLineAcrossTheWorld(t *testing.T) {
+	w, err := LoadWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := regexp.MustCompile(`-?\d+`)
+	for _, s := range w.Shapes {
+		for _, sub := range strings.Split(s.D, "M")[1:] {
+			_, rel, _ := strings.Cut(sub, "l")
+			ns := num.FindAllString(rel, -1)
+			for i := 0; i+1 < len(ns); i += 2 {
+				if dx, _ := strconv.Atoi(ns[i]); dx > w.Width/2 || -dx > w.Width/2 {
+					t.Errorf("%s: a segment spans %d of %d units", s.Code, dx, w.Width)
+				}
+			}
+		}
 	}
 }

@@ -208,10 +208,14 @@ func shape(id, name string, rings [][]pt) Shape {
 	}
 	var b strings.Builder
 	box := [4]int{math.MaxInt, math.MaxInt, math.MinInt, math.MinInt}
+	var pieces [][]pt
 	for i, r := range rings {
 		if len(r) < 3 || (i != big && math.Abs(area(r)) < 40) {
 			continue
 		}
+		pieces = append(pieces, splitAntimeridian(r)...)
+	}
+	for _, r := range pieces {
 		var px, py int
 		first := true
 		for _, p := range r {
@@ -241,6 +245,44 @@ func shape(id, name string, rings [][]pt) Shape {
 		sh.Small = math.Max(bx1-bx0, by1-by0) < 40
 	}
 	return sh
+}
+
+// splitAntimeridian cuts a ring that crosses ±180° (Russia's Chukotka,
+// Fiji) where it jumps across the map, so that no line is drawn across
+// the world: each piece starts and ends at the map's edge, and its
+// implicit closing line runs along that edge.
+func splitAntimeridian(r []pt) [][]pt {
+	jump := func(i int) bool { return math.Abs(r[i].x-r[i-1].x) > width/2 }
+	first := -1
+	for i := 1; i < len(r); i++ {
+		if jump(i) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return [][]pt{r}
+	}
+	// Rotate the closed ring (its last point repeats the first) to start at
+	// the first jump, then cut at every jump.
+	rot := append(append([]pt{}, r[first:]...), r[1:first]...)
+	var out [][]pt
+	cur := []pt{rot[0]}
+	for i := 1; i < len(rot); i++ {
+		if math.Abs(rot[i].x-rot[i-1].x) > width/2 {
+			out = append(out, cur)
+			cur = nil
+		}
+		cur = append(cur, rot[i])
+	}
+	out = append(out, cur)
+	var keep [][]pt
+	for _, p := range out {
+		if len(p) >= 3 {
+			keep = append(keep, p)
+		}
+	}
+	return keep
 }
 
 // coordSep separates x and y: a minus sign separates by itself.

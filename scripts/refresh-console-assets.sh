@@ -38,4 +38,5 @@ grep -q "Natural Earth" "$pkg/README.md" || { echo "refresh-console-assets: READ
 size=$(wc -c <"$out.tmp")
 [ "$size" -lt 1000000 ] || { rm -f "$out.tmp"; echo "refresh-console-assets: $size bytes: raise the tolerance, the binary must grow by at most ~3 MB" >&2; exit 1; }
 mv "$out.tmp" "$out"
+cp "$pkg/LICENSE" "$root/console/assets/WORLD-ATLAS-LICENSE"
 echo "refresh-console-assets: console/assets/world.json from world-atlas $got ($size bytes)"

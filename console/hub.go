@@ -114,8 +114,11 @@ func NewHub(cfg Configuration) *Hub {
 }
 
 // Wrap returns a pipeline sink that publishes each alert, then passes it
-// on to next (nil: publish only).
+// on to next (nil: publish only). A nil hub (no console) returns next.
 func (h *Hub) Wrap(next pipeline.Sink) pipeline.Sink {
+	if h == nil {
+		return next
+	}
 	return pipeline.SinkFunc(func(a *alert.Alert) error {
 		h.Publish(a)
 		if next == nil {

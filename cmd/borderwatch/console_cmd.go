@@ -28,6 +28,15 @@ func (a *app) checkConsole() error {
 	return nil
 }
 
+// newConsoleHub is the hub the pipeline publishes its alerts to; nil (no
+// cost per alert) when the console is off.
+func (a *app) newConsoleHub() *console.Hub {
+	if !a.cfg.Console.Enabled || a.cfg.Metrics.Listen == "off" || a.cfg.Metrics.Listen == "" {
+		return nil
+	}
+	return console.NewHub(a.cfg.Console)
+}
+
 // serveMetrics starts the metrics listener with the console at / (when
 // console.enabled) fed by hub.
 func (a *app) serveMetrics(src metrics.Sources, hub *console.Hub) (*metrics.Server, error) {
@@ -38,7 +47,7 @@ func (a *app) serveMetrics(src metrics.Sources, hub *console.Hub) (*metrics.Serv
 		return nil, usageError{err}
 	}
 	opt.TLS = tlsCfg
-	if c.Enabled && a.cfg.Metrics.Listen != "off" {
+	if hub != nil {
 		srv, err := console.New(c, hub, console.Sources{Sources: src, SensorName: a.cfg.SensorName, Started: time.Now()})
 		if err != nil {
 			return nil, usageError{err}

@@ -13,7 +13,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/lifecycle"
 	"github.com/borderwatch/borderwatch/rules"
@@ -211,7 +210,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	started.Add(out.close)
 	writer := out.writer
 	cc := a.cfg.Capture
-	hub := console.NewHub(a.cfg.Console)
+	hub := a.newConsoleHub()
 	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
 		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, hub.Wrap(out.sink()))
 	if err != nil {

@@ -74,13 +74,23 @@ func TestLiveConsoleBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FR not shaded: %v", err)
 	}
-	after, err := chromedp.Run(ctx, chromedp.Poll[string](`(document.querySelector("#row-FR .packets_in") || {}).textContent`, chromedp.WithPollingTimeout(5*time.Second)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The page's FR packets-in cell reaches the pipeline's count (the
+	// workers publish their counters between batches: both may lag a little).
 	fr, _ := geo.ParseCountry("FR")
-	want := p.Stats().Countries[geo.DirInbound][fr] // inbound packets from FR
-	if got, err := strconv.ParseFloat(after, 64); err != nil || want == 0 || (want < 10000 && uint64(got) != want) {
+	var after string
+	var want uint64
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		want = p.Stats().Countries[geo.DirInbound][fr]
+		after, err = chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#row-FR .packets_in") || {}).textContent || ""`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := strconv.ParseUint(after, 10, 64); err == nil && got == want && want > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got, err := strconv.ParseUint(after, 10, 64); err != nil || got != want || want == 0 {
 		t.Errorf("FR packets in: page %q, pipeline %d", after, want)
 	}
 	if home, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#c-DE").getAttribute("class")`)); home != "country home" {
@@ -90,8 +100,29 @@ func TestLiveConsoleBrowser(t *testing.T) {
 	if links != 1 {
 		t.Errorf("%d attack links, want 1 (FR → DE)", links)
 	}
-	// The detail view of the first alert shows its community id and a jq filter.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#alerts li[data-kind="scan"] button`)), chromedp.WaitVisible(chromedp.CSS("#detail"))); err != nil {
+	// The jurisdiction overlay outlines the EU's members, not the others.
+	ov, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const o = document.querySelector("#overlay"); o.value = "group:EU";
+		o.dispatchEvent(new Event("change")); return ["FR", "DE", "US"].map((c) => document.querySelector("#c-" + c).getAttribute("class")).join("|"); })()`))
+	if err != nil || ov != "country s5 overlay|country home overlay|country" {
+		t.Errorf("EU overlay classes FR|DE|US: %q %v", ov, err)
+	}
+	// Shaded by packets in, FR (the only remote country) is the darkest.
+	sh, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const o = document.querySelector("#shade"); o.value = "packets_in";
+		o.dispatchEvent(new Event("change")); return document.querySelector("#c-FR").getAttribute("class"); })()`))
+	if !strings.HasPrefix(sh, "country s5") {
+		t.Errorf("by packets in, FR class %q", sh)
+	}
+	// The table view holds the same figures.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#view-table")), chromedp.WaitVisible(chromedp.CSS("#row-FR"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#view-map")), chromedp.WaitVisible(chromedp.CSS("svg.map"))); err != nil {
+		t.Fatal(err)
+	}
+	// By keyboard: Enter on an alert opens its detail, Escape closes it
+	// and gives the focus back to the alert.
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS(`#alerts li[data-kind="scan"] button`)), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS("#detail"))); err != nil {
 		t.Fatal(err)
 	}
 	jq, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#detail-jq")))
@@ -102,8 +133,13 @@ func TestLiveConsoleBrowser(t *testing.T) {
 	}
 	t.Logf("FR class %q, packets in %s", cls, after)
 	screenshot(t, ctx, "console-live.png")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#detail-close"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\u001b"), chromedp.WaitNotVisible(chromedp.CSS("#detail"))); err != nil {
 		t.Fatal(err)
 	}
+	if f, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.closest("li").dataset.kind`)); f != "scan" {
+		t.Errorf("focus after Escape on %q, want the alert", f)
+	}
+	_, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const o = document.querySelector("#shade"); o.value = "alerts_in";
+		o.dispatchEvent(new Event("change")); return ""; })()`))
 	readmeShot(t, ctx, "console.png")
 }

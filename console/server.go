@@ -51,6 +51,8 @@ type Server struct {
 	rates    rater
 	authFail atomic.Uint64
 	now      func() time.Time
+	// writeTimeout is StreamWriteTimeout (shorter in tests).
+	writeTimeout time.Duration
 }
 
 // New builds the console over hub and src. It reads the password file
@@ -74,7 +76,7 @@ func New(cfg Configuration, hub *Hub, src Sources) (*Server, error) {
 		h1.raw("</span>")
 	}
 	page := strings.NewReplacer("<!--map-->", m.String(), "<!--sensor-title-->", title.String(), "<!--sensor-h1-->", h1.String()).Replace(indexHTML)
-	return &Server{hub: hub, src: src, creds: creds, index: []byte(page), now: time.Now}, nil
+	return &Server{hub: hub, src: src, creds: creds, index: []byte(page), now: time.Now, writeTimeout: StreamWriteTimeout}, nil
 }
 
 // Handler serves the console under /: the page at /, /assets/,
@@ -205,7 +207,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		if len(buf) == 0 {
 			buf = append(buf, ": keepalive\n\n"...)
 		}
-		_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
+		_ = rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
 		if _, err := w.Write(buf); err != nil {
 			if isTimeout(err) {
 				s.hub.stalled.Add(1)
@@ -221,7 +223,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		return true
 	}
 	first := append([]byte("retry: 2000\n"), ": borderwatch alert stream\n\n"...)
-	_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	if _, err := w.Write(first); err != nil || rc.Flush() != nil {
 		return
 	}
@@ -241,16 +243,12 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		}
 		var dropped uint64
 		batch, dropped = s.hub.take(c, batch[:0])
-		for len(batch) > maxStreamBatch {
-			if !send(batch[:maxStreamBatch], dropped) {
+		for i := 0; i == 0 || i < len(batch); i += maxStreamBatch {
+			if !send(batch[i:min(i+maxStreamBatch, len(batch))], dropped) {
 				return
 			}
-			batch = batch[maxStreamBatch:]
 		}
-		if !send(batch, dropped) {
-			return
-		}
-		clear(batch[:cap(batch)])
+		clear(batch)
 	}
 }
 

@@ -155,16 +155,38 @@ func (src *Sources) traffic(h *Health) (counts, string, bool) {
 		k, err := src.Kernel()
 		if err == nil {
 			h.Kernel = &KernelHealth{Packets: k.Packets, Handoff: k.Events["handoff"], RingbufFull: k.Events["ringbuf_full"], BudgetDrop: k.Events["budget_drop"]}
+			// A forwarded packet can be counted twice: at XDP ingress of
+			// one interface and at TC egress of another (--egress). Per
+			// country and direction the larger of the two hooks' sums is
+			// the traffic: on one interface each direction has one hook.
+			var hooks [2]counts
 			for _, kc := range k.Countries {
 				i := dirIndex(kc.Direction)
 				if i < 0 {
 					continue
 				}
+				h := hooks[0]
+				if kc.Egress {
+					h = hooks[1]
+				}
+				if h == nil {
+					h = counts{}
+					hooks[btoi(kc.Egress)] = h
+				}
 				cc := codeOf(kc.Country)
-				v := cur[cc]
+				v := h[cc]
 				v[i] += kc.Packets
 				v[i+2] += kc.Bytes
-				cur[cc] = v
+				h[cc] = v
+			}
+			for _, h := range hooks {
+				for cc, v := range h {
+					c := cur[cc]
+					for i := range v {
+						c[i] = max(c[i], v[i])
+					}
+					cur[cc] = c
+				}
 			}
 			return cur, "kernel", true
 		}
@@ -174,6 +196,13 @@ func (src *Sources) traffic(h *Health) (counts, string, bool) {
 		return cur, "none", false
 	}
 	return cur, "pipeline", false
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func dirIndex(d geo.Direction) int {

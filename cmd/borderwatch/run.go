@@ -72,7 +72,8 @@ Signals: SIGHUP reloads the rule files, lists, zones and GeoIP databases (a bad
 file keeps the running state and is logged with file:line) and reopens the
 alert files (logrotate); SIGUSR1 logs the counters; SIGINT and SIGTERM detach,
 flush the alerts and exit. Prometheus metrics are served on --metrics-listen
-(default ` + metrics.DefaultListen + `); ` + "`borderwatch status`" + ` reads them.`,
+(default ` + metrics.DefaultListen + `); ` + "`borderwatch status`" + ` reads them. The live
+console (map, alert feed, health; docs/console.md) is at / of the same address.`,
 		Example: `  # Watch eth0 and eth1 for Germany, XDP with egress, alerts to a file:
   borderwatch run --home DE --iface eth0,eth1 --egress --alerts /var/log/borderwatch/alerts.json
 

@@ -78,6 +78,9 @@ func newReplayReport(path string) (*replayReport, error) {
 	if path == "" {
 		return nil, nil
 	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, usageErr("--report %s: not a regular file", path)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, usageErr("--report: %w", err)

@@ -42,6 +42,12 @@ func TestReplayReport(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "--report: open ") {
 		t.Errorf("bad path: exit %d: %s", code, stderr)
 	}
+	// A folder (or a FIFO, a device) is refused, not opened.
+	dir := t.TempDir()
+	_, stderr, code = runCLI(t, "replay", "--report", dir, capture)
+	if code != exitUsage || !strings.Contains(stderr, "borderwatch: --report "+dir+": not a regular file") {
+		t.Errorf("folder: exit %d: %s", code, stderr)
+	}
 }
 
 // TestRunConsoleNeedsAuthBeyondLoopback: run refuses, before attaching

@@ -112,9 +112,10 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 	return path
 }
 
-// readmeShot saves the viewport (1280×800) as docs/img/NAME when
-// BW_CONSOLE_SHOTS names a folder: the README's screenshots are made by
-// the browser tests, from the lab captures.
+// readmeShot saves the viewport (1280×800) as NAME in the folder
+// BW_CONSOLE_SHOTS names, if any: the README's console screenshot
+// (docs/img/console.png) is made by TestLiveConsoleBrowser from the lab
+// captures.
 func readmeShot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("BW_CONSOLE_SHOTS")

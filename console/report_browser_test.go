@@ -93,7 +93,6 @@ func TestReportBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "report.png")
-	readmeShot(t, ctx, "report.png")
 }
 
 // TestReportBounded lists at most MaxRows alerts and says how many it left

@@ -16,6 +16,7 @@ pkgs=(
 	fever                         # a real EVE consumer (DCSO fever) reads the alerts
 	logrotate                     # borderwatch tail follows files logrotate rotates (sensor/alert/tail)
 	netsniff-ng                   # live throughput (trafgen)
+	chromium                      # the console's browser tests (console/*_browser_test.go, chromedp)
 	systemd python3-seccomp util-linux procps # unit checks: systemd-analyze; the sensor under the unit's sandbox (scripts/lab/unit-sandbox.sh)
 )
 

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
 	"github.com/borderwatch/borderwatch/rules"
@@ -47,6 +48,9 @@ type Config struct {
 	Metrics    MetricsConfig       `yaml:"metrics"`
 	Logging    LoggingConfig       `yaml:"logging"`
 	Lists      feeds.Configuration `yaml:"lists"`
+
+	// Console is the live console on the metrics listener (console/).
+	Console console.Configuration `yaml:"console"`
 }
 
 // GeoConfig selects the GeoIP databases and the jurisdictions.
@@ -185,6 +189,7 @@ func defaultConfig() Config {
 		Metrics: MetricsConfig{Listen: metrics.DefaultListen},
 		Logging: LoggingConfig{Level: "info", Format: "json"},
 		Lists:   feeds.DefaultConfiguration(),
+		Console: console.DefaultConfiguration(),
 	}
 }
 
@@ -378,6 +383,9 @@ func (c *Config) problems() []problem {
 	}
 	if c.Metrics.Listen != "off" && !strings.Contains(c.Metrics.Listen, ":") {
 		add("metrics.listen", "metrics.listen %q: want host:port or off", c.Metrics.Listen)
+	}
+	for _, p := range c.Console.Problems() {
+		add("console."+p.Key, "%s", p.Msg)
 	}
 	if _, err := zerolog.ParseLevel(c.Logging.Level); err != nil || c.Logging.Level == "" {
 		add("logging.level", "logging.level %q: want debug, info, warn or error", c.Logging.Level)

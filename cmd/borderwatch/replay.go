@@ -33,6 +33,7 @@ type replayOpts struct {
 	workers    int
 	quiet      bool
 	read       []string // -r/--read files, before the FILE arguments
+	report     string   // --report FILE.html (console_cmd.go)
 }
 
 func newReplayCmd(a *app) *cobra.Command {
@@ -82,6 +83,7 @@ Several files are read in order as one capture.`,
 	f.IntVar(&o.workers, "workers", 1, "detection workers (flow-hash sharded); alerts from several workers may interleave")
 	f.StringArrayVarP(&o.read, "read", "r", nil, "capture file to read, as with suricata -r and zeek -r (repeatable; read before the FILE arguments)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the progress and summary on standard error")
+	addReportFlag(f, &o.report)
 	return cmd
 }
 
@@ -200,6 +202,10 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	glog := a.logger("geo")
 	glog.Debug().Str("database", table.Source().Name).Dur("load", time.Since(start)).Msg("geo table built")
 
+	rep, err := newReplayReport(o.report)
+	if err != nil {
+		return err
+	}
 	out, err := a.openAlertOutput(cs, cmd.OutOrStdout(), format)
 	if err != nil {
 		return err
@@ -209,7 +215,7 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 		prog = os.Stderr
 	}
 	stats, runErr := replay(cmd.Context(), replayRun{
-		cfg: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, holder: geo.NewHolder(table), set: set, sink: out.sink(), files: files,
+		cfg: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, holder: geo.NewHolder(table), set: set, sink: rep.wrap(out.sink()), files: files,
 		progress: prog, warn: cmd.ErrOrStderr(),
 	})
 	if err := out.close(); err != nil && runErr == nil {
@@ -217,6 +223,9 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	}
 	if out.writer != nil {
 		stats.SinkErrors += sinkLosses(out.writer.Stats())
+	}
+	if err := rep.write(a, files, stats, table); err != nil && runErr == nil {
+		runErr = err
 	}
 	if hint := trafficHint(stats); hint != "" {
 		l := a.logger("replay")

@@ -72,7 +72,8 @@ Signals: SIGHUP reloads the rule files, lists, zones and GeoIP databases (a bad
 file keeps the running state and is logged with file:line) and reopens the
 alert files (logrotate); SIGUSR1 logs the counters; SIGINT and SIGTERM detach,
 flush the alerts and exit. Prometheus metrics are served on --metrics-listen
-(default ` + metrics.DefaultListen + `); ` + "`borderwatch status`" + ` reads them.`,
+(default ` + metrics.DefaultListen + `); ` + "`borderwatch status`" + ` reads them. The live
+console (map, alert feed, health; docs/console.md) is at / of the same address.`,
 		Example: `  # Watch eth0 and eth1 for Germany, XDP with egress, alerts to a file:
   borderwatch run --home DE --iface eth0,eth1 --egress --alerts /var/log/borderwatch/alerts.json
 
@@ -160,6 +161,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
 	}
+	if err := a.checkConsole(); err != nil {
+		return err
+	}
 	cs, format, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
 	if err != nil {
 		return err
@@ -207,8 +211,9 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	started.Add(out.close)
 	writer := out.writer
 	cc := a.cfg.Capture
+	hub := a.newConsoleHub()
 	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
-		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, out.sink())
+		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, hub.Wrap(out.sink()))
 	if err != nil {
 		return errors.Join(err, started.Stop())
 	}
@@ -223,10 +228,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		src.Sinks = writer.Stats
 	}
 	src.Extra = a.listCollectors()
-	srv, err := metrics.Serve(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"))
-	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
-		err = usageError{le}
-	}
+	srv, err := a.serveMetrics(src, hub)
 	if err != nil {
 		return errors.Join(err, started.Stop())
 	}

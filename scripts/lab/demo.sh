@@ -36,6 +36,7 @@ echo "== building borderwatch and the alert formatter"
 echo "== building the lab (namespaces bwl-*, sensor on bwl-gw)"
 BWL_BIN="$S/borderwatch" "$LAB_DIR/lab.sh" up
 grep -h '"message":"\(XDP attached\|sensor running\|XDP capture unavailable[^"]*\)"' "$S/log/borderwatch.log" | cut -c1-200
+echo "== live console: http://127.0.0.1:9467/ in namespace bwl-gw (e.g. ip netns exec bwl-gw curl -s http://127.0.0.1:9467/api/snapshot; docs/console.md)"
 echo
 echo "== alerts as they arrive ($S/alerts.json):"
 "$S/alertfmt" -follow "$S/alerts.json" -from-start &

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,14 @@ func (r *Reloads) Record(err error, at time.Time) {
 	}
 	r.ok.Add(1)
 	r.lastOK.Store(at.Unix())
+}
+
+// LastSuccess is the time of the last successful reload, zero before one.
+func (r *Reloads) LastSuccess() time.Time {
+	if s := r.lastOK.Load(); s != 0 {
+		return time.Unix(s, 0)
+	}
+	return time.Time{}
 }
 
 // Counts returns the successful and failed reloads.
@@ -372,14 +381,14 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 	}
 }
 
-// Handler returns the /metrics handler for c, with the Go runtime and
-// process collectors.
-func Handler(c *Collector) (http.Handler, error) {
+// Handler returns the /metrics handler for c and extra, with the Go
+// runtime and process collectors.
+func Handler(c *Collector, extra ...prometheus.Collector) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(c); err != nil {
 		return nil, err
 	}
-	for _, x := range c.src.Extra {
+	for _, x := range append(slices.Clip(c.src.Extra), extra...) {
 		if err := reg.Register(x); err != nil {
 			return nil, err
 		}

@@ -2,12 +2,14 @@ package metrics
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -26,10 +28,26 @@ func (e *ListenError) Unwrap() error { return e.Err }
 // Serve starts the endpoint on listen (host:port, /metrics); "off" or ""
 // starts nothing. Errors of the running server are logged on log.
 func Serve(listen string, c *Collector, log zerolog.Logger) (*Server, error) {
+	return ServeWith(listen, c, log, Options{})
+}
+
+// Options are the optional parts of the endpoint.
+type Options struct {
+	// Root serves every path but /metrics (the console); nil: 404.
+	Root http.Handler
+	// Collectors are exported on /metrics beside c (the console's).
+	Collectors []prometheus.Collector
+	// TLS, when not nil, serves the listener over HTTPS.
+	TLS *tls.Config
+}
+
+// ServeWith is Serve with the console (or another handler) at / and
+// more collectors on the same listener.
+func ServeWith(listen string, c *Collector, log zerolog.Logger, o Options) (*Server, error) {
 	if listen == "off" || listen == "" {
 		return &Server{addr: "off"}, nil
 	}
-	h, err := Handler(c)
+	h, err := Handler(c, o.Collectors...)
 	if err != nil {
 		return nil, err
 	}
@@ -37,8 +55,14 @@ func Serve(listen string, c *Collector, log zerolog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, &ListenError{err}
 	}
+	if o.TLS != nil {
+		ln = tls.NewListener(ln, o.TLS)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", h)
+	if o.Root != nil {
+		mux.Handle("/", o.Root)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

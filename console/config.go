@@ -1,0 +1,142 @@
+package console
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/borderwatch/borderwatch/internal/boundedfile"
+)
+
+// Configuration is the console's part of the configuration file (the
+// console key). The console is served on the metrics listener.
+type Configuration struct {
+	// Enabled serves the console at / of the metrics listener.
+	Enabled bool `yaml:"enabled"`
+	// Auth is HTTP basic authentication of the console (not of /metrics).
+	// It is required when the listener is not a loopback address.
+	Auth AuthConfiguration `yaml:"auth"`
+	// TLS serves the whole listener (console and /metrics) over HTTPS.
+	TLS TLSConfiguration `yaml:"tls"`
+	// ClientBuffer is how many alerts wait for one browser (or script)
+	// of the live stream; beyond it the oldest are dropped and counted.
+	ClientBuffer int `yaml:"client_buffer"`
+	// MaxClients bounds the live streams open at once.
+	MaxClients int `yaml:"max_clients"`
+}
+
+// AuthConfiguration is HTTP basic authentication.
+type AuthConfiguration struct {
+	Username string `yaml:"username"`
+	// PasswordFile holds the password (one line; a final newline is
+	// not part of it). The password is never written in the
+	// configuration file, nor logged.
+	PasswordFile string `yaml:"password_file"`
+}
+
+// TLSConfiguration is a certificate and its key, PEM files.
+type TLSConfiguration struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Bounds of the settings.
+const (
+	MaxClientBuffer = 65536
+	MaxClients      = 1024
+	maxPasswordFile = 4096
+)
+
+// DefaultConfiguration is the console on, 256 alerts per client, 16 clients.
+func DefaultConfiguration() Configuration {
+	return Configuration{Enabled: true, ClientBuffer: 256, MaxClients: 16}
+}
+
+// Problem is one invalid setting: its key under console and why.
+type Problem struct{ Key, Msg string }
+
+// Problems checks the settings, without reading any file.
+func (c *Configuration) Problems() []Problem {
+	var ps []Problem
+	if c.ClientBuffer < 1 || c.ClientBuffer > MaxClientBuffer {
+		ps = append(ps, Problem{"client_buffer", fmt.Sprintf("console.client_buffer %d: want 1 to %d", c.ClientBuffer, MaxClientBuffer)})
+	}
+	if c.MaxClients < 1 || c.MaxClients > MaxClients {
+		ps = append(ps, Problem{"max_clients", fmt.Sprintf("console.max_clients %d: want 1 to %d", c.MaxClients, MaxClients)})
+	}
+	if (c.Auth.Username == "") != (c.Auth.PasswordFile == "") {
+		ps = append(ps, Problem{"auth", "console.auth: username and password_file go together"})
+	}
+	if strings.ContainsAny(c.Auth.Username, ":\r\n") {
+		ps = append(ps, Problem{"auth.username", "console.auth.username: no colon or line break"})
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		ps = append(ps, Problem{"tls", "console.tls: cert_file and key_file go together"})
+	}
+	return ps
+}
+
+// HasAuth reports whether authentication is configured.
+func (c *Configuration) HasAuth() bool { return c.Auth.Username != "" && c.Auth.PasswordFile != "" }
+
+// CheckListen refuses a console on a listener other than loopback without
+// authentication: the alerts show who attacks whom, and the console is
+// meant for the operator.
+func (c *Configuration) CheckListen(listen string) error {
+	if !c.Enabled || listen == "off" || listen == "" || c.HasAuth() || Loopback(listen) {
+		return nil
+	}
+	return fmt.Errorf("console: the metrics listener %s is not a loopback address: set console.auth (username and password_file; "+
+		"console.tls recommended) to serve the console there, or console.enabled: false to serve only /metrics", listen)
+}
+
+// Loopback reports whether host:port listens on loopback only: localhost
+// or a loopback address. An empty host (all addresses) is not loopback.
+func Loopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// credentials are the loaded username and password, kept as digests so
+// that comparing them takes the same time whatever the input.
+type credentials struct {
+	user, pass [sha256.Size]byte
+}
+
+// loadAuth reads the password file; nil without authentication. The error
+// names the file, never its contents.
+func (c *Configuration) loadAuth() (*credentials, error) {
+	if !c.HasAuth() {
+		return nil, nil
+	}
+	b, err := boundedfile.Read(c.Auth.PasswordFile, maxPasswordFile)
+	if err != nil {
+		return nil, fmt.Errorf("console.auth.password_file: %w", err)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" || strings.ContainsAny(pw, "\r\n") {
+		return nil, fmt.Errorf("console.auth.password_file %s: want one non-empty line", c.Auth.PasswordFile)
+	}
+	return &credentials{user: sha256.Sum256([]byte(c.Auth.Username)), pass: sha256.Sum256([]byte(pw))}, nil
+}
+
+// TLSConfig loads the certificate; nil without TLS.
+func (c *Configuration) TLSConfig() (*tls.Config, error) {
+	if c.TLS.CertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("console.tls: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}

@@ -1,0 +1,75 @@
+package console
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/borderwatch/borderwatch/sensor/metrics"
+)
+
+// TestTLS serves the console and /metrics over HTTPS from console.tls.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	cfg := DefaultConfiguration()
+	cfg.TLS = TLSConfiguration{CertFile: filepath.Join(dir, "c.pem"), KeyFile: filepath.Join(dir, "k.pem")}
+	os.WriteFile(cfg.TLS.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(cfg.TLS.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	tc, err := cfg.TLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := NewHub(cfg)
+	srv, err := New(cfg, hub, Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := metrics.ServeWith("127.0.0.1:0", metrics.New(metrics.Sources{}), zerolog.Nop(), metrics.Options{Root: srv.Handler(), TLS: tc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	pool := x509.NewCertPool()
+	cert, _ := x509.ParseCertificate(der)
+	pool.AddCert(cert)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	for _, path := range []string{"/", "/metrics"} {
+		resp, err := c.Get("https://" + ms.Addr() + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("https %s: %v", path, err)
+		}
+		resp.Body.Close()
+	}
+	if resp, err := http.Get("http://" + ms.Addr() + "/"); err == nil && resp.StatusCode == 200 {
+		t.Error("plain HTTP answered 200 on a TLS listener")
+	}
+	// A bad pair is an error naming the setting.
+	cfg.TLS.KeyFile = cfg.TLS.CertFile
+	if _, err := cfg.TLSConfig(); err == nil || !strings.HasPrefix(err.Error(), "console.tls: ") {
+		t.Errorf("bad key: %v", err)
+	}
+}

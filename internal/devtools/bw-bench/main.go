@@ -93,11 +93,9 @@ func load(home string) (*rules.Set, *geo.Table, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := geo.Embedded()
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := geo.Build(db, nil, set.Zones)
+	// The tables "borderwatch replay" builds by default: the embedded
+	// location, registration and ASN data.
+	t, err := geo.OpenTable(geo.Paths{}, set.Zones)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,7 +103,7 @@ func load(home string) (*rules.Set, *geo.Table, error) {
 }
 
 // startup times what the sensor does before its first packet: loading the
-// default rules and building the table from the full embedded database.
+// default rules and building the table from the full embedded databases.
 func startup(out io.Writer, count int, home string) error {
 	for range count {
 		t0 := time.Now()

@@ -189,10 +189,18 @@ const none = -1
 // bucket, or one last moved at least grain before ts, moves to the front of
 // the LRU.
 func (t *table) get(k *tkey, ts int64) (int32, bool) {
+	return t.getHash(k, k.hash(), ts, true)
+}
+
+// getHash is get for a key of hash h; with create false, a key the table
+// does not hold gives none.
+func (t *table) getHash(k *tkey, h uint64, ts int64, create bool) (int32, bool) {
 	if t.slots == nil {
+		if !create {
+			return none, false
+		}
 		t.grow()
 	}
-	h := k.hash()
 	idx, _ := t.find(k, h)
 	if idx >= 0 {
 		if b := &t.b[idx]; ts-b.lruAt >= t.grain || t.pushes-b.pushedAt > t.moveAfter {
@@ -203,6 +211,9 @@ func (t *table) get(k *tkey, ts int64) (int32, bool) {
 			b.lruAt = ts
 		}
 		return idx, false
+	}
+	if !create {
+		return none, false
 	}
 	switch {
 	case t.free != none:

@@ -15,6 +15,7 @@ pkgs=(
 	rsyslog rsyslog-openssl redis-server kcat # SIEM sink integration tests (syslog TLS via ossl)
 	fever                         # a real EVE consumer (DCSO fever) reads the alerts
 	netsniff-ng                   # live throughput (trafgen)
+	softflowd nfdump              # make bench: flow exporters side by side (softflowd -r, nfpcapd)
 	systemd python3-seccomp util-linux procps # unit checks: systemd-analyze; the sensor under the unit's sandbox (scripts/lab/unit-sandbox.sh)
 )
 

@@ -187,7 +187,7 @@ type fileSource struct {
 	// bytes, f.Data among them, stay in br's buffer (Peek) until the next
 	// Next consumes them, so that a record is not copied.
 	pending int
-	order  binary.ByteOrder
+	order   binary.ByteOrder
 
 	// pcap
 	link    layers.LinkType

@@ -258,4 +258,9 @@ func BenchmarkLookupCold(b *testing.B) {
 	}
 	b.Run("v4", func(b *testing.B) { lookupLoop(b, tb, v4) })
 	b.Run("v6", func(b *testing.B) { lookupLoop(b, tb, v6) })
+	// The table the per-packet path uses for rules that need neither
+	// registration nor AS data (the default pack): the location-only one.
+	pp := tb.PerPacket(geo.Needs{})
+	b.Run("perpacket/v4", func(b *testing.B) { lookupLoop(b, pp, v4) })
+	b.Run("perpacket/v6", func(b *testing.B) { lookupLoop(b, pp, v6) })
 }

@@ -28,3 +28,18 @@ func (s *Set) GeoWarnings(t *geo.Table) []string {
 	}
 	return append(out, t.Warnings()...)
 }
+
+// GeoNeeds says what data beyond the location the set's rules match on per
+// packet: registered countries (a registered or either basis) and AS
+// numbers (an AS term in from or to). The pipeline looks packets up in the
+// location-only table when neither is needed (geo.Table.PerPacket).
+func (s *Set) GeoNeeds() geo.Needs {
+	var n geo.Needs
+	for _, r := range s.Rules {
+		n.Registration = n.Registration || r.Basis != geo.BasisLocation
+		for _, e := range []*geo.Expr{r.From, r.To} {
+			n.ASN = n.ASN || e != nil && e.UsesASN()
+		}
+	}
+	return n
+}

@@ -64,6 +64,17 @@ END {
 		if (p[1] ~ /^BenchmarkPeakRSS/ && p[2] == "peak-RSS-bytes") printf "%s: peak RSS %.0f MiB   <= 512 MiB\n", p[1], m[k] / 1048576
 		if (p[1] ~ /^BenchmarkStartup/ && p[2] == "ns/op") printf "%s: %.2f s   <= 2 s\n", p[1], m[k] / 1e9
 	}
+	r = "BenchmarkRealMix/replay-workers=1" SUBSEP "cpu-ns/pkt"; sf = "BenchmarkRealMix/softflowd" SUBSEP "cpu-ns/pkt"
+	cli = "BenchmarkRealMix/borderwatch-cli" SUBSEP "cpu-ns/pkt"
+	if (r in m) {
+		printf "real-tool mix: borderwatch replay packets/s per core %12.0f   >= 5e6\n", 1e9 / m[r]
+		printf "real-tool mix: borderwatch alerts                    %12.0f\n", m["BenchmarkRealMix/replay-workers=1" SUBSEP "alerts"]
+		if (cli in m) printf "real-tool mix: borderwatch CLI (start-up included)  %12.0f\n", 1e9 / m[cli]
+		if (sf in m) {
+			printf "real-tool mix: softflowd packets/s per core          %12.0f\n", 1e9 / m[sf]
+			printf "real-tool mix: borderwatch / softflowd (per core)    %12.2f   >= 2\n", m[sf] / m[r]
+		}
+	}
 	b = "BenchmarkTool/borderwatch-w1" SUBSEP "ns/op"
 	if (b in m) for (k in m) {
 		split(k, p, SUBSEP)

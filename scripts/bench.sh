@@ -18,7 +18,10 @@
 #   - geo ns/lookup against geoip2-golang and maxminddb-golang;
 #   - peak RSS replaying a SYN flood with 10 M distinct spoofed sources;
 #   - start-up time with the full embedded database;
-#   - the same capture through tshark, softflowd and nfpcapd, side by side.
+#   - the same capture through tshark, softflowd and nfpcapd, side by side;
+#   - the held-out real-tool mix (scripts/realmix.sh, REAL_PACKETS, default
+#     900000) through borderwatch and softflowd: CPU time per packet of each
+#     in the same run (issue 16 §2: borderwatch >= 2x softflowd, >= 5 Mpps).
 # and prints one table. Every raw figure goes to bench-results/bench-DATE.txt
 # in Go benchmark format (benchstat bench-results/a.txt bench-results/b.txt).
 #
@@ -141,6 +144,39 @@ for _ in $(seq "$COUNT"); do
 		tool nfpcapd nfpcapd -r "$cap" -w "$tmp/nf"
 	else note "nfpcapd: not installed (apt-get install nfdump)"; fi
 done
+
+# Issue 16 §2: the held-out real-tool mix (scripts/realmix.sh: real captures
+# of ../shared/pcaps and the lab's nmap runs) through borderwatch and
+# softflowd, interleaved, CPU time per packet of each: borderwatch's timed
+# replay (bw-bench, 1 worker, after loading the rules and tables) and its
+# whole CLI process, softflowd's whole process (its start-up is a few ms).
+REAL_PACKETS=${REAL_PACKETS:-900000}
+[[ ${QUICK:-0} == 1 ]] && REAL_PACKETS=200000
+real="$tmp/real.pcap"
+if scripts/realmix.sh "$real" "$REAL_PACKETS" >/dev/null 2>&1; then
+	note "real-tool mix: $REAL_PACKETS packets, borderwatch and softflowd side by side, CPU per packet"
+	res "# real-tool mix: $REAL_PACKETS packets, $(stat -c %s "$real") bytes"
+	cat "$real" >/dev/null
+	cpu() { # name command...: CPU time (user+sys) of the command per packet
+		local name=$1
+		shift
+		if /usr/bin/time -f '%U %S' -o "$tmp/cpu" timeout "$TO" "$@" >/dev/null 2>&1; then
+			res "BenchmarkRealMix/$name 1 $(awk -v n="$REAL_PACKETS" '{printf "%.1f", ($1+$2)*1e9/n}' "$tmp/cpu") cpu-ns/pkt"
+		else
+			note "real mix: $name failed or timed out"
+		fi
+	}
+	for _ in $(seq "$COUNT"); do
+		timeout "$TO" bin/bw-bench replay -file "$real" -workers 1 | sed 's|^BenchmarkReplayFile/|BenchmarkRealMix/replay-|' | tee -a "$out" >&2 ||
+			note "real mix: bw-bench replay failed"
+		cpu borderwatch-cli bin/borderwatch replay --home DE -q --workers 1 "$real"
+		if command -v softflowd >/dev/null; then
+			cpu softflowd softflowd -r "$real" -n 127.0.0.1:39995
+		else note "softflowd: not installed (apt-get install softflowd)"; fi
+	done
+else
+	note "real-tool mix: skipped (scripts/realmix.sh needs ../shared/pcaps)"
+fi
 
 scripts/bench-table.awk "$out"
 echo "raw results: $out" >&2

@@ -17,6 +17,7 @@ pkgs=(
 	logrotate                     # borderwatch tail follows files logrotate rotates (sensor/alert/tail)
 	netsniff-ng                   # live throughput (trafgen)
 	chromium                      # the console's browser tests (console/*_browser_test.go, chromedp)
+	softflowd nfdump              # make bench: flow exporters side by side (softflowd -r, nfpcapd)
 	systemd python3-seccomp util-linux procps # unit checks: systemd-analyze; the sensor under the unit's sandbox (scripts/lab/unit-sandbox.sh)
 )
 

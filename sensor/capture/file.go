@@ -182,8 +182,12 @@ type fileSource struct {
 	gz     *gzip.Reader
 	br     *bufio.Reader
 	off    int64  // bytes of the (decompressed) stream consumed
-	buf    []byte // record data, MaxRecordSize
-	order  binary.ByteOrder
+	buf    []byte // record data, MaxRecordSize, when it is not read in place
+	// pending is the length of the record last returned in place: its
+	// bytes, f.Data among them, stay in br's buffer (Peek) until the next
+	// Next consumes them, so that a record is not copied.
+	pending int
+	order   binary.ByteOrder
 
 	// pcap
 	link    layers.LinkType
@@ -282,7 +286,9 @@ func (s *fileSource) Close() error {
 	return err
 }
 
-// Next reads the next record into f. f.Data points into the source's buffer.
+// Next reads the next record into f. f.Data points into the source's buffer
+// and is valid until the next call: most records are returned in place, in
+// the read-ahead buffer, not copied.
 // At the end of the input it returns io.EOF; a final record cut short is
 // counted in Stats.Truncated and Stats.Errors, reported by Truncation, and
 // also ends with io.EOF. A record longer than MaxRecordSize is skipped and
@@ -430,6 +436,9 @@ func linkType(lt uint32) layers.LinkType {
 
 // nextPcap reads the next pcap record, skipping oversize ones.
 func (s *fileSource) nextPcap(f *Frame) error {
+	if err := s.consume(); err != nil {
+		return err
+	}
 	for {
 		start := s.off
 		h, err := s.peek(16)
@@ -453,6 +462,20 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		}
 		if capLen > wireLen {
 			return s.formatErr(start, "record %d: captured length %d exceeds the original length %d", s.records+1, capLen, wireLen)
+		}
+		if n := 16 + int(capLen); n <= readBufferSize && capLen <= MaxRecordSize {
+			// In place: the record stays in the read buffer until the
+			// next call (a copy of every packet otherwise).
+			if b, err := s.br.Peek(n); err == nil {
+				s.pending = n
+				f.Data = b[16:n:n]
+				f.Link = s.link
+				f.Iface = 0
+				f.WireLen = wireLen
+				f.Timestamp = int64(sec)*1e9 + int64(frac)*int64(s.nsMult)
+				resetReport(f)
+				return nil
+			}
 		}
 		if err := s.discard(16); err != nil {
 			return err
@@ -484,6 +507,16 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		resetReport(f)
 		return nil
 	}
+}
+
+// consume consumes the record last returned in place.
+func (s *fileSource) consume() error {
+	if s.pending == 0 {
+		return nil
+	}
+	n := s.pending
+	s.pending = 0
+	return s.discard(n)
 }
 
 func resetReport(f *Frame) {
@@ -642,6 +675,20 @@ const maxTimestampSec = (1<<63-1)/1_000_000_000 - 1
 // timestamp converts a pcapng timestamp of interface ifc to ns since the
 // epoch; false if it does not fit.
 func timestamp(ifc *ngIface, ts uint64) (int64, bool) {
+	// The usual resolutions without an offset, without dividing (the
+	// general path below divides twice, once 128 by 64 bits).
+	if ifc.offset == 0 {
+		switch ifc.units {
+		case 1e6:
+			if ts < (maxTimestampSec+1)*1e6 {
+				return int64(ts) * 1e3, true
+			}
+		case 1e9:
+			if ts < (maxTimestampSec+1)*1e9 {
+				return int64(ts), true
+			}
+		}
+	}
 	sec, frac := ts/ifc.units, ts%ifc.units
 	if sec > maxTimestampSec {
 		return 0, false
@@ -657,6 +704,9 @@ func timestamp(ifc *ngIface, ts uint64) (int64, bool) {
 
 // nextNg reads blocks up to the next packet and reads that packet.
 func (s *fileSource) nextNg(f *Frame) error {
+	if err := s.consume(); err != nil {
+		return err
+	}
 	for {
 		start := s.off
 		hdr, err := s.peekBlock()
@@ -783,6 +833,24 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 		s.errs.Add(1)
 		s.oversize.Add(1)
 		return false, nil
+	}
+	if n <= readBufferSize {
+		// In place, as nextPcap: the whole block stays in the read
+		// buffer until the next call.
+		if b, err := s.br.Peek(int(n)); err == nil {
+			if got := s.order.Uint32(b[n-4:]); got != n {
+				return false, s.formatErr(start, "%s: trailing total length %d differs from the leading %d", what, got, n)
+			}
+			s.pending = int(n)
+			d := hdrLen - 4
+			f.Data = b[d : d+capLen : d+capLen]
+			f.Link = ifc.link
+			f.Iface = uint16(iface)
+			f.WireLen = wireLen
+			f.Timestamp = t
+			resetReport(f)
+			return true, nil
+		}
 	}
 	if err := s.discard(int(hdrLen) - 4); err != nil {
 		return false, err

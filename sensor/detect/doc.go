@@ -105,7 +105,12 @@
 // to the front: a key touched at least once every 3/4 of the capacity's
 // insertions is never evicted; and eviction passes over up to 8 keys whose
 // alert is suppressed, so that a flood of one-packet keys, a spoofed
-// flood, does not turn a scanner's one alert into one per table turn); distinct values held exactly, the
+// flood, does not turn a scanner's one alert into one per table turn). A
+// rule tracking sources or pairs that no single packet can fire keeps a
+// doorkeeper (door.go): a key's first packet waits in a 4-way
+// set-associative array (32 bytes a slot, up to MaxKeys slots) and the key
+// gets a bucket at its second packet, the first counted into it; a spoofed
+// flood's one-packet sources then take no bucket and evict none. Distinct values held exactly, the
 // first of a key's window in the key's bucket and the others in one table
 // per rule shared by all its keys, MaxDistinct values in all and at most
 // MaxDistinctPerKey per key (raised to the rule's Count or MinSources). For

@@ -89,6 +89,11 @@ type RuleStats struct {
 	MaxDistinct          int    // cap on exact distinct values
 	DistinctFull         uint64 // values not recorded because MaxDistinct was reached
 	DistinctCapped       uint64 // values not recorded because a key reached MaxDistinctPerKey
+	// FirstOverwritten counts first packets of keys not yet held that
+	// another key's first packet replaced in the rule's doorkeeper
+	// before a second packet came (door): those keys start one packet
+	// later.
+	FirstOverwritten uint64
 }
 
 // ruleState is one rule and its state.
@@ -122,7 +127,10 @@ type ruleState struct {
 	// grown with the table.
 	burst    []burstWin
 	burstWin int64
-	st       RuleStats
+	// door holds the first packet of keys not in t (nil: the rule does
+	// not use one; see door).
+	door *door
+	st   RuleStats
 }
 
 // Engine applies compiled rules to packets. It is owned by one worker and
@@ -239,6 +247,9 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 	rs.hasTop = spec.TopSources
 	if r.Threshold.Burst > 0 && r.Threshold.BurstWindow > 0 {
 		rs.burstWin = int64(r.Threshold.BurstWindow)
+	}
+	if doorOK(rs) {
+		rs.door = newDoor(lim.MaxKeys)
 	}
 	rs.t.onDrop = rs.dropped
 	rs.t.onGrow = rs.grown
@@ -485,35 +496,55 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		return
 	}
 	rs.st.Matched++
-	idx, created := rs.t.get(&k, ts)
+	var v uint64 // the packet's distinct value
+	switch rs.distinct {
+	case rules.DistinctDstPort:
+		v = uint64(p.DstPort)
+	case rules.DistinctDstIP:
+		v = addrHash(p.Dst)
+	case rules.DistinctSrcIP:
+		v = addrHash(p.Src)
+	case rules.DistinctIPProto:
+		v = uint64(p.Proto)
+	}
+	h := k.hash()
+	door := rs.door != nil && p.Aggregate == 0 && (rs.r.Threshold.Bytes == 0 || uint64(p.IPLen) < rs.r.Threshold.Bytes)
+	idx, created := rs.t.getHash(&k, h, ts, !door)
+	if idx < 0 {
+		// A key the table does not hold: its first packet waits in the
+		// door; at its second, the bucket is made with the first in it.
+		first := doorEntry{h: h, ts: ts, v: v, bytes: p.IPLen, country: src.Country}
+		held, ok := rs.door.swap(first, ts-rs.idle)
+		if !ok {
+			return
+		}
+		idx, _ = rs.t.getHash(&k, h, ts, true)
+		rs.add(idx, true, held.ts, 1, uint64(held.bytes), held.v, held.country)
+		created = false
+	}
+	rs.add(idx, created, ts, p.Count(), uint64(p.IPLen), v, src.Country)
+	e.check(rs, idx, p, f, dir, src, dst)
+}
+
+// add counts a packet (or a byte report of n packets) at ts in bucket idx,
+// new when created.
+func (rs *ruleState) add(idx int32, created bool, ts int64, n, bytes, v uint64, country geo.CountryID) {
 	b := &rs.t.b[idx]
 	if created || ts-b.winStart >= rs.window {
 		rs.resetWindow(idx, ts)
 	}
 	b.last = max(b.last, ts)
-	b.packets += p.Count()
-	b.bytes += uint64(p.IPLen)
+	b.packets += n
+	b.bytes += bytes
 	if rs.burstWin > 0 {
-		rs.burst[idx].add(ts, rs.burstWin, p.Count())
+		rs.burst[idx].add(ts, rs.burstWin, n)
 	}
 	if rs.distinct != rules.DistinctNone {
-		var v uint64
-		switch rs.distinct {
-		case rules.DistinctDstPort:
-			v = uint64(p.DstPort)
-		case rules.DistinctDstIP:
-			v = addrHash(p.Dst)
-		case rules.DistinctSrcIP:
-			v = addrHash(p.Src)
-		case rules.DistinctIPProto:
-			v = uint64(p.Proto)
-		}
 		rs.addDistinct(b, idx, v)
 	}
 	if rs.hasTop {
-		rs.addCountry(idx, src.Country)
+		rs.addCountry(idx, country)
 	}
-	e.check(rs, idx, p, f, dir, src, dst)
 }
 
 // addDistinct records distinct value v of bucket idx: exactly while the
@@ -739,6 +770,9 @@ func (e *Engine) Advance(now int64) {
 func (e *Engine) Flush() {
 	for _, rs := range e.rules {
 		rs.t.reset()
+		if rs.door != nil {
+			rs.door.reset()
+		}
 	}
 	e.lastAdvance = 0
 }
@@ -751,6 +785,9 @@ func (e *Engine) Stats() Stats {
 		st.Keys = rs.t.n
 		st.KeysEvicted = rs.t.evicted
 		st.KeysExpired = rs.t.expired
+		if rs.door != nil {
+			st.FirstOverwritten = rs.door.over
+		}
 		if rs.set != nil {
 			st.Distinct = rs.set.live
 			st.DistinctFull = rs.set.full

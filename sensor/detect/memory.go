@@ -18,7 +18,7 @@ const DefaultMaxState = 16 << 30
 // the keys seen, so an engine needs this only under traffic that fills them.
 type State struct {
 	ID       uint32
-	Keys     int   // key table: buckets and slots
+	Keys     int   // key table: buckets and slots (and the doorkeeper's first packets)
 	Distinct int   // exact distinct values (two tables, one being rebuilt)
 	Sketch   int   // HyperLogLog registers and top countries, per key
 	Total    int64 // Keys + Distinct + Sketch
@@ -44,6 +44,9 @@ func RuleState(rs []*rules.Rule, cfg Config) []State {
 		}
 		if st.burstWin > 0 {
 			s.Keys += lim.MaxKeys * int(unsafe.Sizeof(burstWin{}))
+		}
+		if st.door != nil {
+			s.Keys += st.door.max * int(unsafe.Sizeof(doorEntry{}))
 		}
 		s.Total = int64(s.Keys) + int64(s.Distinct) + int64(s.Sketch)
 		out[i] = s

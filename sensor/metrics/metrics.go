@@ -153,6 +153,7 @@ var (
 	dDetKeysMax    = desc("detect_keys_capacity", "Key capacity of a rule's detector, summed over workers.", "rule")
 	dDetEvicted    = desc("detect_keys_evicted_total", "Detector keys evicted because the rule's table was full.", "rule")
 	dDetExpired    = desc("detect_keys_expired_total", "Detector keys removed after going idle.", "rule")
+	dDetFirstOver  = desc("detect_first_packets_overwritten_total", "First packets of keys not yet tracked that the rule's doorkeeper replaced before a second packet came (the key then starts one packet later).", "rule")
 	dDetDistinct   = desc("detect_distinct_dropped_total", "Distinct values not recorded, by reason (full: rule cap, capped: per-key cap).", "rule", "reason")
 	dSinkWritten   = desc("sink_alerts_total", "Alerts delivered by an output.", "output", "type")
 	dSinkFiltered  = desc("sink_filtered_total", "Alerts below an output's minimum severity.", "output")
@@ -195,7 +196,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		dPackets, dFrames, dCapBytes, dCapDrops, dCapErrors, dWorkerPackets, dWorkerBytes, dCountry,
 		dQueueDrops, dAlerts, dSinkErrorsP, dFlows, dFlowCap, dFlowsCreated, dFlowsEvicted, dFlowsExpired,
-		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetDistinct, dSinkWritten, dSinkFiltered, dSinkWithheld, dSinkRefused,
+		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetFirstOver, dDetDistinct, dSinkWritten, dSinkFiltered, dSinkWithheld, dSinkRefused,
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
 		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
@@ -272,6 +273,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(dDetKeysMax, float64(r.MaxKeys), id)
 			counter(dDetEvicted, r.KeysEvicted, id)
 			counter(dDetExpired, r.KeysExpired, id)
+			counter(dDetFirstOver, r.FirstOverwritten, id)
 			counter(dDetDistinct, r.DistinctFull, id, "full")
 			counter(dDetDistinct, r.DistinctCapped, id, "capped")
 		}

@@ -84,10 +84,11 @@ type ruleGen struct {
 	set   *rules.Set
 	basis map[uint32]geo.Basis
 	drop  map[uint32]bool // rules with action drop
+	needs geo.Needs       // what the rules match on beyond the location
 }
 
 func newRuleGen(set *rules.Set) *ruleGen {
-	g := &ruleGen{set: set, basis: make(map[uint32]geo.Basis, len(set.Rules)), drop: map[uint32]bool{}}
+	g := &ruleGen{set: set, basis: make(map[uint32]geo.Basis, len(set.Rules)), drop: map[uint32]bool{}, needs: set.GeoNeeds()}
 	for _, r := range set.Rules {
 		g.basis[r.ID] = r.Basis
 		if r.Action == rules.ActionDrop {
@@ -133,6 +134,8 @@ func New(cfg Config, g *geo.Holder, set *rules.Set, sink Sink) (*Pipeline, error
 	}
 	p := &Pipeline{cfg: cfg, geo: g, sink: sink, alerts: map[string]uint64{}, alertsByRule: map[uint32]uint64{}}
 	gen := newRuleGen(set)
+	// Builds the per-packet table now, not on the first packet.
+	g.Load().PerPacket(gen.needs)
 	p.rules.Store(gen)
 	for i := range cfg.Workers {
 		dc := cfg.Detect

@@ -134,4 +134,5 @@ func addRuleStats(s, o *detect.RuleStats) {
 	s.MaxDistinct += o.MaxDistinct
 	s.DistinctFull += o.DistinctFull
 	s.DistinctCapped += o.DistinctCapped
+	s.FirstOverwritten += o.FirstOverwritten
 }

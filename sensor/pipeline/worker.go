@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 
@@ -36,9 +37,17 @@ type worker struct {
 	eng   *detect.Engine
 	gen   *ruleGen   // rule set eng was built from
 	table *geo.Table // snapshot for the current batch
+	// hot is the table the packets are looked up in: table's
+	// location-only table unless the rules need its registration or AS
+	// data (geo.Table.PerPacket).
+	hot *geo.Table
 
-	// src and dst are the geo lookups of the packet in process.
-	src, dst geo.Info
+	// src and dst are the geo lookups of the packet in process, in hot;
+	// srcIP and dstIP its addresses, looked up again in table (full) when
+	// it raises an alert.
+	src, dst     geo.Info
+	srcIP, dstIP netip.Addr
+	full         [2]geo.Info
 	// from is the source of the packets in process and iface the
 	// interface index of the packet in process, for the alert's origin.
 	from  capture.Source
@@ -71,6 +80,7 @@ func (w *worker) sync() {
 		w.gen = g
 		w.eng = detect.New(g.set.Rules, w.dc, w.emit)
 	}
+	w.hot = w.table.PerPacket(w.gen.needs)
 }
 
 // stealEvery is how often an idle live worker takes over the packets its
@@ -159,8 +169,9 @@ func (w *worker) process(pkt *decode.Packet, own uint8) {
 	fr := w.flows.Update(pkt)
 	// The lookups live in the worker: the engine's emit callback makes
 	// pointers to locals escape, an allocation per packet.
-	w.src = w.table.Lookup(pkt.Src)
-	w.dst = w.table.Lookup(pkt.Dst)
+	w.src = w.hot.Lookup(pkt.Src)
+	w.dst = w.hot.Lookup(pkt.Dst)
+	w.srcIP, w.dstIP = pkt.Src, pkt.Dst
 	src, dst := &w.src, &w.dst
 	// A packet goes to the workers of both its addresses; the source's
 	// worker counts it.
@@ -180,8 +191,16 @@ func (w *worker) process(pkt *decode.Packet, own uint8) {
 	w.eng.ProcessOwned(pkt, fr, src, dst, own&ownSrc != 0, own&ownDst != 0)
 }
 
-// emit is the engine's alert callback.
+// emit is the engine's alert callback, called while the packet that fired
+// is in process: src and dst are its lookups in w.hot. When that is the
+// location-only table, the alert's endpoints come from the lookups of the
+// same addresses in the full table, so that they carry the registration
+// country and AS number (the fields the rules did not need).
 func (w *worker) emit(a *alert.Alert, src, dst *geo.Info) {
+	if w.hot != w.table {
+		w.full[0], w.full[1] = w.table.Lookup(w.srcIP), w.table.Lookup(w.dstIP)
+		src, dst = &w.full[0], &w.full[1]
+	}
 	w.p.emit(w.table, a, src, dst, w.gen.basis[a.SignatureID], w.gen.drop[a.SignatureID], w.from, w.iface)
 }
 

@@ -97,6 +97,7 @@ func Pipeline(p *pipeline.Pipeline) Target {
 		if err := p.CheckRules(set); err != nil {
 			return nil, err
 		}
+		table.PerPacket(set.GeoNeeds()) // builds the per-packet table before the swap
 		return pipelineChange{p, set, table}, nil
 	}}
 }

@@ -10,6 +10,13 @@
 //	bw-bench replay -file /tmp/mix.pcap -workers 2
 //	bw-bench replay -n 11500000 -flood 0.9 -spoofed 10000000 -workers 2
 //	bw-bench startup -count 5
+//	bw-bench realmix -n 900000 -o /tmp/real.pcap CAPTURE...
+//
+// realmix writes the held-out real-tool mix of issue 16: the given real
+// captures (../shared/pcaps, testdata/cases/lab-*: scripts/realmix.sh names
+// them) one after the other, each re-stamped to follow the previous one by
+// a second, round after round until n packets (pcap, or pcapng for a name
+// ending in .pcapng).
 //
 // replay -cpuprofile writes a CPU profile of the timed part only (not of
 // loading the rules and the GeoIP database).
@@ -47,7 +54,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bw-bench write|replay|startup [flags]")
+		return errors.New("usage: bw-bench write|replay|startup|realmix [flags]")
 	}
 	fs := flag.NewFlagSet("bw-bench "+args[0], flag.ContinueOnError)
 	var (
@@ -58,7 +65,7 @@ func run(args []string, out io.Writer) error {
 		workers = fs.Int("workers", 1, "replay: detection workers")
 		file    = fs.String("file", "", "replay: read this capture file (capture.OpenFile) instead of generating the mix")
 		cpuProf = fs.String("cpuprofile", "", "replay: write a CPU profile of the timed part to this file")
-		outPath = fs.String("o", "", "write: output pcap")
+		outPath = fs.String("o", "", "write, realmix: output capture")
 		count   = fs.Int("count", 5, "startup: repetitions")
 		home    = fs.String("home", "DE", "home countries")
 	)
@@ -84,6 +91,11 @@ func run(args []string, out io.Writer) error {
 		return replay(out, replayOpts{spec: spec, file: *file, workers: *workers, home: *home, cpuProfile: *cpuProf})
 	case "startup":
 		return startup(out, *count, *home)
+	case "realmix":
+		if *outPath == "" || fs.NArg() == 0 {
+			return errors.New("realmix: -o and at least one capture are required")
+		}
+		return realMix(*outPath, *n, fs.Args())
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
@@ -93,11 +105,9 @@ func load(home string) (*rules.Set, *geo.Table, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := geo.Embedded()
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := geo.Build(db, nil, set.Zones)
+	// The tables "borderwatch replay" builds by default: the embedded
+	// location, registration and ASN data.
+	t, err := geo.OpenTable(geo.Paths{}, set.Zones)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,7 +115,7 @@ func load(home string) (*rules.Set, *geo.Table, error) {
 }
 
 // startup times what the sensor does before its first packet: loading the
-// default rules and building the table from the full embedded database.
+// default rules and building the table from the full embedded databases.
 func startup(out io.Writer, count int, home string) error {
 	for range count {
 		t0 := time.Now()

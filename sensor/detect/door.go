@@ -1,0 +1,157 @@
+package detect
+
+import (
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+)
+
+// door is a rule's doorkeeper (issue 16 §2): a key the rule's table does not
+// hold gets a bucket only at its second packet. The first is held here, in
+// a 4-way set-associative array indexed by the key's hash, with what it adds to a
+// bucket (time, IP bytes, distinct value, source country); the second
+// packet creates the bucket, replays the first into it and counts itself,
+// so the bucket holds what it would have held without the door. One-packet
+// keys (the sources of a spoofed flood) thus cost one 32-byte slot write
+// instead of a bucket, an eviction and the LRU relinking of both.
+//
+// A slot holds the first packet of one key; a key's packet may go in any
+// of the doorWays slots of its set. When the set is full, another key's
+// first packet replaces the set's oldest (counted in FirstOverwritten when
+// it was younger than the rule's idle time, after which the key would have
+// expired anyway); that key then starts one packet later. So, as keys in
+// the table's LRU, a first packet survives about as many other keys' first
+// packets as the door has slots. The array starts at doorMin slots and
+// doubles whenever a packet would replace one that is not stale, up to the
+// power of two at or above the rule's MaxKeys (32 bytes a slot, a quarter
+// of a bucket); only then are packets replaced.
+//
+// The door is for rules a single packet cannot fire (doorOK): rules
+// tracking a source or a pair with a threshold over one packet or value,
+// and, per packet, a packet (not a kernel byte report) under the bytes
+// threshold. Matching is on the 63 bits of the key's hash kept (the key
+// itself is not): two keys of one hash, which the table tells apart, share
+// a slot here, so the second key's first packet would be credited with
+// the first's: a chance of about 2^-63 per new key for traffic that does
+// not choose its hashes; the hash, as the table's, is not keyed.
+type door struct {
+	e    []doorEntry
+	max  int // largest len(e): the power of two at or above MaxKeys
+	over uint64
+}
+
+// doorEntry is a held first packet; h is 0 for an empty slot.
+type doorEntry struct {
+	h       uint64 // key hash | doorUsed
+	ts      int64
+	v       uint64 // distinct value
+	bytes   uint32 // IP bytes
+	country geo.CountryID
+}
+
+const (
+	doorUsed = 1 << 63
+	doorMin  = 256
+	doorWays = 4 // slots a hash may use: 128 bytes, two cache lines
+)
+
+func newDoor(maxKeys int) *door {
+	n := doorMin
+	for n < maxKeys && n < maxTableCapacity {
+		n <<= 1
+	}
+	return &door{max: n}
+}
+
+// doorOK reports whether no single packet can fire rule state rs, so that
+// a key's first packet may wait in the door; the per-packet part (a packet,
+// not a byte report, and under the bytes threshold) is checked by count.
+func doorOK(rs *ruleState) bool {
+	if rs.track != rules.TrackSrc && rs.track != rules.TrackPair || rs.kind == rules.KindAmplification {
+		return false
+	}
+	th := &rs.r.Threshold
+	if rs.counts != rules.DistinctNone {
+		return th.Count != 1 // 0 never fires; one packet adds one value
+	}
+	if th.Count == 0 && th.Bytes == 0 {
+		return false // fires on every packet
+	}
+	return th.Count != 1 && (rs.burstWin == 0 || th.Burst != 1)
+}
+
+// swap holds first packet f of the key of hash h when the door does not
+// hold one for it, and returns false; else it returns the held packet and
+// frees its slot. When f's set is full, the oldest packet of the set is
+// replaced (counted when it was not older than stale).
+func (d *door) swap(f doorEntry, stale int64) (doorEntry, bool) {
+	if d.e == nil {
+		d.e = make([]doorEntry, min(doorMin, d.max))
+	}
+	f.h |= doorUsed
+	set := d.set(f.h)
+	for i := range set {
+		if set[i].h == f.h {
+			held := set[i]
+			set[i] = doorEntry{}
+			return held, true
+		}
+	}
+	// Like the table, which grows to its capacity before it evicts, the
+	// door grows before it replaces a packet that is not stale.
+	for {
+		v := victim(set)
+		if set[v].h == 0 || set[v].ts <= stale {
+			set[v] = f
+			return doorEntry{}, false
+		}
+		if len(d.e) >= d.max {
+			d.over++
+			set[v] = f
+			return doorEntry{}, false
+		}
+		d.grow()
+		set = d.set(f.h)
+	}
+}
+
+// set returns the doorWays slots of hash h.
+func (d *door) set(h uint64) []doorEntry {
+	i := int(h&uint64(len(d.e)/doorWays-1)) * doorWays
+	return d.e[i : i+doorWays : i+doorWays]
+}
+
+// victim returns the slot of set to fill: an empty one, else the oldest.
+func victim(set []doorEntry) int {
+	v := 0
+	for i := range set {
+		if set[i].h == 0 {
+			return i
+		}
+		if set[i].ts < set[v].ts {
+			v = i
+		}
+	}
+	return v
+}
+
+// grow doubles the array, re-placing the held packets: a set's packets go
+// to the two sets it splits into, so none is lost.
+func (d *door) grow() {
+	old := d.e
+	d.e = make([]doorEntry, 2*len(old))
+	for _, x := range old {
+		if x.h == 0 {
+			continue
+		}
+		set := d.set(x.h)
+		for i := range set {
+			if set[i].h == 0 {
+				set[i] = x
+				break
+			}
+		}
+	}
+}
+
+// reset forgets every held packet.
+func (d *door) reset() { clear(d.e) }

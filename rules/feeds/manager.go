@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"iter"
+	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -310,7 +311,9 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 			res.Outcome, res.Err, res.Entries = OutcomeFailed, err, prevList.Len()
 			return res
 		}
-		if ctx.Err() != nil {
+		// The deadline or the transport's header timeout (the same
+		// duration) may fire first: both are the source's timeout.
+		if ne := net.Error(nil); ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 			err = fmt.Errorf("%w (timeout %s)", err, s.cfg.Timeout)
 		}
 		m.failed(s, err, now)

@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 )
@@ -36,7 +35,7 @@ type app struct {
 }
 
 func newApp() *app {
-	out, _ := logOutput(os.Stderr, "json") // until the configuration is read
+	out, _ := systemd.LogOutput(os.Stderr, "json") // until the configuration is read
 	return &app{cfg: defaultConfig(), log: zerolog.New(out).With().Timestamp().Logger()}
 }
 
@@ -106,7 +105,7 @@ func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	if err != nil || cfg.Logging.Level == "" {
 		return usageErr("invalid log level %q: want debug, info, warn or error", cfg.Logging.Level)
 	}
-	out, err := logOutput(cmd.ErrOrStderr(), cfg.Logging.Format)
+	out, err := systemd.LogOutput(cmd.ErrOrStderr(), cfg.Logging.Format)
 	if err != nil {
 		return usageError{err}
 	}
@@ -164,52 +163,4 @@ func (a *app) loadGeoOfConfig() (*geo.Table, error) {
 		return nil, usageError{err}
 	}
 	return a.loadGeo(z)
-}
-
-// throttle logs the first of a run of repeated errors at once and then one
-// summary per interval with how many were suppressed. It is safe for
-// concurrent use.
-type throttle struct {
-	log   zerolog.Logger
-	every time.Duration
-	now   func() time.Time
-
-	mu         sync.Mutex
-	last       time.Time // when the last line was logged
-	suppressed int
-	lastErr    error
-}
-
-func newThrottle(log zerolog.Logger, every time.Duration) *throttle {
-	return &throttle{log: log, every: every, now: time.Now}
-}
-
-// Error records err with msg: logged at once if nothing was logged within
-// the interval (with the count of those suppressed before), else counted.
-func (t *throttle) Error(err error, msg string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	if !t.last.IsZero() && now.Sub(t.last) < t.every {
-		t.suppressed++
-		t.lastErr = err
-		return
-	}
-	ev := t.log.Error().Err(err)
-	if t.suppressed > 0 {
-		ev = ev.Int("suppressed", t.suppressed)
-	}
-	ev.Msg(msg)
-	t.last, t.suppressed, t.lastErr = now, 0, nil
-}
-
-// Flush logs the summary of what was suppressed since the last line.
-func (t *throttle) Flush(msg string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.suppressed == 0 {
-		return
-	}
-	t.log.Error().Err(t.lastErr).Int("suppressed", t.suppressed).Msg(msg)
-	t.last, t.suppressed, t.lastErr = t.now(), 0, nil
 }

@@ -244,7 +244,7 @@ func TestConfigSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs strings.Builder
-	log := zerolog.New(&logWriter{w: &logs})
+	log := zerolog.New(zerolog.SyncWriter(&logs))
 	for _, c := range cs {
 		o, err := c.Open(log)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -42,8 +43,8 @@ func main() {
 // `journalctl -p err` shows why the sensor stopped.
 func errorLine(w io.Writer, err error) string {
 	line := "borderwatch: " + err.Error() + "\n"
-	if isJournal(w) {
-		return string(prefixLines([]byte(line), journalPriority(zerolog.ErrorLevel)))
+	if systemd.IsJournal(w) {
+		return string(systemd.PrefixLines([]byte(line), systemd.Priority(zerolog.ErrorLevel)))
 	}
 	return line
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/lifecycle"
+	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
@@ -246,10 +247,10 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 
 	// Capture is attached and the signals are handled: systemd
 	// (Type=notify) may consider the service started.
-	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
+	systemd.NotifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
 	runErr := p.RunSources(ctx, lc.Sources...)
 	stop()
-	notifyState(log, "STOPPING=1")
+	systemd.NotifyState(log, "STOPPING=1")
 	if err := started.Stop(); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -273,9 +274,9 @@ func handleSignals(ctx context.Context, log zerolog.Logger, rl *reload.Reloader,
 			case s := <-sigs:
 				switch s {
 				case syscall.SIGHUP:
-					notifyState(log, reloadingState())
+					systemd.NotifyState(log, systemd.ReloadingState())
 					_ = rl.Reload() // logged
-					notifyState(log, "READY=1")
+					systemd.NotifyState(log, "READY=1")
 				case syscall.SIGUSR1:
 					counters()
 				}

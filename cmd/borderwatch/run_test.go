@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -180,31 +179,6 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 1 || got[0].SignatureID != 9100002 || got[0].Src.CountryISO != "CN" || got[0].Dst.CountryISO != "DE" {
 		t.Errorf("alerts: %+v", got)
-	}
-}
-
-func TestThrottle(t *testing.T) {
-	var buf bytes.Buffer
-	th := newThrottle(zerolog.New(&buf), time.Minute)
-	now := time.Unix(1000, 0)
-	th.now = func() time.Time { return now }
-	boom := errors.New("connection refused")
-	th.Error(boom, "sending")
-	for range 5 {
-		now = now.Add(time.Second)
-		th.Error(boom, "sending")
-	}
-	now = now.Add(time.Minute)
-	th.Error(errors.New("timeout"), "sending")
-	th.Error(boom, "sending")
-	th.Flush("sending")
-	th.Flush("sending") // nothing more to say
-	want := `{"level":"error","error":"connection refused","message":"sending"}
-{"level":"error","error":"timeout","suppressed":5,"message":"sending"}
-{"level":"error","error":"connection refused","suppressed":1,"message":"sending"}
-`
-	if buf.String() != want {
-		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
 }
 

@@ -218,7 +218,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	rl := newReloader(a, cmd, p, writer, reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
 		return lc.Prepare(set, table)
 	}})
-	bi := readBuildInfo()
+	bi := buildInfo()
 	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: reloads}
 	if writer != nil {
 		src.Sinks = writer.Stats

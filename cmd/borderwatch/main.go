@@ -9,6 +9,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/sensor/detect"
+	"github.com/borderwatch/borderwatch/sensor/replay"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
@@ -54,11 +55,12 @@ func exitCode(err error) int {
 	var (
 		ue usageError
 		se *detect.StateLimitError
+		ie *replay.InputError
 	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &se): // a rule set over the state limit is invalid input
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ie): // a rule set over the state limit is invalid input
 		return exitUsage
 	default:
 		return exitRuntime

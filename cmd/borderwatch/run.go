@@ -310,7 +310,7 @@ func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer, kernel fu
 	}
 	log.Info().Uint64("decoded", s.Decode.Decoded).Uint64("skipped", s.Decode.Skipped()).Uint64("queue_drops", s.QueueDrops).
 		Int("flows", s.Flow.Flows).Uint64("flows_evicted", s.Flow.Evicted).Uint64("alerts", alerts).
-		Strs("top_countries", topCountries(s.CountryTotals(), 5)).Msg("pipeline")
+		Strs("top_countries", s.TopCountries(5)).Msg("pipeline")
 	if w != nil {
 		for _, o := range w.Stats() {
 			log.Info().Str("output", o.Name).Uint64("written", o.Written).Uint64("dropped", o.Dropped.Total()).

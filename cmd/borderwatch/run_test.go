@@ -182,17 +182,6 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	}
 }
 
-func TestProgressLine(t *testing.T) {
-	got := progressLine(50000, 25<<20, 100<<20, 10*time.Second)
-	want := "[=======                       ]  25% 50000 packets, 5000 packets/s, ETA 30s"
-	if got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
-	}
-	if got := progressLine(300, 0, 0, 3*time.Second); got != " 300 packets, 100 packets/s" {
-		t.Errorf("stdin progress %q", got)
-	}
-}
-
 func labApp(t *testing.T, labDB, rulesPath string) (*app, *lockedBuffer, *rules.Set, *geo.Table) {
 	t.Helper()
 	logs := new(lockedBuffer)

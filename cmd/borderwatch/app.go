@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -28,20 +29,20 @@ type app struct {
 	logFormat      string
 	sensorName     string
 
-	cfg     Config // effective configuration
-	cfgRead bool   // a configuration file was read
+	cfg     config.Config // effective configuration
+	cfgRead bool          // a configuration file was read
 
 	log zerolog.Logger // diagnostics, to stderr
 }
 
 func newApp() *app {
 	out, _ := systemd.LogOutput(os.Stderr, "json") // until the configuration is read
-	return &app{cfg: defaultConfig(), log: zerolog.New(out).With().Timestamp().Logger()}
+	return &app{cfg: config.Default(), log: zerolog.New(out).With().Timestamp().Logger()}
 }
 
 func (a *app) bindFlags(root *cobra.Command) {
 	f := root.PersistentFlags()
-	f.StringVarP(&a.cfgPath, "config", "c", defaultConfigPath, "configuration file (YAML); a missing default file is ignored, flags override it")
+	f.StringVarP(&a.cfgPath, "config", "c", config.DefaultPath, "configuration file (YAML); a missing default file is ignored, flags override it")
 	f.StringVar(&a.geoipPath, "geoip", "", "MaxMind-format country or city database (default: the embedded DB-IP Lite country database)")
 	f.StringVar(&a.asnPath, "asn-db", "", "MaxMind-format ASN database (GeoLite2-ASN or DB-IP ASN schema)")
 	f.StringSliceVar(&a.home, "home", nil, "home jurisdiction: country codes, groups (EU…) or CIDRs, comma-separated")
@@ -62,7 +63,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 // error only when explicit), applies the flags the user set over it and
 // sets up the logger.
 func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
-	cfg, read, err := readConfig(path, explicit)
+	cfg, read, err := config.Read(path, explicit)
 	if err != nil {
 		return usageError{err}
 	}
@@ -120,7 +121,7 @@ func (a *app) logger(component string) zerolog.Logger {
 }
 
 // geoConfig is the jurisdiction configuration.
-func (a *app) geoConfig() geo.Config { return a.cfg.geoConfig() }
+func (a *app) geoConfig() geo.Config { return a.cfg.GeoConfig() }
 
 // geoPaths are the GeoIP databases of the configuration.
 func (a *app) geoPaths() geo.Paths {

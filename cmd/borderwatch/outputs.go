@@ -18,7 +18,7 @@ func (a *app) outputConfigs(urls []string, alertsPath, format string) ([]sink.Co
 		return nil, f, usageError{err}
 	}
 	if len(urls) == 0 && alertsPath == "" {
-		cs, err := a.cfg.sinkConfigs()
+		cs, err := a.cfg.SinkConfigs()
 		if err != nil {
 			return nil, f, usageError{err}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/lifecycle"
 	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
@@ -107,7 +108,7 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 }
 
 // applyRunFlags puts the run flags the user set over the configuration.
-func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
+func (o *runOpts) apply(cmd *cobra.Command, c *config.Config) error {
 	fl := cmd.Flags()
 	if fl.Changed("iface") {
 		c.Capture.Interfaces = nil
@@ -141,9 +142,9 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 	if fl.Changed("metrics-listen") {
 		c.Metrics.Listen = o.metricsListen
 	}
-	for _, p := range c.problems() {
-		if strings.HasPrefix(p.path, "$.capture") || strings.HasPrefix(p.path, "$.metrics") {
-			return usageErr("%s (flag or configuration file)", p.msg)
+	for _, p := range c.Problems() {
+		if strings.HasPrefix(p.Path, "capture.") || strings.HasPrefix(p.Path, "metrics.") {
+			return usageErr("%s (flag or configuration file)", p.Msg)
 		}
 	}
 	if len(c.Capture.Interfaces) == 0 {
@@ -191,7 +192,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	// closed the live sources, then the metrics endpoint, the pipeline,
 	// the alert outputs and the kernel stage stop.
 	var started lifecycle.Group
-	lc, err := live.Open(a.cfg.Capture.live(), table, kr, a.logger("capture"))
+	lc, err := live.Open(a.cfg.Capture.Live(), table, kr, a.logger("capture"))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -187,8 +188,8 @@ func labApp(t *testing.T, labDB, rulesPath string) (*app, *lockedBuffer, *rules.
 	logs := new(lockedBuffer)
 	a := newApp()
 	a.log = zerolog.New(logs)
-	a.cfg.Geo = GeoConfig{Database: labDB, Home: []string{"DE"}}
-	a.cfg.Rules = RulesConfig{Paths: []string{rulesPath}, NoDefaults: true}
+	a.cfg.Geo = config.GeoConfig{Database: labDB, Home: []string{"DE"}}
+	a.cfg.Rules = config.RulesConfig{Paths: []string{rulesPath}, NoDefaults: true}
 	set, err := a.loadRules()
 	if err != nil {
 		t.Fatal(err)
@@ -198,4 +199,25 @@ func labApp(t *testing.T, labDB, rulesPath string) (*app, *lockedBuffer, *rules.
 		t.Fatal(err)
 	}
 	return a, logs, set, table
+}
+
+// TestRunFlagsChecked: the run flags are checked like the configuration
+// file's values, before any interface is looked at (the check once looked
+// for problems at "$.capture…" paths, which never matched: --workers 0 ran
+// with no worker and a bad --xdp-mode fell back to AF_PACKET).
+func TestRunFlagsChecked(t *testing.T) {
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--workers", "0"}, "borderwatch: capture.workers 0: want 1 to 256 (flag or configuration file)\n"},
+		{[]string{"--xdp-mode", "bogus"}, "borderwatch: capture.xdp_mode \"bogus\": want auto, native or generic (flag or configuration file)\n"},
+		{[]string{"--metrics-listen", "9467"}, "borderwatch: metrics.listen \"9467\": want host:port or off (flag or configuration file)\n"},
+	} {
+		args := append([]string{"run", "-i", "bw-nosuch0"}, c.flags...)
+		_, stderr, code := runCLI(t, args...)
+		if code != exitUsage || stderr != c.want {
+			t.Errorf("%v: exit %d, stderr %q; want 2, %q", c.flags, code, stderr, c.want)
+		}
+	}
 }

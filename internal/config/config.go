@@ -107,7 +107,7 @@ type CaptureConfig struct {
 	// EgressMode is how the TC egress program attaches: auto (TCX, clsact
 	// before Linux 6.6), tcx or clsact.
 	EgressMode string `yaml:"egress_mode"`
-	SnapLength int    `yaml:"snap_length"`
+	SnapLen    int    `yaml:"snap_length"`
 	Workers    int    `yaml:"workers"`
 	QueueSize  int    `yaml:"queue_size"` // batches queued per worker
 	BatchSize  int    `yaml:"batch_size"` // packets per batch
@@ -127,7 +127,7 @@ type CaptureConfig struct {
 // Live is the live capture component's configuration.
 func (c *CaptureConfig) Live() live.Configuration {
 	return live.Configuration{Interfaces: c.Interfaces, Mode: c.Mode, XDPMode: c.XDPMode, Egress: c.Egress, EgressMode: c.EgressMode,
-		SnapLength: c.SnapLength, RingBytes: c.RingBytes, AFPacketBlocks: c.AFPacketBlocks, Readers: c.Readers, Enforce: c.Enforce,
+		SnapLen: c.SnapLen, RingBytes: c.RingBytes, AFPacketBlocks: c.AFPacketBlocks, Readers: c.Readers, Enforce: c.Enforce,
 		Handoff: c.Handoff}
 }
 
@@ -168,8 +168,8 @@ var PipelineLimits = []struct {
 func Default() Config {
 	lc := live.DefaultConfiguration()
 	return Config{
-		Capture: CaptureConfig{Mode: lc.Mode, XDPMode: lc.XDPMode, EgressMode: lc.EgressMode, SnapLength: lc.SnapLength,
-			Workers: pipeline.DefaultLiveWorkers, QueueSize: pipeline.DefaultQueueLen, BatchSize: pipeline.DefaultBatchSize,
+		Capture: CaptureConfig{Mode: lc.Mode, XDPMode: lc.XDPMode, EgressMode: lc.EgressMode, SnapLen: lc.SnapLen,
+			Workers: pipeline.DefaultLiveWorkers, QueueSize: pipeline.DefaultQueueSize, BatchSize: pipeline.DefaultBatchSize,
 			RingBytes: lc.RingBytes, AFPacketBlocks: lc.AFPacketBlocks, Readers: lc.Readers, Handoff: lc.Handoff},
 		Metrics: MetricsConfig{Listen: metrics.DefaultListen},
 		Logging: LoggingConfig{Level: "info", Format: "json"},

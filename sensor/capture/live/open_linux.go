@@ -85,7 +85,7 @@ func openXDP(cc Configuration, table *geo.Table, kr *Rules, log zerolog.Logger) 
 		return nil, err
 	}
 	opts := bpf.DefaultOptions()
-	opts.SnapLen = uint32(cc.SnapLength)
+	opts.SnapLen = uint32(cc.SnapLen)
 	h := cc.Handoff
 	opts.SourceBudget, opts.SourceBurst = uint32(h.SourceBudget), uint32(h.SourceBurst)
 	opts.FlowPackets, opts.ReportBytes = uint32(h.FlowPackets), uint32(h.ReportBytes)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 	"github.com/borderwatch/borderwatch/sensor/replay"
 	"github.com/spf13/cobra"
@@ -107,15 +106,13 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 		prog = os.Stderr
 	}
 	stats, runErr := runFiles(cmd.Context(), replay.Options{
-		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, Geo: geo.NewHolder(table), Rules: set, Sink: out.sink(), Files: files,
+		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, Geo: geo.NewHolder(table), Rules: set, Sink: out, Files: files,
 		Progress: prog, Warn: cmd.ErrOrStderr(),
 	})
-	if err := out.close(); err != nil && runErr == nil {
+	if err := out.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if out.writer != nil {
-		stats.SinkErrors += sinkLosses(out.writer.Stats())
-	}
+	stats.SinkErrors += out.Lost()
 	if hint := replay.TrafficHint(stats); hint != "" {
 		l := a.logger("replay")
 		l.Warn().Msg(hint)
@@ -124,15 +121,6 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 		replay.WriteSummary(cmd.ErrOrStderr(), stats, time.Since(start))
 	}
 	return runErr
-}
-
-// sinkLosses is the alerts the outputs lost.
-func sinkLosses(ss []sink.Stats) uint64 {
-	var n uint64
-	for _, s := range ss {
-		n += s.Dropped.Total()
-	}
-	return n
 }
 
 // runFiles replays until the files end or SIGINT or SIGTERM, which stop it

@@ -193,7 +193,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	// endpoint, the pipeline, the alert outputs and the kernel stage stop.
 	var (
 		lc   *live.Capture
-		out  *alertOutput
+		out  *sink.Alerts
 		p    *pipeline.Pipeline
 		srv  *metrics.Server
 		src  metrics.Sources
@@ -213,20 +213,20 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		}},
 		lifecycle.Component{Name: "alert outputs", Start: func() (func() error, error) {
 			out, err = a.openAlertOutput(cs, cmd.OutOrStdout(), format)
-			return func() error { return out.close() }, err
+			return func() error { return out.Close() }, err
 		}},
 		lifecycle.Component{Name: "pipeline", Start: func() (func() error, error) {
 			p, err = pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueSize: cc.QueueSize, Live: true,
-				Enforce: cc.Enforce, SensorName: a.cfg.SensorName}, holder, set, out.sink())
+				Enforce: cc.Enforce, SensorName: a.cfg.SensorName}, holder, set, out)
 			if err != nil {
 				return none, err
 			}
 			src = metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
 				Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: &metrics.Reloads{}}
-			if out.writer != nil {
-				src.Sinks = out.writer.Stats
+			if out.Writer != nil {
+				src.Sinks = out.Writer.Stats
 			}
-			rl = newReloader(a, cmd, p, out.writer, src.Reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
+			rl = newReloader(a, cmd, p, out.Writer, src.Reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
 				return lc.Prepare(set, table)
 			}})
 			return func() error { p.Close(); return nil }, nil
@@ -252,8 +252,8 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer handleSignals(ctx, log, rl, func() { metrics.LogCounters(a.logger("counters"), src) })()
-	if out.lines != nil {
-		go out.lines.FlushEvery(ctx, time.Second)
+	if out.Lines != nil {
+		go out.Lines.FlushEvery(ctx, time.Second)
 	}
 
 	// Capture is attached and the signals are handled: systemd

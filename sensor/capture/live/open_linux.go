@@ -77,13 +77,8 @@ func openAFPackets(cc Configuration, log zerolog.Logger) (*Capture, error) {
 	return lc, nil
 }
 
-// openXDP loads the kernel stage, fills its geo tables and attaches it to
-// every interface.
-func openXDP(cc Configuration, table *geo.Table, kr *Rules, log zerolog.Logger) (*Capture, error) {
-	mode, err := bpf.ParseXDPMode(cc.XDPMode)
-	if err != nil {
-		return nil, err
-	}
+// kernelOptions are the kernel stage's load-time settings of cc.
+func kernelOptions(cc Configuration) (bpf.Options, error) {
 	opts := bpf.DefaultOptions()
 	opts.SnapLen = uint32(cc.SnapLen)
 	h := cc.Handoff
@@ -91,11 +86,25 @@ func openXDP(cc Configuration, table *geo.Table, kr *Rules, log zerolog.Logger) 
 	opts.FlowPackets, opts.ReportBytes = uint32(h.FlowPackets), uint32(h.ReportBytes)
 	em, err := bpf.ParseEgressMode(cc.EgressMode)
 	if err != nil {
-		return nil, err
+		return opts, err
 	}
 	opts.EgressMode = em
 	opts.RingBytes = uint32(cc.RingBytes)
 	opts.Enforce = cc.Enforce
+	return opts, nil
+}
+
+// openXDP loads the kernel stage, fills its geo tables and attaches it to
+// every interface.
+func openXDP(cc Configuration, table *geo.Table, kr *Rules, log zerolog.Logger) (*Capture, error) {
+	mode, err := bpf.ParseXDPMode(cc.XDPMode)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := kernelOptions(cc)
+	if err != nil {
+		return nil, err
+	}
 	objs, err := bpf.Load(opts)
 	if err != nil {
 		return nil, err

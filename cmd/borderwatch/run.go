@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/bpf"
@@ -251,7 +250,11 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer handleSignals(ctx, log, rl, func() { metrics.LogCounters(a.logger("counters"), src) })()
+	defer rl.HandleSignals(ctx, reload.Hooks{
+		Reloading: func() { systemd.NotifyState(log, systemd.ReloadingState()) },
+		Reloaded:  func() { systemd.NotifyState(log, "READY=1") },
+		Counters:  func() { metrics.LogCounters(a.logger("counters"), src) },
+	})()
 	if out.Lines != nil {
 		go out.Lines.FlushEvery(ctx, time.Second)
 	}
@@ -271,31 +274,6 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		return runErr
 	}
 	return nil
-}
-
-// handleSignals reloads on SIGHUP and logs the counters on SIGUSR1 until
-// ctx ends; the returned function stops the signal delivery.
-func handleSignals(ctx context.Context, log zerolog.Logger, rl *reload.Reloader, counters func()) (stop func()) {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case s := <-sigs:
-				switch s {
-				case syscall.SIGHUP:
-					systemd.NotifyState(log, systemd.ReloadingState())
-					_ = rl.Reload() // logged
-					systemd.NotifyState(log, "READY=1")
-				case syscall.SIGUSR1:
-					counters()
-				}
-			}
-		}
-	}()
-	return func() { signal.Stop(sigs) }
 }
 
 // newReloader is the SIGHUP reload of run: it reopens the alert files (w,

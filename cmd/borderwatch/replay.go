@@ -18,12 +18,10 @@ import (
 )
 
 type replayOpts struct {
-	alertsPath string
-	format     string
-	outputs    []string
-	workers    int
-	quiet      bool
-	read       []string // -r/--read files, before the FILE arguments
+	workers int
+	quiet   bool
+	read    []string // -r/--read files, before the FILE arguments
+	out     outputFlags
 }
 
 func newReplayCmd(a *app) *cobra.Command {
@@ -67,9 +65,7 @@ Several files are read in order as one capture.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file instead of standard output (shorthand for --output file:FILE)")
-	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve (Suricata EVE superset) or ecs (Elastic Common Schema)")
-	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable): stdout, file:PATH, syslog+udp|tcp|tls://, redis://, kafka://; see the sink documentation")
+	o.out.bind(f)
 	f.IntVar(&o.workers, "workers", 1, "detection workers (flow-hash sharded); alerts from several workers may interleave")
 	f.StringArrayVarP(&o.read, "read", "r", nil, "capture file to read, as with suricata -r and zeek -r (repeatable; read before the FILE arguments)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the progress and summary on standard error")
@@ -77,7 +73,7 @@ Several files are read in order as one capture.`,
 }
 
 func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error {
-	cs, format, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
+	cs, format, err := o.out.configs(a)
 	if err != nil {
 		return err
 	}

@@ -33,10 +33,8 @@ type runOpts struct {
 	xdpMode       string
 	egressMode    string
 	workers       int
-	outputs       []string
-	alertsPath    string
-	format        string
 	metricsListen string
+	out           outputFlags
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -100,9 +98,7 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 	f.StringVar(&o.xdpMode, "xdp-mode", def.XDPMode, "XDP attach mode: "+bpf.Words(live.XDPModes)+" (native: the driver's)")
 	f.StringVar(&o.egressMode, "egress-mode", def.EgressMode, "TC egress attach: "+bpf.Words(live.EgressModes)+" (auto: TCX, clsact before Linux 6.6)")
 	f.IntVar(&o.workers, "workers", pipeline.DefaultLiveWorkers, "detection workers (capture.workers)")
-	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable; replaces the configuration's outputs)")
-	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file (shorthand for --output file:FILE)")
-	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve or ecs")
+	o.out.bind(f)
 	f.StringVar(&o.metricsListen, "metrics-listen", metrics.DefaultListen, `Prometheus metrics address host:port, "off" to disable (metrics.listen)`)
 	return cmd
 }
@@ -162,7 +158,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
 	}
-	cs, format, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
+	cs, format, err := o.out.configs(a)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import "fmt"
 // their volatile const globals, read back from the kernel.
 type Settings struct {
 	SnapLen, FlowPackets, ReportBytes, SourceBudget, SourceBurst uint32
-	Enforce, HandoffAll                                         bool
+	Enforce, HandoffAll                                          bool
 }
 
 // Settings reads the load-time settings back from the loaded programs'

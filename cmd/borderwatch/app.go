@@ -65,7 +65,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	cfg, read, err := config.Read(path, explicit)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	a.cfgPath, a.cfgRead = path, read
 	fl := cmd.Flags()
@@ -108,7 +108,7 @@ func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	}
 	out, err := systemd.LogOutput(cmd.ErrOrStderr(), cfg.Logging.Format)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	a.log = zerolog.New(out).Level(lvl).With().Timestamp().Logger()
 	a.cfg = cfg
@@ -142,7 +142,7 @@ func (a *app) noteHome() {
 func (a *app) loadRules() (*rules.Set, error) {
 	set, err := rules.Load(rules.Options{Paths: a.cfg.Rules.Paths, NoDefaults: a.cfg.Rules.NoDefaults, Geo: a.geoConfig()})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return set, nil
 }
@@ -151,7 +151,7 @@ func (a *app) loadRules() (*rules.Set, error) {
 func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
 	t, err := geo.OpenTable(a.geoPaths(), z)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("loading geoip: %w", err)}
+		return nil, usageError{Err: fmt.Errorf("loading geoip: %w", err)}
 	}
 	return t, nil
 }
@@ -161,7 +161,7 @@ func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
 func (a *app) loadGeoOfConfig() (*geo.Table, error) {
 	z, err := geo.NewZones(a.geoConfig())
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return a.loadGeo(z)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/borderwatch/borderwatch/internal/cli"
 	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/borderwatch/borderwatch/sensor/replay"
@@ -22,12 +23,9 @@ const (
 )
 
 // usageError marks errors caused by bad flags, arguments or input files (exit 2).
-type usageError struct{ err error }
+type usageError = cli.UsageError
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usageErr(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+func usageErr(format string, a ...any) error { return cli.Usagef(format, a...) }
 
 func main() {
 	a := newApp()
@@ -99,46 +97,9 @@ data leaving the country.`,
 		newShareCmd(),
 		newVersionCmd(),
 	)
-	root.InitDefaultCompletionCmd()
-	for _, c := range root.Commands() {
-		if c.Name() != "completion" {
-			continue
-		}
-		c.Example = "  source <(borderwatch completion bash)\n  borderwatch completion zsh > \"${fpath[1]}/_borderwatch\""
-		for _, sh := range c.Commands() {
-			switch sh.Name() {
-			case "bash":
-				sh.Example = "  borderwatch completion bash > /etc/bash_completion.d/borderwatch"
-			case "zsh":
-				sh.Example = "  borderwatch completion zsh > \"${fpath[1]}/_borderwatch\""
-			case "fish":
-				sh.Example = "  borderwatch completion fish > ~/.config/fish/completions/borderwatch.fish"
-			case "powershell":
-				sh.Example = "  borderwatch completion powershell | Out-String | Invoke-Expression"
-			}
-		}
-	}
-	root.SetHelpCommand(newHelpCmd(root))
-	markGroups(root)
-	markUsageErrors(root)
+	cli.CompletionExamples(root)
+	root.SetHelpCommand(cli.NewHelpCmd(root))
+	cli.MarkGroups(root)
+	cli.MarkUsageErrors(root)
 	return root
-}
-
-// markUsageErrors makes argument-count errors and flag errors of every
-// command usage errors (exit 2).
-func markUsageErrors(c *cobra.Command) {
-	if args := c.Args; args != nil {
-		c.Args = func(cmd *cobra.Command, a []string) error {
-			if err := args(cmd, a); err != nil {
-				return usageError{err}
-			}
-			return nil
-		}
-	}
-	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w%s", err, suggestFlag(cmd, err))}
-	})
-	for _, sub := range c.Commands() {
-		markUsageErrors(sub)
-	}
 }

@@ -25,35 +25,13 @@ func (o *outputFlags) bind(f *pflag.FlagSet) {
 // and --alerts: --output and --alerts replace the configuration's outputs;
 // no outputs means standard output (the caller's).
 func (o *outputFlags) configs(a *app) ([]sink.Config, alert.Format, error) {
-	return a.outputConfigs(o.outputs, o.alertsPath, o.format)
-}
-
-func (a *app) outputConfigs(urls []string, alertsPath, format string) ([]sink.Config, alert.Format, error) {
-	f, err := alert.ParseFormat(format)
+	f, err := alert.ParseFormat(o.format)
 	if err != nil {
-		return nil, f, usageError{err}
+		return nil, f, usageError{Err: err}
 	}
-	if len(urls) == 0 && alertsPath == "" {
-		cs, err := a.cfg.SinkConfigs()
-		if err != nil {
-			return nil, f, usageError{err}
-		}
-		return cs, f, nil
-	}
-	var cs []sink.Config
-	for _, u := range urls {
-		c, err := sink.ParseURL(u)
-		if err != nil {
-			return nil, f, usageError{err}
-		}
-		cs = append(cs, c)
-	}
-	if alertsPath != "" {
-		c := &sink.FileConfig{Path: alertsPath, Common: sink.Common{Format: format}}
-		if err := c.Validate(); err != nil {
-			return nil, f, usageError{err}
-		}
-		cs = append(cs, c)
+	cs, err := a.cfg.OutputsWith(o.outputs, o.alertsPath, o.format)
+	if err != nil {
+		return nil, f, usageError{Err: err}
 	}
 	return cs, f, nil
 }
@@ -63,7 +41,7 @@ func (a *app) outputConfigs(urls []string, alertsPath, format string) ([]sink.Co
 func (a *app) openAlertOutput(cs []sink.Config, stdout io.Writer, format alert.Format) (*sink.Alerts, error) {
 	out, err := sink.OpenAlerts(cs, a.log, stdout, format)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return out, nil
 }

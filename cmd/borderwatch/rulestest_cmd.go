@@ -51,7 +51,7 @@ for seen and not expected. Exit status 0 when they match, 1 when they differ,
 			}
 			want, err := verify.Load(expectPath)
 			if err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			set, err := a.loadRules()
 			if err != nil {

@@ -170,7 +170,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	cc := a.cfg.Capture
 	kr, err := live.CompileRules(set, cc.Enforce)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	a.noteHome()
 	table, err := a.loadGeo(set.Zones)
@@ -229,7 +229,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		lifecycle.Component{Name: "metrics endpoint", Start: func() (func() error, error) {
 			srv, err = metrics.Serve(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"))
 			if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
-				return none, usageError{le}
+				return none, usageError{Err: le}
 			}
 			return func() error { return srv.Close() }, err
 		}},

@@ -63,7 +63,7 @@ func (f *shareFlags) read(cmd *cobra.Command, paths []string) (share.TLP, *share
 	}
 	res, err := share.Read(share.Options{IncludeHome: f.includeHome}, cmd.InOrStdin(), paths...)
 	if err != nil {
-		return "", nil, usageError{err}
+		return "", nil, usageError{Err: err}
 	}
 	share.WriteSummary(cmd.ErrOrStderr(), res)
 	return tlp, res, nil
@@ -145,7 +145,7 @@ func pushTAXII(cmd *cobra.Command, res *share.Result, opt share.STIXOptions, col
 	r, err := share.PushTAXII(cmd.Context(), b.Objects, topt)
 	if err != nil {
 		if r == nil { // the URL itself was refused
-			return usageError{err}
+			return usageError{Err: err}
 		}
 		return fmt.Errorf("%w (%d of %d objects taken before)", err, r.Objects, len(b.Objects))
 	}

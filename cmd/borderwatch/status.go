@@ -26,7 +26,7 @@ countries of inbound and outbound traffic.`,
 			}
 			fams, err := metrics.Fetch(cmd.Context(), addr)
 			if errors.Is(err, metrics.ErrBadAddress) {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			if err != nil {
 				return err

@@ -306,6 +306,31 @@ func (c Config) Redacted() Config {
 	return r
 }
 
+// OutputsWith returns the alert outputs of the command line when there
+// are any — the URLs, then a file at alertsPath in format — and else the
+// configuration's outputs.
+func (c *Config) OutputsWith(urls []string, alertsPath, format string) ([]sink.Config, error) {
+	if len(urls) == 0 && alertsPath == "" {
+		return c.SinkConfigs()
+	}
+	var cs []sink.Config
+	for _, u := range urls {
+		sc, err := sink.ParseURL(u)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, sc)
+	}
+	if alertsPath != "" {
+		fc := &sink.FileConfig{Path: alertsPath, Common: sink.Common{Format: format}}
+		if err := fc.Validate(); err != nil {
+			return nil, err
+		}
+		cs = append(cs, fc)
+	}
+	return cs, nil
+}
+
 // SinkConfigs returns the outputs' sink configurations.
 func (c *Config) SinkConfigs() ([]sink.Config, error) {
 	out := make([]sink.Config, 0, len(c.Outputs))

@@ -76,6 +76,9 @@ func Decode(name string, data []byte, v any, o Options) (*Document, []*Error) {
 
 // Line is the line of the key path, or of its closest parent written.
 func (d *Document) Line(path string) int {
+	if d == nil {
+		return 0
+	}
 	for path != "" {
 		if l, ok := d.lines[path]; ok {
 			return l
@@ -92,6 +95,9 @@ func (d *Document) Line(path string) int {
 // Failed tells whether a value at, above or below path failed to decode
 // (and so has its error already).
 func (d *Document) Failed(path string) bool {
+	if d == nil {
+		return false
+	}
 	for b := range d.bad {
 		if b == path || strings.HasPrefix(b, path+".") || strings.HasPrefix(b, path+"[") ||
 			strings.HasPrefix(path, b+".") || strings.HasPrefix(path, b+"[") {

@@ -103,7 +103,8 @@ flush the alerts and exit. Prometheus metrics are served on --metrics-listen
 	return cmd
 }
 
-// applyRunFlags puts the run flags the user set over the configuration.
+// apply puts the run flags the user set over the configuration and checks
+// the capture and metrics settings and the interfaces.
 func (o *runOpts) apply(cmd *cobra.Command, c *config.Config) error {
 	fl := cmd.Flags()
 	if fl.Changed("iface") {

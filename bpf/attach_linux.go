@@ -29,28 +29,23 @@ const (
 	XDPGeneric
 )
 
-// String returns "auto", "native" or "generic", the words of the
-// configuration's capture.xdp_mode.
+// String returns the mode's word of XDPModeWords ("auto", "native" or
+// "generic"), the words of the configuration's capture.xdp_mode.
 func (m XDPMode) String() string {
-	switch m {
-	case XDPAuto:
-		return "auto"
-	case XDPDriver:
-		return "native"
-	case XDPGeneric:
-		return "generic"
+	if int(m) < len(XDPModeWords) {
+		return XDPModeWords[m]
 	}
 	return fmt.Sprintf("XDPMode(%d)", uint8(m))
 }
 
-// ParseXDPMode parses "auto", "native" or "generic".
+// ParseXDPMode parses a word of XDPModeWords.
 func ParseXDPMode(s string) (XDPMode, error) {
-	for m := XDPAuto; m <= XDPGeneric; m++ {
-		if m.String() == s {
-			return m, nil
+	for i, w := range XDPModeWords {
+		if w == s {
+			return XDPMode(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown xdp mode %q (want auto, native or generic)", s)
+	return 0, fmt.Errorf("unknown xdp mode %q (want %s)", s, Words(XDPModeWords))
 }
 
 // xdpProgName is the kernel's name of our XDP program; it identifies stale

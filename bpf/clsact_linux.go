@@ -26,27 +26,23 @@ const (
 	EgressClsact
 )
 
-// String returns "auto", "tcx" or "clsact".
+// String returns the mode's word of EgressModeWords ("auto", "tcx" or
+// "clsact").
 func (m EgressMode) String() string {
-	switch m {
-	case EgressAuto:
-		return "auto"
-	case EgressTCX:
-		return "tcx"
-	case EgressClsact:
-		return "clsact"
+	if int(m) < len(EgressModeWords) {
+		return EgressModeWords[m]
 	}
 	return fmt.Sprintf("EgressMode(%d)", uint8(m))
 }
 
-// ParseEgressMode parses "auto", "tcx" or "clsact".
+// ParseEgressMode parses a word of EgressModeWords.
 func ParseEgressMode(s string) (EgressMode, error) {
-	for m := EgressAuto; m <= EgressClsact; m++ {
-		if m.String() == s {
-			return m, nil
+	for i, w := range EgressModeWords {
+		if w == s {
+			return EgressMode(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown egress mode %q (want auto, tcx or clsact)", s)
+	return 0, fmt.Errorf("unknown egress mode %q (want %s)", s, Words(EgressModeWords))
 }
 
 // Traffic-control constants of linux/pkt_sched.h and linux/pkt_cls.h that

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/strictyaml"
 )
 
 // Limits on thresholds.
@@ -598,7 +599,7 @@ func compilePorts(w Words, key string, fail func(Pos, string, ...any)) *PortSet 
 
 func parsePort(s string) (uint16, error) {
 	s = strings.TrimSpace(s)
-	if !isDigits(s) {
+	if !strictyaml.IsDigits(s) {
 		return 0, fmt.Errorf("not a number")
 	}
 	v, err := strconv.ParseUint(s, 10, 16)

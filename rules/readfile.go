@@ -13,7 +13,7 @@ const (
 	// MaxListEntries is the most entries (addresses and CIDRs) one list holds.
 	MaxListEntries = 4 << 20
 	// MaxRuleFileSize is the largest rule file read (the YAML limits of
-	// CheckYAML bound what the parser does with it).
+	// strictyaml.Check bound what the parser does with it).
 	MaxRuleFileSize = 4 << 20
 	// MaxRules is the most rules (enabled and disabled) one rule set holds.
 	MaxRules = 4096

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -10,9 +9,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/goccy/go-yaml"
+	"github.com/borderwatch/borderwatch/internal/strictyaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Value is one value as written in a rule file, with where it was written.
@@ -138,23 +136,16 @@ func ParseFile(name string, data []byte) (*FileSpec, error) {
 
 func parseFile(name string, data []byte, errs *errList) *FileSpec {
 	fs := &FileSpec{Name: name}
-	if e := CheckYAML(name, data); e != nil { // before the parser: see yamlguard.go
-		errs.errs = append(errs.errs, e)
+	// The limits are checked on the bytes as read, before quoteBangWords
+	// changes them (strictyaml.Parse checks the quoted bytes again).
+	if e := strictyaml.Check(name, data); e != nil {
+		errs.errs = append(errs.errs, yamlError(e))
 		return fs
 	}
 	data, bangs := quoteBangWords(name, data)
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		pos := Pos{File: name}
-		msg := err.Error()
-		var ye yaml.Error
-		if errors.As(err, &ye) {
-			msg = ye.GetMessage()
-			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-				pos.Line, pos.Column = tk.Position.Line, tk.Position.Column
-			}
-		}
-		errs.add(pos, "", "%s", msg)
+	f, e := strictyaml.Parse(name, data)
+	if e != nil {
+		errs.errs = append(errs.errs, yamlError(e))
 		return fs
 	}
 	ruleIndex := 0
@@ -162,8 +153,7 @@ func parseFile(name string, data []byte, errs *errList) *FileSpec {
 		if doc == nil || doc.Body == nil {
 			continue
 		}
-		d := &decoder{file: name, errs: errs, bangs: bangs, data: data}
-		d.collectAnchors(doc.Body)
+		d := &decoder{file: name, errs: errs, bangs: bangs, data: data, anchors: strictyaml.Anchors(doc.Body)}
 		if _, isNull := doc.Body.(*ast.NullNode); isNull {
 			continue
 		}
@@ -464,4 +454,9 @@ func (d *decoder) threshold(r *RuleSpec, e entry) {
 			d.unknownKey(f, "threshold", thresholdKeys)
 		}
 	}
+}
+
+// yamlError is a strictyaml error as a rule file error.
+func yamlError(e *strictyaml.Error) *Error {
+	return &Error{Pos: Pos{File: e.File, Line: e.Line, Column: e.Column}, Reason: e.Msg}
 }

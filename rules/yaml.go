@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/strictyaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
 )
@@ -60,26 +61,6 @@ func (d *decoder) errorf(n ast.Node, format string, args ...any) {
 	d.errs.add(d.pos(n), d.where, format, args...)
 }
 
-// collectAnchors records the anchors of a document so that aliases resolve.
-func (d *decoder) collectAnchors(n ast.Node) {
-	if n == nil {
-		return
-	}
-	ast.Walk(anchorVisitor{d}, n)
-}
-
-type anchorVisitor struct{ d *decoder }
-
-func (v anchorVisitor) Visit(n ast.Node) ast.Visitor {
-	if a, ok := n.(*ast.AnchorNode); ok && a.Name != nil {
-		if v.d.anchors == nil {
-			v.d.anchors = map[string]ast.Node{}
-		}
-		v.d.anchors[a.Name.String()] = a.Value
-	}
-	return v
-}
-
 // resolve looks through anchors, aliases and the standard tags (!!str…) to the
 // node holding the value. Unquoted words starting with "!" are YAML tags; they
 // are reported with the fix.
@@ -93,7 +74,7 @@ func (d *decoder) resolve(n ast.Node, key string) (ast.Node, bool) {
 		case *ast.AliasNode:
 			name := ""
 			if v.Value != nil {
-				name = v.Value.String()
+				name = strictyaml.TokenText(v.Value.GetToken())
 			}
 			target, ok := d.anchors[name]
 			if !ok {
@@ -140,11 +121,11 @@ func describe(n ast.Node) string {
 	case *ast.LiteralNode:
 		return "a text block"
 	case *ast.IntegerNode:
-		return "integer " + truncate(tokenText(v.Token))
+		return "integer " + truncate(strictyaml.TokenText(v.Token))
 	case *ast.FloatNode:
-		return "number " + truncate(tokenText(v.Token))
+		return "number " + truncate(strictyaml.TokenText(v.Token))
 	case *ast.BoolNode:
-		return "boolean " + truncate(tokenText(v.Token))
+		return "boolean " + truncate(strictyaml.TokenText(v.Token))
 	case *ast.InfinityNode, *ast.NanNode:
 		return "number " + truncate(v.String())
 	case *ast.SequenceNode:
@@ -153,13 +134,6 @@ func describe(n ast.Node) string {
 		return "a mapping"
 	}
 	return "a " + n.Type().String()
-}
-
-func tokenText(tk *token.Token) string {
-	if tk == nil {
-		return ""
-	}
-	return tk.Value
 }
 
 // truncate is excerpt: a short value that quotes no secret.
@@ -268,7 +242,7 @@ func (d *decoder) word(n ast.Node, key string, numbers bool) (Value[string], boo
 		return Value[string]{}, false
 	}
 	if iv, isInt := r.(*ast.IntegerNode); isInt && numbers {
-		return Value[string]{V: tokenText(iv.Token), Pos: d.pos(iv)}, true
+		return Value[string]{V: strictyaml.TokenText(iv.Token), Pos: d.pos(iv)}, true
 	}
 	return d.str(r, key)
 }
@@ -338,7 +312,7 @@ func (d *decoder) uint(n ast.Node, key string, limit uint64) (Value[uint64], boo
 		}
 	case *ast.StringNode:
 		// Integers beyond 64 bits parse as strings.
-		if isDigits(v.Value) && v.Token != nil && v.Token.Type != token.DoubleQuoteType && v.Token.Type != token.SingleQuoteType {
+		if strictyaml.IsDigits(v.Value) && v.Token != nil && v.Token.Type != token.DoubleQuoteType && v.Token.Type != token.SingleQuoteType {
 			d.errorf(v, "%s%s is too large (at most %d)", keyPrefix(key), truncate(v.Value), limit)
 			return Value[uint64]{}, false
 		}
@@ -353,18 +327,6 @@ func (d *decoder) uint(n ast.Node, key string, limit uint64) (Value[uint64], boo
 		return Value[uint64]{}, false
 	}
 	return Value[uint64]{V: u, Pos: d.pos(r)}, true
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // boolean decodes true or false.
@@ -407,7 +369,7 @@ func (d *decoder) duration(n ast.Node, key string) (Value[time.Duration], bool) 
 }
 
 func parseDuration(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok && isDigits(days) {
+	if days, ok := strings.CutSuffix(s, "d"); ok && strictyaml.IsDigits(days) {
 		n, err := strconv.ParseUint(days, 10, 16)
 		if err != nil || n > 365 {
 			return 0, fmt.Errorf("duration %q is too long", truncate(s))
@@ -469,7 +431,7 @@ func parseSize(s string) (uint64, error) {
 		}
 		return uint64(v), nil
 	}
-	if isDigits(t) {
+	if strictyaml.IsDigits(t) {
 		v, err := strconv.ParseUint(t, 10, 64)
 		if err == nil {
 			return v, nil

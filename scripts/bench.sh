@@ -25,6 +25,12 @@
 # and prints one table. Every raw figure goes to bench-results/bench-DATE.txt
 # in Go benchmark format (benchstat bench-results/a.txt bench-results/b.txt).
 #
+# The alert counts of the replay rows and of borderwatch's side-by-side rows
+# are compared with the mix's expected counts (EXPECT_ALERTS below; sizes
+# without one must agree across workers and repetitions): a changed count is
+# a correctness regression a speed-up must not hide, and bench.sh then exits 1
+# after printing the table.
+#
 # Environment: REPLAY_PACKETS (replay file size, default 10000000), COUNT
 # (repetitions, default 3), CMP_PACKETS (capture for the tool comparison, default 1000000),
 # SPOOFED (default 10000000), LIVE_SECONDS (default 10), QUICK=1 (small
@@ -61,6 +67,27 @@ res() { printf '%s\n' "$*" >>"$out"; }
 CGO_ENABLED=0 $GO build -o bin/bw-bench ./internal/devtools/bw-bench
 CGO_ENABLED=0 $GO build -o bin/borderwatch ./cmd/borderwatch
 
+# Alerts the benchmark mix (seed 1, the default rules, the embedded
+# database, home DE) raises, by its packet count: 28 on 100 000 and 300 000
+# packets, 29 on 1 M, 30 on 2 M and 4 M, 31 on 10 M (docs/performance.md).
+declare -A EXPECT_ALERTS=([100000]=28 [300000]=28 [1000000]=29 [2000000]=30 [4000000]=30 [10000000]=31)
+declare -A seen_alerts=()
+alert_regressions=0
+check_alerts() { # label packets alerts
+	local want=${EXPECT_ALERTS[$2]:-${seen_alerts[$2]:-}}
+	if [[ -z $3 ]]; then
+		note "ALERT COUNT MISSING: $1 on $2 packets"
+		alert_regressions=$((alert_regressions + 1))
+	elif [[ -z $want ]]; then
+		seen_alerts[$2]=$3
+		note "$1: $3 alerts on $2 packets (no expected count for this size: later rows must agree)"
+	elif [[ $3 != "$want" ]]; then
+		note "ALERT COUNT REGRESSION: $1: $3 alerts on $2 packets, want $want"
+		alert_regressions=$((alert_regressions + 1))
+	fi
+}
+alerts_of() { awk '{ for (i = 2; i <= NF; i++) if ($i == "alerts") print $(i-1) }'; } # of a bw-bench line
+
 gobench() { # pkg regexp benchtime count [extra]
 	timeout "$TO" $GO test -run '^$' -bench "$2" -benchmem -benchtime="$3" -count="$4" "$1" 2>&1 |
 		grep -E '^(Benchmark|pkg:)' | tee -a "$out" >&2 || note "$1 $2: failed or timed out"
@@ -73,7 +100,12 @@ res "# replay file: $REPLAY_PACKETS packets, $(stat -c %s "$replay_file") bytes"
 cat "$replay_file" >/dev/null # into the page cache: time the pipeline, not the disk
 for _ in $(seq "$COUNT"); do
 	for w in 1 2; do
-		timeout "$TO" bin/bw-bench replay -file "$replay_file" -workers "$w" | tee -a "$out" >&2 || note "replay workers=$w failed"
+		if line=$(timeout "$TO" bin/bw-bench replay -file "$replay_file" -workers "$w"); then
+			printf '%s\n' "$line" | tee -a "$out" >&2
+			check_alerts "replay workers=$w" "$REPLAY_PACKETS" "$(printf '%s\n' "$line" | alerts_of)"
+		else
+			note "replay workers=$w failed"
+		fi
 	done
 done
 rm -f "$replay_file"
@@ -132,8 +164,10 @@ tool() { # name command...
 	fi
 }
 for _ in $(seq "$COUNT"); do
-	tool borderwatch-w1 bin/borderwatch replay --home DE -q --workers 1 "$cap"
-	tool borderwatch-w2 bin/borderwatch replay --home DE -q --workers 2 "$cap"
+	for w in 1 2; do
+		tool borderwatch-w$w bin/borderwatch replay --home DE -q --workers $w "$cap"
+		check_alerts "borderwatch replay --workers $w" "$CMP_PACKETS" "$(grep -c '"event_type":"alert"' "$tmp/borderwatch-w$w.out" || true)"
+	done
 	if command -v tshark >/dev/null; then tool tshark tshark -n -r "$cap" -q -z conv,ip; else note "tshark: not installed"; fi
 	if command -v softflowd >/dev/null; then
 		# -n to a local port nobody listens on: the export is dropped by the kernel.
@@ -180,3 +214,7 @@ fi
 
 scripts/bench-table.awk "$out"
 echo "raw results: $out" >&2
+if ((alert_regressions > 0)); then
+	echo "bench.sh: $alert_regressions alert count(s) differ from the expected ones (see the ALERT COUNT lines above): a correctness regression" >&2
+	exit 1
+fi

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/config"
+	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/rules/feeds"
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -30,7 +30,7 @@ type app struct {
 	logFormat      string
 	sensorName     string
 
-	cfg     Config         // effective configuration
+	cfg     config.Config  // effective configuration
 	cfgRead bool           // a configuration file was read
 	lists   *feeds.Manager // the list sources, opened by listSources
 
@@ -38,13 +38,13 @@ type app struct {
 }
 
 func newApp() *app {
-	out, _ := logOutput(os.Stderr, "json") // until the configuration is read
-	return &app{cfg: defaultConfig(), log: zerolog.New(out).With().Timestamp().Logger()}
+	out, _ := systemd.LogOutput(os.Stderr, "json") // until the configuration is read
+	return &app{cfg: config.Default(), log: zerolog.New(out).With().Timestamp().Logger()}
 }
 
 func (a *app) bindFlags(root *cobra.Command) {
 	f := root.PersistentFlags()
-	f.StringVarP(&a.cfgPath, "config", "c", defaultConfigPath, "configuration file (YAML); a missing default file is ignored, flags override it")
+	f.StringVarP(&a.cfgPath, "config", "c", config.DefaultPath, "configuration file (YAML); a missing default file is ignored, flags override it")
 	f.StringVar(&a.geoipPath, "geoip", "", "MaxMind-format country or city database (default: the embedded DB-IP Lite country database)")
 	f.StringVar(&a.asnPath, "asn-db", "", "MaxMind-format ASN database (GeoLite2-ASN or DB-IP ASN schema)")
 	f.StringSliceVar(&a.home, "home", nil, "home jurisdiction: country codes, groups (EU…) or CIDRs, comma-separated")
@@ -65,9 +65,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 // error only when explicit), applies the flags the user set over it and
 // sets up the logger.
 func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
-	cfg, read, err := readConfig(path, explicit)
+	cfg, read, err := config.Read(path, explicit)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	a.cfgPath, a.cfgRead = path, read
 	fl := cmd.Flags()
@@ -108,9 +108,9 @@ func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	if err != nil || cfg.Logging.Level == "" {
 		return usageErr("invalid log level %q: want debug, info, warn or error", cfg.Logging.Level)
 	}
-	out, err := logOutput(cmd.ErrOrStderr(), cfg.Logging.Format)
+	out, err := systemd.LogOutput(cmd.ErrOrStderr(), cfg.Logging.Format)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	a.log = zerolog.New(out).Level(lvl).With().Timestamp().Logger()
 	a.cfg = cfg
@@ -123,7 +123,7 @@ func (a *app) logger(component string) zerolog.Logger {
 }
 
 // geoConfig is the jurisdiction configuration.
-func (a *app) geoConfig() geo.Config { return a.cfg.geoConfig() }
+func (a *app) geoConfig() geo.Config { return a.cfg.GeoConfig() }
 
 // geoPaths are the GeoIP databases of the configuration.
 func (a *app) geoPaths() geo.Paths {
@@ -148,7 +148,7 @@ func (a *app) loadRules() (*rules.Set, error) {
 	}
 	set, err := rules.Load(rules.Options{Paths: a.cfg.Rules.Paths, NoDefaults: a.cfg.Rules.NoDefaults, Geo: a.geoConfig(), Lists: lists})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return set, nil
 }
@@ -157,7 +157,7 @@ func (a *app) loadRules() (*rules.Set, error) {
 func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
 	t, err := geo.OpenTable(a.geoPaths(), z)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("loading geoip: %w", err)}
+		return nil, usageError{Err: fmt.Errorf("loading geoip: %w", err)}
 	}
 	return t, nil
 }
@@ -167,55 +167,7 @@ func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
 func (a *app) loadGeoOfConfig() (*geo.Table, error) {
 	z, err := geo.NewZones(a.geoConfig())
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return a.loadGeo(z)
-}
-
-// throttle logs the first of a run of repeated errors at once and then one
-// summary per interval with how many were suppressed. It is safe for
-// concurrent use.
-type throttle struct {
-	log   zerolog.Logger
-	every time.Duration
-	now   func() time.Time
-
-	mu         sync.Mutex
-	last       time.Time // when the last line was logged
-	suppressed int
-	lastErr    error
-}
-
-func newThrottle(log zerolog.Logger, every time.Duration) *throttle {
-	return &throttle{log: log, every: every, now: time.Now}
-}
-
-// Error records err with msg: logged at once if nothing was logged within
-// the interval (with the count of those suppressed before), else counted.
-func (t *throttle) Error(err error, msg string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	if !t.last.IsZero() && now.Sub(t.last) < t.every {
-		t.suppressed++
-		t.lastErr = err
-		return
-	}
-	ev := t.log.Error().Err(err)
-	if t.suppressed > 0 {
-		ev = ev.Int("suppressed", t.suppressed)
-	}
-	ev.Msg(msg)
-	t.last, t.suppressed, t.lastErr = now, 0, nil
-}
-
-// Flush logs the summary of what was suppressed since the last line.
-func (t *throttle) Flush(msg string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.suppressed == 0 {
-		return
-	}
-	t.log.Error().Err(t.lastErr).Int("suppressed", t.suppressed).Msg(msg)
-	t.last, t.suppressed, t.lastErr = t.now(), 0, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 )
@@ -45,11 +46,11 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	cfg, read, err := readConfig(example, true)
+	cfg, read, err := config.Read(example, true)
 	if err != nil || !read {
 		t.Fatal(err)
 	}
-	cs, err := cfg.sinkConfigs()
+	cs, err := cfg.SinkConfigs()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,9 +169,9 @@ CFG:10: output 2: redis output h:6379: queue_size 9999999: want 0 (default 4096)
 }
 
 // TestConfigFileBounds: the configuration file must be a regular file of
-// at most MaxConfigBytes; nothing else is read.
+// at most config.MaxBytes; nothing else is read.
 func TestConfigFileBounds(t *testing.T) {
-	big := writeFile(t, "big.yaml", "# "+strings.Repeat("x", MaxConfigBytes)+"\n")
+	big := writeFile(t, "big.yaml", "# "+strings.Repeat("x", config.MaxBytes)+"\n")
 	_, stderr, code := runCLI(t, "config", "check", big)
 	if want := "borderwatch: reading config: open " + big + ": file larger than the limit of 1 MiB\n"; code != exitUsage || stderr != want {
 		t.Errorf("big: exit %d, %q, want %q", code, stderr, want)
@@ -235,16 +236,16 @@ func TestConfigSecrets(t *testing.T) {
 		check("config check error", out+stderr)
 	}
 	// The outputs' names (their log field) and logs.
-	cfg, _, err := readConfig(good, true)
+	cfg, _, err := config.Read(good, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := cfg.sinkConfigs()
+	cs, err := cfg.SinkConfigs()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs strings.Builder
-	log := zerolog.New(&logWriter{w: &logs})
+	log := zerolog.New(zerolog.SyncWriter(&logs))
 	for _, c := range cs {
 		o, err := c.Open(log)
 		if err != nil {

@@ -23,7 +23,7 @@ func (a *app) checkConsole() error {
 		return usageErr("%s", p.Msg)
 	}
 	if err := a.cfg.Console.CheckListen(a.cfg.Metrics.Listen); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	return nil
 }
@@ -44,19 +44,19 @@ func (a *app) serveMetrics(src metrics.Sources, hub *console.Hub) (*metrics.Serv
 	opt := metrics.Options{}
 	tlsCfg, err := c.TLSConfig()
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	opt.TLS = tlsCfg
 	if hub != nil {
 		srv, err := console.New(c, hub, console.Sources{Sources: src, SensorName: a.cfg.SensorName, Started: time.Now()})
 		if err != nil {
-			return nil, usageError{err}
+			return nil, usageError{Err: err}
 		}
 		opt.Root, opt.Collectors = srv.Handler(), []prometheus.Collector{srv.Collector()}
 	}
 	s, err := metrics.ServeWith(a.cfg.Metrics.Listen, metrics.New(src), a.logger("metrics"), opt)
 	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
-		err = usageError{le}
+		err = usageError{Err: le}
 	}
 	return s, err
 }
@@ -102,7 +102,7 @@ func (r *replayReport) write(a *app, files []string, stats pipeline.Stats, table
 		return nil
 	}
 	err := r.rep.WriteHTML(r.f, console.ReportInput{Files: files, Stats: stats, Table: table, Generated: time.Now(),
-		Version: readBuildInfo().Version, Sensor: a.cfg.SensorName})
+		Version: buildInfo().Version, Sensor: a.cfg.SensorName})
 	if cerr := r.f.Close(); err == nil {
 		err = cerr
 	}

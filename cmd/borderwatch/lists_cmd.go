@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/borderwatch/borderwatch/internal/strictyaml"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/rules/feeds"
 	"github.com/borderwatch/borderwatch/sensor/reload"
@@ -28,7 +29,7 @@ func (a *app) listSources() (*feeds.Manager, error) {
 	if a.lists == nil {
 		m, err := feeds.New(a.cfg.Lists, a.logger("lists"))
 		if err != nil {
-			return nil, usageError{err}
+			return nil, usageError{Err: err}
 		}
 		a.lists = m
 	}
@@ -127,7 +128,7 @@ func printListUpdate(w io.Writer, res []feeds.Result) int {
 		case r.Outcome == feeds.OutcomeUpdated && !r.Changed:
 			result = "unchanged"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Name, result, r.Entries, r.Took.Round(time.Millisecond), oneLine(detail))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Name, result, r.Entries, r.Took.Round(time.Millisecond), strictyaml.OneLine(detail))
 	}
 	_ = tw.Flush()
 	return failed
@@ -150,7 +151,7 @@ their URLs redacted.`,
 			}
 			m, err := feeds.New(a.cfg.Lists, a.logger("lists").Level(max(a.log.GetLevel(), zerolog.WarnLevel))) // the table says what the cache holds
 			if err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			defer m.Close()
 			printListStatus(cmd.OutOrStdout(), m.Status(), time.Now())
@@ -174,7 +175,7 @@ func printListStatus(w io.Writer, sts []feeds.Status, now time.Time) {
 		if st.LastError != "" {
 			lastErr = st.LastErrorAt.UTC().Format(time.RFC3339) + " " + st.LastError
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", st.Name, st.Format, st.Entries, age, changed, st.Failures, oneLine(lastErr), st.Source)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", st.Name, st.Format, st.Entries, age, changed, st.Failures, strictyaml.OneLine(lastErr), st.Source)
 	}
 	_ = tw.Flush()
 }

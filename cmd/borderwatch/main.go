@@ -7,7 +7,10 @@ import (
 	"io"
 	"os"
 
+	"github.com/borderwatch/borderwatch/internal/cli"
+	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/sensor/detect"
+	"github.com/borderwatch/borderwatch/sensor/replay"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
@@ -20,12 +23,9 @@ const (
 )
 
 // usageError marks errors caused by bad flags, arguments or input files (exit 2).
-type usageError struct{ err error }
+type usageError = cli.UsageError
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usageErr(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+func usageErr(format string, a ...any) error { return cli.Usagef(format, a...) }
 
 func main() {
 	a := newApp()
@@ -42,8 +42,8 @@ func main() {
 // `journalctl -p err` shows why the sensor stopped.
 func errorLine(w io.Writer, err error) string {
 	line := "borderwatch: " + err.Error() + "\n"
-	if isJournal(w) {
-		return string(prefixLines([]byte(line), journalPriority(zerolog.ErrorLevel)))
+	if systemd.IsJournal(w) {
+		return string(systemd.PrefixLines([]byte(line), systemd.Priority(zerolog.ErrorLevel)))
 	}
 	return line
 }
@@ -53,11 +53,12 @@ func exitCode(err error) int {
 	var (
 		ue usageError
 		se *detect.StateLimitError
+		ie *replay.InputError
 	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &se): // a rule set over the state limit is invalid input
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ie): // a rule set over the state limit is invalid input
 		return exitUsage
 	default:
 		return exitRuntime
@@ -98,46 +99,9 @@ data leaving the country.`,
 		newListsCmd(a),
 		newVersionCmd(),
 	)
-	root.InitDefaultCompletionCmd()
-	for _, c := range root.Commands() {
-		if c.Name() != "completion" {
-			continue
-		}
-		c.Example = "  source <(borderwatch completion bash)\n  borderwatch completion zsh > \"${fpath[1]}/_borderwatch\""
-		for _, sh := range c.Commands() {
-			switch sh.Name() {
-			case "bash":
-				sh.Example = "  borderwatch completion bash > /etc/bash_completion.d/borderwatch"
-			case "zsh":
-				sh.Example = "  borderwatch completion zsh > \"${fpath[1]}/_borderwatch\""
-			case "fish":
-				sh.Example = "  borderwatch completion fish > ~/.config/fish/completions/borderwatch.fish"
-			case "powershell":
-				sh.Example = "  borderwatch completion powershell | Out-String | Invoke-Expression"
-			}
-		}
-	}
-	root.SetHelpCommand(newHelpCmd(root))
-	markGroups(root)
-	markUsageErrors(root)
+	cli.CompletionExamples(root)
+	root.SetHelpCommand(cli.NewHelpCmd(root))
+	cli.MarkGroups(root)
+	cli.MarkUsageErrors(root)
 	return root
-}
-
-// markUsageErrors makes argument-count errors and flag errors of every
-// command usage errors (exit 2).
-func markUsageErrors(c *cobra.Command) {
-	if args := c.Args; args != nil {
-		c.Args = func(cmd *cobra.Command, a []string) error {
-			if err := args(cmd, a); err != nil {
-				return usageError{err}
-			}
-			return nil
-		}
-	}
-	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w%s", err, suggestFlag(cmd, err))}
-	})
-	for _, sub := range c.Commands() {
-		markUsageErrors(sub)
-	}
 }

@@ -3,21 +3,19 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/replay"
 )
 
 // Hostile captures: whatever breaks in a capture file, the alerts found
@@ -173,30 +171,11 @@ func TestReplayTruncatedWarns(t *testing.T) {
 	}
 }
 
-// TestReplayErrorExitCodes checks only a capture that breaks its format is
-// invalid input (2): a read error or a bug of the reader is a failure (1),
-// an interrupted replay no error.
-func TestReplayErrorExitCodes(t *testing.T) {
-	src, err := capture.OpenFile(samplePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	fe := &capture.FormatError{File: "a.pcap", Offset: 24, Reason: "record 1: captured length 5 exceeds the original length 1"}
-	for _, c := range []struct {
-		err  error
-		code int
-		msg  string
-	}{
-		{fe, exitUsage, "a.pcap: offset 24: record 1: captured length 5 exceeds the original length 1"},
-		{fmt.Errorf("wrapped: %w", fe), exitUsage, "wrapped: a.pcap: offset 24: record 1: captured length 5 exceeds the original length 1"},
-		{errors.New("a.pcap: offset 0: internal error reading the capture: boom"), exitRuntime, "replaying " + samplePath + ": a.pcap: offset 0: internal error reading the capture: boom"},
-		{fmt.Errorf("a.pcap: offset 9: reading: %w", syscall.EIO), exitRuntime, "replaying " + samplePath + ": a.pcap: offset 9: reading: input/output error"},
-		{context.Canceled, exitOK, ""},
-	} {
-		got := replayError(src, c.err)
-		if code := exitCode(got); code != c.code || (got != nil && got.Error() != c.msg) {
-			t.Errorf("%v: exit %d, error %v; want %d, %s", c.err, code, got, c.code, c.msg)
-		}
+// TestReplayInputErrorIsUsage: a replay's input error (a missing file, a
+// capture that breaks its format) exits 2.
+func TestReplayInputErrorIsUsage(t *testing.T) {
+	fe := &capture.FormatError{File: "a.pcap", Offset: 24, Reason: "record 1: bad"}
+	if code := exitCode(fmt.Errorf("x: %w", &replay.InputError{Err: fe})); code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
 	}
 }

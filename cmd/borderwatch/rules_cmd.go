@@ -3,10 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -88,76 +84,17 @@ func printRuleErrors(w io.Writer, err error) int {
 	return len(errs)
 }
 
-// printRuleSummary writes the table of rules, the counts per kind, the
-// lists, the worst-case detection state of each rule and in all, then, if
-// ok, the line saying the set is OK.
+// printRuleSummary writes the rules, their state and, if ok, the line
+// saying the set is OK.
 func printRuleSummary(w io.Writer, set *rules.Set, workers int, ok bool) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tNAME\tFROM→TO\tTHRESHOLD\tSUPPRESS\tSEV")
-	row := func(r *rules.Rule, disabled bool) {
-		name := r.Name
-		if disabled {
-			name += " (disabled)"
-		}
-		fromTo := strings.Join(r.FromTerms, ",") + "→" + strings.Join(r.ToTerms, ",")
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.Kind, name, fromTo, r.Threshold, rules.FormatDuration(r.Suppress), r.Severity)
-	}
-	for _, r := range set.Rules {
-		row(r, false)
-	}
-	for _, r := range set.Disabled {
-		row(r, true)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := rules.WriteSummary(w, set); err != nil {
 		return err
 	}
-	counts := map[rules.Kind]int{}
-	for _, r := range set.Rules {
-		counts[r.Kind]++
-	}
-	var parts []string
-	for _, k := range rules.Kinds {
-		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
-	}
-	fmt.Fprintf(w, "\nper kind: %s\n", strings.Join(parts, ", "))
-	for _, name := range slices.Sorted(maps.Keys(set.Lists)) {
-		l := set.Lists[name]
-		fmt.Fprintf(w, "list %s: %d %s from %s (%s)", name, l.Len(), plural(l.Len(), "prefix", "prefixes"), l.Source(), l.Format())
-		if l.Masked() > 0 {
-			fmt.Fprintf(w, ", %d with host bits set (masked)", l.Masked())
-		}
-		fmt.Fprintln(w)
-	}
-	if err := printRuleState(w, set, workers); err != nil || !ok {
+	if err := detect.WriteState(w, set, workers); err != nil || !ok {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "%d %s enabled, %d disabled, from %d %s: OK\n",
 		len(set.Rules), plural(len(set.Rules), "rule", "rules"), len(set.Disabled), len(set.Files), plural(len(set.Files), "file", "files"))
-	return err
-}
-
-// printRuleState writes the memory each enabled rule's state takes in one
-// detection worker once its tables are full (they start empty and grow with
-// the keys seen), and the total for the configured workers.
-func printRuleState(w io.Writer, set *rules.Set, workers int) error {
-	if len(set.Rules) == 0 {
-		return nil
-	}
-	fmt.Fprintln(w, "\ndetection state per worker, worst case (every table full; tables start empty and grow with the traffic):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKEYS\tDISTINCT\tSKETCH\tTOTAL")
-	var total int64
-	for _, s := range detect.RuleState(set.Rules, detect.Config{}) {
-		total += s.Total
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, rules.FormatSize(uint64(s.Keys)), rules.FormatSize(uint64(s.Distinct)),
-			rules.FormatSize(uint64(s.Sketch)), rules.FormatSize(uint64(s.Total)))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintf(w, "state: up to %s per worker, %s with %d %s (capture.workers); limit %s\n",
-		rules.FormatSize(uint64(total)), rules.FormatSize(uint64(total)*uint64(workers)), workers, plural(workers, "worker", "workers"),
-		rules.FormatSize(detect.DefaultMaxState))
 	return err
 }
 

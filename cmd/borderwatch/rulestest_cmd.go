@@ -6,9 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules/verify"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/replay"
 )
 
 // errMismatch is returned when `rules test` sees other alerts than expected
@@ -49,7 +51,7 @@ for seen and not expected. Exit status 0 when they match, 1 when they differ,
 			}
 			want, err := verify.Load(expectPath)
 			if err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			set, err := a.loadRules()
 			if err != nil {
@@ -64,7 +66,7 @@ for seen and not expected. Exit status 0 when they match, 1 when they differ,
 				got = append(got, al)
 				return nil
 			})
-			if _, err := replayFiles(cmd.Context(), pipeline.Config{}, table, set, collect, pcaps, cmd.ErrOrStderr()); err != nil {
+			if _, err := runFiles(cmd.Context(), replay.Options{Geo: geo.NewHolder(table), Rules: set, Sink: collect, Files: pcaps, Warn: cmd.ErrOrStderr()}); err != nil {
 				return err
 			}
 			res := verify.Compare(want, got)

@@ -10,11 +10,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/borderwatch/borderwatch/bpf"
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/lifecycle"
+	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
@@ -31,10 +33,8 @@ type runOpts struct {
 	xdpMode       string
 	egressMode    string
 	workers       int
-	outputs       []string
-	alertsPath    string
-	format        string
 	metricsListen string
+	out           outputFlags
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -95,19 +95,18 @@ console (map, alert feed, health; docs/console.md) is at / of the same address.`
 	f.BoolVar(&o.egress, "egress", false, "also watch the egress of the interfaces (XDP mode: TC egress program)")
 	f.BoolVar(&o.enforce, "enforce", false, `drop the packets of rules with "action: drop" in the kernel (XDP only; capture.enforce)`)
 	def := live.DefaultConfiguration()
-	f.StringVar(&o.capture, "capture", def.Mode, "capture mode: xdp (falls back to afpacket when unavailable) or afpacket")
-	f.StringVar(&o.xdpMode, "xdp-mode", def.XDPMode, "XDP attach mode: auto, native (driver) or generic")
-	f.StringVar(&o.egressMode, "egress-mode", def.EgressMode, "TC egress attach: auto (TCX, clsact before Linux 6.6), tcx or clsact")
+	f.StringVar(&o.capture, "capture", def.Mode, "capture mode: "+bpf.Words(live.Modes)+" (xdp falls back to afpacket when unavailable)")
+	f.StringVar(&o.xdpMode, "xdp-mode", def.XDPMode, "XDP attach mode: "+bpf.Words(live.XDPModes)+" (native: the driver's)")
+	f.StringVar(&o.egressMode, "egress-mode", def.EgressMode, "TC egress attach: "+bpf.Words(live.EgressModes)+" (auto: TCX, clsact before Linux 6.6)")
 	f.IntVar(&o.workers, "workers", pipeline.DefaultLiveWorkers, "detection workers (capture.workers)")
-	f.StringArrayVar(&o.outputs, "output", nil, "alert output URL (repeatable; replaces the configuration's outputs)")
-	f.StringVar(&o.alertsPath, "alerts", "", "append alerts to this file (shorthand for --output file:FILE)")
-	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve or ecs")
+	o.out.bind(f)
 	f.StringVar(&o.metricsListen, "metrics-listen", metrics.DefaultListen, `Prometheus metrics address host:port, "off" to disable (metrics.listen)`)
 	return cmd
 }
 
-// applyRunFlags puts the run flags the user set over the configuration.
-func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
+// apply puts the run flags the user set over the configuration and checks
+// the capture and metrics settings and the interfaces.
+func (o *runOpts) apply(cmd *cobra.Command, c *config.Config) error {
 	fl := cmd.Flags()
 	if fl.Changed("iface") {
 		c.Capture.Interfaces = nil
@@ -141,9 +140,9 @@ func (o *runOpts) apply(cmd *cobra.Command, c *Config) error {
 	if fl.Changed("metrics-listen") {
 		c.Metrics.Listen = o.metricsListen
 	}
-	for _, p := range c.problems() {
-		if strings.HasPrefix(p.path, "$.capture") || strings.HasPrefix(p.path, "$.metrics") {
-			return usageErr("%s (flag or configuration file)", p.msg)
+	for _, p := range c.Problems() {
+		if strings.HasPrefix(p.Path, "capture.") || strings.HasPrefix(p.Path, "metrics.") {
+			return usageErr("%s (flag or configuration file)", p.Msg)
 		}
 	}
 	if len(c.Capture.Interfaces) == 0 {
@@ -164,7 +163,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := a.checkConsole(); err != nil {
 		return err
 	}
-	cs, format, err := a.outputConfigs(o.outputs, o.alertsPath, o.format)
+	cs, format, err := o.out.configs(a)
 	if err != nil {
 		return err
 	}
@@ -173,10 +172,10 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err != nil {
 		return err
 	}
-	enforce := a.cfg.Capture.Enforce
-	kr, err := live.CompileRules(set, enforce)
+	cc := a.cfg.Capture
+	kr, err := live.CompileRules(set, cc.Enforce)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	a.noteHome()
 	table, err := a.loadGeo(set.Zones)
@@ -189,138 +188,97 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		log.Warn().Msg(w)
 	}
 
-	// Components start in order and stop in reverse, in one place: on a
-	// failed start, what started is stopped; at the end, the pipeline has
-	// closed the live sources, then the metrics endpoint, the pipeline,
-	// the alert outputs and the kernel stage stop.
-	var started lifecycle.Group
-	lc, err := live.Open(a.cfg.Capture.live(), table, kr, a.logger("capture"))
+	// The components, started in this order and stopped in reverse: at
+	// the end the pipeline has closed the live sources, then the metrics
+	// endpoint, the pipeline, the alert outputs and the kernel stage stop.
+	var (
+		lc   *live.Capture
+		out  *sink.Alerts
+		p    *pipeline.Pipeline
+		srv  *metrics.Server
+		src  metrics.Sources
+		rl   *reload.Reloader
+		bi   = buildInfo()
+		none = func() error { return nil }
+		hub  = a.newConsoleHub() // nil when the console is off
+	)
+	started, err := lifecycle.Start(
+		lifecycle.Component{Name: "capture", Start: func() (func() error, error) {
+			lc, err = live.Open(cc.Live(), table, kr, a.logger("capture"))
+			return func() error {
+				if err := lc.Close(); err != nil {
+					log.Warn().Err(err).Msg("detaching capture")
+				}
+				return nil
+			}, err
+		}},
+		lifecycle.Component{Name: "alert outputs", Start: func() (func() error, error) {
+			out, err = a.openAlertOutput(cs, cmd.OutOrStdout(), format)
+			return func() error { return out.Close() }, err
+		}},
+		lifecycle.Component{Name: "pipeline", Start: func() (func() error, error) {
+			p, err = pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueSize: cc.QueueSize, Live: true,
+				Enforce: cc.Enforce, SensorName: a.cfg.SensorName}, holder, set, hub.Wrap(out))
+			if err != nil {
+				return none, err
+			}
+			src = metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
+				Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: &metrics.Reloads{}}
+			if out.Writer != nil {
+				src.Sinks = out.Writer.Stats
+			}
+			rl = newReloader(a, cmd, p, out.Writer, src.Reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
+				return lc.Prepare(set, table)
+			}})
+			return func() error { p.Close(); return nil }, nil
+		}},
+		lifecycle.Component{Name: "metrics endpoint", Start: func() (func() error, error) {
+			src.Extra = a.listCollectors()
+			srv, err = a.serveMetrics(src, hub)
+			if err != nil {
+				return none, err
+			}
+			return func() error { return srv.Close() }, nil
+		}},
+	)
 	if err != nil {
 		return err
 	}
-	started.Add(func() error {
-		if err := lc.Close(); err != nil {
-			log.Warn().Err(err).Msg("detaching capture")
-		}
-		return nil
-	})
-	out, err := a.openAlertOutput(cs, cmd.OutOrStdout(), format)
-	if err != nil {
-		return errors.Join(err, started.Stop())
-	}
-	started.Add(out.close)
-	writer := out.writer
-	cc := a.cfg.Capture
-	hub := a.newConsoleHub()
-	p, err := pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueLen: cc.QueueSize, Live: true,
-		Enforce: enforce, SensorName: a.cfg.SensorName}, holder, set, hub.Wrap(out.sink()))
-	if err != nil {
-		return errors.Join(err, started.Stop())
-	}
-	started.Add(func() error { p.Close(); return nil })
-	reloads := &metrics.Reloads{}
-	rl := newReloader(a, cmd, p, writer, reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
-		return lc.Prepare(set, table)
-	}})
-	bi := readBuildInfo()
-	src := metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion}, Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: reloads}
-	if writer != nil {
-		src.Sinks = writer.Stats
-	}
-	src.Extra = a.listCollectors()
-	srv, err := a.serveMetrics(src, hub)
-	if err != nil {
-		return errors.Join(err, started.Stop())
-	}
-	started.Add(srv.Close)
 	names := make([]string, len(lc.Sources))
 	for i, s := range lc.Sources {
 		names[i] = s.Name()
 	}
 	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", srv.Addr()).Int("workers", cc.Workers).
-		Bool("enforce", enforce).Int("drop_rules", len(kr.Drops())).Msg("sensor running")
+		Bool("enforce", cc.Enforce).Int("drop_rules", len(kr.Drops())).Msg("sensor running")
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer handleSignals(ctx, log, rl, func() { logCounters(a.logger("counters"), p.Stats(), writer, lc.KernelStats()) })()
-	waitLists := a.startLists(ctx, rl)
-	if out.lines != nil {
-		go out.lines.FlushEvery(ctx, time.Second)
+	defer rl.HandleSignals(ctx, reload.Hooks{
+		Reloading: func() { systemd.NotifyState(log, systemd.ReloadingState()) },
+		Reloaded:  func() { systemd.NotifyState(log, "READY=1") },
+		Counters:  func() { metrics.LogCounters(a.logger("counters"), src) },
+	})()
+	if out.Lines != nil {
+		go out.Lines.FlushEvery(ctx, time.Second)
 	}
+	waitLists := a.startLists(ctx, rl)
 
 	// Capture is attached and the signals are handled: systemd
 	// (Type=notify) may consider the service started.
-	notifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(a.cfg.Capture.Interfaces, ","))
+	systemd.NotifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(cc.Interfaces, ","))
 	runErr := p.RunSources(ctx, lc.Sources...)
 	stop()
 	waitLists()
-	notifyState(log, "STOPPING=1")
+	systemd.NotifyState(log, "STOPPING=1")
 	if err := started.Stop(); err != nil && runErr == nil {
 		runErr = err
 	}
-	logCounters(a.logger("counters"), p.Stats(), writer, nil) // the kernel stage is closed
+	src.Kernel = nil // the kernel stage is closed
+	metrics.LogCounters(a.logger("counters"), src)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr
 	}
 	return nil
-}
-
-// handleSignals reloads on SIGHUP and logs the counters on SIGUSR1 until
-// ctx ends; the returned function stops the signal delivery.
-func handleSignals(ctx context.Context, log zerolog.Logger, rl *reload.Reloader, counters func()) (stop func()) {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case s := <-sigs:
-				switch s {
-				case syscall.SIGHUP:
-					notifyState(log, reloadingState())
-					_ = rl.Reload() // logged
-					notifyState(log, "READY=1")
-				case syscall.SIGUSR1:
-					counters()
-				}
-			}
-		}
-	}()
-	return func() { signal.Stop(sigs) }
-}
-
-// logCounters logs the counters (SIGUSR1 and at exit); kernel, when not
-// nil, reads the kernel stage's per-interface counters.
-func logCounters(log zerolog.Logger, s pipeline.Stats, w *sink.Writer, kernel func() (metrics.KernelStats, error)) {
-	for _, src := range s.Sources {
-		log.Info().Str("source", src.Name).Uint64("frames", src.Frames).Uint64("bytes", src.Bytes).
-			Uint64("dropped", src.Dropped).Msg("capture")
-	}
-	if kernel != nil {
-		if k, err := kernel(); err != nil {
-			log.Warn().Err(err).Msg("reading the kernel counters")
-		} else {
-			for _, ic := range k.Interfaces {
-				log.Info().Str("iface", ic.Iface).Str("hook", metrics.Hook(ic.Egress)).Uint64("packets", ic.Packets).
-					Uint64("bytes", ic.Bytes).Uint64("handoffs", ic.Handoff).Uint64("ringbuf_full", ic.RingbufFull).
-					Uint64("enforce_drops", ic.EnforceDrops).Msg("kernel interface")
-			}
-		}
-	}
-	var alerts uint64
-	for _, n := range s.Alerts {
-		alerts += n
-	}
-	log.Info().Uint64("decoded", s.Decode.Decoded).Uint64("skipped", s.Decode.Skipped()).Uint64("queue_drops", s.QueueDrops).
-		Int("flows", s.Flow.Flows).Uint64("flows_evicted", s.Flow.Evicted).Uint64("alerts", alerts).
-		Strs("top_countries", topCountries(s.CountryTotals(), 5)).Msg("pipeline")
-	if w != nil {
-		for _, o := range w.Stats() {
-			log.Info().Str("output", o.Name).Uint64("written", o.Written).Uint64("dropped", o.Dropped.Total()).
-				Uint64("errors", o.Errors).Int("queue", o.QueueDepth).Msg("output")
-		}
-	}
 }
 
 // newReloader is the SIGHUP reload of run: it reopens the alert files (w,

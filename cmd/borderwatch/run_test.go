@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -183,134 +183,13 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	}
 }
 
-func TestThrottle(t *testing.T) {
-	var buf bytes.Buffer
-	th := newThrottle(zerolog.New(&buf), time.Minute)
-	now := time.Unix(1000, 0)
-	th.now = func() time.Time { return now }
-	boom := errors.New("connection refused")
-	th.Error(boom, "sending")
-	for range 5 {
-		now = now.Add(time.Second)
-		th.Error(boom, "sending")
-	}
-	now = now.Add(time.Minute)
-	th.Error(errors.New("timeout"), "sending")
-	th.Error(boom, "sending")
-	th.Flush("sending")
-	th.Flush("sending") // nothing more to say
-	want := `{"level":"error","error":"connection refused","message":"sending"}
-{"level":"error","error":"timeout","suppressed":5,"message":"sending"}
-{"level":"error","error":"connection refused","suppressed":1,"message":"sending"}
-`
-	if buf.String() != want {
-		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
-	}
-}
-
-func TestProgressLine(t *testing.T) {
-	got := progressLine(50000, 25<<20, 100<<20, 10*time.Second)
-	want := "[=======                       ]  25% 50000 packets, 5000 packets/s, ETA 30s"
-	if got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
-	}
-	if got := progressLine(300, 0, 0, 3*time.Second); got != " 300 packets, 100 packets/s" {
-		t.Errorf("stdin progress %q", got)
-	}
-}
-
-func TestStatusReport(t *testing.T) {
-	text := `# TYPE borderwatch_packets_total counter
-borderwatch_packets_total{result="decoded"} 900
-borderwatch_packets_total{result="malformed"} 4
-borderwatch_capture_frames_total{source="afpacket:eth0"} 1000
-borderwatch_capture_bytes_total{source="afpacket:eth0"} 64000
-borderwatch_capture_drops_total{source="afpacket:eth0"} 7
-borderwatch_queue_drops_total 3
-borderwatch_flows 12
-borderwatch_flows_evicted_total 0
-borderwatch_alerts_total{kind="scan",rule="8100101"} 2
-borderwatch_rules_loaded 22
-borderwatch_reloads_total{result="success"} 1
-borderwatch_reloads_total{result="failure"} 0
-borderwatch_country_packets_total{country="CN",direction="inbound"} 700
-borderwatch_country_packets_total{country="RU",direction="inbound"} 150
-borderwatch_country_packets_total{country="US",direction="outbound"} 40
-borderwatch_country_packets_total{country="DE",direction="internal"} 10
-`
-	ms, err := parseMetrics(strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := printStatus(&out, "127.0.0.1:9467", ms); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"afpacket:eth0     1000  64000      7",
-		"pipeline: decoded 900, skipped 4, queue drops 3, flows 12 (evicted 0), alerts 2\n",
-		"rules loaded 22; reloads 1 ok, 0 failed\n",
-		"top countries in:  CN 700, RU 150\n",
-		"top countries out: US 40\n",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("status lacks %q:\n%s", want, out.String())
-		}
-	}
-	if strings.Contains(out.String(), "INTERFACE") || strings.Contains(out.String(), "kernel:") {
-		t.Errorf("kernel lines without kernel metrics:\n%s", out.String())
-	}
-	kernel := `borderwatch_kernel_seen_packets_total 60
-borderwatch_kernel_events_total{event="handoff"} 25
-borderwatch_kernel_interface_packets_total{hook="egress",iface="eth0"} 20
-borderwatch_kernel_interface_packets_total{hook="ingress",iface="eth0"} 30
-borderwatch_kernel_interface_packets_total{hook="ingress",iface="eth1"} 10
-borderwatch_kernel_interface_bytes_total{hook="egress",iface="eth0"} 1400
-borderwatch_kernel_interface_bytes_total{hook="ingress",iface="eth0"} 2000
-borderwatch_kernel_interface_bytes_total{hook="ingress",iface="eth1"} 640
-borderwatch_kernel_interface_handoffs_total{hook="egress",iface="eth0"} 5
-borderwatch_kernel_interface_handoffs_total{hook="ingress",iface="eth0"} 15
-borderwatch_kernel_interface_handoffs_total{hook="ingress",iface="eth1"} 5
-borderwatch_kernel_interface_ringbuf_full_total{hook="ingress",iface="eth0"} 3
-borderwatch_kernel_interface_enforce_drops_total{hook="ingress",iface="eth1"} 4
-`
-	if ms, err = parseMetrics(strings.NewReader(text + kernel)); err != nil {
-		t.Fatal(err)
-	}
-	out.Reset()
-	if err := printStatus(&out, "127.0.0.1:9467", ms); err != nil {
-		t.Fatal(err)
-	}
-	wantTable := `
-  INTERFACE     HOOK  PACKETS  BYTES  HANDOFFS  RING FULL  ENFORCE DROPS
-       eth0  ingress       30   2000        15          3              0
-       eth0   egress       20   1400         5          0              0
-       eth1  ingress       10    640         5          0              4
-pipeline:`
-	if !strings.Contains(out.String(), wantTable) {
-		t.Errorf("status lacks the interface table\n%s\ngot:\n%s", wantTable, out.String())
-	}
-	if !strings.Contains(out.String(), "kernel: packets 60, handed off 25,") {
-		t.Errorf("status lacks the kernel totals:\n%s", out.String())
-	}
-	if _, err := parseMetrics(strings.NewReader("go_goroutines 3\n")); err != nil {
-		t.Fatal(err)
-	}
-	if err := printStatus(&out, "x", metricSet{}); err == nil || err.Error() != "status: x does not serve borderwatch metrics" {
-		t.Errorf("error %v", err)
-	}
-}
-
-// labApp is an app logging to a buffer, with the lab GeoIP database at labDB,
-// home DE and only the rules of rulesPath, and the rule set and geo table it
-// loads.
 func labApp(t *testing.T, labDB, rulesPath string) (*app, *lockedBuffer, *rules.Set, *geo.Table) {
 	t.Helper()
 	logs := new(lockedBuffer)
 	a := newApp()
 	a.log = zerolog.New(logs)
-	a.cfg.Geo = GeoConfig{Database: labDB, Home: []string{"DE"}}
-	a.cfg.Rules = RulesConfig{Paths: []string{rulesPath}, NoDefaults: true}
+	a.cfg.Geo = config.GeoConfig{Database: labDB, Home: []string{"DE"}}
+	a.cfg.Rules = config.RulesConfig{Paths: []string{rulesPath}, NoDefaults: true}
 	set, err := a.loadRules()
 	if err != nil {
 		t.Fatal(err)
@@ -320,4 +199,25 @@ func labApp(t *testing.T, labDB, rulesPath string) (*app, *lockedBuffer, *rules.
 		t.Fatal(err)
 	}
 	return a, logs, set, table
+}
+
+// TestRunFlagsChecked: the run flags are checked like the configuration
+// file's values, before any interface is looked at (the check once looked
+// for problems at "$.capture…" paths, which never matched: --workers 0 ran
+// with no worker and a bad --xdp-mode fell back to AF_PACKET).
+func TestRunFlagsChecked(t *testing.T) {
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--workers", "0"}, "borderwatch: capture.workers 0: want 1 to 256 (flag or configuration file)\n"},
+		{[]string{"--xdp-mode", "bogus"}, "borderwatch: capture.xdp_mode \"bogus\": want auto, native or generic (flag or configuration file)\n"},
+		{[]string{"--metrics-listen", "9467"}, "borderwatch: metrics.listen \"9467\": want host:port or off (flag or configuration file)\n"},
+	} {
+		args := append([]string{"run", "-i", "bw-nosuch0"}, c.flags...)
+		_, stderr, code := runCLI(t, args...)
+		if code != exitUsage || stderr != c.want {
+			t.Errorf("%v: exit %d, stderr %q; want 2, %q", c.flags, code, stderr, c.want)
+		}
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -64,9 +63,9 @@ func (f *shareFlags) read(cmd *cobra.Command, paths []string) (share.TLP, *share
 	}
 	res, err := share.Read(share.Options{IncludeHome: f.includeHome}, cmd.InOrStdin(), paths...)
 	if err != nil {
-		return "", nil, usageError{err}
+		return "", nil, usageError{Err: err}
 	}
-	printShareSummary(cmd.ErrOrStderr(), res)
+	share.WriteSummary(cmd.ErrOrStderr(), res)
 	return tlp, res, nil
 }
 
@@ -80,28 +79,6 @@ func (f *shareFlags) write(cmd *cobra.Command, fill func(io.Writer) error) error
 		return err
 	}
 	return share.WriteFile(f.output, b.Bytes())
-}
-
-func printShareSummary(w io.Writer, res *share.Result) {
-	fmt.Fprintf(w, "shared %d %s from %d of %d alerts (%d lines read)\n",
-		len(res.Sightings), plural(len(res.Sightings), "address", "addresses"), res.Shared, res.Alerts, res.Lines)
-	reasons := make([]string, 0, len(res.Skipped))
-	for r := range res.Skipped {
-		reasons = append(reasons, r)
-	}
-	slices.Sort(reasons)
-	for _, r := range reasons {
-		fmt.Fprintf(w, "  not shared: %d: %s\n", res.Skipped[r], r)
-	}
-	if res.BadCount > 0 {
-		fmt.Fprintf(w, "%d bad %s skipped:\n", res.BadCount, plural(res.BadCount, "line", "lines"))
-		for _, b := range res.Bad {
-			fmt.Fprintf(w, "  %s\n", b)
-		}
-		if n := res.BadCount - len(res.Bad); n > 0 {
-			fmt.Fprintf(w, "  … and %d more\n", n)
-		}
-	}
 }
 
 func newShareSTIXCmd() *cobra.Command {
@@ -168,7 +145,7 @@ func pushTAXII(cmd *cobra.Command, res *share.Result, opt share.STIXOptions, col
 	r, err := share.PushTAXII(cmd.Context(), b.Objects, topt)
 	if err != nil {
 		if r == nil { // the URL itself was refused
-			return usageError{err}
+			return usageError{Err: err}
 		}
 		return fmt.Errorf("%w (%d of %d objects taken before)", err, r.Objects, len(b.Objects))
 	}

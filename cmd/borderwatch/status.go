@@ -1,17 +1,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"slices"
-	"strings"
-	"text/tabwriter"
-	"time"
+	"errors"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/spf13/cobra"
 )
 
@@ -32,232 +24,16 @@ countries of inbound and outbound traffic.`,
 			if !cmd.Flags().Changed("addr") && a.cfg.Metrics.Listen != "off" {
 				addr = a.cfg.Metrics.Listen
 			}
-			fams, err := scrape(cmd.Context(), addr)
+			fams, err := metrics.Fetch(cmd.Context(), addr)
+			if errors.Is(err, metrics.ErrBadAddress) {
+				return usageError{Err: err}
+			}
 			if err != nil {
 				return err
 			}
-			return printStatus(cmd.OutOrStdout(), addr, fams)
+			return metrics.WriteStatus(cmd.OutOrStdout(), addr, fams)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:9467", "metrics address (host:port) or URL of the running sensor")
 	return cmd
-}
-
-// metricSet is a scrape: every sample by metric name.
-type metricSet map[string][]sample
-
-type sample struct {
-	labels map[string]string
-	value  float64
-}
-
-// scrape fetches and parses the metrics of addr.
-func scrape(ctx context.Context, addr string) (metricSet, error) {
-	url := addr
-	if !strings.Contains(url, "://") {
-		url = "http://" + addr + "/metrics"
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, usageErr("status: %w", err)
-	}
-	req.Header.Set("Accept", "text/plain")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", addr, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status: %s: %s", url, resp.Status)
-	}
-	return parseMetrics(resp.Body)
-}
-
-func parseMetrics(r io.Reader) (metricSet, error) {
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(r)
-	if err != nil {
-		return nil, fmt.Errorf("status: parsing metrics: %w", err)
-	}
-	ms := metricSet{}
-	for name, f := range fams {
-		for _, m := range f.GetMetric() {
-			s := sample{labels: map[string]string{}}
-			for _, l := range m.GetLabel() {
-				s.labels[l.GetName()] = l.GetValue()
-			}
-			switch {
-			case m.Counter != nil:
-				s.value = m.Counter.GetValue()
-			case m.Gauge != nil:
-				s.value = m.Gauge.GetValue()
-			case m.Untyped != nil:
-				s.value = m.Untyped.GetValue()
-			default:
-				continue
-			}
-			ms[name] = append(ms[name], s)
-		}
-	}
-	return ms, nil
-}
-
-// sum adds the samples of name whose labels match want.
-func (ms metricSet) sum(name string, want map[string]string) float64 {
-	var v float64
-	for _, s := range ms[name] {
-		ok := true
-		for k, w := range want {
-			if s.labels[k] != w {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			v += s.value
-		}
-	}
-	return v
-}
-
-// by sums name's samples by the value of label key, among those matching want.
-func (ms metricSet) by(name, key string, want map[string]string) map[string]float64 {
-	out := map[string]float64{}
-	for _, s := range ms[name] {
-		ok := true
-		for k, w := range want {
-			if s.labels[k] != w {
-				ok = false
-			}
-		}
-		if ok {
-			out[s.labels[key]] += s.value
-		}
-	}
-	return out
-}
-
-func top(m map[string]float64, n int) string {
-	keys := make([]string, 0, len(m))
-	for k, v := range m {
-		if v > 0 {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if m[a] != m[b] {
-			if m[a] > m[b] {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-	if len(keys) == 0 {
-		return "-"
-	}
-	parts := make([]string, 0, n)
-	for _, k := range keys[:min(n, len(keys))] {
-		parts = append(parts, fmt.Sprintf("%s %.0f", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// printStatus writes the status report.
-func printStatus(w io.Writer, addr string, ms metricSet) error {
-	if _, ok := ms["borderwatch_packets_total"]; !ok {
-		return fmt.Errorf("status: %s does not serve borderwatch metrics", addr)
-	}
-	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", addr)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "SOURCE\tPACKETS\tBYTES\tDROPS\t")
-	frames := ms.by("borderwatch_capture_frames_total", "source", nil)
-	bytes := ms.by("borderwatch_capture_bytes_total", "source", nil)
-	drops := ms.by("borderwatch_capture_drops_total", "source", nil)
-	names := make([]string, 0, len(frames))
-	for n := range frames {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t\n", n, frames[n], bytes[n], drops[n])
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "(for xdp: sources, packets are the packets the kernel handed off, drops are ring-buffer losses)")
-
-	_, xdp := ms["borderwatch_kernel_events_total"]
-	if xdp {
-		ev := ms.by("borderwatch_kernel_events_total", "event", nil)
-		fmt.Fprintf(w, "kernel: packets %.0f, handed off %.0f, ring buffer full %.0f, budget drops %.0f, non-IP %.0f, enforcement drops %.0f\n",
-			ms.sum("borderwatch_kernel_seen_packets_total", nil), ev["handoff"], ev["ringbuf_full"], ev["budget_drop"], ev["non_ip"], ev["enforce_drop"])
-		printInterfaces(w, ms)
-	}
-	dec := ms.by("borderwatch_packets_total", "result", nil)
-	skipped := dec["truncated"] + dec["non_ip"] + dec["malformed"] + dec["unsupported_link"]
-	fmt.Fprintf(w, "pipeline: decoded %.0f, skipped %.0f, queue drops %.0f, flows %.0f (evicted %.0f), alerts %.0f\n",
-		dec["decoded"], skipped, ms.sum("borderwatch_queue_drops_total", nil), ms.sum("borderwatch_flows", nil),
-		ms.sum("borderwatch_flows_evicted_total", nil), ms.sum("borderwatch_alerts_total", nil))
-	if outs := ms.by("borderwatch_sink_alerts_total", "output", nil); len(outs) > 0 {
-		dropped := ms.by("borderwatch_sink_dropped_total", "output", nil)
-		on := make([]string, 0, len(outs))
-		for n := range outs {
-			on = append(on, n)
-		}
-		slices.Sort(on)
-		for _, n := range on {
-			fmt.Fprintf(w, "output %s: written %.0f, dropped %.0f\n", n, outs[n], dropped[n])
-		}
-	}
-	rl := ms.by("borderwatch_reloads_total", "result", nil)
-	fmt.Fprintf(w, "rules loaded %.0f; reloads %.0f ok, %.0f failed\n", ms.sum("borderwatch_rules_loaded", nil), rl["success"], rl["failure"])
-
-	metric := "borderwatch_country_packets_total"
-	if xdp {
-		metric = "borderwatch_kernel_packets_total"
-	}
-	fmt.Fprintf(w, "top countries in:  %s\n", top(ms.by(metric, "country", map[string]string{"direction": "inbound"}), 5))
-	fmt.Fprintf(w, "top countries out: %s\n", top(ms.by(metric, "country", map[string]string{"direction": "outbound"}), 5))
-	return nil
-}
-
-// ifaceHook is a row of the kernel's per-interface table.
-type ifaceHook struct{ iface, hook string }
-
-// printInterfaces writes the kernel stage's per-interface, per-hook
-// counters as a table (nothing when the sensor exports none).
-func printInterfaces(w io.Writer, ms metricSet) {
-	cols := []string{"packets", "bytes", "handoffs", "ringbuf_full", "enforce_drops"}
-	vals := map[ifaceHook]map[string]float64{}
-	for _, c := range cols {
-		for _, s := range ms["borderwatch_kernel_interface_"+c+"_total"] {
-			k := ifaceHook{s.labels["iface"], s.labels["hook"]}
-			if vals[k] == nil {
-				vals[k] = map[string]float64{}
-			}
-			vals[k][c] += s.value
-		}
-	}
-	if len(vals) == 0 {
-		return
-	}
-	rows := make([]ifaceHook, 0, len(vals))
-	for k := range vals {
-		rows = append(rows, k)
-	}
-	slices.SortFunc(rows, func(a, b ifaceHook) int {
-		if c := strings.Compare(a.iface, b.iface); c != 0 {
-			return c
-		}
-		return strings.Compare(b.hook, a.hook) // ingress before egress
-	})
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "INTERFACE\tHOOK\tPACKETS\tBYTES\tHANDOFFS\tRING FULL\tENFORCE DROPS\t")
-	for _, k := range rows {
-		v := vals[k]
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", k.iface, k.hook,
-			v["packets"], v["bytes"], v["handoffs"], v["ringbuf_full"], v["enforce_drops"])
-	}
-	tw.Flush()
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/borderwatch/borderwatch/internal/config"
+	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/alert/tail"
 )
@@ -35,7 +37,7 @@ jurisdiction direction, source → destination with their countries, protocol,
 the jurisdictions of each end, what the detector counted and the rule message.
 
 FILE is by default the first file output of the configuration (outputs: in
-` + defaultConfigPath + ` or --config); - reads standard input. A
+` + config.DefaultPath + ` or --config); - reads standard input. A
 gzip-compressed FILE (logrotate's compress) is read decompressed.
 It shows the last --lines alerts that match, then with --follow every new one,
 like tail -F: across rotation by rename (logrotate's create; what the sensor
@@ -65,7 +67,7 @@ skipped ends the output on standard error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := tail.NewFilter(kinds, countries, minSev)
 			if err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			n, err := parseLines(lines)
 			if err != nil {
@@ -81,10 +83,10 @@ skipped ends the output on standard error.`,
 				return usageErr("--follow needs a FILE, not standard input")
 			}
 			out := cmd.OutOrStdout()
-			t, err := tail.New(out, tail.Options{Filter: f, JSON: asJSON, Colour: !asJSON && colourful(out),
+			t, err := tail.New(out, tail.Options{Filter: f, JSON: asJSON, Colour: !asJSON && systemd.Colourful(out),
 				Lines: n, Follow: follow, Notes: cmd.ErrOrStderr()})
 			if err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			if path == "-" {
 				err = t.Reader("stdin", cmd.InOrStdin())
@@ -99,7 +101,7 @@ skipped ends the output on standard error.`,
 			}
 			var pe *fs.PathError
 			if errors.As(err, &pe) && pe.Op == "open" {
-				return usageError{err} // a FILE that cannot be read is invalid input
+				return usageError{Err: err} // a FILE that cannot be read is invalid input
 			}
 			return err
 		},
@@ -129,9 +131,9 @@ func parseLines(s string) (int, error) {
 // alertFile is the path of the first file output of the configuration.
 func (a *app) alertFile() (string, error) {
 	for i := range a.cfg.Outputs {
-		c, err := a.cfg.Outputs[i].sinkConfig()
+		c, err := a.cfg.Outputs[i].SinkConfig()
 		if err != nil {
-			return "", usageError{err}
+			return "", usageError{Err: err}
 		}
 		if fc, ok := c.(*sink.FileConfig); ok {
 			return fc.Path, nil

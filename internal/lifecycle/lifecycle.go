@@ -1,6 +1,8 @@
 package lifecycle
 
-import "errors"
+import (
+	"errors"
+)
 
 // Group is the started components, in start order. The zero value is
 // ready to use; a Group is used by one goroutine.
@@ -24,4 +26,27 @@ func (g *Group) Stop() error {
 	}
 	g.stops = nil
 	return errors.Join(errs...)
+}
+
+// Component is one part of a running sensor: Start starts it and returns
+// how to stop it. Name says what it is to the reader of the list; the
+// component's errors name it themselves.
+type Component struct {
+	Name  string
+	Start func() (stop func() error, err error)
+}
+
+// Start starts the components in order and returns them as a Group to
+// stop in reverse. When one fails to start, those started are stopped, in
+// reverse, and Start returns the component's error with theirs.
+func Start(cs ...Component) (*Group, error) {
+	g := &Group{}
+	for _, c := range cs {
+		stop, err := c.Start()
+		if err != nil {
+			return nil, errors.Join(err, g.Stop())
+		}
+		g.Add(stop)
+	}
+	return g, nil
 }

@@ -21,7 +21,7 @@ import (
 type Config struct {
 	Workers   int // detection workers; ≤ 1 runs everything on the reading goroutine (replay of one source)
 	BatchSize int // packets per batch handed to a worker (default DefaultBatchSize)
-	QueueLen  int // batches queued per worker (default DefaultQueueLen)
+	QueueSize int // batches queued per worker (default DefaultQueueSize)
 	// Live marks live capture: tail drop when a worker's queue is full,
 	// eager hand-over of partial batches to idle workers, idle advance on a
 	// ticker, and closing the sources when the context of Run ends.
@@ -38,12 +38,12 @@ type Config struct {
 	Detect     detect.Config
 }
 
-// Defaults of Config: BatchSize and QueueLen everywhere, LiveWorkers the
+// Defaults of Config: BatchSize and QueueSize everywhere, LiveWorkers the
 // live sensor's workers (Config.Workers defaults to 1, for replay of one
 // source).
 const (
 	DefaultBatchSize   = 256
-	DefaultQueueLen    = 64
+	DefaultQueueSize   = 64
 	DefaultLiveWorkers = 2
 )
 
@@ -54,8 +54,8 @@ func (c *Config) defaults() {
 	if c.BatchSize <= 0 {
 		c.BatchSize = DefaultBatchSize
 	}
-	if c.QueueLen <= 0 {
-		c.QueueLen = DefaultQueueLen
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
 	}
 	if c.Flow.Capacity == 0 {
 		c.Flow = flow.DefaultConfig()

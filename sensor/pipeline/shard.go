@@ -78,12 +78,12 @@ type shards struct {
 // newShards makes the queues and the free list.
 func (p *Pipeline) newShards() *shards {
 	n := len(p.workers)
-	s := &shards{p: p, queues: make([]chan *batch, n), free: make(chan *batch, n*(p.cfg.QueueLen+2))}
+	s := &shards{p: p, queues: make([]chan *batch, n), free: make(chan *batch, n*(p.cfg.QueueSize+2))}
 	for range cap(s.free) - 1 {
 		s.free <- newBatch(p.cfg.BatchSize)
 	}
 	for i := range s.queues {
-		s.queues[i] = make(chan *batch, p.cfg.QueueLen)
+		s.queues[i] = make(chan *batch, p.cfg.QueueSize)
 	}
 	return s
 }

@@ -20,7 +20,7 @@ type handOverRig struct {
 
 func newHandOverRig(t *testing.T, batchSize, queueLen int) *handOverRig {
 	set := scanRule(t, 9000005, 100)
-	p, err := New(Config{Workers: 1, Live: true, BatchSize: batchSize, QueueLen: queueLen}, labHolder(t, set), set,
+	p, err := New(Config{Workers: 1, Live: true, BatchSize: batchSize, QueueSize: queueLen}, labHolder(t, set), set,
 		SinkFunc(func(*alert.Alert) error { return nil }))
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ type Configuration struct {
 	// EgressMode is how the TC egress program attaches: auto (TCX, clsact
 	// before Linux 6.6), tcx or clsact.
 	EgressMode string `yaml:"egress_mode"`
-	SnapLength int    `yaml:"snap_length"` // bytes of each handed-off packet (XDP)
+	SnapLen    int    `yaml:"snap_length"` // bytes of each handed-off packet (XDP)
 	RingBytes  int    `yaml:"ring_bytes"`  // XDP ring buffer (power of two)
 	// AFPacketBlocks is the number of 1 MiB blocks of each AF_PACKET ring.
 	AFPacketBlocks int `yaml:"afpacket_blocks"`
@@ -64,13 +64,13 @@ type HandoffConfiguration struct {
 // Mode words, listed once.
 var (
 	Modes       = []string{"xdp", "afpacket"}
-	XDPModes    = []string{"auto", "native", "generic"}
-	EgressModes = []string{"auto", "tcx", "clsact"}
+	XDPModes    = bpf.XDPModeWords    // the kernel stage's words
+	EgressModes = bpf.EgressModeWords // the kernel stage's words
 )
 
 // Bounds of the values.
 const (
-	MinSnapLength     = 64
+	MinSnapLen        = 64
 	MaxRingBytes      = 1 << 28
 	MaxAFPacketBlocks = 1024
 	MaxReaders        = 64
@@ -87,7 +87,7 @@ const (
 func DefaultConfiguration() Configuration {
 	return Configuration{
 		Mode: "xdp", XDPMode: "auto", EgressMode: "auto",
-		SnapLength: bpf.DefaultSnapLen, RingBytes: bpf.DefaultRingBytes,
+		SnapLen: bpf.DefaultSnapLen, RingBytes: bpf.DefaultRingBytes,
 		AFPacketBlocks: 64, Readers: 1,
 		Handoff: HandoffConfiguration{
 			SourceBudget: bpf.DefaultSourceBudget, SourceBurst: bpf.DefaultSourceBurst,
@@ -124,7 +124,7 @@ func (c Configuration) Problems() []Problem {
 		v        int
 		min, max int
 	}{
-		{"snap_length", c.SnapLength, MinSnapLength, bpf.MaxSnapLen},
+		{"snap_length", c.SnapLen, MinSnapLen, bpf.MaxSnapLen},
 		{"ring_bytes", c.RingBytes, 4096, MaxRingBytes},
 		{"afpacket_blocks", c.AFPacketBlocks, 1, MaxAFPacketBlocks},
 		{"readers", c.Readers, 1, MaxReaders},
@@ -155,9 +155,4 @@ func (c Configuration) Problems() []Problem {
 }
 
 // words is "a, b or c".
-func words(ws []string) string {
-	if len(ws) < 2 {
-		return strings.Join(ws, "")
-	}
-	return strings.Join(ws[:len(ws)-1], ", ") + " or " + ws[len(ws)-1]
-}
+func words(ws []string) string { return bpf.Words(ws) }

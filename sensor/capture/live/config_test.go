@@ -12,7 +12,7 @@ func TestConfigurationProblems(t *testing.T) {
 		t.Fatalf("defaults have problems: %v", ps)
 	}
 	c := DefaultConfiguration()
-	c.Mode, c.Enforce, c.XDPMode, c.SnapLength, c.RingBytes, c.Readers = "afpacket", true, "turbo", 2000, 5000, 0
+	c.Mode, c.Enforce, c.XDPMode, c.SnapLen, c.RingBytes, c.Readers = "afpacket", true, "turbo", 2000, 5000, 0
 	c.Interfaces = []string{"eth0", "a/b"}
 	c.Handoff = HandoffConfiguration{SourceBudget: -1, SourceBurst: 1 << 21, FlowPackets: 1 << 17, ReportBytes: 1 << 31}
 	var got []string

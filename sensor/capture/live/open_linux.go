@@ -77,6 +77,23 @@ func openAFPackets(cc Configuration, log zerolog.Logger) (*Capture, error) {
 	return lc, nil
 }
 
+// kernelOptions are the kernel stage's load-time settings of cc.
+func kernelOptions(cc Configuration) (bpf.Options, error) {
+	opts := bpf.DefaultOptions()
+	opts.SnapLen = uint32(cc.SnapLen)
+	h := cc.Handoff
+	opts.SourceBudget, opts.SourceBurst = uint32(h.SourceBudget), uint32(h.SourceBurst)
+	opts.FlowPackets, opts.ReportBytes = uint32(h.FlowPackets), uint32(h.ReportBytes)
+	em, err := bpf.ParseEgressMode(cc.EgressMode)
+	if err != nil {
+		return opts, err
+	}
+	opts.EgressMode = em
+	opts.RingBytes = uint32(cc.RingBytes)
+	opts.Enforce = cc.Enforce
+	return opts, nil
+}
+
 // openXDP loads the kernel stage, fills its geo tables and attaches it to
 // every interface.
 func openXDP(cc Configuration, table *geo.Table, kr *Rules, log zerolog.Logger) (*Capture, error) {
@@ -84,18 +101,10 @@ func openXDP(cc Configuration, table *geo.Table, kr *Rules, log zerolog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	opts := bpf.DefaultOptions()
-	opts.SnapLen = uint32(cc.SnapLength)
-	h := cc.Handoff
-	opts.SourceBudget, opts.SourceBurst = uint32(h.SourceBudget), uint32(h.SourceBurst)
-	opts.FlowPackets, opts.ReportBytes = uint32(h.FlowPackets), uint32(h.ReportBytes)
-	em, err := bpf.ParseEgressMode(cc.EgressMode)
+	opts, err := kernelOptions(cc)
 	if err != nil {
 		return nil, err
 	}
-	opts.EgressMode = em
-	opts.RingBytes = uint32(cc.RingBytes)
-	opts.Enforce = cc.Enforce
 	objs, err := bpf.Load(opts)
 	if err != nil {
 		return nil, err

@@ -1,35 +1,36 @@
-package rules
+package strictyaml
 
 import (
 	"fmt"
 )
 
 // Limits of every YAML input (rule files and the configuration file), checked
-// on the bytes before the YAML parser sees them: the parser's memory and time
+// by Check on the bytes before the YAML parser sees them: the parser's memory and time
 // grow with nesting and with the number of nodes far beyond the file size
 // (a 40 KB file of 20,000 nested "[" took 1.1 GB).
 const (
-	// MaxYAMLDepth is the deepest nesting of collections (flow [ and {,
+	// MaxDepth is the deepest nesting of collections (flow [ and {,
 	// block indentation and "- " entries together).
-	MaxYAMLDepth = 32
-	// MaxYAMLNodes bounds the number of entries (lines, flow items) of
+	MaxDepth = 32
+	// MaxNodes bounds the number of entries (lines, flow items) of
 	// one file.
-	MaxYAMLNodes = 50_000
-	// MaxYAMLAliases bounds the anchors (&a) and aliases (*a) of one file
+	MaxNodes = 50_000
+	// MaxAliases bounds the anchors (&a) and aliases (*a) of one file
 	// together, against alias bombs.
-	MaxYAMLAliases = 100
+	MaxAliases = 100
 )
 
-// CheckYAML scans YAML source for what makes the parser blow up — nesting
-// deeper than MaxYAMLDepth, more than MaxYAMLNodes entries, more than
-// MaxYAMLAliases anchors and aliases — in one pass, allocating only a stack
-// of at most MaxYAMLDepth indentation levels. It returns nil or an *Error at
-// the place the limit was passed (name is the file name shown).
+// Check scans YAML source for what makes the parser blow up — nesting
+// deeper than MaxDepth, more than MaxNodes entries, more than
+// MaxAliases anchors and aliases — in one pass, allocating only a stack
+// of at most MaxDepth indentation levels. It returns nil or an *Error at
+// the place the limit was passed (name is the file name shown). Parse runs
+// it; call it alone on bytes that are changed before they are parsed.
 //
 // The scan is deliberately simple: it knows comments, quoted scalars,
 // block scalars (| and >), flow collections and block indentation, and may
 // count a little more than the parser would, never less.
-func CheckYAML(name string, data []byte) *Error {
+func Check(name string, data []byte) *Error {
 	s := yamlScan{data: data, line: 1, col: 1}
 	return s.run(name)
 }
@@ -50,7 +51,7 @@ type yamlScan struct {
 }
 
 func (s *yamlScan) errAt(name, format string, args ...any) *Error {
-	return &Error{Pos: Pos{File: name, Line: s.line, Column: s.col}, Reason: fmt.Sprintf(format, args...)}
+	return &Error{File: name, Line: s.line, Column: s.col, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (s *yamlScan) advance() {
@@ -121,11 +122,11 @@ func (s *yamlScan) push(name string, ind int) *Error {
 		s.indents = s.indents[:len(s.indents)-1]
 	}
 	s.nodes++
-	if s.nodes > MaxYAMLNodes {
-		return s.errAt(name, "more than %d entries in one file", MaxYAMLNodes)
+	if s.nodes > MaxNodes {
+		return s.errAt(name, "more than %d entries in one file", MaxNodes)
 	}
-	if s.depth() >= MaxYAMLDepth {
-		return s.errAt(name, "nested more than %d levels deep", MaxYAMLDepth)
+	if s.depth() >= MaxDepth {
+		return s.errAt(name, "nested more than %d levels deep", MaxDepth)
 	}
 	s.indents = append(s.indents, ind)
 	return nil
@@ -176,23 +177,23 @@ func (s *yamlScan) lineContent(name string) *Error {
 		case (c == '[' || c == '{') && (s.flow > 0 || s.tokenStart()):
 			s.flow++
 			s.nodes++
-			if s.depth() > MaxYAMLDepth {
-				return s.errAt(name, "nested more than %d levels deep", MaxYAMLDepth)
+			if s.depth() > MaxDepth {
+				return s.errAt(name, "nested more than %d levels deep", MaxDepth)
 			}
-			if s.nodes > MaxYAMLNodes {
-				return s.errAt(name, "more than %d entries in one file", MaxYAMLNodes)
+			if s.nodes > MaxNodes {
+				return s.errAt(name, "more than %d entries in one file", MaxNodes)
 			}
 		case (c == ']' || c == '}') && s.flow > 0:
 			s.flow--
 		case c == ',' && s.flow > 0:
 			s.nodes++
-			if s.nodes > MaxYAMLNodes {
-				return s.errAt(name, "more than %d entries in one file", MaxYAMLNodes)
+			if s.nodes > MaxNodes {
+				return s.errAt(name, "more than %d entries in one file", MaxNodes)
 			}
 		case (c == '&' || c == '*') && s.tokenStart():
 			s.aliases++
-			if s.aliases > MaxYAMLAliases {
-				return s.errAt(name, "more than %d anchors and aliases in one file", MaxYAMLAliases)
+			if s.aliases > MaxAliases {
+				return s.errAt(name, "more than %d anchors and aliases in one file", MaxAliases)
 			}
 		case (c == '-' || c == '?') && (s.prev == 0 || s.prev == '-' || s.prev == '?') &&
 			(s.i+1 == len(d) || d[s.i+1] == ' ' || d[s.i+1] == '\n'):

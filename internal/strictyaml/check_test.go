@@ -1,4 +1,4 @@
-package rules
+package strictyaml
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-func TestCheckYAML(t *testing.T) {
+func TestCheck(t *testing.T) {
 	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"flow sequences", "rules: " + deep + "\n", "f.yaml:1:39: nested more than 32 levels deep"},
@@ -25,8 +25,8 @@ func TestCheckYAML(t *testing.T) {
 		{"closed quote", "a: 'it''s' " + deep, ""}, // a plain scalar after the quote: not counted, as the parser reads it
 		{"after a quote", "a: ['it''s', " + deep[:40] + "]", "f.yaml:1:44: nested more than 32 levels deep"},
 		{"aliases", "a: &a [x]\nb: [" + strings.Repeat("*a, ", 100) + "]\n", "f.yaml:2:401: more than 100 anchors and aliases in one file"},
-		{"flow entries", "a: [" + strings.Repeat("0,", MaxYAMLNodes) + "]\n", "f.yaml:1:100002: more than 50000 entries in one file"},
-		{"lines", strings.Repeat("- 0\n", MaxYAMLNodes+1), "f.yaml:50001:1: more than 50000 entries in one file"},
+		{"flow entries", "a: [" + strings.Repeat("0,", MaxNodes) + "]\n", "f.yaml:1:100002: more than 50000 entries in one file"},
+		{"lines", strings.Repeat("- 0\n", MaxNodes+1), "f.yaml:50001:1: more than 50000 entries in one file"},
 		// What the scan must not count.
 		{"brackets in quotes", "a: \"" + deep + "\"\nb: '" + deep + "'\n", ""},
 		{"brackets in comments", "# " + deep + "\na: 1 # " + deep + "\n", ""},
@@ -37,7 +37,7 @@ func TestCheckYAML(t *testing.T) {
 		{"* and & in text", "a: x*y&z\nb: '*a'\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CheckYAML("f.yaml", []byte(tc.yaml))
+			err := Check("f.yaml", []byte(tc.yaml))
 			got := ""
 			if err != nil {
 				got = err.Error()
@@ -58,53 +58,14 @@ func blockNest(n int) string {
 	return b.String()
 }
 
-// TestCheckYAMLShippedFiles: the default pack and the examples pass.
-func TestCheckYAMLShippedFiles(t *testing.T) {
-	files := DefaultFiles()
-	if b, err := os.ReadFile("testdata/examples.yaml"); err == nil {
-		files["examples.yaml"] = b
-	}
-	if len(files) < 2 {
-		t.Fatalf("only %d files", len(files))
-	}
-	for name, b := range files {
-		if err := CheckYAML(name, b); err != nil {
-			t.Errorf("%v", err)
+// FuzzCheck: what Check lets through never parses deeper than
+// MaxDepth: the scan may count more than the parser, never less.
+func FuzzCheck(f *testing.F) {
+	shipped, _ := filepath.Glob(filepath.Join("..", "..", "rules", "default", "*.yaml"))
+	for _, name := range shipped {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
 		}
-	}
-}
-
-// TestLoadRejectsDeepNesting: a rule file nested 20,000 deep is refused
-// with its position before the parser sees it (which took 670 MB and 3 s).
-func TestLoadRejectsDeepNesting(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "deep.yaml")
-	d := 20000
-	if err := os.WriteFile(path, []byte("rules: "+strings.Repeat("[", d)+strings.Repeat("]", d)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := Load(Options{Paths: []string{path}, NoDefaults: true})
-	want := path + ":1:39: nested more than 32 levels deep"
-	if err == nil || err.Error() != want {
-		t.Fatalf("got %v, want %s", err, want)
-	}
-}
-
-// TestLoadRefusesDevZero: a rule path naming a device is refused at once.
-func TestLoadRefusesDevZero(t *testing.T) {
-	if _, err := os.Stat("/dev/zero"); err != nil {
-		t.Skip("no /dev/zero")
-	}
-	_, err := Load(Options{Paths: []string{"/dev/zero"}, NoDefaults: true})
-	if want := "/dev/zero: open: not a regular file (a character device)"; err == nil || err.Error() != want {
-		t.Fatalf("got %v, want %s", err, want)
-	}
-}
-
-// FuzzCheckYAML: what CheckYAML lets through never parses deeper than
-// MaxYAMLDepth: the scan may count more than the parser, never less.
-func FuzzCheckYAML(f *testing.F) {
-	for _, b := range DefaultFiles() {
-		f.Add(b)
 	}
 	for _, s := range []string{
 		"a: [[[b]]]", "- - - x", "a: |\n  [[[\nb: {c: [d]}", "a: 'x''[' [[", "a: \"\\\"[\" [[", "? [a]\n: [b]",
@@ -113,7 +74,7 @@ func FuzzCheckYAML(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 4096 || CheckYAML("f.yaml", data) != nil {
+		if len(data) > 4096 || Check("f.yaml", data) != nil {
 			return
 		}
 		file, err := parser.ParseBytes(data, 0)
@@ -121,7 +82,7 @@ func FuzzCheckYAML(f *testing.F) {
 			return
 		}
 		for _, doc := range file.Docs {
-			if d := astDepth(doc.Body, 0); d > MaxYAMLDepth {
+			if d := astDepth(doc.Body, 0); d > MaxDepth {
 				t.Fatalf("passed the scan but nested %d deep", d)
 			}
 		}
@@ -130,7 +91,7 @@ func FuzzCheckYAML(f *testing.F) {
 
 // astDepth is the collection nesting of n.
 func astDepth(n ast.Node, depth int) int {
-	if depth > 4*MaxYAMLDepth {
+	if depth > 4*MaxDepth {
 		return depth
 	}
 	switch v := n.(type) {

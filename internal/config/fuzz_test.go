@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -24,8 +24,8 @@ func FuzzConfig(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg := defaultConfig()
-		err := parseConfig("fuzz.yaml", data, &cfg)
+		cfg := Default()
+		err := Parse("fuzz.yaml", data, &cfg)
 		if err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				if !strings.HasPrefix(line, "fuzz.yaml") {
@@ -35,18 +35,18 @@ func FuzzConfig(f *testing.F) {
 			return
 		}
 		cc := cfg.Capture
-		for _, l := range pipelineLimits {
-			if v := l.val(&cc); v < l.min || v > l.max {
-				t.Fatalf("capture.%s %d loaded, outside %d to %d", l.key, v, l.min, l.max)
+		for _, l := range PipelineLimits {
+			if v := l.Val(&cc); v < l.Min || v > l.Max {
+				t.Fatalf("capture.%s %d loaded, outside %d to %d", l.Key, v, l.Min, l.Max)
 			}
 		}
-		if ps := cc.live().Problems(); len(ps) > 0 {
+		if ps := cc.Live().Problems(); len(ps) > 0 {
 			t.Fatalf("loaded with capture problems: %v", ps)
 		}
-		if n := cc.Workers * (cc.QueueSize + 2) * cc.BatchSize; n > maxQueuedPackets {
+		if n := cc.Workers * (cc.QueueSize + 2) * cc.BatchSize; n > MaxQueuedPackets {
 			t.Fatalf("%d queued packets loaded", n)
 		}
-		if _, err := cfg.sinkConfigs(); err != nil {
+		if _, err := cfg.SinkConfigs(); err != nil {
 			t.Fatalf("loaded, but the outputs fail: %v", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package main
+package systemd
 
 import (
 	"bytes"
@@ -16,15 +16,12 @@ import (
 	"golang.org/x/term"
 )
 
-// This file is the sensor's side of systemd: readiness notifications
-// (sd_notify) and log priorities the journal understands.
-
-// sdNotify sends state (newline-separated VAR=VALUE assignments, e.g.
+// Notify sends state (newline-separated VAR=VALUE assignments, e.g.
 // "READY=1") to the service manager over the datagram socket named by
 // $NOTIFY_SOCKET, as systemd's sd_notify does; without $NOTIFY_SOCKET (not
 // started by systemd with Type=notify) it does nothing. A name starting
 // with "@" is in the abstract namespace (Go's net package maps it).
-func sdNotify(state string) error {
+func Notify(state string) error {
 	addr := os.Getenv("NOTIFY_SOCKET")
 	if addr == "" {
 		return nil
@@ -46,36 +43,36 @@ func sdNotify(state string) error {
 	return nil
 }
 
-// notifyState sends state with sdNotify and logs a failure (the sensor
+// NotifyState sends state with Notify and logs a failure (the sensor
 // runs on: only the service manager's view is wrong).
-func notifyState(log zerolog.Logger, state string) {
-	if err := sdNotify(state); err != nil {
+func NotifyState(log zerolog.Logger, state string) {
+	if err := Notify(state); err != nil {
 		log.Warn().Err(err).Str("state", strings.ReplaceAll(state, "\n", " ")).Msg("notifying systemd")
 	}
 }
 
-// reloadingState is the notification that a reload started, with the
+// ReloadingState is the notification that a reload started, with the
 // CLOCK_MONOTONIC time systemd's Type=notify-reload asks for (omitted where
 // the clock cannot be read).
-func reloadingState() string {
+func ReloadingState() string {
 	if us, ok := monotonicUsec(); ok {
 		return "RELOADING=1\nMONOTONIC_USEC=" + strconv.FormatUint(us, 10)
 	}
 	return "RELOADING=1"
 }
 
-// logOutput is where the diagnostic logger writes: w (standard error)
+// LogOutput is where the diagnostic logger writes: w (standard error)
 // in format "json" or "console". When w is the systemd journal's stream
 // (JOURNAL_STREAM names its device and inode) every line starts with the
 // sd-daemon priority prefix of its level ("<3>" for error), so that
 // `journalctl -p err` finds errors; the console format is coloured only on
 // a terminal and never with NO_COLOR set. Writes are serialised.
-func logOutput(w io.Writer, format string) (zerolog.LevelWriter, error) {
-	lw := &logWriter{w: w, journal: isJournal(w)}
+func LogOutput(w io.Writer, format string) (zerolog.LevelWriter, error) {
+	lw := &logWriter{w: w, journal: IsJournal(w)}
 	switch format {
 	case "json":
 	case "console":
-		lw.console = &zerolog.ConsoleWriter{Out: &lw.buf, TimeFormat: time.RFC3339, NoColor: !colourful(w)}
+		lw.console = &zerolog.ConsoleWriter{Out: &lw.buf, TimeFormat: time.RFC3339, NoColor: !Colourful(w)}
 	default:
 		return nil, fmt.Errorf("invalid log format %q: want json or console", format)
 	}
@@ -111,7 +108,7 @@ func (l *logWriter) WriteLevel(level zerolog.Level, p []byte) (int, error) {
 	}
 	out := l.buf.Bytes()
 	if l.journal {
-		out = prefixLines(out, journalPriority(level))
+		out = PrefixLines(out, Priority(level))
 	}
 	if _, err := l.w.Write(out); err != nil {
 		return 0, err
@@ -119,9 +116,9 @@ func (l *logWriter) WriteLevel(level zerolog.Level, p []byte) (int, error) {
 	return len(p), nil
 }
 
-// journalPriority is the sd-daemon prefix of a zerolog level (syslog
+// Priority is the sd-daemon prefix of a zerolog level (syslog
 // priorities: 2 crit, 3 err, 4 warning, 6 info, 7 debug).
-func journalPriority(level zerolog.Level) string {
+func Priority(level zerolog.Level) string {
 	switch level {
 	case zerolog.TraceLevel, zerolog.DebugLevel:
 		return "<7>"
@@ -136,9 +133,9 @@ func journalPriority(level zerolog.Level) string {
 	}
 }
 
-// prefixLines puts prefix before every line of b (the journal reads each
+// PrefixLines puts prefix before every line of b (the journal reads each
 // line of a stream as a record of its own).
-func prefixLines(b []byte, prefix string) []byte {
+func PrefixLines(b []byte, prefix string) []byte {
 	out := make([]byte, 0, len(b)+len(prefix)+8)
 	for len(b) > 0 {
 		line := b
@@ -152,11 +149,11 @@ func prefixLines(b []byte, prefix string) []byte {
 	return out
 }
 
-// isJournal reports whether w is the journal's stream: systemd sets
+// IsJournal reports whether w is the journal's stream: systemd sets
 // JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected to standard
 // output and error, which stays set in children whose standard error goes
 // elsewhere, so the file itself is compared.
-func isJournal(w io.Writer) bool {
+func IsJournal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
@@ -174,9 +171,19 @@ func isJournal(w io.Writer) bool {
 	return ok && fd == d && fi == i
 }
 
-// colourful reports whether console logs to w may use colours: w is a
+// JournalStream is the value systemd gives JOURNAL_STREAM for a stream
+// connected to f ("DEVICE:INODE"), false where files have none.
+func JournalStream(f *os.File) (string, bool) {
+	dev, ino, ok := fileID(f)
+	if !ok {
+		return "", false
+	}
+	return strconv.FormatUint(dev, 10) + ":" + strconv.FormatUint(ino, 10), true
+}
+
+// Colourful reports whether console logs to w may use colours: w is a
 // terminal and NO_COLOR (https://no-color.org) is unset or empty.
-func colourful(w io.Writer) bool {
+func Colourful(w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" {
 		return false
 	}

@@ -1,4 +1,4 @@
-package main
+package strictyaml
 
 import (
 	"fmt"
@@ -10,30 +10,118 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
-
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 )
 
-// cfgDecoder decodes a configuration document strictly into a Config:
-// every unknown or repeated key and every value of the wrong type is
-// recorded with its key path and line, and decoding goes on, so that one
-// run reports every problem. Values that decode keep; the others keep
-// their defaults.
-type cfgDecoder struct {
+// Options tune Decode.
+type Options struct {
+	// Secret tells whether the value at a key path (such as
+	// "outputs[0].redis.password") is secret: its errors then name its
+	// type, never its value.
+	Secret func(path string) bool
+	// What names the document in the error for a second one: "document
+	// 2: <What> is one YAML document".
+	What string
+}
+
+// Document is what Decode learnt of a document: where each key path was
+// written and which did not decode, to place the errors of the checks
+// that follow decoding.
+type Document struct {
+	lines map[string]int  // key path → line it was written at
+	bad   map[string]bool // key paths that did not decode
+}
+
+// Decode decodes the single YAML document data (named name in errors)
+// strictly into v, a pointer to a struct, by the fields' yaml tags
+// (",inline" included): every unknown or repeated key and every value of
+// the wrong type is an error with its key path and line, and decoding goes
+// on, so that one run reports every problem. Values that decode are set;
+// the others keep what v held (its defaults). A null or empty document
+// leaves v as it was. Supported field types: structs and pointers to them,
+// slices, maps with string keys, strings, bools, integers and
+// time.Duration. A file that breaks a limit, does not parse or holds more
+// than one document gives a nil Document and that one error.
+func Decode(name string, data []byte, v any, o Options) (*Document, []*Error) {
+	file, perr := Parse(name, data)
+	if perr != nil {
+		return nil, []*Error{perr}
+	}
+	var body ast.Node
+	for i, dn := range file.Docs {
+		if dn == nil || dn.Body == nil {
+			continue
+		}
+		if _, null := dn.Body.(*ast.NullNode); null {
+			continue
+		}
+		if body != nil {
+			line, _ := nodePos(dn.Body)
+			what := o.What
+			if what == "" {
+				what = "the file"
+			}
+			return nil, []*Error{{File: name, Line: line, Msg: fmt.Sprintf("document %d: %s is one YAML document", i+1, what)}}
+		}
+		body = dn.Body
+	}
+	d := &decoder{file: name, opt: o, lines: map[string]int{}, bad: map[string]bool{}}
+	doc := &Document{lines: d.lines, bad: d.bad}
+	if body == nil {
+		return doc, nil // comments only
+	}
+	d.anchors = Anchors(body)
+	d.value("", body, reflect.ValueOf(v).Elem())
+	return doc, d.errs
+}
+
+// Line is the line of the key path, or of its closest parent written.
+func (d *Document) Line(path string) int {
+	if d == nil {
+		return 0
+	}
+	for path != "" {
+		if l, ok := d.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+// Failed tells whether a value at, above or below path failed to decode
+// (and so has its error already).
+func (d *Document) Failed(path string) bool {
+	if d == nil {
+		return false
+	}
+	for b := range d.bad {
+		if b == path || strings.HasPrefix(b, path+".") || strings.HasPrefix(b, path+"[") ||
+			strings.HasPrefix(path, b+".") || strings.HasPrefix(path, b+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// decoder walks a document's nodes into Go values.
+type decoder struct {
 	anchors map[string]ast.Node
-	errs    []*configError
+	errs    []*Error
 	lines   map[string]int  // key path → line it was written at
 	bad     map[string]bool // key paths that did not decode
 	file    string
+	opt     Options
 }
 
-func newCfgDecoder(file string) *cfgDecoder {
-	return &cfgDecoder{file: file, anchors: map[string]ast.Node{}, lines: map[string]int{}, bad: map[string]bool{}}
-}
+func (d *decoder) secret(path string) bool { return d.opt.Secret != nil && d.opt.Secret(path) }
 
-func (d *cfgDecoder) errorf(path string, n ast.Node, format string, args ...any) {
+func (d *decoder) errorf(path string, n ast.Node, format string, args ...any) {
 	line, col := nodePos(n)
-	d.errs = append(d.errs, &configError{file: d.file, line: line, col: col, msg: keyPrefix(path) + fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Column: col, Msg: keyPrefix(path) + fmt.Sprintf(format, args...)})
 	d.bad[path] = true
 }
 
@@ -60,22 +148,8 @@ func nodePos(n ast.Node) (line, col int) {
 	return 0, 0
 }
 
-// collectAnchors records the document's anchors so that aliases resolve.
-func (d *cfgDecoder) collectAnchors(n ast.Node) {
-	ast.Walk(anchorVisitor{d}, n)
-}
-
-type anchorVisitor struct{ d *cfgDecoder }
-
-func (v anchorVisitor) Visit(n ast.Node) ast.Visitor {
-	if a, ok := n.(*ast.AnchorNode); ok && a.Name != nil {
-		v.d.anchors[a.Name.GetToken().Value] = a.Value
-	}
-	return v
-}
-
 // resolve looks through anchors, aliases and standard tags; nil is null.
-func (d *cfgDecoder) resolve(path string, n ast.Node) (ast.Node, bool) {
+func (d *decoder) resolve(path string, n ast.Node) (ast.Node, bool) {
 	for range 16 {
 		switch v := n.(type) {
 		case *ast.AnchorNode:
@@ -110,7 +184,7 @@ func (d *cfgDecoder) resolve(path string, n ast.Node) (ast.Node, bool) {
 var durationType = reflect.TypeFor[time.Duration]()
 
 // value decodes n into v (settable) at the key path.
-func (d *cfgDecoder) value(path string, n ast.Node, v reflect.Value) {
+func (d *decoder) value(path string, n ast.Node, v reflect.Value) {
 	if line, _ := nodePos(n); line > 0 {
 		if _, seen := d.lines[path]; !seen {
 			d.lines[path] = line
@@ -158,7 +232,7 @@ func (d *cfgDecoder) value(path string, n ast.Node, v reflect.Value) {
 	case t.Kind() == reflect.Bool:
 		b, ok := n.(*ast.BoolNode)
 		if !ok {
-			d.errorf(path, n, "want true or false, got %s", describe(n, sink.IsSecretKey(path)))
+			d.errorf(path, n, "want true or false, got %s", describe(n, d.secret(path)))
 			return
 		}
 		v.SetBool(b.Value)
@@ -169,13 +243,13 @@ func (d *cfgDecoder) value(path string, n ast.Node, v reflect.Value) {
 	}
 }
 
-type cfgEntry struct {
+type entry struct {
 	key   string
 	value ast.Node
 }
 
 // mapping returns the entries of a mapping node; repeated keys are errors.
-func (d *cfgDecoder) mapping(path string, n ast.Node) ([]cfgEntry, bool) {
+func (d *decoder) mapping(path string, n ast.Node) ([]entry, bool) {
 	var values []*ast.MappingValueNode
 	switch m := n.(type) {
 	case *ast.MappingNode:
@@ -187,7 +261,7 @@ func (d *cfgDecoder) mapping(path string, n ast.Node) ([]cfgEntry, bool) {
 		return nil, false
 	}
 	seen := map[string]bool{}
-	out := make([]cfgEntry, 0, len(values))
+	out := make([]entry, 0, len(values))
 	for _, mv := range values {
 		if mv == nil || mv.Key == nil {
 			continue
@@ -219,7 +293,7 @@ func (d *cfgDecoder) mapping(path string, n ast.Node) ([]cfgEntry, bool) {
 			continue
 		}
 		seen[key] = true
-		out = append(out, cfgEntry{key: key, value: mv.Value})
+		out = append(out, entry{key: key, value: mv.Value})
 		if line, _ := nodePos(mv.Key); line > 0 {
 			d.lines[joinPath(path, key)] = line
 		}
@@ -236,7 +310,7 @@ func joinPath(path, key string) string {
 
 // structure decodes a mapping into the struct v by the fields' yaml tags
 // (",inline" fields included).
-func (d *cfgDecoder) structure(path string, n ast.Node, v reflect.Value) {
+func (d *decoder) structure(path string, n ast.Node, v reflect.Value) {
 	entries, ok := d.mapping(path, n)
 	if !ok {
 		return
@@ -249,7 +323,7 @@ func (d *cfgDecoder) structure(path string, n ast.Node, v reflect.Value) {
 			if kl, ok := d.lines[joinPath(path, e.key)]; ok {
 				line, col = kl, 0
 			}
-			d.errs = append(d.errs, &configError{file: d.file, line: line, col: col, msg: fmt.Sprintf("unknown field %q", truncate(e.key))})
+			d.errs = append(d.errs, &Error{File: d.file, Line: line, Column: col, Msg: fmt.Sprintf("unknown field %q", truncate(e.key))})
 			d.bad[joinPath(path, e.key)] = true
 			continue
 		}
@@ -284,7 +358,7 @@ func yamlFields(t reflect.Type) map[string][]int {
 }
 
 // str decodes a string; other scalars are taken as written.
-func (d *cfgDecoder) str(path string, n ast.Node, v reflect.Value) {
+func (d *decoder) str(path string, n ast.Node, v reflect.Value) {
 	switch s := n.(type) {
 	case *ast.StringNode:
 		v.SetString(s.Value)
@@ -295,13 +369,13 @@ func (d *cfgDecoder) str(path string, n ast.Node, v reflect.Value) {
 	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
 		v.SetString(n.GetToken().Value)
 	default:
-		d.errorf(path, n, "want a string, got %s", describe(n, sink.IsSecretKey(path)))
+		d.errorf(path, n, "want a string, got %s", describe(n, d.secret(path)))
 	}
 }
 
 // integer decodes an integer that fits v.
-func (d *cfgDecoder) integer(path string, n ast.Node, v reflect.Value) {
-	secret := sink.IsSecretKey(path)
+func (d *decoder) integer(path string, n ast.Node, v reflect.Value) {
+	secret := d.secret(path)
 	var x int64
 	switch i := n.(type) {
 	case *ast.IntegerNode:
@@ -310,7 +384,7 @@ func (d *cfgDecoder) integer(path string, n ast.Node, v reflect.Value) {
 			x = val
 		case uint64:
 			if val > math.MaxInt64 {
-				d.errorf(path, n, "%s is too large", truncate(tokenText(i.Token)))
+				d.errorf(path, n, "%s is too large", truncate(TokenText(i.Token)))
 				return
 			}
 			x = int64(val)
@@ -319,7 +393,7 @@ func (d *cfgDecoder) integer(path string, n ast.Node, v reflect.Value) {
 			return
 		}
 	case *ast.StringNode:
-		if i.Token != nil && i.Token.Type != token.DoubleQuoteType && i.Token.Type != token.SingleQuoteType && isDigits(strings.TrimPrefix(i.Value, "-")) {
+		if i.Token != nil && i.Token.Type != token.DoubleQuoteType && i.Token.Type != token.SingleQuoteType && IsDigits(strings.TrimPrefix(i.Value, "-")) {
 			d.errorf(path, n, "%s is too large", truncate(i.Value)) // beyond 64 bits
 			return
 		}
@@ -337,8 +411,8 @@ func (d *cfgDecoder) integer(path string, n ast.Node, v reflect.Value) {
 }
 
 // duration decodes a Go duration such as "5s".
-func (d *cfgDecoder) duration(path string, n ast.Node, v reflect.Value) {
-	if i, ok := n.(*ast.IntegerNode); ok && tokenText(i.Token) == "0" {
+func (d *decoder) duration(path string, n ast.Node, v reflect.Value) {
+	if i, ok := n.(*ast.IntegerNode); ok && TokenText(i.Token) == "0" {
 		v.SetInt(0)
 		return
 	}
@@ -353,25 +427,6 @@ func (d *cfgDecoder) duration(path string, n ast.Node, v reflect.Value) {
 		return
 	}
 	v.SetInt(int64(dur))
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func tokenText(tk *token.Token) string {
-	if tk == nil {
-		return ""
-	}
-	return tk.Value
 }
 
 // truncate shortens quoted input to a short excerpt.
@@ -389,7 +444,7 @@ func describe(n ast.Node, secret bool) string {
 		if secret {
 			return "a " + kind
 		}
-		return kind + " " + strconv.Quote(truncate(tokenText(tk)))
+		return kind + " " + strconv.Quote(truncate(TokenText(tk)))
 	}
 	switch v := n.(type) {
 	case nil, *ast.NullNode:

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -9,11 +9,11 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// markGroups makes every command group (a command with subcommands, the
+// MarkGroups makes every command group (a command with subcommands, the
 // root included) print its help when run alone and reject an unknown
 // subcommand as a usage error with a suggestion: cobra's default prints
 // the help and exits 0 on `geo lookpu`, and exits 1 on `borderwatch nosuch`.
-func markGroups(c *cobra.Command) {
+func MarkGroups(c *cobra.Command) {
 	if !c.HasSubCommands() {
 		return
 	}
@@ -23,7 +23,7 @@ func markGroups(c *cobra.Command) {
 		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	}
 	for _, sub := range c.Commands() {
-		markGroups(sub)
+		MarkGroups(sub)
 	}
 }
 
@@ -33,7 +33,7 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	return usageErr("unknown command %q for %q%s; run '%s --help' for the commands",
+	return Usagef("unknown command %q for %q%s; run '%s --help' for the commands",
 		args[0], cmd.CommandPath(), suggestCommand(cmd, args[0]), cmd.CommandPath())
 }
 
@@ -46,10 +46,10 @@ func suggestCommand(cmd *cobra.Command, name string) string {
 	return ""
 }
 
-// newHelpCmd replaces cobra's help command, which prints the root's help
+// NewHelpCmd replaces cobra's help command, which prints the root's help
 // and exits 0 for a topic that does not exist: `help nosuch` is a usage
 // error with a suggestion.
-func newHelpCmd(root *cobra.Command) *cobra.Command {
+func NewHelpCmd(root *cobra.Command) *cobra.Command {
 	return &cobra.Command{
 		Use:     "help [command]",
 		Short:   "Help about any command",
@@ -70,10 +70,10 @@ func newHelpCmd(root *cobra.Command) *cobra.Command {
 		RunE: func(_ *cobra.Command, args []string) error {
 			cmd, rest, err := root.Find(args)
 			if err != nil {
-				return usageError{err}
+				return UsageError{err}
 			}
 			if len(rest) > 0 {
-				return usageErr("unknown help topic %q for %q%s", rest[0], cmd.CommandPath(), suggestCommand(cmd, rest[0]))
+				return Usagef("unknown help topic %q for %q%s", rest[0], cmd.CommandPath(), suggestCommand(cmd, rest[0]))
 			}
 			cmd.InitDefaultHelpFlag()
 			return cmd.Help()
@@ -99,4 +99,58 @@ func suggestFlag(cmd *cobra.Command, err error) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", "--"+best)
+}
+
+// MarkUsageErrors makes argument-count errors and flag errors of every
+// command usage errors (exit 2).
+func MarkUsageErrors(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return UsageError{err}
+			}
+			return nil
+		}
+	}
+	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return UsageError{fmt.Errorf("%w%s", err, suggestFlag(cmd, err))}
+	})
+	for _, sub := range c.Commands() {
+		MarkUsageErrors(sub)
+	}
+}
+
+// UsageError marks errors caused by bad flags, arguments or input files:
+// the CLI exits 2 on them.
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Usagef is a UsageError of fmt.Errorf(format, a...).
+func Usagef(format string, a ...any) error { return UsageError{fmt.Errorf(format, a...)} }
+
+// CompletionExamples adds cobra's completion command to root, with an
+// install example for every shell.
+func CompletionExamples(root *cobra.Command) {
+	n := root.Name()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = "  source <(" + n + " completion bash)\n  " + n + " completion zsh > \"${fpath[1]}/_" + n + "\""
+		for _, sh := range c.Commands() {
+			switch sh.Name() {
+			case "bash":
+				sh.Example = "  " + n + " completion bash > /etc/bash_completion.d/" + n
+			case "zsh":
+				sh.Example = "  " + n + " completion zsh > \"${fpath[1]}/_" + n + "\""
+			case "fish":
+				sh.Example = "  " + n + " completion fish > ~/.config/fish/completions/" + n + ".fish"
+			case "powershell":
+				sh.Example = "  " + n + " completion powershell | Out-String | Invoke-Expression"
+			}
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package systemd
 
 import (
 	"errors"
@@ -37,7 +37,7 @@ func readNotify(c *net.UnixConn, d time.Duration) (string, error) {
 
 func TestSdNotify(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", "")
-	if err := sdNotify("READY=1"); err != nil {
+	if err := Notify("READY=1"); err != nil {
 		t.Errorf("without NOTIFY_SOCKET: %v", err)
 	}
 	for _, name := range []string{
@@ -45,18 +45,18 @@ func TestSdNotify(t *testing.T) {
 		"@borderwatch-test-" + strconv.Itoa(os.Getpid()), // abstract, as systemd uses
 	} {
 		c := notifySocket(t, name)
-		if err := sdNotify("READY=1\nSTATUS=capturing"); err != nil {
+		if err := Notify("READY=1\nSTATUS=capturing"); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if got, err := readNotify(c, 5*time.Second); err != nil || got != "READY=1\nSTATUS=capturing" {
 			t.Errorf("%s: received %q, %v", name, got, err)
 		}
 	}
-	if st := reloadingState(); !strings.HasPrefix(st, "RELOADING=1") {
+	if st := ReloadingState(); !strings.HasPrefix(st, "RELOADING=1") {
 		t.Errorf("reloading state %q", st)
 	}
 	t.Setenv("NOTIFY_SOCKET", "vsock:2:1234")
-	if err := sdNotify("READY=1"); err == nil || !strings.Contains(err.Error(), "only unix socket paths") {
+	if err := Notify("READY=1"); err == nil || !strings.Contains(err.Error(), "only unix socket paths") {
 		t.Errorf("vsock address: %v", err)
 	}
 }
@@ -72,11 +72,11 @@ func stderrFile(t *testing.T, journal bool) *os.File {
 	t.Cleanup(func() { f.Close() })
 	t.Setenv("JOURNAL_STREAM", "")
 	if journal {
-		dev, ino, ok := fileID(f)
+		js, ok := JournalStream(f)
 		if !ok {
 			t.Skip("no device and inode of files on this system (the journal is Linux's)")
 		}
-		t.Setenv("JOURNAL_STREAM", strconv.FormatUint(dev, 10)+":"+strconv.FormatUint(ino, 10))
+		t.Setenv("JOURNAL_STREAM", js)
 	}
 	return f
 }
@@ -87,7 +87,7 @@ func stderrFile(t *testing.T, journal bool) *os.File {
 func TestJournalPriorities(t *testing.T) {
 	logAll := func(t *testing.T, f *os.File, format string) string {
 		t.Helper()
-		out, err := logOutput(f, format)
+		out, err := LogOutput(f, format)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,50 +144,7 @@ func TestJournalPriorities(t *testing.T) {
 // TestNoColor: NO_COLOR turns colours off also on a terminal.
 func TestNoColor(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
-	if colourful(os.Stderr) {
+	if Colourful(os.Stderr) {
 		t.Error("colour with NO_COLOR set")
-	}
-}
-
-// TestAppLogsToJournal runs a command whose standard error is the journal's
-// stream: the app's logger writes the priority prefixes.
-func TestAppLogsToJournal(t *testing.T) {
-	f := stderrFile(t, true)
-	root := newRootCmd(newApp())
-	root.SetErr(f)
-	root.SetOut(&strings.Builder{})
-	root.SetArgs([]string{"replay", "-q", samplePath})
-	if err := root.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(f.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(string(b), `<6>{"level":"info","component":"geo"`) {
-		t.Errorf("stderr:\n%s", b)
-	}
-}
-
-// TestUnitIsTypeNotify: the shipped unit waits for READY=1.
-func TestUnitIsTypeNotify(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "borderwatch.service"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), "\nType=notify\n") {
-		t.Error("deploy/borderwatch.service is not Type=notify")
-	}
-}
-
-// TestErrorLineToJournal: the error main prints on exit has the error
-// priority on the journal's stream, and is unchanged elsewhere.
-func TestErrorLineToJournal(t *testing.T) {
-	err := errors.New("opening capture: no such device")
-	if got := errorLine(stderrFile(t, false), err); got != "borderwatch: opening capture: no such device\n" {
-		t.Errorf("elsewhere: %q", got)
-	}
-	if got := errorLine(stderrFile(t, true), err); got != "<3>borderwatch: opening capture: no such device\n" {
-		t.Errorf("journal: %q", got)
 	}
 }

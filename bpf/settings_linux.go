@@ -1,0 +1,42 @@
+//go:build linux
+
+package bpf
+
+import "fmt"
+
+// Settings are the load-time settings as the loaded programs hold them:
+// their volatile const globals, read back from the kernel.
+type Settings struct {
+	SnapLen, FlowPackets, ReportBytes, SourceBudget, SourceBurst uint32
+	Enforce, HandoffAll                                          bool
+}
+
+// Settings reads the load-time settings back from the loaded programs'
+// read-only data, to show that what the configuration asked for is what
+// the kernel runs with.
+func (o *Objects) Settings() (Settings, error) {
+	var s Settings
+	for _, v := range []struct {
+		name string
+		get  func() error
+	}{
+		{"snap_len", func() error { return o.objs.SnapLen.Get(&s.SnapLen) }},
+		{"flow_packets", func() error { return o.objs.FlowPackets.Get(&s.FlowPackets) }},
+		{"report_bytes", func() error { return o.objs.ReportBytes.Get(&s.ReportBytes) }},
+		{"source_budget", func() error { return o.objs.SourceBudget.Get(&s.SourceBudget) }},
+		{"source_burst", func() error { return o.objs.SourceBurst.Get(&s.SourceBurst) }},
+	} {
+		if err := v.get(); err != nil {
+			return Settings{}, fmt.Errorf("reading %s from the kernel: %w", v.name, err)
+		}
+	}
+	var enforce, all uint8
+	if err := o.objs.Enforce.Get(&enforce); err != nil {
+		return Settings{}, fmt.Errorf("reading enforce from the kernel: %w", err)
+	}
+	if err := o.objs.HandoffAll.Get(&all); err != nil {
+		return Settings{}, fmt.Errorf("reading handoff_all from the kernel: %w", err)
+	}
+	s.Enforce, s.HandoffAll = enforce != 0, all != 0
+	return s, nil
+}

@@ -1,0 +1,93 @@
+package metrics
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestStatusReport(t *testing.T) {
+	text := `# TYPE borderwatch_packets_total counter
+borderwatch_packets_total{result="decoded"} 900
+borderwatch_packets_total{result="malformed"} 4
+borderwatch_capture_frames_total{source="afpacket:eth0"} 1000
+borderwatch_capture_bytes_total{source="afpacket:eth0"} 64000
+borderwatch_capture_drops_total{source="afpacket:eth0"} 7
+borderwatch_queue_drops_total 3
+borderwatch_flows 12
+borderwatch_flows_evicted_total 0
+borderwatch_alerts_total{kind="scan",rule="8100101"} 2
+borderwatch_rules_loaded 22
+borderwatch_reloads_total{result="success"} 1
+borderwatch_reloads_total{result="failure"} 0
+borderwatch_country_packets_total{country="CN",direction="inbound"} 700
+borderwatch_country_packets_total{country="RU",direction="inbound"} 150
+borderwatch_country_packets_total{country="US",direction="outbound"} 40
+borderwatch_country_packets_total{country="DE",direction="internal"} 10
+`
+	ms, err := ParseScrape(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"afpacket:eth0     1000  64000      7",
+		"pipeline: decoded 900, skipped 4, queue drops 3, flows 12 (evicted 0), alerts 2\n",
+		"rules loaded 22; reloads 1 ok, 0 failed\n",
+		"top countries in:  CN 700, RU 150\n",
+		"top countries out: US 40\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "INTERFACE") || strings.Contains(out.String(), "kernel:") {
+		t.Errorf("kernel lines without kernel metrics:\n%s", out.String())
+	}
+	kernel := `borderwatch_kernel_seen_packets_total 60
+borderwatch_kernel_events_total{event="handoff"} 25
+borderwatch_kernel_interface_packets_total{hook="egress",iface="eth0"} 20
+borderwatch_kernel_interface_packets_total{hook="ingress",iface="eth0"} 30
+borderwatch_kernel_interface_packets_total{hook="ingress",iface="eth1"} 10
+borderwatch_kernel_interface_bytes_total{hook="egress",iface="eth0"} 1400
+borderwatch_kernel_interface_bytes_total{hook="ingress",iface="eth0"} 2000
+borderwatch_kernel_interface_bytes_total{hook="ingress",iface="eth1"} 640
+borderwatch_kernel_interface_handoffs_total{hook="egress",iface="eth0"} 5
+borderwatch_kernel_interface_handoffs_total{hook="ingress",iface="eth0"} 15
+borderwatch_kernel_interface_handoffs_total{hook="ingress",iface="eth1"} 5
+borderwatch_kernel_interface_ringbuf_full_total{hook="ingress",iface="eth0"} 3
+borderwatch_kernel_interface_enforce_drops_total{hook="ingress",iface="eth1"} 4
+`
+	if ms, err = ParseScrape(strings.NewReader(text + kernel)); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil {
+		t.Fatal(err)
+	}
+	wantTable := `
+  INTERFACE     HOOK  PACKETS  BYTES  HANDOFFS  RING FULL  ENFORCE DROPS
+       eth0  ingress       30   2000        15          3              0
+       eth0   egress       20   1400         5          0              0
+       eth1  ingress       10    640         5          0              4
+pipeline:`
+	if !strings.Contains(out.String(), wantTable) {
+		t.Errorf("status lacks the interface table\n%s\ngot:\n%s", wantTable, out.String())
+	}
+	if !strings.Contains(out.String(), "kernel: packets 60, handed off 25,") {
+		t.Errorf("status lacks the kernel totals:\n%s", out.String())
+	}
+	if _, err := ParseScrape(strings.NewReader("go_goroutines 3\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteStatus(&out, "x", Scrape{}); err == nil || err.Error() != "status: x does not serve borderwatch metrics" {
+		t.Errorf("error %v", err)
+	}
+}
+
+// labApp is an app logging to a buffer, with the lab GeoIP database at labDB,
+// home DE and only the rules of rulesPath, and the rule set and geo table it
+// loads.

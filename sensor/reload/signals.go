@@ -1,0 +1,45 @@
+package reload
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Hooks are what HandleSignals calls besides Reload: around a reload (the
+// service manager's RELOADING and READY notifications) and on SIGUSR1.
+type Hooks struct {
+	Reloading, Reloaded, Counters func()
+}
+
+// HandleSignals reloads on SIGHUP and calls h.Counters on SIGUSR1 until ctx
+// ends; the returned function stops the signal delivery. A failed reload
+// is logged by Reload and keeps the running state.
+func (r *Reloader) HandleSignals(ctx context.Context, h Hooks) (stop func()) {
+	call := func(f func()) {
+		if f != nil {
+			f()
+		}
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s := <-sigs:
+				switch s {
+				case syscall.SIGHUP:
+					call(h.Reloading)
+					_ = r.Reload() // logged
+					call(h.Reloaded)
+				case syscall.SIGUSR1:
+					call(h.Counters)
+				}
+			}
+		}
+	}()
+	return func() { signal.Stop(sigs) }
+}

@@ -1,0 +1,67 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/borderwatch/borderwatch/sensor/capture"
+)
+
+// Exit codes of the CLI (README) an error of Run leads to.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+// TestReplayErrorExitCodes checks only a capture that breaks its format is
+// invalid input (2): a read error or a bug of the reader is a failure (1),
+// an interrupted replay no error.
+func TestReplayErrorExitCodes(t *testing.T) {
+	const sample = "../../testdata/sample/scan-inbound.pcap"
+	src, err := capture.OpenFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	fe := &capture.FormatError{File: "a.pcap", Offset: 24, Reason: "record 1: captured length 5 exceeds the original length 1"}
+	for _, c := range []struct {
+		err  error
+		code int
+		msg  string
+	}{
+		{fe, exitUsage, "a.pcap: offset 24: record 1: captured length 5 exceeds the original length 1"},
+		{fmt.Errorf("wrapped: %w", fe), exitUsage, "wrapped: a.pcap: offset 24: record 1: captured length 5 exceeds the original length 1"},
+		{errors.New("a.pcap: offset 0: internal error reading the capture: boom"), exitRuntime, "replaying " + sample + ": a.pcap: offset 0: internal error reading the capture: boom"},
+		{fmt.Errorf("a.pcap: offset 9: reading: %w", syscall.EIO), exitRuntime, "replaying " + sample + ": a.pcap: offset 9: reading: input/output error"},
+		{context.Canceled, exitOK, ""},
+	} {
+		got := replayError(src, c.err)
+		var ie *InputError
+		code := exitRuntime
+		switch {
+		case got == nil:
+			code = exitOK
+		case errors.As(got, &ie):
+			code = exitUsage
+		}
+		if code != c.code || (got != nil && got.Error() != c.msg) {
+			t.Errorf("%v: exit %d, error %v; want %d, %s", c.err, code, got, c.code, c.msg)
+		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	got := progressLine(50000, 25<<20, 100<<20, 10*time.Second)
+	want := "[=======                       ]  25% 50000 packets, 5000 packets/s, ETA 30s"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := progressLine(300, 0, 0, 3*time.Second); got != " 300 packets, 100 packets/s" {
+		t.Errorf("stdin progress %q", got)
+	}
+}

@@ -9,6 +9,7 @@ pkgs=(
 	iproute2                      # network namespaces for the privileged tests
 	tcpdump tshark                # capture cross-checks
 	nmap hping3 masscan hydra     # lab attack tools
+	zmap medusa ncrack            # lab attack tools (testdata/cases/lab-tools-capture.sh, lab scenarios)
 	openssh-server openssh-client # lab services
 	dnsmasq-base bind9-dnsutils   # lab DNS servers and reflectors (dnsmasq), dig
 	curl iputils-ping ethtool python3 # lab web client and server (http.server), ping, offloads

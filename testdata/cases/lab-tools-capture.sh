@@ -6,6 +6,8 @@
 # lab-{masscan,zmap,hydra,medusa,ncrack}-* detection cases. Run as root:
 #   lab-tools-capture.sh OUTDIR
 # ONLY=REGEX runs only the captures whose name matches (e.g. ONLY='hydra.*').
+# zmap gets CIDR targets: zmap 2.1.1 sometimes aborts on an allowlist of
+# single addresses (constraint_lookup_index assertion).
 # Every run is bounded by timeout(1) and the tools' own counts and rates;
 # sshd is ended and the namespaces are torn down on exit, also on failure.
 set -eu
@@ -82,13 +84,12 @@ range() { seq -f "$1%g" "$2" "$3"; } # range PREFIX FROM TO: one address a line
 # Inbound: 192.0.2.200 (FR in the lab DB) attacks home (DE): 192.0.2.10
 # and the 30 home hosts 192.0.2.11-40.
 setup 192.0.2.200 192.0.2.10 $(range 192.0.2. 11 40)
-range 192.0.2. 11 40 >"$T/home30"
 run masscan 192.0.2.200 masscan 192.0.2.10 -p1-100 --rate 500 --wait 1 \
   --adapter bwt0 --adapter-ip 192.0.2.200 --router-ip 192.0.2.10
 run masscan-pU 192.0.2.200 masscan 192.0.2.11-192.0.2.40 -pU:161 --rate 500 --wait 1 \
   --adapter bwt0 --adapter-ip 192.0.2.200 --router-ip 192.0.2.10
 run zmap 192.0.2.200 zmap -q -p 80 -r 500 -c 1 -i bwt0 -S 192.0.2.200 -G "$(gwmac)" \
-  -b /dev/null -w "$T/home30" -o /dev/null
+  -b /dev/null -o /dev/null 192.0.2.0/27
 run hydra 192.0.2.200 hydra -l root -P "$T/pw40" -t 24 -I ssh://192.0.2.10
 run medusa 192.0.2.200 medusa -h 192.0.2.10 -u root -P "$T/pw40" -M ssh -t 4
 run ncrack 192.0.2.200 ncrack -g at=2,cl=4 --user root -P "$T/pw40" ssh://192.0.2.10
@@ -98,16 +99,15 @@ run ncrack 192.0.2.200 ncrack -g at=2,cl=4 --user root -P "$T/pw40" ssh://192.0.
 # spraying: more than the 20 distinct hosts of 8100404, fewer than the 25 of
 # the sweep rule 8100203, so the case shows the brute-force rule alone).
 setup 192.0.2.10 192.0.2.200 $(range 192.0.2. 131 160)
-range 192.0.2. 131 160 >"$T/fr30"
 range 192.0.2. 131 152 >"$T/fr22"
 run masscan-out 192.0.2.10 masscan 192.0.2.200 -p1-100 --rate 500 --wait 1 \
   --adapter bwt0 --adapter-ip 192.0.2.10 --router-ip 192.0.2.200
 run masscan-out-pU 192.0.2.10 masscan 192.0.2.131-192.0.2.160 -pU:161 --rate 500 --wait 1 \
   --adapter bwt0 --adapter-ip 192.0.2.10 --router-ip 192.0.2.200
 run zmap-out 192.0.2.10 zmap -q -p 23 -r 500 -c 1 -i bwt0 -S 192.0.2.10 -G "$(gwmac)" \
-  -b /dev/null -w "$T/fr30" -o /dev/null
+  -b /dev/null -o /dev/null 192.0.2.128/27
 run zmap-out-icmp 192.0.2.10 zmap -q -M icmp_echoscan -r 500 -c 1 -i bwt0 -S 192.0.2.10 -G "$(gwmac)" \
-  -b /dev/null -w "$T/fr30" -o /dev/null
+  -b /dev/null -o /dev/null 192.0.2.128/27
 run hydra-out 192.0.2.10 hydra -l root -P "$T/pw2" -t 1 -T 22 -I -M "$T/fr22" ssh
 run medusa-out 192.0.2.10 medusa -H "$T/fr22" -u root -P "$T/pw2" -M ssh -T 22 -t 1
 run ncrack-out 192.0.2.10 ncrack -g at=2,cl=1 --user root -P "$T/pw2" -p ssh:22 192.0.2.131-152

@@ -16,6 +16,7 @@ pkgs=(
 	rsyslog rsyslog-openssl redis-server kcat # SIEM sink integration tests (syslog TLS via ossl)
 	fever                         # a real EVE consumer (DCSO fever) reads the alerts
 	netsniff-ng                   # live throughput (trafgen)
+	valgrind                      # scripts/bench-instr.sh: instructions per op on a loaded machine
 	systemd python3-seccomp util-linux procps # unit checks: systemd-analyze; the sensor under the unit's sandbox (scripts/lab/unit-sandbox.sh)
 )
 

@@ -9,6 +9,7 @@ pkgs=(
 	iproute2                      # network namespaces for the privileged tests
 	tcpdump tshark                # capture cross-checks
 	nmap hping3 masscan hydra     # lab attack tools
+	zmap medusa ncrack            # lab attack tools (testdata/cases/lab-tools-capture.sh, lab scenarios)
 	openssh-server openssh-client # lab services
 	dnsmasq-base bind9-dnsutils   # lab DNS servers and reflectors (dnsmasq), dig
 	curl iputils-ping ethtool python3 # lab web client and server (http.server), ping, offloads
@@ -18,6 +19,7 @@ pkgs=(
 	netsniff-ng                   # live throughput (trafgen)
 	chromium                      # the console's browser tests (console/*_browser_test.go, chromedp)
 	softflowd nfdump              # make bench: flow exporters side by side (softflowd -r, nfpcapd)
+	valgrind                      # scripts/bench-instr.sh: instructions per op on a loaded machine
 	systemd python3-seccomp util-linux procps # unit checks: systemd-analyze; the sensor under the unit's sandbox (scripts/lab/unit-sandbox.sh)
 )
 

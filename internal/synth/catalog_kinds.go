@@ -160,15 +160,11 @@ func (g *Gen) ProtoScan(src, dst netip.Addr, rate float64) Stream {
 				data = g.echo(src, dst, false, 1, uint16(i), 0)
 			}
 		}
-		switch {
-		case data != nil:
-		case src.Is4():
+		if data == nil {
+			// An empty payload, as nmap sends: over IPv6 a payload length
+			// of 0 (which gopacket alone takes for a jumbogram without its
+			// option; sensor/decode reads it as an empty payload).
 			data = g.frame(src, dst, layers.IPProtocol(proto))
-		default:
-			// An IPv6 payload length of 0 reads as a jumbogram without its
-			// hop-by-hop option (gopacket, and so the decoder, reject it):
-			// carry 8 bytes.
-			data = g.frame(src, dst, layers.IPProtocol(proto), gopacket.Payload(make([]byte, 8)))
 		}
 		out = append(out, Packet{t, data})
 	}

@@ -91,7 +91,7 @@ type want struct {
 	srcCC    string // country code, or several as "CN|RU"
 	dstPort  int    // 0: not checked
 	proto    string
-	dstCC    string
+	dstCC    string // country code, or several as "CN|FR"
 	dir      string
 	srcJur   []string // jurisdictions the source must include
 	dstJur   []string
@@ -138,7 +138,7 @@ func (w want) mismatch(a *alert) string {
 	check(w.dstPort == 0 || a.DestPort == w.dstPort, "dst port %d≠%d", a.DestPort, w.dstPort)
 	check(a.Proto == w.proto, "proto %s≠%s", a.Proto, w.proto)
 	check(slices.Contains(strings.Split(w.srcCC, "|"), a.Alert.Context.Geo.Src.Country), "src country %q≠%q", a.Alert.Context.Geo.Src.Country, w.srcCC)
-	check(a.Alert.Context.Geo.Dest.Country == w.dstCC, "dst country %q≠%q", a.Alert.Context.Geo.Dest.Country, w.dstCC)
+	check(slices.Contains(strings.Split(w.dstCC, "|"), a.Alert.Context.Geo.Dest.Country), "dst country %q≠%q", a.Alert.Context.Geo.Dest.Country, w.dstCC)
 	check(a.Alert.Context.Geo.Direction == w.dir, "alert.context.geo.direction %s≠%s", a.Alert.Context.Geo.Direction, w.dir)
 	for _, j := range w.srcJur {
 		check(slices.Contains(a.Alert.Context.Geo.Src.Jurisdictions, j), "src jurisdictions %v lack %s", a.Alert.Context.Geo.Src.Jurisdictions, j)
@@ -208,7 +208,7 @@ var labTools = []string{
 	"ip", "bridge", "sysctl", "ethtool", "timeout", "ssh-keygen", "useradd", "userdel", "chpasswd",
 	"getent", "dnsmasq", "/usr/sbin/sshd", "curl", "dig", "ping", "python3", "openssl",
 	// scenarios: attack tools and clients, counters
-	"nmap", "hping3", "masscan", "hydra", "ssh", "nstat",
+	"nmap", "hping3", "masscan", "zmap", "hydra", "medusa", "ncrack", "ssh", "nstat",
 }
 
 // e2eGate decides whether the end-to-end test runs: skip (with the reason)

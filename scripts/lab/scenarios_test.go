@@ -98,12 +98,58 @@ var reflectors = map[string][]string{
 	"FR": seqAddrs("192.0.2.", 153, 156),
 }
 
+// gwMAC is a shell word for the MAC address of the gateway's interface
+// (wan0 for the WAN hosts, lan0 for home): zmap sends to it (-G), as the
+// lab has no default route for zmap to find its gateway by.
+func gwMAC(iface string) string {
+	return `"$(ip -n bwl-gw -br link show ` + iface + ` | awk '{print $3}')"`
+}
+
+// zmapArgs runs zmap at 300 probes/s from src on eth0 through the
+// gateway's iface: the documentation prefixes are on zmap's default block
+// list, so it gets an empty one (-b /dev/null). The target is a CIDR:
+// zmap 2.1.1 sometimes aborts on a list of single addresses
+// (constraint_lookup_index assertion).
+func zmapArgs(src, iface, extra, cidr string) []string {
+	return []string{"sh", "-c", "exec zmap -q -r 300 -c 1 -i eth0 -S " + src + " -G " + gwMAC(iface) +
+		" -b /dev/null -o /dev/null " + extra + " " + cidr}
+}
+
+// fromHomeAddr runs args in bwl-lan with src as the source address of its
+// connections abroad (the routes' src hint), and puts the routes back
+// after, also when timeout(1) ends it: hydra, medusa and ncrack have no
+// option to bind a source address, and each outbound brute-force scenario
+// needs a home source of its own (the rule tracks the source).
+func fromHomeAddr(src string, args ...string) []string {
+	const nets = "198.51.100.0/24 203.0.113.0/24 192.0.2.128/25"
+	script := `restore() { for p in ` + nets + `; do ip route replace $p via 192.0.2.1; done; }
+trap restore EXIT; trap 'exit 143' TERM INT
+for p in ` + nets + `; do ip route replace $p via 192.0.2.1 src ` + src + `; done
+"$@"`
+	return append([]string{"sh", "-c", script, "sh"}, args...)
+}
+
+// sprayTargets: the 21 SSH servers abroad (sshd listens on every address
+// of bwl-cn and bwl-fr): more than the 20 distinct hosts of the outbound
+// brute-force rule 8100404, fewer than the 25 of the sweep rule 8100203.
+var sprayTargets = append(append(seqAddrs("198.51.100.", 10, 19), "198.51.100.80"), seqAddrs("192.0.2.", 140, 149)...)
+
 func scenarios(state string) []scenario {
 	var (
-		query  = filepath.Join(state, "query.bin")
-		pwList = filepath.Join(state, "passwords.txt")
-		upload = filepath.Join(state, "upload.bin")
+		query    = filepath.Join(state, "query.bin")
+		pwList   = filepath.Join(state, "passwords.txt")
+		upload   = filepath.Join(state, "upload.bin")
+		spray    = filepath.Join(state, "spray-targets.txt")
+		medusaPw = filepath.Join(state, "passwords-95.txt")
 	)
+	writeSpray := cmd{ns: "bwl-lan", limit: 5 * time.Second,
+		args: []string{"sh", "-c", "printf '%s\\n' \"$@\" >" + spray, "sh"}}
+	writeSpray.args = append(writeSpray.args, sprayTargets...)
+	sprayWant := func(src string) want {
+		w := outbound("bruteforce", 8100404, src, "198.51.100.0/24 192.0.2.128/25", "TCP", "CN|FR")
+		w.dstPort = 22
+		return w
+	}
 	// DNS reflection: the RU attacker spoofs the victim (192.0.2.22) and
 	// sends 300 TXT queries to each of the 12 reflector addresses; the
 	// ~1 KB answers converge on the victim through the gateway.
@@ -218,6 +264,82 @@ func scenarios(state string) []scenario {
 				w.dstPort = 22
 				return w
 			}()},
+		},
+		{
+			// masscan's twin of the inbound scan, outbound: a UDP sweep of
+			// SNMP over 30 CN addresses (issue 14: a home host running
+			// masscan -pU abroad raised nothing).
+			name: "masscan-udp-sweep-de-to-cn",
+			steps: [][]cmd{{{ns: "bwl-lan", limit: 30 * time.Second, args: []string{"masscan", "198.51.100.100-198.51.100.129", "-pU:161",
+				"--rate", "300", "--adapter", "eth0", "--adapter-ip", "192.0.2.33", "--router-ip", "192.0.2.1", "--wait", "1"}, mustOut: `Scanning 30 hosts`}}},
+			want: []want{outbound("sweep", 8100206, "192.0.2.33", "198.51.100.96/27 198.51.100.128/31", "UDP", "CN")},
+		},
+		{
+			// zmap SYN sweep of port 80 over 32 home addresses that no
+			// host holds (the live ones would answer with RSTs, which
+			// the lab volume rule counts for the upload scenario's
+			// source 192.0.2.31).
+			name:  "zmap-sweep-ru",
+			steps: [][]cmd{{{ns: "bwl-ru", limit: 30 * time.Second, args: zmapArgs("203.0.113.12", "wan0", "-p 80", "192.0.2.64/27"), mustOut: `completed`}}},
+			want:  []want{inbound("sweep", 8100201, "203.0.113.12", "192.0.2.64/27", "TCP", "RU", "BRICS", "CIS")},
+		},
+		{
+			// zmap from home: a Telnet sweep over 32 RU addresses (none of
+			// them a host), as a bot spreading.
+			name:  "zmap-sweep-de-to-ru",
+			steps: [][]cmd{{{ns: "bwl-lan", limit: 30 * time.Second, args: zmapArgs("192.0.2.34", "lan0", "-p 23", "203.0.113.128/27"), mustOut: `completed`}}},
+			want:  []want{outbound("sweep", 8100203, "192.0.2.34", "203.0.113.128/27", "TCP", "RU")},
+		},
+		{
+			// medusa makes about 3 guesses per connection against the
+			// lab's sshd (6 tries allowed): 25 guesses are 9 connections,
+			// below the rule's 20, so it gets 70 more wrong ones first.
+			name: "medusa-ssh-bruteforce-ru",
+			steps: [][]cmd{
+				{{ns: "bwl-ru", limit: 5 * time.Second, args: []string{"sh", "-c", `seq -f 'm%g' 70 >"$1"; cat "$2" >>"$1"`, "sh", medusaPw, pwList}}},
+				{{ns: "bwl-ru", limit: 60 * time.Second, args: []string{"medusa", "-h", home, "-u", "bwlab", "-P", medusaPw, "-M", "ssh", "-t", "4", "-f"},
+					mustOut: `ACCOUNT FOUND: \[ssh\]`}},
+			},
+			want: []want{func() want {
+				w := inbound("bruteforce", 8100401, "203.0.113.10", home, "TCP", "RU", "BRICS", "CIS")
+				w.dstPort = 22
+				return w
+			}()},
+		},
+		{
+			// ncrack, one guess per connection (at=1).
+			name: "ncrack-ssh-bruteforce-fr",
+			steps: [][]cmd{{{ns: "bwl-fr", limit: 60 * time.Second, args: []string{"ncrack", "-g", "cl=4,at=1", "--user", "bwlab", "-P", pwList, "ssh://" + home},
+				mustOut: `Discovered credentials`}}},
+			want: []want{func() want {
+				w := inbound("bruteforce", 8100401, "192.0.2.140", home, "TCP", "FR", eu...)
+				w.dstPort = 22
+				return w
+			}()},
+		},
+		{
+			// Password spraying abroad from home, one wrong guess per
+			// server: hydra, medusa and ncrack, each from a home address
+			// of its own.
+			name: "hydra-ssh-spray-de",
+			steps: [][]cmd{{writeSpray}, {{ns: "bwl-lan", limit: 60 * time.Second,
+				args:    fromHomeAddr("192.0.2.35", "hydra", "-l", "bwlab", "-p", "wrong", "-t", "1", "-T", "21", "-I", "-M", spray, "ssh"),
+				mustOut: `21 of 21 targets completed, 0 valid password`}}},
+			want: []want{sprayWant("192.0.2.35")},
+		},
+		{
+			name: "medusa-ssh-spray-de",
+			steps: [][]cmd{{writeSpray}, {{ns: "bwl-lan", limit: 60 * time.Second,
+				args:    fromHomeAddr("192.0.2.36", "medusa", "-H", spray, "-u", "bwlab", "-p", "wrong", "-M", "ssh", "-T", "21", "-t", "1"),
+				mustOut: `ACCOUNT CHECK: \[ssh\]`}}},
+			want: []want{sprayWant("192.0.2.36")},
+		},
+		{
+			name: "ncrack-ssh-spray-de",
+			steps: [][]cmd{{{ns: "bwl-lan", limit: 60 * time.Second,
+				args:    fromHomeAddr("192.0.2.37", append([]string{"ncrack", "-g", "cl=1,at=1", "--user", "bwlab", "--pass", "wrong", "-p", "ssh:22"}, sprayTargets...)...),
+				mustOut: `Ncrack done: 21 services`}}},
+			want: []want{sprayWant("192.0.2.37")},
 		},
 		{
 			name:  "dns-reflection-on-home",

@@ -93,6 +93,11 @@ func (s Stats) Skipped() uint64 {
 //     not entered: the outer header is what crosses the border.
 //   - Fragments: the first fragment carries its transport header; later
 //     fragments carry IP-level fields with Proto set and no ports.
+//   - An IPv6 header with payload length 0 and no hop-by-hop header (nmap
+//     -6 -sO probes, No Next Header) has an empty payload: IPLen 40 and its
+//     next header as Proto (gopacket alone takes it for a jumbogram without
+//     its option and fails); TCP, UDP or ICMPv6 without their header are
+//     Truncated.
 //
 // Supported link types: Ethernet (1), Linux SLL (113), Linux SLL2 (276), raw IP
 // (101, and 12 and 14 as some systems write it; the version nibble picks IPv4

@@ -220,6 +220,16 @@ func TestDecode(t *testing.T) {
 		{"linktype ipv4", layers.LinkTypeIPv4, serialize(t, ip4(layers.IPProtocolTCP), syn()), OK, synPkt},
 		{"linktype ipv6", layers.LinkTypeIPv6, serialize(t, ip6(layers.IPProtocolUDP), udp(1, 2)),
 			OK, Packet{Src: a6, Dst: b6, SrcPort: 1, DstPort: 2, Proto: ProtoUDP, IPLen: 48}},
+		// Payload length 0 with no hop-by-hop header: an empty payload (nmap
+		// -6 -sO sends these), not a jumbogram; the Ethernet padding after
+		// the 40 bytes is not payload.
+		{"ipv6 payload length 0, no next header, padded", layers.LinkTypeEthernet,
+			append(serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolNoNextHeader)), 0, 0, 0, 0, 0, 0),
+			OK, Packet{Src: a6, Dst: b6, Proto: 59, IPLen: 40}},
+		{"raw ipv6 payload length 0, protocol 132", layers.LinkTypeRaw, serialize(t, ip6(layers.IPProtocolSCTP)),
+			OK, Packet{Src: a6, Dst: b6, Proto: 132, IPLen: 40}},
+		{"ipv6 payload length 0 with udp has no udp header", layers.LinkTypeIPv6,
+			serialize(t, ip6(layers.IPProtocolUDP)), Truncated, Packet{}},
 		{"tcp options cut by snap length", layers.LinkTypeEthernet, synFrame[:14+20+20],
 			OK, synPkt},
 
@@ -283,7 +293,7 @@ func TestDecode(t *testing.T) {
 			if c.want.Fragment {
 				want.Fragments++
 			}
-			if c.want.Proto == 47 || c.want.Proto == 4 {
+			if c.want.Proto == 47 || c.want.Proto == 4 || c.want.Proto == 59 || c.want.Proto == 132 {
 				want.OtherL4++
 			}
 		case Truncated:

@@ -231,23 +231,32 @@ func (l *ip6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	if data[0]>>4 != 6 {
 		return errMalformed
 	}
-	if data[6] == uint8(layers.IPProtocolIPv6HopByHop) {
+	switch {
+	case data[6] == uint8(layers.IPProtocolIPv6HopByHop):
 		// gopacket decodes a leading hop-by-hop header as part of IPv6.
 		if len(data) < 42 || len(data) < 40+(int(data[41])+1)*8 {
 			df.SetTruncated()
 			return errTruncated
 		}
-	} else if binary.BigEndian.Uint16(data[4:6]) == 0 {
-		return errMalformed // zero payload length without a jumbo option
-	}
-	if err := l.IPv6.DecodeFromBytes(data, df); err != nil {
-		return err
+		if err := l.IPv6.DecodeFromBytes(data, df); err != nil {
+			return err
+		}
+	case binary.BigEndian.Uint16(data[4:6]) == 0:
+		// Payload length 0 and no hop-by-hop header: a header with nothing
+		// after it (nmap -6 -sO probes, No Next Header). gopacket would
+		// take it for a jumbogram without its option and fail; anything
+		// after the 40 bytes is link padding.
+		l.decodeEmpty(data)
+	default:
+		if err := l.IPv6.DecodeFromBytes(data, df); err != nil {
+			return err
+		}
 	}
 	d := l.d
 	d.ipVer = 6
 	d.ipHdrLen = 40
 	d.ipLen = 40 + int(l.Length)
-	if l.Length == 0 { // jumbogram
+	if l.Length == 0 && l.HopByHop != nil { // jumbogram
 		d.ipLen = len(data)
 	}
 	d.proto = uint8(l.NextHeader)
@@ -258,6 +267,21 @@ func (l *ip6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	d.src16 = [16]byte(l.SrcIP)
 	d.dst16 = [16]byte(l.DstIP)
 	return nil
+}
+
+// decodeEmpty fills the layer from a fixed header whose payload length is
+// 0 (and whose next header is not hop-by-hop): the payload is empty.
+func (l *ip6Layer) decodeEmpty(data []byte) {
+	l.Version = 6
+	l.TrafficClass = uint8(binary.BigEndian.Uint16(data[0:2]) >> 4)
+	l.FlowLabel = binary.BigEndian.Uint32(data[0:4]) & 0x000FFFFF
+	l.Length = 0
+	l.NextHeader = layers.IPProtocol(data[6])
+	l.HopLimit = data[7]
+	l.SrcIP = data[8:24]
+	l.DstIP = data[24:40]
+	l.HopByHop = nil
+	l.BaseLayer = layers.BaseLayer{Contents: data[:40], Payload: data[40:40]}
 }
 
 func (l *ip6Layer) NextLayerType() gopacket.LayerType {

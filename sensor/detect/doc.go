@@ -43,7 +43,9 @@
 //     any SYN without ACK when no flow is given); for other protocols, the
 //     first packet of a new flow.
 //   - amplification does not count answers to a flow the destination
-//     started (solicited replies). Non-first UDP fragments, which have no
+//     started (solicited replies), nor packets of a flow the destination
+//     has answered (clients of a service it runs; a reflection victim
+//     never answers). Non-first UDP fragments, which have no
 //     ports, count as packets and bytes for a victim when their source is
 //     already one of the victim's counted reflectors in the current window
 //     (they never add sources).

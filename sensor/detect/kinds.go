@@ -79,9 +79,14 @@ func bruteforceCond(_ *ruleState, p *decode.Packet, f flow.Result) bool {
 	return f.ToServer && e.InitiatorSYN && p.PayloadLen != 0 && e.Payload[0] == uint64(p.PayloadLen)
 }
 
-// amplificationCond: answers to a query the destination sent are solicited.
+// amplificationCond counts unsolicited, unanswered datagrams: answers to a
+// query the destination sent are solicited, and a flow the destination
+// answers is a client talking to a service it runs (a home VPN or game
+// server's clients), not reflection, whose victim never answers (at most
+// with ICMP errors, another flow). A flow's first packet counts before its
+// answer can be seen.
 func amplificationCond(_ *ruleState, _ *decode.Packet, f flow.Result) bool {
-	return !isReply(f)
+	return f.Entry == nil || (f.ToServer && f.Entry.Packets[1] == 0)
 }
 
 // reputationCond needs the rule's ListSide endpoint on its list; neighbour

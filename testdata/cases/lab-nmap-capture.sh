@@ -49,4 +49,14 @@ scan nmap-out-sO 192.0.2.10 192.0.2.200 -Pn -sO -F
 scan nmap-out-sU 192.0.2.10 192.0.2.200 -Pn -sU -p 1-100 --min-rate 500
 scan nmap-out-PE 192.0.2.10 192.0.2.131-160 -sn --disable-arp-ping -PE
 scan nmap-out-PU 192.0.2.10 192.0.2.131-160 -sn --disable-arp-ping -PU161
+
+# IPv6 protocol scan: 2001:db8:f::200 (FR) scans 2001:db8:de::10 (DE, home).
+# nmap sends most protocols as a bare IPv6 header (payload length 0).
+setup 192.0.2.200 192.0.2.10
+ip -n $A addr add 2001:db8:f::200/64 dev bwk0 nodad
+ip -n $B addr add 2001:db8:de::10/64 dev bwk1 nodad
+ip -n $A -6 route add 2001:db8:de::/64 dev bwk0
+ip -n $B -6 route add 2001:db8:f::/64 dev bwk1
+sleep 1
+scan nmap-sO-ipv6 2001:db8:f::200 2001:db8:de::10 -6 -Pn -sO -F
 ls -la "$OUT"

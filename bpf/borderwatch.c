@@ -138,6 +138,7 @@ enum bw_global {
 	BW_G_FLOOD_SUPPRESSED, /* flood packets kept in the kernel, carried by a sample */
 	BW_G_FLOOD_COLLISION,  /* flood packets untracked: slot held by another host */
 	BW_G_FLOOD_SAMPLE_FULL, /* flood samples lost to a full ring (count kept) */
+	BW_G_FLOOD_FORWARDED,	/* egress copies of flood packets counted at ingress */
 	BW_G_MAX,
 };
 
@@ -368,13 +369,14 @@ struct {
 } sources SEC(".maps");
 
 /* Flood tracking, per CPU: row hash(destination) holds one slot per flood
- * class. A row belongs to one destination at a time; another takes it over
- * once it has been idle two windows, and until then its packets are not
- * tracked (counted as collisions) and take the normal hand-off path. An
- * array, not a hash: its lookup is inlined, no helper call. */
+ * class, for each hook (ingress rows first, then egress). A row belongs to
+ * one destination at a time; another takes it over once it has been idle
+ * two windows, and until then its packets are not tracked (counted as
+ * collisions) and take the normal hand-off path. An array, not a hash: its
+ * lookup is inlined, no helper call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES);
+	__uint(max_entries, (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES * 2);
 	__type(key, __u32);
 	__type(value, struct bw_flood);
 } floods SEC(".maps");
@@ -934,6 +936,7 @@ enum bw_flood_verdict {
 	BW_FV_NORMAL = 0,   /* not under flood: the normal hand-off path */
 	BW_FV_SAMPLE = 1,   /* under flood: hand off as a sample */
 	BW_FV_SUPPRESS = 2, /* under flood: keep in the kernel, count */
+	BW_FV_FORWARDED = 3, /* egress copy of a packet counted at ingress */
 };
 
 /* addr_hash mixes an address into 32 bits; the top bits are the best. */
@@ -946,18 +949,36 @@ static __always_inline __u32 addr_hash(const __u32 *a)
 	return h * 0x297a2d39u;
 }
 
-/* flood_track counts a flood-class packet in its destination's slot and
- * returns the slot (0 when untracked) and in *v what to do with it. */
-static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, int *v)
+static __always_inline int same_addr(const __u32 *a, const __u32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* flood_track counts a flood-class packet in its destination's slot of its
+ * hook and returns the slot (0 when untracked) and in *v what to do with
+ * it. A packet the host forwards between two monitored interfaces passes
+ * XDP ingress and then TC egress, on the same CPU: at egress, a packet
+ * whose destination this CPU's ingress slot has under flood was counted
+ * there, and is neither counted again nor handed off (BW_FV_FORWARDED). */
+static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, int egress, int *v)
 {
 	*v = BW_FV_NORMAL;
 	__u32 idx = (addr_hash(p->dst) >> (32 - BW_FLOOD_ROW_BITS)) * BW_FLOOD_CLASSES + cls;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	if (egress) {
+		struct bw_flood *in = bpf_map_lookup_elem(&floods, &idx);
+		if (in && in->win_start && now - in->win_start < BW_FLOOD_WINDOW &&
+		    in->win_packets > flood_pps && same_addr(in->addr, p->dst)) {
+			count_global(BW_G_FLOOD_FORWARDED, 1);
+			*v = BW_FV_FORWARDED;
+			return 0;
+		}
+		idx += (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES;
+	}
 	struct bw_flood *f = bpf_map_lookup_elem(&floods, &idx);
 	if (!f)
 		return 0;
-	__u64 now = bpf_ktime_get_coarse_ns();
-	if (f->addr[0] != p->dst[0] || f->addr[1] != p->dst[1] || f->addr[2] != p->dst[2] ||
-	    f->addr[3] != p->dst[3] || f->win_start == 0) {
+	if (!same_addr(f->addr, p->dst) || f->win_start == 0) {
 		if (f->win_start != 0 && now - f->win_start < 2 * BW_FLOOD_WINDOW) {
 			count_global(BW_G_FLOOD_COLLISION, 1);
 			return 0;
@@ -1078,7 +1099,8 @@ static __always_inline int enforce_drop(struct pkt *p, const struct classified *
  *   - an inbound SYN, UDP or ICMP packet to a home host is counted in its
  *     destination's flood slot (*ff); under flood it goes up only as a
  *     sample (BW_REASON_FLOOD_SAMPLE), at most flood_samples a second, and
- *     is otherwise kept in the kernel and carried by the next sample;
+ *     is otherwise kept in the kernel and carried by the next sample; the
+ *     egress copy of a packet counted at ingress under flood stays down;
  *   - fragments and non-TCP packets go up within the source's token budget;
  *   - TCP with odd flags (SYN, FIN, RST, no ACK) goes up and is not counted
  *     in its flow; FIN or RST flushes the flow's unreported bytes;
@@ -1087,7 +1109,7 @@ static __always_inline int enforce_drop(struct pkt *p, const struct classified *
  * A dropped packet is offered under the same budgets as boundary-crossing
  * traffic, whatever its direction, so that the rule's alert is raised. */
 static __always_inline __u32 handoff_decide(struct pkt *p, const struct classified *c, int drop,
-					    struct bw_flow **rf, int *rd, int *flush,
+					    int egress, struct bw_flow **rf, int *rd, int *flush,
 					    struct bw_flood **ff)
 {
 	__u32 reasons = 0;
@@ -1102,11 +1124,12 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 		int fv = BW_FV_NORMAL;
 		int cls = flood_pps ? flood_class(p, c) : -1;
 		if (cls >= 0 && !reasons && !drop)
-			*ff = flood_track(p, cls & 3, &fv);
+			*ff = flood_track(p, cls & 3, egress, &fv);
 		if (fv == BW_FV_SAMPLE) {
 			reasons |= BW_REASON_FLOOD_SAMPLE;
-		} else if (fv == BW_FV_SUPPRESS) {
-			/* counted in the slot, carried by the next sample */
+		} else if (fv == BW_FV_SUPPRESS || fv == BW_FV_FORWARDED) {
+			/* counted in the slot, carried by the next sample;
+			 * or counted at ingress */
 		} else if (p->fragment) {
 			if (budget_take(p))
 				reasons |= BW_REASON_FRAGMENT;
@@ -1235,7 +1258,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	struct bw_flow *rf = 0; /* a flow to report, direction rd */
 	struct bw_flood *ff = 0; /* the packet's flood slot */
 	int rd = 0, flush = 0;
-	__u32 reasons = handoff_decide(&p, &c, drop, &rf, &rd, &flush, &ff);
+	__u32 reasons = handoff_decide(&p, &c, drop, egress, &rf, &rd, &flush, &ff);
 	if (rf || reasons)
 		handoff(ctx, &p, &c, wire_len, ifindex, egress, ic, reasons, rf, rd, flush, ff);
 	return drop;

@@ -105,7 +105,8 @@ const (
 	borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED  borderwatchBwGlobal = 19
 	borderwatchBwGlobalBW_G_FLOOD_COLLISION   borderwatchBwGlobal = 20
 	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL borderwatchBwGlobal = 21
-	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 22
+	borderwatchBwGlobalBW_G_FLOOD_FORWARDED   borderwatchBwGlobal = 22
+	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 23
 )
 
 type borderwatchBwHomeMode uint32

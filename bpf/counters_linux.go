@@ -126,7 +126,11 @@ type Globals struct {
 	FloodSuppressed uint64
 	FloodCollisions uint64
 	FloodSampleFull uint64
-	ParseErrors     ParseErrors
+	// FloodForwarded counts egress copies of packets the host forwards
+	// between monitored interfaces that were counted at ingress, their
+	// destination under flood there: neither counted again nor handed off.
+	FloodForwarded uint64
+	ParseErrors    ParseErrors
 }
 
 // Counters returns the global counters.
@@ -155,6 +159,7 @@ func (o *Objects) Counters() (Globals, error) {
 		borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED:  &g.FloodSuppressed,
 		borderwatchBwGlobalBW_G_FLOOD_COLLISION:   &g.FloodCollisions,
 		borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL: &g.FloodSampleFull,
+		borderwatchBwGlobalBW_G_FLOOD_FORWARDED:   &g.FloodForwarded,
 	}
 	if len(fields) != int(borderwatchBwGlobalBW_G_MAX) {
 		return g, fmt.Errorf("global counters: %d fields for %d kernel counters", len(fields), borderwatchBwGlobalBW_G_MAX)

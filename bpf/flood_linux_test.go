@@ -151,6 +151,59 @@ func TestFloodSampling(t *testing.T) {
 	}
 }
 
+// TestFloodForwarded: a flooded packet the host forwards between two
+// monitored interfaces passes XDP ingress and then TC egress on the same
+// CPU; the egress copy is neither counted again nor handed off. A flood
+// seen at egress only (a sensor on the LAN side) is tracked and sampled
+// there.
+func TestFloodForwarded(t *testing.T) {
+	pinCPU(t)
+	const pps, samples = 100, 10
+	o := loadLab(t, func(o *Options) { o.FloodPPS, o.FloodSamples = pps, samples })
+	const us, de, de2 = "198.51.100.7", "192.0.2.10", "192.0.2.20"
+	run := func(prog *ebpf.Program, p []byte, n int) {
+		t.Helper()
+		for range n {
+			if _, err := prog.Run(&ebpf.RunOptions{Data: p}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	syn := v4tcp(t, us, de, 40000, 80, "S")
+	for range 300 { // each packet at ingress, then its forwarded copy
+		run(o.objs.BwXdp, syn, 1)
+		run(o.objs.BwTcEgress, syn, 1)
+	}
+	ft := tally(drain(t, o), mustAddr(de))
+	g, err := o.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Up to the threshold both copies go up as before (100 each); from
+	// the 101st on, the ingress copy is sampled (the first sample) or
+	// kept back, and the 200 egress copies stay down, uncounted.
+	if g.FloodForwarded != 200 || ft.samples != 1 || ft.normal != 200 {
+		t.Errorf("forwarded %d, %+v; want 200 forwarded copies, 200 normal records, 1 sample", g.FloodForwarded, ft)
+	}
+	fl, err := o.Floods()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range fl {
+		if s.Dst == mustAddr(de) && (s.Packets != 400 || s.Suppressed != 199) {
+			t.Errorf("slot %+v: want the 300 ingress and the first 100 egress packets counted, 199 kept back", s)
+		}
+	}
+
+	// Egress only: tracked and sampled at egress.
+	syn2 := v4tcp(t, us, de2, 40000, 80, "S")
+	run(o.objs.BwTcEgress, syn2, 300)
+	ft = tally(drain(t, o), mustAddr(de2))
+	if ft.normal != pps || ft.samples != 1 || ft.carried != 1 {
+		t.Errorf("egress-only flood: %+v; want %d normal records and a first sample", ft, pps)
+	}
+}
+
 // TestFloodSources: a UDP flood from spoofed sources to an IPv6 home host;
 // the slot's distinct-source estimate follows the sources sent, and the
 // samples' counts add up to the packets.

@@ -75,14 +75,28 @@ func (o *Objects) Floods() ([]FloodSlot, error) {
 		return nil, fmt.Errorf("reading the coarse clock: %w", err)
 	}
 	now := uint64(ts.Nano())
-	const window = 1_000_000_000
-	var out []FloodSlot
+	type acc struct {
+		s    FloodSlot
+		srcs [4]uint64
+	}
+	merged := map[floodKey]*acc{} // the hooks' and CPUs' slots of a destination
 	var cursor ebpf.MapBatchCursor
 	n := int(o.objs.Floods.MaxEntries())
 	for read := 0; read < n; {
 		got, err := o.objs.Floods.BatchLookup(&cursor, o.fkeys, o.fvals, nil)
 		for i := range got {
-			out = mergeSlot(out, o.fvals[i*o.ncpu:(i+1)*o.ncpu], now, window, uint64(o.opts.FloodPPS))
+			for _, v := range o.fvals[i*o.ncpu : (i+1)*o.ncpu] {
+				if v.WinStart == 0 {
+					continue
+				}
+				k := floodKey{slotAddr(v.Addr), FloodClass(v.Class)}
+				a := merged[k]
+				if a == nil {
+					a = &acc{s: FloodSlot{Dst: k.dst, Class: k.class}}
+					merged[k] = a
+				}
+				addSlot(&a.s, &a.srcs, &v, now, uint64(o.opts.FloodPPS))
+			}
 		}
 		read += got
 		if errors.Is(err, ebpf.ErrKeyNotExist) {
@@ -91,6 +105,11 @@ func (o *Objects) Floods() ([]FloodSlot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the flood slots: %w", err)
 		}
+	}
+	out := make([]FloodSlot, 0, len(merged))
+	for _, a := range merged {
+		a.s.Sources, a.s.SourcesSaturated = linearCount(&a.srcs)
+		out = append(out, a.s)
 	}
 	slices.SortFunc(out, func(a, b FloodSlot) int {
 		if a.Packets != b.Packets {
@@ -107,43 +126,29 @@ func (o *Objects) Floods() ([]FloodSlot, error) {
 	return out, nil
 }
 
-// mergeSlot appends the destinations of one slot's per-CPU values to out:
-// each CPU's slot may hold another destination.
-func mergeSlot(out []FloodSlot, vals []borderwatchBwFlood, now, window, pps uint64) []FloodSlot {
-	start := len(out)
-	var srcs [][4]uint64 // by index in out[start:]
-	for _, v := range vals {
-		if v.WinStart == 0 {
-			continue
-		}
-		dst := slotAddr(v.Addr)
-		i := slices.IndexFunc(out[start:], func(s FloodSlot) bool { return s.Dst == dst })
-		if i < 0 {
-			out = append(out, FloodSlot{Dst: dst, Class: FloodClass(v.Class)})
-			srcs = append(srcs, [4]uint64{})
-			i = len(srcs) - 1
-		}
-		s := &out[start+i]
-		s.Packets += v.Packets
-		s.Bytes += v.Bytes
-		s.Sampled += v.Sampled
-		s.Suppressed += v.Suppressed
-		s.Pending += v.Pending
-		s.Flooded += v.Flooded
-		if now-v.WinStart < window {
-			s.Window += v.WinPackets
-			if v.WinPackets > pps {
-				s.UnderFlood = true
-			}
-		}
-		for w := range 4 {
-			srcs[i][w] |= v.Srcs[w] | v.PrevSrcs[w]
+type floodKey struct {
+	dst   netip.Addr
+	class FloodClass
+}
+
+// addSlot adds one CPU's slot v to s and its source bitmap to srcs.
+func addSlot(s *FloodSlot, srcs *[4]uint64, v *borderwatchBwFlood, now, pps uint64) {
+	const window = 1_000_000_000
+	s.Packets += v.Packets
+	s.Bytes += v.Bytes
+	s.Sampled += v.Sampled
+	s.Suppressed += v.Suppressed
+	s.Pending += v.Pending
+	s.Flooded += v.Flooded
+	if now-v.WinStart < window {
+		s.Window += v.WinPackets
+		if v.WinPackets > pps {
+			s.UnderFlood = true
 		}
 	}
-	for i := range srcs {
-		out[start+i].Sources, out[start+i].SourcesSaturated = linearCount(&srcs[i])
+	for w := range 4 {
+		srcs[w] |= v.Srcs[w] | v.PrevSrcs[w]
 	}
-	return out
 }
 
 // linearCount estimates the distinct values of a 256-bit bitmap: m ln(m/z)

@@ -13,8 +13,8 @@ import (
 // kernel counts as flooded, busiest first (nothing when none is tracked).
 func printFloods(w io.Writer, ms metricSet) {
 	ev := ms.by("borderwatch_kernel_events_total", "event", nil)
-	fmt.Fprintf(w, "kernel floods: samples handed off %.0f, packets kept in the kernel %.0f, untracked %.0f, samples lost (ring full) %.0f\n",
-		ev["flood_sampled"], ev["flood_suppressed"], ev["flood_untracked"], ev["flood_sample_lost"])
+	fmt.Fprintf(w, "kernel floods: samples handed off %.0f, packets kept in the kernel %.0f, forwarded copies %.0f, untracked %.0f, samples lost (ring full) %.0f\n",
+		ev["flood_sampled"], ev["flood_suppressed"], ev["flood_forwarded"], ev["flood_untracked"], ev["flood_sample_lost"])
 	type row struct {
 		dst, class                                string
 		packets, sampled, suppressed, src, active float64

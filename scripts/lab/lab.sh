@@ -34,6 +34,8 @@
 #                when XDP is unavailable and says so) or afpacket
 #   BWL_SENSOR   0: do not start the sensor (default 1)
 #   BWL_GEODB    lab GeoIP database to use (default: written by internal/devtools/lab-geodb)
+#   BWL_SENSOR_CONFIG  a configuration file for the sensor (--config), e.g. to
+#                compare kernel hand-off settings (capture.handoff.flood_pps: 0)
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -484,7 +486,7 @@ sensor() {
 	else
 		(cd "$REPO" && go run ./internal/devtools/lab-geodb "$STATE/lab-geo.mmdb")
 	fi
-	start borderwatch bwl-gw "$bin" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
+	start borderwatch bwl-gw "$bin" ${BWL_SENSOR_CONFIG:+--config "$BWL_SENSOR_CONFIG"} --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
 		run --iface wan0,lan0 --egress --capture "$CAPTURE" --alerts "$STATE/alerts.json" --metrics-listen "$METRICS"
 	local pid deadline=$((SECONDS + SENSOR_TIMEOUT))
 	pid=$(cat "$STATE/run/borderwatch.pid")

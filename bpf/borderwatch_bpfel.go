@@ -211,6 +211,7 @@ const (
 	borderwatchProgBwFloor         = "bw_floor"
 	borderwatchProgBwTcEgress      = "bw_tc_egress"
 	borderwatchProgBwXdp           = "bw_xdp"
+	borderwatchVarBenchSteps       = "bench_steps"
 	borderwatchVarEnforce          = "enforce"
 	borderwatchVarFloodPps         = "flood_pps"
 	borderwatchVarFloodSamples     = "flood_samples"
@@ -308,6 +309,7 @@ type borderwatchMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type borderwatchVariableSpecs struct {
+	BenchSteps       *ebpf.VariableSpec `ebpf:"bench_steps"`
 	Enforce          *ebpf.VariableSpec `ebpf:"enforce"`
 	FloodPps         *ebpf.VariableSpec `ebpf:"flood_pps"`
 	FloodSamples     *ebpf.VariableSpec `ebpf:"flood_samples"`
@@ -396,6 +398,7 @@ func (m *borderwatchMaps) Close() error {
 //
 // It can be passed to loadBorderwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type borderwatchVariables struct {
+	BenchSteps       *ebpf.Variable `ebpf:"bench_steps"`
 	Enforce          *ebpf.Variable `ebpf:"enforce"`
 	FloodPps         *ebpf.Variable `ebpf:"flood_pps"`
 	FloodSamples     *ebpf.Variable `ebpf:"flood_samples"`

@@ -119,6 +119,9 @@ type Options struct {
 	// EgressMode is how Attach attaches the TC egress program: TCX, a
 	// clsact filter, or TCX falling back to clsact (the zero value).
 	EgressMode EgressMode
+
+	// benchSteps: the benchmarks' per-step variants (bench_steps).
+	benchSteps uint32
 }
 
 // DefaultOptions returns the default settings: sensor mode, snap length 160,
@@ -194,6 +197,7 @@ func Load(opts Options) (*Objects, error) {
 		borderwatchVarWakeBytes:    min(opts.WakeBytes, opts.RingBytes/4),
 		borderwatchVarFloodPps:     opts.FloodPPS,
 		borderwatchVarFloodSamples: opts.FloodSamples,
+		borderwatchVarBenchSteps:   opts.benchSteps,
 	}
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {

@@ -1240,17 +1240,18 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 {
 	struct pkt p = {};
 	struct classified c;
+	__u32 stop = bench_steps; /* one load of the constant */
 
 	count_global(BW_G_PACKETS, 1);
 	count_global(BW_G_BYTES, wire_len);
-	if (bench_steps == 1)
+	if (stop == 1)
 		return 0;
 	struct bw_iface_count *ic = iface_count(ifindex, egress);
 	if (ic) {
 		ic->packets++;
 		ic->bytes += wire_len;
 	}
-	if (bench_steps == 2)
+	if (stop == 2)
 		return 0;
 
 	int err = parse(data, data_end, &p);
@@ -1258,14 +1259,14 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 		count_global(err, 1);
 		return 0;
 	}
-	if (bench_steps == 3)
+	if (stop == 3)
 		return 0;
 
 	classify(&p, &c);
-	if (bench_steps == 4)
+	if (stop == 4)
 		return 0;
 	count_class(&p, &c, wire_len, egress);
-	if (bench_steps == 5)
+	if (stop == 5)
 		return 0;
 	int drop = enforce_drop(&p, &c, ic);
 

@@ -30,6 +30,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_REPORT_MAX (1u << 30) /* bytes in one byte report */
 #define BW_IFACE_SLOTS 64	 /* interfaces with their own counters */
 #define BW_IFACE_LOW 4096	 /* interface indexes below this: iface_low */
+#define BW_FLOOD_ROW_BITS 10	 /* 1024 destination rows of the floods array */
+#define BW_FLOOD_WINDOW 1000000000ull
 
 /* Geo leaf layout (entries of the IPv4 and IPv6 tables):
  * bit 31 set: pointer to a 256-entry chunk, bits 0..30 are the chunk index;
@@ -54,6 +56,19 @@ volatile const __u32 report_bytes = 256 << 10;
  * kernel's default, a wake-up for each record that finds the reader caught
  * up. */
 volatile const __u32 wake_bytes = 0;
+/* Flood sampling. Inbound SYN (without ACK), UDP and ICMP packets to a home
+ * host are counted per (destination, class) and CPU in one-second windows.
+ * Past flood_pps packets in a window the destination is under flood for
+ * that class: its packets of the class are handed off at most flood_samples
+ * times per second, each sample carrying the count (and IP bytes) of the
+ * packets not handed off since the previous one; the rest are counted and
+ * kept in the kernel. 0: no flood tracking. */
+volatile const __u32 flood_pps = 1000;
+volatile const __u32 flood_samples = 100;
+/* Benchmarks only: handle stops after this many of its steps (0: all), to
+ * time each step as a difference; a load-time constant, so the verifier
+ * removes the checks of the programs the sensor loads. */
+volatile const __u32 bench_steps = 0;
 
 enum bw_home_mode {
 	BW_HOME_ZONE = 0,    /* the home bit of the geo table */
@@ -89,6 +104,18 @@ enum bw_reason {
 	 * bytes of the captured packet's flow (the opposite direction with
 	 * BW_F_REVERSE), counted but not handed off. */
 	BW_REASON_BYTES = 1 << 8,
+	/* A flood sample: the packet stands for rep_packets packets and
+	 * rep_bytes IP bytes of its flood class to its destination (itself
+	 * and those not handed off since the class's previous sample). */
+	BW_REASON_FLOOD_SAMPLE = 1 << 9,
+};
+
+/* Flood classes of inbound packets to a home host. */
+enum bw_flood_class {
+	BW_FLOOD_SYN = 0, /* TCP SYN without ACK */
+	BW_FLOOD_UDP = 1,
+	BW_FLOOD_ICMP = 2, /* ICMP and ICMPv6 */
+	BW_FLOOD_CLASSES = 3,
 };
 
 /* Indexes of the global per-CPU counters. */
@@ -111,6 +138,11 @@ enum bw_global {
 	BW_G_ERR_L4,	     /* truncated TCP/UDP/ICMP header */
 	BW_G_REPORTS,	     /* byte reports submitted */
 	BW_G_REPORT_FULL,    /* byte reports deferred: ring buffer full */
+	BW_G_FLOOD_SAMPLED,  /* flood samples submitted */
+	BW_G_FLOOD_SUPPRESSED, /* flood packets kept in the kernel, carried by a sample */
+	BW_G_FLOOD_COLLISION,  /* flood packets untracked: slot held by another host */
+	BW_G_FLOOD_SAMPLE_FULL, /* flood samples lost to a full ring (count kept) */
+	BW_G_FLOOD_FORWARDED,	/* egress copies of flood packets counted at ingress */
 	BW_G_MAX,
 };
 
@@ -179,6 +211,25 @@ struct bw_flow {
 	__u32 pad;
 };
 
+/* A (destination, flood class) slot of the floods array, per CPU. */
+struct bw_flood {
+	__u32 addr[4];	     /* destination; IPv4 as IPv4-mapped IPv6 */
+	__u64 win_start;     /* coarse ns; 0: slot unused */
+	__u64 win_packets;   /* packets of the current window */
+	__u64 last_sample;   /* coarse ns of the last sample */
+	__u64 pending;	     /* packets not handed off since the last sample */
+	__u64 pending_bytes; /* their IP bytes */
+	__u64 packets;	     /* packets since the slot was taken */
+	__u64 bytes;	     /* their IP bytes */
+	__u64 sampled;	     /* samples handed off */
+	__u64 suppressed;    /* packets kept in the kernel */
+	__u64 flooded;	     /* windows that passed flood_pps */
+	__u64 srcs[4];	     /* sources of the current window: 256-bit bitmap */
+	__u64 prev_srcs[4];  /* sources of the previous window */
+	__u32 class;	     /* enum bw_flood_class */
+	__u32 pad;
+};
+
 struct bw_bucket {
 	__u64 last_ns;
 	__u64 tokens; /* scaled by 1e9: tokens * NSEC */
@@ -193,6 +244,8 @@ const enum bw_direction *unused_dir __attribute__((unused));
 const enum bw_proto_class *unused_proto __attribute__((unused));
 const enum bw_home_mode *unused_home __attribute__((unused));
 const struct bw_iface_count *unused_iface_count __attribute__((unused));
+const struct bw_flood *unused_flood __attribute__((unused));
+const enum bw_flood_class *unused_flood_class __attribute__((unused));
 
 /* ---- maps ---- */
 
@@ -318,6 +371,19 @@ struct {
 	__type(key, struct bw_lpm_key);
 	__type(value, struct bw_bucket);
 } sources SEC(".maps");
+
+/* Flood tracking, per CPU: row hash(destination) holds one slot per flood
+ * class, for each hook (ingress rows first, then egress). A row belongs to
+ * one destination at a time; another takes it over once it has been idle
+ * two windows, and until then its packets are not tracked (counted as
+ * collisions) and take the normal hand-off path. An array, not a hash: its
+ * lookup is inlined, no helper call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES * 2);
+	__type(key, __u32);
+	__type(value, struct bw_flood);
+} floods SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -868,6 +934,113 @@ static __always_inline void classify(struct pkt *p, struct classified *c)
 	}
 }
 
+/* ---- flood tracking ---- */
+
+enum bw_flood_verdict {
+	BW_FV_NORMAL = 0,   /* not under flood: the normal hand-off path */
+	BW_FV_SAMPLE = 1,   /* under flood: hand off as a sample */
+	BW_FV_SUPPRESS = 2, /* under flood: keep in the kernel, count */
+	BW_FV_FORWARDED = 3, /* egress copy of a packet counted at ingress */
+};
+
+/* addr_hash mixes an address into 32 bits; the top bits are the best. */
+static __always_inline __u32 addr_hash(const __u32 *a)
+{
+	__u32 h = (a[0] ^ a[1] ^ a[2] ^ a[3]) * 0x9e3779b1u;
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 12;
+	return h * 0x297a2d39u;
+}
+
+static __always_inline int same_addr(const __u32 *a, const __u32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* flood_track counts a flood-class packet in its destination's slot of its
+ * hook and returns the slot (0 when untracked) and in *v what to do with
+ * it. A packet the host forwards between two monitored interfaces passes
+ * XDP ingress and then TC egress, on the same CPU: at egress, a packet
+ * whose destination this CPU's ingress slot has under flood was counted
+ * there, and is neither counted again nor handed off (BW_FV_FORWARDED). */
+static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, int egress, int *v)
+{
+	*v = BW_FV_NORMAL;
+	__u32 idx = (addr_hash(p->dst) >> (32 - BW_FLOOD_ROW_BITS)) * BW_FLOOD_CLASSES + cls;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	if (egress) {
+		struct bw_flood *in = bpf_map_lookup_elem(&floods, &idx);
+		if (in && in->win_start && now - in->win_start < BW_FLOOD_WINDOW &&
+		    in->win_packets > flood_pps && same_addr(in->addr, p->dst)) {
+			count_global(BW_G_FLOOD_FORWARDED, 1);
+			*v = BW_FV_FORWARDED;
+			return 0;
+		}
+		idx += (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES;
+	}
+	struct bw_flood *f = bpf_map_lookup_elem(&floods, &idx);
+	if (!f)
+		return 0;
+	if (!same_addr(f->addr, p->dst) || f->win_start == 0) {
+		if (f->win_start != 0 && now - f->win_start < 2 * BW_FLOOD_WINDOW) {
+			count_global(BW_G_FLOOD_COLLISION, 1);
+			return 0;
+		}
+		__builtin_memset(f, 0, sizeof(*f));
+		__builtin_memcpy(f->addr, p->dst, 16);
+		f->class = cls;
+		f->win_start = now;
+	}
+	if (now - f->win_start >= BW_FLOOD_WINDOW) {
+		f->win_start = now;
+		f->win_packets = 0;
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			f->prev_srcs[i] = f->srcs[i];
+			f->srcs[i] = 0;
+		}
+	}
+	f->win_packets++;
+	f->packets++;
+	f->bytes += p->ip_len;
+	__u32 bit = addr_hash(p->src) >> 24;
+	f->srcs[(bit >> 6) & 3] |= 1ull << (bit & 63);
+	if (f->win_packets <= flood_pps)
+		return f;
+	if (f->win_packets == (__u64)flood_pps + 1)
+		f->flooded++;
+	__u64 gap = flood_samples ? BW_FLOOD_WINDOW / flood_samples : ~0ull;
+	if (now - f->last_sample >= gap) {
+		f->last_sample = now;
+		*v = BW_FV_SAMPLE;
+		return f;
+	}
+	f->pending++;
+	f->pending_bytes += p->ip_len;
+	f->suppressed++;
+	count_global(BW_G_FLOOD_SUPPRESSED, 1);
+	*v = BW_FV_SUPPRESS;
+	return f;
+}
+
+/* flood_class returns the flood class of an inbound packet to a home host,
+ * or -1 for any other packet. */
+static __always_inline int flood_class(const struct pkt *p, const struct classified *c)
+{
+	if (!c->dhome || c->shome || p->fragment)
+		return -1;
+	switch (c->pclass) {
+	case BW_PROTO_TCP:
+		return (p->tcp_flags & 0x12) == 0x02 ? BW_FLOOD_SYN : -1;
+	case BW_PROTO_UDP:
+		return BW_FLOOD_UDP;
+	case BW_PROTO_ICMP:
+		return BW_FLOOD_ICMP;
+	}
+	return -1;
+}
+
 /* count_class counts the packet under its remote country (the destination
  * for outbound packets, the source otherwise), direction, hook and
  * protocol class. */
@@ -927,6 +1100,11 @@ static __always_inline int enforce_drop(struct pkt *p, const struct classified *
  *     everything under handoff_all;
  *   - only boundary-crossing packets (one end at home, the other not), and
  *     packets enforcement dropped, are considered further;
+ *   - an inbound SYN, UDP or ICMP packet to a home host is counted in its
+ *     destination's flood slot (*ff); under flood it goes up only as a
+ *     sample (BW_REASON_FLOOD_SAMPLE), at most flood_samples a second, and
+ *     is otherwise kept in the kernel and carried by the next sample; the
+ *     egress copy of a packet counted at ingress under flood stays down;
  *   - fragments and non-TCP packets go up within the source's token budget;
  *   - TCP with odd flags (SYN, FIN, RST, no ACK) goes up and is not counted
  *     in its flow; FIN or RST flushes the flow's unreported bytes;
@@ -935,7 +1113,8 @@ static __always_inline int enforce_drop(struct pkt *p, const struct classified *
  * A dropped packet is offered under the same budgets as boundary-crossing
  * traffic, whatever its direction, so that the rule's alert is raised. */
 static __always_inline __u32 handoff_decide(struct pkt *p, const struct classified *c, int drop,
-					    struct bw_flow **rf, int *rd, int *flush)
+					    int egress, struct bw_flow **rf, int *rd, int *flush,
+					    struct bw_flood **ff)
 {
 	__u32 reasons = 0;
 	if (lpm_lookup(&listed, p->src))
@@ -946,7 +1125,16 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 		reasons |= BW_REASON_ALL;
 
 	if (c->shome != c->dhome || handoff_all || drop) {
-		if (p->fragment) {
+		int fv = BW_FV_NORMAL;
+		int cls = flood_pps ? flood_class(p, c) : -1;
+		if (cls >= 0 && !reasons && !drop)
+			*ff = flood_track(p, cls & 3, egress, &fv);
+		if (fv == BW_FV_SAMPLE) {
+			reasons |= BW_REASON_FLOOD_SAMPLE;
+		} else if (fv == BW_FV_SUPPRESS || fv == BW_FV_FORWARDED) {
+			/* counted in the slot, carried by the next sample;
+			 * or counted at ingress */
+		} else if (p->fragment) {
 			if (budget_take(p))
 				reasons |= BW_REASON_FRAGMENT;
 			else
@@ -984,7 +1172,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 static __always_inline void handoff(void *ctx, struct pkt *p, const struct classified *c,
 				    __u32 wire_len, __u32 ifindex, int egress,
 				    struct bw_iface_count *ic, __u32 reasons, struct bw_flow *rf,
-				    int rd, int flush)
+				    int rd, int flush, struct bw_flood *ff)
 {
 	struct bw_record h = {
 	    .ts_ns = bpf_ktime_get_ns(), /* read only for a record: ~20 ns */
@@ -1006,11 +1194,38 @@ static __always_inline void handoff(void *ctx, struct pkt *p, const struct class
 	}
 	if (!reasons)
 		return;
+	/* A packet of a flood slot carries the packets the slot kept back
+	 * (the slot is this CPU's: no other program touches it meanwhile). */
+	__u64 fpk = 0, fby = 0;
+	if (ff && (ff->pending || (reasons & BW_REASON_FLOOD_SAMPLE))) {
+		fpk = ff->pending + 1;
+		fby = ff->pending_bytes + p->ip_len;
+		if (fpk > BW_REPORT_MAX)
+			fpk = BW_REPORT_MAX;
+		if (fby > BW_REPORT_MAX)
+			fby = BW_REPORT_MAX;
+		ff->pending -= fpk - 1;
+		ff->pending_bytes -= fby - p->ip_len;
+		h.reasons |= BW_REASON_FLOOD_SAMPLE;
+		h.rep_packets = fpk;
+		h.rep_bytes = fby;
+	}
 	if (!emit(ctx, &h, egress)) {
 		count_global(BW_G_RINGBUF_FULL, 1);
 		if (ic)
 			ic->ringbuf_full++;
+		if (fpk) {
+			/* the sample's count, its own packet included, goes
+			 * back to the slot for the next sample */
+			ff->pending += fpk;
+			ff->pending_bytes += fby;
+			count_global(BW_G_FLOOD_SAMPLE_FULL, 1);
+		}
 		return;
+	}
+	if (fpk) {
+		ff->sampled++;
+		count_global(BW_G_FLOOD_SAMPLED, 1);
 	}
 	count_global(BW_G_HANDOFF, 1);
 	if (ic)
@@ -1025,30 +1240,42 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 {
 	struct pkt p = {};
 	struct classified c;
+	__u32 stop = bench_steps; /* one load of the constant */
 
 	count_global(BW_G_PACKETS, 1);
 	count_global(BW_G_BYTES, wire_len);
+	if (stop == 1)
+		return 0;
 	struct bw_iface_count *ic = iface_count(ifindex, egress);
 	if (ic) {
 		ic->packets++;
 		ic->bytes += wire_len;
 	}
+	if (stop == 2)
+		return 0;
 
 	int err = parse(data, data_end, &p);
 	if (err) {
 		count_global(err, 1);
 		return 0;
 	}
+	if (stop == 3)
+		return 0;
 
 	classify(&p, &c);
+	if (stop == 4)
+		return 0;
 	count_class(&p, &c, wire_len, egress);
+	if (stop == 5)
+		return 0;
 	int drop = enforce_drop(&p, &c, ic);
 
 	struct bw_flow *rf = 0; /* a flow to report, direction rd */
+	struct bw_flood *ff = 0; /* the packet's flood slot */
 	int rd = 0, flush = 0;
-	__u32 reasons = handoff_decide(&p, &c, drop, &rf, &rd, &flush);
+	__u32 reasons = handoff_decide(&p, &c, drop, egress, &rf, &rd, &flush, &ff);
 	if (rf || reasons)
-		handoff(ctx, &p, &c, wire_len, ifindex, egress, ic, reasons, rf, rd, flush);
+		handoff(ctx, &p, &c, wire_len, ifindex, egress, ic, reasons, rf, rd, flush, ff);
 	return drop;
 }
 
@@ -1057,9 +1284,21 @@ int bw_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 len = bpf_xdp_get_buff_len(ctx);
+	/* The program is not xdp.frags: the kernel never gives it a
+	 * multi-buffer packet, so the linear part is the whole packet (no
+	 * bpf_xdp_get_buff_len helper call). */
+	__u32 len = data_end - data;
 	if (handle(ctx, data, data_end, len, ctx->ingress_ifindex, 0))
 		return XDP_DROP;
+	return XDP_PASS;
+}
+
+/* bw_floor is the benchmarks' floor: the cost of a program run under the
+ * same harness, to which the kernel stage's figures are compared. Loaded,
+ * never attached. */
+SEC("xdp")
+int bw_floor(struct xdp_md *ctx)
+{
 	return XDP_PASS;
 }
 

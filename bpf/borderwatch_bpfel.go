@@ -34,6 +34,34 @@ const (
 	borderwatchBwDirectionBW_DIR_INTERNAL borderwatchBwDirection = 3
 )
 
+type borderwatchBwFlood struct {
+	_            structs.HostLayout
+	Addr         [4]uint32
+	WinStart     uint64
+	WinPackets   uint64
+	LastSample   uint64
+	Pending      uint64
+	PendingBytes uint64
+	Packets      uint64
+	Bytes        uint64
+	Sampled      uint64
+	Suppressed   uint64
+	Flooded      uint64
+	Srcs         [4]uint64
+	PrevSrcs     [4]uint64
+	Class        uint32
+	Pad          uint32
+}
+
+type borderwatchBwFloodClass uint32
+
+const (
+	borderwatchBwFloodClassBW_FLOOD_SYN     borderwatchBwFloodClass = 0
+	borderwatchBwFloodClassBW_FLOOD_UDP     borderwatchBwFloodClass = 1
+	borderwatchBwFloodClassBW_FLOOD_ICMP    borderwatchBwFloodClass = 2
+	borderwatchBwFloodClassBW_FLOOD_CLASSES borderwatchBwFloodClass = 3
+)
+
 type borderwatchBwFlow struct {
 	_       structs.HostLayout
 	Bytes   [2]uint64
@@ -55,25 +83,30 @@ type borderwatchBwFlowKey struct {
 type borderwatchBwGlobal uint32
 
 const (
-	borderwatchBwGlobalBW_G_PACKETS        borderwatchBwGlobal = 0
-	borderwatchBwGlobalBW_G_BYTES          borderwatchBwGlobal = 1
-	borderwatchBwGlobalBW_G_HANDOFF        borderwatchBwGlobal = 2
-	borderwatchBwGlobalBW_G_RINGBUF_FULL   borderwatchBwGlobal = 3
-	borderwatchBwGlobalBW_G_BUDGET_DROP    borderwatchBwGlobal = 4
-	borderwatchBwGlobalBW_G_NON_IP         borderwatchBwGlobal = 5
-	borderwatchBwGlobalBW_G_FRAGMENT       borderwatchBwGlobal = 6
-	borderwatchBwGlobalBW_G_ENFORCE_DROP   borderwatchBwGlobal = 7
-	borderwatchBwGlobalBW_G_ERR_ETH        borderwatchBwGlobal = 8
-	borderwatchBwGlobalBW_G_ERR_VLAN       borderwatchBwGlobal = 9
-	borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH borderwatchBwGlobal = 10
-	borderwatchBwGlobalBW_G_ERR_IPV4       borderwatchBwGlobal = 11
-	borderwatchBwGlobalBW_G_ERR_IPV4HDR    borderwatchBwGlobal = 12
-	borderwatchBwGlobalBW_G_ERR_IPV6       borderwatchBwGlobal = 13
-	borderwatchBwGlobalBW_G_ERR_IPV6EXT    borderwatchBwGlobal = 14
-	borderwatchBwGlobalBW_G_ERR_L4         borderwatchBwGlobal = 15
-	borderwatchBwGlobalBW_G_REPORTS        borderwatchBwGlobal = 16
-	borderwatchBwGlobalBW_G_REPORT_FULL    borderwatchBwGlobal = 17
-	borderwatchBwGlobalBW_G_MAX            borderwatchBwGlobal = 18
+	borderwatchBwGlobalBW_G_PACKETS           borderwatchBwGlobal = 0
+	borderwatchBwGlobalBW_G_BYTES             borderwatchBwGlobal = 1
+	borderwatchBwGlobalBW_G_HANDOFF           borderwatchBwGlobal = 2
+	borderwatchBwGlobalBW_G_RINGBUF_FULL      borderwatchBwGlobal = 3
+	borderwatchBwGlobalBW_G_BUDGET_DROP       borderwatchBwGlobal = 4
+	borderwatchBwGlobalBW_G_NON_IP            borderwatchBwGlobal = 5
+	borderwatchBwGlobalBW_G_FRAGMENT          borderwatchBwGlobal = 6
+	borderwatchBwGlobalBW_G_ENFORCE_DROP      borderwatchBwGlobal = 7
+	borderwatchBwGlobalBW_G_ERR_ETH           borderwatchBwGlobal = 8
+	borderwatchBwGlobalBW_G_ERR_VLAN          borderwatchBwGlobal = 9
+	borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH    borderwatchBwGlobal = 10
+	borderwatchBwGlobalBW_G_ERR_IPV4          borderwatchBwGlobal = 11
+	borderwatchBwGlobalBW_G_ERR_IPV4HDR       borderwatchBwGlobal = 12
+	borderwatchBwGlobalBW_G_ERR_IPV6          borderwatchBwGlobal = 13
+	borderwatchBwGlobalBW_G_ERR_IPV6EXT       borderwatchBwGlobal = 14
+	borderwatchBwGlobalBW_G_ERR_L4            borderwatchBwGlobal = 15
+	borderwatchBwGlobalBW_G_REPORTS           borderwatchBwGlobal = 16
+	borderwatchBwGlobalBW_G_REPORT_FULL       borderwatchBwGlobal = 17
+	borderwatchBwGlobalBW_G_FLOOD_SAMPLED     borderwatchBwGlobal = 18
+	borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED  borderwatchBwGlobal = 19
+	borderwatchBwGlobalBW_G_FLOOD_COLLISION   borderwatchBwGlobal = 20
+	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL borderwatchBwGlobal = 21
+	borderwatchBwGlobalBW_G_FLOOD_FORWARDED   borderwatchBwGlobal = 22
+	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 23
 )
 
 type borderwatchBwHomeMode uint32
@@ -110,15 +143,16 @@ const (
 type borderwatchBwReason uint32
 
 const (
-	borderwatchBwReasonBW_REASON_ALL        borderwatchBwReason = 1
-	borderwatchBwReasonBW_REASON_LISTED_SRC borderwatchBwReason = 2
-	borderwatchBwReasonBW_REASON_LISTED_DST borderwatchBwReason = 4
-	borderwatchBwReasonBW_REASON_TCP_FLAGS  borderwatchBwReason = 8
-	borderwatchBwReasonBW_REASON_FLOW_FIRST borderwatchBwReason = 16
-	borderwatchBwReasonBW_REASON_BUDGET     borderwatchBwReason = 32
-	borderwatchBwReasonBW_REASON_DROPPED    borderwatchBwReason = 64
-	borderwatchBwReasonBW_REASON_FRAGMENT   borderwatchBwReason = 128
-	borderwatchBwReasonBW_REASON_BYTES      borderwatchBwReason = 256
+	borderwatchBwReasonBW_REASON_ALL          borderwatchBwReason = 1
+	borderwatchBwReasonBW_REASON_LISTED_SRC   borderwatchBwReason = 2
+	borderwatchBwReasonBW_REASON_LISTED_DST   borderwatchBwReason = 4
+	borderwatchBwReasonBW_REASON_TCP_FLAGS    borderwatchBwReason = 8
+	borderwatchBwReasonBW_REASON_FLOW_FIRST   borderwatchBwReason = 16
+	borderwatchBwReasonBW_REASON_BUDGET       borderwatchBwReason = 32
+	borderwatchBwReasonBW_REASON_DROPPED      borderwatchBwReason = 64
+	borderwatchBwReasonBW_REASON_FRAGMENT     borderwatchBwReason = 128
+	borderwatchBwReasonBW_REASON_BYTES        borderwatchBwReason = 256
+	borderwatchBwReasonBW_REASON_FLOOD_SAMPLE borderwatchBwReason = 512
 )
 
 type borderwatchBwRecord struct {
@@ -160,6 +194,7 @@ const (
 	borderwatchMapCounters         = "counters"
 	borderwatchMapDropCountries    = "drop_countries"
 	borderwatchMapDropPrefixes     = "drop_prefixes"
+	borderwatchMapFloods           = "floods"
 	borderwatchMapFlows            = "flows"
 	borderwatchMapGeo              = "geo"
 	borderwatchMapGeoGen           = "geo_gen"
@@ -173,9 +208,13 @@ const (
 	borderwatchMapRecords          = "records"
 	borderwatchMapRuleDrops        = "rule_drops"
 	borderwatchMapSources          = "sources"
+	borderwatchProgBwFloor         = "bw_floor"
 	borderwatchProgBwTcEgress      = "bw_tc_egress"
 	borderwatchProgBwXdp           = "bw_xdp"
+	borderwatchVarBenchSteps       = "bench_steps"
 	borderwatchVarEnforce          = "enforce"
+	borderwatchVarFloodPps         = "flood_pps"
+	borderwatchVarFloodSamples     = "flood_samples"
 	borderwatchVarFlowPackets      = "flow_packets"
 	borderwatchVarHandoffAll       = "handoff_all"
 	borderwatchVarHomeMode         = "home_mode"
@@ -185,6 +224,8 @@ const (
 	borderwatchVarSourceBurst      = "source_burst"
 	borderwatchVarUnusedDir        = "unused_dir"
 	borderwatchVarUnusedFlag       = "unused_flag"
+	borderwatchVarUnusedFlood      = "unused_flood"
+	borderwatchVarUnusedFloodClass = "unused_flood_class"
 	borderwatchVarUnusedGlobal     = "unused_global"
 	borderwatchVarUnusedHome       = "unused_home"
 	borderwatchVarUnusedIfaceCount = "unused_iface_count"
@@ -236,6 +277,7 @@ type borderwatchSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type borderwatchProgramSpecs struct {
+	BwFloor    *ebpf.ProgramSpec `ebpf:"bw_floor"`
 	BwTcEgress *ebpf.ProgramSpec `ebpf:"bw_tc_egress"`
 	BwXdp      *ebpf.ProgramSpec `ebpf:"bw_xdp"`
 }
@@ -247,6 +289,7 @@ type borderwatchMapSpecs struct {
 	Counters      *ebpf.MapSpec `ebpf:"counters"`
 	DropCountries *ebpf.MapSpec `ebpf:"drop_countries"`
 	DropPrefixes  *ebpf.MapSpec `ebpf:"drop_prefixes"`
+	Floods        *ebpf.MapSpec `ebpf:"floods"`
 	Flows         *ebpf.MapSpec `ebpf:"flows"`
 	Geo           *ebpf.MapSpec `ebpf:"geo"`
 	GeoGen        *ebpf.MapSpec `ebpf:"geo_gen"`
@@ -266,7 +309,10 @@ type borderwatchMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type borderwatchVariableSpecs struct {
+	BenchSteps       *ebpf.VariableSpec `ebpf:"bench_steps"`
 	Enforce          *ebpf.VariableSpec `ebpf:"enforce"`
+	FloodPps         *ebpf.VariableSpec `ebpf:"flood_pps"`
+	FloodSamples     *ebpf.VariableSpec `ebpf:"flood_samples"`
 	FlowPackets      *ebpf.VariableSpec `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.VariableSpec `ebpf:"handoff_all"`
 	HomeMode         *ebpf.VariableSpec `ebpf:"home_mode"`
@@ -276,6 +322,8 @@ type borderwatchVariableSpecs struct {
 	SourceBurst      *ebpf.VariableSpec `ebpf:"source_burst"`
 	UnusedDir        *ebpf.VariableSpec `ebpf:"unused_dir"`
 	UnusedFlag       *ebpf.VariableSpec `ebpf:"unused_flag"`
+	UnusedFlood      *ebpf.VariableSpec `ebpf:"unused_flood"`
+	UnusedFloodClass *ebpf.VariableSpec `ebpf:"unused_flood_class"`
 	UnusedGlobal     *ebpf.VariableSpec `ebpf:"unused_global"`
 	UnusedHome       *ebpf.VariableSpec `ebpf:"unused_home"`
 	UnusedIfaceCount *ebpf.VariableSpec `ebpf:"unused_iface_count"`
@@ -308,6 +356,7 @@ type borderwatchMaps struct {
 	Counters      *ebpf.Map `ebpf:"counters"`
 	DropCountries *ebpf.Map `ebpf:"drop_countries"`
 	DropPrefixes  *ebpf.Map `ebpf:"drop_prefixes"`
+	Floods        *ebpf.Map `ebpf:"floods"`
 	Flows         *ebpf.Map `ebpf:"flows"`
 	Geo           *ebpf.Map `ebpf:"geo"`
 	GeoGen        *ebpf.Map `ebpf:"geo_gen"`
@@ -328,6 +377,7 @@ func (m *borderwatchMaps) Close() error {
 		m.Counters,
 		m.DropCountries,
 		m.DropPrefixes,
+		m.Floods,
 		m.Flows,
 		m.Geo,
 		m.GeoGen,
@@ -348,7 +398,10 @@ func (m *borderwatchMaps) Close() error {
 //
 // It can be passed to loadBorderwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type borderwatchVariables struct {
+	BenchSteps       *ebpf.Variable `ebpf:"bench_steps"`
 	Enforce          *ebpf.Variable `ebpf:"enforce"`
+	FloodPps         *ebpf.Variable `ebpf:"flood_pps"`
+	FloodSamples     *ebpf.Variable `ebpf:"flood_samples"`
 	FlowPackets      *ebpf.Variable `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.Variable `ebpf:"handoff_all"`
 	HomeMode         *ebpf.Variable `ebpf:"home_mode"`
@@ -358,6 +411,8 @@ type borderwatchVariables struct {
 	SourceBurst      *ebpf.Variable `ebpf:"source_burst"`
 	UnusedDir        *ebpf.Variable `ebpf:"unused_dir"`
 	UnusedFlag       *ebpf.Variable `ebpf:"unused_flag"`
+	UnusedFlood      *ebpf.Variable `ebpf:"unused_flood"`
+	UnusedFloodClass *ebpf.Variable `ebpf:"unused_flood_class"`
 	UnusedGlobal     *ebpf.Variable `ebpf:"unused_global"`
 	UnusedHome       *ebpf.Variable `ebpf:"unused_home"`
 	UnusedIfaceCount *ebpf.Variable `ebpf:"unused_iface_count"`
@@ -371,12 +426,14 @@ type borderwatchVariables struct {
 //
 // It can be passed to loadBorderwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type borderwatchPrograms struct {
+	BwFloor    *ebpf.Program `ebpf:"bw_floor"`
 	BwTcEgress *ebpf.Program `ebpf:"bw_tc_egress"`
 	BwXdp      *ebpf.Program `ebpf:"bw_xdp"`
 }
 
 func (p *borderwatchPrograms) Close() error {
 	return _BorderwatchClose(
+		p.BwFloor,
 		p.BwTcEgress,
 		p.BwXdp,
 	)

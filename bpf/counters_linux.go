@@ -115,31 +115,51 @@ type Globals struct {
 	// ReportsFull counts byte reports that found the ring buffer full: their
 	// counts went back to the flow, for its next report.
 	ReportsFull uint64
-	ParseErrors ParseErrors
+	// FloodSampled counts flood samples handed off (ReasonFloodSample),
+	// FloodSuppressed the packets of destinations under flood kept in the
+	// kernel (each carried by a later sample's count), FloodCollisions the
+	// flood-class packets not tracked because their destination's slot was
+	// held by another busy host (they took the normal hand-off path), and
+	// FloodSampleFull the samples lost to a full ring buffer (their count
+	// went back to the slot, for the next sample).
+	FloodSampled    uint64
+	FloodSuppressed uint64
+	FloodCollisions uint64
+	FloodSampleFull uint64
+	// FloodForwarded counts egress copies of packets the host forwards
+	// between monitored interfaces that were counted at ingress, their
+	// destination under flood there: neither counted again nor handed off.
+	FloodForwarded uint64
+	ParseErrors    ParseErrors
 }
 
 // Counters returns the global counters.
 func (o *Objects) Counters() (Globals, error) {
 	var g Globals
 	fields := map[borderwatchBwGlobal]*uint64{
-		borderwatchBwGlobalBW_G_PACKETS:        &g.Packets,
-		borderwatchBwGlobalBW_G_BYTES:          &g.Bytes,
-		borderwatchBwGlobalBW_G_HANDOFF:        &g.Handoff,
-		borderwatchBwGlobalBW_G_RINGBUF_FULL:   &g.RingbufFull,
-		borderwatchBwGlobalBW_G_BUDGET_DROP:    &g.BudgetDrops,
-		borderwatchBwGlobalBW_G_NON_IP:         &g.NonIP,
-		borderwatchBwGlobalBW_G_FRAGMENT:       &g.Fragments,
-		borderwatchBwGlobalBW_G_ENFORCE_DROP:   &g.EnforceDrops,
-		borderwatchBwGlobalBW_G_ERR_ETH:        &g.ParseErrors.Eth,
-		borderwatchBwGlobalBW_G_ERR_VLAN:       &g.ParseErrors.VLAN,
-		borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH: &g.ParseErrors.VLANDepth,
-		borderwatchBwGlobalBW_G_ERR_IPV4:       &g.ParseErrors.IPv4,
-		borderwatchBwGlobalBW_G_ERR_IPV4HDR:    &g.ParseErrors.IPv4Hdr,
-		borderwatchBwGlobalBW_G_ERR_IPV6:       &g.ParseErrors.IPv6,
-		borderwatchBwGlobalBW_G_ERR_IPV6EXT:    &g.ParseErrors.IPv6Ext,
-		borderwatchBwGlobalBW_G_ERR_L4:         &g.ParseErrors.L4,
-		borderwatchBwGlobalBW_G_REPORTS:        &g.Reports,
-		borderwatchBwGlobalBW_G_REPORT_FULL:    &g.ReportsFull,
+		borderwatchBwGlobalBW_G_PACKETS:           &g.Packets,
+		borderwatchBwGlobalBW_G_BYTES:             &g.Bytes,
+		borderwatchBwGlobalBW_G_HANDOFF:           &g.Handoff,
+		borderwatchBwGlobalBW_G_RINGBUF_FULL:      &g.RingbufFull,
+		borderwatchBwGlobalBW_G_BUDGET_DROP:       &g.BudgetDrops,
+		borderwatchBwGlobalBW_G_NON_IP:            &g.NonIP,
+		borderwatchBwGlobalBW_G_FRAGMENT:          &g.Fragments,
+		borderwatchBwGlobalBW_G_ENFORCE_DROP:      &g.EnforceDrops,
+		borderwatchBwGlobalBW_G_ERR_ETH:           &g.ParseErrors.Eth,
+		borderwatchBwGlobalBW_G_ERR_VLAN:          &g.ParseErrors.VLAN,
+		borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH:    &g.ParseErrors.VLANDepth,
+		borderwatchBwGlobalBW_G_ERR_IPV4:          &g.ParseErrors.IPv4,
+		borderwatchBwGlobalBW_G_ERR_IPV4HDR:       &g.ParseErrors.IPv4Hdr,
+		borderwatchBwGlobalBW_G_ERR_IPV6:          &g.ParseErrors.IPv6,
+		borderwatchBwGlobalBW_G_ERR_IPV6EXT:       &g.ParseErrors.IPv6Ext,
+		borderwatchBwGlobalBW_G_ERR_L4:            &g.ParseErrors.L4,
+		borderwatchBwGlobalBW_G_REPORTS:           &g.Reports,
+		borderwatchBwGlobalBW_G_REPORT_FULL:       &g.ReportsFull,
+		borderwatchBwGlobalBW_G_FLOOD_SAMPLED:     &g.FloodSampled,
+		borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED:  &g.FloodSuppressed,
+		borderwatchBwGlobalBW_G_FLOOD_COLLISION:   &g.FloodCollisions,
+		borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL: &g.FloodSampleFull,
+		borderwatchBwGlobalBW_G_FLOOD_FORWARDED:   &g.FloodForwarded,
 	}
 	if len(fields) != int(borderwatchBwGlobalBW_G_MAX) {
 		return g, fmt.Errorf("global counters: %d fields for %d kernel counters", len(fields), borderwatchBwGlobalBW_G_MAX)

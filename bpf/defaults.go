@@ -21,4 +21,13 @@ const (
 	MaxReportBytes = 1 << 30
 	// MaxSourceBudget bounds Options.SourceBudget and SourceBurst.
 	MaxSourceBudget = 1 << 20
+	// DefaultFloodPPS and DefaultFloodSamples: see Options.FloodPPS. 1000
+	// packets a second of one class to one host, per CPU, is far below
+	// what user space handles and at the lowest flood rule's burst
+	// (rules/default/flood.yaml: 5000 SYNs within a second) the samples
+	// still carry every packet's count.
+	DefaultFloodPPS     = 1000
+	DefaultFloodSamples = 100
+	// MaxFloodRate bounds Options.FloodPPS and FloodSamples.
+	MaxFloodRate = 1 << 24
 )

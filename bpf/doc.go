@@ -114,6 +114,32 @@
 // sees of them. User space turns a report into one aggregate decode.Packet
 // (capture.Frame.ReportPackets).
 //
+// # Flood sampling
+//
+// A spoofed flood gives every packet a fresh source, so neither the flow
+// map nor the per-source budget limits what it hands off: unchecked, it
+// fills the ring buffer and hides everything else from user space. The
+// programs therefore count inbound SYN (without ACK), UDP and ICMP packets
+// to a home host per (destination, class) in one-second windows, in a
+// per-CPU array of slots (1024 rows by a hash of the destination, three
+// classes, one set per hook; a row busy with another destination leaves
+// the packet untracked, Globals.FloodCollisions), with a 256-bit bitmap of
+// the window's sources. Past Options.FloodPPS packets in a window the
+// destination is under flood: its packets of the class are handed off at
+// most Options.FloodSamples times a second as samples (ReasonFloodSample),
+// each carrying in rep_packets and rep_bytes its own and the packets kept
+// back since the previous sample (Record.SamplePackets); the others stay in
+// the kernel (Globals.FloodSuppressed). User space decodes a sample as an
+// aggregate packet standing for all of them, so the flood rules count every
+// packet while the ring carries a few hundred records a second; a sample
+// lost to a full ring puts its count back (Globals.FloodSampleFull). Other
+// destinations, other classes and established flows keep their hand-off.
+// A packet forwarded between two monitored interfaces meets XDP ingress and
+// then TC egress on the same CPU: at egress, a packet whose destination the
+// CPU's ingress slot has under flood is neither counted again nor handed
+// off (Globals.FloodForwarded). Objects.Floods sums the slots by
+// destination and class.
+//
 // # Attaching
 //
 // XDP and TCX attach through BPF links owned by the process and not pinned,

@@ -3,6 +3,7 @@
 package bpf
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -150,10 +151,19 @@ func TestKernelLookupMatchesEmbedded(t *testing.T) {
 // embeddedObjects loads the programs with the kernel tables of the
 // embedded database (home DE), as `borderwatch run` does by default.
 func embeddedObjects(b *testing.B) (*Objects, *geo.Table) {
+	return embeddedObjectsWith(b, nil)
+}
+
+// embeddedObjectsWith is embeddedObjects with the options changed by mod.
+func embeddedObjectsWith(b *testing.B, mod func(*Options)) (*Objects, *geo.Table) {
 	b.Helper()
 	requireRoot(b)
 	t := embedded(b)
-	o, err := Load(DefaultOptions())
+	opts := DefaultOptions()
+	if mod != nil {
+		mod(&opts)
+	}
+	o, err := Load(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -223,4 +233,33 @@ func BenchmarkXDPBudgetIPv6Embedded(b *testing.B) {
 	}
 	p := pkt(b, eth(layers.EthernetTypeIPv6), ip6(src, dst, layers.IPProtocolUDP), udp(1, 2), payload(64))
 	runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
+}
+
+// BenchmarkXDPStepsEmbedded times the kernel stage step by step: variants
+// of the program that stop after 1 (global packet and byte counters), 2
+// (+ interface counters), 3 (+ parsing), 4 (+ classification: the geo
+// tables, both endpoints), 5 (+ the per-country counter) steps, and all
+// (+ enforcement check, hand-off decision: listed-address tries, flow map
+// for an established segment). Each step's cost is the difference to the
+// previous variant; x-floor puts every variant against the floor program
+// in the same run. Packets as in BenchmarkXDPCountedOnlyEmbedded.
+func BenchmarkXDPStepsEmbedded(b *testing.B) {
+	pkts := map[string][]byte{
+		"v4-internal":    pkt(b, eth(layers.EthernetTypeIPv4), ip4("78.46.10.20", "78.46.10.21", layers.IPProtocolUDP), udp(40000, 53), payload(64)),
+		"v4-established": pkt(b, eth(layers.EthernetTypeIPv4), ip4("78.46.10.20", "3.80.10.20", layers.IPProtocolTCP), tcp(40000, 443, "A"), payload(64)),
+		"v6-internal":    pkt(b, eth(layers.EthernetTypeIPv6), ip6("2a01:4f8:c17:1::5", "2a01:4f8:c17:2::7", layers.IPProtocolUDP), udp(40000, 53), payload(64)),
+		"v6-established": pkt(b, eth(layers.EthernetTypeIPv6), ip6("2a01:4f8:c17:1::5", "2600:1f18:4000:1::9", layers.IPProtocolTCP), tcp(40000, 443, "A"), payload(64)),
+	}
+	for _, steps := range []uint32{1, 2, 3, 4, 5, 0} {
+		o, _ := embeddedObjectsWith(b, func(o *Options) { o.benchSteps = steps })
+		name := fmt.Sprint(steps)
+		if steps == 0 {
+			name = "all"
+		}
+		for _, c := range []string{"v4-internal", "v4-established", "v6-internal", "v6-established"} {
+			b.Run(c+"/steps="+name, func(b *testing.B) {
+				runBench(b, o, o.objs.BwXdp, pkts[c], xdpPass, false)
+			})
+		}
+	}
 }

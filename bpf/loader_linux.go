@@ -100,12 +100,28 @@ type Options struct {
 	// ReportBytes, and when the flow's FIN or RST passes. 0 disables byte
 	// reports; at most MaxReportBytes.
 	ReportBytes uint32
+	// FloodPPS and FloodSamples: inbound SYN (without ACK), UDP and ICMP
+	// packets to a home host are counted per destination, class and CPU in
+	// one-second windows (Floods). Past FloodPPS packets in a window the
+	// destination is under flood for that class: its packets of the class
+	// are handed off at most FloodSamples times a second per CPU, each a
+	// sample (ReasonFloodSample) carrying the count and IP bytes of the
+	// packets kept back since the previous one (Record.SamplePackets); the
+	// rest stay in the kernel. A spoofed flood then costs user space a few
+	// hundred records a second, and the hand-off of other destinations and
+	// of established flows is untouched. FloodPPS 0 disables it; at most
+	// MaxFloodRate each.
+	FloodPPS     uint32
+	FloodSamples uint32
 	// FlowEntries and SourceEntries size the LRU flow and source maps.
 	FlowEntries   uint32
 	SourceEntries uint32
 	// EgressMode is how Attach attaches the TC egress program: TCX, a
 	// clsact filter, or TCX falling back to clsact (the zero value).
 	EgressMode EgressMode
+
+	// benchSteps: the benchmarks' per-step variants (bench_steps).
+	benchSteps uint32
 }
 
 // DefaultOptions returns the default settings: sensor mode, snap length 160,
@@ -124,6 +140,8 @@ func DefaultOptions() Options {
 		PollInterval:  5 * time.Millisecond,
 		FlowEntries:   65536,
 		SourceEntries: 65536,
+		FloodPPS:      DefaultFloodPPS,
+		FloodSamples:  DefaultFloodSamples,
 	}
 }
 
@@ -149,6 +167,8 @@ type Objects struct {
 	// Buffers for counter reads, reused.
 	ckeys []uint32
 	cvals []borderwatchBwCount
+	fkeys []uint32
+	fvals []borderwatchBwFlood
 }
 
 // Load loads the programs and maps with the given settings. The programs are
@@ -175,6 +195,9 @@ func Load(opts Options) (*Objects, error) {
 		borderwatchVarSourceBudget: opts.SourceBudget,
 		borderwatchVarSourceBurst:  opts.SourceBurst,
 		borderwatchVarWakeBytes:    min(opts.WakeBytes, opts.RingBytes/4),
+		borderwatchVarFloodPps:     opts.FloodPPS,
+		borderwatchVarFloodSamples: opts.FloodSamples,
+		borderwatchVarBenchSteps:   opts.benchSteps,
 	}
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -227,6 +250,8 @@ func checkOptions(o *Options) error {
 		return fmt.Errorf("bpf options: report bytes %d above %d", o.ReportBytes, MaxReportBytes)
 	case o.SourceBudget > MaxSourceBudget || o.SourceBurst > MaxSourceBudget:
 		return errors.New("bpf options: source budget and burst must be at most 1048576")
+	case o.FloodPPS > MaxFloodRate || o.FloodSamples > MaxFloodRate:
+		return fmt.Errorf("bpf options: flood rate and samples must be at most %d", MaxFloodRate)
 	case o.PollInterval < time.Millisecond:
 		return fmt.Errorf("bpf options: poll interval %s below 1ms", o.PollInterval)
 	}

@@ -30,9 +30,13 @@ const (
 	// flow counted and not handed off (Record.ReportPackets and
 	// ReportBytes).
 	ReasonBytes = Reason(borderwatchBwReasonBW_REASON_BYTES)
+	// ReasonFloodSample marks a sample of a destination under flood
+	// (Options.FloodPPS): the packet stands for Record.SamplePackets
+	// packets of its flood class to its destination.
+	ReasonFloodSample = Reason(borderwatchBwReasonBW_REASON_FLOOD_SAMPLE)
 )
 
-var reasonNames = []string{"all", "listed-src", "listed-dst", "tcp-flags", "flow-first", "budget", "dropped", "fragment", "bytes"}
+var reasonNames = []string{"all", "listed-src", "listed-dst", "tcp-flags", "flow-first", "budget", "dropped", "fragment", "bytes", "flood-sample"}
 
 // String lists the reasons, "|"-separated.
 func (r Reason) String() string {
@@ -74,6 +78,13 @@ type Record struct {
 	ReportPackets uint32
 	ReportBytes   uint32
 	Reverse       bool
+
+	// A flood sample (Reasons has ReasonFloodSample) is the packet in Data
+	// standing for SamplePackets packets, with SampleBytes IP bytes in all,
+	// of its flood class (SYN, UDP or ICMP) to its destination: itself and
+	// those the kernel kept back since the previous sample. Zero otherwise.
+	SamplePackets uint32
+	SampleBytes   uint32
 
 	raw ringbuf.Record
 }
@@ -150,6 +161,10 @@ func (o *Objects) parseRecord(rec *Record) error {
 	if rec.Reasons&ReasonBytes != 0 {
 		rec.ReportPackets, rec.ReportBytes = h.RepPackets, h.RepBytes
 		rec.Reverse = h.Flags&uint8(borderwatchBwRecordFlagBW_F_REVERSE) != 0
+	}
+	rec.SamplePackets, rec.SampleBytes = 0, 0
+	if rec.Reasons&(ReasonFloodSample|ReasonBytes) == ReasonFloodSample {
+		rec.SamplePackets, rec.SampleBytes = h.RepPackets, h.RepBytes
 	}
 	return nil
 }

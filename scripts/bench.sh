@@ -10,7 +10,9 @@
 #     workers (BenchmarkReplayFile);
 #   - per-stage ns/packet over the same mix (decode, flow, geo, detect, alert encode);
 #   - XDP ns/packet through prog.Run, counted only and handed off, with a
-#     synthetic table and with the full embedded database (root only);
+#     synthetic table and with the full embedded database (root only), each
+#     also as a multiple of the floor (a return XDP_PASS program run in
+#     between, under the same harness: x-floor);
 #   - live: a trafgen SYN flood through a network namespace pair into
 #     "borderwatch run" on the XDP path and on AF_PACKET (scripts/bench-live.sh;
 #     root and trafgen only): packets/s counted, handed off, read, ring-buffer,
@@ -116,6 +118,11 @@ gobench ./internal/synth 'BenchSource' "${STAGE_N}x" 3
 gobench ./geo '^Benchmark(Lookup|GeoIP2)$' 2000000x 5
 
 if [[ $(id -u) == 0 ]]; then
+	# Every XDP benchmark runs the floor program (return XDP_PASS) after
+	# each batch and reports x-floor: its time as a multiple of the floor's
+	# in the same run. 200000 runs: prog.Run with a repeat count yields the
+	# CPU between runs (the kernel's figure leaves that out), so on a busy
+	# machine a benchmark takes minutes.
 	gobench ./bpf '^BenchmarkXDP' 200000x "$COUNT"
 else
 	note "XDP: skipped, prog.Run needs root (CAP_BPF and CAP_NET_ADMIN)"

@@ -37,6 +37,8 @@
 #   BWL_TAXII    1: also run the TAXII 2.1 test server (internal/devtools/bw-taxii)
 #                on $TAXII in bwl-gw and give the sensor a taxii output to it
 #   BWL_TAXII_BIN  bw-taxii binary (default: built into $BWL_STATE)
+#   BWL_SENSOR_CONFIG  a configuration file for the sensor (--config), e.g. to
+#                compare kernel hand-off settings (capture.handoff.flood_pps: 0)
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -540,7 +542,7 @@ sensor() {
 		taxii_server
 		outputs=(--output "taxii+${TAXII_COLLECTION}?user=$LAB_USER&password_file=$STATE/taxii.pw&linger=500ms&tlp=green&identity=bwl-gw")
 	fi
-	start borderwatch bwl-gw "$bin" -c "$STATE/etc/borderwatch.yaml" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
+	start borderwatch bwl-gw "$bin" -c "${BWL_SENSOR_CONFIG:-$STATE/etc/borderwatch.yaml}" --home DE --geoip "$STATE/lab-geo.mmdb" --rules "$LAB_DIR/rules" \
 		run --iface wan0,lan0 --egress --capture "$CAPTURE" --alerts "$STATE/alerts.json" --metrics-listen "$METRICS" \
 		"${outputs[@]}"
 	local pid deadline=$((SECONDS + SENSOR_TIMEOUT))

@@ -285,6 +285,9 @@ func TestE2E(t *testing.T) {
 		}
 	}
 	if kernel {
+		t.Run("flood-under-cpu-cap", l.floodUnderCap) // flood_test.go
+	}
+	if kernel {
 		var lines []string
 		for _, cc := range []string{"CN", "RU", "FR", "DE"} {
 			if totalSent[cc] > 0 {

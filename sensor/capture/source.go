@@ -32,6 +32,13 @@ type Frame struct {
 	ReportPackets uint32
 	ReportBytes   uint32
 	ReportReverse bool
+	// A flood sample of the kernel stage (XDP) is a packet that stands for
+	// SamplePackets packets of its kind (SYN, UDP or ICMP) to its
+	// destination, with SampleBytes IP bytes in all: itself and those the
+	// kernel kept back while the destination was under flood. Zero for
+	// other frames.
+	SamplePackets uint32
+	SampleBytes   uint32
 }
 
 // Stats are a source's counters.

@@ -62,3 +62,41 @@ func TestDecodeByteReport(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeFloodSample checks how a kernel flood sample (a frame with
+// sample counts) becomes an aggregate Packet: the sampled SYN's endpoints,
+// ports and flags, standing for the packets it carries. A sample carrying
+// only itself is a plain packet.
+func TestDecodeFloodSample(t *testing.T) {
+	// Ethernet 14 + IPv4 20 + TCP 20: a 40-byte SYN.
+	syn := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: 1, SYN: true, Window: 1024}
+	data := serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP), syn)
+	base := Packet{Timestamp: 7, Src: a4, Dst: b4, SrcPort: 40000, DstPort: 80, Proto: ProtoTCP, TCPFlags: FlagSYN}
+	cases := []struct {
+		name string
+		f    capture.Frame
+		want Packet
+	}{
+		{"sample of one", capture.Frame{Data: data, Timestamp: 7, WireLen: 60, Link: layers.LinkTypeEthernet, SamplePackets: 1, SampleBytes: 40},
+			func() Packet { p := base; p.WireLen, p.IPLen = 60, 40; return p }()},
+		{"sample of 900", capture.Frame{Data: data, Timestamp: 7, WireLen: 60, Link: layers.LinkTypeEthernet, SamplePackets: 900, SampleBytes: 36000},
+			func() Packet {
+				// 20 link bytes per packet (the 60-byte frame's 14 + padding).
+				p := base
+				p.WireLen, p.IPLen, p.Aggregate = 36000+900*20, 36000, 900
+				return p
+			}()},
+	}
+	d := NewDecoder()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var p Packet
+			if r := d.Decode(&tc.f, &p); r != OK {
+				t.Fatalf("reason %v", r)
+			}
+			if p != tc.want {
+				t.Errorf("\n got %+v\nwant %+v", p, tc.want)
+			}
+		})
+	}
+}

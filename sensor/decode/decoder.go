@@ -194,8 +194,25 @@ func (d *Decoder) Decode(f *capture.Frame, p *Packet) Reason {
 	p.Iface = f.Iface
 	if f.ReportPackets != 0 || f.ReportBytes != 0 {
 		aggregate(f, p)
+	} else if f.SamplePackets > 1 {
+		sample(f, p)
 	}
 	return r
+}
+
+// sample turns p, a kernel flood sample, into the packets it stands for:
+// the same endpoints, ports and flags, SamplePackets packets with
+// SampleBytes IP bytes; link and transport header sizes are taken from the
+// packet.
+func sample(f *capture.Frame, p *Packet) {
+	n := uint64(f.SamplePackets)
+	hdr := uint64(p.IPLen - min(p.PayloadLen, p.IPLen))
+	link := uint64(p.WireLen - min(p.IPLen, p.WireLen))
+	ip := max(uint64(f.SampleBytes), uint64(p.IPLen))
+	p.Aggregate = uint32(n)
+	p.IPLen = uint32(ip)
+	p.PayloadLen = uint32(ip - min(n*hdr, ip))
+	p.WireLen = uint32(min(ip+n*link, 1<<32-1))
 }
 
 // aggregate turns p, the packet a byte report came with, into the report:

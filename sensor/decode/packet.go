@@ -51,6 +51,12 @@ type Packet struct {
 	// came with); TCPFlags is ACK. The flow table and the detectors count
 	// its packets and bytes, and never take it for a probe, a connection
 	// attempt or a login.
+	//
+	// A kernel flood sample (capture.Frame.SamplePackets above 1) is an
+	// aggregate too: the sampled packet, its flags and ports kept, standing
+	// for Aggregate packets of its kind to its destination (from many
+	// sources, spoofed ones as a rule): floods count them all, and the
+	// probe and login counters skip it as they skip byte reports.
 	Aggregate uint32
 }
 

@@ -51,6 +51,27 @@ func Hook(egress bool) string {
 	return "ingress"
 }
 
+// KernelFlood is the kernel's flood count of one home destination and
+// flood class (syn, udp, icmp), summed over CPUs.
+type KernelFlood struct {
+	Dst   string // address
+	Class string // syn, udp or icmp
+	// Packets were counted since the destination took its kernel slot;
+	// Sampled of them went up as samples, Suppressed stayed in the kernel
+	// (their count carried by the samples).
+	Packets, Sampled, Suppressed uint64
+	// Sources estimates the distinct sources of the last two seconds.
+	Sources uint64
+	// UnderFlood is set while the destination's current window passed
+	// the kernel's flood rate.
+	UnderFlood bool
+}
+
+// MaxKernelFloods bounds KernelStats.Floods in the metrics: the busiest
+// destinations only, so that a flood of many destinations does not blow
+// up the label set.
+const MaxKernelFloods = 16
+
 // KernelStats are the kernel stage's counters (XDP capture only).
 type KernelStats struct {
 	// Packets and Bytes are what the programs saw, on every interface.
@@ -67,6 +88,9 @@ type KernelStats struct {
 	RuleDrops map[uint32]uint64
 	// Interfaces are the per-interface, per-hook counters.
 	Interfaces []KernelIfaceCount
+	// Floods are the kernel's flood counts of home destinations, busiest
+	// first; the metrics export the first MaxKernelFloods.
+	Floods []KernelFlood
 }
 
 // Reloads counts SIGHUP reloads.
@@ -178,7 +202,12 @@ var (
 	dBuild         = desc("build_info", "Always 1; the labels say which build of borderwatch runs.", "version", "commit", "goversion")
 	dKSeenPackets  = desc("kernel_seen_packets_total", "Packets seen by the kernel stage (XDP ingress and TC egress), all interfaces.")
 	dKSeenBytes    = desc("kernel_seen_bytes_total", "Wire bytes seen by the kernel stage (XDP ingress and TC egress), all interfaces.")
-	dKEvents       = desc("kernel_events_total", "Packets (or ring-buffer records) of the kernel stage by what happened to them: handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop, byte_report, byte_report_deferred. An event can count a packet another counts too: do not sum over event.", "event")
+	dKEvents       = desc("kernel_events_total", "Packets (or ring-buffer records) of the kernel stage by what happened to them: handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop, byte_report, byte_report_deferred, flood_sampled (flood samples handed off), flood_suppressed (packets of a destination under flood kept in the kernel, their count carried by a sample), flood_untracked (flood-class packets whose kernel slot another destination held), flood_sample_lost (samples lost to a full ring; their count carried by the next), flood_forwarded (egress copies of forwarded packets already counted at ingress under flood). An event can count a packet another counts too: do not sum over event.", "event")
+	dKFlood        = desc("kernel_flood_packets_total", "Inbound packets of a flood class (syn, udp, icmp) to a home destination counted by the kernel, for the busiest destinations (since the destination took its kernel slot).", "dst", "class")
+	dKFloodSampled = desc("kernel_flood_sampled_total", "Flood samples of a destination handed to user space, each carrying the count of the packets kept back.", "dst", "class")
+	dKFloodSupp    = desc("kernel_flood_suppressed_total", "Packets of a destination under flood kept in the kernel (counted, carried by a sample's count).", "dst", "class")
+	dKFloodSources = desc("kernel_flood_sources", "Estimated distinct sources of a destination's flood class over the last two seconds.", "dst", "class")
+	dKFloodActive  = desc("kernel_flood_active", "1 while a destination is under flood for a class (its packets sampled), else 0.", "dst", "class")
 	dKParse        = desc("kernel_parse_errors_total", "Packets the kernel parser gave up on, by kind.", "kind")
 	dKPackets      = desc("kernel_packets_total", "Packets counted by the kernel stage, by remote country, jurisdiction direction and hook (ingress: XDP, egress: TC).", "country", "direction", "hook")
 	dKBytes        = desc("kernel_bytes_total", "Bytes counted by the kernel stage, by remote country, jurisdiction direction and hook.", "country", "direction", "hook")
@@ -200,6 +229,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
 		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
+		dKFlood, dKFloodSampled, dKFloodSupp, dKFloodSources, dKFloodActive,
 		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded,
 	} {
 		ch <- d
@@ -331,7 +361,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(dReloadOK, float64(c.src.Reloads.lastOK.Load()))
 	}
 	if c.src.Kernel != nil {
-		c.collectKernel(counter)
+		c.collectKernel(counter, gauge)
 	}
 }
 
@@ -341,7 +371,7 @@ type kernelKey struct {
 	egress  bool
 }
 
-func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...string)) {
+func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...string), gauge func(*prometheus.Desc, float64, ...string)) {
 	k, err := c.src.Kernel()
 	if err != nil {
 		c.kernelErrs.Add(1)
@@ -367,6 +397,17 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 		counter(dKIfHandoffs, ic.Handoff, ic.Iface, hook)
 		counter(dKIfRingFull, ic.RingbufFull, ic.Iface, hook)
 		counter(dKIfDrops, ic.EnforceDrops, ic.Iface, hook)
+	}
+	for _, f := range k.Floods[:min(len(k.Floods), MaxKernelFloods)] {
+		counter(dKFlood, f.Packets, f.Dst, f.Class)
+		counter(dKFloodSampled, f.Sampled, f.Dst, f.Class)
+		counter(dKFloodSupp, f.Suppressed, f.Dst, f.Class)
+		gauge(dKFloodSources, float64(f.Sources), f.Dst, f.Class)
+		active := 0.0
+		if f.UnderFlood {
+			active = 1
+		}
+		gauge(dKFloodActive, active, f.Dst, f.Class)
 	}
 	sum := map[kernelKey]KernelCount{}
 	for _, kc := range k.Countries {

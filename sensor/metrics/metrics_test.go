@@ -130,6 +130,10 @@ func TestScrapeAfterReplay(t *testing.T) {
 				{Iface: "eth0", Packets: 30, Bytes: 2000, Handoff: 15, RingbufFull: 3, EnforceDrops: 8},
 				{Iface: "eth0", Egress: true, Packets: 10, Bytes: 700, Handoff: 5},
 			},
+			Floods: append([]KernelFlood{
+				{Dst: "192.0.2.10", Class: "syn", Packets: 960000, Sampled: 1200, Suppressed: 957800, Sources: 1400, UnderFlood: true},
+				{Dst: "2001:db8:1::9", Class: "udp", Packets: 20},
+			}, quietFloods(MaxKernelFloods)...), // past the bound: left out
 		}, nil
 	}
 	build := BuildInfo{Version: "v0.3.1", Commit: "ad5f506fdec6cbcea20ee860418c2cedccc06ecc", GoVersion: "go1.26.8"}
@@ -183,6 +187,13 @@ func TestScrapeAfterReplay(t *testing.T) {
 		`borderwatch_kernel_interface_handoffs_total{hook="egress",iface="eth0"} 5`,
 		`borderwatch_kernel_interface_enforce_drops_total{hook="egress",iface="eth0"} 0`,
 		`borderwatch_kernel_dropped_packets_total{rule="9000002"} 1`,
+		`borderwatch_kernel_flood_packets_total{class="syn",dst="192.0.2.10"} 960000`,
+		`borderwatch_kernel_flood_sampled_total{class="syn",dst="192.0.2.10"} 1200`,
+		`borderwatch_kernel_flood_suppressed_total{class="syn",dst="192.0.2.10"} 957800`,
+		`borderwatch_kernel_flood_sources{class="syn",dst="192.0.2.10"} 1400`,
+		`borderwatch_kernel_flood_active{class="syn",dst="192.0.2.10"} 1`,
+		`borderwatch_kernel_flood_active{class="udp",dst="2001:db8:1::9"} 0`,
+		`# TYPE borderwatch_kernel_flood_sources gauge`,
 		`# TYPE borderwatch_kernel_dropped_packets_total counter`,
 		`# TYPE borderwatch_flows gauge`,
 		`# TYPE borderwatch_alerts_total counter`,
@@ -190,6 +201,13 @@ func TestScrapeAfterReplay(t *testing.T) {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("scrape lacks %q", want)
 		}
+	}
+	// Only the first MaxKernelFloods destinations are exported.
+	if n := strings.Count(text, "borderwatch_kernel_flood_packets_total{"); n != MaxKernelFloods {
+		t.Errorf("%d flood destinations exported, want %d", n, MaxKernelFloods)
+	}
+	if strings.Contains(text, fmt.Sprintf(`dst="198.51.100.%d"`, MaxKernelFloods-2)) {
+		t.Errorf("destination %d of the flood list exported", MaxKernelFloods)
 	}
 	// Packets and bytes are not events: summing kernel_events_total over
 	// event must not add bytes to packets.
@@ -250,4 +268,13 @@ func TestTAXIISinkMetrics(t *testing.T) {
 	if strings.Contains(text, `borderwatch_sink_withheld_total{output="stdout"}`) {
 		t.Error("stdout has a withheld line")
 	}
+}
+
+// quietFloods returns n flood slots of distinct destinations, one packet each.
+func quietFloods(n int) []KernelFlood {
+	out := make([]KernelFlood, n)
+	for i := range out {
+		out[i] = KernelFlood{Dst: fmt.Sprintf("198.51.100.%d", i), Class: "udp", Packets: 1}
+	}
+	return out
 }

@@ -73,7 +73,7 @@ borderwatch_kernel_interface_enforce_drops_total{hook="ingress",iface="eth1"} 4
        eth0  ingress       30   2000        15          3              0
        eth0   egress       20   1400         5          0              0
        eth1  ingress       10    640         5          0              4
-pipeline:`
+kernel floods:`
 	if !strings.Contains(out.String(), wantTable) {
 		t.Errorf("status lacks the interface table\n%s\ngot:\n%s", wantTable, out.String())
 	}

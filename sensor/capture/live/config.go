@@ -59,6 +59,16 @@ type HandoffConfiguration struct {
 	// ReportBytes, and when the flow ends. Volume (exfiltration) rules see
 	// a flow's bytes only through these reports; 0 disables them.
 	ReportBytes int `yaml:"report_bytes"`
+	// FloodPPS and FloodSamples: the kernel counts each home host's
+	// inbound SYN, UDP and ICMP packets per second (per CPU). Past
+	// FloodPPS of a kind the host is under flood and its packets of that
+	// kind are handed off only FloodSamples times a second, each sample
+	// carrying the count of the packets kept back, so that a spoofed flood
+	// cannot fill the ring buffer and blind the sensor while the flood
+	// rules still count every packet. FloodPPS 0 hands off as without a
+	// flood.
+	FloodPPS     int `yaml:"flood_pps"`
+	FloodSamples int `yaml:"flood_samples"`
 }
 
 // Mode words, listed once.
@@ -92,6 +102,7 @@ func DefaultConfiguration() Configuration {
 		Handoff: HandoffConfiguration{
 			SourceBudget: bpf.DefaultSourceBudget, SourceBurst: bpf.DefaultSourceBurst,
 			FlowPackets: bpf.DefaultFlowPackets, ReportBytes: bpf.DefaultReportBytes,
+			FloodPPS: bpf.DefaultFloodPPS, FloodSamples: bpf.DefaultFloodSamples,
 		},
 	}
 }
@@ -132,6 +143,8 @@ func (c Configuration) Problems() []Problem {
 		{"handoff.source_burst", h.SourceBurst, 0, bpf.MaxSourceBudget},
 		{"handoff.flow_packets", h.FlowPackets, 0, MaxFlowPackets},
 		{"handoff.report_bytes", h.ReportBytes, 0, bpf.MaxReportBytes},
+		{"handoff.flood_pps", h.FloodPPS, 0, bpf.MaxFloodRate},
+		{"handoff.flood_samples", h.FloodSamples, 0, bpf.MaxFloodRate},
 	} {
 		if l.v < l.min || l.v > l.max {
 			add(l.key, "capture.%s %d: want %d to %d", l.key, l.v, l.min, l.max)

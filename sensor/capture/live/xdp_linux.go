@@ -42,6 +42,9 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 			"handoff": g.Handoff, "ringbuf_full": g.RingbufFull,
 			"budget_drop": g.BudgetDrops, "non_ip": g.NonIP, "fragment": g.Fragments, "enforce_drop": g.EnforceDrops,
 			"byte_report": g.Reports, "byte_report_deferred": g.ReportsFull,
+			"flood_sampled": g.FloodSampled, "flood_suppressed": g.FloodSuppressed,
+			"flood_untracked": g.FloodCollisions, "flood_sample_lost": g.FloodSampleFull,
+			"flood_forwarded": g.FloodForwarded,
 		},
 		ParseErrors: map[string]uint64{
 			"eth": g.ParseErrors.Eth, "vlan": g.ParseErrors.VLAN, "vlan_depth": g.ParseErrors.VLANDepth,
@@ -68,6 +71,16 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 				RingbufFull: h.c.RingbufFull, EnforceDrops: h.c.EnforceDrops,
 			})
 		}
+	}
+	floods, err := objs.Floods()
+	if err != nil {
+		return metrics.KernelStats{}, err
+	}
+	for _, f := range floods {
+		k.Floods = append(k.Floods, metrics.KernelFlood{
+			Dst: f.Dst.String(), Class: f.Class.String(), Packets: f.Packets, Sampled: f.Sampled,
+			Suppressed: f.Suppressed, Sources: f.Sources, UnderFlood: f.UnderFlood,
+		})
 	}
 	for key, c := range cs {
 		k.Countries = append(k.Countries, metrics.KernelCount{
@@ -164,6 +177,7 @@ func (x *Source) Next(f *capture.Frame) error {
 	}
 	f.Iface = x.lastSlot
 	f.ReportPackets, f.ReportBytes, f.ReportReverse = x.rec.ReportPackets, x.rec.ReportBytes, x.rec.Reverse
+	f.SamplePackets, f.SampleBytes = x.rec.SamplePackets, x.rec.SampleBytes
 	x.frames.Add(1)
 	if x.rec.Reasons&bpf.ReasonBytes == 0 {
 		x.bytes.Add(uint64(x.rec.WireLen))

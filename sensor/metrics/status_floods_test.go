@@ -1,0 +1,45 @@
+package metrics
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestStatusFloods(t *testing.T) {
+	text := `borderwatch_packets_total{result="decoded"} 900
+borderwatch_kernel_seen_packets_total 961000
+borderwatch_kernel_events_total{event="handoff"} 3200
+borderwatch_kernel_events_total{event="flood_sampled"} 1201
+borderwatch_kernel_events_total{event="flood_suppressed"} 957800
+borderwatch_kernel_events_total{event="flood_untracked"} 2
+borderwatch_kernel_events_total{event="flood_sample_lost"} 0
+borderwatch_kernel_events_total{event="flood_forwarded"} 12
+borderwatch_kernel_flood_packets_total{class="syn",dst="192.0.2.10"} 960000
+borderwatch_kernel_flood_sampled_total{class="syn",dst="192.0.2.10"} 1200
+borderwatch_kernel_flood_suppressed_total{class="syn",dst="192.0.2.10"} 957800
+borderwatch_kernel_flood_sources{class="syn",dst="192.0.2.10"} 1420
+borderwatch_kernel_flood_active{class="syn",dst="192.0.2.10"} 1
+borderwatch_kernel_flood_packets_total{class="udp",dst="2001:db8:1::9"} 40
+borderwatch_kernel_flood_sampled_total{class="udp",dst="2001:db8:1::9"} 1
+borderwatch_kernel_flood_suppressed_total{class="udp",dst="2001:db8:1::9"} 0
+borderwatch_kernel_flood_sources{class="udp",dst="2001:db8:1::9"} 3
+borderwatch_kernel_flood_active{class="udp",dst="2001:db8:1::9"} 0
+`
+	ms, err := ParseScrape(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil {
+		t.Fatal(err)
+	}
+	want := `kernel floods: samples handed off 1201, packets kept in the kernel 957800, forwarded copies 12, untracked 2, samples lost (ring full) 0
+    DESTINATION  CLASS  PACKETS  SAMPLED  KEPT IN KERNEL  SOURCES  UNDER FLOOD
+     192.0.2.10    syn   960000     1200          957800    ~1420          yes
+  2001:db8:1::9    udp       40        1               0       ~3           no
+pipeline:`
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("status lacks the flood report\n%s\ngot:\n%s", want, out.String())
+	}
+}

@@ -1,0 +1,90 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/decode"
+)
+
+// TestDispatchByFlagsAndType: a packet visits only the rules whose TCP
+// flags or ICMP types admit it (issue 16 §2: on the real-tool mix a packet
+// visited ~23 rules, ~18 of which its filters then rejected), and every
+// rule that admits it, in rule order, for every flags byte and ICMP type.
+func TestDispatchByFlagsAndType(t *testing.T) {
+	synRule := scanRule() // S/SA
+	ackRule := ackScanRule()
+	sweep := &rules.Rule{ID: 2001, Kind: rules.KindSweep, Protos: rules.ProtoICMP | rules.ProtoICMPv6, ICMPTypes: []uint8{8, 128},
+		Threshold: rules.Threshold{Count: 25, Distinct: rules.DistinctDstIP}}
+	any := &rules.Rule{ID: 7001, Kind: rules.KindPolicy, From: expr(t, "home"), To: expr(t, "RU")}
+	synAck := &rules.Rule{ID: 3002, Kind: rules.KindFlood, Protos: rules.ProtoTCP,
+		TCPFlags:  []rules.FlagMatch{{Mask: decode.FlagSYN | decode.FlagACK, Value: decode.FlagSYN | decode.FlagACK}, {Mask: decode.FlagRST, Value: decode.FlagRST}},
+		Threshold: rules.Threshold{Count: 100}}
+	all := []*rules.Rule{synRule, ackRule, sweep, any, synAck}
+	e := New(all, Config{}, nil)
+
+	ids := func(l []*ruleState) []uint32 {
+		var out []uint32
+		for _, rs := range l {
+			out = append(out, rs.r.ID)
+		}
+		return out
+	}
+	same := func(a, b []uint32) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if a[i] != b[i] {
+				return false
+			}
+		}
+		return true
+	}
+	for _, tc := range []struct {
+		name string
+		p    *decode.Packet
+		want []uint32
+	}{
+		{"SYN", tcpPkt(0, cnHost, home, 40000, 22, synOnly), []uint32{synRule.ID, any.ID}},
+		{"ACK", tcpPkt(0, cnHost, home, 40000, 22, ackOnly), []uint32{ackRule.ID, any.ID}},
+		{"SYN-ACK", tcpPkt(0, cnHost, home, 40000, 22, decode.FlagSYN|decode.FlagACK), []uint32{any.ID, synAck.ID}},
+		{"RST-ACK", tcpPkt(0, cnHost, home, 40000, 22, decode.FlagRST|decode.FlagACK), []uint32{any.ID, synAck.ID}},
+		{"echo request", icmpPkt(0, cnHost, home, 8, 1), []uint32{sweep.ID, any.ID}},
+		{"echo reply", icmpPkt(0, cnHost, home, 0, 1), []uint32{any.ID}},
+		{"UDP", udpPkt(0, cnHost, home, 40000, 53, 40), []uint32{any.ID}},
+	} {
+		if got := ids(e.candidates(tc.p, geo.DirInbound)); !same(got, tc.want) {
+			t.Errorf("%s: visits rules %v, want %v", tc.name, got, tc.want)
+		}
+	}
+
+	// Every flags byte and ICMP type, every direction: the rules visited are
+	// those the filters of the rules admit (matchFilters' flags and types).
+	for d := range numDirections {
+		for v := range 256 {
+			for _, p := range []*decode.Packet{
+				tcpPkt(0, cnHost, home, 1, 2, uint8(v)),
+				icmpPkt(0, cnHost, home, uint8(v), 1),
+			} {
+				var want []uint32
+				for _, rs := range e.rules {
+					r := rs.r
+					c := protoClass(p.Proto)
+					if r.Protos != 0 && r.Protos&protoClassBits[c] == 0 || r.Directions != 0 && r.Directions&(1<<d) == 0 {
+						continue
+					}
+					if p.Proto == decode.ProtoTCP && len(r.TCPFlags) > 0 && !flagsMatch(r.TCPFlags, p.TCPFlags) ||
+						p.Proto != decode.ProtoTCP && len(r.ICMPTypes) > 0 && !typeMatch(r.ICMPTypes, p.ICMPType) {
+						continue
+					}
+					want = append(want, r.ID)
+				}
+				if got := ids(e.candidates(p, geo.Direction(d))); !same(got, want) {
+					t.Errorf("direction %d, proto %d, flags/type %d: visits %v, want %v", d, p.Proto, v, got, want)
+				}
+			}
+		}
+	}
+}

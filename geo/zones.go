@@ -485,6 +485,10 @@ func (z *Zones) Compile(terms []string) (*Expr, error) {
 // String returns the terms, comma-separated.
 func (e *Expr) String() string { return strings.Join(e.terms, ",") }
 
+// Same reports whether e and o match the same addresses: the same terms
+// compiled against the same zones.
+func (e *Expr) Same(o *Expr) bool { return e.z == o.z && slices.Equal(e.terms, o.terms) }
+
 // UsesASN reports whether the expression has an AS term ("AS64500"), which
 // matches only with AS data loaded.
 func (e *Expr) UsesASN() bool { return len(e.inc.asns) > 0 || len(e.exc.asns) > 0 }

@@ -88,3 +88,46 @@ func TestDispatchByFlagsAndType(t *testing.T) {
 		}
 	}
 }
+
+// TestZonesOncePerPacket: rules that share a zone expression share one
+// entry of the engine's zones, evaluated once per packet and side; the
+// result of one packet does not leak into the next (packets alternate
+// between a home and a foreign source, and between the two sides).
+func TestZonesOncePerPacket(t *testing.T) {
+	mk := func(id uint32, from, to string) *rules.Rule {
+		return &rules.Rule{ID: id, Kind: rules.KindPolicy, From: expr(t, from), To: expr(t, to)}
+	}
+	// Rule 3 reads the source's "!home" after rule 1 evaluated it.
+	rs := []*rules.Rule{mk(1, "!home", "home"), mk(2, "home", "!home"), mk(3, "!home", "any"), mk(4, "home", "RU")}
+	h := newHarness(t, rs, Config{DefaultSuppress: 1})
+	if len(h.eng.zones) != 4 {
+		t.Errorf("%d zone expressions held, want 4 (!home, home, any, RU)", len(h.eng.zones))
+	}
+	if r1, r2, r3 := h.eng.rules[0], h.eng.rules[1], h.eng.rules[2]; r1.from != r3.from || r1.to != r2.from || r1.from == r1.to {
+		t.Errorf("rules 1, 2 and 3 use zone expressions %d,%d, %d,%d and %d,%d; want !home and home shared", r1.from, r1.to, r2.from, r2.to, r3.from, r3.to)
+	}
+	want := map[uint32]int{}
+	for i := range 40 {
+		ts := int64(i) * sec
+		switch i % 4 {
+		case 0: // abroad to home: 1 and 3
+			h.feed(udpPkt(ts, cnHost, home, 40000, 53, 40))
+			want[1]++
+			want[3]++
+		case 1: // home to abroad: 2
+			h.feed(tcpPkt(ts, home, cnHost, 40000, 443, synOnly))
+			want[2]++
+		case 2: // home to RU: 2 and 4
+			h.feed(tcpPkt(ts, home, ruHost, 40000, 443, synOnly))
+			want[2]++
+			want[4]++
+		case 3: // home to home: none
+			h.feed(tcpPkt(ts, home, home2, 40000, 443, synOnly))
+		}
+	}
+	for _, st := range h.eng.Stats().Rules {
+		if int(st.Matched) != want[st.ID] {
+			t.Errorf("rule %d matched %d packets, want %d", st.ID, st.Matched, want[st.ID])
+		}
+	}
+}

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -128,6 +129,9 @@ type ruleState struct {
 	// grown with the table.
 	burst    []burstWin
 	burstWin int64
+	// from and to are the rule's zone expressions' indexes in the
+	// engine's zones (-1: none).
+	from, to int32
 	// door holds the first packet of keys not in t (nil: the rule does
 	// not use one; see door).
 	door *door
@@ -152,6 +156,20 @@ type Engine struct {
 	alerts      uint64
 	suppressed  uint64
 	lastAdvance int64
+	// zones are the distinct zone expressions (with their basis) of the
+	// rules' from and to; the result of the first 64 for the packet being
+	// processed is kept, per side (0 source, 1 destination), in zoneVal
+	// once its bit in zoneKnown is set, so that an expression many rules
+	// share ("home", "!home") is evaluated once per packet.
+	zones     []zoneExpr
+	zoneKnown [2]uint64
+	zoneVal   [2]uint64
+}
+
+// zoneExpr is a zone expression and the basis it is evaluated on.
+type zoneExpr struct {
+	x *geo.Expr
+	b geo.Basis
 }
 
 // New builds an engine for rules. Per-rule state starts empty and grows with
@@ -169,7 +187,9 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 	}
 	e := &Engine{cfg: cfg, emit: emit}
 	for _, r := range rs {
-		e.rules = append(e.rules, newRuleState(r, cfg))
+		st := newRuleState(r, cfg)
+		st.from, st.to = e.zoneIndex(r.From, r.Basis), e.zoneIndex(r.To, r.Basis)
+		e.rules = append(e.rules, st)
 	}
 	for c := range numProtoClasses {
 		bit := protoClassBits[c]
@@ -184,6 +204,41 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 		}
 	}
 	return e
+}
+
+// zoneIndex returns the index of expression x on basis b in e.zones,
+// adding it when no equal one is there; -1 for nil.
+func (e *Engine) zoneIndex(x *geo.Expr, b geo.Basis) int32 {
+	if x == nil {
+		return -1
+	}
+	for i, z := range e.zones {
+		if z.b == b && z.x.Same(x) {
+			return int32(i)
+		}
+	}
+	e.zones = append(e.zones, zoneExpr{x, b})
+	return int32(len(e.zones) - 1)
+}
+
+// zone evaluates zone expression i on side (0 source, 1 destination) for
+// address a and its lookup info, at most once per packet for the first 64.
+func (e *Engine) zone(side int, i int32, a netip.Addr, info *geo.Info) bool {
+	if i >= 64 {
+		z := &e.zones[i]
+		return z.x.Match(a, info, z.b)
+	}
+	bit := uint64(1) << i
+	if e.zoneKnown[side]&bit != 0 {
+		return e.zoneVal[side]&bit != 0
+	}
+	z := &e.zones[i]
+	m := z.x.Match(a, info, z.b)
+	e.zoneKnown[side] |= bit
+	if m {
+		e.zoneVal[side] |= bit
+	}
+	return m
 }
 
 // subClasses splits the rules all of protocol class c by sub-class: for
@@ -397,6 +452,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 	}
 	dir := geo.DirectionOf(src, dst)
 	both := ownSrc && ownDst
+	e.zoneKnown, e.zoneVal = [2]uint64{}, [2]uint64{}
 	for _, rs := range e.candidates(p, dir) {
 		if !both {
 			switch rs.track {
@@ -414,7 +470,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 				}
 			}
 		}
-		if !rs.matchRest(p, src, dst) || !rs.cond(rs, p, f) {
+		if !e.matchRest(rs, p, src, dst) || !rs.cond(rs, p, f) {
 			continue
 		}
 		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)
@@ -451,8 +507,9 @@ func (rs *ruleState) matchFilters(p *decode.Packet, src, dst *geo.Info) bool {
 	return r.To == nil || r.To.Match(p.Dst, dst, r.Basis)
 }
 
-// matchRest applies the filters byClass does not: ports and zones.
-func (rs *ruleState) matchRest(p *decode.Packet, src, dst *geo.Info) bool {
+// matchRest applies the filters byClass does not: ports and zones (the
+// latter through the packet's memo of zone results, zone).
+func (e *Engine) matchRest(rs *ruleState, p *decode.Packet, src, dst *geo.Info) bool {
 	r := rs.r
 	if r.DstPorts != nil || r.SrcPorts != nil {
 		isICMP := p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6
@@ -460,10 +517,10 @@ func (rs *ruleState) matchRest(p *decode.Packet, src, dst *geo.Info) bool {
 			return false
 		}
 	}
-	if r.From != nil && !r.From.Match(p.Src, src, r.Basis) {
+	if rs.from >= 0 && !e.zone(0, rs.from, p.Src, src) {
 		return false
 	}
-	return r.To == nil || r.To.Match(p.Dst, dst, r.Basis)
+	return rs.to < 0 || e.zone(1, rs.to, p.Dst, dst)
 }
 
 func flagsMatch(ms []rules.FlagMatch, flags uint8) bool {

@@ -17,7 +17,7 @@ func TestDispatchByFlagsAndType(t *testing.T) {
 	ackRule := ackScanRule()
 	sweep := &rules.Rule{ID: 2001, Kind: rules.KindSweep, Protos: rules.ProtoICMP | rules.ProtoICMPv6, ICMPTypes: []uint8{8, 128},
 		Threshold: rules.Threshold{Count: 25, Distinct: rules.DistinctDstIP}}
-	any := &rules.Rule{ID: 7001, Kind: rules.KindPolicy, From: expr(t, "home"), To: expr(t, "RU")}
+	any := &rules.Rule{ID: 7001, Kind: rules.KindPolicy, From: expr(t, "!RU"), To: expr(t, "DE")}
 	synAck := &rules.Rule{ID: 3002, Kind: rules.KindFlood, Protos: rules.ProtoTCP,
 		TCPFlags:  []rules.FlagMatch{{Mask: decode.FlagSYN | decode.FlagACK, Value: decode.FlagSYN | decode.FlagACK}, {Mask: decode.FlagRST, Value: decode.FlagRST}},
 		Threshold: rules.Threshold{Count: 100}}
@@ -92,42 +92,70 @@ func TestDispatchByFlagsAndType(t *testing.T) {
 // TestZonesOncePerPacket: rules that share a zone expression share one
 // entry of the engine's zones, evaluated once per packet and side; the
 // result of one packet does not leak into the next (packets alternate
-// between a home and a foreign source, and between the two sides).
+// between a home and a foreign source, and between the two sides). With
+// "home" and "!home" (location basis), the expressions are directions:
+// the rule is not visited by packets of other directions and holds no
+// zone entry; "DE" (home's country) keeps its entry. The rules match
+// the same packets either way.
 func TestZonesOncePerPacket(t *testing.T) {
-	mk := func(id uint32, from, to string) *rules.Rule {
-		return &rules.Rule{ID: id, Kind: rules.KindPolicy, From: expr(t, from), To: expr(t, to)}
-	}
-	// Rule 3 reads the source's "!home" after rule 1 evaluated it.
-	rs := []*rules.Rule{mk(1, "!home", "home"), mk(2, "home", "!home"), mk(3, "!home", "any"), mk(4, "home", "RU")}
-	h := newHarness(t, rs, Config{DefaultSuppress: 1})
-	if len(h.eng.zones) != 4 {
-		t.Errorf("%d zone expressions held, want 4 (!home, home, any, RU)", len(h.eng.zones))
-	}
-	if r1, r2, r3 := h.eng.rules[0], h.eng.rules[1], h.eng.rules[2]; r1.from != r3.from || r1.to != r2.from || r1.from == r1.to {
-		t.Errorf("rules 1, 2 and 3 use zone expressions %d,%d, %d,%d and %d,%d; want !home and home shared", r1.from, r1.to, r2.from, r2.to, r3.from, r3.to)
-	}
-	want := map[uint32]int{}
-	for i := range 40 {
-		ts := int64(i) * sec
-		switch i % 4 {
-		case 0: // abroad to home: 1 and 3
-			h.feed(udpPkt(ts, cnHost, home, 40000, 53, 40))
-			want[1]++
-			want[3]++
-		case 1: // home to abroad: 2
-			h.feed(tcpPkt(ts, home, cnHost, 40000, 443, synOnly))
-			want[2]++
-		case 2: // home to RU: 2 and 4
-			h.feed(tcpPkt(ts, home, ruHost, 40000, 443, synOnly))
-			want[2]++
-			want[4]++
-		case 3: // home to home: none
-			h.feed(tcpPkt(ts, home, home2, 40000, 443, synOnly))
-		}
-	}
-	for _, st := range h.eng.Stats().Rules {
-		if int(st.Matched) != want[st.ID] {
-			t.Errorf("rule %d matched %d packets, want %d", st.ID, st.Matched, want[st.ID])
-		}
+	for _, v := range []struct {
+		in, out string
+		zones   int
+	}{{"DE", "!DE", 4}, {"home", "!home", 2}} {
+		t.Run(v.in, func(t *testing.T) {
+			mk := func(id uint32, from, to string) *rules.Rule {
+				return &rules.Rule{ID: id, Kind: rules.KindPolicy, From: expr(t, from), To: expr(t, to)}
+			}
+			// Rule 3 reads the source's v.out after rule 1 evaluated it.
+			rs := []*rules.Rule{mk(1, v.out, v.in), mk(2, v.in, v.out), mk(3, v.out, "any"), mk(4, v.in, "RU")}
+			h := newHarness(t, rs, Config{DefaultSuppress: 1})
+			if len(h.eng.zones) != v.zones {
+				t.Errorf("%d zone expressions held, want %d", len(h.eng.zones), v.zones)
+			}
+			r1, r2, r3 := h.eng.rules[0], h.eng.rules[1], h.eng.rules[2]
+			if v.zones == 4 && (r1.from != r3.from || r1.to != r2.from || r1.from == r1.to || r1.from < 0) {
+				t.Errorf("rules 1, 2 and 3 use zone expressions %d,%d, %d,%d and %d,%d; want %s and %s shared",
+					r1.from, r1.to, r2.from, r2.to, r3.from, r3.to, v.in, v.out)
+			}
+			if v.zones == 2 {
+				// Rule 1 (!home to home) only for inbound packets, rule
+				// 3 (!home to any) for inbound and transit ones.
+				syn := tcpPkt(0, cnHost, home, 1, 2, synOnly)
+				for d := range geo.Direction(numDirections) {
+					var in1, in3 bool
+					for _, rs := range h.eng.candidates(syn, d) {
+						in1 = in1 || rs.r.ID == 1
+						in3 = in3 || rs.r.ID == 3
+					}
+					if in1 != (d == geo.DirInbound) || in3 != (d == geo.DirInbound || d == geo.DirTransit) {
+						t.Errorf("%s packets visit rule 1: %v, rule 3: %v", d, in1, in3)
+					}
+				}
+			}
+			want := map[uint32]int{}
+			for i := range 40 {
+				ts := int64(i) * sec
+				switch i % 4 {
+				case 0: // abroad to home: 1 and 3
+					h.feed(udpPkt(ts, cnHost, home, 40000, 53, 40))
+					want[1]++
+					want[3]++
+				case 1: // home to abroad: 2
+					h.feed(tcpPkt(ts, home, cnHost, 40000, 443, synOnly))
+					want[2]++
+				case 2: // home to RU: 2 and 4
+					h.feed(tcpPkt(ts, home, ruHost, 40000, 443, synOnly))
+					want[2]++
+					want[4]++
+				case 3: // home to home: none
+					h.feed(tcpPkt(ts, home, home2, 40000, 443, synOnly))
+				}
+			}
+			for _, st := range h.eng.Stats().Rules {
+				if int(st.Matched) != want[st.ID] {
+					t.Errorf("rule %d matched %d packets, want %d", st.ID, st.Matched, want[st.ID])
+				}
+			}
+		})
 	}
 }

@@ -145,10 +145,9 @@ type Engine struct {
 	// byClass lists, for each protocol class (protoClass), jurisdiction
 	// direction and sub-class (subClass: the TCP flags of a TCP packet,
 	// the type of an ICMP or ICMPv6 one, else 0), the rules whose Protos,
-	// Directions, TCPFlags and ICMPTypes admit it, in rule order: a packet
-	// visits only those (on the real-tool mix ~6 of the ~23 its protocol
-	// and direction admit), and their TCP flags and ICMP types are not
-	// checked again.
+	// Directions, TCPFlags, ICMPTypes and from/to of "home" or "!home"
+	// (zoneDirs) admit it, in rule order: a packet visits only those, and
+	// those filters are not checked again.
 	byClass     [numProtoClasses][numDirections][][]*ruleState
 	cfg         Config
 	emit        Emit
@@ -186,17 +185,37 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 		cfg.DefaultSuppress = 60 * time.Second
 	}
 	e := &Engine{cfg: cfg, emit: emit}
-	for _, r := range rs {
+	dirs := make([]uint8, len(rs)) // the directions each rule admits
+	for i, r := range rs {
 		st := newRuleState(r, cfg)
-		st.from, st.to = e.zoneIndex(r.From, r.Basis), e.zoneIndex(r.To, r.Basis)
+		dirs[i] = r.Directions
+		if dirs[i] == 0 {
+			dirs[i] = 1<<numDirections - 1
+		}
+		// A from or to of "home" or "!home" (location basis) is a
+		// direction: the packet's, which the dispatch below applies.
+		var fromDirs, toDirs uint8
+		if fromDirs = zoneDirs(r.From, r.Basis, true); fromDirs != 0 {
+			dirs[i] &= fromDirs
+		}
+		if toDirs = zoneDirs(r.To, r.Basis, false); toDirs != 0 {
+			dirs[i] &= toDirs
+		}
+		st.from, st.to = -1, -1
+		if fromDirs == 0 {
+			st.from = e.zoneIndex(r.From, r.Basis)
+		}
+		if toDirs == 0 {
+			st.to = e.zoneIndex(r.To, r.Basis)
+		}
 		e.rules = append(e.rules, st)
 	}
 	for c := range numProtoClasses {
 		bit := protoClassBits[c]
 		for d := range numDirections {
 			var all []*ruleState
-			for _, rs := range e.rules {
-				if (rs.r.Protos == 0 || rs.r.Protos&bit != 0) && (rs.r.Directions == 0 || rs.r.Directions&(1<<d) != 0) {
+			for i, rs := range e.rules {
+				if (rs.r.Protos == 0 || rs.r.Protos&bit != 0) && dirs[i]&(1<<d) != 0 {
 					all = append(all, rs)
 				}
 			}
@@ -204,6 +223,30 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 		}
 	}
 	return e
+}
+
+// zoneDirs returns the directions (bits 1<<geo.Direction) whose packets
+// zone expression x matches on the source's side (src) or the
+// destination's when x is "home" or "!home" on the location basis, which
+// is what geo.DirectionOf tests; else 0.
+func zoneDirs(x *geo.Expr, b geo.Basis, src bool) uint8 {
+	if x == nil || b != geo.BasisLocation {
+		return 0
+	}
+	home, ok := x.HomeTerm()
+	if !ok {
+		return 0
+	}
+	var d uint8 // the directions where the side is home
+	if src {
+		d = 1<<geo.DirOutbound | 1<<geo.DirInternal
+	} else {
+		d = 1<<geo.DirInbound | 1<<geo.DirInternal
+	}
+	if !home {
+		d = (1<<numDirections - 1) &^ d
+	}
+	return d
 }
 
 // zoneIndex returns the index of expression x on basis b in e.zones,

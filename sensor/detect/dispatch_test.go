@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/borderwatch/borderwatch/geo"
@@ -157,5 +158,44 @@ func TestZonesOncePerPacket(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKeyOncePerPacket: the rules of one track that count a packet share
+// its key, built once (the engine's keys), and the next packet builds its
+// own: two sweep rules tracking sources, fed packets of two sources in
+// turn, each hold both sources with their own counts.
+func TestKeyOncePerPacket(t *testing.T) {
+	sweep := func(id uint32) *rules.Rule {
+		return &rules.Rule{ID: id, Kind: rules.KindSweep, Protos: rules.ProtoTCP,
+			Threshold: rules.Threshold{Count: 100, Track: rules.TrackSrc, Distinct: rules.DistinctDstIP}}
+	}
+	h := newHarness(t, []*rules.Rule{sweep(1), sweep(2)}, Config{})
+	for i := range 20 {
+		src := cnHost
+		if i%2 == 1 {
+			src = ruHost
+		}
+		h.feed(tcpPkt(int64(i)*sec, src, v4(192, 0, 2, 30+i), 40000, 22, synOnly))
+		if pk := &h.eng.keys[rules.TrackSrc]; pk.seq != h.eng.packets {
+			t.Fatalf("packet %d: the source key is of packet %d", h.eng.packets, pk.seq)
+		}
+	}
+	for _, rs := range h.eng.rules {
+		if rs.st.Matched != 20 || rs.t.n != 2 {
+			t.Errorf("rule %d: %d packets matched, %d keys; want 20, 2", rs.r.ID, rs.st.Matched, rs.t.n)
+		}
+		for _, src := range []netip.Addr{cnHost, ruHost} {
+			k := tkey{v4: true}
+			k.a0, k.a1 = geo.AddrWords(src)
+			idx := rs.t.lookup(&k)
+			if idx < 0 {
+				t.Errorf("rule %d: no key for %s", rs.r.ID, src)
+				continue
+			}
+			if d := rs.distinctValue(idx); d != 10 {
+				t.Errorf("rule %d, source %s: %d distinct destinations, want 10", rs.r.ID, src, d)
+			}
+		}
 	}
 }

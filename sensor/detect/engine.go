@@ -163,12 +163,25 @@ type Engine struct {
 	zones     []zoneExpr
 	zoneKnown [2]uint64
 	zoneVal   [2]uint64
+	// keys holds, per track (rules.Track), the key and hash of the packet
+	// being processed, computed by its first rule of that track that
+	// counts it (seq: the packet's number, packets).
+	keys [8]packetKey
 }
 
 // zoneExpr is a zone expression and the basis it is evaluated on.
 type zoneExpr struct {
 	x *geo.Expr
 	b geo.Basis
+}
+
+// packetKey is a packet's track key, its hash and whether its source's
+// shard owns it, valid for packet number seq.
+type packetKey struct {
+	k       tkey
+	h       uint64
+	seq     uint64
+	srcOwns bool
 }
 
 // New builds an engine for rules. Per-rule state starts empty and grows with
@@ -641,16 +654,23 @@ func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result) (tkey, bool) {
 // count updates the state of a matched packet and fires when a threshold
 // is crossed.
 func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.Direction, src, dst *geo.Info, ownSrc, ownDst bool) {
-	k, srcOwns := rs.keyOf(p, f)
-	if (srcOwns && !ownSrc) || (!srcOwns && !ownDst) {
+	pk := &e.keys[rs.track&7]
+	if pk.seq != e.packets {
+		// The packet's first rule of this track: its key and hash serve
+		// the packet's other rules of the track.
+		pk.k, pk.srcOwns = rs.keyOf(p, f)
+		pk.h, pk.seq = pk.k.hash(), e.packets
+	}
+	if (pk.srcOwns && !ownSrc) || (!pk.srcOwns && !ownDst) {
 		return
 	}
+	k, h := &pk.k, pk.h
 	ts := p.Timestamp
 	laterFrag := p.Fragment && !p.FirstFragment
 	if rs.kind == rules.KindAmplification && laterFrag {
 		// A non-first fragment has no ports: it counts when its source is
 		// already a counted reflector of this victim in the current window.
-		idx := rs.t.lookup(&k)
+		idx := rs.t.lookupHash(k, h)
 		if idx < 0 {
 			return
 		}
@@ -678,9 +698,8 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	case rules.DistinctIPProto:
 		v = uint64(p.Proto)
 	}
-	h := k.hash()
 	door := rs.door != nil && p.Aggregate == 0 && (rs.r.Threshold.Bytes == 0 || uint64(p.IPLen) < rs.r.Threshold.Bytes)
-	idx, created := rs.t.getHash(&k, h, ts, !door)
+	idx, created := rs.t.getHash(k, h, ts, !door)
 	if idx < 0 {
 		// A key the table does not hold: its first packet waits in the
 		// door; at its second, the bucket is made with the first in it.
@@ -689,7 +708,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		if !ok {
 			return
 		}
-		idx, _ = rs.t.getHash(&k, h, ts, true)
+		idx, _ = rs.t.getHash(k, h, ts, true)
 		rs.add(idx, true, held.ts, 1, uint64(held.bytes), held.v, held.country)
 		created = false
 	}

@@ -199,3 +199,26 @@ func TestKeyOncePerPacket(t *testing.T) {
 		}
 	}
 }
+
+// TestZonesPastTheMemo: expressions past the 64 a packet's memo holds are
+// evaluated on every visit, with the same results.
+func TestZonesPastTheMemo(t *testing.T) {
+	var rs []*rules.Rule
+	for i := range 70 {
+		rs = append(rs, &rules.Rule{ID: uint32(100 + i), Kind: rules.KindPolicy,
+			From: expr(t, v4(198, 51, 100, i).String()+"/32"), To: expr(t, "DE")})
+	}
+	h := newHarness(t, rs, Config{DefaultSuppress: 1})
+	if len(h.eng.zones) != 71 {
+		t.Fatalf("%d zone expressions held, want 71", len(h.eng.zones))
+	}
+	for i, src := range []int{7, 68, 7, 69, 68} {
+		h.feed(udpPkt(int64(i)*sec, v4(198, 51, 100, src), home, 40000, 53, 40))
+	}
+	want := map[uint32]uint64{107: 2, 168: 2, 169: 1}
+	for _, st := range h.eng.Stats().Rules {
+		if st.Matched != want[st.ID] {
+			t.Errorf("rule %d matched %d packets, want %d", st.ID, st.Matched, want[st.ID])
+		}
+	}
+}

@@ -485,6 +485,28 @@ func (z *Zones) Compile(terms []string) (*Expr, error) {
 // String returns the terms, comma-separated.
 func (e *Expr) String() string { return strings.Join(e.terms, ",") }
 
+// Same reports whether e and o match the same addresses: the same terms
+// compiled against the same zones.
+func (e *Expr) Same(o *Expr) bool { return e.z == o.z && slices.Equal(e.terms, o.terms) }
+
+// HomeTerm reports whether e is the single term "home" (home true) or
+// "!home" (home false), ok false otherwise. On BasisLocation such an
+// expression matches an address exactly when its Info.IsHome is home:
+// the test DirectionOf makes.
+func (e *Expr) HomeTerm() (home, ok bool) {
+	homeOnly := func(s *termSet) bool {
+		return s.n == 1 && !s.any && s.zones == 1<<ZoneHome && s.countries == (countrySet{}) &&
+			len(s.prefixes) == 0 && len(s.asns) == 0
+	}
+	switch {
+	case e.exc.n == 0 && homeOnly(&e.inc):
+		return true, true
+	case e.inc.n == 0 && homeOnly(&e.exc):
+		return false, true
+	}
+	return false, false
+}
+
 // UsesASN reports whether the expression has an AS term ("AS64500"), which
 // matches only with AS data loaded.
 func (e *Expr) UsesASN() bool { return len(e.inc.asns) > 0 || len(e.exc.asns) > 0 }

@@ -2,6 +2,8 @@ package detect
 
 import (
 	"encoding/binary"
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
@@ -127,6 +129,9 @@ type ruleState struct {
 	// grown with the table.
 	burst    []burstWin
 	burstWin int64
+	// from and to are the rule's zone expressions' indexes in the
+	// engine's zones (-1: none).
+	from, to int32
 	// door holds the first packet of keys not in t (nil: the rule does
 	// not use one; see door).
 	door *door
@@ -137,16 +142,46 @@ type ruleState struct {
 // is not safe for concurrent use.
 type Engine struct {
 	rules []*ruleState
-	// byClass lists, for each protocol class (protoClass) and jurisdiction
-	// direction, the rules whose Protos and Directions admit it, in rule
-	// order: a packet visits only those.
-	byClass     [numProtoClasses][numDirections][]*ruleState
+	// byClass lists, for each protocol class (protoClass), jurisdiction
+	// direction and sub-class (subClass: the TCP flags of a TCP packet,
+	// the type of an ICMP or ICMPv6 one, else 0), the rules whose Protos,
+	// Directions, TCPFlags, ICMPTypes and from/to of "home" or "!home"
+	// (zoneDirs) admit it, in rule order: a packet visits only those, and
+	// those filters are not checked again.
+	byClass     [numProtoClasses][numDirections][][]*ruleState
 	cfg         Config
 	emit        Emit
 	packets     uint64
 	alerts      uint64
 	suppressed  uint64
 	lastAdvance int64
+	// zones are the distinct zone expressions (with their basis) of the
+	// rules' from and to; the result of the first 64 for the packet being
+	// processed is kept, per side (0 source, 1 destination), in zoneVal
+	// once its bit in zoneKnown is set, so that an expression many rules
+	// share ("home", "!home") is evaluated once per packet.
+	zones     []zoneExpr
+	zoneKnown [2]uint64
+	zoneVal   [2]uint64
+	// keys holds, per track (rules.Track), the key and hash of the packet
+	// being processed, computed by its first rule of that track that
+	// counts it (seq: the packet's number, packets).
+	keys [8]packetKey
+}
+
+// zoneExpr is a zone expression and the basis it is evaluated on.
+type zoneExpr struct {
+	x *geo.Expr
+	b geo.Basis
+}
+
+// packetKey is a packet's track key, its hash and whether its source's
+// shard owns it, valid for packet number seq.
+type packetKey struct {
+	k       tkey
+	h       uint64
+	seq     uint64
+	srcOwns bool
 }
 
 // New builds an engine for rules. Per-rule state starts empty and grows with
@@ -163,20 +198,152 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 		cfg.DefaultSuppress = 60 * time.Second
 	}
 	e := &Engine{cfg: cfg, emit: emit}
-	for _, r := range rs {
-		e.rules = append(e.rules, newRuleState(r, cfg))
+	dirs := make([]uint8, len(rs)) // the directions each rule admits
+	for i, r := range rs {
+		st := newRuleState(r, cfg)
+		dirs[i] = r.Directions
+		if dirs[i] == 0 {
+			dirs[i] = 1<<numDirections - 1
+		}
+		// A from or to of "home" or "!home" (location basis) is a
+		// direction: the packet's, which the dispatch below applies.
+		var fromDirs, toDirs uint8
+		if fromDirs = zoneDirs(r.From, r.Basis, true); fromDirs != 0 {
+			dirs[i] &= fromDirs
+		}
+		if toDirs = zoneDirs(r.To, r.Basis, false); toDirs != 0 {
+			dirs[i] &= toDirs
+		}
+		st.from, st.to = -1, -1
+		if fromDirs == 0 {
+			st.from = e.zoneIndex(r.From, r.Basis)
+		}
+		if toDirs == 0 {
+			st.to = e.zoneIndex(r.To, r.Basis)
+		}
+		e.rules = append(e.rules, st)
 	}
 	for c := range numProtoClasses {
 		bit := protoClassBits[c]
 		for d := range numDirections {
-			for _, rs := range e.rules {
-				if (rs.r.Protos == 0 || rs.r.Protos&bit != 0) && (rs.r.Directions == 0 || rs.r.Directions&(1<<d) != 0) {
-					e.byClass[c][d] = append(e.byClass[c][d], rs)
+			var all []*ruleState
+			for i, rs := range e.rules {
+				if (rs.r.Protos == 0 || rs.r.Protos&bit != 0) && dirs[i]&(1<<d) != 0 {
+					all = append(all, rs)
 				}
 			}
+			e.byClass[c][d] = subClasses(c, all)
 		}
 	}
 	return e
+}
+
+// zoneDirs returns the directions (bits 1<<geo.Direction) whose packets
+// zone expression x matches on the source's side (src) or the
+// destination's when x is "home" or "!home" on the location basis, which
+// is what geo.DirectionOf tests; else 0.
+func zoneDirs(x *geo.Expr, b geo.Basis, src bool) uint8 {
+	if x == nil || b != geo.BasisLocation {
+		return 0
+	}
+	home, ok := x.HomeTerm()
+	if !ok {
+		return 0
+	}
+	var d uint8 // the directions where the side is home
+	if src {
+		d = 1<<geo.DirOutbound | 1<<geo.DirInternal
+	} else {
+		d = 1<<geo.DirInbound | 1<<geo.DirInternal
+	}
+	if !home {
+		d = (1<<numDirections - 1) &^ d
+	}
+	return d
+}
+
+// zoneIndex returns the index of expression x on basis b in e.zones,
+// adding it when no equal one is there; -1 for nil.
+func (e *Engine) zoneIndex(x *geo.Expr, b geo.Basis) int32 {
+	if x == nil {
+		return -1
+	}
+	for i, z := range e.zones {
+		if z.b == b && z.x.Same(x) {
+			return int32(i)
+		}
+	}
+	e.zones = append(e.zones, zoneExpr{x, b})
+	return int32(len(e.zones) - 1)
+}
+
+// zone evaluates zone expression i on side (0 source, 1 destination) for
+// address a and its lookup info, at most once per packet for the first 64.
+func (e *Engine) zone(side int, i int32, a netip.Addr, info *geo.Info) bool {
+	if i >= 64 {
+		z := &e.zones[i]
+		return z.x.Match(a, info, z.b)
+	}
+	bit := uint64(1) << i
+	if e.zoneKnown[side]&bit != 0 {
+		return e.zoneVal[side]&bit != 0
+	}
+	z := &e.zones[i]
+	m := z.x.Match(a, info, z.b)
+	e.zoneKnown[side] |= bit
+	if m {
+		e.zoneVal[side] |= bit
+	}
+	return m
+}
+
+// subClasses splits the rules all of protocol class c by sub-class: for
+// TCP, per value of the flags byte, the rules whose TCPFlags it matches;
+// for ICMP and ICMPv6, per type, the rules whose ICMPTypes have it. Equal
+// lists share their array.
+func subClasses(c int, all []*ruleState) [][]*ruleState {
+	if c != 0 && c != 2 && c != 3 {
+		return [][]*ruleState{all}
+	}
+	subs := make([][]*ruleState, 256)
+	for v := range subs {
+		var l []*ruleState
+		for _, rs := range all {
+			r := rs.r
+			if c == 0 && len(r.TCPFlags) > 0 && !flagsMatch(r.TCPFlags, uint8(v)) ||
+				c != 0 && len(r.ICMPTypes) > 0 && !typeMatch(r.ICMPTypes, uint8(v)) {
+				continue
+			}
+			l = append(l, rs)
+		}
+		for _, o := range subs[:v] {
+			if slices.Equal(o, l) {
+				l = o
+				break
+			}
+		}
+		subs[v] = l
+	}
+	return subs
+}
+
+// candidates lists the rules a packet of jurisdiction direction dir
+// visits: those its protocol, direction, TCP flags and ICMP type admit.
+func (e *Engine) candidates(p *decode.Packet, dir geo.Direction) []*ruleState {
+	c := protoClass(p.Proto)
+	return e.byClass[c][dir&3][subClass(c, p)]
+}
+
+// subClass is the index of a packet of protocol class c in its
+// byClass list: the TCP flags or the ICMP type (see subClasses).
+func subClass(c int, p *decode.Packet) uint8 {
+	switch c {
+	case 0:
+		return p.TCPFlags
+	case 2, 3:
+		return p.ICMPType
+	}
+	return 0
 }
 
 // Protocol classes of the rule dispatch: TCP, UDP, ICMP, ICMPv6, other.
@@ -341,7 +508,8 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 	}
 	dir := geo.DirectionOf(src, dst)
 	both := ownSrc && ownDst
-	for _, rs := range e.byClass[protoClass(p.Proto)][dir&3] {
+	e.zoneKnown, e.zoneVal = [2]uint64{}, [2]uint64{}
+	for _, rs := range e.candidates(p, dir) {
 		if !both {
 			switch rs.track {
 			case rules.TrackDst:
@@ -358,7 +526,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 				}
 			}
 		}
-		if !rs.matchFilters(p, src, dst) || !rs.cond(rs, p, f) { // rs.match, one call less
+		if !e.matchRest(rs, p, src, dst) || !rs.cond(rs, p, f) {
 			continue
 		}
 		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)
@@ -393,6 +561,22 @@ func (rs *ruleState) matchFilters(p *decode.Packet, src, dst *geo.Info) bool {
 		return false
 	}
 	return r.To == nil || r.To.Match(p.Dst, dst, r.Basis)
+}
+
+// matchRest applies the filters byClass does not: ports and zones (the
+// latter through the packet's memo of zone results, zone).
+func (e *Engine) matchRest(rs *ruleState, p *decode.Packet, src, dst *geo.Info) bool {
+	r := rs.r
+	if r.DstPorts != nil || r.SrcPorts != nil {
+		isICMP := p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6
+		if !rs.portsMatch(p, p.Proto == decode.ProtoTCP, isICMP) {
+			return false
+		}
+	}
+	if rs.from >= 0 && !e.zone(0, rs.from, p.Src, src) {
+		return false
+	}
+	return rs.to < 0 || e.zone(1, rs.to, p.Dst, dst)
 }
 
 func flagsMatch(ms []rules.FlagMatch, flags uint8) bool {
@@ -470,16 +654,23 @@ func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result) (tkey, bool) {
 // count updates the state of a matched packet and fires when a threshold
 // is crossed.
 func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.Direction, src, dst *geo.Info, ownSrc, ownDst bool) {
-	k, srcOwns := rs.keyOf(p, f)
-	if (srcOwns && !ownSrc) || (!srcOwns && !ownDst) {
+	pk := &e.keys[rs.track&7]
+	if pk.seq != e.packets {
+		// The packet's first rule of this track: its key and hash serve
+		// the packet's other rules of the track.
+		pk.k, pk.srcOwns = rs.keyOf(p, f)
+		pk.h, pk.seq = pk.k.hash(), e.packets
+	}
+	if (pk.srcOwns && !ownSrc) || (!pk.srcOwns && !ownDst) {
 		return
 	}
+	k, h := &pk.k, pk.h
 	ts := p.Timestamp
 	laterFrag := p.Fragment && !p.FirstFragment
 	if rs.kind == rules.KindAmplification && laterFrag {
 		// A non-first fragment has no ports: it counts when its source is
 		// already a counted reflector of this victim in the current window.
-		idx := rs.t.lookup(&k)
+		idx := rs.t.lookupHash(k, h)
 		if idx < 0 {
 			return
 		}
@@ -507,9 +698,8 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	case rules.DistinctIPProto:
 		v = uint64(p.Proto)
 	}
-	h := k.hash()
 	door := rs.door != nil && p.Aggregate == 0 && (rs.r.Threshold.Bytes == 0 || uint64(p.IPLen) < rs.r.Threshold.Bytes)
-	idx, created := rs.t.getHash(&k, h, ts, !door)
+	idx, created := rs.t.getHash(k, h, ts, !door)
 	if idx < 0 {
 		// A key the table does not hold: its first packet waits in the
 		// door; at its second, the bucket is made with the first in it.
@@ -518,7 +708,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		if !ok {
 			return
 		}
-		idx, _ = rs.t.getHash(&k, h, ts, true)
+		idx, _ = rs.t.getHash(k, h, ts, true)
 		rs.add(idx, true, held.ts, 1, uint64(held.bytes), held.v, held.country)
 		created = false
 	}

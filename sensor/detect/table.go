@@ -271,11 +271,14 @@ func (t *table) evict(ts int64) {
 }
 
 // lookup returns the bucket of k without touching it, or none.
-func (t *table) lookup(k *tkey) int32 {
+func (t *table) lookup(k *tkey) int32 { return t.lookupHash(k, k.hash()) }
+
+// lookupHash is lookup for a key whose hash h the caller has.
+func (t *table) lookupHash(k *tkey, h uint64) int32 {
 	if t.n == 0 {
 		return none
 	}
-	idx, _ := t.find(k, k.hash())
+	idx, _ := t.find(k, h)
 	return idx
 }
 

@@ -61,6 +61,9 @@ func TestRunListSourceReloads(t *testing.T) {
 			eventually(t, "the fetched list to be swapped in", func() bool {
 				return strings.Contains(logs.String(), `"message":"reloaded"`)
 			})
+			eventually(t, "the reload to put the list in force", func() bool {
+				return strings.Contains(logs.String(), `"message":"list in force"`)
+			})
 			if l := logs.String(); !strings.Contains(l, `"message":"list updated"`) || !strings.Contains(l, `"entries":1`) {
 				t.Fatalf("no list update logged:\n%s", l)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -479,7 +480,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	changed := make(chan struct{}, 4)
 	done := make(chan struct{})
-	go func() { m.Run(ctx, func() { changed <- struct{}{} }); close(done) }()
+	go func() { m.Run(ctx, func() error { changed <- struct{}{}; return nil }); close(done) }()
 	select {
 	case <-changed:
 	case <-time.After(10 * time.Second):
@@ -498,7 +499,7 @@ func TestRun(t *testing.T) {
 	m2 := newManager(t, cfg, nil)
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel2()
-	m2.Run(ctx2, func() { t.Error("changed called without a change") })
+	m2.Run(ctx2, func() error { t.Error("changed called without a change"); return nil })
 	if fs.requests != 0 {
 		t.Errorf("%d requests within the refresh of a fresh cache", fs.requests)
 	}
@@ -536,6 +537,7 @@ func TestMetrics(t *testing.T) {
 	checked := m.Status()[0].Checked
 	want := map[string]float64{
 		"borderwatch_list_entries list=feodo":                            3,
+		"borderwatch_list_pending list=feodo":                            0,
 		"borderwatch_list_failures list=feodo":                           1,
 		"borderwatch_list_errors_total list=feodo reason=http_503":       1,
 		"borderwatch_list_updates_total list=feodo outcome=updated":      1,
@@ -604,5 +606,163 @@ func TestListsReadsNewerCache(t *testing.T) {
 	}
 	if st := running.Status()[0]; st.Entries != 1 {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// gather is m's metrics as "name label=value…" → value.
+func gather(t *testing.T, m *Manager) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(m); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, lp := range mt.GetLabel() {
+				key += " " + lp.GetName() + "=" + lp.GetValue()
+			}
+			got[key] = mt.GetGauge().GetValue() + mt.GetCounter().GetValue()
+		}
+	}
+	return got
+}
+
+// TestInForceIsWhatRuns: in a running sensor (Bind), a list fetched while
+// the reload fails is not reported as the list in force (status, metrics):
+// it is shown as fetched but not in force, with the reload's error, until
+// a reload commits it.
+func TestInForceIsWhatRuns(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/list", snapshot(t, "feodo_ipblocklist.txt"), `"v1"`)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{{Name: "c2", URL: srv.URL + "/list", CAFile: ca}}}
+	if r := newManager(t, cfg, nil).Update(context.Background())[0]; r.Entries != 3 {
+		t.Fatalf("first update %+v", r)
+	}
+	var log bytes.Buffer
+	m := newManager(t, cfg, &log)
+	m.settle = 50 * time.Millisecond
+	m.Bind() // the running rules were built from the cached list (3 entries)
+	fs.set("/list", []byte("192.0.2.99\n"), `"v2"`)
+	s := m.srcs[0] // the cache is fresh: make the source due at once
+	s.mu.Lock()
+	s.meta.Checked = time.Time{}
+	s.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	reloads := make(chan struct{}, 4)
+	done := make(chan struct{})
+	go func() {
+		m.Run(ctx, func() error { reloads <- struct{}{}; return errors.New("site.yaml:3:9: rule 9100701: bad") })
+		close(done)
+	}()
+	select {
+	case <-reloads:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload after the list changed")
+	}
+	cancel()
+	<-done
+	st := m.Status()[0]
+	if st.Entries != 3 || st.Pending != 1 || !strings.Contains(st.PendingWhy, "the reload failed: site.yaml:3:9") {
+		t.Errorf("after a failed reload: status %+v, want 3 entries in force and 1 pending with the reload's error", st)
+	}
+	got := gather(t, m)
+	if got["borderwatch_list_entries list=c2"] != 3 || got["borderwatch_list_pending list=c2"] != 1 {
+		t.Errorf("after a failed reload: entries %v, pending %v; want 3 and 1", got["borderwatch_list_entries list=c2"], got["borderwatch_list_pending list=c2"])
+	}
+	if !strings.Contains(log.String(), "list fetched but not in force") {
+		t.Errorf("log lacks the list not in force:\n%s", log.String())
+	}
+
+	// A reload that commits: the fetched list is in force.
+	set, err := rules.Load(rules.Options{NoDefaults: true, Lists: m.Lists()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Prepare(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := m.Status()[0]; st.Entries != 3 {
+		t.Errorf("prepared, not committed: %d entries in force, want 3", st.Entries)
+	}
+	if err := c.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st = m.Status()[0]
+	if st.Entries != 1 || st.Pending != -1 || st.PendingWhy != "" || st.Updated.IsZero() {
+		t.Errorf("after the commit: status %+v, want 1 entry in force, none pending", st)
+	}
+	got = gather(t, m)
+	if got["borderwatch_list_entries list=c2"] != 1 || got["borderwatch_list_pending list=c2"] != 0 {
+		t.Errorf("after the commit: entries %v, pending %v; want 1 and 0", got["borderwatch_list_entries list=c2"], got["borderwatch_list_pending list=c2"])
+	}
+}
+
+// TestRunConcurrent: a slow source does not hold up the others: their
+// changes are reloaded (once, together) while it is still being fetched.
+func TestRunConcurrent(t *testing.T) {
+	slow := &feedServer{}
+	slowSrv, slowCA := startTLS(t, slow)
+	slow.set("/list", []byte("203.0.113.1\n"), `"s"`)
+	slow.setMode("slow", 0)
+	fast := &feedServer{}
+	fastSrv, fastCA := startTLS(t, fast)
+	fast.set("/a", []byte("192.0.2.1\n"), `"a"`)
+	fast.set("/b", []byte("198.51.100.0/24\n"), `"b"`)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{
+		{Name: "slow", URL: slowSrv.URL + "/list", CAFile: slowCA, Timeout: 2 * time.Second},
+		{Name: "a", URL: fastSrv.URL + "/a", CAFile: fastCA},
+		{Name: "b", URL: fastSrv.URL + "/b", CAFile: fastCA},
+	}}
+	m := newManager(t, cfg, nil)
+	m.settle = 300 * time.Millisecond
+	type call struct {
+		slowFailures int
+		a, b         int
+		at           time.Duration
+	}
+	start := time.Now()
+	calls := make(chan call, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		m.Run(ctx, func() error {
+			l := m.Lists()
+			calls <- call{m.Status()[0].Failures, l["a"].Len(), l["b"].Len(), time.Since(start)}
+			return nil
+		})
+		close(done)
+	}()
+	var first call
+	select {
+	case first = <-calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload")
+	}
+	if first.slowFailures != 0 || first.a != 1 || first.b != 1 {
+		t.Errorf("first reload after %s: slow source's failures %d (want 0: still being fetched), entries a %d, b %d (want 1, 1)",
+			first.at.Round(time.Millisecond), first.slowFailures, first.a, first.b)
+	}
+	// The slow source times out (2 s): a failure, no change, no reload.
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Status()[0].Failures == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(400 * time.Millisecond)
+	cancel()
+	<-done
+	if st := m.Status()[0]; st.Failures != 1 {
+		t.Errorf("slow source %+v, want 1 failure", st)
+	}
+	if n := len(calls); n != 0 {
+		t.Errorf("%d more reloads, want 1 in all (the fast sources' changes together)", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,8 +27,13 @@ const (
 	// logEvery is how often the same failure of a source is logged again
 	// (with the count of those not logged).
 	logEvery = time.Hour
-	// parallel is how many sources Update fetches at once.
+	// parallel is how many sources Update and Run fetch at once.
 	parallel = 4
+	// defaultSettle is how long Run waits, after an update changed a list,
+	// for the other updates still running before it reloads: changes that
+	// arrive together make one reload, and a slow source delays the
+	// others' changes by this at most.
+	defaultSettle = 2 * time.Second
 )
 
 // Outcomes of an update.
@@ -40,10 +46,20 @@ const (
 // Manager keeps the lists of the configured sources. Its methods are safe
 // for concurrent use.
 type Manager struct {
-	log   zerolog.Logger
-	cache cache
-	now   func() time.Time
-	srcs  []*source
+	log    zerolog.Logger
+	cache  cache
+	now    func() time.Time
+	srcs   []*source
+	cfg    Configuration                 // as given to New
+	warned atomic.Pointer[Configuration] // the other configuration WarnChanged last warned of
+	// bound is set by Bind: the running rules take a changed list only
+	// through a reload's commit (Prepare), so the list in force (status,
+	// metrics) is the committed one. Unbound (lists update, lists status,
+	// replay), the list in force is the last good one fetched or cached.
+	bound atomic.Bool
+	// settle is how long Run waits, after a change, for the updates
+	// still running before it reloads anyway.
+	settle time.Duration
 }
 
 // source is one list source and its state.
@@ -54,13 +70,19 @@ type source struct {
 	key    string
 	client *client
 
-	mu      sync.Mutex
-	list    *rules.List // the last good list; empty before the first
-	meta    meta
-	data    []byte    // the last good data (the TAXII or MISP state)
-	metaMod time.Time // NAME.json's modification time when last read or written
-	nextAt  time.Time
-	retry   time.Duration // the server's Retry-After of the last failure
+	mu   sync.Mutex
+	list *rules.List // the last good list; empty before the first
+	meta meta
+	// The list in force (bound managers; see Manager.bound): the one of
+	// the running rules, when it was last known current and last changed,
+	// and why the last good list is not in force yet.
+	active                     *rules.List
+	activeChecked, activeSince time.Time
+	pendingWhy                 string
+	data                       []byte    // the last good data (the TAXII or MISP state)
+	metaMod                    time.Time // NAME.json's modification time when last read or written
+	nextAt                     time.Time
+	retry                      time.Duration // the server's Retry-After of the last failure
 	// counts for the metrics
 	outcomes map[string]uint64
 	reasons  map[string]uint64
@@ -93,7 +115,7 @@ func New(cfg Configuration, log zerolog.Logger) (*Manager, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	m := &Manager{log: log, cache: cache{dir: cfg.StateDir}, now: time.Now}
+	m := &Manager{log: log, cache: cache{dir: cfg.StateDir}, now: time.Now, settle: defaultSettle, cfg: cfg}
 	for i, sc := range cfg.Sources {
 		sc = sc.effective()
 		u, _ := sc.parseURL() // checked by Problems
@@ -253,6 +275,24 @@ func (m *Manager) readNewerCache(s *source, now time.Time) {
 	if s.keepsData() {
 		s.data = data
 	}
+	s.current(md.Checked)
+}
+
+// current notes, for a bound manager, that the last good list was known
+// current at checked: when it lists what the list in force lists, the
+// list in force is current too (and stays the one of the running rules);
+// otherwise it waits for a reload (s.mu held).
+func (s *source) current(checked time.Time) {
+	if s.active == nil {
+		return // not bound
+	}
+	if s.list == s.active || samePrefixes(s.list, s.active) {
+		s.list, s.activeChecked, s.pendingWhy = s.active, checked, ""
+		return
+	}
+	if s.pendingWhy == "" {
+		s.pendingWhy = "waiting for the reload"
+	}
 }
 
 // keepsData tells whether the source keeps its data in memory: the state
@@ -355,6 +395,7 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 		s.data = f.dataOr(prevData)
 	}
 	s.meta, s.list, s.retry = md, list, 0
+	s.current(now)
 	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil {
 		s.metaMod = st.ModTime()
 	}
@@ -574,13 +615,18 @@ type Status struct {
 	Name    string
 	Source  string // the redacted URL
 	Format  string
-	Entries int
-	// Updated is when the list last changed, Checked when it was last
-	// known current; zero when never.
+	Entries int // of the list in force
+	// Updated is when the list in force last changed, Checked when it was
+	// last known current; zero when never.
 	Updated, Checked time.Time
 	Failures         int // since the last success
 	LastError        string
 	LastErrorAt      time.Time
+	// Pending is the entries of a good list fetched but not in force yet
+	// (-1: none), and PendingWhy why not: waiting for the reload, or the
+	// reload's error. Only a running sensor's manager (Bind) has one.
+	Pending    int
+	PendingWhy string
 }
 
 // Age is how long ago the list was last known current (-1 when never).
@@ -596,20 +642,30 @@ func (m *Manager) Status() []Status {
 	out := make([]Status, 0, len(m.srcs))
 	for _, s := range m.srcs {
 		s.mu.Lock()
-		out = append(out, Status{Name: s.cfg.Name, Source: s.shown, Format: s.cfg.Format, Entries: s.list.Len(),
-			Updated: s.meta.Updated, Checked: s.meta.Checked, Failures: s.meta.Failures,
-			LastError: s.meta.LastError, LastErrorAt: s.meta.LastErrorAt})
+		l, checked, updated := s.inForce()
+		st := Status{Name: s.cfg.Name, Source: s.shown, Format: s.cfg.Format, Entries: l.Len(),
+			Updated: updated, Checked: checked, Failures: s.meta.Failures,
+			LastError: s.meta.LastError, LastErrorAt: s.meta.LastErrorAt, Pending: -1}
+		if l != s.list {
+			st.Pending, st.PendingWhy = s.list.Len(), s.pendingWhy
+		}
+		out = append(out, st)
 		s.mu.Unlock()
 	}
 	return out
 }
 
 // Run updates each source when its refresh is due (a source whose cache
-// is older than its refresh, or that has none, at once) until ctx ends.
-// After a failure the source is tried again after minRetry, doubling up to
-// its refresh (or after the server's Retry-After). changed is called after
-// a round of updates that changed a list.
-func (m *Manager) Run(ctx context.Context, changed func()) {
+// is older than its refresh, or that has none, at once) until ctx ends,
+// up to parallel sources at once, so that a slow source does not hold up
+// the others. After a failure the source is tried again after minRetry,
+// doubling up to its refresh (or after the server's Retry-After).
+// changed is called (a reload) once no update that started before is
+// still running, or at the latest settle after the first change it has not
+// seen: changes that arrive together make one call. When it fails, the
+// changed lists stay fetched but not in force, with its error as the
+// reason (Status, the log). Run returns once its updates have ended.
+func (m *Manager) Run(ctx context.Context, changed func() error) {
 	if len(m.srcs) == 0 {
 		return
 	}
@@ -622,37 +678,92 @@ func (m *Manager) Run(ctx context.Context, changed func()) {
 		}
 		s.mu.Unlock()
 	}
+	type done struct {
+		s *source
+		r Result
+	}
+	results := make(chan done, len(m.srcs)) // never blocks a sender
+	running := map[*source]bool{}
+	var dirtySince time.Time // the first change changed has not seen
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		next := m.srcs[0].nextAt
-		for _, s := range m.srcs[1:] {
-			if s.nextAt.Before(next) {
-				next = s.nextAt
-			}
-		}
-		timer.Reset(max(next.Sub(m.now()), 0))
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		}
-		changedAny := false
+		now := m.now()
+		var next time.Time
 		for _, s := range m.srcs {
-			if m.now().Before(s.nextAt) {
+			if running[s] {
 				continue
 			}
-			r := m.update(ctx, s)
-			if ctx.Err() != nil {
-				return
-			}
-			changedAny = changedAny || r.Changed
 			s.mu.Lock()
-			s.nextAt = m.now().Add(s.delay())
+			at := s.nextAt
 			s.mu.Unlock()
+			if !now.Before(at) && len(running) < parallel {
+				running[s] = true
+				go func() { results <- done{s, m.update(ctx, s)} }()
+				continue
+			}
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
 		}
-		if changedAny && changed != nil {
-			changed()
+		if !dirtySince.IsZero() && (len(running) == 0 || !now.Before(dirtySince.Add(m.settle))) {
+			dirtySince = time.Time{}
+			if changed != nil {
+				m.reloaded(changed())
+			}
+			continue
+		}
+		if !dirtySince.IsZero() && (next.IsZero() || dirtySince.Add(m.settle).Before(next)) {
+			next = dirtySince.Add(m.settle)
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		if !next.IsZero() {
+			timer.Reset(max(next.Sub(m.now()), 0))
+		}
+		select {
+		case <-ctx.Done():
+			for range running {
+				<-results
+			}
+			return
+		case d := <-results:
+			delete(running, d.s)
+			if ctx.Err() != nil {
+				continue // the select above returns
+			}
+			if d.r.Changed && dirtySince.IsZero() {
+				dirtySince = m.now()
+			}
+			d.s.mu.Lock()
+			d.s.nextAt = m.now().Add(d.s.delay())
+			d.s.mu.Unlock()
+		case <-timer.C:
+		}
+	}
+}
+
+// reloaded records the outcome of a reload Run asked for: when it failed,
+// the lists fetched but not in force keep its error as the reason.
+func (m *Manager) reloaded(err error) {
+	if err == nil || !m.bound.Load() {
+		return
+	}
+	for _, s := range m.srcs {
+		s.mu.Lock()
+		pending := s.list != s.active
+		if pending {
+			s.pendingWhy = "the reload failed: " + err.Error()
+		}
+		entries, inForce := s.list.Len(), s.active.Len()
+		s.mu.Unlock()
+		if pending {
+			m.log.Warn().Str("list", s.cfg.Name).Str("source", s.shown).Int("entries", entries).Int("entries_in_force", inForce).
+				Str("reason", err.Error()).Msg("list fetched but not in force: the reload failed; the running rules keep the previous list")
 		}
 	}
 }
@@ -684,4 +795,150 @@ func (m *Manager) Names() []string {
 		out[i] = s.cfg.Name
 	}
 	return slices.Clip(out)
+}
+
+// inForce is the list in force, when it was last known current and when
+// it last changed (s.mu held): for a bound manager the list of the running
+// rules, else the last good list.
+func (s *source) inForce() (l *rules.List, checked, updated time.Time) {
+	if s.active == nil {
+		return s.list, s.meta.Checked, s.meta.Updated
+	}
+	return s.active, s.activeChecked, s.activeSince
+}
+
+// Bind is for a running sensor whose rules were just built from Lists:
+// from now on a changed list is in force (Status, the metrics) only once
+// a reload that took it committed (Prepare), and until then it is shown
+// as fetched but not in force, with the reason.
+func (m *Manager) Bind() {
+	if m == nil || m.bound.Swap(true) {
+		return
+	}
+	for _, s := range m.srcs {
+		s.mu.Lock()
+		s.active, s.activeChecked, s.activeSince = s.list, s.meta.Checked, s.meta.Updated
+		s.mu.Unlock()
+	}
+}
+
+// Change is the list sources' part of a reload (sensor/reload's Change):
+// Commit makes the lists of the prepared rule set the lists in force.
+type Change struct {
+	m    *Manager
+	take []taken
+}
+
+type taken struct {
+	s       *source
+	l       *rules.List
+	checked time.Time // when l was last known current
+}
+
+// Prepare is the list sources' reload target: the lists the rule set set
+// was built from (Lists) become the lists in force when the reload
+// commits. It checks nothing: the rule set is checked by rules.Load.
+func (m *Manager) Prepare(set *rules.Set) (*Change, error) {
+	c := &Change{m: m}
+	if m == nil || set == nil {
+		return c, nil
+	}
+	for _, s := range m.srcs {
+		l := set.Lists[s.cfg.Name]
+		if l == nil {
+			continue
+		}
+		s.mu.Lock()
+		checked := s.meta.Checked
+		if l != s.list {
+			checked = s.meta.Updated // an older list: current until the source changed
+		}
+		s.mu.Unlock()
+		c.take = append(c.take, taken{s, l, checked})
+	}
+	return c, nil
+}
+
+// Commit makes the prepared lists the lists in force.
+func (c *Change) Commit() error {
+	if c.m == nil || !c.m.bound.Load() {
+		return nil
+	}
+	now := c.m.now()
+	for _, t := range c.take {
+		s := t.s
+		s.mu.Lock()
+		changed := t.l != s.active
+		if changed {
+			s.active, s.activeSince = t.l, now
+		}
+		if t.checked.After(s.activeChecked) {
+			s.activeChecked = t.checked
+		}
+		if s.list == s.active {
+			s.pendingWhy = ""
+		}
+		entries := t.l.Len()
+		s.mu.Unlock()
+		if changed {
+			c.m.log.Info().Str("list", s.cfg.Name).Str("source", s.shown).Int("entries", entries).Msg("list in force")
+		}
+	}
+	return nil
+}
+
+// Abort throws the prepared change away.
+func (c *Change) Abort() error { return nil }
+
+// WarnChanged logs a warning when cfg (a reload's configuration) differs
+// from the configuration the manager was opened with: the list sources are
+// fixed at start (their refresher, connections and metrics), so a changed
+// lists section takes effect at the next start, and until then the
+// running sources stay. Logged once per new configuration.
+func (m *Manager) WarnChanged(cfg Configuration) {
+	if m == nil || sameConfiguration(m.cfg, cfg) {
+		return
+	}
+	if w := m.warned.Load(); w != nil && sameConfiguration(*w, cfg) {
+		return
+	}
+	m.warned.Store(&cfg)
+	var added, removed, changed []string
+	was := map[string]SourceConfig{}
+	for _, s := range m.cfg.Sources {
+		was[s.Name] = s.effective()
+	}
+	now := map[string]bool{}
+	for _, s := range cfg.Sources {
+		now[s.Name] = true
+		if old, ok := was[s.Name]; !ok {
+			added = append(added, s.Name)
+		} else if old != s.effective() {
+			changed = append(changed, s.Name)
+		}
+	}
+	for _, s := range m.cfg.Sources {
+		if !now[s.Name] {
+			removed = append(removed, s.Name)
+		}
+	}
+	ev := m.log.Warn().Strs("added", added).Strs("removed", removed).Strs("changed", changed)
+	if m.cfg.StateDir != cfg.StateDir {
+		ev = ev.Bool("state_dir_changed", true)
+	}
+	ev.Msg("the lists section of the configuration changed: list sources are set up at start, so the change takes effect at the next start (systemctl restart borderwatch); the running sources and their lists stay")
+}
+
+// sameConfiguration tells whether a and b configure the same sources (in
+// effect) with the same state folder.
+func sameConfiguration(a, b Configuration) bool {
+	if a.StateDir != b.StateDir || len(a.Sources) != len(b.Sources) {
+		return false
+	}
+	for i := range a.Sources {
+		if a.Sources[i].effective() != b.Sources[i].effective() {
+			return false
+		}
+	}
+	return true
 }

@@ -35,8 +35,13 @@ func (a *app) feedLists() (map[string]*rules.List, error) {
 	if err != nil || m == nil {
 		return nil, err
 	}
-	m.WarnChanged(a.cfg.Lists) // a reload with another lists section
-	return m.Lists(), nil
+	// A reload with another lists section stages its sources: the
+	// reload's commit (listsTarget) makes them the running sources.
+	lists, err := m.ListsFor(a.cfg.Lists)
+	if err != nil {
+		return nil, usageError{Err: err}
+	}
+	return lists, nil
 }
 
 // listCollectors are the list sources' metrics, if any.
@@ -47,9 +52,10 @@ func (a *app) listCollectors() []prometheus.Collector {
 	return []prometheus.Collector{a.lists}
 }
 
-// listsTarget is the list sources' reload target: a reload's lists are in
-// force (status, metrics) once it committed.
-// With no list sources, an empty manager warns when a reload adds some.
+// listsTarget is the list sources' reload target: a reload's lists, and
+// the sources of a changed lists section, are in force (status, metrics,
+// refresh) once it committed. Without list sources at start, an empty
+// manager takes those a reload adds.
 func (a *app) listsTarget() reload.Target {
 	if a.lists == nil {
 		a.lists, _ = feeds.New(feeds.Configuration{StateDir: a.cfg.Lists.StateDir}, a.logger("lists")) // no source: no error

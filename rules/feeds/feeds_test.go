@@ -10,9 +10,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -764,5 +766,116 @@ func TestRunConcurrent(t *testing.T) {
 	}
 	if n := len(calls); n != 0 {
 		t.Errorf("%d more reloads, want 1 in all (the fast sources' changes together)", n)
+	}
+}
+
+// TestReconfigure: a reload with a changed lists section (sources added,
+// removed, changed) stages the new sources (ListsFor) and makes them the
+// running ones only when it commits; an added source is fetched at once by
+// the running refresher and its list put in force by the next reload.
+func TestReconfigure(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/a", snapshot(t, "feodo_ipblocklist.txt"), "")
+	fs.set("/b", []byte("192.0.2.99\n"), "")
+	dir := t.TempDir()
+	srcA := SourceConfig{Name: "a", URL: srv.URL + "/a", CAFile: ca}
+	srcB := SourceConfig{Name: "b", URL: srv.URL + "/b", CAFile: ca}
+	cfg1 := Configuration{StateDir: dir, Sources: []SourceConfig{srcA}}
+	if r := newManager(t, cfg1, nil).Update(context.Background())[0]; r.Entries != 3 {
+		t.Fatalf("update %+v", r)
+	}
+	var log bytes.Buffer
+	m := newManager(t, cfg1, &log)
+	m.settle = 50 * time.Millisecond
+	m.Bind()
+	a := m.sources()[0]
+
+	// The sensor's reload: build the rules from ListsFor, prepare, commit.
+	var cur atomic.Pointer[Configuration]
+	cur.Store(&cfg1)
+	var reloads atomic.Int64
+	reload := func() error {
+		reloads.Add(1)
+		lists, err := m.ListsFor(*cur.Load())
+		if err != nil {
+			return err
+		}
+		set, err := rules.Load(rules.Options{NoDefaults: true, Lists: lists})
+		if err != nil {
+			return err
+		}
+		c, err := m.Prepare(set)
+		if err != nil {
+			return err
+		}
+		return c.Commit()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx, reload); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	// A reload whose rules fail after ListsFor: the running sources stay.
+	cfg2 := Configuration{StateDir: dir, Sources: []SourceConfig{srcA, srcB}}
+	lists, err := m.ListsFor(cfg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lists["a"].Len() != 3 || lists["b"] == nil || lists["b"].Len() != 0 {
+		t.Fatalf("staged lists %v", lists)
+	}
+	if got := m.Names(); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("sources %v before any commit, want [a]", got)
+	}
+
+	// SIGHUP with source b added: b is running, fetched at once, and in force.
+	cur.Store(&cfg2)
+	if err := reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Names(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("sources %v after the reload, want [a b]", got)
+	}
+	if m.sources()[0] != a {
+		t.Error("the unchanged source a was opened again (its state lost)")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := m.Status(); len(st) == 2 && st[1].Entries == 1 && st[1].Pending == -1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := m.Status(); len(st) != 2 || st[1].Name != "b" || st[1].Entries != 1 || st[1].Pending != -1 {
+		t.Fatalf("status %+v: want b fetched and in force with 1 entry", st)
+	}
+	if got := gather(t, m); got["borderwatch_list_entries list=b"] != 1 || got["borderwatch_list_entries list=a"] != 3 {
+		t.Errorf("metrics %v", got)
+	}
+
+	// SIGHUP with a removed and b's refresh changed: b is a new source
+	// (its list from the cache), a's series are gone.
+	b2 := srcB
+	b2.Refresh = 2 * time.Hour
+	cfg3 := Configuration{StateDir: dir, Sources: []SourceConfig{b2}}
+	cur.Store(&cfg3)
+	if err := reload(); err != nil {
+		t.Fatal(err)
+	}
+	st := m.Status()
+	if len(st) != 1 || st[0].Name != "b" || st[0].Entries != 1 {
+		t.Fatalf("status %+v, want b alone with its cached entry", st)
+	}
+	if m.sources()[0].cfg.Refresh != 2*time.Hour {
+		t.Errorf("b's refresh %s, want 2h", m.sources()[0].cfg.Refresh)
+	}
+	for k := range gather(t, m) {
+		if strings.Contains(k, "list=a") {
+			t.Errorf("series of the removed source: %s", k)
+		}
+	}
+	if !strings.Contains(log.String(), `"added":["b"]`) || !strings.Contains(log.String(), `"removed":["a","b"]`) {
+		t.Errorf("log lacks the reconfigurations:\n%s", log.String())
 	}
 }

@@ -46,12 +46,14 @@ const (
 // Manager keeps the lists of the configured sources. Its methods are safe
 // for concurrent use.
 type Manager struct {
-	log    zerolog.Logger
-	cache  cache
-	now    func() time.Time
-	srcs   []*source
-	cfg    Configuration                 // as given to New
-	warned atomic.Pointer[Configuration] // the other configuration WarnChanged last warned of
+	log zerolog.Logger
+	now func() time.Time
+
+	mu     sync.Mutex
+	srcs   []*source     // the sources in force, in the configuration's order
+	cfg    Configuration // their configuration
+	staged *staged       // sources of another configuration, for the reload under way (ListsFor)
+	wake   chan struct{} // tells Run that the sources changed
 	// bound is set by Bind: the running rules take a changed list only
 	// through a reload's commit (Prepare), so the list in force (status,
 	// metrics) is the committed one. Unbound (lists update, lists status,
@@ -69,6 +71,7 @@ type source struct {
 	shown  string // the redacted URL
 	key    string
 	client *client
+	cache  cache
 
 	mu   sync.Mutex
 	list *rules.List // the last good list; empty before the first
@@ -82,7 +85,9 @@ type source struct {
 	data                       []byte    // the last good data (the TAXII or MISP state)
 	metaMod                    time.Time // NAME.json's modification time when last read or written
 	nextAt                     time.Time
-	retry                      time.Duration // the server's Retry-After of the last failure
+	// scheduled: Run has set nextAt (a source a reload added has not)
+	scheduled bool
+	retry     time.Duration // the server's Retry-After of the last failure
 	// counts for the metrics
 	outcomes map[string]uint64
 	reasons  map[string]uint64
@@ -115,22 +120,40 @@ func New(cfg Configuration, log zerolog.Logger) (*Manager, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	m := &Manager{log: log, cache: cache{dir: cfg.StateDir}, now: time.Now, settle: defaultSettle, cfg: cfg}
+	m := &Manager{log: log, now: time.Now, settle: defaultSettle, cfg: cfg, wake: make(chan struct{}, 1)}
+	srcs, err := m.open(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	m.srcs = srcs
+	return m, nil
+}
+
+// open makes the sources of cfg (checked), taking those of reuse that are
+// configured alike (the same state folder, name and settings) and loading
+// the others' lists from the cache, without any network access.
+func (m *Manager) open(cfg Configuration, reuse *Manager) ([]*source, error) {
+	var srcs, opened []*source
 	for i, sc := range cfg.Sources {
 		sc = sc.effective()
+		if s := reuse.alike(cfg.StateDir, sc); s != nil {
+			srcs = append(srcs, s)
+			continue
+		}
 		u, _ := sc.parseURL() // checked by Problems
 		c, err := newClient(sc)
 		if err != nil {
+			closeAll(opened)
 			return nil, fmt.Errorf("lists.sources[%d] (%s): %w", i, sc.Name, err)
 		}
-		s := &source{cfg: sc, u: u, shown: Redacted(u), key: sourceKey(sc), client: c,
+		s := &source{cfg: sc, u: u, shown: Redacted(u), key: sourceKey(sc), client: c, cache: cache{dir: cfg.StateDir},
 			outcomes: map[string]uint64{}, reasons: map[string]uint64{}}
 		s.list = rules.NewList(sc.Name, s.shown, listFormat(sc.Format), nil)
-		m.srcs = append(m.srcs, s)
+		srcs, opened = append(srcs, s), append(opened, s)
 	}
 	now := m.now()
-	for _, s := range m.srcs {
-		l := log.With().Str("list", s.cfg.Name).Str("source", s.shown).Logger()
+	for _, s := range opened {
+		l := m.log.With().Str("list", s.cfg.Name).Str("source", s.shown).Logger()
 		if err := m.loadCached(s, now); err != nil {
 			l.Warn().Err(err).Msg("list cache unusable: the list is empty until its first update")
 			continue
@@ -141,7 +164,39 @@ func New(cfg Configuration, log zerolog.Logger) (*Manager, error) {
 		}
 		l.Info().Int("entries", s.list.Len()).Time("checked", s.meta.Checked).Msg("list loaded from the cache")
 	}
-	return m, nil
+	return srcs, nil
+}
+
+// closeAll drops the idle connections of srcs.
+func closeAll(srcs []*source) {
+	for _, s := range srcs {
+		s.client.close()
+	}
+}
+
+// alike is m's source configured as sc in stateDir, if any (m may be nil).
+func (m *Manager) alike(stateDir string, sc SourceConfig) *source {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cfg.StateDir != stateDir {
+		return nil
+	}
+	for _, s := range m.srcs {
+		if s.cfg == sc {
+			return s
+		}
+	}
+	return nil
+}
+
+// sources are the sources in force.
+func (m *Manager) sources() []*source {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.srcs
 }
 
 // listFormat is the rules.Format a list of the source reports.
@@ -156,12 +211,12 @@ func listFormat(f string) rules.Format {
 // makes it the source's list.
 func (m *Manager) loadCached(s *source, now time.Time) error {
 	var mod time.Time
-	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil {
+	if st, err := os.Stat(s.cache.metaPath(s.cfg.Name)); err == nil {
 		mod = st.ModTime()
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cache: %w", err)
 	}
-	md, data, err := m.cache.load(s.cfg.Name, s.key)
+	md, data, err := s.cache.load(s.cfg.Name, s.key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.metaMod = mod
@@ -175,7 +230,7 @@ func (m *Manager) loadCached(s *source, now time.Time) error {
 	}
 	l, _, err := s.listFrom(data, now)
 	if err != nil {
-		return fmt.Errorf("cache %s: %w", m.cache.dataPath(s.cfg.Name), err)
+		return fmt.Errorf("cache %s: %w", s.cache.dataPath(s.cfg.Name), err)
 	}
 	s.meta, s.list = *md, l
 	if s.keepsData() {
@@ -233,9 +288,14 @@ func (m *Manager) Lists() map[string]*rules.List {
 	if m == nil {
 		return nil
 	}
+	return m.listsOf(m.sources())
+}
+
+// listsOf are the current lists of srcs by name.
+func (m *Manager) listsOf(srcs []*source) map[string]*rules.List {
 	now := m.now()
-	out := make(map[string]*rules.List, len(m.srcs))
-	for _, s := range m.srcs {
+	out := make(map[string]*rules.List, len(srcs))
+	for _, s := range srcs {
 		m.readNewerCache(s, now)
 		s.mu.Lock()
 		out[s.cfg.Name] = s.list
@@ -247,7 +307,7 @@ func (m *Manager) Lists() map[string]*rules.List {
 // readNewerCache takes the cache of s when another process wrote a newer
 // good list into it.
 func (m *Manager) readNewerCache(s *source, now time.Time) {
-	st, err := os.Stat(m.cache.metaPath(s.cfg.Name))
+	st, err := os.Stat(s.cache.metaPath(s.cfg.Name))
 	if err != nil {
 		return
 	}
@@ -257,7 +317,7 @@ func (m *Manager) readNewerCache(s *source, now time.Time) {
 	if same {
 		return
 	}
-	md, data, err := m.cache.load(s.cfg.Name, s.key)
+	md, data, err := s.cache.load(s.cfg.Name, s.key)
 	if err != nil || md == nil || data == nil || !md.Checked.After(checked) {
 		s.mu.Lock()
 		s.metaMod = st.ModTime()
@@ -305,10 +365,11 @@ func (s *source) keepsData() bool {
 // Update fetches every source now (a few at a time) and returns what
 // happened to each, in the configuration's order.
 func (m *Manager) Update(ctx context.Context) []Result {
-	out := make([]Result, len(m.srcs))
+	srcs := m.sources()
+	out := make([]Result, len(srcs))
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
-	for i, s := range m.srcs {
+	for i, s := range srcs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -389,14 +450,14 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 	}
 	md.Entries = list.Len()
 	res.Entries, res.Note = list.Len(), f.note
-	cerr := m.cache.save(s.cfg.Name, &md, data)
+	cerr := s.cache.save(s.cfg.Name, &md, data)
 	s.mu.Lock()
 	if s.keepsData() {
 		s.data = f.dataOr(prevData)
 	}
 	s.meta, s.list, s.retry = md, list, 0
 	s.current(now)
-	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil {
+	if st, err := os.Stat(s.cache.metaPath(s.cfg.Name)); err == nil {
 		s.metaMod = st.ModTime()
 	}
 	s.outcomes[res.Outcome]++
@@ -455,8 +516,8 @@ func (m *Manager) failed(s *source, err error, now time.Time) {
 	}
 	entries, checked := s.list.Len(), s.meta.Checked
 	s.mu.Unlock()
-	cerr := m.cache.save(s.cfg.Name, &md, nil)
-	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil && cerr == nil {
+	cerr := s.cache.save(s.cfg.Name, &md, nil)
+	if st, err := os.Stat(s.cache.metaPath(s.cfg.Name)); err == nil && cerr == nil {
 		s.mu.Lock()
 		s.metaMod = st.ModTime()
 		s.mu.Unlock()
@@ -639,8 +700,9 @@ func (st Status) Age(now time.Time) time.Duration {
 
 // Status is every source's state, in the configuration's order.
 func (m *Manager) Status() []Status {
-	out := make([]Status, 0, len(m.srcs))
-	for _, s := range m.srcs {
+	srcs := m.sources()
+	out := make([]Status, 0, len(srcs))
+	for _, s := range srcs {
 		s.mu.Lock()
 		l, checked, updated := s.inForce()
 		st := Status{Name: s.cfg.Name, Source: s.shown, Format: s.cfg.Format, Entries: l.Len(),
@@ -666,37 +728,32 @@ func (m *Manager) Status() []Status {
 // changed lists stay fetched but not in force, with its error as the
 // reason (Status, the log). Run returns once its updates have ended.
 func (m *Manager) Run(ctx context.Context, changed func() error) {
-	if len(m.srcs) == 0 {
-		return
-	}
-	now := m.now()
-	for _, s := range m.srcs {
-		s.mu.Lock()
-		s.nextAt = now
-		if s.meta.Failures == 0 && !s.meta.Checked.IsZero() && s.meta.DataSHA256 != "" {
-			s.nextAt = s.meta.Checked.Add(s.cfg.Refresh)
-		}
-		s.mu.Unlock()
-	}
 	type done struct {
 		s *source
 		r Result
 	}
-	results := make(chan done, len(m.srcs)) // never blocks a sender
+	results := make(chan done, parallel) // never blocks a sender: at most parallel run
 	running := map[*source]bool{}
 	var dirtySince time.Time // the first change changed has not seen
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		srcs := m.sources() // a reload may change them
 		now := m.now()
 		var next time.Time
-		for _, s := range m.srcs {
+		for _, s := range srcs {
+			s.mu.Lock()
+			if !s.scheduled {
+				s.scheduled, s.nextAt = true, now
+				if s.meta.Failures == 0 && !s.meta.Checked.IsZero() && s.meta.DataSHA256 != "" {
+					s.nextAt = s.meta.Checked.Add(s.cfg.Refresh)
+				}
+			}
+			at := s.nextAt
+			s.mu.Unlock()
 			if running[s] {
 				continue
 			}
-			s.mu.Lock()
-			at := s.nextAt
-			s.mu.Unlock()
 			if !now.Before(at) && len(running) < parallel {
 				running[s] = true
 				go func() { results <- done{s, m.update(ctx, s)} }()
@@ -716,12 +773,7 @@ func (m *Manager) Run(ctx context.Context, changed func() error) {
 		if !dirtySince.IsZero() && (next.IsZero() || dirtySince.Add(m.settle).Before(next)) {
 			next = dirtySince.Add(m.settle)
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
+		timer.Stop()
 		if !next.IsZero() {
 			timer.Reset(max(next.Sub(m.now()), 0))
 		}
@@ -733,15 +785,13 @@ func (m *Manager) Run(ctx context.Context, changed func() error) {
 			return
 		case d := <-results:
 			delete(running, d.s)
-			if ctx.Err() != nil {
-				continue // the select above returns
-			}
-			if d.r.Changed && dirtySince.IsZero() {
+			if d.r.Changed && dirtySince.IsZero() && ctx.Err() == nil {
 				dirtySince = m.now()
 			}
 			d.s.mu.Lock()
 			d.s.nextAt = m.now().Add(d.s.delay())
 			d.s.mu.Unlock()
+		case <-m.wake:
 		case <-timer.C:
 		}
 	}
@@ -753,7 +803,7 @@ func (m *Manager) reloaded(err error) {
 	if err == nil || !m.bound.Load() {
 		return
 	}
-	for _, s := range m.srcs {
+	for _, s := range m.sources() {
 		s.mu.Lock()
 		pending := s.list != s.active
 		if pending {
@@ -783,15 +833,19 @@ func (s *source) delay() time.Duration {
 
 // Close drops the idle connections.
 func (m *Manager) Close() {
-	for _, s := range m.srcs {
-		s.client.close()
-	}
+	m.mu.Lock()
+	st := m.staged
+	m.staged = nil
+	m.mu.Unlock()
+	st.discard()
+	closeAll(m.sources())
 }
 
 // Names are the sources' names, in order.
 func (m *Manager) Names() []string {
-	out := make([]string, len(m.srcs))
-	for i, s := range m.srcs {
+	srcs := m.sources()
+	out := make([]string, len(srcs))
+	for i, s := range srcs {
 		out[i] = s.cfg.Name
 	}
 	return slices.Clip(out)
@@ -815,9 +869,16 @@ func (m *Manager) Bind() {
 	if m == nil || m.bound.Swap(true) {
 		return
 	}
-	for _, s := range m.srcs {
+	bind(m.sources())
+}
+
+// bind takes the last good lists of srcs as the lists in force.
+func bind(srcs []*source) {
+	for _, s := range srcs {
 		s.mu.Lock()
-		s.active, s.activeChecked, s.activeSince = s.list, s.meta.Checked, s.meta.Updated
+		if s.active == nil {
+			s.active, s.activeChecked, s.activeSince = s.list, s.meta.Checked, s.meta.Updated
+		}
 		s.mu.Unlock()
 	}
 }
@@ -825,8 +886,9 @@ func (m *Manager) Bind() {
 // Change is the list sources' part of a reload (sensor/reload's Change):
 // Commit makes the lists of the prepared rule set the lists in force.
 type Change struct {
-	m    *Manager
-	take []taken
+	m     *Manager
+	take  []taken
+	stage *staged // the sources of a changed configuration, if any
 }
 
 type taken struct {
@@ -843,7 +905,14 @@ func (m *Manager) Prepare(set *rules.Set) (*Change, error) {
 	if m == nil || set == nil {
 		return c, nil
 	}
-	for _, s := range m.srcs {
+	m.mu.Lock()
+	srcs := m.srcs
+	c.stage, m.staged = m.staged, nil
+	m.mu.Unlock()
+	if c.stage != nil {
+		srcs = c.stage.srcs
+	}
+	for _, s := range srcs {
 		l := set.Lists[s.cfg.Name]
 		if l == nil {
 			continue
@@ -859,9 +928,16 @@ func (m *Manager) Prepare(set *rules.Set) (*Change, error) {
 	return c, nil
 }
 
-// Commit makes the prepared lists the lists in force.
+// Commit makes the prepared lists the lists in force, and the sources of
+// a changed configuration the sources in force.
 func (c *Change) Commit() error {
-	if c.m == nil || !c.m.bound.Load() {
+	if c.m == nil {
+		return nil
+	}
+	if c.stage != nil {
+		c.m.install(c.stage)
+	}
+	if !c.m.bound.Load() {
 		return nil
 	}
 	now := c.m.now()
@@ -888,45 +964,94 @@ func (c *Change) Commit() error {
 }
 
 // Abort throws the prepared change away.
-func (c *Change) Abort() error { return nil }
+func (c *Change) Abort() error {
+	c.stage.discard()
+	return nil
+}
 
-// WarnChanged logs a warning when cfg (a reload's configuration) differs
-// from the configuration the manager was opened with: the list sources are
-// fixed at start (their refresher, connections and metrics), so a changed
-// lists section takes effect at the next start, and until then the
-// running sources stay. Logged once per new configuration.
-func (m *Manager) WarnChanged(cfg Configuration) {
-	if m == nil || sameConfiguration(m.cfg, cfg) {
-		return
+// staged is the sources of another configuration than the one in force,
+// made by ListsFor for the reload under way.
+type staged struct {
+	cfg    Configuration
+	srcs   []*source
+	opened []*source // not among the sources in force
+}
+
+// discard drops the connections of the sources st opened (st may be nil).
+func (st *staged) discard() {
+	if st != nil {
+		closeAll(st.opened)
 	}
-	if w := m.warned.Load(); w != nil && sameConfiguration(*w, cfg) {
-		return
+}
+
+// ListsFor are the lists by name for a rule set of a configuration whose
+// lists section is cfg: for the configuration in force, Lists; for another
+// one (a reload read a changed lists section: sources added, removed or
+// changed), the lists of cfg's sources — those configured as before as
+// they are, the others from the cache, without network access — which
+// the reload's commit (Prepare) makes the sources in force; until then,
+// and if the reload fails, the running sources stay.
+func (m *Manager) ListsFor(cfg Configuration) (map[string]*rules.List, error) {
+	m.mu.Lock()
+	same := sameConfiguration(m.cfg, cfg)
+	old := m.staged
+	m.staged = nil
+	m.mu.Unlock()
+	old.discard()
+	if same {
+		return m.Lists(), nil
 	}
-	m.warned.Store(&cfg)
-	var added, removed, changed []string
-	was := map[string]SourceConfig{}
-	for _, s := range m.cfg.Sources {
-		was[s.Name] = s.effective()
+	var errs []error
+	for _, p := range cfg.Problems() {
+		errs = append(errs, errors.New(p.Msg))
 	}
-	now := map[string]bool{}
-	for _, s := range cfg.Sources {
-		now[s.Name] = true
-		if old, ok := was[s.Name]; !ok {
-			added = append(added, s.Name)
-		} else if old != s.effective() {
-			changed = append(changed, s.Name)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	srcs, err := m.open(cfg, m)
+	if err != nil {
+		return nil, err
+	}
+	st := &staged{cfg: cfg, srcs: srcs}
+	inForce := m.sources()
+	for _, s := range srcs {
+		if !slices.Contains(inForce, s) {
+			st.opened = append(st.opened, s)
 		}
 	}
-	for _, s := range m.cfg.Sources {
-		if !now[s.Name] {
-			removed = append(removed, s.Name)
+	m.mu.Lock()
+	m.staged = st
+	m.mu.Unlock()
+	return m.listsOf(srcs), nil
+}
+
+// install makes st's sources the sources in force, and tells Run.
+func (m *Manager) install(st *staged) {
+	m.mu.Lock()
+	old := m.srcs
+	m.srcs, m.cfg = st.srcs, st.cfg
+	m.mu.Unlock()
+	if m.bound.Load() {
+		bind(st.opened)
+	}
+	var added, removed []string
+	for _, s := range st.opened {
+		added = append(added, s.cfg.Name)
+	}
+	var gone []*source
+	for _, s := range old {
+		if !slices.Contains(st.srcs, s) {
+			gone = append(gone, s)
+			removed = append(removed, s.cfg.Name)
 		}
 	}
-	ev := m.log.Warn().Strs("added", added).Strs("removed", removed).Strs("changed", changed)
-	if m.cfg.StateDir != cfg.StateDir {
-		ev = ev.Bool("state_dir_changed", true)
+	closeAll(gone)
+	m.log.Info().Strs("added", added).Strs("removed", removed).Int("sources", len(st.srcs)).
+		Msg("list sources reconfigured (a source whose settings changed is removed and added)")
+	select {
+	case m.wake <- struct{}{}:
+	default:
 	}
-	ev.Msg("the lists section of the configuration changed: list sources are set up at start, so the change takes effect at the next start (systemctl restart borderwatch); the running sources and their lists stay")
 }
 
 // sameConfiguration tells whether a and b configure the same sources (in

@@ -30,7 +30,7 @@ func (m *Manager) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (m *Manager) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range m.srcs {
+	for _, s := range m.sources() {
 		s.mu.Lock()
 		name := s.cfg.Name
 		l, checked, updated := s.inForce()

@@ -725,7 +725,7 @@ func TestRunConcurrent(t *testing.T) {
 		{Name: "b", URL: fastSrv.URL + "/b", CAFile: fastCA},
 	}}
 	m := newManager(t, cfg, nil)
-	m.settle = 300 * time.Millisecond
+	m.settle = time.Second // the fast sources take milliseconds; the slow one times out after 2 s
 	type call struct {
 		slowFailures int
 		a, b         int
@@ -749,6 +749,7 @@ func TestRunConcurrent(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no reload")
 	}
+	t.Logf("first reload after %s", first.at.Round(time.Millisecond))
 	if first.slowFailures != 0 || first.a != 1 || first.b != 1 {
 		t.Errorf("first reload after %s: slow source's failures %d (want 0: still being fetched), entries a %d, b %d (want 1, 1)",
 			first.at.Round(time.Millisecond), first.slowFailures, first.a, first.b)

@@ -152,7 +152,7 @@ func newManager(t *testing.T, cfg Configuration, log *bytes.Buffer) *Manager {
 	t.Helper()
 	w := zerolog.Nop()
 	if log != nil {
-		w = zerolog.New(log)
+		w = zerolog.New(zerolog.SyncWriter(log)) // sources update concurrently; read log once they ended
 	}
 	m, err := New(cfg, w)
 	if err != nil {
@@ -815,7 +815,15 @@ func TestReconfigure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx, reload); close(done) }()
-	defer func() { cancel(); <-done }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			cancel()
+			<-done
+			stopped = true
+		}
+	}
+	defer stop()
 
 	// A reload whose rules fail after ListsFor: the running sources stay.
 	cfg2 := Configuration{StateDir: dir, Sources: []SourceConfig{srcA, srcB}}
@@ -876,6 +884,7 @@ func TestReconfigure(t *testing.T) {
 			t.Errorf("series of the removed source: %s", k)
 		}
 	}
+	stop() // the log is read once Run ended
 	if !strings.Contains(log.String(), `"added":["b"]`) || !strings.Contains(log.String(), `"removed":["a","b"]`) {
 		t.Errorf("log lacks the reconfigurations:\n%s", log.String())
 	}

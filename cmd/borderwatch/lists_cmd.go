@@ -3,18 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os/signal"
-	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/borderwatch/borderwatch/internal/strictyaml"
+	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/rules/feeds"
 	"github.com/borderwatch/borderwatch/sensor/reload"
@@ -23,11 +19,8 @@ import (
 // listSources is the list sources of the configuration (lists.sources),
 // opened from the cache on first use; nil when none are configured.
 func (a *app) listSources() (*feeds.Manager, error) {
-	if len(a.cfg.Lists.Sources) == 0 {
-		return nil, nil
-	}
 	if a.lists == nil {
-		m, err := feeds.New(a.cfg.Lists, a.logger("lists"))
+		m, err := feeds.Open(a.cfg.Lists, a.logger("lists"))
 		if err != nil {
 			return nil, usageError{Err: err}
 		}
@@ -42,7 +35,13 @@ func (a *app) feedLists() (map[string]*rules.List, error) {
 	if err != nil || m == nil {
 		return nil, err
 	}
-	return m.Lists(), nil
+	// A reload with another lists section stages its sources: the
+	// reload's commit (listsTarget) makes them the running sources.
+	lists, err := m.ListsFor(a.cfg.Lists)
+	if err != nil {
+		return nil, usageError{Err: err}
+	}
+	return lists, nil
 }
 
 // listCollectors are the list sources' metrics, if any.
@@ -53,19 +52,25 @@ func (a *app) listCollectors() []prometheus.Collector {
 	return []prometheus.Collector{a.lists}
 }
 
-// startLists refreshes the list sources in the background until ctx ends,
-// reloading the rules (prepare, then commit, like SIGHUP) when a list
-// changed. The returned function waits for the refresher to stop.
-func (a *app) startLists(ctx context.Context, rl *reload.Reloader) (wait func()) {
+// listsTarget is the list sources' reload target: a reload's lists, and
+// the sources of a changed lists section, are in force (status, metrics,
+// refresh) once it committed. Without list sources at start, an empty
+// manager takes those a reload adds.
+func (a *app) listsTarget() reload.Target {
 	if a.lists == nil {
-		return func() {}
+		a.lists, _ = feeds.New(feeds.Configuration{StateDir: a.cfg.Lists.StateDir}, a.logger("lists")) // no source: no error
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.lists.Run(ctx, func() { _ = rl.Reload() }) // logged by the reloader
-	}()
-	return func() { <-done; a.lists.Close() }
+	a.lists.Bind()
+	return reload.Target{Name: "lists", Prepare: func(set *rules.Set, _ *geo.Table) (reload.Change, error) {
+		return a.lists.Prepare(set)
+	}}
+}
+
+// startLists refreshes the list sources in the background until ctx ends,
+// reloading through rl when a list changed. The returned function waits
+// for the refresher to stop.
+func (a *app) startLists(ctx context.Context, rl *reload.Reloader) (wait func()) {
+	return a.lists.Start(ctx, rl.Reload) // a failed reload is logged by the reloader
 }
 
 func newListsCmd(a *app) *cobra.Command {
@@ -94,44 +99,14 @@ source keeps its last good list. Exit code 1 when a source failed.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := a.listSources()
-			if err != nil {
-				return err
-			}
-			if m == nil {
-				fmt.Fprintln(cmd.OutOrStdout(), "no list sources configured (lists.sources)")
-				return nil
+			if err != nil || m == nil {
+				return noSources(cmd, err)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			res := m.Update(ctx)
-			failed := printListUpdate(cmd.OutOrStdout(), res)
-			if failed > 0 {
-				return fmt.Errorf("%d of %d list sources failed; their last good lists stay", failed, len(res))
-			}
-			return nil
+			return m.UpdateNow(ctx, cmd.OutOrStdout())
 		},
 	}
-}
-
-// printListUpdate prints one line per source and returns how many failed.
-func printListUpdate(w io.Writer, res []feeds.Result) int {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LIST\tRESULT\tENTRIES\tTOOK\tDETAIL")
-	failed := 0
-	for _, r := range res {
-		detail := r.Note
-		result := strings.ReplaceAll(r.Outcome, "_", " ")
-		switch {
-		case r.Err != nil:
-			failed++
-			detail = r.Err.Error()
-		case r.Outcome == feeds.OutcomeUpdated && !r.Changed:
-			result = "unchanged"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Name, result, r.Entries, r.Took.Round(time.Millisecond), strictyaml.OneLine(detail))
-	}
-	_ = tw.Flush()
-	return failed
 }
 
 func newListsStatusCmd(a *app) *cobra.Command {
@@ -141,41 +116,26 @@ func newListsStatusCmd(a *app) *cobra.Command {
 		Long: `status reads the cache of the state folder (no network): per list source its
 entries, when it was last known current (age), when it last changed, the
 failures since and the last error. The sources are shown with the secrets of
-their URLs redacted.`,
+their URLs redacted. The cache holds the last good lists, which a running
+sensor takes at its next reload: ` + "`borderwatch status`" + ` shows the lists in force.`,
 		Example: "  borderwatch lists status",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(a.cfg.Lists.Sources) == 0 {
-				fmt.Fprintln(cmd.OutOrStdout(), "no list sources configured (lists.sources)")
-				return nil
+				return noSources(cmd, nil)
 			}
-			m, err := feeds.New(a.cfg.Lists, a.logger("lists").Level(max(a.log.GetLevel(), zerolog.WarnLevel))) // the table says what the cache holds
-			if err != nil {
+			if err := feeds.WriteCacheStatus(cmd.OutOrStdout(), a.cfg.Lists, a.logger("lists"), time.Now()); err != nil {
 				return usageError{Err: err}
 			}
-			defer m.Close()
-			printListStatus(cmd.OutOrStdout(), m.Status(), time.Now())
 			return nil
 		},
 	}
 }
 
-func printListStatus(w io.Writer, sts []feeds.Status, now time.Time) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LIST\tFORMAT\tENTRIES\tAGE\tCHANGED\tFAILURES\tLAST ERROR\tSOURCE")
-	for _, st := range sts {
-		age, changed := "never", "never"
-		if d := st.Age(now); d >= 0 {
-			age = d.Round(time.Second).String()
-		}
-		if !st.Updated.IsZero() {
-			changed = st.Updated.UTC().Format(time.RFC3339)
-		}
-		lastErr := "-"
-		if st.LastError != "" {
-			lastErr = st.LastErrorAt.UTC().Format(time.RFC3339) + " " + st.LastError
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", st.Name, st.Format, st.Entries, age, changed, st.Failures, strictyaml.OneLine(lastErr), st.Source)
+// noSources is err, or says that there are no list sources.
+func noSources(cmd *cobra.Command, err error) error {
+	if err == nil {
+		fmt.Fprintln(cmd.OutOrStdout(), "no list sources configured (lists.sources)")
 	}
-	_ = tw.Flush()
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,6 +62,9 @@ func TestRunListSourceReloads(t *testing.T) {
 			eventually(t, "the fetched list to be swapped in", func() bool {
 				return strings.Contains(logs.String(), `"message":"reloaded"`)
 			})
+			eventually(t, "the reload to put the list in force", func() bool {
+				return strings.Contains(logs.String(), `"message":"list in force"`)
+			})
 			if l := logs.String(); !strings.Contains(l, `"message":"list updated"`) || !strings.Contains(l, `"entries":1`) {
 				t.Fatalf("no list update logged:\n%s", l)
 			}
@@ -99,5 +103,79 @@ func TestRunListSourceReloads(t *testing.T) {
 				t.Errorf("%d fetches, want 1 (the refresh is an hour)", n)
 			}
 		})
+	}
+}
+
+// TestRunSIGHUPAddsListSource: a sensor started without list sources
+// takes one added to the configuration at a SIGHUP reload: the source is
+// fetched at once, its list put in force through the reload, and traffic
+// from the listed address raises the pack's inbound reputation alert.
+func TestRunSIGHUPAddsListSource(t *testing.T) {
+	sensorNS, attackerNS := labNetns(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("# lab list\n198.51.100.7\n"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	labDB := filepath.Join(dir, "lab.mmdb")
+	cfg := filepath.Join(dir, "borderwatch.yaml")
+	lists := "lists:\n  state_dir: " + filepath.Join(dir, "state") + "\n"
+	for path, data := range map[string][]byte{
+		ca:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
+		labDB: geotest.Lab(),
+		cfg:   []byte(lists),
+	} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alerts := filepath.Join(dir, "alerts.json")
+	var logs lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := runInNetns(ctx, sensorNS, &logs, "--config", cfg, "--geoip", labDB, "--home", "DE",
+		"run", "--iface", "bwv0", "--capture", "afpacket", "--workers", "2",
+		"--alerts", alerts, "--metrics-listen", "127.0.0.1:0")
+	waitRunning(t, done, &logs)
+
+	added := lists + "  sources:\n    - name: blocklist\n      url: " + srv.URL + "/drop.txt\n      format: plain\n      refresh: 1h\n      ca_file: " + ca + "\n"
+	if err := os.WriteFile(cfg, []byte(added), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the added source's list to be in force", func() bool {
+		l := logs.String()
+		return strings.Contains(l, `"message":"list sources reconfigured`) && strings.Contains(l, `"message":"list in force"`)
+	})
+	if l := logs.String(); !strings.Contains(l, `"added":["blocklist"]`) || !strings.Contains(l, `"entries":1`) {
+		t.Fatalf("reconfiguration or list not logged:\n%s", l)
+	}
+	err := inNetns(attackerNS, func() error {
+		c, err := net.Dial("udp", "192.0.2.10:5353")
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte("hello"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the reputation alert", func() bool {
+		b, _ := os.ReadFile(alerts)
+		return strings.Contains(string(b), `"signature_id":8100601`) && strings.Contains(string(b), `"src_ip":"198.51.100.7"`)
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop")
 	}
 }

@@ -229,7 +229,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 			}
 			rl = newReloader(a, cmd, p, out.Writer, src.Reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
 				return lc.Prepare(set, table)
-			}})
+			}}, a.listsTarget())
 			return func() error { p.Close(); return nil }, nil
 		}},
 		lifecycle.Component{Name: "metrics endpoint", Start: func() (func() error, error) {

@@ -15,8 +15,10 @@ func newStatusCmd(a *app) *cobra.Command {
 		Long: `status reads the Prometheus endpoint of a running ` + "`borderwatch run`" + ` (--addr,
 else metrics.listen of the configuration, else 127.0.0.1:9467) and prints, per
 capture source (interface), the packets, hand-offs and drops, the kernel
-stage's counters when XDP is used (in total and per interface and hook), the pipeline's counters, and the top
-countries of inbound and outbound traffic.`,
+stage's counters when XDP is used (in total and per interface and hook), the pipeline's counters, the top
+countries of inbound and outbound traffic, and the list sources (lists.sources:
+entries and age of the list in force, failures, last error, and whether a
+fetched list is not in force yet).`,
 		Example: `  borderwatch status
   borderwatch status --addr 127.0.0.1:9467`,
 		Args: cobra.NoArgs,

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,7 +152,7 @@ func newManager(t *testing.T, cfg Configuration, log *bytes.Buffer) *Manager {
 	t.Helper()
 	w := zerolog.Nop()
 	if log != nil {
-		w = zerolog.New(log)
+		w = zerolog.New(zerolog.SyncWriter(log)) // sources update concurrently; read log once they ended
 	}
 	m, err := New(cfg, w)
 	if err != nil {
@@ -479,7 +482,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	changed := make(chan struct{}, 4)
 	done := make(chan struct{})
-	go func() { m.Run(ctx, func() { changed <- struct{}{} }); close(done) }()
+	go func() { m.Run(ctx, func() error { changed <- struct{}{}; return nil }); close(done) }()
 	select {
 	case <-changed:
 	case <-time.After(10 * time.Second):
@@ -498,7 +501,7 @@ func TestRun(t *testing.T) {
 	m2 := newManager(t, cfg, nil)
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel2()
-	m2.Run(ctx2, func() { t.Error("changed called without a change") })
+	m2.Run(ctx2, func() error { t.Error("changed called without a change"); return nil })
 	if fs.requests != 0 {
 		t.Errorf("%d requests within the refresh of a fresh cache", fs.requests)
 	}
@@ -536,6 +539,7 @@ func TestMetrics(t *testing.T) {
 	checked := m.Status()[0].Checked
 	want := map[string]float64{
 		"borderwatch_list_entries list=feodo":                            3,
+		"borderwatch_list_pending list=feodo":                            0,
 		"borderwatch_list_failures list=feodo":                           1,
 		"borderwatch_list_errors_total list=feodo reason=http_503":       1,
 		"borderwatch_list_updates_total list=feodo outcome=updated":      1,
@@ -604,5 +608,284 @@ func TestListsReadsNewerCache(t *testing.T) {
 	}
 	if st := running.Status()[0]; st.Entries != 1 {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// gather is m's metrics as "name label=value…" → value.
+func gather(t *testing.T, m *Manager) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(m); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, lp := range mt.GetLabel() {
+				key += " " + lp.GetName() + "=" + lp.GetValue()
+			}
+			got[key] = mt.GetGauge().GetValue() + mt.GetCounter().GetValue()
+		}
+	}
+	return got
+}
+
+// TestInForceIsWhatRuns: in a running sensor (Bind), a list fetched while
+// the reload fails is not reported as the list in force (status, metrics):
+// it is shown as fetched but not in force, with the reload's error, until
+// a reload commits it.
+func TestInForceIsWhatRuns(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/list", snapshot(t, "feodo_ipblocklist.txt"), `"v1"`)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{{Name: "c2", URL: srv.URL + "/list", CAFile: ca}}}
+	if r := newManager(t, cfg, nil).Update(context.Background())[0]; r.Entries != 3 {
+		t.Fatalf("first update %+v", r)
+	}
+	var log bytes.Buffer
+	m := newManager(t, cfg, &log)
+	m.settle = 50 * time.Millisecond
+	m.Bind() // the running rules were built from the cached list (3 entries)
+	fs.set("/list", []byte("192.0.2.99\n"), `"v2"`)
+	s := m.srcs[0] // the cache is fresh: make the source due at once
+	s.mu.Lock()
+	s.meta.Checked = time.Time{}
+	s.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	reloads := make(chan struct{}, 4)
+	done := make(chan struct{})
+	go func() {
+		m.Run(ctx, func() error { reloads <- struct{}{}; return errors.New("site.yaml:3:9: rule 9100701: bad") })
+		close(done)
+	}()
+	select {
+	case <-reloads:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload after the list changed")
+	}
+	cancel()
+	<-done
+	st := m.Status()[0]
+	if st.Entries != 3 || st.Pending != 1 || !strings.Contains(st.PendingWhy, "the reload failed: site.yaml:3:9") {
+		t.Errorf("after a failed reload: status %+v, want 3 entries in force and 1 pending with the reload's error", st)
+	}
+	got := gather(t, m)
+	if got["borderwatch_list_entries list=c2"] != 3 || got["borderwatch_list_pending list=c2"] != 1 {
+		t.Errorf("after a failed reload: entries %v, pending %v; want 3 and 1", got["borderwatch_list_entries list=c2"], got["borderwatch_list_pending list=c2"])
+	}
+	if !strings.Contains(log.String(), "list fetched but not in force") {
+		t.Errorf("log lacks the list not in force:\n%s", log.String())
+	}
+
+	// A reload that commits: the fetched list is in force.
+	set, err := rules.Load(rules.Options{NoDefaults: true, Lists: m.Lists()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Prepare(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := m.Status()[0]; st.Entries != 3 {
+		t.Errorf("prepared, not committed: %d entries in force, want 3", st.Entries)
+	}
+	if err := c.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st = m.Status()[0]
+	if st.Entries != 1 || st.Pending != -1 || st.PendingWhy != "" || st.Updated.IsZero() {
+		t.Errorf("after the commit: status %+v, want 1 entry in force, none pending", st)
+	}
+	got = gather(t, m)
+	if got["borderwatch_list_entries list=c2"] != 1 || got["borderwatch_list_pending list=c2"] != 0 {
+		t.Errorf("after the commit: entries %v, pending %v; want 1 and 0", got["borderwatch_list_entries list=c2"], got["borderwatch_list_pending list=c2"])
+	}
+}
+
+// TestRunConcurrent: a slow source does not hold up the others: their
+// changes are reloaded (once, together) while it is still being fetched.
+func TestRunConcurrent(t *testing.T) {
+	slow := &feedServer{}
+	slowSrv, slowCA := startTLS(t, slow)
+	slow.set("/list", []byte("203.0.113.1\n"), `"s"`)
+	slow.setMode("slow", 0)
+	fast := &feedServer{}
+	fastSrv, fastCA := startTLS(t, fast)
+	fast.set("/a", []byte("192.0.2.1\n"), `"a"`)
+	fast.set("/b", []byte("198.51.100.0/24\n"), `"b"`)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{
+		{Name: "slow", URL: slowSrv.URL + "/list", CAFile: slowCA, Timeout: 2 * time.Second},
+		{Name: "a", URL: fastSrv.URL + "/a", CAFile: fastCA},
+		{Name: "b", URL: fastSrv.URL + "/b", CAFile: fastCA},
+	}}
+	m := newManager(t, cfg, nil)
+	m.settle = time.Second // the fast sources take milliseconds; the slow one times out after 2 s
+	type call struct {
+		slowFailures int
+		a, b         int
+		at           time.Duration
+	}
+	start := time.Now()
+	calls := make(chan call, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		m.Run(ctx, func() error {
+			l := m.Lists()
+			calls <- call{m.Status()[0].Failures, l["a"].Len(), l["b"].Len(), time.Since(start)}
+			return nil
+		})
+		close(done)
+	}()
+	var first call
+	select {
+	case first = <-calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload")
+	}
+	t.Logf("first reload after %s", first.at.Round(time.Millisecond))
+	if first.slowFailures != 0 || first.a != 1 || first.b != 1 {
+		t.Errorf("first reload after %s: slow source's failures %d (want 0: still being fetched), entries a %d, b %d (want 1, 1)",
+			first.at.Round(time.Millisecond), first.slowFailures, first.a, first.b)
+	}
+	// The slow source times out (2 s): a failure, no change, no reload.
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Status()[0].Failures == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(400 * time.Millisecond)
+	cancel()
+	<-done
+	if st := m.Status()[0]; st.Failures != 1 {
+		t.Errorf("slow source %+v, want 1 failure", st)
+	}
+	if n := len(calls); n != 0 {
+		t.Errorf("%d more reloads, want 1 in all (the fast sources' changes together)", n)
+	}
+}
+
+// TestReconfigure: a reload with a changed lists section (sources added,
+// removed, changed) stages the new sources (ListsFor) and makes them the
+// running ones only when it commits; an added source is fetched at once by
+// the running refresher and its list put in force by the next reload.
+func TestReconfigure(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/a", snapshot(t, "feodo_ipblocklist.txt"), "")
+	fs.set("/b", []byte("192.0.2.99\n"), "")
+	dir := t.TempDir()
+	srcA := SourceConfig{Name: "a", URL: srv.URL + "/a", CAFile: ca}
+	srcB := SourceConfig{Name: "b", URL: srv.URL + "/b", CAFile: ca}
+	cfg1 := Configuration{StateDir: dir, Sources: []SourceConfig{srcA}}
+	if r := newManager(t, cfg1, nil).Update(context.Background())[0]; r.Entries != 3 {
+		t.Fatalf("update %+v", r)
+	}
+	var log bytes.Buffer
+	m := newManager(t, cfg1, &log)
+	m.settle = 50 * time.Millisecond
+	m.Bind()
+	a := m.sources()[0]
+
+	// The sensor's reload: build the rules from ListsFor, prepare, commit.
+	var cur atomic.Pointer[Configuration]
+	cur.Store(&cfg1)
+	var reloads atomic.Int64
+	reload := func() error {
+		reloads.Add(1)
+		lists, err := m.ListsFor(*cur.Load())
+		if err != nil {
+			return err
+		}
+		set, err := rules.Load(rules.Options{NoDefaults: true, Lists: lists})
+		if err != nil {
+			return err
+		}
+		c, err := m.Prepare(set)
+		if err != nil {
+			return err
+		}
+		return c.Commit()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx, reload); close(done) }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			cancel()
+			<-done
+			stopped = true
+		}
+	}
+	defer stop()
+
+	// A reload whose rules fail after ListsFor: the running sources stay.
+	cfg2 := Configuration{StateDir: dir, Sources: []SourceConfig{srcA, srcB}}
+	lists, err := m.ListsFor(cfg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lists["a"].Len() != 3 || lists["b"] == nil || lists["b"].Len() != 0 {
+		t.Fatalf("staged lists %v", lists)
+	}
+	if got := m.Names(); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("sources %v before any commit, want [a]", got)
+	}
+
+	// SIGHUP with source b added: b is running, fetched at once, and in force.
+	cur.Store(&cfg2)
+	if err := reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Names(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("sources %v after the reload, want [a b]", got)
+	}
+	if m.sources()[0] != a {
+		t.Error("the unchanged source a was opened again (its state lost)")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := m.Status(); len(st) == 2 && st[1].Entries == 1 && st[1].Pending == -1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := m.Status(); len(st) != 2 || st[1].Name != "b" || st[1].Entries != 1 || st[1].Pending != -1 {
+		t.Fatalf("status %+v: want b fetched and in force with 1 entry", st)
+	}
+	if got := gather(t, m); got["borderwatch_list_entries list=b"] != 1 || got["borderwatch_list_entries list=a"] != 3 {
+		t.Errorf("metrics %v", got)
+	}
+
+	// SIGHUP with a removed and b's refresh changed: b is a new source
+	// (its list from the cache), a's series are gone.
+	b2 := srcB
+	b2.Refresh = 2 * time.Hour
+	cfg3 := Configuration{StateDir: dir, Sources: []SourceConfig{b2}}
+	cur.Store(&cfg3)
+	if err := reload(); err != nil {
+		t.Fatal(err)
+	}
+	st := m.Status()
+	if len(st) != 1 || st[0].Name != "b" || st[0].Entries != 1 {
+		t.Fatalf("status %+v, want b alone with its cached entry", st)
+	}
+	if m.sources()[0].cfg.Refresh != 2*time.Hour {
+		t.Errorf("b's refresh %s, want 2h", m.sources()[0].cfg.Refresh)
+	}
+	for k := range gather(t, m) {
+		if strings.Contains(k, "list=a") {
+			t.Errorf("series of the removed source: %s", k)
+		}
+	}
+	stop() // the log is read once Run ended
+	if !strings.Contains(log.String(), `"added":["b"]`) || !strings.Contains(log.String(), `"removed":["a","b"]`) {
+		t.Errorf("log lacks the reconfigurations:\n%s", log.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,8 +27,13 @@ const (
 	// logEvery is how often the same failure of a source is logged again
 	// (with the count of those not logged).
 	logEvery = time.Hour
-	// parallel is how many sources Update fetches at once.
+	// parallel is how many sources Update and Run fetch at once.
 	parallel = 4
+	// defaultSettle is how long Run waits, after an update changed a list,
+	// for the other updates still running before it reloads: changes that
+	// arrive together make one reload, and a slow source delays the
+	// others' changes by this at most.
+	defaultSettle = 2 * time.Second
 )
 
 // Outcomes of an update.
@@ -40,10 +46,22 @@ const (
 // Manager keeps the lists of the configured sources. Its methods are safe
 // for concurrent use.
 type Manager struct {
-	log   zerolog.Logger
-	cache cache
-	now   func() time.Time
-	srcs  []*source
+	log zerolog.Logger
+	now func() time.Time
+
+	mu     sync.Mutex
+	srcs   []*source     // the sources in force, in the configuration's order
+	cfg    Configuration // their configuration
+	staged *staged       // sources of another configuration, for the reload under way (ListsFor)
+	wake   chan struct{} // tells Run that the sources changed
+	// bound is set by Bind: the running rules take a changed list only
+	// through a reload's commit (Prepare), so the list in force (status,
+	// metrics) is the committed one. Unbound (lists update, lists status,
+	// replay), the list in force is the last good one fetched or cached.
+	bound atomic.Bool
+	// settle is how long Run waits, after a change, for the updates
+	// still running before it reloads anyway.
+	settle time.Duration
 }
 
 // source is one list source and its state.
@@ -53,14 +71,23 @@ type source struct {
 	shown  string // the redacted URL
 	key    string
 	client *client
+	cache  cache
 
-	mu      sync.Mutex
-	list    *rules.List // the last good list; empty before the first
-	meta    meta
-	data    []byte    // the last good data (the TAXII or MISP state)
-	metaMod time.Time // NAME.json's modification time when last read or written
-	nextAt  time.Time
-	retry   time.Duration // the server's Retry-After of the last failure
+	mu   sync.Mutex
+	list *rules.List // the last good list; empty before the first
+	meta meta
+	// The list in force (bound managers; see Manager.bound): the one of
+	// the running rules, when it was last known current and last changed,
+	// and why the last good list is not in force yet.
+	active                     *rules.List
+	activeChecked, activeSince time.Time
+	pendingWhy                 string
+	data                       []byte    // the last good data (the TAXII or MISP state)
+	metaMod                    time.Time // NAME.json's modification time when last read or written
+	nextAt                     time.Time
+	// scheduled: Run has set nextAt (a source a reload added has not)
+	scheduled bool
+	retry     time.Duration // the server's Retry-After of the last failure
 	// counts for the metrics
 	outcomes map[string]uint64
 	reasons  map[string]uint64
@@ -93,22 +120,40 @@ func New(cfg Configuration, log zerolog.Logger) (*Manager, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	m := &Manager{log: log, cache: cache{dir: cfg.StateDir}, now: time.Now}
+	m := &Manager{log: log, now: time.Now, settle: defaultSettle, cfg: cfg, wake: make(chan struct{}, 1)}
+	srcs, err := m.open(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	m.srcs = srcs
+	return m, nil
+}
+
+// open makes the sources of cfg (checked), taking those of reuse that are
+// configured alike (the same state folder, name and settings) and loading
+// the others' lists from the cache, without any network access.
+func (m *Manager) open(cfg Configuration, reuse *Manager) ([]*source, error) {
+	var srcs, opened []*source
 	for i, sc := range cfg.Sources {
 		sc = sc.effective()
+		if s := reuse.alike(cfg.StateDir, sc); s != nil {
+			srcs = append(srcs, s)
+			continue
+		}
 		u, _ := sc.parseURL() // checked by Problems
 		c, err := newClient(sc)
 		if err != nil {
+			closeAll(opened)
 			return nil, fmt.Errorf("lists.sources[%d] (%s): %w", i, sc.Name, err)
 		}
-		s := &source{cfg: sc, u: u, shown: Redacted(u), key: sourceKey(sc), client: c,
+		s := &source{cfg: sc, u: u, shown: Redacted(u), key: sourceKey(sc), client: c, cache: cache{dir: cfg.StateDir},
 			outcomes: map[string]uint64{}, reasons: map[string]uint64{}}
 		s.list = rules.NewList(sc.Name, s.shown, listFormat(sc.Format), nil)
-		m.srcs = append(m.srcs, s)
+		srcs, opened = append(srcs, s), append(opened, s)
 	}
 	now := m.now()
-	for _, s := range m.srcs {
-		l := log.With().Str("list", s.cfg.Name).Str("source", s.shown).Logger()
+	for _, s := range opened {
+		l := m.log.With().Str("list", s.cfg.Name).Str("source", s.shown).Logger()
 		if err := m.loadCached(s, now); err != nil {
 			l.Warn().Err(err).Msg("list cache unusable: the list is empty until its first update")
 			continue
@@ -119,7 +164,39 @@ func New(cfg Configuration, log zerolog.Logger) (*Manager, error) {
 		}
 		l.Info().Int("entries", s.list.Len()).Time("checked", s.meta.Checked).Msg("list loaded from the cache")
 	}
-	return m, nil
+	return srcs, nil
+}
+
+// closeAll drops the idle connections of srcs.
+func closeAll(srcs []*source) {
+	for _, s := range srcs {
+		s.client.close()
+	}
+}
+
+// alike is m's source configured as sc in stateDir, if any (m may be nil).
+func (m *Manager) alike(stateDir string, sc SourceConfig) *source {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cfg.StateDir != stateDir {
+		return nil
+	}
+	for _, s := range m.srcs {
+		if s.cfg == sc {
+			return s
+		}
+	}
+	return nil
+}
+
+// sources are the sources in force.
+func (m *Manager) sources() []*source {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.srcs
 }
 
 // listFormat is the rules.Format a list of the source reports.
@@ -134,12 +211,12 @@ func listFormat(f string) rules.Format {
 // makes it the source's list.
 func (m *Manager) loadCached(s *source, now time.Time) error {
 	var mod time.Time
-	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil {
+	if st, err := os.Stat(s.cache.metaPath(s.cfg.Name)); err == nil {
 		mod = st.ModTime()
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cache: %w", err)
 	}
-	md, data, err := m.cache.load(s.cfg.Name, s.key)
+	md, data, err := s.cache.load(s.cfg.Name, s.key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.metaMod = mod
@@ -153,7 +230,7 @@ func (m *Manager) loadCached(s *source, now time.Time) error {
 	}
 	l, _, err := s.listFrom(data, now)
 	if err != nil {
-		return fmt.Errorf("cache %s: %w", m.cache.dataPath(s.cfg.Name), err)
+		return fmt.Errorf("cache %s: %w", s.cache.dataPath(s.cfg.Name), err)
 	}
 	s.meta, s.list = *md, l
 	if s.keepsData() {
@@ -211,9 +288,14 @@ func (m *Manager) Lists() map[string]*rules.List {
 	if m == nil {
 		return nil
 	}
+	return m.listsOf(m.sources())
+}
+
+// listsOf are the current lists of srcs by name.
+func (m *Manager) listsOf(srcs []*source) map[string]*rules.List {
 	now := m.now()
-	out := make(map[string]*rules.List, len(m.srcs))
-	for _, s := range m.srcs {
+	out := make(map[string]*rules.List, len(srcs))
+	for _, s := range srcs {
 		m.readNewerCache(s, now)
 		s.mu.Lock()
 		out[s.cfg.Name] = s.list
@@ -225,7 +307,7 @@ func (m *Manager) Lists() map[string]*rules.List {
 // readNewerCache takes the cache of s when another process wrote a newer
 // good list into it.
 func (m *Manager) readNewerCache(s *source, now time.Time) {
-	st, err := os.Stat(m.cache.metaPath(s.cfg.Name))
+	st, err := os.Stat(s.cache.metaPath(s.cfg.Name))
 	if err != nil {
 		return
 	}
@@ -235,7 +317,7 @@ func (m *Manager) readNewerCache(s *source, now time.Time) {
 	if same {
 		return
 	}
-	md, data, err := m.cache.load(s.cfg.Name, s.key)
+	md, data, err := s.cache.load(s.cfg.Name, s.key)
 	if err != nil || md == nil || data == nil || !md.Checked.After(checked) {
 		s.mu.Lock()
 		s.metaMod = st.ModTime()
@@ -253,6 +335,24 @@ func (m *Manager) readNewerCache(s *source, now time.Time) {
 	if s.keepsData() {
 		s.data = data
 	}
+	s.current(md.Checked)
+}
+
+// current notes, for a bound manager, that the last good list was known
+// current at checked: when it lists what the list in force lists, the
+// list in force is current too (and stays the one of the running rules);
+// otherwise it waits for a reload (s.mu held).
+func (s *source) current(checked time.Time) {
+	if s.active == nil {
+		return // not bound
+	}
+	if s.list == s.active || samePrefixes(s.list, s.active) {
+		s.list, s.activeChecked, s.pendingWhy = s.active, checked, ""
+		return
+	}
+	if s.pendingWhy == "" {
+		s.pendingWhy = "waiting for the reload"
+	}
 }
 
 // keepsData tells whether the source keeps its data in memory: the state
@@ -265,10 +365,11 @@ func (s *source) keepsData() bool {
 // Update fetches every source now (a few at a time) and returns what
 // happened to each, in the configuration's order.
 func (m *Manager) Update(ctx context.Context) []Result {
-	out := make([]Result, len(m.srcs))
+	srcs := m.sources()
+	out := make([]Result, len(srcs))
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
-	for i, s := range m.srcs {
+	for i, s := range srcs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -349,13 +450,14 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 	}
 	md.Entries = list.Len()
 	res.Entries, res.Note = list.Len(), f.note
-	cerr := m.cache.save(s.cfg.Name, &md, data)
+	cerr := s.cache.save(s.cfg.Name, &md, data)
 	s.mu.Lock()
 	if s.keepsData() {
 		s.data = f.dataOr(prevData)
 	}
 	s.meta, s.list, s.retry = md, list, 0
-	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil {
+	s.current(now)
+	if st, err := os.Stat(s.cache.metaPath(s.cfg.Name)); err == nil {
 		s.metaMod = st.ModTime()
 	}
 	s.outcomes[res.Outcome]++
@@ -414,8 +516,8 @@ func (m *Manager) failed(s *source, err error, now time.Time) {
 	}
 	entries, checked := s.list.Len(), s.meta.Checked
 	s.mu.Unlock()
-	cerr := m.cache.save(s.cfg.Name, &md, nil)
-	if st, err := os.Stat(m.cache.metaPath(s.cfg.Name)); err == nil && cerr == nil {
+	cerr := s.cache.save(s.cfg.Name, &md, nil)
+	if st, err := os.Stat(s.cache.metaPath(s.cfg.Name)); err == nil && cerr == nil {
 		s.mu.Lock()
 		s.metaMod = st.ModTime()
 		s.mu.Unlock()
@@ -574,13 +676,18 @@ type Status struct {
 	Name    string
 	Source  string // the redacted URL
 	Format  string
-	Entries int
-	// Updated is when the list last changed, Checked when it was last
-	// known current; zero when never.
+	Entries int // of the list in force
+	// Updated is when the list in force last changed, Checked when it was
+	// last known current; zero when never.
 	Updated, Checked time.Time
 	Failures         int // since the last success
 	LastError        string
 	LastErrorAt      time.Time
+	// Pending is the entries of a good list fetched but not in force yet
+	// (-1: none), and PendingWhy why not: waiting for the reload, or the
+	// reload's error. Only a running sensor's manager (Bind) has one.
+	Pending    int
+	PendingWhy string
 }
 
 // Age is how long ago the list was last known current (-1 when never).
@@ -593,66 +700,120 @@ func (st Status) Age(now time.Time) time.Duration {
 
 // Status is every source's state, in the configuration's order.
 func (m *Manager) Status() []Status {
-	out := make([]Status, 0, len(m.srcs))
-	for _, s := range m.srcs {
+	srcs := m.sources()
+	out := make([]Status, 0, len(srcs))
+	for _, s := range srcs {
 		s.mu.Lock()
-		out = append(out, Status{Name: s.cfg.Name, Source: s.shown, Format: s.cfg.Format, Entries: s.list.Len(),
-			Updated: s.meta.Updated, Checked: s.meta.Checked, Failures: s.meta.Failures,
-			LastError: s.meta.LastError, LastErrorAt: s.meta.LastErrorAt})
+		l, checked, updated := s.inForce()
+		st := Status{Name: s.cfg.Name, Source: s.shown, Format: s.cfg.Format, Entries: l.Len(),
+			Updated: updated, Checked: checked, Failures: s.meta.Failures,
+			LastError: s.meta.LastError, LastErrorAt: s.meta.LastErrorAt, Pending: -1}
+		if l != s.list {
+			st.Pending, st.PendingWhy = s.list.Len(), s.pendingWhy
+		}
+		out = append(out, st)
 		s.mu.Unlock()
 	}
 	return out
 }
 
 // Run updates each source when its refresh is due (a source whose cache
-// is older than its refresh, or that has none, at once) until ctx ends.
-// After a failure the source is tried again after minRetry, doubling up to
-// its refresh (or after the server's Retry-After). changed is called after
-// a round of updates that changed a list.
-func (m *Manager) Run(ctx context.Context, changed func()) {
-	if len(m.srcs) == 0 {
-		return
+// is older than its refresh, or that has none, at once) until ctx ends,
+// up to parallel sources at once, so that a slow source does not hold up
+// the others. After a failure the source is tried again after minRetry,
+// doubling up to its refresh (or after the server's Retry-After).
+// changed is called (a reload) once no update that started before is
+// still running, or at the latest settle after the first change it has not
+// seen: changes that arrive together make one call. When it fails, the
+// changed lists stay fetched but not in force, with its error as the
+// reason (Status, the log). Run returns once its updates have ended.
+func (m *Manager) Run(ctx context.Context, changed func() error) {
+	type done struct {
+		s *source
+		r Result
 	}
-	now := m.now()
-	for _, s := range m.srcs {
-		s.mu.Lock()
-		s.nextAt = now
-		if s.meta.Failures == 0 && !s.meta.Checked.IsZero() && s.meta.DataSHA256 != "" {
-			s.nextAt = s.meta.Checked.Add(s.cfg.Refresh)
-		}
-		s.mu.Unlock()
-	}
-	timer := time.NewTimer(0)
+	results := make(chan done, parallel) // never blocks a sender: at most parallel run
+	running := map[*source]bool{}
+	var dirtySince time.Time // the first change changed has not seen
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		next := m.srcs[0].nextAt
-		for _, s := range m.srcs[1:] {
-			if s.nextAt.Before(next) {
-				next = s.nextAt
+		srcs := m.sources() // a reload may change them
+		now := m.now()
+		var next time.Time
+		for _, s := range srcs {
+			s.mu.Lock()
+			if !s.scheduled {
+				s.scheduled, s.nextAt = true, now
+				if s.meta.Failures == 0 && !s.meta.Checked.IsZero() && s.meta.DataSHA256 != "" {
+					s.nextAt = s.meta.Checked.Add(s.cfg.Refresh)
+				}
 			}
-		}
-		timer.Reset(max(next.Sub(m.now()), 0))
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		}
-		changedAny := false
-		for _, s := range m.srcs {
-			if m.now().Before(s.nextAt) {
+			at := s.nextAt
+			s.mu.Unlock()
+			if running[s] {
 				continue
 			}
-			r := m.update(ctx, s)
-			if ctx.Err() != nil {
-				return
+			if !now.Before(at) && len(running) < parallel {
+				running[s] = true
+				go func() { results <- done{s, m.update(ctx, s)} }()
+				continue
 			}
-			changedAny = changedAny || r.Changed
-			s.mu.Lock()
-			s.nextAt = m.now().Add(s.delay())
-			s.mu.Unlock()
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
 		}
-		if changedAny && changed != nil {
-			changed()
+		if !dirtySince.IsZero() && (len(running) == 0 || !now.Before(dirtySince.Add(m.settle))) {
+			dirtySince = time.Time{}
+			if changed != nil {
+				m.reloaded(changed())
+			}
+			continue
+		}
+		if !dirtySince.IsZero() && (next.IsZero() || dirtySince.Add(m.settle).Before(next)) {
+			next = dirtySince.Add(m.settle)
+		}
+		timer.Stop()
+		if !next.IsZero() {
+			timer.Reset(max(next.Sub(m.now()), 0))
+		}
+		select {
+		case <-ctx.Done():
+			for range running {
+				<-results
+			}
+			return
+		case d := <-results:
+			delete(running, d.s)
+			if d.r.Changed && dirtySince.IsZero() && ctx.Err() == nil {
+				dirtySince = m.now()
+			}
+			d.s.mu.Lock()
+			d.s.nextAt = m.now().Add(d.s.delay())
+			d.s.mu.Unlock()
+		case <-m.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// reloaded records the outcome of a reload Run asked for: when it failed,
+// the lists fetched but not in force keep its error as the reason.
+func (m *Manager) reloaded(err error) {
+	if err == nil || !m.bound.Load() {
+		return
+	}
+	for _, s := range m.sources() {
+		s.mu.Lock()
+		pending := s.list != s.active
+		if pending {
+			s.pendingWhy = "the reload failed: " + err.Error()
+		}
+		entries, inForce := s.list.Len(), s.active.Len()
+		s.mu.Unlock()
+		if pending {
+			m.log.Warn().Str("list", s.cfg.Name).Str("source", s.shown).Int("entries", entries).Int("entries_in_force", inForce).
+				Str("reason", err.Error()).Msg("list fetched but not in force: the reload failed; the running rules keep the previous list")
 		}
 	}
 }
@@ -672,16 +833,237 @@ func (s *source) delay() time.Duration {
 
 // Close drops the idle connections.
 func (m *Manager) Close() {
-	for _, s := range m.srcs {
-		s.client.close()
-	}
+	m.mu.Lock()
+	st := m.staged
+	m.staged = nil
+	m.mu.Unlock()
+	st.discard()
+	closeAll(m.sources())
 }
 
 // Names are the sources' names, in order.
 func (m *Manager) Names() []string {
-	out := make([]string, len(m.srcs))
-	for i, s := range m.srcs {
+	srcs := m.sources()
+	out := make([]string, len(srcs))
+	for i, s := range srcs {
 		out[i] = s.cfg.Name
 	}
 	return slices.Clip(out)
+}
+
+// inForce is the list in force, when it was last known current and when
+// it last changed (s.mu held): for a bound manager the list of the running
+// rules, else the last good list.
+func (s *source) inForce() (l *rules.List, checked, updated time.Time) {
+	if s.active == nil {
+		return s.list, s.meta.Checked, s.meta.Updated
+	}
+	return s.active, s.activeChecked, s.activeSince
+}
+
+// Bind is for a running sensor whose rules were just built from Lists:
+// from now on a changed list is in force (Status, the metrics) only once
+// a reload that took it committed (Prepare), and until then it is shown
+// as fetched but not in force, with the reason.
+func (m *Manager) Bind() {
+	if m == nil || m.bound.Swap(true) {
+		return
+	}
+	bind(m.sources())
+}
+
+// bind takes the last good lists of srcs as the lists in force.
+func bind(srcs []*source) {
+	for _, s := range srcs {
+		s.mu.Lock()
+		if s.active == nil {
+			s.active, s.activeChecked, s.activeSince = s.list, s.meta.Checked, s.meta.Updated
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Change is the list sources' part of a reload (sensor/reload's Change):
+// Commit makes the lists of the prepared rule set the lists in force.
+type Change struct {
+	m     *Manager
+	take  []taken
+	stage *staged // the sources of a changed configuration, if any
+}
+
+type taken struct {
+	s       *source
+	l       *rules.List
+	checked time.Time // when l was last known current
+}
+
+// Prepare is the list sources' reload target: the lists the rule set set
+// was built from (Lists) become the lists in force when the reload
+// commits. It checks nothing: the rule set is checked by rules.Load.
+func (m *Manager) Prepare(set *rules.Set) (*Change, error) {
+	c := &Change{m: m}
+	if m == nil || set == nil {
+		return c, nil
+	}
+	m.mu.Lock()
+	srcs := m.srcs
+	c.stage, m.staged = m.staged, nil
+	m.mu.Unlock()
+	if c.stage != nil {
+		srcs = c.stage.srcs
+	}
+	for _, s := range srcs {
+		l := set.Lists[s.cfg.Name]
+		if l == nil {
+			continue
+		}
+		s.mu.Lock()
+		checked := s.meta.Checked
+		if l != s.list {
+			checked = s.meta.Updated // an older list: current until the source changed
+		}
+		s.mu.Unlock()
+		c.take = append(c.take, taken{s, l, checked})
+	}
+	return c, nil
+}
+
+// Commit makes the prepared lists the lists in force, and the sources of
+// a changed configuration the sources in force.
+func (c *Change) Commit() error {
+	if c.m == nil {
+		return nil
+	}
+	if c.stage != nil {
+		c.m.install(c.stage)
+	}
+	if !c.m.bound.Load() {
+		return nil
+	}
+	now := c.m.now()
+	for _, t := range c.take {
+		s := t.s
+		s.mu.Lock()
+		changed := t.l != s.active
+		if changed {
+			s.active, s.activeSince = t.l, now
+		}
+		if t.checked.After(s.activeChecked) {
+			s.activeChecked = t.checked
+		}
+		if s.list == s.active {
+			s.pendingWhy = ""
+		}
+		entries := t.l.Len()
+		s.mu.Unlock()
+		if changed {
+			c.m.log.Info().Str("list", s.cfg.Name).Str("source", s.shown).Int("entries", entries).Msg("list in force")
+		}
+	}
+	return nil
+}
+
+// Abort throws the prepared change away.
+func (c *Change) Abort() error {
+	c.stage.discard()
+	return nil
+}
+
+// staged is the sources of another configuration than the one in force,
+// made by ListsFor for the reload under way.
+type staged struct {
+	cfg    Configuration
+	srcs   []*source
+	opened []*source // not among the sources in force
+}
+
+// discard drops the connections of the sources st opened (st may be nil).
+func (st *staged) discard() {
+	if st != nil {
+		closeAll(st.opened)
+	}
+}
+
+// ListsFor are the lists by name for a rule set of a configuration whose
+// lists section is cfg: for the configuration in force, Lists; for another
+// one (a reload read a changed lists section: sources added, removed or
+// changed), the lists of cfg's sources — those configured as before as
+// they are, the others from the cache, without network access — which
+// the reload's commit (Prepare) makes the sources in force; until then,
+// and if the reload fails, the running sources stay.
+func (m *Manager) ListsFor(cfg Configuration) (map[string]*rules.List, error) {
+	m.mu.Lock()
+	same := sameConfiguration(m.cfg, cfg)
+	old := m.staged
+	m.staged = nil
+	m.mu.Unlock()
+	old.discard()
+	if same {
+		return m.Lists(), nil
+	}
+	var errs []error
+	for _, p := range cfg.Problems() {
+		errs = append(errs, errors.New(p.Msg))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	srcs, err := m.open(cfg, m)
+	if err != nil {
+		return nil, err
+	}
+	st := &staged{cfg: cfg, srcs: srcs}
+	inForce := m.sources()
+	for _, s := range srcs {
+		if !slices.Contains(inForce, s) {
+			st.opened = append(st.opened, s)
+		}
+	}
+	m.mu.Lock()
+	m.staged = st
+	m.mu.Unlock()
+	return m.listsOf(srcs), nil
+}
+
+// install makes st's sources the sources in force, and tells Run.
+func (m *Manager) install(st *staged) {
+	m.mu.Lock()
+	old := m.srcs
+	m.srcs, m.cfg = st.srcs, st.cfg
+	m.mu.Unlock()
+	if m.bound.Load() {
+		bind(st.opened)
+	}
+	var added, removed []string
+	for _, s := range st.opened {
+		added = append(added, s.cfg.Name)
+	}
+	var gone []*source
+	for _, s := range old {
+		if !slices.Contains(st.srcs, s) {
+			gone = append(gone, s)
+			removed = append(removed, s.cfg.Name)
+		}
+	}
+	closeAll(gone)
+	m.log.Info().Strs("added", added).Strs("removed", removed).Int("sources", len(st.srcs)).
+		Msg("list sources reconfigured (a source whose settings changed is removed and added)")
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sameConfiguration tells whether a and b configure the same sources (in
+// effect) with the same state folder.
+func sameConfiguration(a, b Configuration) bool {
+	if a.StateDir != b.StateDir || len(a.Sources) != len(b.Sources) {
+		return false
+	}
+	for i := range a.Sources {
+		if a.Sources[i].effective() != b.Sources[i].effective() {
+			return false
+		}
+	}
+	return true
 }

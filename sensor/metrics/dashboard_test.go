@@ -10,19 +10,30 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/borderwatch/borderwatch/rules/feeds"
 )
 
-// registered are the metrics the Collector registers, by name, with their
+// registered are the metrics the sensor registers, by name, with their
 // label names: read from a Prometheus registry's view of the Collector
-// (its descriptors), not from a list kept by hand.
+// and of the list sources' collector (rules/feeds, Sources.Extra of run)
+// — their descriptors, not a list kept by hand.
 func registered(t *testing.T) map[string][]string {
 	t.Helper()
-	c := New(Sources{})
-	if err := prometheus.NewPedanticRegistry().Register(c); err != nil {
+	lists, err := feeds.New(feeds.Configuration{}, zerolog.Nop())
+	if err != nil {
 		t.Fatal(err)
 	}
+	c := New(Sources{Extra: []prometheus.Collector{lists}})
+	reg := prometheus.NewPedanticRegistry()
 	ch := make(chan *prometheus.Desc, 256)
-	c.Describe(ch)
+	for _, x := range []prometheus.Collector{c, lists} { // as Handler registers them
+		if err := reg.Register(x); err != nil {
+			t.Fatal(err)
+		}
+		x.Describe(ch)
+	}
 	close(ch)
 	nameRe := regexp.MustCompile(`fqName: "([^"]+)"`)
 	labelsRe := regexp.MustCompile(`variableLabels: \{([^}]*)\}`)

@@ -204,7 +204,55 @@ func WriteStatus(w io.Writer, addr string, ms Scrape) error {
 	}
 	fmt.Fprintf(w, "top countries in:  %s\n", top(ms.by(metric, "country", map[string]string{"direction": "inbound"}), 5))
 	fmt.Fprintf(w, "top countries out: %s\n", top(ms.by(metric, "country", map[string]string{"direction": "outbound"}), 5))
+	printLists(w, ms)
 	return nil
+}
+
+// printLists writes the list sources' table (rules/feeds' borderwatch_list_*
+// metrics; nothing when the sensor has none): per list the entries of the
+// list in force, its age, the failures since the last success, when an
+// update last failed and why (the errors by reason), and whether a fetched
+// list is not in force yet.
+func printLists(w io.Writer, ms Scrape) {
+	entries := ms.by("borderwatch_list_entries", "list", nil)
+	if len(entries) == 0 {
+		return
+	}
+	age := map[string]float64{}
+	for _, s := range ms["borderwatch_list_age_seconds"] {
+		age[s.labels["list"]] = s.value
+	}
+	lastErr := map[string]float64{}
+	for _, s := range ms["borderwatch_list_last_error_timestamp_seconds"] {
+		lastErr[s.labels["list"]] = s.value
+	}
+	failures := ms.by("borderwatch_list_failures", "list", nil)
+	pending := ms.by("borderwatch_list_pending", "list", nil)
+	names := make([]string, 0, len(entries))
+	for n := range entries {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LIST\tENTRIES\tAGE\tFAILURES\tLAST ERROR\tIN FORCE")
+	for _, n := range names {
+		a := "never"
+		if v, ok := age[n]; ok {
+			a = (time.Duration(v) * time.Second).String()
+		}
+		e := "-"
+		if v, ok := lastErr[n]; ok {
+			e = time.UnixMilli(int64(v*1e3)).UTC().Format(time.RFC3339) + " (" +
+				top(ms.by("borderwatch_list_errors_total", "reason", map[string]string{"list": n}), 3) + ")"
+		}
+		in := "yes"
+		if pending[n] > 0 {
+			in = "no: a newer list is fetched, not in force (the reload failed or is due; see the log)"
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.0f\t%s\t%s\n", n, entries[n], a, failures[n], e, in)
+	}
+	tw.Flush()
 }
 
 // ifaceHook is a row of the kernel's per-interface table.

@@ -63,7 +63,7 @@ func (a *app) listsTarget() reload.Target {
 	a.lists.Bind()
 	return reload.Target{Name: "lists", Prepare: func(set *rules.Set, _ *geo.Table) (reload.Change, error) {
 		return a.lists.Prepare(set)
-	}}
+	}, Failed: a.lists.ReloadFailed}
 }
 
 // startLists refreshes the list sources in the background until ctx ends,

@@ -682,6 +682,18 @@ func TestInForceIsWhatRuns(t *testing.T) {
 	if !strings.Contains(log.String(), "list fetched but not in force") {
 		t.Errorf("log lacks the list not in force:\n%s", log.String())
 	}
+	// A reload someone else asked for (SIGHUP) fails as well: the reload
+	// target's Failed hook gives the pending list that reason, logged once
+	// however often it is told.
+	sighup := errors.New("geoip: /var/lib/GeoIP/city.mmdb: truncated")
+	m.ReloadFailed(sighup)
+	m.ReloadFailed(sighup)
+	if st := m.Status()[0]; st.PendingWhy != "the reload failed: "+sighup.Error() {
+		t.Errorf("after a failed SIGHUP reload: pending because %q", st.PendingWhy)
+	}
+	if n := strings.Count(log.String(), "list fetched but not in force"); n != 2 {
+		t.Errorf("%d warnings for two distinct failed reloads, want 2:\n%s", n, log.String())
+	}
 
 	// A reload that commits: the fetched list is in force.
 	set, err := rules.Load(rules.Options{NoDefaults: true, Lists: m.Lists()})

@@ -797,17 +797,25 @@ func (m *Manager) Run(ctx context.Context, changed func() error) {
 	}
 }
 
+// ReloadFailed records a failed reload, whoever asked for it (the reload
+// target's Failed hook): the lists fetched but not in force keep its error
+// as the reason.
+func (m *Manager) ReloadFailed(err error) { m.reloaded(err) }
+
 // reloaded records the outcome of a reload Run asked for: when it failed,
 // the lists fetched but not in force keep its error as the reason.
 func (m *Manager) reloaded(err error) {
 	if err == nil || !m.bound.Load() {
 		return
 	}
+	why := "the reload failed: " + err.Error()
 	for _, s := range m.sources() {
 		s.mu.Lock()
-		pending := s.list != s.active
+		// Told once: by the reload target's Failed hook and by Run
+		// when its own reload failed.
+		pending := s.list != s.active && s.pendingWhy != why
 		if pending {
-			s.pendingWhy = "the reload failed: " + err.Error()
+			s.pendingWhy = why
 		}
 		entries, inForce := s.list.Len(), s.active.Len()
 		s.mu.Unlock()

@@ -27,6 +27,10 @@ type Target struct {
 	// Prepare builds and checks the component's state for set and table
 	// without changing the running state.
 	Prepare func(set *rules.Set, table *geo.Table) (Change, error)
+	// Failed, when set, learns of every failed reload, whoever asked for
+	// it (SIGHUP, a list update) and whichever step failed, so that a
+	// component can say why what it staged is not in force.
+	Failed func(err error)
 }
 
 // Reloader runs reloads. Build is required; Before, when set, runs first
@@ -58,6 +62,11 @@ func (r *Reloader) Reload() error {
 	}
 	if err != nil {
 		r.Log.Error().Err(err).Msg("reload failed; keeping the running rules and geoip")
+		for _, t := range r.Targets {
+			if t.Failed != nil {
+				t.Failed(err)
+			}
+		}
 		return err
 	}
 	r.Log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Dur("took", time.Since(start)).Msg("reloaded")

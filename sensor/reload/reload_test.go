@@ -2,6 +2,7 @@ package reload
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,6 +97,34 @@ func TestReloadFailureCounted(t *testing.T) {
 		t.Errorf("ok %d failed %d, before ran %d times", ok, failed, before)
 	}
 }
+
+// Every target with a Failed hook learns of a failed reload, whichever
+// step failed; a reload that commits tells none.
+func TestReloadTellsTargetsOfFailure(t *testing.T) {
+	var told []string
+	hook := func(name string) func(error) {
+		return func(err error) { told = append(told, name+": "+err.Error()) }
+	}
+	ok := Target{Name: "ok", Prepare: func(*rules.Set, *geo.Table) (Change, error) { return nopChange{}, nil }, Failed: hook("ok")}
+	bad := Target{Name: "bad", Prepare: func(*rules.Set, *geo.Table) (Change, error) { return nil, errors.New("slot table full") }}
+	build := func() (*rules.Set, *geo.Table, error) { return &rules.Set{}, nil, nil }
+	r := &Reloader{Build: build, Targets: []Target{ok, bad}, Log: zerolog.Nop()}
+	if err := r.Reload(); err == nil {
+		t.Fatal("reload with a failing target succeeded")
+	}
+	r.Build = func() (*rules.Set, *geo.Table, error) { return nil, nil, errors.New("bad file") }
+	if err := r.Reload(); err == nil {
+		t.Fatal("reload with a failing build succeeded")
+	}
+	if want := []string{"ok: slot table full", "ok: bad file"}; !slices.Equal(told, want) {
+		t.Errorf("told %q, want %q", told, want)
+	}
+}
+
+type nopChange struct{}
+
+func (nopChange) Commit() error { return nil }
+func (nopChange) Abort() error  { return nil }
 
 // Reloads from several goroutines (SIGHUP and list source updates) run one
 // after the other: no target ever prepares or commits two at once.

@@ -92,7 +92,7 @@ func TestE2ETAXII(t *testing.T) {
 	// alerts name it.
 	want := map[string]int{}
 	for _, a := range alerts {
-		switch a.Alert.Context.Geo.Direction {
+		switch a.Direction {
 		case "inbound":
 			want[a.SrcIP]++
 		case "outbound":

@@ -204,7 +204,10 @@ func e2eGate(e2e string, euid int, lookPath func(string) (string, error)) (skip,
 	return "", strings.Join(probs, "; ")
 }
 
-func TestE2E(t *testing.T) {
+// requireE2E skips t outside `make e2e` (BWL_E2E unset) and fails it when
+// BWL_E2E is set but the lab cannot run.
+func requireE2E(t *testing.T) {
+	t.Helper()
 	skip, fail := e2eGate(os.Getenv("BWL_E2E"), os.Geteuid(), exec.LookPath)
 	if skip != "" {
 		t.Skip(skip)
@@ -212,11 +215,12 @@ func TestE2E(t *testing.T) {
 	if fail != "" {
 		t.Fatalf("BWL_E2E is set (make e2e), but %s", fail)
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// One lab at a time on this machine (the demo takes the same lock).
+}
+
+// lockLab holds the lab lock until t ends, waiting for another lab (test
+// or demo) to finish: labs share namespace names.
+func lockLab(t *testing.T) {
+	t.Helper()
 	lock, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -228,6 +232,15 @@ func TestE2E(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func TestE2E(t *testing.T) {
+	requireE2E(t)
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockLab(t)
 	start := time.Now()
 	l := &lab{t: t, dir: dir}
 	l.up()

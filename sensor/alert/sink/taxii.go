@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -294,26 +293,7 @@ func (c *TAXIIConfig) Open(log zerolog.Logger) (*Output, error) {
 }
 
 func (c *TAXIIConfig) tlsConfig(what string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
-	if c.CAFile != "" {
-		pem, err := boundedfile.Read(c.CAFile, 1<<20)
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading ca_file: %w", what, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: ca_file %s holds no PEM certificate", what, c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("%s: loading client certificate: %w", what, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+	return clientTLS(what, c.ServerName, c.CAFile, c.CertFile, c.KeyFile)
 }
 
 // parseTAXIIURL parses taxii://[user[:password]@]host[:port]/API-ROOT/collections/ID/?…

@@ -424,23 +424,9 @@ func (e *taxiiStatusError) Error() string {
 func (b *taxiiBackend) request(ctx context.Context, op, method, u string, body []byte) (int, []byte, http.Header, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := share.NewTAXIIRequest(ctx, method, u, body, b.user, b.password, b.token)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("taxii %s: %w", op, err)
-	}
-	req.Header.Set("Accept", share.TAXIIMediaType)
-	if body != nil {
-		req.Header.Set("Content-Type", share.TAXIIMediaType)
-	}
-	switch {
-	case b.token != "":
-		req.Header.Set("Authorization", "Bearer "+b.token)
-	case b.user != "":
-		req.SetBasicAuth(b.user, b.password)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {

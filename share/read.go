@@ -360,13 +360,7 @@ func (r *Reader) add(rec *record) error {
 	if role == RoleSource && s.Role != RoleSource {
 		s.Role = RoleSource // an address that attacked at least once is an attacker
 	}
-	setIfEmpty(&s.Country, f.country)
-	setIfEmpty(&s.RegisteredCountry, f.registered)
-	setIfEmpty(&s.Continent, f.continent)
-	setIfEmpty(&s.ASOrg, f.asOrg)
-	if s.ASN == 0 {
-		s.ASN = f.asn
-	}
+	s.fillGeo(f.country, f.registered, f.continent, f.asOrg, f.asn)
 	first, last := rec.start, rec.end
 	if first.IsZero() {
 		first = rec.at
@@ -407,9 +401,19 @@ func (r *Reader) add(rec *record) error {
 	return nil
 }
 
-func setIfEmpty(dst *string, v string) {
-	if *dst == "" {
-		*dst = v
+// fillGeo sets what s does not know yet of its address's country,
+// registered country, continent, AS organisation and number.
+func (s *Sighting) fillGeo(country, registered, continent, asOrg string, asn uint32) {
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&s.Country, country}, {&s.RegisteredCountry, registered}, {&s.Continent, continent}, {&s.ASOrg, asOrg}} {
+		if *f.dst == "" {
+			*f.dst = f.v
+		}
+	}
+	if s.ASN == 0 {
+		s.ASN = asn
 	}
 }
 

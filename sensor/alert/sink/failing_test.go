@@ -540,11 +540,11 @@ func TestKafkaCloseBrokerSilent(t *testing.T) {
 	checkAccounting(t, o, n)
 }
 
-// TestSyslogCloseStalledPeer sends to a TCP server that accepts and never
-// reads: once the socket buffers are full the write blocks. Close still
-// ends within the drain timeout (the write timeout is much longer), and
-// every alert is accounted for.
-func TestSyslogCloseStalledPeer(t *testing.T) {
+// silentServer listens on loopback TCP and holds every connection open,
+// never reading from it nor answering (a read buffer of readBuf bytes when
+// > 0), until the test ends; it returns the address.
+func silentServer(t *testing.T, readBuf int) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -565,13 +565,24 @@ func TestSyslogCloseStalledPeer(t *testing.T) {
 			if err != nil {
 				return
 			}
-			c.(*net.TCPConn).SetReadBuffer(4096)
+			if readBuf > 0 {
+				c.(*net.TCPConn).SetReadBuffer(readBuf)
+			}
 			mu.Lock()
-			conns = append(conns, c) // held open, never read
+			conns = append(conns, c)
 			mu.Unlock()
 		}
 	}()
-	o, err := Open("syslog+tcp://"+ln.Addr().String()+"?queue_size=40000&write_timeout=1m&drain_timeout=500ms", testLog(t))
+	return ln.Addr().String()
+}
+
+// TestSyslogCloseStalledPeer sends to a TCP server that accepts and never
+// reads: once the socket buffers are full the write blocks. Close still
+// ends within the drain timeout (the write timeout is much longer), and
+// every alert is accounted for.
+func TestSyslogCloseStalledPeer(t *testing.T) {
+	addr := silentServer(t, 4096)
+	o, err := Open("syslog+tcp://"+addr+"?queue_size=40000&write_timeout=1m&drain_timeout=500ms", testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}

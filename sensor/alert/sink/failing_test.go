@@ -300,15 +300,7 @@ func TestRedisRefusesWrites(t *testing.T) {
 			if calls > 60*n { // stream mode sends one XADD per alert
 				t.Errorf("redis ran %s %d times, want ≤ %d", tc.cmd, calls, 60*n)
 			}
-			err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
-			var ue *UndeliveredError
-			if !errors.As(err, &ue) || ue.Alerts != n {
-				t.Errorf("Close error %v, want %d undelivered", err, n)
-			}
-			if s := o.Stats(); s.Written != 0 || s.Dropped.Failed != n {
-				t.Errorf("stats %+v, want none written, %d dropped as failed", s, n)
-			}
-			checkAccounting(t, o, n)
+			closeAllFailed(t, o, n)
 		})
 	}
 }
@@ -536,6 +528,22 @@ func TestKafkaCloseBrokerSilent(t *testing.T) {
 	var ue *UndeliveredError
 	if !errors.As(err, &ue) {
 		t.Errorf("Close error %v, want undelivered alerts", err)
+	}
+	checkAccounting(t, o, n)
+}
+
+// closeAllFailed closes o (within its 500 ms drain timeout) after a peer
+// refused all of its n alerts: Close reports them undelivered, none was
+// written, all count as failed, and the accounting holds.
+func closeAllFailed(t *testing.T, o *Output, n uint64) {
+	t.Helper()
+	err := closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	var ue *UndeliveredError
+	if !errors.As(err, &ue) || uint64(ue.Alerts) != n {
+		t.Errorf("Close error %v, want %d undelivered", err, n)
+	}
+	if s := o.Stats(); s.Written != 0 || s.Dropped.Failed != n {
+		t.Errorf("stats %+v, want none written, %d dropped as failed", s, n)
 	}
 	checkAccounting(t, o, n)
 }

@@ -396,15 +396,7 @@ func TestTAXIIRefusesWrites(t *testing.T) {
 			if l := logs.String(); !strings.Contains(l, tc.want) || strings.Contains(l, taxiiPassword) {
 				t.Errorf("log lacks %q or shows the password:\n%s", tc.want, l)
 			}
-			err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
-			var ue *UndeliveredError
-			if !errors.As(err, &ue) || ue.Alerts != n {
-				t.Errorf("Close error %v, want %d undelivered", err, n)
-			}
-			if s := o.Stats(); s.Written != 0 || s.Dropped.Failed != n {
-				t.Errorf("stats %+v, want none written, %d dropped as failed", s, n)
-			}
-			checkAccounting(t, o, n)
+			closeAllFailed(t, o, n)
 			if len(srv.Objects()) != 0 {
 				t.Errorf("the refusing server holds %d objects", len(srv.Objects()))
 			}

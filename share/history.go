@@ -81,13 +81,7 @@ func merge(s, p *Sighting) {
 	if p.Role == RoleSource {
 		s.Role = RoleSource
 	}
-	setIfEmpty(&s.Country, p.Country)
-	setIfEmpty(&s.RegisteredCountry, p.RegisteredCountry)
-	setIfEmpty(&s.Continent, p.Continent)
-	setIfEmpty(&s.ASOrg, p.ASOrg)
-	if s.ASN == 0 {
-		s.ASN = p.ASN
-	}
+	s.fillGeo(p.Country, p.RegisteredCountry, p.Continent, p.ASOrg, p.ASN)
 	s.Alerts += p.Alerts
 	s.Packets += p.Packets
 	if p.FirstSeen.Before(s.FirstSeen) {

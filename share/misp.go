@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/borderwatch/borderwatch/sensor/alert"
 )
 
 // MISPOptions says how a MISP event is made.
@@ -196,7 +198,7 @@ func WriteMISPFeed(dir string, ev *MISPEvent) error {
 	mpath := filepath.Join(dir, "manifest.json")
 	if b, err := readBounded(mpath); err == nil {
 		if err := json.Unmarshal(b, &manifest); err != nil {
-			return fmt.Errorf("misp feed %s: not a MISP feed manifest (%s); not overwriting it", mpath, jsonReason(err))
+			return fmt.Errorf("misp feed %s: not a MISP feed manifest (%s); not overwriting it", mpath, alert.JSONReason(err))
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("misp feed: %w", err)

@@ -3,7 +3,6 @@ package share
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -283,50 +281,16 @@ func (r *Reader) line1(b []byte) error {
 	if b[0] != '{' {
 		return errors.New("not a JSON object")
 	}
-	var probe struct {
-		EventType string          `json:"event_type"`
-		ECS       json.RawMessage `json:"ecs"`
-	}
-	if err := json.Unmarshal(b, &probe); err != nil {
-		return fmt.Errorf("not JSON: %s", jsonReason(err))
-	}
-	var rec record
-	var err error
-	switch {
-	case probe.EventType != "":
-		if probe.EventType != "alert" {
-			r.res.Skipped[SkipNotAlert]++
-			return nil
-		}
-		rec, err = parseEVE(b)
-	case len(probe.ECS) > 0:
-		rec, err = parseECS(b)
-		if errors.Is(err, errNotAlert) {
-			r.res.Skipped[SkipNotAlert]++
-			return nil
-		}
-	default:
-		return errors.New("neither an EVE record (event_type) nor an ECS record (ecs.version)")
+	rec, err := parseLine(b)
+	if errors.Is(err, errNotAlert) {
+		r.res.Skipped[SkipNotAlert]++
+		return nil
 	}
 	if err != nil {
 		return err
 	}
 	r.res.Alerts++
 	return r.add(&rec)
-}
-
-// jsonReason is a JSON error without the input it may quote.
-func jsonReason(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return "syntax error at offset " + strconv.FormatInt(se.Offset, 10)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		kind, _, _ := strings.Cut(te.Value, " ") // "number 1e999": not the literal
-		return fmt.Sprintf("field %s: %s where %s was expected", te.Field, kind, te.Type)
-	}
-	return "invalid JSON"
 }
 
 // foreign picks the address to share from rec and the home side.
@@ -396,13 +360,7 @@ func (r *Reader) add(rec *record) error {
 	if role == RoleSource && s.Role != RoleSource {
 		s.Role = RoleSource // an address that attacked at least once is an attacker
 	}
-	setIfEmpty(&s.Country, f.country)
-	setIfEmpty(&s.RegisteredCountry, f.registered)
-	setIfEmpty(&s.Continent, f.continent)
-	setIfEmpty(&s.ASOrg, f.asOrg)
-	if s.ASN == 0 {
-		s.ASN = f.asn
-	}
+	s.fillGeo(f.country, f.registered, f.continent, f.asOrg, f.asn)
 	first, last := rec.start, rec.end
 	if first.IsZero() {
 		first = rec.at
@@ -443,9 +401,19 @@ func (r *Reader) add(rec *record) error {
 	return nil
 }
 
-func setIfEmpty(dst *string, v string) {
-	if *dst == "" {
-		*dst = v
+// fillGeo sets what s does not know yet of its address's country,
+// registered country, continent, AS organisation and number.
+func (s *Sighting) fillGeo(country, registered, continent, asOrg string, asn uint32) {
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&s.Country, country}, {&s.RegisteredCountry, registered}, {&s.Continent, continent}, {&s.ASOrg, asOrg}} {
+		if *f.dst == "" {
+			*f.dst = f.v
+		}
+	}
+	if s.ASN == 0 {
+		s.ASN = asn
 	}
 }
 
@@ -546,27 +514,6 @@ func (rec *record) check() error {
 		return errors.New("geo direction: not inbound, outbound, internal or transit")
 	}
 	return nil
-}
-
-// eveTime is EVE's time format.
-const eveTime = "2006-01-02T15:04:05.999999-0700"
-
-func parseTime(field, layout, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(layout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s: not a time in the layout's format", field)
-	}
-	return t.UTC(), nil
-}
-
-func first(l []string) string {
-	if len(l) == 0 {
-		return ""
-	}
-	return l[0]
 }
 
 func trimList(l []string) []string {

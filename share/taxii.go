@@ -190,17 +190,9 @@ func (p *pusher) post(ctx context.Context, batch []map[string]any) error {
 // try makes one request. wait < 0: not retryable; 0: retry with backoff;
 // > 0: retry after wait (Retry-After).
 func (p *pusher) try(ctx context.Context, body []byte, n int) (wait time.Duration, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	req, err := NewTAXIIRequest(ctx, http.MethodPost, p.url, body, p.opt.User, p.opt.Password, p.opt.Token)
 	if err != nil {
 		return -1, fmt.Errorf("taxii: %w", err)
-	}
-	req.Header.Set("Content-Type", TAXIIMediaType)
-	req.Header.Set("Accept", TAXIIMediaType)
-	switch {
-	case p.opt.Token != "":
-		req.Header.Set("Authorization", "Bearer "+p.opt.Token)
-	case p.opt.User != "":
-		req.SetBasicAuth(p.opt.User, p.opt.Password)
 	}
 	p.res.Requests++
 	resp, err := p.opt.Client.Do(req)
@@ -239,6 +231,31 @@ func (p *pusher) try(ctx context.Context, body []byte, n int) (wait time.Duratio
 	default:
 		return -1, &TAXIIError{Status: resp.StatusCode, Reason: "refused" + taxiiTitle(b)}
 	}
+}
+
+// NewTAXIIRequest is a request to a TAXII 2.1 server: Accept (and, with a
+// body, Content-Type) the TAXII media type, and the credentials: a Bearer
+// token, else HTTP Basic when user is set.
+func NewTAXIIRequest(ctx context.Context, method, u string, body []byte, user, password, token string) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", TAXIIMediaType)
+	if body != nil {
+		req.Header.Set("Content-Type", TAXIIMediaType)
+	}
+	switch {
+	case token != "":
+		req.Header.Set("Authorization", "Bearer "+token)
+	case user != "":
+		req.SetBasicAuth(user, password)
+	}
+	return req, nil
 }
 
 // RetryAfter is the wait a Retry-After header asks for, in seconds or as

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/borderwatch/borderwatch/internal/systemd/systemdtest"
 )
 
 // TestRunNotifiesSystemd runs `borderwatch run` (AF_PACKET on a veth of a
@@ -19,7 +21,7 @@ import (
 func TestRunNotifiesSystemd(t *testing.T) {
 	sensorNS, _ := labNetns(t)
 	dir := t.TempDir()
-	c := notifySocket(t, filepath.Join(dir, "notify.sock"))
+	c := systemdtest.NotifySocket(t, filepath.Join(dir, "notify.sock"))
 	cfg := filepath.Join(dir, "empty.yaml")
 	if err := os.WriteFile(cfg, []byte("# comments only: the defaults\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -31,7 +33,7 @@ func TestRunNotifiesSystemd(t *testing.T) {
 		"run", "-i", "bwv0", "--capture", "afpacket", "--metrics-listen", "off")
 	next := func(want string) string {
 		t.Helper()
-		got, err := readNotify(c, 30*time.Second)
+		got, err := systemdtest.ReadNotify(c, 30*time.Second)
 		if err != nil {
 			cancel()
 			t.Fatalf("waiting for %s: %v\nlogs:\n%s", want, err, logs.String())

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -141,19 +139,7 @@ func TestRunDetectsScan(t *testing.T) {
 			if l := logs.String(); !strings.Contains(l, `"capture":"`+mode+`"`) {
 				t.Fatalf("sensor not capturing with %s:\n%s", mode, l)
 			}
-			// Bounded scan: 20 ports, one attempt each, short timeouts.
-			err := inNetns(attackerNS, func() error {
-				for port := 1; port <= 20; port++ {
-					c, err := net.DialTimeout("tcp", net.JoinHostPort("192.0.2.10", strconv.Itoa(port)), 300*time.Millisecond)
-					if err == nil {
-						c.Close()
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			scanFromCN(t, attackerNS) // bounded: 20 ports, one attempt each
 			var got string
 			eventually(t, "the scan alert", func() bool {
 				b, _ := os.ReadFile(alerts)

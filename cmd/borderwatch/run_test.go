@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -19,6 +18,7 @@ import (
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/geo/geotest"
 	"github.com/borderwatch/borderwatch/internal/config"
+	"github.com/borderwatch/borderwatch/internal/syncbuf"
 	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -88,22 +88,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("gave up waiting for %s", what)
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is the log of a command running in a goroutine.
+type lockedBuffer = syncbuf.Buffer
 
 // TestReloadKeepsStateOnBadRules: a running live pipeline gets a bad rules
 // file (state unchanged, error logged with file:line), then a good one whose

@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/borderwatch/borderwatch/internal/syncbuf"
 )
 
 // sampleTailLine is what `tail` prints for the committed sample alert.
@@ -126,24 +127,6 @@ func TestTailUsageErrors(t *testing.T) {
 	}
 }
 
-// tailOutput is a bytes.Buffer for a command writing in a goroutine.
-type tailOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *tailOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *tailOutput) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestTailFollow: `tail -f` waits for the file, shows what is appended,
 // and ends without error when interrupted (its context).
 func TestTailFollow(t *testing.T) {
@@ -153,7 +136,7 @@ func TestTailFollow(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "alerts.json")
 	root := newRootCmd(newApp())
-	var out, errb tailOutput
+	var out, errb syncbuf.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)
 	root.SetArgs([]string{"tail", "-f", "--kind", "scan", path})

@@ -1,8 +1,7 @@
-package systemd
+package systemd_test
 
 import (
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,75 +9,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/systemd"
+	"github.com/borderwatch/borderwatch/internal/systemd/systemdtest"
 	"github.com/rs/zerolog"
 )
 
-// notifySocket listens on a datagram socket and points NOTIFY_SOCKET at it.
-func notifySocket(t *testing.T, name string) *net.UnixConn {
-	t.Helper()
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	t.Setenv("NOTIFY_SOCKET", name)
-	return c
-}
-
-// readNotify reads one notification, waiting at most d.
-func readNotify(c *net.UnixConn, d time.Duration) (string, error) {
-	buf := make([]byte, 4096)
-	if err := c.SetReadDeadline(time.Now().Add(d)); err != nil {
-		return "", err
-	}
-	n, err := c.Read(buf)
-	return string(buf[:n]), err
-}
-
 func TestSdNotify(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", "")
-	if err := Notify("READY=1"); err != nil {
+	if err := systemd.Notify("READY=1"); err != nil {
 		t.Errorf("without NOTIFY_SOCKET: %v", err)
 	}
 	for _, name := range []string{
 		filepath.Join(t.TempDir(), "notify.sock"),
 		"@borderwatch-test-" + strconv.Itoa(os.Getpid()), // abstract, as systemd uses
 	} {
-		c := notifySocket(t, name)
-		if err := Notify("READY=1\nSTATUS=capturing"); err != nil {
+		c := systemdtest.NotifySocket(t, name)
+		if err := systemd.Notify("READY=1\nSTATUS=capturing"); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if got, err := readNotify(c, 5*time.Second); err != nil || got != "READY=1\nSTATUS=capturing" {
+		if got, err := systemdtest.ReadNotify(c, 5*time.Second); err != nil || got != "READY=1\nSTATUS=capturing" {
 			t.Errorf("%s: received %q, %v", name, got, err)
 		}
 	}
-	if st := ReloadingState(); !strings.HasPrefix(st, "RELOADING=1") {
+	if st := systemd.ReloadingState(); !strings.HasPrefix(st, "RELOADING=1") {
 		t.Errorf("reloading state %q", st)
 	}
 	t.Setenv("NOTIFY_SOCKET", "vsock:2:1234")
-	if err := Notify("READY=1"); err == nil || !strings.Contains(err.Error(), "only unix socket paths") {
+	if err := systemd.Notify("READY=1"); err == nil || !strings.Contains(err.Error(), "only unix socket paths") {
 		t.Errorf("vsock address: %v", err)
 	}
-}
-
-// stderrFile is a file standing in for standard error, and sets
-// JOURNAL_STREAM to its device and inode when journal.
-func stderrFile(t *testing.T, journal bool) *os.File {
-	t.Helper()
-	f, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	t.Setenv("JOURNAL_STREAM", "")
-	if journal {
-		js, ok := JournalStream(f)
-		if !ok {
-			t.Skip("no device and inode of files on this system (the journal is Linux's)")
-		}
-		t.Setenv("JOURNAL_STREAM", js)
-	}
-	return f
 }
 
 // TestJournalPriorities: with standard error on the journal's stream, every
@@ -87,7 +46,7 @@ func stderrFile(t *testing.T, journal bool) *os.File {
 func TestJournalPriorities(t *testing.T) {
 	logAll := func(t *testing.T, f *os.File, format string) string {
 		t.Helper()
-		out, err := LogOutput(f, format)
+		out, err := systemd.LogOutput(f, format)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +62,7 @@ func TestJournalPriorities(t *testing.T) {
 		return string(b)
 	}
 	t.Run("journal json", func(t *testing.T) {
-		got := logAll(t, stderrFile(t, true), "json")
+		got := logAll(t, systemdtest.StderrFile(t, true), "json")
 		want := `<7>{"level":"debug","message":"d"}` + "\n" + `<6>{"level":"info","message":"i"}` + "\n" +
 			`<4>{"level":"warn","message":"w"}` + "\n" + `<3>{"level":"error","error":"boom","message":"e"}` + "\n"
 		if got != want {
@@ -111,7 +70,7 @@ func TestJournalPriorities(t *testing.T) {
 		}
 	})
 	t.Run("journal console", func(t *testing.T) {
-		got := logAll(t, stderrFile(t, true), "console")
+		got := logAll(t, systemdtest.StderrFile(t, true), "console")
 		lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 		if len(lines) != 4 {
 			t.Fatalf("got %d lines:\n%s", len(lines), got)
@@ -126,15 +85,15 @@ func TestJournalPriorities(t *testing.T) {
 		}
 	})
 	t.Run("not the journal", func(t *testing.T) {
-		f := stderrFile(t, false)
-		stderrFile(t, true) // JOURNAL_STREAM names another file
+		f := systemdtest.StderrFile(t, false)
+		systemdtest.StderrFile(t, true) // JOURNAL_STREAM names another file
 		got := logAll(t, f, "json")
 		if !strings.HasPrefix(got, `{"level":"debug","message":"d"}`+"\n") || strings.Contains(got, "<") {
 			t.Errorf("prefixes outside the journal:\n%s", got)
 		}
 	})
 	t.Run("console on a file has no colour", func(t *testing.T) {
-		got := logAll(t, stderrFile(t, false), "console")
+		got := logAll(t, systemdtest.StderrFile(t, false), "console")
 		if strings.Contains(got, "\x1b[") || !strings.Contains(got, "ERR e error=boom") {
 			t.Errorf("console to a file: %q", got)
 		}
@@ -144,7 +103,7 @@ func TestJournalPriorities(t *testing.T) {
 // TestNoColor: NO_COLOR turns colours off also on a terminal.
 func TestNoColor(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
-	if Colourful(os.Stderr) {
+	if systemd.Colourful(os.Stderr) {
 		t.Error("colour with NO_COLOR set")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo/geotest"
+	bwalert "github.com/borderwatch/borderwatch/sensor/alert"
 )
 
 // stateDir is the lab's state folder for the test. It is not a t.TempDir:
@@ -34,52 +34,18 @@ const lockFile = "/tmp/bwl-lab.lock"
 // eveTime is the EVE timestamp layout.
 const eveTime = "2006-01-02T15:04:05.999999-0700"
 
-// alert is the part of an EVE alert the test checks.
+// alert is an alert line the test read: what it says (alert.Record, the
+// one reader of alert lines), the line and when the test read it.
 type alert struct {
-	Timestamp string `json:"timestamp"`
-	SrcIP     string `json:"src_ip"`
-	SrcPort   int    `json:"src_port"`
-	DestIP    string `json:"dest_ip"`
-	DestPort  int    `json:"dest_port"`
-	Proto     string `json:"proto"`
-	ICMPType  *int   `json:"icmp_type"`
-	Alert     struct {
-		SignatureID int    `json:"signature_id"`
-		Signature   string `json:"signature"`
-		Metadata    struct {
-			Kind []string `json:"kind"`
-		} `json:"metadata"`
-		Context struct {
-			Geo struct {
-				Direction string  `json:"direction"`
-				Src       geoSide `json:"src"`
-				Dest      geoSide `json:"dest"`
-			} `json:"geo"`
-		} `json:"context"`
-	} `json:"alert"`
-	Flow struct {
-		Start string `json:"start"` // capture time of the episode's first packet
-	} `json:"flow"`
+	bwalert.Record
 
 	raw     string
 	arrival time.Time // wall clock when the test read the line
 }
 
-type geoSide struct {
-	Country       string   `json:"country_iso_code"`
-	Jurisdictions []string `json:"jurisdictions"`
-}
-
-func (a *alert) kind() string {
-	if len(a.Alert.Metadata.Kind) == 1 {
-		return a.Alert.Metadata.Kind[0]
-	}
-	return fmt.Sprint(a.Alert.Metadata.Kind)
-}
-
 func (a *alert) String() string {
-	return fmt.Sprintf("%d %s %s:%d→%s:%d %s %s→%s %s", a.Alert.SignatureID, a.kind(), a.SrcIP, a.SrcPort,
-		a.DestIP, a.DestPort, a.Proto, a.Alert.Context.Geo.Src.Country, a.Alert.Context.Geo.Dest.Country, a.Alert.Context.Geo.Direction)
+	return fmt.Sprintf("%d %s %s:%d→%s:%d %s %s→%s %s", a.SID, a.Kind, a.SrcIP, a.SrcPort,
+		a.DestIP, a.DestPort, a.Proto, a.SrcCountry, a.DestCountry, a.Direction)
 }
 
 // want is one expected alert. Address fields are prefixes or addresses; an
@@ -131,24 +97,24 @@ func (w want) mismatch(a *alert) string {
 			why = append(why, fmt.Sprintf(f, args...))
 		}
 	}
-	check(a.kind() == w.kind, "kind %s≠%s", a.kind(), w.kind)
-	check(a.Alert.SignatureID == w.sid, "sid %d≠%d", a.Alert.SignatureID, w.sid)
+	check(a.Kind == w.kind, "kind %s≠%s", a.Kind, w.kind)
+	check(a.SID == uint64(w.sid), "sid %d≠%d", a.SID, w.sid)
 	check(inAny(a.SrcIP, w.src), "src %s∉%s", a.SrcIP, w.src)
 	check(inAny(a.DestIP, w.dst), "dst %s∉%s", a.DestIP, w.dst)
 	check(w.dstPort == 0 || a.DestPort == w.dstPort, "dst port %d≠%d", a.DestPort, w.dstPort)
 	check(a.Proto == w.proto, "proto %s≠%s", a.Proto, w.proto)
-	check(slices.Contains(strings.Split(w.srcCC, "|"), a.Alert.Context.Geo.Src.Country), "src country %q≠%q", a.Alert.Context.Geo.Src.Country, w.srcCC)
-	check(slices.Contains(strings.Split(w.dstCC, "|"), a.Alert.Context.Geo.Dest.Country), "dst country %q≠%q", a.Alert.Context.Geo.Dest.Country, w.dstCC)
-	check(a.Alert.Context.Geo.Direction == w.dir, "alert.context.geo.direction %s≠%s", a.Alert.Context.Geo.Direction, w.dir)
+	check(slices.Contains(strings.Split(w.srcCC, "|"), a.SrcCountry), "src country %q≠%q", a.SrcCountry, w.srcCC)
+	check(slices.Contains(strings.Split(w.dstCC, "|"), a.DestCountry), "dst country %q≠%q", a.DestCountry, w.dstCC)
+	check(a.Direction == w.dir, "alert.context.geo.direction %s≠%s", a.Direction, w.dir)
 	for _, j := range w.srcJur {
-		check(slices.Contains(a.Alert.Context.Geo.Src.Jurisdictions, j), "src jurisdictions %v lack %s", a.Alert.Context.Geo.Src.Jurisdictions, j)
+		check(slices.Contains(a.SrcJur, j), "src jurisdictions %v lack %s", a.SrcJur, j)
 	}
 	for _, j := range w.dstJur {
-		check(slices.Contains(a.Alert.Context.Geo.Dest.Jurisdictions, j), "dest jurisdictions %v lack %s", a.Alert.Context.Geo.Dest.Jurisdictions, j)
+		check(slices.Contains(a.DestJur, j), "dest jurisdictions %v lack %s", a.DestJur, j)
 	}
 	// The lab map: the countries must be those of the addresses.
-	check(a.Alert.Context.Geo.Src.Country == labCountry(a.SrcIP), "src country %q is not the lab map's %q for %s", a.Alert.Context.Geo.Src.Country, labCountry(a.SrcIP), a.SrcIP)
-	check(a.Alert.Context.Geo.Dest.Country == labCountry(a.DestIP), "dest country %q is not the lab map's %q for %s", a.Alert.Context.Geo.Dest.Country, labCountry(a.DestIP), a.DestIP)
+	check(a.SrcCountry == labCountry(a.SrcIP), "src country %q is not the lab map's %q for %s", a.SrcCountry, labCountry(a.SrcIP), a.SrcIP)
+	check(a.DestCountry == labCountry(a.DestIP), "dest country %q is not the lab map's %q for %s", a.DestCountry, labCountry(a.DestIP), a.DestIP)
 	return strings.Join(why, "; ")
 }
 
@@ -238,7 +204,10 @@ func e2eGate(e2e string, euid int, lookPath func(string) (string, error)) (skip,
 	return "", strings.Join(probs, "; ")
 }
 
-func TestE2E(t *testing.T) {
+// requireE2E skips t outside `make e2e` (BWL_E2E unset) and fails it when
+// BWL_E2E is set but the lab cannot run.
+func requireE2E(t *testing.T) {
+	t.Helper()
 	skip, fail := e2eGate(os.Getenv("BWL_E2E"), os.Geteuid(), exec.LookPath)
 	if skip != "" {
 		t.Skip(skip)
@@ -246,11 +215,12 @@ func TestE2E(t *testing.T) {
 	if fail != "" {
 		t.Fatalf("BWL_E2E is set (make e2e), but %s", fail)
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// One lab at a time on this machine (the demo takes the same lock).
+}
+
+// lockLab holds the lab lock until t ends, waiting for another lab (test
+// or demo) to finish: labs share namespace names.
+func lockLab(t *testing.T) {
+	t.Helper()
 	lock, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +232,15 @@ func TestE2E(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func TestE2E(t *testing.T) {
+	requireE2E(t)
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockLab(t)
 	start := time.Now()
 	l := &lab{t: t, dir: dir}
 	l.up()
@@ -434,8 +413,8 @@ func (l *lab) tail(ctx context.Context) {
 			line := string(partial[:i])
 			partial = partial[i+1:]
 			a := &alert{raw: line, arrival: now}
-			if err := json.Unmarshal([]byte(line), a); err != nil {
-				a.Alert.Signature = "unparsable: " + err.Error()
+			if err := bwalert.ParseRecord([]byte(line), &a.Record); err != nil {
+				a.Signature = "unparsable: " + err.Error()
 			}
 			l.mu.Lock()
 			l.alerts = append(l.alerts, a)
@@ -507,7 +486,7 @@ func (l *lab) run(t *testing.T, sc scenario, kernel bool) (map[string]int64, map
 	time.Sleep(1200 * time.Millisecond)
 	got := l.since(launch)
 	for _, a := range got {
-		t.Logf("alert: %s (launch→alert %s, first packet→arrival %s)", a, lat(launch, a.Timestamp), arrivalLat(a))
+		t.Logf("alert: %s (launch→alert %s, first packet→arrival %s)", a, a.Time.Sub(launch).Round(time.Millisecond), arrivalLat(a))
 	}
 	for _, p := range matchAll(sc.want, got) {
 		t.Error(p)
@@ -554,42 +533,29 @@ func (l *lab) run(t *testing.T, sc scenario, kernel bool) (map[string]int64, map
 // alert read milliseconds after the crossing packet. That part is only
 // sanity-checked: first_seen within the scenario, timestamp not before it.
 func latencyProblems(a *alert, launch time.Time) []string {
-	fs, err := time.Parse(eveTime, a.Flow.Start)
-	if err != nil {
-		return []string{fmt.Sprintf("alert %s: bad flow.start %q", a, a.Flow.Start)}
-	}
-	ts, err := time.Parse(eveTime, a.Timestamp)
-	if err != nil {
-		return []string{fmt.Sprintf("alert %s: bad timestamp %q", a, a.Timestamp)}
+	fs, ts := a.Start, a.Time
+	if fs.IsZero() || ts.IsZero() {
+		return []string{fmt.Sprintf("alert %s: no flow.start or timestamp", a)}
 	}
 	var probs []string
 	if fs.Before(launch.Add(-time.Second)) {
 		probs = append(probs, fmt.Sprintf("alert %s: first_seen %s is before the scenario started (%s)", a, fs.Format(eveTime), launch.Format(eveTime)))
 	}
 	if ts.Before(fs) {
-		probs = append(probs, fmt.Sprintf("alert %s: timestamp %s is before its first_seen %s", a, a.Timestamp, a.Flow.Start))
+		probs = append(probs, fmt.Sprintf("alert %s: timestamp %s is before its first_seen %s", a, ts.Format(eveTime), fs.Format(eveTime)))
 	}
 	if d := a.arrival.Sub(ts); d > 2*time.Second {
 		probs = append(probs, fmt.Sprintf("alert %s arrived %s after the packet that made its condition true (%s; first packet %s): more than 2 s",
-			a, d.Round(time.Millisecond), a.Timestamp, a.Flow.Start))
+			a, d.Round(time.Millisecond), ts.Format(eveTime), fs.Format(eveTime)))
 	}
 	return probs
 }
 
-func lat(launch time.Time, ts string) string {
-	t, err := time.Parse(eveTime, ts)
-	if err != nil {
-		return "?"
-	}
-	return t.Sub(launch).Round(time.Millisecond).String()
-}
-
 func arrivalLat(a *alert) string {
-	t, err := time.Parse(eveTime, a.Flow.Start)
-	if err != nil {
+	if a.Start.IsZero() {
 		return "?"
 	}
-	return a.arrival.Sub(t).Round(time.Millisecond).String()
+	return a.arrival.Sub(a.Start).Round(time.Millisecond).String()
 }
 
 // matchAll pairs alerts with wants one to one and returns the problems:
@@ -609,7 +575,7 @@ func matchAll(wants []want, got []*alert) []string {
 				used[i], found = true, true
 				break
 			}
-			if a.Alert.SignatureID == w.sid {
+			if a.SID == uint64(w.sid) {
 				near = append(near, why)
 			}
 		}

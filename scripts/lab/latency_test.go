@@ -15,11 +15,9 @@ import (
 // loaded machine; the alerts were read milliseconds after the crossing).
 func TestLatencyProblems(t *testing.T) {
 	launch := time.Date(2026, 12, 5, 17, 7, 25, 0, time.UTC)
-	at := func(d time.Duration) string { return launch.Add(d).Format(eveTime) }
 	mk := func(kind string, firstSeen, ts, arrival time.Duration) *alert {
-		a := &alert{Timestamp: at(ts), arrival: launch.Add(arrival)}
-		a.Alert.Metadata.Kind = []string{kind}
-		a.Flow.Start = at(firstSeen)
+		a := &alert{arrival: launch.Add(arrival)}
+		a.Kind, a.Time, a.Start = kind, launch.Add(ts), launch.Add(firstSeen)
 		return a
 	}
 	for _, tc := range []struct {

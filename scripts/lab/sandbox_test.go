@@ -16,13 +16,7 @@ import (
 // read-only /sys) must attach, count, alert, reload and detach. Part of
 // `make e2e`; skipped in plain `go test ./...`.
 func TestE2EUnitSandbox(t *testing.T) {
-	skip, fail := e2eGate(os.Getenv("BWL_E2E"), os.Geteuid(), exec.LookPath)
-	if skip != "" {
-		t.Skip(skip)
-	}
-	if fail != "" {
-		t.Fatalf("BWL_E2E is set (make e2e), but %s", fail)
-	}
+	requireE2E(t)
 	for _, tool := range []string{"setpriv", "unshare", "prlimit", "pgrep", "systemd-analyze", "/usr/bin/python3"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("unit sandbox: %s missing (scripts/install-deps.sh installs it)", tool)

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,28 +37,12 @@ var reAddr = regexp.MustCompile(`[0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F]{0,4}(:[
 // each with the alerts counted, nothing of the home network, and every
 // object valid STIX 2.1.
 func TestE2ETAXII(t *testing.T) {
-	skip, fail := e2eGate(os.Getenv("BWL_E2E"), os.Geteuid(), exec.LookPath)
-	if skip != "" {
-		t.Skip(skip)
-	}
-	if fail != "" {
-		t.Fatalf("BWL_E2E is set (make e2e), but %s", fail)
-	}
+	requireE2E(t)
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lock.Close() })
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Logf("another lab holds %s; waiting for it", lockFile)
-		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-			t.Fatal(err)
-		}
-	}
+	lockLab(t)
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +75,7 @@ func TestE2ETAXII(t *testing.T) {
 	// alerts name it.
 	want := map[string]int{}
 	for _, a := range alerts {
-		switch a.Alert.Context.Geo.Direction {
+		switch a.Direction {
 		case "inbound":
 			want[a.SrcIP]++
 		case "outbound":

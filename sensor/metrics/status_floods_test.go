@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 )
@@ -26,20 +25,13 @@ borderwatch_kernel_flood_suppressed_total{class="udp",dst="2001:db8:1::9"} 0
 borderwatch_kernel_flood_sources{class="udp",dst="2001:db8:1::9"} 3
 borderwatch_kernel_flood_active{class="udp",dst="2001:db8:1::9"} 0
 `
-	ms, err := ParseScrape(strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil {
-		t.Fatal(err)
-	}
+	out := statusOf(t, text)
 	want := `kernel floods: samples handed off 1201, packets kept in the kernel 957800, forwarded copies 12, untracked 2, samples lost (ring full) 0
     DESTINATION  CLASS  PACKETS  SAMPLED  KEPT IN KERNEL  SOURCES  UNDER FLOOD
      192.0.2.10    syn   960000     1200          957800    ~1420          yes
   2001:db8:1::9    udp       40        1               0       ~3           no
 pipeline:`
-	if !strings.Contains(out.String(), want) {
-		t.Errorf("status lacks the flood report\n%s\ngot:\n%s", want, out.String())
+	if !strings.Contains(out, want) {
+		t.Errorf("status lacks the flood report\n%s\ngot:\n%s", want, out)
 	}
 }

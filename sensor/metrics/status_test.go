@@ -6,6 +6,21 @@ import (
 	"testing"
 )
 
+// statusOf is the status report of a scrape's text, as `borderwatch status`
+// prints it for a sensor at 127.0.0.1:9467.
+func statusOf(t *testing.T, scrape string) string {
+	t.Helper()
+	ms, err := ParseScrape(strings.NewReader(scrape))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
 func TestStatusReport(t *testing.T) {
 	text := `# TYPE borderwatch_packets_total counter
 borderwatch_packets_total{result="decoded"} 900
@@ -25,14 +40,7 @@ borderwatch_country_packets_total{country="RU",direction="inbound"} 150
 borderwatch_country_packets_total{country="US",direction="outbound"} 40
 borderwatch_country_packets_total{country="DE",direction="internal"} 10
 `
-	ms, err := ParseScrape(strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil {
-		t.Fatal(err)
-	}
+	out := statusOf(t, text)
 	for _, want := range []string{
 		"afpacket:eth0     1000  64000      7",
 		"pipeline: decoded 900, skipped 4, queue drops 3, flows 12 (evicted 0), alerts 2\n",
@@ -40,12 +48,12 @@ borderwatch_country_packets_total{country="DE",direction="internal"} 10
 		"top countries in:  CN 700, RU 150\n",
 		"top countries out: US 40\n",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("status lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out.String(), "INTERFACE") || strings.Contains(out.String(), "kernel:") {
-		t.Errorf("kernel lines without kernel metrics:\n%s", out.String())
+	if strings.Contains(out, "INTERFACE") || strings.Contains(out, "kernel:") {
+		t.Errorf("kernel lines without kernel metrics:\n%s", out)
 	}
 	kernel := `borderwatch_kernel_seen_packets_total 60
 borderwatch_kernel_events_total{event="handoff"} 25
@@ -61,29 +69,23 @@ borderwatch_kernel_interface_handoffs_total{hook="ingress",iface="eth1"} 5
 borderwatch_kernel_interface_ringbuf_full_total{hook="ingress",iface="eth0"} 3
 borderwatch_kernel_interface_enforce_drops_total{hook="ingress",iface="eth1"} 4
 `
-	if ms, err = ParseScrape(strings.NewReader(text + kernel)); err != nil {
-		t.Fatal(err)
-	}
-	out.Reset()
-	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil {
-		t.Fatal(err)
-	}
+	out = statusOf(t, text+kernel)
 	wantTable := `
   INTERFACE     HOOK  PACKETS  BYTES  HANDOFFS  RING FULL  ENFORCE DROPS
        eth0  ingress       30   2000        15          3              0
        eth0   egress       20   1400         5          0              0
        eth1  ingress       10    640         5          0              4
 kernel floods:`
-	if !strings.Contains(out.String(), wantTable) {
-		t.Errorf("status lacks the interface table\n%s\ngot:\n%s", wantTable, out.String())
+	if !strings.Contains(out, wantTable) {
+		t.Errorf("status lacks the interface table\n%s\ngot:\n%s", wantTable, out)
 	}
-	if !strings.Contains(out.String(), "kernel: packets 60, handed off 25,") {
-		t.Errorf("status lacks the kernel totals:\n%s", out.String())
+	if !strings.Contains(out, "kernel: packets 60, handed off 25,") {
+		t.Errorf("status lacks the kernel totals:\n%s", out)
 	}
 	if _, err := ParseScrape(strings.NewReader("go_goroutines 3\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteStatus(&out, "x", Scrape{}); err == nil || err.Error() != "status: x does not serve borderwatch metrics" {
+	if err := WriteStatus(&bytes.Buffer{}, "x", Scrape{}); err == nil || err.Error() != "status: x does not serve borderwatch metrics" {
 		t.Errorf("error %v", err)
 	}
 }

@@ -300,15 +300,7 @@ func TestRedisRefusesWrites(t *testing.T) {
 			if calls > 60*n { // stream mode sends one XADD per alert
 				t.Errorf("redis ran %s %d times, want ≤ %d", tc.cmd, calls, 60*n)
 			}
-			err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
-			var ue *UndeliveredError
-			if !errors.As(err, &ue) || ue.Alerts != n {
-				t.Errorf("Close error %v, want %d undelivered", err, n)
-			}
-			if s := o.Stats(); s.Written != 0 || s.Dropped.Failed != n {
-				t.Errorf("stats %+v, want none written, %d dropped as failed", s, n)
-			}
-			checkAccounting(t, o, n)
+			closeAllFailed(t, o, n)
 		})
 	}
 }
@@ -540,11 +532,27 @@ func TestKafkaCloseBrokerSilent(t *testing.T) {
 	checkAccounting(t, o, n)
 }
 
-// TestSyslogCloseStalledPeer sends to a TCP server that accepts and never
-// reads: once the socket buffers are full the write blocks. Close still
-// ends within the drain timeout (the write timeout is much longer), and
-// every alert is accounted for.
-func TestSyslogCloseStalledPeer(t *testing.T) {
+// closeAllFailed closes o (within its 500 ms drain timeout) after a peer
+// refused all of its n alerts: Close reports them undelivered, none was
+// written, all count as failed, and the accounting holds.
+func closeAllFailed(t *testing.T, o *Output, n uint64) {
+	t.Helper()
+	err := closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	var ue *UndeliveredError
+	if !errors.As(err, &ue) || uint64(ue.Alerts) != n {
+		t.Errorf("Close error %v, want %d undelivered", err, n)
+	}
+	if s := o.Stats(); s.Written != 0 || s.Dropped.Failed != n {
+		t.Errorf("stats %+v, want none written, %d dropped as failed", s, n)
+	}
+	checkAccounting(t, o, n)
+}
+
+// silentServer listens on loopback TCP and holds every connection open,
+// never reading from it nor answering (a read buffer of readBuf bytes when
+// > 0), until the test ends; it returns the address.
+func silentServer(t *testing.T, readBuf int) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -565,13 +573,24 @@ func TestSyslogCloseStalledPeer(t *testing.T) {
 			if err != nil {
 				return
 			}
-			c.(*net.TCPConn).SetReadBuffer(4096)
+			if readBuf > 0 {
+				c.(*net.TCPConn).SetReadBuffer(readBuf)
+			}
 			mu.Lock()
-			conns = append(conns, c) // held open, never read
+			conns = append(conns, c)
 			mu.Unlock()
 		}
 	}()
-	o, err := Open("syslog+tcp://"+ln.Addr().String()+"?queue_size=40000&write_timeout=1m&drain_timeout=500ms", testLog(t))
+	return ln.Addr().String()
+}
+
+// TestSyslogCloseStalledPeer sends to a TCP server that accepts and never
+// reads: once the socket buffers are full the write blocks. Close still
+// ends within the drain timeout (the write timeout is much longer), and
+// every alert is accounted for.
+func TestSyslogCloseStalledPeer(t *testing.T) {
+	addr := silentServer(t, 4096)
+	o, err := Open("syslog+tcp://"+addr+"?queue_size=40000&write_timeout=1m&drain_timeout=500ms", testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}

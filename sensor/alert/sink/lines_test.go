@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/syncbuf"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 )
 
@@ -63,28 +63,10 @@ func TestLinesReturnsWriteError(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the flusher and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // TestLinesFlushEvery checks that the live flusher puts a buffered line out
 // without a Flush call.
 func TestLinesFlushEvery(t *testing.T) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	l := NewLines(&out, alert.FormatEVE)
 	a := testAlert(7, 3)
 	if err := l.Write(a); err != nil {

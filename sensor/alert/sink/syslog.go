@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -157,30 +156,11 @@ func (c *SyslogConfig) Open(log zerolog.Logger) (*Output, error) {
 }
 
 func (c *SyslogConfig) tlsConfig() (*tls.Config, error) {
-	what := "syslog output tls://" + c.Address
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
-	if tc.ServerName == "" {
-		tc.ServerName, _, _ = net.SplitHostPort(c.Address)
+	serverName := c.ServerName
+	if serverName == "" {
+		serverName, _, _ = net.SplitHostPort(c.Address)
 	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading ca_file: %w", what, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: ca_file %s holds no PEM certificate", what, c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("%s: loading client certificate: %w", what, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+	return clientTLS("syslog output tls://"+c.Address, serverName, c.CAFile, c.CertFile, c.KeyFile)
 }
 
 // parseSyslogURL parses syslog+udp|tcp|tls://host[:port]?…; "syslog://" is UDP.

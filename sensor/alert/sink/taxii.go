@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -294,26 +293,7 @@ func (c *TAXIIConfig) Open(log zerolog.Logger) (*Output, error) {
 }
 
 func (c *TAXIIConfig) tlsConfig(what string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
-	if c.CAFile != "" {
-		pem, err := boundedfile.Read(c.CAFile, 1<<20)
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading ca_file: %w", what, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: ca_file %s holds no PEM certificate", what, c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("%s: loading client certificate: %w", what, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+	return clientTLS(what, c.ServerName, c.CAFile, c.CertFile, c.KeyFile)
 }
 
 // parseTAXIIURL parses taxii://[user[:password]@]host[:port]/API-ROOT/collections/ID/?…
@@ -444,23 +424,9 @@ func (e *taxiiStatusError) Error() string {
 func (b *taxiiBackend) request(ctx context.Context, op, method, u string, body []byte) (int, []byte, http.Header, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := share.NewTAXIIRequest(ctx, method, u, body, b.user, b.password, b.token)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("taxii %s: %w", op, err)
-	}
-	req.Header.Set("Accept", share.TAXIIMediaType)
-	if body != nil {
-		req.Header.Set("Content-Type", share.TAXIIMediaType)
-	}
-	switch {
-	case b.token != "":
-		req.Header.Set("Authorization", "Bearer "+b.token)
-	case b.user != "":
-		req.SetBasicAuth(b.user, b.password)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {

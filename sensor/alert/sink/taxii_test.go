@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -13,10 +12,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/syncbuf"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/share/schematest"
 	"github.com/borderwatch/borderwatch/share/taxiitest"
@@ -24,24 +23,6 @@ import (
 )
 
 const taxiiPassword = "Tx-s3cret-pw"
-
-// syncBuffer is a log destination safe for the output's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // borderAlert is alert i between src and dst with the geo context the
 // sensor gives: CN or RU attackers, DE home (jurisdictions home, DE, EU).
@@ -141,7 +122,7 @@ func TestTAXIIParseURL(t *testing.T) {
 func TestTAXIIOutput(t *testing.T) {
 	srv, u, _ := taxiiServer(t, taxiitest.Options{})
 	srv.Fail(1, http.StatusRequestEntityTooLarge, "") // the first envelope is split in halves
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	o, err := Open(u+"&linger=100ms&batch_size=64&tlp=green&identity=gw1-border", zerolog.New(logs))
 	if err != nil {
 		t.Fatal(err)
@@ -415,15 +396,7 @@ func TestTAXIIRefusesWrites(t *testing.T) {
 			if l := logs.String(); !strings.Contains(l, tc.want) || strings.Contains(l, taxiiPassword) {
 				t.Errorf("log lacks %q or shows the password:\n%s", tc.want, l)
 			}
-			err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
-			var ue *UndeliveredError
-			if !errors.As(err, &ue) || ue.Alerts != n {
-				t.Errorf("Close error %v, want %d undelivered", err, n)
-			}
-			if s := o.Stats(); s.Written != 0 || s.Dropped.Failed != n {
-				t.Errorf("stats %+v, want none written, %d dropped as failed", s, n)
-			}
-			checkAccounting(t, o, n)
+			closeAllFailed(t, o, n)
 			if len(srv.Objects()) != 0 {
 				t.Errorf("the refusing server holds %d objects", len(srv.Objects()))
 			}
@@ -473,32 +446,8 @@ func TestTAXIISpoolReplay(t *testing.T) {
 // Close still ends within the drain timeout (the write timeout is much
 // longer), every alert accounted for.
 func TestTAXIICloseServerSilent(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // held open, never answered
-			mu.Unlock()
-		}
-	}()
-	o, err := Open("taxii+http://"+ln.Addr().String()+"/api1/collections/c1/?write_timeout=1m&drain_timeout=500ms&linger=1ms", testLog(t))
+	addr := silentServer(t, 0)
+	o, err := Open("taxii+http://"+addr+"/api1/collections/c1/?write_timeout=1m&drain_timeout=500ms&linger=1ms", testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}

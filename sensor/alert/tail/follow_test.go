@@ -10,11 +10,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/borderwatch/borderwatch/internal/syncbuf"
 )
 
 // follower runs File with Follow on path until the test ends.
 type follower struct {
-	out, notes syncBuffer
+	out, notes syncbuf.Buffer
 	tl         *Tail
 	cancel     context.CancelFunc
 	done       chan error

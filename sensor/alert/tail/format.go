@@ -221,3 +221,10 @@ func appendHex(dst []byte, v uint64, width int) []byte {
 	}
 	return dst
 }
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -3,7 +3,6 @@ package tail
 import (
 	"bytes"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,24 +50,6 @@ func formatted(t *testing.T, line string) string {
 		t.Fatalf("parse: %v", err)
 	}
 	return string(Format(nil, &r, false))
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

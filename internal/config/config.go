@@ -68,6 +68,7 @@ type OutputConfig struct {
 	Syslog *sink.SyslogConfig `yaml:"syslog,omitempty"`
 	Redis  *sink.RedisConfig  `yaml:"redis,omitempty"`
 	Kafka  *sink.KafkaConfig  `yaml:"kafka,omitempty"`
+	TAXII  *sink.TAXIIConfig  `yaml:"taxii,omitempty"`
 }
 
 // SinkConfig returns the output's sink configuration, checked.
@@ -95,8 +96,11 @@ func (o *OutputConfig) SinkConfig() (sink.Config, error) {
 	if o.Kafka != nil {
 		set = append(set, o.Kafka)
 	}
+	if o.TAXII != nil {
+		set = append(set, o.TAXII)
+	}
 	if len(set) != 1 {
-		return nil, errors.New("an output takes exactly one of url, stdout, file, syslog, redis, kafka")
+		return nil, errors.New("an output takes exactly one of url, stdout, file, syslog, redis, kafka, taxii")
 	}
 	if err := set[0].Validate(); err != nil {
 		return nil, err
@@ -314,6 +318,11 @@ func (c Config) Redacted() Config {
 			rc := *o.Redis
 			rc.Password = sink.Redacted
 			o.Redis = &rc
+		}
+		if o.TAXII != nil && o.TAXII.Password != "" {
+			tc := *o.TAXII
+			tc.Password = sink.Redacted
+			o.TAXII = &tc
 		}
 		r.Outputs[i] = o
 	}

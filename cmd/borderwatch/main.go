@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/internal/cli"
 	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/sensor/detect"
@@ -54,11 +55,12 @@ func exitCode(err error) int {
 		ue usageError
 		se *detect.StateLimitError
 		ie *replay.InputError
+		ce *console.ConfigError
 	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ie): // a rule set over the state limit is invalid input
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ie), errors.As(err, &ce): // a rule set over the state limit is invalid input
 		return exitUsage
 	default:
 		return exitRuntime

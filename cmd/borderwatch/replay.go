@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 	"github.com/borderwatch/borderwatch/sensor/replay"
@@ -22,7 +23,7 @@ type replayOpts struct {
 	quiet   bool
 	read    []string // -r/--read files, before the FILE arguments
 	out     outputFlags
-	report  string // --report FILE.html (console_cmd.go)
+	report  string // --report FILE.html
 }
 
 func newReplayCmd(a *app) *cobra.Command {
@@ -70,7 +71,7 @@ Several files are read in order as one capture.`,
 	f.IntVar(&o.workers, "workers", 1, "detection workers (flow-hash sharded); alerts from several workers may interleave")
 	f.StringArrayVarP(&o.read, "read", "r", nil, "capture file to read, as with suricata -r and zeek -r (repeatable; read before the FILE arguments)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the progress and summary on standard error")
-	addReportFlag(f, &o.report)
+	f.StringVar(&o.report, "report", "", "also write a self-contained HTML report (map, timeline, traffic per country, alert table) to FILE")
 	return cmd
 }
 
@@ -95,7 +96,7 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	glog := a.logger("geo")
 	glog.Debug().Str("database", table.Source().Name).Dur("load", time.Since(start)).Msg("geo table built")
 
-	rep, err := newReplayReport(o.report)
+	rep, err := console.CreateReport(o.report)
 	if err != nil {
 		return err
 	}
@@ -108,14 +109,14 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 		prog = os.Stderr
 	}
 	stats, runErr := runFiles(cmd.Context(), replay.Options{
-		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, Geo: geo.NewHolder(table), Rules: set, Sink: rep.wrap(out), Files: files,
+		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, Geo: geo.NewHolder(table), Rules: set, Sink: rep.Wrap(out), Files: files,
 		Progress: prog, Warn: cmd.ErrOrStderr(),
 	})
 	if err := out.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
 	stats.SinkErrors += out.Lost()
-	if err := rep.write(a, files, stats, table); err != nil && runErr == nil {
+	if err := rep.Write(files, stats, table, buildInfo().Version, a.cfg.SensorName); err != nil && runErr == nil {
 		runErr = err
 	}
 	if hint := replay.TrafficHint(stats); hint != "" {

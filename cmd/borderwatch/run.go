@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/bpf"
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/lifecycle"
@@ -160,7 +161,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
 	}
-	if err := a.checkConsole(); err != nil {
+	if err := a.cfg.Console.Check(a.cfg.Metrics.Listen); err != nil {
 		return err
 	}
 	cs, format, err := o.out.configs(a)
@@ -200,7 +201,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		rl   *reload.Reloader
 		bi   = buildInfo()
 		none = func() error { return nil }
-		hub  = a.newConsoleHub() // nil when the console is off
+		hub  = console.NewHubFor(a.cfg.Console, a.cfg.Metrics.Listen) // nil when the console is off
 	)
 	started, err := lifecycle.Start(
 		lifecycle.Component{Name: "capture", Start: func() (func() error, error) {
@@ -234,7 +235,8 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		}},
 		lifecycle.Component{Name: "metrics endpoint", Start: func() (func() error, error) {
 			src.Extra = a.listCollectors()
-			srv, err = a.serveMetrics(src, hub)
+			srv, err = console.Serve(a.cfg.Metrics.Listen, a.cfg.Console, hub,
+				console.Sources{Sources: src, SensorName: a.cfg.SensorName, Started: time.Now()}, a.logger("metrics"))
 			if err != nil {
 				return none, err
 			}

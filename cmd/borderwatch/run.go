@@ -1,29 +1,20 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"net"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/bpf"
-	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/config"
-	"github.com/borderwatch/borderwatch/internal/lifecycle"
-	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/agent"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
-	"github.com/borderwatch/borderwatch/sensor/reload"
 )
 
 type runOpts struct {
@@ -168,7 +159,6 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err != nil {
 		return err
 	}
-	log := a.logger("run")
 	set, err := a.loadRules()
 	if err != nil {
 		return err
@@ -183,117 +173,25 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err != nil {
 		return err
 	}
-	holder := geo.NewHolder(table)
+	log := a.logger("run")
 	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
 	for _, w := range set.GeoWarnings(table) {
 		log.Warn().Msg(w)
 	}
-
-	// The components, started in this order and stopped in reverse: at
-	// the end the pipeline has closed the live sources, then the metrics
-	// endpoint, the pipeline, the alert outputs and the kernel stage stop.
-	var (
-		lc   *live.Capture
-		out  *sink.Alerts
-		p    *pipeline.Pipeline
-		srv  *metrics.Server
-		src  metrics.Sources
-		rl   *reload.Reloader
-		bi   = buildInfo()
-		none = func() error { return nil }
-		hub  = console.NewHubFor(a.cfg.Console, a.cfg.Metrics.Listen) // nil when the console is off
-	)
-	started, err := lifecycle.Start(
-		lifecycle.Component{Name: "capture", Start: func() (func() error, error) {
-			lc, err = live.Open(cc.Live(), table, kr, a.logger("capture"))
-			return func() error {
-				if err := lc.Close(); err != nil {
-					log.Warn().Err(err).Msg("detaching capture")
-				}
-				return nil
-			}, err
-		}},
-		lifecycle.Component{Name: "alert outputs", Start: func() (func() error, error) {
-			out, err = a.openAlertOutput(cs, cmd.OutOrStdout(), format)
-			return func() error { return out.Close() }, err
-		}},
-		lifecycle.Component{Name: "pipeline", Start: func() (func() error, error) {
-			p, err = pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueSize: cc.QueueSize, Live: true,
-				Enforce: cc.Enforce, SensorName: a.cfg.SensorName}, holder, set, hub.Wrap(out))
-			if err != nil {
-				return none, err
-			}
-			src = metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
-				Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: &metrics.Reloads{}}
-			if out.Writer != nil {
-				src.Sinks = out.Writer.Stats
-			}
-			rl = newReloader(a, cmd, p, out.Writer, src.Reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
-				return lc.Prepare(set, table)
-			}})
-			return func() error { p.Close(); return nil }, nil
-		}},
-		lifecycle.Component{Name: "metrics endpoint", Start: func() (func() error, error) {
-			src.Extra = a.listCollectors()
-			srv, err = console.Serve(a.cfg.Metrics.Listen, a.cfg.Console, hub,
-				console.Sources{Sources: src, SensorName: a.cfg.SensorName, Started: time.Now()}, a.logger("metrics"))
-			if err != nil {
-				return none, err
-			}
-			return func() error { return srv.Close() }, nil
-		}},
-	)
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(lc.Sources))
-	for i, s := range lc.Sources {
-		names[i] = s.Name()
-	}
-	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", srv.Addr()).Int("workers", cc.Workers).
-		Bool("enforce", cc.Enforce).Int("drop_rules", len(kr.Drops())).Msg("sensor running")
-
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	defer rl.HandleSignals(ctx, reload.Hooks{
-		Reloading: func() { systemd.NotifyState(log, systemd.ReloadingState()) },
-		Reloaded:  func() { systemd.NotifyState(log, "READY=1") },
-		Counters:  func() { metrics.LogCounters(a.logger("counters"), src) },
-	})()
-	if out.Lines != nil {
-		go out.Lines.FlushEvery(ctx, time.Second)
-	}
-	waitLists := a.startLists(ctx, rl)
-
-	// Capture is attached and the signals are handled: systemd
-	// (Type=notify) may consider the service started.
-	systemd.NotifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(cc.Interfaces, ","))
-	runErr := p.RunSources(ctx, lc.Sources...)
-	stop()
-	waitLists()
-	systemd.NotifyState(log, "STOPPING=1")
-	if err := started.Stop(); err != nil && runErr == nil {
-		runErr = err
-	}
-	src.Kernel = nil // the kernel stage is closed
-	metrics.LogCounters(a.logger("counters"), src)
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		return runErr
-	}
-	return nil
-}
-
-// newReloader is the SIGHUP reload of run: it reopens the alert files (w,
-// when not nil), reads the configuration file again and swaps the rules,
-// lists, zones and GeoIP table into the pipeline and the targets, or into
-// none of them.
-func newReloader(a *app, cmd *cobra.Command, p *pipeline.Pipeline, w *sink.Writer, reloads *metrics.Reloads, targets ...reload.Target) *reload.Reloader {
-	rl := &reload.Reloader{Build: func() (*rules.Set, *geo.Table, error) { return rebuild(a, cmd) },
-		Targets: append([]reload.Target{reload.Pipeline(p)}, targets...), Reloads: reloads, Log: a.logger("reload")}
-	if w != nil {
-		rl.Before = w.Reopen
-	}
-	return rl
+	bi := buildInfo()
+	return agent.Run(cmd.Context(), agent.Config{
+		Capture: cc.Live(),
+		Pipeline: pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueSize: cc.QueueSize, Enforce: cc.Enforce,
+			SensorName: a.cfg.SensorName},
+		Metrics: a.cfg.Metrics.Listen, Console: a.cfg.Console,
+		Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
+		Rules: set, Geo: table, Kernel: kr,
+		OpenOutputs: func() (*sink.Alerts, error) { return a.openAlertOutput(cs, cmd.OutOrStdout(), format) },
+		Rebuild:     func() (*rules.Set, *geo.Table, error) { return rebuild(a, cmd) },
+		Collectors:  a.listCollectors(),
+		Background:  a.startLists,
+		Logger:      a.logger,
+	})
 }
 
 // rebuild reads the configuration file again (the flags still override it)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
@@ -122,22 +121,13 @@ func (a *app) logger(component string) zerolog.Logger {
 	return a.log.With().Str("component", component).Logger()
 }
 
-// geoConfig is the jurisdiction configuration.
-func (a *app) geoConfig() geo.Config { return a.cfg.GeoConfig() }
-
-// geoPaths are the GeoIP databases of the configuration.
-func (a *app) geoPaths() geo.Paths {
-	return geo.Paths{Country: a.cfg.Geo.Database, ASN: a.cfg.Geo.ASNDatabase}
-}
-
 // noteHome tells the operator, once, what the jurisdiction rules do when no
 // home jurisdiction is configured.
 func (a *app) noteHome() {
-	if len(a.geoConfig().Home) > 0 {
-		return
+	if note := a.cfg.HomeNote(); note != "" {
+		l := a.logger("geo")
+		l.Info().Msg(note)
 	}
-	l := a.logger("geo")
-	l.Info().Msg("no home jurisdiction set (--home or geo.home): home is only the private, loopback, link-local, CGNAT and ULA ranges, so every public address counts as foreign; set --home CC to watch a country's border")
 }
 
 // loadRules loads and compiles the rule pack and the user's rule files.
@@ -146,28 +136,12 @@ func (a *app) loadRules() (*rules.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	set, err := rules.Load(rules.Options{Paths: a.cfg.Rules.Paths, NoDefaults: a.cfg.Rules.NoDefaults, Geo: a.geoConfig(), Lists: lists})
-	if err != nil {
-		return nil, usageError{Err: err}
-	}
-	return set, nil
+	set, err := a.cfg.LoadRules(lists)
+	return set, usage(err)
 }
 
-// loadGeo opens the country (and ASN) databases and builds the lookup table for zones.
+// loadGeo builds the lookup table for zones (nil: the configuration's alone).
 func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
-	t, err := geo.OpenTable(a.geoPaths(), z)
-	if err != nil {
-		return nil, usageError{Err: fmt.Errorf("loading geoip: %w", err)}
-	}
-	return t, nil
-}
-
-// loadGeoOfConfig builds the lookup table for the zones of the
-// configuration alone (without the rule files'), for the geo commands.
-func (a *app) loadGeoOfConfig() (*geo.Table, error) {
-	z, err := geo.NewZones(a.geoConfig())
-	if err != nil {
-		return nil, usageError{Err: err}
-	}
-	return a.loadGeo(z)
+	t, err := a.cfg.GeoTable(z)
+	return t, usage(err)
 }

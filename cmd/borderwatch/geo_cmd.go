@@ -47,7 +47,7 @@ registered country. --json prints one JSON object per address, one per line.`,
 				}
 				addrs[i] = ip.WithZone("")
 			}
-			t, err := a.loadGeoOfConfig()
+			t, err := a.loadGeo(nil)
 			if err != nil {
 				return err
 			}
@@ -74,7 +74,7 @@ table's ranges and approximate memory, and the jurisdiction zones.`,
   borderwatch --geoip /var/lib/GeoIP/GeoLite2-Country.mmdb --asn-db /var/lib/GeoIP/GeoLite2-ASN.mmdb geo info`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := a.loadGeoOfConfig()
+			t, err := a.loadGeo(nil)
 			if err != nil {
 				return err
 			}

@@ -28,6 +28,14 @@ type usageError = cli.UsageError
 
 func usageErr(format string, a ...any) error { return cli.Usagef(format, a...) }
 
+// usage marks err, when not nil, as a usage error.
+func usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{Err: err}
+}
+
 func main() {
 	a := newApp()
 	root := newRootCmd(a)

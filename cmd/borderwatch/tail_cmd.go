@@ -13,7 +13,6 @@ import (
 
 	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/systemd"
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/alert/tail"
 )
 
@@ -69,9 +68,9 @@ skipped ends the output on standard error.`,
 			if err != nil {
 				return usageError{Err: err}
 			}
-			n, err := parseLines(lines)
+			n, err := tail.ParseLines(lines)
 			if err != nil {
-				return err
+				return usageError{Err: err}
 			}
 			path := ""
 			if len(args) == 1 {
@@ -116,28 +115,11 @@ skipped ends the output on standard error.`,
 	return cmd
 }
 
-// parseLines parses --lines: a count or "all".
-func parseLines(s string) (int, error) {
-	if s == "all" {
-		return tail.All, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > tail.MaxLines {
-		return 0, usageErr("--lines %q: want 0 to %d, or all", s, tail.MaxLines)
-	}
-	return n, nil
-}
-
 // alertFile is the path of the first file output of the configuration.
 func (a *app) alertFile() (string, error) {
-	for i := range a.cfg.Outputs {
-		c, err := a.cfg.Outputs[i].SinkConfig()
-		if err != nil {
-			return "", usageError{Err: err}
-		}
-		if fc, ok := c.(*sink.FileConfig); ok {
-			return fc.Path, nil
-		}
+	path, ok, err := a.cfg.AlertFile()
+	if err != nil || ok {
+		return path, usage(err)
 	}
 	where := a.cfgPath
 	if !a.cfgRead {

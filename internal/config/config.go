@@ -355,6 +355,21 @@ func (c *Config) OutputsWith(urls []string, alertsPath, format string) ([]sink.C
 	return cs, nil
 }
 
+// AlertFile is the path of the first file output, and false when no
+// output is a file.
+func (c *Config) AlertFile() (string, bool, error) {
+	for i := range c.Outputs {
+		sc, err := c.Outputs[i].SinkConfig()
+		if err != nil {
+			return "", false, fmt.Errorf("output %d: %w", i+1, err)
+		}
+		if fc, ok := sc.(*sink.FileConfig); ok {
+			return fc.Path, true, nil
+		}
+	}
+	return "", false, nil
+}
+
 // SinkConfigs returns the outputs' sink configurations.
 func (c *Config) SinkConfigs() ([]sink.Config, error) {
 	out := make([]sink.Config, 0, len(c.Outputs))

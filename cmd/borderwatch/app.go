@@ -2,10 +2,12 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/config"
@@ -70,49 +72,27 @@ func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	}
 	a.cfgPath, a.cfgRead = path, read
 	fl := cmd.Flags()
-	if fl.Changed("geoip") {
-		cfg.Geo.Database = a.geoipPath
-	}
-	if fl.Changed("asn-db") {
-		cfg.Geo.ASNDatabase = a.asnPath
-	}
-	if fl.Changed("home") {
-		cfg.Geo.Home = cfg.Geo.Home[:0]
-		for _, h := range a.home {
-			cfg.Geo.Home = append(cfg.Geo.Home, strings.TrimSpace(h))
-		}
-	}
-	if fl.Changed("special-not-home") {
-		cfg.Geo.SpecialNotHome = a.specialNotHome
-	}
-	if fl.Changed("rules") {
-		cfg.Rules.Paths = a.rulePaths
-	}
-	if fl.Changed("no-default-rules") {
-		cfg.Rules.NoDefaults = a.noDefaultRules
-	}
-	if fl.Changed("log-level") {
-		cfg.Logging.Level = a.logLevel
-	}
-	if fl.Changed("log-format") {
-		cfg.Logging.Format = a.logFormat
-	}
+	setChanged(fl, map[string]func(){
+		"geoip":            func() { cfg.Geo.Database = a.geoipPath },
+		"asn-db":           func() { cfg.Geo.ASNDatabase = a.asnPath },
+		"home":             func() { cfg.Geo.Home = trimmed(a.home) },
+		"special-not-home": func() { cfg.Geo.SpecialNotHome = a.specialNotHome },
+		"rules":            func() { cfg.Rules.Paths = a.rulePaths },
+		"no-default-rules": func() { cfg.Rules.NoDefaults = a.noDefaultRules },
+		"log-level":        func() { cfg.Logging.Level = a.logLevel },
+		"log-format":       func() { cfg.Logging.Format = a.logFormat },
+	})
 	if fl.Changed("sensor-name") {
 		if err := alert.CheckSensorName(a.sensorName); err != nil {
 			return usageErr("--sensor-name: %v", err)
 		}
 		cfg.SensorName = a.sensorName
 	}
-	lvl, err := zerolog.ParseLevel(cfg.Logging.Level)
-	if err != nil || cfg.Logging.Level == "" {
-		return usageErr("invalid log level %q: want debug, info, warn or error", cfg.Logging.Level)
-	}
-	out, err := systemd.LogOutput(cmd.ErrOrStderr(), cfg.Logging.Format)
+	log, err := cfg.Logging.Logger(cmd.ErrOrStderr())
 	if err != nil {
 		return usageError{Err: err}
 	}
-	a.log = zerolog.New(out).Level(lvl).With().Timestamp().Logger()
-	a.cfg = cfg
+	a.log, a.cfg = log, cfg
 	return nil
 }
 
@@ -144,4 +124,28 @@ func (a *app) loadRules() (*rules.Set, error) {
 func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
 	t, err := a.cfg.GeoTable(z)
 	return t, usage(err)
+}
+
+// setChanged calls the setter of each flag of fl the user set: the flags
+// over the configuration file.
+func setChanged(fl *pflag.FlagSet, setters map[string]func()) {
+	for name, set := range setters {
+		if fl.Changed(name) {
+			set()
+		}
+	}
+}
+
+// trimmed is the values of a comma-separated flag without surrounding
+// spaces; nonEmpty is that without the empty ones.
+func trimmed(vs []string) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, strings.TrimSpace(v))
+	}
+	return out
+}
+
+func nonEmpty(vs []string) []string {
+	return slices.DeleteFunc(trimmed(vs), func(v string) bool { return v == "" })
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"net/netip"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
@@ -39,13 +36,9 @@ registered country. --json prints one JSON object per address, one per line.`,
   borderwatch --asn-db dbip-asn.mmdb geo lookup --json 1.1.1.1 | jq .jurisdictions`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addrs := make([]netip.Addr, len(args))
-			for i, s := range args {
-				ip, err := netip.ParseAddr(strings.TrimSpace(s))
-				if err != nil {
-					return usageErr("bad IP address %q", s)
-				}
-				addrs[i] = ip.WithZone("")
+			addrs, err := geo.ParseAddrs(args)
+			if err != nil {
+				return usageError{Err: err}
 			}
 			t, err := a.loadGeo(nil)
 			if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/borderwatch/borderwatch/sensor/replay"
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
 
@@ -46,15 +45,10 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
-// errorLine is the line main prints for the error a command returned:
-// on the journal's stream it has the error priority ("<3>"), so that
-// `journalctl -p err` shows why the sensor stopped.
+// errorLine is the line main prints for the error a command returned,
+// with the error priority on the journal's stream.
 func errorLine(w io.Writer, err error) string {
-	line := "borderwatch: " + err.Error() + "\n"
-	if systemd.IsJournal(w) {
-		return string(systemd.PrefixLines([]byte(line), systemd.Priority(zerolog.ErrorLevel)))
-	}
-	return line
+	return systemd.ErrorLine(w, "borderwatch: "+err.Error()+"\n")
 }
 
 // exitCode is the exit code of a command that returned err.

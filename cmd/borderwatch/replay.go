@@ -108,7 +108,9 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	if !o.quiet && cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
 		prog = os.Stderr
 	}
-	stats, runErr := runFiles(cmd.Context(), replay.Options{
+	ctx, stop := interruptible(cmd.Context())
+	defer stop()
+	stats, runErr := replay.Run(ctx, replay.Options{
 		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, Geo: geo.NewHolder(table), Rules: set, Sink: rep.Wrap(out), Files: files,
 		Progress: prog, Warn: cmd.ErrOrStderr(),
 	})
@@ -129,10 +131,8 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	return runErr
 }
 
-// runFiles replays until the files end or SIGINT or SIGTERM, which stop it
-// cleanly: what was read is processed and counted.
-func runFiles(ctx context.Context, o replay.Options) (pipeline.Stats, error) {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return replay.Run(ctx, o)
+// interruptible is ctx, also ended by SIGINT and SIGTERM: they stop a
+// replay cleanly, what was read is processed and counted.
+func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }

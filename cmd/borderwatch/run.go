@@ -1,9 +1,6 @@
 package main
 
 import (
-	"net"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/bpf"
@@ -99,53 +96,18 @@ console (map, alert feed, health; docs/console.md) is at / of the same address.`
 // apply puts the run flags the user set over the configuration and checks
 // the capture and metrics settings and the interfaces.
 func (o *runOpts) apply(cmd *cobra.Command, c *config.Config) error {
-	fl := cmd.Flags()
-	if fl.Changed("iface") {
-		c.Capture.Interfaces = nil
-		for _, i := range o.ifaces {
-			if i = strings.TrimSpace(i); i != "" {
-				c.Capture.Interfaces = append(c.Capture.Interfaces, i)
-			}
-		}
-	}
-	if fl.Changed("egress") {
-		c.Capture.Egress = o.egress
-	}
-	if fl.Changed("capture") {
-		c.Capture.Mode = o.capture
-	}
-	if fl.Changed("enforce") {
-		c.Capture.Enforce = o.enforce
-	}
-	if c.Capture.Enforce && c.Capture.Mode != "xdp" {
-		return usageErr("--enforce needs XDP capture (--capture xdp): AF_PACKET only copies packets and cannot drop them")
-	}
-	if fl.Changed("xdp-mode") {
-		c.Capture.XDPMode = o.xdpMode
-	}
-	if fl.Changed("egress-mode") {
-		c.Capture.EgressMode = o.egressMode
-	}
-	if fl.Changed("workers") {
-		c.Capture.Workers = o.workers
-	}
-	if fl.Changed("metrics-listen") {
-		c.Metrics.Listen = o.metricsListen
-	}
-	for _, p := range c.Problems() {
-		if strings.HasPrefix(p.Path, "capture.") || strings.HasPrefix(p.Path, "metrics.") {
-			return usageErr("%s (flag or configuration file)", p.Msg)
-		}
-	}
-	if len(c.Capture.Interfaces) == 0 {
-		return usageErr("run needs --iface (or capture.interfaces in the configuration)")
-	}
-	for _, name := range c.Capture.Interfaces {
-		if _, err := net.InterfaceByName(name); err != nil {
-			return usageErr("interface %s: %w", name, err)
-		}
-	}
-	return nil
+	cc := &c.Capture
+	setChanged(cmd.Flags(), map[string]func(){
+		"iface":          func() { cc.Interfaces = nonEmpty(o.ifaces) },
+		"egress":         func() { cc.Egress = o.egress },
+		"capture":        func() { cc.Mode = o.capture },
+		"enforce":        func() { cc.Enforce = o.enforce },
+		"xdp-mode":       func() { cc.XDPMode = o.xdpMode },
+		"egress-mode":    func() { cc.EgressMode = o.egressMode },
+		"workers":        func() { cc.Workers = o.workers },
+		"metrics-listen": func() { c.Metrics.Listen = o.metricsListen },
+	})
+	return usage(c.CheckRun())
 }
 
 func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
@@ -172,11 +134,6 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	table, err := a.loadGeo(set.Zones)
 	if err != nil {
 		return err
-	}
-	log := a.logger("run")
-	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
-	for _, w := range set.GeoWarnings(table) {
-		log.Warn().Msg(w)
 	}
 	bi := buildInfo()
 	return agent.Run(cmd.Context(), agent.Config{

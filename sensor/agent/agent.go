@@ -61,6 +61,10 @@ type Config struct {
 // files; SIGUSR1 logs the counters.
 func Run(ctx context.Context, c Config) error {
 	log := c.Logger("run")
+	log.Info().Int("rules", len(c.Rules.Rules)).Str("geoip", c.Geo.Source().Name).Msg("rules and geoip loaded")
+	for _, w := range c.Rules.GeoWarnings(c.Geo) {
+		log.Warn().Msg(w)
+	}
 	cc := c.Pipeline
 	cc.Live = true
 	var (

@@ -15,7 +15,6 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 	"github.com/borderwatch/borderwatch/sensor/replay"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 type replayOpts struct {
@@ -76,7 +75,7 @@ Several files are read in order as one capture.`,
 }
 
 func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error {
-	cs, format, err := o.out.configs(a)
+	openOutputs, err := o.out.opener(a, cmd.OutOrStdout())
 	if err != nil {
 		return err
 	}
@@ -100,13 +99,13 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	if err != nil {
 		return err
 	}
-	out, err := a.openAlertOutput(cs, cmd.OutOrStdout(), format)
+	out, err := openOutputs()
 	if err != nil {
 		return err
 	}
 	var prog io.Writer
-	if !o.quiet && cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
-		prog = os.Stderr
+	if !o.quiet {
+		prog = replay.Terminal(cmd.ErrOrStderr())
 	}
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()

@@ -8,7 +8,6 @@ import (
 	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/agent"
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
@@ -117,7 +116,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := a.cfg.Console.Check(a.cfg.Metrics.Listen); err != nil {
 		return err
 	}
-	cs, format, err := o.out.configs(a)
+	openOutputs, err := o.out.opener(a, cmd.OutOrStdout())
 	if err != nil {
 		return err
 	}
@@ -143,7 +142,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		Metrics: a.cfg.Metrics.Listen, Console: a.cfg.Console,
 		Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
 		Rules: set, Geo: table, Kernel: kr,
-		OpenOutputs: func() (*sink.Alerts, error) { return a.openAlertOutput(cs, cmd.OutOrStdout(), format) },
+		OpenOutputs: openOutputs,
 		Rebuild:     func() (*rules.Set, *geo.Table, error) { return rebuild(a, cmd) },
 		Collectors:  a.listCollectors(),
 		Background:  a.startLists,

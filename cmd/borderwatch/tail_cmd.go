@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -90,7 +87,7 @@ skipped ends the output on standard error.`,
 			if path == "-" {
 				err = t.Reader("stdin", cmd.InOrStdin())
 			} else {
-				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				ctx, stop := interruptible(cmd.Context())
 				defer stop()
 				err = t.File(ctx, path)
 			}

@@ -120,6 +120,16 @@ func (a *app) loadRules() (*rules.Set, error) {
 	return set, usage(err)
 }
 
+// loadState loads the rules, then the geo table for their zones.
+func (a *app) loadState() (*rules.Set, *geo.Table, error) {
+	set, err := a.loadRules()
+	if err != nil {
+		return nil, nil, err
+	}
+	table, err := a.loadGeo(set.Zones)
+	return set, table, err
+}
+
 // loadGeo builds the lookup table for zones (nil: the configuration's alone).
 func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
 	t, err := a.cfg.GeoTable(z)

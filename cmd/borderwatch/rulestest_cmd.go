@@ -51,11 +51,7 @@ for seen and not expected. Exit status 0 when they match, 1 when they differ,
 			if err != nil {
 				return usageError{Err: err}
 			}
-			set, err := a.loadRules()
-			if err != nil {
-				return err
-			}
-			table, err := a.loadGeo(set.Zones)
+			set, table, err := a.loadState()
 			if err != nil {
 				return err
 			}

@@ -160,13 +160,5 @@ func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, error) {
 			return nil, nil, err
 		}
 	}
-	set, err := fresh.loadRules()
-	if err != nil {
-		return nil, nil, err
-	}
-	table, err := fresh.loadGeo(set.Zones)
-	if err != nil {
-		return nil, nil, err
-	}
-	return set, table, nil
+	return fresh.loadState()
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"io/fs"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -75,31 +72,15 @@ skipped ends the output on standard error.`,
 			} else if path, err = a.alertFile(); err != nil {
 				return err
 			}
-			if path == "-" && follow {
-				return usageErr("--follow needs a FILE, not standard input")
+			ctx := cmd.Context()
+			if path != "-" { // SIGINT and SIGTERM end a followed file cleanly; standard input ends at its end
+				c, stop := interruptible(ctx)
+				defer stop()
+				ctx = c
 			}
 			out := cmd.OutOrStdout()
-			t, err := tail.New(out, tail.Options{Filter: f, JSON: asJSON, Colour: !asJSON && systemd.Colourful(out),
+			return tail.Show(ctx, out, cmd.InOrStdin(), path, tail.Options{Filter: f, JSON: asJSON, Colour: !asJSON && systemd.Colourful(out),
 				Lines: n, Follow: follow, Notes: cmd.ErrOrStderr()})
-			if err != nil {
-				return usageError{Err: err}
-			}
-			if path == "-" {
-				err = t.Reader("stdin", cmd.InOrStdin())
-			} else {
-				ctx, stop := interruptible(cmd.Context())
-				defer stop()
-				err = t.File(ctx, path)
-			}
-			st := t.Stats()
-			if s := st.Summary(); s != "" {
-				fmt.Fprintln(cmd.ErrOrStderr(), "tail: "+s)
-			}
-			var pe *fs.PathError
-			if errors.As(err, &pe) && pe.Op == "open" {
-				return usageError{Err: err} // a FILE that cannot be read is invalid input
-			}
-			return err
 		},
 	}
 	fl := cmd.Flags()

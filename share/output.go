@@ -3,6 +3,7 @@ package share
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -56,5 +57,28 @@ func PushSTIX(ctx context.Context, w io.Writer, res *Result, opt STIXOptions, to
 	if r.Failures > 0 {
 		return fmt.Errorf("taxii: the server refused %d of %d objects", r.Failures, r.Objects)
 	}
+	return nil
+}
+
+// WriteMISPEvent makes the MISP event of res and adds it to the MISP feed
+// folder feed, or else writes it to the file at path or stdout (as
+// WriteTo), telling notes what it did. Without alerts that have a foreign
+// address nothing is written, and that is no error.
+func WriteMISPEvent(res *Result, opt MISPOptions, feed, path string, stdout, notes io.Writer) error {
+	ev, err := MISP(res, opt)
+	if errors.Is(err, ErrNothingToShare) {
+		fmt.Fprintln(notes, "nothing written:", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if feed == "" {
+		return WriteTo(path, stdout, func(w io.Writer) error { return WriteJSON(w, ev) })
+	}
+	if err := WriteMISPFeed(feed, ev); err != nil {
+		return err
+	}
+	fmt.Fprintf(notes, "event %s added to the MISP feed in %s\n", ev.UUID(), feed)
 	return nil
 }

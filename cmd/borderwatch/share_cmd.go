@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -146,22 +144,7 @@ standard input.`,
 			if err != nil {
 				return err
 			}
-			ev, err := share.MISP(res, share.MISPOptions{TLP: tlp, Identity: f.identity})
-			if errors.Is(err, share.ErrNothingToShare) {
-				fmt.Fprintln(cmd.ErrOrStderr(), "nothing written:", err)
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if feed != "" {
-				if err := share.WriteMISPFeed(feed, ev); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "event %s added to the MISP feed in %s\n", ev.UUID(), feed)
-				return nil
-			}
-			return share.WriteTo(f.output, cmd.OutOrStdout(), func(w io.Writer) error { return share.WriteJSON(w, ev) })
+			return share.WriteMISPEvent(res, share.MISPOptions{TLP: tlp, Identity: f.identity}, feed, f.output, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.bind(cmd)

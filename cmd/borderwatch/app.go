@@ -2,14 +2,12 @@ package main
 
 import (
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/cli"
 	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
@@ -72,10 +70,10 @@ func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	}
 	a.cfgPath, a.cfgRead = path, read
 	fl := cmd.Flags()
-	setChanged(fl, map[string]func(){
+	cli.SetChanged(fl, map[string]func(){
 		"geoip":            func() { cfg.Geo.Database = a.geoipPath },
 		"asn-db":           func() { cfg.Geo.ASNDatabase = a.asnPath },
-		"home":             func() { cfg.Geo.Home = trimmed(a.home) },
+		"home":             func() { cfg.Geo.Home = cli.Trimmed(a.home) },
 		"special-not-home": func() { cfg.Geo.SpecialNotHome = a.specialNotHome },
 		"rules":            func() { cfg.Rules.Paths = a.rulePaths },
 		"no-default-rules": func() { cfg.Rules.NoDefaults = a.noDefaultRules },
@@ -134,28 +132,4 @@ func (a *app) loadState() (*rules.Set, *geo.Table, error) {
 func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
 	t, err := a.cfg.GeoTable(z)
 	return t, usage(err)
-}
-
-// setChanged calls the setter of each flag of fl the user set: the flags
-// over the configuration file.
-func setChanged(fl *pflag.FlagSet, setters map[string]func()) {
-	for name, set := range setters {
-		if fl.Changed(name) {
-			set()
-		}
-	}
-}
-
-// trimmed is the values of a comma-separated flag without surrounding
-// spaces; nonEmpty is that without the empty ones.
-func trimmed(vs []string) []string {
-	out := make([]string, 0, len(vs))
-	for _, v := range vs {
-		out = append(out, strings.TrimSpace(v))
-	}
-	return out
-}
-
-func nonEmpty(vs []string) []string {
-	return slices.DeleteFunc(trimmed(vs), func(v string) bool { return v == "" })
 }

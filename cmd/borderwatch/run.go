@@ -5,6 +5,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/bpf"
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/cli"
 	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/agent"
@@ -96,8 +97,8 @@ console (map, alert feed, health; docs/console.md) is at / of the same address.`
 // the capture and metrics settings and the interfaces.
 func (o *runOpts) apply(cmd *cobra.Command, c *config.Config) error {
 	cc := &c.Capture
-	setChanged(cmd.Flags(), map[string]func(){
-		"iface":          func() { cc.Interfaces = nonEmpty(o.ifaces) },
+	cli.SetChanged(cmd.Flags(), map[string]func(){
+		"iface":          func() { cc.Interfaces = cli.NonEmpty(o.ifaces) },
 		"egress":         func() { cc.Egress = o.egress },
 		"capture":        func() { cc.Mode = o.capture },
 		"enforce":        func() { cc.Enforce = o.enforce },

@@ -66,6 +66,20 @@ func (t *Table) Report(ip netip.Addr) LookupReport {
 	return r
 }
 
+// ParseAddrs parses the addresses of `geo lookup` (surrounding spaces
+// and an IPv6 zone are dropped); the error quotes the first bad one.
+func ParseAddrs(args []string) ([]netip.Addr, error) {
+	addrs := make([]netip.Addr, len(args))
+	for i, s := range args {
+		ip, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("bad IP address %q", s)
+		}
+		addrs[i] = ip.WithZone("")
+	}
+	return addrs, nil
+}
+
 // WriteLookupJSON writes the report of each address as a JSON line.
 func WriteLookupJSON(w io.Writer, t *Table, addrs []netip.Addr) error {
 	enc := json.NewEncoder(w)

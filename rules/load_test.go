@@ -555,3 +555,22 @@ func TestDefaultPackBackscatterRule(t *testing.T) {
 	}
 	t.Fatal("8100305 not in the default pack")
 }
+
+// TestWriteErrorsAndOK: `rules check` prints each error of Load on its own
+// line and counts them, and ends a good set with its OK line.
+func TestWriteErrorsAndOK(t *testing.T) {
+	var b strings.Builder
+	n := WriteErrors(&b, errors.Join(errors.New("a.yaml:1:1: one"), errors.New("a.yaml:2:1: two")))
+	if n != 2 || b.String() != "a.yaml:1:1: one\na.yaml:2:1: two\n" || ErrorCount(n) != "2 errors" || ErrorCount(1) != "1 error" {
+		t.Errorf("%d %q %q", n, b.String(), ErrorCount(n))
+	}
+	b.Reset()
+	if n := WriteErrors(&b, errors.New("x")); n != 1 || b.String() != "x\n" {
+		t.Errorf("one error: %d %q", n, b.String())
+	}
+	b.Reset()
+	set := &Set{Rules: []*Rule{{ID: 1}}, Files: []string{"a.yaml", "b.yaml"}}
+	if err := WriteOK(&b, set); err != nil || b.String() != "1 rule enabled, 0 disabled, from 2 files: OK\n" {
+		t.Errorf("%q %v", b.String(), err)
+	}
+}

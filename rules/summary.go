@@ -51,6 +51,31 @@ func WriteSummary(w io.Writer, set *Set) error {
 	return nil
 }
 
+// WriteErrors writes each error Load joined on its own line and returns
+// how many there were.
+func WriteErrors(w io.Writer, err error) int {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		fmt.Fprintln(w, e)
+	}
+	return len(errs)
+}
+
+// WriteOK writes the line `borderwatch rules check` ends with when the
+// set is good: how many rules are enabled and disabled, from how many
+// files.
+func WriteOK(w io.Writer, set *Set) error {
+	_, err := fmt.Fprintf(w, "%d %s enabled, %d disabled, from %d %s: OK\n",
+		len(set.Rules), plural(len(set.Rules), "rule", "rules"), len(set.Disabled), len(set.Files), plural(len(set.Files), "file", "files"))
+	return err
+}
+
+// ErrorCount is "N error" or "N errors".
+func ErrorCount(n int) string { return fmt.Sprintf("%d %s", n, plural(n, "error", "errors")) }
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one

@@ -3,6 +3,8 @@ package share
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -549,4 +551,37 @@ func validateSTIX(t *testing.T, objs []map[string]any) {
 func validateMISP(t *testing.T, doc []byte) {
 	t.Helper()
 	schematest.ValidateMISP(t, doc)
+}
+
+// TestWriteToAndIdentity: output to a file is replaced only when the
+// content was made; "" and "-" write to stdout; an identity is 1 to 256
+// bytes.
+func TestWriteToAndIdentity(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.json")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTo(path, nil, func(w io.Writer) error { _, _ = io.WriteString(w, "half"); return errors.New("broke") }); err == nil {
+		t.Error("a failed fill was not an error")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("a failed fill replaced the file: %q", b)
+	}
+	if err := WriteTo(path, nil, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Errorf("file %q", b)
+	}
+	for _, p := range []string{"", "-"} {
+		var out strings.Builder
+		if err := WriteTo(p, &out, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil || out.String() != "x" {
+			t.Errorf("%q: stdout %q, %v", p, out.String(), err)
+		}
+	}
+	for s, ok := range map[string]bool{"CERT-Example": true, "": false, "  ": false, strings.Repeat("a", 256): true, strings.Repeat("a", 257): false} {
+		if err := CheckIdentity(s); (err == nil) != ok {
+			t.Errorf("CheckIdentity(%d bytes %q…): %v", len(s), s[:min(len(s), 8)], err)
+		}
+	}
 }

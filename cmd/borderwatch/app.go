@@ -1,14 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"strings"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/cli"
 	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
@@ -71,49 +70,27 @@ func (a *app) loadConfig(cmd *cobra.Command, path string, explicit bool) error {
 	}
 	a.cfgPath, a.cfgRead = path, read
 	fl := cmd.Flags()
-	if fl.Changed("geoip") {
-		cfg.Geo.Database = a.geoipPath
-	}
-	if fl.Changed("asn-db") {
-		cfg.Geo.ASNDatabase = a.asnPath
-	}
-	if fl.Changed("home") {
-		cfg.Geo.Home = cfg.Geo.Home[:0]
-		for _, h := range a.home {
-			cfg.Geo.Home = append(cfg.Geo.Home, strings.TrimSpace(h))
-		}
-	}
-	if fl.Changed("special-not-home") {
-		cfg.Geo.SpecialNotHome = a.specialNotHome
-	}
-	if fl.Changed("rules") {
-		cfg.Rules.Paths = a.rulePaths
-	}
-	if fl.Changed("no-default-rules") {
-		cfg.Rules.NoDefaults = a.noDefaultRules
-	}
-	if fl.Changed("log-level") {
-		cfg.Logging.Level = a.logLevel
-	}
-	if fl.Changed("log-format") {
-		cfg.Logging.Format = a.logFormat
-	}
+	cli.SetChanged(fl, map[string]func(){
+		"geoip":            func() { cfg.Geo.Database = a.geoipPath },
+		"asn-db":           func() { cfg.Geo.ASNDatabase = a.asnPath },
+		"home":             func() { cfg.Geo.Home = cli.Trimmed(a.home) },
+		"special-not-home": func() { cfg.Geo.SpecialNotHome = a.specialNotHome },
+		"rules":            func() { cfg.Rules.Paths = a.rulePaths },
+		"no-default-rules": func() { cfg.Rules.NoDefaults = a.noDefaultRules },
+		"log-level":        func() { cfg.Logging.Level = a.logLevel },
+		"log-format":       func() { cfg.Logging.Format = a.logFormat },
+	})
 	if fl.Changed("sensor-name") {
 		if err := alert.CheckSensorName(a.sensorName); err != nil {
 			return usageErr("--sensor-name: %v", err)
 		}
 		cfg.SensorName = a.sensorName
 	}
-	lvl, err := zerolog.ParseLevel(cfg.Logging.Level)
-	if err != nil || cfg.Logging.Level == "" {
-		return usageErr("invalid log level %q: want debug, info, warn or error", cfg.Logging.Level)
-	}
-	out, err := systemd.LogOutput(cmd.ErrOrStderr(), cfg.Logging.Format)
+	log, err := cfg.Logging.Logger(cmd.ErrOrStderr())
 	if err != nil {
 		return usageError{Err: err}
 	}
-	a.log = zerolog.New(out).Level(lvl).With().Timestamp().Logger()
-	a.cfg = cfg
+	a.log, a.cfg = log, cfg
 	return nil
 }
 
@@ -122,22 +99,13 @@ func (a *app) logger(component string) zerolog.Logger {
 	return a.log.With().Str("component", component).Logger()
 }
 
-// geoConfig is the jurisdiction configuration.
-func (a *app) geoConfig() geo.Config { return a.cfg.GeoConfig() }
-
-// geoPaths are the GeoIP databases of the configuration.
-func (a *app) geoPaths() geo.Paths {
-	return geo.Paths{Country: a.cfg.Geo.Database, ASN: a.cfg.Geo.ASNDatabase}
-}
-
 // noteHome tells the operator, once, what the jurisdiction rules do when no
 // home jurisdiction is configured.
 func (a *app) noteHome() {
-	if len(a.geoConfig().Home) > 0 {
-		return
+	if note := a.cfg.HomeNote(); note != "" {
+		l := a.logger("geo")
+		l.Info().Msg(note)
 	}
-	l := a.logger("geo")
-	l.Info().Msg("no home jurisdiction set (--home or geo.home): home is only the private, loopback, link-local, CGNAT and ULA ranges, so every public address counts as foreign; set --home CC to watch a country's border")
 }
 
 // loadRules loads and compiles the rule pack and the user's rule files.
@@ -146,28 +114,22 @@ func (a *app) loadRules() (*rules.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	set, err := rules.Load(rules.Options{Paths: a.cfg.Rules.Paths, NoDefaults: a.cfg.Rules.NoDefaults, Geo: a.geoConfig(), Lists: lists})
-	if err != nil {
-		return nil, usageError{Err: err}
-	}
-	return set, nil
+	set, err := a.cfg.LoadRules(lists)
+	return set, usage(err)
 }
 
-// loadGeo opens the country (and ASN) databases and builds the lookup table for zones.
+// loadState loads the rules, then the geo table for their zones.
+func (a *app) loadState() (*rules.Set, *geo.Table, error) {
+	set, err := a.loadRules()
+	if err != nil {
+		return nil, nil, err
+	}
+	table, err := a.loadGeo(set.Zones)
+	return set, table, err
+}
+
+// loadGeo builds the lookup table for zones (nil: the configuration's alone).
 func (a *app) loadGeo(z *geo.Zones) (*geo.Table, error) {
-	t, err := geo.OpenTable(a.geoPaths(), z)
-	if err != nil {
-		return nil, usageError{Err: fmt.Errorf("loading geoip: %w", err)}
-	}
-	return t, nil
-}
-
-// loadGeoOfConfig builds the lookup table for the zones of the
-// configuration alone (without the rule files'), for the geo commands.
-func (a *app) loadGeoOfConfig() (*geo.Table, error) {
-	z, err := geo.NewZones(a.geoConfig())
-	if err != nil {
-		return nil, usageError{Err: err}
-	}
-	return a.loadGeo(z)
+	t, err := a.cfg.GeoTable(z)
+	return t, usage(err)
 }

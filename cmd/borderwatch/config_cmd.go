@@ -1,12 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
-	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 )
 
@@ -39,26 +35,10 @@ README for the limits of every setting.`,
 			if _, err := a.loadRules(); err != nil {
 				return err
 			}
-			for _, p := range []string{a.cfg.Geo.Database, a.cfg.Geo.ASNDatabase} {
-				if p == "" {
-					continue
-				}
-				if _, err := os.Stat(p); err != nil {
-					return usageErr("geo database: %w", err)
-				}
+			if err := a.cfg.CheckGeoFiles(); err != nil {
+				return usageError{Err: err}
 			}
-			out, err := yaml.MarshalWithOptions(a.cfg.Redacted(), yaml.IndentSequence(true))
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			src := a.cfgPath
-			if !a.cfgRead {
-				src = "defaults (" + a.cfgPath + " not found)"
-			}
-			fmt.Fprintf(w, "# effective configuration from %s and flags: OK\n", src)
-			_, err = w.Write(out)
-			return err
+			return a.cfg.WriteEffective(cmd.OutOrStdout(), a.cfgPath, a.cfgRead)
 		},
 	}
 	cmd.AddCommand(check)

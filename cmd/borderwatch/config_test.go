@@ -75,7 +75,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad xdp mode", "capture:\n  xdp_mode: driver\n", `CFG:2: capture.xdp_mode "driver": want auto, native or generic`},
 		{"bad egress mode", "capture:\n  egress_mode: tc\n", `CFG:2: capture.egress_mode "tc": want auto, tcx or clsact`},
 		{"bad output", "outputs:\n  - file:\n      path: /tmp/a\n      format: xml\n", `CFG:2: output 1: file output /tmp/a: format "xml": want eve or ecs`},
-		{"two kinds in one output", "outputs:\n  - stdout: {}\n    url: stdout\n", `CFG:2: output 1: an output takes exactly one of url, stdout, file, syslog, redis, kafka`},
+		{"two kinds in one output", "outputs:\n  - stdout: {}\n    url: stdout\n", `CFG:2: output 1: an output takes exactly one of url, stdout, file, syslog, redis, kafka, taxii`},
 		{"bad url", "outputs:\n  - url: ftp://x\n", `CFG:2: output 1: output "ftp://x": unknown kind (want stdout, file:, syslog+udp://, syslog+tcp://, syslog+tls://, redis://, kafka:// or taxii://)`},
 		{"bad zone term", "geo:\n  home: [DE]\n  zones:\n    bad: [XX]\n", `CFG:4: zone "bad": unknown country code "XX"`},
 		{"bad home", "geo:\n  home: [DE, Europa]\n", `CFG:2: home: unknown zone "Europa"`},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -178,47 +177,5 @@ func TestLogrotateSnippet(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("logrotate snippet lacks %q", want)
 		}
-	}
-}
-
-// TestGrafanaDashboard: every metric the dashboard queries is one the
-// sensor exports.
-func TestGrafanaDashboard(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "grafana-dashboard.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string
-			Targets []struct{ Expr string }
-		}
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join("..", "..", "sensor", "metrics", "metrics.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lists, err := os.ReadFile(filepath.Join("..", "..", "rules", "feeds", "metrics.go")) // the list sources' collector
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`borderwatch_[a-z_]+`)
-	n := 0
-	for _, p := range d.Panels {
-		for _, tg := range p.Targets {
-			for _, m := range re.FindAllString(tg.Expr, -1) {
-				n++
-				if !strings.Contains(string(src), `desc("`+strings.TrimPrefix(m, "borderwatch_")+`"`) &&
-					!strings.Contains(string(lists), `NewDesc("`+m+`"`) {
-					t.Errorf("panel %q queries %s, which the sensor does not export", p.Title, m)
-				}
-			}
-		}
-	}
-	if n < 20 {
-		t.Errorf("only %d metric references in the dashboard", n)
 	}
 }

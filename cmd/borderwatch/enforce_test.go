@@ -56,7 +56,7 @@ func TestReloadChecksDropRules(t *testing.T) {
 	}
 	var pushed []*live.Rules
 	reloads := &metrics.Reloads{}
-	rl := newReloader(a, nil, p, nil, reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, _ *geo.Table) (reload.Change, error) {
+	rl := appReloader(a, p, reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, _ *geo.Table) (reload.Change, error) {
 		kr, err := live.CompileRules(set, true)
 		if err != nil {
 			return nil, err

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"net/netip"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/geo"
@@ -39,15 +36,11 @@ registered country. --json prints one JSON object per address, one per line.`,
   borderwatch --asn-db dbip-asn.mmdb geo lookup --json 1.1.1.1 | jq .jurisdictions`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addrs := make([]netip.Addr, len(args))
-			for i, s := range args {
-				ip, err := netip.ParseAddr(strings.TrimSpace(s))
-				if err != nil {
-					return usageErr("bad IP address %q", s)
-				}
-				addrs[i] = ip.WithZone("")
+			addrs, err := geo.ParseAddrs(args)
+			if err != nil {
+				return usageError{Err: err}
 			}
-			t, err := a.loadGeoOfConfig()
+			t, err := a.loadGeo(nil)
 			if err != nil {
 				return err
 			}
@@ -74,7 +67,7 @@ table's ranges and approximate memory, and the jurisdiction zones.`,
   borderwatch --geoip /var/lib/GeoIP/GeoLite2-Country.mmdb --asn-db /var/lib/GeoIP/GeoLite2-ASN.mmdb geo info`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := a.loadGeoOfConfig()
+			t, err := a.loadGeo(nil)
 			if err != nil {
 				return err
 			}

@@ -7,11 +7,12 @@ import (
 	"io"
 	"os"
 
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/internal/cli"
 	"github.com/borderwatch/borderwatch/internal/systemd"
+	"github.com/borderwatch/borderwatch/sensor/alert/tail"
 	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/borderwatch/borderwatch/sensor/replay"
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
 
@@ -27,6 +28,14 @@ type usageError = cli.UsageError
 
 func usageErr(format string, a ...any) error { return cli.Usagef(format, a...) }
 
+// usage marks err, when not nil, as a usage error.
+func usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{Err: err}
+}
+
 func main() {
 	a := newApp()
 	root := newRootCmd(a)
@@ -37,15 +46,10 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
-// errorLine is the line main prints for the error a command returned:
-// on the journal's stream it has the error priority ("<3>"), so that
-// `journalctl -p err` shows why the sensor stopped.
+// errorLine is the line main prints for the error a command returned,
+// with the error priority on the journal's stream.
 func errorLine(w io.Writer, err error) string {
-	line := "borderwatch: " + err.Error() + "\n"
-	if systemd.IsJournal(w) {
-		return string(systemd.PrefixLines([]byte(line), systemd.Priority(zerolog.ErrorLevel)))
-	}
-	return line
+	return systemd.ErrorLine(w, "borderwatch: "+err.Error()+"\n")
 }
 
 // exitCode is the exit code of a command that returned err.
@@ -54,11 +58,13 @@ func exitCode(err error) int {
 		ue usageError
 		se *detect.StateLimitError
 		ie *replay.InputError
+		ce *console.ConfigError
+		te *tail.InputError
 	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ie): // a rule set over the state limit is invalid input
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ie), errors.As(err, &ce), errors.As(err, &te): // a rule set over the state limit is invalid input
 		return exitUsage
 	default:
 		return exitRuntime

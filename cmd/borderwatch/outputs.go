@@ -21,27 +21,21 @@ func (o *outputFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&o.format, "format", "eve", "alert format of standard output and --alerts: eve (Suricata EVE superset) or ecs (Elastic Common Schema)")
 }
 
-// configs returns the alert outputs and the --format of standard output
-// and --alerts: --output and --alerts replace the configuration's outputs;
-// no outputs means standard output (the caller's).
-func (o *outputFlags) configs(a *app) ([]sink.Config, alert.Format, error) {
+// opener checks the alert outputs — --output and --alerts replace the
+// configuration's — and --format, and returns how to start them: the
+// outputs or, when there are none, the alerts encoded in --format onto
+// stdout.
+func (o *outputFlags) opener(a *app, stdout io.Writer) (func() (*sink.Alerts, error), error) {
 	f, err := alert.ParseFormat(o.format)
-	if err != nil {
-		return nil, f, usageError{Err: err}
-	}
-	cs, err := a.cfg.OutputsWith(o.outputs, o.alertsPath, o.format)
-	if err != nil {
-		return nil, f, usageError{Err: err}
-	}
-	return cs, f, nil
-}
-
-// openAlertOutput starts the outputs cs or, when there are none, encodes
-// the alerts in format onto stdout.
-func (a *app) openAlertOutput(cs []sink.Config, stdout io.Writer, format alert.Format) (*sink.Alerts, error) {
-	out, err := sink.OpenAlerts(cs, a.log, stdout, format)
 	if err != nil {
 		return nil, usageError{Err: err}
 	}
-	return out, nil
+	cs, err := a.cfg.OutputsWith(o.outputs, o.alertsPath, o.format)
+	if err != nil {
+		return nil, usageError{Err: err}
+	}
+	return func() (*sink.Alerts, error) {
+		out, err := sink.OpenAlerts(cs, a.log, stdout, f)
+		return out, usage(err)
+	}, nil
 }

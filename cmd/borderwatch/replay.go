@@ -10,11 +10,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 	"github.com/borderwatch/borderwatch/sensor/replay"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 type replayOpts struct {
@@ -22,7 +22,7 @@ type replayOpts struct {
 	quiet   bool
 	read    []string // -r/--read files, before the FILE arguments
 	out     outputFlags
-	report  string // --report FILE.html (console_cmd.go)
+	report  string // --report FILE.html
 }
 
 func newReplayCmd(a *app) *cobra.Command {
@@ -70,12 +70,12 @@ Several files are read in order as one capture.`,
 	f.IntVar(&o.workers, "workers", 1, "detection workers (flow-hash sharded); alerts from several workers may interleave")
 	f.StringArrayVarP(&o.read, "read", "r", nil, "capture file to read, as with suricata -r and zeek -r (repeatable; read before the FILE arguments)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the progress and summary on standard error")
-	addReportFlag(f, &o.report)
+	f.StringVar(&o.report, "report", "", "also write a self-contained HTML report (map, timeline, traffic per country, alert table) to FILE")
 	return cmd
 }
 
 func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error {
-	cs, format, err := o.out.configs(a)
+	openOutputs, err := o.out.opener(a, cmd.OutOrStdout())
 	if err != nil {
 		return err
 	}
@@ -95,27 +95,29 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	glog := a.logger("geo")
 	glog.Debug().Str("database", table.Source().Name).Dur("load", time.Since(start)).Msg("geo table built")
 
-	rep, err := newReplayReport(o.report)
+	rep, err := console.CreateReport(o.report)
 	if err != nil {
 		return err
 	}
-	out, err := a.openAlertOutput(cs, cmd.OutOrStdout(), format)
+	out, err := openOutputs()
 	if err != nil {
 		return err
 	}
 	var prog io.Writer
-	if !o.quiet && cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
-		prog = os.Stderr
+	if !o.quiet {
+		prog = replay.Terminal(cmd.ErrOrStderr())
 	}
-	stats, runErr := runFiles(cmd.Context(), replay.Options{
-		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, Geo: geo.NewHolder(table), Rules: set, Sink: rep.wrap(out), Files: files,
+	ctx, stop := interruptible(cmd.Context())
+	defer stop()
+	stats, runErr := replay.Run(ctx, replay.Options{
+		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, Geo: geo.NewHolder(table), Rules: set, Sink: rep.Wrap(out), Files: files,
 		Progress: prog, Warn: cmd.ErrOrStderr(),
 	})
 	if err := out.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
 	stats.SinkErrors += out.Lost()
-	if err := rep.write(a, files, stats, table); err != nil && runErr == nil {
+	if err := rep.Write(files, stats, table, buildInfo().Version, a.cfg.SensorName); err != nil && runErr == nil {
 		runErr = err
 	}
 	if hint := replay.TrafficHint(stats); hint != "" {
@@ -128,10 +130,8 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	return runErr
 }
 
-// runFiles replays until the files end or SIGINT or SIGTERM, which stop it
-// cleanly: what was read is processed and counted.
-func runFiles(ctx context.Context, o replay.Options) (pipeline.Stats, error) {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return replay.Run(ctx, o)
+// interruptible is ctx, also ended by SIGINT and SIGTERM: they stop a
+// replay cleanly, what was read is processed and counted.
+func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }

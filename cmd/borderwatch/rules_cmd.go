@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/rules"
@@ -52,55 +49,22 @@ as FILE:LINE:COL: rule ID: reason; the exit status is 2 when there is one.`,
 			if err != nil {
 				return err
 			}
-			set, err := rules.Load(rules.Options{Paths: paths, NoDefaults: a.noDefaultRules, Geo: a.geoConfig(), Lists: lists})
+			set, err := rules.Load(rules.Options{Paths: paths, NoDefaults: a.noDefaultRules, Geo: a.cfg.GeoConfig(), Lists: lists})
 			if err != nil {
-				n := printRuleErrors(cmd.ErrOrStderr(), err)
-				return usageErr("%d %s in rule files", n, plural(n, "error", "errors"))
+				return usageErr("%s in rule files", rules.ErrorCount(rules.WriteErrors(cmd.ErrOrStderr(), err)))
 			}
-			workers := max(a.cfg.Capture.Workers, 1)
+			workers, w := max(a.cfg.Capture.Workers, 1), cmd.OutOrStdout()
 			stateErr := detect.CheckState(set.Rules, detect.Config{}, workers, 0)
-			if err := printRuleSummary(cmd.OutOrStdout(), set, workers, stateErr == nil); err != nil {
+			if err := rules.WriteSummary(w, set); err != nil {
+				return err
+			}
+			if err := detect.WriteState(w, set, workers); err != nil {
 				return err
 			}
 			if stateErr != nil {
 				return usageErr("%v", stateErr)
 			}
-			return nil
+			return rules.WriteOK(w, set)
 		},
 	}
-}
-
-// printRuleErrors prints each error rules.Load joined on its line and counts them.
-func printRuleErrors(w io.Writer, err error) int {
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
-		fmt.Fprintln(w, e)
-	}
-	return len(errs)
-}
-
-// printRuleSummary writes the rules, their state and, if ok, the line
-// saying the set is OK.
-func printRuleSummary(w io.Writer, set *rules.Set, workers int, ok bool) error {
-	if err := rules.WriteSummary(w, set); err != nil {
-		return err
-	}
-	if err := detect.WriteState(w, set, workers); err != nil || !ok {
-		return err
-	}
-	_, err := fmt.Fprintf(w, "%d %s enabled, %d disabled, from %d %s: OK\n",
-		len(set.Rules), plural(len(set.Rules), "rule", "rules"), len(set.Disabled), len(set.Files), plural(len(set.Files), "file", "files"))
-	return err
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

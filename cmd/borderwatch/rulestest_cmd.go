@@ -8,8 +8,6 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules/verify"
-	"github.com/borderwatch/borderwatch/sensor/alert"
-	"github.com/borderwatch/borderwatch/sensor/pipeline"
 	"github.com/borderwatch/borderwatch/sensor/replay"
 )
 
@@ -53,29 +51,22 @@ for seen and not expected. Exit status 0 when they match, 1 when they differ,
 			if err != nil {
 				return usageError{Err: err}
 			}
-			set, err := a.loadRules()
+			set, table, err := a.loadState()
 			if err != nil {
 				return err
 			}
-			table, err := a.loadGeo(set.Zones)
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			res, n, err := verify.Replay(ctx, want, replay.Options{Geo: geo.NewHolder(table), Rules: set, Files: pcaps, Warn: cmd.ErrOrStderr()})
 			if err != nil {
 				return err
 			}
-			var got []*alert.Alert
-			collect := pipeline.SinkFunc(func(al *alert.Alert) error {
-				got = append(got, al)
-				return nil
-			})
-			if _, err := runFiles(cmd.Context(), replay.Options{Geo: geo.NewHolder(table), Rules: set, Sink: collect, Files: pcaps, Warn: cmd.ErrOrStderr()}); err != nil {
-				return err
-			}
-			res := verify.Compare(want, got)
 			out := cmd.OutOrStdout()
 			if !res.OK() {
 				fmt.Fprint(out, res.String())
 				return fmt.Errorf("%s: %w", expectPath, errMismatch)
 			}
-			fmt.Fprintf(out, "ok: %d alerts as expected\n", len(got))
+			fmt.Fprintf(out, "ok: %d alerts as expected\n", n)
 			return nil
 		},
 	}

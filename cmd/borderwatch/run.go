@@ -1,24 +1,14 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"net"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/bpf"
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/cli"
 	"github.com/borderwatch/borderwatch/internal/config"
-	"github.com/borderwatch/borderwatch/internal/lifecycle"
-	"github.com/borderwatch/borderwatch/internal/systemd"
 	"github.com/borderwatch/borderwatch/rules"
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
+	"github.com/borderwatch/borderwatch/sensor/agent"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
@@ -107,67 +97,31 @@ console (map, alert feed, health; docs/console.md) is at / of the same address.`
 // apply puts the run flags the user set over the configuration and checks
 // the capture and metrics settings and the interfaces.
 func (o *runOpts) apply(cmd *cobra.Command, c *config.Config) error {
-	fl := cmd.Flags()
-	if fl.Changed("iface") {
-		c.Capture.Interfaces = nil
-		for _, i := range o.ifaces {
-			if i = strings.TrimSpace(i); i != "" {
-				c.Capture.Interfaces = append(c.Capture.Interfaces, i)
-			}
-		}
-	}
-	if fl.Changed("egress") {
-		c.Capture.Egress = o.egress
-	}
-	if fl.Changed("capture") {
-		c.Capture.Mode = o.capture
-	}
-	if fl.Changed("enforce") {
-		c.Capture.Enforce = o.enforce
-	}
-	if c.Capture.Enforce && c.Capture.Mode != "xdp" {
-		return usageErr("--enforce needs XDP capture (--capture xdp): AF_PACKET only copies packets and cannot drop them")
-	}
-	if fl.Changed("xdp-mode") {
-		c.Capture.XDPMode = o.xdpMode
-	}
-	if fl.Changed("egress-mode") {
-		c.Capture.EgressMode = o.egressMode
-	}
-	if fl.Changed("workers") {
-		c.Capture.Workers = o.workers
-	}
-	if fl.Changed("metrics-listen") {
-		c.Metrics.Listen = o.metricsListen
-	}
-	for _, p := range c.Problems() {
-		if strings.HasPrefix(p.Path, "capture.") || strings.HasPrefix(p.Path, "metrics.") {
-			return usageErr("%s (flag or configuration file)", p.Msg)
-		}
-	}
-	if len(c.Capture.Interfaces) == 0 {
-		return usageErr("run needs --iface (or capture.interfaces in the configuration)")
-	}
-	for _, name := range c.Capture.Interfaces {
-		if _, err := net.InterfaceByName(name); err != nil {
-			return usageErr("interface %s: %w", name, err)
-		}
-	}
-	return nil
+	cc := &c.Capture
+	cli.SetChanged(cmd.Flags(), map[string]func(){
+		"iface":          func() { cc.Interfaces = cli.NonEmpty(o.ifaces) },
+		"egress":         func() { cc.Egress = o.egress },
+		"capture":        func() { cc.Mode = o.capture },
+		"enforce":        func() { cc.Enforce = o.enforce },
+		"xdp-mode":       func() { cc.XDPMode = o.xdpMode },
+		"egress-mode":    func() { cc.EgressMode = o.egressMode },
+		"workers":        func() { cc.Workers = o.workers },
+		"metrics-listen": func() { c.Metrics.Listen = o.metricsListen },
+	})
+	return usage(c.CheckRun())
 }
 
 func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
 	}
-	if err := a.checkConsole(); err != nil {
+	if err := a.cfg.Console.Check(a.cfg.Metrics.Listen); err != nil {
 		return err
 	}
-	cs, format, err := o.out.configs(a)
+	openOutputs, err := o.out.opener(a, cmd.OutOrStdout())
 	if err != nil {
 		return err
 	}
-	log := a.logger("run")
 	set, err := a.loadRules()
 	if err != nil {
 		return err
@@ -182,116 +136,22 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	if err != nil {
 		return err
 	}
-	holder := geo.NewHolder(table)
-	log.Info().Int("rules", len(set.Rules)).Str("geoip", table.Source().Name).Msg("rules and geoip loaded")
-	for _, w := range set.GeoWarnings(table) {
-		log.Warn().Msg(w)
-	}
-
-	// The components, started in this order and stopped in reverse: at
-	// the end the pipeline has closed the live sources, then the metrics
-	// endpoint, the pipeline, the alert outputs and the kernel stage stop.
-	var (
-		lc   *live.Capture
-		out  *sink.Alerts
-		p    *pipeline.Pipeline
-		srv  *metrics.Server
-		src  metrics.Sources
-		rl   *reload.Reloader
-		bi   = buildInfo()
-		none = func() error { return nil }
-		hub  = a.newConsoleHub() // nil when the console is off
-	)
-	started, err := lifecycle.Start(
-		lifecycle.Component{Name: "capture", Start: func() (func() error, error) {
-			lc, err = live.Open(cc.Live(), table, kr, a.logger("capture"))
-			return func() error {
-				if err := lc.Close(); err != nil {
-					log.Warn().Err(err).Msg("detaching capture")
-				}
-				return nil
-			}, err
-		}},
-		lifecycle.Component{Name: "alert outputs", Start: func() (func() error, error) {
-			out, err = a.openAlertOutput(cs, cmd.OutOrStdout(), format)
-			return func() error { return out.Close() }, err
-		}},
-		lifecycle.Component{Name: "pipeline", Start: func() (func() error, error) {
-			p, err = pipeline.New(pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueSize: cc.QueueSize, Live: true,
-				Enforce: cc.Enforce, SensorName: a.cfg.SensorName}, holder, set, hub.Wrap(out))
-			if err != nil {
-				return none, err
-			}
-			src = metrics.Sources{Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
-				Pipeline: p.Stats, Rules: p.Rules, Geo: holder, Kernel: lc.KernelStats(), Reloads: &metrics.Reloads{}}
-			if out.Writer != nil {
-				src.Sinks = out.Writer.Stats
-			}
-			rl = newReloader(a, cmd, p, out.Writer, src.Reloads, reload.Target{Name: "kernel", Prepare: func(set *rules.Set, table *geo.Table) (reload.Change, error) {
-				return lc.Prepare(set, table)
-			}}, a.listsTarget())
-			return func() error { p.Close(); return nil }, nil
-		}},
-		lifecycle.Component{Name: "metrics endpoint", Start: func() (func() error, error) {
-			src.Extra = a.listCollectors()
-			srv, err = a.serveMetrics(src, hub)
-			if err != nil {
-				return none, err
-			}
-			return func() error { return srv.Close() }, nil
-		}},
-	)
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(lc.Sources))
-	for i, s := range lc.Sources {
-		names[i] = s.Name()
-	}
-	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", srv.Addr()).Int("workers", cc.Workers).
-		Bool("enforce", cc.Enforce).Int("drop_rules", len(kr.Drops())).Msg("sensor running")
-
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	defer rl.HandleSignals(ctx, reload.Hooks{
-		Reloading: func() { systemd.NotifyState(log, systemd.ReloadingState()) },
-		Reloaded:  func() { systemd.NotifyState(log, "READY=1") },
-		Counters:  func() { metrics.LogCounters(a.logger("counters"), src) },
-	})()
-	if out.Lines != nil {
-		go out.Lines.FlushEvery(ctx, time.Second)
-	}
-	waitLists := a.startLists(ctx, rl)
-
-	// Capture is attached and the signals are handled: systemd
-	// (Type=notify) may consider the service started.
-	systemd.NotifyState(log, "READY=1\nSTATUS=capturing with "+lc.Mode+" on "+strings.Join(cc.Interfaces, ","))
-	runErr := p.RunSources(ctx, lc.Sources...)
-	stop()
-	waitLists()
-	systemd.NotifyState(log, "STOPPING=1")
-	if err := started.Stop(); err != nil && runErr == nil {
-		runErr = err
-	}
-	src.Kernel = nil // the kernel stage is closed
-	metrics.LogCounters(a.logger("counters"), src)
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		return runErr
-	}
-	return nil
-}
-
-// newReloader is the SIGHUP reload of run: it reopens the alert files (w,
-// when not nil), reads the configuration file again and swaps the rules,
-// lists, zones and GeoIP table into the pipeline and the targets, or into
-// none of them.
-func newReloader(a *app, cmd *cobra.Command, p *pipeline.Pipeline, w *sink.Writer, reloads *metrics.Reloads, targets ...reload.Target) *reload.Reloader {
-	rl := &reload.Reloader{Build: func() (*rules.Set, *geo.Table, error) { return rebuild(a, cmd) },
-		Targets: append([]reload.Target{reload.Pipeline(p)}, targets...), Reloads: reloads, Log: a.logger("reload")}
-	if w != nil {
-		rl.Before = w.Reopen
-	}
-	return rl
+	bi := buildInfo()
+	lists := a.listsTarget() // before listCollectors: it opens an empty manager a reload can fill
+	return agent.Run(cmd.Context(), agent.Config{
+		Capture: cc.Live(),
+		Pipeline: pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueSize: cc.QueueSize, Enforce: cc.Enforce,
+			SensorName: a.cfg.SensorName},
+		Metrics: a.cfg.Metrics.Listen, Console: a.cfg.Console,
+		Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
+		Rules: set, Geo: table, Kernel: kr,
+		OpenOutputs: openOutputs,
+		Rebuild:     func() (*rules.Set, *geo.Table, error) { return rebuild(a, cmd) },
+		Targets:     []reload.Target{lists},
+		Collectors:  a.listCollectors(),
+		Background:  a.startLists,
+		Logger:      a.logger,
+	})
 }
 
 // rebuild reads the configuration file again (the flags still override it)
@@ -304,13 +164,5 @@ func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, error) {
 			return nil, nil, err
 		}
 	}
-	set, err := fresh.loadRules()
-	if err != nil {
-		return nil, nil, err
-	}
-	table, err := fresh.loadGeo(set.Zones)
-	if err != nil {
-		return nil, nil, err
-	}
-	return set, table, nil
+	return fresh.loadState()
 }

@@ -21,10 +21,12 @@ import (
 	"github.com/borderwatch/borderwatch/internal/syncbuf"
 	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/agent"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/reload"
 )
 
 // slowSource is a source a test feeds frame by frame; Next blocks meanwhile.
@@ -117,7 +119,7 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	reloads := &metrics.Reloads{}
-	rl := newReloader(a, nil, p, nil, reloads)
+	rl := appReloader(a, p, reloads)
 	src := newSlowSource()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -167,6 +169,12 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	if len(got) != 1 || got[0].SignatureID != 9100002 || got[0].Src.CountryISO != "CN" || got[0].Dst.CountryISO != "DE" {
 		t.Errorf("alerts: %+v", got)
 	}
+}
+
+// appReloader is run's reload of p and the targets, reading a's
+// configuration again.
+func appReloader(a *app, p *pipeline.Pipeline, reloads *metrics.Reloads, targets ...reload.Target) *reload.Reloader {
+	return agent.NewReloader(func() (*rules.Set, *geo.Table, error) { return rebuild(a, nil) }, a.logger("reload"), p, nil, reloads, targets...)
 }
 
 func labApp(t *testing.T, labDB, rulesPath string) (*app, *lockedBuffer, *rules.Set, *geo.Table) {

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,8 +54,8 @@ func (f *shareFlags) read(cmd *cobra.Command, paths []string) (share.TLP, *share
 	if err != nil {
 		return "", nil, usageErr("--tlp: %v", err)
 	}
-	if strings.TrimSpace(f.identity) == "" || len(f.identity) > 256 {
-		return "", nil, usageErr("--identity: give a name of 1 to 256 bytes")
+	if err := share.CheckIdentity(f.identity); err != nil {
+		return "", nil, usageErr("--identity: %v", err)
 	}
 	res, err := share.Read(share.Options{IncludeHome: f.includeHome}, cmd.InOrStdin(), paths...)
 	if err != nil {
@@ -67,18 +63,6 @@ func (f *shareFlags) read(cmd *cobra.Command, paths []string) (share.TLP, *share
 	}
 	share.WriteSummary(cmd.ErrOrStderr(), res)
 	return tlp, res, nil
-}
-
-// write writes what fill produces to --output or standard output.
-func (f *shareFlags) write(cmd *cobra.Command, fill func(io.Writer) error) error {
-	if f.output == "" || f.output == "-" {
-		return fill(cmd.OutOrStdout())
-	}
-	var b bytes.Buffer
-	if err := fill(&b); err != nil {
-		return err
-	}
-	return share.WriteFile(f.output, b.Bytes())
 }
 
 func newShareSTIXCmd() *cobra.Command {
@@ -110,15 +94,19 @@ alerts again gives the same objects. "-" reads standard input.`,
 			if taxii != "" && f.output != "" {
 				return usageErr("--taxii and --output exclude each other")
 			}
+			if _, err := share.ParseCollection(taxii); taxii != "" && err != nil {
+				return usageError{Err: err} // a collection URL that is refused is bad usage, before reading
+			}
 			tlp, res, err := f.read(cmd, args)
 			if err != nil {
 				return err
 			}
 			opt := share.STIXOptions{TLP: tlp, Identity: f.identity, ValidFor: validFor}
-			if taxii != "" {
-				return pushTAXII(cmd, res, opt, taxii, taxiiUser)
+			if taxii != "" { // the password or token from the environment, never a flag (ps, shell history)
+				return share.PushSTIX(cmd.Context(), cmd.ErrOrStderr(), res, opt, share.TAXIIOptions{Collection: taxii, User: taxiiUser,
+					Password: os.Getenv("BORDERWATCH_TAXII_PASSWORD"), Token: os.Getenv("BORDERWATCH_TAXII_TOKEN")})
 			}
-			return f.write(cmd, func(w io.Writer) error { return share.WriteSTIX(w, res, opt) })
+			return share.WriteTo(f.output, cmd.OutOrStdout(), func(w io.Writer) error { return share.WriteSTIX(w, res, opt) })
 		},
 	}
 	f.bind(cmd)
@@ -126,35 +114,6 @@ alerts again gives the same objects. "-" reads standard input.`,
 	cmd.Flags().StringVar(&taxii, "taxii", "", "add the objects to the TAXII 2.1 collection at URL instead of writing the bundle")
 	cmd.Flags().StringVar(&taxiiUser, "taxii-user", "", "TAXII user (HTTP Basic; password in $BORDERWATCH_TAXII_PASSWORD, or a token in $BORDERWATCH_TAXII_TOKEN)")
 	return cmd
-}
-
-// pushTAXII adds the bundle's objects to a TAXII 2.1 collection. The
-// password or token comes from the environment, never from a flag (it
-// would show in ps and shell history).
-func pushTAXII(cmd *cobra.Command, res *share.Result, opt share.STIXOptions, collection, user string) error {
-	b, err := share.STIX(res, opt)
-	if err != nil {
-		return err
-	}
-	topt := share.TAXIIOptions{
-		Collection: collection,
-		User:       user,
-		Password:   os.Getenv("BORDERWATCH_TAXII_PASSWORD"),
-		Token:      os.Getenv("BORDERWATCH_TAXII_TOKEN"),
-	}
-	r, err := share.PushTAXII(cmd.Context(), b.Objects, topt)
-	if err != nil {
-		if r == nil { // the URL itself was refused
-			return usageError{Err: err}
-		}
-		return fmt.Errorf("%w (%d of %d objects taken before)", err, r.Objects, len(b.Objects))
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "taxii: %d objects sent in %d requests: %d succeeded, %d failed, %d pending\n",
-		r.Objects, r.Requests, r.Successes, r.Failures, r.Pendings)
-	if r.Failures > 0 {
-		return fmt.Errorf("taxii: the server refused %d of %d objects", r.Failures, r.Objects)
-	}
-	return nil
 }
 
 func newShareMISPCmd() *cobra.Command {
@@ -185,22 +144,7 @@ standard input.`,
 			if err != nil {
 				return err
 			}
-			ev, err := share.MISP(res, share.MISPOptions{TLP: tlp, Identity: f.identity})
-			if errors.Is(err, share.ErrNothingToShare) {
-				fmt.Fprintln(cmd.ErrOrStderr(), "nothing written:", err)
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if feed != "" {
-				if err := share.WriteMISPFeed(feed, ev); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "event %s added to the MISP feed in %s\n", ev.UUID(), feed)
-				return nil
-			}
-			return f.write(cmd, func(w io.Writer) error { return share.WriteJSON(w, ev) })
+			return share.WriteMISPEvent(res, share.MISPOptions{TLP: tlp, Identity: f.identity}, feed, f.output, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.bind(cmd)

@@ -1,19 +1,12 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/internal/config"
 	"github.com/borderwatch/borderwatch/internal/systemd"
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/alert/tail"
 )
 
@@ -69,9 +62,9 @@ skipped ends the output on standard error.`,
 			if err != nil {
 				return usageError{Err: err}
 			}
-			n, err := parseLines(lines)
+			n, err := tail.ParseLines(lines)
 			if err != nil {
-				return err
+				return usageError{Err: err}
 			}
 			path := ""
 			if len(args) == 1 {
@@ -79,31 +72,15 @@ skipped ends the output on standard error.`,
 			} else if path, err = a.alertFile(); err != nil {
 				return err
 			}
-			if path == "-" && follow {
-				return usageErr("--follow needs a FILE, not standard input")
+			ctx := cmd.Context()
+			if path != "-" { // SIGINT and SIGTERM end a followed file cleanly; standard input ends at its end
+				c, stop := interruptible(ctx)
+				defer stop()
+				ctx = c
 			}
 			out := cmd.OutOrStdout()
-			t, err := tail.New(out, tail.Options{Filter: f, JSON: asJSON, Colour: !asJSON && systemd.Colourful(out),
+			return tail.Show(ctx, out, cmd.InOrStdin(), path, tail.Options{Filter: f, JSON: asJSON, Colour: !asJSON && systemd.Colourful(out),
 				Lines: n, Follow: follow, Notes: cmd.ErrOrStderr()})
-			if err != nil {
-				return usageError{Err: err}
-			}
-			if path == "-" {
-				err = t.Reader("stdin", cmd.InOrStdin())
-			} else {
-				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-				defer stop()
-				err = t.File(ctx, path)
-			}
-			st := t.Stats()
-			if s := st.Summary(); s != "" {
-				fmt.Fprintln(cmd.ErrOrStderr(), "tail: "+s)
-			}
-			var pe *fs.PathError
-			if errors.As(err, &pe) && pe.Op == "open" {
-				return usageError{Err: err} // a FILE that cannot be read is invalid input
-			}
-			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -116,28 +93,11 @@ skipped ends the output on standard error.`,
 	return cmd
 }
 
-// parseLines parses --lines: a count or "all".
-func parseLines(s string) (int, error) {
-	if s == "all" {
-		return tail.All, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > tail.MaxLines {
-		return 0, usageErr("--lines %q: want 0 to %d, or all", s, tail.MaxLines)
-	}
-	return n, nil
-}
-
 // alertFile is the path of the first file output of the configuration.
 func (a *app) alertFile() (string, error) {
-	for i := range a.cfg.Outputs {
-		c, err := a.cfg.Outputs[i].SinkConfig()
-		if err != nil {
-			return "", usageError{Err: err}
-		}
-		if fc, ok := c.(*sink.FileConfig); ok {
-			return fc.Path, nil
-		}
+	path, ok, err := a.cfg.AlertFile()
+	if err != nil || ok {
+		return path, usage(err)
 	}
 	where := a.cfgPath
 	if !a.cfgRead {

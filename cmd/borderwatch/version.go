@@ -25,8 +25,7 @@ func addVersionFlag(root *cobra.Command) {
 	root.Flags().BoolP("version", "V", false, "print the version and exit")
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		if v, _ := cmd.Flags().GetBool("version"); v {
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), buildInfo().String())
-			return err
+			return printVersion(cmd, nil)
 		}
 		return cmd.Help()
 	}
@@ -38,9 +37,11 @@ func newVersionCmd() *cobra.Command {
 		Short:   "Print the version",
 		Example: "  borderwatch version\n  borderwatch --version",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), buildInfo().String())
-			return err
-		},
+		RunE:    printVersion,
 	}
+}
+
+func printVersion(cmd *cobra.Command, _ []string) error {
+	_, err := fmt.Fprintln(cmd.OutOrStdout(), buildInfo().String())
+	return err
 }

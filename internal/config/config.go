@@ -68,6 +68,7 @@ type OutputConfig struct {
 	Syslog *sink.SyslogConfig `yaml:"syslog,omitempty"`
 	Redis  *sink.RedisConfig  `yaml:"redis,omitempty"`
 	Kafka  *sink.KafkaConfig  `yaml:"kafka,omitempty"`
+	TAXII  *sink.TAXIIConfig  `yaml:"taxii,omitempty"`
 }
 
 // SinkConfig returns the output's sink configuration, checked.
@@ -95,8 +96,11 @@ func (o *OutputConfig) SinkConfig() (sink.Config, error) {
 	if o.Kafka != nil {
 		set = append(set, o.Kafka)
 	}
+	if o.TAXII != nil {
+		set = append(set, o.TAXII)
+	}
 	if len(set) != 1 {
-		return nil, errors.New("an output takes exactly one of url, stdout, file, syslog, redis, kafka")
+		return nil, errors.New("an output takes exactly one of url, stdout, file, syslog, redis, kafka, taxii")
 	}
 	if err := set[0].Validate(); err != nil {
 		return nil, err
@@ -315,6 +319,11 @@ func (c Config) Redacted() Config {
 			rc.Password = sink.Redacted
 			o.Redis = &rc
 		}
+		if o.TAXII != nil && o.TAXII.Password != "" {
+			tc := *o.TAXII
+			tc.Password = sink.Redacted
+			o.TAXII = &tc
+		}
 		r.Outputs[i] = o
 	}
 	r.Lists = c.Lists.Redacted()
@@ -344,6 +353,21 @@ func (c *Config) OutputsWith(urls []string, alertsPath, format string) ([]sink.C
 		cs = append(cs, fc)
 	}
 	return cs, nil
+}
+
+// AlertFile is the path of the first file output, and false when no
+// output is a file.
+func (c *Config) AlertFile() (string, bool, error) {
+	for i := range c.Outputs {
+		sc, err := c.Outputs[i].SinkConfig()
+		if err != nil {
+			return "", false, fmt.Errorf("output %d: %w", i+1, err)
+		}
+		if fc, ok := sc.(*sink.FileConfig); ok {
+			return fc.Path, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // SinkConfigs returns the outputs' sink configurations.

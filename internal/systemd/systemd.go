@@ -149,6 +149,16 @@ func PrefixLines(b []byte, prefix string) []byte {
 	return out
 }
 
+// ErrorLine is line as written to w: on the journal's stream with the
+// error priority ("<3>"), so that `journalctl -p err` shows it; unchanged
+// elsewhere.
+func ErrorLine(w io.Writer, line string) string {
+	if IsJournal(w) {
+		return string(PrefixLines([]byte(line), Priority(zerolog.ErrorLevel)))
+	}
+	return line
+}
+
 // IsJournal reports whether w is the journal's stream: systemd sets
 // JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected to standard
 // output and error, which stays set in children whose standard error goes

@@ -2,13 +2,17 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
 	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/replay"
 )
 
 // Expect is one expected alert shape. Zero fields are not checked. Count is
@@ -185,4 +189,21 @@ func Describe(a *alert.Alert) string {
 	return fmt.Sprintf("kind=%s sid=%d src=%s dest=%s src_port=%d dest_port=%d proto=%s src_country=%s dest_country=%s geo_direction=%s action=%s packets=%d distinct_ports=%d distinct_hosts=%d distinct_sources=%d",
 		a.Kind, a.SignatureID, a.SrcIP, a.DstIP, a.SrcPort, a.DstPort, alert.ProtoName(a.Proto), a.Src.CountryISO, a.Dst.CountryISO,
 		a.GeoDir, a.Action, a.Stats.Packets, a.Stats.DistinctPorts, a.Stats.DistinctHosts, a.Stats.DistinctSources)
+}
+
+// Replay replays the captures of o (its Sink is replaced by a collector)
+// and compares their alerts with f; n is how many alerts there were.
+func Replay(ctx context.Context, f *File, o replay.Options) (res *Result, n int, err error) {
+	var got []*alert.Alert
+	var mu sync.Mutex
+	o.Sink = pipeline.SinkFunc(func(a *alert.Alert) error {
+		mu.Lock()
+		got = append(got, a)
+		mu.Unlock()
+		return nil
+	})
+	if _, err := replay.Run(ctx, o); err != nil {
+		return nil, 0, err
+	}
+	return Compare(f, got), len(got), nil
 }

@@ -119,11 +119,13 @@ var (
 
 // TestDashboardQueries: every query of deploy/grafana-dashboard.json names
 // metrics the sensor registers, with labels they have (instance and job
-// are Prometheus's own), and panels have distinct ids and do not overlap.
+// are Prometheus's own), panels have distinct ids and do not overlap, and
+// the dashboard queries at least 20 metrics (an emptied dashboard fails).
 func TestDashboardQueries(t *testing.T) {
 	reg := registered(t)
 	d := readDashboard(t)
 	ids := map[int]bool{}
+	refs := 0
 	for i, p := range d.Panels {
 		if ids[p.ID] {
 			t.Errorf("panel id %d used twice", p.ID)
@@ -141,6 +143,7 @@ func TestDashboardQueries(t *testing.T) {
 			if len(ms) == 0 {
 				t.Errorf("panel %q: query %s names no borderwatch metric", p.Title, tg.Expr)
 			}
+			refs += len(ms)
 			for _, m := range ms {
 				have, ok := reg[m[1]]
 				if !ok {
@@ -163,6 +166,9 @@ func TestDashboardQueries(t *testing.T) {
 				}
 			}
 		}
+	}
+	if refs < 20 {
+		t.Errorf("only %d metric references in the dashboard", refs)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/decode"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"golang.org/x/term"
 )
 
 // openSources opens every input before any work, so that a missing file is
@@ -216,6 +217,15 @@ func totalSize(files []string) int64 {
 		n += st.Size()
 	}
 	return n
+}
+
+// Terminal is w when it is a terminal (where a progress line can be
+// redrawn), else nil: Options.Progress of a command writing to w.
+func Terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return w
+	}
+	return nil
 }
 
 // showProgress redraws a progress line every half second, starting after

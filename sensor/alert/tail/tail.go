@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +45,19 @@ const (
 	maxNotes  = 10
 	chunkSize = 64 << 10
 )
+
+// ParseLines parses the --lines value: a count of 0 to MaxLines, or
+// "all" (All).
+func ParseLines(s string) (int, error) {
+	if s == "all" {
+		return All, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > MaxLines {
+		return 0, fmt.Errorf("--lines %q: want 0 to %d, or all", s, MaxLines)
+	}
+	return n, nil
+}
 
 // Options says what Tail shows and how it reads.
 type Options struct {

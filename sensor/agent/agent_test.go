@@ -1,0 +1,147 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/borderwatch/borderwatch/console"
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/alert/sink"
+	"github.com/borderwatch/borderwatch/sensor/capture/live"
+	"github.com/borderwatch/borderwatch/sensor/pipeline"
+)
+
+// syncBuffer is a bytes.Buffer for loggers writing from goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testConfig is a sensor on the interfaces ifaces with AF_PACKET capture,
+// the default rule pack, the embedded GeoIP database, no metrics listener,
+// alerts on stdout.
+func testConfig(t *testing.T, logs *syncBuffer, stdout *syncBuffer, ifaces ...string) Config {
+	t.Helper()
+	z, err := geo.NewZones(geo.Config{Home: []string{"DE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.Load(rules.Options{Geo: geo.Config{Home: []string{"DE"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := geo.OpenTable(geo.Paths{}, z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := live.CompileRules(set, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := live.DefaultConfiguration()
+	lc.Interfaces, lc.Mode = ifaces, "afpacket"
+	log := zerolog.New(logs)
+	return Config{
+		Capture: lc, Pipeline: pipeline.Config{Workers: 1}, Metrics: "off", Console: console.DefaultConfiguration(),
+		Rules: set, Geo: table, Kernel: kr,
+		OpenOutputs: func() (*sink.Alerts, error) { return sink.OpenAlerts(nil, log, stdout, alert.FormatEVE) },
+		Rebuild:     func() (*rules.Set, *geo.Table, error) { return set, table, nil },
+		Logger:      func(c string) zerolog.Logger { return log.With().Str("component", c).Logger() },
+	}
+}
+
+// TestRunCaptureFails: when the first component cannot start, Run returns
+// its error and starts none of the later ones.
+func TestRunCaptureFails(t *testing.T) {
+	var logs, stdout syncBuffer
+	c := testConfig(t, &logs, &stdout, "bw-nosuch0")
+	opened := false
+	open := c.OpenOutputs
+	c.OpenOutputs = func() (*sink.Alerts, error) { opened = true; return open() }
+	err := Run(context.Background(), c)
+	if err == nil || opened {
+		t.Fatalf("Run: %v; outputs opened %v", err, opened)
+	}
+	if os.Geteuid() == 0 && !strings.Contains(err.Error(), "bw-nosuch0") {
+		t.Errorf("error %q does not name the interface", err)
+	}
+	if l := logs.String(); !strings.Contains(l, `"message":"rules and geoip loaded"`) || strings.Contains(l, "sensor running") {
+		t.Errorf("log:\n%s", l)
+	}
+}
+
+// TestRunOutputsFail: an alert output that cannot start stops Run before
+// the pipeline, after closing the capture started before it (root: an
+// AF_PACKET socket on lo).
+func TestRunOutputsFail(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for an AF_PACKET socket on lo")
+	}
+	var logs, stdout syncBuffer
+	c := testConfig(t, &logs, &stdout, "lo")
+	c.OpenOutputs = func() (*sink.Alerts, error) { return nil, errors.New("output 1: refused") }
+	if err := Run(context.Background(), c); err == nil || err.Error() != "output 1: refused" {
+		t.Fatalf("Run: %v", err)
+	}
+	if l := logs.String(); strings.Contains(l, "sensor running") {
+		t.Errorf("log:\n%s", l)
+	}
+}
+
+// TestRunStops: a sensor on lo (AF_PACKET) runs until its context ends,
+// then stops every component and logs its counters.
+func TestRunStops(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for an AF_PACKET socket on lo")
+	}
+	var logs, stdout syncBuffer
+	c := testConfig(t, &logs, &stdout, "lo")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, c) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `"message":"sensor running"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no \"sensor running\" in 10 s:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10 s after its context ended")
+	}
+	l := logs.String()
+	for _, want := range []string{`"capture":"afpacket"`, `"sources":["afpacket:lo"]`, `"metrics":"off"`, `"component":"counters"`} {
+		if !strings.Contains(l, want) {
+			t.Errorf("log lacks %s:\n%s", want, l)
+		}
+	}
+}

@@ -315,6 +315,27 @@ func kindsWith(has func(*KindSpec) bool) string {
 // compileKind applies the kind's defaults and checks what the kind needs.
 func compileKind(rs *RuleSpec, r *Rule, ki *KindSpec, lists map[string]*List, fail failFunc) {
 	kind := r.Kind.String()
+	r.Threshold = compileThreshold(rs, ki, kind, fail)
+
+	// Ports.
+	if ki.NeedDstPorts && r.DstPorts == nil && !rs.DstPorts.IsSet() {
+		fail(rs.Pos, "%s needs dst_ports (the service attacked, e.g. dst_ports: [22])", kind)
+	}
+	if ki.NeedSrcPorts && r.SrcPorts == nil && !rs.SrcPorts.IsSet() {
+		fail(rs.Pos, "%s needs src_ports (the reflected service, e.g. src_ports: [53, 123])", kind)
+	}
+
+	compileList(rs, r, ki, lists, fail)
+
+	// Policy.
+	if ki.NeedZone && isAny(rs.From) && isAny(rs.To) {
+		fail(rs.Pos, "policy needs a zone in from or to (the forbidden jurisdiction), not any")
+	}
+}
+
+// compileThreshold checks the rule's threshold against what its kind
+// counts and fills in the kind's defaults.
+func compileThreshold(rs *RuleSpec, ki *KindSpec, kind string, fail failFunc) Threshold {
 	t := &rs.Threshold
 	th := Threshold{Window: ki.Window, Track: ki.Tracks[0], Distinct: ki.Distincts[0]}
 
@@ -399,17 +420,12 @@ func compileKind(rs *RuleSpec, r *Rule, ki *KindSpec, lists map[string]*List, fa
 		th.MinSources = uint32(min(t.MinSources.V, math.MaxUint32))
 	}
 	compileBurst(t, &th, ki, fail)
-	r.Threshold = th
+	return th
+}
 
-	// Ports.
-	if ki.NeedDstPorts && r.DstPorts == nil && !rs.DstPorts.IsSet() {
-		fail(rs.Pos, "%s needs dst_ports (the service attacked, e.g. dst_ports: [22])", kind)
-	}
-	if ki.NeedSrcPorts && r.SrcPorts == nil && !rs.SrcPorts.IsSet() {
-		fail(rs.Pos, "%s needs src_ports (the reflected service, e.g. src_ports: [53, 123])", kind)
-	}
-
-	// Reputation.
+// compileList checks list and side: a reputation rule's address list, and
+// the side of the packet it is matched on; no other kind takes them.
+func compileList(rs *RuleSpec, r *Rule, ki *KindSpec, lists map[string]*List, fail failFunc) {
 	if ki.NeedList {
 		switch {
 		case !rs.List.IsSet() && !rs.has("list"):
@@ -442,10 +458,6 @@ func compileKind(rs *RuleSpec, r *Rule, ki *KindSpec, lists map[string]*List, fa
 		}
 	}
 
-	// Policy.
-	if ki.NeedZone && isAny(rs.From) && isAny(rs.To) {
-		fail(rs.Pos, "policy needs a zone in from or to (the forbidden jurisdiction), not any")
-	}
 }
 
 // DefaultBurstWindow is the window of threshold.burst when burst_window is

@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_IFACE_LOW 4096	 /* interface indexes below this: iface_low */
 #define BW_FLOOD_ROW_BITS 10	 /* 1024 destination rows of the floods array */
 #define BW_FLOOD_WINDOW 1000000000ull
+#define BW_CAP_RECENT 64 /* capped packets remembered for their egress copy */
 
 /* Geo leaf layout (entries of the IPv4 and IPv6 tables):
  * bit 31 set: pointer to a 256-entry chunk, bits 0..30 are the chunk index;
@@ -74,8 +75,10 @@ volatile const __u32 flood_samples = 100;
  * source without a bucket gets one and its packet stays in the kernel, as
  * does a source out of tokens (counted BW_G_FLOOD_CAPPED). A flood spread
  * over many home hosts from spoofed sources, each below flood_pps, is so
- * held to flood_total_pps hand-offs a second per CPU. Samples, listed and
- * established-flow packets are never capped. 0: no cap. */
+ * held to flood_total_pps hand-offs a second per CPU. The egress copy of a
+ * packet capped at ingress (forwarded between monitored interfaces) is kept
+ * back too (BW_G_FLOOD_FORWARDED), its source known by then. Samples,
+ * listed and established-flow packets are never capped. 0: no cap. */
 volatile const __u32 flood_total_pps = 10000;
 /* Benchmarks only: handle stops after this many of its steps (0: all), to
  * time each step as a difference; a load-time constant, so the verifier
@@ -247,6 +250,11 @@ struct bw_flood {
 struct bw_cap {
 	__u64 win_start; /* coarse ns */
 	__u64 handed;	 /* flood-class hand-offs of the window */
+	/* (source, destination) hashes of packets capped at ingress, by
+	 * their low bits: the egress copy of one of them (the host forwards
+	 * it between monitored interfaces, on the same CPU) finds its source
+	 * known by then, and is kept back as a forwarded copy. */
+	__u32 recent[BW_CAP_RECENT];
 };
 
 struct bw_bucket {
@@ -1154,7 +1162,8 @@ static __always_inline struct bw_cap *cap_window(void)
  *   - such a packet not under flood counts towards this CPU's
  *     flood_total_pps window; past it, it goes up only within the budget
  *     of a source that already has a bucket (a new source gets one, its
- *     packet stays down: BW_G_FLOOD_CAPPED), SYNs included;
+ *     packet stays down: BW_G_FLOOD_CAPPED), SYNs included; the egress
+ *     copy of a packet capped at ingress stays down (BW_G_FLOOD_FORWARDED);
  *   - fragments and non-TCP packets go up within the source's token budget;
  *   - TCP with odd flags (SYN, FIN, RST, no ACK) goes up and is not counted
  *     in its flow; FIN or RST flushes the flow's unreported bytes;
@@ -1186,11 +1195,18 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			cw = cap_window();
 		if (cw && cw->handed >= flood_total_pps) {
 			/* past the cap: known sources within their budget */
-			if (budget_take(p, 0))
+			__u32 h = (addr_hash(p->src) ^ (addr_hash(p->dst) >> 1)) | 1;
+			__u32 *r = &cw->recent[h & (BW_CAP_RECENT - 1)];
+			if (egress && *r == h) {
+				count_global(BW_G_FLOOD_FORWARDED, 1);
+			} else if (budget_take(p, 0)) {
 				reasons |= c->pclass == BW_PROTO_TCP ? BW_REASON_TCP_FLAGS
 								     : BW_REASON_BUDGET;
-			else
+			} else {
 				count_global(BW_G_FLOOD_CAPPED, 1);
+				if (!egress)
+					*r = h;
+			}
 		} else if (fv == BW_FV_SAMPLE) {
 			reasons |= BW_REASON_FLOOD_SAMPLE;
 		} else if (fv == BW_FV_SUPPRESS || fv == BW_FV_FORWARDED) {

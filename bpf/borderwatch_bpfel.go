@@ -23,6 +23,7 @@ type borderwatchBwCap struct {
 	_        structs.HostLayout
 	WinStart uint64
 	Handed   uint64
+	Recent   [64]uint32
 }
 
 type borderwatchBwCount struct {

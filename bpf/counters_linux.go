@@ -128,7 +128,8 @@ type Globals struct {
 	FloodSampleFull uint64
 	// FloodForwarded counts egress copies of packets the host forwards
 	// between monitored interfaces that were counted at ingress, their
-	// destination under flood there: neither counted again nor handed off.
+	// destination under flood there (neither counted again nor handed
+	// off), or capped there by Options.FloodTotalPPS (kept back too).
 	FloodForwarded uint64
 	// FloodCapped counts flood-class packets kept in the kernel by the
 	// per-CPU cap on flood-class hand-offs (Options.FloodTotalPPS): the

@@ -149,7 +149,11 @@
 // source already holds a budget bucket with a token (SourceBudget and
 // SourceBurst, SYNs included); a source without one gets a bucket and its
 // packet stays in the kernel, as do the packets of a source out of tokens
-// (Globals.FloodCapped). Each of a spoofed flood's one-packet sources is
+// (Globals.FloodCapped); the egress copy of a packet capped at ingress,
+// forwarded between monitored interfaces on the same CPU, finds its source
+// known and is kept back as a forwarded copy (Globals.FloodForwarded; the
+// CPU remembers its last capped (source, destination) pairs in 64 slots by
+// hash). Each of a spoofed flood's one-packet sources is
 // so kept back, while a scanner, from its second packet on (nmap's
 // host-discovery probe comes first unless -Pn), and a brute force, whose
 // connections' segments also go up as first packets of their flow, stay

@@ -124,10 +124,12 @@ func BenchmarkXDPCountedOnlyIPv6(b *testing.B) {
 }
 
 // noFloodLimit counts the SYNs of the hand-off benchmarks in their
-// destination's flood slot without ever sampling them: the same SYN over
-// and over is otherwise a flood, whose packets past FloodPPS are kept in
-// the kernel (BenchmarkXDPFloodKept).
-func noFloodLimit(o *Options) { o.FloodPPS = MaxFloodRate }
+// destination's flood slot and in the cap's window without ever sampling
+// or capping them (MaxFloodRate, 16.7 M a second, is above what a CPU runs
+// the program at): the same SYN over and over is otherwise a flood, whose
+// packets past FloodPPS are kept in the kernel (BenchmarkXDPFloodKept), and
+// past FloodTotalPPS hand-offs a second capped (BenchmarkXDPFloodCapped).
+func noFloodLimit(o *Options) { o.FloodPPS, o.FloodTotalPPS = MaxFloodRate, MaxFloodRate }
 
 // BenchmarkXDPHandoff: an inbound SYN, handed off with the default snap
 // length and ring, counted in its destination's flood slot.
@@ -138,9 +140,10 @@ func BenchmarkXDPHandoff(b *testing.B) {
 }
 
 // BenchmarkXDPHandoffNoFlood: the same without flood tracking (FloodPPS
-// 0): the difference to BenchmarkXDPHandoff is the flood slot's cost.
+// and FloodTotalPPS 0): the difference to BenchmarkXDPHandoff is the flood
+// slot's and the cap window's cost.
 func BenchmarkXDPHandoffNoFlood(b *testing.B) {
-	o := benchObjects(b, func(o *Options) { o.FloodPPS = 0 })
+	o := benchObjects(b, func(o *Options) { o.FloodPPS, o.FloodTotalPPS = 0, 0 })
 	p := pkt(b, eth(layers.EthernetTypeIPv4), ip4("198.51.100.7", "192.0.2.10", layers.IPProtocolTCP), tcp(40000, 22, "S"), payload(300))
 	runBench(b, o, o.objs.BwXdp, p, xdpPass, true)
 }
@@ -155,11 +158,24 @@ func BenchmarkXDPFloodKept(b *testing.B) {
 	runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
 }
 
+// BenchmarkXDPFloodCapped: the SYN of BenchmarkXDPHandoff never sampled
+// (FloodPPS at its maximum) but past a FloodTotalPPS of 1: after the first
+// hand-off and the source's burst, every packet finds the cap reached and
+// its source's bucket empty, and is counted and kept in the kernel, what a
+// spread flood's packet past the cap costs when its source is known (a new
+// source adds an insert into the LRU sources map). The few records are not
+// read.
+func BenchmarkXDPFloodCapped(b *testing.B) {
+	o := benchObjects(b, func(o *Options) { o.RingBytes, o.FloodPPS, o.FloodTotalPPS = 64<<20, MaxFloodRate, 1 })
+	p := pkt(b, eth(layers.EthernetTypeIPv4), ip4("198.51.100.7", "192.0.2.10", layers.IPProtocolTCP), tcp(40000, 22, "S"), payload(300))
+	runBench(b, o, o.objs.BwXdp, p, xdpPass, false)
+}
+
 // BenchmarkXDPHandoffSmallRing: the same with a 256 KiB ring, which stays
 // in cache: the difference to BenchmarkXDPHandoff is the cost of writing
 // records into cold ring memory.
 func BenchmarkXDPHandoffSmallRing(b *testing.B) {
-	o := benchObjects(b, func(o *Options) { o.RingBytes, o.FloodPPS = 256<<10, MaxFloodRate })
+	o := benchObjects(b, func(o *Options) { noFloodLimit(o); o.RingBytes = 256 << 10 })
 	p := pkt(b, eth(layers.EthernetTypeIPv4), ip4("198.51.100.7", "192.0.2.10", layers.IPProtocolTCP), tcp(40000, 22, "S"), payload(300))
 	runBench(b, o, o.objs.BwXdp, p, xdpPass, true)
 }
@@ -171,7 +187,7 @@ func BenchmarkXDPHandoffSizes(b *testing.B) {
 	for _, snap := range []uint32{128, 160, 256} {
 		for _, ring := range []uint32{256 << 10, 1 << 20, 4 << 20} {
 			b.Run(fmt.Sprintf("snap=%d/ring=%dKiB", snap, ring>>10), func(b *testing.B) {
-				o := benchObjects(b, func(o *Options) { o.SnapLen, o.RingBytes, o.FloodPPS = snap, ring, MaxFloodRate })
+				o := benchObjects(b, func(o *Options) { noFloodLimit(o); o.SnapLen, o.RingBytes = snap, ring })
 				runBench(b, o, o.objs.BwXdp, p, xdpPass, true)
 			})
 		}

@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_IFACE_LOW 4096	 /* interface indexes below this: iface_low */
 #define BW_FLOOD_ROW_BITS 10	 /* 1024 destination rows of the floods array */
 #define BW_FLOOD_WINDOW 1000000000ull
+#define BW_CAP_RECENT 64 /* capped packets remembered for their egress copy */
 
 /* Geo leaf layout (entries of the IPv4 and IPv6 tables):
  * bit 31 set: pointer to a 256-entry chunk, bits 0..30 are the chunk index;
@@ -65,6 +66,20 @@ volatile const __u32 wake_bytes = 0;
  * kept in the kernel. 0: no flood tracking. */
 volatile const __u32 flood_pps = 1000;
 volatile const __u32 flood_samples = 100;
+/* Global cap on flood-class hand-offs, per CPU and one-second window. A
+ * flood-class packet (as above: inbound SYN without ACK, UDP or ICMP to a
+ * home host, not listed, not dropped) that takes the normal hand-off path
+ * counts towards it; past flood_total_pps of them in a window, such a
+ * packet goes up only when its source already holds a budget bucket with
+ * a token left (a scanner or a brute force after its first packet); a
+ * source without a bucket gets one and its packet stays in the kernel, as
+ * does a source out of tokens (counted BW_G_FLOOD_CAPPED). A flood spread
+ * over many home hosts from spoofed sources, each below flood_pps, is so
+ * held to flood_total_pps hand-offs a second per CPU. The egress copy of a
+ * packet capped at ingress (forwarded between monitored interfaces) is kept
+ * back too (BW_G_FLOOD_FORWARDED), its source known by then. Samples,
+ * listed and established-flow packets are never capped. 0: no cap. */
+volatile const __u32 flood_total_pps = 10000;
 /* Benchmarks only: handle stops after this many of its steps (0: all), to
  * time each step as a difference; a load-time constant, so the verifier
  * removes the checks of the programs the sensor loads. */
@@ -143,6 +158,7 @@ enum bw_global {
 	BW_G_FLOOD_COLLISION,  /* flood packets untracked: slot held by another host */
 	BW_G_FLOOD_SAMPLE_FULL, /* flood samples lost to a full ring (count kept) */
 	BW_G_FLOOD_FORWARDED,	/* egress copies of flood packets counted at ingress */
+	BW_G_FLOOD_CAPPED,	/* flood-class packets kept in the kernel by flood_total_pps */
 	BW_G_MAX,
 };
 
@@ -228,6 +244,17 @@ struct bw_flood {
 	__u64 prev_srcs[4];  /* sources of the previous window */
 	__u32 class;	     /* enum bw_flood_class */
 	__u32 pad;
+};
+
+/* The per-CPU window of the flood_total_pps cap. */
+struct bw_cap {
+	__u64 win_start; /* coarse ns */
+	__u64 handed;	 /* flood-class hand-offs of the window */
+	/* (source, destination) hashes of packets capped at ingress, by
+	 * their low bits: the egress copy of one of them (the host forwards
+	 * it between monitored interfaces, on the same CPU) finds its source
+	 * known by then, and is kept back as a forwarded copy. */
+	__u32 recent[BW_CAP_RECENT];
 };
 
 struct bw_bucket {
@@ -384,6 +411,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bw_flood);
 } floods SEC(".maps");
+
+/* The flood_total_pps window, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_cap);
+} flood_cap SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -847,8 +882,11 @@ static __always_inline void report(void *ctx, const struct bw_record *h, int egr
  * last token, which errs towards handing off. Buckets fill by the coarse
  * clock (a tick's resolution, a few ns to read where the precise clock of
  * a VM costs ~20): tokens arrive a tick's worth at a time, at the same
- * rate. */
-static __always_inline int budget_take(struct pkt *p)
+ * rate. A source without a bucket gets one; with admit_new 0 (past the
+ * flood_total_pps cap) its bucket starts full but this first packet is
+ * refused, so that each of a spoofed flood's fresh sources is not handed
+ * off. */
+static __always_inline int budget_take(struct pkt *p, int admit_new)
 {
 	const __u64 nsec = 1000000000ull;
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -859,9 +897,9 @@ static __always_inline int budget_take(struct pkt *p)
 	if (!b) {
 		if (source_burst == 0)
 			return 0;
-		struct bw_bucket nb = {.last_ns = now, .tokens = cap - nsec};
+		struct bw_bucket nb = {.last_ns = now, .tokens = admit_new ? cap - nsec : cap};
 		bpf_map_update_elem(&sources, &k, &nb, BPF_ANY);
-		return 1;
+		return admit_new;
 	}
 	__u64 tokens = b->tokens;
 	if (now > b->last_ns) {
@@ -1092,6 +1130,22 @@ static __always_inline int enforce_drop(struct pkt *p, const struct classified *
 	return 1;
 }
 
+/* cap_window returns this CPU's flood_total_pps window, restarted when a
+ * second has passed. */
+static __always_inline struct bw_cap *cap_window(void)
+{
+	__u32 zero = 0;
+	struct bw_cap *w = bpf_map_lookup_elem(&flood_cap, &zero);
+	if (!w)
+		return 0;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	if (now - w->win_start >= BW_FLOOD_WINDOW) {
+		w->win_start = now;
+		w->handed = 0;
+	}
+	return w;
+}
+
 /* handoff_decide is the hand-off policy: it returns the reasons to hand
  * the packet to user space (0: keep it in the kernel), and in *rf and *rd
  * a flow direction whose bytes are due for a report (*flush: report both
@@ -1105,6 +1159,11 @@ static __always_inline int enforce_drop(struct pkt *p, const struct classified *
  *     sample (BW_REASON_FLOOD_SAMPLE), at most flood_samples a second, and
  *     is otherwise kept in the kernel and carried by the next sample; the
  *     egress copy of a packet counted at ingress under flood stays down;
+ *   - such a packet not under flood counts towards this CPU's
+ *     flood_total_pps window; past it, it goes up only within the budget
+ *     of a source that already has a bucket (a new source gets one, its
+ *     packet stays down: BW_G_FLOOD_CAPPED), SYNs included; the egress
+ *     copy of a packet capped at ingress stays down (BW_G_FLOOD_FORWARDED);
  *   - fragments and non-TCP packets go up within the source's token budget;
  *   - TCP with odd flags (SYN, FIN, RST, no ACK) goes up and is not counted
  *     in its flow; FIN or RST flushes the flow's unreported bytes;
@@ -1126,16 +1185,35 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 
 	if (c->shome != c->dhome || handoff_all || drop) {
 		int fv = BW_FV_NORMAL;
-		int cls = flood_pps ? flood_class(p, c) : -1;
-		if (cls >= 0 && !reasons && !drop)
+		int cls = flood_pps || flood_total_pps ? flood_class(p, c) : -1;
+		if (reasons || drop)
+			cls = -1; /* never sampled nor capped */
+		if (cls >= 0 && flood_pps)
 			*ff = flood_track(p, cls & 3, egress, &fv);
-		if (fv == BW_FV_SAMPLE) {
+		struct bw_cap *cw = 0;
+		if (cls >= 0 && fv == BW_FV_NORMAL && flood_total_pps)
+			cw = cap_window();
+		if (cw && cw->handed >= flood_total_pps) {
+			/* past the cap: known sources within their budget */
+			__u32 h = (addr_hash(p->src) ^ (addr_hash(p->dst) >> 1)) | 1;
+			__u32 *r = &cw->recent[h & (BW_CAP_RECENT - 1)];
+			if (egress && *r == h) {
+				count_global(BW_G_FLOOD_FORWARDED, 1);
+			} else if (budget_take(p, 0)) {
+				reasons |= c->pclass == BW_PROTO_TCP ? BW_REASON_TCP_FLAGS
+								     : BW_REASON_BUDGET;
+			} else {
+				count_global(BW_G_FLOOD_CAPPED, 1);
+				if (!egress)
+					*r = h;
+			}
+		} else if (fv == BW_FV_SAMPLE) {
 			reasons |= BW_REASON_FLOOD_SAMPLE;
 		} else if (fv == BW_FV_SUPPRESS || fv == BW_FV_FORWARDED) {
 			/* counted in the slot, carried by the next sample;
 			 * or counted at ingress */
 		} else if (p->fragment) {
-			if (budget_take(p))
+			if (budget_take(p, 1))
 				reasons |= BW_REASON_FRAGMENT;
 			else
 				count_global(BW_G_BUDGET_DROP, 1);
@@ -1155,11 +1233,13 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			} else if (flow_track(p, reasons || drop, rf, rd)) {
 				reasons |= BW_REASON_FLOW_FIRST;
 			}
-		} else if (budget_take(p)) {
+		} else if (budget_take(p, 1)) {
 			reasons |= BW_REASON_BUDGET;
 		} else {
 			count_global(BW_G_BUDGET_DROP, 1);
 		}
+		if (cw && reasons)
+			cw->handed++;
 	}
 	if (drop && reasons)
 		reasons |= BW_REASON_DROPPED;

@@ -19,6 +19,13 @@ type borderwatchBwBucket struct {
 	Tokens uint64
 }
 
+type borderwatchBwCap struct {
+	_        structs.HostLayout
+	WinStart uint64
+	Handed   uint64
+	Recent   [64]uint32
+}
+
 type borderwatchBwCount struct {
 	_       structs.HostLayout
 	Packets uint64
@@ -106,7 +113,8 @@ const (
 	borderwatchBwGlobalBW_G_FLOOD_COLLISION   borderwatchBwGlobal = 20
 	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL borderwatchBwGlobal = 21
 	borderwatchBwGlobalBW_G_FLOOD_FORWARDED   borderwatchBwGlobal = 22
-	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 23
+	borderwatchBwGlobalBW_G_FLOOD_CAPPED      borderwatchBwGlobal = 23
+	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 24
 )
 
 type borderwatchBwHomeMode uint32
@@ -194,6 +202,7 @@ const (
 	borderwatchMapCounters         = "counters"
 	borderwatchMapDropCountries    = "drop_countries"
 	borderwatchMapDropPrefixes     = "drop_prefixes"
+	borderwatchMapFloodCap         = "flood_cap"
 	borderwatchMapFloods           = "floods"
 	borderwatchMapFlows            = "flows"
 	borderwatchMapGeo              = "geo"
@@ -215,6 +224,7 @@ const (
 	borderwatchVarEnforce          = "enforce"
 	borderwatchVarFloodPps         = "flood_pps"
 	borderwatchVarFloodSamples     = "flood_samples"
+	borderwatchVarFloodTotalPps    = "flood_total_pps"
 	borderwatchVarFlowPackets      = "flow_packets"
 	borderwatchVarHandoffAll       = "handoff_all"
 	borderwatchVarHomeMode         = "home_mode"
@@ -289,6 +299,7 @@ type borderwatchMapSpecs struct {
 	Counters      *ebpf.MapSpec `ebpf:"counters"`
 	DropCountries *ebpf.MapSpec `ebpf:"drop_countries"`
 	DropPrefixes  *ebpf.MapSpec `ebpf:"drop_prefixes"`
+	FloodCap      *ebpf.MapSpec `ebpf:"flood_cap"`
 	Floods        *ebpf.MapSpec `ebpf:"floods"`
 	Flows         *ebpf.MapSpec `ebpf:"flows"`
 	Geo           *ebpf.MapSpec `ebpf:"geo"`
@@ -313,6 +324,7 @@ type borderwatchVariableSpecs struct {
 	Enforce          *ebpf.VariableSpec `ebpf:"enforce"`
 	FloodPps         *ebpf.VariableSpec `ebpf:"flood_pps"`
 	FloodSamples     *ebpf.VariableSpec `ebpf:"flood_samples"`
+	FloodTotalPps    *ebpf.VariableSpec `ebpf:"flood_total_pps"`
 	FlowPackets      *ebpf.VariableSpec `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.VariableSpec `ebpf:"handoff_all"`
 	HomeMode         *ebpf.VariableSpec `ebpf:"home_mode"`
@@ -356,6 +368,7 @@ type borderwatchMaps struct {
 	Counters      *ebpf.Map `ebpf:"counters"`
 	DropCountries *ebpf.Map `ebpf:"drop_countries"`
 	DropPrefixes  *ebpf.Map `ebpf:"drop_prefixes"`
+	FloodCap      *ebpf.Map `ebpf:"flood_cap"`
 	Floods        *ebpf.Map `ebpf:"floods"`
 	Flows         *ebpf.Map `ebpf:"flows"`
 	Geo           *ebpf.Map `ebpf:"geo"`
@@ -377,6 +390,7 @@ func (m *borderwatchMaps) Close() error {
 		m.Counters,
 		m.DropCountries,
 		m.DropPrefixes,
+		m.FloodCap,
 		m.Floods,
 		m.Flows,
 		m.Geo,
@@ -402,6 +416,7 @@ type borderwatchVariables struct {
 	Enforce          *ebpf.Variable `ebpf:"enforce"`
 	FloodPps         *ebpf.Variable `ebpf:"flood_pps"`
 	FloodSamples     *ebpf.Variable `ebpf:"flood_samples"`
+	FloodTotalPps    *ebpf.Variable `ebpf:"flood_total_pps"`
 	FlowPackets      *ebpf.Variable `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.Variable `ebpf:"handoff_all"`
 	HomeMode         *ebpf.Variable `ebpf:"home_mode"`

@@ -128,9 +128,15 @@ type Globals struct {
 	FloodSampleFull uint64
 	// FloodForwarded counts egress copies of packets the host forwards
 	// between monitored interfaces that were counted at ingress, their
-	// destination under flood there: neither counted again nor handed off.
+	// destination under flood there (neither counted again nor handed
+	// off), or capped there by Options.FloodTotalPPS (kept back too).
 	FloodForwarded uint64
-	ParseErrors    ParseErrors
+	// FloodCapped counts flood-class packets kept in the kernel by the
+	// per-CPU cap on flood-class hand-offs (Options.FloodTotalPPS): the
+	// first packet of a source new in a capped window, and packets of a
+	// source out of its budget then.
+	FloodCapped uint64
+	ParseErrors ParseErrors
 }
 
 // Counters returns the global counters.
@@ -160,6 +166,7 @@ func (o *Objects) Counters() (Globals, error) {
 		borderwatchBwGlobalBW_G_FLOOD_COLLISION:   &g.FloodCollisions,
 		borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL: &g.FloodSampleFull,
 		borderwatchBwGlobalBW_G_FLOOD_FORWARDED:   &g.FloodForwarded,
+		borderwatchBwGlobalBW_G_FLOOD_CAPPED:      &g.FloodCapped,
 	}
 	if len(fields) != int(borderwatchBwGlobalBW_G_MAX) {
 		return g, fmt.Errorf("global counters: %d fields for %d kernel counters", len(fields), borderwatchBwGlobalBW_G_MAX)

@@ -140,6 +140,27 @@
 // off (Globals.FloodForwarded). Objects.Floods sums the slots by
 // destination and class.
 //
+// Sampling starts per destination, so a flood spread over many home hosts
+// (carpet bombing), each below FloodPPS, would still hand off every packet:
+// FloodPPS per host and CPU, a few hundred hosts filling the ring. A second
+// bound, Options.FloodTotalPPS, caps the flood-class packets (as above, not
+// samples, not listed, not dropped) that take the normal hand-off path per
+// CPU and one-second window. Past it, such a packet goes up only when its
+// source already holds a budget bucket with a token (SourceBudget and
+// SourceBurst, SYNs included); a source without one gets a bucket and its
+// packet stays in the kernel, as do the packets of a source out of tokens
+// (Globals.FloodCapped); the egress copy of a packet capped at ingress,
+// forwarded between monitored interfaces on the same CPU, finds its source
+// known and is kept back as a forwarded copy (Globals.FloodForwarded; the
+// CPU remembers its last capped (source, destination) pairs in 64 slots by
+// hash). Each of a spoofed flood's one-packet sources is
+// so kept back, while a scanner, from its second packet on (nmap's
+// host-discovery probe comes first unless -Pn), and a brute force, whose
+// connections' segments also go up as first packets of their flow, stay
+// visible. A source's bucket lives in the LRU sources map: a flood of
+// more fresh sources than it holds between two of a slow scanner's probes
+// evicts the scanner, whose next probe is then taken for a new source's.
+//
 // # Attaching
 //
 // XDP and TCX attach through BPF links owned by the process and not pinned,

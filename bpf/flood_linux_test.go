@@ -212,6 +212,8 @@ func TestFloodSources(t *testing.T) {
 	o := loadLab(t, func(o *Options) { o.FloodPPS, o.FloodSamples, o.SourceBurst = 50, 1, 1000 })
 	for _, n := range []int{20, 120} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			// a subtest runs on its own goroutine: pin it too
+			pinCPU(t)
 			dst := fmt.Sprintf("2001:db8:1::%x", 0x100+n) // a fresh slot per case
 			sent := 0
 			var ps [][]byte

@@ -113,6 +113,19 @@ type Options struct {
 	// MaxFloodRate each.
 	FloodPPS     uint32
 	FloodSamples uint32
+	// FloodTotalPPS caps the flood-class hand-offs of each CPU (inbound
+	// SYN, UDP and ICMP packets to home hosts that are not samples, not
+	// listed and not dropped) at this many a second: past it, such a
+	// packet is handed off only when its source already holds a budget
+	// bucket with a token left (SourceBudget and SourceBurst, SYNs
+	// included); a new source gets a bucket and its first packet stays in
+	// the kernel, as do the packets of a source out of tokens
+	// (Globals.FloodCapped). A flood spread over many home hosts from
+	// spoofed sources, each host below FloodPPS, is so held to
+	// FloodTotalPPS records a second per CPU, while a scanner's and a
+	// brute force's packets after their first keep going up. 0: no cap;
+	// at most MaxFloodRate.
+	FloodTotalPPS uint32
 	// FlowEntries and SourceEntries size the LRU flow and source maps.
 	FlowEntries   uint32
 	SourceEntries uint32
@@ -142,6 +155,7 @@ func DefaultOptions() Options {
 		SourceEntries: 65536,
 		FloodPPS:      DefaultFloodPPS,
 		FloodSamples:  DefaultFloodSamples,
+		FloodTotalPPS: DefaultFloodTotalPPS,
 	}
 }
 
@@ -186,18 +200,19 @@ func Load(opts Options) (*Objects, error) {
 		return nil, err
 	}
 	set := map[string]any{
-		borderwatchVarHomeMode:     uint8(opts.HomeMode),
-		borderwatchVarHandoffAll:   b2u8(opts.HandoffAll),
-		borderwatchVarEnforce:      b2u8(opts.Enforce),
-		borderwatchVarSnapLen:      opts.SnapLen,
-		borderwatchVarFlowPackets:  opts.FlowPackets,
-		borderwatchVarReportBytes:  opts.ReportBytes,
-		borderwatchVarSourceBudget: opts.SourceBudget,
-		borderwatchVarSourceBurst:  opts.SourceBurst,
-		borderwatchVarWakeBytes:    min(opts.WakeBytes, opts.RingBytes/4),
-		borderwatchVarFloodPps:     opts.FloodPPS,
-		borderwatchVarFloodSamples: opts.FloodSamples,
-		borderwatchVarBenchSteps:   opts.benchSteps,
+		borderwatchVarHomeMode:      uint8(opts.HomeMode),
+		borderwatchVarHandoffAll:    b2u8(opts.HandoffAll),
+		borderwatchVarEnforce:       b2u8(opts.Enforce),
+		borderwatchVarSnapLen:       opts.SnapLen,
+		borderwatchVarFlowPackets:   opts.FlowPackets,
+		borderwatchVarReportBytes:   opts.ReportBytes,
+		borderwatchVarSourceBudget:  opts.SourceBudget,
+		borderwatchVarSourceBurst:   opts.SourceBurst,
+		borderwatchVarWakeBytes:     min(opts.WakeBytes, opts.RingBytes/4),
+		borderwatchVarFloodPps:      opts.FloodPPS,
+		borderwatchVarFloodSamples:  opts.FloodSamples,
+		borderwatchVarFloodTotalPps: opts.FloodTotalPPS,
+		borderwatchVarBenchSteps:    opts.benchSteps,
 	}
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -250,8 +265,8 @@ func checkOptions(o *Options) error {
 		return fmt.Errorf("bpf options: report bytes %d above %d", o.ReportBytes, MaxReportBytes)
 	case o.SourceBudget > MaxSourceBudget || o.SourceBurst > MaxSourceBudget:
 		return errors.New("bpf options: source budget and burst must be at most 1048576")
-	case o.FloodPPS > MaxFloodRate || o.FloodSamples > MaxFloodRate:
-		return fmt.Errorf("bpf options: flood rate and samples must be at most %d", MaxFloodRate)
+	case o.FloodPPS > MaxFloodRate || o.FloodSamples > MaxFloodRate || o.FloodTotalPPS > MaxFloodRate:
+		return fmt.Errorf("bpf options: flood rates and samples must be at most %d", MaxFloodRate)
 	case o.PollInterval < time.Millisecond:
 		return fmt.Errorf("bpf options: poll interval %s below 1ms", o.PollInterval)
 	}

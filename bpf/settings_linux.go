@@ -8,6 +8,7 @@ import "fmt"
 // their volatile const globals, read back from the kernel.
 type Settings struct {
 	SnapLen, FlowPackets, ReportBytes, SourceBudget, SourceBurst uint32
+	FloodPPS, FloodSamples, FloodTotalPPS                        uint32
 	Enforce, HandoffAll                                          bool
 }
 
@@ -25,6 +26,9 @@ func (o *Objects) Settings() (Settings, error) {
 		{"report_bytes", func() error { return o.objs.ReportBytes.Get(&s.ReportBytes) }},
 		{"source_budget", func() error { return o.objs.SourceBudget.Get(&s.SourceBudget) }},
 		{"source_burst", func() error { return o.objs.SourceBurst.Get(&s.SourceBurst) }},
+		{"flood_pps", func() error { return o.objs.FloodPps.Get(&s.FloodPPS) }},
+		{"flood_samples", func() error { return o.objs.FloodSamples.Get(&s.FloodSamples) }},
+		{"flood_total_pps", func() error { return o.objs.FloodTotalPps.Get(&s.FloodTotalPPS) }},
 	} {
 		if err := v.get(); err != nil {
 			return Settings{}, fmt.Errorf("reading %s from the kernel: %w", v.name, err)

@@ -69,6 +69,12 @@ type HandoffConfiguration struct {
 	// flood.
 	FloodPPS     int `yaml:"flood_pps"`
 	FloodSamples int `yaml:"flood_samples"`
+	// FloodTotalPPS caps, per CPU and second, the inbound SYN, UDP and
+	// ICMP packets to home hosts handed off outside samples (a flood
+	// spread over many hosts, each below FloodPPS): past it, only sources
+	// already seen, within their budget, go up; a new source's first
+	// packet is counted and kept in the kernel. 0: no cap.
+	FloodTotalPPS int `yaml:"flood_total_pps"`
 }
 
 // Mode words, listed once.
@@ -103,6 +109,7 @@ func DefaultConfiguration() Configuration {
 			SourceBudget: bpf.DefaultSourceBudget, SourceBurst: bpf.DefaultSourceBurst,
 			FlowPackets: bpf.DefaultFlowPackets, ReportBytes: bpf.DefaultReportBytes,
 			FloodPPS: bpf.DefaultFloodPPS, FloodSamples: bpf.DefaultFloodSamples,
+			FloodTotalPPS: bpf.DefaultFloodTotalPPS,
 		},
 	}
 }
@@ -145,6 +152,7 @@ func (c Configuration) Problems() []Problem {
 		{"handoff.report_bytes", h.ReportBytes, 0, bpf.MaxReportBytes},
 		{"handoff.flood_pps", h.FloodPPS, 0, bpf.MaxFloodRate},
 		{"handoff.flood_samples", h.FloodSamples, 0, bpf.MaxFloodRate},
+		{"handoff.flood_total_pps", h.FloodTotalPPS, 0, bpf.MaxFloodRate},
 	} {
 		if l.v < l.min || l.v > l.max {
 			add(l.key, "capture.%s %d: want %d to %d", l.key, l.v, l.min, l.max)

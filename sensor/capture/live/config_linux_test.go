@@ -15,7 +15,8 @@ func TestDefaultsAreTheKernelStages(t *testing.T) {
 	c, o := DefaultConfiguration(), bpf.DefaultOptions()
 	h := c.Handoff
 	if uint32(c.SnapLen) != o.SnapLen || uint32(c.RingBytes) != o.RingBytes || uint32(h.SourceBudget) != o.SourceBudget ||
-		uint32(h.SourceBurst) != o.SourceBurst || uint32(h.FlowPackets) != o.FlowPackets || uint32(h.ReportBytes) != o.ReportBytes {
+		uint32(h.SourceBurst) != o.SourceBurst || uint32(h.FlowPackets) != o.FlowPackets || uint32(h.ReportBytes) != o.ReportBytes ||
+		uint32(h.FloodPPS) != o.FloodPPS || uint32(h.FloodSamples) != o.FloodSamples || uint32(h.FloodTotalPPS) != o.FloodTotalPPS {
 		t.Errorf("capture defaults %+v differ from the kernel stage's %+v", c, o)
 	}
 }
@@ -30,11 +31,14 @@ func TestHandoffReachesTheKernel(t *testing.T) {
 	}
 	cc := DefaultConfiguration()
 	cc.SnapLen = 200
-	cc.Handoff = HandoffConfiguration{SourceBudget: 7, SourceBurst: 9, FlowPackets: 3, ReportBytes: 4096}
+	cc.Handoff = HandoffConfiguration{SourceBudget: 7, SourceBurst: 9, FlowPackets: 3, ReportBytes: 4096,
+		FloodPPS: 11, FloodSamples: 13, FloodTotalPPS: 17}
 	cc.Enforce = true
 	def := DefaultConfiguration().Handoff
 	if cc.Handoff.SourceBudget == def.SourceBudget || cc.Handoff.SourceBurst == def.SourceBurst ||
-		cc.Handoff.FlowPackets == def.FlowPackets || cc.Handoff.ReportBytes == def.ReportBytes {
+		cc.Handoff.FlowPackets == def.FlowPackets || cc.Handoff.ReportBytes == def.ReportBytes ||
+		cc.Handoff.FloodPPS == def.FloodPPS || cc.Handoff.FloodSamples == def.FloodSamples ||
+		cc.Handoff.FloodTotalPPS == def.FloodTotalPPS {
 		t.Fatalf("the test's handoff %+v must differ from the defaults %+v", cc.Handoff, def)
 	}
 	opts, err := kernelOptions(cc)
@@ -50,7 +54,8 @@ func TestHandoffReachesTheKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bpf.Settings{SnapLen: 200, SourceBudget: 7, SourceBurst: 9, FlowPackets: 3, ReportBytes: 4096, Enforce: true}
+	want := bpf.Settings{SnapLen: 200, SourceBudget: 7, SourceBurst: 9, FlowPackets: 3, ReportBytes: 4096, Enforce: true,
+		FloodPPS: 11, FloodSamples: 13, FloodTotalPPS: 17}
 	if got != want {
 		t.Errorf("the kernel runs with %+v, the configuration asked for %+v", got, want)
 	}

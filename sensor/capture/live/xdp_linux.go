@@ -44,7 +44,7 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 			"byte_report": g.Reports, "byte_report_deferred": g.ReportsFull,
 			"flood_sampled": g.FloodSampled, "flood_suppressed": g.FloodSuppressed,
 			"flood_untracked": g.FloodCollisions, "flood_sample_lost": g.FloodSampleFull,
-			"flood_forwarded": g.FloodForwarded,
+			"flood_forwarded": g.FloodForwarded, "flood_capped": g.FloodCapped,
 		},
 		ParseErrors: map[string]uint64{
 			"eth": g.ParseErrors.Eth, "vlan": g.ParseErrors.VLAN, "vlan_depth": g.ParseErrors.VLANDepth,

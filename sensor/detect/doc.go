@@ -121,7 +121,10 @@
 // doorkeeper (door.go): a key's first packet waits in a 4-way
 // set-associative array (32 bytes a slot, up to MaxKeys slots) and the key
 // gets a bucket at its second packet, the first counted into it; a spoofed
-// flood's one-packet sources then take no bucket and evict none. Distinct values held exactly, the
+// flood's one-packet sources then take no bucket and evict none. The rules
+// of an engine tracking the same key with the same idle time and MaxKeys
+// share one door (up to 8): a first packet held for several of them takes
+// one slot, and a packet looks its key up in one set, not one per rule. Distinct values held exactly, the
 // first of a key's window in the key's bucket and the others in one table
 // per rule shared by all its keys, MaxDistinct values in all and at most
 // MaxDistinctPerKey per key (raised to the rule's Count or MinSources). For

@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"math/bits"
+
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
 )
@@ -33,20 +35,45 @@ import (
 // a slot here, so the second key's first packet would be credited with
 // the first's: a chance of about 2^-63 per new key for traffic that does
 // not choose its hashes; the hash, as the table's, is not keyed.
+//
+// The rules of an engine that track the same key (source or pair) with the
+// same idle time and MaxKeys share one door, up to doorRules of them (New):
+// a packet that is the first of its key for several of them is held in one
+// slot, a bit per rule in its mask, and a packet counted by several looks
+// its key up in one set (the first rule's miss brings the set's two cache
+// lines; the others find them in cache), where each rule had its own door.
+// A rule whose first packet of a key is another packet than the one held
+// for other rules gets a slot of its own in the same set, so each rule's
+// table holds what it would with a door of its own; only the replacement
+// of held packets under pressure is shared (the set's oldest goes first,
+// whichever rules hold it).
 type door struct {
 	e    []doorEntry
 	max  int // largest len(e): the power of two at or above MaxKeys
-	over uint64
+	over [doorRules]uint64
+	// rules is the number of rules sharing the door (bits of mask); dst
+	// says whether one of them counts distinct destinations (the held
+	// packet then keeps its destination's hash).
+	rules int
+	dst   bool
 }
 
-// doorEntry is a held first packet; h is 0 for an empty slot.
+// doorEntry is a held first packet; h is 0 for an empty slot. It keeps
+// what any rule of the door adds to a bucket for it, and mask says which
+// rules hold it as their first packet of the key.
 type doorEntry struct {
 	h       uint64 // key hash | doorUsed
 	ts      int64
-	v       uint64 // distinct value
-	bytes   uint32 // IP bytes
+	dstH    uint64 // addrHash of the destination (door.dst), else 0
+	bytes   uint16 // IP bytes (packets over 65535 bytes do not wait)
 	country geo.CountryID
+	dport   uint16
+	proto   uint8
+	mask    uint8 // bit i: rule i of the door holds this packet
 }
+
+// doorRules is the most rules a door is shared by (bits of doorEntry.mask).
+const doorRules = 8
 
 const (
 	doorUsed = 1 << 63
@@ -59,7 +86,7 @@ func newDoor(maxKeys int) *door {
 	for n < maxKeys && n < maxTableCapacity {
 		n <<= 1
 	}
-	return &door{max: n}
+	return &door{max: n, rules: 1}
 }
 
 // doorOK reports whether no single packet can fire rule state rs, so that
@@ -79,45 +106,58 @@ func doorOK(rs *ruleState) bool {
 	return th.Count != 1 && (rs.burstWin == 0 || th.Burst != 1)
 }
 
-// swap holds first packet f of the key of hash h when the door does not
-// hold one for it, and returns false; else it returns the held packet and
-// frees its slot. When f's set is full, the oldest packet of the set is
-// replaced (counted when it was not older than stale).
-func (d *door) swap(f doorEntry, stale int64) (doorEntry, bool) {
+// take returns the first packet of the key of hash f.h that the door
+// holds for its rule bit, freeing the rule's hold, and true. Else it holds
+// f as that rule's first packet and returns false and f's slot: merged
+// into slot own (a slot the current packet wrote for another rule of the
+// door, -1 for none) when own holds the key, else in a slot of its own.
+// When the set is full, its oldest packet is replaced (counted, for each
+// rule holding it, when it was not older than stale).
+func (d *door) take(f doorEntry, bit uint8, own int, stale int64) (doorEntry, bool, int) {
 	if d.e == nil {
 		d.e = make([]doorEntry, min(doorMin, d.max))
 	}
 	f.h |= doorUsed
-	set := d.set(f.h)
+	m := uint8(1) << bit
+	base, set := d.set(f.h)
 	for i := range set {
-		if set[i].h == f.h {
+		if set[i].h == f.h && set[i].mask&m != 0 {
 			held := set[i]
-			set[i] = doorEntry{}
-			return held, true
+			if set[i].mask &^= m; set[i].mask == 0 {
+				set[i] = doorEntry{}
+			}
+			return held, true, own
 		}
 	}
+	if own >= 0 && own < len(d.e) && d.e[own].h == f.h {
+		d.e[own].mask |= m
+		return doorEntry{}, false, own
+	}
+	f.mask = m
 	// Like the table, which grows to its capacity before it evicts, the
 	// door grows before it replaces a packet that is not stale.
 	for {
 		v := victim(set)
 		if set[v].h == 0 || set[v].ts <= stale {
 			set[v] = f
-			return doorEntry{}, false
+			return doorEntry{}, false, base + v
 		}
 		if len(d.e) >= d.max {
-			d.over++
+			for r := set[v].mask; r != 0; r &= r - 1 {
+				d.over[bits.TrailingZeros8(r)]++
+			}
 			set[v] = f
-			return doorEntry{}, false
+			return doorEntry{}, false, base + v
 		}
 		d.grow()
-		set = d.set(f.h)
+		base, set = d.set(f.h)
 	}
 }
 
-// set returns the doorWays slots of hash h.
-func (d *door) set(h uint64) []doorEntry {
+// set returns the doorWays slots of hash h and the index of the first.
+func (d *door) set(h uint64) (int, []doorEntry) {
 	i := int(h&uint64(len(d.e)/doorWays-1)) * doorWays
-	return d.e[i : i+doorWays : i+doorWays]
+	return i, d.e[i : i+doorWays : i+doorWays]
 }
 
 // victim returns the slot of set to fill: an empty one, else the oldest.
@@ -143,7 +183,7 @@ func (d *door) grow() {
 		if x.h == 0 {
 			continue
 		}
-		set := d.set(x.h)
+		_, set := d.set(x.h)
 		for i := range set {
 			if set[i].h == 0 {
 				set[i] = x

@@ -1,10 +1,13 @@
 package detect
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/decode"
 	"github.com/borderwatch/borderwatch/sensor/flow"
 )
 
@@ -94,5 +97,126 @@ func TestDoorOnlyWhereOnePacketCannotFire(t *testing.T) {
 	h.feed(p)
 	if st := h.eng.Stats().Rules[0]; st.Keys != 1 {
 		t.Errorf("byte report: %d keys, want 1", st.Keys)
+	}
+}
+
+// doorRulesShared returns two pair rules of one idle time (as 8100101 and
+// 8100107 of the default pack: TCP probes by distinct port, any protocol
+// by distinct protocol), a source rule (as 8100201) and a pair rule of
+// another window.
+func doorRulesShared() []*rules.Rule {
+	ports := scanRule()
+	ports.ID, ports.Threshold.Track, ports.Threshold.Count = 1, rules.TrackPair, 5
+	protos := &rules.Rule{ID: 2, Kind: rules.KindScan, Suppress: ports.Suppress,
+		Threshold: rules.Threshold{Count: 3, Window: ports.Threshold.Window, Track: rules.TrackPair, Distinct: rules.DistinctIPProto}}
+	sweep := &rules.Rule{ID: 3, Kind: rules.KindSweep, Protos: rules.ProtoTCP, TCPFlags: synNoAck, Suppress: ports.Suppress,
+		Threshold: rules.Threshold{Count: 4, Window: ports.Threshold.Window, Track: rules.TrackSrc, Distinct: rules.DistinctDstIP}}
+	other := *ports
+	other.ID, other.Threshold.Window = 4, 2*ports.Threshold.Window
+	return []*rules.Rule{ports, protos, sweep, &other}
+}
+
+// TestDoorShared: the rules tracking the same key with the same idle time
+// share one door, and a packet that is the first of its key for two of
+// them takes one slot, with both rules' bits.
+func TestDoorShared(t *testing.T) {
+	h := newHarness(t, doorRulesShared(), Config{})
+	rs := h.eng.rules
+	if rs[0].door == nil || rs[0].door != rs[1].door || rs[0].doorBit != 0 || rs[1].doorBit != 1 {
+		t.Fatalf("pair rules of one idle time: doors %p (bit %d) and %p (bit %d), want one door, bits 0 and 1",
+			rs[0].door, rs[0].doorBit, rs[1].door, rs[1].doorBit)
+	}
+	if rs[2].door == rs[0].door || rs[3].door == rs[0].door || rs[2].door == nil || rs[3].door == nil {
+		t.Fatalf("source rule and pair rule of another window share the pair rules' door")
+	}
+	h.feed(tcpPkt(sec, cnHost, home, 40000, 22, synOnly))
+	var used []doorEntry
+	for _, x := range rs[0].door.e {
+		if x.h != 0 {
+			used = append(used, x)
+		}
+	}
+	if len(used) != 1 || used[0].mask != 0b11 || used[0].ts != sec || used[0].dport != 22 || used[0].proto != decode.ProtoTCP || used[0].bytes != 60 {
+		t.Fatalf("shared door after one SYN: %+v, want one slot of both rules (mask 0b11) holding the SYN", used)
+	}
+	for i := range 4 {
+		if st := h.eng.Stats().Rules[i]; st.Keys != 0 || st.Matched != 1 {
+			t.Errorf("rule %d: %d keys, %d matched; want 0 (the SYN waits in the door), 1", st.ID, st.Keys, st.Matched)
+		}
+	}
+}
+
+// TestDoorSharedSameAlerts: rules sharing a door give the alerts and keys
+// each gives alone (with a door of its own), also when a key's first
+// packet differs between them (a UDP packet first for the protocol rule,
+// a later SYN first for the port rule) and among one-packet spoofed
+// sources that make the door replace held packets.
+func TestDoorSharedSameAlerts(t *testing.T) {
+	var ps []*decode.Packet
+	ts := 10 * sec
+	next := func() int64 { ts += int64(time.Millisecond); return ts }
+	var icmp *decode.Packet   // the packet of rule 2's third protocol
+	var fourth *decode.Packet // rule 3's fourth host: home, .30, .31, .32
+	// First for rule 2 only; port 6, TCP's protocol number: rule 2 must
+	// count it as UDP.
+	ps = append(ps, udpPkt(next(), cnHost, home, 5000, 6, 80))
+	for i := range 12 {
+		ps = append(ps, tcpPkt(next(), cnHost, home, 40000, uint16(100+i), synOnly))
+		ps = append(ps, tcpPkt(next(), cnHost, v4(192, 0, 2, 30+i), 40000, 80, synOnly))
+		if i == 2 {
+			fourth = ps[len(ps)-1]
+		}
+		if i == 3 {
+			ps = append(ps, icmpPkt(next(), cnHost, home, 8, 1))
+			icmp = ps[len(ps)-1]
+		}
+		for j := range 100 { // 1200 in all: more than the door's slots (MaxKeys 256)
+			s := spoofedV6(uint32(i*100 + j))
+			ps = append(ps, tcpPkt(next(), s, home, 1024, 80, synOnly))
+			if j%7 == 0 {
+				ps = append(ps, udpPkt(next(), s, home, 1024, 53, 70))
+			}
+		}
+	}
+	cfg := Config{Limits: Limits{MaxKeys: 256}}
+	all := newHarness(t, doorRulesShared(), cfg)
+	all.feed(ps...)
+	got := all.eng.Stats()
+	var n int
+	for i, r := range doorRulesShared() {
+		alone := newHarness(t, []*rules.Rule{r}, cfg)
+		alone.feed(ps...)
+		var mine []*alert.Alert
+		for _, a := range all.alerts {
+			if a.SignatureID == r.ID {
+				mine = append(mine, a)
+			}
+		}
+		if len(alone.alerts) == 0 {
+			t.Errorf("rule %d alone: no alert (the test needs one)", r.ID)
+		}
+		if r.ID == 3 && (len(mine) != 1 || mine[0].Timestamp != fourth.Timestamp || mine[0].Stats.FirstSeen != ps[1].Timestamp) {
+			t.Errorf("rule 3: alerts %+v, want one at the SYN to the fourth host (%d), its window from the first SYN (%d)",
+				mine, fourth.Timestamp, ps[1].Timestamp)
+		}
+		if r.ID == 2 && (len(mine) != 1 || mine[0].Timestamp != icmp.Timestamp || mine[0].Stats.FirstSeen != ps[0].Timestamp ||
+			mine[0].Stats.Bytes != 80+4*60+84 || mine[0].Threshold.Observed != 3) {
+			t.Errorf("rule 2: alerts %+v, want one at the ICMP packet (%d), its window from the UDP packet (%d), 404 bytes, 3 protocols",
+				mine, icmp.Timestamp, ps[0].Timestamp)
+		}
+		if !reflect.DeepEqual(mine, alone.alerts) {
+			t.Errorf("rule %d: alerts with a shared door differ from its own door's:\n%+v\nwant\n%+v", r.ID, mine, alone.alerts)
+		}
+		st, want := got.Rules[i], alone.eng.Stats().Rules[0]
+		if st.Keys != want.Keys || st.Matched != want.Matched || st.KeysEvicted != want.KeysEvicted {
+			t.Errorf("rule %d: keys %d, matched %d, evicted %d; alone %d, %d, %d", r.ID, st.Keys, st.Matched, st.KeysEvicted, want.Keys, want.Matched, want.KeysEvicted)
+		}
+		n += len(mine)
+	}
+	if n != 4 {
+		t.Errorf("%d alerts, want one per rule", n)
+	}
+	if got.Rules[0].FirstOverwritten == 0 || got.Rules[1].FirstOverwritten == 0 {
+		t.Errorf("first packets overwritten %d and %d: the spoofed sources did not fill the shared door", got.Rules[0].FirstOverwritten, got.Rules[1].FirstOverwritten)
 	}
 }

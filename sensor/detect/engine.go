@@ -133,9 +133,11 @@ type ruleState struct {
 	// engine's zones (-1: none).
 	from, to int32
 	// door holds the first packet of keys not in t (nil: the rule does
-	// not use one; see door).
-	door *door
-	st   RuleStats
+	// not use one; see door), shared with the engine's other rules of the
+	// same track, idle time and MaxKeys; doorBit is the rule's bit in it.
+	door    *door
+	doorBit uint8
+	st      RuleStats
 }
 
 // Engine applies compiled rules to packets. It is owned by one worker and
@@ -182,6 +184,13 @@ type packetKey struct {
 	h       uint64
 	seq     uint64
 	srcOwns bool
+	// door is the door into which the packet of number doorSeq put its
+	// first packet for a rule, at slot doorSlot of its doorLen slots (see
+	// door.take).
+	door     *door
+	doorSeq  uint64
+	doorSlot int
+	doorLen  int
 }
 
 // New builds an engine for rules. Per-rule state starts empty and grows with
@@ -223,6 +232,7 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 		}
 		e.rules = append(e.rules, st)
 	}
+	e.shareDoors()
 	for c := range numProtoClasses {
 		bit := protoClassBits[c]
 		for d := range numDirections {
@@ -236,6 +246,32 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 		}
 	}
 	return e
+}
+
+// shareDoors gives the rules that keep a door and track the same key with
+// the same idle time and MaxKeys one door, up to doorRules rules a door.
+func (e *Engine) shareDoors() {
+	type group struct {
+		track rules.Track
+		idle  int64
+		keys  int
+	}
+	open := map[group]*door{}
+	for _, rs := range e.rules {
+		if rs.door == nil {
+			continue
+		}
+		g := group{rs.track, rs.idle, rs.lim.MaxKeys}
+		d := open[g]
+		if d == nil || d.rules == doorRules {
+			d = newDoor(rs.lim.MaxKeys)
+			d.rules = 0
+			open[g] = d
+		}
+		rs.door, rs.doorBit = d, uint8(d.rules)
+		d.rules++
+		d.dst = d.dst || rs.distinct == rules.DistinctDstIP
+	}
 }
 
 // zoneDirs returns the directions (bits 1<<geo.Direction) whose packets
@@ -698,22 +734,48 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	case rules.DistinctIPProto:
 		v = uint64(p.Proto)
 	}
-	door := rs.door != nil && p.Aggregate == 0 && (rs.r.Threshold.Bytes == 0 || uint64(p.IPLen) < rs.r.Threshold.Bytes)
+	door := rs.door != nil && p.Aggregate == 0 && p.IPLen <= 0xffff && (rs.r.Threshold.Bytes == 0 || uint64(p.IPLen) < rs.r.Threshold.Bytes)
 	idx, created := rs.t.getHash(k, h, ts, !door)
 	if idx < 0 {
 		// A key the table does not hold: its first packet waits in the
 		// door; at its second, the bucket is made with the first in it.
-		first := doorEntry{h: h, ts: ts, v: v, bytes: p.IPLen, country: src.Country}
-		held, ok := rs.door.swap(first, ts-rs.idle)
+		d := rs.door
+		first := doorEntry{h: h, ts: ts, bytes: uint16(p.IPLen), country: src.Country, dport: p.DstPort, proto: p.Proto}
+		if d.dst {
+			first.dstH = addrHash(p.Dst)
+		}
+		own := -1 // the slot this packet took for another rule of the door
+		if pk.doorSeq == e.packets && pk.door == d && pk.doorLen == len(d.e) {
+			own = pk.doorSlot
+		}
+		held, ok, slot := d.take(first, rs.doorBit, own, ts-rs.idle)
 		if !ok {
+			pk.door, pk.doorSeq, pk.doorSlot, pk.doorLen = d, e.packets, slot, len(d.e)
 			return
 		}
 		idx, _ = rs.t.getHash(k, h, ts, true)
-		rs.add(idx, true, held.ts, 1, uint64(held.bytes), held.v, held.country)
+		rs.add(idx, true, held.ts, 1, uint64(held.bytes), rs.heldValue(&held, p), held.country)
 		created = false
 	}
 	rs.add(idx, created, ts, p.Count(), uint64(p.IPLen), v, src.Country)
 	e.check(rs, idx, p, f, dir, src, dst)
+}
+
+// heldValue is the distinct value of first packet held of the key of
+// packet p: the key holds p's source (source and pair keys), so p's
+// source is the held packet's.
+func (rs *ruleState) heldValue(held *doorEntry, p *decode.Packet) uint64 {
+	switch rs.distinct {
+	case rules.DistinctDstPort:
+		return uint64(held.dport)
+	case rules.DistinctDstIP:
+		return held.dstH
+	case rules.DistinctSrcIP:
+		return addrHash(p.Src)
+	case rules.DistinctIPProto:
+		return uint64(held.proto)
+	}
+	return 0
 }
 
 // add counts a packet (or a byte report of n packets) at ts in bucket idx,
@@ -976,7 +1038,7 @@ func (e *Engine) Stats() Stats {
 		st.KeysEvicted = rs.t.evicted
 		st.KeysExpired = rs.t.expired
 		if rs.door != nil {
-			st.FirstOverwritten = rs.door.over
+			st.FirstOverwritten = rs.door.over[rs.doorBit]
 		}
 		if rs.set != nil {
 			st.Distinct = rs.set.live

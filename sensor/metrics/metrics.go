@@ -168,6 +168,7 @@ var (
 	dQueueDrops    = desc("queue_drops_total", "Packets dropped because a detection worker's queue was full (live capture).")
 	dAlerts        = desc("alerts_total", "Alerts emitted, by rule.", "rule", "kind")
 	dSinkErrorsP   = desc("pipeline_sink_errors_total", "Alerts the pipeline's sink refused.")
+	dWorkerPanics  = desc("worker_panics_total", "Panics recovered in the pipeline's readers and workers (decoder, flow table, detectors, enrichment, sink); each dropped the packet in process.")
 	dFlows         = desc("flows", "Flows in the flow tables now. Each worker tracks the flows of the addresses it owns: a flow between addresses of two workers is in both tables, and counted in each of the flow metrics by both.")
 	dFlowCap       = desc("flow_capacity", "Flow table capacity, summed over workers.")
 	dFlowsCreated  = desc("flows_created_total", "Flows created.")
@@ -230,7 +231,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
 		dKFlood, dKFloodSampled, dKFloodSupp, dKFloodSources, dKFloodActive,
-		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded,
+		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded, dWorkerPanics,
 	} {
 		ch <- d
 	}
@@ -285,6 +286,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		counter(dQueueDrops, s.QueueDrops)
 		counter(dSinkErrorsP, s.SinkErrors)
+		counter(dWorkerPanics, s.Panics)
 		kinds := map[uint32]string{}
 		for _, r := range s.Detect.Rules {
 			kinds[r.ID] = r.Kind

@@ -162,6 +162,7 @@ var (
 	dCapBytes      = desc("capture_bytes_total", "Wire bytes delivered by a capture source.", "source")
 	dCapDrops      = desc("capture_drops_total", "Frames lost before delivery by a capture source (kernel ring drops).", "source")
 	dCapErrors     = desc("capture_errors_total", "Unreadable records skipped by a capture source.", "source")
+	dCapClamped    = desc("capture_wire_clamped_total", "Frames whose original (wire) length claimed more than 256 KiB, counted as 256 KiB.", "source")
 	dWorkerPackets = desc("pipeline_packets_total", "Packets processed by the detection workers.")
 	dWorkerBytes   = desc("pipeline_bytes_total", "Wire bytes of the packets processed by the detection workers.")
 	dCountry       = desc("country_packets_total", "Packets processed by the workers, by jurisdiction direction and remote country (destination for outbound, source otherwise; ?? unknown).", "country", "direction")
@@ -231,7 +232,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
 		dKFlood, dKFloodSampled, dKFloodSupp, dKFloodSources, dKFloodActive,
-		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded, dWorkerPanics,
+		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded, dWorkerPanics, dCapClamped,
 	} {
 		ch <- d
 	}
@@ -273,6 +274,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(dCapBytes, src.Bytes, src.Name)
 			counter(dCapDrops, src.Dropped, src.Name)
 			counter(dCapErrors, src.Errors, src.Name)
+			counter(dCapClamped, src.WireClamped, src.Name)
 		}
 		counter(dWorkerPackets, s.Packets)
 		counter(dWorkerBytes, s.Bytes)

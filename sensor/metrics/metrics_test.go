@@ -150,6 +150,7 @@ func TestScrapeAfterReplay(t *testing.T) {
 		`borderwatch_packets_total{result="malformed"} 0`,
 		`borderwatch_capture_frames_total{source="scan.pcap"} 20`,
 		`borderwatch_capture_drops_total{source="scan.pcap"} 0`,
+		`borderwatch_capture_wire_clamped_total{source="scan.pcap"} 0`,
 		`borderwatch_pipeline_packets_total 20`,
 		`borderwatch_country_packets_total{country="CN",direction="inbound"} 20`,
 		`borderwatch_alerts_total{kind="scan",rule="8100101"} 1`,

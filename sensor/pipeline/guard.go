@@ -46,7 +46,6 @@ type guard struct {
 	log    zerolog.Logger
 	total  atomic.Uint64
 	failed atomic.Bool
-	now    func() time.Time // time.Now; tests set it
 
 	mu          sync.Mutex
 	windowStart time.Time
@@ -75,11 +74,7 @@ func (g *guard) try(where string, step func()) (panicked bool) {
 // recovered counts and logs one panic and checks the bound.
 func (g *guard) recovered(where string, r any) {
 	g.total.Add(1)
-	now := time.Now
-	if g.now != nil {
-		now = g.now
-	}
-	t := now()
+	t := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if t.Sub(g.windowStart) > PanicWindow {

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -127,7 +130,8 @@ func (s *panicSource) Close() error         { return nil }
 func TestRepeatedPanicsStop(t *testing.T) {
 	set := scanRule(t, 9000011, 5)
 	for _, workers := range []int{1, 2} {
-		p, err := New(Config{Workers: workers}, labHolder(t, set), set, SinkFunc(func(*alert.Alert) error { return nil }))
+		var logs bytes.Buffer
+		p, err := New(Config{Workers: workers, Log: zerolog.New(&logs)}, labHolder(t, set), set, SinkFunc(func(*alert.Alert) error { return nil }))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,6 +144,13 @@ func TestRepeatedPanicsStop(t *testing.T) {
 		s := p.Stats()
 		if s.Panics != MaxPanics+1 || s.Packets != 12 || src.n != 12+MaxPanics+1 {
 			t.Errorf("workers %d: panics %d, packets %d, frames asked %d; want %d, 12, %d", workers, s.Panics, s.Packets, src.n, MaxPanics+1, 12+MaxPanics+1)
+		}
+		// Logged once (rate-limited) with the stack, which names the
+		// place of the panic.
+		lines := strings.Split(strings.TrimSuffix(logs.String(), "\n"), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], `"panic":"source broken"`) || !strings.Contains(lines[0], `"in":"reader"`) ||
+			!strings.Contains(lines[0], "panicSource).Next") || !strings.Contains(lines[0], `"message":"recovered a panic: packet dropped"`) {
+			t.Errorf("workers %d: log %q; want one line with the panic and its stack", workers, logs.String())
 		}
 		// A failed pipeline refuses to run again.
 		if err := p.Run(context.Background(), &panicSource{after: 1 << 30}); !errors.As(err, &pe) {

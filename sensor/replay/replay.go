@@ -322,6 +322,12 @@ func WriteSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 	if s.SinkErrors > 0 {
 		fmt.Fprintf(w, "alerts not written (sink errors): %d\n", s.SinkErrors)
 	}
+	if s.Capture.WireClamped > 0 {
+		fmt.Fprintf(w, "original lengths above %d bytes counted as %d: %d\n", capture.MaxWireLen, capture.MaxWireLen, s.Capture.WireClamped)
+	}
+	if s.Panics > 0 {
+		fmt.Fprintf(w, "packets dropped by a recovered panic (see the log): %d\n", s.Panics)
+	}
 	if hint := TrafficHint(s); hint != "" {
 		fmt.Fprintf(w, "note: %s\n", hint)
 	}

@@ -110,7 +110,7 @@ func runReplay(cmd *cobra.Command, a *app, o *replayOpts, files []string) error 
 	ctx, stop := interruptible(cmd.Context())
 	defer stop()
 	stats, runErr := replay.Run(ctx, replay.Options{
-		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName}, Geo: geo.NewHolder(table), Rules: set, Sink: rep.Wrap(out), Files: files,
+		Pipeline: pipeline.Config{Workers: o.workers, SensorName: a.cfg.SensorName, Log: a.logger("pipeline")}, Geo: geo.NewHolder(table), Rules: set, Sink: rep.Wrap(out), Files: files,
 		Progress: prog, Warn: cmd.ErrOrStderr(),
 	})
 	if err := out.Close(); err != nil && runErr == nil {

@@ -179,3 +179,21 @@ func TestReplayInputErrorIsUsage(t *testing.T) {
 		t.Errorf("exit %d, want %d", code, exitUsage)
 	}
 }
+
+// TestReplayWireClampWarns checks a record claiming a 4 GB original length
+// is counted as 256 KiB (the summary's bytes) and said in one warning line
+// with the file and record number, even with -q; the exit status stays 0.
+func TestReplayWireClampWarns(t *testing.T) {
+	sample, err := os.ReadFile(samplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := bytes.Clone(sample)
+	binary.LittleEndian.PutUint32(huge[24+12:], 0xffffffff) // record 1's original length
+	path := writeCapture(t, "huge.pcap", huge)
+	want := "borderwatch: warning: " + path + ": record 1: original length 4294967295 above the 262144-byte limit, counted as 262144 (clamped records: 1)\n"
+	out, stderr, code := runCLI(t, "replay", "-q", "--log-level", "warn", path)
+	if code != exitOK || stderr != want || out == "" {
+		t.Errorf("exit %d, stderr %q\n want exit 0, stderr %q", code, stderr, want)
+	}
+}

@@ -65,7 +65,7 @@ func (c *Config) CheckRun() error {
 	}
 	for _, name := range c.Capture.Interfaces {
 		if _, err := net.InterfaceByName(name); err != nil {
-			return fmt.Errorf("interface %s: %w", name, err)
+			return fmt.Errorf("interface %q: %w", name, err)
 		}
 	}
 	return nil

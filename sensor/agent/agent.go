@@ -70,6 +70,7 @@ func Run(ctx context.Context, c Config) error {
 	}
 	cc := c.Pipeline
 	cc.Live = true
+	cc.Log = c.Logger("pipeline")
 	var (
 		lc   *live.Capture
 		out  *sink.Alerts

@@ -90,7 +90,8 @@ type afPacket struct {
 	mapping   *ringMapping
 
 	frames, bytes atomic.Uint64
-	statsMu       sync.Mutex // guards drops and fd use by Stats
+	clamped       atomic.Uint64 // frames whose wire length was above MaxWireLen
+	statsMu       sync.Mutex    // guards drops and fd use by Stats
 	drops         uint64
 	fdClosed      bool
 }
@@ -239,7 +240,7 @@ func (s *afPacket) Stats() Stats {
 	s.readKernelStats()
 	d := s.drops
 	s.statsMu.Unlock()
-	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Dropped: d}
+	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Dropped: d, WireClamped: s.clamped.Load()}
 }
 
 // InterfaceName returns the captured interface's name for index 0.
@@ -338,6 +339,10 @@ func (s *afPacket) frame(off int, f *Frame) {
 		s.scratch = append(s.scratch, data[12:]...)
 		data = s.scratch
 		wire += 4
+	}
+	if wire > MaxWireLen {
+		wire = MaxWireLen
+		s.clamped.Add(1)
 	}
 	f.Data = data
 	f.Timestamp = int64(ne.Uint32(h[pktSec:]))*1e9 + int64(ne.Uint32(h[pktNsec:]))

@@ -3,6 +3,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -334,4 +335,25 @@ func collectIdle(s Source, seen []atomic.Int32, total *atomic.Int32, want int32)
 		}
 	}
 	return nil
+}
+
+// TestAFPacketWireLengthClamped: a tpacket header announcing an original
+// length above MaxWireLen is delivered and counted as MaxWireLen (no
+// socket: the frame is read from a hand-built ring).
+func TestAFPacketWireLengthClamped(t *testing.T) {
+	for _, c := range []struct{ wire, want, clamped uint32 }{{1514, 1514, 0}, {MaxWireLen, MaxWireLen, 0}, {0xffffffff, MaxWireLen, 1}} {
+		ring := make([]byte, 128)
+		ne := binary.NativeEndian
+		ne.PutUint32(ring[pktSnaplen:], 60)
+		ne.PutUint32(ring[pktLen:], c.wire)
+		ne.PutUint16(ring[pktMac:], 64)
+		s := &afPacket{ring: ring, link: layers.LinkTypeEthernet}
+		var f Frame
+		s.frame(0, &f)
+		// The counters Stats reports (Stats also asks the socket for drops).
+		if f.WireLen != c.want || len(f.Data) != 60 || s.bytes.Load() != uint64(c.want) || s.clamped.Load() != uint64(c.clamped) {
+			t.Errorf("wire %d: frame wire %d, %d bytes, counted %d bytes, %d clamped; want wire %d, %d clamped",
+				c.wire, f.WireLen, len(f.Data), s.bytes.Load(), s.clamped.Load(), c.want, c.clamped)
+		}
+	}
 }

@@ -203,7 +203,14 @@ type fileSource struct {
 	truncated *FormatError
 
 	frames, bytes, errs, oversize, short atomic.Uint64
-	closed                               atomic.Bool
+	clamped                              atomic.Uint64
+	// firstClamp is the first record whose original length was clamped
+	// (record number, claimed length); written by Next only.
+	firstClamp struct {
+		record uint64
+		wire   uint32
+	}
+	closed atomic.Bool
 
 	linkMu sync.Mutex
 	links  []uint32 // link types as written in the file, distinct, in order seen
@@ -243,7 +250,7 @@ func (s *fileSource) Name() string { return s.name }
 // Stats returns the counters; safe to call concurrently with Next.
 func (s *fileSource) Stats() Stats {
 	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Errors: s.errs.Load(),
-		Oversize: s.oversize.Load(), Truncated: s.short.Load()}
+		Oversize: s.oversize.Load(), Truncated: s.short.Load(), WireClamped: s.clamped.Load()}
 }
 
 // Truncation returns the final record cut short, if the input ended in one.
@@ -318,6 +325,9 @@ func (s *fileSource) Next(f *Frame) (err error) {
 	}
 	if err == nil {
 		s.records++
+		if f.WireLen > MaxWireLen {
+			s.clampWire(f)
+		}
 		s.frames.Add(1)
 		s.bytes.Add(uint64(f.WireLen))
 		return nil
@@ -327,6 +337,26 @@ func (s *fileSource) Next(f *Frame) (err error) {
 		return ErrClosed
 	}
 	return err
+}
+
+// clampWire reports the original length of f, above MaxWireLen, as
+// MaxWireLen, and counts it.
+func (s *fileSource) clampWire(f *Frame) {
+	if s.clamped.Add(1) == 1 {
+		s.firstClamp.record, s.firstClamp.wire = s.records, f.WireLen
+	}
+	f.WireLen = MaxWireLen
+}
+
+// WireClamp describes the first record whose original length was clamped.
+// Call it from the goroutine that calls Next.
+func (s *fileSource) WireClamp() error {
+	n := s.clamped.Load()
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: record %d: original length %d above the %d-byte limit, counted as %d (clamped records: %d)",
+		s.name, s.firstClamp.record, s.firstClamp.wire, MaxWireLen, MaxWireLen, n)
 }
 
 // end turns the end of the input inside the record or block that starts at

@@ -445,3 +445,52 @@ func TestLinkTypesListed(t *testing.T) {
 		}
 	}
 }
+
+// TestWireLengthClamped: a record claiming a huge original length (4 GB in
+// a pcap record header, or a pcapng block) is delivered and counted as
+// MaxWireLen, and the file and record number of the first are reported, so
+// that a hostile capture cannot inflate the byte counters and thresholds.
+func TestWireLengthClamped(t *testing.T) {
+	rs := testRecords()[:3]
+	rs[1].wireLen = 0xffffffff
+	ng := cat(ngSHB(), ngIDB(0, ngEndOpt), ngEPB(0, usec, 60, 60, pkt(60)), ngEPB(0, usec, 60, 0xffffffff, pkt(60)),
+		ngEPB(0, usec, 60, MaxWireLen+1, pkt(60)), ngEPB(0, usec, 60, MaxWireLen, pkt(60)))
+	for _, c := range []struct {
+		name  string
+		data  []byte
+		wire  []uint32
+		first string
+	}{
+		{"pcap", pcapFile(le, true, 1, rs), []uint32{uint32(rs[0].wireLen), MaxWireLen, uint32(rs[2].wireLen)},
+			"x: record 2: original length 4294967295 above the 262144-byte limit, counted as 262144 (clamped records: 1)"},
+		{"pcapng", ng, []uint32{60, MaxWireLen, MaxWireLen, MaxWireLen},
+			"x: record 2: original length 4294967295 above the 262144-byte limit, counted as 262144 (clamped records: 2)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := OpenReader("x", bytes.NewReader(c.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readAll(t, s)
+			if err != io.EOF {
+				t.Fatalf("end %v", err)
+			}
+			var wire []uint32
+			var sum uint64
+			for _, f := range got {
+				wire = append(wire, f.WireLen)
+				sum += uint64(f.WireLen)
+			}
+			if !slices.Equal(wire, c.wire) {
+				t.Errorf("wire lengths %v; want %v", wire, c.wire)
+			}
+			clamped := uint64(len(c.wire) - 2)
+			if st := s.Stats(); st.Bytes != sum || st.WireClamped != clamped || st.Errors != 0 || st.Frames != uint64(len(c.wire)) {
+				t.Errorf("stats %+v; want %d bytes, %d clamped, no error", st, sum, clamped)
+			}
+			if err := s.(WireClamper).WireClamp(); err == nil || err.Error() != c.first {
+				t.Errorf("WireClamp %v\n    want %s", err, c.first)
+			}
+		})
+	}
+}

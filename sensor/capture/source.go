@@ -51,6 +51,28 @@ type Stats struct {
 	// Reasons of Errors, for file sources.
 	Oversize  uint64 // records longer than MaxRecordSize, skipped unread
 	Truncated uint64 // a final record cut short by the end of the input
+
+	// WireClamped counts the frames whose original length claimed more
+	// than MaxWireLen: they are delivered (and counted in Bytes) with
+	// WireLen MaxWireLen.
+	WireClamped uint64
+}
+
+// MaxWireLen bounds the original (wire) length a source reports: 256 KiB,
+// above the largest plausible frame, GRO/TSO superpackets included, and
+// the most a record may capture (MaxRecordSize). A larger claim (up to
+// 4 GiB in a pcap record header) is counted in Stats.WireClamped and
+// reported as MaxWireLen, so that it cannot inflate byte counters and the
+// byte thresholds of rules.
+const MaxWireLen = 256 << 10
+
+// WireClamper is a source that can tell which frame first claimed an
+// original length above MaxWireLen.
+type WireClamper interface {
+	// WireClamp describes, with the file and record number, the first
+	// frame whose original length was clamped and how many were; nil if
+	// none was.
+	WireClamp() error
 }
 
 // Source yields frames.

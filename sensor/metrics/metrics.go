@@ -162,12 +162,14 @@ var (
 	dCapBytes      = desc("capture_bytes_total", "Wire bytes delivered by a capture source.", "source")
 	dCapDrops      = desc("capture_drops_total", "Frames lost before delivery by a capture source (kernel ring drops).", "source")
 	dCapErrors     = desc("capture_errors_total", "Unreadable records skipped by a capture source.", "source")
+	dCapClamped    = desc("capture_wire_clamped_total", "Frames whose original (wire) length claimed more than 256 KiB, counted as 256 KiB.", "source")
 	dWorkerPackets = desc("pipeline_packets_total", "Packets processed by the detection workers.")
 	dWorkerBytes   = desc("pipeline_bytes_total", "Wire bytes of the packets processed by the detection workers.")
 	dCountry       = desc("country_packets_total", "Packets processed by the workers, by jurisdiction direction and remote country (destination for outbound, source otherwise; ?? unknown).", "country", "direction")
 	dQueueDrops    = desc("queue_drops_total", "Packets dropped because a detection worker's queue was full (live capture).")
 	dAlerts        = desc("alerts_total", "Alerts emitted, by rule.", "rule", "kind")
 	dSinkErrorsP   = desc("pipeline_sink_errors_total", "Alerts the pipeline's sink refused.")
+	dWorkerPanics  = desc("worker_panics_total", "Panics recovered in the pipeline's readers and workers (decoder, flow table, detectors, enrichment, sink); each dropped the packet in process.")
 	dFlows         = desc("flows", "Flows in the flow tables now. Each worker tracks the flows of the addresses it owns: a flow between addresses of two workers is in both tables, and counted in each of the flow metrics by both.")
 	dFlowCap       = desc("flow_capacity", "Flow table capacity, summed over workers.")
 	dFlowsCreated  = desc("flows_created_total", "Flows created.")
@@ -230,7 +232,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
 		dKFlood, dKFloodSampled, dKFloodSupp, dKFloodSources, dKFloodActive,
-		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded,
+		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded, dWorkerPanics, dCapClamped,
 	} {
 		ch <- d
 	}
@@ -272,6 +274,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(dCapBytes, src.Bytes, src.Name)
 			counter(dCapDrops, src.Dropped, src.Name)
 			counter(dCapErrors, src.Errors, src.Name)
+			counter(dCapClamped, src.WireClamped, src.Name)
 		}
 		counter(dWorkerPackets, s.Packets)
 		counter(dWorkerBytes, s.Bytes)
@@ -285,6 +288,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		counter(dQueueDrops, s.QueueDrops)
 		counter(dSinkErrorsP, s.SinkErrors)
+		counter(dWorkerPanics, s.Panics)
 		kinds := map[uint32]string{}
 		for _, r := range s.Detect.Rules {
 			kinds[r.ID] = r.Kind

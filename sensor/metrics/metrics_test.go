@@ -150,10 +150,12 @@ func TestScrapeAfterReplay(t *testing.T) {
 		`borderwatch_packets_total{result="malformed"} 0`,
 		`borderwatch_capture_frames_total{source="scan.pcap"} 20`,
 		`borderwatch_capture_drops_total{source="scan.pcap"} 0`,
+		`borderwatch_capture_wire_clamped_total{source="scan.pcap"} 0`,
 		`borderwatch_pipeline_packets_total 20`,
 		`borderwatch_country_packets_total{country="CN",direction="inbound"} 20`,
 		`borderwatch_alerts_total{kind="scan",rule="8100101"} 1`,
 		`borderwatch_queue_drops_total 0`,
+		`borderwatch_worker_panics_total 0`,
 		fmt.Sprintf(`borderwatch_flows_created_total %d`, flows),
 		`borderwatch_detect_keys{rule="8100101"} 0`, // flushed by Close
 		`borderwatch_sink_alerts_total{output="file:` + alertPath + `",type="file"} 1`,

@@ -37,6 +37,16 @@
 // waiting for the batch to fill; each worker also advances its flow table
 // and detector windows on a wall-clock ticker while no packets arrive.
 //
+// # Panics
+//
+// A panic in a reader (source, decoder, routing) or a worker (flow table,
+// geo, detection, enrichment, sink) is recovered at that goroutine's loop
+// (guard.go): the packet in process is dropped and counted in
+// Stats.Panics, the panic logged to Config.Log (rate-limited, the stack
+// once), and the loop goes on with the next packet. More than MaxPanics
+// within PanicWindow stop the run: Run returns a *PanicsError, and again on
+// every later call.
+//
 // # Reload
 //
 // SetRules installs a new, already checked rule set; the GeoIP table is

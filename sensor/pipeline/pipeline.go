@@ -15,6 +15,7 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/decode"
 	"github.com/borderwatch/borderwatch/sensor/detect"
 	"github.com/borderwatch/borderwatch/sensor/flow"
+	"github.com/rs/zerolog"
 )
 
 // Config sizes the pipeline.
@@ -36,6 +37,9 @@ type Config struct {
 	SensorName string
 	Flow       flow.Config
 	Detect     detect.Config
+	// Log receives the recovered panics of the per-packet path
+	// (rate-limited; the zero Logger discards them).
+	Log zerolog.Logger
 }
 
 // Defaults of Config: BatchSize and QueueSize everywhere, LiveWorkers the
@@ -117,6 +121,9 @@ type Pipeline struct {
 	sources  []capture.Source // every source run so far, under decMu
 
 	queueDrops atomic.Uint64
+
+	// guard recovers the panics of readers and workers (guard.go).
+	guard guard
 }
 
 // New builds a pipeline. The geo holder may be swapped while it runs; the
@@ -133,6 +140,7 @@ func New(cfg Config, g *geo.Holder, set *rules.Set, sink Sink) (*Pipeline, error
 		return nil, err
 	}
 	p := &Pipeline{cfg: cfg, geo: g, sink: sink, alerts: map[string]uint64{}, alertsByRule: map[uint32]uint64{}}
+	p.guard.log = cfg.Log
 	gen := newRuleGen(set)
 	// Builds the per-packet table now, not on the first packet.
 	g.Load().PerPacket(gen.needs)
@@ -191,6 +199,9 @@ func (p *Pipeline) RunSources(ctx context.Context, srcs ...capture.Source) error
 	if len(srcs) == 0 {
 		return errors.New("pipeline: no source")
 	}
+	if err := p.guard.fail(); err != nil {
+		return err
+	}
 	p.decMu.Lock()
 	p.sources = append(p.sources, srcs...)
 	p.decMu.Unlock()
@@ -204,31 +215,46 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 	dec := decode.NewDecoder()
 	w := p.workers[0]
 	var (
-		f   capture.Frame
-		pkt decode.Packet
-		err error
+		f    capture.Frame
+		pkt  decode.Packet
+		err  error
+		n    int
+		done bool
 	)
 	w.from = src
 	w.sync()
-	for n := 0; ; n++ {
-		if n&1023 == 0 {
-			if ctx.Err() != nil {
-				err = ctx.Err()
+	// step reads until the source ends; a panic in it drops the frame in
+	// process and step is called again for the next one.
+	step := func() {
+		for ; ; n++ {
+			if n&1023 == 0 {
+				if ctx.Err() != nil {
+					err, done = ctx.Err(), true
+					return
+				}
+				w.sync()
+				p.publishDecode(&dec.Stats)
+				if n&(64*1024-1) == 0 {
+					w.publish()
+				}
+			}
+			if err = src.Next(&f); err != nil {
+				done = true
+				return
+			}
+			if dec.Decode(&f, &pkt) != decode.OK {
+				continue
+			}
+			w.process(&pkt, ownBoth)
+		}
+	}
+	for !done {
+		if p.guard.try("reader", step) {
+			n++
+			if err = p.guard.fail(); err != nil {
 				break
 			}
-			w.sync()
-			p.publishDecode(&dec.Stats)
-			if n&(64*1024-1) == 0 {
-				w.publish()
-			}
 		}
-		if err = src.Next(&f); err != nil {
-			break
-		}
-		if dec.Decode(&f, &pkt) != decode.OK {
-			continue
-		}
-		w.process(&pkt, ownBoth)
 	}
 	p.publishDecode(&dec.Stats)
 	w.publish()
@@ -251,7 +277,7 @@ func (p *Pipeline) publishDecode(s *decode.Stats) {
 // Call it after Run returned.
 func (p *Pipeline) Close() {
 	for _, w := range p.workers {
-		w.eng.Flush()
+		p.guard.try("flush", w.eng.Flush)
 		w.publish()
 	}
 }
@@ -264,12 +290,17 @@ func (p *Pipeline) emit(t *geo.Table, a *alert.Alert, src, dst *geo.Info, basis 
 	if p.cfg.Enforce && drop {
 		a.Action = "blocked"
 	}
-	p.sinkMu.Lock()
-	p.alerts[a.Kind]++
-	p.alertsByRule[a.SignatureID]++
-	err := p.sink.Write(a)
-	p.sinkMu.Unlock()
-	if err != nil {
+	if err := p.write(a); err != nil {
 		p.sinkErrs.Add(1)
 	}
+}
+
+// write counts the alert and hands it to the sink; the lock is released
+// also when the sink panics (the worker's guard recovers it).
+func (p *Pipeline) write(a *alert.Alert) error {
+	p.sinkMu.Lock()
+	defer p.sinkMu.Unlock()
+	p.alerts[a.Kind]++
+	p.alertsByRule[a.SignatureID]++
+	return p.sink.Write(a)
 }

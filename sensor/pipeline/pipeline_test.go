@@ -19,6 +19,7 @@ import (
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/decode"
 	"github.com/borderwatch/borderwatch/sensor/detect"
 )
 
@@ -31,6 +32,9 @@ type chanSource struct {
 	once   sync.Once
 	n      atomic.Uint64
 	idle   time.Duration // > 0: Next returns ErrIdle after idle without a frame
+	// maxIdle > 0 bounds the ErrIdle returns; after them Next waits for a
+	// frame or Close.
+	maxIdle, idles int
 }
 
 func newChanSource(name string) *chanSource {
@@ -39,13 +43,14 @@ func newChanSource(name string) *chanSource {
 
 func (s *chanSource) Next(f *capture.Frame) error {
 	var idle <-chan time.Time
-	if s.idle > 0 {
+	if s.idle > 0 && (s.maxIdle == 0 || s.idles < s.maxIdle) {
 		t := time.NewTimer(s.idle)
 		defer t.Stop()
 		idle = t.C
 	}
 	select {
 	case <-idle:
+		s.idles++
 		return capture.ErrIdle
 	case p := <-s.frames:
 		f.Data, f.Timestamp, f.WireLen, f.Link = p.Data, p.Time.UnixNano(), uint32(len(p.Data)), layers.LinkTypeEthernet
@@ -179,31 +184,51 @@ func TestLiveSetRules(t *testing.T) {
 
 // TestIdleLinkShowsExactDecodeCounts: the live readers publish their
 // decode counters every 64 frames; a source that reports idleness makes
-// them publish the rest, so that on an idle link the decode counters equal
-// the capture counters.
+// them publish the rest, so that on an idle link every decode counter is
+// exact (delivered and skipped by reason) and they add up to the capture
+// counters.
 func TestIdleLinkShowsExactDecodeCounts(t *testing.T) {
 	set := scanRule(t, 9000004, 100)
 	p, err := New(Config{Workers: 2, Live: true}, labHolder(t, set), set, SinkFunc(func(*alert.Alert) error { return nil }))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One idle report after the frames: the reader then publishes at its
+	// 64th frame or idle report only, which never comes.
 	src := newChanSource("idle0")
-	src.idle = 20 * time.Millisecond
+	src.idle, src.maxIdle = 20*time.Millisecond, 1
+	// 15 frames, fewer than 64: 10 SYNs, 3 ARP frames (non-IP) and 2 SYNs
+	// cut inside their IPv4 header (truncated).
+	pkts := syns(1, 12)
+	arp := synth.Packet{Time: pkts[0].Time, Data: append(append([]byte(nil), pkts[0].Data[:12]...), 0x08, 0x06)}
+	arp.Data = append(arp.Data, make([]byte, 28)...)
+	for _, pk := range pkts[:10] {
+		src.frames <- pk
+	}
+	for range 3 {
+		src.frames <- arp
+	}
+	for _, pk := range pkts[10:] {
+		pk.Data = pk.Data[:14+10]
+		src.frames <- pk
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.RunSources(ctx, src) }()
-	for _, pk := range syns(1, 10) { // fewer than 64
-		src.frames <- pk
-	}
-	waitFor(t, "10 decoded packets published while the link is idle", func() bool {
+	want := decode.Stats{Decoded: 10, NonIP: 3, Truncated: 2}
+	waitFor(t, "the decode counters of 15 frames published while the link is idle", func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("RunSources ended while the source was open: %v", err)
 		default:
 		}
 		s := p.Stats()
-		return s.Decode.Decoded == 10 && s.Capture.Frames == 10
+		return s.Capture.Frames == 15 && s.Decode.Decoded+s.Decode.Skipped() == 15 && s.Packets == 10
 	})
+	// Nothing more comes: the counters published are the exact ones.
+	if s := p.Stats(); s.Decode != want {
+		t.Errorf("decode %+v; want %+v", s.Decode, want)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -142,6 +142,8 @@ func (p *Pipeline) runSharded(ctx context.Context, srcs []capture.Source) error 
 	s := p.startWorkers()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	p.guard.setCancel(cancel)
+	defer p.guard.setCancel(nil)
 	if p.cfg.Live {
 		stop := context.AfterFunc(ctx, func() {
 			for _, src := range srcs {
@@ -164,6 +166,9 @@ func (p *Pipeline) runSharded(ctx context.Context, srcs []capture.Source) error 
 	s.stop()
 	for _, w := range p.workers {
 		w.publish()
+	}
+	if err := p.guard.fail(); err != nil {
+		return err
 	}
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -305,45 +310,60 @@ func (p *Pipeline) read(ctx context.Context, s *shards, src capture.Source) erro
 	r := s.newRouter(src)
 	dec := decode.NewDecoder()
 	var (
-		f   capture.Frame
-		pkt decode.Packet
-		err error
+		f    capture.Frame
+		pkt  decode.Packet
+		err  error
+		k    int
+		done bool
 	)
-	for k := 0; ; k++ {
-		if k&1023 == 0 || (live && k&63 == 0) {
-			if ctx.Err() != nil {
-				err = ctx.Err()
-				break
-			}
-			p.publishDecode(&dec.Stats)
-			if r.drops != 0 {
-				p.queueDrops.Add(r.drops)
-				r.drops = 0
-			}
-		}
-		if err = src.Next(&f); err != nil {
-			if live && errors.Is(err, capture.ErrIdle) {
-				// Nothing arrived within the source's poll timeout:
-				// publish now, so that an idle link shows exact counts
-				// (not those of the last multiple of 64 frames).
-				p.publishDecode(&dec.Stats)
+	// step reads until the source ends; a panic in it (source, decoder,
+	// routing) drops the frame in process and step is called again.
+	step := func() {
+		for ; ; k++ {
+			if k&1023 == 0 || (live && k&63 == 0) {
 				if ctx.Err() != nil {
-					err = ctx.Err()
-					break
+					err, done = ctx.Err(), true
+					return
 				}
+				p.publishDecode(&dec.Stats)
+				if r.drops != 0 {
+					p.queueDrops.Add(r.drops)
+					r.drops = 0
+				}
+			}
+			if err = src.Next(&f); err != nil {
+				if live && errors.Is(err, capture.ErrIdle) {
+					// Nothing arrived within the source's poll timeout:
+					// publish now, so that an idle link shows exact counts
+					// (not those of the last multiple of 64 frames).
+					p.publishDecode(&dec.Stats)
+					if ctx.Err() != nil {
+						err, done = ctx.Err(), true
+						return
+					}
+					continue
+				}
+				done = true
+				return
+			}
+			if dec.Decode(&f, &pkt) != decode.OK {
 				continue
 			}
-			break
+			a, b := detect.Shard(pkt.Src, n), detect.Shard(pkt.Dst, n)
+			if a == b {
+				r.add(a, &pkt, ownBoth)
+			} else {
+				r.add(a, &pkt, ownSrc)
+				r.add(b, &pkt, ownDst)
+			}
 		}
-		if dec.Decode(&f, &pkt) != decode.OK {
-			continue
-		}
-		a, b := detect.Shard(pkt.Src, n), detect.Shard(pkt.Dst, n)
-		if a == b {
-			r.add(a, &pkt, ownBoth)
-		} else {
-			r.add(a, &pkt, ownSrc)
-			r.add(b, &pkt, ownDst)
+	}
+	for !done {
+		if p.guard.try("reader", step) {
+			k++
+			if err = p.guard.fail(); err != nil {
+				break
+			}
 		}
 	}
 	r.flush()

@@ -33,6 +33,7 @@ type Stats struct {
 	Alerts       map[string]uint64 // alerts written, by kind
 	AlertsByRule map[uint32]uint64 // alerts written, by signature id
 	SinkErrors   uint64            // alerts the sink failed to take
+	Panics       uint64            // panics recovered in readers and workers, each dropping the packet in process
 	RulesLoaded  int               // rules in the installed set
 }
 
@@ -81,6 +82,7 @@ func (p *Pipeline) Stats() Stats {
 		s.Capture.Errors += cs.Errors
 		s.Capture.Oversize += cs.Oversize
 		s.Capture.Truncated += cs.Truncated
+		s.Capture.WireClamped += cs.WireClamped
 	}
 	for _, w := range p.workers {
 		w.mu.Lock()
@@ -102,6 +104,7 @@ func (p *Pipeline) Stats() Stats {
 	s.AlertsByRule = maps.Clone(p.alertsByRule)
 	p.sinkMu.Unlock()
 	s.SinkErrors = p.sinkErrs.Load()
+	s.Panics = p.guard.total.Load()
 	s.RulesLoaded = len(p.rules.Load().set.Rules)
 	return s
 }

@@ -102,8 +102,17 @@ func (w *worker) loop(q <-chan *batch, free chan<- *batch, steal func(run func(b
 	run := func(b *batch, from, to int) {
 		w.from = b.src
 		w.sync()
-		for j := from; j < to; j++ {
-			w.process(&b.pkts[j], b.own[j])
+		// A panic drops the packet in process (j); the batch goes on with
+		// the next. When the guard fails the readers stop; the packets
+		// already queued are still processed.
+		for j := from; j < to; {
+			if w.p.guard.try("worker", func() {
+				for ; j < to; j++ {
+					w.process(&b.pkts[j], b.own[j])
+				}
+			}) {
+				j++
+			}
 		}
 		w.batches++
 		if len(q) == 0 || w.batches&15 == 0 {
@@ -127,7 +136,7 @@ func (w *worker) loop(q <-chan *batch, free chan<- *batch, steal func(run func(b
 			steal(run)
 			if now.Sub(lastIdle) >= w.p.cfg.IdleAdvance {
 				if !busy {
-					w.idle(now.UnixNano())
+					w.p.guard.try("worker", func() { w.idle(now.UnixNano()) })
 				}
 				busy = false
 				lastIdle = now

@@ -61,6 +61,14 @@ func (c *countedFile) Truncation() error {
 	return nil
 }
 
+// WireClamp forwards to the file source.
+func (c *countedFile) WireClamp() error {
+	if w, ok := c.Source.(capture.WireClamper); ok {
+		return w.WireClamp()
+	}
+	return nil
+}
+
 // LinkTypes forwards to the file source, for the summary.
 func (c *countedFile) LinkTypes() []uint32 {
 	if l, ok := c.Source.(capture.LinkLister); ok {
@@ -175,6 +183,11 @@ func Run(ctx context.Context, r Options) (pipeline.Stats, error) {
 		if t, ok := s.(capture.Truncator); ok && r.Warn != nil {
 			if terr := t.Truncation(); terr != nil {
 				fmt.Fprintf(r.Warn, "borderwatch: warning: %v\n", terr)
+			}
+		}
+		if w, ok := s.(capture.WireClamper); ok && r.Warn != nil {
+			if werr := w.WireClamp(); werr != nil {
+				fmt.Fprintf(r.Warn, "borderwatch: warning: %v\n", werr)
 			}
 		}
 		if err != nil {
@@ -308,6 +321,12 @@ func WriteSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 	}
 	if s.SinkErrors > 0 {
 		fmt.Fprintf(w, "alerts not written (sink errors): %d\n", s.SinkErrors)
+	}
+	if s.Capture.WireClamped > 0 {
+		fmt.Fprintf(w, "original lengths above %d bytes counted as %d: %d\n", capture.MaxWireLen, capture.MaxWireLen, s.Capture.WireClamped)
+	}
+	if s.Panics > 0 {
+		fmt.Fprintf(w, "packets dropped by a recovered panic (see the log): %d\n", s.Panics)
 	}
 	if hint := TrafficHint(s); hint != "" {
 		fmt.Fprintf(w, "note: %s\n", hint)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/borderwatch/borderwatch/sensor/capture"
+	"github.com/borderwatch/borderwatch/sensor/pipeline"
 )
 
 // Exit codes of the CLI (README) an error of Run leads to.
@@ -63,5 +65,25 @@ func TestProgressLine(t *testing.T) {
 	}
 	if got := progressLine(300, 0, 0, 3*time.Second); got != " 300 packets, 100 packets/s" {
 		t.Errorf("stdin progress %q", got)
+	}
+}
+
+// TestSummaryShowsClampsAndPanics: the summary says how many original
+// lengths were clamped and how many packets a recovered panic dropped, and
+// says nothing of either when there were none.
+func TestSummaryShowsClampsAndPanics(t *testing.T) {
+	var s pipeline.Stats
+	s.Capture.WireClamped, s.Panics = 3, 2
+	var b strings.Builder
+	WriteSummary(&b, s, time.Second)
+	for _, want := range []string{"original lengths above 262144 bytes counted as 262144: 3\n", "packets dropped by a recovered panic (see the log): 2\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary %q lacks %q", b.String(), want)
+		}
+	}
+	b.Reset()
+	WriteSummary(&b, pipeline.Stats{}, time.Second)
+	if strings.Contains(b.String(), "original lengths") || strings.Contains(b.String(), "panic") {
+		t.Errorf("summary of a clean run %q", b.String())
 	}
 }

@@ -283,7 +283,7 @@ func (p *params) done() error {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		return fmt.Errorf("output %q: unknown parameter %s", p.out, strings.Join(keys, ", "))
+		return fmt.Errorf("output %q: unknown parameter %s", p.out, oneLine(strings.Join(keys, ", ")))
 	}
 	return nil
 }

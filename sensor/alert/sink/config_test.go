@@ -60,7 +60,7 @@ func TestParseURLErrors(t *testing.T) {
 		{"file:/a?fsync=soon", `output "file:/a?fsync=soon": fsync="soon": want a duration such as 500ms or 5s`},
 		{"file:/a?spool=/s", `output "file:/a?spool=/s": unknown parameter spool`},
 		{"syslog+tcp://h?facility=local9", `syslog output tcp://h:514: facility "local9": want kern … local7 or 0–23`},
-		{"syslog+tcp://h?ca=/ca.pem", `syslog output tcp://h:514: TLS settings given for network tcp`},
+		{"syslog+tcp://h?ca=/ca.pem", `syslog output tcp://h:514: TLS settings given for network "tcp"`},
 		{"syslog+tls://h?cert=/c.pem", `syslog output tls://h:6514: cert_file and key_file go together`},
 		{"syslog+tcp://h?hostname=a%20b", `syslog output tcp://h:514: app_name (≤48) and hostname (≤255) must be printable ASCII without spaces`},
 		{"syslog+tcp:///", `output "syslog+tcp:///": missing host`},
@@ -79,6 +79,47 @@ func TestParseURLErrors(t *testing.T) {
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			_, err := ParseURL(tc.in)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error %v\nwant       %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestConfigErrorsOneLine: a configured value an error prints (a name made
+// of the network, address, path, brokers or an unknown URL parameter) is
+// escaped, so that a value with a newline cannot forge a log line.
+func TestConfigErrorsOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"syslog network", func() error {
+			return (&SyslogConfig{Network: "udp\nforged", Address: "h:514"}).Validate()
+		}, `syslog output udp\nforged://h:514: network "udp\nforged": want udp, tcp or tls`},
+		{"syslog address", func() error {
+			return (&SyslogConfig{Network: "tcp", Address: "h\n\u202e"}).Validate()
+		}, `syslog output tcp://h\n\u202e: address: address h\n\u202e: missing port in address`},
+		{"redis address", func() error {
+			return (&RedisConfig{Address: "h\n"}).Validate()
+		}, `redis output h\n: address: address h\n: missing port in address`},
+		{"file path", func() error {
+			return (&FileConfig{Path: "/a\nb", MaxBackups: 2}).Validate()
+		}, `file output /a\nb: max_backups set without max_bytes`},
+		{"redis mode", func() error {
+			return (&RedisConfig{Address: "h:6379\r\nx", Mode: "set"}).Validate()
+		}, `redis output h:6379\r\nx: mode "set": want list, lpush, rpush, channel, publish, stream or xadd`},
+		{"kafka brokers", func() error {
+			return (&KafkaConfig{Brokers: []string{"h:9092"}, Topic: "t\nx"}).Validate()
+		}, `kafka output h:9092/t\nx: topic "t\nx": Kafka topics are 1–249 of [a-zA-Z0-9._-]`},
+		{"unknown parameter", func() error {
+			_, err := ParseURL("stdout?a%0Ab=1")
+			return err
+		}, `output "stdout?a%0Ab=1": unknown parameter a\nb`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.err()
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error %v\nwant       %s", err, tc.want)
 			}

@@ -55,7 +55,7 @@ func (c *FileConfig) Validate() error {
 	if c.Path == "" {
 		return errors.New("file output: path is empty")
 	}
-	what = "file output " + c.Path
+	what = "file output " + oneLine(c.Path)
 	if err := c.Common.validate(what); err != nil {
 		return err
 	}

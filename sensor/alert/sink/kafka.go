@@ -50,7 +50,7 @@ func (c *KafkaConfig) Validate() error {
 			return fmt.Errorf("kafka output: broker %d: credentials in a broker address are not supported (and are not shown)", i+1)
 		}
 	}
-	what := "kafka output " + strings.Join(c.Brokers, ",") + "/" + c.Topic
+	what := "kafka output " + oneLine(strings.Join(c.Brokers, ",")+"/"+c.Topic)
 	if err := c.Common.validate(what); err != nil {
 		return err
 	}

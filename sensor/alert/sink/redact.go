@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/borderwatch/borderwatch/internal/strictyaml"
 )
 
 // Redacted replaces a secret wherever configuration is printed or an error
@@ -108,3 +110,9 @@ func redactError(err error, s string) error {
 	}
 	return errors.New(msg)
 }
+
+// oneLine escapes the control and format characters (newlines, bidi
+// overrides) of a configured value an error prints unquoted, such as the
+// address in an output's name, so that the error stays one line of the log
+// and cannot forge others (strictyaml.OneLine).
+func oneLine(s string) string { return strictyaml.OneLine(s) }

@@ -59,12 +59,12 @@ func redisMode(m string) (string, bool) {
 
 // Validate checks the settings.
 func (c *RedisConfig) Validate() error {
-	what := "redis output " + c.Address
+	what := "redis output " + oneLine(c.Address)
 	if err := c.Common.validate(what); err != nil {
 		return err
 	}
 	if _, _, err := net.SplitHostPort(c.Address); err != nil {
-		return fmt.Errorf("%s: address: %w", what, err)
+		return fmt.Errorf("%s: address: %s", what, oneLine(err.Error())) // the error quotes the address raw
 	}
 	if c.DB < 0 {
 		return fmt.Errorf("%s: db %d: must not be negative", what, c.DB)

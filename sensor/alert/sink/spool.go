@@ -47,7 +47,7 @@ func openSpool(path string, max int64) (*spool, error) {
 	if size > 0 {
 		if size, err = cutTornLine(f, size); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("opening alert spool %s: %w", path, err)
+			return nil, fmt.Errorf("opening alert spool %s: %w", oneLine(path), err)
 		}
 	}
 	s.size.Store(size)

@@ -74,7 +74,7 @@ func (c *SyslogConfig) facility() (int, error) {
 
 // Validate checks the settings.
 func (c *SyslogConfig) Validate() error {
-	what := "syslog output " + c.Network + "://" + c.Address
+	what := "syslog output " + oneLine(c.Network+"://"+c.Address)
 	if err := c.Common.validate(what); err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (c *SyslogConfig) Validate() error {
 		return fmt.Errorf("%s: network %q: want udp, tcp or tls", what, c.Network)
 	}
 	if _, _, err := net.SplitHostPort(c.Address); err != nil {
-		return fmt.Errorf("%s: address: %w", what, err)
+		return fmt.Errorf("%s: address: %s", what, oneLine(err.Error())) // the error quotes the address raw
 	}
 	if _, err := c.facility(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -93,7 +93,7 @@ func (c *SyslogConfig) Validate() error {
 		return fmt.Errorf("%s: app_name (≤48) and hostname (≤255) must be printable ASCII without spaces", what)
 	}
 	if c.Network != "tls" && (c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" || c.ServerName != "") {
-		return fmt.Errorf("%s: TLS settings given for network %s", what, c.Network)
+		return fmt.Errorf("%s: TLS settings given for network %q", what, c.Network)
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		return fmt.Errorf("%s: cert_file and key_file go together", what)
@@ -160,7 +160,7 @@ func (c *SyslogConfig) tlsConfig() (*tls.Config, error) {
 	if serverName == "" {
 		serverName, _, _ = net.SplitHostPort(c.Address)
 	}
-	return clientTLS("syslog output tls://"+c.Address, serverName, c.CAFile, c.CertFile, c.KeyFile)
+	return clientTLS("syslog output tls://"+oneLine(c.Address), serverName, c.CAFile, c.CertFile, c.KeyFile)
 }
 
 // parseSyslogURL parses syslog+udp|tcp|tls://host[:port]?…; "syslog://" is UDP.

@@ -139,7 +139,7 @@ func (c *TAXIIConfig) name() string {
 
 // Validate checks the settings.
 func (c *TAXIIConfig) Validate() error {
-	what := "taxii output " + c.name()
+	what := "taxii output " + oneLine(c.name())
 	if err := c.Common.validate(what); err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (c *TAXIIConfig) Open(log zerolog.Logger) (*Output, error) {
 		return nil, err
 	}
 	name := c.name()
-	what := "taxii output " + name
+	what := "taxii output " + oneLine(name)
 	root, coll, objects, _ := c.collectionURLs()
 	password := c.Password
 	if password == "" {

@@ -25,7 +25,7 @@ func clientTLS(what, serverName, caFile, certFile, keyFile string) (*tls.Config,
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: ca_file %s holds no PEM certificate", what, caFile)
+			return nil, fmt.Errorf("%s: ca_file %s holds no PEM certificate", what, oneLine(caFile))
 		}
 		tc.RootCAs = pool
 	}

@@ -83,7 +83,7 @@ func TestRulesCheckState(t *testing.T) {
 		"\n8100501  2.2 MiB  4 MiB     5.1 MiB  11.4 MiB\n",
 		"\n8100401  2.8 MiB  0 B       0 B      2.8 MiB\n", // 2.2 MiB of table, 0.5 MiB of doorkeeper
 		"\n8100101  2.8 MiB  4 MiB     0 B      6.8 MiB\n",
-		"\nstate: up to 228.8 MiB per worker, 457.5 MiB with 2 workers (capture.workers); limit 16 GiB\n34 rules enabled",
+		"\nstate: up to 231.8 MiB per worker, 463.5 MiB with 2 workers (capture.workers); limit 16 GiB\n35 rules enabled",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

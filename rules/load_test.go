@@ -427,7 +427,7 @@ func TestDefaultPackThresholds(t *testing.T) {
 		8100301: "200000 or 1.25GB in 10s per dst",
 		8100401: "20 in 15m per src",
 		8100404: "20 distinct dst_ip in 15m per src",
-		8100405: "40 in 1m or 10 in 1s per pair",
+		8100405: "40 in 1m or 14 in 1s per pair",
 		8100302: "10000 in 10s or 5000 in 1s per dst, >=100 sources",
 		8100305: "2000 in 10s per dst, >=100 sources",
 		8100501: "1000 or 1MB in 1m per dst, >=3 sources",

@@ -17,9 +17,9 @@ func TestRulesCheckDefaultPack(t *testing.T) {
 	for _, want := range []string{
 		"ID       KIND           NAME",
 		"8100101  scan           BW SCAN inbound TCP port scan from abroad                            !home→home      15 distinct dst_port in 5m per pair                1h        2\n",
-		"\nper kind: scan 8, sweep 8, flood 5, bruteforce 4, amplification 3, reputation 2, policy 2, volume 2\n",
+		"\nper kind: scan 8, sweep 8, flood 5, bruteforce 5, amplification 3, reputation 2, policy 2, volume 2\n",
 		"list blocklist: 0 prefixes from inline (plain)\n",
-		"34 rules enabled, 0 disabled, from 8 files: OK\n",
+		"35 rules enabled, 0 disabled, from 8 files: OK\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

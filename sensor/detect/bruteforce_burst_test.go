@@ -9,12 +9,12 @@ import (
 )
 
 // oneHostRule is the default pack's 8100405: a home host guessing passwords
-// on one SSH server abroad, 40 connections in a minute or 10 within a second.
+// on one SSH server abroad, 40 connections in a minute or 14 within a second.
 func oneHostRule() *rules.Rule {
 	return &rules.Rule{ID: 8100405, Name: "outbound guessing against one host", Kind: rules.KindBruteforce,
 		Protos: rules.ProtoTCP, DstPorts: ports(22),
 		Threshold: rules.Threshold{Count: 40, Window: time.Minute, Track: rules.TrackPair,
-			Burst: 10, BurstWindow: time.Second},
+			Burst: 14, BurstWindow: time.Second},
 		Suppress: time.Hour}
 }
 
@@ -52,7 +52,7 @@ func TestBruteforceBurst(t *testing.T) {
 			t.Fatalf("%d alerts, want 1", len(h.alerts))
 		}
 		a := h.alerts[0]
-		if a.Stats.Packets != 10 || a.Threshold.Observed != 10 || a.Threshold.Count != 10 || a.Threshold.Window != 1 {
+		if a.Stats.Packets != 14 || a.Threshold.Observed != 14 || a.Threshold.Count != 14 || a.Threshold.Window != 1 {
 			t.Errorf("alert packets %d observed %d threshold %d in %gs", a.Stats.Packets, a.Threshold.Observed, a.Threshold.Count, a.Threshold.Window)
 		}
 		if a.SrcIP != home || a.DstIP != cnHost || a.DstPort != 22 {

@@ -88,6 +88,7 @@ var kindSpecs = [NumKinds]KindSpec{
 		Distincts: []Distinct{DistinctNone, DistinctDstIP},
 		Noun:      "connections",
 		Count:     20, Window: 15 * time.Minute, CountOK: true, Protos: ProtoTCP, NeedDstPorts: true,
+		BurstOK:  true,
 		Category: "Attempted User Privilege Gain",
 	},
 	KindAmplification: {

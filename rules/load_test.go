@@ -135,7 +135,7 @@ func TestLoadErrors(t *testing.T) {
 			"  - {id: 3, name: c, kind: flood, threshold: {window: 1s, burst: 5}}\n" +
 			"  - {id: 4, name: d, kind: flood, threshold: {burst: 0, burst_window: 10s}}\n"},
 			nil, []string{
-				`r.yaml:2:53: rule 1: threshold.burst: only for flood and amplification`,
+				`r.yaml:2:53: rule 1: threshold.burst: only for flood, bruteforce and amplification`,
 				`r.yaml:3:61: rule 2: threshold.burst_window: needs threshold.burst (packets within it)`,
 				`r.yaml:4:66: rule 3: threshold.burst_window: 1s is not shorter than the window 1s`,
 				`r.yaml:5:54: rule 4: threshold.burst: want 1 or more, got 0`,
@@ -392,7 +392,7 @@ func TestDefaultPack(t *testing.T) {
 				t.Errorf("rule %d: incomplete: %+v", r.ID, r)
 			}
 		}
-		want := map[Kind]int{KindScan: 8, KindSweep: 8, KindFlood: 5, KindBruteforce: 4, KindAmplification: 3, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
+		want := map[Kind]int{KindScan: 8, KindSweep: 8, KindFlood: 5, KindBruteforce: 5, KindAmplification: 3, KindReputation: 2, KindPolicy: 2, KindVolume: 2}
 		for _, k := range Kinds {
 			if counts[k] != want[k] {
 				t.Errorf("%s: %d rules, want %d", k, counts[k], want[k])
@@ -427,6 +427,7 @@ func TestDefaultPackThresholds(t *testing.T) {
 		8100301: "200000 or 1.25GB in 10s per dst",
 		8100401: "20 in 15m per src",
 		8100404: "20 distinct dst_ip in 15m per src",
+		8100405: "40 in 1m or 14 in 1s per pair",
 		8100302: "10000 in 10s or 5000 in 1s per dst, >=100 sources",
 		8100305: "2000 in 10s per dst, >=100 sources",
 		8100501: "1000 or 1MB in 1m per dst, >=3 sources",

@@ -82,9 +82,10 @@ type Threshold struct {
 	Track      Track
 	Distinct   Distinct
 	MinSources uint32 // flood/amplification: at least this many distinct sources
-	// Burst (flood, amplification) also fires when Burst packets arrive
-	// within BurstWindow (shorter than Window): a short, intense flood
-	// that a long window averages away. 0 means unused.
+	// Burst (flood, bruteforce, amplification) also fires when Burst
+	// packets (bruteforce: connections) arrive within BurstWindow (shorter
+	// than Window): a short, intense flood, or a guessing tool's parallel
+	// connections, that a long window averages away. 0 means unused.
 	Burst       uint64
 	BurstWindow time.Duration
 }

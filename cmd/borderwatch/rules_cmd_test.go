@@ -17,9 +17,9 @@ func TestRulesCheckDefaultPack(t *testing.T) {
 	for _, want := range []string{
 		"ID       KIND           NAME",
 		"8100101  scan           BW SCAN inbound TCP port scan from abroad                            !home→home      15 distinct dst_port in 5m per pair                1h        2\n",
-		"\nper kind: scan 8, sweep 8, flood 5, bruteforce 4, amplification 3, reputation 2, policy 2, volume 2\n",
+		"\nper kind: scan 8, sweep 8, flood 5, bruteforce 5, amplification 3, reputation 2, policy 2, volume 2\n",
 		"list blocklist: 0 prefixes from inline (plain)\n",
-		"34 rules enabled, 0 disabled, from 8 files: OK\n",
+		"35 rules enabled, 0 disabled, from 8 files: OK\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -83,7 +83,7 @@ func TestRulesCheckState(t *testing.T) {
 		"\n8100501  2.2 MiB  4 MiB     5.1 MiB  11.4 MiB\n",
 		"\n8100401  2.8 MiB  0 B       0 B      2.8 MiB\n", // 2.2 MiB of table, 0.5 MiB of doorkeeper
 		"\n8100101  2.8 MiB  4 MiB     0 B      6.8 MiB\n",
-		"\nstate: up to 228.8 MiB per worker, 457.5 MiB with 2 workers (capture.workers); limit 16 GiB\n34 rules enabled",
+		"\nstate: up to 231.8 MiB per worker, 463.5 MiB with 2 workers (capture.workers); limit 16 GiB\n35 rules enabled",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -3,7 +3,8 @@
 # namespaces joined by a veth pair (documentation addresses only, no route
 # out), inbound (a foreign host attacks home) and outbound (a home host
 # attacks abroad), and captures each run on the target side for the
-# lab-{masscan,zmap,hydra,medusa,ncrack}-* detection cases. Run as root:
+# lab-{masscan,zmap,hydra,medusa,ncrack}-* detection cases and their benign
+# look-alikes (lab-benign-*). Run as root:
 #   lab-tools-capture.sh OUTDIR
 # ONLY=REGEX runs only the captures whose name matches (e.g. ONLY='hydra.*').
 # zmap gets CIDR targets: zmap 2.1.1 sometimes aborts on an allowlist of
@@ -111,6 +112,31 @@ run zmap-out-icmp 192.0.2.10 zmap -q -M icmp_echoscan -r 500 -c 1 -i bwt0 -S 192
 run hydra-out 192.0.2.10 hydra -l root -P "$T/pw2" -t 1 -T 22 -I -M "$T/fr22" ssh
 run medusa-out 192.0.2.10 medusa -H "$T/fr22" -u root -P "$T/pw2" -M ssh -T 22 -t 1
 run ncrack-out 192.0.2.10 ncrack -g at=2,cl=1 --user root -P "$T/pw2" -p ssh:22 192.0.2.131-152
+
+# Outbound brute force against ONE host abroad (192.0.2.200): each tool
+# with its usual parallelism and 200 wrong passwords, two guesses per
+# connection (about 100 connections). Then the benign look-alike: 30
+# sequential SSH sessions that log in with a key and run a command, one
+# every 2 s (a script or CI job reaching one server for a minute), against
+# an sshd that accepts that key (sshd-ok.conf, restarted for this run only).
+for i in $(seq 1 200); do echo "guess$i"; done >"$T/pw200"
+run hydra-out-one 192.0.2.10 hydra -l root -P "$T/pw200" -t 16 -I ssh://192.0.2.200
+run medusa-out-one 192.0.2.10 medusa -h 192.0.2.200 -u root -P "$T/pw200" -M ssh -t 4
+run ncrack-out-one 192.0.2.10 ncrack -g cl=4 --user root -P "$T/pw200" ssh://192.0.2.200
+if [ -z "${ONLY:-}" ] || [[ benign-ssh-sessions =~ ^($ONLY)$ ]]; then
+  ssh-keygen -q -t ed25519 -N '' -f "$T/client_ed25519"
+  cp "$T/client_ed25519.pub" "$T/authorized_keys"; chmod 600 "$T/authorized_keys"
+  sed -e 's/^PubkeyAuthentication no/PubkeyAuthentication yes/' \
+    -e 's/^PermitRootLogin no/PermitRootLogin prohibit-password/' "$T/sshd.conf" >"$T/sshd-ok.conf"
+  printf 'AuthorizedKeysFile %s\nStrictModes no\n' "$T/authorized_keys" >>"$T/sshd-ok.conf"
+  kill "$(cat "$T/sshd.pid")"; for _ in $(seq 50); do [ -s "$T/sshd.pid" ] || break; sleep 0.1; done; sleep 0.5
+  ip netns exec $B /usr/sbin/sshd -f "$T/sshd-ok.conf" -E "$T/sshd.log"
+  for _ in $(seq 50); do [ -s "$T/sshd.pid" ] && break; sleep 0.1; done; sleep 0.5
+  run benign-ssh-sessions 192.0.2.10 bash -c 'ok=0; for _ in $(seq 30); do
+    ssh -n -i '"$T"'/client_ed25519 -o BatchMode=yes -o StrictHostKeyChecking=no \
+      -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@192.0.2.200 true && ok=$((ok+1)); sleep 2; done
+    echo "$ok of 30 sessions ran"'
+fi
 
 # Reflection with few reflectors: 192.0.2.201-203 (FR) send 300 unsolicited
 # 1200-byte UDP datagrams each (1.1 MB in all, 900 packets: under the

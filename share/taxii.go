@@ -258,11 +258,16 @@ func NewTAXIIRequest(ctx context.Context, method, u string, body []byte, user, p
 	return req, nil
 }
 
+// maxRetryAfterSeconds keeps a Retry-After's seconds from overflowing a
+// Duration: a larger claim counts as this (over a century), which every
+// caller bounds by its backoff_max.
+const maxRetryAfterSeconds = 1 << 32
+
 // RetryAfter is the wait a Retry-After header asks for, in seconds or as
 // an HTTP date; 0 when it is absent or unreadable.
 func RetryAfter(h string) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
-		return max(time.Duration(s)*time.Second, time.Millisecond)
+	if s, err := strconv.ParseUint(strings.TrimSpace(h), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return max(time.Duration(min(s, maxRetryAfterSeconds))*time.Second, time.Millisecond)
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		return max(time.Until(t), time.Millisecond)

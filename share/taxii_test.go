@@ -135,3 +135,26 @@ func TestTAXIICollectionURL(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryAfterBounds: a server's Retry-After of more seconds than a
+// Duration holds counts as a long wait (the caller's backoff_max), not a
+// wrapped, short or negative one; junk and negatives are 0.
+func TestRetryAfterBounds(t *testing.T) {
+	for _, tc := range []struct {
+		h    string
+		want time.Duration
+	}{
+		{"2", 2 * time.Second},
+		{"0", time.Millisecond},
+		{" 30 ", 30 * time.Second},
+		{"9999999999999", maxRetryAfterSeconds * time.Second},
+		{"18446744073709551616", maxRetryAfterSeconds * time.Second},
+		{"-5", 0},
+		{"soon", 0},
+		{"", 0},
+	} {
+		if got := RetryAfter(tc.h); got != tc.want {
+			t.Errorf("RetryAfter(%q) = %s, want %s", tc.h, got, tc.want)
+		}
+	}
+}

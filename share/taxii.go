@@ -43,7 +43,9 @@ type TAXIIOptions struct {
 	// BackoffMin and BackoffMax bound the wait between tries (500ms, 30s),
 	// doubling with jitter; a 429's Retry-After is honoured up to BackoffMax.
 	BackoffMin, BackoffMax time.Duration
-	Client                 *http.Client
+	// Client makes the requests; nil is one with a 30 s timeout that
+	// follows no redirect (a 3xx reply is a refusal).
+	Client *http.Client
 }
 
 // TAXIIResult counts what the server took, from its status resources.
@@ -121,7 +123,12 @@ func PushTAXII(ctx context.Context, objects []map[string]any, opt TAXIIOptions) 
 		opt.BackoffMax = max(30*time.Second, opt.BackoffMin)
 	}
 	if opt.Client == nil {
-		opt.Client = &http.Client{Timeout: 30 * time.Second}
+		opt.Client = &http.Client{
+			Timeout: 30 * time.Second,
+			// net/http keeps Authorization on a redirect to the same host,
+			// https to http included: a redirect is a refusal instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	p := &pusher{opt: opt, url: u.String(), res: &TAXIIResult{}}
 	for i := 0; i < len(objects); i += opt.Batch {
@@ -258,11 +265,16 @@ func NewTAXIIRequest(ctx context.Context, method, u string, body []byte, user, p
 	return req, nil
 }
 
+// maxRetryAfterSeconds keeps a Retry-After's seconds from overflowing a
+// Duration: a larger claim counts as this (over a century), which every
+// caller bounds by its backoff_max.
+const maxRetryAfterSeconds = 1 << 32
+
 // RetryAfter is the wait a Retry-After header asks for, in seconds or as
 // an HTTP date; 0 when it is absent or unreadable.
 func RetryAfter(h string) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
-		return max(time.Duration(s)*time.Second, time.Millisecond)
+	if s, err := strconv.ParseUint(strings.TrimSpace(h), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return max(time.Duration(min(s, maxRetryAfterSeconds))*time.Second, time.Millisecond)
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		return max(time.Until(t), time.Millisecond)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,5 +135,61 @@ func TestTAXIICollectionURL(t *testing.T) {
 		if !strings.Contains(got, tc.want) || strings.Contains(got, ":pw@") {
 			t.Errorf("%s: %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestRetryAfterBounds: a server's Retry-After of more seconds than a
+// Duration holds counts as a long wait (the caller's backoff_max), not a
+// wrapped, short or negative one; junk and negatives are 0.
+func TestRetryAfterBounds(t *testing.T) {
+	for _, tc := range []struct {
+		h    string
+		want time.Duration
+	}{
+		{"2", 2 * time.Second},
+		{"0", time.Millisecond},
+		{" 30 ", 30 * time.Second},
+		{"9999999999999", maxRetryAfterSeconds * time.Second},
+		{"18446744073709551616", maxRetryAfterSeconds * time.Second},
+		{"-5", 0},
+		{"soon", 0},
+		{"", 0},
+	} {
+		if got := RetryAfter(tc.h); got != tc.want {
+			t.Errorf("RetryAfter(%q) = %s, want %s", tc.h, got, tc.want)
+		}
+	}
+}
+
+// TestTAXIIPushRefusesRedirect: a 307 from the collection is a refusal;
+// the POST and its credentials do not follow it (net/http would keep
+// Authorization on a redirect to the same host, also to plain http).
+func TestTAXIIPushRefusesRedirect(t *testing.T) {
+	var followed atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/elsewhere/") {
+			followed.Add(1)
+			if _, pw, _ := r.BasicAuth(); pw != "" {
+				t.Errorf("the redirect target got the password")
+			}
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"id":"x","success_count":1}`))
+			return
+		}
+		http.Redirect(w, r, "/elsewhere/", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+	objs := []map[string]any{{"type": "indicator", "id": "indicator--1"}}
+	_, err := PushTAXII(context.Background(), objs, TAXIIOptions{
+		Collection: srv.URL + "/api1/collections/c1/", User: "sensor", Password: "s3cret-pw", Attempts: 1})
+	var te *TAXIIError
+	if !errors.As(err, &te) || te.Status != http.StatusTemporaryRedirect {
+		t.Errorf("err %v, want a TAXIIError with status 307", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "s3cret-pw") {
+		t.Errorf("error quotes the password: %v", err)
+	}
+	if n := followed.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d times, want 0", n)
 	}
 }

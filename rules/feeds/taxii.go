@@ -238,6 +238,11 @@ func pullTAXII(ctx context.Context, c *client, coll *url.URL, addedAfter string,
 			}
 		}
 		if h := resp.header.Get("X-TAXII-Date-Added-Last"); h != "" {
+			// Kept in the cache's metadata and sent back as added_after:
+			// bounded like next.
+			if len(h) > 1024 {
+				return "", fmt.Errorf("page %d: X-TAXII-Date-Added-Last longer than 1024 bytes", page+1)
+			}
 			addedLast = h
 		}
 		if !env.More {

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -24,6 +25,8 @@ type taxiiCollection struct {
 	maxLimit int // > 0: a larger limit (or none) gets 413
 	throttle int // the next N requests get 429
 	requests []string
+	// addedLast, when set, is every page's X-TAXII-Date-Added-Last.
+	addedLast string
 }
 
 type taxiiStored struct {
@@ -118,7 +121,7 @@ func (c *taxiiCollection) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(objs) > 0 {
 		env["objects"] = objs
 		w.Header().Set("X-TAXII-Date-Added-First", match[start].added.Format(time.RFC3339Nano))
-		w.Header().Set("X-TAXII-Date-Added-Last", match[end-1].added.Format(time.RFC3339Nano))
+		w.Header().Set("X-TAXII-Date-Added-Last", cmp.Or(c.addedLast, match[end-1].added.Format(time.RFC3339Nano)))
 	}
 	w.Header().Set("Content-Type", TAXIIMediaType)
 	_ = json.NewEncoder(w).Encode(env)
@@ -239,6 +242,14 @@ func TestTAXIIRefusals(t *testing.T) {
 	if r := newManager(t, src("reader", "pw"), nil).Update(context.Background())[0]; r.Err != nil || r.Entries != 1 || len(coll.requests) != 2 {
 		t.Errorf("after a 429: %+v, %d requests; want the list after 2 requests", r, len(coll.requests))
 	}
+	// An X-TAXII-Date-Added-Last past 1024 bytes (it would go to the
+	// cache's metadata and back as added_after) fails the update.
+	coll.addedLast = strings.Repeat("9", 2000)
+	if r := newManager(t, src("reader", "pw"), nil).Update(context.Background())[0]; r.Err == nil ||
+		!strings.Contains(r.Err.Error(), "page 1: X-TAXII-Date-Added-Last longer than 1024 bytes") {
+		t.Errorf("a 2000-byte X-TAXII-Date-Added-Last: %v, want it refused", r.Err)
+	}
+	coll.addedLast = ""
 	// 413: asks again for smaller pages.
 	coll.maxLimit = 300
 	coll.requests = nil

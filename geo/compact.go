@@ -102,7 +102,8 @@ func ReadASNCSV(name string, r io.Reader, built time.Time) (*ASNDB, error) {
 	byASN := map[uint32]uint32{}
 	var v4, v6 []span
 	overlaps := 0
-	cr := csv.NewReader(bufio.NewReaderSize(r, maxCSVLine))
+	lr := &lineLimit{r: r, max: maxCSVLine, line: 1}
+	cr := csv.NewReader(bufio.NewReaderSize(lr, maxCSVLine))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	for {
@@ -111,6 +112,9 @@ func ReadASNCSV(name string, r io.Reader, built time.Time) (*ASNDB, error) {
 			break
 		}
 		line, _ := cr.FieldPos(0)
+		if errors.Is(err, errLongLine) {
+			return nil, fmt.Errorf("%s:%d: line longer than %d bytes", name, lr.line, maxCSVLine)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -188,6 +192,39 @@ func ReadASNCSV(name string, r io.Reader, built time.Time) (*ASNDB, error) {
 	}
 	d.v4, d.v6 = slices.Clip(v4), slices.Clip(v6)
 	return &ASNDB{d, overlaps}, nil
+}
+
+// errLongLine is lineLimit's error.
+var errLongLine = errors.New("line too long")
+
+// lineLimit passes r on while no line is longer than max bytes (the
+// newline not counted), then fails with errLongLine: the csv reader reads
+// a whole line, however long, before its fields can be checked. line is
+// the number of the line being read.
+type lineLimit struct {
+	r         io.Reader
+	max, cur  int
+	line      int
+	exhausted bool
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	if l.exhausted {
+		return 0, errLongLine
+	}
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		if c == '\n' {
+			l.line++
+			l.cur = 0
+			continue
+		}
+		if l.cur++; l.cur > l.max {
+			l.exhausted = true
+			return i, errLongLine
+		}
+	}
+	return n, err
 }
 
 // appendSpan appends s to l, merging it into the last span when adjacent

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -178,5 +179,30 @@ func TestOpenRefusesNonRegularAndHuge(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatalf("Open(%s) still reading after 20 s", c.path)
 		}
+	}
+}
+
+// xs is an endless run of 'x' (no newline), counting the bytes read.
+type xs struct{ n int }
+
+func (x *xs) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	x.n += len(p)
+	return len(p), nil
+}
+
+// TestReadASNCSVLongLine: a line without end is rejected with its number
+// after a few KiB read, not read whole into memory.
+func TestReadASNCSVLongLine(t *testing.T) {
+	x := &xs{}
+	in := io.MultiReader(strings.NewReader("192.0.2.0,192.0.2.1,1,a\n"), io.LimitReader(x, 64<<20))
+	_, err := ReadASNCSV("t.csv", in, time.Time{})
+	if want := "t.csv:2: line longer than 4096 bytes"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+	if x.n > 64<<10 {
+		t.Errorf("read %d bytes of the endless line, want at most 64 KiB", x.n)
 	}
 }

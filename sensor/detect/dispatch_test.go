@@ -62,7 +62,7 @@ func TestDispatchByFlagsAndType(t *testing.T) {
 	}
 
 	// Every flags byte and ICMP type, every direction: the rules visited are
-	// those the filters of the rules admit (matchFilters' flags and types).
+	// those the filters of the rules admit (their TCP flags and ICMP types).
 	for d := range numDirections {
 		for v := range 256 {
 			for _, p := range []*decode.Packet{

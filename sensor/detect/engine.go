@@ -571,34 +571,6 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 
 const protoSCTP = 132
 
-// match applies the rule's filters and the kind's own condition.
-func (rs *ruleState) match(p *decode.Packet, f flow.Result, src, dst *geo.Info) bool {
-	return rs.matchFilters(p, src, dst) && rs.cond(rs, p, f)
-}
-
-// matchFilters applies the filters the rule writes: TCP flags, ICMP types,
-// ports and zones. The protocol and direction filters are not here: the
-// packet only visits the rules of byClass that admit its protocol and
-// direction.
-func (rs *ruleState) matchFilters(p *decode.Packet, src, dst *geo.Info) bool {
-	r := rs.r
-	isTCP := p.Proto == decode.ProtoTCP
-	isICMP := p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6
-	if isTCP && len(r.TCPFlags) > 0 && !flagsMatch(r.TCPFlags, p.TCPFlags) {
-		return false
-	}
-	if isICMP && len(r.ICMPTypes) > 0 && !typeMatch(r.ICMPTypes, p.ICMPType) {
-		return false
-	}
-	if (r.DstPorts != nil || r.SrcPorts != nil) && !rs.portsMatch(p, isTCP, isICMP) {
-		return false
-	}
-	if r.From != nil && !r.From.Match(p.Src, src, r.Basis) {
-		return false
-	}
-	return r.To == nil || r.To.Match(p.Dst, dst, r.Basis)
-}
-
 // matchRest applies the filters byClass does not: ports and zones (the
 // latter through the packet's memo of zone results, zone).
 func (e *Engine) matchRest(rs *ruleState, p *decode.Packet, src, dst *geo.Info) bool {

@@ -7,7 +7,7 @@ import (
 )
 
 // kindCond is a kind's own condition on a packet that passed the rule's
-// filters (matchFilters). The kind's static data (defaults, what it counts,
+// filters (byClass and matchRest). The kind's static data (defaults, what it counts,
 // alert stats) is rules.KindSpec; this table holds the one thing the engine
 // adds per kind. TestKindConds checks that every kind has an entry.
 type kindCond func(rs *ruleState, p *decode.Packet, f flow.Result) bool

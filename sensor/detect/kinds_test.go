@@ -27,7 +27,7 @@ func TestKindConds(t *testing.T) {
 			t.Errorf("kind %s: default track %s, want %s", k, got, want)
 		}
 	}
-	if rs := newRuleState(&rules.Rule{ID: 1, Kind: rules.Kind(200)}, Config{}); rs.match(tcpPkt(0, cnHost, home, 1, 2, synOnly), flow.Result{}, &zeroInfo, &zeroInfo) {
+	if rs := newRuleState(&rules.Rule{ID: 1, Kind: rules.Kind(200)}, Config{}); rs.cond(rs, tcpPkt(0, cnHost, home, 1, 2, synOnly), flow.Result{}) {
 		t.Errorf("a rule of an unknown kind matched")
 	}
 }

@@ -63,7 +63,9 @@ type Stats struct {
 // the most a record may capture (MaxRecordSize). A larger claim (up to
 // 4 GiB in a pcap record header) is counted in Stats.WireClamped and
 // reported as MaxWireLen, so that it cannot inflate byte counters and the
-// byte thresholds of rules.
+// byte thresholds of rules. The file and AF_PACKET sources clamp; the XDP
+// source does not: its lengths come from the kernel, and a byte report
+// legitimately sums many packets.
 const MaxWireLen = 256 << 10
 
 // WireClamper is a source that can tell which frame first claimed an

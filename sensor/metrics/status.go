@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -28,7 +29,7 @@ type sample struct {
 var ErrBadAddress = errors.New("bad metrics address")
 
 // Fetch reads the metrics of a running sensor at addr (host:port, or a
-// URL), within five seconds.
+// URL), within five seconds. Its errors show a URL's password as "xxxxx".
 func Fetch(ctx context.Context, addr string) (Scrape, error) {
 	url := addr
 	if !strings.Contains(url, "://") {
@@ -38,18 +39,31 @@ func Fetch(ctx context.Context, addr string) (Scrape, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // not ue.URL: it may hold a password
+		}
 		return nil, fmt.Errorf("status: %w: %w", ErrBadAddress, err)
 	}
+	shown := req.URL.Redacted()
 	req.Header.Set("Accept", "text/plain")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", addr, err)
+		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", shown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status: %s: %s", url, resp.Status)
+		return nil, fmt.Errorf("status: %s: %s", shown, resp.Status)
 	}
 	return ParseScrape(io.LimitReader(resp.Body, maxScrapeBytes))
+}
+
+// redact is addr with a URL's password shown as "xxxxx".
+func redact(addr string) string {
+	if u, err := neturl.Parse(addr); err == nil && strings.Contains(addr, "://") {
+		return u.Redacted()
+	}
+	return addr
 }
 
 // maxScrapeBytes bounds what Fetch reads of a response.
@@ -152,9 +166,9 @@ func top(m map[string]float64, n int) string {
 // outputs', the reloads and the top countries in and out.
 func WriteStatus(w io.Writer, addr string, ms Scrape) error {
 	if _, ok := ms["borderwatch_packets_total"]; !ok {
-		return fmt.Errorf("status: %s does not serve borderwatch metrics", addr)
+		return fmt.Errorf("status: %s does not serve borderwatch metrics", redact(addr))
 	}
-	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", addr)
+	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", redact(addr))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "SOURCE\tPACKETS\tBYTES\tDROPS\t")
 	frames := ms.by("borderwatch_capture_frames_total", "source", nil)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 )
 
 // Scrape is what a sensor's metrics endpoint served: every sample by
@@ -29,7 +31,8 @@ type sample struct {
 var ErrBadAddress = errors.New("bad metrics address")
 
 // Fetch reads the metrics of a running sensor at addr (host:port, or a
-// URL), within five seconds. Its errors show a URL's password as "xxxxx".
+// URL), within five seconds. Its errors show a URL's secrets redacted
+// (sink.RedactURL).
 func Fetch(ctx context.Context, addr string) (Scrape, error) {
 	url := addr
 	if !strings.Contains(url, "://") {
@@ -45,7 +48,7 @@ func Fetch(ctx context.Context, addr string) (Scrape, error) {
 		}
 		return nil, fmt.Errorf("status: %w: %w", ErrBadAddress, err)
 	}
-	shown := req.URL.Redacted()
+	shown := sink.RedactURL(url)
 	req.Header.Set("Accept", "text/plain")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -56,14 +59,6 @@ func Fetch(ctx context.Context, addr string) (Scrape, error) {
 		return nil, fmt.Errorf("status: %s: %s", shown, resp.Status)
 	}
 	return ParseScrape(io.LimitReader(resp.Body, maxScrapeBytes))
-}
-
-// redact is addr with a URL's password shown as "xxxxx".
-func redact(addr string) string {
-	if u, err := neturl.Parse(addr); err == nil && strings.Contains(addr, "://") {
-		return u.Redacted()
-	}
-	return addr
 }
 
 // maxScrapeBytes bounds what Fetch reads of a response.
@@ -166,9 +161,9 @@ func top(m map[string]float64, n int) string {
 // outputs', the reloads and the top countries in and out.
 func WriteStatus(w io.Writer, addr string, ms Scrape) error {
 	if _, ok := ms["borderwatch_packets_total"]; !ok {
-		return fmt.Errorf("status: %s does not serve borderwatch metrics", redact(addr))
+		return fmt.Errorf("status: %s does not serve borderwatch metrics", sink.RedactURL(addr))
 	}
-	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", redact(addr))
+	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", sink.RedactURL(addr))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "SOURCE\tPACKETS\tBYTES\tDROPS\t")
 	frames := ms.by("borderwatch_capture_frames_total", "source", nil)

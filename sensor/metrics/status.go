@@ -43,10 +43,11 @@ func Fetch(ctx context.Context, addr string) (Scrape, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		var ue *neturl.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // not ue.URL: it may hold a password
+		if shown := sink.RedactURL(url); shown != url || !errors.As(err, &ue) {
+			// The parser's reason may quote a piece of a secret.
+			return nil, fmt.Errorf("status: %w: %s", ErrBadAddress, shown)
 		}
-		return nil, fmt.Errorf("status: %w: %w", ErrBadAddress, err)
+		return nil, fmt.Errorf("status: %w: %s: %w", ErrBadAddress, url, ue.Err)
 	}
 	shown := sink.RedactURL(url)
 	req.Header.Set("Accept", "text/plain")

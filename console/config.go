@@ -47,6 +47,7 @@ const (
 	MaxClientBuffer = 65536
 	MaxClients      = 1024
 	maxPasswordFile = 4096
+	maxTLSFile      = 1 << 20 // a certificate chain or a key in PEM
 )
 
 // DefaultConfiguration is the console on, 256 alerts per client, 16 clients.
@@ -129,12 +130,22 @@ func (c *Configuration) loadAuth() (*credentials, error) {
 	return &credentials{user: sha256.Sum256([]byte(c.Auth.Username)), pass: sha256.Sum256([]byte(pw))}, nil
 }
 
-// TLSConfig loads the certificate; nil without TLS.
+// TLSConfig loads the certificate; nil without TLS. Each file must be a
+// regular file of at most 1 MiB (a FIFO or a device would hang or fill
+// memory).
 func (c *Configuration) TLSConfig() (*tls.Config, error) {
 	if c.TLS.CertFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile)
+	certPEM, err := boundedfile.Read(c.TLS.CertFile, maxTLSFile)
+	if err != nil {
+		return nil, fmt.Errorf("console.tls.cert_file: %w", err)
+	}
+	keyPEM, err := boundedfile.Read(c.TLS.KeyFile, maxTLSFile)
+	if err != nil {
+		return nil, fmt.Errorf("console.tls.key_file: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("console.tls: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -444,7 +446,10 @@ func (r *Report) timelines() (byKind, byCountry Timeline, from, to string) {
 	}
 	from = time.Unix(0, lo).UTC().Format("2006-01-02 15:04:05")
 	to = time.Unix(0, hi).UTC().Format("2006-01-02 15:04:05")
-	span := hi - lo + 1
+	span := uint64(hi) - uint64(lo) + 1 // in int64, hi-lo+1 can overflow
+	if span == 0 {
+		span = math.MaxUint64
+	}
 	byKind = chart(r.points, lo, span, func(p point) string {
 		if int(p.kind) < len(r.kindNames) {
 			return r.kindNames[p.kind]
@@ -460,7 +465,16 @@ func (r *Report) timelines() (byKind, byCountry Timeline, from, to string) {
 	return
 }
 
-func chart(points []point, lo, span int64, key func(point) string) Timeline {
+// scale is x*num/den, the product in 128 bits: (ts-lo)*timelineBars
+// overflows int64 for timestamps over 4.9 years apart (a bad clock in
+// one capture). x < den, or x*num/den < 2^64.
+func scale(x, num, den uint64) uint64 {
+	hi, lo := bits.Mul64(x, num)
+	q, _ := bits.Div64(hi, lo, den)
+	return q
+}
+
+func chart(points []point, lo int64, span uint64, key func(point) string) Timeline {
 	const w, h, pad = 900, 160, 2
 	totals := map[string]uint64{}
 	for _, p := range points {
@@ -488,7 +502,7 @@ func chart(points []point, lo, span int64, key func(point) string) Timeline {
 		counts[i] = make([]uint64, len(series))
 	}
 	for _, p := range points {
-		b := int((p.ts - lo) * timelineBars / span)
+		b := int(min(scale(uint64(p.ts)-uint64(lo), timelineBars, span), timelineBars-1))
 		i, ok := idx[key(p)]
 		if !ok {
 			i = len(series) - 1
@@ -507,7 +521,7 @@ func chart(points []point, lo, span int64, key func(point) string) Timeline {
 	for b, c := range counts {
 		var bar Bar
 		y := h
-		t0 := time.Unix(0, lo+span*int64(b)/timelineBars).UTC().Format("15:04:05")
+		t0 := time.Unix(0, lo+int64(scale(uint64(b), span, timelineBars))).UTC().Format("15:04:05")
 		for i, n := range c {
 			if n == 0 {
 				continue

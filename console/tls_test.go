@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,5 +72,46 @@ func TestTLS(t *testing.T) {
 	cfg.TLS.KeyFile = cfg.TLS.CertFile
 	if _, err := cfg.TLSConfig(); err == nil || !strings.HasPrefix(err.Error(), "console.tls: ") {
 		t.Errorf("bad key: %v", err)
+	}
+}
+
+// TestTLSFilesBounded: a FIFO as the certificate and a key file over 1 MiB
+// are refused with the setting and the reason, without waiting for a
+// writer or reading the file whole.
+func TestTLSFilesBounded(t *testing.T) {
+	dir := t.TempDir()
+	fifo, big := filepath.Join(dir, "fifo"), filepath.Join(dir, "big.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	small := filepath.Join(dir, "small.pem")
+	if err := os.WriteFile(small, []byte("not PEM\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(big, make([]byte, 2<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cert, key, want string
+	}{
+		{fifo, big, "console.tls.cert_file: "},
+		{big, big, "console.tls.cert_file: "},
+		{filepath.Join(dir, "missing.pem"), big, "console.tls.cert_file: "},
+		{small, big, "console.tls.key_file: "},
+	} {
+		done := make(chan error, 1)
+		go func() {
+			c := Configuration{TLS: TLSConfiguration{CertFile: tc.cert, KeyFile: tc.key}}
+			_, err := c.TLSConfig()
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want %q...", tc.cert, err, tc.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: TLSConfig still reading after 10 s", tc.cert)
+		}
 	}
 }

@@ -13,6 +13,10 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// idleTimeout closes a kept-alive connection that sends no next request
+// (without it an idle connection stays open for ever).
+var idleTimeout = 2 * time.Minute
+
 // Server is the metrics endpoint, a component of the live sensor.
 type Server struct {
 	srv  *http.Server // nil when off
@@ -63,7 +67,7 @@ func ServeWith(listen string, c *Collector, log zerolog.Logger, o Options) (*Ser
 	if o.Root != nil {
 		mux.Handle("/", o.Root)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: idleTimeout}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error().Err(err).Msg("metrics endpoint stopped")

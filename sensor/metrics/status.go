@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 )
 
 // Scrape is what a sensor's metrics endpoint served: every sample by
@@ -28,7 +31,8 @@ type sample struct {
 var ErrBadAddress = errors.New("bad metrics address")
 
 // Fetch reads the metrics of a running sensor at addr (host:port, or a
-// URL), within five seconds.
+// URL), within five seconds. Its errors show a URL's secrets redacted
+// (sink.RedactURL).
 func Fetch(ctx context.Context, addr string) (Scrape, error) {
 	url := addr
 	if !strings.Contains(url, "://") {
@@ -38,16 +42,22 @@ func Fetch(ctx context.Context, addr string) (Scrape, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("status: %w: %w", ErrBadAddress, err)
+		var ue *neturl.Error
+		if shown := sink.RedactURL(url); shown != url || !errors.As(err, &ue) {
+			// The parser's reason may quote a piece of a secret.
+			return nil, fmt.Errorf("status: %w: %s", ErrBadAddress, shown)
+		}
+		return nil, fmt.Errorf("status: %w: %s: %w", ErrBadAddress, url, ue.Err)
 	}
+	shown := sink.RedactURL(url)
 	req.Header.Set("Accept", "text/plain")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", addr, err)
+		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", shown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status: %s: %s", url, resp.Status)
+		return nil, fmt.Errorf("status: %s: %s", shown, resp.Status)
 	}
 	return ParseScrape(io.LimitReader(resp.Body, maxScrapeBytes))
 }
@@ -152,9 +162,9 @@ func top(m map[string]float64, n int) string {
 // outputs', the reloads and the top countries in and out.
 func WriteStatus(w io.Writer, addr string, ms Scrape) error {
 	if _, ok := ms["borderwatch_packets_total"]; !ok {
-		return fmt.Errorf("status: %s does not serve borderwatch metrics", addr)
+		return fmt.Errorf("status: %s does not serve borderwatch metrics", sink.RedactURL(addr))
 	}
-	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", addr)
+	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", sink.RedactURL(addr))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "SOURCE\tPACKETS\tBYTES\tDROPS\t")
 	frames := ms.by("borderwatch_capture_frames_total", "source", nil)

@@ -2,6 +2,10 @@ package metrics
 
 import (
 	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -131,5 +135,62 @@ borderwatch_list_failures{list="new"} 0
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestFetchHidesPassword: a URL's password is in none of Fetch's errors
+// (a bad URL, nothing listening, a status other than 200); the rest of
+// the address is, to say which sensor failed.
+func TestFetchHidesPassword(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct{ addr, want string }{
+		{"http://op:s3cret-pw@" + host + "/metrics", "403 Forbidden"},
+		{"http://op:s3cret-pw@" + closed + "/metrics", "listening on http://op:xxxxx@" + closed},
+		{"http://op:s3cret-pw@" + host + ":x/metrics", "bad metrics address: http://op:xxxxx@" + host + ":x/metrics"},
+		{"http://op:s3cret/pw@" + host + "/metrics", "bad metrics address: http://op:xxxxx@" + host + "/metrics"},
+		{"http://" + host + ":x/metrics", "bad metrics address: http://" + host + ":x/metrics: invalid port"},
+	} {
+		_, err := Fetch(context.Background(), tc.addr)
+		if err == nil {
+			t.Fatalf("%s: no error", tc.want)
+		}
+		if msg := err.Error(); strings.Contains(msg, "s3cret") || !strings.Contains(msg, tc.want) {
+			t.Errorf("error %q: want %q and no password", msg, tc.want)
+		}
+	}
+}
+
+// TestWriteStatusHidesPassword: the report's heading, and the error for
+// an endpoint that is not a sensor's, show a URL's password as "xxxxx".
+func TestWriteStatusHidesPassword(t *testing.T) {
+	const addr = "https://op:s3cret-pw@192.0.2.1:9467/metrics"
+	ms, err := ParseScrape(strings.NewReader("borderwatch_packets_total{result=\"decoded\"} 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteStatus(&out, addr, ms); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(out.String(), "\n"); first != "borderwatch sensor at https://op:xxxxx@192.0.2.1:9467/metrics" {
+		t.Errorf("heading %q", first)
+	}
+	err = WriteStatus(&out, addr, Scrape{})
+	if err == nil || err.Error() != "status: https://op:xxxxx@192.0.2.1:9467/metrics does not serve borderwatch metrics" {
+		t.Errorf("error %v", err)
+	}
+	out.Reset()
+	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil || !strings.HasPrefix(out.String(), "borderwatch sensor at 127.0.0.1:9467\n") {
+		t.Errorf("host:port heading %q, %v", out.String(), err)
 	}
 }

@@ -68,37 +68,9 @@ func TestRunListSourceReloads(t *testing.T) {
 			if l := logs.String(); !strings.Contains(l, `"message":"list updated"`) || !strings.Contains(l, `"entries":1`) {
 				t.Fatalf("no list update logged:\n%s", l)
 			}
-			// One datagram from the listed address.
-			err := inNetns(attackerNS, func() error {
-				c, err := net.Dial("udp", "192.0.2.10:5353")
-				if err != nil {
-					return err
-				}
-				defer c.Close()
-				_, err = c.Write([]byte("hello"))
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got string
-			eventually(t, "the reputation alert", func() bool {
-				b, _ := os.ReadFile(alerts)
-				got = string(b)
-				return strings.Contains(got, `"signature_id":8100601`)
-			})
-			if !strings.Contains(got, `"src_ip":"198.51.100.7"`) {
-				t.Errorf("alert %s", got)
-			}
+			sendFromListed(t, attackerNS, alerts)
 			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("run: %v\n%s", err, logs.String())
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("run did not stop")
-			}
+			waitStopped(t, done, &logs)
 			if n := fetches.Load(); n != 1 {
 				t.Errorf("%d fetches, want 1 (the refresh is an hour)", n)
 			}
@@ -153,6 +125,16 @@ func TestRunSIGHUPAddsListSource(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, `"added":["blocklist"]`) || !strings.Contains(l, `"entries":1`) {
 		t.Fatalf("reconfiguration or list not logged:\n%s", l)
 	}
+	sendFromListed(t, attackerNS, alerts)
+	cancel()
+	waitStopped(t, done, &logs)
+}
+
+// sendFromListed sends one datagram from the listed address 198.51.100.7
+// (the attacker namespace) and waits for the pack's inbound reputation
+// alert (8100601) naming that source.
+func sendFromListed(t *testing.T, attackerNS, alerts string) {
+	t.Helper()
 	err := inNetns(attackerNS, func() error {
 		c, err := net.Dial("udp", "192.0.2.10:5353")
 		if err != nil {
@@ -165,11 +147,20 @@ func TestRunSIGHUPAddsListSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reputation alert", func() bool {
+	eventually(t, "the reputation alert from 198.51.100.7", func() bool {
 		b, _ := os.ReadFile(alerts)
-		return strings.Contains(string(b), `"signature_id":8100601`) && strings.Contains(string(b), `"src_ip":"198.51.100.7"`)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, `"signature_id":8100601`) && strings.Contains(line, `"src_ip":"198.51.100.7"`) {
+				return true
+			}
+		}
+		return false
 	})
-	cancel()
+}
+
+// waitStopped waits (30 s at most) for a cancelled run to return nil.
+func waitStopped(t *testing.T, done <-chan error, logs *lockedBuffer) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {

@@ -90,34 +90,25 @@ func remoteHosts(l lab) []netip.Addr {
 // ACKSweep sends a lone ACK (no connection) to Port on each host; Alive
 // hosts answer RST, as a host does to an ACK it has no connection for.
 func (g *Gen) ACKSweep(s SweepSpec) Stream {
-	var out Stream
 	sport := g.ephemeralPort()
-	step := interval(s.Rate)
-	for i, dst := range s.Dsts {
-		t := g.at(s.At + time.Duration(i)*step)
-		ack := g.rng.Uint32()
-		out = append(out, Packet{t, g.frame(s.Src, dst, layers.IPProtocolTCP, tcp(sport, s.Port, 0, ack, ScanACK))})
-		if s.Replies && containsAddr(s.Alive, dst) {
-			out = append(out, Packet{t.Add(rtt), g.frame(dst, s.Src, layers.IPProtocolTCP, tcp(s.Port, sport, ack, 0, 0x04))})
-		}
-	}
-	return Merge(out)
+	var ack uint32
+	return g.sweep(s, func(_ int, dst netip.Addr) []byte {
+		ack = g.rng.Uint32()
+		return g.frame(s.Src, dst, layers.IPProtocolTCP, tcp(sport, s.Port, 0, ack, ScanACK))
+	}, func(_ int, dst netip.Addr) []byte {
+		return g.frame(dst, s.Src, layers.IPProtocolTCP, tcp(s.Port, sport, ack, 0, 0x04))
+	})
 }
 
 // UDPSweep sends an empty UDP datagram to Port on each host; Alive hosts
 // answer with a 64-byte datagram.
 func (g *Gen) UDPSweep(s SweepSpec) Stream {
-	var out Stream
 	sport := g.ephemeralPort()
-	step := interval(s.Rate)
-	for i, dst := range s.Dsts {
-		t := g.at(s.At + time.Duration(i)*step)
-		out = append(out, Packet{t, g.frame(s.Src, dst, layers.IPProtocolUDP, udp(sport, s.Port))})
-		if s.Replies && containsAddr(s.Alive, dst) {
-			out = append(out, Packet{t.Add(rtt), g.frame(dst, s.Src, layers.IPProtocolUDP, udp(s.Port, sport), gopacket.Payload(make([]byte, 64)))})
-		}
-	}
-	return Merge(out)
+	return g.sweep(s, func(_ int, dst netip.Addr) []byte {
+		return g.frame(s.Src, dst, layers.IPProtocolUDP, udp(sport, s.Port))
+	}, func(_ int, dst netip.Addr) []byte {
+		return g.frame(dst, s.Src, layers.IPProtocolUDP, udp(s.Port, sport), gopacket.Payload(make([]byte, 64)))
+	})
 }
 
 // protoScanSkip are the protocol numbers ProtoScan leaves out: IPv6

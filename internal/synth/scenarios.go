@@ -146,42 +146,49 @@ type SweepSpec struct {
 	Dsts  []netip.Addr
 	At    time.Duration
 	Rate  float64 // probes per second; 0 means 1000
-	Port  uint16  // TCPSweep only: the port probed with a SYN
+	Port  uint16  // TCPSweep, ACKSweep, UDPSweep: the port probed
 	Alive []netip.Addr
-	// Replies adds echo replies (PingSweep) or SYN-ACKs (TCPSweep) from
-	// Alive hosts.
+	// Replies adds the answers of the Alive hosts (echo replies, SYN-ACKs,
+	// RSTs or datagrams, by sweep).
 	Replies bool
+}
+
+// sweep sends probe(i, dst) to each host of s.Dsts at s.Rate and, with
+// s.Replies, reply(i, dst) from each Alive host one rtt later; reply is
+// called right after its probe, so it may use what the probe drew.
+func (g *Gen) sweep(s SweepSpec, probe, reply func(i int, dst netip.Addr) []byte) Stream {
+	var out Stream
+	step := interval(s.Rate)
+	for i, dst := range s.Dsts {
+		t := g.at(s.At + time.Duration(i)*step)
+		out = append(out, Packet{t, probe(i, dst)})
+		if s.Replies && containsAddr(s.Alive, dst) {
+			out = append(out, Packet{t.Add(rtt), reply(i, dst)})
+		}
+	}
+	return Merge(out)
 }
 
 // PingSweep sends one echo request to each host, all with one identifier.
 func (g *Gen) PingSweep(s SweepSpec) Stream {
-	var out Stream
 	id := uint16(g.rng.UintN(1 << 16))
-	step := interval(s.Rate)
-	for i, dst := range s.Dsts {
-		t := g.at(s.At + time.Duration(i)*step)
-		out = append(out, Packet{t, g.echo(s.Src, dst, false, id, uint16(i+1), 0)})
-		if s.Replies && containsAddr(s.Alive, dst) {
-			out = append(out, Packet{t.Add(rtt), g.echo(dst, s.Src, true, id, uint16(i+1), 0)})
-		}
-	}
-	return Merge(out)
+	return g.sweep(s, func(i int, dst netip.Addr) []byte {
+		return g.echo(s.Src, dst, false, id, uint16(i+1), 0)
+	}, func(i int, dst netip.Addr) []byte {
+		return g.echo(dst, s.Src, true, id, uint16(i+1), 0)
+	})
 }
 
 // TCPSweep sends a SYN to Port on each host.
 func (g *Gen) TCPSweep(s SweepSpec) Stream {
-	var out Stream
 	sport := g.ephemeralPort()
-	step := interval(s.Rate)
-	for i, dst := range s.Dsts {
-		t := g.at(s.At + time.Duration(i)*step)
-		seq := g.rng.Uint32()
-		out = append(out, Packet{t, g.frame(s.Src, dst, layers.IPProtocolTCP, tcp(sport, s.Port, seq, 0, ScanSYN))})
-		if s.Replies && containsAddr(s.Alive, dst) {
-			out = append(out, Packet{t.Add(rtt), g.frame(dst, s.Src, layers.IPProtocolTCP, tcp(s.Port, sport, g.rng.Uint32(), seq+1, 0x12))})
-		}
-	}
-	return Merge(out)
+	var seq uint32
+	return g.sweep(s, func(_ int, dst netip.Addr) []byte {
+		seq = g.rng.Uint32()
+		return g.frame(s.Src, dst, layers.IPProtocolTCP, tcp(sport, s.Port, seq, 0, ScanSYN))
+	}, func(_ int, dst netip.Addr) []byte {
+		return g.frame(dst, s.Src, layers.IPProtocolTCP, tcp(s.Port, sport, g.rng.Uint32(), seq+1, 0x12))
+	})
 }
 
 func containsAddr(as []netip.Addr, a netip.Addr) bool {

@@ -60,22 +60,11 @@ func init() {
 // 1000) from srcPort of the reflectors to the victim, whole (no
 // fragments): reflection through any UDP service.
 func (g *Gen) Reflection(s AmpSpec, srcPort uint16) Stream {
-	size := s.Size
-	if size == 0 {
-		size = 1000
+	if s.Size == 0 {
+		s.Size = 1000
 	}
-	refl := g.distinctAddrs(s.Reflectors, s.Prefixes)
-	step := interval(s.Rate)
-	var out Stream
-	for i := range s.Responses {
-		t := g.at(s.At + time.Duration(i)*step)
-		dport := s.VictimPort
-		if dport == 0 {
-			dport = g.ephemeralPort()
-		}
-		out = append(out, Packet{t, g.frame(refl[i%len(refl)], s.Victim, layers.IPProtocolUDP, udp(srcPort, dport), gopacket.Payload(make([]byte, size)))})
-	}
-	return out
+	s.Fragment = false
+	return g.responses(s, srcPort, nil)
 }
 
 // remoteHosts returns 126 hosts of the plan's CN prefix.

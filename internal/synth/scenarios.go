@@ -398,10 +398,19 @@ type AmpSpec struct {
 // response is a first fragment with the UDP header and later fragments
 // without.
 func (g *Gen) DNSAmplification(s AmpSpec) Stream {
-	size := s.Size
-	if size == 0 {
-		size = 3000
+	if s.Size == 0 {
+		s.Size = 3000
 	}
+	return g.responses(s, 53, func(payload []byte) {
+		payload[2] = 0x81 // QR, RD, RA: a response
+		payload[3] = 0x80
+	})
+}
+
+// responses generates s.Responses UDP datagrams of s.Size payload bytes
+// from srcPort of the reflectors to the victim, the payload set by mark
+// (nil: zeros); with s.Fragment, as DNSAmplification describes.
+func (g *Gen) responses(s AmpSpec, srcPort uint16, mark func(payload []byte)) Stream {
 	refl := g.distinctAddrs(s.Reflectors, s.Prefixes)
 	step := interval(s.Rate)
 	var out Stream
@@ -412,14 +421,15 @@ func (g *Gen) DNSAmplification(s AmpSpec) Stream {
 		if dport == 0 {
 			dport = g.ephemeralPort()
 		}
-		payload := make([]byte, size)
-		payload[2] = 0x81 // QR, RD, RA: a response
-		payload[3] = 0x80
-		if !s.Fragment || size+8+ipHeaderLen(src) <= 1500 {
-			out = append(out, Packet{t, g.frame(src, s.Victim, layers.IPProtocolUDP, udp(53, dport), gopacket.Payload(payload))})
+		payload := make([]byte, s.Size)
+		if mark != nil {
+			mark(payload)
+		}
+		if !s.Fragment || s.Size+8+ipHeaderLen(src) <= 1500 {
+			out = append(out, Packet{t, g.frame(src, s.Victim, layers.IPProtocolUDP, udp(srcPort, dport), gopacket.Payload(payload))})
 			continue
 		}
-		l4 := transportBytes(src, s.Victim, layers.IPProtocolUDP, udp(53, dport), gopacket.Payload(payload))
+		l4 := transportBytes(src, s.Victim, layers.IPProtocolUDP, udp(srcPort, dport), gopacket.Payload(payload))
 		for j, f := range g.fragments(src, s.Victim, layers.IPProtocolUDP, l4, 1500, g.rng.Uint32()) {
 			out = append(out, Packet{t.Add(time.Duration(j) * time.Microsecond), f})
 		}

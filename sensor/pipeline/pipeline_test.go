@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,18 +67,10 @@ func (s *chanSource) Close() error { s.once.Do(func() { close(s.done) }); return
 // scanRule is a test rule: id fires at count distinct ports per pair.
 func scanRule(t *testing.T, id, count int) *rules.Set {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "scan.yaml")
 	src := "rules:\n  - id: " + itoa(id) + "\n    name: test scan " + itoa(id) + "\n    kind: scan\n    from: \"!home\"\n    to: home\n" +
 		"    protocol: tcp\n    threshold: {count: " + itoa(count) + ", window: 5m, track: pair, distinct: dst_port}\n" +
 		"    suppress: 1h\n    severity: 2\n    category: Attempted Information Leak\n"
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	set, err := rules.Load(rules.Options{Paths: []string{path}, NoDefaults: true, Geo: geo.Config{Home: []string{"DE"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return loadRules(t, src)
 }
 
 func itoa(n int) string {

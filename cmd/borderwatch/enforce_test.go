@@ -65,7 +65,9 @@ func TestReloadChecksDropRules(t *testing.T) {
 	}})
 
 	write(`"!home"`)
-	_ = rl.Reload()
+	if err := rl.Reload(); err == nil {
+		t.Error("the bad drop rule reloaded without an error")
+	}
 	if ok, failed := reloads.Counts(); ok != 0 || failed != 1 || len(pushed) != 0 || p.Rules() != set {
 		t.Errorf("bad drop rule: reloads ok %d failed %d, %d pushes, rules replaced %v", ok, failed, len(pushed), p.Rules() != set)
 	}
@@ -74,7 +76,9 @@ func TestReloadChecksDropRules(t *testing.T) {
 		t.Errorf("log lacks %s:\n%s", want, l)
 	}
 	write("[CN, RU]")
-	_ = rl.Reload()
+	if err := rl.Reload(); err != nil {
+		t.Fatalf("good reload: %v", err)
+	}
 	if ok, _ := reloads.Counts(); ok != 1 || len(pushed) != 1 {
 		t.Fatalf("good reload: ok %d, %d pushes", ok, len(pushed))
 	}

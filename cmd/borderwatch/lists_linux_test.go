@@ -28,27 +28,9 @@ func TestRunListSourceReloads(t *testing.T) {
 	for _, mode := range []string{"afpacket", "xdp"} {
 		t.Run(mode, func(t *testing.T) {
 			sensorNS, attackerNS := labNetns(t)
-			var fetches atomic.Int64
-			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				fetches.Add(1)
-				_, _ = w.Write([]byte("# lab list\n198.51.100.7\n"))
-			}))
-			defer srv.Close()
-			dir := t.TempDir()
-			ca := filepath.Join(dir, "ca.pem")
-			labDB := filepath.Join(dir, "lab.mmdb")
-			cfg := filepath.Join(dir, "borderwatch.yaml")
-			for path, data := range map[string][]byte{
-				ca:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
-				labDB: geotest.Lab(),
-				cfg: []byte("lists:\n  state_dir: " + filepath.Join(dir, "state") + "\n  sources:\n    - name: blocklist\n" +
-					"      url: " + srv.URL + "/drop.txt\n      format: plain\n      refresh: 1h\n      ca_file: " + ca + "\n"),
-			} {
-				if err := os.WriteFile(path, data, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			alerts := filepath.Join(dir, "alerts.json")
+			f := newListFixture(t)
+			f.writeConfig(t, f.lists+f.sources)
+			cfg, labDB, alerts := f.cfg, f.labDB, f.alerts
 			var logs lockedBuffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -68,38 +50,10 @@ func TestRunListSourceReloads(t *testing.T) {
 			if l := logs.String(); !strings.Contains(l, `"message":"list updated"`) || !strings.Contains(l, `"entries":1`) {
 				t.Fatalf("no list update logged:\n%s", l)
 			}
-			// One datagram from the listed address.
-			err := inNetns(attackerNS, func() error {
-				c, err := net.Dial("udp", "192.0.2.10:5353")
-				if err != nil {
-					return err
-				}
-				defer c.Close()
-				_, err = c.Write([]byte("hello"))
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got string
-			eventually(t, "the reputation alert", func() bool {
-				b, _ := os.ReadFile(alerts)
-				got = string(b)
-				return strings.Contains(got, `"signature_id":8100601`)
-			})
-			if !strings.Contains(got, `"src_ip":"198.51.100.7"`) {
-				t.Errorf("alert %s", got)
-			}
+			sendFromListed(t, attackerNS, alerts)
 			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("run: %v\n%s", err, logs.String())
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("run did not stop")
-			}
-			if n := fetches.Load(); n != 1 {
+			waitStopped(t, done, &logs)
+			if n := f.fetches.Load(); n != 1 {
 				t.Errorf("%d fetches, want 1 (the refresh is an hour)", n)
 			}
 		})
@@ -112,25 +66,9 @@ func TestRunListSourceReloads(t *testing.T) {
 // from the listed address raises the pack's inbound reputation alert.
 func TestRunSIGHUPAddsListSource(t *testing.T) {
 	sensorNS, attackerNS := labNetns(t)
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte("# lab list\n198.51.100.7\n"))
-	}))
-	defer srv.Close()
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca.pem")
-	labDB := filepath.Join(dir, "lab.mmdb")
-	cfg := filepath.Join(dir, "borderwatch.yaml")
-	lists := "lists:\n  state_dir: " + filepath.Join(dir, "state") + "\n"
-	for path, data := range map[string][]byte{
-		ca:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
-		labDB: geotest.Lab(),
-		cfg:   []byte(lists),
-	} {
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	alerts := filepath.Join(dir, "alerts.json")
+	f := newListFixture(t)
+	f.writeConfig(t, f.lists)
+	cfg, labDB, alerts := f.cfg, f.labDB, f.alerts
 	var logs lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -139,10 +77,7 @@ func TestRunSIGHUPAddsListSource(t *testing.T) {
 		"--alerts", alerts, "--metrics-listen", "127.0.0.1:0")
 	waitRunning(t, done, &logs)
 
-	added := lists + "  sources:\n    - name: blocklist\n      url: " + srv.URL + "/drop.txt\n      format: plain\n      refresh: 1h\n      ca_file: " + ca + "\n"
-	if err := os.WriteFile(cfg, []byte(added), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	f.writeConfig(t, f.lists+f.sources)
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +88,61 @@ func TestRunSIGHUPAddsListSource(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, `"added":["blocklist"]`) || !strings.Contains(l, `"entries":1`) {
 		t.Fatalf("reconfiguration or list not logged:\n%s", l)
 	}
+	sendFromListed(t, attackerNS, alerts)
+	cancel()
+	waitStopped(t, done, &logs)
+}
+
+// listFixture is a TLS server serving a list of 198.51.100.7 (counting
+// its fetches), its CA and the lab GeoIP database written to a temporary
+// directory, and the configuration lines of a list state directory there
+// (lists) and of a source "blocklist" fetching from the server (sources).
+type listFixture struct {
+	fetches                atomic.Int64
+	ca, labDB, cfg, alerts string
+	lists, sources         string
+}
+
+func newListFixture(t *testing.T) *listFixture {
+	t.Helper()
+	f := &listFixture{}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.fetches.Add(1)
+		_, _ = w.Write([]byte("# lab list\n198.51.100.7\n"))
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	f.ca = filepath.Join(dir, "ca.pem")
+	f.labDB = filepath.Join(dir, "lab.mmdb")
+	f.cfg = filepath.Join(dir, "borderwatch.yaml")
+	f.alerts = filepath.Join(dir, "alerts.json")
+	f.lists = "lists:\n  state_dir: " + filepath.Join(dir, "state") + "\n"
+	f.sources = "  sources:\n    - name: blocklist\n      url: " + srv.URL + "/drop.txt\n" +
+		"      format: plain\n      refresh: 1h\n      ca_file: " + f.ca + "\n"
+	for path, data := range map[string][]byte{
+		f.ca:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
+		f.labDB: geotest.Lab(),
+	} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// writeConfig writes the sensor's configuration file.
+func (f *listFixture) writeConfig(t *testing.T, yaml string) {
+	t.Helper()
+	if err := os.WriteFile(f.cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendFromListed sends one datagram from the listed address 198.51.100.7
+// (the attacker namespace) and waits for the pack's inbound reputation
+// alert (8100601) naming that source.
+func sendFromListed(t *testing.T, attackerNS, alerts string) {
+	t.Helper()
 	err := inNetns(attackerNS, func() error {
 		c, err := net.Dial("udp", "192.0.2.10:5353")
 		if err != nil {
@@ -165,11 +155,20 @@ func TestRunSIGHUPAddsListSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reputation alert", func() bool {
+	eventually(t, "the reputation alert from 198.51.100.7", func() bool {
 		b, _ := os.ReadFile(alerts)
-		return strings.Contains(string(b), `"signature_id":8100601`) && strings.Contains(string(b), `"src_ip":"198.51.100.7"`)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, `"signature_id":8100601`) && strings.Contains(line, `"src_ip":"198.51.100.7"`) {
+				return true
+			}
+		}
+		return false
 	})
-	cancel()
+}
+
+// waitStopped waits (30 s at most) for a cancelled run to return nil.
+func waitStopped(t *testing.T, done <-chan error, logs *lockedBuffer) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {

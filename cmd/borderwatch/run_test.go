@@ -133,7 +133,9 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	if err := os.WriteFile(rulesPath, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_ = rl.Reload()
+	if err := rl.Reload(); err == nil {
+		t.Error("the bad rules file reloaded without an error")
+	}
 	if ok, failed := reloads.Counts(); ok != 0 || failed != 1 {
 		t.Errorf("reloads ok %d failed %d after the bad file", ok, failed)
 	}
@@ -149,7 +151,9 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 	if err := os.WriteFile(rulesPath, []byte(testRule(9100002, 5)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_ = rl.Reload()
+	if err := rl.Reload(); err != nil {
+		t.Fatalf("good reload: %v", err)
+	}
 	if ok, failed := reloads.Counts(); ok != 1 || failed != 1 {
 		t.Errorf("reloads ok %d failed %d after the good file", ok, failed)
 	}

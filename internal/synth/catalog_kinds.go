@@ -60,22 +60,11 @@ func init() {
 // 1000) from srcPort of the reflectors to the victim, whole (no
 // fragments): reflection through any UDP service.
 func (g *Gen) Reflection(s AmpSpec, srcPort uint16) Stream {
-	size := s.Size
-	if size == 0 {
-		size = 1000
+	if s.Size == 0 {
+		s.Size = 1000
 	}
-	refl := g.distinctAddrs(s.Reflectors, s.Prefixes)
-	step := interval(s.Rate)
-	var out Stream
-	for i := range s.Responses {
-		t := g.at(s.At + time.Duration(i)*step)
-		dport := s.VictimPort
-		if dport == 0 {
-			dport = g.ephemeralPort()
-		}
-		out = append(out, Packet{t, g.frame(refl[i%len(refl)], s.Victim, layers.IPProtocolUDP, udp(srcPort, dport), gopacket.Payload(make([]byte, size)))})
-	}
-	return out
+	s.Fragment = false
+	return g.responses(s, srcPort, nil)
 }
 
 // remoteHosts returns 126 hosts of the plan's CN prefix.
@@ -90,34 +79,25 @@ func remoteHosts(l lab) []netip.Addr {
 // ACKSweep sends a lone ACK (no connection) to Port on each host; Alive
 // hosts answer RST, as a host does to an ACK it has no connection for.
 func (g *Gen) ACKSweep(s SweepSpec) Stream {
-	var out Stream
 	sport := g.ephemeralPort()
-	step := interval(s.Rate)
-	for i, dst := range s.Dsts {
-		t := g.at(s.At + time.Duration(i)*step)
-		ack := g.rng.Uint32()
-		out = append(out, Packet{t, g.frame(s.Src, dst, layers.IPProtocolTCP, tcp(sport, s.Port, 0, ack, ScanACK))})
-		if s.Replies && containsAddr(s.Alive, dst) {
-			out = append(out, Packet{t.Add(rtt), g.frame(dst, s.Src, layers.IPProtocolTCP, tcp(s.Port, sport, ack, 0, 0x04))})
-		}
-	}
-	return Merge(out)
+	var ack uint32
+	return g.sweep(s, func(_ int, dst netip.Addr) []byte {
+		ack = g.rng.Uint32()
+		return g.frame(s.Src, dst, layers.IPProtocolTCP, tcp(sport, s.Port, 0, ack, ScanACK))
+	}, func(_ int, dst netip.Addr) []byte {
+		return g.frame(dst, s.Src, layers.IPProtocolTCP, tcp(s.Port, sport, ack, 0, 0x04))
+	})
 }
 
 // UDPSweep sends an empty UDP datagram to Port on each host; Alive hosts
 // answer with a 64-byte datagram.
 func (g *Gen) UDPSweep(s SweepSpec) Stream {
-	var out Stream
 	sport := g.ephemeralPort()
-	step := interval(s.Rate)
-	for i, dst := range s.Dsts {
-		t := g.at(s.At + time.Duration(i)*step)
-		out = append(out, Packet{t, g.frame(s.Src, dst, layers.IPProtocolUDP, udp(sport, s.Port))})
-		if s.Replies && containsAddr(s.Alive, dst) {
-			out = append(out, Packet{t.Add(rtt), g.frame(dst, s.Src, layers.IPProtocolUDP, udp(s.Port, sport), gopacket.Payload(make([]byte, 64)))})
-		}
-	}
-	return Merge(out)
+	return g.sweep(s, func(_ int, dst netip.Addr) []byte {
+		return g.frame(s.Src, dst, layers.IPProtocolUDP, udp(sport, s.Port))
+	}, func(_ int, dst netip.Addr) []byte {
+		return g.frame(dst, s.Src, layers.IPProtocolUDP, udp(s.Port, sport), gopacket.Payload(make([]byte, 64)))
+	})
 }
 
 // protoScanSkip are the protocol numbers ProtoScan leaves out: IPv6

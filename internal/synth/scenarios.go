@@ -146,42 +146,49 @@ type SweepSpec struct {
 	Dsts  []netip.Addr
 	At    time.Duration
 	Rate  float64 // probes per second; 0 means 1000
-	Port  uint16  // TCPSweep only: the port probed with a SYN
+	Port  uint16  // TCPSweep, ACKSweep, UDPSweep: the port probed
 	Alive []netip.Addr
-	// Replies adds echo replies (PingSweep) or SYN-ACKs (TCPSweep) from
-	// Alive hosts.
+	// Replies adds the answers of the Alive hosts (echo replies, SYN-ACKs,
+	// RSTs or datagrams, by sweep).
 	Replies bool
+}
+
+// sweep sends probe(i, dst) to each host of s.Dsts at s.Rate and, with
+// s.Replies, reply(i, dst) from each Alive host one rtt later; reply is
+// called right after its probe, so it may use what the probe drew.
+func (g *Gen) sweep(s SweepSpec, probe, reply func(i int, dst netip.Addr) []byte) Stream {
+	var out Stream
+	step := interval(s.Rate)
+	for i, dst := range s.Dsts {
+		t := g.at(s.At + time.Duration(i)*step)
+		out = append(out, Packet{t, probe(i, dst)})
+		if s.Replies && containsAddr(s.Alive, dst) {
+			out = append(out, Packet{t.Add(rtt), reply(i, dst)})
+		}
+	}
+	return Merge(out)
 }
 
 // PingSweep sends one echo request to each host, all with one identifier.
 func (g *Gen) PingSweep(s SweepSpec) Stream {
-	var out Stream
 	id := uint16(g.rng.UintN(1 << 16))
-	step := interval(s.Rate)
-	for i, dst := range s.Dsts {
-		t := g.at(s.At + time.Duration(i)*step)
-		out = append(out, Packet{t, g.echo(s.Src, dst, false, id, uint16(i+1), 0)})
-		if s.Replies && containsAddr(s.Alive, dst) {
-			out = append(out, Packet{t.Add(rtt), g.echo(dst, s.Src, true, id, uint16(i+1), 0)})
-		}
-	}
-	return Merge(out)
+	return g.sweep(s, func(i int, dst netip.Addr) []byte {
+		return g.echo(s.Src, dst, false, id, uint16(i+1), 0)
+	}, func(i int, dst netip.Addr) []byte {
+		return g.echo(dst, s.Src, true, id, uint16(i+1), 0)
+	})
 }
 
 // TCPSweep sends a SYN to Port on each host.
 func (g *Gen) TCPSweep(s SweepSpec) Stream {
-	var out Stream
 	sport := g.ephemeralPort()
-	step := interval(s.Rate)
-	for i, dst := range s.Dsts {
-		t := g.at(s.At + time.Duration(i)*step)
-		seq := g.rng.Uint32()
-		out = append(out, Packet{t, g.frame(s.Src, dst, layers.IPProtocolTCP, tcp(sport, s.Port, seq, 0, ScanSYN))})
-		if s.Replies && containsAddr(s.Alive, dst) {
-			out = append(out, Packet{t.Add(rtt), g.frame(dst, s.Src, layers.IPProtocolTCP, tcp(s.Port, sport, g.rng.Uint32(), seq+1, 0x12))})
-		}
-	}
-	return Merge(out)
+	var seq uint32
+	return g.sweep(s, func(_ int, dst netip.Addr) []byte {
+		seq = g.rng.Uint32()
+		return g.frame(s.Src, dst, layers.IPProtocolTCP, tcp(sport, s.Port, seq, 0, ScanSYN))
+	}, func(_ int, dst netip.Addr) []byte {
+		return g.frame(dst, s.Src, layers.IPProtocolTCP, tcp(s.Port, sport, g.rng.Uint32(), seq+1, 0x12))
+	})
 }
 
 func containsAddr(as []netip.Addr, a netip.Addr) bool {
@@ -391,10 +398,19 @@ type AmpSpec struct {
 // response is a first fragment with the UDP header and later fragments
 // without.
 func (g *Gen) DNSAmplification(s AmpSpec) Stream {
-	size := s.Size
-	if size == 0 {
-		size = 3000
+	if s.Size == 0 {
+		s.Size = 3000
 	}
+	return g.responses(s, 53, func(payload []byte) {
+		payload[2] = 0x81 // QR, RD, RA: a response
+		payload[3] = 0x80
+	})
+}
+
+// responses generates s.Responses UDP datagrams of s.Size payload bytes
+// from srcPort of the reflectors to the victim, the payload set by mark
+// (nil: zeros); with s.Fragment, as DNSAmplification describes.
+func (g *Gen) responses(s AmpSpec, srcPort uint16, mark func(payload []byte)) Stream {
 	refl := g.distinctAddrs(s.Reflectors, s.Prefixes)
 	step := interval(s.Rate)
 	var out Stream
@@ -405,14 +421,15 @@ func (g *Gen) DNSAmplification(s AmpSpec) Stream {
 		if dport == 0 {
 			dport = g.ephemeralPort()
 		}
-		payload := make([]byte, size)
-		payload[2] = 0x81 // QR, RD, RA: a response
-		payload[3] = 0x80
-		if !s.Fragment || size+8+ipHeaderLen(src) <= 1500 {
-			out = append(out, Packet{t, g.frame(src, s.Victim, layers.IPProtocolUDP, udp(53, dport), gopacket.Payload(payload))})
+		payload := make([]byte, s.Size)
+		if mark != nil {
+			mark(payload)
+		}
+		if !s.Fragment || s.Size+8+ipHeaderLen(src) <= 1500 {
+			out = append(out, Packet{t, g.frame(src, s.Victim, layers.IPProtocolUDP, udp(srcPort, dport), gopacket.Payload(payload))})
 			continue
 		}
-		l4 := transportBytes(src, s.Victim, layers.IPProtocolUDP, udp(53, dport), gopacket.Payload(payload))
+		l4 := transportBytes(src, s.Victim, layers.IPProtocolUDP, udp(srcPort, dport), gopacket.Payload(payload))
 		for j, f := range g.fragments(src, s.Victim, layers.IPProtocolUDP, l4, 1500, g.rng.Uint32()) {
 			out = append(out, Packet{t.Add(time.Duration(j) * time.Microsecond), f})
 		}

@@ -518,24 +518,7 @@ func TestMetrics(t *testing.T) {
 	m.Update(context.Background()) // 304
 	fs.setMode("status", 503)
 	m.Update(context.Background())
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(m); err != nil {
-		t.Fatal(err)
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, mf := range mfs {
-		for _, mt := range mf.GetMetric() {
-			key := mf.GetName()
-			for _, lp := range mt.GetLabel() {
-				key += " " + lp.GetName() + "=" + lp.GetValue()
-			}
-			got[key] = mt.GetGauge().GetValue() + mt.GetCounter().GetValue()
-		}
-	}
+	got := gather(t, m)
 	checked := m.Status()[0].Checked
 	want := map[string]float64{
 		"borderwatch_list_entries list=feodo":                            3,

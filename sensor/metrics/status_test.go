@@ -94,10 +94,6 @@ kernel floods:`
 	}
 }
 
-// labApp is an app logging to a buffer, with the lab GeoIP database at labDB,
-// home DE and only the rules of rulesPath, and the rule set and geo table it
-// loads.
-
 // TestStatusLists: the list sources' table from the borderwatch_list_*
 // metrics: entries in force, age, failures, the last error's time and
 // reasons, and a fetched list that is not in force.
@@ -118,22 +114,15 @@ borderwatch_list_entries{list="new"} 0
 borderwatch_list_pending{list="new"} 0
 borderwatch_list_failures{list="new"} 0
 `
-	ms, err := ParseScrape(strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil {
-		t.Fatal(err)
-	}
+	out := statusOf(t, text)
 	for _, want := range []string{
 		"\nLIST       ENTRIES  AGE      FAILURES  LAST ERROR                                    IN FORCE\n",
 		"blocklist  1412     2h5m0s   0         -                                             yes\n",
 		"cert       180      26h0m0s  3         2026-12-11T11:00:00Z (http_401 3, timeout 1)  no: a newer list is fetched",
 		"new        0        never    0         -                                             yes\n",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("status lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
 }

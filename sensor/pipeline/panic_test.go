@@ -76,13 +76,7 @@ func TestPanicDropsOnePacket(t *testing.T) {
 					t.Fatalf("RunSources: %v", err)
 				}
 			} else {
-				src, err := capture.OpenReader("scans.pcap", bytes.NewReader(buf.Bytes()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := p.Run(context.Background(), src); err != nil {
-					t.Fatalf("Run: %v", err)
-				}
+				replay(t, p, "scans.pcap", buf.Bytes())
 			}
 			p.Close()
 			mu.Lock()

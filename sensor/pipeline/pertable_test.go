@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"github.com/borderwatch/borderwatch/internal/synth"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
-	"github.com/borderwatch/borderwatch/sensor/capture"
 )
 
 // layeredHolder holds a table of the lab countries without AS numbers and
@@ -99,13 +97,7 @@ func TestAlertASFromFullTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := capture.OpenReader("scan", bytes.NewReader(buf.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Run(context.Background(), src); err != nil {
-			t.Fatal(err)
-		}
+		replay(t, p, "scan", buf.Bytes())
 		p.Close()
 		if len(got) != 1 {
 			t.Fatalf("from %s: %d alerts, want 1", c.from, len(got))

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,18 +67,10 @@ func (s *chanSource) Close() error { s.once.Do(func() { close(s.done) }); return
 // scanRule is a test rule: id fires at count distinct ports per pair.
 func scanRule(t *testing.T, id, count int) *rules.Set {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "scan.yaml")
 	src := "rules:\n  - id: " + itoa(id) + "\n    name: test scan " + itoa(id) + "\n    kind: scan\n    from: \"!home\"\n    to: home\n" +
 		"    protocol: tcp\n    threshold: {count: " + itoa(count) + ", window: 5m, track: pair, distinct: dst_port}\n" +
 		"    suppress: 1h\n    severity: 2\n    category: Attempted Information Leak\n"
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	set, err := rules.Load(rules.Options{Paths: []string{path}, NoDefaults: true, Geo: geo.Config{Home: []string{"DE"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return loadRules(t, src)
 }
 
 func itoa(n int) string {
@@ -117,6 +107,18 @@ func syns(from, to uint16) synth.Stream {
 
 // waitFor polls cond until it holds; the bound only keeps a broken build
 // from hanging.
+// replay runs p over the capture file data, named name, to its end.
+func replay(t *testing.T, p *Pipeline, name string, data []byte) {
+	t.Helper()
+	src, err := capture.OpenReader(name, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(context.Background(), src); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for range 1000 {
@@ -288,13 +290,7 @@ func TestReplayCountsEachPacketOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := capture.OpenReader("scan", bytes.NewReader(buf.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Run(context.Background(), src); err != nil {
-			t.Fatal(err)
-		}
+		replay(t, p, "scan", buf.Bytes())
 		p.Close()
 		s := p.Stats()
 		cn, _ := geo.ParseCountry("CN")
@@ -372,13 +368,7 @@ func TestAlertOriginReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := capture.OpenReader("captures/scan.pcap", bytes.NewReader(buf.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Run(context.Background(), src); err != nil {
-			t.Fatal(err)
-		}
+		replay(t, p, "captures/scan.pcap", buf.Bytes())
 		p.Close()
 		if len(got) != 1 || got[0].PcapFile != "captures/scan.pcap" || got[0].Iface != "" || got[0].Host != alert.DefaultSensorName() {
 			t.Errorf("workers %d: want one alert from captures/scan.pcap on host %q, got %d: %+v", workers, alert.DefaultSensorName(), len(got), got)

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/borderwatch/borderwatch/internal/redact"
 )
 
 // TAXIIMediaType is the TAXII 2.1 media type of requests and responses.
@@ -204,7 +206,7 @@ func (p *pusher) try(ctx context.Context, body []byte, n int) (wait time.Duratio
 	p.res.Requests++
 	resp, err := p.opt.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("taxii: %s", redactURLError(err))
+		return 0, fmt.Errorf("taxii: %w", redact.Error(err))
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxTAXIIResponse))
@@ -310,13 +312,4 @@ func taxiiTitle(b []byte) string {
 		return ": " + t
 	}
 	return ""
-}
-
-// redactURLError is a transport error without the URL's query.
-func redactURLError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Op + ": " + ue.Err.Error()
-	}
-	return err.Error()
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/rules"
 )
 
@@ -217,9 +218,6 @@ func excerpt(s string) string {
 	return b.String()
 }
 
-// redactedText replaces secrets in Redacted.
-const redactedText = "***"
-
 // Redacted is c for printing (config check): each source with its
 // defaults filled in, URLs in their redacted form, passwords and tokens
 // replaced.
@@ -229,13 +227,13 @@ func (c Configuration) Redacted() Configuration {
 	for i, s := range c.Sources {
 		s = s.effective()
 		if s.URL != "" {
-			s.URL = redactedString(s.URL)
+			s.URL = redact.ForeignURL(s.URL)
 		}
 		if s.Password != "" {
-			s.Password = redactedText
+			s.Password = redact.Marker
 		}
 		if s.Token != "" {
-			s.Token = redactedText
+			s.Token = redact.Marker
 		}
 		r.Sources[i] = s
 	}

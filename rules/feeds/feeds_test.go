@@ -412,7 +412,7 @@ func TestSecretsNeverShown(t *testing.T) {
 	if strings.Contains(seen.String(), secret) || strings.Contains(seen.String(), "feeduser") {
 		t.Errorf("a secret was shown:\n%s", seen.String())
 	}
-	want := "https://***@" + strings.TrimPrefix(srv.URL, "https://") + "/list?api_key=***&x=***"
+	want := "https://xxxxx@" + strings.TrimPrefix(srv.URL, "https://") + "/list?api_key=xxxxx&x=xxxxx"
 	if res[0].Source != want {
 		t.Errorf("shown as %q, want %q", res[0].Source, want)
 	}

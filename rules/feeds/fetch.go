@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
+	"github.com/borderwatch/borderwatch/internal/redact"
 )
 
 // maxCAFile bounds a ca_file; maxRedirects the redirects followed.
@@ -137,7 +138,7 @@ func (c *client) get(ctx context.Context, u *url.URL, hdr map[string]string, b *
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, cleanErr(err)
+		return nil, redact.Error(err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -161,7 +162,7 @@ func (c *client) get(ctx context.Context, u *url.URL, hdr map[string]string, b *
 			}
 			return nil, fmt.Errorf("truncated body: the connection closed after %d bytes", len(body))
 		}
-		return nil, fmt.Errorf("reading the body after %d bytes: %w", len(body), cleanErr(err))
+		return nil, fmt.Errorf("reading the body after %d bytes: %w", len(body), redact.Error(err))
 	}
 	if int64(len(body)) > b.left {
 		return nil, fmt.Errorf("body larger than max_bytes (%d)", c.src.MaxBytes)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/rules"
 )
 
@@ -146,7 +147,7 @@ func (m *Manager) open(cfg Configuration, reuse *Manager) ([]*source, error) {
 			closeAll(opened)
 			return nil, fmt.Errorf("lists.sources[%d] (%s): %w", i, sc.Name, err)
 		}
-		s := &source{cfg: sc, u: u, shown: Redacted(u), key: sourceKey(sc), client: c, cache: cache{dir: cfg.StateDir},
+		s := &source{cfg: sc, u: u, shown: redact.ForeignURL(sc.URL), key: sourceKey(sc), client: c, cache: cache{dir: cfg.StateDir},
 			outcomes: map[string]uint64{}, reasons: map[string]uint64{}}
 		s.list = rules.NewList(sc.Name, s.shown, listFormat(sc.Format), nil)
 		srcs, opened = append(srcs, s), append(opened, s)

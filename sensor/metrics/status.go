@@ -12,10 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 )
 
 // Scrape is what a sensor's metrics endpoint served: every sample by
@@ -32,7 +31,7 @@ var ErrBadAddress = errors.New("bad metrics address")
 
 // Fetch reads the metrics of a running sensor at addr (host:port, or a
 // URL), within five seconds. Its errors show a URL's secrets redacted
-// (sink.RedactURL).
+// (redact.URL).
 func Fetch(ctx context.Context, addr string) (Scrape, error) {
 	url := addr
 	if !strings.Contains(url, "://") {
@@ -43,17 +42,17 @@ func Fetch(ctx context.Context, addr string) (Scrape, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		var ue *neturl.Error
-		if shown := sink.RedactURL(url); shown != url || !errors.As(err, &ue) {
+		if shown := redact.URL(url); shown != url || !errors.As(err, &ue) {
 			// The parser's reason may quote a piece of a secret.
 			return nil, fmt.Errorf("status: %w: %s", ErrBadAddress, shown)
 		}
 		return nil, fmt.Errorf("status: %w: %s: %w", ErrBadAddress, url, ue.Err)
 	}
-	shown := sink.RedactURL(url)
+	shown := redact.URL(url)
 	req.Header.Set("Accept", "text/plain")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", shown, err)
+		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", shown, redact.Error(err, url))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -162,9 +161,9 @@ func top(m map[string]float64, n int) string {
 // outputs', the reloads and the top countries in and out.
 func WriteStatus(w io.Writer, addr string, ms Scrape) error {
 	if _, ok := ms["borderwatch_packets_total"]; !ok {
-		return fmt.Errorf("status: %s does not serve borderwatch metrics", sink.RedactURL(addr))
+		return fmt.Errorf("status: %s does not serve borderwatch metrics", redact.URL(addr))
 	}
-	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", sink.RedactURL(addr))
+	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", redact.URL(addr))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "SOURCE\tPACKETS\tBYTES\tDROPS\t")
 	frames := ms.by("borderwatch_capture_frames_total", "source", nil)

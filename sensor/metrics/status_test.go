@@ -148,6 +148,9 @@ func TestFetchHidesPassword(t *testing.T) {
 		{"http://op:s3cret-pw@" + host + ":x/metrics", "bad metrics address: http://op:xxxxx@" + host + ":x/metrics"},
 		{"http://op:s3cret/pw@" + host + "/metrics", "bad metrics address: http://op:xxxxx@" + host + "/metrics"},
 		{"http://" + host + ":x/metrics", "bad metrics address: http://" + host + ":x/metrics: invalid port"},
+		// A user-only userinfo and a secret parameter, which net/http
+		// leaves in its own error's URL.
+		{"http://s3cret-token@" + closed + "/metrics?auth=s3cret-param", "listening on http://xxxxx@" + closed + "/metrics?auth=xxxxx"},
 	} {
 		_, err := Fetch(context.Background(), tc.addr)
 		if err == nil {

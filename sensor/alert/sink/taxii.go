@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/share"
 	"github.com/rs/zerolog"
@@ -322,7 +323,7 @@ func parseTAXIIURL(s string, u *url.URL) (Config, error) {
 	p.strTo("token_env", &c.TokenEnv)
 	for _, k := range []string{"password", "token"} {
 		if _, ok := p.str(k); ok {
-			p.fail(k, Redacted, "a secret in the URL's query would be logged by proxies and shown by ps; use "+k+"_file or "+k+"_env")
+			p.fail(k, redact.Marker, "a secret in the URL's query would be logged by proxies and shown by ps; use "+k+"_file or "+k+"_env")
 		}
 	}
 	p.strTo("ca", &c.CAFile)
@@ -430,11 +431,7 @@ func (b *taxiiBackend) request(ctx context.Context, op, method, u string, body [
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL
-		}
-		return 0, nil, nil, fmt.Errorf("taxii %s: %w", op, err)
+		return 0, nil, nil, fmt.Errorf("taxii %s: %w", op, redact.Error(err))
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxTAXIIReply))

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/retryafter"
 	"github.com/borderwatch/borderwatch/share/taxiitest"
 )
 
@@ -138,10 +139,10 @@ func TestTAXIICollectionURL(t *testing.T) {
 	}
 }
 
-// TestRetryAfterBounds: a server's Retry-After of more seconds than a
-// Duration holds counts as a long wait (the caller's backoff_max), not a
-// wrapped, short or negative one; junk and negatives are 0.
-func TestRetryAfterBounds(t *testing.T) {
+// TestRetryWait: a 429's Retry-After of any length counts as a long wait
+// (retryafter.Max, which the caller bounds by BackoffMax), one of 0 as a
+// short one; junk and negatives mean back off (0).
+func TestRetryWait(t *testing.T) {
 	for _, tc := range []struct {
 		h    string
 		want time.Duration
@@ -149,14 +150,18 @@ func TestRetryAfterBounds(t *testing.T) {
 		{"2", 2 * time.Second},
 		{"0", time.Millisecond},
 		{" 30 ", 30 * time.Second},
-		{"9999999999999", maxRetryAfterSeconds * time.Second},
-		{"18446744073709551616", maxRetryAfterSeconds * time.Second},
+		{"9999999999999", retryafter.Max},
+		{"18446744073709551616", retryafter.Max},
 		{"-5", 0},
 		{"soon", 0},
 		{"", 0},
 	} {
-		if got := RetryAfter(tc.h); got != tc.want {
-			t.Errorf("RetryAfter(%q) = %s, want %s", tc.h, got, tc.want)
+		h := http.Header{}
+		if tc.h != "" {
+			h.Set("Retry-After", tc.h)
+		}
+		if got := retryWait(h); got != tc.want {
+			t.Errorf("retryWait(%q) = %s, want %s", tc.h, got, tc.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/pem"
 	"errors"
@@ -37,6 +38,7 @@ type feedServer struct {
 	requests int
 	cond     int // conditional requests answered 304
 	lastAuth string
+	retry    string // Retry-After of mode "status"; "120" when empty
 }
 
 func (s *feedServer) set(path string, body []byte, etag string) {
@@ -61,11 +63,11 @@ func (s *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests++
 	s.lastAuth = r.Header.Get("Authorization")
 	body, ok := s.files[r.URL.Path]
-	mode, status, etag, mod := s.mode, s.status, s.etag, s.modified
+	mode, status, etag, mod, retry := s.mode, s.status, s.etag, s.modified, s.retry
 	s.mu.Unlock()
 	switch mode {
 	case "status":
-		w.Header().Set("Retry-After", "120")
+		w.Header().Set("Retry-After", cmp.Or(retry, "120"))
 		http.Error(w, "nope", status)
 		return
 	case "slow":
@@ -283,6 +285,7 @@ func TestBadDays(t *testing.T) {
 		maxBytes int64
 		timeout  time.Duration
 		noCA     bool
+		retry    string // the server's Retry-After
 		want     string // in the error
 		reason   string
 	}{
@@ -292,13 +295,15 @@ func TestBadDays(t *testing.T) {
 		{name: "tls unknown CA", body: good, noCA: true, want: "x509: certificate signed by unknown authority", reason: "tls"},
 		{name: "slow", mode: "slow", body: good, timeout: time.Second, want: "timeout 1s", reason: "timeout"},
 		{name: "429", mode: "status", status: 429, body: good, want: "HTTP 429 Too Many Requests: rate limited (retry after 2m0s)", reason: "http_429"},
+		// More seconds than 32 bits hold: a long wait, not none.
+		{name: "429 huge Retry-After", mode: "status", status: 429, retry: "99999999999", body: good, want: "HTTP 429 Too Many Requests: rate limited (retry after 1h0m0s)", reason: "http_429"},
 		{name: "403", mode: "status", status: 403, body: good, want: "HTTP 403 Forbidden: the server refused the credentials", reason: "http_403"},
 		{name: "bad lines", body: []byte("192.0.2.1\n192.0.2.300\nnot-an-address\n"), want: `bad list: line 2: bad address "192.0.2.300": want an IP address or a CIDR (and 1 more bad lines)`, reason: "bad_list"},
 		{name: "html error page", body: []byte("<html><body>maintenance</body></html>\n"), want: "bad list: line 1", reason: "bad_list"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fs := &feedServer{}
+			fs := &feedServer{retry: c.retry}
 			srv, ca := startTLS(t, fs)
 			fs.set("/list", good, `"good"`)
 			state := t.TempDir()

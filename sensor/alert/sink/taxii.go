@@ -20,6 +20,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
 	"github.com/borderwatch/borderwatch/internal/redact"
+	"github.com/borderwatch/borderwatch/internal/retryafter"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/share"
 	"github.com/rs/zerolog"
@@ -575,7 +576,7 @@ func (b *taxiiBackend) send(ctx context.Context, body []byte) error {
 		return errTooLarge
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		// Both may say when to come back (RFC 9110 10.2.3).
-		b.retryWait = share.RetryAfter(h.Get("Retry-After"))
+		b.retryWait, _ = retryafter.Parse(h.Get("Retry-After"), time.Now())
 		fallthrough
 	default:
 		return &taxiiStatusError{op: "add objects", status: code, title: share.TAXIIErrorTitle(reply)}

@@ -4,10 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
+	"github.com/borderwatch/borderwatch/internal/loopback"
 )
 
 // Configuration is the console's part of the configuration file (the
@@ -86,25 +86,11 @@ func (c *Configuration) HasAuth() bool { return c.Auth.Username != "" && c.Auth.
 // authentication: the alerts show who attacks whom, and the console is
 // meant for the operator.
 func (c *Configuration) CheckListen(listen string) error {
-	if !c.Enabled || listen == "off" || listen == "" || c.HasAuth() || Loopback(listen) {
+	if !c.Enabled || listen == "off" || listen == "" || c.HasAuth() || loopback.HostPort(listen) {
 		return nil
 	}
 	return fmt.Errorf("console: the metrics listener %s is not a loopback address: set console.auth (username and password_file; "+
 		"console.tls recommended) to serve the console there, or console.enabled: false to serve only /metrics", listen)
-}
-
-// Loopback reports whether host:port listens on loopback only: localhost
-// or a loopback address. An empty host (all addresses) is not loopback.
-func Loopback(listen string) bool {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // credentials are the loaded username and password, kept as digests so

@@ -192,8 +192,8 @@ func TestCheckListen(t *testing.T) {
 		listen string
 		ok     bool
 	}{
-		{on, "127.0.0.1:9467", true}, {on, "[::1]:9467", true}, {on, "localhost:9467", true}, {on, "127.0.0.2:9467", true}, {on, "off", true},
-		{on, "0.0.0.0:9467", false}, {on, ":9467", false}, {on, "[::]:9467", false}, {on, "192.0.2.1:9467", false}, {on, "sensor.example:9467", false},
+		{on, "127.0.0.1:9467", true}, {on, "[::1]:9467", true}, {on, "localhost:9467", true}, {on, "127.0.0.2:9467", true}, {on, "off", true}, {on, "LOCALHOST.:9467", true},
+		{on, "0.0.0.0:9467", false}, {on, ":9467", false}, {on, "[::]:9467", false}, {on, "192.0.2.1:9467", false}, {on, "sensor.example:9467", false}, {on, "evil.localhost:9467", false},
 		{auth, "0.0.0.0:9467", true}, {off, "0.0.0.0:9467", true},
 	} {
 		err := tc.cfg.CheckListen(tc.listen)

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/loopback"
 	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/internal/retryafter"
 )
@@ -84,8 +84,7 @@ func ParseCollection(s string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		ip := net.ParseIP(u.Hostname())
-		if u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if !loopback.Host(u.Hostname()) {
 			return nil, errors.New("taxii: collection URL: plain http only to a loopback address; use https")
 		}
 	default:

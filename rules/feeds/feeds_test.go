@@ -431,6 +431,10 @@ func TestProblems(t *testing.T) {
 		{Name: "t", URL: "https://taxii.example/api1/", Format: "taxii", Token: "x", User: "u"},
 		{Name: "lo", URL: "http://127.0.0.1:8080/list"},
 		{Name: "lab", URL: "http://192.0.2.1/list", AllowHTTP: true},
+		// Loopback as internal/loopback decides it, without DNS.
+		{Name: "lo2", URL: "http://LOCALHOST:8080/list"},
+		{Name: "lo3", URL: "http://[::1%25lo]:8080/list"},
+		{Name: "notlo", URL: "http://evil.localhost/list"},
 	}}
 	var got []string
 	for _, p := range cfg.Problems() {
@@ -447,6 +451,7 @@ func TestProblems(t *testing.T) {
 		`sources[2].timeout: lists.sources[2].timeout 1h0m0s: want 1s to 30m0s`,
 		`sources[3].url: lists.sources[3].url: a TAXII source's URL is the collection's: https://HOST/API-ROOT/collections/ID/`,
 		`sources[3].token: lists.sources[3]: give token or user and password, not both`,
+		`sources[8].url: lists.sources[8].url: plain http to evil.localhost: the list could be changed on the way; use https, or set allow_http`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -3,6 +3,7 @@ package console
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"strings"
 
@@ -114,6 +115,24 @@ func (c *Configuration) loadAuth() (*credentials, error) {
 		return nil, fmt.Errorf("console.auth.password_file %s: want one non-empty line", c.Auth.PasswordFile)
 	}
 	return &credentials{user: sha256.Sum256([]byte(c.Auth.Username)), pass: sha256.Sum256([]byte(pw))}, nil
+}
+
+// RootCAs are the certificates a client of this listener on the same
+// machine (borderwatch status) trusts: the system's and those of
+// tls.cert_file, so that a self-signed certificate is trusted too; nil
+// without TLS. An unreadable cert_file leaves the system's alone.
+func (c *Configuration) RootCAs() *x509.CertPool {
+	if c.TLS.CertFile == "" {
+		return nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if certPEM, err := boundedfile.Read(c.TLS.CertFile, maxTLSFile); err == nil {
+		pool.AppendCertsFromPEM(certPEM)
+	}
+	return pool
 }
 
 // TLSConfig loads the certificate; nil without TLS. Each file must be a

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net/http"
@@ -892,5 +895,94 @@ func TestReconfigure(t *testing.T) {
 	stop() // the log is read once Run ended
 	if !strings.Contains(log.String(), `"added":["b"]`) || !strings.Contains(log.String(), `"removed":["a","b"]`) {
 		t.Errorf("log lacks the reconfigurations:\n%s", log.String())
+	}
+}
+
+// TestCacheKeyHMAC: the cache's metadata identifies its source by an HMAC
+// under a per-cache secret (.key, 0600), so no cache file holds a plain
+// SHA-256 of the token, of the URL with its credentials, or of the
+// source's identity (the key caches had before); another state folder
+// gives another key for the same source; a cache written with the old
+// plain key still loads (an upgrade keeps the lists) and its next save
+// replaces the key.
+func TestCacheKeyHMAC(t *testing.T) {
+	const token = "T0KEN-s3cret-value"
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/list", snapshot(t, "feodo_ipblocklist.txt"), `"v1"`)
+	url := strings.Replace(srv.URL, "https://", "https://feeduser:pw-"+token+"@", 1) + "/list?api_key=" + token
+	sc := SourceConfig{Name: "l1", URL: url, CAFile: ca, Token: token}
+	plain := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+	// The key of the previous version: a plain SHA-256 of the identity.
+	legacy := plain(sc.effective().Format + "\x00" + url + "\x00\x00" + token)[:32]
+	forbidden := []string{plain(token)[:32], plain(url)[:32], legacy, token}
+
+	keys := map[string]string{}
+	for _, state := range []string{t.TempDir(), t.TempDir()} {
+		m := newManager(t, Configuration{StateDir: state, Sources: []SourceConfig{sc}}, nil)
+		if r := m.Update(context.Background())[0]; r.Err != nil || r.Entries == 0 {
+			t.Fatalf("update: %+v", r)
+		}
+		entries, err := os.ReadDir(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(state, e.Name()))
+			for _, f := range forbidden {
+				if bytes.Contains(b, []byte(f)) {
+					t.Errorf("%s holds %q", e.Name(), f)
+				}
+			}
+		}
+		st, err := os.Stat(filepath.Join(state, ".key"))
+		if err != nil || st.Mode().Perm() != 0o600 || st.Size() != 32 {
+			t.Fatalf("secret: %v %v", st, err)
+		}
+		var md meta
+		b, _ := os.ReadFile(filepath.Join(state, "l1.json"))
+		if err := json.Unmarshal(b, &md); err != nil || len(md.Key) != 32 {
+			t.Fatalf("metadata %s: %v", b, err)
+		}
+		keys[state] = md.Key
+		// A new manager on the same folder takes the cached list.
+		if l := newManager(t, Configuration{StateDir: state, Sources: []SourceConfig{sc}}, nil).Lists()["l1"]; l.Len() != m.Lists()["l1"].Len() {
+			t.Errorf("the cache was not loaded again: %d entries", l.Len())
+		}
+	}
+	var distinct []string
+	for _, k := range keys {
+		distinct = append(distinct, k)
+	}
+	if len(distinct) != 2 || distinct[0] == distinct[1] {
+		t.Errorf("two caches, one key: %v", keys)
+	}
+
+	// Upgrade: the metadata of the previous version, with the plain key.
+	state := t.TempDir()
+	m := newManager(t, Configuration{StateDir: state, Sources: []SourceConfig{sc}}, nil)
+	m.Update(context.Background())
+	want := m.Lists()["l1"].Len()
+	metaPath := filepath.Join(state, "l1.json")
+	b, _ := os.ReadFile(metaPath)
+	var md map[string]any
+	if err := json.Unmarshal(b, &md); err != nil {
+		t.Fatal(err)
+	}
+	md["key"] = legacy
+	b, _ = json.Marshal(md)
+	if err := os.WriteFile(metaPath, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(state, ".key")); err != nil {
+		t.Fatal(err)
+	}
+	m2 := newManager(t, Configuration{StateDir: state, Sources: []SourceConfig{sc}}, nil)
+	if got := m2.Lists()["l1"].Len(); got != want || want == 0 {
+		t.Fatalf("legacy cache: %d entries, want %d", got, want)
+	}
+	m2.Update(context.Background())
+	if b, _ := os.ReadFile(metaPath); bytes.Contains(b, []byte(legacy)) {
+		t.Errorf("the plain key stayed after a save:\n%s", b)
 	}
 }

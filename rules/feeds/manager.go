@@ -70,7 +70,7 @@ type source struct {
 	cfg    SourceConfig // with the defaults filled in
 	u      *url.URL
 	shown  string // the redacted URL
-	key    string
+	id     string // sourceID: in memory only
 	client *client
 	cache  cache
 
@@ -147,7 +147,7 @@ func (m *Manager) open(cfg Configuration, reuse *Manager) ([]*source, error) {
 			closeAll(opened)
 			return nil, fmt.Errorf("lists.sources[%d] (%s): %w", i, sc.Name, err)
 		}
-		s := &source{cfg: sc, u: u, shown: redact.ForeignURL(sc.URL), key: sourceKey(sc), client: c, cache: cache{dir: cfg.StateDir},
+		s := &source{cfg: sc, u: u, shown: redact.ForeignURL(sc.URL), id: sourceID(sc), client: c, cache: cache{dir: cfg.StateDir},
 			outcomes: map[string]uint64{}, reasons: map[string]uint64{}}
 		s.list = rules.NewList(sc.Name, s.shown, listFormat(sc.Format), nil)
 		srcs, opened = append(srcs, s), append(opened, s)
@@ -217,7 +217,7 @@ func (m *Manager) loadCached(s *source, now time.Time) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cache: %w", err)
 	}
-	md, data, err := s.cache.load(s.cfg.Name, s.key)
+	md, data, err := s.cache.load(s.cfg.Name, s.id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.metaMod = mod
@@ -318,7 +318,7 @@ func (m *Manager) readNewerCache(s *source, now time.Time) {
 	if same {
 		return
 	}
-	md, data, err := s.cache.load(s.cfg.Name, s.key)
+	md, data, err := s.cache.load(s.cfg.Name, s.id)
 	if err != nil || md == nil || data == nil || !md.Checked.After(checked) {
 		s.mu.Lock()
 		s.metaMod = st.ModTime()
@@ -423,7 +423,7 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 		return res
 	}
 	md := prevMeta
-	md.Key, md.Source, md.Format = s.key, s.shown, s.cfg.Format
+	md.Source, md.Format = s.shown, s.cfg.Format
 	md.Checked, md.Failures = now, 0
 	if f.etag != "" || !f.notModified {
 		md.ETag = f.etag
@@ -451,7 +451,7 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 	}
 	md.Entries = list.Len()
 	res.Entries, res.Note = list.Len(), f.note
-	cerr := s.cache.save(s.cfg.Name, &md, data)
+	cerr := s.cache.save(s.cfg.Name, s.id, &md, data)
 	s.mu.Lock()
 	if s.keepsData() {
 		s.data = f.dataOr(prevData)
@@ -504,9 +504,9 @@ func (m *Manager) failed(s *source, err error, now time.Time) {
 		s.retry = he.RetryAfter
 	}
 	md := s.meta
-	if md.Key == "" {
-		md.Key, md.Source, md.Format = s.key, s.shown, s.cfg.Format
-		s.meta.Key, s.meta.Source, s.meta.Format = md.Key, md.Source, md.Format
+	if md.Source == "" {
+		md.Source, md.Format = s.shown, s.cfg.Format
+		s.meta.Source, s.meta.Format = md.Source, md.Format
 	}
 	logIt := msg != s.loggedMsg || now.Sub(s.loggedAt) >= logEvery
 	suppressed := s.suppressed
@@ -517,7 +517,7 @@ func (m *Manager) failed(s *source, err error, now time.Time) {
 	}
 	entries, checked := s.list.Len(), s.meta.Checked
 	s.mu.Unlock()
-	cerr := s.cache.save(s.cfg.Name, &md, nil)
+	cerr := s.cache.save(s.cfg.Name, s.id, &md, nil)
 	if st, err := os.Stat(s.cache.metaPath(s.cfg.Name)); err == nil && cerr == nil {
 		s.mu.Lock()
 		s.metaMod = st.ModTime()

@@ -104,36 +104,53 @@ func cut(s string, foreign bool) (string, []string) {
 
 // Error is err with the URLs it quotes redacted: each of urls (as URL),
 // and the URL of a *url.Error in its chain (as ForeignURL: net/http's
-// errors are about another server, unless it is one of urls), with the secrets taken out of them
-// scrubbed from the whole text. nil stays nil; an error quoting no URL is
-// returned as it is. The result unwraps to the cause of the *url.Error
-// (so errors.Is(err, context.DeadlineExceeded) still holds), never to an
+// errors are about another server, unless it is one of urls), with the
+// secrets taken out of them scrubbed from the whole text. nil stays nil;
+// an error quoting no URL is returned as it is. The result unwraps to the
+// cause of the *url.Error (so errors.Is(err, context.DeadlineExceeded)
+// still holds) when that cause quotes none of the secrets, never to an
 // error quoting the URL.
 func Error(err error, urls ...string) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
+	type found struct {
+		raw, red string
+		secrets  []string
+	}
+	var all []found
 	var cause error
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if ue.Err != nil {
-			// A nested *url.Error (redirects) is redacted by the
-			// call; its redacted text replaces the raw one.
+			// A nested *url.Error (redirects) is redacted by the call.
 			cause = Error(ue.Err)
-			if inner := ue.Err.Error(); inner != cause.Error() {
-				msg = strings.ReplaceAll(msg, inner, cause.Error())
-			}
 		}
 		if !slices.Contains(urls, ue.URL) {
 			red, secrets := cut(ue.URL, true)
-			msg = scrub(msg, ue.URL, red, secrets)
+			all = append(all, found{ue.URL, red, secrets})
 		}
 	}
 	for _, u := range urls {
 		red, secrets := cut(u, false)
-		msg = scrub(msg, u, red, secrets)
+		all = append(all, found{u, red, secrets})
 	}
+	clean := func(msg string) string {
+		for _, f := range all {
+			msg = scrub(msg, f.raw, f.red, f.secrets)
+		}
+		return msg
+	}
+	msg := err.Error()
+	if cause != nil {
+		if inner := ue.Err.Error(); inner != cause.Error() {
+			msg = strings.ReplaceAll(msg, inner, cause.Error())
+		}
+		if clean(cause.Error()) != cause.Error() {
+			cause = nil // it quotes a secret: not to be printed by anyone
+		}
+	}
+	msg = clean(msg)
 	if msg == err.Error() {
 		return err
 	}

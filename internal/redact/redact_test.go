@@ -114,3 +114,17 @@ func TestErrorNamedURL(t *testing.T) {
 		t.Error("an error quoting no URL changed")
 	}
 }
+
+// TestErrorCauseQuotingSecret: a cause whose own text quotes a secret of
+// the URL is not reachable by unwrapping the result.
+func TestErrorCauseQuotingSecret(t *testing.T) {
+	raw := "https://feeds.example/l?token=T0KEN-VALUE"
+	inner := errors.New("server rejected token T0KEN-VALUE")
+	got := Error(&url.Error{Op: "Get", URL: raw, Err: inner})
+	if strings.Contains(got.Error(), "T0KEN-VALUE") || errors.Unwrap(got) != nil {
+		t.Errorf("got %q, unwraps to %v", got, errors.Unwrap(got))
+	}
+	if want := `Get "https://feeds.example/l?token=xxxxx": server rejected token xxxxx`; got.Error() != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -48,6 +48,18 @@ func (l *Limiter) AllowAt(now time.Time) (skipped uint64, ok bool) {
 	return skipped, true
 }
 
+// PassAt records an occurrence at now that is logged whatever the
+// interval (a new kind of error, worth a line at once) and returns the
+// occurrences not logged since the last line; the interval restarts at
+// now.
+func (l *Limiter) PassAt(now time.Time) (skipped uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	skipped = l.skipped
+	l.last, l.skipped = now, 0
+	return skipped
+}
+
 // Reset starts afresh (an outage ended): the next occurrence is let
 // through at once, and the occurrences skipped so far are forgotten.
 func (l *Limiter) Reset() {

@@ -12,6 +12,7 @@ func TestLimiter(t *testing.T) {
 	type step struct {
 		at      time.Duration
 		reset   bool
+		pass    bool // PassAt instead of AllowAt
 		ok      bool
 		skipped uint64
 	}
@@ -26,12 +27,21 @@ func TestLimiter(t *testing.T) {
 		{at: 13 * time.Second},
 		{at: time.Hour, ok: true, skipped: 1},
 		{at: time.Hour + time.Second},
-		{at: time.Hour - time.Second}, // a clock going back stays quiet
+		{at: time.Hour - time.Second},                                     // a clock going back stays quiet
+		{at: time.Hour + 2*time.Second, pass: true, ok: true, skipped: 2}, // passes within the interval
+		{at: time.Hour + 3*time.Second},                                   // which restarted
+		{at: time.Hour + 12*time.Second, ok: true, skipped: 1},
 	} {
 		if s.reset {
 			l.Reset()
 		}
-		skipped, ok := l.AllowAt(t0.Add(s.at))
+		var skipped uint64
+		ok := true
+		if s.pass {
+			skipped = l.PassAt(t0.Add(s.at))
+		} else {
+			skipped, ok = l.AllowAt(t0.Add(s.at))
+		}
 		if ok != s.ok || skipped != s.skipped {
 			t.Errorf("step %d at %s: %d, %v; want %d, %v", i, s.at, skipped, ok, s.skipped, s.ok)
 		}

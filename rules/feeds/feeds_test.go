@@ -373,8 +373,18 @@ func TestFailureLogThrottled(t *testing.T) {
 	if n := strings.Count(log.String(), "list update failed"); n != 2 || !strings.Contains(log.String(), `"not_logged":2`) {
 		t.Errorf("a new error: logged %d times, want 2 with not_logged 2:\n%s", n, log.String())
 	}
-	if st := m.Status()[0]; st.Failures != 4 {
-		t.Errorf("failures %d, want 4", st.Failures)
+	// The same error again: counted; once logEvery has passed, logged
+	// with that count.
+	m.Update(context.Background())
+	later := time.Now().Add(logEvery + time.Minute)
+	m.now = func() time.Time { return later }
+	m.Update(context.Background())
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if n := strings.Count(log.String(), "list update failed"); n != 3 || !strings.Contains(lines[len(lines)-1], `"not_logged":1`) {
+		t.Errorf("after logEvery: logged %d times, want 3, the last with not_logged 1:\n%s", n, log.String())
+	}
+	if st := m.Status()[0]; st.Failures != 6 {
+		t.Errorf("failures %d, want 6", st.Failures)
 	}
 }
 

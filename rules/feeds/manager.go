@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/borderwatch/borderwatch/internal/ratelog"
 	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/rules"
 )
@@ -93,9 +94,8 @@ type source struct {
 	outcomes map[string]uint64
 	reasons  map[string]uint64
 	// failure logging
-	loggedAt   time.Time
-	loggedMsg  string
-	suppressed int
+	loggedMsg string           // the failure last logged; "" after a success
+	failLog   *ratelog.Limiter // of the failure lines: once per logEvery
 }
 
 // Result is what Update did for one source.
@@ -148,7 +148,7 @@ func (m *Manager) open(cfg Configuration, reuse *Manager) ([]*source, error) {
 			return nil, fmt.Errorf("lists.sources[%d] (%s): %w", i, sc.Name, err)
 		}
 		s := &source{cfg: sc, u: u, shown: redact.ForeignURL(sc.URL), id: sourceID(sc), client: c, cache: cache{dir: cfg.StateDir},
-			outcomes: map[string]uint64{}, reasons: map[string]uint64{}}
+			outcomes: map[string]uint64{}, reasons: map[string]uint64{}, failLog: ratelog.New(logEvery)}
 		s.list = rules.NewList(sc.Name, s.shown, listFormat(sc.Format), nil)
 		srcs, opened = append(srcs, s), append(opened, s)
 	}
@@ -463,7 +463,8 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 	}
 	s.outcomes[res.Outcome]++
 	recovered := s.loggedMsg != ""
-	s.loggedMsg, s.suppressed = "", 0
+	s.loggedMsg = ""
+	s.failLog.Reset()
 	if cerr != nil {
 		s.reasons["cache"]++
 	}
@@ -508,12 +509,12 @@ func (m *Manager) failed(s *source, err error, now time.Time) {
 		md.Source, md.Format = s.shown, s.cfg.Format
 		s.meta.Source, s.meta.Format = md.Source, md.Format
 	}
-	logIt := msg != s.loggedMsg || now.Sub(s.loggedAt) >= logEvery
-	suppressed := s.suppressed
-	if logIt {
-		s.loggedMsg, s.loggedAt, s.suppressed = msg, now, 0
+	// A new error is logged at once, the same one once per logEvery.
+	suppressed, logIt := uint64(0), true
+	if msg != s.loggedMsg {
+		suppressed, s.loggedMsg = s.failLog.PassAt(now), msg
 	} else {
-		s.suppressed++
+		suppressed, logIt = s.failLog.AllowAt(now)
 	}
 	entries, checked := s.list.Len(), s.meta.Checked
 	s.mu.Unlock()
@@ -528,7 +529,7 @@ func (m *Manager) failed(s *source, err error, now time.Time) {
 	}
 	ev := m.log.Error().Err(err).Str("list", s.cfg.Name).Str("source", s.shown).Int("entries", entries).Int("failures", md.Failures)
 	if suppressed > 0 {
-		ev = ev.Int("not_logged", suppressed)
+		ev = ev.Uint64("not_logged", suppressed)
 	}
 	if !checked.IsZero() {
 		ev = ev.Dur("age", now.Sub(checked))

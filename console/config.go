@@ -3,11 +3,12 @@ package console
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
+	"github.com/borderwatch/borderwatch/internal/loopback"
 )
 
 // Configuration is the console's part of the configuration file (the
@@ -86,25 +87,11 @@ func (c *Configuration) HasAuth() bool { return c.Auth.Username != "" && c.Auth.
 // authentication: the alerts show who attacks whom, and the console is
 // meant for the operator.
 func (c *Configuration) CheckListen(listen string) error {
-	if !c.Enabled || listen == "off" || listen == "" || c.HasAuth() || Loopback(listen) {
+	if !c.Enabled || listen == "off" || listen == "" || c.HasAuth() || loopback.HostPort(listen) {
 		return nil
 	}
 	return fmt.Errorf("console: the metrics listener %s is not a loopback address: set console.auth (username and password_file; "+
 		"console.tls recommended) to serve the console there, or console.enabled: false to serve only /metrics", listen)
-}
-
-// Loopback reports whether host:port listens on loopback only: localhost
-// or a loopback address. An empty host (all addresses) is not loopback.
-func Loopback(listen string) bool {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // credentials are the loaded username and password, kept as digests so
@@ -128,6 +115,24 @@ func (c *Configuration) loadAuth() (*credentials, error) {
 		return nil, fmt.Errorf("console.auth.password_file %s: want one non-empty line", c.Auth.PasswordFile)
 	}
 	return &credentials{user: sha256.Sum256([]byte(c.Auth.Username)), pass: sha256.Sum256([]byte(pw))}, nil
+}
+
+// RootCAs are the certificates a client of this listener on the same
+// machine (borderwatch status) trusts: the system's and those of
+// tls.cert_file, so that a self-signed certificate is trusted too; nil
+// without TLS. An unreadable cert_file leaves the system's alone.
+func (c *Configuration) RootCAs() *x509.CertPool {
+	if c.TLS.CertFile == "" {
+		return nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if certPEM, err := boundedfile.Read(c.TLS.CertFile, maxTLSFile); err == nil {
+		pool.AppendCertsFromPEM(certPEM)
+	}
+	return pool
 }
 
 // TLSConfig loads the certificate; nil without TLS. Each file must be a

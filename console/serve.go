@@ -12,6 +12,7 @@ import (
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/reload"
 )
 
 // ConfigError is an error of the console's settings or files (a bad
@@ -52,26 +53,34 @@ func NewHubFor(c Configuration, listen string) *Hub {
 
 // Serve starts the metrics listener at listen (metrics.listen; "off"
 // serves nothing) over TLS when c.TLS says so, with the console at / fed
-// by hub when hub is not nil. Bad settings and a listener that cannot be
-// opened are a *ConfigError.
-func Serve(listen string, c Configuration, hub *Hub, src Sources, log zerolog.Logger) (*metrics.Server, error) {
+// by hub when hub is not nil. It returns the console's reload targets
+// (the password file, read again on SIGHUP) besides the listener. Bad
+// settings and a listener that cannot be opened are a *ConfigError.
+func Serve(listen string, c Configuration, hub *Hub, src Sources, log zerolog.Logger) (*metrics.Server, []reload.Target, error) {
 	tlsCfg, err := c.TLSConfig()
 	if err != nil {
-		return nil, &ConfigError{err}
+		return nil, nil, &ConfigError{err}
 	}
 	opt := metrics.Options{TLS: tlsCfg}
+	var targets []reload.Target
 	if hub != nil {
 		srv, err := New(c, hub, src)
 		if err != nil {
-			return nil, &ConfigError{err}
+			return nil, nil, &ConfigError{err}
 		}
 		opt.Root, opt.Collectors = srv.Handler(), []prometheus.Collector{srv.Collector()}
+		if c.HasAuth() {
+			targets = append(targets, srv.ReloadTarget())
+		}
 	}
 	s, err := metrics.ServeWith(listen, metrics.New(src.Sources), log, opt)
 	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
-		return nil, &ConfigError{le}
+		return nil, nil, &ConfigError{le}
 	}
-	return s, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, targets, nil
 }
 
 // ReportFile is the report of a replay written to a file (replay

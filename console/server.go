@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
+	"github.com/borderwatch/borderwatch/sensor/reload"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -46,7 +49,8 @@ var SecurityHeaders = map[string]string{
 type Server struct {
 	hub      *Hub
 	src      Sources
-	creds    *credentials
+	auth     Configuration               // whose Auth the password file is re-read from
+	creds    atomic.Pointer[credentials] // nil: no authentication
 	index    []byte
 	rates    rater
 	authFail atomic.Uint64
@@ -76,8 +80,40 @@ func New(cfg Configuration, hub *Hub, src Sources) (*Server, error) {
 		h1.raw("</span>")
 	}
 	page := strings.NewReplacer("<!--map-->", m.String(), "<!--sensor-title-->", title.String(), "<!--sensor-h1-->", h1.String()).Replace(indexHTML)
-	return &Server{hub: hub, src: src, creds: creds, index: []byte(page), now: time.Now, writeTimeout: StreamWriteTimeout}, nil
+	s := &Server{hub: hub, src: src, auth: cfg, index: []byte(page), now: time.Now, writeTimeout: StreamWriteTimeout}
+	s.creds.Store(creds)
+	return s, nil
 }
+
+// ReloadTarget is the console's part of a reload (SIGHUP): Prepare reads
+// the password file again (console.auth.password_file, bounded as at
+// start), Commit puts the new password in force. A file that cannot be
+// read, or is not one non-empty line, fails the reload and keeps the
+// password in force; its error names the file, never its contents. Without
+// authentication it changes nothing. The username and the file's path are
+// those of the start.
+func (s *Server) ReloadTarget() reload.Target {
+	return reload.Target{Name: "console", Prepare: func(*rules.Set, *geo.Table) (reload.Change, error) {
+		creds, err := s.auth.loadAuth()
+		if err != nil {
+			return nil, err
+		}
+		return credsChange{s, creds}, nil
+	}}
+}
+
+// credsChange is a password read by ReloadTarget's Prepare.
+type credsChange struct {
+	s     *Server
+	creds *credentials
+}
+
+func (c credsChange) Commit() error {
+	c.s.creds.Store(c.creds)
+	return nil
+}
+
+func (credsChange) Abort() error { return nil }
 
 // Handler serves the console under /: the page at /, /assets/,
 // /api/snapshot, /api/alerts and /api/stream. Only GET and HEAD.
@@ -107,7 +143,8 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) authorized(r *http.Request) bool {
-	if s.creds == nil {
+	creds := s.creds.Load()
+	if creds == nil {
 		return true
 	}
 	u, p, ok := r.BasicAuth()
@@ -115,7 +152,7 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	uh, ph := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
-	return subtle.ConstantTimeCompare(uh[:], s.creds.user[:])&subtle.ConstantTimeCompare(ph[:], s.creds.pass[:]) == 1
+	return subtle.ConstantTimeCompare(uh[:], creds.user[:])&subtle.ConstantTimeCompare(ph[:], creds.pass[:]) == 1
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +18,10 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/reload"
+	"github.com/rs/zerolog"
 )
 
 func testAlert(i int, kind, src, dst, dir string, sev int) *alert.Alert {
@@ -192,8 +196,8 @@ func TestCheckListen(t *testing.T) {
 		listen string
 		ok     bool
 	}{
-		{on, "127.0.0.1:9467", true}, {on, "[::1]:9467", true}, {on, "localhost:9467", true}, {on, "127.0.0.2:9467", true}, {on, "off", true},
-		{on, "0.0.0.0:9467", false}, {on, ":9467", false}, {on, "[::]:9467", false}, {on, "192.0.2.1:9467", false}, {on, "sensor.example:9467", false},
+		{on, "127.0.0.1:9467", true}, {on, "[::1]:9467", true}, {on, "localhost:9467", true}, {on, "127.0.0.2:9467", true}, {on, "off", true}, {on, "LOCALHOST.:9467", true},
+		{on, "0.0.0.0:9467", false}, {on, ":9467", false}, {on, "[::]:9467", false}, {on, "192.0.2.1:9467", false}, {on, "sensor.example:9467", false}, {on, "evil.localhost:9467", false},
 		{auth, "0.0.0.0:9467", true}, {off, "0.0.0.0:9467", true},
 	} {
 		err := tc.cfg.CheckListen(tc.listen)
@@ -341,5 +345,72 @@ func TestStalledClient(t *testing.T) {
 	_, body := get(t, url+"/metrics")
 	if want := fmt.Sprintf("borderwatch_console_stream_dropped_total %d\n", hub.Stats().ClientDrops); !strings.Contains(body, want) {
 		t.Errorf("/metrics lacks %q", want)
+	}
+}
+
+// TestAuthReload: a reload (SIGHUP) reads the password file again
+// through the console's reload target: a changed password is in force
+// after it, the old one is refused; a bad file (missing, two lines,
+// empty, over the bound) fails the reload with an error naming the file
+// and target, never the contents, and the password in force stays.
+func TestAuthReload(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("first-Pa55\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfiguration()
+	cfg.Auth = AuthConfiguration{Username: "operator", PasswordFile: pwFile}
+	holder, set := labSetup(t)
+	hub := NewHub(cfg)
+	ms, targets, err := Serve("127.0.0.1:0", cfg, hub, Sources{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	if len(targets) != 1 || targets[0].Name != "console" {
+		t.Fatalf("targets %+v, want the console's", targets)
+	}
+	r := &reload.Reloader{Build: func() (*rules.Set, *geo.Table, error) { return set, holder.Load(), nil }, Targets: targets, Log: zerolog.Nop()}
+	url := "http://" + ms.Addr() + "/api/snapshot"
+	expect := func(when string, pass string, code int) {
+		t.Helper()
+		if resp, _ := get(t, url, "operator", pass); resp.StatusCode != code {
+			t.Errorf("%s: %s gives %d, want %d", when, pass, resp.StatusCode, code)
+		}
+	}
+	expect("at start", "first-Pa55", 200)
+
+	if err := os.WriteFile(pwFile, []byte("second-Pa55\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expect("changed, before the reload", "first-Pa55", 200)
+	if err := r.Reload(); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	expect("after the reload", "second-Pa55", 200)
+	expect("after the reload", "first-Pa55", 401)
+
+	for _, tc := range []struct {
+		name    string
+		content []byte // nil: no file
+		want    string
+	}{
+		{"missing", nil, "console: console.auth.password_file: open " + pwFile + ": no such file or directory"},
+		{"two lines", []byte("third-Pa55\nmore\n"), "console: console.auth.password_file " + pwFile + ": want one non-empty line"},
+		{"empty", []byte("\n"), "console: console.auth.password_file " + pwFile + ": want one non-empty line"},
+		{"over the bound", bytes.Repeat([]byte("x"), maxPasswordFile+1), "console: console.auth.password_file: open " + pwFile + ": file larger than the limit of 4 KiB"},
+	} {
+		os.Remove(pwFile)
+		if tc.content != nil {
+			if err := os.WriteFile(pwFile, tc.content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := r.Reload()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "third") || strings.Contains(err.Error(), "xxxx") {
+			t.Errorf("%s: reload error %v, want %q", tc.name, err, tc.want)
+		}
+		expect(tc.name, "second-Pa55", 200)
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/borderwatch/borderwatch/internal/loopback"
+	"github.com/borderwatch/borderwatch/internal/redact"
+	"github.com/borderwatch/borderwatch/internal/retryafter"
 )
 
 // TAXIIMediaType is the TAXII 2.1 media type of requests and responses.
@@ -82,8 +84,7 @@ func ParseCollection(s string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		ip := net.ParseIP(u.Hostname())
-		if u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if !loopback.Host(u.Hostname()) {
 			return nil, errors.New("taxii: collection URL: plain http only to a loopback address; use https")
 		}
 	default:
@@ -204,7 +205,7 @@ func (p *pusher) try(ctx context.Context, body []byte, n int) (wait time.Duratio
 	p.res.Requests++
 	resp, err := p.opt.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("taxii: %s", redactURLError(err))
+		return 0, fmt.Errorf("taxii: %w", redact.Error(err))
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxTAXIIResponse))
@@ -226,7 +227,7 @@ func (p *pusher) try(ctx context.Context, body []byte, n int) (wait time.Duratio
 		p.res.Statuses = append(p.res.Statuses, st.ID)
 		return 0, nil
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return RetryAfter(resp.Header.Get("Retry-After")), &TAXIIError{Status: resp.StatusCode, Reason: "too many requests" + taxiiTitle(b)}
+		return retryWait(resp.Header), &TAXIIError{Status: resp.StatusCode, Reason: "too many requests" + taxiiTitle(b)}
 	case resp.StatusCode >= 500:
 		return 0, &TAXIIError{Status: resp.StatusCode, Reason: "server error" + taxiiTitle(b)}
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -265,19 +266,12 @@ func NewTAXIIRequest(ctx context.Context, method, u string, body []byte, user, p
 	return req, nil
 }
 
-// maxRetryAfterSeconds keeps a Retry-After's seconds from overflowing a
-// Duration: a larger claim counts as this (over a century), which every
-// caller bounds by its backoff_max.
-const maxRetryAfterSeconds = 1 << 32
-
-// RetryAfter is the wait a Retry-After header asks for, in seconds or as
-// an HTTP date; 0 when it is absent or unreadable.
-func RetryAfter(h string) time.Duration {
-	if s, err := strconv.ParseUint(strings.TrimSpace(h), 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
-		return max(time.Duration(min(s, maxRetryAfterSeconds))*time.Second, time.Millisecond)
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return max(time.Until(t), time.Millisecond)
+// retryWait is the wait a 429's Retry-After asks for (retryafter.Parse),
+// at least a millisecond when it has one (> 0 tells try's caller to wait
+// that long), 0 (back off) when it has none.
+func retryWait(h http.Header) time.Duration {
+	if d, ok := retryafter.Parse(h.Get("Retry-After"), time.Now()); ok {
+		return max(d, time.Millisecond)
 	}
 	return 0
 }
@@ -310,13 +304,4 @@ func taxiiTitle(b []byte) string {
 		return ": " + t
 	}
 	return ""
-}
-
-// redactURLError is a transport error without the URL's query.
-func redactURLError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Op + ": " + ue.Err.Error()
-	}
-	return err.Error()
 }

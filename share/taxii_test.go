@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/retryafter"
 	"github.com/borderwatch/borderwatch/share/taxiitest"
 )
 
@@ -119,6 +120,10 @@ func TestTAXIICollectionURL(t *testing.T) {
 		{"https://taxii.example/api1/collections/c1", "https://taxii.example/api1/collections/c1/objects/"},
 		{"http://127.0.0.1:8080/api1/collections/c1/", "http://127.0.0.1:8080/api1/collections/c1/objects/"},
 		{"http://taxii.example/api1/collections/c1/", "plain http only to a loopback address"},
+		{"http://LOCALHOST:8080/api1/collections/c1/", "http://LOCALHOST:8080/api1/collections/c1/objects/"},
+		{"http://localhost.:8080/api1/collections/c1/", "http://localhost.:8080/api1/collections/c1/objects/"},
+		{"http://[::1%25lo]:8080/api1/collections/c1/", "http://[::1%25lo]:8080/api1/collections/c1/objects/"},
+		{"http://evil.localhost/api1/collections/c1/", "plain http only to a loopback address"},
 		{"https://user:pw@taxii.example/api1/collections/c1/", "credentials in the URL are refused"},
 		{"ftp://taxii.example/api1/collections/c1/", "scheme must be https"},
 		{"https://taxii.example/api1/", "path must be /API-ROOT/collections/ID/"},
@@ -138,10 +143,10 @@ func TestTAXIICollectionURL(t *testing.T) {
 	}
 }
 
-// TestRetryAfterBounds: a server's Retry-After of more seconds than a
-// Duration holds counts as a long wait (the caller's backoff_max), not a
-// wrapped, short or negative one; junk and negatives are 0.
-func TestRetryAfterBounds(t *testing.T) {
+// TestRetryWait: a 429's Retry-After of any length counts as a long wait
+// (retryafter.Max, which the caller bounds by BackoffMax), one of 0 as a
+// short one; junk and negatives mean back off (0).
+func TestRetryWait(t *testing.T) {
 	for _, tc := range []struct {
 		h    string
 		want time.Duration
@@ -149,14 +154,18 @@ func TestRetryAfterBounds(t *testing.T) {
 		{"2", 2 * time.Second},
 		{"0", time.Millisecond},
 		{" 30 ", 30 * time.Second},
-		{"9999999999999", maxRetryAfterSeconds * time.Second},
-		{"18446744073709551616", maxRetryAfterSeconds * time.Second},
+		{"9999999999999", retryafter.Max},
+		{"18446744073709551616", retryafter.Max},
 		{"-5", 0},
 		{"soon", 0},
 		{"", 0},
 	} {
-		if got := RetryAfter(tc.h); got != tc.want {
-			t.Errorf("RetryAfter(%q) = %s, want %s", tc.h, got, tc.want)
+		h := http.Header{}
+		if tc.h != "" {
+			h.Set("Retry-After", tc.h)
+		}
+		if got := retryWait(h); got != tc.want {
+			t.Errorf("retryWait(%q) = %s, want %s", tc.h, got, tc.want)
 		}
 	}
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"github.com/borderwatch/borderwatch/internal/config"
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -21,7 +21,7 @@ func newConfigCmd(a *app) *cobra.Command {
 with FILE:LINE: reason (every problem of the file in one run), applies the
 global flags over it, checks that the rule files load, and prints the
 effective configuration as YAML with passwords and URL credentials shown as
-` + sink.Redacted + `. The file must be a regular file of at most 1 MiB; see the
+` + redact.Marker + `. The file must be a regular file of at most 1 MiB; see the
 README for the limits of every setting.`,
 		Example: `  borderwatch config check /etc/borderwatch/borderwatch.yaml
   borderwatch --home DE,AT config check deploy/borderwatch.example.yaml`,

@@ -102,7 +102,7 @@ lists:
 	if !strings.Contains(shown, "      refresh: 1h0m0s\n      max_bytes: 16777216\n      timeout: 1m0s\n") {
 		t.Errorf("config check does not show the source's effective settings:\n%s", shown)
 	}
-	if strings.Contains(all, "S3CRET") || !strings.Contains(shown, "/iprep.txt?token=***") {
+	if strings.Contains(all, "S3CRET") || !strings.Contains(shown, "/iprep.txt?token=xxxxx") {
 		t.Errorf("a token was shown, or the source is missing:\n%s", all)
 	}
 }

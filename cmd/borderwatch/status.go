@@ -13,7 +13,8 @@ func newStatusCmd(a *app) *cobra.Command {
 		Use:   "status",
 		Short: "Print the counters of a running sensor (from its metrics endpoint)",
 		Long: `status reads the Prometheus endpoint of a running ` + "`borderwatch run`" + ` (--addr,
-else metrics.listen of the configuration, else 127.0.0.1:9467) and prints, per
+else metrics.listen of the configuration, else 127.0.0.1:9467; over https when
+console.tls is set, trusting its certificate) and prints, per
 capture source (interface), the packets, hand-offs and drops, the kernel
 stage's counters when XDP is used (in total and per interface and hook), the pipeline's counters, the top
 countries of inbound and outbound traffic, and the list sources (lists.sources:
@@ -26,7 +27,9 @@ fetched list is not in force yet).`,
 			if !cmd.Flags().Changed("addr") && a.cfg.Metrics.Listen != "off" {
 				addr = a.cfg.Metrics.Listen
 			}
-			fams, err := metrics.Fetch(cmd.Context(), addr)
+			// The listener serves HTTPS when console.tls is set.
+			opt := metrics.FetchOptions{TLS: a.cfg.Console.TLS.CertFile != "", RootCAs: a.cfg.Console.RootCAs()}
+			fams, err := metrics.Fetch(cmd.Context(), addr, opt)
 			if errors.Is(err, metrics.ErrBadAddress) {
 				return usageError{Err: err}
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/internal/strictyaml"
 	"github.com/borderwatch/borderwatch/rules/feeds"
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -213,7 +214,7 @@ func Read(path string, explicit bool) (Config, bool, error) {
 // Parse decodes data strictly into cfg and checks it; errors are
 // FILE:LINE: reason, every problem of the file in one run, in line order.
 func Parse(name string, data []byte, cfg *Config) error {
-	doc, errs := strictyaml.Decode(name, data, cfg, strictyaml.Options{Secret: sink.IsSecretKey, What: "the configuration"})
+	doc, errs := strictyaml.Decode(name, data, cfg, strictyaml.Options{Secret: redact.SecretKey, What: "the configuration"})
 	if doc == nil {
 		return errs[0] // not a document to check
 	}
@@ -308,20 +309,20 @@ func (c *Config) GeoConfig() geo.Config {
 }
 
 // Redacted is a copy of c for printing, with the outputs' secrets (URL
-// credentials and secret parameters, passwords) replaced by sink.Redacted.
+// credentials and secret parameters, passwords) replaced by redact.Marker.
 func (c Config) Redacted() Config {
 	r := c
 	r.Outputs = make([]OutputConfig, len(c.Outputs))
 	for i, o := range c.Outputs {
-		o.URL = sink.RedactURL(o.URL)
+		o.URL = redact.URL(o.URL)
 		if o.Redis != nil && o.Redis.Password != "" {
 			rc := *o.Redis
-			rc.Password = sink.Redacted
+			rc.Password = redact.Marker
 			o.Redis = &rc
 		}
 		if o.TAXII != nil && o.TAXII.Password != "" {
 			tc := *o.TAXII
-			tc.Password = sink.Redacted
+			tc.Password = redact.Marker
 			o.TAXII = &tc
 		}
 		r.Outputs[i] = o

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 )
 
@@ -36,7 +37,7 @@ func TestOutputsWith(t *testing.T) {
 
 // TestTAXIIBlock: a taxii: block is the output url: taxii://… gives, is
 // checked at its line, and config check shows its password as
-// sink.Redacted.
+// redact.Marker.
 func TestTAXIIBlock(t *testing.T) {
 	const coll = "https://taxii.example/api1/collections/91a7b528-80eb-42ed-a74d-c6fbd5a26116/"
 	cfg := Default()
@@ -59,7 +60,7 @@ func TestTAXIIBlock(t *testing.T) {
 	if !reflect.DeepEqual(tc, fromURL) {
 		t.Errorf("taxii: block %+v\nurl: taxii:// %+v", tc, fromURL)
 	}
-	if r := cfg.Redacted(); r.Outputs[0].TAXII.Password != sink.Redacted || cfg.Outputs[0].TAXII.Password != "s3cret-pw" {
+	if r := cfg.Redacted(); r.Outputs[0].TAXII.Password != redact.Marker || cfg.Outputs[0].TAXII.Password != "s3cret-pw" {
 		t.Errorf("redacted password %q, original %q", r.Outputs[0].TAXII.Password, cfg.Outputs[0].TAXII.Password)
 	}
 

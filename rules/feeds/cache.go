@@ -1,6 +1,8 @@
 package feeds
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -30,8 +32,9 @@ const (
 // meta is NAME.json.
 type meta struct {
 	Version int `json:"version"`
-	// Key identifies the source (URL and format): the cache of another
-	// source of the same name is not used.
+	// Key identifies the source (URL, credentials and format) by an HMAC
+	// under the cache's secret (keyOf): the cache of another source of the
+	// same name is not used.
 	Key    string `json:"key"`
 	Source string `json:"source"` // redacted URL, for people
 	Format string `json:"format"`
@@ -54,11 +57,106 @@ type meta struct {
 	Failures    int       `json:"failures,omitempty"`
 }
 
-// sourceKey identifies a source by its URL (secrets included: a changed
-// token is another view of the feed) and format; only the hash is kept.
-func sourceKey(s SourceConfig) string {
-	h := sha256.Sum256([]byte(s.Format + "\x00" + s.URL + "\x00" + s.User + "\x00" + s.Token))
+// sourceID identifies a source by its URL (secrets included: a changed
+// token is another view of the feed) and format. It stays in memory: the
+// metadata holds its HMAC under the cache's secret (Key), never a plain
+// hash, which would let anyone reading the cache test guesses of a token
+// or password offline.
+func sourceID(s SourceConfig) string {
+	return s.Format + "\x00" + s.URL + "\x00" + s.User + "\x00" + s.Token
+}
+
+// keyOf is the Key of the source id under secret.
+func keyOf(secret []byte, id string) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(id))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// legacyKeyOf is the Key caches written before the secret hold: a plain
+// SHA-256 of id. It is still accepted on load, so that an upgrade keeps the
+// cached lists; the next save replaces it with keyOf.
+func legacyKeyOf(id string) string {
+	h := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(h[:16])
+}
+
+// secretFile is the cache's secret beside the lists (a source name cannot
+// start with a dot): secretSize random bytes, mode 0600, made with the
+// first save.
+const (
+	secretFile = ".key"
+	secretSize = 32
+)
+
+// secret reads the cache's secret; without one it makes it when create is
+// set (the folder too), else returns nil.
+func (c cache) secret(create bool) ([]byte, error) {
+	path := filepath.Join(c.dir, secretFile)
+	b, err := boundedfile.Read(path, 2*secretSize)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		if err := c.makeSecret(path); err != nil {
+			return nil, fmt.Errorf("cache secret: %w", err)
+		}
+		b, err = boundedfile.Read(path, 2*secretSize)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("cache secret: %w", err)
+	case len(b) != secretSize:
+		return nil, fmt.Errorf("cache secret %s: %d bytes, want %d (remove it: the lists are then fetched afresh)", path, len(b), secretSize)
+	}
+	return b, nil
+}
+
+// makeSecret writes a new secret at path, whole or not at all: written to
+// a temporary file, then linked to path unless another process made one
+// first (then that one stays).
+func (c cache) makeSecret(path string) error {
+	if err := c.mkdir(); err != nil {
+		return err
+	}
+	b := make([]byte, secretSize)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(c.dir, secretFile+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	chownLike(tmp, c.dir)
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
+}
+
+// mkdir makes the state folder when it is missing, owned like its parent.
+func (c cache) mkdir() error {
+	if _, err := os.Stat(c.dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(c.dir, 0o750); err != nil {
+			return err
+		}
+		chownLike(c.dir, filepath.Dir(c.dir))
+	}
+	return nil
 }
 
 func sha(b []byte) string {
@@ -72,9 +170,10 @@ type cache struct{ dir string }
 func (c cache) metaPath(name string) string { return filepath.Join(c.dir, name+".json") }
 func (c cache) dataPath(name string) string { return filepath.Join(c.dir, name+".data") }
 
-// load reads the metadata and data of name for key. A missing cache is
-// (nil, nil, nil); a cache of another source or a damaged one is an error.
-func (c cache) load(name, key string) (*meta, []byte, error) {
+// load reads the metadata and data of name for the source id. A missing
+// cache, or one of another source, is (nil, nil, nil); a damaged one is an
+// error.
+func (c cache) load(name, id string) (*meta, []byte, error) {
 	mb, err := boundedfile.Read(c.metaPath(name), maxMetaBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
@@ -86,7 +185,11 @@ func (c cache) load(name, key string) (*meta, []byte, error) {
 	if err := json.Unmarshal(mb, &m); err != nil || m.Version != cacheVersion {
 		return nil, nil, fmt.Errorf("cache %s: not a list cache of this version; ignored", c.metaPath(name))
 	}
-	if m.Key != key {
+	secret, err := c.secret(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if (secret == nil || !hmac.Equal([]byte(m.Key), []byte(keyOf(secret, id)))) && m.Key != legacyKeyOf(id) {
 		return nil, nil, nil // another source had this name: start afresh
 	}
 	if m.DataSHA256 == "" {
@@ -102,15 +205,17 @@ func (c cache) load(name, key string) (*meta, []byte, error) {
 	return &m, data, nil
 }
 
-// save writes data (when not nil) and then the metadata.
-func (c cache) save(name string, m *meta, data []byte) error {
-	if _, err := os.Stat(c.dir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(c.dir, 0o750); err != nil {
-			return fmt.Errorf("cache: %w", err)
-		}
-		chownLike(c.dir, filepath.Dir(c.dir))
+// save writes data (when not nil) and then the metadata of the source id,
+// its Key set.
+func (c cache) save(name, id string, m *meta, data []byte) error {
+	if err := c.mkdir(); err != nil {
+		return fmt.Errorf("cache: %w", err)
 	}
-	m.Version = cacheVersion
+	secret, err := c.secret(true)
+	if err != nil {
+		return err
+	}
+	m.Version, m.Key = cacheVersion, keyOf(secret, id)
 	if data != nil {
 		if err := writeAtomic(c.dataPath(name), data); err != nil {
 			return err

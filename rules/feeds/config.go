@@ -2,12 +2,13 @@ package feeds
 
 import (
 	"fmt"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/loopback"
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/rules"
 )
 
@@ -165,7 +166,7 @@ func (s SourceConfig) parseURL() (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !s.AllowHTTP && !loopbackHost(u.Hostname()) {
+		if !s.AllowHTTP && !loopback.Host(u.Hostname()) {
 			return nil, fmt.Errorf("plain http to %s: the list could be changed on the way; use https, or set allow_http", u.Hostname())
 		}
 	default:
@@ -175,14 +176,6 @@ func (s SourceConfig) parseURL() (*url.URL, error) {
 		return nil, fmt.Errorf("a TAXII source's URL is the collection's: https://HOST/API-ROOT/collections/ID/")
 	}
 	return u, nil
-}
-
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	a, err := netip.ParseAddr(h)
-	return err == nil && a.IsLoopback()
 }
 
 // checkName is rules' list name check: letters, digits, then also _ - .
@@ -217,9 +210,6 @@ func excerpt(s string) string {
 	return b.String()
 }
 
-// redactedText replaces secrets in Redacted.
-const redactedText = "***"
-
 // Redacted is c for printing (config check): each source with its
 // defaults filled in, URLs in their redacted form, passwords and tokens
 // replaced.
@@ -229,13 +219,13 @@ func (c Configuration) Redacted() Configuration {
 	for i, s := range c.Sources {
 		s = s.effective()
 		if s.URL != "" {
-			s.URL = redactedString(s.URL)
+			s.URL = redact.ForeignURL(s.URL)
 		}
 		if s.Password != "" {
-			s.Password = redactedText
+			s.Password = redact.Marker
 		}
 		if s.Token != "" {
-			s.Token = redactedText
+			s.Token = redact.Marker
 		}
 		r.Sources[i] = s
 	}

@@ -2,7 +2,11 @@ package feeds
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net/http"
@@ -37,6 +41,7 @@ type feedServer struct {
 	requests int
 	cond     int // conditional requests answered 304
 	lastAuth string
+	retry    string // Retry-After of mode "status"; "120" when empty
 }
 
 func (s *feedServer) set(path string, body []byte, etag string) {
@@ -61,11 +66,11 @@ func (s *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests++
 	s.lastAuth = r.Header.Get("Authorization")
 	body, ok := s.files[r.URL.Path]
-	mode, status, etag, mod := s.mode, s.status, s.etag, s.modified
+	mode, status, etag, mod, retry := s.mode, s.status, s.etag, s.modified, s.retry
 	s.mu.Unlock()
 	switch mode {
 	case "status":
-		w.Header().Set("Retry-After", "120")
+		w.Header().Set("Retry-After", cmp.Or(retry, "120"))
 		http.Error(w, "nope", status)
 		return
 	case "slow":
@@ -283,6 +288,7 @@ func TestBadDays(t *testing.T) {
 		maxBytes int64
 		timeout  time.Duration
 		noCA     bool
+		retry    string // the server's Retry-After
 		want     string // in the error
 		reason   string
 	}{
@@ -292,13 +298,15 @@ func TestBadDays(t *testing.T) {
 		{name: "tls unknown CA", body: good, noCA: true, want: "x509: certificate signed by unknown authority", reason: "tls"},
 		{name: "slow", mode: "slow", body: good, timeout: time.Second, want: "timeout 1s", reason: "timeout"},
 		{name: "429", mode: "status", status: 429, body: good, want: "HTTP 429 Too Many Requests: rate limited (retry after 2m0s)", reason: "http_429"},
+		// More seconds than 32 bits hold: a long wait, not none.
+		{name: "429 huge Retry-After", mode: "status", status: 429, retry: "99999999999", body: good, want: "HTTP 429 Too Many Requests: rate limited (retry after 1h0m0s)", reason: "http_429"},
 		{name: "403", mode: "status", status: 403, body: good, want: "HTTP 403 Forbidden: the server refused the credentials", reason: "http_403"},
 		{name: "bad lines", body: []byte("192.0.2.1\n192.0.2.300\nnot-an-address\n"), want: `bad list: line 2: bad address "192.0.2.300": want an IP address or a CIDR (and 1 more bad lines)`, reason: "bad_list"},
 		{name: "html error page", body: []byte("<html><body>maintenance</body></html>\n"), want: "bad list: line 1", reason: "bad_list"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fs := &feedServer{}
+			fs := &feedServer{retry: c.retry}
 			srv, ca := startTLS(t, fs)
 			fs.set("/list", good, `"good"`)
 			state := t.TempDir()
@@ -365,8 +373,18 @@ func TestFailureLogThrottled(t *testing.T) {
 	if n := strings.Count(log.String(), "list update failed"); n != 2 || !strings.Contains(log.String(), `"not_logged":2`) {
 		t.Errorf("a new error: logged %d times, want 2 with not_logged 2:\n%s", n, log.String())
 	}
-	if st := m.Status()[0]; st.Failures != 4 {
-		t.Errorf("failures %d, want 4", st.Failures)
+	// The same error again: counted; once logEvery has passed, logged
+	// with that count.
+	m.Update(context.Background())
+	later := time.Now().Add(logEvery + time.Minute)
+	m.now = func() time.Time { return later }
+	m.Update(context.Background())
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if n := strings.Count(log.String(), "list update failed"); n != 3 || !strings.Contains(lines[len(lines)-1], `"not_logged":1`) {
+		t.Errorf("after logEvery: logged %d times, want 3, the last with not_logged 1:\n%s", n, log.String())
+	}
+	if st := m.Status()[0]; st.Failures != 6 {
+		t.Errorf("failures %d, want 6", st.Failures)
 	}
 }
 
@@ -412,7 +430,7 @@ func TestSecretsNeverShown(t *testing.T) {
 	if strings.Contains(seen.String(), secret) || strings.Contains(seen.String(), "feeduser") {
 		t.Errorf("a secret was shown:\n%s", seen.String())
 	}
-	want := "https://***@" + strings.TrimPrefix(srv.URL, "https://") + "/list?api_key=***&x=***"
+	want := "https://xxxxx@" + strings.TrimPrefix(srv.URL, "https://") + "/list?api_key=xxxxx&x=xxxxx"
 	if res[0].Source != want {
 		t.Errorf("shown as %q, want %q", res[0].Source, want)
 	}
@@ -426,6 +444,10 @@ func TestProblems(t *testing.T) {
 		{Name: "t", URL: "https://taxii.example/api1/", Format: "taxii", Token: "x", User: "u"},
 		{Name: "lo", URL: "http://127.0.0.1:8080/list"},
 		{Name: "lab", URL: "http://192.0.2.1/list", AllowHTTP: true},
+		// Loopback as internal/loopback decides it, without DNS.
+		{Name: "lo2", URL: "http://LOCALHOST:8080/list"},
+		{Name: "lo3", URL: "http://[::1%25lo]:8080/list"},
+		{Name: "notlo", URL: "http://evil.localhost/list"},
 	}}
 	var got []string
 	for _, p := range cfg.Problems() {
@@ -442,6 +464,7 @@ func TestProblems(t *testing.T) {
 		`sources[2].timeout: lists.sources[2].timeout 1h0m0s: want 1s to 30m0s`,
 		`sources[3].url: lists.sources[3].url: a TAXII source's URL is the collection's: https://HOST/API-ROOT/collections/ID/`,
 		`sources[3].token: lists.sources[3]: give token or user and password, not both`,
+		`sources[8].url: lists.sources[8].url: plain http to evil.localhost: the list could be changed on the way; use https, or set allow_http`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -882,5 +905,94 @@ func TestReconfigure(t *testing.T) {
 	stop() // the log is read once Run ended
 	if !strings.Contains(log.String(), `"added":["b"]`) || !strings.Contains(log.String(), `"removed":["a","b"]`) {
 		t.Errorf("log lacks the reconfigurations:\n%s", log.String())
+	}
+}
+
+// TestCacheKeyHMAC: the cache's metadata identifies its source by an HMAC
+// under a per-cache secret (.key, 0600), so no cache file holds a plain
+// SHA-256 of the token, of the URL with its credentials, or of the
+// source's identity (the key caches had before); another state folder
+// gives another key for the same source; a cache written with the old
+// plain key still loads (an upgrade keeps the lists) and its next save
+// replaces the key.
+func TestCacheKeyHMAC(t *testing.T) {
+	const token = "T0KEN-s3cret-value"
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	fs.set("/list", snapshot(t, "feodo_ipblocklist.txt"), `"v1"`)
+	url := strings.Replace(srv.URL, "https://", "https://feeduser:pw-"+token+"@", 1) + "/list?api_key=" + token
+	sc := SourceConfig{Name: "l1", URL: url, CAFile: ca, Token: token}
+	plain := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+	// The key of the previous version: a plain SHA-256 of the identity.
+	legacy := plain(sc.effective().Format + "\x00" + url + "\x00\x00" + token)[:32]
+	forbidden := []string{plain(token)[:32], plain(url)[:32], legacy, token}
+
+	keys := map[string]string{}
+	for _, state := range []string{t.TempDir(), t.TempDir()} {
+		m := newManager(t, Configuration{StateDir: state, Sources: []SourceConfig{sc}}, nil)
+		if r := m.Update(context.Background())[0]; r.Err != nil || r.Entries == 0 {
+			t.Fatalf("update: %+v", r)
+		}
+		entries, err := os.ReadDir(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(state, e.Name()))
+			for _, f := range forbidden {
+				if bytes.Contains(b, []byte(f)) {
+					t.Errorf("%s holds %q", e.Name(), f)
+				}
+			}
+		}
+		st, err := os.Stat(filepath.Join(state, ".key"))
+		if err != nil || st.Mode().Perm() != 0o600 || st.Size() != 32 {
+			t.Fatalf("secret: %v %v", st, err)
+		}
+		var md meta
+		b, _ := os.ReadFile(filepath.Join(state, "l1.json"))
+		if err := json.Unmarshal(b, &md); err != nil || len(md.Key) != 32 {
+			t.Fatalf("metadata %s: %v", b, err)
+		}
+		keys[state] = md.Key
+		// A new manager on the same folder takes the cached list.
+		if l := newManager(t, Configuration{StateDir: state, Sources: []SourceConfig{sc}}, nil).Lists()["l1"]; l.Len() != m.Lists()["l1"].Len() {
+			t.Errorf("the cache was not loaded again: %d entries", l.Len())
+		}
+	}
+	var distinct []string
+	for _, k := range keys {
+		distinct = append(distinct, k)
+	}
+	if len(distinct) != 2 || distinct[0] == distinct[1] {
+		t.Errorf("two caches, one key: %v", keys)
+	}
+
+	// Upgrade: the metadata of the previous version, with the plain key.
+	state := t.TempDir()
+	m := newManager(t, Configuration{StateDir: state, Sources: []SourceConfig{sc}}, nil)
+	m.Update(context.Background())
+	want := m.Lists()["l1"].Len()
+	metaPath := filepath.Join(state, "l1.json")
+	b, _ := os.ReadFile(metaPath)
+	var md map[string]any
+	if err := json.Unmarshal(b, &md); err != nil {
+		t.Fatal(err)
+	}
+	md["key"] = legacy
+	b, _ = json.Marshal(md)
+	if err := os.WriteFile(metaPath, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(state, ".key")); err != nil {
+		t.Fatal(err)
+	}
+	m2 := newManager(t, Configuration{StateDir: state, Sources: []SourceConfig{sc}}, nil)
+	if got := m2.Lists()["l1"].Len(); got != want || want == 0 {
+		t.Fatalf("legacy cache: %d entries, want %d", got, want)
+	}
+	m2.Update(context.Background())
+	if b, _ := os.ReadFile(metaPath); bytes.Contains(b, []byte(legacy)) {
+		t.Errorf("the plain key stayed after a save:\n%s", b)
 	}
 }

@@ -10,19 +10,17 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
+	"github.com/borderwatch/borderwatch/internal/redact"
+	"github.com/borderwatch/borderwatch/internal/retryafter"
 )
 
 // maxCAFile bounds a ca_file; maxRedirects the redirects followed.
 const (
 	maxCAFile    = 1 << 20
 	maxRedirects = 5
-	// maxRetryAfter bounds a server's Retry-After.
-	maxRetryAfter = time.Hour
 )
 
 // userAgent is sent with every request.
@@ -137,7 +135,7 @@ func (c *client) get(ctx context.Context, u *url.URL, hdr map[string]string, b *
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, cleanErr(err)
+		return nil, redact.Error(err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -146,7 +144,7 @@ func (c *client) get(ctx context.Context, u *url.URL, hdr map[string]string, b *
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return &response{notModified: true, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), header: resp.Header}, nil
 	default:
-		he := &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+		he := &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfterWait(resp.Header)}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return nil, he
 	}
@@ -161,7 +159,7 @@ func (c *client) get(ctx context.Context, u *url.URL, hdr map[string]string, b *
 			}
 			return nil, fmt.Errorf("truncated body: the connection closed after %d bytes", len(body))
 		}
-		return nil, fmt.Errorf("reading the body after %d bytes: %w", len(body), cleanErr(err))
+		return nil, fmt.Errorf("reading the body after %d bytes: %w", len(body), redact.Error(err))
 	}
 	if int64(len(body)) > b.left {
 		return nil, fmt.Errorf("body larger than max_bytes (%d)", c.src.MaxBytes)
@@ -173,20 +171,11 @@ func (c *client) get(ctx context.Context, u *url.URL, hdr map[string]string, b *
 	return &response{body: body, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), header: resp.Header}, nil
 }
 
-// retryAfter reads a Retry-After of seconds or an HTTP date, bounded by
-// maxRetryAfter; 0 when absent or bad.
-func retryAfter(h string) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.ParseUint(h, 10, 32); err == nil {
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = time.Until(t)
-	}
-	return min(max(d, 0), maxRetryAfter)
+// retryAfterWait is the wait the reply's Retry-After asks for (at most
+// retryafter.Max); 0 when there is none.
+func retryAfterWait(h http.Header) time.Duration {
+	d, _ := retryafter.Parse(h.Get("Retry-After"), time.Now())
+	return d
 }
 
 // close drops the client's idle connections.

@@ -18,6 +18,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/borderwatch/borderwatch/internal/ratelog"
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/borderwatch/borderwatch/rules"
 )
 
@@ -69,7 +71,7 @@ type source struct {
 	cfg    SourceConfig // with the defaults filled in
 	u      *url.URL
 	shown  string // the redacted URL
-	key    string
+	id     string // sourceID: in memory only
 	client *client
 	cache  cache
 
@@ -92,9 +94,8 @@ type source struct {
 	outcomes map[string]uint64
 	reasons  map[string]uint64
 	// failure logging
-	loggedAt   time.Time
-	loggedMsg  string
-	suppressed int
+	loggedMsg string           // the failure last logged; "" after a success
+	failLog   *ratelog.Limiter // of the failure lines: once per logEvery
 }
 
 // Result is what Update did for one source.
@@ -146,8 +147,8 @@ func (m *Manager) open(cfg Configuration, reuse *Manager) ([]*source, error) {
 			closeAll(opened)
 			return nil, fmt.Errorf("lists.sources[%d] (%s): %w", i, sc.Name, err)
 		}
-		s := &source{cfg: sc, u: u, shown: Redacted(u), key: sourceKey(sc), client: c, cache: cache{dir: cfg.StateDir},
-			outcomes: map[string]uint64{}, reasons: map[string]uint64{}}
+		s := &source{cfg: sc, u: u, shown: redact.ForeignURL(sc.URL), id: sourceID(sc), client: c, cache: cache{dir: cfg.StateDir},
+			outcomes: map[string]uint64{}, reasons: map[string]uint64{}, failLog: ratelog.New(logEvery)}
 		s.list = rules.NewList(sc.Name, s.shown, listFormat(sc.Format), nil)
 		srcs, opened = append(srcs, s), append(opened, s)
 	}
@@ -216,7 +217,7 @@ func (m *Manager) loadCached(s *source, now time.Time) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cache: %w", err)
 	}
-	md, data, err := s.cache.load(s.cfg.Name, s.key)
+	md, data, err := s.cache.load(s.cfg.Name, s.id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.metaMod = mod
@@ -317,7 +318,7 @@ func (m *Manager) readNewerCache(s *source, now time.Time) {
 	if same {
 		return
 	}
-	md, data, err := s.cache.load(s.cfg.Name, s.key)
+	md, data, err := s.cache.load(s.cfg.Name, s.id)
 	if err != nil || md == nil || data == nil || !md.Checked.After(checked) {
 		s.mu.Lock()
 		s.metaMod = st.ModTime()
@@ -422,7 +423,7 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 		return res
 	}
 	md := prevMeta
-	md.Key, md.Source, md.Format = s.key, s.shown, s.cfg.Format
+	md.Source, md.Format = s.shown, s.cfg.Format
 	md.Checked, md.Failures = now, 0
 	if f.etag != "" || !f.notModified {
 		md.ETag = f.etag
@@ -450,7 +451,7 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 	}
 	md.Entries = list.Len()
 	res.Entries, res.Note = list.Len(), f.note
-	cerr := s.cache.save(s.cfg.Name, &md, data)
+	cerr := s.cache.save(s.cfg.Name, s.id, &md, data)
 	s.mu.Lock()
 	if s.keepsData() {
 		s.data = f.dataOr(prevData)
@@ -462,7 +463,8 @@ func (m *Manager) update(parent context.Context, s *source) Result {
 	}
 	s.outcomes[res.Outcome]++
 	recovered := s.loggedMsg != ""
-	s.loggedMsg, s.suppressed = "", 0
+	s.loggedMsg = ""
+	s.failLog.Reset()
 	if cerr != nil {
 		s.reasons["cache"]++
 	}
@@ -503,20 +505,20 @@ func (m *Manager) failed(s *source, err error, now time.Time) {
 		s.retry = he.RetryAfter
 	}
 	md := s.meta
-	if md.Key == "" {
-		md.Key, md.Source, md.Format = s.key, s.shown, s.cfg.Format
-		s.meta.Key, s.meta.Source, s.meta.Format = md.Key, md.Source, md.Format
+	if md.Source == "" {
+		md.Source, md.Format = s.shown, s.cfg.Format
+		s.meta.Source, s.meta.Format = md.Source, md.Format
 	}
-	logIt := msg != s.loggedMsg || now.Sub(s.loggedAt) >= logEvery
-	suppressed := s.suppressed
-	if logIt {
-		s.loggedMsg, s.loggedAt, s.suppressed = msg, now, 0
+	// A new error is logged at once, the same one once per logEvery.
+	suppressed, logIt := uint64(0), true
+	if msg != s.loggedMsg {
+		suppressed, s.loggedMsg = s.failLog.PassAt(now), msg
 	} else {
-		s.suppressed++
+		suppressed, logIt = s.failLog.AllowAt(now)
 	}
 	entries, checked := s.list.Len(), s.meta.Checked
 	s.mu.Unlock()
-	cerr := s.cache.save(s.cfg.Name, &md, nil)
+	cerr := s.cache.save(s.cfg.Name, s.id, &md, nil)
 	if st, err := os.Stat(s.cache.metaPath(s.cfg.Name)); err == nil && cerr == nil {
 		s.mu.Lock()
 		s.metaMod = st.ModTime()
@@ -527,7 +529,7 @@ func (m *Manager) failed(s *source, err error, now time.Time) {
 	}
 	ev := m.log.Error().Err(err).Str("list", s.cfg.Name).Str("source", s.shown).Int("entries", entries).Int("failures", md.Failures)
 	if suppressed > 0 {
-		ev = ev.Int("not_logged", suppressed)
+		ev = ev.Uint64("not_logged", suppressed)
 	}
 	if !checked.IsZero() {
 		ev = ev.Dur("age", now.Sub(checked))

@@ -114,10 +114,14 @@ func Run(ctx context.Context, c Config) error {
 			return func() error { p.Close(); return nil }, nil
 		}},
 		lifecycle.Component{Name: "metrics endpoint", Start: func() (func() error, error) {
-			srv, err = console.Serve(c.Metrics, c.Console, hub, console.Sources{Sources: src, SensorName: cc.SensorName, Started: time.Now()}, c.Logger("metrics"))
+			var targets []reload.Target
+			srv, targets, err = console.Serve(c.Metrics, c.Console, hub, console.Sources{Sources: src, SensorName: cc.SensorName, Started: time.Now()}, c.Logger("metrics"))
 			if err != nil {
 				return none, err
 			}
+			// The console's password file is read again on SIGHUP. No
+			// reload runs yet: signals and list updates start later.
+			rl.Targets = append(rl.Targets, targets...)
 			return func() error { return srv.Close() }, nil
 		}},
 	)

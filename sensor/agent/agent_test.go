@@ -3,10 +3,15 @@ package agent
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,5 +148,95 @@ func TestRunStops(t *testing.T) {
 		if !strings.Contains(l, want) {
 			t.Errorf("log lacks %s:\n%s", want, l)
 		}
+	}
+}
+
+// TestRunConsolePasswordReload: SIGHUP reads the console's password file
+// again (its reload target is wired into Run's reloads): the new password
+// works after it; a bad file fails the reload, naming the console, and
+// the password in force stays (root: an AF_PACKET socket on lo).
+func TestRunConsolePasswordReload(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for an AF_PACKET socket on lo")
+	}
+	// SIGHUP must not end the test process before Run handles it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	pwFile := filepath.Join(t.TempDir(), "console.pw")
+	if err := os.WriteFile(pwFile, []byte("first-Pa55\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs, stdout syncBuffer
+	c := testConfig(t, &logs, &stdout, "lo")
+	c.Metrics = "127.0.0.1:0"
+	c.Console.Auth = console.AuthConfiguration{Username: "operator", PasswordFile: pwFile}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, c) }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return")
+		}
+	}()
+	waitLog := func(what string, n int, hupEvery bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Count(logs.String(), what) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s in 10 s:\n%s", what, logs.String())
+			}
+			if hupEvery {
+				_ = syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitLog(`"message":"sensor running"`, 1, false)
+	var addr string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `"message":"sensor running"`) {
+			var rec struct{ Metrics string }
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Fatal(err)
+			}
+			addr = rec.Metrics
+		}
+	}
+	status := func(pass string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/snapshot", nil)
+		req.SetBasicAuth("operator", pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := status("first-Pa55"); s != 200 {
+		t.Fatalf("at start: %d", s)
+	}
+	if err := os.WriteFile(pwFile, []byte("second-Pa55\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(`"message":"reloaded"`, 1, true)
+	if a, b := status("second-Pa55"), status("first-Pa55"); a != 200 || b != 401 {
+		t.Errorf("after SIGHUP: new password %d, old %d; want 200, 401", a, b)
+	}
+	if err := os.WriteFile(pwFile, []byte("third\nfourth\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(`reload failed`, 1, true)
+	if l := logs.String(); !strings.Contains(l, `"error":"console: console.auth.password_file `+pwFile+`: want one non-empty line"`) || strings.Contains(l, "third") {
+		t.Errorf("reload failure log:\n%s", l)
+	}
+	if s := status("second-Pa55"); s != 200 {
+		t.Errorf("after a bad file: %d, want the password in force (200)", s)
 	}
 }

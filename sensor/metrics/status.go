@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 )
 
 // Scrape is what a sensor's metrics endpoint served: every sample by
@@ -30,33 +31,63 @@ type sample struct {
 // ErrBadAddress is the error of Fetch for an address that is no URL.
 var ErrBadAddress = errors.New("bad metrics address")
 
+// FetchOptions say how Fetch reaches a sensor.
+type FetchOptions struct {
+	// TLS: the listener serves HTTPS (console.tls), so a bare host:port
+	// is read as https://host:port/metrics.
+	TLS bool
+	// RootCAs verify the server's certificate; nil: the system's.
+	RootCAs *x509.CertPool
+}
+
 // Fetch reads the metrics of a running sensor at addr (host:port, or a
 // URL), within five seconds. Its errors show a URL's secrets redacted
-// (sink.RedactURL).
-func Fetch(ctx context.Context, addr string) (Scrape, error) {
+// (redact.URL), and say which scheme to use when the server speaks the
+// other one.
+func Fetch(ctx context.Context, addr string, opt FetchOptions) (Scrape, error) {
 	url := addr
 	if !strings.Contains(url, "://") {
-		url = "http://" + addr + "/metrics"
+		scheme := "http"
+		if opt.TLS {
+			scheme = "https"
+		}
+		url = scheme + "://" + addr + "/metrics"
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		var ue *neturl.Error
-		if shown := sink.RedactURL(url); shown != url || !errors.As(err, &ue) {
+		if shown := redact.URL(url); shown != url || !errors.As(err, &ue) {
 			// The parser's reason may quote a piece of a secret.
 			return nil, fmt.Errorf("status: %w: %s", ErrBadAddress, shown)
 		}
 		return nil, fmt.Errorf("status: %w: %s: %w", ErrBadAddress, url, ue.Err)
 	}
-	shown := sink.RedactURL(url)
+	shown := redact.URL(url)
 	req.Header.Set("Accept", "text/plain")
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if opt.RootCAs != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: opt.RootCAs, MinVersion: tls.VersionTLS12}
+		client = &http.Client{Transport: tr}
+		defer tr.CloseIdleConnections()
+	}
+	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", shown, err)
+		if req.URL.Scheme == "https" && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+			return nil, fmt.Errorf("status: %s: the server speaks plain HTTP: use http://%s/metrics", shown, req.URL.Host)
+		}
+		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", shown, redact.Error(err, url))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		// Go's server answers plain HTTP on a TLS listener with a 400
+		// saying so.
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+		if req.URL.Scheme == "http" && resp.StatusCode == http.StatusBadRequest && strings.Contains(string(head), "HTTP request to an HTTPS server") {
+			return nil, fmt.Errorf("status: %s: the server speaks TLS (console.tls): use https://%s/metrics", shown, req.URL.Host)
+		}
 		return nil, fmt.Errorf("status: %s: %s", shown, resp.Status)
 	}
 	return ParseScrape(io.LimitReader(resp.Body, maxScrapeBytes))
@@ -162,9 +193,9 @@ func top(m map[string]float64, n int) string {
 // outputs', the reloads and the top countries in and out.
 func WriteStatus(w io.Writer, addr string, ms Scrape) error {
 	if _, ok := ms["borderwatch_packets_total"]; !ok {
-		return fmt.Errorf("status: %s does not serve borderwatch metrics", sink.RedactURL(addr))
+		return fmt.Errorf("status: %s does not serve borderwatch metrics", redact.URL(addr))
 	}
-	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", sink.RedactURL(addr))
+	fmt.Fprintf(w, "borderwatch sensor at %s\n\n", redact.URL(addr))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "SOURCE\tPACKETS\tBYTES\tDROPS\t")
 	frames := ms.by("borderwatch_capture_frames_total", "source", nil)

@@ -3,6 +3,9 @@ package metrics
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -148,8 +151,11 @@ func TestFetchHidesPassword(t *testing.T) {
 		{"http://op:s3cret-pw@" + host + ":x/metrics", "bad metrics address: http://op:xxxxx@" + host + ":x/metrics"},
 		{"http://op:s3cret/pw@" + host + "/metrics", "bad metrics address: http://op:xxxxx@" + host + "/metrics"},
 		{"http://" + host + ":x/metrics", "bad metrics address: http://" + host + ":x/metrics: invalid port"},
+		// A user-only userinfo and a secret parameter, which net/http
+		// leaves in its own error's URL.
+		{"http://s3cret-token@" + closed + "/metrics?auth=s3cret-param", "listening on http://xxxxx@" + closed + "/metrics?auth=xxxxx"},
 	} {
-		_, err := Fetch(context.Background(), tc.addr)
+		_, err := Fetch(context.Background(), tc.addr, FetchOptions{})
 		if err == nil {
 			t.Fatalf("%s: no error", tc.want)
 		}
@@ -181,5 +187,45 @@ func TestWriteStatusHidesPassword(t *testing.T) {
 	out.Reset()
 	if err := WriteStatus(&out, "127.0.0.1:9467", ms); err != nil || !strings.HasPrefix(out.String(), "borderwatch sensor at 127.0.0.1:9467\n") {
 		t.Errorf("host:port heading %q, %v", out.String(), err)
+	}
+}
+
+// TestFetchTLS: against a TLS listener (console.tls), a bare host:port is
+// read over https with FetchOptions.TLS; without it the error says to use
+// https, and https against a plain listener says to use http.
+func TestFetchTLS(t *testing.T) {
+	body := "# TYPE borderwatch_packets_total counter\nborderwatch_packets_total{result=\"decoded\"} 42\n"
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) })
+	tlsSrv := httptest.NewUnstartedServer(h)
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the plain http try
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	plain := httptest.NewServer(h)
+	defer plain.Close()
+	host := strings.TrimPrefix(tlsSrv.URL, "https://")
+	pool := x509.NewCertPool()
+	pool.AddCert(tlsSrv.Certificate())
+
+	ms, err := Fetch(context.Background(), host, FetchOptions{TLS: true, RootCAs: pool})
+	if err != nil {
+		t.Fatalf("over https: %v", err)
+	}
+	if got := ms["borderwatch_packets_total"]; len(got) != 1 || got[0].value != 42 {
+		t.Errorf("over https: %v", got)
+	}
+	_, err = Fetch(context.Background(), host, FetchOptions{})
+	want := "status: http://" + host + "/metrics: the server speaks TLS (console.tls): use https://" + host + "/metrics"
+	if err == nil || err.Error() != want {
+		t.Errorf("plain http to TLS: %v\nwant %s", err, want)
+	}
+	phost := strings.TrimPrefix(plain.URL, "http://")
+	_, err = Fetch(context.Background(), phost, FetchOptions{TLS: true, RootCAs: pool})
+	want = "status: https://" + phost + "/metrics: the server speaks plain HTTP: use http://" + phost + "/metrics"
+	if err == nil || err.Error() != want {
+		t.Errorf("https to plain http: %v\nwant %s", err, want)
+	}
+	// Without the certificate, the error is the verification's.
+	if _, err = Fetch(context.Background(), host, FetchOptions{TLS: true}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted certificate: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/ratelog"
 	"github.com/rs/zerolog"
 )
 
@@ -50,8 +51,7 @@ type guard struct {
 	mu          sync.Mutex
 	windowStart time.Time
 	inWindow    int
-	lastLog     time.Time
-	unlogged    uint64
+	logs        *ratelog.Limiter // of the panic log lines; made by the first panic
 	stackLogged bool
 	err         *PanicsError
 	cancel      context.CancelFunc // of the run in progress, nil between runs
@@ -72,9 +72,11 @@ func (g *guard) try(where string, step func()) (panicked bool) {
 }
 
 // recovered counts and logs one panic and checks the bound.
-func (g *guard) recovered(where string, r any) {
+func (g *guard) recovered(where string, r any) { g.recoveredAt(where, r, time.Now()) }
+
+// recoveredAt is recovered at t.
+func (g *guard) recoveredAt(where string, r any, t time.Time) {
 	g.total.Add(1)
-	t := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if t.Sub(g.windowStart) > PanicWindow {
@@ -92,17 +94,17 @@ func (g *guard) recovered(where string, r any) {
 			g.cancel()
 		}
 	}
-	if !g.stackLogged || t.Sub(g.lastLog) >= panicLogEvery {
+	if g.logs == nil {
+		g.logs = ratelog.New(panicLogEvery)
+	}
+	if unlogged, ok := g.logs.AllowAt(t); ok {
 		ev := g.log.Error().Str("in", where).Str("panic", value).Uint64("panics_total", g.total.Load()).
-			Uint64("not_logged", g.unlogged)
+			Uint64("not_logged", unlogged)
 		if !g.stackLogged {
 			ev = ev.Str("stack", string(debug.Stack()))
 			g.stackLogged = true
 		}
 		ev.Msg("recovered a panic: packet dropped")
-		g.lastLog, g.unlogged = t, 0
-	} else {
-		g.unlogged++
 	}
 }
 

@@ -82,8 +82,11 @@ func (r *Reloader) apply() (*rules.Set, *geo.Table, error) {
 	for _, t := range r.Targets {
 		c, err := t.Prepare(set, table)
 		if err != nil {
-			for _, p := range changes {
-				err = errors.Join(err, p.Abort())
+			err = fmt.Errorf("%s: %w", t.Name, err)
+			for i, p := range changes {
+				if aerr := p.Abort(); aerr != nil {
+					err = errors.Join(err, fmt.Errorf("%s: abort: %w", r.Targets[i].Name, aerr))
+				}
 			}
 			return nil, nil, err
 		}

@@ -49,9 +49,9 @@ func TestReloadPreparesAllBeforeCommitting(t *testing.T) {
 	}{
 		{name: "all good", want: "prepare a, prepare b, prepare c, commit a, commit b, commit c"},
 		{name: "second fails", fail: map[string]error{"b": errors.New("no slots")},
-			want: "prepare a, prepare b, abort a", wantErr: "no slots"},
+			want: "prepare a, prepare b, abort a", wantErr: "b: no slots"},
 		{name: "last fails", fail: map[string]error{"c": errors.New("bad table")},
-			want: "prepare a, prepare b, prepare c, abort a, abort b", wantErr: "bad table"},
+			want: "prepare a, prepare b, prepare c, abort a, abort b", wantErr: "c: bad table"},
 		{name: "build fails", buildErr: errors.New("rules.yaml:3:1: bad"), want: "", wantErr: "rules.yaml:3:1: bad"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,6 +74,11 @@ func TestReloadPreparesAllBeforeCommitting(t *testing.T) {
 			}
 			if (err == nil) != (tc.wantErr == "") || (err != nil && err.Error() != tc.wantErr) {
 				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+			for _, e := range tc.fail {
+				if !errors.Is(err, e) {
+					t.Errorf("error %v does not wrap %v", err, e)
+				}
 			}
 		})
 	}
@@ -116,10 +121,27 @@ func TestReloadTellsTargetsOfFailure(t *testing.T) {
 	if err := r.Reload(); err == nil {
 		t.Fatal("reload with a failing build succeeded")
 	}
-	if want := []string{"ok: slot table full", "ok: bad file"}; !slices.Equal(told, want) {
+	if want := []string{"ok: bad: slot table full", "ok: bad file"}; !slices.Equal(told, want) {
 		t.Errorf("told %q, want %q", told, want)
 	}
 }
+
+// TestReloadNamesAbortErrors: a Prepare failure and the aborts failing
+// after it each name their target.
+func TestReloadNamesAbortErrors(t *testing.T) {
+	ok := Target{Name: "kernel", Prepare: func(*rules.Set, *geo.Table) (Change, error) { return failingAbort{}, nil }}
+	bad := Target{Name: "lists", Prepare: func(*rules.Set, *geo.Table) (Change, error) { return nil, errors.New("list l1: bad line") }}
+	r := &Reloader{Build: func() (*rules.Set, *geo.Table, error) { return &rules.Set{}, nil, nil }, Targets: []Target{ok, bad}, Log: zerolog.Nop()}
+	err := r.Reload()
+	if want := "lists: list l1: bad line\nkernel: abort: map busy"; err == nil || err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
+
+type failingAbort struct{}
+
+func (failingAbort) Commit() error { return nil }
+func (failingAbort) Abort() error  { return errors.New("map busy") }
 
 type nopChange struct{}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -14,8 +15,11 @@ type Hooks struct {
 }
 
 // HandleSignals reloads on SIGHUP and calls h.Counters on SIGUSR1 until ctx
-// ends; the returned function stops the signal delivery. A failed reload
-// is logged by Reload and keeps the running state.
+// ends or the returned function is called. That function stops the signal
+// delivery and the goroutine handling them, and returns once it is gone
+// (after the reload or hook in progress, if any); calling it again does
+// nothing. A failed reload is logged by Reload and keeps the running
+// state.
 func (r *Reloader) HandleSignals(ctx context.Context, h Hooks) (stop func()) {
 	call := func(f func()) {
 		if f != nil {
@@ -24,10 +28,14 @@ func (r *Reloader) HandleSignals(ctx context.Context, h Hooks) (stop func()) {
 	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
+	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(done)
 		for {
 			select {
 			case <-ctx.Done():
+				return
+			case <-quit:
 				return
 			case s := <-sigs:
 				switch s {
@@ -41,5 +49,12 @@ func (r *Reloader) HandleSignals(ctx context.Context, h Hooks) (stop func()) {
 			}
 		}
 	}()
-	return func() { signal.Stop(sigs) }
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(quit)
+			<-done
+		})
+	}
 }

@@ -3,6 +3,8 @@ package reload
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -50,4 +52,27 @@ func TestHandleSignals(t *testing.T) {
 	}
 	next("counters")
 	cancel()
+}
+
+// TestHandleSignalsStop: the returned function ends the goroutine handling
+// the signals although its context never ends (a goleak-like check on the
+// goroutines' stacks), and may be called twice.
+func TestHandleSignalsStop(t *testing.T) {
+	r := &Reloader{Log: zerolog.Nop()}
+	stop := r.HandleSignals(context.Background(), Hooks{})
+	if n := handlers(); n != 1 {
+		t.Fatalf("%d signal-handling goroutines while handling, want 1", n)
+	}
+	stop()
+	if n := handlers(); n != 0 {
+		t.Errorf("%d signal-handling goroutines after stop, want 0", n)
+	}
+	stop()
+}
+
+// handlers counts the goroutines running HandleSignals' loop.
+func handlers() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return strings.Count(string(buf), "reload.(*Reloader).HandleSignals.func")
 }

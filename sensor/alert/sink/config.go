@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/redact"
 	"github.com/rs/zerolog"
 )
 
@@ -139,14 +140,14 @@ func (s *SpoolConfig) validate(what string) error {
 // Every form accepts format, min_severity, queue_size, batch_size,
 // backoff_min, backoff_max and drain_timeout; the remote forms also spool (a file path)
 // and spool_max_bytes. An unknown parameter is an error. Errors show the
-// URL with its secrets redacted (RedactURL).
+// URL with its secrets redacted (redact.URL).
 func ParseURL(s string) (Config, error) {
 	c, err := parseURL(s)
 	if err == nil {
 		err = c.Validate()
 	}
 	if err != nil {
-		return nil, redactError(err, s)
+		return nil, redact.Error(err, s)
 	}
 	return c, nil
 }

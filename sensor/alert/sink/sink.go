@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/borderwatch/borderwatch/internal/ratelog"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/rs/zerolog"
 )
@@ -175,9 +176,8 @@ type Output struct {
 	outage     bool // an error was logged and no delivery since
 	backoff    time.Duration
 	held       []*[]byte
-	lastLog    time.Time // of the last error log line
-	suppressed uint64    // errors not logged since lastLog
-	outageErrs uint64    // errors in this outage
+	errLog     *ratelog.Limiter // of the error log lines; Reset when an outage ends
+	outageErrs uint64           // errors in this outage
 }
 
 // entryPool recycles queue entries.
@@ -210,6 +210,7 @@ func newOutput(typ, name string, c *Common, b backend, spoolCfg SpoolConfig, log
 		drain:       cmp.Or(c.DrainTimeout, DefaultDrainTimeout),
 		b:           b,
 		log:         log.With().Str("component", "alert-sink").Str("output", name).Logger(),
+		errLog:      ratelog.New(ErrorLogInterval),
 		queue:       make(chan *[]byte, cmp.Or(c.QueueSize, DefaultQueueSize)),
 		quit:        make(chan struct{}),
 		wake:        make(chan struct{}, 1),
@@ -409,18 +410,17 @@ func (o *Output) fail(op string, err error) {
 	now := time.Now()
 	o.lastErrorAt.Store(now.UnixNano())
 	o.outageErrs++
-	switch {
-	case !o.outage:
-		o.outage = true
-		o.log.Warn().Err(err).Str("op", op).Msg("alert output down; retrying with backoff")
-		o.lastLog, o.suppressed = now, 0
-	case now.Sub(o.lastLog) >= ErrorLogInterval:
-		o.log.Warn().Err(err).Str("op", op).Uint64("errors", o.suppressed+1).Dur("backoff", o.backoff).
-			Msg("alert output still down; errors since the last line")
-		o.lastLog, o.suppressed = now, 0
-	default:
-		o.suppressed++
+	// The first error of an outage passes: the limiter was Reset when
+	// the last one ended (or never used).
+	if skipped, ok := o.errLog.AllowAt(now); ok {
+		if !o.outage {
+			o.log.Warn().Err(err).Str("op", op).Msg("alert output down; retrying with backoff")
+		} else {
+			o.log.Warn().Err(err).Str("op", op).Uint64("errors", skipped+1).Dur("backoff", o.backoff).
+				Msg("alert output still down; errors since the last line")
+		}
 	}
+	o.outage = true
 	o.connected.Store(false)
 	if o.up {
 		o.b.disconnect()
@@ -437,7 +437,8 @@ func (o *Output) delivered() {
 	if o.outage {
 		o.outage = false
 		o.log.Info().Uint64("errors", o.outageErrs).Msg("alert output recovered")
-		o.outageErrs, o.suppressed = 0, 0
+		o.outageErrs = 0
+		o.errLog.Reset()
 	}
 }
 

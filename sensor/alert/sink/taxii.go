@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
+	"github.com/borderwatch/borderwatch/internal/ratelog"
+	"github.com/borderwatch/borderwatch/internal/redact"
+	"github.com/borderwatch/borderwatch/internal/retryafter"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/share"
 	"github.com/rs/zerolog"
@@ -282,12 +285,14 @@ func (c *TAXIIConfig) Open(log zerolog.Logger) (*Output, error) {
 		},
 		root: root, coll: coll, objects: objects,
 		user: c.User, password: password, token: token,
-		read:    share.Options{IncludeHome: c.IncludeHome},
-		history: share.NewHistory(cmp.Or(c.History, DefaultTAXIIHistory)),
-		stix:    share.STIXOptions{TLP: tlp, Identity: c.Identity, ValidFor: c.ValidFor},
-		timeout: cmp.Or(c.WriteTimeout, DefaultWriteTimeout),
-		lingerD: cmp.Or(c.Linger, DefaultTAXIILinger),
-		log:     log.With().Str("component", "alert-sink").Str("output", name).Logger(),
+		read:       share.Options{IncludeHome: c.IncludeHome},
+		history:    share.NewHistory(cmp.Or(c.History, DefaultTAXIIHistory)),
+		stix:       share.STIXOptions{TLP: tlp, Identity: c.Identity, ValidFor: c.ValidFor},
+		timeout:    cmp.Or(c.WriteTimeout, DefaultWriteTimeout),
+		lingerD:    cmp.Or(c.Linger, DefaultTAXIILinger),
+		log:        log.With().Str("component", "alert-sink").Str("output", name).Logger(),
+		refusalLog: ratelog.New(ErrorLogInterval),
+		rejectLog:  ratelog.New(ErrorLogInterval),
 	}
 	return newOutput("taxii", name, &c.Common, b, c.Spool, log)
 }
@@ -322,7 +327,7 @@ func parseTAXIIURL(s string, u *url.URL) (Config, error) {
 	p.strTo("token_env", &c.TokenEnv)
 	for _, k := range []string{"password", "token"} {
 		if _, ok := p.str(k); ok {
-			p.fail(k, Redacted, "a secret in the URL's query would be logged by proxies and shown by ps; use "+k+"_file or "+k+"_env")
+			p.fail(k, redact.Marker, "a secret in the URL's query would be logged by proxies and shown by ps; use "+k+"_file or "+k+"_env")
 		}
 	}
 	p.strTo("ca", &c.CAFile)
@@ -369,10 +374,9 @@ type taxiiBackend struct {
 
 	withheldN       atomic.Uint64
 	objectsRefused  atomic.Uint64
-	lastRefusalLog  time.Time
-	refusalsSinceLn uint64
-	lastRejectLog   time.Time
-	rejectedSinceLn uint64
+	refusalLog      *ratelog.Limiter // of the refused-objects lines
+	refusalsSinceLn uint64           // objects refused since the last line
+	rejectLog       *ratelog.Limiter // of the too-large-alert lines
 }
 
 func (b *taxiiBackend) frame(dst []byte, _ *alert.Alert, rec []byte) []byte {
@@ -430,11 +434,7 @@ func (b *taxiiBackend) request(ctx context.Context, op, method, u string, body [
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL
-		}
-		return 0, nil, nil, fmt.Errorf("taxii %s: %w", op, err)
+		return 0, nil, nil, fmt.Errorf("taxii %s: %w", op, redact.Error(err))
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxTAXIIReply))
@@ -509,11 +509,9 @@ func (b *taxiiBackend) post(ctx context.Context, entries [][]byte) (int, error) 
 	if errors.Is(err, errTooLarge) {
 		if len(entries) == 1 {
 			b.rejected++
-			b.rejectedSinceLn++
-			if now := time.Now(); now.Sub(b.lastRejectLog) >= ErrorLogInterval {
-				b.log.Warn().Int("bytes", len(body)).Int("max_content_length", b.maxContent).Uint64("alerts", b.rejectedSinceLn).
+			if skipped, ok := b.rejectLog.Allow(); ok {
+				b.log.Warn().Int("bytes", len(body)).Int("max_content_length", b.maxContent).Uint64("alerts", skipped+1).
 					Msg("the STIX objects of one alert are larger than the TAXII server takes; alerts dropped (rejected) since the last line")
-				b.lastRejectLog, b.rejectedSinceLn = now, 0
 			}
 			return 1, nil
 		}
@@ -578,7 +576,7 @@ func (b *taxiiBackend) send(ctx context.Context, body []byte) error {
 		return errTooLarge
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		// Both may say when to come back (RFC 9110 10.2.3).
-		b.retryWait = share.RetryAfter(h.Get("Retry-After"))
+		b.retryWait, _ = retryafter.Parse(h.Get("Retry-After"), time.Now())
 		fallthrough
 	default:
 		return &taxiiStatusError{op: "add objects", status: code, title: share.TAXIIErrorTitle(reply)}
@@ -601,10 +599,10 @@ func (b *taxiiBackend) send(ctx context.Context, body []byte) error {
 func (b *taxiiBackend) refused(n uint64) {
 	b.objectsRefused.Add(n)
 	b.refusalsSinceLn += n
-	if now := time.Now(); now.Sub(b.lastRefusalLog) >= ErrorLogInterval {
+	if _, ok := b.refusalLog.Allow(); ok {
 		b.log.Warn().Uint64("objects", b.refusalsSinceLn).Uint64("total", b.objectsRefused.Load()).
 			Msg("the TAXII server refused objects of an envelope (status failures)")
-		b.lastRefusalLog, b.refusalsSinceLn = now, 0
+		b.refusalsSinceLn = 0
 	}
 }
 

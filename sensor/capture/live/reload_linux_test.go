@@ -135,7 +135,7 @@ func TestReloadFailureKeepsKernelAndUserSpace(t *testing.T) {
 		Reloads: reloads, Log: zerolog.Nop(),
 	}
 	err = rl.Reload()
-	if want := fmt.Sprintf("loading the rules into the kernel: %d drop rules: the kernel has %d rule slots", bpf.RuleSlots+1, bpf.RuleSlots); err == nil || err.Error() != want {
+	if want := fmt.Sprintf("kernel: loading the rules into the kernel: %d drop rules: the kernel has %d rule slots", bpf.RuleSlots+1, bpf.RuleSlots); err == nil || err.Error() != want {
 		t.Fatalf("reload error %v, want %s", err, want)
 	}
 	if k, u := kernelCountry(), userCountry(); k != "US" || u != "US" || p.Rules() != set {

@@ -228,6 +228,7 @@ const (
 	borderwatchVarFlowPackets      = "flow_packets"
 	borderwatchVarHandoffAll       = "handoff_all"
 	borderwatchVarHomeMode         = "home_mode"
+	borderwatchVarPreciseTs        = "precise_ts"
 	borderwatchVarReportBytes      = "report_bytes"
 	borderwatchVarSnapLen          = "snap_len"
 	borderwatchVarSourceBudget     = "source_budget"
@@ -328,6 +329,7 @@ type borderwatchVariableSpecs struct {
 	FlowPackets      *ebpf.VariableSpec `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.VariableSpec `ebpf:"handoff_all"`
 	HomeMode         *ebpf.VariableSpec `ebpf:"home_mode"`
+	PreciseTs        *ebpf.VariableSpec `ebpf:"precise_ts"`
 	ReportBytes      *ebpf.VariableSpec `ebpf:"report_bytes"`
 	SnapLen          *ebpf.VariableSpec `ebpf:"snap_len"`
 	SourceBudget     *ebpf.VariableSpec `ebpf:"source_budget"`
@@ -420,6 +422,7 @@ type borderwatchVariables struct {
 	FlowPackets      *ebpf.Variable `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.Variable `ebpf:"handoff_all"`
 	HomeMode         *ebpf.Variable `ebpf:"home_mode"`
+	PreciseTs        *ebpf.Variable `ebpf:"precise_ts"`
 	ReportBytes      *ebpf.Variable `ebpf:"report_bytes"`
 	SnapLen          *ebpf.Variable `ebpf:"snap_len"`
 	SourceBudget     *ebpf.Variable `ebpf:"source_budget"`

@@ -129,6 +129,14 @@ type Options struct {
 	// FlowEntries and SourceEntries size the LRU flow and source maps.
 	FlowEntries   uint32
 	SourceEntries uint32
+	// PreciseTime stamps records (Record.Time) with the precise monotonic
+	// clock, bpf_ktime_get_ns. Off, the default, they carry the coarse
+	// one, bpf_ktime_get_coarse_ns: the time of the last timer tick, so
+	// a record's time is up to one tick (1/CONFIG_HZ: 4 ms at 250 Hz, 1 ms
+	// at 1000 Hz) before the packet's and packets of one tick share a
+	// time. Rule windows are seconds long; the precise clock costs ~20 ns
+	// of each ~100 ns hand-off in a VM (docs/performance.md).
+	PreciseTime bool
 	// EgressMode is how Attach attaches the TC egress program: TCX, a
 	// clsact filter, or TCX falling back to clsact (the zero value).
 	EgressMode EgressMode
@@ -171,7 +179,7 @@ type Objects struct {
 
 	mu sync.Mutex // serialises table reloads
 
-	// wallOffset converts bpf_ktime_get_ns (CLOCK_MONOTONIC) to Unix ns.
+	// wallOffset converts a record's CLOCK_MONOTONIC time to Unix ns.
 	wallOffset int64
 	ncpu       int
 
@@ -213,6 +221,7 @@ func Load(opts Options) (*Objects, error) {
 		borderwatchVarFloodSamples:  opts.FloodSamples,
 		borderwatchVarFloodTotalPps: opts.FloodTotalPPS,
 		borderwatchVarBenchSteps:    opts.benchSteps,
+		borderwatchVarPreciseTs:     b2u8(opts.PreciseTime),
 	}
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {

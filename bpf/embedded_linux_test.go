@@ -220,6 +220,21 @@ func BenchmarkXDPCountedOnlyEmbedded(b *testing.B) {
 	}
 }
 
+// BenchmarkXDPGeo6MissEmbedded: the IPv6 packets of
+// BenchmarkXDPCountedOnlyEmbedded with every lookup of the IPv6 leaf cache
+// missing (the table walked, the answer stored), what an address new to
+// the cache costs: a spoofed flood's sources. The difference to
+// BenchmarkXDPCountedOnlyEmbedded is what the cache saves on a hit.
+func BenchmarkXDPGeo6MissEmbedded(b *testing.B) {
+	o, _ := embeddedObjectsWith(b, func(o *Options) { o.benchGeo6Miss = true })
+	for name, p := range map[string][]byte{
+		"v6-internal":    pkt(b, eth(layers.EthernetTypeIPv6), ip6("2a01:4f8:c17:1::5", "2a01:4f8:c17:2::7", layers.IPProtocolUDP), udp(40000, 53), payload(64)),
+		"v6-established": pkt(b, eth(layers.EthernetTypeIPv6), ip6("2a01:4f8:c17:1::5", "2600:1f18:4000:1::9", layers.IPProtocolTCP), tcp(40000, 443, "A"), payload(64)),
+	} {
+		b.Run(name, func(b *testing.B) { runBench(b, o, o.objs.BwXdp, p, xdpPass, false) })
+	}
+}
+
 // BenchmarkXDPBudgetIPv6Embedded: a UDP packet from a DE to a US host
 // (embedded database), over and over from one source: past the source's
 // burst every packet takes the per-source budget path and is refused (not

@@ -143,6 +143,9 @@ type Options struct {
 
 	// benchSteps: the benchmarks' per-step variants (bench_steps).
 	benchSteps uint32
+	// benchGeo6Miss: every lookup of the IPv6 leaf cache misses
+	// (bench_geo6_miss).
+	benchGeo6Miss bool
 }
 
 // DefaultOptions returns the default settings: sensor mode, snap length 160,
@@ -221,6 +224,7 @@ func Load(opts Options) (*Objects, error) {
 		borderwatchVarFloodSamples:  opts.FloodSamples,
 		borderwatchVarFloodTotalPps: opts.FloodTotalPPS,
 		borderwatchVarBenchSteps:    opts.benchSteps,
+		borderwatchVarBenchGeo6Miss: b2u8(opts.benchGeo6Miss),
 		borderwatchVarPreciseTs:     b2u8(opts.PreciseTime),
 	}
 	for name, v := range set {
@@ -356,13 +360,15 @@ const geoPages = 512
 // 1 IPv6) of generation gen in the geo map.
 func geoSlot(gen, fam, p uint32) uint32 { return (gen*2+fam)*geoPages + p }
 
-// geoGen returns the generation of geo tables the programs use.
-func (o *Objects) geoGen() (uint32, error) {
-	var gen uint32
-	if err := o.objs.GeoGen.Lookup(uint32(0), &gen); err != nil {
+// geoSeq returns the sequence number of the geo tables the programs use:
+// how many tables were swapped in. Its low bit is their generation; the
+// programs' IPv6 cache (geo6_cache) answers for one sequence number only.
+func (o *Objects) geoSeq() (uint32, error) {
+	var seq uint32
+	if err := o.objs.GeoGen.Lookup(uint32(0), &seq); err != nil {
 		return 0, fmt.Errorf("reading the geo table generation: %w", err)
 	}
-	return gen & 1, nil
+	return seq, nil
 }
 
 // clearGeo empties every slot of generation gen.

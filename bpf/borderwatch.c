@@ -80,10 +80,17 @@ volatile const __u32 flood_samples = 100;
  * back too (BW_G_FLOOD_FORWARDED), its source known by then. Samples,
  * listed and established-flow packets are never capped. 0: no cap. */
 volatile const __u32 flood_total_pps = 10000;
+/* Record timestamps: 0 the coarse monotonic clock (bpf_ktime_get_coarse_ns:
+ * the last timer tick, 1/CONFIG_HZ resolution, 4 ms at 250 Hz; a memory
+ * read), 1 the precise one (bpf_ktime_get_ns: ~20 ns of every hand-off in
+ * a VM). Both count CLOCK_MONOTONIC. */
+volatile const __u8 precise_ts = 0;
 /* Benchmarks only: handle stops after this many of its steps (0: all), to
  * time each step as a difference; a load-time constant, so the verifier
  * removes the checks of the programs the sensor loads. */
 volatile const __u32 bench_steps = 0;
+/* Benchmarks only: 1 makes every geo6_cache lookup miss, to time a miss. */
+volatile const __u8 bench_geo6_miss = 0;
 
 enum bw_home_mode {
 	BW_HOME_ZONE = 0,    /* the home bit of the geo table */
@@ -164,7 +171,7 @@ enum bw_global {
 
 /* Ring-buffer record header; the captured bytes follow it. */
 struct bw_record {
-	__u64 ts_ns;	/* bpf_ktime_get_ns */
+	__u64 ts_ns;	/* CLOCK_MONOTONIC: coarse, or precise with precise_ts */
 	__u32 ifindex;	/* interface the program runs on */
 	__u32 wire_len; /* packet length on the wire */
 	__u32 reasons;	/* enum bw_reason bits */
@@ -296,9 +303,9 @@ const enum bw_flood_class *unused_flood_class __attribute__((unused));
  * subtree in one page where it fits, so a walk rarely changes page.
  *
  * Slots: ((gen * 2 + family) * BW_GEO_PAGES) + page, family 0 for IPv4,
- * 1 for IPv6. A program reads geo_gen once per packet and uses that
- * generation's tables. User space fills the other generation's slots,
- * flips geo_gen, waits for an RCU grace period (no program still uses the
+ * 1 for IPv6. A program reads geo_gen once per packet and uses the
+ * generation of its low bit. User space fills the other generation's
+ * slots, increments geo_gen (which also invalidates geo6_cache), waits for an RCU grace period (no program still uses the
  * old generation) and then empties the old slots. A packet sees the old or
  * the new tables, never a mix; an empty slot means "no page": the walk
  * finds nothing (country 0). */
@@ -325,13 +332,37 @@ struct {
 	__array(values, struct geo_inner);
 } geo SEC(".maps");
 
-/* The generation in use, 0 or 1. */
+/* The table sequence number: how many tables user space swapped in; its
+ * low bit is the generation in use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);
 } geo_gen SEC(".maps");
+
+/* Per-CPU cache of IPv6 leaves in front of the IPv6 table, direct-mapped by
+ * a hash of the address's first 64 bits (all the table looks at). An entry
+ * answers for the table of sequence number seq only, so a swapped table
+ * invalidates every entry; the zeroed entries answer leaf 0 for ::/64
+ * under sequence 0, which is the empty table's answer. An array: its
+ * lookup is inlined. A hit is one read and a compare instead of a walk of
+ * up to seven levels (~7 ns an address); a miss adds the compare and the
+ * store to the walk. */
+#define BW_GEO6_CACHE_BITS 12
+
+struct bw_geo6_cached {
+	__u64 prefix; /* first 64 bits of the address, host order */
+	__u32 seq;    /* geo_gen of the table that answered */
+	__u32 leaf;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << BW_GEO6_CACHE_BITS);
+	__type(key, __u32);
+	__type(value, struct bw_geo6_cached);
+} geo6_cache SEC(".maps");
 
 /* listed and drop tries: value is a list id / rule slot. */
 struct lpm_inner {
@@ -668,15 +699,32 @@ static __always_inline __u32 geo4_lookup(__u32 base, struct geo_page *p0, __u32 
 
 /* geo6_lookup walks the IPv6 table from page 0 (p0): one to seven reads,
  * one per level until a leaf (a /48 range: at most five). */
-static __always_inline __u32 geo6_lookup(__u32 base, struct geo_page *p0, __u32 *addr)
+static __always_inline __u32 geo6_walk(__u32 base, struct geo_page *p0, __u64 a)
 {
 	struct geo_walk w = {.base = base, .pg = p0, .pgno = 0};
-	__u64 a = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
 	__u32 v = p0->e[a >> 48];
 #pragma unroll
 	for (int i = 1; i <= BW_V6_LEVELS; i++) {
 		if (v & BW_LEAF_PTR)
 			v = geo_chunk(&w, v, (a >> (48 - 8 * i)) & 0xff);
+	}
+	return v;
+}
+
+/* geo6_lookup answers from this CPU's cache (geo6_cache) or walks the
+ * IPv6 table of sequence number seq and caches the answer. */
+static __always_inline __u32 geo6_lookup(__u32 seq, __u32 base, struct geo_page *p0, __u32 *addr)
+{
+	__u64 a = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
+	__u32 idx = (a * 0x9e3779b97f4a7c15ull) >> (64 - BW_GEO6_CACHE_BITS);
+	struct bw_geo6_cached *e = bpf_map_lookup_elem(&geo6_cache, &idx);
+	if (e && e->prefix == a && e->seq == seq && !bench_geo6_miss)
+		return e->leaf;
+	__u32 v = geo6_walk(base, p0, a);
+	if (e) {
+		e->prefix = a;
+		e->seq = seq;
+		e->leaf = v;
 	}
 	return v;
 }
@@ -937,11 +985,12 @@ static __always_inline void classify(struct pkt *p, struct classified *c)
 	__u32 sleaf = 0, dleaf = 0;
 	__u32 *gen = bpf_map_lookup_elem(&geo_gen, &zero);
 	if (gen) {
-		__u32 base = ((*gen & 1) * 2 + (p->ipv6 ? 1 : 0)) * BW_GEO_PAGES;
+		__u32 seq = *gen; /* one read: the walk and the cache agree */
+		__u32 base = ((seq & 1) * 2 + (p->ipv6 ? 1 : 0)) * BW_GEO_PAGES;
 		struct geo_page *p0 = geo_page(base, 0);
 		if (p0 && p->ipv6) {
-			sleaf = geo6_lookup(base, p0, p->src);
-			dleaf = geo6_lookup(base, p0, p->dst);
+			sleaf = geo6_lookup(seq, base, p0, p->src);
+			dleaf = geo6_lookup(seq, base, p0, p->dst);
 		} else if (p0) {
 			sleaf = geo4_lookup(base, p0, p->src[3]);
 			dleaf = geo4_lookup(base, p0, p->dst[3]);
@@ -1255,7 +1304,7 @@ static __always_inline void handoff(void *ctx, struct pkt *p, const struct class
 				    int rd, int flush, struct bw_flood *ff)
 {
 	struct bw_record h = {
-	    .ts_ns = bpf_ktime_get_ns(), /* read only for a record: ~20 ns */
+	    .ts_ns = precise_ts ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns(),
 	    .ifindex = ifindex,
 	    .wire_len = wire_len,
 	    .reasons = reasons,

@@ -87,6 +87,13 @@ type borderwatchBwFlowKey struct {
 	Pad   [3]uint8
 }
 
+type borderwatchBwGeo6Cached struct {
+	_      structs.HostLayout
+	Prefix uint64
+	Seq    uint32
+	Leaf   uint32
+}
+
 type borderwatchBwGlobal uint32
 
 const (
@@ -206,6 +213,7 @@ const (
 	borderwatchMapFloods           = "floods"
 	borderwatchMapFlows            = "flows"
 	borderwatchMapGeo              = "geo"
+	borderwatchMapGeo6Cache        = "geo6_cache"
 	borderwatchMapGeoGen           = "geo_gen"
 	borderwatchMapGeoTemplate      = "geo_template"
 	borderwatchMapGlobals          = "globals"
@@ -220,6 +228,7 @@ const (
 	borderwatchProgBwFloor         = "bw_floor"
 	borderwatchProgBwTcEgress      = "bw_tc_egress"
 	borderwatchProgBwXdp           = "bw_xdp"
+	borderwatchVarBenchGeo6Miss    = "bench_geo6_miss"
 	borderwatchVarBenchSteps       = "bench_steps"
 	borderwatchVarEnforce          = "enforce"
 	borderwatchVarFloodPps         = "flood_pps"
@@ -228,6 +237,7 @@ const (
 	borderwatchVarFlowPackets      = "flow_packets"
 	borderwatchVarHandoffAll       = "handoff_all"
 	borderwatchVarHomeMode         = "home_mode"
+	borderwatchVarPreciseTs        = "precise_ts"
 	borderwatchVarReportBytes      = "report_bytes"
 	borderwatchVarSnapLen          = "snap_len"
 	borderwatchVarSourceBudget     = "source_budget"
@@ -303,6 +313,7 @@ type borderwatchMapSpecs struct {
 	Floods        *ebpf.MapSpec `ebpf:"floods"`
 	Flows         *ebpf.MapSpec `ebpf:"flows"`
 	Geo           *ebpf.MapSpec `ebpf:"geo"`
+	Geo6Cache     *ebpf.MapSpec `ebpf:"geo6_cache"`
 	GeoGen        *ebpf.MapSpec `ebpf:"geo_gen"`
 	GeoTemplate   *ebpf.MapSpec `ebpf:"geo_template"`
 	Globals       *ebpf.MapSpec `ebpf:"globals"`
@@ -320,6 +331,7 @@ type borderwatchMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type borderwatchVariableSpecs struct {
+	BenchGeo6Miss    *ebpf.VariableSpec `ebpf:"bench_geo6_miss"`
 	BenchSteps       *ebpf.VariableSpec `ebpf:"bench_steps"`
 	Enforce          *ebpf.VariableSpec `ebpf:"enforce"`
 	FloodPps         *ebpf.VariableSpec `ebpf:"flood_pps"`
@@ -328,6 +340,7 @@ type borderwatchVariableSpecs struct {
 	FlowPackets      *ebpf.VariableSpec `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.VariableSpec `ebpf:"handoff_all"`
 	HomeMode         *ebpf.VariableSpec `ebpf:"home_mode"`
+	PreciseTs        *ebpf.VariableSpec `ebpf:"precise_ts"`
 	ReportBytes      *ebpf.VariableSpec `ebpf:"report_bytes"`
 	SnapLen          *ebpf.VariableSpec `ebpf:"snap_len"`
 	SourceBudget     *ebpf.VariableSpec `ebpf:"source_budget"`
@@ -372,6 +385,7 @@ type borderwatchMaps struct {
 	Floods        *ebpf.Map `ebpf:"floods"`
 	Flows         *ebpf.Map `ebpf:"flows"`
 	Geo           *ebpf.Map `ebpf:"geo"`
+	Geo6Cache     *ebpf.Map `ebpf:"geo6_cache"`
 	GeoGen        *ebpf.Map `ebpf:"geo_gen"`
 	GeoTemplate   *ebpf.Map `ebpf:"geo_template"`
 	Globals       *ebpf.Map `ebpf:"globals"`
@@ -394,6 +408,7 @@ func (m *borderwatchMaps) Close() error {
 		m.Floods,
 		m.Flows,
 		m.Geo,
+		m.Geo6Cache,
 		m.GeoGen,
 		m.GeoTemplate,
 		m.Globals,
@@ -412,6 +427,7 @@ func (m *borderwatchMaps) Close() error {
 //
 // It can be passed to loadBorderwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type borderwatchVariables struct {
+	BenchGeo6Miss    *ebpf.Variable `ebpf:"bench_geo6_miss"`
 	BenchSteps       *ebpf.Variable `ebpf:"bench_steps"`
 	Enforce          *ebpf.Variable `ebpf:"enforce"`
 	FloodPps         *ebpf.Variable `ebpf:"flood_pps"`
@@ -420,6 +436,7 @@ type borderwatchVariables struct {
 	FlowPackets      *ebpf.Variable `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.Variable `ebpf:"handoff_all"`
 	HomeMode         *ebpf.Variable `ebpf:"home_mode"`
+	PreciseTs        *ebpf.Variable `ebpf:"precise_ts"`
 	ReportBytes      *ebpf.Variable `ebpf:"report_bytes"`
 	SnapLen          *ebpf.Variable `ebpf:"snap_len"`
 	SourceBudget     *ebpf.Variable `ebpf:"source_budget"`

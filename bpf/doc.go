@@ -43,9 +43,10 @@
 // tables.
 //
 // The slots hold two generations of both geo tables; a one-entry array
-// names the generation in use, read once per packet. A reload fills the
-// other generation, page by page, switches the generation with one map
-// update, waits for an RCU grace period (membarrier(MEMBARRIER_CMD_GLOBAL);
+// holds the tables' sequence number (how many were swapped in), read once
+// per packet, whose low bit names the generation in use. A reload fills
+// the other generation, page by page, increments the sequence number with
+// one map update, waits for an RCU grace period (membarrier(MEMBARRIER_CMD_GLOBAL);
 // every program run that read the old generation has ended) and then
 // empties the old generation's slots. A packet sees the old or the new
 // tables, never a mix; memory after a reload is that of the new tables.
@@ -53,10 +54,22 @@
 // array-of-maps, swapped with one map update. The per-country drop table
 // is a plain array updated entry by entry.
 //
+// In front of the IPv6 table, each CPU keeps a cache of 4096 leaves
+// (geo6_cache, a per-CPU array: 64 KiB a CPU), direct-mapped by a hash of
+// an address's first 64 bits, all the table looks at. An entry holds those
+// 64 bits, the leaf and the sequence number of the table that gave it, and
+// answers only while that table is in use: a swap invalidates every entry
+// at once. A hit is a read and a compare instead of a walk of up to seven
+// levels; a miss (an address new to the CPU: a spoofed flood's sources)
+// adds ~2 ns to the walk. IPv4 walks (one to three reads) are not cached:
+// a cache read costs about as much.
+//
 // The per-source budget buckets fill by the coarse clock
 // (bpf_ktime_get_coarse_ns: a tick's resolution, tokens arrive a tick's
-// worth at a time at the configured rate); the precise clock, dearer in a
-// VM, is read only for a record's timestamp.
+// worth at a time at the configured rate), and records carry it as their
+// timestamp: the time of the last timer tick (1/CONFIG_HZ, 4 ms at 250 Hz),
+// up to a tick before the packet's. Options.PreciseTime stamps records
+// with the precise clock instead, ~20 ns of a ~100 ns hand-off in a VM.
 //
 // # Settings and hand-off
 //

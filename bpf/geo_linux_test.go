@@ -42,6 +42,9 @@ func TestKernelLookupMatchesGo(t *testing.T) {
 		addrs = append(addrs, v4addr(r.Uint32()))
 		addrs = append(addrs, u128{0x2001_0000_0000_0000 + r.Uint64N(1<<52), r.Uint64()}.addr())
 	}
+	// Twice: the kernel walks its IPv6 table for an address new to its
+	// cache, and answers from the cache the second time.
+	addrs = append(addrs, addrs...)
 	dst4, dst6 := "192.0.2.1", "2001:db8::1" // not in the synthetic ranges
 	var rec Record
 	for i, a := range addrs {
@@ -109,5 +112,50 @@ func TestLoadGeoSwaps(t *testing.T) {
 	}
 	if got, want := countries(), [4]uint16{cid("FR"), 0, 0, cid("IT")}; got != want {
 		t.Fatalf("after a failed reload: %v, want the previous tables %v", got, want)
+	}
+}
+
+// TestGeo6CacheFollowsReloads checks that the kernel's IPv6 leaf cache
+// (geo6_cache) never answers from a table that was swapped out: an
+// address looked up under one table is looked up again two reloads later
+// (the same generation slot, another table) and gets the new table's
+// country, and again after one more reload.
+func TestGeo6CacheFollowsReloads(t *testing.T) {
+	o := loadLab(t, func(o *Options) { o.HandoffAll = true })
+	p := pkt(t, eth(layers.EthernetTypeIPv6), ip6("2001:db8:2::5", "2001:db8:1::9", layers.IPProtocolUDP), udp(1, 2))
+	src := func() uint16 {
+		t.Helper()
+		var last uint16
+		for range 2 { // the first run may walk the table, the second hits the cache
+			if _, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: p}); err != nil {
+				t.Fatal(err)
+			}
+			var rec Record
+			if err := o.ReadRecord(&rec); err != nil {
+				t.Fatal(err)
+			}
+			last = rec.SrcCountry
+		}
+		return last
+	}
+	table := func(country string) []Range {
+		return []Range{{From: mustAddr("2001:db8:2::"), To: mustAddr("2001:db8:2:ffff:ffff:ffff:ffff:ffff"), Country: cid(country)}}
+	}
+	if got := src(); got != cid("US") {
+		t.Fatalf("lab table: source country %d, want US %d", got, cid("US"))
+	}
+	for i, c := range []string{"FR", "IT"} { // not looked up under FR
+		if _, err := o.LoadGeo(slices.Values(table(c))); err != nil {
+			t.Fatalf("reload %d: %v", i, err)
+		}
+	}
+	if got := src(); got != cid("IT") {
+		t.Fatalf("two reloads later: source country %d, want IT %d", got, cid("IT"))
+	}
+	if _, err := o.LoadGeo(slices.Values(table("JP"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := src(); got != cid("JP") {
+		t.Fatalf("one more reload: source country %d, want JP %d", got, cid("JP"))
 	}
 }

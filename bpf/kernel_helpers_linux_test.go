@@ -88,6 +88,14 @@ func monotonic() uint64 {
 	return uint64(ts.Nano())
 }
 
+// monotonicCoarse reads CLOCK_MONOTONIC_COARSE, the clock of the records'
+// timestamps unless Options.PreciseTime: the time of the last tick.
+func monotonicCoarse() uint64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC_COARSE, &ts)
+	return uint64(ts.Nano())
+}
+
 func loIndex(tb testing.TB) uint32 {
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {

@@ -129,12 +129,23 @@ type Options struct {
 	// FlowEntries and SourceEntries size the LRU flow and source maps.
 	FlowEntries   uint32
 	SourceEntries uint32
+	// PreciseTime stamps records (Record.Time) with the precise monotonic
+	// clock, bpf_ktime_get_ns. Off, the default, they carry the coarse
+	// one, bpf_ktime_get_coarse_ns: the time of the last timer tick, so
+	// a record's time is up to one tick (1/CONFIG_HZ: 4 ms at 250 Hz, 1 ms
+	// at 1000 Hz) before the packet's and packets of one tick share a
+	// time. Rule windows are seconds long; the precise clock costs ~20 ns
+	// of each ~100 ns hand-off in a VM (docs/performance.md).
+	PreciseTime bool
 	// EgressMode is how Attach attaches the TC egress program: TCX, a
 	// clsact filter, or TCX falling back to clsact (the zero value).
 	EgressMode EgressMode
 
 	// benchSteps: the benchmarks' per-step variants (bench_steps).
 	benchSteps uint32
+	// benchGeo6Miss: every lookup of the IPv6 leaf cache misses
+	// (bench_geo6_miss).
+	benchGeo6Miss bool
 }
 
 // DefaultOptions returns the default settings: sensor mode, snap length 160,
@@ -171,7 +182,7 @@ type Objects struct {
 
 	mu sync.Mutex // serialises table reloads
 
-	// wallOffset converts bpf_ktime_get_ns (CLOCK_MONOTONIC) to Unix ns.
+	// wallOffset converts a record's CLOCK_MONOTONIC time to Unix ns.
 	wallOffset int64
 	ncpu       int
 
@@ -213,6 +224,8 @@ func Load(opts Options) (*Objects, error) {
 		borderwatchVarFloodSamples:  opts.FloodSamples,
 		borderwatchVarFloodTotalPps: opts.FloodTotalPPS,
 		borderwatchVarBenchSteps:    opts.benchSteps,
+		borderwatchVarBenchGeo6Miss: b2u8(opts.benchGeo6Miss),
+		borderwatchVarPreciseTs:     b2u8(opts.PreciseTime),
 	}
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -347,13 +360,15 @@ const geoPages = 512
 // 1 IPv6) of generation gen in the geo map.
 func geoSlot(gen, fam, p uint32) uint32 { return (gen*2+fam)*geoPages + p }
 
-// geoGen returns the generation of geo tables the programs use.
-func (o *Objects) geoGen() (uint32, error) {
-	var gen uint32
-	if err := o.objs.GeoGen.Lookup(uint32(0), &gen); err != nil {
+// geoSeq returns the sequence number of the geo tables the programs use:
+// how many tables were swapped in. Its low bit is their generation; the
+// programs' IPv6 cache (geo6_cache) answers for one sequence number only.
+func (o *Objects) geoSeq() (uint32, error) {
+	var seq uint32
+	if err := o.objs.GeoGen.Lookup(uint32(0), &seq); err != nil {
 		return 0, fmt.Errorf("reading the geo table generation: %w", err)
 	}
-	return gen & 1, nil
+	return seq, nil
 }
 
 // clearGeo empties every slot of generation gen.

@@ -55,7 +55,7 @@ func (r Reason) String() string {
 // Record is a packet handed off by the kernel. ReadRecord refills it; Data
 // points into a buffer the next ReadRecord reuses.
 type Record struct {
-	Monotonic  uint64    // bpf_ktime_get_ns (CLOCK_MONOTONIC)
+	Monotonic  uint64    // CLOCK_MONOTONIC, coarse unless Options.PreciseTime
 	Time       time.Time // Monotonic converted to wall clock
 	Ifindex    uint32
 	Egress     bool   // seen by the TC egress program

@@ -23,6 +23,7 @@ import (
 // read.
 type StagedGeo struct {
 	o         *Objects
+	seq       uint32 // geoSeq at Prepare
 	gen, next uint32
 	st        GeoStats
 	done      bool
@@ -51,10 +52,11 @@ func (o *Objects) PrepareGeo(ranges iter.Seq[Range]) (*StagedGeo, error) {
 		Build: time.Since(start),
 	}
 	start = time.Now()
-	sg.gen, err = o.geoGen()
+	sg.seq, err = o.geoSeq()
 	if err != nil {
 		return sg, err
 	}
+	sg.gen = sg.seq & 1
 	sg.next = sg.gen ^ 1
 	n4, err := o.putGeoTable(g.v4, geoSlot(sg.next, 0, 0))
 	if err == nil {
@@ -84,14 +86,16 @@ func (sg *StagedGeo) Commit() error {
 	}
 	sg.done = true
 	start := time.Now()
-	gen, err := o.geoGen()
+	seq, err := o.geoSeq()
 	if err != nil {
 		return errors.Join(err, o.clearGeo(sg.next))
 	}
-	if gen != sg.gen {
+	if seq != sg.seq {
 		return errors.New("geo tables: another table was loaded since Prepare")
 	}
-	if err := o.objs.GeoGen.Put(uint32(0), sg.next); err != nil {
+	// The next sequence number: generation sg.next, and no entry of the
+	// programs' IPv6 cache answers for it.
+	if err := o.objs.GeoGen.Put(uint32(0), seq+1); err != nil {
 		return errors.Join(fmt.Errorf("swapping geo tables: %w", err), o.clearGeo(sg.next))
 	}
 	// Programs that read the old generation before the swap finish
@@ -113,7 +117,7 @@ func (sg *StagedGeo) Abort() error {
 		return nil
 	}
 	sg.done = true
-	if gen, err := o.geoGen(); err != nil || gen != sg.gen {
+	if seq, err := o.geoSeq(); err != nil || seq != sg.seq {
 		return err // the staged generation is in use: leave it
 	}
 	return o.clearGeo(sg.next)

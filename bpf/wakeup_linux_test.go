@@ -3,6 +3,7 @@
 package bpf
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -72,6 +73,53 @@ func TestRecordsReachTheReader(t *testing.T) {
 				case <-timeout:
 					t.Fatalf("%d of %d records read in 10s", i, tc.packets)
 				}
+			}
+		})
+	}
+}
+
+// TestRecordClock checks which clock stamps the records: by default the
+// coarse monotonic clock (the last tick's time, no later than a coarse
+// read after the run), with PreciseTime the precise one (within a precise
+// read before and after the run, later than the last tick's time).
+func TestRecordClock(t *testing.T) {
+	for _, precise := range []bool{false, true} {
+		t.Run(fmt.Sprintf("precise=%v", precise), func(t *testing.T) {
+			o := loadLab(t, func(o *Options) { o.PreciseTime = precise })
+			const n = 5
+			var cb, ca, pb, pa [n]uint64
+			for i := range n {
+				p := v4tcp(t, "198.51.100.7", "192.0.2.10", uint16(40000+i), 22, "S")
+				cb[i], pb[i] = monotonicCoarse(), monotonic()
+				if ret, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: p}); err != nil || ret != xdpPass {
+					t.Fatalf("packet %d: verdict %d, %v", i, ret, err)
+				}
+				pa[i], ca[i] = monotonic(), monotonicCoarse()
+				time.Sleep(time.Millisecond)
+			}
+			recs := drain(t, o)
+			if len(recs) != n {
+				t.Fatalf("%d records, want %d", len(recs), n)
+			}
+			later := 0 // records stamped after the coarse clock's read
+			for i, r := range recs {
+				if precise {
+					if r.Monotonic < pb[i] || r.Monotonic > pa[i] {
+						t.Errorf("record %d: time %d outside the precise run [%d, %d]", i, r.Monotonic, pb[i], pa[i])
+					}
+					if r.Monotonic > ca[i] {
+						later++
+					}
+					continue
+				}
+				if r.Monotonic < cb[i] || r.Monotonic > ca[i] {
+					t.Errorf("record %d: time %d outside the coarse clock's [%d, %d] (precise run [%d, %d])", i, r.Monotonic, cb[i], ca[i], pb[i], pa[i])
+				}
+			}
+			// A tick between the run and the read puts a precise time
+			// before the coarse read; not for all five packets.
+			if precise && later == 0 {
+				t.Errorf("no precise record time after the coarse clock's read")
 			}
 		})
 	}

@@ -169,6 +169,44 @@ type Engine struct {
 	// being processed, computed by its first rule of that track that
 	// counts it (seq: the packet's number, packets).
 	keys [8]packetKey
+	// addrs is the packet's addresses as key words and the source's
+	// distinct-value hash, computed once per packet (seq) for its rules.
+	addrs packetAddrs
+}
+
+// packetAddrs are the words (geo.AddrWords) of the unmapped source and
+// destination addresses of packet number seq, whether each is IPv4, and,
+// once srcHashed, addrHash of the source.
+type packetAddrs struct {
+	seq            uint64
+	s0, s1, d0, d1 uint64
+	s4, d4         bool
+	srcHashed      bool
+	srcHash        uint64
+}
+
+// addrsOf returns the address words of packet p, the packet in process.
+func (e *Engine) addrsOf(p *decode.Packet) *packetAddrs {
+	a := &e.addrs
+	if a.seq != e.packets {
+		src, dst := p.Src.Unmap(), p.Dst.Unmap()
+		a.s0, a.s1 = geo.AddrWords(src)
+		a.d0, a.d1 = geo.AddrWords(dst)
+		a.s4, a.d4 = src.Is4(), dst.Is4()
+		a.srcHashed = false
+		a.seq = e.packets
+	}
+	return a
+}
+
+// srcHash is addrHash(p.Src) for p, the packet in process, computed once
+// for the packet's rules that count distinct sources.
+func (e *Engine) srcHash(p *decode.Packet) uint64 {
+	a := e.addrsOf(p)
+	if !a.srcHashed {
+		a.srcHash, a.srcHashed = wordsHash(a.s0, a.s1, a.s4), true
+	}
+	return a.srcHash
 }
 
 // zoneExpr is a zone expression and the basis it is evaluated on.
@@ -621,18 +659,18 @@ func (rs *ruleState) portsMatch(p *decode.Packet, isTCP, isICMP bool) bool {
 
 // keyOf builds the track key of a packet of flow f and reports whether the
 // shard of its source address owns it (else the destination's shard does).
-func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result) (tkey, bool) {
-	src, dst := p.Src.Unmap(), p.Dst.Unmap()
+// a holds the packet's address words.
+func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result, a *packetAddrs) (tkey, bool) {
 	var k tkey
 	switch rs.track {
 	case rules.TrackDst:
-		k.a0, k.a1 = geo.AddrWords(dst)
-		k.v4 = dst.Is4()
+		k.a0, k.a1 = a.d0, a.d1
+		k.v4 = a.d4
 		return k, false
 	case rules.TrackPair:
-		k.a0, k.a1 = geo.AddrWords(src)
-		k.b0, k.b1 = geo.AddrWords(dst)
-		k.v4 = src.Is4() && dst.Is4()
+		k.a0, k.a1 = a.s0, a.s1
+		k.b0, k.b1 = a.d0, a.d1
+		k.v4 = a.s4 && a.d4
 		return k, true
 	case rules.TrackFlow:
 		// The flow table already normalized the packet's key.
@@ -654,8 +692,8 @@ func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result) (tkey, bool) {
 		// A endpoint owns it.
 		return k, srcIsA
 	}
-	k.a0, k.a1 = geo.AddrWords(src)
-	k.v4 = src.Is4()
+	k.a0, k.a1 = a.s0, a.s1
+	k.v4 = a.s4
 	return k, true
 }
 
@@ -666,7 +704,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	if pk.seq != e.packets {
 		// The packet's first rule of this track: its key and hash serve
 		// the packet's other rules of the track.
-		pk.k, pk.srcOwns = rs.keyOf(p, f)
+		pk.k, pk.srcOwns = rs.keyOf(p, f, e.addrsOf(p))
 		pk.h, pk.seq = pk.k.hash(), e.packets
 	}
 	if (pk.srcOwns && !ownSrc) || (!pk.srcOwns && !ownDst) {
@@ -702,7 +740,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	case rules.DistinctDstIP:
 		v = addrHash(p.Dst)
 	case rules.DistinctSrcIP:
-		v = addrHash(p.Src)
+		v = e.srcHash(p)
 	case rules.DistinctIPProto:
 		v = uint64(p.Proto)
 	}

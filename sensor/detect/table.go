@@ -49,9 +49,15 @@ func (k *tkey) equal(o *tkey) bool {
 func addrHash(a netip.Addr) uint64 {
 	a = a.Unmap()
 	hi, lo := geo.AddrWords(a)
+	return wordsHash(hi, lo, a.Is4())
+}
+
+// wordsHash is addrHash of the unmapped address of words hi and lo
+// (geo.AddrWords), IPv4 when v4.
+func wordsHash(hi, lo uint64, v4 bool) uint64 {
 	h := flow.Mix(0x51ed270b27a3c4e5 ^ hi)
 	h = flow.Mix(h ^ lo)
-	if a.Is4() {
+	if v4 {
 		h = flow.Mix(h ^ 4)
 	}
 	return h

@@ -422,8 +422,12 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string, spread bool
 		sent, dur.Round(time.Millisecond), float64(sent)/dur.Seconds(), tgCPU.Round(time.Millisecond), 100*tgCPU.Seconds()/dur.Seconds())
 	t.Logf("sensor: capped at %d%% of one CPU; used %s in %s (%.1f%%)", pct, (cpu1 - cpu0).Round(time.Millisecond),
 		wall1.Sub(wall0).Round(time.Millisecond), 100*(cpu1-cpu0).Seconds()/wall1.Sub(wall0).Seconds())
-	t.Logf("kernel: flood packets counted for %s and %s %.0f; CN inbound %.0f; handoffs %.0f, samples %.0f, kept in kernel %.0f, untracked %.0f, ring full %.0f, samples lost %.0f, capped %.0f, forwarded copies kept %.0f, budget drops %.0f",
-		dst4s, dst6s, counted, cnCounted, delta["handoff"], delta["flood_sampled"], delta["flood_suppressed"], delta["flood_untracked"],
+	perDst := fmt.Sprintf("flood packets counted for %s and %s %.0f", dst4s, dst6s, counted)
+	if spread {
+		perDst = "flood spread over too many hosts for per-destination counters"
+	}
+	t.Logf("kernel: %s; CN inbound %.0f; handoffs %.0f, samples %.0f, kept in kernel %.0f, untracked %.0f, ring full %.0f, samples lost %.0f, capped %.0f, forwarded copies kept %.0f, budget drops %.0f",
+		perDst, cnCounted, delta["handoff"], delta["flood_sampled"], delta["flood_suppressed"], delta["flood_untracked"],
 		delta["ringbuf_full"], delta["flood_sample_lost"], delta["flood_capped"], delta["flood_forwarded"], delta["budget_drop"])
 	if !spread {
 		t.Logf("flood sampling: %s", l.metricsText(`^borderwatch_kernel_flood_(packets_total|sampled_total|sources)\{.*dst="(`+regexp.QuoteMeta(dst4s)+`|`+regexp.QuoteMeta(dst6s)+`)"`))

@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_IFACE_LOW 4096	 /* interface indexes below this: iface_low */
 #define BW_FLOOD_ROW_BITS 10	 /* 1024 destination rows of the floods array */
 #define BW_FLOOD_WINDOW 1000000000ull
+#define BW_FLOOD_KEEP 16 /* packets that make a flood slot its holder's */
 #define BW_CAP_RECENT 64 /* capped packets remembered for their egress copy */
 
 /* Geo leaf layout (entries of the IPv4 and IPv6 tables):
@@ -63,7 +64,9 @@ volatile const __u32 wake_bytes = 0;
  * that class: its packets of the class are handed off at most flood_samples
  * times per second, each sample carrying the count (and IP bytes) of the
  * packets not handed off since the previous one; the rest are counted and
- * kept in the kernel. 0: no flood tracking. */
+ * kept in the kernel. A window that passed flood_pps starts the next one
+ * under flood, for as long as each window passes it. 0: no flood
+ * tracking. */
 volatile const __u32 flood_pps = 1000;
 volatile const __u32 flood_samples = 100;
 /* Global cap on flood-class hand-offs, per CPU and one-second window. A
@@ -75,7 +78,8 @@ volatile const __u32 flood_samples = 100;
  * source without a bucket gets one and its packet stays in the kernel, as
  * does a source out of tokens (counted BW_G_FLOOD_CAPPED). A flood spread
  * over many home hosts from spoofed sources, each below flood_pps, is so
- * held to flood_total_pps hand-offs a second per CPU. The egress copy of a
+ * held to flood_total_pps hand-offs a second per CPU, and to fewer while
+ * the ring is more than half full. The egress copy of a
  * packet capped at ingress (forwarded between monitored interfaces) is kept
  * back too (BW_G_FLOOD_FORWARDED), its source known by then. Samples,
  * listed and established-flow packets are never capped. 0: no cap. */
@@ -243,7 +247,8 @@ struct bw_flood {
 	__u64 srcs[4];	     /* sources of the current window: 256-bit bitmap */
 	__u64 prev_srcs[4];  /* sources of the previous window */
 	__u32 class;	     /* enum bw_flood_class */
-	__u32 pad;
+	__u32 carried;	     /* 1: the previous window was flooded, and this
+			      * one starts in sampled mode */
 };
 
 /* The per-CPU window of the flood_total_pps cap. */
@@ -974,6 +979,15 @@ static __always_inline void classify(struct pkt *p, struct classified *c)
 
 /* ---- flood tracking ---- */
 
+/* ring_fill returns the records ring's unread share in quarters (0-4). */
+static __always_inline int ring_fill(void)
+{
+	__u64 size = bpf_ringbuf_query(&records, BPF_RB_RING_SIZE);
+	if (!size)
+		return 0;
+	return (int)(bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) * 4 / size);
+}
+
 enum bw_flood_verdict {
 	BW_FV_NORMAL = 0,   /* not under flood: the normal hand-off path */
 	BW_FV_SAMPLE = 1,   /* under flood: hand off as a sample */
@@ -1002,26 +1016,54 @@ static __always_inline int same_addr(const __u32 *a, const __u32 *b)
  * XDP ingress and then TC egress, on the same CPU: at egress, a packet
  * whose destination this CPU's ingress slot has under flood was counted
  * there, and is neither counted again nor handed off (BW_FV_FORWARDED). */
+static __always_inline int flood_slot_free(const struct bw_flood *f, __u64 now)
+{
+	/* A slot held for less than two windows stays its holder's, unless
+	 * the holder has had fewer than BW_FLOOD_KEEP packets and no flood:
+	 * a flood to a host is not left untracked for a slot held by one of
+	 * a spread flood's one-packet destinations (random IPv6 destinations
+	 * hold every row). */
+	return f->win_start == 0 || now - f->win_start >= 2 * BW_FLOOD_WINDOW ||
+	       (f->packets < BW_FLOOD_KEEP && !f->flooded && !f->carried);
+}
+
 static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, int egress, int *v)
 {
 	*v = BW_FV_NORMAL;
-	__u32 idx = (addr_hash(p->dst) >> (32 - BW_FLOOD_ROW_BITS)) * BW_FLOOD_CLASSES + cls;
+	/* Two candidate rows (two-choice hashing): two flooded hosts that
+	 * share one row do not leave one of them untracked. */
+	__u32 h = addr_hash(p->dst);
+	__u32 i1 = (h >> (32 - BW_FLOOD_ROW_BITS)) * BW_FLOOD_CLASSES + cls;
+	__u32 i2 = ((h >> 4) & ((1 << BW_FLOOD_ROW_BITS) - 1)) * BW_FLOOD_CLASSES + cls;
 	__u64 now = bpf_ktime_get_coarse_ns();
 	if (egress) {
-		struct bw_flood *in = bpf_map_lookup_elem(&floods, &idx);
+		struct bw_flood *in = bpf_map_lookup_elem(&floods, &i1);
+		if (in && !same_addr(in->addr, p->dst))
+			in = bpf_map_lookup_elem(&floods, &i2);
 		if (in && in->win_start && now - in->win_start < BW_FLOOD_WINDOW &&
-		    in->win_packets > flood_pps && same_addr(in->addr, p->dst)) {
+		    (in->win_packets > flood_pps || in->carried) && same_addr(in->addr, p->dst)) {
 			count_global(BW_G_FLOOD_FORWARDED, 1);
 			*v = BW_FV_FORWARDED;
 			return 0;
 		}
-		idx += (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES;
+		i1 += (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES;
+		i2 += (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES;
 	}
-	struct bw_flood *f = bpf_map_lookup_elem(&floods, &idx);
-	if (!f)
+	struct bw_flood *f1 = bpf_map_lookup_elem(&floods, &i1);
+	struct bw_flood *f2 = bpf_map_lookup_elem(&floods, &i2);
+	if (!f1 || !f2)
 		return 0;
-	if (!same_addr(f->addr, p->dst) || f->win_start == 0) {
-		if (f->win_start != 0 && now - f->win_start < 2 * BW_FLOOD_WINDOW) {
+	struct bw_flood *f = 0;
+	if (f1->win_start != 0 && same_addr(f1->addr, p->dst))
+		f = f1;
+	else if (f2->win_start != 0 && same_addr(f2->addr, p->dst))
+		f = f2;
+	if (!f) {
+		if (flood_slot_free(f1, now))
+			f = f1;
+		else if (flood_slot_free(f2, now))
+			f = f2;
+		else {
 			count_global(BW_G_FLOOD_COLLISION, 1);
 			return 0;
 		}
@@ -1031,6 +1073,12 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 		f->win_start = now;
 	}
 	if (now - f->win_start >= BW_FLOOD_WINDOW) {
+		/* A flood outlasts its window: the next window starts under
+		 * flood, so that the first flood_pps packets of each second
+		 * do not take the normal path. A window of flood_pps or fewer
+		 * packets ends it (the carry lasts while the flood does). */
+		f->carried = f->win_packets > flood_pps &&
+			     now - f->win_start < 2 * BW_FLOOD_WINDOW;
 		f->win_start = now;
 		f->win_packets = 0;
 #pragma unroll
@@ -1044,12 +1092,12 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 	f->bytes += p->ip_len;
 	__u32 bit = addr_hash(p->src) >> 24;
 	f->srcs[(bit >> 6) & 3] |= 1ull << (bit & 63);
-	if (f->win_packets <= flood_pps)
+	if (f->win_packets <= flood_pps && !f->carried)
 		return f;
 	if (f->win_packets == (__u64)flood_pps + 1)
 		f->flooded++;
 	__u64 gap = flood_samples ? BW_FLOOD_WINDOW / flood_samples : ~0ull;
-	if (now - f->last_sample >= gap) {
+	if (now - f->last_sample >= gap && ring_fill() < 3) {
 		f->last_sample = now;
 		*v = BW_FV_SAMPLE;
 		return f;
@@ -1193,13 +1241,19 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 		struct bw_cap *cw = 0;
 		if (cls >= 0 && fv == BW_FV_NORMAL && flood_total_pps)
 			cw = cap_window();
-		if (cw && cw->handed >= flood_total_pps) {
+		/* The cap also follows the ring: past half full, a
+		 * flood-class packet on the normal path goes up only as past
+		 * the cap, and past three quarters not at all, so that what
+		 * a slow reader can drain is left to samples and other
+		 * traffic. */
+		int fill = cw ? ring_fill() : 0;
+		if (cw && (cw->handed >= flood_total_pps || fill >= 2)) {
 			/* past the cap: known sources within their budget */
 			__u32 h = (addr_hash(p->src) ^ (addr_hash(p->dst) >> 1)) | 1;
 			__u32 *r = &cw->recent[h & (BW_CAP_RECENT - 1)];
 			if (egress && *r == h) {
 				count_global(BW_G_FLOOD_FORWARDED, 1);
-			} else if (budget_take(p, 0)) {
+			} else if (fill < 3 && budget_take(p, 0)) {
 				reasons |= c->pclass == BW_PROTO_TCP ? BW_REASON_TCP_FLAGS
 								     : BW_REASON_BUDGET;
 			} else {

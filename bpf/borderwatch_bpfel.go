@@ -57,7 +57,7 @@ type borderwatchBwFlood struct {
 	Srcs         [4]uint64
 	PrevSrcs     [4]uint64
 	Class        uint32
-	Pad          uint32
+	Carried      uint32
 }
 
 type borderwatchBwFloodClass uint32

@@ -83,7 +83,7 @@ volatile const __u32 flood_samples = 100;
  * packet capped at ingress (forwarded between monitored interfaces) is kept
  * back too (BW_G_FLOOD_FORWARDED), its source known by then. Samples,
  * listed and established-flow packets are never capped. 0: no cap. */
-volatile const __u32 flood_total_pps = 10000;
+volatile const __u32 flood_total_pps = 1000;
 /* Benchmarks only: handle stops after this many of its steps (0: all), to
  * time each step as a difference; a load-time constant, so the verifier
  * removes the checks of the programs the sensor loads. */
@@ -1092,7 +1092,11 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 	f->bytes += p->ip_len;
 	__u32 bit = addr_hash(p->src) >> 24;
 	f->srcs[(bit >> 6) & 3] |= 1ull << (bit & 63);
-	if (f->win_packets <= flood_pps && !f->carried)
+	/* With the ring past half full, a destination goes sampled at an
+	 * eighth of flood_pps: a flood spread over many hosts does not fill
+	 * the ring with each host's first flood_pps packets. */
+	if (f->win_packets <= flood_pps && !f->carried &&
+	    (f->win_packets <= flood_pps / 8 || ring_fill() < 2))
 		return f;
 	if (f->win_packets == (__u64)flood_pps + 1)
 		f->flooded++;
@@ -1247,7 +1251,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 		 * a slow reader can drain is left to samples and other
 		 * traffic. */
 		int fill = cw ? ring_fill() : 0;
-		if (cw && (cw->handed >= flood_total_pps || fill >= 2)) {
+		if (cw && (cw->handed >= flood_total_pps || fill >= 1)) {
 			/* past the cap: known sources within their budget */
 			__u32 h = (addr_hash(p->src) ^ (addr_hash(p->dst) >> 1)) | 1;
 			__u32 *r = &cw->recent[h & (BW_CAP_RECENT - 1)];

@@ -32,7 +32,7 @@ const (
 	// records a second per CPU, ten destinations at FloodPPS, is a few per
 	// cent of what user space decodes (0.5-1.3 Mpps per core) and of a
 	// 1 MiB ring's ~4000 records per drain.
-	DefaultFloodTotalPPS = 10000
+	DefaultFloodTotalPPS = 1000
 	// MaxFloodRate bounds Options.FloodPPS, FloodSamples and FloodTotalPPS.
 	MaxFloodRate = 1 << 24
 )

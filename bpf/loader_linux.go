@@ -123,8 +123,11 @@ type Options struct {
 	// (Globals.FloodCapped). A flood spread over many home hosts from
 	// spoofed sources, each host below FloodPPS, is so held to
 	// FloodTotalPPS records a second per CPU, while a scanner's and a
-	// brute force's packets after their first keep going up. 0: no cap;
-	// at most MaxFloodRate.
+	// brute force's packets after their first keep going up. The cap also
+	// follows the ring: from a quarter full such packets are handled as
+	// past the cap, from half full a destination is sampled past
+	// FloodPPS/8, from three quarters neither budget holders nor samples
+	// go up. 0: no cap; at most MaxFloodRate.
 	FloodTotalPPS uint32
 	// FlowEntries and SourceEntries size the LRU flow and source maps.
 	FlowEntries   uint32

@@ -163,6 +163,18 @@ enum bw_global {
 	BW_G_FLOOD_SAMPLE_FULL, /* flood samples lost to a full ring (count kept) */
 	BW_G_FLOOD_FORWARDED,	/* egress copies of flood packets counted at ingress */
 	BW_G_FLOOD_CAPPED,	/* flood-class packets kept in the kernel by flood_total_pps */
+	/* Records submitted, by the path of handoff_decide that sent each
+	 * up (one per record; they sum to BW_G_HANDOFF). */
+	BW_G_HO_LISTED,	    /* a listed endpoint, or handoff_all */
+	BW_G_HO_DROPPED,    /* enforcement dropped it */
+	BW_G_HO_FLOOD_SAMPLE, /* a sample of a destination under flood */
+	BW_G_HO_CAP_BUDGET, /* flood class past the cap: a known source's token */
+	BW_G_HO_BELOW_CAP,  /* flood class on the normal path, below the cap */
+	BW_G_HO_FRAGMENT,   /* a non-first fragment within its source's budget */
+	BW_G_HO_TCP_FLAGS,  /* SYN, FIN, RST or odd flags */
+	BW_G_HO_FLOW_FIRST, /* among the first flow_packets of its flow */
+	BW_G_HO_BUDGET_NEW, /* UDP/ICMP/other: a new source's first packet */
+	BW_G_HO_BUDGET,	    /* UDP/ICMP/other: a known source's token */
 	BW_G_MAX,
 };
 
@@ -890,7 +902,8 @@ static __always_inline void report(void *ctx, const struct bw_record *h, int egr
  * rate. A source without a bucket gets one; with admit_new 0 (past the
  * flood_total_pps cap) its bucket starts full but this first packet is
  * refused, so that each of a spoofed flood's fresh sources is not handed
- * off. */
+ * off. It returns 0 (refused), 1 (a token of a known source) or 2 (a new
+ * source's first packet). */
 static __always_inline int budget_take(struct pkt *p, int admit_new)
 {
 	const __u64 nsec = 1000000000ull;
@@ -904,7 +917,7 @@ static __always_inline int budget_take(struct pkt *p, int admit_new)
 			return 0;
 		struct bw_bucket nb = {.last_ns = now, .tokens = admit_new ? cap - nsec : cap};
 		bpf_map_update_elem(&sources, &k, &nb, BPF_ANY);
-		return admit_new;
+		return admit_new ? 2 : 0;
 	}
 	__u64 tokens = b->tokens;
 	if (now > b->last_ns) {
@@ -1199,9 +1212,10 @@ static __always_inline struct bw_cap *cap_window(void)
 }
 
 /* handoff_decide is the hand-off policy: it returns the reasons to hand
- * the packet to user space (0: keep it in the kernel), and in *rf and *rd
- * a flow direction whose bytes are due for a report (*flush: report both
- * directions). In order:
+ * the packet to user space (0: keep it in the kernel), in *ho the path that
+ * sent it up (a BW_G_HO_* counter, counted when the record is submitted),
+ * and in *rf and *rd a flow direction whose bytes are due for a report
+ * (*flush: report both directions). In order:
  *   - a listed endpoint always goes up (BW_REASON_LISTED_*), and so does
  *     everything under handoff_all;
  *   - only boundary-crossing packets (one end at home, the other not), and
@@ -1225,9 +1239,10 @@ static __always_inline struct bw_cap *cap_window(void)
  * traffic, whatever its direction, so that the rule's alert is raised. */
 static __always_inline __u32 handoff_decide(struct pkt *p, const struct classified *c, int drop,
 					    int egress, struct bw_flow **rf, int *rd, int *flush,
-					    struct bw_flood **ff)
+					    struct bw_flood **ff, __u32 *ho)
 {
 	__u32 reasons = 0;
+	__u32 path = BW_G_HO_LISTED;
 	if (lpm_lookup(&listed, p->src))
 		reasons |= BW_REASON_LISTED_SRC;
 	if (lpm_lookup(&listed, p->dst))
@@ -1260,6 +1275,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			} else if (fill < 3 && budget_take(p, 0)) {
 				reasons |= c->pclass == BW_PROTO_TCP ? BW_REASON_TCP_FLAGS
 								     : BW_REASON_BUDGET;
+				path = BW_G_HO_CAP_BUDGET;
 			} else {
 				count_global(BW_G_FLOOD_CAPPED, 1);
 				if (!egress)
@@ -1267,14 +1283,17 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			}
 		} else if (fv == BW_FV_SAMPLE) {
 			reasons |= BW_REASON_FLOOD_SAMPLE;
+			path = BW_G_HO_FLOOD_SAMPLE;
 		} else if (fv == BW_FV_SUPPRESS || fv == BW_FV_FORWARDED) {
 			/* counted in the slot, carried by the next sample;
 			 * or counted at ingress */
 		} else if (p->fragment) {
-			if (budget_take(p, 1))
+			if (budget_take(p, 1)) {
 				reasons |= BW_REASON_FRAGMENT;
-			else
+				path = BW_G_HO_FRAGMENT;
+			} else {
 				count_global(BW_G_BUDGET_DROP, 1);
+			}
 		} else if (c->pclass == BW_PROTO_TCP) {
 			/* A packet handed off for its flags is not counted in
 			 * its flow: it saves the flow lookup on the costliest
@@ -1282,6 +1301,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			 * map with one-packet flows, evicting real ones. */
 			if (odd_tcp_flags(p->tcp_flags)) {
 				reasons |= BW_REASON_TCP_FLAGS;
+				path = BW_G_HO_TCP_FLAGS;
 				/* FIN or RST: the flow's unreported bytes
 				 * of both directions are reported now. */
 				if ((p->tcp_flags & 0x05) && report_bytes) {
@@ -1290,17 +1310,29 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 				}
 			} else if (flow_track(p, reasons || drop, rf, rd)) {
 				reasons |= BW_REASON_FLOW_FIRST;
+				path = BW_G_HO_FLOW_FIRST;
 			}
-		} else if (budget_take(p, 1)) {
-			reasons |= BW_REASON_BUDGET;
 		} else {
-			count_global(BW_G_BUDGET_DROP, 1);
+			int b = budget_take(p, 1);
+			if (b)
+				reasons |= BW_REASON_BUDGET;
+			else
+				count_global(BW_G_BUDGET_DROP, 1);
+			path = b == 2 ? BW_G_HO_BUDGET_NEW : BW_G_HO_BUDGET;
 		}
-		if (cw && reasons)
+		if (cw && reasons) {
 			cw->handed++;
+			if (path != BW_G_HO_CAP_BUDGET)
+				path = BW_G_HO_BELOW_CAP;
+		}
 	}
-	if (drop && reasons)
+	if (drop && reasons) {
 		reasons |= BW_REASON_DROPPED;
+		path = BW_G_HO_DROPPED;
+	}
+	if (reasons & (BW_REASON_LISTED_SRC | BW_REASON_LISTED_DST | BW_REASON_ALL))
+		path = BW_G_HO_LISTED;
+	*ho = path;
 	return reasons;
 }
 
@@ -1310,7 +1342,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 static __always_inline void handoff(void *ctx, struct pkt *p, const struct classified *c,
 				    __u32 wire_len, __u32 ifindex, int egress,
 				    struct bw_iface_count *ic, __u32 reasons, struct bw_flow *rf,
-				    int rd, int flush, struct bw_flood *ff)
+				    int rd, int flush, struct bw_flood *ff, __u32 ho)
 {
 	struct bw_record h = {
 	    .ts_ns = bpf_ktime_get_ns(), /* read only for a record: ~20 ns */
@@ -1366,6 +1398,7 @@ static __always_inline void handoff(void *ctx, struct pkt *p, const struct class
 		count_global(BW_G_FLOOD_SAMPLED, 1);
 	}
 	count_global(BW_G_HANDOFF, 1);
+	count_global(ho, 1);
 	if (ic)
 		ic->handoff++;
 }
@@ -1411,9 +1444,10 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	struct bw_flow *rf = 0; /* a flow to report, direction rd */
 	struct bw_flood *ff = 0; /* the packet's flood slot */
 	int rd = 0, flush = 0;
-	__u32 reasons = handoff_decide(&p, &c, drop, egress, &rf, &rd, &flush, &ff);
+	__u32 ho = BW_G_HO_LISTED; /* the hand-off's path, a global counter */
+	__u32 reasons = handoff_decide(&p, &c, drop, egress, &rf, &rd, &flush, &ff, &ho);
 	if (rf || reasons)
-		handoff(ctx, &p, &c, wire_len, ifindex, egress, ic, reasons, rf, rd, flush, ff);
+		handoff(ctx, &p, &c, wire_len, ifindex, egress, ic, reasons, rf, rd, flush, ff, ho);
 	return drop;
 }
 

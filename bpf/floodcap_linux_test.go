@@ -57,89 +57,91 @@ func TestFloodTotalCap(t *testing.T) {
 		cap  uint32
 	}{{"capped", capPPS}, {"uncapped", 0}} {
 		t.Run(tc.name, func(t *testing.T) {
-			pinCPU(t) // the cap's window is per CPU; a subtest has its own goroutine
-			o := loadLab(t, func(o *Options) { o.FloodTotalPPS = tc.cap })
-			run := func(p []byte) {
-				t.Helper()
-				ret, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: p})
+			inWindow(t, 3, func(t *testing.T) bool {
+				o := loadLab(t, func(o *Options) { o.FloodTotalPPS = tc.cap })
+				run := func(p []byte) {
+					t.Helper()
+					ret, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: p})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ret != xdpPass {
+						t.Fatalf("verdict %d", ret)
+					}
+				}
+				start := monotonic()
+				for _, p := range floodPkts {
+					run(p)
+				}
+				// the scan with discovery, the scan without, the brute force
+				run(echo)
+				for port := range uint16(ports) {
+					run(v4tcp(t, scanner, target, 50000, 1+port, "S"))
+				}
+				for port := range uint16(ports) {
+					run(v4tcp(t, scanner2, target2, 50000, 1+port, "S"))
+				}
+				const conns = 5
+				for c := range uint16(conns) {
+					run(v4tcp(t, brute, sshHost, 41000+c, 22, "S"))
+					run(v4tcp(t, brute, sshHost, 41000+c, 22, "A"))
+					run(pkt(t, eth(layers.EthernetTypeIPv4), ip4(brute, sshHost, layers.IPProtocolTCP), tcp(41000+c, 22, "PA"), payload(40)))
+				}
+				if monotonic()-start >= 900_000_000 {
+					return false
+				}
+				recs := drain(t, o)
+				var floodRecs, scanSYN, scan2SYN, echoes, bruteSYN, bruteData int
+				home6 := netip.MustParsePrefix("2001:db8:1::/64")
+				for _, r := range recs {
+					src, dst := recSrc(r), recDst(r)
+					switch {
+					case home6.Contains(dst):
+						floodRecs++
+					case src == mustAddr(scanner) && r.Data[14+9] == 1:
+						echoes++
+					case src == mustAddr(scanner):
+						scanSYN++
+					case src == mustAddr(scanner2):
+						scan2SYN++
+					case src == mustAddr(brute) && r.Reasons&ReasonTCPFlags != 0:
+						bruteSYN++
+					case src == mustAddr(brute):
+						bruteData++
+					}
+				}
+				g, err := o.Counters()
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ret != xdpPass {
-					t.Fatalf("verdict %d", ret)
+				if tc.cap == 0 {
+					// the defect the cap fixes: every spread SYN goes up
+					if floodRecs != flood || g.FloodCapped != 0 {
+						t.Errorf("uncapped: %d flood records, %d capped; want %d, 0", floodRecs, g.FloodCapped, flood)
+					}
+					return true
 				}
-			}
-			start := monotonic()
-			for _, p := range floodPkts {
-				run(p)
-			}
-			// the scan with discovery, the scan without, the brute force
-			run(echo)
-			for port := range uint16(ports) {
-				run(v4tcp(t, scanner, target, 50000, 1+port, "S"))
-			}
-			for port := range uint16(ports) {
-				run(v4tcp(t, scanner2, target2, 50000, 1+port, "S"))
-			}
-			const conns = 5
-			for c := range uint16(conns) {
-				run(v4tcp(t, brute, sshHost, 41000+c, 22, "S"))
-				run(v4tcp(t, brute, sshHost, 41000+c, 22, "A"))
-				run(pkt(t, eth(layers.EthernetTypeIPv4), ip4(brute, sshHost, layers.IPProtocolTCP), tcp(41000+c, 22, "PA"), payload(40)))
-			}
-			if el := monotonic() - start; el >= 900_000_000 {
-				t.Skipf("the runs took %d ms, more than the cap's one-second window allows to check", el/1_000_000)
-			}
-			recs := drain(t, o)
-			var floodRecs, scanSYN, scan2SYN, echoes, bruteSYN, bruteData int
-			home6 := netip.MustParsePrefix("2001:db8:1::/64")
-			for _, r := range recs {
-				src, dst := recSrc(r), recDst(r)
-				switch {
-				case home6.Contains(dst):
-					floodRecs++
-				case src == mustAddr(scanner) && r.Data[14+9] == 1:
-					echoes++
-				case src == mustAddr(scanner):
-					scanSYN++
-				case src == mustAddr(scanner2):
-					scan2SYN++
-				case src == mustAddr(brute) && r.Reasons&ReasonTCPFlags != 0:
-					bruteSYN++
-				case src == mustAddr(brute):
-					bruteData++
+				if floodRecs != capPPS {
+					t.Errorf("spread flood: %d records in its second, want the cap %d", floodRecs, capPPS)
 				}
-			}
-			g, err := o.Counters()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tc.cap == 0 {
-				// the defect the cap fixes: every spread SYN goes up
-				if floodRecs != flood || g.FloodCapped != 0 {
-					t.Errorf("uncapped: %d flood records, %d capped; want %d, 0", floodRecs, g.FloodCapped, flood)
+				if scanSYN != ports || echoes != 0 {
+					t.Errorf("scan with discovery: %d SYNs and %d echoes handed off, want all %d SYNs and no echo", scanSYN, echoes, ports)
 				}
-				return
-			}
-			if floodRecs != capPPS {
-				t.Errorf("spread flood: %d records in its second, want the cap %d", floodRecs, capPPS)
-			}
-			if scanSYN != ports || echoes != 0 {
-				t.Errorf("scan with discovery: %d SYNs and %d echoes handed off, want all %d SYNs and no echo", scanSYN, echoes, ports)
-			}
-			if scan2SYN != ports-1 {
-				t.Errorf("scan without discovery: %d SYNs handed off, want %d (all but the first)", scan2SYN, ports-1)
-			}
-			// the brute force: every connection's segments (first of
-			// their flow), the SYNs after the first
-			if bruteSYN != conns-1 || bruteData != 2*conns {
-				t.Errorf("brute force: %d SYNs and %d segments handed off, want %d and %d", bruteSYN, bruteData, conns-1, 2*conns)
-			}
-			// kept back: the flood past the cap, the echo, scanner2's and
-			// the brute force's first SYN
-			if want := uint64(flood - capPPS + 3); g.FloodCapped != want {
-				t.Errorf("capped %d, want %d", g.FloodCapped, want)
-			}
+				if scan2SYN != ports-1 {
+					t.Errorf("scan without discovery: %d SYNs handed off, want %d (all but the first)", scan2SYN, ports-1)
+				}
+				// the brute force: every connection's segments (first of
+				// their flow), the SYNs after the first
+				if bruteSYN != conns-1 || bruteData != 2*conns {
+					t.Errorf("brute force: %d SYNs and %d segments handed off, want %d and %d", bruteSYN, bruteData, conns-1, 2*conns)
+				}
+				// kept back: the flood past the cap, the echo, scanner2's and
+				// the brute force's first SYN
+				if want := uint64(flood - capPPS + 3); g.FloodCapped != want {
+					t.Errorf("capped %d, want %d", g.FloodCapped, want)
+				}
+				return true
+			})
 		})
 	}
 }
@@ -150,32 +152,34 @@ func TestFloodTotalCap(t *testing.T) {
 // CPU, where that source is known: the egress copy is kept back too (a
 // forwarded copy), or the cap would hand off every forwarded flood packet.
 func TestFloodTotalCapForwarded(t *testing.T) {
-	pinCPU(t)
 	const capPPS, n = 10, 50
-	o := loadLab(t, func(o *Options) { o.FloodTotalPPS = capPPS })
-	start := monotonic()
-	for i := range n {
-		p := pkt(t, eth(layers.EthernetTypeIPv6),
-			ip6(fmt.Sprintf("2001:db8:2::%x", 0x100+i), fmt.Sprintf("2001:db8:1::%x", 0x100+i%7), layers.IPProtocolTCP),
-			tcp(uint16(2000+i), 80, "S"))
-		for _, prog := range []*ebpf.Program{o.objs.BwXdp, o.objs.BwTcEgress} {
-			if _, err := prog.Run(&ebpf.RunOptions{Data: p}); err != nil {
-				t.Fatal(err)
+	inWindow(t, 3, func(t *testing.T) bool {
+		o := loadLab(t, func(o *Options) { o.FloodTotalPPS = capPPS })
+		start := monotonic()
+		for i := range n {
+			p := pkt(t, eth(layers.EthernetTypeIPv6),
+				ip6(fmt.Sprintf("2001:db8:2::%x", 0x100+i), fmt.Sprintf("2001:db8:1::%x", 0x100+i%7), layers.IPProtocolTCP),
+				tcp(uint16(2000+i), 80, "S"))
+			for _, prog := range []*ebpf.Program{o.objs.BwXdp, o.objs.BwTcEgress} {
+				if _, err := prog.Run(&ebpf.RunOptions{Data: p}); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	if el := monotonic() - start; el >= 900_000_000 {
-		t.Skipf("the runs took %d ms, more than the cap's one-second window allows to check", el/1_000_000)
-	}
-	recs := drain(t, o)
-	g, err := o.Counters()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Both copies of the first 5 packets count towards the cap (10); the
-	// other 45 are capped at ingress and their egress copies recognised.
-	if len(recs) != capPPS || g.FloodCapped != n-capPPS/2 || g.FloodForwarded != n-capPPS/2 {
-		t.Errorf("%d records, %d capped, %d forwarded copies; want %d, %d, %d",
-			len(recs), g.FloodCapped, g.FloodForwarded, capPPS, n-capPPS/2, n-capPPS/2)
-	}
+		if monotonic()-start >= 900_000_000 {
+			return false
+		}
+		recs := drain(t, o)
+		g, err := o.Counters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Both copies of the first 5 packets count towards the cap (10); the
+		// other 45 are capped at ingress and their egress copies recognised.
+		if len(recs) != capPPS || g.FloodCapped != n-capPPS/2 || g.FloodForwarded != n-capPPS/2 {
+			t.Errorf("%d records, %d capped, %d forwarded copies; want %d, %d, %d",
+				len(recs), g.FloodCapped, g.FloodForwarded, capPPS, n-capPPS/2, n-capPPS/2)
+		}
+		return true
+	})
 }

@@ -315,6 +315,12 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string, spread bool
 	for _, e := range events {
 		before[e] = ev(e)
 	}
+	paths := []string{"listed", "dropped", "flood_sample", "cap_budget", "below_cap", "fragment", "tcp_flags", "flow_first", "budget_new", "budget"}
+	hp := func(p string) float64 { return l.metricSum(t, "borderwatch_kernel_handoffs_total", `path="`+p+`"`) }
+	pathsBefore := map[string]float64{}
+	for _, p := range paths {
+		pathsBefore[p] = hp(p)
+	}
 	floodBefore := fl("borderwatch_kernel_flood_packets_total")
 	cnBefore := l.metricSum(t, "borderwatch_kernel_packets_total", `country="CN"`, `direction="inbound"`, `hook="ingress"`)
 	txBefore := txPackets(t, "bwl-cn", "eth0")
@@ -417,6 +423,10 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string, spread bool
 	for _, e := range events {
 		delta[e] = ev(e) - before[e]
 	}
+	var byPath []string
+	for _, p := range paths {
+		byPath = append(byPath, fmt.Sprintf("%s %.0f", p, hp(p)-pathsBefore[p]))
+	}
 	dur := floodEnd.Sub(floodStart)
 	t.Logf("flood: trafgen sent %d frames in %s (%.0f packets/s), trafgen CPU %s (%.0f%% of one CPU, with the veth, bridge and XDP path it drives)",
 		sent, dur.Round(time.Millisecond), float64(sent)/dur.Seconds(), tgCPU.Round(time.Millisecond), 100*tgCPU.Seconds()/dur.Seconds())
@@ -429,6 +439,7 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string, spread bool
 	t.Logf("kernel: %s; CN inbound %.0f; handoffs %.0f, samples %.0f, kept in kernel %.0f, untracked %.0f, ring full %.0f, samples lost %.0f, capped %.0f, forwarded copies kept %.0f, budget drops %.0f",
 		perDst, cnCounted, delta["handoff"], delta["flood_sampled"], delta["flood_suppressed"], delta["flood_untracked"],
 		delta["ringbuf_full"], delta["flood_sample_lost"], delta["flood_capped"], delta["flood_forwarded"], delta["budget_drop"])
+	t.Logf("kernel hand-offs by path: %s", strings.Join(byPath, ", "))
 	if !spread {
 		t.Logf("flood sampling: %s", l.metricsText(`^borderwatch_kernel_flood_(packets_total|sampled_total|sources)\{.*dst="(`+regexp.QuoteMeta(dst4s)+`|`+regexp.QuoteMeta(dst6s)+`)"`))
 	}

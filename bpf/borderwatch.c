@@ -33,6 +33,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_FLOOD_ROW_BITS 10	 /* 1024 destination rows of the floods array */
 #define BW_FLOOD_WINDOW 1000000000ull
 #define BW_FLOOD_KEEP 16 /* packets that make a flood slot its holder's */
+#define BW_FLOOD_HOLD (BW_FLOOD_WINDOW / 16) /* ns a slot stays its new holder's */
 #define BW_CAP_RECENT 64 /* capped packets remembered for their egress copy */
 
 /* Geo leaf layout (entries of the IPv4 and IPv6 tables):
@@ -902,7 +903,8 @@ static __always_inline void report(void *ctx, const struct bw_record *h, int egr
  * rate. A source without a bucket gets one; with admit_new 0 (past the
  * flood_total_pps cap) its bucket starts full but this first packet is
  * refused, so that each of a spoofed flood's fresh sources is not handed
- * off. It returns 0 (refused), 1 (a token of a known source) or 2 (a new
+ * off. Past the cap, a source out of tokens is blocked (below). It
+ * returns 0 (refused), 1 (a token of a known source) or 2 (a new
  * source's first packet). */
 static __always_inline int budget_take(struct pkt *p, int admit_new)
 {
@@ -924,10 +926,22 @@ static __always_inline int budget_take(struct pkt *p, int admit_new)
 		tokens += (now - b->last_ns) * source_budget;
 		if (tokens > cap)
 			tokens = cap;
+		b->last_ns = now;
 	}
-	b->last_ns = now;
 	if (tokens < nsec) {
 		b->tokens = tokens;
+		/* Past the cap, a source out of tokens is blocked: it earns
+		 * none until it has sent nothing past the cap for a window
+		 * (last_ns in the future stops the refill, and each refused
+		 * packet moves it on). A flood's reused sources so get their
+		 * burst and then nothing while the flood lasts, not
+		 * source_budget a second each (25 k records a second from
+		 * 256 sources); a source within its burst (a scanner's
+		 * probes) is not affected, and one that pauses refills. */
+		if (!admit_new) {
+			b->tokens = 0;
+			b->last_ns = now + BW_FLOOD_WINDOW;
+		}
 		return 0;
 	}
 	b->tokens = tokens - nsec;
@@ -1032,12 +1046,17 @@ static __always_inline int same_addr(const __u32 *a, const __u32 *b)
 static __always_inline int flood_slot_free(const struct bw_flood *f, __u64 now)
 {
 	/* A slot held for less than two windows stays its holder's, unless
-	 * the holder has had fewer than BW_FLOOD_KEEP packets and no flood:
-	 * a flood to a host is not left untracked for a slot held by one of
-	 * a spread flood's one-packet destinations (random IPv6 destinations
-	 * hold every row). */
+	 * the holder has had fewer than BW_FLOOD_KEEP packets and no flood
+	 * in its first BW_FLOOD_HOLD: a flood to a host is not left
+	 * untracked for a slot held by one of a spread flood's one-packet
+	 * destinations (random IPv6 destinations hold every row), and two
+	 * flooded hosts left one row between them do not take it from each
+	 * other at every packet (each taking resets the slot: its packets
+	 * take the normal path, never reaching flood_pps); the second is
+	 * untracked (BW_G_FLOOD_COLLISION). */
 	return f->win_start == 0 || now - f->win_start >= 2 * BW_FLOOD_WINDOW ||
-	       (f->packets < BW_FLOOD_KEEP && !f->flooded && !f->carried);
+	       (f->packets < BW_FLOOD_KEEP && !f->flooded && !f->carried &&
+		now - f->win_start >= BW_FLOOD_HOLD);
 }
 
 static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, int egress, int *v)

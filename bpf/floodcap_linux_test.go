@@ -183,3 +183,80 @@ func TestFloodTotalCapForwarded(t *testing.T) {
 		return true
 	})
 }
+
+// TestFloodCapReusedSource: past the cap, a source that keeps sending
+// flood-class packets faster than SourceBudget gets its burst and then
+// nothing (a spread flood's few hundred reused sources would otherwise get
+// SourceBudget a second each past the cap: 25 k records a second from 256),
+// while a source slower than SourceBudget, like a scanner's probes, keeps
+// getting its packets up.
+func TestFloodCapReusedSource(t *testing.T) {
+	const (
+		budget, burst = 100, 5
+		span          = 250_000_000 // ns of flooding: 25 tokens' worth at budget
+		slow          = 10          // the slow source's packets, one every 25 ms or more
+	)
+	inWindow(t, 3, func(t *testing.T) bool {
+		o := loadLab(t, func(o *Options) {
+			// no per-destination sampling: the cap alone
+			o.FloodPPS, o.FloodTotalPPS = 0, 1
+			o.SourceBudget, o.SourceBurst = budget, burst
+		})
+		// the window's one hand-off below the cap
+		first := v4tcp(t, "198.51.100.7", "192.0.2.50", 1000, 80, "S")
+		flood := v4tcp(t, "203.0.113.20", "192.0.2.51", 1001, 80, "S")
+		scan := v4tcp(t, "203.0.113.21", "192.0.2.52", 1002, 22, "S")
+		start := monotonic()
+		for _, p := range [][]byte{first, scan} {
+			if _, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: p}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// the flood source: repeated as fast as the kernel runs it for
+		// span, the slow one every span/slow in between
+		next := start
+		for sent := 0; monotonic()-start < span || sent < slow; {
+			if _, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: flood, Repeat: 2000}); err != nil {
+				t.Fatal(err)
+			}
+			if now := monotonic(); now >= next && sent < slow {
+				if _, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: scan}); err != nil {
+					t.Fatal(err)
+				}
+				sent++
+				next = now + span/slow
+			}
+		}
+		if monotonic()-start >= 900_000_000 {
+			return false
+		}
+		recs := drain(t, o)
+		var floodRecs, scanRecs int
+		for _, r := range recs {
+			switch recSrc(r) {
+			case mustAddr("203.0.113.20"):
+				floodRecs++
+			case mustAddr("203.0.113.21"):
+				scanRecs++
+			}
+		}
+		g, err := o.Counters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the flood source: its first packet is refused (a new bucket),
+		// then its burst, then nothing while it keeps on
+		if floodRecs != burst {
+			t.Errorf("flood source past the cap: %d records in %d ms, want its burst %d and no more",
+				floodRecs, span/1_000_000, burst)
+		}
+		// the slow source: all but its first packet (refused: a new bucket)
+		if scanRecs != slow {
+			t.Errorf("slow source past the cap: %d of %d packets handed off, want %d", scanRecs, slow+1, slow)
+		}
+		if g.Handoffs.CapBudget != uint64(burst+slow) || g.Handoffs.BelowCap != 1 {
+			t.Errorf("hand-offs past the cap %d, below it %d; want %d, 1", g.Handoffs.CapBudget, g.Handoffs.BelowCap, burst+slow)
+		}
+		return true
+	})
+}

@@ -77,14 +77,15 @@ volatile const __u32 flood_samples = 100;
  * packet goes up only when its source already holds a budget bucket with
  * a token left (a scanner or a brute force after its first packet); a
  * source without a bucket gets one and its packet stays in the kernel, as
- * does a source out of tokens (counted BW_G_FLOOD_CAPPED). A flood spread
- * over many home hosts from spoofed sources, each below flood_pps, is so
- * held to flood_total_pps hand-offs a second per CPU, and to fewer while
- * the ring is more than half full. The egress copy of a
+ * does a source out of tokens (counted BW_G_FLOOD_CAPPED), blocked then
+ * until a second without such packets. A flood spread over many home
+ * hosts from spoofed sources, each below flood_pps, is so held to
+ * flood_total_pps hand-offs a second per CPU, and past the cap whatever
+ * the count while the ring is a quarter full or more. The egress copy of a
  * packet capped at ingress (forwarded between monitored interfaces) is kept
  * back too (BW_G_FLOOD_FORWARDED), its source known by then. Samples,
  * listed and established-flow packets are never capped. 0: no cap. */
-volatile const __u32 flood_total_pps = 1000;
+volatile const __u32 flood_total_pps = 10000;
 /* Benchmarks only: handle stops after this many of its steps (0: all), to
  * time each step as a difference; a load-time constant, so the verifier
  * removes the checks of the programs the sensor loads. */

@@ -35,6 +35,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_FLOOD_KEEP 16 /* packets that make a flood slot its holder's */
 #define BW_FLOOD_HOLD (BW_FLOOD_WINDOW / 16) /* ns a slot stays its new holder's */
 #define BW_CAP_RECENT 64 /* capped packets remembered for their egress copy */
+#define BW_BUCKET_BLOCKED (1ull << 63) /* bw_bucket.tokens: blocked past the cap */
 
 /* Geo leaf layout (entries of the IPv4 and IPv6 tables):
  * bit 31 set: pointer to a 256-entry chunk, bits 0..30 are the chunk index;
@@ -278,7 +279,7 @@ struct bw_cap {
 
 struct bw_bucket {
 	__u64 last_ns;
-	__u64 tokens; /* scaled by 1e9: tokens * NSEC */
+	__u64 tokens; /* scaled by 1e9: tokens * NSEC; top bit BW_BUCKET_BLOCKED */
 };
 
 /* Anything that matches the generated Go types must be referenced. */
@@ -922,7 +923,11 @@ static __always_inline int budget_take(struct pkt *p, int admit_new)
 		bpf_map_update_elem(&sources, &k, &nb, BPF_ANY);
 		return admit_new ? 2 : 0;
 	}
-	__u64 tokens = b->tokens;
+	/* BW_BUCKET_BLOCKED: the source has been blocked past the cap */
+	__u64 flag = b->tokens & BW_BUCKET_BLOCKED;
+	__u64 tokens = b->tokens & ~BW_BUCKET_BLOCKED;
+	if (flag && !admit_new)
+		cap = nsec;
 	if (now > b->last_ns) {
 		tokens += (now - b->last_ns) * source_budget;
 		if (tokens > cap)
@@ -930,22 +935,23 @@ static __always_inline int budget_take(struct pkt *p, int admit_new)
 		b->last_ns = now;
 	}
 	if (tokens < nsec) {
-		b->tokens = tokens;
+		b->tokens = tokens | flag;
 		/* Past the cap, a source out of tokens is blocked: it earns
 		 * none until it has sent nothing past the cap for a window
 		 * (last_ns in the future stops the refill, and each refused
-		 * packet moves it on). A flood's reused sources so get their
-		 * burst and then nothing while the flood lasts, not
-		 * source_budget a second each (25 k records a second from
-		 * 256 sources); a source within its burst (a scanner's
-		 * probes) is not affected, and one that pauses refills. */
+		 * packet moves it on), and from then on its bucket holds one
+		 * token past the cap (its burst is spent). A flood's reused
+		 * sources so get their burst once and then at most a packet
+		 * after each pause of a second, not source_budget a second
+		 * each (25 k records a second from 256 sources); a source
+		 * within its burst (a scanner's probes) is not affected. */
 		if (!admit_new) {
-			b->tokens = 0;
+			b->tokens = BW_BUCKET_BLOCKED;
 			b->last_ns = now + BW_FLOOD_WINDOW;
 		}
 		return 0;
 	}
-	b->tokens = tokens - nsec;
+	b->tokens = (tokens - nsec) | flag;
 	return 1;
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/google/gopacket/layers"
@@ -189,7 +190,10 @@ func TestFloodTotalCapForwarded(t *testing.T) {
 // nothing (a spread flood's few hundred reused sources would otherwise get
 // SourceBudget a second each past the cap: 25 k records a second from 256),
 // while a source slower than SourceBudget, like a scanner's probes, keeps
-// getting its packets up.
+// getting its packets up. After a pause of more than a second the blocked
+// source gets one packet, not a new burst (the spread flood's hosts near
+// FloodPPS send it past the cap in spells a few seconds apart: 31-59 k
+// records a run from new bursts).
 func TestFloodCapReusedSource(t *testing.T) {
 	const (
 		budget, burst = 100, 5
@@ -256,6 +260,26 @@ func TestFloodCapReusedSource(t *testing.T) {
 		}
 		if g.Handoffs.CapBudget != uint64(burst+slow) || g.Handoffs.BelowCap != 1 {
 			t.Errorf("hand-offs past the cap %d, below it %d; want %d, 1", g.Handoffs.CapBudget, g.Handoffs.BelowCap, burst+slow)
+		}
+		// a pause of 1.5 s (half a burst's refill past the block), then
+		// the flood source again: the window's first flood-class packet
+		// goes up below the cap, then one token, no burst
+		time.Sleep(1500 * time.Millisecond)
+		again := monotonic()
+		if _, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: flood, Repeat: 2000}); err != nil {
+			t.Fatal(err)
+		}
+		if monotonic()-again >= 900_000_000 {
+			return false
+		}
+		n := 0
+		for _, r := range drain(t, o) {
+			if recSrc(r) == mustAddr("203.0.113.20") {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("blocked flood source after a 1.5 s pause: %d records, want 2 (one below the cap, one token past it)", n)
 		}
 		return true
 	})

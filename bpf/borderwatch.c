@@ -86,7 +86,7 @@ volatile const __u32 flood_samples = 100;
  * packet capped at ingress (forwarded between monitored interfaces) is kept
  * back too (BW_G_FLOOD_FORWARDED), its source known by then. Samples,
  * listed and established-flow packets are never capped. 0: no cap. */
-volatile const __u32 flood_total_pps = 10000;
+volatile const __u32 flood_total_pps = 1000;
 /* Benchmarks only: handle stops after this many of its steps (0: all), to
  * time each step as a difference; a load-time constant, so the verifier
  * removes the checks of the programs the sensor loads. */

@@ -32,7 +32,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BW_IFACE_LOW 4096	 /* interface indexes below this: iface_low */
 #define BW_FLOOD_ROW_BITS 10	 /* 1024 destination rows of the floods array */
 #define BW_FLOOD_WINDOW 1000000000ull
+#define BW_FLOOD_KEEP 16 /* packets that make a flood slot its holder's */
+#define BW_FLOOD_HOLD (BW_FLOOD_WINDOW / 16) /* ns a slot stays its new holder's */
 #define BW_CAP_RECENT 64 /* capped packets remembered for their egress copy */
+#define BW_BUCKET_BLOCKED (1ull << 63) /* bw_bucket.tokens: blocked past the cap */
 
 /* Geo leaf layout (entries of the IPv4 and IPv6 tables):
  * bit 31 set: pointer to a 256-entry chunk, bits 0..30 are the chunk index;
@@ -63,7 +66,9 @@ volatile const __u32 wake_bytes = 0;
  * that class: its packets of the class are handed off at most flood_samples
  * times per second, each sample carrying the count (and IP bytes) of the
  * packets not handed off since the previous one; the rest are counted and
- * kept in the kernel. 0: no flood tracking. */
+ * kept in the kernel. A window that passed flood_pps starts the next one
+ * under flood, for as long as each window passes it. 0: no flood
+ * tracking. */
 volatile const __u32 flood_pps = 1000;
 volatile const __u32 flood_samples = 100;
 /* Global cap on flood-class hand-offs, per CPU and one-second window. A
@@ -73,13 +78,15 @@ volatile const __u32 flood_samples = 100;
  * packet goes up only when its source already holds a budget bucket with
  * a token left (a scanner or a brute force after its first packet); a
  * source without a bucket gets one and its packet stays in the kernel, as
- * does a source out of tokens (counted BW_G_FLOOD_CAPPED). A flood spread
- * over many home hosts from spoofed sources, each below flood_pps, is so
- * held to flood_total_pps hand-offs a second per CPU. The egress copy of a
+ * does a source out of tokens (counted BW_G_FLOOD_CAPPED), blocked then
+ * until a second without such packets. A flood spread over many home
+ * hosts from spoofed sources, each below flood_pps, is so held to
+ * flood_total_pps hand-offs a second per CPU, and past the cap whatever
+ * the count while the ring is a quarter full or more. The egress copy of a
  * packet capped at ingress (forwarded between monitored interfaces) is kept
  * back too (BW_G_FLOOD_FORWARDED), its source known by then. Samples,
  * listed and established-flow packets are never capped. 0: no cap. */
-volatile const __u32 flood_total_pps = 10000;
+volatile const __u32 flood_total_pps = 1000;
 /* Record timestamps: 0 the coarse monotonic clock (bpf_ktime_get_coarse_ns:
  * the last timer tick, 1/CONFIG_HZ resolution, 4 ms at 250 Hz; a memory
  * read), 1 the precise one (bpf_ktime_get_ns: ~20 ns of every hand-off in
@@ -166,6 +173,18 @@ enum bw_global {
 	BW_G_FLOOD_SAMPLE_FULL, /* flood samples lost to a full ring (count kept) */
 	BW_G_FLOOD_FORWARDED,	/* egress copies of flood packets counted at ingress */
 	BW_G_FLOOD_CAPPED,	/* flood-class packets kept in the kernel by flood_total_pps */
+	/* Records submitted, by the path of handoff_decide that sent each
+	 * up (one per record; they sum to BW_G_HANDOFF). */
+	BW_G_HO_LISTED,	    /* a listed endpoint, or handoff_all */
+	BW_G_HO_DROPPED,    /* enforcement dropped it */
+	BW_G_HO_FLOOD_SAMPLE, /* a sample of a destination under flood */
+	BW_G_HO_CAP_BUDGET, /* flood class past the cap: a known source's token */
+	BW_G_HO_BELOW_CAP,  /* flood class on the normal path, below the cap */
+	BW_G_HO_FRAGMENT,   /* a non-first fragment within its source's budget */
+	BW_G_HO_TCP_FLAGS,  /* SYN, FIN, RST or odd flags */
+	BW_G_HO_FLOW_FIRST, /* among the first flow_packets of its flow */
+	BW_G_HO_BUDGET_NEW, /* UDP/ICMP/other: a new source's first packet */
+	BW_G_HO_BUDGET,	    /* UDP/ICMP/other: a known source's token */
 	BW_G_MAX,
 };
 
@@ -250,7 +269,8 @@ struct bw_flood {
 	__u64 srcs[4];	     /* sources of the current window: 256-bit bitmap */
 	__u64 prev_srcs[4];  /* sources of the previous window */
 	__u32 class;	     /* enum bw_flood_class */
-	__u32 pad;
+	__u32 carried;	     /* 1: the previous window was flooded, and this
+			      * one starts in sampled mode */
 };
 
 /* The per-CPU window of the flood_total_pps cap. */
@@ -266,7 +286,7 @@ struct bw_cap {
 
 struct bw_bucket {
 	__u64 last_ns;
-	__u64 tokens; /* scaled by 1e9: tokens * NSEC */
+	__u64 tokens; /* scaled by 1e9: tokens * NSEC; top bit BW_BUCKET_BLOCKED */
 };
 
 /* Anything that matches the generated Go types must be referenced. */
@@ -933,7 +953,9 @@ static __always_inline void report(void *ctx, const struct bw_record *h, int egr
  * rate. A source without a bucket gets one; with admit_new 0 (past the
  * flood_total_pps cap) its bucket starts full but this first packet is
  * refused, so that each of a spoofed flood's fresh sources is not handed
- * off. */
+ * off. Past the cap, a source out of tokens is blocked (below). It
+ * returns 0 (refused), 1 (a token of a known source) or 2 (a new
+ * source's first packet). */
 static __always_inline int budget_take(struct pkt *p, int admit_new)
 {
 	const __u64 nsec = 1000000000ull;
@@ -947,20 +969,37 @@ static __always_inline int budget_take(struct pkt *p, int admit_new)
 			return 0;
 		struct bw_bucket nb = {.last_ns = now, .tokens = admit_new ? cap - nsec : cap};
 		bpf_map_update_elem(&sources, &k, &nb, BPF_ANY);
-		return admit_new;
+		return admit_new ? 2 : 0;
 	}
-	__u64 tokens = b->tokens;
+	/* BW_BUCKET_BLOCKED: the source has been blocked past the cap */
+	__u64 flag = b->tokens & BW_BUCKET_BLOCKED;
+	__u64 tokens = b->tokens & ~BW_BUCKET_BLOCKED;
+	if (flag && !admit_new)
+		cap = nsec;
 	if (now > b->last_ns) {
 		tokens += (now - b->last_ns) * source_budget;
 		if (tokens > cap)
 			tokens = cap;
+		b->last_ns = now;
 	}
-	b->last_ns = now;
 	if (tokens < nsec) {
-		b->tokens = tokens;
+		b->tokens = tokens | flag;
+		/* Past the cap, a source out of tokens is blocked: it earns
+		 * none until it has sent nothing past the cap for a window
+		 * (last_ns in the future stops the refill, and each refused
+		 * packet moves it on), and from then on its bucket holds one
+		 * token past the cap (its burst is spent). A flood's reused
+		 * sources so get their burst once and then at most a packet
+		 * after each pause of a second, not source_budget a second
+		 * each (25 k records a second from 256 sources); a source
+		 * within its burst (a scanner's probes) is not affected. */
+		if (!admit_new) {
+			b->tokens = BW_BUCKET_BLOCKED;
+			b->last_ns = now + BW_FLOOD_WINDOW;
+		}
 		return 0;
 	}
-	b->tokens = tokens - nsec;
+	b->tokens = (tokens - nsec) | flag;
 	return 1;
 }
 
@@ -1023,6 +1062,15 @@ static __always_inline void classify(struct pkt *p, struct classified *c)
 
 /* ---- flood tracking ---- */
 
+/* ring_fill returns the records ring's unread share in quarters (0-4). */
+static __always_inline int ring_fill(void)
+{
+	__u64 size = bpf_ringbuf_query(&records, BPF_RB_RING_SIZE);
+	if (!size)
+		return 0;
+	return (int)(bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) * 4 / size);
+}
+
 enum bw_flood_verdict {
 	BW_FV_NORMAL = 0,   /* not under flood: the normal hand-off path */
 	BW_FV_SAMPLE = 1,   /* under flood: hand off as a sample */
@@ -1051,26 +1099,59 @@ static __always_inline int same_addr(const __u32 *a, const __u32 *b)
  * XDP ingress and then TC egress, on the same CPU: at egress, a packet
  * whose destination this CPU's ingress slot has under flood was counted
  * there, and is neither counted again nor handed off (BW_FV_FORWARDED). */
+static __always_inline int flood_slot_free(const struct bw_flood *f, __u64 now)
+{
+	/* A slot held for less than two windows stays its holder's, unless
+	 * the holder has had fewer than BW_FLOOD_KEEP packets and no flood
+	 * in its first BW_FLOOD_HOLD: a flood to a host is not left
+	 * untracked for a slot held by one of a spread flood's one-packet
+	 * destinations (random IPv6 destinations hold every row), and two
+	 * flooded hosts left one row between them do not take it from each
+	 * other at every packet (each taking resets the slot: its packets
+	 * take the normal path, never reaching flood_pps); the second is
+	 * untracked (BW_G_FLOOD_COLLISION). */
+	return f->win_start == 0 || now - f->win_start >= 2 * BW_FLOOD_WINDOW ||
+	       (f->packets < BW_FLOOD_KEEP && !f->flooded && !f->carried &&
+		now - f->win_start >= BW_FLOOD_HOLD);
+}
+
 static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, int egress, int *v)
 {
 	*v = BW_FV_NORMAL;
-	__u32 idx = (addr_hash(p->dst) >> (32 - BW_FLOOD_ROW_BITS)) * BW_FLOOD_CLASSES + cls;
+	/* Two candidate rows (two-choice hashing): two flooded hosts that
+	 * share one row do not leave one of them untracked. */
+	__u32 h = addr_hash(p->dst);
+	__u32 i1 = (h >> (32 - BW_FLOOD_ROW_BITS)) * BW_FLOOD_CLASSES + cls;
+	__u32 i2 = ((h >> 4) & ((1 << BW_FLOOD_ROW_BITS) - 1)) * BW_FLOOD_CLASSES + cls;
 	__u64 now = bpf_ktime_get_coarse_ns();
 	if (egress) {
-		struct bw_flood *in = bpf_map_lookup_elem(&floods, &idx);
+		struct bw_flood *in = bpf_map_lookup_elem(&floods, &i1);
+		if (in && !same_addr(in->addr, p->dst))
+			in = bpf_map_lookup_elem(&floods, &i2);
 		if (in && in->win_start && now - in->win_start < BW_FLOOD_WINDOW &&
-		    in->win_packets > flood_pps && same_addr(in->addr, p->dst)) {
+		    (in->win_packets > flood_pps || in->carried) && same_addr(in->addr, p->dst)) {
 			count_global(BW_G_FLOOD_FORWARDED, 1);
 			*v = BW_FV_FORWARDED;
 			return 0;
 		}
-		idx += (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES;
+		i1 += (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES;
+		i2 += (1 << BW_FLOOD_ROW_BITS) * BW_FLOOD_CLASSES;
 	}
-	struct bw_flood *f = bpf_map_lookup_elem(&floods, &idx);
-	if (!f)
+	struct bw_flood *f1 = bpf_map_lookup_elem(&floods, &i1);
+	struct bw_flood *f2 = bpf_map_lookup_elem(&floods, &i2);
+	if (!f1 || !f2)
 		return 0;
-	if (!same_addr(f->addr, p->dst) || f->win_start == 0) {
-		if (f->win_start != 0 && now - f->win_start < 2 * BW_FLOOD_WINDOW) {
+	struct bw_flood *f = 0;
+	if (f1->win_start != 0 && same_addr(f1->addr, p->dst))
+		f = f1;
+	else if (f2->win_start != 0 && same_addr(f2->addr, p->dst))
+		f = f2;
+	if (!f) {
+		if (flood_slot_free(f1, now))
+			f = f1;
+		else if (flood_slot_free(f2, now))
+			f = f2;
+		else {
 			count_global(BW_G_FLOOD_COLLISION, 1);
 			return 0;
 		}
@@ -1080,6 +1161,12 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 		f->win_start = now;
 	}
 	if (now - f->win_start >= BW_FLOOD_WINDOW) {
+		/* A flood outlasts its window: the next window starts under
+		 * flood, so that the first flood_pps packets of each second
+		 * do not take the normal path. A window of flood_pps or fewer
+		 * packets ends it (the carry lasts while the flood does). */
+		f->carried = f->win_packets > flood_pps &&
+			     now - f->win_start < 2 * BW_FLOOD_WINDOW;
 		f->win_start = now;
 		f->win_packets = 0;
 #pragma unroll
@@ -1093,12 +1180,16 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 	f->bytes += p->ip_len;
 	__u32 bit = addr_hash(p->src) >> 24;
 	f->srcs[(bit >> 6) & 3] |= 1ull << (bit & 63);
-	if (f->win_packets <= flood_pps)
+	/* With the ring past half full, a destination goes sampled at an
+	 * eighth of flood_pps: a flood spread over many hosts does not fill
+	 * the ring with each host's first flood_pps packets. */
+	if (f->win_packets <= flood_pps && !f->carried &&
+	    (f->win_packets <= flood_pps / 8 || ring_fill() < 2))
 		return f;
 	if (f->win_packets == (__u64)flood_pps + 1)
 		f->flooded++;
 	__u64 gap = flood_samples ? BW_FLOOD_WINDOW / flood_samples : ~0ull;
-	if (now - f->last_sample >= gap) {
+	if (now - f->last_sample >= gap && ring_fill() < 3) {
 		f->last_sample = now;
 		*v = BW_FV_SAMPLE;
 		return f;
@@ -1196,9 +1287,10 @@ static __always_inline struct bw_cap *cap_window(void)
 }
 
 /* handoff_decide is the hand-off policy: it returns the reasons to hand
- * the packet to user space (0: keep it in the kernel), and in *rf and *rd
- * a flow direction whose bytes are due for a report (*flush: report both
- * directions). In order:
+ * the packet to user space (0: keep it in the kernel), in *ho the path that
+ * sent it up (a BW_G_HO_* counter, counted when the record is submitted),
+ * and in *rf and *rd a flow direction whose bytes are due for a report
+ * (*flush: report both directions). In order:
  *   - a listed endpoint always goes up (BW_REASON_LISTED_*), and so does
  *     everything under handoff_all;
  *   - only boundary-crossing packets (one end at home, the other not), and
@@ -1222,9 +1314,10 @@ static __always_inline struct bw_cap *cap_window(void)
  * traffic, whatever its direction, so that the rule's alert is raised. */
 static __always_inline __u32 handoff_decide(struct pkt *p, const struct classified *c, int drop,
 					    int egress, struct bw_flow **rf, int *rd, int *flush,
-					    struct bw_flood **ff)
+					    struct bw_flood **ff, __u32 *ho)
 {
 	__u32 reasons = 0;
+	__u32 path = BW_G_HO_LISTED;
 	if (lpm_lookup(&listed, p->src))
 		reasons |= BW_REASON_LISTED_SRC;
 	if (lpm_lookup(&listed, p->dst))
@@ -1242,15 +1335,22 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 		struct bw_cap *cw = 0;
 		if (cls >= 0 && fv == BW_FV_NORMAL && flood_total_pps)
 			cw = cap_window();
-		if (cw && cw->handed >= flood_total_pps) {
+		/* The cap also follows the ring: past half full, a
+		 * flood-class packet on the normal path goes up only as past
+		 * the cap, and past three quarters not at all, so that what
+		 * a slow reader can drain is left to samples and other
+		 * traffic. */
+		int fill = cw ? ring_fill() : 0;
+		if (cw && (cw->handed >= flood_total_pps || fill >= 1)) {
 			/* past the cap: known sources within their budget */
 			__u32 h = (addr_hash(p->src) ^ (addr_hash(p->dst) >> 1)) | 1;
 			__u32 *r = &cw->recent[h & (BW_CAP_RECENT - 1)];
 			if (egress && *r == h) {
 				count_global(BW_G_FLOOD_FORWARDED, 1);
-			} else if (budget_take(p, 0)) {
+			} else if (fill < 3 && budget_take(p, 0)) {
 				reasons |= c->pclass == BW_PROTO_TCP ? BW_REASON_TCP_FLAGS
 								     : BW_REASON_BUDGET;
+				path = BW_G_HO_CAP_BUDGET;
 			} else {
 				count_global(BW_G_FLOOD_CAPPED, 1);
 				if (!egress)
@@ -1258,14 +1358,17 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			}
 		} else if (fv == BW_FV_SAMPLE) {
 			reasons |= BW_REASON_FLOOD_SAMPLE;
+			path = BW_G_HO_FLOOD_SAMPLE;
 		} else if (fv == BW_FV_SUPPRESS || fv == BW_FV_FORWARDED) {
 			/* counted in the slot, carried by the next sample;
 			 * or counted at ingress */
 		} else if (p->fragment) {
-			if (budget_take(p, 1))
+			if (budget_take(p, 1)) {
 				reasons |= BW_REASON_FRAGMENT;
-			else
+				path = BW_G_HO_FRAGMENT;
+			} else {
 				count_global(BW_G_BUDGET_DROP, 1);
+			}
 		} else if (c->pclass == BW_PROTO_TCP) {
 			/* A packet handed off for its flags is not counted in
 			 * its flow: it saves the flow lookup on the costliest
@@ -1273,6 +1376,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			 * map with one-packet flows, evicting real ones. */
 			if (odd_tcp_flags(p->tcp_flags)) {
 				reasons |= BW_REASON_TCP_FLAGS;
+				path = BW_G_HO_TCP_FLAGS;
 				/* FIN or RST: the flow's unreported bytes
 				 * of both directions are reported now. */
 				if ((p->tcp_flags & 0x05) && report_bytes) {
@@ -1281,17 +1385,29 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 				}
 			} else if (flow_track(p, reasons || drop, rf, rd)) {
 				reasons |= BW_REASON_FLOW_FIRST;
+				path = BW_G_HO_FLOW_FIRST;
 			}
-		} else if (budget_take(p, 1)) {
-			reasons |= BW_REASON_BUDGET;
 		} else {
-			count_global(BW_G_BUDGET_DROP, 1);
+			int b = budget_take(p, 1);
+			if (b)
+				reasons |= BW_REASON_BUDGET;
+			else
+				count_global(BW_G_BUDGET_DROP, 1);
+			path = b == 2 ? BW_G_HO_BUDGET_NEW : BW_G_HO_BUDGET;
 		}
-		if (cw && reasons)
+		if (cw && reasons) {
 			cw->handed++;
+			if (path != BW_G_HO_CAP_BUDGET)
+				path = BW_G_HO_BELOW_CAP;
+		}
 	}
-	if (drop && reasons)
+	if (drop && reasons) {
 		reasons |= BW_REASON_DROPPED;
+		path = BW_G_HO_DROPPED;
+	}
+	if (reasons & (BW_REASON_LISTED_SRC | BW_REASON_LISTED_DST | BW_REASON_ALL))
+		path = BW_G_HO_LISTED;
+	*ho = path;
 	return reasons;
 }
 
@@ -1301,7 +1417,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 static __always_inline void handoff(void *ctx, struct pkt *p, const struct classified *c,
 				    __u32 wire_len, __u32 ifindex, int egress,
 				    struct bw_iface_count *ic, __u32 reasons, struct bw_flow *rf,
-				    int rd, int flush, struct bw_flood *ff)
+				    int rd, int flush, struct bw_flood *ff, __u32 ho)
 {
 	struct bw_record h = {
 	    .ts_ns = precise_ts ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns(),
@@ -1357,6 +1473,7 @@ static __always_inline void handoff(void *ctx, struct pkt *p, const struct class
 		count_global(BW_G_FLOOD_SAMPLED, 1);
 	}
 	count_global(BW_G_HANDOFF, 1);
+	count_global(ho, 1);
 	if (ic)
 		ic->handoff++;
 }
@@ -1402,9 +1519,10 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 w
 	struct bw_flow *rf = 0; /* a flow to report, direction rd */
 	struct bw_flood *ff = 0; /* the packet's flood slot */
 	int rd = 0, flush = 0;
-	__u32 reasons = handoff_decide(&p, &c, drop, egress, &rf, &rd, &flush, &ff);
+	__u32 ho = BW_G_HO_LISTED; /* the hand-off's path, a global counter */
+	__u32 reasons = handoff_decide(&p, &c, drop, egress, &rf, &rd, &flush, &ff, &ho);
 	if (rf || reasons)
-		handoff(ctx, &p, &c, wire_len, ifindex, egress, ic, reasons, rf, rd, flush, ff);
+		handoff(ctx, &p, &c, wire_len, ifindex, egress, ic, reasons, rf, rd, flush, ff, ho);
 	return drop;
 }
 

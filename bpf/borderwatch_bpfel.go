@@ -57,7 +57,7 @@ type borderwatchBwFlood struct {
 	Srcs         [4]uint64
 	PrevSrcs     [4]uint64
 	Class        uint32
-	Pad          uint32
+	Carried      uint32
 }
 
 type borderwatchBwFloodClass uint32
@@ -121,7 +121,17 @@ const (
 	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL borderwatchBwGlobal = 21
 	borderwatchBwGlobalBW_G_FLOOD_FORWARDED   borderwatchBwGlobal = 22
 	borderwatchBwGlobalBW_G_FLOOD_CAPPED      borderwatchBwGlobal = 23
-	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 24
+	borderwatchBwGlobalBW_G_HO_LISTED         borderwatchBwGlobal = 24
+	borderwatchBwGlobalBW_G_HO_DROPPED        borderwatchBwGlobal = 25
+	borderwatchBwGlobalBW_G_HO_FLOOD_SAMPLE   borderwatchBwGlobal = 26
+	borderwatchBwGlobalBW_G_HO_CAP_BUDGET     borderwatchBwGlobal = 27
+	borderwatchBwGlobalBW_G_HO_BELOW_CAP      borderwatchBwGlobal = 28
+	borderwatchBwGlobalBW_G_HO_FRAGMENT       borderwatchBwGlobal = 29
+	borderwatchBwGlobalBW_G_HO_TCP_FLAGS      borderwatchBwGlobal = 30
+	borderwatchBwGlobalBW_G_HO_FLOW_FIRST     borderwatchBwGlobal = 31
+	borderwatchBwGlobalBW_G_HO_BUDGET_NEW     borderwatchBwGlobal = 32
+	borderwatchBwGlobalBW_G_HO_BUDGET         borderwatchBwGlobal = 33
+	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 34
 )
 
 type borderwatchBwHomeMode uint32

@@ -137,6 +137,37 @@ type Globals struct {
 	// source out of its budget then.
 	FloodCapped uint64
 	ParseErrors ParseErrors
+	// Handoffs are the records submitted (Handoff) by the path that sent
+	// each up, one path a record: they sum to Handoff.
+	Handoffs HandoffPaths
+}
+
+// HandoffPaths counts the records handed off by the path of the kernel's
+// hand-off policy that sent each up.
+type HandoffPaths struct {
+	Listed      uint64 // a listed endpoint, or HandoffAll
+	Dropped     uint64 // enforcement dropped the packet
+	FloodSample uint64 // a sample of a destination under flood
+	// CapBudget: a flood-class packet past the FloodTotalPPS cap (or the
+	// ring's fill), sent up on a token of a source that held a bucket.
+	CapBudget uint64
+	// BelowCap: a flood-class packet on the normal path (its destination
+	// not under flood) while the cap's window had room.
+	BelowCap  uint64
+	Fragment  uint64 // a non-first fragment within its source's budget
+	TCPFlags  uint64 // SYN, FIN, RST or odd flags (not flood class)
+	FlowFirst uint64 // among the first FlowPackets of its TCP flow
+	BudgetNew uint64 // UDP, ICMP or other: a new source's first packet
+	Budget    uint64 // UDP, ICMP or other: a known source's token
+}
+
+// Map returns the paths by their metric label.
+func (h HandoffPaths) Map() map[string]uint64 {
+	return map[string]uint64{
+		"listed": h.Listed, "dropped": h.Dropped, "flood_sample": h.FloodSample, "cap_budget": h.CapBudget,
+		"below_cap": h.BelowCap, "fragment": h.Fragment, "tcp_flags": h.TCPFlags, "flow_first": h.FlowFirst,
+		"budget_new": h.BudgetNew, "budget": h.Budget,
+	}
 }
 
 // Counters returns the global counters.
@@ -167,6 +198,16 @@ func (o *Objects) Counters() (Globals, error) {
 		borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL: &g.FloodSampleFull,
 		borderwatchBwGlobalBW_G_FLOOD_FORWARDED:   &g.FloodForwarded,
 		borderwatchBwGlobalBW_G_FLOOD_CAPPED:      &g.FloodCapped,
+		borderwatchBwGlobalBW_G_HO_LISTED:         &g.Handoffs.Listed,
+		borderwatchBwGlobalBW_G_HO_DROPPED:        &g.Handoffs.Dropped,
+		borderwatchBwGlobalBW_G_HO_FLOOD_SAMPLE:   &g.Handoffs.FloodSample,
+		borderwatchBwGlobalBW_G_HO_CAP_BUDGET:     &g.Handoffs.CapBudget,
+		borderwatchBwGlobalBW_G_HO_BELOW_CAP:      &g.Handoffs.BelowCap,
+		borderwatchBwGlobalBW_G_HO_FRAGMENT:       &g.Handoffs.Fragment,
+		borderwatchBwGlobalBW_G_HO_TCP_FLAGS:      &g.Handoffs.TCPFlags,
+		borderwatchBwGlobalBW_G_HO_FLOW_FIRST:     &g.Handoffs.FlowFirst,
+		borderwatchBwGlobalBW_G_HO_BUDGET_NEW:     &g.Handoffs.BudgetNew,
+		borderwatchBwGlobalBW_G_HO_BUDGET:         &g.Handoffs.Budget,
 	}
 	if len(fields) != int(borderwatchBwGlobalBW_G_MAX) {
 		return g, fmt.Errorf("global counters: %d fields for %d kernel counters", len(fields), borderwatchBwGlobalBW_G_MAX)

@@ -28,11 +28,16 @@ const (
 	// still carry every packet's count.
 	DefaultFloodPPS     = 1000
 	DefaultFloodSamples = 100
-	// DefaultFloodTotalPPS: see Options.FloodTotalPPS. 10 000 flood-class
-	// records a second per CPU, ten destinations at FloodPPS, is a few per
-	// cent of what user space decodes (0.5-1.3 Mpps per core) and of a
-	// 1 MiB ring's ~4000 records per drain.
-	DefaultFloodTotalPPS = 10000
+	// DefaultFloodTotalPPS: see Options.FloodTotalPPS. 1000 flood-class
+	// records a second per CPU: in the lab's spread flood against a
+	// sensor capped at 3% of a CPU, 10000 (the cap following the ring's
+	// fill doing the rest) handed off 63-99 k records a run against 27-47 k
+	// and read alerts later (docs/performance.md). The cost: a gateway
+	// with more new inbound flows a second per CPU has the first packet
+	// of each new source past 1000 kept back even with an empty ring
+	// (TestFloodTotalLegit: 2000 of 3000 clients' first packets); raise
+	// capture.handoff.flood_total_pps there.
+	DefaultFloodTotalPPS = 1000
 	// MaxFloodRate bounds Options.FloodPPS, FloodSamples and FloodTotalPPS.
 	MaxFloodRate = 1 << 24
 )

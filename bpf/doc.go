@@ -135,8 +135,12 @@
 // programs therefore count inbound SYN (without ACK), UDP and ICMP packets
 // to a home host per (destination, class) in one-second windows, in a
 // per-CPU array of slots (1024 rows by a hash of the destination, three
-// classes, one set per hook; a row busy with another destination leaves
-// the packet untracked, Globals.FloodCollisions), with a 256-bit bitmap of
+// classes, one set per hook, two candidate rows per destination; a row
+// busy with another destination leaves the packet untracked,
+// Globals.FloodCollisions; a row held by a destination of fewer than 16
+// packets and no flood can be taken over, but not in its holder's first
+// 1/16 s, so that two flooded hosts left one row do not reset it from each
+// other at every packet), with a 256-bit bitmap of
 // the window's sources. Past Options.FloodPPS packets in a window the
 // destination is under flood: its packets of the class are handed off at
 // most Options.FloodSamples times a second as samples (ReasonFloodSample),
@@ -162,7 +166,9 @@
 // source already holds a budget bucket with a token (SourceBudget and
 // SourceBurst, SYNs included); a source without one gets a bucket and its
 // packet stays in the kernel, as do the packets of a source out of tokens
-// (Globals.FloodCapped); the egress copy of a packet capped at ingress,
+// (Globals.FloodCapped), which past the cap stays blocked until it has
+// sent no such packet for a second (a flood's reused sources get their
+// burst once, not SourceBudget a second each); the egress copy of a packet capped at ingress,
 // forwarded between monitored interfaces on the same CPU, finds its source
 // known and is kept back as a forwarded copy (Globals.FloodForwarded; the
 // CPU remembers its last capped (source, destination) pairs in 64 slots by
@@ -173,6 +179,15 @@
 // visible. A source's bucket lives in the LRU sources map: a flood of
 // more fresh sources than it holds between two of a slow scanner's probes
 // evicts the scanner, whose next probe is then taken for a new source's.
+// The cap also follows the ring's fill (bpf_ringbuf_query): from a quarter
+// full, every such packet is handled as past the cap, whatever the
+// window's count.
+//
+// Every record submitted is counted under the one path of the hand-off
+// policy that sent it up (Globals.Handoffs: listed, dropped, flood sample,
+// past the cap on a budget token, flood class below the cap, fragment, TCP
+// flags, first packets of a flow, a new source's or a known source's
+// budget); the paths sum to Globals.Handoff.
 //
 // # Attaching
 //

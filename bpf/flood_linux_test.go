@@ -151,6 +151,45 @@ func TestFloodSampling(t *testing.T) {
 	}
 }
 
+// TestFloodCarried: a window that passed FloodPPS starts the next one
+// under flood, so the flood's first FloodPPS packets of the next second are
+// not handed off as normal records; a window at or below FloodPPS ends it.
+func TestFloodCarried(t *testing.T) {
+	pinCPU(t)
+	const pps, samples = 100, 10
+	o := loadLab(t, func(o *Options) { o.FloodPPS, o.FloodSamples = pps, samples })
+	const us, de = "198.51.100.7", "192.0.2.10"
+	run := func(p []byte, n int) {
+		t.Helper()
+		if _, err := o.objs.BwXdp.Run(&ebpf.RunOptions{Data: p, Repeat: uint32(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syn := v4tcp(t, us, de, 40000, 80, "S")
+	run(syn, 1000) // a flooded window
+	if ft := tally(drain(t, o), mustAddr(de)); ft.normal != pps || ft.samples != 1 {
+		t.Fatalf("first window: %+v; want %d normal, 1 sample", ft, pps)
+	}
+	// The next window (one second on, less than two): still under flood.
+	time.Sleep(1100 * time.Millisecond)
+	run(syn, pps/2)
+	// Its first packet is a sample carrying the 899 kept back and
+	// itself; the other pps/2-1 stay in the kernel.
+	if ft := tally(drain(t, o), mustAddr(de)); ft.normal != 0 || ft.samples != 1 || ft.carried != 900 {
+		t.Fatalf("window after the flooded one: %+v; want 0 normal, 1 sample carrying 900", ft)
+	}
+	if g, err := o.Counters(); err != nil || g.FloodSuppressed != 899+pps/2-1 {
+		t.Fatalf("suppressed %d (%v); want %d", g.FloodSuppressed, err, 899+pps/2-1)
+	}
+	// That window stayed at pps/2: the one after it is normal again.
+	time.Sleep(1100 * time.Millisecond)
+	run(syn, 10)
+	// All 10 go up; the first carries the pps/2-1 kept back and itself.
+	if ft := tally(drain(t, o), mustAddr(de)); ft.normal != 9 || ft.samples != 1 || ft.carried != pps/2 {
+		t.Fatalf("window after a quiet one: %+v; want 9 normal, 1 carrying %d", ft, pps/2)
+	}
+}
+
 // TestFloodForwarded: a flooded packet the host forwards between two
 // monitored interfaces passes XDP ingress and then TC egress on the same
 // CPU; the egress copy is neither counted again nor handed off. A flood

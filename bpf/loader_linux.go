@@ -120,11 +120,17 @@ type Options struct {
 	// bucket with a token left (SourceBudget and SourceBurst, SYNs
 	// included); a new source gets a bucket and its first packet stays in
 	// the kernel, as do the packets of a source out of tokens
-	// (Globals.FloodCapped). A flood spread over many home hosts from
+	// (Globals.FloodCapped). Past the cap, a source out of tokens is
+	// blocked until it has sent no such packet for a second: a flood's
+	// reused sources get their burst once, not SourceBudget a second
+	// each. A flood spread over many home hosts from
 	// spoofed sources, each host below FloodPPS, is so held to
 	// FloodTotalPPS records a second per CPU, while a scanner's and a
-	// brute force's packets after their first keep going up. 0: no cap;
-	// at most MaxFloodRate.
+	// brute force's packets after their first keep going up. The cap also
+	// follows the ring: from a quarter full such packets are handled as
+	// past the cap, from half full a destination is sampled past
+	// FloodPPS/8, from three quarters neither budget holders nor samples
+	// go up. 0: no cap; at most MaxFloodRate.
 	FloodTotalPPS uint32
 	// FlowEntries and SourceEntries size the LRU flow and source maps.
 	FlowEntries   uint32

@@ -4,6 +4,7 @@ package lab
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +33,9 @@ const (
 	floodRuns    = 3
 	floodPackets = 4_000_000 // trafgen's bound per run
 	floodSeconds = 8         // and its time bound
-	floodMAC     = "02:00:5e:00:53:01"
+	// The spread flood's time bound: 3 runs stay within 40 s.
+	floodSpreadSeconds = 6
+	floodMAC           = "02:00:5e:00:53:01"
 )
 
 // floodCap is the sensor's CPU cap in per cent of one CPU: BWL_FLOOD_CAP,
@@ -152,10 +155,13 @@ func (l *lab) metricSum(t *testing.T, name string, filters ...string) float64 {
 }
 
 // txPackets is the packets interface dev of namespace ns sent.
-func txPackets(t *testing.T, ns, dev string) uint64 {
-	b, err := exec.Command("ip", "netns", "exec", ns, "cat", "/sys/class/net/"+dev+"/statistics/tx_packets").Output()
+func txPackets(t *testing.T, ns, dev string) uint64 { return netStat(t, ns, dev, "tx_packets") }
+
+// netStat reads an interface statistic (/sys/class/net/DEV/statistics).
+func netStat(t *testing.T, ns, dev, stat string) uint64 {
+	b, err := exec.Command("ip", "netns", "exec", ns, "cat", "/sys/class/net/"+dev+"/statistics/"+stat).Output()
 	if err != nil {
-		t.Fatalf("reading the tx counter of %s in %s: %v", dev, ns, err)
+		t.Fatalf("reading %s of %s in %s: %v", stat, dev, ns, err)
 	}
 	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
 	if err != nil {
@@ -188,9 +194,34 @@ func trafgenConf(smac string, dst4 [4]byte, dst6last byte) string {
 `, hx(floodMAC), hx(smac), dst4[0], dst4[1], dst4[2], dst4[3], hx(floodMAC), hx(smac), dst6last)
 }
 
-// floodUnderCap runs the flood scenario floodRuns times, each with fresh
-// addresses (the rules suppress a key they fired for).
-func (l *lab) floodUnderCap(t *testing.T) {
+// trafgenSpreadConf is a spoofed SYN from 198.51.100.0/24 to a home host
+// cycling over 192.0.2.lo4 to 192.0.2.hi4, and one from 2001:db8:1::/64 to
+// a random host of 2001:db8:de:net6::/64 (2^64 home destinations),
+// alternately; random source ports and sequence numbers.
+func trafgenSpreadConf(smac string, lo4, hi4, net6 byte) string {
+	hx := func(mac string) string { return "0x" + strings.ReplaceAll(mac, ":", ", 0x") }
+	return fmt.Sprintf(`{
+  %s, %s, 0x08, 0x00,
+  0x45, 0x00, 0x00, 0x28, drnd(2), 0x40, 0x00, 0x40, 0x06, csumip(14, 33),
+  198, 51, 100, drnd(1),
+  192, 0, 2, dinc(%d, %d),
+  drnd(2), 0x00, 0x50, drnd(4), 0x00, 0x00, 0x00, 0x00,
+  0x50, 0x02, 0xfa, 0xf0, 0x00, 0x00, 0x00, 0x00,
+}
+{
+  %s, %s, 0x86, 0xdd,
+  0x60, 0x00, 0x00, 0x00, 0x00, 0x14, 0x06, 0x40,
+  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x00, drnd(8),
+  0x20, 0x01, 0x0d, 0xb8, 0x00, 0xde, 0x00, 0x%02x, drnd(8),
+  drnd(2), 0x00, 0x50, drnd(4), 0x00, 0x00, 0x00, 0x00,
+  0x50, 0x02, 0xfa, 0xf0, 0x00, 0x00, 0x00, 0x00,
+}
+`, hx(floodMAC), hx(smac), lo4, hi4, hx(floodMAC), hx(smac), net6)
+}
+
+// floodSetup returns the sensor's pid and bwl-cn's MAC, and sends the
+// flood's foreign MAC to the gateway's bridge port only.
+func (l *lab) floodSetup(t *testing.T) (pid int, smac string) {
 	if _, err := exec.LookPath("trafgen"); err != nil {
 		t.Fatal("trafgen (netsniff-ng) is not installed: the flood scenario needs it (scripts/install-deps.sh)")
 	}
@@ -198,7 +229,7 @@ func (l *lab) floodUnderCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,21 +237,46 @@ func (l *lab) floodUnderCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	smac := strings.TrimSpace(string(smacB))
-	// The flood's foreign MAC goes to the gateway's bridge port only.
+	smac = strings.TrimSpace(string(smacB))
 	if out, err := exec.Command("bridge", "-n", "bwl-wan", "fdb", "replace", floodMAC, "dev", "gw", "master", "static").CombinedOutput(); err != nil {
 		t.Fatalf("bridge fdb: %v: %s", err, out)
 	}
 	t.Cleanup(func() {
 		_ = exec.Command("bridge", "-n", "bwl-wan", "fdb", "del", floodMAC, "dev", "gw", "master").Run()
 	})
+	return pid, smac
+}
+
+// floodUnderCap runs the flood scenario floodRuns times, each with fresh
+// addresses (the rules suppress a key they fired for).
+func (l *lab) floodUnderCap(t *testing.T) {
+	pid, smac := l.floodSetup(t)
 	pct := floodCap(t)
 	for run := range floodRuns {
-		t.Run(fmt.Sprintf("run-%d", run+1), func(t *testing.T) { l.floodRun(t, run, pid, pct, smac) })
+		t.Run(fmt.Sprintf("run-%d", run+1), func(t *testing.T) { l.floodRun(t, run, pid, pct, smac, false) })
 	}
 }
 
-func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string) {
+// floodSpreadUnderCap is the flood scenario with the flood spread over as
+// many home hosts as the lab's home prefixes hold (carpet bombing): the
+// IPv4 SYNs cycle over a third of 192.0.2.41-126 per run (the rules
+// suppress a destination they fired for; .1-.40 are the gateway and the
+// real home hosts, the scan's and the brute force's targets among them),
+// the IPv6 ones go to random hosts of a /64 of 2001:db8:de::/48, one
+// packet per destination: far below flood_pps each, so only the per-CPU
+// cap on flood-class hand-offs (capture.handoff.flood_total_pps) keeps
+// them from filling the ring buffer.
+func (l *lab) floodSpreadUnderCap(t *testing.T) {
+	pid, smac := l.floodSetup(t)
+	pct := floodCap(t)
+	for run := range floodRuns {
+		t.Run(fmt.Sprintf("run-%d", run+1), func(t *testing.T) { l.floodRun(t, run, pid, pct, smac, true) })
+	}
+}
+
+// floodRun is one run of the flood scenario: to two home hosts, or
+// spread (floodSpreadUnderCap).
+func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string, spread bool) {
 	l.quiet(t, 500*time.Millisecond, 10*time.Second)
 	var (
 		dst4     = [4]byte{192, 0, 2, byte(33 + run)}
@@ -229,9 +285,22 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string) {
 		scanSrc  = fmt.Sprintf("203.0.113.%d", 15+run)
 		scanDst  = fmt.Sprintf("192.0.2.%d", 25+run)
 		bruteSrc = fmt.Sprintf("192.0.2.%d", 145+run)
+		seconds  = floodSeconds
+		tgConf   = trafgenConf(smac, dst4, byte(0x33+run))
+		// the spread flood's IPv4 destinations and IPv6 /64
+		lo4, hi4 = 41 + 29*run, min(69+29*run, 126)
+		net6     = 0x10 + run
 	)
+	if spread {
+		// Fresh keys: the scan rule tracks the pair, the brute-force
+		// rule the source.
+		scanDst = fmt.Sprintf("192.0.2.%d", 28+run)
+		bruteSrc = []string{"192.0.2.148", "192.0.2.149", "192.0.2.144"}[run]
+		seconds = floodSpreadSeconds
+		tgConf = trafgenSpreadConf(smac, byte(lo4), byte(hi4), byte(net6))
+	}
 	conf := filepath.Join(stateDir, "flood.cfg")
-	if err := os.WriteFile(conf, []byte(trafgenConf(smac, dst4, byte(0x33+run))), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(tgConf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// hydra's connections leave bwl-fr from bruteSrc.
@@ -244,14 +313,24 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string) {
 	fl := func(name string) float64 {
 		return l.metricSum(t, name, `dst="`+dst4s+`"`) + l.metricSum(t, name, `dst="`+dst6s+`"`)
 	}
-	events := []string{"handoff", "ringbuf_full", "flood_sampled", "flood_suppressed", "flood_untracked", "flood_sample_lost", "budget_drop"}
+	events := []string{"handoff", "ringbuf_full", "flood_sampled", "flood_suppressed", "flood_untracked", "flood_sample_lost", "flood_capped", "flood_forwarded", "budget_drop"}
 	before := map[string]float64{}
 	for _, e := range events {
 		before[e] = ev(e)
 	}
+	paths := []string{"listed", "dropped", "flood_sample", "cap_budget", "below_cap", "fragment", "tcp_flags", "flow_first", "budget_new", "budget"}
+	hp := func(p string) float64 { return l.metricSum(t, "borderwatch_kernel_handoffs_total", `path="`+p+`"`) }
+	pathsBefore := map[string]float64{}
+	for _, p := range paths {
+		pathsBefore[p] = hp(p)
+	}
 	floodBefore := fl("borderwatch_kernel_flood_packets_total")
 	cnBefore := l.metricSum(t, "borderwatch_kernel_packets_total", `country="CN"`, `direction="inbound"`, `hook="ingress"`)
 	txBefore := txPackets(t, "bwl-cn", "eth0")
+	// frames the lab's bridge could not pass to the gateway (its veth's
+	// queue full while the gateway's CPU was busy): they never reach the
+	// sensor's hook
+	gwDropBefore := netStat(t, "bwl-wan", "gw", "tx_dropped")
 
 	undo := cpuCap(t, pid, pct)
 	uncapped := false
@@ -265,7 +344,7 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string) {
 	cpu0, wall0 := procCPU(t, pid), time.Now()
 
 	// The flood: one trafgen process on one CPU, bounded in packets and time.
-	tg := exec.Command("ip", "netns", "exec", "bwl-cn", "timeout", "-s", "INT", strconv.Itoa(floodSeconds+2), "trafgen",
+	tg := exec.Command("ip", "netns", "exec", "bwl-cn", "timeout", "-s", "INT", strconv.Itoa(seconds+2), "trafgen",
 		"--dev", "eth0", "--conf", conf, "--cpp", "-q", "-t", "0", "--cpus", "1", "-n", strconv.Itoa(floodPackets))
 	var tgOut strings.Builder
 	tg.Stdout, tg.Stderr = &tgOut, &tgOut
@@ -305,6 +384,31 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string) {
 			return a.SID == 8100401 && a.SrcIP == bruteSrc && a.DestIP == home && a.DestPort == 22
 		},
 	}
+	// spreadDst: a destination of this run's spread flood.
+	net6p := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0x00, 0xde, 0x00, byte(net6)}), 64)
+	spreadDst := func(s string) bool {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return false
+		}
+		if a.Is4() {
+			b := a.As4()
+			return b[0] == 192 && b[1] == 0 && b[2] == 2 && int(b[3]) >= lo4 && int(b[3]) <= hi4
+		}
+		return net6p.Contains(a)
+	}
+	if spread {
+		// A flood alert (lab or default rule) for a host of the flood:
+		// which hosts reach a rule's threshold depends on the rate.
+		for k := range wants {
+			if strings.HasPrefix(k, "flood") {
+				delete(wants, k)
+			}
+		}
+		wants["flood 1090302|8100302 to 192.0.2."+strconv.Itoa(lo4)+"-"+strconv.Itoa(hi4)+" or "+net6p.String()] = func(a *alert) bool {
+			return (a.SID == 1090302 || a.SID == 8100302) && spreadDst(a.DestIP)
+		}
+	}
 	found := map[string]*alert{}
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && len(found) < len(wants); {
 		time.Sleep(100 * time.Millisecond)
@@ -319,25 +423,46 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string) {
 	cpu1, wall1 := procCPU(t, pid), time.Now()
 	uncap()
 
-	sent := txPackets(t, "bwl-cn", "eth0") - txBefore
+	sentTool := txPackets(t, "bwl-cn", "eth0") - txBefore
+	gwDropped := netStat(t, "bwl-wan", "gw", "tx_dropped") - gwDropBefore
+	sent := sentTool - min(gwDropped, sentTool)
 	counted := fl("borderwatch_kernel_flood_packets_total") - floodBefore
 	cnCounted := l.metricSum(t, "borderwatch_kernel_packets_total", `country="CN"`, `direction="inbound"`, `hook="ingress"`) - cnBefore
 	delta := map[string]float64{}
 	for _, e := range events {
 		delta[e] = ev(e) - before[e]
 	}
+	var byPath []string
+	for _, p := range paths {
+		byPath = append(byPath, fmt.Sprintf("%s %.0f", p, hp(p)-pathsBefore[p]))
+	}
 	dur := floodEnd.Sub(floodStart)
-	t.Logf("flood: trafgen sent %d frames in %s (%.0f packets/s), trafgen CPU %s (%.0f%% of one CPU, with the veth, bridge and XDP path it drives)",
-		sent, dur.Round(time.Millisecond), float64(sent)/dur.Seconds(), tgCPU.Round(time.Millisecond), 100*tgCPU.Seconds()/dur.Seconds())
+	t.Logf("flood: trafgen sent %d frames in %s (%.0f packets/s), %d of them dropped by the lab's bridge before the gateway (its veth's queue full), trafgen CPU %s (%.0f%% of one CPU, with the veth, bridge and XDP path it drives)",
+		sentTool, dur.Round(time.Millisecond), float64(sentTool)/dur.Seconds(), gwDropped, tgCPU.Round(time.Millisecond), 100*tgCPU.Seconds()/dur.Seconds())
 	t.Logf("sensor: capped at %d%% of one CPU; used %s in %s (%.1f%%)", pct, (cpu1 - cpu0).Round(time.Millisecond),
 		wall1.Sub(wall0).Round(time.Millisecond), 100*(cpu1-cpu0).Seconds()/wall1.Sub(wall0).Seconds())
-	t.Logf("kernel: flood packets counted for %s and %s %.0f; CN inbound %.0f; handoffs %.0f, samples %.0f, kept in kernel %.0f, untracked %.0f, ring full %.0f, samples lost %.0f, budget drops %.0f",
-		dst4s, dst6s, counted, cnCounted, delta["handoff"], delta["flood_sampled"], delta["flood_suppressed"], delta["flood_untracked"],
-		delta["ringbuf_full"], delta["flood_sample_lost"], delta["budget_drop"])
-	t.Logf("flood sampling: %s", l.metricsText(`^borderwatch_kernel_flood_(packets_total|sampled_total|sources)\{.*dst="(`+regexp.QuoteMeta(dst4s)+`|`+regexp.QuoteMeta(dst6s)+`)"`))
+	perDst := fmt.Sprintf("flood packets counted for %s and %s %.0f", dst4s, dst6s, counted)
+	if spread {
+		perDst = "flood spread over too many hosts for per-destination counters"
+	}
+	t.Logf("kernel: %s; CN inbound %.0f; handoffs %.0f, samples %.0f, kept in kernel %.0f, untracked %.0f, ring full %.0f, samples lost %.0f, capped %.0f, forwarded copies kept %.0f, budget drops %.0f",
+		perDst, cnCounted, delta["handoff"], delta["flood_sampled"], delta["flood_suppressed"], delta["flood_untracked"],
+		delta["ringbuf_full"], delta["flood_sample_lost"], delta["flood_capped"], delta["flood_forwarded"], delta["budget_drop"])
+	t.Logf("kernel hand-offs by path: %s", strings.Join(byPath, ", "))
+	if !spread {
+		t.Logf("flood sampling: %s", l.metricsText(`^borderwatch_kernel_flood_(packets_total|sampled_total|sources)\{.*dst="(`+regexp.QuoteMeta(dst4s)+`|`+regexp.QuoteMeta(dst6s)+`)"`))
+	}
 
+	floodAlerted := map[string]bool{}
 	for _, a := range l.since(floodStart) {
+		if spread && (a.SID == 1090302 || a.SID == 8100302) && spreadDst(a.DestIP) {
+			floodAlerted[a.DestIP] = true
+			continue // one line for them below
+		}
 		t.Logf("alert: %s", a)
+	}
+	if spread {
+		t.Logf("flood alerts (1090302, 8100302) for %d of the flood's %d IPv4 hosts and its IPv6 /64", len(floodAlerted), hi4-lo4+1)
 	}
 	// Alerts: each within 2 s of its attack's first packet, read within
 	// 2 s of the packet that crossed its threshold.
@@ -353,25 +478,43 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string) {
 		}
 		ts := a.Time
 		t.Logf("alert %s: %s after the attack started, read %s after its timestamp", a, ts.Sub(start).Round(time.Millisecond), a.arrival.Sub(ts).Round(time.Millisecond))
-		if d := ts.Sub(start); d > 2*time.Second {
+		// The spread flood's alert: raised, at whatever time its
+		// destination's share of the flood crosses a threshold.
+		if d := ts.Sub(start); d > 2*time.Second && !(spread && strings.HasPrefix(name, "flood")) {
 			t.Errorf("alert %s raised %s after its attack started: more than 2 s", a, d.Round(time.Millisecond))
 		}
 		for _, p := range latencyProblems(a, floodStart) {
 			t.Error(p)
 		}
 	}
-	// The kernel counted every flood frame: trafgen's interface sent them
-	// (plus a few neighbour-discovery frames).
-	if d := int64(sent) - int64(counted); d < 0 || d > 3+int64(sent)/1000 {
-		t.Errorf("kernel flood counters: %.0f packets for %d frames sent", counted, sent)
+	// The kernel counted every flood frame that reached the gateway:
+	// trafgen's interface sent them (plus a few neighbour-discovery
+	// frames), less those the lab's bridge dropped on the way (counted).
+	slack := 3 + int64(sent)/1000
+	if spread {
+		// Spread over millions of hosts, the per-destination counters
+		// hold the busiest only: every frame was either kept in the
+		// kernel (under a destination's flood, or capped) or offered to
+		// the ring buffer (handed off, or lost to a full ring).
+		kept := int64(delta["flood_suppressed"] + delta["flood_capped"])
+		offered := int64(delta["handoff"] + delta["ringbuf_full"])
+		if kept > int64(sent) || int64(sent)-kept > offered+slack {
+			t.Errorf("kernel flood counters: %d frames reached the gateway, %d kept in the kernel (%.0f under a destination's flood, %.0f capped), %d records offered to the ring (%.0f handed off, %.0f ring full)",
+				sent, kept, delta["flood_suppressed"], delta["flood_capped"], offered, delta["handoff"], delta["ringbuf_full"])
+		}
+		if delta["flood_capped"] == 0 {
+			t.Errorf("the spread flood was not capped: flood_capped 0, %.0f records handed off", delta["handoff"])
+		}
+	} else if d := int64(sent) - int64(counted); d < 0 || d > slack {
+		t.Errorf("kernel flood counters: %.0f packets for %d frames that reached the gateway", counted, sent)
 	}
 	if d := int64(cnCounted) - int64(sent); d < -3-int64(sent)/1000 || d > 3+int64(sent)/1000 {
-		t.Errorf("kernel CN inbound counter: %.0f packets for %d frames sent", cnCounted, sent)
+		t.Errorf("kernel CN inbound counter: %.0f packets for %d frames that reached the gateway", cnCounted, sent)
 	}
 	if delta["ringbuf_full"] != 0 || delta["flood_sample_lost"] != 0 {
 		t.Errorf("ring buffer full %.0f times (samples lost %.0f): hand-offs were lost", delta["ringbuf_full"], delta["flood_sample_lost"])
 	}
-	if delta["flood_sampled"] == 0 || delta["flood_suppressed"] == 0 {
+	if !spread && (delta["flood_sampled"] == 0 || delta["flood_suppressed"] == 0) {
 		t.Errorf("the flood was not sampled: %.0f samples, %.0f packets kept in the kernel", delta["flood_sampled"], delta["flood_suppressed"])
 	}
 }

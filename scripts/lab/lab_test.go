@@ -265,6 +265,7 @@ func TestE2E(t *testing.T) {
 	}
 	if kernel {
 		t.Run("flood-under-cpu-cap", l.floodUnderCap) // flood_test.go
+		t.Run("flood-spread-under-cpu-cap", l.floodSpreadUnderCap)
 	}
 	if kernel {
 		var lines []string

@@ -80,6 +80,9 @@ type KernelStats struct {
 	// happened to them: handoff, ringbuf_full, budget_drop, non_ip,
 	// fragment, enforce_drop, byte_report, byte_report_deferred.
 	Events map[string]uint64
+	// Handoffs are the records handed off (Events["handoff"]) by the
+	// path of the kernel's hand-off policy that sent each up.
+	Handoffs map[string]uint64
 	// ParseErrors are the parser's give-ups by kind.
 	ParseErrors map[string]uint64
 	// Countries are the per-country counters.
@@ -205,6 +208,7 @@ var (
 	dKSeenPackets  = desc("kernel_seen_packets_total", "Packets seen by the kernel stage (XDP ingress and TC egress), all interfaces.")
 	dKSeenBytes    = desc("kernel_seen_bytes_total", "Wire bytes seen by the kernel stage (XDP ingress and TC egress), all interfaces.")
 	dKEvents       = desc("kernel_events_total", "Packets (or ring-buffer records) of the kernel stage by what happened to them: handoff, ringbuf_full, budget_drop, non_ip, fragment, enforce_drop, byte_report, byte_report_deferred, flood_sampled (flood samples handed off), flood_suppressed (packets of a destination under flood kept in the kernel, their count carried by a sample), flood_untracked (flood-class packets whose kernel slot another destination held), flood_sample_lost (samples lost to a full ring; their count carried by the next), flood_forwarded (egress copies of forwarded packets already counted at ingress under flood), flood_capped (flood-class packets kept in the kernel by the per-CPU cap on flood-class hand-offs, capture.handoff.flood_total_pps). An event can count a packet another counts too: do not sum over event.", "event")
+	dKHandoffs     = desc("kernel_handoffs_total", "Records the kernel stage handed to user space (kernel_events_total{event=\"handoff\"}), by the path of its hand-off policy that sent each up, one path a record: listed (a listed endpoint), dropped (enforcement), flood_sample (a destination under flood), cap_budget (flood class past capture.handoff.flood_total_pps or with the ring filling, on a known source's budget token), below_cap (flood class, the cap's window not full), fragment, tcp_flags (SYN, FIN, RST, odd flags), flow_first (first packets of a TCP flow), budget_new (UDP/ICMP/other, a new source's first packet), budget (UDP/ICMP/other, a known source's token).", "path")
 	dKFlood        = desc("kernel_flood_packets_total", "Inbound packets of a flood class (syn, udp, icmp) to a home destination counted by the kernel, for the busiest destinations (since the destination took its kernel slot).", "dst", "class")
 	dKFloodSampled = desc("kernel_flood_sampled_total", "Flood samples of a destination handed to user space, each carrying the count of the packets kept back.", "dst", "class")
 	dKFloodSupp    = desc("kernel_flood_suppressed_total", "Packets of a destination under flood kept in the kernel (counted, carried by a sample's count).", "dst", "class")
@@ -229,7 +233,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dQueueDrops, dAlerts, dSinkErrorsP, dFlows, dFlowCap, dFlowsCreated, dFlowsEvicted, dFlowsExpired,
 		dDetKeys, dDetKeysMax, dDetEvicted, dDetExpired, dDetFirstOver, dDetDistinct, dSinkWritten, dSinkFiltered, dSinkWithheld, dSinkRefused,
 		dSinkDropped, dSinkErrors, dSinkDepth, dSinkCap, dSinkSpool, dSinkUp, dGeoBuild, dGeoLoaded,
-		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
+		dRules, dReloads, dReloadOK, dBuild, dKSeenPackets, dKSeenBytes, dKEvents, dKHandoffs, dKParse, dKPackets, dKBytes, dKRuleDrops, dKErrors,
 		dKIfPackets, dKIfBytes, dKIfHandoffs, dKIfRingFull, dKIfDrops,
 		dKFlood, dKFloodSampled, dKFloodSupp, dKFloodSources, dKFloodActive,
 		dSinkAccepted, dSinkSpooled, dSinkReplayed, dSinkReopens, dSinkDiscarded, dWorkerPanics, dCapClamped,
@@ -387,6 +391,9 @@ func (c *Collector) collectKernel(counter func(*prometheus.Desc, uint64, ...stri
 	counter(dKSeenBytes, k.Bytes)
 	for name, v := range k.Events {
 		counter(dKEvents, v, name)
+	}
+	for path, v := range k.Handoffs {
+		counter(dKHandoffs, v, path)
 	}
 	for kind, v := range k.ParseErrors {
 		counter(dKParse, v, kind)

@@ -119,6 +119,7 @@ func TestScrapeAfterReplay(t *testing.T) {
 			Packets:     40,
 			Bytes:       2700,
 			Events:      map[string]uint64{"handoff": 20, "ringbuf_full": 3},
+			Handoffs:    map[string]uint64{"flow_first": 12, "tcp_flags": 8},
 			ParseErrors: map[string]uint64{"l4": 1},
 			Countries: []KernelCount{ // two protocol cells of one key are summed
 				{Country: cn, Direction: geo.DirInbound, Packets: 15, Bytes: 900},
@@ -175,6 +176,9 @@ func TestScrapeAfterReplay(t *testing.T) {
 		`borderwatch_kernel_seen_bytes_total 2700`,
 		`# TYPE borderwatch_kernel_seen_bytes_total counter`,
 		`borderwatch_kernel_events_total{event="ringbuf_full"} 3`,
+		`borderwatch_kernel_handoffs_total{path="flow_first"} 12`,
+		`borderwatch_kernel_handoffs_total{path="tcp_flags"} 8`,
+		`# TYPE borderwatch_kernel_handoffs_total counter`,
 		`borderwatch_kernel_parse_errors_total{kind="l4"} 1`,
 		`borderwatch_kernel_packets_total{country="CN",direction="inbound",hook="ingress"} 20`,
 		`borderwatch_kernel_bytes_total{country="CN",direction="inbound",hook="ingress"} 1200`,

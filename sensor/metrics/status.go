@@ -217,6 +217,7 @@ func WriteStatus(w io.Writer, addr string, ms Scrape) error {
 		ev := ms.by("borderwatch_kernel_events_total", "event", nil)
 		fmt.Fprintf(w, "kernel: packets %.0f, handed off %.0f, ring buffer full %.0f, budget drops %.0f, non-IP %.0f, enforcement drops %.0f\n",
 			ms.sum("borderwatch_kernel_seen_packets_total", nil), ev["handoff"], ev["ringbuf_full"], ev["budget_drop"], ev["non_ip"], ev["enforce_drop"])
+		printHandoffs(w, ms)
 		printInterfaces(w, ms)
 		printFloods(w, ms)
 	}

@@ -70,3 +70,21 @@ func printFloods(w io.Writer, ms Scrape) {
 	}
 	tw.Flush()
 }
+
+// handoffPaths are the kernel's hand-off paths in the order status prints
+// them (kernel_handoffs_total's path label).
+var handoffPaths = []string{"listed", "dropped", "flood_sample", "cap_budget", "below_cap", "fragment", "tcp_flags", "flow_first", "budget_new", "budget"}
+
+// printHandoffs writes the kernel's hand-offs by the path that sent each
+// up (nothing when the kernel does not export them).
+func printHandoffs(w io.Writer, ms Scrape) {
+	if _, ok := ms["borderwatch_kernel_handoffs_total"]; !ok {
+		return
+	}
+	by := ms.by("borderwatch_kernel_handoffs_total", "path", nil)
+	parts := make([]string, 0, len(handoffPaths))
+	for _, p := range handoffPaths {
+		parts = append(parts, fmt.Sprintf("%s %.0f", p, by[p]))
+	}
+	fmt.Fprintf(w, "kernel hand-offs by path: %s\n", strings.Join(parts, ", "))
+}

@@ -46,6 +46,7 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 			"flood_untracked": g.FloodCollisions, "flood_sample_lost": g.FloodSampleFull,
 			"flood_forwarded": g.FloodForwarded, "flood_capped": g.FloodCapped,
 		},
+		Handoffs: g.Handoffs.Map(),
 		ParseErrors: map[string]uint64{
 			"eth": g.ParseErrors.Eth, "vlan": g.ParseErrors.VLAN, "vlan_depth": g.ParseErrors.VLANDepth,
 			"ipv4": g.ParseErrors.IPv4, "ipv4_header": g.ParseErrors.IPv4Hdr, "ipv6": g.ParseErrors.IPv6,

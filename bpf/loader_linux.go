@@ -136,12 +136,14 @@ type Options struct {
 	FlowEntries   uint32
 	SourceEntries uint32
 	// PreciseTime stamps records (Record.Time) with the precise monotonic
-	// clock, bpf_ktime_get_ns. Off, the default, they carry the coarse
-	// one, bpf_ktime_get_coarse_ns: the time of the last timer tick, so
-	// a record's time is up to one tick (1/CONFIG_HZ: 4 ms at 250 Hz, 1 ms
+	// clock, bpf_ktime_get_ns (DefaultOptions sets it). Off
+	// (capture.handoff.coarse_clock), they carry the coarse one,
+	// bpf_ktime_get_coarse_ns: the time of the last timer tick, so a
+	// record's time is up to one tick (1/CONFIG_HZ: 4 ms at 250 Hz, 1 ms
 	// at 1000 Hz) before the packet's and packets of one tick share a
-	// time. Rule windows are seconds long; the precise clock costs ~20 ns
-	// of each ~100 ns hand-off in a VM (docs/performance.md).
+	// time. The precise clock costs ~20 ns of each ~100 ns hand-off in a
+	// VM (docs/performance.md); hand-offs are bounded by the budgets and
+	// flood caps, so that is at most a few ms of CPU a second.
 	PreciseTime bool
 	// EgressMode is how Attach attaches the TC egress program: TCX, a
 	// clsact filter, or TCX falling back to clsact (the zero value).
@@ -156,7 +158,8 @@ type Options struct {
 
 // DefaultOptions returns the default settings: sensor mode, snap length 160,
 // 100 packets/s per source, 8 packets per flow, byte reports every 256 KiB,
-// a 1 MiB ring, a reader wake-up per 64 KiB of records or 5 ms.
+// a 1 MiB ring, a reader wake-up per 64 KiB of records or 5 ms, records
+// stamped with the precise clock.
 func DefaultOptions() Options {
 	return Options{
 		HomeMode:      HomeZone,
@@ -173,6 +176,7 @@ func DefaultOptions() Options {
 		FloodPPS:      DefaultFloodPPS,
 		FloodSamples:  DefaultFloodSamples,
 		FloodTotalPPS: DefaultFloodTotalPPS,
+		PreciseTime:   true,
 	}
 }
 

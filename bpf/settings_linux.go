@@ -9,7 +9,7 @@ import "fmt"
 type Settings struct {
 	SnapLen, FlowPackets, ReportBytes, SourceBudget, SourceBurst uint32
 	FloodPPS, FloodSamples, FloodTotalPPS                        uint32
-	Enforce, HandoffAll                                          bool
+	Enforce, HandoffAll, PreciseTime                             bool
 }
 
 // Settings reads the load-time settings back from the loaded programs'
@@ -41,6 +41,10 @@ func (o *Objects) Settings() (Settings, error) {
 	if err := o.objs.HandoffAll.Get(&all); err != nil {
 		return Settings{}, fmt.Errorf("reading handoff_all from the kernel: %w", err)
 	}
-	s.Enforce, s.HandoffAll = enforce != 0, all != 0
+	var precise uint8
+	if err := o.objs.PreciseTs.Get(&precise); err != nil {
+		return Settings{}, fmt.Errorf("reading precise_ts from the kernel: %w", err)
+	}
+	s.Enforce, s.HandoffAll, s.PreciseTime = enforce != 0, all != 0, precise != 0
 	return s, nil
 }

@@ -86,6 +86,7 @@ func kernelOptions(cc Configuration) (bpf.Options, error) {
 	opts.FlowPackets, opts.ReportBytes = uint32(h.FlowPackets), uint32(h.ReportBytes)
 	opts.FloodPPS, opts.FloodSamples = uint32(h.FloodPPS), uint32(h.FloodSamples)
 	opts.FloodTotalPPS = uint32(h.FloodTotalPPS)
+	opts.PreciseTime = !h.CoarseClock
 	em, err := bpf.ParseEgressMode(cc.EgressMode)
 	if err != nil {
 		return opts, err

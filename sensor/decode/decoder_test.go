@@ -366,3 +366,38 @@ func TestLinuxSLL2Packet(t *testing.T) {
 		t.Errorf("tcp not decoded after SLL2: %v", pkt)
 	}
 }
+
+// TestTCPOptionsNotParsed decodes SYNs whose options are invalid (an option
+// length of 1, an option running past the header, a truncated option
+// kind): the segment is kept with its ports and flags, and decoding it
+// allocates nothing (gopacket's option parsing allocated an error for each).
+func TestTCPOptionsNotParsed(t *testing.T) {
+	for _, opts := range [][]byte{
+		{2, 1, 0, 0},    // MSS with length 1
+		{2, 40, 0, 0},   // length past the header
+		{1, 1, 1, 3},    // NOPs then a window scale kind with no length byte
+		{2, 4, 5, 0xb4}, // valid MSS, for comparison
+	} {
+		seg := serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP),
+			&layers.TCP{SrcPort: 40000, DstPort: 22, SYN: true, Window: 1024}, gopacket.Payload{0xde, 0xad})
+		// Grow the TCP header by the 4 option bytes, in front of the payload.
+		tcpOff := 14 + 20
+		// (The Ethernet serializer pads the frame to 60 bytes: the payload is
+		// the 2 bytes after the header.)
+		frame := append(append(append([]byte(nil), seg[:tcpOff+20]...), opts...), seg[tcpOff+20:tcpOff+22]...)
+		frame[tcpOff+12] = 6 << 4                                           // data offset: 24 bytes
+		binary.BigEndian.PutUint16(frame[14+2:14+4], uint16(len(frame)-14)) // IPv4 total length
+		d := NewDecoder()
+		var p Packet
+		f := capture.Frame{Data: frame, Link: layers.LinkTypeEthernet, WireLen: uint32(len(frame))}
+		if r := d.Decode(&f, &p); r != OK {
+			t.Fatalf("options % x: %v, want ok", opts, r)
+		}
+		if p.SrcPort != 40000 || p.DstPort != 22 || p.TCPFlags != FlagSYN || p.PayloadLen != 2 || p.IPLen != 20+24+2 {
+			t.Errorf("options % x: ports %d>%d flags %#x payload %d iplen %d", opts, p.SrcPort, p.DstPort, p.TCPFlags, p.PayloadLen, p.IPLen)
+		}
+		if n := testing.AllocsPerRun(100, func() { d.Decode(&f, &p) }); n != 0 {
+			t.Errorf("options % x: %.0f allocations per packet, want 0", opts, n)
+		}
+	}
+}

@@ -401,3 +401,76 @@ func TestTCPOptionsNotParsed(t *testing.T) {
 		}
 	}
 }
+
+// TestFastPath decodes frames at the edges of the fast path (unfragmented
+// IPv4 without options, TCP or UDP) both ways: the fast path takes exactly
+// the frames it should, and every frame gives the same outcome, Packet and
+// counters as the parser alone.
+func TestFastPath(t *testing.T) {
+	base := func() []byte {
+		return serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP),
+			&layers.TCP{SrcPort: 40000, DstPort: 22, SYN: true, Window: 1024}, gopacket.Payload(make([]byte, 30)))
+	}
+	udpFrame := func() []byte {
+		return serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP), udp(53, 33000), gopacket.Payload(make([]byte, 30)))
+	}
+	const ipOff, l4Off = 14, 34
+	edit := func(b []byte, f func(b []byte)) []byte { f(b); return b }
+	setTL := func(b []byte, n int) { binary.BigEndian.PutUint16(b[ipOff+2:ipOff+4], uint16(n)) }
+	cases := []struct {
+		name string
+		link layers.LinkType
+		data []byte
+		fast bool
+	}{
+		{"tcp", layers.LinkTypeEthernet, base(), true},
+		{"udp", layers.LinkTypeEthernet, udpFrame(), true},
+		{"raw-ipv4-tcp", layers.LinkTypeIPv4, base()[ipOff:], true},
+		{"df-set", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff+6] = 0x40 }), true},
+		{"reserved-flag", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff+6] = 0x80 }), true},
+		{"more-fragments", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff+6] = 0x20 }), false},
+		{"fragment-offset", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff+7] = 1 }), false},
+		{"ihl-6", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff] = 0x46 }), false},
+		{"ihl-4", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff] = 0x44 }), false},
+		{"version-6", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff] = 0x65 }), false},
+		{"total-length-0", layers.LinkTypeEthernet, edit(base(), func(b []byte) { setTL(b, 0) }), false},
+		{"total-length-19", layers.LinkTypeEthernet, edit(base(), func(b []byte) { setTL(b, 19) }), false},
+		{"total-length-30", layers.LinkTypeEthernet, edit(base(), func(b []byte) { setTL(b, 30) }), false}, // TCP header cut
+		{"total-length-45", layers.LinkTypeEthernet, edit(base(), func(b []byte) { setTL(b, 45) }), true},  // trailing padding
+		{"snap-cut-payload", layers.LinkTypeEthernet, base()[:l4Off+25], true},
+		{"snap-cut-tcp", layers.LinkTypeEthernet, base()[:l4Off+19], false},
+		{"tcp-offset-4", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[l4Off+12] = 4 << 4 }), false},
+		{"tcp-offset-past-data", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[l4Off+12] = 15 << 4 }), true},
+		{"udp-length-7", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 7) }), false},
+		{"udp-length-0", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 0) }), true},
+		{"udp-length-past-data", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 9000) }), true},
+		{"icmp", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4),
+			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 7}), false},
+		{"vlan", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeDot1Q),
+			&layers.Dot1Q{VLANIdentifier: 100, Type: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP), syn()), false},
+		{"short-ethernet", layers.LinkTypeEthernet, base()[:l4Off-1], false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, pd := NewDecoder(), NewDecoder()
+			pd.parserOnly = true
+			var p, q Packet
+			first := layers.LayerTypeEthernet
+			if c.link == layers.LinkTypeIPv4 {
+				first = layers.LayerTypeIPv4
+			}
+			if got := d.fast(c.data, first, 5, 0, &p); got != c.fast {
+				t.Fatalf("fast path taken %v, want %v", got, c.fast)
+			}
+			d = NewDecoder()
+			r := d.DecodeData(c.data, c.link, 5, 0, &p)
+			rq := pd.DecodeData(c.data, c.link, 5, 0, &q)
+			if r != rq || r == OK && p != q || d.Stats != pd.Stats {
+				t.Fatalf("fast path: %v %+v %+v; parser: %v %+v %+v", r, p, d.Stats, rq, q, pd.Stats)
+			}
+			if c.fast && (r != OK || p.Src != netip.AddrFrom4([4]byte(v4A.To4())) || p.SrcPort == 0) {
+				t.Fatalf("fast frame decoded as %v %+v", r, p)
+			}
+		})
+	}
+}

@@ -402,8 +402,9 @@ func TestTCPOptionsNotParsed(t *testing.T) {
 	}
 }
 
-// TestFastPath decodes frames at the edges of the fast path (unfragmented
-// IPv4 without options, TCP or UDP) both ways: the fast path takes exactly
+// TestFastPath decodes frames at the edges of the fast path (IPv4 without
+// options nor fragmentation, IPv6 without extension headers; TCP, UDP,
+// ICMP, ICMPv6) both ways: the fast path takes exactly
 // the frames it should, and every frame gives the same outcome, Packet and
 // counters as the parser alone.
 func TestFastPath(t *testing.T) {
@@ -414,9 +415,17 @@ func TestFastPath(t *testing.T) {
 	udpFrame := func() []byte {
 		return serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP), udp(53, 33000), gopacket.Payload(make([]byte, 30)))
 	}
+	icmp4Frame := func(typ uint8) []byte {
+		return serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4),
+			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 0), Id: 7}, gopacket.Payload(make([]byte, 20)))
+	}
+	v6Frame := func(ls ...gopacket.SerializableLayer) []byte {
+		return serialize(t, append([]gopacket.SerializableLayer{eth(layers.EthernetTypeIPv6)}, ls...)...)
+	}
 	const ipOff, l4Off = 14, 34
 	edit := func(b []byte, f func(b []byte)) []byte { f(b); return b }
 	setTL := func(b []byte, n int) { binary.BigEndian.PutUint16(b[ipOff+2:ipOff+4], uint16(n)) }
+	setPlen := func(b []byte, n int) { binary.BigEndian.PutUint16(b[ipOff+4:ipOff+6], uint16(n)) }
 	cases := []struct {
 		name string
 		link layers.LinkType
@@ -444,8 +453,31 @@ func TestFastPath(t *testing.T) {
 		{"udp-length-7", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 7) }), false},
 		{"udp-length-0", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 0) }), true},
 		{"udp-length-past-data", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 9000) }), true},
-		{"icmp", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4),
-			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 7}), false},
+		{"icmp-echo", layers.LinkTypeEthernet, icmp4Frame(8), true},
+		{"icmp-echo-reply", layers.LinkTypeEthernet, icmp4Frame(0), true},
+		{"icmp-unreachable", layers.LinkTypeEthernet, icmp4Frame(3), true},
+		{"icmp-short", layers.LinkTypeEthernet, icmp4Frame(8)[:l4Off+7], false},
+		{"ipv4-carrying-icmpv6", layers.LinkTypeEthernet, edit(icmp4Frame(8), func(b []byte) { b[ipOff+9] = ProtoICMPv6 }), false},
+		{"ipv4-gre", layers.LinkTypeEthernet, edit(icmp4Frame(8), func(b []byte) { b[ipOff+9] = 47 }), false},
+		{"ipv6-tcp", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolTCP), syn()), true},
+		{"raw-ipv6-tcp", layers.LinkTypeIPv6, v6Frame(ip6(layers.IPProtocolTCP), syn())[ipOff:], true},
+		{"ipv6-udp", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolUDP), udp(53, 33000)), true},
+		{"ipv6-echo", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolICMPv6), &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(128, 0)},
+			gopacket.Payload{0, 9, 0, 1}), true},
+		{"ipv6-echo-reply", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolICMPv6), &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(129, 0)},
+			gopacket.Payload{0, 9, 0, 1}), true},
+		{"ipv6-echo-short", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolICMPv6),
+			&layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(128, 0)}), func(b []byte) { setPlen(b, 4) }), false},
+		{"ipv6-icmpv6-4-bytes", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolICMPv6),
+			&layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(1, 4)}), func(b []byte) { setPlen(b, 4) }), true},
+		{"ipv6-carrying-icmp", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { b[ipOff+6] = ProtoICMP }), false},
+		{"ipv6-payload-length-0", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { setPlen(b, 0) }), false},
+		{"ipv6-payload-length-10", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { setPlen(b, 10) }), false},
+		{"ipv6-payload-past-data", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { setPlen(b, 1400) }), true},
+		{"ipv6-version-4", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { b[ipOff] = 0x40 }), false},
+		{"ipv6-hop-by-hop", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolIPv6HopByHop), ext6(layers.IPProtocolTCP), syn()), false},
+		{"ipv6-fragment", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolIPv6Fragment), frag6(layers.IPProtocolUDP, 0, true), udp(53, 1)), false},
+		{"ipv6-short", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolTCP), syn())[:ipOff+39], false},
 		{"vlan", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeDot1Q),
 			&layers.Dot1Q{VLANIdentifier: 100, Type: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP), syn()), false},
 		{"short-ethernet", layers.LinkTypeEthernet, base()[:l4Off-1], false},
@@ -456,8 +488,11 @@ func TestFastPath(t *testing.T) {
 			pd.parserOnly = true
 			var p, q Packet
 			first := layers.LayerTypeEthernet
-			if c.link == layers.LinkTypeIPv4 {
+			switch c.link {
+			case layers.LinkTypeIPv4:
 				first = layers.LayerTypeIPv4
+			case layers.LinkTypeIPv6:
+				first = layers.LayerTypeIPv6
 			}
 			if got := d.fast(c.data, first, 5, 0, &p); got != c.fast {
 				t.Fatalf("fast path taken %v, want %v", got, c.fast)
@@ -468,7 +503,7 @@ func TestFastPath(t *testing.T) {
 			if r != rq || r == OK && p != q || d.Stats != pd.Stats {
 				t.Fatalf("fast path: %v %+v %+v; parser: %v %+v %+v", r, p, d.Stats, rq, q, pd.Stats)
 			}
-			if c.fast && (r != OK || p.Src != netip.AddrFrom4([4]byte(v4A.To4())) || p.SrcPort == 0) {
+			if c.fast && (r != OK || p.Src != netip.AddrFrom4([4]byte(v4A.To4())) && p.Src != netip.AddrFrom16([16]byte(v6A))) {
 				t.Fatalf("fast frame decoded as %v %+v", r, p)
 			}
 		})

@@ -117,7 +117,7 @@ func FuzzPcapNG(f *testing.F) {
 	})
 }
 
-// sameBothWays reads data with the in-buffer fast path of pcapng and
+// sameBothWays reads data with the in-buffer fast paths and
 // without it, through a reader that hands out 1 to 100 bytes a call (so
 // that blocks straddle the buffer's fills), and checks that both give the
 // same records, the same final error, offsets included, and the same
@@ -211,16 +211,21 @@ func FuzzPcap(f *testing.F) {
 	for _, h := range sharedHeads(f, ".pcap", 4096) {
 		f.Add(h)
 	}
-	f.Fuzz(checkSource)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSource(t, data)
+		sameBothWays(t, data)
+	})
 }
 
-// TestPcapNGFastPath checks that the in-buffer fast path of pcapng takes a
-// whole enhanced packet block, and that with or without it every file below
-// gives the same records, errors (offsets included) and counters: valid
-// blocks in either byte order, a bad trailing length, an interface not
-// described, a timestamp out of range, a captured length past the block, a
-// block cut short, and other blocks between packets.
-func TestPcapNGFastPath(t *testing.T) {
+// TestFileFastPath checks that the in-buffer fast path of pcapng takes a
+// whole enhanced packet block, and that with or without the fast paths
+// every file below gives the same records, errors (offsets included) and
+// counters: pcapng with valid blocks in either byte order, a bad trailing
+// length, an interface not described, a timestamp out of range, a captured
+// length past the block, a block cut short, other blocks between packets;
+// pcap in either byte order, with lengths in the old order, an oversize
+// record, a record cut short.
+func TestFileFastPath(t *testing.T) {
 	badTrailer := ngEPB(0, usec, 60, 60, pkt(60))
 	le.PutUint32(badTrailer[len(badTrailer)-4:], 96)
 	pastBlock := ngEPB(0, usec, 60, 60, pkt(60))
@@ -236,6 +241,24 @@ func TestPcapNGFastPath(t *testing.T) {
 		"cut-short":      valid[:len(valid)-7],
 		"other-blocks":   cat(ngSHB(), ngIDB(65535), ngBlock(5, make([]byte, 12)), ngEPB(0, usec, 60, 60, pkt(60)), ngBlock(ngBlockSimple, le.AppendUint32(pkt(60), 60))),
 	}
+	rs := testRecords()
+	over := pcapFile(le, true, 1, rs[:1])
+	le.PutUint32(over[24+8:], MaxRecordSize+1)
+	le.PutUint32(over[24+12:], MaxRecordSize+1)
+	pc := pcapFile(le, false, 1, rs)
+	swapped := pcapFile(be, true, 276, rs)
+	be.PutUint16(swapped[6:8], 1) // version 2.1: lengths in the old order
+	for i, o := 0, 24; i < len(rs); i++ {
+		c, w := be.Uint32(swapped[o+8:]), be.Uint32(swapped[o+12:])
+		be.PutUint32(swapped[o+8:], w)
+		be.PutUint32(swapped[o+12:], c)
+		o += 16 + int(c)
+	}
+	files["pcap"] = pc
+	files["pcap-big-endian-ns"] = pcapFile(be, true, 276, rs)
+	files["pcap-old-length-order"] = swapped
+	files["pcap-oversize"] = over
+	files["pcap-cut-short"] = pc[:len(pc)-10]
 	for name, data := range files {
 		t.Run(name, func(t *testing.T) { sameBothWays(t, data) })
 	}

@@ -111,8 +111,82 @@ func FuzzPcapNG(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, opts, blocks []byte) {
-		checkSource(t, cat(ngSHB(), ngIDB(65535, opts), blocks))
+		data := cat(ngSHB(), ngIDB(65535, opts), blocks)
+		checkSource(t, data)
+		sameBothWays(t, data)
 	})
+}
+
+// sameBothWays reads data with the in-buffer fast paths and
+// without it, through a reader that hands out 1 to 100 bytes a call (so
+// that blocks straddle the buffer's fills), and checks that both give the
+// same records, the same final error, offsets included, and the same
+// counters.
+func sameBothWays(t *testing.T, data []byte) {
+	t.Helper()
+	type rec struct {
+		data          string
+		link          uint32
+		iface         uint16
+		wire          uint32
+		ts            int64
+		reportPackets uint32
+	}
+	read := func(slow bool, r io.Reader) ([]rec, string, Stats) {
+		s, err := openReader("both", r, nil)
+		if err != nil {
+			return nil, err.Error(), Stats{}
+		}
+		s.slow = slow
+		var out []rec
+		var f Frame
+		for range len(data)/12 + 2 {
+			if err := s.Next(&f); err != nil {
+				msg := err.Error()
+				if terr := s.Truncation(); terr != nil {
+					msg += "; " + terr.Error()
+				}
+				return out, msg, s.Stats()
+			}
+			out = append(out, rec{string(f.Data), uint32(f.Link), f.Iface, f.WireLen, f.Timestamp, f.ReportPackets})
+		}
+		t.Fatalf("more records than %d bytes hold", len(data))
+		return nil, "", Stats{}
+	}
+	for _, chunked := range []bool{false, true} {
+		mk := func() io.Reader {
+			if chunked {
+				return &dribble{b: data}
+			}
+			return bytes.NewReader(data)
+		}
+		fr, fe, fs := read(false, mk())
+		sr, se, ss := read(true, mk())
+		if fe != se || fs != ss || len(fr) != len(sr) {
+			t.Fatalf("chunked %v: fast path %d records, %q, %+v; slow %d records, %q, %+v", chunked, len(fr), fe, fs, len(sr), se, ss)
+		}
+		for i := range fr {
+			if fr[i] != sr[i] {
+				t.Fatalf("chunked %v: record %d: fast path %+v, slow %+v", chunked, i, fr[i], sr[i])
+			}
+		}
+	}
+}
+
+// dribble hands out its bytes 1 to 100 at a time, varying.
+type dribble struct {
+	b []byte
+	n int
+}
+
+func (d *dribble) Read(p []byte) (int, error) {
+	if len(d.b) == 0 {
+		return 0, io.EOF
+	}
+	d.n = d.n%100 + 1
+	k := copy(p[:min(len(p), d.n)], d.b)
+	d.b = d.b[k:]
+	return k, nil
 }
 
 // FuzzPcap reads the fuzzer's bytes as a whole file: classic pcap headers
@@ -137,5 +211,95 @@ func FuzzPcap(f *testing.F) {
 	for _, h := range sharedHeads(f, ".pcap", 4096) {
 		f.Add(h)
 	}
-	f.Fuzz(checkSource)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSource(t, data)
+		sameBothWays(t, data)
+	})
+}
+
+// TestFileFastPath checks that the in-buffer fast path of pcapng takes a
+// whole enhanced packet block, and that with or without the fast paths
+// every file below gives the same records, errors (offsets included) and
+// counters: pcapng with valid blocks in either byte order, a bad trailing
+// length, an interface not described, a timestamp out of range, a captured
+// length past the block, a block cut short, other blocks between packets;
+// pcap in either byte order, with lengths in the old order, an oversize
+// record, a record cut short.
+func TestFileFastPath(t *testing.T) {
+	badTrailer := ngEPB(0, usec, 60, 60, pkt(60))
+	le.PutUint32(badTrailer[len(badTrailer)-4:], 96)
+	pastBlock := ngEPB(0, usec, 60, 60, pkt(60))
+	le.PutUint32(pastBlock[20:24], 64)
+	valid := cat(ngSHB(), ngIDB(65535), ngEPB(0, usec, 60, 60, pkt(60)), ngEPB(0, usec+1, 42, 1500, pkt(42)))
+	files := map[string][]byte{
+		"valid":          valid,
+		"big-endian":     beFile(),
+		"bad-trailer":    cat(ngSHB(), ngIDB(65535), ngEPB(0, usec, 60, 60, pkt(60)), badTrailer),
+		"no-interface":   cat(ngSHB(), ngIDB(65535), ngEPB(1, usec, 60, 60, pkt(60))),
+		"timestamp":      cat(ngSHB(), ngIDB(65535), ngEPB(0, 1<<63, 60, 60, pkt(60))),
+		"past-the-block": cat(ngSHB(), ngIDB(65535), pastBlock),
+		"cut-short":      valid[:len(valid)-7],
+		"other-blocks":   cat(ngSHB(), ngIDB(65535), ngBlock(5, make([]byte, 12)), ngEPB(0, usec, 60, 60, pkt(60)), ngBlock(ngBlockSimple, le.AppendUint32(pkt(60), 60))),
+	}
+	rs := testRecords()
+	over := pcapFile(le, true, 1, rs[:1])
+	le.PutUint32(over[24+8:], MaxRecordSize+1)
+	le.PutUint32(over[24+12:], MaxRecordSize+1)
+	pc := pcapFile(le, false, 1, rs)
+	swapped := pcapFile(be, true, 276, rs)
+	be.PutUint16(swapped[6:8], 1) // version 2.1: lengths in the old order
+	for i, o := 0, 24; i < len(rs); i++ {
+		c, w := be.Uint32(swapped[o+8:]), be.Uint32(swapped[o+12:])
+		be.PutUint32(swapped[o+8:], w)
+		be.PutUint32(swapped[o+12:], c)
+		o += 16 + int(c)
+	}
+	files["pcap"] = pc
+	files["pcap-big-endian-ns"] = pcapFile(be, true, 276, rs)
+	files["pcap-old-length-order"] = swapped
+	files["pcap-oversize"] = over
+	files["pcap-cut-short"] = pc[:len(pc)-10]
+	for name, data := range files {
+		t.Run(name, func(t *testing.T) { sameBothWays(t, data) })
+	}
+	// The second packet, after the first one's Next read the interface.
+	for name, c := range map[string]struct {
+		data       []byte
+		size, wire int
+	}{"little-endian": {valid, 42, 1500}, "big-endian": {beFile(), 64, 64}} {
+		s, err := openReader(name, bytes.NewReader(c.data), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f Frame
+		if err := s.Next(&f); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.consume(); err != nil {
+			t.Fatal(err)
+		}
+		if !s.bufferedEPB(&f) || len(f.Data) != c.size || f.WireLen != uint32(c.wire) || f.Timestamp != (usec+1)*1000 {
+			t.Fatalf("%s: fast path not taken or wrong: %d bytes, wire %d, ts %d", name, len(f.Data), f.WireLen, f.Timestamp)
+		}
+	}
+}
+
+// beFile is a big-endian pcapng file: a section, an Ethernet interface, two
+// packets.
+func beFile() []byte {
+	block := func(typ uint32, body []byte) []byte {
+		n := uint32(12 + len(body))
+		return be.AppendUint32(append(be.AppendUint32(be.AppendUint32(nil, typ), n), body...), n)
+	}
+	shb := be.AppendUint32(nil, ngByteOrderMark)
+	shb = be.AppendUint16(be.AppendUint16(shb, 1), 0)
+	shb = be.AppendUint64(shb, 0xffffffffffffffff)
+	idb := be.AppendUint32(be.AppendUint32(be.AppendUint16(be.AppendUint16(nil, 1), 0), 65535), 0)[:8]
+	epb := func(ts uint64, n int) []byte {
+		b := be.AppendUint32(nil, 0)
+		b = be.AppendUint32(be.AppendUint32(b, uint32(ts>>32)), uint32(ts))
+		b = be.AppendUint32(be.AppendUint32(b, uint32(n)), uint32(n))
+		return append(b, pkt(n)...)
+	}
+	return cat(block(ngBlockSection, shb), block(ngBlockInterface, idb), block(ngBlockEnhanced, epb(usec, 60)), block(ngBlockEnhanced, epb(usec+1, 64)))
 }

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"errors"
 	"net/netip"
 
@@ -82,7 +83,11 @@ func (s Stats) Skipped() uint64 {
 // common frames (Ethernet, VLAN tags, IPv4, IPv6 without extension headers,
 // TCP, UDP, ICMP, ICMPv6) are walked through the same layers by direct calls
 // instead of the parser's interface calls (walk); the rest go through the
-// parser. Both give the same results (TestMixDirectWalk, FuzzDecode). A
+// parser. The commonest of them, IPv4 without options nor fragmentation
+// or IPv6 without extension headers, carrying TCP, UDP or ICMP, after an
+// Ethernet header without tags or as a raw IP frame, are read straight
+// into the Packet without the layers (fast). All give the same results
+// (TestMixDirectWalk, TestFastPath, FuzzDecode). A
 // Decoder is not safe for concurrent use: create one per worker goroutine.
 //
 // What is delivered:
@@ -291,6 +296,9 @@ func (d *Decoder) DecodeData(data []byte, link layers.LinkType, ts int64, wireLe
 		first, data = next, data[off:]
 	}
 
+	if first != 0 && !d.parserOnly && d.fast(data, first, ts, wireLen, p) {
+		return OK
+	}
 	d.reset()
 	walked, err := false, error(nil)
 	if first != 0 && !d.parserOnly {
@@ -355,6 +363,156 @@ func (d *Decoder) DecodeData(data []byte, link layers.LinkType, ts int64, wireLe
 	p.PayloadLen = uint32(max(payload, 0))
 	d.Stats.Decoded++
 	return OK
+}
+
+// fast decodes the common frames straight into p: an IPv4 packet without
+// options and not fragmented, or an IPv6 packet without extension headers
+// and with a payload length, carrying TCP, UDP or ICMP (ICMPv6 in IPv6),
+// after an Ethernet header without tags (first Ethernet) or alone (first
+// IPv4 or IPv6). It makes the checks of the layers and gives the same
+// Packet and counters as walk and the parser (FuzzDecode, TestMixDirectWalk
+// and TestFastPath compare them). It returns false, having changed nothing,
+// for anything else, errors included, which the layers then decode and
+// classify.
+func (d *Decoder) fast(data []byte, first gopacket.LayerType, ts int64, wireLen uint32, p *Packet) bool {
+	if wireLen == 0 {
+		wireLen = uint32(len(data))
+	}
+	ip := data
+	if first == layers.LayerTypeEthernet {
+		if len(data) < 14 {
+			return false
+		}
+		switch layers.EthernetType(binary.BigEndian.Uint16(data[12:14])) {
+		case layers.EthernetTypeIPv4:
+			first = layers.LayerTypeIPv4
+		case layers.EthernetTypeIPv6:
+			first = layers.LayerTypeIPv6
+		default:
+			return false
+		}
+		ip = data[14:]
+	}
+	var t transport
+	switch first {
+	case layers.LayerTypeIPv4:
+		// Version 4, IHL 5; no MF flag, no fragment offset (the DF flag may
+		// be set); a total length that holds the header.
+		if len(ip) < 20 {
+			return false
+		}
+		tl := int(binary.BigEndian.Uint16(ip[2:4]))
+		if ip[0] != 0x45 || binary.BigEndian.Uint16(ip[6:8])&0x3fff != 0 || tl < 20 {
+			return false
+		}
+		l4 := ip[20:min(tl, len(ip))] // gopacket cuts the payload at the total length
+		// TCP and UDP here, as transport.decode does: a call less for the
+		// commonest frames.
+		switch proto := ip[9]; {
+		case proto == ProtoTCP && len(l4) >= 20 && l4[12]>>4 >= 5:
+			t = transport{sport: binary.BigEndian.Uint16(l4[0:2]), dport: binary.BigEndian.Uint16(l4[2:4]),
+				flags: l4[13], hdr: int(l4[12]>>4) * 4}
+		case proto == ProtoUDP && len(l4) >= 8 && udpLengthOK(l4):
+			t = transport{sport: binary.BigEndian.Uint16(l4[0:2]), dport: binary.BigEndian.Uint16(l4[2:4]), hdr: 8}
+		case proto == ProtoICMPv6 || !t.decode(proto, l4):
+			return false
+		}
+		*p = Packet{
+			Timestamp: ts,
+			Src:       netip.AddrFrom4([4]byte(ip[12:16])),
+			Dst:       netip.AddrFrom4([4]byte(ip[16:20])),
+			SrcPort:   t.sport, DstPort: t.dport,
+			Proto:    ip[9],
+			TCPFlags: t.flags, ICMPType: t.typ, ICMPCode: t.code,
+			WireLen:    wireLen,
+			IPLen:      uint32(tl),
+			PayloadLen: uint32(max(tl-20-t.hdr, 0)),
+		}
+	case layers.LayerTypeIPv6:
+		// Version 6, a payload length (0 is a jumbogram or an empty
+		// header), the next header a transport header.
+		if len(ip) < 40 || ip[0]>>4 != 6 {
+			return false
+		}
+		plen := int(binary.BigEndian.Uint16(ip[4:6]))
+		if plen == 0 || ip[6] == ProtoICMP || !t.decode(ip[6], ip[40:min(40+plen, len(ip))]) {
+			return false
+		}
+		*p = Packet{
+			Timestamp: ts,
+			Src:       netip.AddrFrom16([16]byte(ip[8:24])),
+			Dst:       netip.AddrFrom16([16]byte(ip[24:40])),
+			SrcPort:   t.sport, DstPort: t.dport,
+			Proto:    ip[6],
+			TCPFlags: t.flags, ICMPType: t.typ, ICMPCode: t.code,
+			WireLen:    wireLen,
+			IPLen:      uint32(40 + plen),
+			PayloadLen: uint32(max(plen-t.hdr, 0)),
+		}
+	default:
+		return false
+	}
+	d.Stats.Decoded++
+	return true
+}
+
+// udpLengthOK reports a UDP length field (of the header l4, at least 8
+// bytes) the layers accept: 0 (a jumbogram's) or at least the header.
+func udpLengthOK(l4 []byte) bool {
+	n := binary.BigEndian.Uint16(l4[4:6])
+	return n == 0 || n >= 8
+}
+
+// transport is what fast reads of a transport header.
+type transport struct {
+	sport, dport     uint16
+	flags, typ, code uint8
+	hdr              int // header length
+}
+
+// decode reads the TCP, UDP, ICMP or ICMPv6 header l4 (the IP payload) with
+// the checks of the layers; false for another protocol or any failure.
+func (t *transport) decode(proto uint8, l4 []byte) bool {
+	switch proto {
+	case ProtoTCP:
+		if len(l4) < 20 {
+			return false
+		}
+		t.hdr = int(l4[12]>>4) * 4
+		if t.hdr < 20 {
+			return false
+		}
+		t.sport, t.dport = binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
+		t.flags = l4[13]
+	case ProtoUDP:
+		if len(l4) < 8 || !udpLengthOK(l4) {
+			return false
+		}
+		t.hdr = 8
+		t.sport, t.dport = binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
+	case ProtoICMP:
+		if len(l4) < 8 {
+			return false
+		}
+		t.typ, t.code, t.hdr = l4[0], l4[1], 8
+		if t.typ == layers.ICMPv4TypeEchoRequest || t.typ == layers.ICMPv4TypeEchoReply {
+			t.sport = binary.BigEndian.Uint16(l4[4:6]) // the identifier
+		}
+	case ProtoICMPv6:
+		if len(l4) < 4 {
+			return false
+		}
+		t.typ, t.code, t.hdr = l4[0], l4[1], 8
+		if t.typ == layers.ICMPv6TypeEchoRequest || t.typ == layers.ICMPv6TypeEchoReply {
+			if len(l4) < 8 {
+				return false
+			}
+			t.sport = binary.BigEndian.Uint16(l4[4:6])
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // reset clears the per-packet state the layers write.

@@ -366,3 +366,146 @@ func TestLinuxSLL2Packet(t *testing.T) {
 		t.Errorf("tcp not decoded after SLL2: %v", pkt)
 	}
 }
+
+// TestTCPOptionsNotParsed decodes SYNs whose options are invalid (an option
+// length of 1, an option running past the header, a truncated option
+// kind): the segment is kept with its ports and flags, and decoding it
+// allocates nothing (gopacket's option parsing allocated an error for each).
+func TestTCPOptionsNotParsed(t *testing.T) {
+	for _, opts := range [][]byte{
+		{2, 1, 0, 0},    // MSS with length 1
+		{2, 40, 0, 0},   // length past the header
+		{1, 1, 1, 3},    // NOPs then a window scale kind with no length byte
+		{2, 4, 5, 0xb4}, // valid MSS, for comparison
+	} {
+		seg := serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP),
+			&layers.TCP{SrcPort: 40000, DstPort: 22, SYN: true, Window: 1024}, gopacket.Payload{0xde, 0xad})
+		// Grow the TCP header by the 4 option bytes, in front of the payload.
+		tcpOff := 14 + 20
+		// (The Ethernet serializer pads the frame to 60 bytes: the payload is
+		// the 2 bytes after the header.)
+		frame := append(append(append([]byte(nil), seg[:tcpOff+20]...), opts...), seg[tcpOff+20:tcpOff+22]...)
+		frame[tcpOff+12] = 6 << 4                                           // data offset: 24 bytes
+		binary.BigEndian.PutUint16(frame[14+2:14+4], uint16(len(frame)-14)) // IPv4 total length
+		d := NewDecoder()
+		var p Packet
+		f := capture.Frame{Data: frame, Link: layers.LinkTypeEthernet, WireLen: uint32(len(frame))}
+		if r := d.Decode(&f, &p); r != OK {
+			t.Fatalf("options % x: %v, want ok", opts, r)
+		}
+		if p.SrcPort != 40000 || p.DstPort != 22 || p.TCPFlags != FlagSYN || p.PayloadLen != 2 || p.IPLen != 20+24+2 {
+			t.Errorf("options % x: ports %d>%d flags %#x payload %d iplen %d", opts, p.SrcPort, p.DstPort, p.TCPFlags, p.PayloadLen, p.IPLen)
+		}
+		if n := testing.AllocsPerRun(100, func() { d.Decode(&f, &p) }); n != 0 {
+			t.Errorf("options % x: %.0f allocations per packet, want 0", opts, n)
+		}
+	}
+}
+
+// TestFastPath decodes frames at the edges of the fast path (IPv4 without
+// options nor fragmentation, IPv6 without extension headers; TCP, UDP,
+// ICMP, ICMPv6) both ways: the fast path takes exactly
+// the frames it should, and every frame gives the same outcome, Packet and
+// counters as the parser alone.
+func TestFastPath(t *testing.T) {
+	base := func() []byte {
+		return serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP),
+			&layers.TCP{SrcPort: 40000, DstPort: 22, SYN: true, Window: 1024}, gopacket.Payload(make([]byte, 30)))
+	}
+	udpFrame := func() []byte {
+		return serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP), udp(53, 33000), gopacket.Payload(make([]byte, 30)))
+	}
+	icmp4Frame := func(typ uint8) []byte {
+		return serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolICMPv4),
+			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 0), Id: 7}, gopacket.Payload(make([]byte, 20)))
+	}
+	v6Frame := func(ls ...gopacket.SerializableLayer) []byte {
+		return serialize(t, append([]gopacket.SerializableLayer{eth(layers.EthernetTypeIPv6)}, ls...)...)
+	}
+	const ipOff, l4Off = 14, 34
+	edit := func(b []byte, f func(b []byte)) []byte { f(b); return b }
+	setTL := func(b []byte, n int) { binary.BigEndian.PutUint16(b[ipOff+2:ipOff+4], uint16(n)) }
+	setPlen := func(b []byte, n int) { binary.BigEndian.PutUint16(b[ipOff+4:ipOff+6], uint16(n)) }
+	cases := []struct {
+		name string
+		link layers.LinkType
+		data []byte
+		fast bool
+	}{
+		{"tcp", layers.LinkTypeEthernet, base(), true},
+		{"udp", layers.LinkTypeEthernet, udpFrame(), true},
+		{"raw-ipv4-tcp", layers.LinkTypeIPv4, base()[ipOff:], true},
+		{"df-set", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff+6] = 0x40 }), true},
+		{"reserved-flag", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff+6] = 0x80 }), true},
+		{"more-fragments", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff+6] = 0x20 }), false},
+		{"fragment-offset", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff+7] = 1 }), false},
+		{"ihl-6", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff] = 0x46 }), false},
+		{"ihl-4", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff] = 0x44 }), false},
+		{"version-6", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[ipOff] = 0x65 }), false},
+		{"total-length-0", layers.LinkTypeEthernet, edit(base(), func(b []byte) { setTL(b, 0) }), false},
+		{"total-length-19", layers.LinkTypeEthernet, edit(base(), func(b []byte) { setTL(b, 19) }), false},
+		{"total-length-30", layers.LinkTypeEthernet, edit(base(), func(b []byte) { setTL(b, 30) }), false}, // TCP header cut
+		{"total-length-45", layers.LinkTypeEthernet, edit(base(), func(b []byte) { setTL(b, 45) }), true},  // trailing padding
+		{"snap-cut-payload", layers.LinkTypeEthernet, base()[:l4Off+25], true},
+		{"snap-cut-tcp", layers.LinkTypeEthernet, base()[:l4Off+19], false},
+		{"tcp-offset-4", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[l4Off+12] = 4 << 4 }), false},
+		{"tcp-offset-past-data", layers.LinkTypeEthernet, edit(base(), func(b []byte) { b[l4Off+12] = 15 << 4 }), true},
+		{"udp-length-7", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 7) }), false},
+		{"udp-length-0", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 0) }), true},
+		{"udp-length-past-data", layers.LinkTypeEthernet, edit(udpFrame(), func(b []byte) { binary.BigEndian.PutUint16(b[l4Off+4:], 9000) }), true},
+		{"icmp-echo", layers.LinkTypeEthernet, icmp4Frame(8), true},
+		{"icmp-echo-reply", layers.LinkTypeEthernet, icmp4Frame(0), true},
+		{"icmp-unreachable", layers.LinkTypeEthernet, icmp4Frame(3), true},
+		{"icmp-short", layers.LinkTypeEthernet, icmp4Frame(8)[:l4Off+7], false},
+		{"ipv4-carrying-icmpv6", layers.LinkTypeEthernet, edit(icmp4Frame(8), func(b []byte) { b[ipOff+9] = ProtoICMPv6 }), false},
+		{"ipv4-gre", layers.LinkTypeEthernet, edit(icmp4Frame(8), func(b []byte) { b[ipOff+9] = 47 }), false},
+		{"ipv6-tcp", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolTCP), syn()), true},
+		{"raw-ipv6-tcp", layers.LinkTypeIPv6, v6Frame(ip6(layers.IPProtocolTCP), syn())[ipOff:], true},
+		{"ipv6-udp", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolUDP), udp(53, 33000)), true},
+		{"ipv6-echo", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolICMPv6), &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(128, 0)},
+			gopacket.Payload{0, 9, 0, 1}), true},
+		{"ipv6-echo-reply", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolICMPv6), &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(129, 0)},
+			gopacket.Payload{0, 9, 0, 1}), true},
+		{"ipv6-echo-short", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolICMPv6),
+			&layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(128, 0)}), func(b []byte) { setPlen(b, 4) }), false},
+		{"ipv6-icmpv6-4-bytes", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolICMPv6),
+			&layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(1, 4)}), func(b []byte) { setPlen(b, 4) }), true},
+		{"ipv6-carrying-icmp", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { b[ipOff+6] = ProtoICMP }), false},
+		{"ipv6-payload-length-0", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { setPlen(b, 0) }), false},
+		{"ipv6-payload-length-10", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { setPlen(b, 10) }), false},
+		{"ipv6-payload-past-data", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { setPlen(b, 1400) }), true},
+		{"ipv6-version-4", layers.LinkTypeEthernet, edit(v6Frame(ip6(layers.IPProtocolTCP), syn()), func(b []byte) { b[ipOff] = 0x40 }), false},
+		{"ipv6-hop-by-hop", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolIPv6HopByHop), ext6(layers.IPProtocolTCP), syn()), false},
+		{"ipv6-fragment", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolIPv6Fragment), frag6(layers.IPProtocolUDP, 0, true), udp(53, 1)), false},
+		{"ipv6-short", layers.LinkTypeEthernet, v6Frame(ip6(layers.IPProtocolTCP), syn())[:ipOff+39], false},
+		{"vlan", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeDot1Q),
+			&layers.Dot1Q{VLANIdentifier: 100, Type: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP), syn()), false},
+		{"short-ethernet", layers.LinkTypeEthernet, base()[:l4Off-1], false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, pd := NewDecoder(), NewDecoder()
+			pd.parserOnly = true
+			var p, q Packet
+			first := layers.LayerTypeEthernet
+			switch c.link {
+			case layers.LinkTypeIPv4:
+				first = layers.LayerTypeIPv4
+			case layers.LinkTypeIPv6:
+				first = layers.LayerTypeIPv6
+			}
+			if got := d.fast(c.data, first, 5, 0, &p); got != c.fast {
+				t.Fatalf("fast path taken %v, want %v", got, c.fast)
+			}
+			d = NewDecoder()
+			r := d.DecodeData(c.data, c.link, 5, 0, &p)
+			rq := pd.DecodeData(c.data, c.link, 5, 0, &q)
+			if r != rq || r == OK && p != q || d.Stats != pd.Stats {
+				t.Fatalf("fast path: %v %+v %+v; parser: %v %+v %+v", r, p, d.Stats, rq, q, pd.Stats)
+			}
+			if c.fast && (r != OK || p.Src != netip.AddrFrom4([4]byte(v4A.To4())) && p.Src != netip.AddrFrom16([16]byte(v6A))) {
+				t.Fatalf("fast frame decoded as %v %+v", r, p)
+			}
+		})
+	}
+}

@@ -386,10 +386,11 @@ func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 		l.BaseLayer = layers.BaseLayer{Contents: data}
 		return nil
 	}
-	// An error now can only come from option parsing; ports and flags are
-	// sound, and Linux also accepts such segments, so they are kept.
-	_ = l.TCP.DecodeFromBytes(data, df)
-	l.Payload = nil // never decode application layers
+	// The options are not parsed: the Packet needs none of them, gopacket's
+	// parsing costs time on every segment, and on bad options (a length
+	// below 2 or past the header) it allocates an error that was dropped.
+	// Such segments are kept, as Linux accepts them.
+	l.BaseLayer = layers.BaseLayer{Contents: data[:off]} // no Payload: never decode application layers
 	return nil
 }
 

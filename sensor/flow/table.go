@@ -186,9 +186,11 @@ const none = -1
 // at most half full) whose 8-byte slots hold the entry index and the low 32
 // bits of the key's hash, so that a probe compares hashes without touching
 // an entry, and deletion finds a slot's home without touching one either;
-// the LRU lists' links are a separate array of 8-byte pairs, so that moving
-// an entry to the front of its list touches its neighbours' links, not
-// their entries.
+// the LRU lists' links are a separate array of 24-byte records, so that
+// moving an entry to the front of its list touches its neighbours' links,
+// not their entries. A link also holds its entry's last-seen time, class and
+// the low 32 bits of its id (the slot's tag and home), so that expiry and
+// eviction walk the lists and clear the index without touching an entry.
 type Table struct {
 	entries  []Entry
 	links    []link   // LRU list of each entry's class, or free list
@@ -202,8 +204,15 @@ type Table struct {
 	stats    Stats
 }
 
-// link is an entry's place in its LRU list (or the free list: next only).
-type link struct{ prev, next int32 }
+// link is an entry's place in its LRU list (or the free list: next only),
+// with what expiry needs of the entry: its LastSeen, class and the low 32
+// bits of its id.
+type link struct {
+	prev, next int32
+	id         uint32 // low 32 bits of the entry's id: its slot's tag and home
+	class      uint8  // the LRU list the entry is on
+	seen       int64  // the entry's LastSeen
+}
 
 // idMask keeps the 53 bits of a hash that make the flow id.
 const idMask = 1<<53 - 1
@@ -426,6 +435,7 @@ func (t *Table) Update(p *decode.Packet) Result {
 		e.class = c
 		t.pushFront(idx, c)
 	}
+	t.links[idx].seen = e.LastSeen
 	return r
 }
 
@@ -479,8 +489,7 @@ func (t *Table) Expire(now int64) int {
 	for c := range t.tail {
 		for t.tail[c] != none {
 			idx := t.tail[c]
-			e := &t.entries[idx]
-			if now-e.LastSeen <= t.timeouts[c] {
+			if now-t.links[idx].seen <= t.timeouts[c] {
 				break
 			}
 			t.removeIdx(idx)
@@ -534,6 +543,7 @@ func (t *Table) insert(k *Key, h uint64, slot uint64) int32 {
 	t.free = t.links[idx].next
 	id := h & idMask
 	t.entries[idx] = Entry{Key: *k, ID: id}
+	t.links[idx].id = uint32(id)
 	if slot > t.mask {
 		_, slot = t.find(k, h)
 	}
@@ -553,7 +563,7 @@ func (t *Table) evictLRU() {
 		if i == none {
 			continue
 		}
-		if ls := t.entries[i].LastSeen; victim == none || ls < seen {
+		if ls := t.links[i].seen; victim == none || ls < seen {
 			victim, seen = i, ls
 		}
 	}
@@ -561,16 +571,22 @@ func (t *Table) evictLRU() {
 	t.stats.Evicted++
 }
 
+// removeIdx removes entry idx, found in the index by its link's id: the
+// entry itself is not read.
 func (t *Table) removeIdx(idx int32) {
-	e := &t.entries[idx]
-	_, s := t.find(&e.Key, e.ID)
+	l := &t.links[idx]
+	want := uint64(l.id)<<32 | uint64(idx+1)
+	s := uint64(l.id) & t.mask
+	for t.slots[s] != want {
+		s = (s + 1) & t.mask
+	}
 	t.remove(idx, s)
 }
 
 // remove deletes entry idx stored at slot s, with backward-shift deletion
 // so that probe chains stay intact without tombstones.
 func (t *Table) remove(idx int32, s uint64) {
-	t.unlink(idx, t.entries[idx].class)
+	t.unlink(idx, t.links[idx].class)
 	t.links[idx].next = t.free
 	t.free = idx
 	t.n--
@@ -596,6 +612,7 @@ func (t *Table) remove(idx int32, s uint64) {
 func (t *Table) pushFront(idx int32, c uint8) {
 	l := &t.links[idx]
 	h := t.head[c]
+	l.class = c
 	l.prev = none
 	l.next = h
 	if h != none {

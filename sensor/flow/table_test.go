@@ -304,3 +304,101 @@ func BenchmarkUpdateEvicting(b *testing.B) {
 		tb.Update(p)
 	}
 }
+
+// checkIndex checks the table's invariants: every listed entry is found
+// through the index under its own key, its link holds its LastSeen, class
+// and id, and the lists hold Len entries.
+func checkIndex(t *testing.T, tb *Table) {
+	t.Helper()
+	n := 0
+	for c := range tb.head {
+		for i := tb.head[c]; i != none; i = tb.links[i].next {
+			n++
+			e, l := &tb.entries[i], &tb.links[i]
+			if l.seen != e.LastSeen || l.class != e.class || int(l.class) != c || l.id != uint32(e.ID) {
+				t.Fatalf("entry %d: link seen %d class %d id %#x, entry %d %d %#x (list %d)", i, l.seen, l.class, l.id, e.LastSeen, e.class, uint32(e.ID), c)
+			}
+			if idx, _ := tb.find(&e.Key, e.Key.Hash()); idx != i {
+				t.Fatalf("entry %d not found through the index (got %d)", i, idx)
+			}
+		}
+	}
+	if n != tb.Len() {
+		t.Fatalf("lists hold %d entries, Len %d", n, tb.Len())
+	}
+}
+
+// TestExpiryKeepsIndex expires flows of every class out of a nearly full
+// index, in the order the lists give, and checks after each step that the
+// survivors are found and the expired flows are gone: expiry finds an
+// entry's slot from its link alone.
+func TestExpiryKeepsIndex(t *testing.T) {
+	tb := New(Config{Capacity: 512})
+	type fl struct {
+		p       *decode.Packet
+		last    int64
+		timeout int64
+	}
+	var flows []fl
+	for i := range 500 {
+		src := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+		ts := int64(i) * sec / 10
+		var p *decode.Packet
+		timeout := 60 * sec // TCP new
+		switch i % 3 {
+		case 0:
+			p = tcp(ts, src, server, uint16(1000+i), 80, decode.FlagSYN)
+		case 1:
+			p = udp(ts, src, server, uint16(1000+i), 53, 40) // UDP new: 30 s
+			timeout = 30 * sec
+		default:
+			p = udp(ts, src, server, uint16(1000+i), 123, 40)
+			tb.Update(p)
+			p = udp(ts, server, src, 123, uint16(1000+i), 40) // answered: established, 300 s
+			timeout = 300 * sec
+		}
+		tb.Update(p)
+		flows = append(flows, fl{p, ts, timeout})
+	}
+	checkIndex(t, tb)
+	for now := int64(0); now <= 400*sec; now += 7 * sec {
+		tb.Expire(now)
+		checkIndex(t, tb)
+		live := 0
+		for _, f := range flows {
+			alive := now-f.last <= f.timeout
+			if got := tb.Lookup(f.p) != nil; got != alive {
+				t.Fatalf("at %ds: flow of %v present %v, want %v", now/sec, f.p.Src, got, alive)
+			}
+			if alive {
+				live++
+			}
+		}
+		if tb.Len() != live {
+			t.Fatalf("at %ds: Len %d, want %d", now/sec, tb.Len(), live)
+		}
+	}
+	if s := tb.Stats(); s.Expired != 500 || s.Evicted != 0 {
+		t.Errorf("stats %+v, want 500 expired", s)
+	}
+}
+
+// BenchmarkUpdateExpiring is a spoofed flood: every packet a new flow, one
+// a millisecond, expired each second as the pipeline's workers do (60 000
+// flows live at TCP new's 60 s).
+func BenchmarkUpdateExpiring(b *testing.B) {
+	tb := New(Config{})
+	p := tcp(0, client, server, 0, 80, decode.FlagSYN)
+	b.ReportAllocs()
+	i := uint32(0)
+	for b.Loop() {
+		i++
+		p.Src = netip.AddrFrom4([4]byte{198, byte(i >> 16), byte(i >> 8), byte(i)})
+		p.SrcPort = uint16(i >> 24)
+		p.Timestamp += int64(time.Millisecond)
+		if i%1000 == 0 {
+			tb.Expire(p.Timestamp)
+		}
+		tb.Update(p)
+	}
+}

@@ -1108,3 +1108,35 @@ func TestCacheKeyHMAC(t *testing.T) {
 		t.Errorf("the plain key stayed after a save:\n%s", b)
 	}
 }
+
+// TestLongValidators: an ETag or Last-Modified longer than maxValidator
+// (a broken or hostile server; the transport takes headers up to 10 MiB)
+// is not kept: the list is updated and cached, the next start loads it
+// from the cache (before: NAME.json grew past its 1 MiB bound and the
+// cache was unusable), and the next request is not conditional.
+func TestLongValidators(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	long := `"` + strings.Repeat("e", 2<<20) + `"`
+	fs.set("/list", []byte("192.0.2.1\n198.51.100.0/24\n"), long)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{{Name: "l1", URL: srv.URL + "/list", CAFile: ca}}}
+	m := newManager(t, cfg, nil)
+	if r := m.Update(context.Background())[0]; r.Outcome != OutcomeUpdated || r.Entries != 2 {
+		t.Fatalf("update %+v", r)
+	}
+	if st, err := os.Stat(filepath.Join(cfg.StateDir, "l1.json")); err != nil || st.Size() > 4096 {
+		t.Errorf("l1.json: %v, %d bytes; want the metadata without the long ETag", err, st.Size())
+	}
+	var log bytes.Buffer
+	again := newManager(t, cfg, &log)
+	if l := again.Lists()["l1"]; l.Len() != 2 {
+		t.Errorf("next start: %d entries from the cache, want 2; log:\n%.300s", l.Len(), log.String())
+	}
+	r := again.Update(context.Background())[0]
+	fs.mu.Lock()
+	cond := fs.cond
+	fs.mu.Unlock()
+	if r.Outcome != OutcomeUpdated || cond != 0 {
+		t.Errorf("update after: %+v, %d conditional requests; want a plain 200", r, cond)
+	}
+}

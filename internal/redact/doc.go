@@ -19,8 +19,8 @@
 // the query. A "?" or "#" in a password must be percent-encoded (RFC
 // 3986) for the URL to parse, but one typed unencoded is taken out too:
 // when the authority has no "@" and the text up to the first "/" has one,
-// the text before that "@" is the userinfo (so "https://h?to=a@b", with
-// no path, is shown as "https://xxxxx@b": too little, never a secret). A
+// the text before that "@" is the userinfo, unless the URL parses and a
+// query parameter holds the "@" ("redis://h:6379?key=bw@site1"). A
 // fragment is always replaced.
 //
 // Error rewrites an error quoting a URL: a *url.Error anywhere in its

@@ -110,9 +110,9 @@ func cut(s string, foreign bool) (string, []string) {
 // to the first "/" has, that text up to its last "@" is the userinfo. It
 // returns s with the userinfo replaced as cut does (the user kept in an
 // own URL, the whole userinfo replaced in a foreign one) and the secrets
-// taken out; s as it is when there is no such userinfo. A URL that is
-// not one of these ("https://h?to=ops@example.org", no path) loses its
-// host to the marker: shown too little, never a secret.
+// taken out; s as it is when there is no such userinfo, or when s parses
+// and a parameter holds the "@" (a "=" between the "?" and the "@":
+// redis://h:6379?key=bw@site1).
 func unencodedUserinfo(s string, foreign bool) (string, []string) {
 	scheme, after, ok := strings.Cut(s, "://")
 	if !ok || scheme == "file" {
@@ -130,6 +130,11 @@ func unencodedUserinfo(s string, foreign bool) (string, []string) {
 	}
 	at := strings.LastIndexByte(seg, '@')
 	if strings.Contains(auth, "@") || at < 0 {
+		return s, nil
+	}
+	if _, err := url.Parse(s); err == nil && strings.Contains(seg[len(auth)+1:at], "=") {
+		// A URL that parses, with a query parameter holding the "@"
+		// (redis://h:6379?key=bw@site1): no userinfo.
 		return s, nil
 	}
 	info := seg[:at]

@@ -29,6 +29,9 @@ func TestURL(t *testing.T) {
 		{"redis://u:pa#ss@h:1/0", "redis://u:xxxxx@h:1/0"},
 		{"redis://tok?3n@h", "redis://xxxxx@h"},
 		{"https://h/p?to=ops@example.org", "https://h/p?to=ops@example.org"},
+		{"redis://127.0.0.1:6379?key=bw@site1", "redis://127.0.0.1:6379?key=bw@site1"},
+		{"syslog+tcp://h:514?tag=a@b", "syslog+tcp://h:514?tag=a@b"},
+		{"https://u:1234?x@h/p", "https://u:xxxxx@h/p"}, // parses (host u, port 1234), but no parameter
 		{"stdout", "stdout"},
 		{"", ""},
 	} {

@@ -16,9 +16,12 @@
 // Both cut the text by hand instead of parsing it, so a URL that does not
 // parse is redacted too, and a password holding an unescaped "/", "@" or
 // "%" is still taken out whole: the userinfo ends at the last "@" before
-// the query. ("?" and "#" in a password must be percent-encoded, as RFC
-// 3986 requires; unencoded they start the query or fragment.) A fragment
-// is always replaced.
+// the query. A "?" or "#" in a password must be percent-encoded (RFC
+// 3986) for the URL to parse, but one typed unencoded is taken out too:
+// when the authority has no "@" and the text up to the first "/" has one,
+// the text before that "@" is the userinfo, unless the URL parses and a
+// query parameter holds the "@" ("redis://h:6379?key=bw@site1"). A
+// fragment is always replaced.
 //
 // Error rewrites an error quoting a URL: a *url.Error anywhere in its
 // chain (net/http quotes the request's URL in its errors, with the query

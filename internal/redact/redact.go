@@ -49,6 +49,7 @@ func ForeignURL(s string) string {
 // foreign: the whole userinfo and every query value are secrets.
 func cut(s string, foreign bool) (string, []string) {
 	var secrets []string
+	s, secrets = unencodedUserinfo(s, foreign)
 	rest, frag, hasFrag := strings.Cut(s, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
 	if scheme, after, ok := strings.Cut(base, "://"); ok && scheme != "file" {
@@ -100,6 +101,57 @@ func cut(s string, foreign bool) (string, []string) {
 		}
 	}
 	return base, secrets
+}
+
+// unencodedUserinfo takes out a userinfo whose password holds an
+// unencoded "?" or "#" (redis://:pa?ss@host/0), which would otherwise be
+// read as the start of the query or fragment and shown: when the
+// authority (up to the first "/", "?" or "#") has no "@" but the text up
+// to the first "/" has, that text up to its last "@" is the userinfo. It
+// returns s with the userinfo replaced as cut does (the user kept in an
+// own URL, the whole userinfo replaced in a foreign one) and the secrets
+// taken out; s as it is when there is no such userinfo, or when s parses
+// and a parameter holds the "@" (a "=" between the "?" and the "@":
+// redis://h:6379?key=bw@site1).
+func unencodedUserinfo(s string, foreign bool) (string, []string) {
+	scheme, after, ok := strings.Cut(s, "://")
+	if !ok || scheme == "file" {
+		return s, nil
+	}
+	seg := after
+	if i := strings.IndexByte(after, '/'); i >= 0 {
+		seg = after[:i]
+	}
+	auth := seg
+	if i := strings.IndexAny(seg, "?#"); i >= 0 {
+		auth = seg[:i]
+	} else {
+		return s, nil
+	}
+	at := strings.LastIndexByte(seg, '@')
+	if strings.Contains(auth, "@") || at < 0 {
+		return s, nil
+	}
+	if _, err := url.Parse(s); err == nil && strings.Contains(seg[len(auth)+1:at], "=") {
+		// A URL that parses, with a query parameter holding the "@"
+		// (redis://h:6379?key=bw@site1): no userinfo.
+		return s, nil
+	}
+	info := seg[:at]
+	user, pw, hasPW := strings.Cut(info, ":")
+	// The pieces between the "?" and "#" too: a parse error quotes the
+	// URL cut at the first of them.
+	pieces := func(sec string) []string {
+		return append([]string{sec}, strings.FieldsFunc(sec, func(r rune) bool { return r == '?' || r == '#' })...)
+	}
+	if hasPW && !foreign {
+		return scheme + "://" + user + ":" + Marker + after[at:], pieces(pw)
+	}
+	secrets := append(pieces(info), user)
+	if hasPW {
+		secrets = append(secrets, pieces(pw)...)
+	}
+	return scheme + "://" + Marker + after[at:], secrets
 }
 
 // Error is err with the URLs it quotes redacted: each of urls (as URL),

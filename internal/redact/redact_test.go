@@ -23,6 +23,15 @@ func TestURL(t *testing.T) {
 		{"taxii://h/r/?token_env=T&password_file=/etc/pw&token=x", "taxii://h/r/?token_env=T&password_file=/etc/pw&token=xxxxx"},
 		{"http://h/metrics#tok3n", "http://h/metrics#xxxxx"},
 		{"file:/var/log/a@b.json?max_bytes=5", "file:/var/log/a@b.json?max_bytes=5"},
+		// An unencoded "?" or "#" in the password does not start the
+		// query or fragment before the "@".
+		{"redis://:pa?ss@127.0.0.1:6379/0?mode=lpush", "redis://:xxxxx@127.0.0.1:6379/0?mode=lpush"},
+		{"redis://u:pa#ss@h:1/0", "redis://u:xxxxx@h:1/0"},
+		{"redis://tok?3n@h", "redis://xxxxx@h"},
+		{"https://h/p?to=ops@example.org", "https://h/p?to=ops@example.org"},
+		{"redis://127.0.0.1:6379?key=bw@site1", "redis://127.0.0.1:6379?key=bw@site1"},
+		{"syslog+tcp://h:514?tag=a@b", "syslog+tcp://h:514?tag=a@b"},
+		{"https://u:1234?x@h/p", "https://u:xxxxx@h/p"}, // parses (host u, port 1234), but no parameter
 		{"stdout", "stdout"},
 		{"", ""},
 	} {
@@ -39,6 +48,8 @@ func TestForeignURL(t *testing.T) {
 		{"https://lists.example/l?K3YONLY", "https://lists.example/l?xxxxx"},
 		{"https://u:p/w@x%zz@lists.example:8443/a/b?key=1#f", "https://xxxxx@lists.example:8443/a/b?key=xxxxx#xxxxx"},
 		{"https://lists.example/a/b", "https://lists.example/a/b"},
+		{"https://u:pa?ss@lists.example/l?k=v", "https://xxxxx@lists.example/l?k=xxxxx"},
+		{"https://u:pa#ss@lists.example", "https://xxxxx@lists.example"},
 	} {
 		if got := ForeignURL(tc.in); got != tc.want {
 			t.Errorf("ForeignURL(%q) = %q, want %q", tc.in, got, tc.want)
@@ -126,5 +137,31 @@ func TestErrorCauseQuotingSecret(t *testing.T) {
 	}
 	if want := `Get "https://feeds.example/l?token=xxxxx": server rejected token xxxxx`; got.Error() != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestErrorUnencodedPassword: a password with an unencoded "?" or "#"
+// makes the URL fail to parse, and the parse error quotes the URL (whole,
+// or cut at the "#") and a piece of the password as the port: none of it
+// is shown.
+func TestErrorUnencodedPassword(t *testing.T) {
+	for _, raw := range []string{
+		"redis://:Sup3r?Secret@127.0.0.1:6379/0",
+		"redis://admin:Sup3r#Secret@127.0.0.1:6379/0",
+		"https://admin:Sup3r?Sec#ret9@hooks.example/x",
+	} {
+		_, perr := url.Parse(raw)
+		if perr == nil {
+			t.Fatalf("%s parses", raw)
+		}
+		msg := Error(fmt.Errorf("output %q: %w", raw, perr), raw).Error()
+		for _, secret := range []string{"Sup3r", "Secret", "ret9"} {
+			if strings.Contains(msg, secret) {
+				t.Errorf("%s: %q shows %q", raw, msg, secret)
+			}
+		}
+		if !strings.Contains(msg, "xxxxx@") {
+			t.Errorf("%s: %q lost where it points", raw, msg)
+		}
 	}
 }

@@ -36,7 +36,7 @@ type feedServer struct {
 	files    map[string][]byte // path → body
 	etag     string
 	modified time.Time
-	mode     string // "", "truncate", "chunked", "slow", "status"
+	mode     string // "", "truncate", "chunked", "slow", "hold" (until the client gives up), "status"
 	status   int
 	requests int
 	cond     int // conditional requests answered 304
@@ -78,6 +78,9 @@ func (s *feedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		case <-time.After(5 * time.Second):
 		}
+		return
+	case "hold":
+		<-r.Context().Done()
 		return
 	}
 	if !ok {
@@ -727,65 +730,174 @@ func TestInForceIsWhatRuns(t *testing.T) {
 }
 
 // TestRunConcurrent: a slow source does not hold up the others: their
-// changes are reloaded (once, together) while it is still being fetched.
+// changes are reloaded (once, together, after the settle time) while it
+// is still being fetched, and its timeout is a failure that reloads
+// nothing. The manager runs on a clock of the test's (fakeClock): the
+// settle time and the slow source's timeout pass only when the test says
+// so, after Run took in the updates it waits for, whatever the load.
 func TestRunConcurrent(t *testing.T) {
 	slow := &feedServer{}
 	slowSrv, slowCA := startTLS(t, slow)
 	slow.set("/list", []byte("203.0.113.1\n"), `"s"`)
-	slow.setMode("slow", 0)
+	slow.setMode("hold", 0) // answers nothing until the client gives up
 	fast := &feedServer{}
 	fastSrv, fastCA := startTLS(t, fast)
 	fast.set("/a", []byte("192.0.2.1\n"), `"a"`)
 	fast.set("/b", []byte("198.51.100.0/24\n"), `"b"`)
+	// A long timeout: the transport's header timeout (real time, the
+	// same duration) never fires first; the fake clock's does.
+	const timeout = 10 * time.Minute
 	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{
-		{Name: "slow", URL: slowSrv.URL + "/list", CAFile: slowCA, Timeout: 2 * time.Second},
+		{Name: "slow", URL: slowSrv.URL + "/list", CAFile: slowCA, Timeout: timeout},
 		{Name: "a", URL: fastSrv.URL + "/a", CAFile: fastCA},
 		{Name: "b", URL: fastSrv.URL + "/b", CAFile: fastCA},
 	}}
 	m := newManager(t, cfg, nil)
-	m.settle = time.Second // the fast sources take milliseconds; the slow one times out after 2 s
+	clock := newFakeClock(time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC))
+	m.now, m.withTimeout = clock.Now, clock.WithTimeout
+	m.settle = time.Second
+	handled := make(chan string, 8)
+	m.handled = func(name string) { handled <- name }
 	type call struct {
 		slowFailures int
 		a, b         int
-		at           time.Duration
+		at           time.Time // on the fake clock
 	}
-	start := time.Now()
 	calls := make(chan call, 8)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		m.Run(ctx, func() error {
 			l := m.Lists()
-			calls <- call{m.Status()[0].Failures, l["a"].Len(), l["b"].Len(), time.Since(start)}
+			calls <- call{m.Status()[0].Failures, l["a"].Len(), l["b"].Len(), clock.Now()}
 			return nil
 		})
 		close(done)
 	}()
+	// Registered after the servers': stops Run (and the held request)
+	// before they close, also when the test fails.
+	t.Cleanup(func() { cancel(); <-done })
+	wait := func(what string, want ...string) {
+		t.Helper()
+		for len(want) > 0 {
+			select {
+			case name := <-handled:
+				if i := slices.Index(want, name); i >= 0 {
+					want = slices.Delete(want, i, i+1)
+				} else {
+					t.Fatalf("%s: Run took in an update of %q", what, name)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: no update of %v taken in", what, want)
+			}
+		}
+	}
+	// round returns once Run has been round its loop at least once since
+	// the call (the third wake is taken only after the loop turn that
+	// the first one started), so its reload decision at the clock's time
+	// is made.
+	round := func() {
+		for range 3 {
+			m.wake <- struct{}{}
+		}
+	}
+	wait("fast sources", "a", "b")
+	// Both fast changes are in, the slow source still held: no reload
+	// before the settle time.
+	round()
+	clock.Advance(m.settle - time.Millisecond)
+	round()
+	if n := len(calls); n != 0 {
+		t.Fatalf("%d reloads before the settle time", n)
+	}
+	clock.Advance(time.Millisecond)
+	round()
 	var first call
 	select {
 	case first = <-calls:
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("no reload")
 	}
-	t.Logf("first reload after %s", first.at.Round(time.Millisecond))
-	if first.slowFailures != 0 || first.a != 1 || first.b != 1 {
-		t.Errorf("first reload after %s: slow source's failures %d (want 0: still being fetched), entries a %d, b %d (want 1, 1)",
-			first.at.Round(time.Millisecond), first.slowFailures, first.a, first.b)
+	t0 := time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC)
+	if first.slowFailures != 0 || first.a != 1 || first.b != 1 || !first.at.Equal(t0.Add(m.settle)) {
+		t.Errorf("first reload at %s: slow source's failures %d (want 0: still being fetched), entries a %d, b %d (want 1, 1); want it at %s",
+			first.at, first.slowFailures, first.a, first.b, t0.Add(m.settle))
 	}
-	// The slow source times out (2 s): a failure, no change, no reload.
-	deadline := time.Now().Add(10 * time.Second)
-	for m.Status()[0].Failures == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(400 * time.Millisecond)
+	// The slow source times out: a failure, no change, no reload.
+	clock.Advance(timeout)
+	wait("slow source", "slow")
 	cancel()
 	<-done
-	if st := m.Status()[0]; st.Failures != 1 {
-		t.Errorf("slow source %+v, want 1 failure", st)
+	st := m.Status()[0]
+	if st.Failures != 1 || !strings.Contains(st.LastError, "(timeout 10m0s)") {
+		t.Errorf("slow source %+v, want 1 failure, a timeout", st)
 	}
 	if n := len(calls); n != 0 {
 		t.Errorf("%d more reloads, want 1 in all (the fast sources' changes together)", n)
 	}
+}
+
+// fakeClock is a clock that moves only when Advance is called, for
+// Manager.now and Manager.withTimeout: a deadline passes when the clock
+// is advanced past it.
+type fakeClock struct {
+	mu        sync.Mutex
+	now       time.Time
+	deadlines []*fakeDeadline
+}
+
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock by d and ends the contexts whose deadline it
+// reached, with context.DeadlineExceeded.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	var due []*fakeDeadline
+	c.deadlines = slices.DeleteFunc(c.deadlines, func(fd *fakeDeadline) bool {
+		if !c.now.Before(fd.at) {
+			due = append(due, fd)
+			return true
+		}
+		return false
+	})
+	c.mu.Unlock()
+	for _, fd := range due {
+		fd.expired.Store(true)
+		fd.cancel(context.DeadlineExceeded)
+	}
+}
+
+// WithTimeout is context.WithTimeout on the fake clock.
+func (c *fakeClock) WithTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	inner, cancel := context.WithCancelCause(parent)
+	c.mu.Lock()
+	fd := &fakeDeadline{Context: inner, at: c.now.Add(d), cancel: cancel}
+	c.deadlines = append(c.deadlines, fd)
+	c.mu.Unlock()
+	return fd, func() { cancel(context.Canceled) }
+}
+
+// fakeDeadline is a context ended by a fakeClock's Advance (Err is then
+// context.DeadlineExceeded, as for a real deadline) or by its parent.
+type fakeDeadline struct {
+	context.Context
+	at      time.Time
+	cancel  context.CancelCauseFunc
+	expired atomic.Bool
+}
+
+func (fd *fakeDeadline) Err() error {
+	if fd.expired.Load() {
+		return context.DeadlineExceeded
+	}
+	return fd.Context.Err()
 }
 
 // TestReconfigure: a reload with a changed lists section (sources added,
@@ -994,5 +1106,37 @@ func TestCacheKeyHMAC(t *testing.T) {
 	m2.Update(context.Background())
 	if b, _ := os.ReadFile(metaPath); bytes.Contains(b, []byte(legacy)) {
 		t.Errorf("the plain key stayed after a save:\n%s", b)
+	}
+}
+
+// TestLongValidators: an ETag or Last-Modified longer than maxValidator
+// (a broken or hostile server; the transport takes headers up to 10 MiB)
+// is not kept: the list is updated and cached, the next start loads it
+// from the cache (before: NAME.json grew past its 1 MiB bound and the
+// cache was unusable), and the next request is not conditional.
+func TestLongValidators(t *testing.T) {
+	fs := &feedServer{}
+	srv, ca := startTLS(t, fs)
+	long := `"` + strings.Repeat("e", 2<<20) + `"`
+	fs.set("/list", []byte("192.0.2.1\n198.51.100.0/24\n"), long)
+	cfg := Configuration{StateDir: t.TempDir(), Sources: []SourceConfig{{Name: "l1", URL: srv.URL + "/list", CAFile: ca}}}
+	m := newManager(t, cfg, nil)
+	if r := m.Update(context.Background())[0]; r.Outcome != OutcomeUpdated || r.Entries != 2 {
+		t.Fatalf("update %+v", r)
+	}
+	if st, err := os.Stat(filepath.Join(cfg.StateDir, "l1.json")); err != nil || st.Size() > 4096 {
+		t.Errorf("l1.json: %v, %d bytes; want the metadata without the long ETag", err, st.Size())
+	}
+	var log bytes.Buffer
+	again := newManager(t, cfg, &log)
+	if l := again.Lists()["l1"]; l.Len() != 2 {
+		t.Errorf("next start: %d entries from the cache, want 2; log:\n%.300s", l.Len(), log.String())
+	}
+	r := again.Update(context.Background())[0]
+	fs.mu.Lock()
+	cond := fs.cond
+	fs.mu.Unlock()
+	if r.Outcome != OutcomeUpdated || cond != 0 {
+		t.Errorf("update after: %+v, %d conditional requests; want a plain 200", r, cond)
 	}
 }

@@ -17,11 +17,25 @@ import (
 	"github.com/borderwatch/borderwatch/internal/retryafter"
 )
 
-// maxCAFile bounds a ca_file; maxRedirects the redirects followed.
+// maxCAFile bounds a ca_file; maxRedirects the redirects followed;
+// maxValidator the ETag and Last-Modified kept (in NAME.json, and sent
+// back with the next request): a longer one is taken as none.
 const (
 	maxCAFile    = 1 << 20
 	maxRedirects = 5
+	maxValidator = 1024
 )
+
+// validator is the header value h when it is short enough to keep
+// (maxValidator), else "": a server sending megabytes there (the
+// transport takes headers up to 10 MiB) would make NAME.json too large
+// to load at the next start, and each request as large.
+func validator(h string) string {
+	if len(h) > maxValidator {
+		return ""
+	}
+	return h
+}
 
 // userAgent is sent with every request.
 const userAgent = "borderwatch-lists/1"
@@ -142,7 +156,7 @@ func (c *client) get(ctx context.Context, u *url.URL, hdr map[string]string, b *
 	case http.StatusOK:
 	case http.StatusNotModified:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return &response{notModified: true, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), header: resp.Header}, nil
+		return &response{notModified: true, etag: validator(resp.Header.Get("ETag")), lastModified: validator(resp.Header.Get("Last-Modified")), header: resp.Header}, nil
 	default:
 		he := &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfterWait(resp.Header)}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
@@ -168,7 +182,7 @@ func (c *client) get(ctx context.Context, u *url.URL, hdr map[string]string, b *
 		return nil, fmt.Errorf("truncated body: %d of %d bytes", len(body), resp.ContentLength)
 	}
 	b.left -= int64(len(body))
-	return &response{body: body, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), header: resp.Header}, nil
+	return &response{body: body, etag: validator(resp.Header.Get("ETag")), lastModified: validator(resp.Header.Get("Last-Modified")), header: resp.Header}, nil
 }
 
 // retryAfterWait is the wait the reply's Retry-After asks for (at most

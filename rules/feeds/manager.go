@@ -64,6 +64,12 @@ type Manager struct {
 	// settle is how long Run waits, after a change, for the updates
 	// still running before it reloads anyway.
 	settle time.Duration
+	// withTimeout bounds an update (context.WithTimeout); tests replace
+	// it, with now, by a clock of their own.
+	withTimeout func(context.Context, time.Duration) (context.Context, context.CancelFunc)
+	// handled, when set (tests), is told each source whose update Run
+	// has taken in, so that a test knows what Run has seen.
+	handled func(name string)
 }
 
 // source is one list source and its state.
@@ -121,7 +127,7 @@ func New(cfg Configuration, log zerolog.Logger) (*Manager, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	m := &Manager{log: log, now: time.Now, settle: defaultSettle, cfg: cfg, wake: make(chan struct{}, 1)}
+	m := &Manager{log: log, now: time.Now, settle: defaultSettle, withTimeout: context.WithTimeout, cfg: cfg, wake: make(chan struct{}, 1)}
 	srcs, err := m.open(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -398,7 +404,7 @@ type fetched struct {
 // one and records the failure.
 func (m *Manager) update(parent context.Context, s *source) Result {
 	start := m.now()
-	ctx, cancel := context.WithTimeout(parent, s.cfg.Timeout)
+	ctx, cancel := m.withTimeout(parent, s.cfg.Timeout)
 	defer cancel()
 	s.mu.Lock()
 	prevMeta, prevData, prevList := s.meta, s.data, s.list
@@ -793,6 +799,9 @@ func (m *Manager) Run(ctx context.Context, changed func() error) {
 			d.s.mu.Lock()
 			d.s.nextAt = m.now().Add(d.s.delay())
 			d.s.mu.Unlock()
+			if m.handled != nil {
+				m.handled(d.s.cfg.Name)
+			}
 		case <-m.wake:
 		case <-timer.C:
 		}

@@ -58,7 +58,8 @@ type Config struct {
 
 // Run starts the components, runs until ctx ends or SIGINT or SIGTERM,
 // and stops them: at the end the pipeline has closed the live sources,
-// then the metrics endpoint, the pipeline, the alert outputs and the
+// the list refresher and a reload under way (SIGHUP) have ended, then the
+// metrics endpoint, the pipeline, the alert outputs and the
 // kernel stage stop. SIGHUP reloads the rules and GeoIP (Rebuild, then
 // prepare and commit everywhere, or nowhere) and reopens the alert
 // files; SIGUSR1 logs the counters.
@@ -137,11 +138,12 @@ func Run(ctx context.Context, c Config) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer rl.HandleSignals(ctx, reload.Hooks{
+	stopSignals := rl.HandleSignals(ctx, reload.Hooks{
 		Reloading: func() { systemd.NotifyState(log, systemd.ReloadingState()) },
 		Reloaded:  func() { systemd.NotifyState(log, "READY=1") },
 		Counters:  func() { metrics.LogCounters(c.Logger("counters"), src) },
-	})()
+	})
+	defer stopSignals()
 	if out.Lines != nil {
 		go out.Lines.FlushEvery(ctx, time.Second)
 	}
@@ -156,6 +158,9 @@ func Run(ctx context.Context, c Config) error {
 	runErr := p.RunSources(ctx, lc.Sources...)
 	stop()
 	wait()
+	// A reload under way (SIGHUP) ends before the components it changes
+	// stop: stopSignals returns once the signal handling is gone.
+	stopSignals()
 	systemd.NotifyState(log, "STOPPING=1")
 	if err := started.Stop(); err != nil && runErr == nil {
 		runErr = err

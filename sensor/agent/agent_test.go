@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
 	"github.com/borderwatch/borderwatch/sensor/capture/live"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
+	"github.com/borderwatch/borderwatch/sensor/reload"
 )
 
 // syncBuffer is a bytes.Buffer for loggers writing from goroutines.
@@ -240,3 +242,105 @@ func TestRunConsolePasswordReload(t *testing.T) {
 		t.Errorf("after a bad file: %d, want the password in force (200)", s)
 	}
 }
+
+// TestRunStopsAfterReload: a reload (SIGHUP) under way when the sensor is
+// told to stop ends before the components stop: its targets still find
+// them running (here the metrics endpoint answers) instead of closed
+// under them (root: an AF_PACKET socket on lo).
+func TestRunStopsAfterReload(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for an AF_PACKET socket on lo")
+	}
+	// SIGHUP must not end the test process before Run handles it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	var logs, stdout syncBuffer
+	c := testConfig(t, &logs, &stdout, "lo")
+	c.Metrics = "127.0.0.1:0"
+	var addr atomic.Value // the metrics endpoint, once known
+	entered, release := make(chan struct{}), make(chan struct{})
+	answered := make(chan error, 8)
+	var once sync.Once
+	c.Targets = []reload.Target{{Name: "slow", Prepare: func(*rules.Set, *geo.Table) (reload.Change, error) {
+		once.Do(func() { close(entered) })
+		<-release
+		resp, err := http.Get("http://" + addr.Load().(string) + "/metrics")
+		if err == nil {
+			resp.Body.Close()
+		}
+		answered <- err
+		return nopChange{}, nil
+	}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, c) }()
+	released, returned := false, false
+	defer func() {
+		cancel()
+		if !released {
+			close(release)
+		}
+		if returned {
+			return
+		}
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return")
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `"message":"sensor running"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not running in 10 s:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `"message":"sensor running"`) {
+			var rec struct{ Metrics string }
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Fatal(err)
+			}
+			addr.Store(rec.Metrics)
+		}
+	}
+	// The signals are handled once Run is past its start: send until the
+	// reload is under way.
+	for waiting := true; waiting; {
+		_ = syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
+		select {
+		case <-entered:
+			waiting = false
+		case <-time.After(50 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no reload in 10 s")
+			}
+		}
+	}
+	cancel()
+	// Time for Run to stop what it would stop under the reload.
+	time.Sleep(500 * time.Millisecond)
+	close(release)
+	released = true
+	if err := <-answered; err != nil {
+		t.Errorf("the metrics endpoint was closed under a reload in progress: %v", err)
+	}
+	select {
+	case err := <-done:
+		returned = true
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after the reload")
+	}
+}
+
+type nopChange struct{}
+
+func (nopChange) Commit() error { return nil }
+func (nopChange) Abort() error  { return nil }

@@ -69,6 +69,7 @@ type Server struct {
 	envelopes [][]byte
 	faults    []fault
 	posts     int
+	postTimes []time.Time // when each POST arrived
 	requests  int
 	lastAdded time.Time
 	seq       int
@@ -186,6 +187,14 @@ func (s *Server) Posts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.posts
+}
+
+// PostTimes are the times the POSTs arrived, in order: what a client
+// waited between them, whatever the load on the machine.
+func (s *Server) PostTimes() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.postTimes)
 }
 
 // Requests is the number of requests the server answered.
@@ -344,6 +353,7 @@ func (s *Server) collection() map[string]any {
 // post adds an envelope's objects (section 5.5).
 func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	s.posts++
+	s.postTimes = append(s.postTimes, time.Now())
 	if len(s.faults) > 0 {
 		f := s.faults[0]
 		s.faults = s.faults[1:]

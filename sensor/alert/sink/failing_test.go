@@ -420,7 +420,12 @@ func TestFileDeletedReopen(t *testing.T) {
 	o := openFile(t, &FileConfig{Path: path})
 	o.Write(testAlert(0, 1))
 	waitFor(t, "the first alert written", func() bool { return o.Stats().Written == 1 })
-	time.Sleep(fileCheckInterval + 200*time.Millisecond) // one check passes with the file there
+	// One check passes with the file there (and the first alert in it):
+	// checks run in the goroutine that wrote it, so one ending after
+	// this read began after the write.
+	fb := o.b.(*fileBackend)
+	c0 := fb.checks.Load()
+	waitFor(t, "a check of the file", func() bool { return fb.checks.Load() > c0 })
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/borderwatch/borderwatch/sensor/alert"
@@ -143,12 +144,16 @@ type fileBackend struct {
 	backups  int
 	every    time.Duration
 
-	f        *os.File
-	st       os.FileInfo // of f, to notice the path now names another file
-	size     int64
-	checked  int64 // size at the last check that found f at path
-	dirty    bool  // written since the last fsync
-	readable bool  // f is open for reading too
+	f       *os.File
+	st      os.FileInfo // of f, to notice the path now names another file
+	size    int64
+	checked int64 // size at the last check that found f at path
+	// checks counts the checks done (check), the one field read from
+	// another goroutine: by tests waiting for a check instead of
+	// sleeping past one.
+	checks   atomic.Uint64
+	dirty    bool // written since the last fsync
+	readable bool // f is open for reading too
 	buf      []byte
 }
 
@@ -290,6 +295,7 @@ func (b *fileBackend) checkInterval() time.Duration { return fileCheckInterval }
 // check is copied to the new file, so no alert is left in a deleted
 // inode; a renamed file keeps its alerts. It reports whether it reopened.
 func (b *fileBackend) check() (bool, error) {
+	defer b.checks.Add(1)
 	if b.f == nil || !b.st.Mode().IsRegular() {
 		return false, nil
 	}

@@ -60,6 +60,22 @@ func (f *follower) stop(t *testing.T) Stats {
 	return f.tl.Stats()
 }
 
+// polled waits (at most 10 s) until the follower has checked the file
+// wholly after the call: two more turns of its loop, the first of which
+// may end a check begun before. It replaces sleeping for "a few polls",
+// which a loaded machine may not give.
+func (f *follower) polled(t *testing.T) {
+	t.Helper()
+	want := f.tl.checks.Load() + 2
+	deadline := time.Now().Add(10 * time.Second)
+	for f.tl.checks.Load() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("the follower did not check the file in 10 s; notes:\n%s", f.notes.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // waitSIDs waits (at most 10 s) until the output holds exactly want, in
 // order, and fails with what it holds otherwise.
 func (f *follower) waitSIDs(t *testing.T, want ...string) {
@@ -101,7 +117,7 @@ func TestFollowAppend(t *testing.T) {
 	appendTo(t, path, l[3])
 	f.waitSIDs(t, "8100001", "8100002", "8100003")
 	appendTo(t, path, l[4][:100])
-	time.Sleep(50 * time.Millisecond) // several polls: the half line stays unseen
+	f.polled(t) // the half line is read, and stays unshown
 	appendTo(t, path, l[4][100:], l[5])
 	f.waitSIDs(t, "8100001", "8100002", "8100003", "8100004", "8100005")
 	if st := f.stop(t); st.Alerts != 6 || st.Skipped() != 0 {
@@ -285,7 +301,7 @@ func TestFollowRewritten(t *testing.T) {
 	if err := os.Chtimes(path, time.Now().Add(time.Hour), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // several polls
+	f.polled(t) // the file checked, only touched
 	w, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -316,7 +332,7 @@ func TestFollowLargeFile(t *testing.T) {
 	f.waitSIDs(t, "8101497", "8101498")
 	appendTo(t, path, last[200:])
 	f.waitSIDs(t, "8101497", "8101498", "8101499")
-	time.Sleep(50 * time.Millisecond) // several polls
+	f.polled(t) // checked again after the last line
 	if st := f.stop(t); st.Truncated != 0 || st.Alerts >= 1499 || st.Skipped() != 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -360,7 +376,7 @@ func TestFollowNew(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alerts.json")
 	appendTo(t, path, l[0], l[1][:300])
 	f := follow(t, path, Options{Lines: 0})
-	time.Sleep(50 * time.Millisecond) // several polls
+	f.polled(t) // at the end, and checked there
 	appendTo(t, path, l[1][300:], l[2])
 	f.waitSIDs(t, "8100002")
 	if st := f.stop(t); st.Lines != 1 || st.Skipped() != 0 {
@@ -378,13 +394,13 @@ func TestFollowCutBack(t *testing.T) {
 	appendTo(t, path, l[0], l[1][:300])
 	f := follow(t, path, Options{Lines: 10})
 	f.waitSIDs(t, "8100000")
-	time.Sleep(50 * time.Millisecond) // the partial line is read
+	f.polled(t) // the partial line is read
 	if err := os.Truncate(path, int64(len(l[0]))); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // the cut is seen
+	f.polled(t) // the cut is seen
 	appendTo(t, path, l[2][:300])
-	time.Sleep(50 * time.Millisecond)
+	f.polled(t) // the new partial line is read
 	w, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

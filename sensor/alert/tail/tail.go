@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
@@ -119,6 +120,12 @@ type Tail struct {
 	head    int // index of the oldest held line
 	held    int // lines held
 	heldB   int // bytes held
+
+	// checks counts the turns of File's follow loop, each marking the
+	// read before it (the first read, or a check) done: the one field
+	// read while File runs, by tests that wait for a check instead of
+	// sleeping for "a few polls".
+	checks atomic.Uint64
 }
 
 // New returns a Tail writing to w. It checks the options.
@@ -227,6 +234,7 @@ func (t *Tail) File(ctx context.Context, path string) (err error) {
 	tick := time.NewTicker(t.opt.Poll)
 	defer tick.Stop()
 	for {
+		t.checks.Add(1) // the read before (the first read, or a check) is done
 		if err := t.out.Flush(); err != nil {
 			return err
 		}

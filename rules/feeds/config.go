@@ -163,11 +163,21 @@ func (s SourceConfig) parseURL() (*url.URL, error) {
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return nil, fmt.Errorf("not a URL: want https://HOST/PATH")
 	}
+	if u.Fragment != "" || strings.Contains(s.URL, "#") {
+		return nil, fmt.Errorf("a fragment (#…) is never sent to the server: remove it")
+	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !s.AllowHTTP && !loopback.Host(u.Hostname()) {
-			return nil, fmt.Errorf("plain http to %s: the list could be changed on the way; use https, or set allow_http", u.Hostname())
+			// An '@' after the host means credentials typed with a raw
+			// '?' or '/': what url.Parse took for the host is part of
+			// them, so it is not quoted.
+			host := u.Hostname()
+			if strings.Contains(u.RawQuery, "@") || strings.Contains(u.Path, "@") {
+				host = "a host that is not loopback"
+			}
+			return nil, fmt.Errorf("plain http to %s: the list could be changed on the way; use https, or set allow_http", host)
 		}
 	default:
 		return nil, fmt.Errorf("scheme %q: want https", excerpt(u.Scheme))

@@ -1,14 +1,8 @@
 package console
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,27 +13,16 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/borderwatch/borderwatch/internal/testpki"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 )
 
 // TestTLS serves the console and /metrics over HTTPS from console.tls.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
+	pki := testpki.SelfSigned(t, dir, "localhost")
 	cfg := DefaultConfiguration()
-	cfg.TLS = TLSConfiguration{CertFile: filepath.Join(dir, "c.pem"), KeyFile: filepath.Join(dir, "k.pem")}
-	os.WriteFile(cfg.TLS.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(cfg.TLS.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	cfg.TLS = TLSConfiguration{CertFile: pki.CertFile, KeyFile: pki.KeyFile}
 	tc, err := cfg.TLSConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +38,7 @@ func TestTLS(t *testing.T) {
 	}
 	defer ms.Close()
 	pool := x509.NewCertPool()
-	cert, _ := x509.ParseCertificate(der)
-	pool.AddCert(cert)
+	pool.AppendCertsFromPEM(pki.CertPEM)
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
 	for _, path := range []string{"/", "/metrics"} {
 		resp, err := c.Get("https://" + ms.Addr() + path)

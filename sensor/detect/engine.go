@@ -172,6 +172,8 @@ type Engine struct {
 	// addrs is the packet's addresses as key words and the source's
 	// distinct-value hash, computed once per packet (seq) for its rules.
 	addrs packetAddrs
+	// held receives the first packet a door gives back (door.take).
+	held doorEntry
 }
 
 // packetAddrs are the words (geo.AddrWords) of the unmapped source and
@@ -657,21 +659,22 @@ func (rs *ruleState) portsMatch(p *decode.Packet, isTCP, isICMP bool) bool {
 	return ampFrag || (isICMP && r.Protos != 0)
 }
 
-// keyOf builds the track key of a packet of flow f and reports whether the
-// shard of its source address owns it (else the destination's shard does).
-// a holds the packet's address words.
-func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result, a *packetAddrs) (tkey, bool) {
-	var k tkey
+// keyOf writes the track key of a packet of flow f into k and reports
+// whether the shard of its source address owns it (else the destination's
+// shard does). a holds the packet's address words. The key is written in
+// place, field by field: returned by value, its nine fields came back in
+// registers, were stored narrow and read back wide by the copy into the
+// packet's key, a store-forwarding stall on every new track key.
+func (rs *ruleState) keyOf(k *tkey, p *decode.Packet, f flow.Result, a *packetAddrs) bool {
 	switch rs.track {
 	case rules.TrackDst:
-		k.a0, k.a1 = a.d0, a.d1
-		k.v4 = a.d4
-		return k, false
+		k.a0, k.a1, k.b0, k.b1 = a.d0, a.d1, 0, 0
+		k.pa, k.pb, k.proto, k.v4 = 0, 0, 0, a.d4
+		return false
 	case rules.TrackPair:
-		k.a0, k.a1 = a.s0, a.s1
-		k.b0, k.b1 = a.d0, a.d1
-		k.v4 = a.s4 && a.d4
-		return k, true
+		k.a0, k.a1, k.b0, k.b1 = a.s0, a.s1, a.d0, a.d1
+		k.pa, k.pb, k.proto, k.v4 = 0, 0, 0, a.s4 && a.d4
+		return true
 	case rules.TrackFlow:
 		// The flow table already normalized the packet's key.
 		var fk *flow.Key
@@ -683,18 +686,16 @@ func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result, a *packetAddrs) (tke
 			key, srcIsA = flow.KeyOf(p)
 			fk = &key
 		}
-		k = tkey{
-			a0: binary.BigEndian.Uint64(fk.A[:8]), a1: binary.BigEndian.Uint64(fk.A[8:]),
-			b0: binary.BigEndian.Uint64(fk.B[:8]), b1: binary.BigEndian.Uint64(fk.B[8:]),
-			pa: fk.APort, pb: fk.BPort, proto: fk.Proto, v4: fk.V4,
-		}
+		k.a0, k.a1 = binary.BigEndian.Uint64(fk.A[:8]), binary.BigEndian.Uint64(fk.A[8:])
+		k.b0, k.b1 = binary.BigEndian.Uint64(fk.B[:8]), binary.BigEndian.Uint64(fk.B[8:])
+		k.pa, k.pb, k.proto, k.v4 = fk.APort, fk.BPort, fk.Proto, fk.V4
 		// Both directions of a flow must reach the same shard: the flow's
 		// A endpoint owns it.
-		return k, srcIsA
+		return srcIsA
 	}
-	k.a0, k.a1 = a.s0, a.s1
-	k.v4 = a.s4
-	return k, true
+	k.a0, k.a1, k.b0, k.b1 = a.s0, a.s1, 0, 0
+	k.pa, k.pb, k.proto, k.v4 = 0, 0, 0, a.s4
+	return true
 }
 
 // count updates the state of a matched packet and fires when a threshold
@@ -704,7 +705,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	if pk.seq != e.packets {
 		// The packet's first rule of this track: its key and hash serve
 		// the packet's other rules of the track.
-		pk.k, pk.srcOwns = rs.keyOf(p, f, e.addrsOf(p))
+		pk.srcOwns = rs.keyOf(&pk.k, p, f, e.addrsOf(p))
 		pk.h, pk.seq = pk.k.hash(), e.packets
 	}
 	if (pk.srcOwns && !ownSrc) || (!pk.srcOwns && !ownDst) {
@@ -758,13 +759,14 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		if pk.doorSeq == e.packets && pk.door == d && pk.doorLen == len(d.e) {
 			own = pk.doorSlot
 		}
-		held, ok, slot := d.take(first, rs.doorBit, own, ts-rs.idle)
+		held := &e.held
+		ok, slot := d.take(first, rs.doorBit, own, ts-rs.idle, held)
 		if !ok {
 			pk.door, pk.doorSeq, pk.doorSlot, pk.doorLen = d, e.packets, slot, len(d.e)
 			return
 		}
 		idx, _ = rs.t.getHash(k, h, ts, true)
-		rs.add(idx, true, held.ts, 1, uint64(held.bytes), rs.heldValue(&held, p), held.country)
+		rs.add(idx, true, held.ts, 1, uint64(held.bytes), rs.heldValue(held, p), held.country)
 		created = false
 	}
 	rs.add(idx, created, ts, p.Count(), uint64(p.IPLen), v, src.Country)

@@ -137,7 +137,10 @@ type ruleState struct {
 	// same track, idle time and MaxKeys; doorBit is the rule's bit in it.
 	door    *door
 	doorBit uint8
-	st      RuleStats
+	// warm lists, one rule each, the other doors that a packet visiting
+	// this rule may visit after it (warmDoors).
+	warm []*ruleState
+	st   RuleStats
 }
 
 // Engine applies compiled rules to packets. It is owned by one worker and
@@ -174,6 +177,8 @@ type Engine struct {
 	addrs packetAddrs
 	// held receives the first packet a door gives back (door.take).
 	held doorEntry
+	// warmSink takes the loads of warmFor.
+	warmSink uint64
 }
 
 // packetAddrs are the words (geo.AddrWords) of the unmapped source and
@@ -285,7 +290,59 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 			e.byClass[c][d] = subClasses(c, all)
 		}
 	}
+	e.warmDoors()
 	return e
+}
+
+// warmDoors fills each door rule's warm list: one rule of every other door
+// that follows it in a dispatch list (a packet reaching the first may
+// reach the others).
+func (e *Engine) warmDoors() {
+	for c := range e.byClass {
+		for d := range e.byClass[c] {
+			for _, l := range e.byClass[c][d] {
+				for i, rs := range l {
+					if rs.door == nil {
+						continue
+					}
+				next:
+					for _, o := range l[i+1:] {
+						if o.door == nil || o.door == rs.door {
+							continue
+						}
+						for _, w := range rs.warm {
+							if w.door == o.door {
+								continue next
+							}
+						}
+						rs.warm = append(rs.warm, o)
+					}
+				}
+			}
+		}
+	}
+}
+
+// warmFor loads, for a packet about to look in rule rs's door, the door
+// set of its key in each door of rs.warm, so that their cache misses
+// overlap with rs's own instead of following it (a spoofed SYN looks in
+// the pair rules' door, then in the source rules': two misses to memory
+// one after the other). The keys are the packet's track keys, which the
+// later rules reuse.
+func (e *Engine) warmFor(rs *ruleState, p *decode.Packet, f flow.Result) {
+	for _, w := range rs.warm {
+		d := w.door
+		if d.e == nil {
+			continue
+		}
+		pk := &e.keys[w.track&7]
+		if pk.seq != e.packets {
+			pk.srcOwns = w.keyOf(&pk.k, p, f, e.addrsOf(p))
+			pk.h, pk.seq = pk.k.hash(), e.packets
+		}
+		_, set := d.set(pk.h | doorUsed)
+		e.warmSink += set[0].h
+	}
 }
 
 // shareDoors gives the rules that keep a door and track the same key with
@@ -750,6 +807,9 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	if idx < 0 {
 		// A key the table does not hold: its first packet waits in the
 		// door; at its second, the bucket is made with the first in it.
+		if rs.warm != nil {
+			e.warmFor(rs, p, f)
+		}
 		d := rs.door
 		first := doorEntry{h: h, ts: ts, bytes: uint16(p.IPLen), country: src.Country, dport: p.DstPort, proto: p.Proto}
 		if d.dst {

@@ -80,10 +80,10 @@ func TestRulesCheckState(t *testing.T) {
 	}
 	for _, want := range []string{
 		"\ndetection state per worker, worst case (every table full; tables start empty and grow with the traffic):\nID       KEYS     DISTINCT  SKETCH   TOTAL\n",
-		"\n8100501  2.2 MiB  4 MiB     5.1 MiB  11.4 MiB\n",
+		"\n8100501  2.2 MiB  4.1 MiB   5.1 MiB  11.5 MiB\n",
 		"\n8100401  2.8 MiB  0 B       0 B      2.8 MiB\n", // 2.2 MiB of table, 0.5 MiB of doorkeeper
-		"\n8100101  2.8 MiB  4 MiB     0 B      6.8 MiB\n",
-		"\nstate: up to 231.8 MiB per worker, 463.5 MiB with 2 workers (capture.workers); limit 16 GiB\n35 rules enabled",
+		"\n8100101  2.8 MiB  4.1 MiB   0 B      6.9 MiB\n",
+		"\nstate: up to 234.9 MiB per worker, 469.8 MiB with 2 workers (capture.workers); limit 16 GiB\n35 rules enabled",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -102,11 +102,11 @@ func TestRulesCheckState(t *testing.T) {
 	}
 	out, _, err = execCLI("rules", "check", "--no-default-rules", big)
 	var ue usageError
-	want := "the 800 rules need up to 17.8 GiB of detection state with 2 workers, more than the limit of 16 GiB: use fewer rules or fewer workers"
+	want := "the 800 rules need up to 18.0 GiB of detection state with 2 workers, more than the limit of 16 GiB: use fewer rules or fewer workers"
 	if !errors.As(err, &ue) || err.Error() != want {
 		t.Errorf("err = %v, want the usage error %q", err, want)
 	}
-	if !strings.Contains(out, "state: up to 8.9 GiB per worker, 17.8 GiB with 2 workers") || strings.Contains(out, ": OK") {
+	if !strings.Contains(out, "state: up to 9.0 GiB per worker, 18.0 GiB with 2 workers") || strings.Contains(out, ": OK") {
 		t.Errorf("output:\n%s", out[max(0, len(out)-400):])
 	}
 	// replay refuses the same set before reading anything, as invalid

@@ -106,14 +106,17 @@ func doorOK(rs *ruleState) bool {
 	return th.Count != 1 && (rs.burstWin == 0 || th.Burst != 1)
 }
 
-// take returns the first packet of the key of hash f.h that the door
-// holds for its rule bit, freeing the rule's hold, and true. Else it holds
+// take copies into *held the first packet of the key of hash f.h that the
+// door holds for its rule bit, frees the rule's hold and returns true (the
+// held packet is written through a pointer: returned by value, its fields
+// came back in registers, were stored narrow on the caller's stack and read
+// back wide, a store-forwarding stall on every key's second packet). Else it holds
 // f as that rule's first packet and returns false and f's slot: merged
 // into slot own (a slot the current packet wrote for another rule of the
 // door, -1 for none) when own holds the key, else in a slot of its own.
 // When the set is full, its oldest packet is replaced (counted, for each
 // rule holding it, when it was not older than stale).
-func (d *door) take(f doorEntry, bit uint8, own int, stale int64) (doorEntry, bool, int) {
+func (d *door) take(f doorEntry, bit uint8, own int, stale int64, held *doorEntry) (bool, int) {
 	if d.e == nil {
 		d.e = make([]doorEntry, min(doorMin, d.max))
 	}
@@ -122,16 +125,16 @@ func (d *door) take(f doorEntry, bit uint8, own int, stale int64) (doorEntry, bo
 	base, set := d.set(f.h)
 	for i := range set {
 		if set[i].h == f.h && set[i].mask&m != 0 {
-			held := set[i]
+			*held = set[i]
 			if set[i].mask &^= m; set[i].mask == 0 {
 				set[i] = doorEntry{}
 			}
-			return held, true, own
+			return true, own
 		}
 	}
 	if own >= 0 && own < len(d.e) && d.e[own].h == f.h {
 		d.e[own].mask |= m
-		return doorEntry{}, false, own
+		return false, own
 	}
 	f.mask = m
 	// Like the table, which grows to its capacity before it evicts, the
@@ -140,14 +143,14 @@ func (d *door) take(f doorEntry, bit uint8, own int, stale int64) (doorEntry, bo
 		v := victim(set)
 		if set[v].h == 0 || set[v].ts <= stale {
 			set[v] = f
-			return doorEntry{}, false, base + v
+			return false, base + v
 		}
 		if len(d.e) >= d.max {
 			for r := set[v].mask; r != 0; r &= r - 1 {
 				d.over[bits.TrailingZeros8(r)]++
 			}
 			set[v] = f
-			return doorEntry{}, false, base + v
+			return false, base + v
 		}
 		d.grow()
 		base, set = d.set(f.h)

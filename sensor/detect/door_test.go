@@ -2,6 +2,7 @@ package detect
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -218,5 +219,33 @@ func TestDoorSharedSameAlerts(t *testing.T) {
 	}
 	if got.Rules[0].FirstOverwritten == 0 || got.Rules[1].FirstOverwritten == 0 {
 		t.Errorf("first packets overwritten %d and %d: the spoofed sources did not fill the shared door", got.Rules[0].FirstOverwritten, got.Rules[1].FirstOverwritten)
+	}
+}
+
+// TestDoorWarm: a door rule's warm list holds one rule of each other door
+// that a packet may visit after it (not its own door, not a door twice),
+// so that a SYN looking in the pair rules' door loads the source rule's
+// set at the same time. Warming changes no state: TestDoorSharedSameAlerts
+// compares the rules together (warming) with each alone (no warm list).
+func TestDoorWarm(t *testing.T) {
+	r := doorRulesShared()
+	same := *r[3] // a second rule of door C
+	same.ID = 5
+	h := newHarness(t, append(r, &same), Config{})
+	rs := h.eng.rules
+	if rs[3].door != rs[4].door {
+		t.Fatalf("rules 4 and 5 do not share a door")
+	}
+	ids := func(l []*ruleState) []uint32 {
+		var out []uint32
+		for _, w := range l {
+			out = append(out, w.r.ID)
+		}
+		return out
+	}
+	for i, want := range [][]uint32{{3, 4}, {3, 4}, {4}, nil, nil} {
+		if got := ids(rs[i].warm); !slices.Equal(got, want) {
+			t.Errorf("rule %d warms %v, want %v", rs[i].r.ID, got, want)
+		}
 	}
 }

@@ -137,7 +137,10 @@ type ruleState struct {
 	// same track, idle time and MaxKeys; doorBit is the rule's bit in it.
 	door    *door
 	doorBit uint8
-	st      RuleStats
+	// warm lists, one rule each, the other doors that a packet visiting
+	// this rule may visit after it (warmDoors).
+	warm []*ruleState
+	st   RuleStats
 }
 
 // Engine applies compiled rules to packets. It is owned by one worker and
@@ -172,6 +175,10 @@ type Engine struct {
 	// addrs is the packet's addresses as key words and the source's
 	// distinct-value hash, computed once per packet (seq) for its rules.
 	addrs packetAddrs
+	// held receives the first packet a door gives back (door.take).
+	held doorEntry
+	// warmSink takes the loads of warmFor.
+	warmSink uint64
 }
 
 // packetAddrs are the words (geo.AddrWords) of the unmapped source and
@@ -283,7 +290,59 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 			e.byClass[c][d] = subClasses(c, all)
 		}
 	}
+	e.warmDoors()
 	return e
+}
+
+// warmDoors fills each door rule's warm list: one rule of every other door
+// that follows it in a dispatch list (a packet reaching the first may
+// reach the others).
+func (e *Engine) warmDoors() {
+	for c := range e.byClass {
+		for d := range e.byClass[c] {
+			for _, l := range e.byClass[c][d] {
+				for i, rs := range l {
+					if rs.door == nil {
+						continue
+					}
+				next:
+					for _, o := range l[i+1:] {
+						if o.door == nil || o.door == rs.door {
+							continue
+						}
+						for _, w := range rs.warm {
+							if w.door == o.door {
+								continue next
+							}
+						}
+						rs.warm = append(rs.warm, o)
+					}
+				}
+			}
+		}
+	}
+}
+
+// warmFor loads, for a packet about to look in rule rs's door, the door
+// set of its key in each door of rs.warm, so that their cache misses
+// overlap with rs's own instead of following it (a spoofed SYN looks in
+// the pair rules' door, then in the source rules': two misses to memory
+// one after the other). The keys are the packet's track keys, which the
+// later rules reuse.
+func (e *Engine) warmFor(rs *ruleState, p *decode.Packet, f flow.Result) {
+	for _, w := range rs.warm {
+		d := w.door
+		if d.e == nil {
+			continue
+		}
+		pk := &e.keys[w.track&7]
+		if pk.seq != e.packets {
+			pk.srcOwns = w.keyOf(&pk.k, p, f, e.addrsOf(p))
+			pk.h, pk.seq = pk.k.hash(), e.packets
+		}
+		_, set := d.set(pk.h | doorUsed)
+		e.warmSink += set[0].h
+	}
 }
 
 // shareDoors gives the rules that keep a door and track the same key with
@@ -657,21 +716,22 @@ func (rs *ruleState) portsMatch(p *decode.Packet, isTCP, isICMP bool) bool {
 	return ampFrag || (isICMP && r.Protos != 0)
 }
 
-// keyOf builds the track key of a packet of flow f and reports whether the
-// shard of its source address owns it (else the destination's shard does).
-// a holds the packet's address words.
-func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result, a *packetAddrs) (tkey, bool) {
-	var k tkey
+// keyOf writes the track key of a packet of flow f into k and reports
+// whether the shard of its source address owns it (else the destination's
+// shard does). a holds the packet's address words. The key is written in
+// place, field by field: returned by value, its nine fields came back in
+// registers, were stored narrow and read back wide by the copy into the
+// packet's key, a store-forwarding stall on every new track key.
+func (rs *ruleState) keyOf(k *tkey, p *decode.Packet, f flow.Result, a *packetAddrs) bool {
 	switch rs.track {
 	case rules.TrackDst:
-		k.a0, k.a1 = a.d0, a.d1
-		k.v4 = a.d4
-		return k, false
+		k.a0, k.a1, k.b0, k.b1 = a.d0, a.d1, 0, 0
+		k.pa, k.pb, k.proto, k.v4 = 0, 0, 0, a.d4
+		return false
 	case rules.TrackPair:
-		k.a0, k.a1 = a.s0, a.s1
-		k.b0, k.b1 = a.d0, a.d1
-		k.v4 = a.s4 && a.d4
-		return k, true
+		k.a0, k.a1, k.b0, k.b1 = a.s0, a.s1, a.d0, a.d1
+		k.pa, k.pb, k.proto, k.v4 = 0, 0, 0, a.s4 && a.d4
+		return true
 	case rules.TrackFlow:
 		// The flow table already normalized the packet's key.
 		var fk *flow.Key
@@ -683,18 +743,16 @@ func (rs *ruleState) keyOf(p *decode.Packet, f flow.Result, a *packetAddrs) (tke
 			key, srcIsA = flow.KeyOf(p)
 			fk = &key
 		}
-		k = tkey{
-			a0: binary.BigEndian.Uint64(fk.A[:8]), a1: binary.BigEndian.Uint64(fk.A[8:]),
-			b0: binary.BigEndian.Uint64(fk.B[:8]), b1: binary.BigEndian.Uint64(fk.B[8:]),
-			pa: fk.APort, pb: fk.BPort, proto: fk.Proto, v4: fk.V4,
-		}
+		k.a0, k.a1 = binary.BigEndian.Uint64(fk.A[:8]), binary.BigEndian.Uint64(fk.A[8:])
+		k.b0, k.b1 = binary.BigEndian.Uint64(fk.B[:8]), binary.BigEndian.Uint64(fk.B[8:])
+		k.pa, k.pb, k.proto, k.v4 = fk.APort, fk.BPort, fk.Proto, fk.V4
 		// Both directions of a flow must reach the same shard: the flow's
 		// A endpoint owns it.
-		return k, srcIsA
+		return srcIsA
 	}
-	k.a0, k.a1 = a.s0, a.s1
-	k.v4 = a.s4
-	return k, true
+	k.a0, k.a1, k.b0, k.b1 = a.s0, a.s1, 0, 0
+	k.pa, k.pb, k.proto, k.v4 = 0, 0, 0, a.s4
+	return true
 }
 
 // count updates the state of a matched packet and fires when a threshold
@@ -704,7 +762,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	if pk.seq != e.packets {
 		// The packet's first rule of this track: its key and hash serve
 		// the packet's other rules of the track.
-		pk.k, pk.srcOwns = rs.keyOf(p, f, e.addrsOf(p))
+		pk.srcOwns = rs.keyOf(&pk.k, p, f, e.addrsOf(p))
 		pk.h, pk.seq = pk.k.hash(), e.packets
 	}
 	if (pk.srcOwns && !ownSrc) || (!pk.srcOwns && !ownDst) {
@@ -749,6 +807,9 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	if idx < 0 {
 		// A key the table does not hold: its first packet waits in the
 		// door; at its second, the bucket is made with the first in it.
+		if rs.warm != nil {
+			e.warmFor(rs, p, f)
+		}
 		d := rs.door
 		first := doorEntry{h: h, ts: ts, bytes: uint16(p.IPLen), country: src.Country, dport: p.DstPort, proto: p.Proto}
 		if d.dst {
@@ -758,13 +819,14 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		if pk.doorSeq == e.packets && pk.door == d && pk.doorLen == len(d.e) {
 			own = pk.doorSlot
 		}
-		held, ok, slot := d.take(first, rs.doorBit, own, ts-rs.idle)
+		held := &e.held
+		ok, slot := d.take(first, rs.doorBit, own, ts-rs.idle, held)
 		if !ok {
 			pk.door, pk.doorSeq, pk.doorSlot, pk.doorLen = d, e.packets, slot, len(d.e)
 			return
 		}
 		idx, _ = rs.t.getHash(k, h, ts, true)
-		rs.add(idx, true, held.ts, 1, uint64(held.bytes), rs.heldValue(&held, p), held.country)
+		rs.add(idx, true, held.ts, 1, uint64(held.bytes), rs.heldValue(held, p), held.country)
 		created = false
 	}
 	rs.add(idx, created, ts, p.Count(), uint64(p.IPLen), v, src.Country)

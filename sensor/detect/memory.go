@@ -34,7 +34,7 @@ func RuleState(rs []*rules.Rule, cfg Config) []State {
 		s := State{ID: r.ID}
 		s.Keys = lim.MaxKeys*int(unsafe.Sizeof(bucket{})) + slotsFor(lim.MaxKeys)*8
 		if st.set != nil {
-			s.Distinct = 2 * st.set.maxSize * int(unsafe.Sizeof(pairEntry{}))
+			s.Distinct = 2*st.set.maxSize*int(unsafe.Sizeof(pairEntry{})) + st.set.maxSize // and its filter
 		}
 		if st.hasHLL {
 			s.Sketch += lim.MaxKeys * hllRegs

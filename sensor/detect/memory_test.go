@@ -27,10 +27,10 @@ func TestStateStartsEmpty(t *testing.T) {
 		t.Errorf("New allocated %d bytes for %d rules, want < 1 MiB", n, len(rs))
 	}
 	// The worst case is still what the caps allow: 16384 keys, 65536
-	// distinct values, HyperLogLog, top countries and an exact-count index
+	// distinct values (and the set's filter, a byte per slot), HyperLogLog, top countries and an exact-count index
 	// per key, and exactKeys exact arrays, for a flood.
 	st := RuleState(rs[:2], Config{})
-	if st[0].ID != 10000 || st[0].Keys != 16384*128+32768*8 || st[0].Distinct != 2*131072*16 || st[0].Sketch != 16384*(256+64+4)+exactKeys*1024 {
+	if st[0].ID != 10000 || st[0].Keys != 16384*128+32768*8 || st[0].Distinct != 2*131072*16+131072 || st[0].Sketch != 16384*(256+64+4)+exactKeys*1024 {
 		t.Errorf("flood state %+v", st[0])
 	}
 	if st[1].Sketch != 0 || st[1].Total != int64(st[1].Keys+st[1].Distinct) {
@@ -80,7 +80,7 @@ func TestStateGrowsToCaps(t *testing.T) {
 			len(rs.t.b), len(rs.t.slots), len(rs.set.slots), len(rs.set.spare), len(rs.hll), len(rs.top))
 	}
 	ws := RuleState([]*rules.Rule{r}, Config{Limits: lim})[0]
-	held := len(rs.t.b)*128 + len(rs.t.slots)*8 + (len(rs.set.slots)+len(rs.set.spare))*16 + len(rs.hll) + len(rs.top)*64 +
+	held := len(rs.t.b)*128 + len(rs.t.slots)*8 + (len(rs.set.slots)+len(rs.set.spare))*16 + len(rs.set.seen)*8 + len(rs.hll) + len(rs.top)*64 +
 		len(rs.exact)*4 + cap(rs.pool.arrays)*1024
 	if int64(held) != ws.Total {
 		t.Errorf("holds %d bytes, RuleState says %d", held, ws.Total)

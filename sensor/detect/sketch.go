@@ -25,8 +25,18 @@ type pairEntry struct {
 // capacity, new values are not recorded (counted in full). The table starts
 // empty and doubles with the live values up to maxSize, the power of two at
 // or above 1.5 × capacity; at that size it allocates nothing more.
+//
+// seen is a Bloom filter of the entries written since the last rebuild
+// (live and stale), one 64-bit word per 8 slots with two bits per entry
+// taken from the entry's hash: contains answers false from it, without
+// probing the table, for a value the filter has not seen. A flooded
+// key whose exact values reached the per-key cap asks contains for every
+// new spoofed source (a miss into a table of up to 2 MiB, twice per
+// packet with the two flood rules); the filter is 1/16 of the table and
+// stays in cache.
 type pairSet struct {
 	slots, spare []pairEntry
+	seen         []uint64
 	mask         uint64
 	maxSize      int // slots at most
 	capacity     int // live values at most
@@ -55,6 +65,18 @@ func pairHash(owner int32, gen uint32, val uint64) uint64 {
 	return flow.Mix(val ^ uint64(uint32(owner))<<32 ^ uint64(gen)*0x9e3779b97f4a7c15)
 }
 
+// seenWord is the filter word of an entry of hash h, and seenBits its two
+// bits in it (bits of the hash above those that index the table, for
+// tables up to 2^20 slots).
+func (s *pairSet) seenWord(h uint64) *uint64 {
+	return &s.seen[(h>>40)&uint64(len(s.seen)-1)]
+}
+
+func seenBits(h uint64) uint64 { return 1<<(h>>20&63) | 1<<(h>>26&63) }
+
+// mark adds an entry of hash h to the filter.
+func (s *pairSet) mark(h uint64) { *s.seenWord(h) |= seenBits(h) }
+
 // insert records val for bucket owner (index) of generation gen and reports
 // whether it was new. ok is false when the set is full and val was not
 // recorded.
@@ -66,7 +88,8 @@ func (s *pairSet) insert(bs []bucket, owner int32, gen uint32, val uint64) (adde
 		s.resize(min(max(2*n, minPairSlots), s.maxSize), bs)
 	}
 	o := owner + 1
-	i := pairHash(owner, gen, val) & s.mask
+	h := pairHash(owner, gen, val)
+	i := h & s.mask
 	reuse := int64(-1)
 	for {
 		e := &s.slots[i]
@@ -87,6 +110,7 @@ func (s *pairSet) insert(bs []bucket, owner int32, gen uint32, val uint64) (adde
 	}
 	if reuse >= 0 {
 		s.slots[reuse] = pairEntry{owner: o, gen: gen, val: val}
+		s.mark(h)
 		s.live++
 		return true, true
 	}
@@ -98,6 +122,7 @@ func (s *pairSet) insert(bs []bucket, owner int32, gen uint32, val uint64) (adde
 		return s.insert(bs, owner, gen, val)
 	}
 	s.slots[i] = pairEntry{owner: o, gen: gen, val: val}
+	s.mark(h)
 	s.used++
 	s.live++
 	return true, true
@@ -119,8 +144,12 @@ func (s *pairSet) contains(owner int32, gen uint32, val uint64) bool {
 	if s.slots == nil {
 		return false
 	}
+	h := pairHash(owner, gen, val)
+	if b := seenBits(h); *s.seenWord(h)&b != b {
+		return false
+	}
 	o := owner + 1
-	i := pairHash(owner, gen, val) & s.mask
+	i := h & s.mask
 	for {
 		e := &s.slots[i]
 		if e.owner == 0 {
@@ -145,13 +174,20 @@ func (s *pairSet) resize(size int, bs []bucket) {
 	} else {
 		clear(s.spare)
 	}
+	if len(s.seen) != size/8 {
+		s.seen = make([]uint64, size/8)
+	} else {
+		clear(s.seen)
+	}
 	mask := uint64(size - 1)
 	used := 0
 	for _, e := range s.slots {
 		if e.owner == 0 || bs[e.owner-1].gen != e.gen {
 			continue
 		}
-		i := pairHash(e.owner-1, e.gen, e.val) & mask
+		h := pairHash(e.owner-1, e.gen, e.val)
+		s.mark(h)
+		i := h & mask
 		for s.spare[i].owner != 0 {
 			i = (i + 1) & mask
 		}

@@ -19,7 +19,7 @@ func TestRuleStateBound(t *testing.T) {
 		big.Rules = append(big.Rules, &rules.Rule{ID: uint32(9100000 + i), Name: "flood", Kind: rules.KindFlood, Protos: rules.ProtoUDP,
 			Threshold: rules.Threshold{Count: 1000, Track: rules.TrackDst, Distinct: rules.DistinctSrcIP, MinSources: 10}})
 	}
-	const want = "the 800 rules need up to 17.8 GiB of detection state with 2 workers, more than the limit of 16 GiB"
+	const want = "the 800 rules need up to 18.0 GiB of detection state with 2 workers, more than the limit of 16 GiB"
 	_, err := New(Config{Workers: 2}, labHolder(t, small), big, SinkFunc(nil))
 	var se *detect.StateLimitError
 	if !errors.As(err, &se) || se.Workers != 2 || se.Rules != 800 || !strings.HasPrefix(err.Error(), want) {

@@ -161,15 +161,15 @@ func TestUDPAndICMPDirections(t *testing.T) {
 
 func TestFlowIDDeterministicAndSymmetric(t *testing.T) {
 	t1, t2 := New(Config{Capacity: 8}), New(Config{Capacity: 1024})
-	a := t1.Update(tcp(sec, client, server, 40000, 443, decode.FlagSYN)).Entry.ID
-	b := t2.Update(tcp(5*sec, server, client, 443, 40000, decode.FlagSYN|decode.FlagACK)).Entry.ID
+	a := t1.Update(tcp(sec, client, server, 40000, 443, decode.FlagSYN)).Entry.ID()
+	b := t2.Update(tcp(5*sec, server, client, 443, 40000, decode.FlagSYN|decode.FlagACK)).Entry.ID()
 	if a != b {
 		t.Errorf("ids differ: %d %d", a, b)
 	}
 	if a>>53 != 0 || a == 0 {
 		t.Errorf("id %d not a non-zero 53-bit value", a)
 	}
-	c := t1.Update(tcp(sec, client, server, 40001, 443, decode.FlagSYN)).Entry.ID
+	c := t1.Update(tcp(sec, client, server, 40001, 443, decode.FlagSYN)).Entry.ID()
 	if c == a {
 		t.Error("different flows share an id")
 	}
@@ -315,10 +315,10 @@ func checkIndex(t *testing.T, tb *Table) {
 		for i := tb.head[c]; i != none; i = tb.links[i].next {
 			n++
 			e, l := &tb.entries[i], &tb.links[i]
-			if l.seen != e.LastSeen || l.class != e.class || int(l.class) != c || l.id != uint32(e.ID) {
-				t.Fatalf("entry %d: link seen %d class %d id %#x, entry %d %d %#x (list %d)", i, l.seen, l.class, l.id, e.LastSeen, e.class, uint32(e.ID), c)
+			if l.seen != e.LastSeen || l.class != e.class || int(l.class) != c || l.id != uint32(e.Key.index()) {
+				t.Fatalf("entry %d: link seen %d class %d id %#x, entry %d %d %#x (list %d)", i, l.seen, l.class, l.id, e.LastSeen, e.class, uint32(e.Key.index()), c)
 			}
-			if idx, _ := tb.find(&e.Key, e.Key.Hash()); idx != i {
+			if idx, _ := tb.find(&e.Key, e.Key.index()); idx != i {
 				t.Fatalf("entry %d not found through the index (got %d)", i, idx)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/decode"
 )
 
@@ -297,8 +298,11 @@ func keyOf(p *decode.Packet, k *Key) bool {
 	if p.Fragment && !p.FirstFragment {
 		sp, dp = 0, 0
 	}
-	// As16 is the IPv4-mapped form for IPv4 and IPv4-mapped IPv6 alike.
-	sb, db := p.Src.As16(), p.Dst.As16()
+	// The words of the 16-byte form (As16: IPv4-mapped for IPv4 and
+	// IPv4-mapped IPv6 alike), read without As16's array, whose 16-byte
+	// copy into the key the CPU cannot forward from its two 8-byte stores.
+	sh, sl := geo.AddrWords(p.Src)
+	dh, dl := geo.AddrWords(p.Dst)
 	s4 := p.Src.Is4() || p.Src.Is4In6()
 	d4 := p.Dst.Is4() || p.Dst.Is4In6()
 	var c int
@@ -311,8 +315,6 @@ func keyOf(p *decode.Packet, k *Key) bool {
 			c = -1
 		}
 	default:
-		sh, dh := binary.BigEndian.Uint64(sb[:8]), binary.BigEndian.Uint64(db[:8])
-		sl, dl := binary.BigEndian.Uint64(sb[8:]), binary.BigEndian.Uint64(db[8:])
 		switch {
 		case sh < dh || sh == dh && sl < dl:
 			c = -1
@@ -324,11 +326,14 @@ func keyOf(p *decode.Packet, k *Key) bool {
 	}
 	k.Proto, k.V4 = p.Proto, s4 && d4
 	srcIsA := c < 0 || (c == 0 && sp <= dp)
-	if srcIsA {
-		k.A, k.B, k.APort, k.BPort = sb, db, sp, dp
-	} else {
-		k.A, k.B, k.APort, k.BPort = db, sb, dp, sp
+	if !srcIsA {
+		sh, sl, dh, dl, sp, dp = dh, dl, sh, sl, dp, sp
 	}
+	binary.BigEndian.PutUint64(k.A[0:8], sh)
+	binary.BigEndian.PutUint64(k.A[8:16], sl)
+	binary.BigEndian.PutUint64(k.B[0:8], dh)
+	binary.BigEndian.PutUint64(k.B[8:16], dl)
+	k.APort, k.BPort = sp, dp
 	return srcIsA
 }
 

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
 	"time"
@@ -401,4 +402,73 @@ func BenchmarkUpdateExpiring(b *testing.B) {
 		}
 		tb.Update(p)
 	}
+}
+
+// keyOfAs16 is keyOf as it was written with netip.Addr.As16, the reference
+// for TestKeyOfWords.
+func keyOfAs16(p *decode.Packet) (Key, bool) {
+	sp, dp := p.SrcPort, p.DstPort
+	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
+		dp = sp
+	}
+	if p.Fragment && !p.FirstFragment {
+		sp, dp = 0, 0
+	}
+	sb, db := p.Src.As16(), p.Dst.As16()
+	s4 := p.Src.Is4() || p.Src.Is4In6()
+	d4 := p.Dst.Is4() || p.Dst.Is4In6()
+	var c int
+	switch {
+	case !p.Src.IsValid() || !p.Dst.IsValid():
+		c = p.Src.Unmap().Compare(p.Dst.Unmap())
+	case s4 != d4:
+		c = 1
+		if s4 {
+			c = -1
+		}
+	default:
+		c = bytes.Compare(sb[:], db[:])
+		if c == 0 {
+			c = p.Src.Unmap().Compare(p.Dst.Unmap())
+		}
+	}
+	k := Key{Proto: p.Proto, V4: s4 && d4}
+	srcIsA := c < 0 || (c == 0 && sp <= dp)
+	if srcIsA {
+		k.A, k.B, k.APort, k.BPort = sb, db, sp, dp
+	} else {
+		k.A, k.B, k.APort, k.BPort = db, sb, dp, sp
+	}
+	return k, srcIsA
+}
+
+// TestKeyOfWords: keyOf, which reads the addresses as words, gives the key,
+// side and flow id of the As16 reference for IPv4, IPv6, IPv4-mapped IPv6,
+// zoned, invalid and equal addresses, both ways round.
+func TestKeyOfWords(t *testing.T) {
+	addrs := []netip.Addr{{},
+		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.200"), netip.MustParseAddr("203.0.113.9"),
+		netip.MustParseAddr("0.0.0.0"), netip.MustParseAddr("255.255.255.255"),
+		netip.MustParseAddr("::ffff:192.0.2.1"), netip.MustParseAddr("::ffff:198.51.100.7"),
+		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::1%eth0"), netip.MustParseAddr("2001:db8:ffff::2"),
+		netip.MustParseAddr("::"), netip.MustParseAddr("::1"), netip.MustParseAddr("fe80::1%2"),
+		netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+	}
+	n := 0
+	for _, s := range addrs {
+		for _, d := range addrs {
+			for _, proto := range []uint8{decode.ProtoTCP, decode.ProtoUDP, decode.ProtoICMP} {
+				for _, ports := range [][2]uint16{{40000, 443}, {443, 40000}, {53, 53}, {0, 0}} {
+					p := &decode.Packet{Src: s, Dst: d, Proto: proto, SrcPort: ports[0], DstPort: ports[1]}
+					got, gotA := KeyOf(p)
+					want, wantA := keyOfAs16(p)
+					if got != want || gotA != wantA || got.ID() != want.ID() {
+						t.Fatalf("%v:%d -> %v:%d proto %d: key %+v srcIsA %v, want %+v %v", s, ports[0], d, ports[1], proto, got, gotA, want, wantA)
+					}
+					n++
+				}
+			}
+		}
+	}
+	t.Logf("%d packets", n)
 }

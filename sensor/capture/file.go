@@ -205,6 +205,12 @@ type fileSource struct {
 	done      bool
 	truncated *FormatError
 
+	// nFrames and nBytes are the frames and bytes delivered, counted by
+	// Next in plain fields and published to frames and bytes every
+	// publishEvery frames, when Next returns an error and by Publish: two
+	// atomic adds per record were ~3% of a replay's CPU.
+	nFrames, nBytes uint64
+
 	frames, bytes, errs, oversize, short atomic.Uint64
 	clamped                              atomic.Uint64
 	// firstClamp is the first record whose original length was clamped
@@ -250,7 +256,26 @@ func (s *fileSource) addLink(lt uint32) {
 // Name returns the file name given to OpenFile or OpenReader.
 func (s *fileSource) Name() string { return s.name }
 
-// Stats returns the counters; safe to call concurrently with Next.
+// publishEvery is how many frames Next delivers between two publications
+// of its frame and byte counts: a power of two dividing the pipeline's
+// 1024-frame check of its context, so that an interrupted replay stops on a
+// publication even before it calls Publish.
+const publishEvery = 64
+
+// Publish makes Stats exact: it publishes the frames and bytes counted
+// since the last publication. Call it from the goroutine that calls Next
+// (the pipeline does when it stops reading); Next publishes every
+// publishEvery frames and when it returns an error (the end of the input,
+// Close, a broken file), so Stats lags by fewer than publishEvery frames
+// while a reader runs.
+func (s *fileSource) Publish() {
+	s.frames.Store(s.nFrames)
+	s.bytes.Store(s.nBytes)
+}
+
+// Stats returns the counters; safe to call concurrently with Next. Frames
+// and Bytes lag Next by fewer than publishEvery frames until Next returned
+// an error or Publish was called.
 func (s *fileSource) Stats() Stats {
 	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Errors: s.errs.Load(),
 		Oversize: s.oversize.Load(), Truncated: s.short.Load(), WireClamped: s.clamped.Load()}
@@ -307,6 +332,7 @@ func (s *fileSource) Close() error {
 // resolution, ...) gives a *FormatError; the source then stays at its end.
 func (s *fileSource) Next(f *Frame) (err error) {
 	if s.closed.Load() {
+		s.Publish()
 		return ErrClosed
 	}
 	if s.done {
@@ -317,6 +343,7 @@ func (s *fileSource) Next(f *Frame) (err error) {
 		// bad input; it ends the file with an error that is not a
 		// FormatError, so replay reports it as a failure (exit 1).
 		if r := recover(); r != nil {
+			s.Publish()
 			s.done = true
 			err = fmt.Errorf("%s: offset %d: internal error reading the capture: %v", s.name, s.off, r)
 		}
@@ -331,10 +358,14 @@ func (s *fileSource) Next(f *Frame) (err error) {
 		if f.WireLen > MaxWireLen {
 			s.clampWire(f)
 		}
-		s.frames.Add(1)
-		s.bytes.Add(uint64(f.WireLen))
+		s.nFrames++
+		s.nBytes += uint64(f.WireLen)
+		if s.nFrames%publishEvery == 0 {
+			s.Publish()
+		}
 		return nil
 	}
+	s.Publish()
 	s.done = true
 	if s.closed.Load() {
 		return ErrClosed

@@ -406,3 +406,54 @@ func BenchmarkFileNext(b *testing.B) {
 		}
 	}
 }
+
+// TestStatsPublished: Next counts frames and bytes in plain fields and
+// publishes them in batches; Stats lags by fewer than publishEvery frames
+// while a reader runs, Publish makes it exact at any frame, and so does the
+// end of the input without Publish (pcap and pcapng).
+func TestStatsPublished(t *testing.T) {
+	const n = 3*publishEvery + 7
+	var rs []rec
+	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC).UnixNano()
+	for i := range n {
+		rs = append(rs, rec{ts: base + int64(i)*1000, wireLen: 60 + i, data: make([]byte, 40+i%7)})
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"pcap", pcapFile(binary.LittleEndian, true, 1, rs)},
+		{"pcapng", ngFile(t, rs, false)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := OpenReader(c.name, bytes.NewReader(c.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var f Frame
+			var bytes uint64
+			for i := range n {
+				if err := s.Next(&f); err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				bytes += uint64(f.WireLen)
+				if st := s.Stats(); st.Frames > uint64(i+1) || uint64(i+1)-st.Frames >= publishEvery || st.Bytes > bytes {
+					t.Fatalf("after frame %d: stats %+v lag by a batch or more", i+1, st)
+				}
+				if i == n-5 { // within a batch
+					s.(Publisher).Publish()
+					if st := s.Stats(); st.Frames != uint64(i+1) || st.Bytes != bytes {
+						t.Fatalf("after Publish at frame %d: stats %+v, want %d frames, %d bytes", i+1, st, i+1, bytes)
+					}
+				}
+			}
+			if err := s.Next(&f); err != io.EOF {
+				t.Fatalf("end: %v", err)
+			}
+			if st := s.Stats(); st != (Stats{Frames: n, Bytes: bytes}) {
+				t.Errorf("at the end: stats %+v, want %d frames, %d bytes", st, n, bytes)
+			}
+		})
+	}
+}

@@ -77,6 +77,22 @@ type WireClamper interface {
 	WireClamp() error
 }
 
+// Publisher is a source whose Stats lag Next by a few frames (the file
+// source publishes its frame and byte counts every 64 frames): Publish,
+// called from the goroutine that calls Next, makes them exact.
+type Publisher interface {
+	Publish()
+}
+
+// Publish calls src's Publish if it has one. A reader calls it when it
+// stops calling Next (the end of the input, or its context ended), so that
+// the counters of an interrupted run are exact.
+func Publish(src Source) {
+	if p, ok := src.(Publisher); ok {
+		p.Publish()
+	}
+}
+
 // Source yields frames.
 type Source interface {
 	// Next fills f with the next frame. It returns io.EOF at the end of a file
@@ -84,7 +100,9 @@ type Source interface {
 	Next(f *Frame) error
 	// Name describes the source (file path or interface), for logs and alerts.
 	Name() string
-	// Stats returns the counters so far; safe to call concurrently with Next.
+	// Stats returns the counters so far; safe to call concurrently with Next
+	// (see Publisher: they may lag Next by a few frames until it returns an
+	// error or Publish is called).
 	Stats() Stats
 	// Close stops the source; a blocked Next returns ErrClosed.
 	Close() error

@@ -1016,7 +1016,7 @@ func (e *Engine) newAlert(rs *ruleState, idx int32, p *decode.Packet, f flow.Res
 		Mitre:       append([]string(nil), r.Mitre...),
 	}
 	if f.Entry != nil {
-		a.FlowID = f.Entry.ID
+		a.FlowID = f.Entry.ID()
 		if !f.ToServer {
 			a.Direction = "to_client"
 		}

@@ -16,7 +16,10 @@
 //
 // ID returns a deterministic 64-bit hash of the key masked to 53 bits, so the
 // same flow has the same id in every worker and process and JSON consumers
-// keep every bit. CommunityID computes the Community ID v1 string; it
+// keep every bit. The table does not store it: Entry.ID computes it from
+// the key when an alert or record needs it, and the table's index uses a
+// cheaper hash of the key (one round of mixing instead of five chained).
+// CommunityID computes the Community ID v1 string; it
 // allocates and is meant for alerts only.
 //
 // # Initiator and direction

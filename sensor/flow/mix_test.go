@@ -105,7 +105,7 @@ func TestMixDigest(t *testing.T) {
 				r := tb.Update(p)
 				e := r.Entry
 				add(b2u(r.IsNew) | b2u(r.ToServer)<<1 | b2u(e.InitiatorIsA)<<2 | b2u(e.InitiatorSYN)<<3 | uint64(e.State)<<4)
-				add(e.ID)
+				add(e.ID())
 				add(uint64(e.FirstSeen))
 				add(uint64(e.LastSeen))
 				for d := range 2 {

@@ -2,9 +2,11 @@ package flow
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"time"
 
+	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/decode"
 )
 
@@ -89,13 +91,11 @@ func keyAddr(b [16]byte, v4 bool) netip.Addr {
 // Entry is one flow. Direction index 0 is initiator→responder (to server),
 // 1 is responder→initiator (to client).
 //
-// The fields are laid out for the cache: an Entry is 128 bytes, the key, id
-// and times (what a lookup compares and reads) in its first 64, the
-// counters in the second.
+// The fields are laid out for the cache: an Entry is 128 bytes, the key and
+// times (what a lookup compares and reads) in its first 64, the counters in
+// the second. The flow id is not stored: ID computes it from the key.
 type Entry struct {
-	Key Key
-	// ID is the flow id: the key's hash masked to 53 bits.
-	ID        uint64
+	Key       Key
 	FirstSeen int64 // capture time, ns since the Unix epoch
 	LastSeen  int64
 	Packets   [2]uint64
@@ -111,8 +111,13 @@ type Entry struct {
 	State        State
 
 	class uint8 // timeout class: the LRU list the entry is on
-	_     [10]byte
+	_     [18]byte
 }
+
+// ID returns the flow id: Key.ID of the entry's key. It is computed on each
+// call (five dependent mixing rounds, ~10 ns), for alerts and records; the
+// table indexes entries by a cheaper hash.
+func (e *Entry) ID() uint64 { return e.Key.ID() }
 
 // Initiator returns the address and port of the side that started the flow.
 func (e *Entry) Initiator() (netip.Addr, uint16) {
@@ -184,12 +189,12 @@ const none = -1
 // Memory layout, for few cache misses per packet: entries is an array of
 // 128-byte Entry values; slots is an open-addressing index (linear probing,
 // at most half full) whose 8-byte slots hold the entry index and the low 32
-// bits of the key's hash, so that a probe compares hashes without touching
+// bits of the key's index hash (Key.index, not the flow id's hash), so that a probe compares hashes without touching
 // an entry, and deletion finds a slot's home without touching one either;
 // the LRU lists' links are a separate array of 24-byte records, so that
 // moving an entry to the front of its list touches its neighbours' links,
 // not their entries. A link also holds its entry's last-seen time, class and
-// the low 32 bits of its id (the slot's tag and home), so that expiry and
+// the low 32 bits of its index hash (the slot's tag and home), so that expiry and
 // eviction walk the lists and clear the index without touching an entry.
 type Table struct {
 	entries  []Entry
@@ -206,10 +211,10 @@ type Table struct {
 
 // link is an entry's place in its LRU list (or the free list: next only),
 // with what expiry needs of the entry: its LastSeen, class and the low 32
-// bits of its id.
+// bits of its key's index hash.
 type link struct {
 	prev, next int32
-	id         uint32 // low 32 bits of the entry's id: its slot's tag and home
+	id         uint32 // low 32 bits of the key's index hash: its slot's tag and home
 	class      uint8  // the LRU list the entry is on
 	seen       int64  // the entry's LastSeen
 }
@@ -293,8 +298,11 @@ func keyOf(p *decode.Packet, k *Key) bool {
 	if p.Fragment && !p.FirstFragment {
 		sp, dp = 0, 0
 	}
-	// As16 is the IPv4-mapped form for IPv4 and IPv4-mapped IPv6 alike.
-	sb, db := p.Src.As16(), p.Dst.As16()
+	// The words of the 16-byte form (As16: IPv4-mapped for IPv4 and
+	// IPv4-mapped IPv6 alike), read without As16's array, whose 16-byte
+	// copy into the key the CPU cannot forward from its two 8-byte stores.
+	sh, sl := geo.AddrWords(p.Src)
+	dh, dl := geo.AddrWords(p.Dst)
 	s4 := p.Src.Is4() || p.Src.Is4In6()
 	d4 := p.Dst.Is4() || p.Dst.Is4In6()
 	var c int
@@ -307,8 +315,6 @@ func keyOf(p *decode.Packet, k *Key) bool {
 			c = -1
 		}
 	default:
-		sh, dh := binary.BigEndian.Uint64(sb[:8]), binary.BigEndian.Uint64(db[:8])
-		sl, dl := binary.BigEndian.Uint64(sb[8:]), binary.BigEndian.Uint64(db[8:])
 		switch {
 		case sh < dh || sh == dh && sl < dl:
 			c = -1
@@ -320,11 +326,14 @@ func keyOf(p *decode.Packet, k *Key) bool {
 	}
 	k.Proto, k.V4 = p.Proto, s4 && d4
 	srcIsA := c < 0 || (c == 0 && sp <= dp)
-	if srcIsA {
-		k.A, k.B, k.APort, k.BPort = sb, db, sp, dp
-	} else {
-		k.A, k.B, k.APort, k.BPort = db, sb, dp, sp
+	if !srcIsA {
+		sh, sl, dh, dl, sp, dp = dh, dl, sh, sl, dp, sp
 	}
+	binary.BigEndian.PutUint64(k.A[0:8], sh)
+	binary.BigEndian.PutUint64(k.A[8:16], sl)
+	binary.BigEndian.PutUint64(k.B[0:8], dh)
+	binary.BigEndian.PutUint64(k.B[8:16], dl)
+	k.APort, k.BPort = sp, dp
 	return srcIsA
 }
 
@@ -337,7 +346,8 @@ func (k *Key) equal(o *Key) bool {
 		k.APort == o.APort && k.BPort == o.BPort && k.Proto == o.Proto && k.V4 == o.V4
 }
 
-// Hash returns the deterministic 64-bit hash of a key.
+// Hash returns the deterministic 64-bit hash of a key, from which ID takes
+// the flow id. It must not change: alerts carry the id.
 func (k *Key) Hash() uint64 {
 	h := uint64(0x9e3779b97f4a7c15)
 	h = Mix(h ^ binary.LittleEndian.Uint64(k.A[0:8]))
@@ -354,6 +364,24 @@ func (k *Key) Hash() uint64 {
 
 // ID returns the flow id of a key: its hash masked to 53 bits.
 func (k *Key) ID() uint64 { return k.Hash() & idMask }
+
+// index is the key's hash for the table's index (slot and tag). Each word
+// is multiplied by its own odd constant and rotated, the products xored and
+// mixed once: the five multiplications are independent, where Hash's chain
+// of five mixes waits for each in turn, and the slot's load waits for the
+// hash. It leaves the table only through its layout.
+func (k *Key) index() uint64 {
+	var v4 uint64
+	if k.V4 {
+		v4 = 1
+	}
+	h := binary.LittleEndian.Uint64(k.A[0:8])*0x9e3779b97f4a7c15 ^
+		bits.RotateLeft64(binary.LittleEndian.Uint64(k.A[8:16])*0xc2b2ae3d27d4eb4f, 17) ^
+		bits.RotateLeft64(binary.LittleEndian.Uint64(k.B[0:8])*0x165667b19e3779f9, 31) ^
+		bits.RotateLeft64(binary.LittleEndian.Uint64(k.B[8:16])*0xd6e8feb86659fd93, 47) ^
+		(uint64(k.APort)|uint64(k.BPort)<<16|uint64(k.Proto)<<32|v4<<40)*0xff51afd7ed558ccd
+	return Mix(h)
+}
 
 // Mix is the splitmix64 finalizer: the hash mixer of flow keys, shared with
 // the detection engine's key tables.
@@ -372,7 +400,7 @@ func Mix(x uint64) uint64 {
 func (t *Table) Update(p *decode.Packet) Result {
 	var k Key
 	srcIsA := keyOf(p, &k)
-	h := k.Hash()
+	h := k.index()
 	ts := p.Timestamp
 	idx, slot := t.find(&k, h)
 	var r Result
@@ -504,19 +532,18 @@ func (t *Table) Expire(now int64) int {
 func (t *Table) Lookup(p *decode.Packet) *Entry {
 	var k Key
 	keyOf(p, &k)
-	idx, _ := t.find(&k, k.Hash())
+	idx, _ := t.find(&k, k.index())
 	if idx < 0 {
 		return nil
 	}
 	return &t.entries[idx]
 }
 
-// find returns the entry index and slot of a key, or none and the empty slot
-// where it would go.
+// find returns the entry index and slot of a key with index hash h, or none
+// and the empty slot where it would go.
 func (t *Table) find(k *Key, h uint64) (int32, uint64) {
-	id := h & idMask
-	tag := id << 32
-	s := id & t.mask
+	tag := h << 32
+	s := h & t.mask
 	for {
 		v := t.slots[s]
 		if v == 0 {
@@ -524,7 +551,7 @@ func (t *Table) find(k *Key, h uint64) (int32, uint64) {
 		}
 		if v&^0xffffffff == tag {
 			idx := int32(uint32(v)) - 1
-			if e := &t.entries[idx]; e.ID == id && e.Key.equal(k) {
+			if e := &t.entries[idx]; e.Key.equal(k) {
 				return idx, s
 			}
 		}
@@ -532,8 +559,9 @@ func (t *Table) find(k *Key, h uint64) (int32, uint64) {
 	}
 }
 
-// insert adds an entry for key k with hash h and returns its index. slot is
-// the empty slot find returned for k, or beyond the slot array when unknown.
+// insert adds an entry for key k with index hash h and returns its index.
+// slot is the empty slot find returned for k, or beyond the slot array when
+// unknown.
 func (t *Table) insert(k *Key, h uint64, slot uint64) int32 {
 	if t.free == none {
 		t.evictLRU()
@@ -541,13 +569,12 @@ func (t *Table) insert(k *Key, h uint64, slot uint64) int32 {
 	}
 	idx := t.free
 	t.free = t.links[idx].next
-	id := h & idMask
-	t.entries[idx] = Entry{Key: *k, ID: id}
-	t.links[idx].id = uint32(id)
+	t.entries[idx] = Entry{Key: *k}
+	t.links[idx].id = uint32(h)
 	if slot > t.mask {
 		_, slot = t.find(k, h)
 	}
-	t.slots[slot] = id<<32 | uint64(idx+1)
+	t.slots[slot] = uint64(uint32(h))<<32 | uint64(idx+1)
 	t.n++
 	t.stats.Created++
 	return idx

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
 	"time"
@@ -161,15 +162,15 @@ func TestUDPAndICMPDirections(t *testing.T) {
 
 func TestFlowIDDeterministicAndSymmetric(t *testing.T) {
 	t1, t2 := New(Config{Capacity: 8}), New(Config{Capacity: 1024})
-	a := t1.Update(tcp(sec, client, server, 40000, 443, decode.FlagSYN)).Entry.ID
-	b := t2.Update(tcp(5*sec, server, client, 443, 40000, decode.FlagSYN|decode.FlagACK)).Entry.ID
+	a := t1.Update(tcp(sec, client, server, 40000, 443, decode.FlagSYN)).Entry.ID()
+	b := t2.Update(tcp(5*sec, server, client, 443, 40000, decode.FlagSYN|decode.FlagACK)).Entry.ID()
 	if a != b {
 		t.Errorf("ids differ: %d %d", a, b)
 	}
 	if a>>53 != 0 || a == 0 {
 		t.Errorf("id %d not a non-zero 53-bit value", a)
 	}
-	c := t1.Update(tcp(sec, client, server, 40001, 443, decode.FlagSYN)).Entry.ID
+	c := t1.Update(tcp(sec, client, server, 40001, 443, decode.FlagSYN)).Entry.ID()
 	if c == a {
 		t.Error("different flows share an id")
 	}
@@ -315,10 +316,10 @@ func checkIndex(t *testing.T, tb *Table) {
 		for i := tb.head[c]; i != none; i = tb.links[i].next {
 			n++
 			e, l := &tb.entries[i], &tb.links[i]
-			if l.seen != e.LastSeen || l.class != e.class || int(l.class) != c || l.id != uint32(e.ID) {
-				t.Fatalf("entry %d: link seen %d class %d id %#x, entry %d %d %#x (list %d)", i, l.seen, l.class, l.id, e.LastSeen, e.class, uint32(e.ID), c)
+			if l.seen != e.LastSeen || l.class != e.class || int(l.class) != c || l.id != uint32(e.Key.index()) {
+				t.Fatalf("entry %d: link seen %d class %d id %#x, entry %d %d %#x (list %d)", i, l.seen, l.class, l.id, e.LastSeen, e.class, uint32(e.Key.index()), c)
 			}
-			if idx, _ := tb.find(&e.Key, e.Key.Hash()); idx != i {
+			if idx, _ := tb.find(&e.Key, e.Key.index()); idx != i {
 				t.Fatalf("entry %d not found through the index (got %d)", i, idx)
 			}
 		}
@@ -401,4 +402,73 @@ func BenchmarkUpdateExpiring(b *testing.B) {
 		}
 		tb.Update(p)
 	}
+}
+
+// keyOfAs16 is keyOf as it was written with netip.Addr.As16, the reference
+// for TestKeyOfWords.
+func keyOfAs16(p *decode.Packet) (Key, bool) {
+	sp, dp := p.SrcPort, p.DstPort
+	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
+		dp = sp
+	}
+	if p.Fragment && !p.FirstFragment {
+		sp, dp = 0, 0
+	}
+	sb, db := p.Src.As16(), p.Dst.As16()
+	s4 := p.Src.Is4() || p.Src.Is4In6()
+	d4 := p.Dst.Is4() || p.Dst.Is4In6()
+	var c int
+	switch {
+	case !p.Src.IsValid() || !p.Dst.IsValid():
+		c = p.Src.Unmap().Compare(p.Dst.Unmap())
+	case s4 != d4:
+		c = 1
+		if s4 {
+			c = -1
+		}
+	default:
+		c = bytes.Compare(sb[:], db[:])
+		if c == 0 {
+			c = p.Src.Unmap().Compare(p.Dst.Unmap())
+		}
+	}
+	k := Key{Proto: p.Proto, V4: s4 && d4}
+	srcIsA := c < 0 || (c == 0 && sp <= dp)
+	if srcIsA {
+		k.A, k.B, k.APort, k.BPort = sb, db, sp, dp
+	} else {
+		k.A, k.B, k.APort, k.BPort = db, sb, dp, sp
+	}
+	return k, srcIsA
+}
+
+// TestKeyOfWords: keyOf, which reads the addresses as words, gives the key,
+// side and flow id of the As16 reference for IPv4, IPv6, IPv4-mapped IPv6,
+// zoned, invalid and equal addresses, both ways round.
+func TestKeyOfWords(t *testing.T) {
+	addrs := []netip.Addr{{},
+		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.200"), netip.MustParseAddr("203.0.113.9"),
+		netip.MustParseAddr("0.0.0.0"), netip.MustParseAddr("255.255.255.255"),
+		netip.MustParseAddr("::ffff:192.0.2.1"), netip.MustParseAddr("::ffff:198.51.100.7"),
+		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::1%eth0"), netip.MustParseAddr("2001:db8:ffff::2"),
+		netip.MustParseAddr("::"), netip.MustParseAddr("::1"), netip.MustParseAddr("fe80::1%2"),
+		netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+	}
+	n := 0
+	for _, s := range addrs {
+		for _, d := range addrs {
+			for _, proto := range []uint8{decode.ProtoTCP, decode.ProtoUDP, decode.ProtoICMP} {
+				for _, ports := range [][2]uint16{{40000, 443}, {443, 40000}, {53, 53}, {0, 0}} {
+					p := &decode.Packet{Src: s, Dst: d, Proto: proto, SrcPort: ports[0], DstPort: ports[1]}
+					got, gotA := KeyOf(p)
+					want, wantA := keyOfAs16(p)
+					if got != want || gotA != wantA || got.ID() != want.ID() {
+						t.Fatalf("%v:%d -> %v:%d proto %d: key %+v srcIsA %v, want %+v %v", s, ports[0], d, ports[1], proto, got, gotA, want, wantA)
+					}
+					n++
+				}
+			}
+		}
+	}
+	t.Logf("%d packets", n)
 }

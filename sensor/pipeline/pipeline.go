@@ -256,6 +256,7 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 			}
 		}
 	}
+	capture.Publish(src)
 	p.publishDecode(&dec.Stats)
 	w.publish()
 	if errors.Is(err, io.EOF) {

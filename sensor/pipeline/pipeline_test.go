@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -372,6 +373,49 @@ func TestAlertOriginReplay(t *testing.T) {
 		p.Close()
 		if len(got) != 1 || got[0].PcapFile != "captures/scan.pcap" || got[0].Iface != "" || got[0].Host != alert.DefaultSensorName() {
 			t.Errorf("workers %d: want one alert from captures/scan.pcap on host %q, got %d: %+v", workers, alert.DefaultSensorName(), len(got), got)
+		}
+	}
+}
+
+// TestInterruptedReplayCountsExact: a replay interrupted mid-file (the sink
+// ends the context at the first alert, as SIGINT does) stops with
+// context.Canceled, and its counters are exact: the frames and bytes the
+// file source read (which it publishes in batches) are those decoded, and
+// the bytes are the wire lengths of exactly the frames read.
+func TestInterruptedReplayCountsExact(t *testing.T) {
+	set := scanRule(t, 9000012, 5)
+	stream := syns(1, 60000)
+	var buf bytes.Buffer
+	if err := synth.Write(&buf, synth.PCAP, stream); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		ctx, cancel := context.WithCancel(context.Background())
+		p, err := New(Config{Workers: workers}, labHolder(t, set), set, SinkFunc(func(*alert.Alert) error { cancel(); return nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.OpenReader("scan.pcap", bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Run(ctx, src); !errors.Is(err, context.Canceled) {
+			t.Fatalf("workers %d: Run: %v, want context.Canceled", workers, err)
+		}
+		cancel()
+		p.Close()
+		s := p.Stats()
+		read := s.Capture.Frames
+		if read == 0 || read >= uint64(len(stream)) {
+			t.Fatalf("workers %d: %d of %d frames read: not interrupted mid-file", workers, read, len(stream))
+		}
+		var want uint64
+		for _, pk := range stream[:read] {
+			want += uint64(len(pk.Data))
+		}
+		if got := s.Decode.Decoded + s.Decode.Skipped(); got != read || s.Capture.Bytes != want || s.Packets != read {
+			t.Errorf("workers %d: capture %d frames %d bytes, decoded+skipped %d, packets %d; want %d frames of %d bytes throughout",
+				workers, read, s.Capture.Bytes, got, s.Packets, read, want)
 		}
 	}
 }

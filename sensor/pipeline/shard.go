@@ -367,6 +367,7 @@ func (p *Pipeline) read(ctx context.Context, s *shards, src capture.Source) erro
 		}
 	}
 	r.flush()
+	capture.Publish(src)
 	p.queueDrops.Add(r.drops)
 	p.publishDecode(&dec.Stats)
 	switch {

@@ -412,15 +412,15 @@ wordlists() {
 		for i in $(seq 1 24); do echo "guess$i"; done
 		echo "$LAB_PASS"
 	} >"$STATE/passwords.txt"
-	# Hydra's: the same 25, then 48 more wrong guesses. Hydra 9.4's parent
-	# can count a worker as gone while it still tests its pair once every
-	# pair has been handed out ("attack finished ... waiting for children"):
-	# it then exits "0 valid password found, 1 final worker threads did
-	# not complete" without a connection error (1 in 25 runs under the
-	# lab's spread flood). With pairs left after the password, it is found
-	# while pairs remain; -f stops hydra there, so the trailing guesses are
-	# not sent beyond those in flight (the 24 workers' connections, the
-	# brute force the rules see, are the same).
+	# Hydra's: the same 25, then 48 more wrong guesses. Once every pair
+	# has been handed out ("attack finished ... waiting for children"),
+	# hydra 9.4's parent can count one worker as gone twice and exit while
+	# another still tests its pair: "0 valid password found, 1 final
+	# worker threads did not complete", no connection failed (1 in 25-30
+	# hydra runs under the lab's spread flood; docs/performance.md). With
+	# 48 pairs after the password, it is answered before the list runs
+	# out and -f stops hydra there; the 24 workers' connections (the
+	# brute force the rules count) are the same.
 	{
 		cat "$STATE/passwords.txt"
 		for i in $(seq 25 72); do echo "guess$i"; done

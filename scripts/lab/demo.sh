@@ -71,8 +71,8 @@ step "RU 2001:db8:2::10: nmap IPv6 NULL scan of 2001:db8:de::13"
 x bwl-ru nmap -6 -n -Pn -T4 -sN -p 1-100 -S 2001:db8:2::10 -e eth0 2001:db8:de::13
 step "FR 192.0.2.142: nmap ping sweep of 192.0.2.0/27"
 x bwl-fr nmap -n -sn -PE -T4 -S 192.0.2.142 -e eth0 192.0.2.0/27
-step "CN 198.51.100.10: hydra against the home sshd (25 passwords, the last one right)"
-x bwl-cn hydra -l bwlab -P "$S/passwords.txt" -t 24 -f -I ssh://192.0.2.10
+step "CN 198.51.100.10: hydra against the home sshd (73 passwords, the 25th right)"
+x bwl-cn hydra -l bwlab -P "$S/passwords-hydra.txt" -t 24 -f -I ssh://192.0.2.10
 step "RU, 5 spoofed sources 203.0.113.100-104: hping3 SYN flood on 192.0.2.20 (5 x 1000 packets)"
 pids=()
 for i in 100 101 102 103 104; do

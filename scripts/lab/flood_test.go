@@ -356,7 +356,7 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string, spread bool
 	attackStart := time.Now()
 	l.runStep(t, []cmd{
 		{ns: "bwl-ru", limit: 30 * time.Second, args: nmap("-sS", "-p", "1-20", "-S", scanSrc, "-e", "eth0", scanDst), mustOut: `Raw packets sent`},
-		{ns: "bwl-fr", limit: 60 * time.Second, args: []string{"hydra", "-l", "bwlab", "-P", filepath.Join(stateDir, "passwords.txt"), "-t", "24", "-f", "-I", "ssh://" + home},
+		{ns: "bwl-fr", limit: 60 * time.Second, args: []string{"hydra", "-v", "-l", "bwlab", "-P", filepath.Join(stateDir, "passwords-hydra.txt"), "-t", strconv.Itoa(hydraTasks), "-f", "-I", "ssh://" + home},
 			mustOut: `1 valid password found`},
 	})
 	err := tg.Wait()

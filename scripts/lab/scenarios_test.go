@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -138,6 +139,7 @@ func scenarios(state string) []scenario {
 	var (
 		query    = filepath.Join(state, "query.bin")
 		pwList   = filepath.Join(state, "passwords.txt")
+		hydraPw  = filepath.Join(state, "passwords-hydra.txt") // the password 25th of 73 (lab.sh)
 		upload   = filepath.Join(state, "upload.bin")
 		spray    = filepath.Join(state, "spray-targets.txt")
 		medusaPw = filepath.Join(state, "passwords-95.txt")
@@ -254,10 +256,11 @@ func scenarios(state string) []scenario {
 		},
 		{
 			// 24 parallel tasks: hydra (libssh) tries several passwords per
-			// connection, and 25 guesses over 24 connections cross the
-			// default rule's 20 connections.
+			// connection, and the 24 workers' connections cross the
+			// default rule's 20 connections before the 25th guess, the
+			// password, is found.
 			name: "hydra-ssh-bruteforce-cn",
-			steps: [][]cmd{{{ns: "bwl-cn", limit: 60 * time.Second, args: []string{"hydra", "-l", "bwlab", "-P", pwList, "-t", "24", "-f", "-I", "ssh://" + home},
+			steps: [][]cmd{{{ns: "bwl-cn", limit: 60 * time.Second, args: []string{"hydra", "-l", "bwlab", "-P", hydraPw, "-t", strconv.Itoa(hydraTasks), "-f", "-I", "ssh://" + home},
 				mustOut: `1 valid password found`}}},
 			want: []want{func() want {
 				w := inbound("bruteforce", 8100401, "198.51.100.10", home, "TCP", "CN")

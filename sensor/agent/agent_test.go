@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/syncbuf"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/alert/sink"
@@ -28,28 +28,10 @@ import (
 	"github.com/borderwatch/borderwatch/sensor/reload"
 )
 
-// syncBuffer is a bytes.Buffer for loggers writing from goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testConfig is a sensor on the interfaces ifaces with AF_PACKET capture,
 // the default rule pack, the embedded GeoIP database, no metrics listener,
 // alerts on stdout.
-func testConfig(t *testing.T, logs *syncBuffer, stdout *syncBuffer, ifaces ...string) Config {
+func testConfig(t *testing.T, logs *syncbuf.Buffer, stdout *syncbuf.Buffer, ifaces ...string) Config {
 	t.Helper()
 	z, err := geo.NewZones(geo.Config{Home: []string{"DE"}})
 	if err != nil {
@@ -82,7 +64,7 @@ func testConfig(t *testing.T, logs *syncBuffer, stdout *syncBuffer, ifaces ...st
 // TestRunCaptureFails: when the first component cannot start, Run returns
 // its error and starts none of the later ones.
 func TestRunCaptureFails(t *testing.T) {
-	var logs, stdout syncBuffer
+	var logs, stdout syncbuf.Buffer
 	c := testConfig(t, &logs, &stdout, "bw-nosuch0")
 	opened := false
 	open := c.OpenOutputs
@@ -106,7 +88,7 @@ func TestRunOutputsFail(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for an AF_PACKET socket on lo")
 	}
-	var logs, stdout syncBuffer
+	var logs, stdout syncbuf.Buffer
 	c := testConfig(t, &logs, &stdout, "lo")
 	c.OpenOutputs = func() (*sink.Alerts, error) { return nil, errors.New("output 1: refused") }
 	if err := Run(context.Background(), c); err == nil || err.Error() != "output 1: refused" {
@@ -123,7 +105,7 @@ func TestRunStops(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for an AF_PACKET socket on lo")
 	}
-	var logs, stdout syncBuffer
+	var logs, stdout syncbuf.Buffer
 	c := testConfig(t, &logs, &stdout, "lo")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -170,7 +152,7 @@ func TestRunConsolePasswordReload(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("first-Pa55\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs, stdout syncBuffer
+	var logs, stdout syncbuf.Buffer
 	c := testConfig(t, &logs, &stdout, "lo")
 	c.Metrics = "127.0.0.1:0"
 	c.Console.Auth = console.AuthConfiguration{Username: "operator", PasswordFile: pwFile}
@@ -256,7 +238,7 @@ func TestRunStopsAfterReload(t *testing.T) {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	var logs, stdout syncBuffer
+	var logs, stdout syncbuf.Buffer
 	c := testConfig(t, &logs, &stdout, "lo")
 	c.Metrics = "127.0.0.1:0"
 	var addr atomic.Value // the metrics endpoint, once known

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	neturl "net/url"
 	"slices"
@@ -201,11 +202,7 @@ func WriteStatus(w io.Writer, addr string, ms Scrape) error {
 	frames := ms.by("borderwatch_capture_frames_total", "source", nil)
 	bytes := ms.by("borderwatch_capture_bytes_total", "source", nil)
 	drops := ms.by("borderwatch_capture_drops_total", "source", nil)
-	names := make([]string, 0, len(frames))
-	for n := range frames {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(frames))
 	for _, n := range names {
 		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t\n", n, frames[n], bytes[n], drops[n])
 	}
@@ -260,21 +257,11 @@ func printLists(w io.Writer, ms Scrape) {
 	if len(entries) == 0 {
 		return
 	}
-	age := map[string]float64{}
-	for _, s := range ms["borderwatch_list_age_seconds"] {
-		age[s.labels["list"]] = s.value
-	}
-	lastErr := map[string]float64{}
-	for _, s := range ms["borderwatch_list_last_error_timestamp_seconds"] {
-		lastErr[s.labels["list"]] = s.value
-	}
+	age := ms.by("borderwatch_list_age_seconds", "list", nil)
+	lastErr := ms.by("borderwatch_list_last_error_timestamp_seconds", "list", nil)
 	failures := ms.by("borderwatch_list_failures", "list", nil)
 	pending := ms.by("borderwatch_list_pending", "list", nil)
-	names := make([]string, 0, len(entries))
-	for n := range entries {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(entries))
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LIST\tENTRIES\tAGE\tFAILURES\tLAST ERROR\tIN FORCE")

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/inputerr"
 	"github.com/borderwatch/borderwatch/sensor/metrics"
 	"github.com/borderwatch/borderwatch/sensor/pipeline"
 	"github.com/borderwatch/borderwatch/sensor/reload"
@@ -18,20 +19,17 @@ import (
 // ConfigError is an error of the console's settings or files (a bad
 // value, the password file, the TLS certificate) or of the metrics
 // listener: invalid input (the CLI's exit code 2), not a runtime failure.
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string { return e.Err.Error() }
-func (e *ConfigError) Unwrap() error { return e.Err }
+type ConfigError = inputerr.Error
 
 // Check refuses, before anything starts, a configuration that is invalid
 // or would serve the console on the metrics listener listen beyond
 // loopback without authentication.
 func (c *Configuration) Check(listen string) error {
 	for _, p := range c.Problems() {
-		return &ConfigError{errors.New(p.Msg)}
+		return &ConfigError{Err: errors.New(p.Msg)}
 	}
 	if err := c.CheckListen(listen); err != nil {
-		return &ConfigError{err}
+		return &ConfigError{Err: err}
 	}
 	return nil
 }
@@ -59,14 +57,14 @@ func NewHubFor(c Configuration, listen string) *Hub {
 func Serve(listen string, c Configuration, hub *Hub, src Sources, log zerolog.Logger) (*metrics.Server, []reload.Target, error) {
 	tlsCfg, err := c.TLSConfig()
 	if err != nil {
-		return nil, nil, &ConfigError{err}
+		return nil, nil, &ConfigError{Err: err}
 	}
 	opt := metrics.Options{TLS: tlsCfg}
 	var targets []reload.Target
 	if hub != nil {
 		srv, err := New(c, hub, src)
 		if err != nil {
-			return nil, nil, &ConfigError{err}
+			return nil, nil, &ConfigError{Err: err}
 		}
 		opt.Root, opt.Collectors = srv.Handler(), []prometheus.Collector{srv.Collector()}
 		if c.HasAuth() {
@@ -75,7 +73,7 @@ func Serve(listen string, c Configuration, hub *Hub, src Sources, log zerolog.Lo
 	}
 	s, err := metrics.ServeWith(listen, metrics.New(src.Sources), log, opt)
 	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {
-		return nil, nil, &ConfigError{le}
+		return nil, nil, &ConfigError{Err: le}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -100,11 +98,11 @@ func CreateReport(path string) (*ReportFile, error) {
 		return nil, nil
 	}
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return nil, &ConfigError{fmt.Errorf("--report %s: not a regular file", path)}
+		return nil, &ConfigError{Err: fmt.Errorf("--report %s: not a regular file", path)}
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, &ConfigError{fmt.Errorf("--report: %w", err)}
+		return nil, &ConfigError{Err: fmt.Errorf("--report: %w", err)}
 	}
 	return &ReportFile{f: f, rep: NewReport(0)}, nil
 }

@@ -7,12 +7,10 @@ import (
 	"io"
 	"os"
 
-	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/internal/cli"
+	"github.com/borderwatch/borderwatch/internal/inputerr"
 	"github.com/borderwatch/borderwatch/internal/systemd"
-	"github.com/borderwatch/borderwatch/sensor/alert/tail"
 	"github.com/borderwatch/borderwatch/sensor/detect"
-	"github.com/borderwatch/borderwatch/sensor/replay"
 	"github.com/spf13/cobra"
 )
 
@@ -57,14 +55,12 @@ func exitCode(err error) int {
 	var (
 		ue usageError
 		se *detect.StateLimitError
-		ie *replay.InputError
-		ce *console.ConfigError
-		te *tail.InputError
+		ie *inputerr.Error // replay.InputError, tail.InputError, console.ConfigError
 	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ie), errors.As(err, &ce), errors.As(err, &te): // a rule set over the state limit is invalid input
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &ie): // a rule set over the state limit is invalid input
 		return exitUsage
 	default:
 		return exitRuntime

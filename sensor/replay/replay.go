@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
+	"github.com/borderwatch/borderwatch/internal/inputerr"
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/decode"
@@ -40,7 +41,7 @@ func openSources(files []string, stdin io.Reader, read *atomic.Int64) ([]capture
 		}
 		if err != nil {
 			closeSources(sources)
-			return nil, &InputError{err}
+			return nil, &InputError{Err: err}
 		}
 		sources = append(sources, s)
 	}
@@ -141,10 +142,7 @@ type Options struct {
 // InputError is a replay's input that cannot be read as a capture: a
 // missing file or one that breaks its format (the error names the file and
 // offset). The CLI exits 2 on it.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
+type InputError = inputerr.Error
 
 // Run runs capture files, in order, through one pipeline writing to the
 // sink, and returns the pipeline's counters. Every file is opened before
@@ -210,7 +208,7 @@ func replayError(s capture.Source, err error) error {
 	case errors.Is(err, context.Canceled):
 		return nil
 	case errors.As(err, &fe):
-		return &InputError{err}
+		return &InputError{Err: err}
 	default:
 		return fmt.Errorf("replaying %s: %w", s.Name(), err)
 	}

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+
+	"github.com/borderwatch/borderwatch/internal/inputerr"
 )
 
 // InputError is what Show cannot start on: invalid options, --follow on
 // standard input, a file that cannot be opened. The CLI exits 2 on it.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
+type InputError = inputerr.Error
 
 // Show is `borderwatch tail`: it shows the alerts of path on w with opt —
 // "-" is stdin, read to its end, any other path a file (File, following
@@ -21,11 +20,11 @@ func (e *InputError) Unwrap() error { return e.Err }
 // skipped (Stats.Summary) to opt.Notes.
 func Show(ctx context.Context, w io.Writer, stdin io.Reader, path string, opt Options) error {
 	if path == "-" && opt.Follow {
-		return &InputError{errors.New("--follow needs a FILE, not standard input")}
+		return &InputError{Err: errors.New("--follow needs a FILE, not standard input")}
 	}
 	t, err := New(w, opt)
 	if err != nil {
-		return &InputError{err}
+		return &InputError{Err: err}
 	}
 	if path == "-" {
 		err = t.Reader("stdin", stdin)
@@ -37,7 +36,7 @@ func Show(ctx context.Context, w io.Writer, stdin io.Reader, path string, opt Op
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) && pe.Op == "open" {
-		return &InputError{err} // a FILE that cannot be read is invalid input
+		return &InputError{Err: err} // a FILE that cannot be read is invalid input
 	}
 	return err
 }

@@ -779,7 +779,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			return
 		}
 		b := &rs.t.b[idx]
-		if ts-b.winStart >= rs.window || !rs.hasDistinct(b, idx, addrHash(p.Src)) {
+		if ts-b.winStart >= rs.window || !rs.hasDistinct(b, idx, e.srcHash(p)) {
 			return
 		}
 		rs.st.Matched++
@@ -813,7 +813,10 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		d := rs.door
 		first := doorEntry{h: h, ts: ts, bytes: uint16(p.IPLen), country: src.Country, dport: p.DstPort, proto: p.Proto}
 		if d.dst {
-			first.dstH = addrHash(p.Dst)
+			first.dstH = v // the destination's hash when this rule counts them
+			if rs.distinct != rules.DistinctDstIP {
+				first.dstH = addrHash(p.Dst)
+			}
 		}
 		own := -1 // the slot this packet took for another rule of the door
 		if pk.doorSeq == e.packets && pk.door == d && pk.doorLen == len(d.e) {
@@ -826,7 +829,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			return
 		}
 		idx, _ = rs.t.getHash(k, h, ts, true)
-		rs.add(idx, true, held.ts, 1, uint64(held.bytes), rs.heldValue(held, p), held.country)
+		rs.add(idx, true, held.ts, 1, uint64(held.bytes), rs.heldValue(e, held, p), held.country)
 		created = false
 	}
 	rs.add(idx, created, ts, p.Count(), uint64(p.IPLen), v, src.Country)
@@ -836,14 +839,14 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 // heldValue is the distinct value of first packet held of the key of
 // packet p: the key holds p's source (source and pair keys), so p's
 // source is the held packet's.
-func (rs *ruleState) heldValue(held *doorEntry, p *decode.Packet) uint64 {
+func (rs *ruleState) heldValue(e *Engine, held *doorEntry, p *decode.Packet) uint64 {
 	switch rs.distinct {
 	case rules.DistinctDstPort:
 		return uint64(held.dport)
 	case rules.DistinctDstIP:
 		return held.dstH
 	case rules.DistinctSrcIP:
-		return addrHash(p.Src)
+		return e.srcHash(p)
 	case rules.DistinctIPProto:
 		return uint64(held.proto)
 	}

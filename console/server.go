@@ -62,6 +62,9 @@ type Server struct {
 	now      func() time.Time
 	// writeTimeout is StreamWriteTimeout (shorter in tests).
 	writeTimeout time.Duration
+	// heartbeat is how often an idle stream gets a keepalive (an hour
+	// in the browser tests: an alert that waited for it would not come).
+	heartbeat time.Duration
 }
 
 // New builds the console over hub and src. It reads the password file
@@ -85,7 +88,7 @@ func New(cfg Configuration, hub *Hub, src Sources) (*Server, error) {
 		h1.raw("</span>")
 	}
 	page := strings.NewReplacer("<!--map-->", m.String(), "<!--sensor-title-->", title.String(), "<!--sensor-h1-->", h1.String()).Replace(indexHTML)
-	s := &Server{hub: hub, src: src, cfg: cfg, index: []byte(page), now: time.Now, writeTimeout: StreamWriteTimeout, log: zerolog.Nop()}
+	s := &Server{hub: hub, src: src, cfg: cfg, index: []byte(page), now: time.Now, writeTimeout: StreamWriteTimeout, heartbeat: heartbeat, log: zerolog.Nop()}
 	s.creds.Store(creds)
 	return s, nil
 }
@@ -327,7 +330,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	tick := time.NewTicker(heartbeat)
+	tick := time.NewTicker(s.heartbeat)
 	defer tick.Stop()
 	for {
 		select {

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/borderwatch/borderwatch/internal/boundedfile"
@@ -133,6 +135,39 @@ func (c *Configuration) RootCAs() *x509.CertPool {
 		pool.AppendCertsFromPEM(certPEM)
 	}
 	return pool
+}
+
+// CertNames are the names tls.cert_file's certificate (its first) is
+// for: DNS names, then IP addresses; nil without TLS or when the file
+// cannot be read or parsed. borderwatch status verifies a listener on a
+// wildcard address (0.0.0.0, [::]), read on loopback, against the first.
+func (c *Configuration) CertNames() []string {
+	if c.TLS.CertFile == "" {
+		return nil
+	}
+	certPEM, err := boundedfile.Read(c.TLS.CertFile, maxTLSFile)
+	if err != nil {
+		return nil
+	}
+	for {
+		var b *pem.Block
+		b, certPEM = pem.Decode(certPEM)
+		if b == nil {
+			return nil
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil
+		}
+		names := slices.Clone(cert.DNSNames)
+		for _, ip := range cert.IPAddresses {
+			names = append(names, ip.String())
+		}
+		return names
+	}
 }
 
 // TLSConfig loads the certificate; nil without TLS. Each file must be a

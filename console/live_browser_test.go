@@ -32,6 +32,9 @@ func liveConsole(t *testing.T, cfg Configuration) (*pipeline.Pipeline, *Hub, str
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No keepalive during a test: an alert reaches a stream only because
+	// it was pushed when published.
+	srv.heartbeat = time.Hour
 	ms, err := metrics.ServeWith("127.0.0.1:0", metrics.New(src.Sources), zerolog.Nop(),
 		metrics.Options{Root: srv.Handler(), Collectors: []prometheus.Collector{srv.Collector()}})
 	if err != nil {
@@ -43,7 +46,10 @@ func liveConsole(t *testing.T, cfg Configuration) (*pipeline.Pipeline, *Hub, str
 
 // TestLiveConsoleBrowser opens the console in Chromium, replays the lab's
 // nmap captures through the pipeline feeding it, and requires the alert in
-// the page within 2 s, FR shaded and its packet counter moved.
+// the page, FR shaded and its packet counter moved. The page shows alerts
+// from the stream alone, and the stream's keepalive is an hour away: the
+// alert is there because it was pushed when published. How long it took is
+// logged, not asserted (load on the machine would decide it).
 func TestLiveConsoleBrowser(t *testing.T) {
 	p, _, url := liveConsole(t, DefaultConfiguration())
 	ctx := browser(t)
@@ -62,15 +68,15 @@ func TestLiveConsoleBrowser(t *testing.T) {
 	}
 	runCaptures(t, p, labCaptures(t))
 	sent := time.Now()
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second) // guards against a hung test only
 	defer cancel()
 	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(`#alerts li[data-src="FR"][data-kind="scan"]`))); err != nil {
-		t.Fatalf("no inbound scan alert from FR in the page within 2 s: %v", err)
+		t.Fatalf("no inbound scan alert from FR in the page (pushed by the stream; its keepalive is an hour away): %v", err)
 	}
 	t.Logf("alert shown %v after the replay ended", time.Since(sent).Round(time.Millisecond))
 	// The snapshot is polled every second: the counter and the shading follow.
 	cls, err := chromedp.Run(ctx, chromedp.Poll[string](`document.querySelector("#c-FR").getAttribute("class").includes(" s5") && document.querySelector("#c-FR").getAttribute("class")`,
-		chromedp.WithPollingTimeout(5*time.Second)))
+		chromedp.WithPollingTimeout(30*time.Second))) // a guard: the page polls every second
 	if err != nil {
 		t.Fatalf("FR not shaded: %v", err)
 	}

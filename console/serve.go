@@ -52,9 +52,11 @@ func NewHubFor(c Configuration, listen string) *Hub {
 // Serve starts the metrics listener at listen (metrics.listen; "off"
 // serves nothing) over TLS when c.TLS says so, with the console at / fed
 // by hub when hub is not nil. It returns the console's reload targets
-// (the password file, read again on SIGHUP) besides the listener. Bad
-// settings and a listener that cannot be opened are a *ConfigError.
-func Serve(listen string, c Configuration, hub *Hub, src Sources, log zerolog.Logger) (*metrics.Server, []reload.Target, error) {
+// besides the listener: its authentication, read again on SIGHUP from
+// next() (the console section the reload read; nil: c) and the password
+// file (Server.ReloadTarget). Bad settings and a listener that cannot be
+// opened are a *ConfigError.
+func Serve(listen string, c Configuration, hub *Hub, src Sources, next func() Configuration, log zerolog.Logger) (*metrics.Server, []reload.Target, error) {
 	tlsCfg, err := c.TLSConfig()
 	if err != nil {
 		return nil, nil, &ConfigError{Err: err}
@@ -66,10 +68,9 @@ func Serve(listen string, c Configuration, hub *Hub, src Sources, log zerolog.Lo
 		if err != nil {
 			return nil, nil, &ConfigError{Err: err}
 		}
+		srv.listen, srv.log = listen, log.With().Str("component", "console").Logger()
 		opt.Root, opt.Collectors = srv.Handler(), []prometheus.Collector{srv.Collector()}
-		if c.HasAuth() {
-			targets = append(targets, srv.ReloadTarget())
-		}
+		targets = append(targets, srv.ReloadTarget(next))
 	}
 	s, err := metrics.ServeWith(listen, metrics.New(src.Sources), log, opt)
 	if le := (*metrics.ListenError)(nil); errors.As(err, &le) {

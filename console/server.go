@@ -16,6 +16,7 @@ import (
 	"github.com/borderwatch/borderwatch/rules"
 	"github.com/borderwatch/borderwatch/sensor/reload"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 )
 
 //go:embed assets/console.js assets/console.css
@@ -47,16 +48,23 @@ var SecurityHeaders = map[string]string{
 
 // Server serves the console: the page, its assets and the JSON endpoints.
 type Server struct {
-	hub      *Hub
-	src      Sources
-	auth     Configuration               // whose Auth the password file is re-read from
+	hub *Hub
+	src Sources
+	// cfg is the configuration in force: as at start, with the Auth of
+	// the last reload that committed. Only reloads (one at a time) use it.
+	cfg      Configuration
 	creds    atomic.Pointer[credentials] // nil: no authentication
+	listen   string                      // the metrics listener (Serve's), for CheckListen
+	log      zerolog.Logger
 	index    []byte
 	rates    rater
 	authFail atomic.Uint64
 	now      func() time.Time
 	// writeTimeout is StreamWriteTimeout (shorter in tests).
 	writeTimeout time.Duration
+	// heartbeat is how often an idle stream gets a keepalive (an hour
+	// in the browser tests: an alert that waited for it would not come).
+	heartbeat time.Duration
 }
 
 // New builds the console over hub and src. It reads the password file
@@ -80,36 +88,89 @@ func New(cfg Configuration, hub *Hub, src Sources) (*Server, error) {
 		h1.raw("</span>")
 	}
 	page := strings.NewReplacer("<!--map-->", m.String(), "<!--sensor-title-->", title.String(), "<!--sensor-h1-->", h1.String()).Replace(indexHTML)
-	s := &Server{hub: hub, src: src, auth: cfg, index: []byte(page), now: time.Now, writeTimeout: StreamWriteTimeout}
+	s := &Server{hub: hub, src: src, cfg: cfg, index: []byte(page), now: time.Now, writeTimeout: StreamWriteTimeout, heartbeat: heartbeat, log: zerolog.Nop()}
 	s.creds.Store(creds)
 	return s, nil
 }
 
-// ReloadTarget is the console's part of a reload (SIGHUP): Prepare reads
-// the password file again (console.auth.password_file, bounded as at
-// start), Commit puts the new password in force. A file that cannot be
-// read, or is not one non-empty line, fails the reload and keeps the
-// password in force; its error names the file, never its contents. Without
-// authentication it changes nothing. The username and the file's path are
-// those of the start.
-func (s *Server) ReloadTarget() reload.Target {
+// ReloadTarget is the console's part of a reload (SIGHUP). next, when not
+// nil, returns the console section the reload read from the configuration
+// file; nil keeps the one of the start. Prepare takes console.auth from it
+// — a new username, a new password_file path, authentication turned on or
+// off — and reads the password file (bounded as at start); Commit puts
+// the new credentials in force. Authentication turned off on a listener
+// that is not loopback fails the reload, as it fails the start; so does a
+// password file that cannot be read or is not one non-empty line. A failed
+// reload keeps the credentials in force; its error names the setting and
+// the file, never the password. The other console settings (enabled, tls,
+// client_buffer, max_clients) are the listener's and the hub's, made at
+// start: a change to them is logged at the commit, naming the setting,
+// and takes effect at the next restart.
+func (s *Server) ReloadTarget(next func() Configuration) reload.Target {
 	return reload.Target{Name: "console", Prepare: func(*rules.Set, *geo.Table) (reload.Change, error) {
-		creds, err := s.auth.loadAuth()
+		cfg := s.cfg
+		var fixed []string
+		if next != nil {
+			n := next()
+			cfg.Auth = n.Auth
+			fixed = s.cfg.restartOnly(&n)
+		}
+		if err := cfg.CheckListen(s.listen); err != nil {
+			return nil, err
+		}
+		creds, err := cfg.loadAuth()
 		if err != nil {
 			return nil, err
 		}
-		return credsChange{s, creds}, nil
+		return credsChange{s, cfg, creds, fixed}, nil
 	}}
 }
 
-// credsChange is a password read by ReloadTarget's Prepare.
+// restartOnly names the settings of n that differ from c and take effect
+// only at a restart.
+func (c *Configuration) restartOnly(n *Configuration) []string {
+	var names []string
+	if c.Enabled != n.Enabled {
+		names = append(names, "console.enabled")
+	}
+	if c.TLS != n.TLS {
+		names = append(names, "console.tls")
+	}
+	if c.ClientBuffer != n.ClientBuffer {
+		names = append(names, "console.client_buffer")
+	}
+	if c.MaxClients != n.MaxClients {
+		names = append(names, "console.max_clients")
+	}
+	return names
+}
+
+// credsChange is the authentication a reload's Prepare read.
 type credsChange struct {
 	s     *Server
+	cfg   Configuration
 	creds *credentials
+	fixed []string // settings changed that take effect at a restart
 }
 
 func (c credsChange) Commit() error {
+	old := c.s.cfg.Auth
+	c.s.cfg = c.cfg
 	c.s.creds.Store(c.creds)
+	var changed []string
+	if old.Username != c.cfg.Auth.Username {
+		changed = append(changed, "console.auth.username")
+	}
+	if old.PasswordFile != c.cfg.Auth.PasswordFile {
+		changed = append(changed, "console.auth.password_file")
+	}
+	if len(changed) > 0 {
+		c.s.log.Info().Strs("changed", changed).Bool("auth", c.creds != nil).Msg("console authentication reconfigured")
+	}
+	for _, name := range c.fixed {
+		c.s.log.Warn().Str("setting", name).
+			Msg("console setting changed in the configuration file: it takes effect at the next restart; the running value stays")
+	}
 	return nil
 }
 
@@ -269,7 +330,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	tick := time.NewTicker(heartbeat)
+	tick := time.NewTicker(s.heartbeat)
 	defer tick.Stop()
 	for {
 		select {

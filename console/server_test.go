@@ -363,7 +363,7 @@ func TestAuthReload(t *testing.T) {
 	cfg.Auth = AuthConfiguration{Username: "operator", PasswordFile: pwFile}
 	holder, set := labSetup(t)
 	hub := NewHub(cfg)
-	ms, targets, err := Serve("127.0.0.1:0", cfg, hub, Sources{}, zerolog.Nop())
+	ms, targets, err := Serve("127.0.0.1:0", cfg, hub, Sources{}, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,5 +412,92 @@ func TestAuthReload(t *testing.T) {
 			t.Errorf("%s: reload error %v, want %q", tc.name, err, tc.want)
 		}
 		expect(tc.name, "second-Pa55", 200)
+	}
+}
+
+// TestAuthReloadSettings: a reload takes console.auth from the
+// configuration it read: a new username and a new password_file path are
+// in force after it (the old credentials refused), authentication can be
+// turned off on a loopback listener and on again; turning it off beyond
+// loopback fails the reload, keeping the credentials in force. A changed
+// setting of the listener (tls, client_buffer) is logged by name, never a
+// password, and the reload still commits.
+func TestAuthReloadSettings(t *testing.T) {
+	dir := t.TempDir()
+	pw1, pw2 := filepath.Join(dir, "pw1"), filepath.Join(dir, "pw2")
+	if err := os.WriteFile(pw1, []byte("first-Pa55\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pw2, []byte("second-Pa55\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := DefaultConfiguration()
+	start.Auth = AuthConfiguration{Username: "operator", PasswordFile: pw1}
+	next := start
+	holder, set := labSetup(t)
+	var logs bytes.Buffer
+	ms, targets, err := Serve("127.0.0.1:0", start, NewHub(start), Sources{}, func() Configuration { return next }, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	r := &reload.Reloader{Build: func() (*rules.Set, *geo.Table, error) { return set, holder.Load(), nil }, Targets: targets, Log: zerolog.Nop()}
+	url := "http://" + ms.Addr() + "/api/snapshot"
+	expect := func(when string, code int, cred ...string) {
+		t.Helper()
+		if resp, _ := get(t, url, cred...); resp.StatusCode != code {
+			t.Errorf("%s: %v gives %d, want %d", when, cred, resp.StatusCode, code)
+		}
+	}
+	expect("at start", 200, "operator", "first-Pa55")
+
+	next.Auth = AuthConfiguration{Username: "admin", PasswordFile: pw2}
+	next.TLS = TLSConfiguration{CertFile: filepath.Join(dir, "c.pem"), KeyFile: filepath.Join(dir, "k.pem")}
+	next.ClientBuffer = 512
+	if err := r.Reload(); err != nil {
+		t.Fatalf("reload with a new username and password file: %v", err)
+	}
+	expect("new username and file", 200, "admin", "second-Pa55")
+	expect("new username and file", 401, "operator", "first-Pa55")
+	expect("new username and file", 401, "operator", "second-Pa55")
+	wantLog := []string{
+		`{"level":"info","component":"console","changed":["console.auth.username","console.auth.password_file"],"auth":true,"message":"console authentication reconfigured"}`,
+		`{"level":"warn","component":"console","setting":"console.tls","message":"console setting changed in the configuration file: it takes effect at the next restart; the running value stays"}`,
+		`{"level":"warn","component":"console","setting":"console.client_buffer","message":"console setting changed in the configuration file: it takes effect at the next restart; the running value stays"}`,
+	}
+	if got := strings.TrimSpace(logs.String()); got != strings.Join(wantLog, "\n") {
+		t.Errorf("log:\n%s\nwant:\n%s", got, strings.Join(wantLog, "\n"))
+	}
+
+	next.Auth = AuthConfiguration{}
+	if err := r.Reload(); err != nil {
+		t.Fatalf("reload without auth on loopback: %v", err)
+	}
+	expect("auth off", 200)
+	next.Auth = AuthConfiguration{Username: "operator", PasswordFile: pw1}
+	if err := r.Reload(); err != nil {
+		t.Fatalf("reload with auth on again: %v", err)
+	}
+	expect("auth on again", 401)
+	expect("auth on again", 200, "operator", "first-Pa55")
+	if l := logs.String(); strings.Contains(l, "Pa55") || !strings.Contains(l, `"changed":["console.auth.username","console.auth.password_file"],"auth":false,`) {
+		t.Errorf("log shows a password, or not auth turned off:\n%s", l)
+	}
+
+	// Beyond loopback, turning authentication off fails the reload.
+	srv, err := New(start, NewHub(start), Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.listen = "0.0.0.0:9467"
+	off := start
+	off.Auth = AuthConfiguration{}
+	r2 := &reload.Reloader{Build: r.Build, Targets: []reload.Target{srv.ReloadTarget(func() Configuration { return off })}, Log: zerolog.Nop()}
+	want := "console: console: the metrics listener 0.0.0.0:9467 is not a loopback address: set console.auth"
+	if err := r2.Reload(); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("reload turning auth off beyond loopback: %v, want %q…", err, want)
+	}
+	if srv.creds.Load() == nil || srv.cfg.Auth != start.Auth {
+		t.Errorf("after the failed reload: auth %+v, credentials %v; want the start's in force", srv.cfg.Auth, srv.creds.Load() != nil)
 	}
 }

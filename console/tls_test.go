@@ -97,3 +97,23 @@ func TestTLSFilesBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestCertNames: the names status verifies a wildcard listener against:
+// the certificate's DNS names, then its IP addresses; none without TLS or
+// with a file that cannot be read.
+func TestCertNames(t *testing.T) {
+	dir := t.TempDir()
+	pki := testpki.SelfSigned(t, dir, "gw1.example", "192.0.2.1", "gw1.lan")
+	c := DefaultConfiguration()
+	if got := c.CertNames(); got != nil {
+		t.Errorf("without TLS: %q", got)
+	}
+	c.TLS = TLSConfiguration{CertFile: pki.CertFile, KeyFile: pki.KeyFile}
+	if got := strings.Join(c.CertNames(), " "); got != "gw1.example gw1.lan 192.0.2.1" {
+		t.Errorf("names %q, want DNS names then IP addresses", got)
+	}
+	c.TLS.CertFile = filepath.Join(dir, "missing.pem")
+	if got := c.CertNames(); got != nil {
+		t.Errorf("missing file: %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/bpf"
+	"github.com/borderwatch/borderwatch/console"
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/internal/cli"
 	"github.com/borderwatch/borderwatch/internal/config"
@@ -138,6 +139,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	}
 	bi := buildInfo()
 	lists := a.listsTarget() // before listCollectors: it opens an empty manager a reload can fill
+	rebuild, reloaded := reloadState(a, cmd)
 	return agent.Run(cmd.Context(), agent.Config{
 		Capture: cc.Live(),
 		Pipeline: pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueSize: cc.QueueSize, Enforce: cc.Enforce,
@@ -145,24 +147,42 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		Metrics: a.cfg.Metrics.Listen, Console: a.cfg.Console,
 		Build: metrics.BuildInfo{Version: bi.Version, Commit: bi.Commit, GoVersion: bi.GoVersion},
 		Rules: set, Geo: table, Kernel: kr,
-		OpenOutputs: openOutputs,
-		Rebuild:     func() (*rules.Set, *geo.Table, error) { return rebuild(a, cmd) },
-		Targets:     []reload.Target{lists},
-		Collectors:  a.listCollectors(),
-		Background:  a.startLists,
-		Logger:      a.logger,
+		OpenOutputs:     openOutputs,
+		Rebuild:         rebuild,
+		ReloadedConsole: reloaded,
+		Targets:         []reload.Target{lists},
+		Collectors:      a.listCollectors(),
+		Background:      a.startLists,
+		Logger:          a.logger,
 	})
+}
+
+// reloadState returns run's Rebuild and the console section the last
+// Rebuild that succeeded read (the start's before any). Reloads run one at
+// a time (Rebuild, then the targets' Prepare), so no lock.
+func reloadState(a *app, cmd *cobra.Command) (build func() (*rules.Set, *geo.Table, error), reloaded func() console.Configuration) {
+	cons := a.cfg.Console
+	build = func() (*rules.Set, *geo.Table, error) {
+		set, table, c, err := rebuild(a, cmd)
+		if err == nil {
+			cons = c
+		}
+		return set, table, err
+	}
+	return build, func() console.Configuration { return cons }
 }
 
 // rebuild reads the configuration file again (the flags still override it)
 // and loads the rules and the geo table from its geo and rules sections,
-// as at start.
-func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, error) {
+// as at start; it returns the console section read too (the console's
+// reload target takes its authentication).
+func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, console.Configuration, error) {
 	fresh := *a
 	if a.cfgRead {
 		if err := fresh.loadConfig(cmd, a.cfgPath, true); err != nil {
-			return nil, nil, err
+			return nil, nil, console.Configuration{}, err
 		}
 	}
-	return fresh.loadState()
+	set, table, err := fresh.loadState()
+	return set, table, fresh.cfg.Console, err
 }

@@ -178,7 +178,8 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 // appReloader is run's reload of p and the targets, reading a's
 // configuration again.
 func appReloader(a *app, p *pipeline.Pipeline, reloads *metrics.Reloads, targets ...reload.Target) *reload.Reloader {
-	return agent.NewReloader(func() (*rules.Set, *geo.Table, error) { return rebuild(a, nil) }, a.logger("reload"), p, nil, reloads, targets...)
+	build, _ := reloadState(a, nil)
+	return agent.NewReloader(build, a.logger("reload"), p, nil, reloads, targets...)
 }
 
 func labApp(t *testing.T, labDB, rulesPath string) (*app, *lockedBuffer, *rules.Set, *geo.Table) {
@@ -217,5 +218,47 @@ func TestRunFlagsChecked(t *testing.T) {
 		if code != exitUsage || stderr != c.want {
 			t.Errorf("%v: exit %d, stderr %q; want 2, %q", c.flags, code, stderr, c.want)
 		}
+	}
+}
+
+// TestReloadStateConsole: run's Rebuild reads the configuration file again
+// and hands its console section to the console's reload target: a changed
+// console.auth is what the next reload applies; a Rebuild that fails keeps
+// the last good one.
+func TestReloadStateConsole(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "borderwatch.yaml")
+	write := func(user string) {
+		t.Helper()
+		y := "console:\n  auth:\n    username: " + user + "\n    password_file: " + filepath.Join(dir, user+".pw") + "\n"
+		if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("operator")
+	a := newApp()
+	root := newRootCmd(a)
+	if err := a.loadConfig(root, path, true); err != nil {
+		t.Fatal(err)
+	}
+	build, reloaded := reloadState(a, root)
+	if got := reloaded().Auth; got.Username != "operator" {
+		t.Fatalf("before any reload: %+v, want the start's", got)
+	}
+	write("admin")
+	if _, _, err := build(); err != nil {
+		t.Fatal(err)
+	}
+	if got := reloaded().Auth; got.Username != "admin" || got.PasswordFile != filepath.Join(dir, "admin.pw") {
+		t.Errorf("after a reload: %+v, want admin's", got)
+	}
+	if err := os.WriteFile(path, []byte("console:\n  nope: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := build(); err == nil {
+		t.Fatal("a bad configuration file rebuilt")
+	}
+	if got := reloaded().Auth; got.Username != "admin" {
+		t.Errorf("after a failed reload: %+v, want the last good (admin)", got)
 	}
 }

@@ -43,6 +43,10 @@ type Config struct {
 	OpenOutputs func() (*sink.Alerts, error)
 	// Rebuild loads the rules and the geo table again for a reload.
 	Rebuild func() (*rules.Set, *geo.Table, error)
+	// ReloadedConsole, when not nil, returns the console section the
+	// last Rebuild read (the configuration file again): the console's
+	// reload target takes its authentication from it.
+	ReloadedConsole func() console.Configuration
 	// Targets are more reload targets, after the pipeline and the kernel
 	// stage (the list sources': their lists are in force once committed).
 	Targets []reload.Target
@@ -116,11 +120,13 @@ func Run(ctx context.Context, c Config) error {
 		}},
 		lifecycle.Component{Name: "metrics endpoint", Start: func() (func() error, error) {
 			var targets []reload.Target
-			srv, targets, err = console.Serve(c.Metrics, c.Console, hub, console.Sources{Sources: src, SensorName: cc.SensorName, Started: time.Now()}, c.Logger("metrics"))
+			srv, targets, err = console.Serve(c.Metrics, c.Console, hub, console.Sources{Sources: src, SensorName: cc.SensorName, Started: time.Now()},
+				c.ReloadedConsole, c.Logger("metrics"))
 			if err != nil {
 				return none, err
 			}
-			// The console's password file is read again on SIGHUP. No
+			// The console's authentication and password file are read
+			// again on SIGHUP. No
 			// reload runs yet: signals and list updates start later.
 			rl.Targets = append(rl.Targets, targets...)
 			return func() error { return srv.Close() }, nil

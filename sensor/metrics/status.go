@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
+	"net/netip"
 	neturl "net/url"
 	"slices"
 	"strings"
@@ -32,6 +34,11 @@ type sample struct {
 // ErrBadAddress is the error of Fetch for an address that is no URL.
 var ErrBadAddress = errors.New("bad metrics address")
 
+// ErrNoServerName is the error of Fetch over https to a wildcard listener
+// address (0.0.0.0, [::]) with no name to verify the certificate against:
+// FetchOptions.ServerName (status --server-name) gives one.
+var ErrNoServerName = errors.New("no name to verify the certificate against")
+
 // FetchOptions say how Fetch reaches a sensor.
 type FetchOptions struct {
 	// TLS: the listener serves HTTPS (console.tls), so a bare host:port
@@ -39,12 +46,46 @@ type FetchOptions struct {
 	TLS bool
 	// RootCAs verify the server's certificate; nil: the system's.
 	RootCAs *x509.CertPool
+	// ServerName is the name the server's certificate must be valid for
+	// (status --server-name), sent as SNI too. "" is the address's host;
+	// for a wildcard listener address, the first of CertNames.
+	ServerName string
+	// CertNames are the names of the listener's own certificate
+	// (console.tls.cert_file): DNS names first, then IP addresses.
+	CertNames []string
+}
+
+// wildcardLoopback returns the loopback address that reaches a listener on
+// hostport when its host is a wildcard (0.0.0.0, ::, or none: a listener
+// on every address of the machine, loopback included), and whether it is
+// one. The certificate of such a listener cannot be for the wildcard
+// address: Fetch verifies it against a name instead.
+func wildcardLoopback(hostport string) (string, bool) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport, false
+	}
+	if host == "" {
+		return net.JoinHostPort("127.0.0.1", port), true
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsUnspecified() {
+		return hostport, false
+	}
+	if ip.Is4() {
+		return net.JoinHostPort("127.0.0.1", port), true
+	}
+	return net.JoinHostPort("::1", port), true
 }
 
 // Fetch reads the metrics of a running sensor at addr (host:port, or a
 // URL), within five seconds. Its errors show a URL's secrets redacted
 // (redact.URL), and say which scheme to use when the server speaks the
-// other one.
+// other one. A wildcard address (0.0.0.0:9467, [::]:9467, :9467: the
+// listener is on every address) is read on loopback (127.0.0.1 or ::1);
+// over https its certificate is verified against opt.ServerName, else the
+// first name of the listener's own certificate (opt.CertNames), else
+// Fetch fails with ErrNoServerName: never without verification.
 func Fetch(ctx context.Context, addr string, opt FetchOptions) (Scrape, error) {
 	url := addr
 	if !strings.Contains(url, "://") {
@@ -67,19 +108,39 @@ func Fetch(ctx context.Context, addr string, opt FetchOptions) (Scrape, error) {
 	}
 	shown := redact.URL(url)
 	req.Header.Set("Accept", "text/plain")
+	orig := req.URL.Host // what the operator gave, for the error messages
+	serverName := opt.ServerName
+	lo, wildcard := wildcardLoopback(req.URL.Host)
+	var via, verifiedAs string // for the errors of a wildcard address
+	if wildcard {
+		req.URL.Host, req.Host = lo, lo
+		via = " (read on " + lo + ")"
+		if req.URL.Scheme == "https" && serverName == "" {
+			if len(opt.CertNames) == 0 {
+				return nil, fmt.Errorf("status: %s is a wildcard address%s: %w: give the name its certificate is for with --server-name "+
+					"(console.tls.cert_file names none, or cannot be read)", shown, via, ErrNoServerName)
+			}
+			serverName = opt.CertNames[0]
+			verifiedAs = "; verified as " + serverName + ", the first name of console.tls.cert_file: --server-name gives another"
+		}
+	}
 	client := http.DefaultClient
-	if opt.RootCAs != nil {
+	if opt.RootCAs != nil || serverName != "" {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{RootCAs: opt.RootCAs, MinVersion: tls.VersionTLS12}
+		tr.TLSClientConfig = &tls.Config{RootCAs: opt.RootCAs, ServerName: serverName, MinVersion: tls.VersionTLS12}
 		client = &http.Client{Transport: tr}
 		defer tr.CloseIdleConnections()
 	}
 	resp, err := client.Do(req)
 	if err != nil {
 		if req.URL.Scheme == "https" && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
-			return nil, fmt.Errorf("status: %s: the server speaks plain HTTP: use http://%s/metrics", shown, req.URL.Host)
+			return nil, fmt.Errorf("status: %s%s: the server speaks plain HTTP: use http://%s/metrics", shown, via, orig)
 		}
-		return nil, fmt.Errorf("status: is borderwatch run listening on %s? %w", shown, redact.Error(err, url))
+		var cv *tls.CertificateVerificationError
+		if errors.As(err, &cv) && verifiedAs != "" {
+			return nil, fmt.Errorf("status: %s%s: %w%s", shown, via, cv, verifiedAs)
+		}
+		return nil, fmt.Errorf("status: is borderwatch run listening on %s%s? %w", shown, via, redact.Error(err, url))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -87,9 +148,9 @@ func Fetch(ctx context.Context, addr string, opt FetchOptions) (Scrape, error) {
 		// saying so.
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 		if req.URL.Scheme == "http" && resp.StatusCode == http.StatusBadRequest && strings.Contains(string(head), "HTTP request to an HTTPS server") {
-			return nil, fmt.Errorf("status: %s: the server speaks TLS (console.tls): use https://%s/metrics", shown, req.URL.Host)
+			return nil, fmt.Errorf("status: %s%s: the server speaks TLS (console.tls): use https://%s/metrics", shown, via, orig)
 		}
-		return nil, fmt.Errorf("status: %s: %s", shown, resp.Status)
+		return nil, fmt.Errorf("status: %s%s: %s", shown, via, resp.Status)
 	}
 	return ParseScrape(io.LimitReader(resp.Body, maxScrapeBytes))
 }

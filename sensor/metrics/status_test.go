@@ -3,14 +3,19 @@ package metrics
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/borderwatch/borderwatch/internal/testpki"
 )
 
 // statusOf is the status report of a scrape's text, as `borderwatch status`
@@ -228,4 +233,89 @@ func TestFetchTLS(t *testing.T) {
 	if _, err = Fetch(context.Background(), host, FetchOptions{TLS: true}); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("untrusted certificate: %v", err)
 	}
+}
+
+// TestFetchWildcard: a listener on every address (metrics.listen
+// 0.0.0.0:PORT, [::]:PORT, :PORT) is read on loopback, and over https
+// its certificate — for a name, not for the wildcard address — is
+// verified against --server-name, else the first name of the listener's
+// own certificate; with neither, the error says which flag gives one. A
+// name the certificate is not for fails verification. Before, status
+// asked https://0.0.0.0:PORT and the verification failed (no IP SANs).
+func TestFetchWildcard(t *testing.T) {
+	body := "# TYPE borderwatch_packets_total counter\nborderwatch_packets_total{result=\"decoded\"} 42\n"
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) })
+	pki := testpki.Signed(t, t.TempDir(), "sensor.example")
+	pool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(pki.CAFile)
+	if err != nil || !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("CA %s: %v", pki.CAFile, err)
+	}
+	serve := func(network, addr string, tlsOn bool) string {
+		t.Helper()
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			t.Skipf("listening on %s: %v", addr, err)
+		}
+		srv := httptest.NewUnstartedServer(h)
+		srv.Listener.Close()
+		srv.Listener = ln
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		if tlsOn {
+			srv.TLS = &tls.Config{Certificates: []tls.Certificate{pki.Pair}}
+			srv.StartTLS()
+		} else {
+			srv.Start()
+		}
+		t.Cleanup(srv.Close)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		return port
+	}
+	port := serve("tcp4", "127.0.0.1:0", true)
+	ok := func(name, addr string, opt FetchOptions) {
+		t.Helper()
+		ms, err := Fetch(context.Background(), addr, opt)
+		if err != nil {
+			t.Errorf("%s: %s: %v", name, addr, err)
+			return
+		}
+		if got := ms["borderwatch_packets_total"]; len(got) != 1 || got[0].value != 42 {
+			t.Errorf("%s: %s: %v", name, addr, got)
+		}
+	}
+	fails := func(name, addr string, opt FetchOptions, want string) {
+		t.Helper()
+		if _, err := Fetch(context.Background(), addr, opt); err == nil || err.Error() != want {
+			t.Errorf("%s: %s: error %v\nwant %s", name, addr, err, want)
+		}
+	}
+	certNames := FetchOptions{TLS: true, RootCAs: pool, CertNames: []string{"sensor.example"}}
+	ok("the certificate's name", "0.0.0.0:"+port, certNames)
+	ok("the certificate's name", ":"+port, certNames)
+	ok("the certificate's name", "https://0.0.0.0:"+port+"/metrics", certNames)
+	ok("--server-name", "0.0.0.0:"+port, FetchOptions{TLS: true, RootCAs: pool, ServerName: "sensor.example"})
+
+	noName := FetchOptions{TLS: true, RootCAs: pool}
+	want := "status: https://0.0.0.0:" + port + "/metrics is a wildcard address (read on 127.0.0.1:" + port + "): no name to verify the certificate against: " +
+		"give the name its certificate is for with --server-name (console.tls.cert_file names none, or cannot be read)"
+	fails("no name", "0.0.0.0:"+port, noName, want)
+	if _, err := Fetch(context.Background(), "0.0.0.0:"+port, noName); !errors.Is(err, ErrNoServerName) {
+		t.Errorf("no name: %v, want ErrNoServerName", err)
+	}
+	fails("a name it is not for", "0.0.0.0:"+port, FetchOptions{TLS: true, RootCAs: pool, CertNames: []string{"other.example"}},
+		"status: https://0.0.0.0:"+port+"/metrics (read on 127.0.0.1:"+port+"): tls: failed to verify certificate: x509: certificate is valid for sensor.example, not other.example"+
+			"; verified as other.example, the first name of console.tls.cert_file: --server-name gives another")
+	if _, err := Fetch(context.Background(), "0.0.0.0:"+port, FetchOptions{TLS: true, RootCAs: pool, ServerName: "other.example"}); err == nil ||
+		!strings.Contains(err.Error(), "x509: certificate is valid for sensor.example, not other.example") {
+		t.Errorf("--server-name it is not for: %v", err)
+	}
+	// Not trusted: the name alone is not enough.
+	if _, err := Fetch(context.Background(), "0.0.0.0:"+port, FetchOptions{TLS: true, CertNames: []string{"sensor.example"}}); err == nil ||
+		!strings.Contains(err.Error(), "x509: certificate signed by unknown authority") {
+		t.Errorf("untrusted CA: %v", err)
+	}
+
+	// Plain http on every address, and IPv6.
+	ok("plain http", "0.0.0.0:"+serve("tcp4", "127.0.0.1:0", false), FetchOptions{})
+	ok("IPv6", "[::]:"+serve("tcp6", "[::1]:0", true), certNames)
 }

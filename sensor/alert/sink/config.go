@@ -63,6 +63,9 @@ type Common struct {
 	// destination is retried until then, and what is still undelivered
 	// goes to the spool, or is dropped and counted (failed).
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+
+	// clock is the output's clock: nil is the real one; tests set a fake.
+	clock clock
 }
 
 // SpoolConfig is the optional on-disk spool of a remote output.

@@ -26,8 +26,10 @@ import (
 
 // These tests put each output in front of a destination that accepts the
 // connection but refuses the write, and check the output backs off (a
-// bounded number of attempts and log lines over a fixed span), Close ends
-// within its drain bound, and every alert is accounted for.
+// bounded number of attempts and log lines over a fixed span of its
+// clock), Close ends at its drain deadline, and every alert is accounted
+// for. The outputs run on a fake clock (clock_test.go) the tests advance:
+// nothing they check depends on how long things take on a loaded machine.
 
 // logLines is a zerolog destination that counts lines and keeps the first
 // few, for the failure message.
@@ -69,51 +71,137 @@ func cpuTime(t *testing.T) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// failSpan is how long each test watches a failing output. The bounds
-// below are counts over this span, not timings.
+// failSpan is how long, on the output's clock, each test watches a
+// failing output.
 const failSpan = 2 * time.Second
 
-// watchFailing lets o fail for failSpan and checks the attempts (Errors)
-// and log lines over that span, and the CPU the process used. With
-// backoff_min=10ms and backoff_max=100ms an output makes about 25
-// attempts in 2 s; a hot loop makes tens of thousands.
-func watchFailing(t *testing.T, o *Output, logs *logLines) {
+// watchFailing lets o fail for failSpan of its clock clk and checks the
+// attempts (Errors) and log lines over that span, then the CPU the process
+// uses while the output waits. With backoff_min=10ms and backoff_max=100ms
+// every wait is at most 100 ms and at least 5 ms: 20 to about 60 attempts
+// in 2 s. An output that retries without waiting on its clock never
+// parks: waitParked gives up.
+func watchFailing(t *testing.T, o *Output, clk *fakeClock, logs *logLines) {
 	t.Helper()
-	waitFor(t, "the output to fail", func() bool { return o.Stats().Errors > 0 })
-	e0, l0, c0 := o.Stats().Errors, logs.count(), cpuTime(t)
-	time.Sleep(failSpan)
-	attempts, lines, cpu := o.Stats().Errors-e0, logs.count()-l0, cpuTime(t)-c0
-	t.Logf("over %s: %d failed attempts, %d log lines, %s CPU", failSpan, attempts, lines, cpu)
-	if attempts > 60 {
-		t.Errorf("%d failed attempts in %s, want ≤ 60 (backoff)", attempts, failSpan)
+	advanceUntil(t, o, clk, "the output to fail", func() bool { return o.Stats().Errors > 0 }) // past a linger
+	waitParked(t, o, clk)
+	e0, l0 := o.Stats().Errors, logs.count()
+	var spent time.Duration
+	for spent < failSpan {
+		d := waitParked(t, o, clk)
+		clk.Advance(d)
+		spent += d
+	}
+	waitParked(t, o, clk) // the last attempt is counted
+	attempts, lines := o.Stats().Errors-e0, logs.count()-l0
+	// Waiting on its clock, the output uses no CPU (a hot loop in a
+	// backend would burn about the whole second). Load elsewhere cannot
+	// raise this process's CPU time.
+	c0 := cpuTime(t)
+	time.Sleep(time.Second)
+	cpu := cpuTime(t) - c0
+	t.Logf("over %s of its clock: %d failed attempts, %d log lines; %s CPU in 1 s of waiting", spent, attempts, lines, cpu)
+	if attempts < 20 || attempts > 60 {
+		t.Errorf("%d failed attempts in %s, want 20 to 60 (backoff 10ms to 100ms)", attempts, spent)
 	}
 	if lines > 3 {
-		t.Errorf("%d log lines in %s, want ≤ 3 (one per output per interval); first:\n%s", lines, failSpan, logs)
+		t.Errorf("%d log lines in %s, want ≤ 3 (one per output per interval); first:\n%s", lines, spent, logs)
 	}
-	// Not a timing assertion: a hot loop burns about the whole span.
-	if cpu > failSpan/2 {
-		t.Errorf("the process used %s of CPU in %s while the output failed, want well under half", cpu, failSpan)
+	if cpu > 500*time.Millisecond {
+		t.Errorf("the process used %s of CPU in 1 s while the output waited, want well under half", cpu)
 	}
 }
 
-// closeWithin closes o and fails the test when Close takes longer than
-// bound (the drain timeout plus slack); it does not wait for a hung Close
-// beyond a minute.
-func closeWithin(t *testing.T, o *Output, bound time.Duration) error {
+// advanceUntil advances clk to the output's next wait until cond holds.
+func advanceUntil(t *testing.T, o *Output, clk *fakeClock, what string, cond func() bool) {
 	t.Helper()
+	waitFor(t, what, func() bool {
+		if cond() {
+			return true
+		}
+		if d, ok := clk.next(o.drain + closeGrace); ok {
+			clk.Advance(d)
+		}
+		return cond()
+	})
+}
+
+// How a Close on a fake clock is expected to go.
+type closeCase int
+
+const (
+	// closeNow: Close returns with no time passing (everything sent, or
+	// spooled at the first failure).
+	closeNow closeCase = iota
+	// closeRetrying: the destination refuses and there is no spool: Close
+	// retries with backoff until the drain deadline, then returns.
+	closeRetrying
+	// closeBlocked: the output is in a write the drain deadline cuts short.
+	closeBlocked
+	// closeStuck: the write ignores the deadline; Close returns a
+	// StuckError at the end of its grace.
+	closeStuck
+)
+
+// closeOnClock closes o, whose clock is clk, as how says, and returns
+// Close's error. The clock reaches the drain deadline only for
+// closeRetrying and closeBlocked, and never the grace after it except for
+// closeStuck: Close returning then is the output's own decision (all
+// delivered, spooled, or dropped at the deadline), not its grace timer
+// giving up on it. Real time only guards against a hung Close.
+func closeOnClock(t *testing.T, o *Output, clk *fakeClock, how closeCase) error {
+	t.Helper()
+	e0 := o.Stats().Errors
 	done := make(chan error, 1)
-	start := time.Now()
 	go func() { done <- o.Close() }()
+	if how == closeNow {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(time.Minute):
+			t.Fatalf("Close did not return with no time passing on its clock (drain %s)", o.drain)
+			return nil
+		}
+	}
+	var early error
+	returned := false
+	waitFor(t, "Close to set its deadline", func() bool {
+		select {
+		case early = <-done:
+			returned = true
+			return true
+		default:
+			return clk.has(o.drain + closeGrace)
+		}
+	})
+	if returned {
+		t.Errorf("Close returned %v with no time passing on its clock, want it to wait for the drain deadline", early)
+		return early
+	}
+	switch how {
+	case closeRetrying:
+		// Close wakes the backoff for one prompt attempt, which fails;
+		// the output waits its backoff again and Close waits for it.
+		waitFor(t, "an attempt after Close", func() bool { return o.Stats().Errors > e0 })
+		waitParked(t, o, clk)
+		select {
+		case err := <-done:
+			t.Errorf("Close returned %v before the drain deadline, with the destination failing and no spool", err)
+			return err
+		default:
+		}
+		clk.Advance(o.drain)
+	case closeBlocked:
+		clk.Advance(o.drain)
+	case closeStuck:
+		clk.Advance(o.drain)
+		clk.Advance(closeGrace)
+	}
 	select {
 	case err := <-done:
-		took := time.Since(start)
-		t.Logf("Close took %s", took.Round(time.Millisecond))
-		if took > bound {
-			t.Errorf("Close took %s, want ≤ %s", took, bound)
-		}
 		return err
 	case <-time.After(time.Minute):
-		t.Fatalf("Close did not return in a minute (bound %s)", bound)
+		t.Fatalf("Close did not return at the drain deadline (case %d, drain %s)", how, o.drain)
 		return nil
 	}
 }
@@ -175,8 +263,8 @@ func mountTmpfs(t *testing.T, size int) string {
 
 // TestFileDiskFull fills a 16 KiB tmpfs: the file output backs off instead
 // of spinning, never leaves a broken line, resumes when space comes back,
-// and Close with the disk still full ends within the drain timeout with
-// the rest counted as dropped.
+// and Close with the disk still full ends at the drain deadline with the
+// rest counted as dropped.
 func TestFileDiskFull(t *testing.T) {
 	dir := mountTmpfs(t, 16<<10)
 	filler := filepath.Join(dir, "filler")
@@ -185,17 +273,18 @@ func TestFileDiskFull(t *testing.T) {
 	}
 	path := filepath.Join(dir, "alerts.json")
 	logs := &logLines{}
-	o, err := Open("file:"+path+"?batch_size=4&backoff_min=10ms&backoff_max=100ms&drain_timeout=500ms", zerolog.New(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { o.Close() }) // before the unmount, also on failure
+	clk := newFakeClock()
+	o := openClocked(t, "file:"+path+"?batch_size=4&backoff_min=10ms&backoff_max=100ms&drain_timeout=500ms", clk, zerolog.New(logs))
+	t.Cleanup(func() { // before the unmount, also on failure
+		clk.Advance(o.drain + closeGrace)
+		o.Close()
+	})
 
 	const n = 20 // about 11 KiB of alerts: fits in 16 KiB, not in 4
 	for i := range n {
 		o.Write(testAlert(i, 1))
 	}
-	watchFailing(t, o, logs)
+	watchFailing(t, o, clk, logs)
 	got := checkJSONLines(t, path)
 	if s := o.Stats(); len(got) == 0 || uint64(len(got)) != s.Written {
 		t.Errorf("disk full: %d lines in the file, %d counted written; want the same, more than 0", len(got), s.Written)
@@ -205,7 +294,7 @@ func TestFileDiskFull(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every alert written", func() bool { return o.Stats().Written == n })
+	advanceUntil(t, o, clk, "every alert written", func() bool { return o.Stats().Written == n })
 	got = checkJSONLines(t, path)
 	for i := range n {
 		if i >= len(got) || got[i] != eveLine(t, testAlert(i, 1)) {
@@ -216,7 +305,7 @@ func TestFileDiskFull(t *testing.T) {
 		t.Fatalf("%d lines, want %d", len(got), n)
 	}
 
-	// Full again, then Close: it gives up after the drain timeout.
+	// Full again, then Close: it gives up at the drain deadline.
 	if err := os.WriteFile(filler, make([]byte, 4<<10), 0o600); err != nil && !errors.Is(err, syscall.ENOSPC) {
 		t.Fatal(err)
 	}
@@ -224,7 +313,7 @@ func TestFileDiskFull(t *testing.T) {
 		o.Write(testAlert(i, 1))
 	}
 	waitFor(t, "the output to fail again", func() bool { return !o.Stats().Connected })
-	err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	err := closeOnClock(t, o, clk, closeRetrying)
 	var ue *UndeliveredError
 	if !errors.As(err, &ue) || ue.Alerts == 0 {
 		t.Errorf("Close error %v, want undelivered alerts", err)
@@ -285,22 +374,20 @@ func TestRedisRefusesWrites(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.setup()
 			logs := &logLines{}
-			o, err := Open(base+tc.query, zerolog.New(logs))
-			if err != nil {
-				t.Fatal(err)
-			}
+			clk := newFakeClock()
+			o := openClocked(t, base+tc.query, clk, zerolog.New(logs))
 			const n = 10
 			for i := range n {
 				o.Write(testAlert(i, 1))
 			}
 			calls0 := commandCalls(t, rc, tc.cmd)
-			watchFailing(t, o, logs)
+			watchFailing(t, o, clk, logs)
 			calls := commandCalls(t, rc, tc.cmd) - calls0
-			t.Logf("redis ran %s %d times in about %s", tc.cmd, calls, failSpan)
+			t.Logf("redis ran %s %d times in %s of the output's clock", tc.cmd, calls, failSpan)
 			if calls > 60*n { // stream mode sends one XADD per alert
 				t.Errorf("redis ran %s %d times, want ≤ %d", tc.cmd, calls, 60*n)
 			}
-			closeAllFailed(t, o, n)
+			closeAllFailed(t, o, clk, n)
 		})
 	}
 }
@@ -331,8 +418,8 @@ func commandCalls(t *testing.T, rc *redis.Client, cmd string) int {
 }
 
 // TestKafkaProduceErrors makes a kfake broker answer every Produce with a
-// non-retriable error: the output backs off, and Close ends within the
-// drain bound with everything spooled.
+// non-retriable error: the output backs off, and Close, at its first
+// failure, ends at once with everything spooled.
 func TestKafkaProduceErrors(t *testing.T) {
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "alerts"))
 	if err != nil {
@@ -364,20 +451,18 @@ func TestKafkaProduceErrors(t *testing.T) {
 	})
 	spool := filepath.Join(t.TempDir(), "kafka.spool")
 	logs := &logLines{}
-	o, err := Open("kafka://"+cluster.ListenAddrs()[0]+"/alerts?backoff_min=10ms&backoff_max=100ms&drain_timeout=500ms&write_timeout=1s&spool="+spool,
-		zerolog.New(logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := newFakeClock()
+	o := openClocked(t, "kafka://"+cluster.ListenAddrs()[0]+"/alerts?backoff_min=10ms&backoff_max=100ms&drain_timeout=500ms&write_timeout=1s&spool="+spool,
+		clk, zerolog.New(logs))
 	const n = 10
 	for i := range n {
 		o.Write(testAlert(i, 1))
 	}
-	watchFailing(t, o, logs)
+	watchFailing(t, o, clk, logs)
 	produces.Lock()
 	t.Logf("kfake answered %d produce requests", nProduce)
 	produces.Unlock()
-	if err := closeWithin(t, o, 500*time.Millisecond+2*time.Second); err != nil {
+	if err := closeOnClock(t, o, clk, closeNow); err != nil {
 		t.Errorf("Close: %v, want nil (everything spooled)", err)
 	}
 	checkAccounting(t, o, n)
@@ -387,25 +472,36 @@ func TestKafkaProduceErrors(t *testing.T) {
 }
 
 // TestErrorLogRateLimit checks a failing output logs its first error, then
-// one line per ErrorLogInterval with the count of errors since.
+// one line per ErrorLogInterval of its clock with the count of errors
+// since.
 func TestErrorLogRateLimit(t *testing.T) {
 	defer func(d time.Duration) { ErrorLogInterval = d }(ErrorLogInterval)
 	ErrorLogInterval = 500 * time.Millisecond
 	logs := &logLines{}
 	port := freePort(t, "tcp")
-	o, err := Open("syslog+tcp://127.0.0.1:"+strconv.Itoa(port)+"?backoff_min=10ms&backoff_max=20ms&drain_timeout=100ms", zerolog.New(logs))
-	if err != nil {
-		t.Fatal(err)
+	clk := newFakeClock()
+	o := openClocked(t, "syslog+tcp://127.0.0.1:"+strconv.Itoa(port)+"?backoff_min=10ms&backoff_max=20ms&drain_timeout=100ms", clk, zerolog.New(logs))
+	waitFor(t, "the first error", func() bool { return o.Stats().Errors > 0 })
+	const span = failSpan + 250*time.Millisecond
+	var spent time.Duration
+	for spent < span {
+		d := waitParked(t, o, clk)
+		clk.Advance(d)
+		spent += d
 	}
-	time.Sleep(failSpan)
-	o.Close()
+	waitParked(t, o, clk)
+	if err := closeOnClock(t, o, clk, closeRetrying); err != nil {
+		t.Errorf("Close: %v, want nil (nothing queued)", err)
+	}
 	errs := o.Stats().Errors
 	lines := logs.count()
-	t.Logf("%d errors, %d log lines in %s:\n%s", errs, lines, failSpan, logs)
-	// About 130 errors; 1 first line + about 4 interval lines + 0 at close
-	// (nothing was queued).
-	if errs < 20 || lines < 2 || lines > 6 {
-		t.Errorf("%d errors gave %d log lines, want a handful (one per %s)", errs, lines, ErrorLogInterval)
+	t.Logf("%d errors, %d log lines in %s of the output's clock:\n%s", errs, lines, spent+o.drain, logs)
+	// Over 2.35 s, waits of 5 to 20 ms: 117 to 470 errors; 1 first line
+	// + 4 interval lines (each 500 ms after the last, plus at most one
+	// 20 ms wait: the 4th by 2.08 s, the 5th not before 2.5 s) + 0 at
+	// close (nothing was queued).
+	if errs < 100 || lines != 5 {
+		t.Errorf("%d errors gave %d log lines, want 5 (the first, then one per %s)", errs, lines, ErrorLogInterval)
 	}
 	if l := logs.String(); !strings.Contains(l, `"message":"alert output still down; errors since the last line"`) || !strings.Contains(l, `"errors":`) {
 		t.Errorf("no interval line with a count of errors in\n%s", l)
@@ -509,8 +605,8 @@ func TestStreamShortWrite(t *testing.T) {
 }
 
 // TestKafkaCloseBrokerSilent makes a kfake broker never answer Produce:
-// Close still ends within the drain timeout, dropping (no spool) what the
-// broker did not acknowledge.
+// Close still ends at the drain deadline (the write timeout is much
+// longer), dropping (no spool) what the broker did not acknowledge.
 func TestKafkaCloseBrokerSilent(t *testing.T) {
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "alerts"))
 	if err != nil {
@@ -521,15 +617,13 @@ func TestKafkaCloseBrokerSilent(t *testing.T) {
 		cluster.KeepControl()
 		return nil, nil, true // no answer
 	})
-	o, err := Open("kafka://"+cluster.ListenAddrs()[0]+"/alerts?drain_timeout=500ms&write_timeout=30s", testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := newFakeClock()
+	o := openClocked(t, "kafka://"+cluster.ListenAddrs()[0]+"/alerts?drain_timeout=500ms&write_timeout=30s", clk, testLog(t))
 	const n = 5
 	for i := range n {
 		o.Write(testAlert(i, 1))
 	}
-	err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	err = closeOnClock(t, o, clk, closeBlocked)
 	var ue *UndeliveredError
 	if !errors.As(err, &ue) {
 		t.Errorf("Close error %v, want undelivered alerts", err)
@@ -537,12 +631,13 @@ func TestKafkaCloseBrokerSilent(t *testing.T) {
 	checkAccounting(t, o, n)
 }
 
-// closeAllFailed closes o (within its 500 ms drain timeout) after a peer
-// refused all of its n alerts: Close reports them undelivered, none was
-// written, all count as failed, and the accounting holds.
-func closeAllFailed(t *testing.T, o *Output, n uint64) {
+// closeAllFailed closes o (at its drain deadline, retrying until then)
+// after a peer refused all of its n alerts: Close reports them
+// undelivered, none was written, all count as failed, and the accounting
+// holds.
+func closeAllFailed(t *testing.T, o *Output, clk *fakeClock, n uint64) {
 	t.Helper()
-	err := closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	err := closeOnClock(t, o, clk, closeRetrying)
 	var ue *UndeliveredError
 	if !errors.As(err, &ue) || uint64(ue.Alerts) != n {
 		t.Errorf("Close error %v, want %d undelivered", err, n)
@@ -591,19 +686,17 @@ func silentServer(t *testing.T, readBuf int) string {
 
 // TestSyslogCloseStalledPeer sends to a TCP server that accepts and never
 // reads: once the socket buffers are full the write blocks. Close still
-// ends within the drain timeout (the write timeout is much longer), and
+// ends at the drain deadline (the write timeout is much longer), and
 // every alert is accounted for.
 func TestSyslogCloseStalledPeer(t *testing.T) {
 	addr := silentServer(t, 4096)
-	o, err := Open("syslog+tcp://"+addr+"?queue_size=40000&write_timeout=1m&drain_timeout=500ms", testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := newFakeClock()
+	o := openClocked(t, "syslog+tcp://"+addr+"?queue_size=40000&write_timeout=1m&drain_timeout=500ms", clk, testLog(t))
 	const n = 40000 // about 25 MB: more than loopback socket buffers take
 	for i := range n {
 		o.Write(testAlert(i%10, 1))
 	}
-	err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	err := closeOnClock(t, o, clk, closeBlocked)
 	var ue *UndeliveredError
 	if !errors.As(err, &ue) || ue.Alerts == 0 {
 		t.Errorf("Close error %v, want undelivered alerts", err)
@@ -654,19 +747,20 @@ func TestSpoolDiskFull(t *testing.T) {
 }
 
 // TestCloseStuckWrite blocks stdout-like output in a write nothing can cut
-// short (a pipe nobody reads): Close still returns, after the drain timeout
-// and its grace, with a StuckError.
+// short (a pipe nobody reads): Close still returns, at the end of the
+// grace after the drain deadline, with a StuckError.
 func TestCloseStuckWrite(t *testing.T) {
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pr.Close() })
-	o, err := newOutput("stdout", "stdout", &Common{DrainTimeout: 200 * time.Millisecond}, &streamBackend{w: pw}, SpoolConfig{}, testLog(t))
+	clk := newFakeClock()
+	o, err := newOutput("stdout", "stdout", &Common{DrainTimeout: 200 * time.Millisecond, clock: clk}, &streamBackend{w: pw}, SpoolConfig{}, testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
 		o.Write(testAlert(i, 1))
 	}
-	err = closeWithin(t, o, 200*time.Millisecond+closeGrace+2*time.Second)
+	err = closeOnClock(t, o, clk, closeStuck)
 	var se *StuckError
 	if !errors.As(err, &se) {
 		t.Errorf("Close error %v, want a StuckError", err)

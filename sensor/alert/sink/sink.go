@@ -147,6 +147,7 @@ type Output struct {
 	backoffMin  time.Duration
 	backoffMax  time.Duration
 	drain       time.Duration
+	clk         clock
 	b           backend
 	spool       *spool
 	log         zerolog.Logger
@@ -208,6 +209,7 @@ func newOutput(typ, name string, c *Common, b backend, spoolCfg SpoolConfig, log
 		backoffMin:  cmp.Or(c.BackoffMin, DefaultBackoffMin),
 		backoffMax:  cmp.Or(c.BackoffMax, DefaultBackoffMax),
 		drain:       cmp.Or(c.DrainTimeout, DefaultDrainTimeout),
+		clk:         c.clock,
 		b:           b,
 		log:         log.With().Str("component", "alert-sink").Str("output", name).Logger(),
 		errLog:      ratelog.New(ErrorLogInterval),
@@ -215,6 +217,9 @@ func newOutput(typ, name string, c *Common, b backend, spoolCfg SpoolConfig, log
 		quit:        make(chan struct{}),
 		wake:        make(chan struct{}, 1),
 		done:        make(chan struct{}),
+	}
+	if o.clk == nil {
+		o.clk = realClock{}
 	}
 	o.backoff = o.backoffMin
 	o.ctx, o.cancel = context.WithCancel(context.Background())
@@ -324,16 +329,16 @@ func (o *Output) Close() error {
 	o.closed = true
 	o.mu.Unlock()
 	if !already {
-		t := time.AfterFunc(o.drain, o.cancel)
+		t := o.clk.AfterFunc(o.drain, o.cancel)
 		close(o.quit)
 		defer t.Stop()
 	}
-	stuck := time.NewTimer(o.drain + closeGrace)
+	stuck := o.clk.NewTimer(o.drain + closeGrace)
 	defer stuck.Stop()
 	select {
 	case <-o.done:
 		return o.closeErr
-	case <-stuck.C:
+	case <-stuck.C():
 		return &StuckError{Output: o.name, Queued: len(o.queue)}
 	}
 }
@@ -407,7 +412,7 @@ func (o *Output) closing() bool {
 // destination gives a few lines, not thousands.
 func (o *Output) fail(op string, err error) {
 	o.errors.Add(1)
-	now := time.Now()
+	now := o.clk.Now()
 	o.lastErrorAt.Store(now.UnixNano())
 	o.outageErrs++
 	// The first error of an outage passes: the limiter was Reset when
@@ -579,9 +584,9 @@ func (o *Output) collect(batch []*[]byte, block bool, syncTick, checkTick <-chan
 	}
 	var linger <-chan time.Time
 	if l, ok := o.b.(lingerer); ok && block && l.linger() > 0 && len(batch) > 0 {
-		t := time.NewTimer(l.linger())
+		t := o.clk.NewTimer(l.linger())
 		defer t.Stop()
-		linger = t.C
+		linger = t.C()
 	}
 	for len(batch) < o.batchSize {
 		if linger == nil {
@@ -713,7 +718,7 @@ func (o *Output) waitBackoff(closing bool) {
 	if ra, ok := o.b.(retryAfterer); ok {
 		d = max(d, min(ra.retryAfter(), o.backoffMax))
 	}
-	t := time.NewTimer(d)
+	t := o.clk.NewTimer(d)
 	defer t.Stop()
 	var q chan *[]byte
 	if o.spool != nil {
@@ -726,7 +731,7 @@ func (o *Output) waitBackoff(closing bool) {
 	one := make([]*[]byte, 1)
 	for {
 		select {
-		case <-t.C:
+		case <-t.C():
 			return
 		case <-quit:
 			return

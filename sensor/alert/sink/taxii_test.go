@@ -303,19 +303,26 @@ func TestTAXIITooLarge(t *testing.T) {
 }
 
 // TestTAXIILinger: alerts that come within linger of the first go in one
-// envelope.
+// envelope, sent when the linger is up on the output's clock (a fake one:
+// how long the writes take on a loaded machine does not matter).
 func TestTAXIILinger(t *testing.T) {
 	srv, u, _ := taxiiServer(t, taxiitest.Options{})
-	o, err := Open(u+"&linger=2s", testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := newFakeClock()
+	o := openClocked(t, u+"&linger=2s", clk, testLog(t))
 	t.Cleanup(func() { o.Close() })
 	o.Write(borderAlert(0, "203.0.113.10", "192.0.2.10", "inbound"))
-	waitFor(t, "the output to take the first alert", func() bool { return o.Stats().QueueDepth == 0 })
+	if d := waitParked(t, o, clk); d != 2*time.Second {
+		t.Fatalf("the first alert waits %s, want the linger (2s)", d)
+	}
 	for i := 1; i < 4; i++ {
 		o.Write(borderAlert(i, fmt.Sprintf("203.0.113.%d", 10+i), "192.0.2.10", "inbound"))
 	}
+	waitFor(t, "the output to take the 4 alerts", func() bool { return o.Stats().QueueDepth == 0 })
+	clk.Advance(2*time.Second - time.Nanosecond)
+	if p, w := srv.Posts(), o.Stats().Written; p != 0 || w != 0 {
+		t.Errorf("before the linger is up: %d posts, %d written; want none", p, w)
+	}
+	clk.Advance(time.Nanosecond)
 	waitFor(t, "4 alerts written", func() bool { return o.Stats().Written == 4 })
 	if p := srv.Posts(); p != 1 {
 		t.Errorf("%d posts, want 1 envelope for the 4 alerts", p)
@@ -329,21 +336,24 @@ func TestTAXIIRetryAfter(t *testing.T) {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			srv, u, _ := taxiiServer(t, taxiitest.Options{})
 			srv.Fail(1, code, "2")
-			o, err := Open(u+"&linger=1ms&backoff_min=10ms&backoff_max=10s", testLog(t))
-			if err != nil {
-				t.Fatal(err)
-			}
+			clk := newFakeClock()
+			o := openClocked(t, u+"&linger=1ms&backoff_min=10ms&backoff_max=10s", clk, testLog(t))
 			t.Cleanup(func() { o.Close() })
 			o.Write(borderAlert(0, "203.0.113.10", "192.0.2.10", "inbound"))
+			advanceUntil(t, o, clk, "the refused POST", func() bool { return o.Stats().Errors == 1 }) // past the linger
+			// The wait on the output's clock: the Retry-After, not the
+			// backoff (with the 10ms backoff alone it would be 5-10ms).
+			if d := waitParked(t, o, clk); d != 2*time.Second {
+				t.Errorf("after a %d asking for 2 s the output waits %s", code, d)
+			}
+			clk.Advance(2*time.Second - time.Millisecond)
+			if p := srv.Posts(); p != 1 {
+				t.Errorf("%d posts before the Retry-After is up, want 1", p)
+			}
+			clk.Advance(time.Millisecond)
 			waitFor(t, "the alert delivered", func() bool { return o.Stats().Written == 1 })
 			if s := o.Stats(); srv.Posts() != 2 || s.Errors != 1 {
 				t.Errorf("%d posts, stats %+v; want 2 posts, 1 error", srv.Posts(), s)
-			}
-			// The wait between the POSTs as the server saw them: load can
-			// only lengthen it (with the 10ms backoff alone it would be
-			// about 10ms).
-			if pt := srv.PostTimes(); len(pt) == 2 && pt[1].Sub(pt[0]) < 2*time.Second {
-				t.Errorf("second POST %s after a %d asking for 2 s", pt[1].Sub(pt[0]).Round(time.Millisecond), code)
 			}
 		})
 	}
@@ -353,7 +363,7 @@ func TestTAXIIRetryAfter(t *testing.T) {
 // connections and reads but refuses every write: 503, 401 (a wrong
 // password), 403 (a POST refused) and a read-only collection (can_write
 // false, found at connect). The output backs off, logs a few lines without
-// the password, and Close ends within its drain bound with every alert
+// the password, and Close ends at its drain deadline with every alert
 // accounted for; with a spool everything is kept and replayed once the
 // server takes writes again.
 func TestTAXIIRefusesWrites(t *testing.T) {
@@ -378,16 +388,14 @@ func TestTAXIIRefusesWrites(t *testing.T) {
 			srv, u, _ := taxiiServer(t, taxiitest.Options{})
 			u = tc.setup(srv, u)
 			logs := &logLines{}
-			o, err := Open(u+"&linger=1ms&backoff_min=10ms&backoff_max=100ms&drain_timeout=500ms", zerolog.New(logs))
-			if err != nil {
-				t.Fatal(err)
-			}
+			clk := newFakeClock()
+			o := openClocked(t, u+"&linger=1ms&backoff_min=10ms&backoff_max=100ms&drain_timeout=500ms", clk, zerolog.New(logs))
 			const n = 10
 			for i := range n {
 				o.Write(borderAlert(i, "203.0.113.10", "192.0.2.10", "inbound"))
 			}
 			r0 := srv.Requests()
-			watchFailing(t, o, logs)
+			watchFailing(t, o, clk, logs)
 			t.Logf("the server answered %d requests", srv.Requests()-r0)
 			if r := srv.Requests() - r0; r > 3*60 { // a connect is 2 GETs, a write 1 POST
 				t.Errorf("%d requests while failing, want ≤ 180", r)
@@ -395,7 +403,7 @@ func TestTAXIIRefusesWrites(t *testing.T) {
 			if l := logs.String(); !strings.Contains(l, tc.want) || strings.Contains(l, taxiiPassword) {
 				t.Errorf("log lacks %q or shows the password:\n%s", tc.want, l)
 			}
-			closeAllFailed(t, o, n)
+			closeAllFailed(t, o, clk, n)
 			if len(srv.Objects()) != 0 {
 				t.Errorf("the refusing server holds %d objects", len(srv.Objects()))
 			}
@@ -410,16 +418,14 @@ func TestTAXIISpoolReplay(t *testing.T) {
 	srv.Fail(1_000_000, 503, "")
 	spool := filepath.Join(t.TempDir(), "taxii.spool")
 	q := "&linger=1ms&backoff_min=10ms&backoff_max=100ms&drain_timeout=300ms&spool=" + spool
-	o, err := Open(u+q, testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := newFakeClock()
+	o := openClocked(t, u+q, clk, testLog(t))
 	const n = 6
 	for i := range n {
 		o.Write(borderAlert(i, fmt.Sprintf("203.0.113.%d", 10+i), "192.0.2.10", "inbound"))
 	}
-	waitFor(t, "a refused write", func() bool { return o.Stats().Errors > 0 })
-	if err := closeWithin(t, o, 300*time.Millisecond+2*time.Second); err != nil {
+	advanceUntil(t, o, clk, "a refused write", func() bool { return o.Stats().Errors > 0 }) // past the linger
+	if err := closeOnClock(t, o, clk, closeNow); err != nil {
 		t.Errorf("Close: %v, want nil (everything spooled)", err)
 	}
 	if s := o.Stats(); s.Spooled != n || len(readLines(t, spool)) != n {
@@ -442,19 +448,17 @@ func TestTAXIISpoolReplay(t *testing.T) {
 }
 
 // TestTAXIICloseServerSilent: a server that accepts and never answers;
-// Close still ends within the drain timeout (the write timeout is much
+// Close still ends at the drain deadline (the write timeout is much
 // longer), every alert accounted for.
 func TestTAXIICloseServerSilent(t *testing.T) {
 	addr := silentServer(t, 0)
-	o, err := Open("taxii+http://"+addr+"/api1/collections/c1/?write_timeout=1m&drain_timeout=500ms&linger=1ms", testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := newFakeClock()
+	o := openClocked(t, "taxii+http://"+addr+"/api1/collections/c1/?write_timeout=1m&drain_timeout=500ms&linger=1ms", clk, testLog(t))
 	const n = 5
 	for i := range n {
 		o.Write(borderAlert(i, "203.0.113.10", "192.0.2.10", "inbound"))
 	}
-	err = closeWithin(t, o, 500*time.Millisecond+2*time.Second)
+	err := closeOnClock(t, o, clk, closeBlocked)
 	var ue *UndeliveredError
 	if !errors.As(err, &ue) || ue.Alerts != n {
 		t.Errorf("Close error %v, want %d undelivered", err, n)
@@ -555,16 +559,14 @@ func BenchmarkTAXIIEnvelope(b *testing.B) {
 }
 
 // TestTAXIICloseWhileLingering: Close does not wait out the linger; what
-// is gathered is sent at once.
+// is gathered is sent at once, with no time passing on the output's clock.
 func TestTAXIICloseWhileLingering(t *testing.T) {
 	srv, u, _ := taxiiServer(t, taxiitest.Options{})
-	o, err := Open(u+"&linger=1m", testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := newFakeClock()
+	o := openClocked(t, u+"&linger=1m", clk, testLog(t))
 	o.Write(borderAlert(0, "203.0.113.10", "192.0.2.10", "inbound"))
-	waitFor(t, "the batch to linger", func() bool { return o.Stats().QueueDepth == 0 })
-	if err := closeWithin(t, o, 2*time.Second); err != nil {
+	waitFor(t, "the batch to linger", func() bool { _, ok := clk.next(); return ok && o.Stats().QueueDepth == 0 })
+	if err := closeOnClock(t, o, clk, closeNow); err != nil {
 		t.Fatal(err)
 	}
 	if s := o.Stats(); s.Written != 1 || len(srv.Envelopes()) != 1 {

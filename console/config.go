@@ -92,7 +92,7 @@ func (c *Configuration) CheckListen(listen string) error {
 	if !c.Enabled || listen == "off" || listen == "" || c.HasAuth() || loopback.HostPort(listen) {
 		return nil
 	}
-	return fmt.Errorf("console: the metrics listener %s is not a loopback address: set console.auth (username and password_file; "+
+	return fmt.Errorf("the metrics listener %s is not a loopback address: set console.auth (username and password_file; "+
 		"console.tls recommended) to serve the console there, or console.enabled: false to serve only /metrics", listen)
 }
 

@@ -29,7 +29,7 @@ func (c *Configuration) Check(listen string) error {
 		return &ConfigError{Err: errors.New(p.Msg)}
 	}
 	if err := c.CheckListen(listen); err != nil {
-		return &ConfigError{Err: err}
+		return &ConfigError{Err: fmt.Errorf("console: %w", err)}
 	}
 	return nil
 }

@@ -206,7 +206,7 @@ func TestCheckListen(t *testing.T) {
 		}
 	}
 	err := on.CheckListen("0.0.0.0:9467")
-	want := "console: the metrics listener 0.0.0.0:9467 is not a loopback address: set console.auth (username and password_file; console.tls recommended) to serve the console there, or console.enabled: false to serve only /metrics"
+	want := "the metrics listener 0.0.0.0:9467 is not a loopback address: set console.auth (username and password_file; console.tls recommended) to serve the console there, or console.enabled: false to serve only /metrics"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v", err)
 	}
@@ -493,7 +493,7 @@ func TestAuthReloadSettings(t *testing.T) {
 	off := start
 	off.Auth = AuthConfiguration{}
 	r2 := &reload.Reloader{Build: r.Build, Targets: []reload.Target{srv.ReloadTarget(func() Configuration { return off })}, Log: zerolog.Nop()}
-	want := "console: console: the metrics listener 0.0.0.0:9467 is not a loopback address: set console.auth"
+	want := "console: the metrics listener 0.0.0.0:9467 is not a loopback address: set console.auth"
 	if err := r2.Reload(); err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("reload turning auth off beyond loopback: %v, want %q…", err, want)
 	}

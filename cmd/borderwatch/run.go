@@ -182,6 +182,10 @@ func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, console.Config
 		if err := fresh.loadConfig(cmd, a.cfgPath, true); err != nil {
 			return nil, nil, console.Configuration{}, err
 		}
+		if names := a.cfg.RestartOnly(&fresh.cfg); len(names) > 0 {
+			l := a.logger("reload")
+			l.Warn().Strs("settings", names).Msg("changed settings a reload does not apply: they take effect at the next restart")
+		}
 	}
 	set, table, err := fresh.loadState()
 	return set, table, fresh.cfg.Console, err

@@ -262,3 +262,44 @@ func TestReloadStateConsole(t *testing.T) {
 		t.Errorf("after a failed reload: %+v, want the last good (admin)", got)
 	}
 }
+
+// TestReloadNamesRestartOnly: a reload of a changed configuration file
+// warns, by name only, about the sections it does not apply; an unchanged
+// file warns about nothing.
+func TestReloadNamesRestartOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "borderwatch.yaml")
+	write := func(workers int, pass string) {
+		t.Helper()
+		y := fmt.Sprintf("capture:\n  workers: %d\noutputs:\n  - url: \"redis://:%s@127.0.0.1:6379/0?mode=list&key=bw\"\n", workers, pass)
+		if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(2, "s3cretA")
+	a := newApp()
+	root := newRootCmd(a)
+	if err := a.loadConfig(root, path, true); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncbuf.Buffer
+	a.log = zerolog.New(&logs)
+	build, _ := reloadState(a, root)
+	if _, _, err := build(); err != nil {
+		t.Fatal(err)
+	}
+	if logs.String() != "" {
+		t.Errorf("an unchanged file: %s", logs.String())
+	}
+	write(3, "s3cretB")
+	if _, _, err := build(); err != nil {
+		t.Fatal(err)
+	}
+	got := logs.String()
+	if !strings.Contains(got, `"settings":["outputs","capture"]`) || !strings.Contains(got, "next restart") {
+		t.Errorf("a changed file: %s", got)
+	}
+	if strings.Contains(got, "s3cret") {
+		t.Errorf("a secret in the log: %s", got)
+	}
+}

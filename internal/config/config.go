@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -382,4 +383,28 @@ func (c *Config) SinkConfigs() ([]sink.Config, error) {
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// RestartOnly names the sections of n that differ from c and that a reload
+// (SIGHUP) does not apply: they take effect at the next restart. The geo,
+// rules, lists and console sections are the reload's own (the console
+// names its restart-only settings itself). Names only: a section may hold
+// secrets.
+func (c *Config) RestartOnly(n *Config) []string {
+	var names []string
+	for _, s := range []struct {
+		name     string
+		old, new any
+	}{
+		{"sensor_name", c.SensorName, n.SensorName},
+		{"outputs", c.Outputs, n.Outputs},
+		{"capture", c.Capture, n.Capture},
+		{"metrics", c.Metrics, n.Metrics},
+		{"logging", c.Logging, n.Logging},
+	} {
+		if !reflect.DeepEqual(s.old, s.new) {
+			names = append(names, s.name)
+		}
+	}
+	return names
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"os"
 	"slices"
@@ -170,7 +171,8 @@ var errEnd = errors.New("unexpected end of input")
 type ngIface struct {
 	name   string
 	link   layers.LinkType
-	snap   uint32
+	snap   uint32 // as written: 0 is no limit
+	limit  uint32 // snap, or math.MaxUint32 for 0: what a record may capture
 	units  uint64 // timestamp units per second
 	offset int64  // seconds added to every timestamp
 }
@@ -194,6 +196,7 @@ type fileSource struct {
 
 	// pcap
 	link    layers.LinkType
+	snap    uint32 // the header's snap length, math.MaxUint32 for 0 (no limit)
 	nsMult  uint32 // 1 for nanosecond timestamps, 1000 for microseconds
 	swapped lengthOrder
 
@@ -211,7 +214,7 @@ type fileSource struct {
 	// atomic adds per record were ~3% of a replay's CPU.
 	nFrames, nBytes uint64
 
-	frames, bytes, errs, oversize, short atomic.Uint64
+	frames, bytes, errs, oversize, short, badLen atomic.Uint64
 	clamped                              atomic.Uint64
 	// firstClamp is the first record whose original length was clamped
 	// (record number, claimed length); written by Next only.
@@ -278,7 +281,8 @@ func (s *fileSource) Publish() {
 // an error or Publish was called.
 func (s *fileSource) Stats() Stats {
 	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Errors: s.errs.Load(),
-		Oversize: s.oversize.Load(), Truncated: s.short.Load(), WireClamped: s.clamped.Load()}
+		Oversize: s.oversize.Load(), Truncated: s.short.Load(), BadLength: s.badLen.Load(),
+		WireClamped: s.clamped.Load()}
 }
 
 // Truncation returns the final record cut short, if the input ended in one.
@@ -478,9 +482,15 @@ func (s *fileSource) readPcapHeader() error {
 	case minor == 3:
 		s.swapped = lengthsMaybe
 	}
-	// The snap length (h[16:20]) is not trusted: records are bounded by
-	// MaxRecordSize whatever it says. The link type is the low 16 bits;
-	// the upper ones describe a frame check sequence.
+	// The snap length bounds no allocation (records are bounded by
+	// MaxRecordSize whatever it says); a record capturing more than it
+	// is skipped (Stats.BadLength). 0 is no limit, as libpcap reads it.
+	// The link type is the low 16 bits; the upper ones describe a frame
+	// check sequence.
+	s.snap = s.order.Uint32(h[16:20])
+	if s.snap == 0 {
+		s.snap = math.MaxUint32
+	}
 	lt := s.order.Uint32(h[20:24]) & 0xffff
 	s.link = linkType(lt)
 	s.addLink(lt)
@@ -528,8 +538,21 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		if capLen > maxBlockSize {
 			return s.formatErr(start, "record %d: captured length %d beyond the %d-byte limit: corrupt record header", s.records+1, capLen, maxBlockSize)
 		}
-		if capLen > wireLen {
-			return s.formatErr(start, "record %d: captured length %d exceeds the original length %d", s.records+1, capLen, wireLen)
+		if capLen <= MaxRecordSize && (capLen > wireLen || capLen > s.snap) {
+			// A record capturing more than was on the wire, or more than
+			// the file's snap length: its lengths contradict each other,
+			// so it is skipped (framed by its captured length, as libpcap
+			// frames it) and counted.
+			if err := s.discard(16 + int(capLen)); err != nil {
+				if errors.Is(err, errEnd) {
+					return s.end(start, 16+int64(capLen), "record")
+				}
+				return err
+			}
+			s.records++
+			s.errs.Add(1)
+			s.badLen.Add(1)
+			continue
 		}
 		if n := 16 + int(capLen); n <= readBufferSize && capLen <= MaxRecordSize {
 			// In place: the record stays in the read buffer until the
@@ -590,7 +613,7 @@ func (s *fileSource) bufferedPcap(f *Frame) bool {
 	if s.swapped == lengthsOld || s.swapped == lengthsMaybe && capLen > wireLen {
 		capLen, wireLen = wireLen, capLen
 	}
-	if capLen > wireLen || capLen > MaxRecordSize || 16+int(capLen) > len(b) {
+	if capLen > wireLen || capLen > s.snap || capLen > MaxRecordSize || 16+int(capLen) > len(b) {
 		return false
 	}
 	n := 16 + int(capLen)
@@ -692,6 +715,10 @@ func (s *fileSource) readInterface(n uint32) error {
 	lt := uint32(s.order.Uint16(b[8:10]))
 	s.addLink(lt)
 	ifc := ngIface{link: linkType(lt), snap: s.order.Uint32(b[12:16]), units: 1e6}
+	ifc.limit = ifc.snap
+	if ifc.limit == 0 {
+		ifc.limit = math.MaxUint32 // no limit
+	}
 	for o := 16; o+4 <= len(b)-4; {
 		code, l := s.order.Uint16(b[o:o+2]), int(s.order.Uint16(b[o+2:o+4]))
 		if code == ngOptEnd {
@@ -869,10 +896,13 @@ func (s *fileSource) bufferedEPB(f *Frame) bool {
 	}
 	iface := s.u32(b[8:12])
 	capLen, wireLen := s.u32(b[20:24]), s.u32(b[24:28])
-	if capLen > n-32 || capLen > MaxRecordSize || int(iface) >= len(s.ifaces) || s.u32(b[n-4:n]) != n {
+	if capLen > n-32 || capLen > MaxRecordSize || capLen > wireLen || int(iface) >= len(s.ifaces) || s.u32(b[n-4:n]) != n {
 		return false
 	}
 	ifc := &s.ifaces[iface]
+	if capLen > ifc.limit {
+		return false
+	}
 	t, ok := timestamp(ifc, uint64(s.u32(b[12:16]))<<32|uint64(s.u32(b[16:20])))
 	if !ok {
 		return false
@@ -974,6 +1004,19 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 		s.records++
 		s.errs.Add(1)
 		s.oversize.Add(1)
+		return false, nil
+	}
+	if typ != ngBlockSimple && (capLen > wireLen || capLen > ifc.limit) {
+		// Captured more than was on the wire, or than the interface's
+		// snap length: the lengths contradict each other; the block is
+		// skipped (its own length frames it) and counted, as a pcap
+		// record is.
+		if err := s.skipBlock(n); err != nil {
+			return false, err
+		}
+		s.records++
+		s.errs.Add(1)
+		s.badLen.Add(1)
 		return false, nil
 	}
 	if n <= readBufferSize {

@@ -286,9 +286,6 @@ func TestOversizeRecordsSkipped(t *testing.T) {
 func TestHostilePcap(t *testing.T) {
 	rs := testRecords()
 	pc := pcapFile(le, false, 1, rs)
-	corrupt := bytes.Clone(pc)
-	third := 24 + (16 + len(rs[0].data)) + (16 + len(rs[1].data))
-	le.PutUint32(corrupt[third+12:], 1) // original length 1 < captured length
 	v3 := bytes.Clone(pc)
 	le.PutUint16(v3[4:6], 3)
 	for _, c := range []struct {
@@ -297,7 +294,6 @@ func TestHostilePcap(t *testing.T) {
 		frames int
 		want   string
 	}{
-		{"captured beyond original", corrupt, 2, "x.pcap: offset 186: record 3: captured length 80 exceeds the original length 1"},
 		{"version 3", v3, 0, "x.pcap: offset 4: unsupported pcap version 3.4 (want 2.x)"},
 		{"header cut", pc[:20], 0, "x.pcap: offset 0: file header cut short: 20 bytes"},
 		{"pcapng header cut", ngSHB()[:20], 0, "x.pcap: offset 0: file header cut short: 20 bytes"},

@@ -51,6 +51,11 @@ type Stats struct {
 	// Reasons of Errors, for file sources.
 	Oversize  uint64 // records longer than MaxRecordSize, skipped unread
 	Truncated uint64 // a final record cut short by the end of the input
+	// BadLength counts the records skipped because their lengths
+	// contradict each other: a captured length above the original length
+	// or above the snap length (of the pcap header, of the pcapng
+	// interface; 0 is no limit).
+	BadLength uint64
 
 	// WireClamped counts the frames whose original length claimed more
 	// than MaxWireLen: they are delivered (and counted in Bytes) with

@@ -215,7 +215,7 @@ type fileSource struct {
 	nFrames, nBytes uint64
 
 	frames, bytes, errs, oversize, short, badLen atomic.Uint64
-	clamped                              atomic.Uint64
+	clamped                                      atomic.Uint64
 	// firstClamp is the first record whose original length was clamped
 	// (record number, claimed length); written by Next only.
 	firstClamp struct {

@@ -11,7 +11,9 @@ import (
 	"math"
 	"math/bits"
 	"os"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -98,6 +100,17 @@ type Truncator interface {
 // compressed; the format is detected from the content, not the name. The path
 // "-" reads standard input. Close closes the file.
 //
+// A regular file (not compressed) is mapped read-only into memory and its
+// records are returned in place from the mapping, with no copy; the pages
+// read are handed back to the kernel as the reading goes, so that the
+// resident memory stays bounded whatever the file's size. A file truncated
+// while it is read ends like a final record cut short (Truncation says where
+// and how), never with a crash: the reading goroutine panics on the fault
+// instead of crashing (debug.SetPanicOnFault, left set for the goroutine
+// that calls Next) and Next recovers it. The bytes of the file read are
+// those it had when opened: what is appended later is not read. Anything
+// else (a pipe, a device, gzip) is read as a stream.
+//
 // The source trusts nothing in the file: every length is checked against the
 // block holding it and against MaxRecordSize before anything is read, so a
 // hostile file gives a *FormatError naming the offset, never a panic nor an
@@ -109,6 +122,15 @@ func OpenFile(path string) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening capture: %w", err)
+	}
+	if m, ok := mapFile(f); ok {
+		if len(m) < 2 || m[0] != 0x1f || m[1] != 0x8b {
+			return openMapped(path, f, m)
+		}
+		if err := unmap(m); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("opening capture: %w", err)
+		}
 	}
 	s, err := openReader(path, f, f)
 	if err != nil {
@@ -126,16 +148,22 @@ func OpenReader(name string, r io.Reader) (Source, error) {
 
 func openReader(name string, r io.Reader, closer io.Closer) (*fileSource, error) {
 	s := &fileSource{name: name, closer: closer}
-	s.br = bufio.NewReaderSize(r, readBufferSize)
-	if head, _ := s.br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		gz, err := gzip.NewReader(s.br)
+	s.in.br = bufio.NewReaderSize(r, readBufferSize)
+	return s.open()
+}
+
+// open reads the file header from s.in (decompressing it first if it is
+// gzip: never the case of a mapping, OpenFile reads those as a stream).
+func (s *fileSource) open() (*fileSource, error) {
+	if head, _ := s.in.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(s.in.br)
 		if err != nil {
 			return nil, s.formatErr(0, "reading gzip header: %v", err)
 		}
 		s.gz = gz
-		s.br = bufio.NewReaderSize(gz, readBufferSize)
+		s.in.br = bufio.NewReaderSize(gz, readBufferSize)
 	}
-	head, err := s.br.Peek(4)
+	head, err := s.in.Peek(4)
 	if len(head) < 4 {
 		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, s.formatErr(0, "not a capture file: only %d bytes", len(head))
@@ -156,11 +184,36 @@ func openReader(name string, r io.Reader, closer io.Closer) (*fileSource, error)
 	}
 	if err != nil {
 		if errors.Is(err, errEnd) {
-			return nil, s.formatErr(0, "file header cut short: %d bytes", s.br.Buffered())
+			return nil, s.formatErr(0, "file header cut short: %d bytes", s.in.Buffered())
 		}
 		return nil, err
 	}
 	s.buf = make([]byte, MaxRecordSize)
+	return s, nil
+}
+
+// openMapped reads the file header from the mapping m of f.
+func openMapped(path string, f *os.File, m []byte) (_ Source, err error) {
+	s := &fileSource{name: path, closer: f, file: f}
+	s.in = input{m: m, release: releasePages}
+	unmapLater(s, m)
+	debug.SetPanicOnFault(true) // see OpenFile
+	defer func() {
+		if r := recover(); r != nil {
+			fault, ok := r.(interface{ Addr() uintptr })
+			if !ok || !s.in.holds(fault.Addr()) {
+				panic(r)
+			}
+			err = s.shrunk(s.in.at(fault.Addr()))
+		}
+		if err != nil {
+			_ = unmapNow(m)
+			f.Close()
+		}
+	}()
+	if _, err := s.open(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -181,8 +234,10 @@ type ngIface struct {
 type fileSource struct {
 	name   string
 	closer io.Closer
+	file   *os.File // the file mapped, nil when not mapped
+	touch  byte     // the last byte of each record read from a mapping
 	gz     *gzip.Reader
-	br     *bufio.Reader
+	in     input
 	off    int64  // bytes of the (decompressed) stream consumed
 	buf    []byte // record data, MaxRecordSize, when it is not read in place
 	// pending is the length of the record last returned in place: its
@@ -317,6 +372,9 @@ func (s *fileSource) Close() error {
 	if s.gz != nil {
 		err = s.gz.Close()
 	}
+	if s.in.mapped() {
+		err = unmapNow(s.in.m)
+	}
 	if s.closer != nil {
 		if cerr := s.closer.Close(); cerr != nil {
 			err = cerr
@@ -342,6 +400,12 @@ func (s *fileSource) Next(f *Frame) (err error) {
 	if s.done {
 		return io.EOF
 	}
+	if s.in.mapped() {
+		// A fault on the mapping (the file truncated by someone else)
+		// panics rather than crashing, here and in the caller's decoding
+		// of the record: see OpenFile.
+		debug.SetPanicOnFault(true)
+	}
 	defer func() {
 		// Last line of defence: a panic here is a bug of this reader, not
 		// bad input; it ends the file with an error that is not a
@@ -349,6 +413,14 @@ func (s *fileSource) Next(f *Frame) (err error) {
 		if r := recover(); r != nil {
 			s.Publish()
 			s.done = true
+			if fault, ok := r.(interface{ Addr() uintptr }); ok && s.in.holds(fault.Addr()) {
+				if s.closed.Load() {
+					err = ErrClosed // unmapped by Close while reading
+					return
+				}
+				err = s.shrink(s.shrunk(s.in.at(fault.Addr())))
+				return
+			}
 			err = fmt.Errorf("%s: offset %d: internal error reading the capture: %v", s.name, s.off, r)
 		}
 	}()
@@ -359,6 +431,11 @@ func (s *fileSource) Next(f *Frame) (err error) {
 	}
 	if err == nil {
 		s.records++
+		if s.in.mapped() && len(f.Data) != 0 {
+			// Fault the record's pages in now, inside the recover above:
+			// a file truncated later than this faults in the caller.
+			s.touch ^= f.Data[len(f.Data)-1]
+		}
 		if f.WireLen > MaxWireLen {
 			s.clampWire(f)
 		}
@@ -374,7 +451,45 @@ func (s *fileSource) Next(f *Frame) (err error) {
 	if s.closed.Load() {
 		return ErrClosed
 	}
+	if s.in.mapped() && !errors.Is(err, ErrClosed) {
+		// The end of the mapping or a broken record may be a file
+		// truncated while it was read: the kernel maps the bytes of its
+		// last page past its new end as zeros, which read as records or
+		// as a broken block until the next page faults.
+		if fe := s.shrunk(-1); fe != nil {
+			return s.shrink(fe)
+		}
+	}
 	return err
+}
+
+// shrink ends the input at the truncation of a mapped file: counted, kept
+// for Truncation, and io.EOF, as a final record cut short.
+func (s *fileSource) shrink(fe *FormatError) error {
+	s.truncated = fe
+	s.errs.Add(1)
+	s.short.Add(1)
+	return io.EOF
+}
+
+// shrunk describes the truncation of the mapped file while it was read:
+// after a fault on byte at of the mapping, or, with at -1, if its size is
+// now below the mapping's (nil if it is not).
+func (s *fileSource) shrunk(at int64) *FormatError {
+	now := "fewer"
+	if fi, err := s.file.Stat(); err == nil {
+		if at < 0 && fi.Size() >= int64(len(s.in.m)) {
+			return nil
+		}
+		now = strconv.FormatInt(fi.Size(), 10)
+	} else if at < 0 {
+		return nil
+	}
+	reason := fmt.Sprintf("file truncated while being read: %s of the %d bytes it had when opened", now, len(s.in.m))
+	if at >= 0 {
+		reason += fmt.Sprintf(" (byte %d gone)", at)
+	}
+	return &FormatError{File: s.name, Offset: s.off, Reason: reason}
 }
 
 // clampWire reports the original length of f, above MaxWireLen, as
@@ -428,7 +543,7 @@ func (s *fileSource) readErr(off int64, err error) error {
 
 // read reads len(p) bytes.
 func (s *fileSource) read(p []byte) error {
-	n, err := io.ReadFull(s.br, p)
+	n, err := io.ReadFull(&s.in, p)
 	s.off += int64(n)
 	if err != nil {
 		return s.readErr(s.off, err)
@@ -438,7 +553,7 @@ func (s *fileSource) read(p []byte) error {
 
 // discard skips n bytes.
 func (s *fileSource) discard(n int) error {
-	d, err := s.br.Discard(n)
+	d, err := s.in.Discard(n)
 	s.off += int64(d)
 	if err != nil {
 		return s.readErr(s.off, err)
@@ -448,7 +563,7 @@ func (s *fileSource) discard(n int) error {
 
 // peek returns the next n bytes, n <= readBufferSize, without consuming them.
 func (s *fileSource) peek(n int) ([]byte, error) {
-	b, err := s.br.Peek(n)
+	b, err := s.in.Peek(n)
 	if len(b) == n {
 		return b, nil
 	}
@@ -522,10 +637,10 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		h, err := s.peek(16)
 		if err != nil {
 			if errors.Is(err, errEnd) {
-				if s.br.Buffered() == 0 {
+				if s.in.Buffered() == 0 {
 					return io.EOF
 				}
-				s.off += int64(s.br.Buffered())
+				s.off += int64(s.in.Buffered())
 				return s.end(start, 16, "record header")
 			}
 			return err
@@ -557,7 +672,7 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		if n := 16 + int(capLen); n <= readBufferSize && capLen <= MaxRecordSize {
 			// In place: the record stays in the read buffer until the
 			// next call (a copy of every packet otherwise).
-			if b, err := s.br.Peek(n); err == nil {
+			if b, err := s.in.Peek(n); err == nil {
 				s.pending = n
 				f.Data = b[16:n:n]
 				f.Link = s.link
@@ -605,7 +720,7 @@ func (s *fileSource) nextPcap(f *Frame) error {
 // buffer, its header read without the byte-order interface. Anything else
 // returns false, having changed nothing, for nextPcap to read and judge.
 func (s *fileSource) bufferedPcap(f *Frame) bool {
-	b, _ := s.br.Peek(s.br.Buffered()) // what is buffered: no read
+	b := s.in.buffered() // what is buffered: no read
 	if len(b) < 16 {
 		return false
 	}
@@ -837,10 +952,10 @@ func (s *fileSource) nextNg(f *Frame) error {
 		hdr, err := s.peekBlock()
 		if err != nil {
 			if errors.Is(err, errEnd) {
-				if s.br.Buffered() == 0 {
+				if s.in.Buffered() == 0 {
 					return io.EOF
 				}
-				s.off += int64(s.br.Buffered())
+				s.off += int64(s.in.Buffered())
 				return s.end(start, 12, "block header")
 			}
 			return err
@@ -862,7 +977,7 @@ func (s *fileSource) nextNg(f *Frame) error {
 		}
 		if err != nil {
 			if errors.Is(err, errEnd) {
-				s.off += int64(s.br.Buffered())
+				s.off += int64(s.in.Buffered())
 				return s.end(start, int64(n), "block")
 			}
 			return err
@@ -886,7 +1001,7 @@ func (s *fileSource) u32(b []byte) uint32 {
 // else returns false, having changed nothing: nextNg then reads the block
 // and reports what is wrong with it.
 func (s *fileSource) bufferedEPB(f *Frame) bool {
-	b, _ := s.br.Peek(s.br.Buffered()) // what is buffered: no read
+	b := s.in.buffered() // what is buffered: no read
 	if len(b) < 32 || s.u32(b[0:4]) != ngBlockEnhanced {
 		return false
 	}
@@ -1022,7 +1137,7 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 	if n <= readBufferSize {
 		// In place, as nextPcap: the whole block stays in the read
 		// buffer until the next call.
-		if b, err := s.br.Peek(int(n)); err == nil {
+		if b, err := s.in.Peek(int(n)); err == nil {
 			if got := s.order.Uint32(b[n-4:]); got != n {
 				return false, s.formatErr(start, "%s: trailing total length %d differs from the leading %d", what, got, n)
 			}

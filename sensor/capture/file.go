@@ -241,7 +241,7 @@ type fileSource struct {
 	off    int64  // bytes of the (decompressed) stream consumed
 	buf    []byte // record data, MaxRecordSize, when it is not read in place
 	// pending is the length of the record last returned in place: its
-	// bytes, f.Data among them, stay in br's buffer (Peek) until the next
+	// bytes, f.Data among them, stay in the input (Peek) until the next
 	// Next consumes them, so that a record is not copied.
 	pending int
 	order   binary.ByteOrder
@@ -384,8 +384,9 @@ func (s *fileSource) Close() error {
 }
 
 // Next reads the next record into f. f.Data points into the source's buffer
-// and is valid until the next call: most records are returned in place, in
-// the read-ahead buffer, not copied.
+// or the file's mapping and is valid until the next call or Close: most
+// records are returned in place, in the mapping or the read-ahead buffer,
+// not copied.
 // At the end of the input it returns io.EOF; a final record cut short is
 // counted in Stats.Truncated and Stats.Errors, reported by Truncation, and
 // also ends with io.EOF. A record longer than MaxRecordSize is skipped and

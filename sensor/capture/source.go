@@ -16,7 +16,8 @@ var ErrClosed = errors.New("capture source closed")
 var ErrIdle = errors.New("capture source idle")
 
 // Frame is one captured frame. Data is owned by the Source and valid only until
-// the next call to Next on the same Source.
+// the next call to Next on the same Source or its Close (a file source's Data
+// points into the file's mapping, which Close makes inaccessible).
 type Frame struct {
 	Data      []byte
 	Timestamp int64           // capture time, ns since the Unix epoch

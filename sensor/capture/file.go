@@ -835,6 +835,7 @@ func (s *fileSource) readInterface(n uint32) error {
 	if ifc.limit == 0 {
 		ifc.limit = math.MaxUint32 // no limit
 	}
+	var sawTsresol, sawTsoffset bool
 	for o := 16; o+4 <= len(b)-4; {
 		code, l := s.order.Uint16(b[o:o+2]), int(s.order.Uint16(b[o+2:o+4]))
 		if code == ngOptEnd {
@@ -850,6 +851,12 @@ func (s *fileSource) readInterface(n uint32) error {
 		case ngOptIfName:
 			ifc.name = ifaceName(val)
 		case ngOptIfTsresol:
+			// A second one would leave the timestamps' resolution to
+			// the order of the options: libpcap refuses it too.
+			if sawTsresol {
+				return s.formatErr(s.off+int64(o), "interface description: more than one if_tsresol")
+			}
+			sawTsresol = true
 			if l != 1 {
 				return s.formatErr(s.off+int64(o), "interface description: if_tsresol of %d bytes, want 1", l)
 			}
@@ -859,6 +866,10 @@ func (s *fileSource) readInterface(n uint32) error {
 			}
 			ifc.units = u
 		case ngOptIfTsoffset:
+			if sawTsoffset {
+				return s.formatErr(s.off+int64(o), "interface description: more than one if_tsoffset")
+			}
+			sawTsoffset = true
 			if l != 8 {
 				return s.formatErr(s.off+int64(o), "interface description: if_tsoffset of %d bytes, want 8", l)
 			}

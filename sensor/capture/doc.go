@@ -11,5 +11,8 @@
 //		// f.Data, f.Timestamp, f.WireLen, f.Link
 //	}
 //
+// f.Data is valid until the next Next or Close: a regular file is read from
+// a read-only mapping, and f.Data points into it. Copy what must outlive it.
+//
 // A new source is a type implementing Source (Next, Name, Stats, Close).
 package capture

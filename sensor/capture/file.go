@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"os"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -97,6 +100,17 @@ type Truncator interface {
 // compressed; the format is detected from the content, not the name. The path
 // "-" reads standard input. Close closes the file.
 //
+// A regular file (not compressed) is mapped read-only into memory and its
+// records are returned in place from the mapping, with no copy; the pages
+// read are handed back to the kernel as the reading goes, so that the
+// resident memory stays bounded whatever the file's size. A file truncated
+// while it is read ends like a final record cut short (Truncation says where
+// and how), never with a crash: the reading goroutine panics on the fault
+// instead of crashing (debug.SetPanicOnFault, left set for the goroutine
+// that calls Next) and Next recovers it. The bytes of the file read are
+// those it had when opened: what is appended later is not read. Anything
+// else (a pipe, a device, gzip) is read as a stream.
+//
 // The source trusts nothing in the file: every length is checked against the
 // block holding it and against MaxRecordSize before anything is read, so a
 // hostile file gives a *FormatError naming the offset, never a panic nor an
@@ -108,6 +122,15 @@ func OpenFile(path string) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening capture: %w", err)
+	}
+	if m, ok := mapFile(f); ok {
+		if len(m) < 2 || m[0] != 0x1f || m[1] != 0x8b {
+			return openMapped(path, f, m)
+		}
+		if err := unmap(m); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("opening capture: %w", err)
+		}
 	}
 	s, err := openReader(path, f, f)
 	if err != nil {
@@ -125,16 +148,22 @@ func OpenReader(name string, r io.Reader) (Source, error) {
 
 func openReader(name string, r io.Reader, closer io.Closer) (*fileSource, error) {
 	s := &fileSource{name: name, closer: closer}
-	s.br = bufio.NewReaderSize(r, readBufferSize)
-	if head, _ := s.br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		gz, err := gzip.NewReader(s.br)
+	s.in.br = bufio.NewReaderSize(r, readBufferSize)
+	return s.open()
+}
+
+// open reads the file header from s.in (decompressing it first if it is
+// gzip: never the case of a mapping, OpenFile reads those as a stream).
+func (s *fileSource) open() (*fileSource, error) {
+	if head, _ := s.in.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(s.in.br)
 		if err != nil {
 			return nil, s.formatErr(0, "reading gzip header: %v", err)
 		}
 		s.gz = gz
-		s.br = bufio.NewReaderSize(gz, readBufferSize)
+		s.in.br = bufio.NewReaderSize(gz, readBufferSize)
 	}
-	head, err := s.br.Peek(4)
+	head, err := s.in.Peek(4)
 	if len(head) < 4 {
 		if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, s.formatErr(0, "not a capture file: only %d bytes", len(head))
@@ -155,11 +184,36 @@ func openReader(name string, r io.Reader, closer io.Closer) (*fileSource, error)
 	}
 	if err != nil {
 		if errors.Is(err, errEnd) {
-			return nil, s.formatErr(0, "file header cut short: %d bytes", s.br.Buffered())
+			return nil, s.formatErr(0, "file header cut short: %d bytes", s.in.Buffered())
 		}
 		return nil, err
 	}
 	s.buf = make([]byte, MaxRecordSize)
+	return s, nil
+}
+
+// openMapped reads the file header from the mapping m of f.
+func openMapped(path string, f *os.File, m []byte) (_ Source, err error) {
+	s := &fileSource{name: path, closer: f, file: f}
+	s.in = input{m: m, release: releasePages}
+	unmapLater(s, m)
+	debug.SetPanicOnFault(true) // see OpenFile
+	defer func() {
+		if r := recover(); r != nil {
+			fault, ok := r.(interface{ Addr() uintptr })
+			if !ok || !s.in.holds(fault.Addr()) {
+				panic(r)
+			}
+			err = s.shrunk(s.in.at(fault.Addr()))
+		}
+		if err != nil {
+			_ = unmapNow(m)
+			f.Close()
+		}
+	}()
+	if _, err := s.open(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -170,7 +224,8 @@ var errEnd = errors.New("unexpected end of input")
 type ngIface struct {
 	name   string
 	link   layers.LinkType
-	snap   uint32
+	snap   uint32 // as written: 0 is no limit
+	limit  uint32 // snap, or math.MaxUint32 for 0: what a record may capture
 	units  uint64 // timestamp units per second
 	offset int64  // seconds added to every timestamp
 }
@@ -179,12 +234,14 @@ type ngIface struct {
 type fileSource struct {
 	name   string
 	closer io.Closer
+	file   *os.File // the file mapped, nil when not mapped
+	touch  byte     // the last byte of each record read from a mapping
 	gz     *gzip.Reader
-	br     *bufio.Reader
+	in     input
 	off    int64  // bytes of the (decompressed) stream consumed
 	buf    []byte // record data, MaxRecordSize, when it is not read in place
 	// pending is the length of the record last returned in place: its
-	// bytes, f.Data among them, stay in br's buffer (Peek) until the next
+	// bytes, f.Data among them, stay in the input (Peek) until the next
 	// Next consumes them, so that a record is not copied.
 	pending int
 	order   binary.ByteOrder
@@ -194,6 +251,7 @@ type fileSource struct {
 
 	// pcap
 	link    layers.LinkType
+	snap    uint32 // the header's snap length, math.MaxUint32 for 0 (no limit)
 	nsMult  uint32 // 1 for nanosecond timestamps, 1000 for microseconds
 	swapped lengthOrder
 
@@ -211,8 +269,8 @@ type fileSource struct {
 	// atomic adds per record were ~3% of a replay's CPU.
 	nFrames, nBytes uint64
 
-	frames, bytes, errs, oversize, short atomic.Uint64
-	clamped                              atomic.Uint64
+	frames, bytes, errs, oversize, short, badLen atomic.Uint64
+	clamped                                      atomic.Uint64
 	// firstClamp is the first record whose original length was clamped
 	// (record number, claimed length); written by Next only.
 	firstClamp struct {
@@ -278,7 +336,8 @@ func (s *fileSource) Publish() {
 // an error or Publish was called.
 func (s *fileSource) Stats() Stats {
 	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Errors: s.errs.Load(),
-		Oversize: s.oversize.Load(), Truncated: s.short.Load(), WireClamped: s.clamped.Load()}
+		Oversize: s.oversize.Load(), Truncated: s.short.Load(), BadLength: s.badLen.Load(),
+		WireClamped: s.clamped.Load()}
 }
 
 // Truncation returns the final record cut short, if the input ended in one.
@@ -313,6 +372,9 @@ func (s *fileSource) Close() error {
 	if s.gz != nil {
 		err = s.gz.Close()
 	}
+	if s.in.mapped() {
+		err = unmapNow(s.in.m)
+	}
 	if s.closer != nil {
 		if cerr := s.closer.Close(); cerr != nil {
 			err = cerr
@@ -322,8 +384,9 @@ func (s *fileSource) Close() error {
 }
 
 // Next reads the next record into f. f.Data points into the source's buffer
-// and is valid until the next call: most records are returned in place, in
-// the read-ahead buffer, not copied.
+// or the file's mapping and is valid until the next call or Close: most
+// records are returned in place, in the mapping or the read-ahead buffer,
+// not copied.
 // At the end of the input it returns io.EOF; a final record cut short is
 // counted in Stats.Truncated and Stats.Errors, reported by Truncation, and
 // also ends with io.EOF. A record longer than MaxRecordSize is skipped and
@@ -338,6 +401,12 @@ func (s *fileSource) Next(f *Frame) (err error) {
 	if s.done {
 		return io.EOF
 	}
+	if s.in.mapped() {
+		// A fault on the mapping (the file truncated by someone else)
+		// panics rather than crashing, here and in the caller's decoding
+		// of the record: see OpenFile.
+		debug.SetPanicOnFault(true)
+	}
 	defer func() {
 		// Last line of defence: a panic here is a bug of this reader, not
 		// bad input; it ends the file with an error that is not a
@@ -345,6 +414,14 @@ func (s *fileSource) Next(f *Frame) (err error) {
 		if r := recover(); r != nil {
 			s.Publish()
 			s.done = true
+			if fault, ok := r.(interface{ Addr() uintptr }); ok && s.in.holds(fault.Addr()) {
+				if s.closed.Load() {
+					err = ErrClosed // unmapped by Close while reading
+					return
+				}
+				err = s.shrink(s.shrunk(s.in.at(fault.Addr())))
+				return
+			}
 			err = fmt.Errorf("%s: offset %d: internal error reading the capture: %v", s.name, s.off, r)
 		}
 	}()
@@ -355,6 +432,11 @@ func (s *fileSource) Next(f *Frame) (err error) {
 	}
 	if err == nil {
 		s.records++
+		if s.in.mapped() && len(f.Data) != 0 {
+			// Fault the record's pages in now, inside the recover above:
+			// a file truncated later than this faults in the caller.
+			s.touch ^= f.Data[len(f.Data)-1]
+		}
 		if f.WireLen > MaxWireLen {
 			s.clampWire(f)
 		}
@@ -370,7 +452,45 @@ func (s *fileSource) Next(f *Frame) (err error) {
 	if s.closed.Load() {
 		return ErrClosed
 	}
+	if s.in.mapped() && !errors.Is(err, ErrClosed) {
+		// The end of the mapping or a broken record may be a file
+		// truncated while it was read: the kernel maps the bytes of its
+		// last page past its new end as zeros, which read as records or
+		// as a broken block until the next page faults.
+		if fe := s.shrunk(-1); fe != nil {
+			return s.shrink(fe)
+		}
+	}
 	return err
+}
+
+// shrink ends the input at the truncation of a mapped file: counted, kept
+// for Truncation, and io.EOF, as a final record cut short.
+func (s *fileSource) shrink(fe *FormatError) error {
+	s.truncated = fe
+	s.errs.Add(1)
+	s.short.Add(1)
+	return io.EOF
+}
+
+// shrunk describes the truncation of the mapped file while it was read:
+// after a fault on byte at of the mapping, or, with at -1, if its size is
+// now below the mapping's (nil if it is not).
+func (s *fileSource) shrunk(at int64) *FormatError {
+	now := "fewer"
+	if fi, err := s.file.Stat(); err == nil {
+		if at < 0 && fi.Size() >= int64(len(s.in.m)) {
+			return nil
+		}
+		now = strconv.FormatInt(fi.Size(), 10)
+	} else if at < 0 {
+		return nil
+	}
+	reason := fmt.Sprintf("file truncated while being read: %s of the %d bytes it had when opened", now, len(s.in.m))
+	if at >= 0 {
+		reason += fmt.Sprintf(" (byte %d gone)", at)
+	}
+	return &FormatError{File: s.name, Offset: s.off, Reason: reason}
 }
 
 // clampWire reports the original length of f, above MaxWireLen, as
@@ -424,7 +544,7 @@ func (s *fileSource) readErr(off int64, err error) error {
 
 // read reads len(p) bytes.
 func (s *fileSource) read(p []byte) error {
-	n, err := io.ReadFull(s.br, p)
+	n, err := io.ReadFull(&s.in, p)
 	s.off += int64(n)
 	if err != nil {
 		return s.readErr(s.off, err)
@@ -434,7 +554,7 @@ func (s *fileSource) read(p []byte) error {
 
 // discard skips n bytes.
 func (s *fileSource) discard(n int) error {
-	d, err := s.br.Discard(n)
+	d, err := s.in.Discard(n)
 	s.off += int64(d)
 	if err != nil {
 		return s.readErr(s.off, err)
@@ -444,7 +564,7 @@ func (s *fileSource) discard(n int) error {
 
 // peek returns the next n bytes, n <= readBufferSize, without consuming them.
 func (s *fileSource) peek(n int) ([]byte, error) {
-	b, err := s.br.Peek(n)
+	b, err := s.in.Peek(n)
 	if len(b) == n {
 		return b, nil
 	}
@@ -478,9 +598,15 @@ func (s *fileSource) readPcapHeader() error {
 	case minor == 3:
 		s.swapped = lengthsMaybe
 	}
-	// The snap length (h[16:20]) is not trusted: records are bounded by
-	// MaxRecordSize whatever it says. The link type is the low 16 bits;
-	// the upper ones describe a frame check sequence.
+	// The snap length bounds no allocation (records are bounded by
+	// MaxRecordSize whatever it says); a record capturing more than it
+	// is skipped (Stats.BadLength). 0 is no limit, as libpcap reads it.
+	// The link type is the low 16 bits; the upper ones describe a frame
+	// check sequence.
+	s.snap = s.order.Uint32(h[16:20])
+	if s.snap == 0 {
+		s.snap = math.MaxUint32
+	}
 	lt := s.order.Uint32(h[20:24]) & 0xffff
 	s.link = linkType(lt)
 	s.addLink(lt)
@@ -512,10 +638,10 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		h, err := s.peek(16)
 		if err != nil {
 			if errors.Is(err, errEnd) {
-				if s.br.Buffered() == 0 {
+				if s.in.Buffered() == 0 {
 					return io.EOF
 				}
-				s.off += int64(s.br.Buffered())
+				s.off += int64(s.in.Buffered())
 				return s.end(start, 16, "record header")
 			}
 			return err
@@ -528,13 +654,26 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		if capLen > maxBlockSize {
 			return s.formatErr(start, "record %d: captured length %d beyond the %d-byte limit: corrupt record header", s.records+1, capLen, maxBlockSize)
 		}
-		if capLen > wireLen {
-			return s.formatErr(start, "record %d: captured length %d exceeds the original length %d", s.records+1, capLen, wireLen)
+		if capLen <= MaxRecordSize && (capLen > wireLen || capLen > s.snap) {
+			// A record capturing more than was on the wire, or more than
+			// the file's snap length: its lengths contradict each other,
+			// so it is skipped (framed by its captured length, as libpcap
+			// frames it) and counted.
+			if err := s.discard(16 + int(capLen)); err != nil {
+				if errors.Is(err, errEnd) {
+					return s.end(start, 16+int64(capLen), "record")
+				}
+				return err
+			}
+			s.records++
+			s.errs.Add(1)
+			s.badLen.Add(1)
+			continue
 		}
 		if n := 16 + int(capLen); n <= readBufferSize && capLen <= MaxRecordSize {
 			// In place: the record stays in the read buffer until the
 			// next call (a copy of every packet otherwise).
-			if b, err := s.br.Peek(n); err == nil {
+			if b, err := s.in.Peek(n); err == nil {
 				s.pending = n
 				f.Data = b[16:n:n]
 				f.Link = s.link
@@ -582,7 +721,7 @@ func (s *fileSource) nextPcap(f *Frame) error {
 // buffer, its header read without the byte-order interface. Anything else
 // returns false, having changed nothing, for nextPcap to read and judge.
 func (s *fileSource) bufferedPcap(f *Frame) bool {
-	b, _ := s.br.Peek(s.br.Buffered()) // what is buffered: no read
+	b := s.in.buffered() // what is buffered: no read
 	if len(b) < 16 {
 		return false
 	}
@@ -590,7 +729,7 @@ func (s *fileSource) bufferedPcap(f *Frame) bool {
 	if s.swapped == lengthsOld || s.swapped == lengthsMaybe && capLen > wireLen {
 		capLen, wireLen = wireLen, capLen
 	}
-	if capLen > wireLen || capLen > MaxRecordSize || 16+int(capLen) > len(b) {
+	if capLen > wireLen || capLen > s.snap || capLen > MaxRecordSize || 16+int(capLen) > len(b) {
 		return false
 	}
 	n := 16 + int(capLen)
@@ -692,6 +831,11 @@ func (s *fileSource) readInterface(n uint32) error {
 	lt := uint32(s.order.Uint16(b[8:10]))
 	s.addLink(lt)
 	ifc := ngIface{link: linkType(lt), snap: s.order.Uint32(b[12:16]), units: 1e6}
+	ifc.limit = ifc.snap
+	if ifc.limit == 0 {
+		ifc.limit = math.MaxUint32 // no limit
+	}
+	var sawTsresol, sawTsoffset bool
 	for o := 16; o+4 <= len(b)-4; {
 		code, l := s.order.Uint16(b[o:o+2]), int(s.order.Uint16(b[o+2:o+4]))
 		if code == ngOptEnd {
@@ -707,6 +851,12 @@ func (s *fileSource) readInterface(n uint32) error {
 		case ngOptIfName:
 			ifc.name = ifaceName(val)
 		case ngOptIfTsresol:
+			// A second one would leave the timestamps' resolution to
+			// the order of the options: libpcap refuses it too.
+			if sawTsresol {
+				return s.formatErr(s.off+int64(o), "interface description: more than one if_tsresol")
+			}
+			sawTsresol = true
 			if l != 1 {
 				return s.formatErr(s.off+int64(o), "interface description: if_tsresol of %d bytes, want 1", l)
 			}
@@ -716,6 +866,10 @@ func (s *fileSource) readInterface(n uint32) error {
 			}
 			ifc.units = u
 		case ngOptIfTsoffset:
+			if sawTsoffset {
+				return s.formatErr(s.off+int64(o), "interface description: more than one if_tsoffset")
+			}
+			sawTsoffset = true
 			if l != 8 {
 				return s.formatErr(s.off+int64(o), "interface description: if_tsoffset of %d bytes, want 8", l)
 			}
@@ -810,10 +964,10 @@ func (s *fileSource) nextNg(f *Frame) error {
 		hdr, err := s.peekBlock()
 		if err != nil {
 			if errors.Is(err, errEnd) {
-				if s.br.Buffered() == 0 {
+				if s.in.Buffered() == 0 {
 					return io.EOF
 				}
-				s.off += int64(s.br.Buffered())
+				s.off += int64(s.in.Buffered())
 				return s.end(start, 12, "block header")
 			}
 			return err
@@ -835,7 +989,7 @@ func (s *fileSource) nextNg(f *Frame) error {
 		}
 		if err != nil {
 			if errors.Is(err, errEnd) {
-				s.off += int64(s.br.Buffered())
+				s.off += int64(s.in.Buffered())
 				return s.end(start, int64(n), "block")
 			}
 			return err
@@ -859,7 +1013,7 @@ func (s *fileSource) u32(b []byte) uint32 {
 // else returns false, having changed nothing: nextNg then reads the block
 // and reports what is wrong with it.
 func (s *fileSource) bufferedEPB(f *Frame) bool {
-	b, _ := s.br.Peek(s.br.Buffered()) // what is buffered: no read
+	b := s.in.buffered() // what is buffered: no read
 	if len(b) < 32 || s.u32(b[0:4]) != ngBlockEnhanced {
 		return false
 	}
@@ -869,10 +1023,13 @@ func (s *fileSource) bufferedEPB(f *Frame) bool {
 	}
 	iface := s.u32(b[8:12])
 	capLen, wireLen := s.u32(b[20:24]), s.u32(b[24:28])
-	if capLen > n-32 || capLen > MaxRecordSize || int(iface) >= len(s.ifaces) || s.u32(b[n-4:n]) != n {
+	if capLen > n-32 || capLen > MaxRecordSize || capLen > wireLen || int(iface) >= len(s.ifaces) || s.u32(b[n-4:n]) != n {
 		return false
 	}
 	ifc := &s.ifaces[iface]
+	if capLen > ifc.limit {
+		return false
+	}
 	t, ok := timestamp(ifc, uint64(s.u32(b[12:16]))<<32|uint64(s.u32(b[16:20])))
 	if !ok {
 		return false
@@ -976,10 +1133,23 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 		s.oversize.Add(1)
 		return false, nil
 	}
+	if typ != ngBlockSimple && (capLen > wireLen || capLen > ifc.limit) {
+		// Captured more than was on the wire, or than the interface's
+		// snap length: the lengths contradict each other; the block is
+		// skipped (its own length frames it) and counted, as a pcap
+		// record is.
+		if err := s.skipBlock(n); err != nil {
+			return false, err
+		}
+		s.records++
+		s.errs.Add(1)
+		s.badLen.Add(1)
+		return false, nil
+	}
 	if n <= readBufferSize {
 		// In place, as nextPcap: the whole block stays in the read
 		// buffer until the next call.
-		if b, err := s.br.Peek(int(n)); err == nil {
+		if b, err := s.in.Peek(int(n)); err == nil {
 			if got := s.order.Uint32(b[n-4:]); got != n {
 				return false, s.formatErr(start, "%s: trailing total length %d differs from the leading %d", what, got, n)
 			}

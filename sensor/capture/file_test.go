@@ -316,24 +316,39 @@ func TestNextDoesNotAllocate(t *testing.T) {
 			return ngFile(t, all, false)
 		}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			s, err := OpenReader(c.name, bytes.NewReader(c.data(100)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var f Frame
-			if err := s.Next(&f); err != nil {
-				t.Fatal(err)
-			}
-			allocs := testing.AllocsPerRun(200, func() {
+		for _, mapped := range []bool{false, true} {
+			t.Run(c.name+map[bool]string{false: "", true: "-mapped"}[mapped], func(t *testing.T) {
+				var (
+					s   Source
+					err error
+				)
+				if mapped { // as OpenFile reads a regular file
+					path := filepath.Join(t.TempDir(), "x")
+					if err := os.WriteFile(path, c.data(100), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					s, err = OpenFile(path)
+				} else {
+					s, err = OpenReader(c.name, bytes.NewReader(c.data(100)))
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				var f Frame
 				if err := s.Next(&f); err != nil {
 					t.Fatal(err)
 				}
+				allocs := testing.AllocsPerRun(200, func() {
+					if err := s.Next(&f); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("%v allocations per Next", allocs)
+				}
 			})
-			if allocs != 0 {
-				t.Errorf("%v allocations per Next", allocs)
-			}
-		})
+		}
 	}
 }
 

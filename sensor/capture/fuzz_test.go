@@ -132,8 +132,7 @@ func sameBothWays(t *testing.T, data []byte) {
 		ts            int64
 		reportPackets uint32
 	}
-	read := func(slow bool, r io.Reader) ([]rec, string, Stats) {
-		s, err := openReader("both", r, nil)
+	readFrom := func(slow bool, s *fileSource, err error) ([]rec, string, Stats) {
 		if err != nil {
 			return nil, err.Error(), Stats{}
 		}
@@ -153,6 +152,16 @@ func sameBothWays(t *testing.T, data []byte) {
 		t.Fatalf("more records than %d bytes hold", len(data))
 		return nil, "", Stats{}
 	}
+	read := func(slow bool, r io.Reader) ([]rec, string, Stats) {
+		s, err := openReader("both", r, nil)
+		return readFrom(slow, s, err)
+	}
+	readMapped := func(slow bool) ([]rec, string, Stats) {
+		s := &fileSource{name: "both"}
+		s.in = input{m: bytes.Clone(data)}
+		_, err := s.open()
+		return readFrom(slow, s, err)
+	}
 	for _, chunked := range []bool{false, true} {
 		mk := func() io.Reader {
 			if chunked {
@@ -168,6 +177,23 @@ func sameBothWays(t *testing.T, data []byte) {
 		for i := range fr {
 			if fr[i] != sr[i] {
 				t.Fatalf("chunked %v: record %d: fast path %+v, slow %+v", chunked, i, fr[i], sr[i])
+			}
+		}
+	}
+	// As OpenFile reads a regular file: from a mapping (here the bytes
+	// themselves), with and without the fast paths.
+	if len(data) == 0 || len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+		return // OpenFile reads these as a stream
+	}
+	fr, fe, fs := read(false, bytes.NewReader(data))
+	for _, slow := range []bool{false, true} {
+		mr, me, ms := readMapped(slow)
+		if fe != me || fs != ms || len(fr) != len(mr) {
+			t.Fatalf("mapped, slow %v: %d records, %q, %+v; stream %d records, %q, %+v", slow, len(mr), me, ms, len(fr), fe, fs)
+		}
+		for i := range fr {
+			if fr[i] != mr[i] {
+				t.Fatalf("mapped, slow %v: record %d: %+v, stream %+v", slow, i, mr[i], fr[i])
 			}
 		}
 	}

@@ -128,6 +128,10 @@ func TestHostilePcapng(t *testing.T) {
 			"x.pcapng: offset 160: interface description: unsupported if_tsresol 0x14 (at most 10^-19 or 2^-63 s)"},
 		{"tsresol of 2 bytes", cat(shb, idb, good, ngIDB(0, ngOpt(ngOptIfTsresol, []byte{6, 0}), ngEndOpt)), 1,
 			"x.pcapng: offset 160: interface description: if_tsresol of 2 bytes, want 1"},
+		{"two if_tsresol", cat(shb, idb, good, ngIDB(0, ngOpt(ngOptIfTsresol, []byte{6}), ngOpt(ngOptIfTsresol, []byte{9}), ngEndOpt)), 1,
+			"x.pcapng: offset 168: interface description: more than one if_tsresol"},
+		{"two if_tsoffset", cat(shb, idb, good, ngIDB(0, ngOpt(ngOptIfTsoffset, le.AppendUint64(nil, 1)), ngOpt(ngOptIfTsoffset, le.AppendUint64(nil, 2)), ngEndOpt)), 1,
+			"x.pcapng: offset 172: interface description: more than one if_tsoffset"},
 		{"tsoffset of 4 bytes", cat(shb, idb, good, ngIDB(0, ngOpt(ngOptIfTsoffset, []byte{1, 2, 3, 4}), ngEndOpt)), 1,
 			"x.pcapng: offset 160: interface description: if_tsoffset of 4 bytes, want 8"},
 		{"tsoffset overflows the timestamp", cat(shb, ngIDB(0, ngOpt(ngOptIfTsoffset, le.AppendUint64(nil, 1<<62)), ngEndOpt), good), 0,
@@ -286,9 +290,6 @@ func TestOversizeRecordsSkipped(t *testing.T) {
 func TestHostilePcap(t *testing.T) {
 	rs := testRecords()
 	pc := pcapFile(le, false, 1, rs)
-	corrupt := bytes.Clone(pc)
-	third := 24 + (16 + len(rs[0].data)) + (16 + len(rs[1].data))
-	le.PutUint32(corrupt[third+12:], 1) // original length 1 < captured length
 	v3 := bytes.Clone(pc)
 	le.PutUint16(v3[4:6], 3)
 	for _, c := range []struct {
@@ -297,7 +298,6 @@ func TestHostilePcap(t *testing.T) {
 		frames int
 		want   string
 	}{
-		{"captured beyond original", corrupt, 2, "x.pcap: offset 186: record 3: captured length 80 exceeds the original length 1"},
 		{"version 3", v3, 0, "x.pcap: offset 4: unsupported pcap version 3.4 (want 2.x)"},
 		{"header cut", pc[:20], 0, "x.pcap: offset 0: file header cut short: 20 bytes"},
 		{"pcapng header cut", ngSHB()[:20], 0, "x.pcap: offset 0: file header cut short: 20 bytes"},

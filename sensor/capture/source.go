@@ -16,7 +16,8 @@ var ErrClosed = errors.New("capture source closed")
 var ErrIdle = errors.New("capture source idle")
 
 // Frame is one captured frame. Data is owned by the Source and valid only until
-// the next call to Next on the same Source.
+// the next call to Next on the same Source or its Close (a file source's Data
+// points into the file's mapping, which Close makes inaccessible).
 type Frame struct {
 	Data      []byte
 	Timestamp int64           // capture time, ns since the Unix epoch
@@ -51,6 +52,11 @@ type Stats struct {
 	// Reasons of Errors, for file sources.
 	Oversize  uint64 // records longer than MaxRecordSize, skipped unread
 	Truncated uint64 // a final record cut short by the end of the input
+	// BadLength counts the records skipped because their lengths
+	// contradict each other: a captured length above the original length
+	// or above the snap length (of the pcap header, of the pcapng
+	// interface; 0 is no limit).
+	BadLength uint64
 
 	// WireClamped counts the frames whose original length claimed more
 	// than MaxWireLen: they are delivered (and counted in Bytes) with

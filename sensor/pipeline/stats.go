@@ -82,6 +82,7 @@ func (p *Pipeline) Stats() Stats {
 		s.Capture.Errors += cs.Errors
 		s.Capture.Oversize += cs.Oversize
 		s.Capture.Truncated += cs.Truncated
+		s.Capture.BadLength += cs.BadLength
 		s.Capture.WireClamped += cs.WireClamped
 	}
 	for _, w := range p.workers {

@@ -320,6 +320,9 @@ func WriteSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 	if s.SinkErrors > 0 {
 		fmt.Fprintf(w, "alerts not written (sink errors): %d\n", s.SinkErrors)
 	}
+	if s.Capture.BadLength > 0 {
+		fmt.Fprintf(w, "records skipped, captured length above the original or snap length: %d\n", s.Capture.BadLength)
+	}
 	if s.Capture.WireClamped > 0 {
 		fmt.Fprintf(w, "original lengths above %d bytes counted as %d: %d\n", capture.MaxWireLen, capture.MaxWireLen, s.Capture.WireClamped)
 	}

@@ -71,6 +71,17 @@ volatile const __u32 wake_bytes = 0;
  * tracking. */
 volatile const __u32 flood_pps = 1000;
 volatile const __u32 flood_samples = 100;
+/* Total of flood samples per CPU and one-second window, over all the
+ * destinations under flood (flood_samples stays each one's ceiling): past
+ * it, a destination's sample goes up only when it is its first of its
+ * window, so that every flooded host's count and a source of it reach user
+ * space each second; a sample refused by the total is counted
+ * (BW_G_FLOOD_SAMPLE_BUDGET) and its packet kept back, its count carried
+ * by the destination's next sample. A flood spread over H hosts so hands
+ * off at most flood_samples_pps + H samples a second per CPU (H at most
+ * the floods array's rows per class and hook, 1024), not
+ * flood_samples * H. 0: no total. */
+volatile const __u32 flood_samples_pps = 200;
 /* Global cap on flood-class hand-offs, per CPU and one-second window. A
  * flood-class packet (as above: inbound SYN without ACK, UDP or ICMP to a
  * home host, not listed, not dropped) that takes the normal hand-off path
@@ -173,6 +184,7 @@ enum bw_global {
 	BW_G_FLOOD_SAMPLE_FULL, /* flood samples lost to a full ring (count kept) */
 	BW_G_FLOOD_FORWARDED,	/* egress copies of flood packets counted at ingress */
 	BW_G_FLOOD_CAPPED,	/* flood-class packets kept in the kernel by flood_total_pps */
+	BW_G_FLOOD_SAMPLE_BUDGET, /* flood samples refused by flood_samples_pps (packet kept) */
 	/* Records submitted, by the path of handoff_decide that sent each
 	 * up (one per record; they sum to BW_G_HANDOFF). */
 	BW_G_HO_LISTED,	    /* a listed endpoint, or handoff_all */
@@ -271,12 +283,16 @@ struct bw_flood {
 	__u32 class;	     /* enum bw_flood_class */
 	__u32 carried;	     /* 1: the previous window was flooded, and this
 			      * one starts in sampled mode */
+	__u32 win_samples;   /* samples of the current window */
+	__u32 pad;
 };
 
-/* The per-CPU window of the flood_total_pps cap. */
+/* The per-CPU window of the flood_total_pps cap and of the
+ * flood_samples_pps total. */
 struct bw_cap {
 	__u64 win_start; /* coarse ns */
 	__u64 handed;	 /* flood-class hand-offs of the window */
+	__u64 samples;	 /* flood samples of the window */
 	/* (source, destination) hashes of packets capped at ingress, by
 	 * their low bits: the egress copy of one of them (the host forwards
 	 * it between monitored interfaces, on the same CPU) finds its source
@@ -1062,6 +1078,23 @@ static __always_inline void classify(struct pkt *p, struct classified *c)
 
 /* ---- flood tracking ---- */
 
+/* cap_window returns this CPU's window of the flood_total_pps cap and the
+ * flood_samples_pps total, restarted when a second has passed (now: the
+ * coarse clock). */
+static __always_inline struct bw_cap *cap_window(__u64 now)
+{
+	__u32 zero = 0;
+	struct bw_cap *w = bpf_map_lookup_elem(&flood_cap, &zero);
+	if (!w)
+		return 0;
+	if (now - w->win_start >= BW_FLOOD_WINDOW) {
+		w->win_start = now;
+		w->handed = 0;
+		w->samples = 0;
+	}
+	return w;
+}
+
 /* ring_fill returns the records ring's unread share in quarters (0-4). */
 static __always_inline int ring_fill(void)
 {
@@ -1169,6 +1202,7 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 			     now - f->win_start < 2 * BW_FLOOD_WINDOW;
 		f->win_start = now;
 		f->win_packets = 0;
+		f->win_samples = 0;
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
 			f->prev_srcs[i] = f->srcs[i];
@@ -1189,10 +1223,23 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 	if (f->win_packets == (__u64)flood_pps + 1)
 		f->flooded++;
 	__u64 gap = flood_samples ? BW_FLOOD_WINDOW / flood_samples : ~0ull;
-	if (now - f->last_sample >= gap && ring_fill() < 3) {
-		f->last_sample = now;
-		*v = BW_FV_SAMPLE;
-		return f;
+	if (now - f->last_sample >= gap) {
+		/* The total over all flooded hosts: a host's first sample of
+		 * its window always goes up (its count and one of its sources
+		 * each second), the others within flood_samples_pps. A sample
+		 * refused by it is due again a gap later, as if taken. */
+		struct bw_cap *cw = flood_samples_pps ? cap_window(now) : 0;
+		if (cw && f->win_samples && cw->samples >= flood_samples_pps) {
+			f->last_sample = now;
+			count_global(BW_G_FLOOD_SAMPLE_BUDGET, 1);
+		} else if (ring_fill() < 3) {
+			f->last_sample = now;
+			f->win_samples++;
+			if (cw)
+				cw->samples++;
+			*v = BW_FV_SAMPLE;
+			return f;
+		}
 	}
 	f->pending++;
 	f->pending_bytes += p->ip_len;
@@ -1270,22 +1317,6 @@ static __always_inline int enforce_drop(struct pkt *p, const struct classified *
 	return 1;
 }
 
-/* cap_window returns this CPU's flood_total_pps window, restarted when a
- * second has passed. */
-static __always_inline struct bw_cap *cap_window(void)
-{
-	__u32 zero = 0;
-	struct bw_cap *w = bpf_map_lookup_elem(&flood_cap, &zero);
-	if (!w)
-		return 0;
-	__u64 now = bpf_ktime_get_coarse_ns();
-	if (now - w->win_start >= BW_FLOOD_WINDOW) {
-		w->win_start = now;
-		w->handed = 0;
-	}
-	return w;
-}
-
 /* handoff_decide is the hand-off policy: it returns the reasons to hand
  * the packet to user space (0: keep it in the kernel), in *ho the path that
  * sent it up (a BW_G_HO_* counter, counted when the record is submitted),
@@ -1334,7 +1365,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			*ff = flood_track(p, cls & 3, egress, &fv);
 		struct bw_cap *cw = 0;
 		if (cls >= 0 && fv == BW_FV_NORMAL && flood_total_pps)
-			cw = cap_window();
+			cw = cap_window(bpf_ktime_get_coarse_ns());
 		/* The cap also follows the ring: past half full, a
 		 * flood-class packet on the normal path goes up only as past
 		 * the cap, and past three quarters not at all, so that what

@@ -23,6 +23,7 @@ type borderwatchBwCap struct {
 	_        structs.HostLayout
 	WinStart uint64
 	Handed   uint64
+	Samples  uint64
 	Recent   [64]uint32
 }
 
@@ -58,6 +59,8 @@ type borderwatchBwFlood struct {
 	PrevSrcs     [4]uint64
 	Class        uint32
 	Carried      uint32
+	WinSamples   uint32
+	Pad          uint32
 }
 
 type borderwatchBwFloodClass uint32
@@ -97,41 +100,42 @@ type borderwatchBwGeo6Cached struct {
 type borderwatchBwGlobal uint32
 
 const (
-	borderwatchBwGlobalBW_G_PACKETS           borderwatchBwGlobal = 0
-	borderwatchBwGlobalBW_G_BYTES             borderwatchBwGlobal = 1
-	borderwatchBwGlobalBW_G_HANDOFF           borderwatchBwGlobal = 2
-	borderwatchBwGlobalBW_G_RINGBUF_FULL      borderwatchBwGlobal = 3
-	borderwatchBwGlobalBW_G_BUDGET_DROP       borderwatchBwGlobal = 4
-	borderwatchBwGlobalBW_G_NON_IP            borderwatchBwGlobal = 5
-	borderwatchBwGlobalBW_G_FRAGMENT          borderwatchBwGlobal = 6
-	borderwatchBwGlobalBW_G_ENFORCE_DROP      borderwatchBwGlobal = 7
-	borderwatchBwGlobalBW_G_ERR_ETH           borderwatchBwGlobal = 8
-	borderwatchBwGlobalBW_G_ERR_VLAN          borderwatchBwGlobal = 9
-	borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH    borderwatchBwGlobal = 10
-	borderwatchBwGlobalBW_G_ERR_IPV4          borderwatchBwGlobal = 11
-	borderwatchBwGlobalBW_G_ERR_IPV4HDR       borderwatchBwGlobal = 12
-	borderwatchBwGlobalBW_G_ERR_IPV6          borderwatchBwGlobal = 13
-	borderwatchBwGlobalBW_G_ERR_IPV6EXT       borderwatchBwGlobal = 14
-	borderwatchBwGlobalBW_G_ERR_L4            borderwatchBwGlobal = 15
-	borderwatchBwGlobalBW_G_REPORTS           borderwatchBwGlobal = 16
-	borderwatchBwGlobalBW_G_REPORT_FULL       borderwatchBwGlobal = 17
-	borderwatchBwGlobalBW_G_FLOOD_SAMPLED     borderwatchBwGlobal = 18
-	borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED  borderwatchBwGlobal = 19
-	borderwatchBwGlobalBW_G_FLOOD_COLLISION   borderwatchBwGlobal = 20
-	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL borderwatchBwGlobal = 21
-	borderwatchBwGlobalBW_G_FLOOD_FORWARDED   borderwatchBwGlobal = 22
-	borderwatchBwGlobalBW_G_FLOOD_CAPPED      borderwatchBwGlobal = 23
-	borderwatchBwGlobalBW_G_HO_LISTED         borderwatchBwGlobal = 24
-	borderwatchBwGlobalBW_G_HO_DROPPED        borderwatchBwGlobal = 25
-	borderwatchBwGlobalBW_G_HO_FLOOD_SAMPLE   borderwatchBwGlobal = 26
-	borderwatchBwGlobalBW_G_HO_CAP_BUDGET     borderwatchBwGlobal = 27
-	borderwatchBwGlobalBW_G_HO_BELOW_CAP      borderwatchBwGlobal = 28
-	borderwatchBwGlobalBW_G_HO_FRAGMENT       borderwatchBwGlobal = 29
-	borderwatchBwGlobalBW_G_HO_TCP_FLAGS      borderwatchBwGlobal = 30
-	borderwatchBwGlobalBW_G_HO_FLOW_FIRST     borderwatchBwGlobal = 31
-	borderwatchBwGlobalBW_G_HO_BUDGET_NEW     borderwatchBwGlobal = 32
-	borderwatchBwGlobalBW_G_HO_BUDGET         borderwatchBwGlobal = 33
-	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 34
+	borderwatchBwGlobalBW_G_PACKETS             borderwatchBwGlobal = 0
+	borderwatchBwGlobalBW_G_BYTES               borderwatchBwGlobal = 1
+	borderwatchBwGlobalBW_G_HANDOFF             borderwatchBwGlobal = 2
+	borderwatchBwGlobalBW_G_RINGBUF_FULL        borderwatchBwGlobal = 3
+	borderwatchBwGlobalBW_G_BUDGET_DROP         borderwatchBwGlobal = 4
+	borderwatchBwGlobalBW_G_NON_IP              borderwatchBwGlobal = 5
+	borderwatchBwGlobalBW_G_FRAGMENT            borderwatchBwGlobal = 6
+	borderwatchBwGlobalBW_G_ENFORCE_DROP        borderwatchBwGlobal = 7
+	borderwatchBwGlobalBW_G_ERR_ETH             borderwatchBwGlobal = 8
+	borderwatchBwGlobalBW_G_ERR_VLAN            borderwatchBwGlobal = 9
+	borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH      borderwatchBwGlobal = 10
+	borderwatchBwGlobalBW_G_ERR_IPV4            borderwatchBwGlobal = 11
+	borderwatchBwGlobalBW_G_ERR_IPV4HDR         borderwatchBwGlobal = 12
+	borderwatchBwGlobalBW_G_ERR_IPV6            borderwatchBwGlobal = 13
+	borderwatchBwGlobalBW_G_ERR_IPV6EXT         borderwatchBwGlobal = 14
+	borderwatchBwGlobalBW_G_ERR_L4              borderwatchBwGlobal = 15
+	borderwatchBwGlobalBW_G_REPORTS             borderwatchBwGlobal = 16
+	borderwatchBwGlobalBW_G_REPORT_FULL         borderwatchBwGlobal = 17
+	borderwatchBwGlobalBW_G_FLOOD_SAMPLED       borderwatchBwGlobal = 18
+	borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED    borderwatchBwGlobal = 19
+	borderwatchBwGlobalBW_G_FLOOD_COLLISION     borderwatchBwGlobal = 20
+	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL   borderwatchBwGlobal = 21
+	borderwatchBwGlobalBW_G_FLOOD_FORWARDED     borderwatchBwGlobal = 22
+	borderwatchBwGlobalBW_G_FLOOD_CAPPED        borderwatchBwGlobal = 23
+	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_BUDGET borderwatchBwGlobal = 24
+	borderwatchBwGlobalBW_G_HO_LISTED           borderwatchBwGlobal = 25
+	borderwatchBwGlobalBW_G_HO_DROPPED          borderwatchBwGlobal = 26
+	borderwatchBwGlobalBW_G_HO_FLOOD_SAMPLE     borderwatchBwGlobal = 27
+	borderwatchBwGlobalBW_G_HO_CAP_BUDGET       borderwatchBwGlobal = 28
+	borderwatchBwGlobalBW_G_HO_BELOW_CAP        borderwatchBwGlobal = 29
+	borderwatchBwGlobalBW_G_HO_FRAGMENT         borderwatchBwGlobal = 30
+	borderwatchBwGlobalBW_G_HO_TCP_FLAGS        borderwatchBwGlobal = 31
+	borderwatchBwGlobalBW_G_HO_FLOW_FIRST       borderwatchBwGlobal = 32
+	borderwatchBwGlobalBW_G_HO_BUDGET_NEW       borderwatchBwGlobal = 33
+	borderwatchBwGlobalBW_G_HO_BUDGET           borderwatchBwGlobal = 34
+	borderwatchBwGlobalBW_G_MAX                 borderwatchBwGlobal = 35
 )
 
 type borderwatchBwHomeMode uint32
@@ -243,6 +247,7 @@ const (
 	borderwatchVarEnforce          = "enforce"
 	borderwatchVarFloodPps         = "flood_pps"
 	borderwatchVarFloodSamples     = "flood_samples"
+	borderwatchVarFloodSamplesPps  = "flood_samples_pps"
 	borderwatchVarFloodTotalPps    = "flood_total_pps"
 	borderwatchVarFlowPackets      = "flow_packets"
 	borderwatchVarHandoffAll       = "handoff_all"
@@ -346,6 +351,7 @@ type borderwatchVariableSpecs struct {
 	Enforce          *ebpf.VariableSpec `ebpf:"enforce"`
 	FloodPps         *ebpf.VariableSpec `ebpf:"flood_pps"`
 	FloodSamples     *ebpf.VariableSpec `ebpf:"flood_samples"`
+	FloodSamplesPps  *ebpf.VariableSpec `ebpf:"flood_samples_pps"`
 	FloodTotalPps    *ebpf.VariableSpec `ebpf:"flood_total_pps"`
 	FlowPackets      *ebpf.VariableSpec `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.VariableSpec `ebpf:"handoff_all"`
@@ -442,6 +448,7 @@ type borderwatchVariables struct {
 	Enforce          *ebpf.Variable `ebpf:"enforce"`
 	FloodPps         *ebpf.Variable `ebpf:"flood_pps"`
 	FloodSamples     *ebpf.Variable `ebpf:"flood_samples"`
+	FloodSamplesPps  *ebpf.Variable `ebpf:"flood_samples_pps"`
 	FloodTotalPps    *ebpf.Variable `ebpf:"flood_total_pps"`
 	FlowPackets      *ebpf.Variable `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.Variable `ebpf:"handoff_all"`

@@ -71,16 +71,18 @@ volatile const __u32 wake_bytes = 0;
  * tracking. */
 volatile const __u32 flood_pps = 1000;
 volatile const __u32 flood_samples = 100;
-/* Total of flood samples per CPU and one-second window, over all the
- * destinations under flood (flood_samples stays each one's ceiling): past
- * it, a destination's sample goes up only when it is its first of its
- * window, so that every flooded host's count and a source of it reach user
- * space each second; a sample refused by the total is counted
+/* Total of flood samples per CPU and second, over all the destinations
+ * under flood (flood_samples stays each one's ceiling). A destination's
+ * first sample of its window always goes up, so that every flooded host's
+ * count and a source of it reach user space each second; its others take
+ * a fair share, one per H/flood_samples_pps seconds (H: the destinations
+ * sampled in this window of the CPU or the previous one), within
+ * flood_samples_pps in the window. A sample refused is counted
  * (BW_G_FLOOD_SAMPLE_BUDGET) and its packet kept back, its count carried
  * by the destination's next sample. A flood spread over H hosts so hands
  * off at most flood_samples_pps + H samples a second per CPU (H at most
- * the floods array's rows per class and hook, 1024), not
- * flood_samples * H. 0: no total. */
+ * the floods array's rows per class and hook, 1024), evenly over the
+ * hosts and the second, not flood_samples * H. 0: no total. */
 volatile const __u32 flood_samples_pps = 200;
 /* Global cap on flood-class hand-offs, per CPU and one-second window. A
  * flood-class packet (as above: inbound SYN without ACK, UDP or ICMP to a
@@ -271,6 +273,7 @@ struct bw_flood {
 	__u64 win_start;     /* coarse ns; 0: slot unused */
 	__u64 win_packets;   /* packets of the current window */
 	__u64 last_sample;   /* coarse ns of the last sample */
+	__u64 last_refused;  /* coarse ns of the last sample refused by the total */
 	__u64 pending;	     /* packets not handed off since the last sample */
 	__u64 pending_bytes; /* their IP bytes */
 	__u64 packets;	     /* packets since the slot was taken */
@@ -293,6 +296,8 @@ struct bw_cap {
 	__u64 win_start; /* coarse ns */
 	__u64 handed;	 /* flood-class hand-offs of the window */
 	__u64 samples;	 /* flood samples of the window */
+	__u32 hosts;	 /* destinations given their window's first sample */
+	__u32 prev_hosts; /* hosts of the previous window (0: not adjacent) */
 	/* (source, destination) hashes of packets capped at ingress, by
 	 * their low bits: the egress copy of one of them (the host forwards
 	 * it between monitored interfaces, on the same CPU) finds its source
@@ -1088,9 +1093,11 @@ static __always_inline struct bw_cap *cap_window(__u64 now)
 	if (!w)
 		return 0;
 	if (now - w->win_start >= BW_FLOOD_WINDOW) {
+		w->prev_hosts = now - w->win_start < 2 * BW_FLOOD_WINDOW ? w->hosts : 0;
 		w->win_start = now;
 		w->handed = 0;
 		w->samples = 0;
+		w->hosts = 0;
 	}
 	return w;
 }
@@ -1223,20 +1230,34 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 	if (f->win_packets == (__u64)flood_pps + 1)
 		f->flooded++;
 	__u64 gap = flood_samples ? BW_FLOOD_WINDOW / flood_samples : ~0ull;
-	if (now - f->last_sample >= gap) {
-		/* The total over all flooded hosts: a host's first sample of
-		 * its window always goes up (its count and one of its sources
-		 * each second), the others within flood_samples_pps. A sample
-		 * refused by it is due again a gap later, as if taken. */
+	__u64 last = f->last_sample > f->last_refused ? f->last_sample : f->last_refused;
+	if (now - last >= gap) {
+		/* The total over all flooded hosts (flood_samples_pps): a
+		 * host's first sample of its window always goes up (its count
+		 * and one of its sources each second); its others each take a
+		 * fair share, one per hosts/flood_samples_pps seconds (hosts:
+		 * those sampled this window or the previous one), so samples
+		 * are spread over the second and over the hosts, and within
+		 * the window's total. A sample refused is counted and due
+		 * again a gap later. */
 		struct bw_cap *cw = flood_samples_pps ? cap_window(now) : 0;
-		if (cw && f->win_samples && cw->samples >= flood_samples_pps) {
-			f->last_sample = now;
+		int ok = 1;
+		if (cw && f->win_samples) {
+			__u64 h = cw->hosts > cw->prev_hosts ? cw->hosts : cw->prev_hosts;
+			ok = now - f->last_sample >= BW_FLOOD_WINDOW * h / flood_samples_pps &&
+			     cw->samples < flood_samples_pps;
+		}
+		if (!ok) {
+			f->last_refused = now;
 			count_global(BW_G_FLOOD_SAMPLE_BUDGET, 1);
 		} else if (ring_fill() < 3) {
+			if (cw) {
+				cw->samples++;
+				if (!f->win_samples)
+					cw->hosts++;
+			}
 			f->last_sample = now;
 			f->win_samples++;
-			if (cw)
-				cw->samples++;
 			*v = BW_FV_SAMPLE;
 			return f;
 		}

@@ -20,11 +20,13 @@ type borderwatchBwBucket struct {
 }
 
 type borderwatchBwCap struct {
-	_        structs.HostLayout
-	WinStart uint64
-	Handed   uint64
-	Samples  uint64
-	Recent   [64]uint32
+	_         structs.HostLayout
+	WinStart  uint64
+	Handed    uint64
+	Samples   uint64
+	Hosts     uint32
+	PrevHosts uint32
+	Recent    [64]uint32
 }
 
 type borderwatchBwCount struct {
@@ -48,6 +50,7 @@ type borderwatchBwFlood struct {
 	WinStart     uint64
 	WinPackets   uint64
 	LastSample   uint64
+	LastRefused  uint64
 	Pending      uint64
 	PendingBytes uint64
 	Packets      uint64

@@ -36,26 +36,31 @@ func trackedHosts(dsts []netip.Addr) map[netip.Addr]bool {
 
 // TestFloodSampleBudget: a SYN flood over 1, 50 and 5000 home hosts, one
 // window on one CPU, each host past FloodPPS (1) at its second packet and
-// then due a sample at its first packet of each round (rounds 20 ms apart,
-// FloodSamples 100: a sample every 10 ms at most; a round's second packet
-// is within the gap and kept). The samples of all hosts together stay
-// within FloodSamplesPPS, except that each flooded host's first sample of
-// its window always goes up, so every host's count reaches user space;
-// the samples refused are counted, and the records and slots account for
-// every packet. Before (no total, FloodSamplesPPS 0) the samples grow with
-// the hosts: FloodSamples a second each.
+// then due a sample by its own ceiling at its first packet of each round
+// (rounds 60 ms apart, FloodSamples 20: a sample every 50 ms at most; a
+// round's second packet is within that gap and kept). Each flooded host's
+// first sample of its window goes up; its others take a fair share of
+// FloodSamplesPPS, one per hosts/FloodSamplesPPS seconds (1 host of 100/s:
+// 10 ms, so every round; 1 host of 2/s: 500 ms; 50 hosts of 100/s: 500 ms;
+// 1024 tracked hosts: 10 s; longer than the rounds take), so the samples
+// of all hosts stay within the total whatever their number while every
+// host's count reaches user space; the samples refused are counted, and
+// the records and slots account for every packet. Before (no total,
+// FloodSamplesPPS 0) the samples grow with the hosts: FloodSamples a
+// second each.
 func TestFloodSampleBudget(t *testing.T) {
 	const (
 		rounds   = 4 // after the first, where each host is flooded
 		perRound = 2 // packets per host and round
-		samples  = 100
+		samples  = 20
 		budget   = 100
 		sent     = 2 + rounds*perRound // packets per host
 	)
 	for _, tc := range []struct {
 		hosts  int
 		budget uint32
-	}{{1, budget}, {1, 3}, {50, budget}, {5000, budget}, {50, 0}} {
+		later  bool // the later rounds' due samples go up (their fair share)
+	}{{1, budget, true}, {1, 2, false}, {50, budget, false}, {5000, budget, false}, {50, 0, true}} {
 		t.Run(fmt.Sprintf("hosts-%d-total-%d", tc.hosts, tc.budget), func(t *testing.T) {
 			var dsts []netip.Addr
 			var pkts [][]byte
@@ -70,11 +75,16 @@ func TestFloodSampleBudget(t *testing.T) {
 			// Round 0: a normal record and the first sample of each
 			// tracked host. Each later round: one sample due per tracked
 			// host, taken while the total has room.
-			wantSamples := nt * (1 + rounds)
-			if tc.budget != 0 {
-				wantSamples = nt + min(max(int(tc.budget)-nt, 0), rounds*nt)
+			wantSamples := nt
+			if tc.later {
+				wantSamples = nt * (1 + rounds)
 			}
 			wantOver := nt*(1+rounds) - wantSamples
+			// the rounds must end within the shortest fair share above
+			bound := uint64(900_000_000)
+			if !tc.later {
+				bound = min(bound, uint64(time.Second)*uint64(nt)/uint64(tc.budget)-30_000_000)
+			}
 			inWindow(t, 3, func(t *testing.T) bool {
 				o := loadLab(t, func(o *Options) {
 					o.FloodPPS, o.FloodSamples, o.FloodSamplesPPS, o.FloodTotalPPS = 1, samples, tc.budget, 0
@@ -92,14 +102,14 @@ func TestFloodSampleBudget(t *testing.T) {
 					run(p)
 				}
 				for range rounds {
-					time.Sleep(20 * time.Millisecond) // two gaps and more (coarse clock: 4 ms ticks)
+					time.Sleep(60 * time.Millisecond) // a gap and more (coarse clock: 4 ms ticks)
 					for _, p := range pkts {
 						for range perRound {
 							run(p)
 						}
 					}
 				}
-				if monotonic()-start >= 900_000_000 {
+				if monotonic()-start >= bound {
 					return false
 				}
 				recs := drain(t, o)

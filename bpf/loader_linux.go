@@ -115,14 +115,17 @@ type Options struct {
 	FloodSamples uint32
 	// FloodSamplesPPS bounds the flood samples of each CPU over all the
 	// destinations under flood at this many a second (FloodSamples stays
-	// each destination's ceiling). Past it, a destination's sample goes up
-	// only when it is its first of its one-second window, so that every
-	// flooded host's count (and a source of it) reaches user space each
-	// second; a sample refused is counted (Globals.FloodSampleBudget) and
-	// its packet kept back, its count carried by the destination's next
-	// sample. A flood over H hosts so hands off at most FloodSamplesPPS + H
-	// samples a second per CPU (H at most 1024 per class and hook, the
-	// floods array's rows), not FloodSamples * H. 0: no total; at most
+	// each destination's ceiling). A destination's first sample of its
+	// one-second window always goes up, so that every flooded host's count
+	// (and a source of it) reaches user space each second; its others take
+	// a fair share, one per H/FloodSamplesPPS seconds (H: the destinations
+	// the CPU sampled in this window or the previous one), within
+	// FloodSamplesPPS in the window. A sample refused is counted
+	// (Globals.FloodSampleBudget) and its packet kept back, its count
+	// carried by the destination's next sample. A flood over H hosts so
+	// hands off at most FloodSamplesPPS + H samples a second per CPU (H at
+	// most 1024 per class and hook, the floods array's rows), spread over
+	// the hosts and the second, not FloodSamples * H. 0: no total; at most
 	// MaxFloodRate.
 	FloodSamplesPPS uint32
 	// FloodTotalPPS caps the flood-class hand-offs of each CPU (inbound

@@ -77,9 +77,9 @@ type HandoffConfiguration struct {
 	FloodTotalPPS int `yaml:"flood_total_pps"`
 	// FloodSamplesPPS bounds, per CPU and second, the flood samples of
 	// all the hosts under flood together (FloodSamples stays each host's
-	// ceiling); past it each flooded host still gets its first sample of
-	// each second, the others are counted and their packets' count carried
-	// by the host's next sample. 0: no total.
+	// ceiling): each flooded host gets its first sample of each second and
+	// a fair share of the rest; a sample refused is counted and its
+	// packets' count carried by the host's next sample. 0: no total.
 	FloodSamplesPPS int `yaml:"flood_samples_pps"`
 	// CoarseClock stamps handed-off packets with the kernel's coarse
 	// clock (the last timer tick: 4 ms resolution at 250 Hz, packets of

@@ -60,6 +60,9 @@ volatile const __u32 report_bytes = 256 << 10;
  * kernel's default, a wake-up for each record that finds the reader caught
  * up. */
 volatile const __u32 wake_bytes = 0;
+/* The records ring's size in bytes (its max_entries, set by the loader
+ * with it): ring_fill's divisor without a bpf_ringbuf_query call. */
+volatile const __u32 ring_bytes = 4 << 20;
 /* Flood sampling. Inbound SYN (without ACK), UDP and ICMP packets to a home
  * host are counted per (destination, class) and CPU in one-second windows.
  * Past flood_pps packets in a window the destination is under flood for
@@ -164,7 +167,7 @@ enum bw_flood_class {
 enum bw_global {
 	BW_G_PACKETS = 0,    /* packets seen */
 	BW_G_BYTES,	     /* bytes seen (wire length) */
-	BW_G_HANDOFF,	     /* records submitted */
+	/* records submitted: the sum of the BW_G_HO_* paths, below */
 	BW_G_RINGBUF_FULL,   /* records lost: ring buffer full */
 	BW_G_BUDGET_DROP,    /* hand-offs refused by the per-source budget */
 	BW_G_NON_IP,	     /* neither IPv4 nor IPv6 */
@@ -188,7 +191,7 @@ enum bw_global {
 	BW_G_FLOOD_CAPPED,	/* flood-class packets kept in the kernel by flood_total_pps */
 	BW_G_FLOOD_SAMPLE_BUDGET, /* flood samples refused by flood_samples_pps (packet kept) */
 	/* Records submitted, by the path of handoff_decide that sent each
-	 * up (one per record; they sum to BW_G_HANDOFF). */
+	 * up (one per record; their sum is the records submitted). */
 	BW_G_HO_LISTED,	    /* a listed endpoint, or handoff_all */
 	BW_G_HO_DROPPED,    /* enforcement dropped it */
 	BW_G_HO_FLOOD_SAMPLE, /* a sample of a destination under flood */
@@ -1102,13 +1105,14 @@ static __always_inline struct bw_cap *cap_window(__u64 now)
 	return w;
 }
 
-/* ring_fill returns the records ring's unread share in quarters (0-4). */
+/* ring_fill returns the records ring's unread share in quarters (0-4):
+ * one helper call, the ring's size a load-time constant. */
 static __always_inline int ring_fill(void)
 {
-	__u64 size = bpf_ringbuf_query(&records, BPF_RB_RING_SIZE);
-	if (!size)
+	__u64 quarter = ring_bytes / 4;
+	if (!quarter)
 		return 0;
-	return (int)(bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) * 4 / size);
+	return (int)(bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) / quarter);
 }
 
 enum bw_flood_verdict {
@@ -1524,8 +1528,7 @@ static __always_inline void handoff(void *ctx, struct pkt *p, const struct class
 		ff->sampled++;
 		count_global(BW_G_FLOOD_SAMPLED, 1);
 	}
-	count_global(BW_G_HANDOFF, 1);
-	count_global(ho, 1);
+	count_global(ho, 1); /* the paths sum to the records handed off */
 	if (ic)
 		ic->handoff++;
 }

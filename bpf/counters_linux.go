@@ -105,7 +105,7 @@ type ParseErrors struct {
 type Globals struct {
 	Packets      uint64 // packets seen
 	Bytes        uint64 // bytes seen
-	Handoff      uint64 // records submitted to the ring buffer
+	Handoff      uint64 // records submitted to the ring buffer: the sum of Handoffs
 	RingbufFull  uint64 // records lost because the ring buffer was full
 	BudgetDrops  uint64 // hand-offs refused by the per-source budget
 	NonIP        uint64 // neither IPv4 nor IPv6
@@ -175,13 +175,21 @@ func (h HandoffPaths) Map() map[string]uint64 {
 	}
 }
 
+// Total is the records handed off: the sum over the paths.
+func (h HandoffPaths) Total() uint64 {
+	var n uint64
+	for _, v := range h.Map() {
+		n += v
+	}
+	return n
+}
+
 // Counters returns the global counters.
 func (o *Objects) Counters() (Globals, error) {
 	var g Globals
 	fields := map[borderwatchBwGlobal]*uint64{
 		borderwatchBwGlobalBW_G_PACKETS:             &g.Packets,
 		borderwatchBwGlobalBW_G_BYTES:               &g.Bytes,
-		borderwatchBwGlobalBW_G_HANDOFF:             &g.Handoff,
 		borderwatchBwGlobalBW_G_RINGBUF_FULL:        &g.RingbufFull,
 		borderwatchBwGlobalBW_G_BUDGET_DROP:         &g.BudgetDrops,
 		borderwatchBwGlobalBW_G_NON_IP:              &g.NonIP,
@@ -227,6 +235,7 @@ func (o *Objects) Counters() (Globals, error) {
 			*f += v
 		}
 	}
+	g.Handoff = g.Handoffs.Total() // the kernel counts each record once, under its path
 	return g, nil
 }
 

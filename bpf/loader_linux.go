@@ -246,6 +246,7 @@ func Load(opts Options) (*Objects, error) {
 		borderwatchVarSourceBudget:    opts.SourceBudget,
 		borderwatchVarSourceBurst:     opts.SourceBurst,
 		borderwatchVarWakeBytes:       min(opts.WakeBytes, opts.RingBytes/4),
+		borderwatchVarRingBytes:       opts.RingBytes,
 		borderwatchVarFloodPps:        opts.FloodPPS,
 		borderwatchVarFloodSamples:    opts.FloodSamples,
 		borderwatchVarFloodTotalPps:   opts.FloodTotalPPS,

@@ -60,6 +60,9 @@ volatile const __u32 report_bytes = 256 << 10;
  * kernel's default, a wake-up for each record that finds the reader caught
  * up. */
 volatile const __u32 wake_bytes = 0;
+/* The records ring's size in bytes (its max_entries, set by the loader
+ * with it): ring_fill's divisor without a bpf_ringbuf_query call. */
+volatile const __u32 ring_bytes = 4 << 20;
 /* Flood sampling. Inbound SYN (without ACK), UDP and ICMP packets to a home
  * host are counted per (destination, class) and CPU in one-second windows.
  * Past flood_pps packets in a window the destination is under flood for
@@ -71,6 +74,19 @@ volatile const __u32 wake_bytes = 0;
  * tracking. */
 volatile const __u32 flood_pps = 1000;
 volatile const __u32 flood_samples = 100;
+/* Total of flood samples per CPU and second, over all the destinations
+ * under flood (flood_samples stays each one's ceiling). A destination's
+ * first sample of its window always goes up, so that every flooded host's
+ * count and a source of it reach user space each second; its others take
+ * a fair share, one per H/flood_samples_pps seconds (H: the destinations
+ * sampled in this window of the CPU or the previous one), within
+ * flood_samples_pps in the window. A sample refused is counted
+ * (BW_G_FLOOD_SAMPLE_BUDGET) and its packet kept back, its count carried
+ * by the destination's next sample. A flood spread over H hosts so hands
+ * off at most flood_samples_pps + H samples a second per CPU (H at most
+ * the floods array's rows per class and hook, 1024), evenly over the
+ * hosts and the second, not flood_samples * H. 0: no total. */
+volatile const __u32 flood_samples_pps = 200;
 /* Global cap on flood-class hand-offs, per CPU and one-second window. A
  * flood-class packet (as above: inbound SYN without ACK, UDP or ICMP to a
  * home host, not listed, not dropped) that takes the normal hand-off path
@@ -151,7 +167,7 @@ enum bw_flood_class {
 enum bw_global {
 	BW_G_PACKETS = 0,    /* packets seen */
 	BW_G_BYTES,	     /* bytes seen (wire length) */
-	BW_G_HANDOFF,	     /* records submitted */
+	/* records submitted: the sum of the BW_G_HO_* paths, below */
 	BW_G_RINGBUF_FULL,   /* records lost: ring buffer full */
 	BW_G_BUDGET_DROP,    /* hand-offs refused by the per-source budget */
 	BW_G_NON_IP,	     /* neither IPv4 nor IPv6 */
@@ -173,8 +189,9 @@ enum bw_global {
 	BW_G_FLOOD_SAMPLE_FULL, /* flood samples lost to a full ring (count kept) */
 	BW_G_FLOOD_FORWARDED,	/* egress copies of flood packets counted at ingress */
 	BW_G_FLOOD_CAPPED,	/* flood-class packets kept in the kernel by flood_total_pps */
+	BW_G_FLOOD_SAMPLE_BUDGET, /* flood samples refused by flood_samples_pps (packet kept) */
 	/* Records submitted, by the path of handoff_decide that sent each
-	 * up (one per record; they sum to BW_G_HANDOFF). */
+	 * up (one per record; their sum is the records submitted). */
 	BW_G_HO_LISTED,	    /* a listed endpoint, or handoff_all */
 	BW_G_HO_DROPPED,    /* enforcement dropped it */
 	BW_G_HO_FLOOD_SAMPLE, /* a sample of a destination under flood */
@@ -259,6 +276,7 @@ struct bw_flood {
 	__u64 win_start;     /* coarse ns; 0: slot unused */
 	__u64 win_packets;   /* packets of the current window */
 	__u64 last_sample;   /* coarse ns of the last sample */
+	__u64 last_refused;  /* coarse ns of the last sample refused by the total */
 	__u64 pending;	     /* packets not handed off since the last sample */
 	__u64 pending_bytes; /* their IP bytes */
 	__u64 packets;	     /* packets since the slot was taken */
@@ -271,12 +289,18 @@ struct bw_flood {
 	__u32 class;	     /* enum bw_flood_class */
 	__u32 carried;	     /* 1: the previous window was flooded, and this
 			      * one starts in sampled mode */
+	__u32 win_samples;   /* samples of the current window */
+	__u32 pad;
 };
 
-/* The per-CPU window of the flood_total_pps cap. */
+/* The per-CPU window of the flood_total_pps cap and of the
+ * flood_samples_pps total. */
 struct bw_cap {
 	__u64 win_start; /* coarse ns */
 	__u64 handed;	 /* flood-class hand-offs of the window */
+	__u64 samples;	 /* flood samples of the window */
+	__u32 hosts;	 /* destinations given their window's first sample */
+	__u32 prev_hosts; /* hosts of the previous window (0: not adjacent) */
 	/* (source, destination) hashes of packets capped at ingress, by
 	 * their low bits: the egress copy of one of them (the host forwards
 	 * it between monitored interfaces, on the same CPU) finds its source
@@ -1062,13 +1086,33 @@ static __always_inline void classify(struct pkt *p, struct classified *c)
 
 /* ---- flood tracking ---- */
 
-/* ring_fill returns the records ring's unread share in quarters (0-4). */
+/* cap_window returns this CPU's window of the flood_total_pps cap and the
+ * flood_samples_pps total, restarted when a second has passed (now: the
+ * coarse clock). */
+static __always_inline struct bw_cap *cap_window(__u64 now)
+{
+	__u32 zero = 0;
+	struct bw_cap *w = bpf_map_lookup_elem(&flood_cap, &zero);
+	if (!w)
+		return 0;
+	if (now - w->win_start >= BW_FLOOD_WINDOW) {
+		w->prev_hosts = now - w->win_start < 2 * BW_FLOOD_WINDOW ? w->hosts : 0;
+		w->win_start = now;
+		w->handed = 0;
+		w->samples = 0;
+		w->hosts = 0;
+	}
+	return w;
+}
+
+/* ring_fill returns the records ring's unread share in quarters (0-4):
+ * one helper call, the ring's size a load-time constant. */
 static __always_inline int ring_fill(void)
 {
-	__u64 size = bpf_ringbuf_query(&records, BPF_RB_RING_SIZE);
-	if (!size)
+	__u64 quarter = ring_bytes / 4;
+	if (!quarter)
 		return 0;
-	return (int)(bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) * 4 / size);
+	return (int)(bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) / quarter);
 }
 
 enum bw_flood_verdict {
@@ -1169,6 +1213,7 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 			     now - f->win_start < 2 * BW_FLOOD_WINDOW;
 		f->win_start = now;
 		f->win_packets = 0;
+		f->win_samples = 0;
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
 			f->prev_srcs[i] = f->srcs[i];
@@ -1189,10 +1234,37 @@ static __always_inline struct bw_flood *flood_track(struct pkt *p, __u32 cls, in
 	if (f->win_packets == (__u64)flood_pps + 1)
 		f->flooded++;
 	__u64 gap = flood_samples ? BW_FLOOD_WINDOW / flood_samples : ~0ull;
-	if (now - f->last_sample >= gap && ring_fill() < 3) {
-		f->last_sample = now;
-		*v = BW_FV_SAMPLE;
-		return f;
+	__u64 last = f->last_sample > f->last_refused ? f->last_sample : f->last_refused;
+	if (now - last >= gap) {
+		/* The total over all flooded hosts (flood_samples_pps): a
+		 * host's first sample of its window always goes up (its count
+		 * and one of its sources each second); its others each take a
+		 * fair share, one per hosts/flood_samples_pps seconds (hosts:
+		 * those sampled this window or the previous one), so samples
+		 * are spread over the second and over the hosts, and within
+		 * the window's total. A sample refused is counted and due
+		 * again a gap later. */
+		struct bw_cap *cw = flood_samples_pps ? cap_window(now) : 0;
+		int ok = 1;
+		if (cw && f->win_samples) {
+			__u64 h = cw->hosts > cw->prev_hosts ? cw->hosts : cw->prev_hosts;
+			ok = now - f->last_sample >= BW_FLOOD_WINDOW * h / flood_samples_pps &&
+			     cw->samples < flood_samples_pps;
+		}
+		if (!ok) {
+			f->last_refused = now;
+			count_global(BW_G_FLOOD_SAMPLE_BUDGET, 1);
+		} else if (ring_fill() < 3) {
+			if (cw) {
+				cw->samples++;
+				if (!f->win_samples)
+					cw->hosts++;
+			}
+			f->last_sample = now;
+			f->win_samples++;
+			*v = BW_FV_SAMPLE;
+			return f;
+		}
 	}
 	f->pending++;
 	f->pending_bytes += p->ip_len;
@@ -1270,22 +1342,6 @@ static __always_inline int enforce_drop(struct pkt *p, const struct classified *
 	return 1;
 }
 
-/* cap_window returns this CPU's flood_total_pps window, restarted when a
- * second has passed. */
-static __always_inline struct bw_cap *cap_window(void)
-{
-	__u32 zero = 0;
-	struct bw_cap *w = bpf_map_lookup_elem(&flood_cap, &zero);
-	if (!w)
-		return 0;
-	__u64 now = bpf_ktime_get_coarse_ns();
-	if (now - w->win_start >= BW_FLOOD_WINDOW) {
-		w->win_start = now;
-		w->handed = 0;
-	}
-	return w;
-}
-
 /* handoff_decide is the hand-off policy: it returns the reasons to hand
  * the packet to user space (0: keep it in the kernel), in *ho the path that
  * sent it up (a BW_G_HO_* counter, counted when the record is submitted),
@@ -1334,7 +1390,7 @@ static __always_inline __u32 handoff_decide(struct pkt *p, const struct classifi
 			*ff = flood_track(p, cls & 3, egress, &fv);
 		struct bw_cap *cw = 0;
 		if (cls >= 0 && fv == BW_FV_NORMAL && flood_total_pps)
-			cw = cap_window();
+			cw = cap_window(bpf_ktime_get_coarse_ns());
 		/* The cap also follows the ring: past half full, a
 		 * flood-class packet on the normal path goes up only as past
 		 * the cap, and past three quarters not at all, so that what
@@ -1472,8 +1528,7 @@ static __always_inline void handoff(void *ctx, struct pkt *p, const struct class
 		ff->sampled++;
 		count_global(BW_G_FLOOD_SAMPLED, 1);
 	}
-	count_global(BW_G_HANDOFF, 1);
-	count_global(ho, 1);
+	count_global(ho, 1); /* the paths sum to the records handed off */
 	if (ic)
 		ic->handoff++;
 }

@@ -20,10 +20,13 @@ type borderwatchBwBucket struct {
 }
 
 type borderwatchBwCap struct {
-	_        structs.HostLayout
-	WinStart uint64
-	Handed   uint64
-	Recent   [64]uint32
+	_         structs.HostLayout
+	WinStart  uint64
+	Handed    uint64
+	Samples   uint64
+	Hosts     uint32
+	PrevHosts uint32
+	Recent    [64]uint32
 }
 
 type borderwatchBwCount struct {
@@ -47,6 +50,7 @@ type borderwatchBwFlood struct {
 	WinStart     uint64
 	WinPackets   uint64
 	LastSample   uint64
+	LastRefused  uint64
 	Pending      uint64
 	PendingBytes uint64
 	Packets      uint64
@@ -58,6 +62,8 @@ type borderwatchBwFlood struct {
 	PrevSrcs     [4]uint64
 	Class        uint32
 	Carried      uint32
+	WinSamples   uint32
+	Pad          uint32
 }
 
 type borderwatchBwFloodClass uint32
@@ -97,41 +103,41 @@ type borderwatchBwGeo6Cached struct {
 type borderwatchBwGlobal uint32
 
 const (
-	borderwatchBwGlobalBW_G_PACKETS           borderwatchBwGlobal = 0
-	borderwatchBwGlobalBW_G_BYTES             borderwatchBwGlobal = 1
-	borderwatchBwGlobalBW_G_HANDOFF           borderwatchBwGlobal = 2
-	borderwatchBwGlobalBW_G_RINGBUF_FULL      borderwatchBwGlobal = 3
-	borderwatchBwGlobalBW_G_BUDGET_DROP       borderwatchBwGlobal = 4
-	borderwatchBwGlobalBW_G_NON_IP            borderwatchBwGlobal = 5
-	borderwatchBwGlobalBW_G_FRAGMENT          borderwatchBwGlobal = 6
-	borderwatchBwGlobalBW_G_ENFORCE_DROP      borderwatchBwGlobal = 7
-	borderwatchBwGlobalBW_G_ERR_ETH           borderwatchBwGlobal = 8
-	borderwatchBwGlobalBW_G_ERR_VLAN          borderwatchBwGlobal = 9
-	borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH    borderwatchBwGlobal = 10
-	borderwatchBwGlobalBW_G_ERR_IPV4          borderwatchBwGlobal = 11
-	borderwatchBwGlobalBW_G_ERR_IPV4HDR       borderwatchBwGlobal = 12
-	borderwatchBwGlobalBW_G_ERR_IPV6          borderwatchBwGlobal = 13
-	borderwatchBwGlobalBW_G_ERR_IPV6EXT       borderwatchBwGlobal = 14
-	borderwatchBwGlobalBW_G_ERR_L4            borderwatchBwGlobal = 15
-	borderwatchBwGlobalBW_G_REPORTS           borderwatchBwGlobal = 16
-	borderwatchBwGlobalBW_G_REPORT_FULL       borderwatchBwGlobal = 17
-	borderwatchBwGlobalBW_G_FLOOD_SAMPLED     borderwatchBwGlobal = 18
-	borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED  borderwatchBwGlobal = 19
-	borderwatchBwGlobalBW_G_FLOOD_COLLISION   borderwatchBwGlobal = 20
-	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL borderwatchBwGlobal = 21
-	borderwatchBwGlobalBW_G_FLOOD_FORWARDED   borderwatchBwGlobal = 22
-	borderwatchBwGlobalBW_G_FLOOD_CAPPED      borderwatchBwGlobal = 23
-	borderwatchBwGlobalBW_G_HO_LISTED         borderwatchBwGlobal = 24
-	borderwatchBwGlobalBW_G_HO_DROPPED        borderwatchBwGlobal = 25
-	borderwatchBwGlobalBW_G_HO_FLOOD_SAMPLE   borderwatchBwGlobal = 26
-	borderwatchBwGlobalBW_G_HO_CAP_BUDGET     borderwatchBwGlobal = 27
-	borderwatchBwGlobalBW_G_HO_BELOW_CAP      borderwatchBwGlobal = 28
-	borderwatchBwGlobalBW_G_HO_FRAGMENT       borderwatchBwGlobal = 29
-	borderwatchBwGlobalBW_G_HO_TCP_FLAGS      borderwatchBwGlobal = 30
-	borderwatchBwGlobalBW_G_HO_FLOW_FIRST     borderwatchBwGlobal = 31
-	borderwatchBwGlobalBW_G_HO_BUDGET_NEW     borderwatchBwGlobal = 32
-	borderwatchBwGlobalBW_G_HO_BUDGET         borderwatchBwGlobal = 33
-	borderwatchBwGlobalBW_G_MAX               borderwatchBwGlobal = 34
+	borderwatchBwGlobalBW_G_PACKETS             borderwatchBwGlobal = 0
+	borderwatchBwGlobalBW_G_BYTES               borderwatchBwGlobal = 1
+	borderwatchBwGlobalBW_G_RINGBUF_FULL        borderwatchBwGlobal = 2
+	borderwatchBwGlobalBW_G_BUDGET_DROP         borderwatchBwGlobal = 3
+	borderwatchBwGlobalBW_G_NON_IP              borderwatchBwGlobal = 4
+	borderwatchBwGlobalBW_G_FRAGMENT            borderwatchBwGlobal = 5
+	borderwatchBwGlobalBW_G_ENFORCE_DROP        borderwatchBwGlobal = 6
+	borderwatchBwGlobalBW_G_ERR_ETH             borderwatchBwGlobal = 7
+	borderwatchBwGlobalBW_G_ERR_VLAN            borderwatchBwGlobal = 8
+	borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH      borderwatchBwGlobal = 9
+	borderwatchBwGlobalBW_G_ERR_IPV4            borderwatchBwGlobal = 10
+	borderwatchBwGlobalBW_G_ERR_IPV4HDR         borderwatchBwGlobal = 11
+	borderwatchBwGlobalBW_G_ERR_IPV6            borderwatchBwGlobal = 12
+	borderwatchBwGlobalBW_G_ERR_IPV6EXT         borderwatchBwGlobal = 13
+	borderwatchBwGlobalBW_G_ERR_L4              borderwatchBwGlobal = 14
+	borderwatchBwGlobalBW_G_REPORTS             borderwatchBwGlobal = 15
+	borderwatchBwGlobalBW_G_REPORT_FULL         borderwatchBwGlobal = 16
+	borderwatchBwGlobalBW_G_FLOOD_SAMPLED       borderwatchBwGlobal = 17
+	borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED    borderwatchBwGlobal = 18
+	borderwatchBwGlobalBW_G_FLOOD_COLLISION     borderwatchBwGlobal = 19
+	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL   borderwatchBwGlobal = 20
+	borderwatchBwGlobalBW_G_FLOOD_FORWARDED     borderwatchBwGlobal = 21
+	borderwatchBwGlobalBW_G_FLOOD_CAPPED        borderwatchBwGlobal = 22
+	borderwatchBwGlobalBW_G_FLOOD_SAMPLE_BUDGET borderwatchBwGlobal = 23
+	borderwatchBwGlobalBW_G_HO_LISTED           borderwatchBwGlobal = 24
+	borderwatchBwGlobalBW_G_HO_DROPPED          borderwatchBwGlobal = 25
+	borderwatchBwGlobalBW_G_HO_FLOOD_SAMPLE     borderwatchBwGlobal = 26
+	borderwatchBwGlobalBW_G_HO_CAP_BUDGET       borderwatchBwGlobal = 27
+	borderwatchBwGlobalBW_G_HO_BELOW_CAP        borderwatchBwGlobal = 28
+	borderwatchBwGlobalBW_G_HO_FRAGMENT         borderwatchBwGlobal = 29
+	borderwatchBwGlobalBW_G_HO_TCP_FLAGS        borderwatchBwGlobal = 30
+	borderwatchBwGlobalBW_G_HO_FLOW_FIRST       borderwatchBwGlobal = 31
+	borderwatchBwGlobalBW_G_HO_BUDGET_NEW       borderwatchBwGlobal = 32
+	borderwatchBwGlobalBW_G_HO_BUDGET           borderwatchBwGlobal = 33
+	borderwatchBwGlobalBW_G_MAX                 borderwatchBwGlobal = 34
 )
 
 type borderwatchBwHomeMode uint32
@@ -243,12 +249,14 @@ const (
 	borderwatchVarEnforce          = "enforce"
 	borderwatchVarFloodPps         = "flood_pps"
 	borderwatchVarFloodSamples     = "flood_samples"
+	borderwatchVarFloodSamplesPps  = "flood_samples_pps"
 	borderwatchVarFloodTotalPps    = "flood_total_pps"
 	borderwatchVarFlowPackets      = "flow_packets"
 	borderwatchVarHandoffAll       = "handoff_all"
 	borderwatchVarHomeMode         = "home_mode"
 	borderwatchVarPreciseTs        = "precise_ts"
 	borderwatchVarReportBytes      = "report_bytes"
+	borderwatchVarRingBytes        = "ring_bytes"
 	borderwatchVarSnapLen          = "snap_len"
 	borderwatchVarSourceBudget     = "source_budget"
 	borderwatchVarSourceBurst      = "source_burst"
@@ -346,12 +354,14 @@ type borderwatchVariableSpecs struct {
 	Enforce          *ebpf.VariableSpec `ebpf:"enforce"`
 	FloodPps         *ebpf.VariableSpec `ebpf:"flood_pps"`
 	FloodSamples     *ebpf.VariableSpec `ebpf:"flood_samples"`
+	FloodSamplesPps  *ebpf.VariableSpec `ebpf:"flood_samples_pps"`
 	FloodTotalPps    *ebpf.VariableSpec `ebpf:"flood_total_pps"`
 	FlowPackets      *ebpf.VariableSpec `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.VariableSpec `ebpf:"handoff_all"`
 	HomeMode         *ebpf.VariableSpec `ebpf:"home_mode"`
 	PreciseTs        *ebpf.VariableSpec `ebpf:"precise_ts"`
 	ReportBytes      *ebpf.VariableSpec `ebpf:"report_bytes"`
+	RingBytes        *ebpf.VariableSpec `ebpf:"ring_bytes"`
 	SnapLen          *ebpf.VariableSpec `ebpf:"snap_len"`
 	SourceBudget     *ebpf.VariableSpec `ebpf:"source_budget"`
 	SourceBurst      *ebpf.VariableSpec `ebpf:"source_burst"`
@@ -442,12 +452,14 @@ type borderwatchVariables struct {
 	Enforce          *ebpf.Variable `ebpf:"enforce"`
 	FloodPps         *ebpf.Variable `ebpf:"flood_pps"`
 	FloodSamples     *ebpf.Variable `ebpf:"flood_samples"`
+	FloodSamplesPps  *ebpf.Variable `ebpf:"flood_samples_pps"`
 	FloodTotalPps    *ebpf.Variable `ebpf:"flood_total_pps"`
 	FlowPackets      *ebpf.Variable `ebpf:"flow_packets"`
 	HandoffAll       *ebpf.Variable `ebpf:"handoff_all"`
 	HomeMode         *ebpf.Variable `ebpf:"home_mode"`
 	PreciseTs        *ebpf.Variable `ebpf:"precise_ts"`
 	ReportBytes      *ebpf.Variable `ebpf:"report_bytes"`
+	RingBytes        *ebpf.Variable `ebpf:"ring_bytes"`
 	SnapLen          *ebpf.Variable `ebpf:"snap_len"`
 	SourceBudget     *ebpf.Variable `ebpf:"source_budget"`
 	SourceBurst      *ebpf.Variable `ebpf:"source_burst"`

@@ -105,7 +105,7 @@ type ParseErrors struct {
 type Globals struct {
 	Packets      uint64 // packets seen
 	Bytes        uint64 // bytes seen
-	Handoff      uint64 // records submitted to the ring buffer
+	Handoff      uint64 // records submitted to the ring buffer: the sum of Handoffs
 	RingbufFull  uint64 // records lost because the ring buffer was full
 	BudgetDrops  uint64 // hand-offs refused by the per-source budget
 	NonIP        uint64 // neither IPv4 nor IPv6
@@ -136,7 +136,12 @@ type Globals struct {
 	// first packet of a source new in a capped window, and packets of a
 	// source out of its budget then.
 	FloodCapped uint64
-	ParseErrors ParseErrors
+	// FloodSampleBudget counts the samples of destinations under flood
+	// refused by the per-CPU total of samples (Options.FloodSamplesPPS):
+	// each such packet was kept in the kernel (counted in FloodSuppressed
+	// too), its count carried by the destination's next sample.
+	FloodSampleBudget uint64
+	ParseErrors       ParseErrors
 	// Handoffs are the records submitted (Handoff) by the path that sent
 	// each up, one path a record: they sum to Handoff.
 	Handoffs HandoffPaths
@@ -170,44 +175,53 @@ func (h HandoffPaths) Map() map[string]uint64 {
 	}
 }
 
+// Total is the records handed off: the sum over the paths.
+func (h HandoffPaths) Total() uint64 {
+	var n uint64
+	for _, v := range h.Map() {
+		n += v
+	}
+	return n
+}
+
 // Counters returns the global counters.
 func (o *Objects) Counters() (Globals, error) {
 	var g Globals
 	fields := map[borderwatchBwGlobal]*uint64{
-		borderwatchBwGlobalBW_G_PACKETS:           &g.Packets,
-		borderwatchBwGlobalBW_G_BYTES:             &g.Bytes,
-		borderwatchBwGlobalBW_G_HANDOFF:           &g.Handoff,
-		borderwatchBwGlobalBW_G_RINGBUF_FULL:      &g.RingbufFull,
-		borderwatchBwGlobalBW_G_BUDGET_DROP:       &g.BudgetDrops,
-		borderwatchBwGlobalBW_G_NON_IP:            &g.NonIP,
-		borderwatchBwGlobalBW_G_FRAGMENT:          &g.Fragments,
-		borderwatchBwGlobalBW_G_ENFORCE_DROP:      &g.EnforceDrops,
-		borderwatchBwGlobalBW_G_ERR_ETH:           &g.ParseErrors.Eth,
-		borderwatchBwGlobalBW_G_ERR_VLAN:          &g.ParseErrors.VLAN,
-		borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH:    &g.ParseErrors.VLANDepth,
-		borderwatchBwGlobalBW_G_ERR_IPV4:          &g.ParseErrors.IPv4,
-		borderwatchBwGlobalBW_G_ERR_IPV4HDR:       &g.ParseErrors.IPv4Hdr,
-		borderwatchBwGlobalBW_G_ERR_IPV6:          &g.ParseErrors.IPv6,
-		borderwatchBwGlobalBW_G_ERR_IPV6EXT:       &g.ParseErrors.IPv6Ext,
-		borderwatchBwGlobalBW_G_ERR_L4:            &g.ParseErrors.L4,
-		borderwatchBwGlobalBW_G_REPORTS:           &g.Reports,
-		borderwatchBwGlobalBW_G_REPORT_FULL:       &g.ReportsFull,
-		borderwatchBwGlobalBW_G_FLOOD_SAMPLED:     &g.FloodSampled,
-		borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED:  &g.FloodSuppressed,
-		borderwatchBwGlobalBW_G_FLOOD_COLLISION:   &g.FloodCollisions,
-		borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL: &g.FloodSampleFull,
-		borderwatchBwGlobalBW_G_FLOOD_FORWARDED:   &g.FloodForwarded,
-		borderwatchBwGlobalBW_G_FLOOD_CAPPED:      &g.FloodCapped,
-		borderwatchBwGlobalBW_G_HO_LISTED:         &g.Handoffs.Listed,
-		borderwatchBwGlobalBW_G_HO_DROPPED:        &g.Handoffs.Dropped,
-		borderwatchBwGlobalBW_G_HO_FLOOD_SAMPLE:   &g.Handoffs.FloodSample,
-		borderwatchBwGlobalBW_G_HO_CAP_BUDGET:     &g.Handoffs.CapBudget,
-		borderwatchBwGlobalBW_G_HO_BELOW_CAP:      &g.Handoffs.BelowCap,
-		borderwatchBwGlobalBW_G_HO_FRAGMENT:       &g.Handoffs.Fragment,
-		borderwatchBwGlobalBW_G_HO_TCP_FLAGS:      &g.Handoffs.TCPFlags,
-		borderwatchBwGlobalBW_G_HO_FLOW_FIRST:     &g.Handoffs.FlowFirst,
-		borderwatchBwGlobalBW_G_HO_BUDGET_NEW:     &g.Handoffs.BudgetNew,
-		borderwatchBwGlobalBW_G_HO_BUDGET:         &g.Handoffs.Budget,
+		borderwatchBwGlobalBW_G_PACKETS:             &g.Packets,
+		borderwatchBwGlobalBW_G_BYTES:               &g.Bytes,
+		borderwatchBwGlobalBW_G_RINGBUF_FULL:        &g.RingbufFull,
+		borderwatchBwGlobalBW_G_BUDGET_DROP:         &g.BudgetDrops,
+		borderwatchBwGlobalBW_G_NON_IP:              &g.NonIP,
+		borderwatchBwGlobalBW_G_FRAGMENT:            &g.Fragments,
+		borderwatchBwGlobalBW_G_ENFORCE_DROP:        &g.EnforceDrops,
+		borderwatchBwGlobalBW_G_ERR_ETH:             &g.ParseErrors.Eth,
+		borderwatchBwGlobalBW_G_ERR_VLAN:            &g.ParseErrors.VLAN,
+		borderwatchBwGlobalBW_G_ERR_VLAN_DEPTH:      &g.ParseErrors.VLANDepth,
+		borderwatchBwGlobalBW_G_ERR_IPV4:            &g.ParseErrors.IPv4,
+		borderwatchBwGlobalBW_G_ERR_IPV4HDR:         &g.ParseErrors.IPv4Hdr,
+		borderwatchBwGlobalBW_G_ERR_IPV6:            &g.ParseErrors.IPv6,
+		borderwatchBwGlobalBW_G_ERR_IPV6EXT:         &g.ParseErrors.IPv6Ext,
+		borderwatchBwGlobalBW_G_ERR_L4:              &g.ParseErrors.L4,
+		borderwatchBwGlobalBW_G_REPORTS:             &g.Reports,
+		borderwatchBwGlobalBW_G_REPORT_FULL:         &g.ReportsFull,
+		borderwatchBwGlobalBW_G_FLOOD_SAMPLED:       &g.FloodSampled,
+		borderwatchBwGlobalBW_G_FLOOD_SUPPRESSED:    &g.FloodSuppressed,
+		borderwatchBwGlobalBW_G_FLOOD_COLLISION:     &g.FloodCollisions,
+		borderwatchBwGlobalBW_G_FLOOD_SAMPLE_FULL:   &g.FloodSampleFull,
+		borderwatchBwGlobalBW_G_FLOOD_FORWARDED:     &g.FloodForwarded,
+		borderwatchBwGlobalBW_G_FLOOD_CAPPED:        &g.FloodCapped,
+		borderwatchBwGlobalBW_G_FLOOD_SAMPLE_BUDGET: &g.FloodSampleBudget,
+		borderwatchBwGlobalBW_G_HO_LISTED:           &g.Handoffs.Listed,
+		borderwatchBwGlobalBW_G_HO_DROPPED:          &g.Handoffs.Dropped,
+		borderwatchBwGlobalBW_G_HO_FLOOD_SAMPLE:     &g.Handoffs.FloodSample,
+		borderwatchBwGlobalBW_G_HO_CAP_BUDGET:       &g.Handoffs.CapBudget,
+		borderwatchBwGlobalBW_G_HO_BELOW_CAP:        &g.Handoffs.BelowCap,
+		borderwatchBwGlobalBW_G_HO_FRAGMENT:         &g.Handoffs.Fragment,
+		borderwatchBwGlobalBW_G_HO_TCP_FLAGS:        &g.Handoffs.TCPFlags,
+		borderwatchBwGlobalBW_G_HO_FLOW_FIRST:       &g.Handoffs.FlowFirst,
+		borderwatchBwGlobalBW_G_HO_BUDGET_NEW:       &g.Handoffs.BudgetNew,
+		borderwatchBwGlobalBW_G_HO_BUDGET:           &g.Handoffs.Budget,
 	}
 	if len(fields) != int(borderwatchBwGlobalBW_G_MAX) {
 		return g, fmt.Errorf("global counters: %d fields for %d kernel counters", len(fields), borderwatchBwGlobalBW_G_MAX)
@@ -221,6 +235,7 @@ func (o *Objects) Counters() (Globals, error) {
 			*f += v
 		}
 	}
+	g.Handoff = g.Handoffs.Total() // the kernel counts each record once, under its path
 	return g, nil
 }
 

@@ -38,6 +38,11 @@ const (
 	// (TestFloodTotalLegit: 2000 of 3000 clients' first packets); raise
 	// capture.handoff.flood_total_pps there.
 	DefaultFloodTotalPPS = 1000
+	// DefaultFloodSamplesPPS: see Options.FloodSamplesPPS. The total of
+	// flood samples a second per CPU over all flooded hosts, each host
+	// getting its first sample of each second whatever the total
+	// (docs/performance.md, "kflood3", for the measurement).
+	DefaultFloodSamplesPPS = 200
 	// MaxFloodRate bounds Options.FloodPPS, FloodSamples and FloodTotalPPS.
 	MaxFloodRate = 1 << 24
 )

@@ -158,6 +158,21 @@
 // off (Globals.FloodForwarded). Objects.Floods sums the slots by
 // destination and class.
 //
+// FloodSamples is each destination's ceiling; Options.FloodSamplesPPS
+// bounds the samples of all destinations together, per CPU and one-second
+// window (the flood_cap window, which counts them and the destinations
+// sampled). A destination's first sample of its own window always goes
+// up, so that every flooded host's count and one of its sources reach
+// user space each second; its others take a fair share, one per
+// H/FloodSamplesPPS seconds (H: the destinations sampled in the CPU's
+// window or its previous one), within FloodSamplesPPS in the window. A
+// sample refused is counted (Globals.FloodSampleBudget), its packet kept
+// back and its count carried by the host's next sample; it is due again a
+// FloodSamples gap later. A flood over H hosts so hands off at most
+// FloodSamplesPPS + H samples a second per CPU (H at most the 1024 rows
+// of a class and hook), spread over the hosts and the second, not
+// FloodSamples * H.
+//
 // Sampling starts per destination, so a flood spread over many home hosts
 // (carpet bombing), each below FloodPPS, would still hand off every packet:
 // FloodPPS per host and CPU, a few hundred hosts filling the ring. A second

@@ -113,6 +113,21 @@ type Options struct {
 	// MaxFloodRate each.
 	FloodPPS     uint32
 	FloodSamples uint32
+	// FloodSamplesPPS bounds the flood samples of each CPU over all the
+	// destinations under flood at this many a second (FloodSamples stays
+	// each destination's ceiling). A destination's first sample of its
+	// one-second window always goes up, so that every flooded host's count
+	// (and a source of it) reaches user space each second; its others take
+	// a fair share, one per H/FloodSamplesPPS seconds (H: the destinations
+	// the CPU sampled in this window or the previous one), within
+	// FloodSamplesPPS in the window. A sample refused is counted
+	// (Globals.FloodSampleBudget) and its packet kept back, its count
+	// carried by the destination's next sample. A flood over H hosts so
+	// hands off at most FloodSamplesPPS + H samples a second per CPU (H at
+	// most 1024 per class and hook, the floods array's rows), spread over
+	// the hosts and the second, not FloodSamples * H. 0: no total; at most
+	// MaxFloodRate.
+	FloodSamplesPPS uint32
 	// FloodTotalPPS caps the flood-class hand-offs of each CPU (inbound
 	// SYN, UDP and ICMP packets to home hosts that are not samples, not
 	// listed and not dropped) at this many a second: past it, such a
@@ -162,21 +177,22 @@ type Options struct {
 // stamped with the precise clock.
 func DefaultOptions() Options {
 	return Options{
-		HomeMode:      HomeZone,
-		SnapLen:       DefaultSnapLen,
-		SourceBudget:  DefaultSourceBudget,
-		SourceBurst:   DefaultSourceBurst,
-		FlowPackets:   DefaultFlowPackets,
-		ReportBytes:   DefaultReportBytes,
-		RingBytes:     DefaultRingBytes,
-		WakeBytes:     64 << 10,
-		PollInterval:  5 * time.Millisecond,
-		FlowEntries:   65536,
-		SourceEntries: 65536,
-		FloodPPS:      DefaultFloodPPS,
-		FloodSamples:  DefaultFloodSamples,
-		FloodTotalPPS: DefaultFloodTotalPPS,
-		PreciseTime:   true,
+		HomeMode:        HomeZone,
+		SnapLen:         DefaultSnapLen,
+		SourceBudget:    DefaultSourceBudget,
+		SourceBurst:     DefaultSourceBurst,
+		FlowPackets:     DefaultFlowPackets,
+		ReportBytes:     DefaultReportBytes,
+		RingBytes:       DefaultRingBytes,
+		WakeBytes:       64 << 10,
+		PollInterval:    5 * time.Millisecond,
+		FlowEntries:     65536,
+		SourceEntries:   65536,
+		FloodPPS:        DefaultFloodPPS,
+		FloodSamples:    DefaultFloodSamples,
+		FloodTotalPPS:   DefaultFloodTotalPPS,
+		FloodSamplesPPS: DefaultFloodSamplesPPS,
+		PreciseTime:     true,
 	}
 }
 
@@ -221,21 +237,23 @@ func Load(opts Options) (*Objects, error) {
 		return nil, err
 	}
 	set := map[string]any{
-		borderwatchVarHomeMode:      uint8(opts.HomeMode),
-		borderwatchVarHandoffAll:    b2u8(opts.HandoffAll),
-		borderwatchVarEnforce:       b2u8(opts.Enforce),
-		borderwatchVarSnapLen:       opts.SnapLen,
-		borderwatchVarFlowPackets:   opts.FlowPackets,
-		borderwatchVarReportBytes:   opts.ReportBytes,
-		borderwatchVarSourceBudget:  opts.SourceBudget,
-		borderwatchVarSourceBurst:   opts.SourceBurst,
-		borderwatchVarWakeBytes:     min(opts.WakeBytes, opts.RingBytes/4),
-		borderwatchVarFloodPps:      opts.FloodPPS,
-		borderwatchVarFloodSamples:  opts.FloodSamples,
-		borderwatchVarFloodTotalPps: opts.FloodTotalPPS,
-		borderwatchVarBenchSteps:    opts.benchSteps,
-		borderwatchVarBenchGeo6Miss: b2u8(opts.benchGeo6Miss),
-		borderwatchVarPreciseTs:     b2u8(opts.PreciseTime),
+		borderwatchVarHomeMode:        uint8(opts.HomeMode),
+		borderwatchVarHandoffAll:      b2u8(opts.HandoffAll),
+		borderwatchVarEnforce:         b2u8(opts.Enforce),
+		borderwatchVarSnapLen:         opts.SnapLen,
+		borderwatchVarFlowPackets:     opts.FlowPackets,
+		borderwatchVarReportBytes:     opts.ReportBytes,
+		borderwatchVarSourceBudget:    opts.SourceBudget,
+		borderwatchVarSourceBurst:     opts.SourceBurst,
+		borderwatchVarWakeBytes:       min(opts.WakeBytes, opts.RingBytes/4),
+		borderwatchVarRingBytes:       opts.RingBytes,
+		borderwatchVarFloodPps:        opts.FloodPPS,
+		borderwatchVarFloodSamples:    opts.FloodSamples,
+		borderwatchVarFloodTotalPps:   opts.FloodTotalPPS,
+		borderwatchVarFloodSamplesPps: opts.FloodSamplesPPS,
+		borderwatchVarBenchSteps:      opts.benchSteps,
+		borderwatchVarBenchGeo6Miss:   b2u8(opts.benchGeo6Miss),
+		borderwatchVarPreciseTs:       b2u8(opts.PreciseTime),
 	}
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -288,7 +306,8 @@ func checkOptions(o *Options) error {
 		return fmt.Errorf("bpf options: report bytes %d above %d", o.ReportBytes, MaxReportBytes)
 	case o.SourceBudget > MaxSourceBudget || o.SourceBurst > MaxSourceBudget:
 		return errors.New("bpf options: source budget and burst must be at most 1048576")
-	case o.FloodPPS > MaxFloodRate || o.FloodSamples > MaxFloodRate || o.FloodTotalPPS > MaxFloodRate:
+	case o.FloodPPS > MaxFloodRate || o.FloodSamples > MaxFloodRate || o.FloodTotalPPS > MaxFloodRate ||
+		o.FloodSamplesPPS > MaxFloodRate:
 		return fmt.Errorf("bpf options: flood rates and samples must be at most %d", MaxFloodRate)
 	case o.PollInterval < time.Millisecond:
 		return fmt.Errorf("bpf options: poll interval %s below 1ms", o.PollInterval)

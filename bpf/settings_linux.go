@@ -8,7 +8,7 @@ import "fmt"
 // their volatile const globals, read back from the kernel.
 type Settings struct {
 	SnapLen, FlowPackets, ReportBytes, SourceBudget, SourceBurst uint32
-	FloodPPS, FloodSamples, FloodTotalPPS                        uint32
+	FloodPPS, FloodSamples, FloodTotalPPS, FloodSamplesPPS       uint32
 	Enforce, HandoffAll, PreciseTime                             bool
 }
 
@@ -29,6 +29,7 @@ func (o *Objects) Settings() (Settings, error) {
 		{"flood_pps", func() error { return o.objs.FloodPps.Get(&s.FloodPPS) }},
 		{"flood_samples", func() error { return o.objs.FloodSamples.Get(&s.FloodSamples) }},
 		{"flood_total_pps", func() error { return o.objs.FloodTotalPps.Get(&s.FloodTotalPPS) }},
+		{"flood_samples_pps", func() error { return o.objs.FloodSamplesPps.Get(&s.FloodSamplesPPS) }},
 	} {
 		if err := v.get(); err != nil {
 			return Settings{}, fmt.Errorf("reading %s from the kernel: %w", v.name, err)

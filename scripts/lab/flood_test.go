@@ -313,7 +313,7 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string, spread bool
 	fl := func(name string) float64 {
 		return l.metricSum(t, name, `dst="`+dst4s+`"`) + l.metricSum(t, name, `dst="`+dst6s+`"`)
 	}
-	events := []string{"handoff", "ringbuf_full", "flood_sampled", "flood_suppressed", "flood_untracked", "flood_sample_lost", "flood_capped", "flood_forwarded", "budget_drop"}
+	events := []string{"handoff", "ringbuf_full", "flood_sampled", "flood_suppressed", "flood_untracked", "flood_sample_lost", "flood_capped", "flood_forwarded", "budget_drop", "flood_sample_budget"}
 	before := map[string]float64{}
 	for _, e := range events {
 		before[e] = ev(e)
@@ -445,24 +445,27 @@ func (l *lab) floodRun(t *testing.T, run, pid, pct int, smac string, spread bool
 	if spread {
 		perDst = "flood spread over too many hosts for per-destination counters"
 	}
-	t.Logf("kernel: %s; CN inbound %.0f; handoffs %.0f, samples %.0f, kept in kernel %.0f, untracked %.0f, ring full %.0f, samples lost %.0f, capped %.0f, forwarded copies kept %.0f, budget drops %.0f",
+	t.Logf("kernel: %s; CN inbound %.0f; handoffs %.0f, samples %.0f, kept in kernel %.0f, untracked %.0f, ring full %.0f, samples lost %.0f, capped %.0f, forwarded copies kept %.0f, budget drops %.0f, samples over the total %.0f",
 		perDst, cnCounted, delta["handoff"], delta["flood_sampled"], delta["flood_suppressed"], delta["flood_untracked"],
-		delta["ringbuf_full"], delta["flood_sample_lost"], delta["flood_capped"], delta["flood_forwarded"], delta["budget_drop"])
+		delta["ringbuf_full"], delta["flood_sample_lost"], delta["flood_capped"], delta["flood_forwarded"], delta["budget_drop"], delta["flood_sample_budget"])
 	t.Logf("kernel hand-offs by path: %s", strings.Join(byPath, ", "))
 	if !spread {
 		t.Logf("flood sampling: %s", l.metricsText(`^borderwatch_kernel_flood_(packets_total|sampled_total|sources)\{.*dst="(`+regexp.QuoteMeta(dst4s)+`|`+regexp.QuoteMeta(dst6s)+`)"`))
 	}
 
 	floodAlerted := map[string]bool{}
+	bySID := map[int]map[string]bool{1090302: {}, 8100302: {}}
 	for _, a := range l.since(floodStart) {
 		if spread && (a.SID == 1090302 || a.SID == 8100302) && spreadDst(a.DestIP) {
 			floodAlerted[a.DestIP] = true
+			bySID[int(a.SID)][a.DestIP] = true
 			continue // one line for them below
 		}
 		t.Logf("alert: %s", a)
 	}
 	if spread {
-		t.Logf("flood alerts (1090302, 8100302) for %d of the flood's %d IPv4 hosts and its IPv6 /64", len(floodAlerted), hi4-lo4+1)
+		t.Logf("flood alerts (1090302, 8100302) for %d of the flood's %d IPv4 hosts and its IPv6 /64 (1090302 for %d, 8100302 for %d)",
+			len(floodAlerted), hi4-lo4+1, len(bySID[1090302]), len(bySID[8100302]))
 	}
 	// Alerts: each within 2 s of its attack's first packet, read within
 	// 2 s of the packet that crossed its threshold.

@@ -14,8 +14,8 @@ import (
 // kernel counts as flooded, busiest first (nothing when none is tracked).
 func printFloods(w io.Writer, ms Scrape) {
 	ev := ms.by("borderwatch_kernel_events_total", "event", nil)
-	fmt.Fprintf(w, "kernel floods: samples handed off %.0f, packets kept in the kernel %.0f, forwarded copies %.0f, untracked %.0f, samples lost (ring full) %.0f, capped (flood_total_pps) %.0f\n",
-		ev["flood_sampled"], ev["flood_suppressed"], ev["flood_forwarded"], ev["flood_untracked"], ev["flood_sample_lost"], ev["flood_capped"])
+	fmt.Fprintf(w, "kernel floods: samples handed off %.0f, packets kept in the kernel %.0f, forwarded copies %.0f, untracked %.0f, samples lost (ring full) %.0f, capped (flood_total_pps) %.0f, samples over the total (flood_samples_pps) %.0f\n",
+		ev["flood_sampled"], ev["flood_suppressed"], ev["flood_forwarded"], ev["flood_untracked"], ev["flood_sample_lost"], ev["flood_capped"], ev["flood_sample_budget"])
 	type row struct {
 		dst, class                                string
 		packets, sampled, suppressed, src, active float64

@@ -15,6 +15,7 @@ borderwatch_kernel_events_total{event="flood_untracked"} 2
 borderwatch_kernel_events_total{event="flood_sample_lost"} 0
 borderwatch_kernel_events_total{event="flood_forwarded"} 12
 borderwatch_kernel_events_total{event="flood_capped"} 48210
+borderwatch_kernel_events_total{event="flood_sample_budget"} 3310
 borderwatch_kernel_handoffs_total{path="flood_sample"} 1201
 borderwatch_kernel_handoffs_total{path="cap_budget"} 1500
 borderwatch_kernel_handoffs_total{path="flow_first"} 499
@@ -35,7 +36,7 @@ borderwatch_kernel_flood_active{class="udp",dst="2001:db8:1::9"} 0
 	if !strings.Contains(out, want) {
 		t.Errorf("status lacks the hand-off paths\n%s\ngot:\n%s", want, out)
 	}
-	want = `kernel floods: samples handed off 1201, packets kept in the kernel 957800, forwarded copies 12, untracked 2, samples lost (ring full) 0, capped (flood_total_pps) 48210
+	want = `kernel floods: samples handed off 1201, packets kept in the kernel 957800, forwarded copies 12, untracked 2, samples lost (ring full) 0, capped (flood_total_pps) 48210, samples over the total (flood_samples_pps) 3310
     DESTINATION  CLASS  PACKETS  SAMPLED  KEPT IN KERNEL  SOURCES  UNDER FLOOD
      192.0.2.10    syn   960000     1200          957800    ~1420          yes
   2001:db8:1::9    udp       40        1               0       ~3           no

@@ -75,6 +75,12 @@ type HandoffConfiguration struct {
 	// already seen, within their budget, go up; a new source's first
 	// packet is counted and kept in the kernel. 0: no cap.
 	FloodTotalPPS int `yaml:"flood_total_pps"`
+	// FloodSamplesPPS bounds, per CPU and second, the flood samples of
+	// all the hosts under flood together (FloodSamples stays each host's
+	// ceiling): each flooded host gets its first sample of each second and
+	// a fair share of the rest; a sample refused is counted and its
+	// packets' count carried by the host's next sample. 0: no total.
+	FloodSamplesPPS int `yaml:"flood_samples_pps"`
 	// CoarseClock stamps handed-off packets with the kernel's coarse
 	// clock (the last timer tick: 4 ms resolution at 250 Hz, packets of
 	// one tick share a time) instead of the precise one, saving ~20 ns a
@@ -115,7 +121,7 @@ func DefaultConfiguration() Configuration {
 			SourceBudget: bpf.DefaultSourceBudget, SourceBurst: bpf.DefaultSourceBurst,
 			FlowPackets: bpf.DefaultFlowPackets, ReportBytes: bpf.DefaultReportBytes,
 			FloodPPS: bpf.DefaultFloodPPS, FloodSamples: bpf.DefaultFloodSamples,
-			FloodTotalPPS: bpf.DefaultFloodTotalPPS,
+			FloodTotalPPS: bpf.DefaultFloodTotalPPS, FloodSamplesPPS: bpf.DefaultFloodSamplesPPS,
 		},
 	}
 }
@@ -159,6 +165,7 @@ func (c Configuration) Problems() []Problem {
 		{"handoff.flood_pps", h.FloodPPS, 0, bpf.MaxFloodRate},
 		{"handoff.flood_samples", h.FloodSamples, 0, bpf.MaxFloodRate},
 		{"handoff.flood_total_pps", h.FloodTotalPPS, 0, bpf.MaxFloodRate},
+		{"handoff.flood_samples_pps", h.FloodSamplesPPS, 0, bpf.MaxFloodRate},
 	} {
 		if l.v < l.min || l.v > l.max {
 			add(l.key, "capture.%s %d: want %d to %d", l.key, l.v, l.min, l.max)

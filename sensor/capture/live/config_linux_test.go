@@ -17,7 +17,7 @@ func TestDefaultsAreTheKernelStages(t *testing.T) {
 	if uint32(c.SnapLen) != o.SnapLen || uint32(c.RingBytes) != o.RingBytes || uint32(h.SourceBudget) != o.SourceBudget ||
 		uint32(h.SourceBurst) != o.SourceBurst || uint32(h.FlowPackets) != o.FlowPackets || uint32(h.ReportBytes) != o.ReportBytes ||
 		uint32(h.FloodPPS) != o.FloodPPS || uint32(h.FloodSamples) != o.FloodSamples || uint32(h.FloodTotalPPS) != o.FloodTotalPPS ||
-		h.CoarseClock == o.PreciseTime {
+		uint32(h.FloodSamplesPPS) != o.FloodSamplesPPS || h.CoarseClock == o.PreciseTime {
 		t.Errorf("capture defaults %+v differ from the kernel stage's %+v", c, o)
 	}
 }
@@ -33,13 +33,14 @@ func TestHandoffReachesTheKernel(t *testing.T) {
 	cc := DefaultConfiguration()
 	cc.SnapLen = 200
 	cc.Handoff = HandoffConfiguration{SourceBudget: 7, SourceBurst: 9, FlowPackets: 3, ReportBytes: 4096,
-		FloodPPS: 11, FloodSamples: 13, FloodTotalPPS: 17, CoarseClock: true}
+		FloodPPS: 11, FloodSamples: 13, FloodTotalPPS: 17, FloodSamplesPPS: 19, CoarseClock: true}
 	cc.Enforce = true
 	def := DefaultConfiguration().Handoff
 	if cc.Handoff.SourceBudget == def.SourceBudget || cc.Handoff.SourceBurst == def.SourceBurst ||
 		cc.Handoff.FlowPackets == def.FlowPackets || cc.Handoff.ReportBytes == def.ReportBytes ||
 		cc.Handoff.FloodPPS == def.FloodPPS || cc.Handoff.FloodSamples == def.FloodSamples ||
-		cc.Handoff.FloodTotalPPS == def.FloodTotalPPS || cc.Handoff.CoarseClock == def.CoarseClock {
+		cc.Handoff.FloodTotalPPS == def.FloodTotalPPS || cc.Handoff.FloodSamplesPPS == def.FloodSamplesPPS ||
+		cc.Handoff.CoarseClock == def.CoarseClock {
 		t.Fatalf("the test's handoff %+v must differ from the defaults %+v", cc.Handoff, def)
 	}
 	opts, err := kernelOptions(cc)
@@ -56,7 +57,7 @@ func TestHandoffReachesTheKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := bpf.Settings{SnapLen: 200, SourceBudget: 7, SourceBurst: 9, FlowPackets: 3, ReportBytes: 4096, Enforce: true,
-		FloodPPS: 11, FloodSamples: 13, FloodTotalPPS: 17}
+		FloodPPS: 11, FloodSamples: 13, FloodTotalPPS: 17, FloodSamplesPPS: 19}
 	if got != want {
 		t.Errorf("the kernel runs with %+v, the configuration asked for %+v", got, want)
 	}

@@ -14,7 +14,7 @@ func TestConfigurationProblems(t *testing.T) {
 	c := DefaultConfiguration()
 	c.Mode, c.Enforce, c.XDPMode, c.SnapLen, c.RingBytes, c.Readers = "afpacket", true, "turbo", 2000, 5000, 0
 	c.Interfaces = []string{"eth0", "a/b"}
-	c.Handoff = HandoffConfiguration{SourceBudget: -1, SourceBurst: 1 << 21, FlowPackets: 1 << 17, ReportBytes: 1 << 31, FloodPPS: -1, FloodSamples: 1 << 25, FloodTotalPPS: 1 << 25}
+	c.Handoff = HandoffConfiguration{SourceBudget: -1, SourceBurst: 1 << 21, FlowPackets: 1 << 17, ReportBytes: 1 << 31, FloodPPS: -1, FloodSamples: 1 << 25, FloodTotalPPS: 1 << 25, FloodSamplesPPS: -2}
 	var got []string
 	for _, p := range c.Problems() {
 		got = append(got, fmt.Sprintf("%s: %s", p.Key, p.Msg))
@@ -31,6 +31,7 @@ func TestConfigurationProblems(t *testing.T) {
 		"handoff.flood_pps: capture.handoff.flood_pps -1: want 0 to 16777216",
 		"handoff.flood_samples: capture.handoff.flood_samples 33554432: want 0 to 16777216",
 		"handoff.flood_total_pps: capture.handoff.flood_total_pps 33554432: want 0 to 16777216",
+		"handoff.flood_samples_pps: capture.handoff.flood_samples_pps -2: want 0 to 16777216",
 		"ring_bytes: capture.ring_bytes 5000: want a power of two",
 		`interfaces[1]: capture.interfaces: "a/b" is not an interface name`,
 	}

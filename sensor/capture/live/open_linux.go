@@ -85,7 +85,7 @@ func kernelOptions(cc Configuration) (bpf.Options, error) {
 	opts.SourceBudget, opts.SourceBurst = uint32(h.SourceBudget), uint32(h.SourceBurst)
 	opts.FlowPackets, opts.ReportBytes = uint32(h.FlowPackets), uint32(h.ReportBytes)
 	opts.FloodPPS, opts.FloodSamples = uint32(h.FloodPPS), uint32(h.FloodSamples)
-	opts.FloodTotalPPS = uint32(h.FloodTotalPPS)
+	opts.FloodTotalPPS, opts.FloodSamplesPPS = uint32(h.FloodTotalPPS), uint32(h.FloodSamplesPPS)
 	opts.PreciseTime = !h.CoarseClock
 	em, err := bpf.ParseEgressMode(cc.EgressMode)
 	if err != nil {

@@ -45,6 +45,7 @@ func kernelStats(objs *bpf.Objects) (metrics.KernelStats, error) {
 			"flood_sampled": g.FloodSampled, "flood_suppressed": g.FloodSuppressed,
 			"flood_untracked": g.FloodCollisions, "flood_sample_lost": g.FloodSampleFull,
 			"flood_forwarded": g.FloodForwarded, "flood_capped": g.FloodCapped,
+			"flood_sample_budget": g.FloodSampleBudget,
 		},
 		Handoffs: g.Handoffs.Map(),
 		ParseErrors: map[string]uint64{

@@ -3,6 +3,7 @@ package detect
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/rules"
@@ -220,5 +221,30 @@ func TestZonesPastTheMemo(t *testing.T) {
 		if st.Matched != want[st.ID] {
 			t.Errorf("rule %d matched %d packets, want %d", st.ID, st.Matched, want[st.ID])
 		}
+	}
+}
+
+// TestFiltersSkipped: a rule without port filters whose from and to are
+// directions ("home", "!home") has nothing left for matchRest, and a packet
+// skips the call; a rule with ports or a zone keeps it, and its filters
+// still reject: a SYN to another port, or from another country.
+func TestFiltersSkipped(t *testing.T) {
+	plain := scanRule()
+	plain.From, plain.To = expr(t, "!home"), expr(t, "home")
+	withPorts := &rules.Rule{ID: 4001, Kind: rules.KindBruteforce, Protos: rules.ProtoTCP, DstPorts: ports(22),
+		Threshold: rules.Threshold{Count: 2, Window: time.Minute}}
+	zoned := &rules.Rule{ID: 7001, Kind: rules.KindPolicy, From: expr(t, "RU"), To: expr(t, "home")}
+	h := newHarness(t, []*rules.Rule{plain, withPorts, zoned}, Config{})
+	for i, want := range []bool{false, true, true} {
+		if got := h.eng.rules[i].filters; got != want {
+			t.Errorf("rule %d: filters %v, want %v", h.eng.rules[i].r.ID, got, want)
+		}
+	}
+	// Without a flow table, a SYN is a connection request for brute force.
+	h.feed(tcpPkt(sec, cnHost, home, 40000, 80, synOnly), tcpPkt(2*sec, cnHost, home, 40001, 80, synOnly))
+	st := h.eng.Stats().Rules
+	if st[0].Matched != 2 || st[1].Matched != 0 || st[2].Matched != 0 || len(h.alerts) != 0 {
+		t.Errorf("two SYNs from CN to port 80: matched %d, %d, %d and %d alerts; want 2 (scan), 0 (port 22 only), 0 (RU only), none",
+			st[0].Matched, st[1].Matched, st[2].Matched, len(h.alerts))
 	}
 }

@@ -249,3 +249,35 @@ func TestDoorWarm(t *testing.T) {
 		}
 	}
 }
+
+// TestDoorPacketSize: a packet waits in the door only when its IP length
+// fits the held packet's 16 bits and is under the rule's bytes threshold
+// (a packet at the threshold can fire alone); a larger one makes its key
+// at once.
+func TestDoorPacketSize(t *testing.T) {
+	vol := func(bytes uint64) *rules.Rule {
+		return &rules.Rule{ID: 8001, Kind: rules.KindVolume, Protos: rules.ProtoTCP,
+			Threshold: rules.Threshold{Count: 100, Bytes: bytes, Window: time.Minute, Track: rules.TrackSrc}}
+	}
+	for _, c := range []struct {
+		name  string
+		bytes uint64 // the rule's bytes threshold (0: none)
+		ipLen uint32
+		keys  int // keys after the packet: 0 when it waits in the door
+	}{
+		{"no bytes threshold, 65535 bytes", 0, 65535, 0},
+		{"no bytes threshold, 65536 bytes", 0, 65536, 1},
+		{"threshold 1000, 999 bytes", 1000, 999, 0},
+		{"threshold 1000, 1000 bytes", 1000, 1000, 1},
+		{"threshold 100000, 65535 bytes", 100000, 65535, 0},
+		{"threshold 100000, 70000 bytes", 100000, 70000, 1},
+	} {
+		h := newHarness(t, []*rules.Rule{vol(c.bytes)}, Config{})
+		p := tcpPkt(sec, cnHost, home, 40000, 80, synOnly)
+		p.IPLen = c.ipLen
+		h.feed(p)
+		if st := h.eng.Stats().Rules[0]; st.Keys != c.keys || st.Matched != 1 {
+			t.Errorf("%s: %d keys, %d matched; want %d, 1", c.name, st.Keys, st.Matched, c.keys)
+		}
+	}
+}

@@ -107,8 +107,12 @@ type ruleState struct {
 	distinct rules.Distinct // what the exact set holds; DistinctNone for no set
 	// counts is what the threshold counts distinct values of: the rule's
 	// Distinct, else the kind's (rules.KindSpec.Counts); none for packets.
-	counts   rules.Distinct
-	cond     kindCond // the kind's own condition
+	counts rules.Distinct
+	cond   kindCond // the kind's own condition
+	// filters says whether the rule has port filters or a zone to
+	// evaluate (matchRest); most rules have neither (their from and to
+	// are directions), and a packet then skips the call.
+	filters  bool
 	window   int64
 	suppress int64
 	idle     int64
@@ -137,6 +141,9 @@ type ruleState struct {
 	// same track, idle time and MaxKeys; doorBit is the rule's bit in it.
 	door    *door
 	doorBit uint8
+	// doorBelow: a packet (not a byte report) of fewer IP bytes may wait
+	// in the door; 0 without a door.
+	doorBelow uint64
 	// warm lists, one rule each, the other doors that a packet visiting
 	// this rule may visit after it (warmDoors).
 	warm []*ruleState
@@ -275,6 +282,7 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 		if toDirs == 0 {
 			st.to = e.zoneIndex(r.To, r.Basis)
 		}
+		st.filters = r.DstPorts != nil || r.SrcPorts != nil || st.from >= 0 || st.to >= 0
 		e.rules = append(e.rules, st)
 	}
 	e.shareDoors()
@@ -550,6 +558,12 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 	}
 	if doorOK(rs) {
 		rs.door = newDoor(lim.MaxKeys)
+		// A packet of more than 65535 IP bytes (the held packet's bytes
+		// are 16 bits) or at the bytes threshold gets its bucket at once.
+		rs.doorBelow = 1 << 16
+		if b := r.Threshold.Bytes; b > 0 && b < rs.doorBelow {
+			rs.doorBelow = b
+		}
 	}
 	rs.t.onDrop = rs.dropped
 	rs.t.onGrow = rs.grown
@@ -659,7 +673,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 				}
 			}
 		}
-		if !e.matchRest(rs, p, src, dst) || !rs.cond(rs, p, f) {
+		if rs.filters && !e.matchRest(rs, p, src, dst) || !rs.cond(rs, p, f) {
 			continue
 		}
 		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)
@@ -802,7 +816,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	case rules.DistinctIPProto:
 		v = uint64(p.Proto)
 	}
-	door := rs.door != nil && p.Aggregate == 0 && p.IPLen <= 0xffff && (rs.r.Threshold.Bytes == 0 || uint64(p.IPLen) < rs.r.Threshold.Bytes)
+	door := p.Aggregate == 0 && uint64(p.IPLen) < rs.doorBelow
 	idx, created := rs.t.getHash(k, h, ts, !door)
 	if idx < 0 {
 		// A key the table does not hold: its first packet waits in the

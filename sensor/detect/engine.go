@@ -243,6 +243,8 @@ type packetKey struct {
 	doorSeq  uint64
 	doorSlot int
 	doorLen  int
+	// doorAlone: the set held no other packet of the key (door.take).
+	doorAlone bool
 }
 
 // New builds an engine for rules. Per-rule state starts empty and grows with
@@ -821,10 +823,18 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	if idx < 0 {
 		// A key the table does not hold: its first packet waits in the
 		// door; at its second, the bucket is made with the first in it.
+		d := rs.door
+		mine := pk.doorSeq == e.packets && pk.door == d && pk.doorLen == len(d.e)
+		if mine && pk.doorAlone {
+			// The packet holds a slot of this door for another rule, and
+			// the set held no other packet of the key: this rule holds
+			// none either (a spoofed SYN counted by two pair rules).
+			d.join(pk.doorSlot, rs.doorBit)
+			return
+		}
 		if rs.warm != nil {
 			e.warmFor(rs, p, f)
 		}
-		d := rs.door
 		first := doorEntry{h: h, ts: ts, bytes: uint16(p.IPLen), country: src.Country, dport: p.DstPort, proto: p.Proto}
 		if d.dst {
 			first.dstH = v // the destination's hash when this rule counts them
@@ -833,13 +843,13 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			}
 		}
 		own := -1 // the slot this packet took for another rule of the door
-		if pk.doorSeq == e.packets && pk.door == d && pk.doorLen == len(d.e) {
+		if mine {
 			own = pk.doorSlot
 		}
 		held := &e.held
-		ok, slot := d.take(first, rs.doorBit, own, ts-rs.idle, held)
+		ok, slot, alone := d.take(first, rs.doorBit, own, ts-rs.idle, held)
 		if !ok {
-			pk.door, pk.doorSeq, pk.doorSlot, pk.doorLen = d, e.packets, slot, len(d.e)
+			pk.door, pk.doorSeq, pk.doorSlot, pk.doorLen, pk.doorAlone = d, e.packets, slot, len(d.e), alone
 			return
 		}
 		idx, _ = rs.t.getHash(k, h, ts, true)

@@ -285,6 +285,9 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 			st.to = e.zoneIndex(r.To, r.Basis)
 		}
 		st.filters = r.DstPorts != nil || r.SrcPorts != nil || st.from >= 0 || st.to >= 0
+		if matchesNothing(r) {
+			dirs[i] = 0 // in no dispatch list: its state stays empty
+		}
 		e.rules = append(e.rules, st)
 	}
 	e.shareDoors()
@@ -379,6 +382,25 @@ func (e *Engine) shareDoors() {
 		d.rules++
 		d.dst = d.dst || rs.distinct == rules.DistinctDstIP
 	}
+}
+
+// matchesNothing reports a rule no packet can match: a from or to zone
+// that covers no address (the default pack's empty "forbidden" zone, until
+// the operator defines it), or a reputation rule whose list is empty (the
+// default pack's blocklist). Such a rule joins no dispatch list, so a
+// packet does not evaluate its zone or look its addresses up in the list.
+// Zones and lists are fixed for the rule set's life: a new definition
+// comes with a new rule set, and so a new engine.
+func matchesNothing(r *rules.Rule) bool {
+	for _, x := range []*geo.Expr{r.From, r.To} {
+		if x == nil {
+			continue
+		}
+		if c, err := x.Cover(); err == nil && len(c.Countries) == 0 && len(c.Prefixes) == 0 {
+			return true
+		}
+	}
+	return r.Kind == rules.KindReputation && (r.List == nil || r.List.Len() == 0)
 }
 
 // zoneDirs returns the directions (bits 1<<geo.Direction) whose packets

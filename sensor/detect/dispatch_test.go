@@ -231,8 +231,8 @@ func TestZonesPastTheMemo(t *testing.T) {
 func TestFiltersSkipped(t *testing.T) {
 	plain := scanRule()
 	plain.From, plain.To = expr(t, "!home"), expr(t, "home")
-	withPorts := &rules.Rule{ID: 4001, Kind: rules.KindBruteforce, Protos: rules.ProtoTCP, DstPorts: ports(22),
-		Threshold: rules.Threshold{Count: 2, Window: time.Minute}}
+	withPorts := &rules.Rule{ID: 8001, Kind: rules.KindVolume, Protos: rules.ProtoTCP, DstPorts: ports(22),
+		Threshold: rules.Threshold{Bytes: 1 << 40, Window: time.Minute, Track: rules.TrackSrc}}
 	zoned := &rules.Rule{ID: 7001, Kind: rules.KindPolicy, From: expr(t, "RU"), To: expr(t, "home")}
 	h := newHarness(t, []*rules.Rule{plain, withPorts, zoned}, Config{})
 	for i, want := range []bool{false, true, true} {
@@ -240,11 +240,11 @@ func TestFiltersSkipped(t *testing.T) {
 			t.Errorf("rule %d: filters %v, want %v", h.eng.rules[i].r.ID, got, want)
 		}
 	}
-	// Without a flow table, a SYN is a connection request for brute force.
-	h.feed(tcpPkt(sec, cnHost, home, 40000, 80, synOnly), tcpPkt(2*sec, cnHost, home, 40001, 80, synOnly))
+	h.feed(tcpPkt(sec, cnHost, home, 40000, 80, synOnly), tcpPkt(2*sec, cnHost, home, 40001, 80, synOnly),
+		tcpPkt(3*sec, cnHost, home, 40002, 22, synOnly))
 	st := h.eng.Stats().Rules
-	if st[0].Matched != 2 || st[1].Matched != 0 || st[2].Matched != 0 || len(h.alerts) != 0 {
-		t.Errorf("two SYNs from CN to port 80: matched %d, %d, %d and %d alerts; want 2 (scan), 0 (port 22 only), 0 (RU only), none",
+	if st[0].Matched != 3 || st[1].Matched != 1 || st[2].Matched != 0 || len(h.alerts) != 0 {
+		t.Errorf("three SYNs from CN to ports 80, 80, 22: matched %d, %d, %d and %d alerts; want 3 (scan), 1 (port 22 only), 0 (RU only), none",
 			st[0].Matched, st[1].Matched, st[2].Matched, len(h.alerts))
 	}
 }
@@ -293,5 +293,30 @@ func TestMatchesNothingNotDispatched(t *testing.T) {
 		if !in[r.ID] {
 			t.Errorf("forbidden zone and blocklist defined, rule %d (%s): not dispatched", r.ID, r.Name)
 		}
+	}
+}
+
+// TestDstPortsAny: a TCP or UDP packet to a port no rule's dst_ports holds
+// skips the rules that have them (one test of the union per packet instead
+// of each rule's filter), and only those: a rule without ports still counts
+// it, and a packet to a port of the union still meets every rule's own
+// filter.
+func TestDstPortsAny(t *testing.T) {
+	th := rules.Threshold{Bytes: 1 << 40, Window: time.Minute, Track: rules.TrackSrc}
+	ssh := &rules.Rule{ID: 1, Kind: rules.KindVolume, Protos: rules.ProtoTCP, DstPorts: ports(22), Threshold: th}
+	rdp := &rules.Rule{ID: 2, Kind: rules.KindVolume, Protos: rules.ProtoTCP | rules.ProtoUDP, DstPorts: ports(3389), Threshold: th}
+	vol := &rules.Rule{ID: 3, Kind: rules.KindVolume, Threshold: th}
+	h := newHarness(t, []*rules.Rule{ssh, rdp, vol}, Config{})
+	u := h.eng.dstPortsAny
+	if u == nil || !u.Has(22) || !u.Has(3389) || u.Has(80) || u.Has(23) {
+		t.Fatalf("union of the rules' dst_ports: %v, want 22 and 3389 only", u)
+	}
+	h.feed(tcpPkt(sec, cnHost, home, 40000, 80, synOnly), tcpPkt(sec, cnHost, home, 40000, 22, synOnly),
+		tcpPkt(sec, cnHost, home, 40000, 3389, synOnly), udpPkt(sec, cnHost, home, 40000, 3389, 40),
+		udpPkt(sec, cnHost, home, 40000, 22, 40), udpPkt(sec, cnHost, home, 40000, 23, 40))
+	st := h.eng.Stats().Rules
+	if st[0].Matched != 1 || st[1].Matched != 2 || st[2].Matched != 6 {
+		t.Errorf("matched %d, %d, %d; want 1 (TCP to port 22), 2 (TCP and UDP to port 3389), 6 (every packet)",
+			st[0].Matched, st[1].Matched, st[2].Matched)
 	}
 }

@@ -112,7 +112,9 @@ type ruleState struct {
 	// filters says whether the rule has port filters or a zone to
 	// evaluate (matchRest); most rules have neither (their from and to
 	// are directions), and a packet then skips the call.
-	filters  bool
+	filters bool
+	// dstPorts: the rule has a dst_ports filter (see Engine.dstPortsAny).
+	dstPorts bool
 	window   int64
 	suppress int64
 	idle     int64
@@ -184,6 +186,12 @@ type Engine struct {
 	addrs packetAddrs
 	// held receives the first packet a door gives back (door.take).
 	held doorEntry
+	// dstPortsAny is the union of the rules' dst_ports (nil: no rule has
+	// them): a TCP, UDP or SCTP packet to a port outside it fails every
+	// rule that has them, which it then skips without matchRest (the
+	// brute-force rules' ports, which on the real-tool mix rejected 1.6
+	// visits a packet).
+	dstPortsAny *rules.PortSet
 	// warmSink takes the loads of warmFor.
 	warmSink uint64
 }
@@ -285,6 +293,14 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 			st.to = e.zoneIndex(r.To, r.Basis)
 		}
 		st.filters = r.DstPorts != nil || r.SrcPorts != nil || st.from >= 0 || st.to >= 0
+		if st.dstPorts = r.DstPorts != nil; st.dstPorts {
+			if e.dstPortsAny == nil {
+				e.dstPortsAny = new(rules.PortSet)
+			}
+			for i, w := range r.DstPorts {
+				e.dstPortsAny[i] |= w
+			}
+		}
 		if matchesNothing(r) {
 			dirs[i] = 0 // in no dispatch list: its state stays empty
 		}
@@ -680,6 +696,11 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 	dir := geo.DirectionOf(src, dst)
 	both := ownSrc && ownDst
 	e.zoneKnown, e.zoneVal = [2]uint64{}, [2]uint64{}
+	portMiss := false // the packet fails every rule with dst_ports
+	if u := e.dstPortsAny; u != nil && (p.Proto == decode.ProtoTCP || p.Proto == decode.ProtoUDP || p.Proto == protoSCTP) &&
+		!(p.Fragment && !p.FirstFragment) {
+		portMiss = !u.Has(p.DstPort)
+	}
 	for _, rs := range e.candidates(p, dir) {
 		if !both {
 			switch rs.track {
@@ -697,7 +718,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 				}
 			}
 		}
-		if rs.filters && !e.matchRest(rs, p, src, dst) || !rs.cond(rs, p, f) {
+		if rs.filters && (portMiss && rs.dstPorts || !e.matchRest(rs, p, src, dst)) || !rs.cond(rs, p, f) {
 			continue
 		}
 		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)

@@ -208,17 +208,24 @@ type packetAddrs struct {
 }
 
 // addrsOf returns the address words of packet p, the packet in process.
+// Small enough to be inlined: its callers (the packet's key of each track,
+// its source hash) mostly find the words already there.
 func (e *Engine) addrsOf(p *decode.Packet) *packetAddrs {
-	a := &e.addrs
-	if a.seq != e.packets {
-		src, dst := p.Src.Unmap(), p.Dst.Unmap()
-		a.s0, a.s1 = geo.AddrWords(src)
-		a.d0, a.d1 = geo.AddrWords(dst)
-		a.s4, a.d4 = src.Is4(), dst.Is4()
-		a.srcHashed = false
-		a.seq = e.packets
+	if e.addrs.seq != e.packets {
+		e.fillAddrs(p)
 	}
-	return a
+	return &e.addrs
+}
+
+// fillAddrs computes the address words of packet p for addrsOf.
+func (e *Engine) fillAddrs(p *decode.Packet) {
+	a := &e.addrs
+	src, dst := p.Src.Unmap(), p.Dst.Unmap()
+	a.s0, a.s1 = geo.AddrWords(src)
+	a.d0, a.d1 = geo.AddrWords(dst)
+	a.s4, a.d4 = src.Is4(), dst.Is4()
+	a.srcHashed = false
+	a.seq = e.packets
 }
 
 // srcHash is addrHash(p.Src) for p, the packet in process, computed once

@@ -36,10 +36,15 @@
 // each protocol class, jurisdiction direction and TCP flags byte (ICMP
 // type for ICMP and ICMPv6), the rules that admit it, a From or To of
 // exactly "home" or "!home" on the location basis counting as a direction
-// (geo.Expr.HomeTerm), so a packet visits only those rules (about 9 per
-// packet of the default pack on the real-tool mix of issue 16, where it
-// visited 23). Each other distinct zone expression of the rules is
-// evaluated at most once per packet and side. The kinds' conditions:
+// (geo.Expr.HomeTerm), so a packet visits only those rules. A rule that can
+// match nothing (a From or To zone that covers no address, a reputation
+// rule of an empty list: the default pack's "forbidden" zone and blocklist
+// until they are defined) is in no list. A packet to a port outside the
+// union of the rules' DstPorts skips the rules that have them at once. On
+// the real-tool mix of issue 16 a packet of the default pack visits about
+// 4.6 rules (it visited 23 before dispatch). Each other distinct zone
+// expression of the rules is evaluated at most once per packet and side.
+// The kinds' conditions:
 //
 //   - scan and sweep never count answers (to_client packets of a flow), nor
 //     SYN-ACK or RST packets: backscatter is not probing. An unsolicited

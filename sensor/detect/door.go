@@ -115,26 +115,33 @@ func doorOK(rs *ruleState) bool {
 // into slot own (a slot the current packet wrote for another rule of the
 // door, -1 for none) when own holds the key, else in a slot of its own.
 // When the set is full, its oldest packet is replaced (counted, for each
-// rule holding it, when it was not older than stale).
-func (d *door) take(f doorEntry, bit uint8, own int, stale int64, held *doorEntry) (bool, int) {
+// rule holding it, when it was not older than stale). alone reports that f
+// went to a slot of its own and the set held no other packet of the key:
+// the other rules of the door then hold none either, and one that counts
+// the same packet can join f's slot without looking (join).
+func (d *door) take(f doorEntry, bit uint8, own int, stale int64, held *doorEntry) (ok bool, slot int, alone bool) {
 	if d.e == nil {
 		d.e = make([]doorEntry, min(doorMin, d.max))
 	}
 	f.h |= doorUsed
 	m := uint8(1) << bit
 	base, set := d.set(f.h)
+	seen := false // the set holds a packet of the key for another rule
 	for i := range set {
-		if set[i].h == f.h && set[i].mask&m != 0 {
-			*held = set[i]
-			if set[i].mask &^= m; set[i].mask == 0 {
-				set[i] = doorEntry{}
+		if set[i].h == f.h {
+			if set[i].mask&m != 0 {
+				*held = set[i]
+				if set[i].mask &^= m; set[i].mask == 0 {
+					set[i] = doorEntry{}
+				}
+				return true, own, false
 			}
-			return true, own
+			seen = true
 		}
 	}
 	if own >= 0 && own < len(d.e) && d.e[own].h == f.h {
 		d.e[own].mask |= m
-		return false, own
+		return false, own, false
 	}
 	f.mask = m
 	// Like the table, which grows to its capacity before it evicts, the
@@ -143,19 +150,25 @@ func (d *door) take(f doorEntry, bit uint8, own int, stale int64, held *doorEntr
 		v := victim(set)
 		if set[v].h == 0 || set[v].ts <= stale {
 			set[v] = f
-			return false, base + v
+			return false, base + v, !seen
 		}
 		if len(d.e) >= d.max {
 			for r := set[v].mask; r != 0; r &= r - 1 {
 				d.over[bits.TrailingZeros8(r)]++
 			}
 			set[v] = f
-			return false, base + v
+			return false, base + v, !seen
 		}
 		d.grow()
 		base, set = d.set(f.h)
 	}
 }
+
+// join adds rule bit to the holders of slot, which take filled with the
+// packet being counted for another rule and reported alone: the set holds
+// no other packet of the key, so the rule holds none to take back, and
+// take would have merged it into the slot after looking through the set.
+func (d *door) join(slot int, bit uint8) { d.e[slot].mask |= 1 << bit }
 
 // set returns the doorWays slots of hash h and the index of the first.
 func (d *door) set(h uint64) (int, []doorEntry) {

@@ -249,3 +249,71 @@ func TestDoorWarm(t *testing.T) {
 		}
 	}
 }
+
+// TestDoorPacketSize: a packet waits in the door only when its IP length
+// fits the held packet's 16 bits and is under the rule's bytes threshold
+// (a packet at the threshold can fire alone); a larger one makes its key
+// at once.
+func TestDoorPacketSize(t *testing.T) {
+	vol := func(bytes uint64) *rules.Rule {
+		return &rules.Rule{ID: 8001, Kind: rules.KindVolume, Protos: rules.ProtoTCP,
+			Threshold: rules.Threshold{Count: 100, Bytes: bytes, Window: time.Minute, Track: rules.TrackSrc}}
+	}
+	for _, c := range []struct {
+		name  string
+		bytes uint64 // the rule's bytes threshold (0: none)
+		ipLen uint32
+		keys  int // keys after the packet: 0 when it waits in the door
+	}{
+		{"no bytes threshold, 65535 bytes", 0, 65535, 0},
+		{"no bytes threshold, 65536 bytes", 0, 65536, 1},
+		{"threshold 1000, 999 bytes", 1000, 999, 0},
+		{"threshold 1000, 1000 bytes", 1000, 1000, 1},
+		{"threshold 100000, 65535 bytes", 100000, 65535, 0},
+		{"threshold 100000, 70000 bytes", 100000, 70000, 1},
+	} {
+		h := newHarness(t, []*rules.Rule{vol(c.bytes)}, Config{})
+		p := tcpPkt(sec, cnHost, home, 40000, 80, synOnly)
+		p.IPLen = c.ipLen
+		h.feed(p)
+		if st := h.eng.Stats().Rules[0]; st.Keys != c.keys || st.Matched != 1 {
+			t.Errorf("%s: %d keys, %d matched; want %d, 1", c.name, st.Keys, st.Matched, c.keys)
+		}
+	}
+}
+
+// TestDoorTakeAlone: take reports alone when the packet went to a slot of
+// its own in a set holding no other packet of its key, so that another rule
+// of the door counting the same packet joins that slot without looking
+// through the set; not when the set holds the key for another rule (that
+// rule's own first packet, which a join would not see).
+func TestDoorTakeAlone(t *testing.T) {
+	d := newDoor(1024)
+	d.rules = 2
+	var held doorEntry
+	f := doorEntry{h: 42, ts: sec, bytes: 60, dport: 22, proto: decode.ProtoTCP}
+	ok, slot, alone := d.take(f, 0, -1, 0, &held)
+	if ok || !alone {
+		t.Fatalf("first packet of a key for rule 0: ok %v, alone %v; want false, true", ok, alone)
+	}
+	d.join(slot, 1)
+	if x := d.e[slot]; x.mask != 0b11 || x.ts != sec || x.dport != 22 {
+		t.Fatalf("slot after the join: %+v, want the packet held for rules 0 and 1", x)
+	}
+	// Rule 0 takes its packet back at the key's second packet; rule 1
+	// still holds it.
+	g := f
+	g.ts, g.dport = 2*sec, 23
+	if ok, _, _ := d.take(g, 0, -1, 0, &held); !ok || held.ts != sec || held.dport != 22 {
+		t.Fatalf("second packet for rule 0: ok %v, held %+v; want the first packet back", ok, held)
+	}
+	// A packet of the key for rule 0 again (its first of a new key life):
+	// the set holds the key for rule 1, so it is not alone.
+	if ok, _, alone := d.take(g, 0, -1, 0, &held); ok || alone {
+		t.Errorf("packet for rule 0 beside rule 1's: ok %v, alone %v; want false, false", ok, alone)
+	}
+	// Rule 1 finds its own first packet, not the one just held for rule 0.
+	if ok, _, _ := d.take(g, 1, -1, 0, &held); !ok || held.ts != sec {
+		t.Errorf("rule 1: ok %v, held %+v; want its packet of time %d", ok, held, sec)
+	}
+}

@@ -107,8 +107,14 @@ type ruleState struct {
 	distinct rules.Distinct // what the exact set holds; DistinctNone for no set
 	// counts is what the threshold counts distinct values of: the rule's
 	// Distinct, else the kind's (rules.KindSpec.Counts); none for packets.
-	counts   rules.Distinct
-	cond     kindCond // the kind's own condition
+	counts rules.Distinct
+	cond   kindCond // the kind's own condition
+	// filters says whether the rule has port filters or a zone to
+	// evaluate (matchRest); most rules have neither (their from and to
+	// are directions), and a packet then skips the call.
+	filters bool
+	// dstPorts: the rule has a dst_ports filter (see Engine.dstPortsAny).
+	dstPorts bool
 	window   int64
 	suppress int64
 	idle     int64
@@ -137,6 +143,9 @@ type ruleState struct {
 	// same track, idle time and MaxKeys; doorBit is the rule's bit in it.
 	door    *door
 	doorBit uint8
+	// doorBelow: a packet (not a byte report) of fewer IP bytes may wait
+	// in the door; 0 without a door.
+	doorBelow uint64
 	// warm lists, one rule each, the other doors that a packet visiting
 	// this rule may visit after it (warmDoors).
 	warm []*ruleState
@@ -177,6 +186,12 @@ type Engine struct {
 	addrs packetAddrs
 	// held receives the first packet a door gives back (door.take).
 	held doorEntry
+	// dstPortsAny is the union of the rules' dst_ports (nil: no rule has
+	// them): a TCP, UDP or SCTP packet to a port outside it fails every
+	// rule that has them, which it then skips without matchRest (the
+	// brute-force rules' ports, which on the real-tool mix rejected 1.6
+	// visits a packet).
+	dstPortsAny *rules.PortSet
 	// warmSink takes the loads of warmFor.
 	warmSink uint64
 }
@@ -193,17 +208,24 @@ type packetAddrs struct {
 }
 
 // addrsOf returns the address words of packet p, the packet in process.
+// Small enough to be inlined: its callers (the packet's key of each track,
+// its source hash) mostly find the words already there.
 func (e *Engine) addrsOf(p *decode.Packet) *packetAddrs {
-	a := &e.addrs
-	if a.seq != e.packets {
-		src, dst := p.Src.Unmap(), p.Dst.Unmap()
-		a.s0, a.s1 = geo.AddrWords(src)
-		a.d0, a.d1 = geo.AddrWords(dst)
-		a.s4, a.d4 = src.Is4(), dst.Is4()
-		a.srcHashed = false
-		a.seq = e.packets
+	if e.addrs.seq != e.packets {
+		e.fillAddrs(p)
 	}
-	return a
+	return &e.addrs
+}
+
+// fillAddrs computes the address words of packet p for addrsOf.
+func (e *Engine) fillAddrs(p *decode.Packet) {
+	a := &e.addrs
+	src, dst := p.Src.Unmap(), p.Dst.Unmap()
+	a.s0, a.s1 = geo.AddrWords(src)
+	a.d0, a.d1 = geo.AddrWords(dst)
+	a.s4, a.d4 = src.Is4(), dst.Is4()
+	a.srcHashed = false
+	a.seq = e.packets
 }
 
 // srcHash is addrHash(p.Src) for p, the packet in process, computed once
@@ -236,6 +258,8 @@ type packetKey struct {
 	doorSeq  uint64
 	doorSlot int
 	doorLen  int
+	// doorAlone: the set held no other packet of the key (door.take).
+	doorAlone bool
 }
 
 // New builds an engine for rules. Per-rule state starts empty and grows with
@@ -274,6 +298,18 @@ func New(rs []*rules.Rule, cfg Config, emit Emit) *Engine {
 		}
 		if toDirs == 0 {
 			st.to = e.zoneIndex(r.To, r.Basis)
+		}
+		st.filters = r.DstPorts != nil || r.SrcPorts != nil || st.from >= 0 || st.to >= 0
+		if st.dstPorts = r.DstPorts != nil; st.dstPorts {
+			if e.dstPortsAny == nil {
+				e.dstPortsAny = new(rules.PortSet)
+			}
+			for i, w := range r.DstPorts {
+				e.dstPortsAny[i] |= w
+			}
+		}
+		if matchesNothing(r) {
+			dirs[i] = 0 // in no dispatch list: its state stays empty
 		}
 		e.rules = append(e.rules, st)
 	}
@@ -369,6 +405,25 @@ func (e *Engine) shareDoors() {
 		d.rules++
 		d.dst = d.dst || rs.distinct == rules.DistinctDstIP
 	}
+}
+
+// matchesNothing reports a rule no packet can match: a from or to zone
+// that covers no address (the default pack's empty "forbidden" zone, until
+// the operator defines it), or a reputation rule whose list is empty (the
+// default pack's blocklist). Such a rule joins no dispatch list, so a
+// packet does not evaluate its zone or look its addresses up in the list.
+// Zones and lists are fixed for the rule set's life: a new definition
+// comes with a new rule set, and so a new engine.
+func matchesNothing(r *rules.Rule) bool {
+	for _, x := range []*geo.Expr{r.From, r.To} {
+		if x == nil {
+			continue
+		}
+		if c, err := x.Cover(); err == nil && len(c.Countries) == 0 && len(c.Prefixes) == 0 {
+			return true
+		}
+	}
+	return r.Kind == rules.KindReputation && (r.List == nil || r.List.Len() == 0)
 }
 
 // zoneDirs returns the directions (bits 1<<geo.Direction) whose packets
@@ -550,6 +605,12 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 	}
 	if doorOK(rs) {
 		rs.door = newDoor(lim.MaxKeys)
+		// A packet of more than 65535 IP bytes (the held packet's bytes
+		// are 16 bits) or at the bytes threshold gets its bucket at once.
+		rs.doorBelow = 1 << 16
+		if b := r.Threshold.Bytes; b > 0 && b < rs.doorBelow {
+			rs.doorBelow = b
+		}
 	}
 	rs.t.onDrop = rs.dropped
 	rs.t.onGrow = rs.grown
@@ -642,6 +703,11 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 	dir := geo.DirectionOf(src, dst)
 	both := ownSrc && ownDst
 	e.zoneKnown, e.zoneVal = [2]uint64{}, [2]uint64{}
+	portMiss := false // the packet fails every rule with dst_ports
+	if u := e.dstPortsAny; u != nil && (p.Proto == decode.ProtoTCP || p.Proto == decode.ProtoUDP || p.Proto == protoSCTP) &&
+		!(p.Fragment && !p.FirstFragment) {
+		portMiss = !u.Has(p.DstPort)
+	}
 	for _, rs := range e.candidates(p, dir) {
 		if !both {
 			switch rs.track {
@@ -659,7 +725,7 @@ func (e *Engine) ProcessOwned(p *decode.Packet, f flow.Result, src, dst *geo.Inf
 				}
 			}
 		}
-		if !e.matchRest(rs, p, src, dst) || !rs.cond(rs, p, f) {
+		if rs.filters && (portMiss && rs.dstPorts || !e.matchRest(rs, p, src, dst)) || !rs.cond(rs, p, f) {
 			continue
 		}
 		e.count(rs, p, f, dir, src, dst, ownSrc, ownDst)
@@ -802,15 +868,23 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 	case rules.DistinctIPProto:
 		v = uint64(p.Proto)
 	}
-	door := rs.door != nil && p.Aggregate == 0 && p.IPLen <= 0xffff && (rs.r.Threshold.Bytes == 0 || uint64(p.IPLen) < rs.r.Threshold.Bytes)
+	door := p.Aggregate == 0 && uint64(p.IPLen) < rs.doorBelow
 	idx, created := rs.t.getHash(k, h, ts, !door)
 	if idx < 0 {
 		// A key the table does not hold: its first packet waits in the
 		// door; at its second, the bucket is made with the first in it.
+		d := rs.door
+		mine := pk.doorSeq == e.packets && pk.door == d && pk.doorLen == len(d.e)
+		if mine && pk.doorAlone {
+			// The packet holds a slot of this door for another rule, and
+			// the set held no other packet of the key: this rule holds
+			// none either (a spoofed SYN counted by two pair rules).
+			d.join(pk.doorSlot, rs.doorBit)
+			return
+		}
 		if rs.warm != nil {
 			e.warmFor(rs, p, f)
 		}
-		d := rs.door
 		first := doorEntry{h: h, ts: ts, bytes: uint16(p.IPLen), country: src.Country, dport: p.DstPort, proto: p.Proto}
 		if d.dst {
 			first.dstH = v // the destination's hash when this rule counts them
@@ -819,13 +893,13 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 			}
 		}
 		own := -1 // the slot this packet took for another rule of the door
-		if pk.doorSeq == e.packets && pk.door == d && pk.doorLen == len(d.e) {
+		if mine {
 			own = pk.doorSlot
 		}
 		held := &e.held
-		ok, slot := d.take(first, rs.doorBit, own, ts-rs.idle, held)
+		ok, slot, alone := d.take(first, rs.doorBit, own, ts-rs.idle, held)
 		if !ok {
-			pk.door, pk.doorSeq, pk.doorSlot, pk.doorLen = d, e.packets, slot, len(d.e)
+			pk.door, pk.doorSeq, pk.doorSlot, pk.doorLen, pk.doorAlone = d, e.packets, slot, len(d.e), alone
 			return
 		}
 		idx, _ = rs.t.getHash(k, h, ts, true)

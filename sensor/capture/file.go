@@ -197,7 +197,10 @@ func openMapped(path string, f *os.File, m []byte) (_ Source, err error) {
 	s := &fileSource{name: path, closer: f, file: f}
 	s.in = input{m: m, release: releasePages}
 	unmapLater(s, m)
-	debug.SetPanicOnFault(true) // see OpenFile
+	// See OpenFile; only while the header is read: the goroutine that
+	// opens the file need not be the one that reads it, and keeps its own
+	// setting.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			fault, ok := r.(interface{ Addr() uintptr })

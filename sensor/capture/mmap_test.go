@@ -224,3 +224,33 @@ func TestMappedCloseWhileReading(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenFileKeepsPanicOnFault checks OpenFile leaves the calling
+// goroutine's debug.SetPanicOnFault as it found it: it sets it only while
+// it reads the header of a mapping (the goroutine that opens a file need
+// not read it; Next sets it for the reader's). openMapped once left it set
+// for the opener, turning its later faults anywhere into panics that an
+// unrelated recover could take for an error.
+func TestOpenFileKeepsPanicOnFault(t *testing.T) {
+	path := writeFile(t, "x.pcap", pcapFile(le, true, 1, bigRecords(3)))
+	for _, before := range []bool{false, true} {
+		done := make(chan bool)
+		go func() {
+			debug.SetPanicOnFault(before)
+			src, err := OpenFile(path)
+			if err != nil {
+				t.Error(err)
+			} else if fs, ok := src.(*fileSource); !ok || !fs.in.mapped() {
+				t.Error("a regular file not mapped")
+			}
+			after := debug.SetPanicOnFault(false)
+			if src != nil {
+				src.Close()
+			}
+			done <- after
+		}()
+		if after := <-done; after != before {
+			t.Errorf("SetPanicOnFault %v before OpenFile, %v after", before, after)
+		}
+	}
+}

@@ -98,6 +98,14 @@ console (map, alert feed, health; docs/console.md) is at / of the same address.`
 // apply puts the run flags the user set over the configuration and checks
 // the capture and metrics settings and the interfaces.
 func (o *runOpts) apply(cmd *cobra.Command, c *config.Config) error {
+	o.override(cmd, c)
+	return usage(c.CheckRun())
+}
+
+// override puts the run flags the user set over c: at start, and over
+// the configuration a reload reads again, which is compared with the one
+// in force (config.RestartOnly) as the start made it.
+func (o *runOpts) override(cmd *cobra.Command, c *config.Config) {
 	cc := &c.Capture
 	cli.SetChanged(cmd.Flags(), map[string]func(){
 		"iface":          func() { cc.Interfaces = cli.NonEmpty(o.ifaces) },
@@ -109,7 +117,6 @@ func (o *runOpts) apply(cmd *cobra.Command, c *config.Config) error {
 		"workers":        func() { cc.Workers = o.workers },
 		"metrics-listen": func() { c.Metrics.Listen = o.metricsListen },
 	})
-	return usage(c.CheckRun())
 }
 
 func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
@@ -139,7 +146,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 	}
 	bi := buildInfo()
 	lists := a.listsTarget() // before listCollectors: it opens an empty manager a reload can fill
-	rebuild, reloaded := reloadState(a, cmd)
+	rebuild, reloaded := reloadState(a, cmd, o)
 	return agent.Run(cmd.Context(), agent.Config{
 		Capture: cc.Live(),
 		Pipeline: pipeline.Config{Workers: cc.Workers, BatchSize: cc.BatchSize, QueueSize: cc.QueueSize, Enforce: cc.Enforce,
@@ -159,11 +166,12 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 
 // reloadState returns run's Rebuild and the console section the last
 // Rebuild that succeeded read (the start's before any). Reloads run one at
-// a time (Rebuild, then the targets' Prepare), so no lock.
-func reloadState(a *app, cmd *cobra.Command) (build func() (*rules.Set, *geo.Table, error), reloaded func() console.Configuration) {
+// a time (Rebuild, then the targets' Prepare), so no lock. o, when not
+// nil, is run's flags (cmd's): they override the file read again too.
+func reloadState(a *app, cmd *cobra.Command, o *runOpts) (build func() (*rules.Set, *geo.Table, error), reloaded func() console.Configuration) {
 	cons := a.cfg.Console
 	build = func() (*rules.Set, *geo.Table, error) {
-		set, table, c, err := rebuild(a, cmd)
+		set, table, c, err := rebuild(a, cmd, o)
 		if err == nil {
 			cons = c
 		}
@@ -172,15 +180,19 @@ func reloadState(a *app, cmd *cobra.Command) (build func() (*rules.Set, *geo.Tab
 	return build, func() console.Configuration { return cons }
 }
 
-// rebuild reads the configuration file again (the flags still override it)
-// and loads the rules and the geo table from its geo and rules sections,
-// as at start; it returns the console section read too (the console's
-// reload target takes its authentication).
-func rebuild(a *app, cmd *cobra.Command) (*rules.Set, *geo.Table, console.Configuration, error) {
+// rebuild reads the configuration file again (the flags still override it,
+// run's o among them when not nil) and loads the rules and the geo table
+// from its geo and rules sections, as at start; it returns the console
+// section read too (the console's reload target takes its authentication).
+func rebuild(a *app, cmd *cobra.Command, o *runOpts) (*rules.Set, *geo.Table, console.Configuration, error) {
 	fresh := *a
 	if a.cfgRead {
 		if err := fresh.loadConfig(cmd, a.cfgPath, true); err != nil {
 			return nil, nil, console.Configuration{}, err
+		}
+		if o != nil {
+			// as at start: a section a run flag set is not "changed"
+			o.override(cmd, &fresh.cfg)
 		}
 		if names := a.cfg.RestartOnly(&fresh.cfg); len(names) > 0 {
 			l := a.logger("reload")

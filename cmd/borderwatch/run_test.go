@@ -178,7 +178,7 @@ func TestReloadKeepsStateOnBadRules(t *testing.T) {
 // appReloader is run's reload of p and the targets, reading a's
 // configuration again.
 func appReloader(a *app, p *pipeline.Pipeline, reloads *metrics.Reloads, targets ...reload.Target) *reload.Reloader {
-	build, _ := reloadState(a, nil)
+	build, _ := reloadState(a, nil, nil)
 	return agent.NewReloader(build, a.logger("reload"), p, nil, reloads, targets...)
 }
 
@@ -241,7 +241,7 @@ func TestReloadStateConsole(t *testing.T) {
 	if err := a.loadConfig(root, path, true); err != nil {
 		t.Fatal(err)
 	}
-	build, reloaded := reloadState(a, root)
+	build, reloaded := reloadState(a, root, nil)
 	if got := reloaded().Auth; got.Username != "operator" {
 		t.Fatalf("before any reload: %+v, want the start's", got)
 	}
@@ -284,7 +284,7 @@ func TestReloadNamesRestartOnly(t *testing.T) {
 	}
 	var logs syncbuf.Buffer
 	a.log = zerolog.New(&logs)
-	build, _ := reloadState(a, root)
+	build, _ := reloadState(a, root, nil)
 	if _, _, err := build(); err != nil {
 		t.Fatal(err)
 	}
@@ -301,5 +301,59 @@ func TestReloadNamesRestartOnly(t *testing.T) {
 	}
 	if strings.Contains(got, "s3cret") {
 		t.Errorf("a secret in the log: %s", got)
+	}
+}
+
+// TestReloadRestartOnlyRunFlags: run's flags override the configuration
+// file read again by a reload as they did at start, so a section they set
+// is not reported as changed at every reload (a sensor started with
+// --workers or --metrics-listen once warned "capture" and "metrics" at
+// each SIGHUP of an unchanged file); a section changed in the file still
+// is.
+func TestReloadRestartOnlyRunFlags(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "borderwatch.yaml")
+	write := func(redis string) {
+		t.Helper()
+		y := "capture:\n  workers: 2\nmetrics:\n  listen: 127.0.0.1:9467\noutputs:\n  - url: \"redis://127.0.0.1:6379/0?mode=list&key=" + redis + "\"\n"
+		if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("bw")
+	a := newApp()
+	var o runOpts
+	cmd := newRootCmd(a)
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.ifaces, "iface", "i", nil, "")
+	f.IntVar(&o.workers, "workers", 1, "")
+	f.StringVar(&o.metricsListen, "metrics-listen", "", "")
+	if err := cmd.ParseFlags([]string{"-i", "lo", "--workers", "3", "--metrics-listen", "127.0.0.1:9555"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.loadConfig(cmd, path, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.apply(cmd, &a.cfg); err != nil {
+		t.Fatal(err)
+	}
+	if a.cfg.Capture.Workers != 3 || a.cfg.Metrics.Listen != "127.0.0.1:9555" {
+		t.Fatalf("start: workers %d, listen %q; want the flags'", a.cfg.Capture.Workers, a.cfg.Metrics.Listen)
+	}
+	var logs syncbuf.Buffer
+	a.log = zerolog.New(&logs)
+	build, _ := reloadState(a, cmd, &o)
+	if _, _, err := build(); err != nil {
+		t.Fatal(err)
+	}
+	if logs.String() != "" {
+		t.Errorf("an unchanged file, run flags set: %s", logs.String())
+	}
+	write("bw2")
+	if _, _, err := build(); err != nil {
+		t.Fatal(err)
+	}
+	if got := logs.String(); !strings.Contains(got, `"settings":["outputs"]`) {
+		t.Errorf("the outputs changed in the file: %s", got)
 	}
 }

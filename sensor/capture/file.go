@@ -107,9 +107,10 @@ type Truncator interface {
 // while it is read ends like a final record cut short (Truncation says where
 // and how), never with a crash: the reading goroutine panics on the fault
 // instead of crashing (debug.SetPanicOnFault, left set for the goroutine
-// that calls Next) and Next recovers it. The bytes of the file read are
-// those it had when opened: what is appended later is not read. Anything
-// else (a pipe, a device, gzip) is read as a stream.
+// that calls Next) and Next recovers it; a fault on a page the file still
+// has (an I/O error of the disk) is a read error, as a stream's. The bytes
+// of the file read are those it had when opened: what is appended later is
+// not read. Anything else (a pipe, a device, gzip) is read as a stream.
 //
 // The source trusts nothing in the file: every length is checked against the
 // block holding it and against MaxRecordSize before anything is read, so a
@@ -197,14 +198,21 @@ func openMapped(path string, f *os.File, m []byte) (_ Source, err error) {
 	s := &fileSource{name: path, closer: f, file: f}
 	s.in = input{m: m, release: releasePages}
 	unmapLater(s, m)
-	debug.SetPanicOnFault(true) // see OpenFile
+	// See OpenFile; only while the header is read: the goroutine that
+	// opens the file need not be the one that reads it, and keeps its own
+	// setting.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			fault, ok := r.(interface{ Addr() uintptr })
 			if !ok || !s.in.holds(fault.Addr()) {
 				panic(r)
 			}
-			err = s.shrunk(s.in.at(fault.Addr()))
+			if fe, rerr := s.faulted(s.in.at(fault.Addr())); rerr != nil {
+				err = rerr
+			} else {
+				err = fe
+			}
 		}
 		if err != nil {
 			_ = unmapNow(m)
@@ -419,7 +427,12 @@ func (s *fileSource) Next(f *Frame) (err error) {
 					err = ErrClosed // unmapped by Close while reading
 					return
 				}
-				err = s.shrink(s.shrunk(s.in.at(fault.Addr())))
+				fe, rerr := s.faulted(s.in.at(fault.Addr()))
+				if rerr != nil {
+					err = rerr // as a stream's read error: not counted
+					return
+				}
+				err = s.shrink(fe)
 				return
 			}
 			err = fmt.Errorf("%s: offset %d: internal error reading the capture: %v", s.name, s.off, r)
@@ -471,6 +484,19 @@ func (s *fileSource) shrink(fe *FormatError) error {
 	s.errs.Add(1)
 	s.short.Add(1)
 	return io.EOF
+}
+
+// faulted is the error of a fault on byte at of the mapping: the file
+// truncated while it was read (a *FormatError, shrunk's), or, when the
+// file still holds that byte, a read error of the file or the disk (the
+// kernel signals an I/O error on a mapping as a fault too): not bad input,
+// so not a truncation, and reported as a read error of a stream is.
+func (s *fileSource) faulted(at int64) (*FormatError, error) {
+	if fi, err := s.file.Stat(); err == nil && fi.Size() > at {
+		return nil, fmt.Errorf("%s: offset %d: reading: byte %d of the file (of %d) could not be read: an I/O error of the file or the disk",
+			s.name, s.off, at, fi.Size())
+	}
+	return s.shrunk(at), nil
 }
 
 // shrunk describes the truncation of the mapped file while it was read:

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/gopacket/layers"
+	"golang.org/x/sys/unix"
 )
 
 // bigRecords is n records of 1000 bytes each (a byte of the record number
@@ -222,5 +223,75 @@ func TestMappedCloseWhileReading(t *testing.T) {
 		if err := <-done; err != ErrClosed && err != io.EOF {
 			t.Fatalf("read ended with %v, want ErrClosed", err)
 		}
+	}
+}
+
+// TestOpenFileKeepsPanicOnFault checks OpenFile leaves the calling
+// goroutine's debug.SetPanicOnFault as it found it: it sets it only while
+// it reads the header of a mapping (the goroutine that opens a file need
+// not read it; Next sets it for the reader's). openMapped once left it set
+// for the opener, turning its later faults anywhere into panics that an
+// unrelated recover could take for an error.
+func TestOpenFileKeepsPanicOnFault(t *testing.T) {
+	path := writeFile(t, "x.pcap", pcapFile(le, true, 1, bigRecords(3)))
+	for _, before := range []bool{false, true} {
+		done := make(chan bool)
+		go func() {
+			debug.SetPanicOnFault(before)
+			src, err := OpenFile(path)
+			if err != nil {
+				t.Error(err)
+			} else if fs, ok := src.(*fileSource); !ok || !fs.in.mapped() {
+				t.Error("a regular file not mapped")
+			}
+			after := debug.SetPanicOnFault(false)
+			if src != nil {
+				src.Close()
+			}
+			done <- after
+		}()
+		if after := <-done; after != before {
+			t.Errorf("SetPanicOnFault %v before OpenFile, %v after", before, after)
+		}
+	}
+}
+
+// TestMappedReadErrorNotTruncation: a fault on a page of the mapping the
+// file still holds (the kernel's SIGBUS for an I/O error of the file or
+// the disk; here a page made inaccessible) is a read error naming the file
+// and offset, as a stream's read error is (replay: exit 1), not a
+// truncation: that one ended the file like a final record cut short, a
+// warning with exit status 0, claiming "file truncated while being read"
+// of a file whose size had not changed.
+func TestMappedReadErrorNotTruncation(t *testing.T) {
+	path := writeFile(t, "x.pcap", pcapFile(le, true, 1, bigRecords(2000)))
+	src, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	fs := src.(*fileSource)
+	const bad = 1 << 20 // page-aligned: records 1031-1032 span it
+	if err := unix.Mprotect(fs.in.m[bad:bad+pageSize], unix.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	var f Frame
+	n := 0
+	for err = src.Next(&f); err == nil; err = src.Next(&f) {
+		n++
+	}
+	var fe *FormatError
+	if err == io.EOF || errors.As(err, &fe) || fs.Truncation() != nil {
+		t.Fatalf("after %d frames: %v (truncation %v), want a read error", n, err, fs.Truncation())
+	}
+	var at int64 // the byte that faulted: in the page made inaccessible
+	head := fmt.Sprintf("%s: offset %d: reading: byte ", path, fs.off)
+	rest, ok := strings.CutPrefix(err.Error(), head)
+	if _, serr := fmt.Sscanf(rest, "%d", &at); !ok || serr != nil || at < bad || at >= bad+pageSize || n < 1000 || n > 1040 ||
+		!strings.Contains(rest, fmt.Sprintf(" of the file (of %d) could not be read: an I/O error of the file or the disk", len(fs.in.m))) {
+		t.Errorf("after %d frames: %v\n  want %sB of the file (of %d) could not be read…, B in [%d, %d)", n, err, head, len(fs.in.m), bad, bad+pageSize)
+	}
+	if st := src.Stats(); st.Truncated != 0 || st.Errors != 0 || st.Frames != uint64(n) {
+		t.Errorf("stats %+v", st)
 	}
 }

@@ -193,6 +193,10 @@ func rebuild(a *app, cmd *cobra.Command, o *runOpts) (*rules.Set, *geo.Table, co
 		if o != nil {
 			// as at start: a section a run flag set is not "changed"
 			o.override(cmd, &fresh.cfg)
+			if len(o.out.outputs) > 0 || o.out.alertsPath != "" {
+				// --output and --alerts replace the file's outputs
+				fresh.cfg.Outputs = a.cfg.Outputs
+			}
 		}
 		if names := a.cfg.RestartOnly(&fresh.cfg); len(names) > 0 {
 			l := a.logger("reload")

@@ -356,4 +356,14 @@ func TestReloadRestartOnlyRunFlags(t *testing.T) {
 	if got := logs.String(); !strings.Contains(got, `"settings":["outputs"]`) {
 		t.Errorf("the outputs changed in the file: %s", got)
 	}
+	// --output replaces the file's outputs: their change is not pending
+	before := logs.String()
+	o.out.outputs = []string{"stdout"}
+	write("bw3")
+	if _, _, err := build(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimPrefix(logs.String(), before); got != "" {
+		t.Errorf("the file's outputs changed under --output: %s", got)
+	}
 }

@@ -663,56 +663,6 @@ func (t *Table) Lookup(a netip.Addr) (in Info) {
 	return in
 }
 
-// IndexLine returns the address of the first-level index entry Lookup(a)
-// starts from, for a prefetch (internal/prefetch): a caller looking up the
-// addresses of a batch of packets prefetches them ahead, so that the cache
-// misses of random addresses (a spoofed flood's) overlap instead of
-// following one another. It changes nothing and never allocates.
-func (t *Table) IndexLine(a netip.Addr) unsafe.Pointer {
-	if a.Is4In6() {
-		a = a.Unmap()
-	}
-	if a.Is4() {
-		b := a.As4()
-		return unsafe.Pointer(&t.v4idx[uint32(b[0])<<8|uint32(b[1])])
-	}
-	hi, _ := AddrWords(a) // 0 for the zero Addr
-	return unsafe.Pointer(&t.v6idx[hi>>48])
-}
-
-// RangeLine returns the address of the range Lookup(a) reads first after
-// the index (the middle of its block's ranges, or its IPv6 sub-block), nil
-// when the index entry holds the result, for a prefetch. It reads the index
-// entry (prefetched by then: IndexLine) and changes nothing.
-func (t *Table) RangeLine(a netip.Addr) unsafe.Pointer {
-	if a.Is4In6() {
-		a = a.Unmap()
-	}
-	if a.Is4() {
-		b := a.As4()
-		e := t.v4idx[uint32(b[0])<<8|uint32(b[1])]
-		if i := e.first + e.n/2; e.n&auxInfo == 0 && int(i) < len(t.v4) {
-			return unsafe.Pointer(&t.v4[i])
-		}
-		return nil
-	}
-	hi, _ := AddrWords(a)
-	e := t.v6idx[hi>>48]
-	switch bits := e.aux & 31; {
-	case e.aux&auxInfo != 0:
-		return nil
-	case bits != 0:
-		if j := e.aux>>5 + uint32(hi<<16>>(64-bits)); int(j) < len(t.v6sub) {
-			return unsafe.Pointer(&t.v6sub[j])
-		}
-		return nil
-	}
-	if i := e.first + e.aux>>5/2; int(i) < len(t.v6) {
-		return unsafe.Pointer(&t.v6[i])
-	}
-	return nil
-}
-
 // result returns the Info of v (not for the per-packet path: see Lookup).
 func (t *Table) result(v val) Info {
 	in := t.res[v.res]

@@ -5,10 +5,8 @@ import (
 	"math/bits"
 	"net/netip"
 	"time"
-	"unsafe"
 
 	"github.com/borderwatch/borderwatch/geo"
-	"github.com/borderwatch/borderwatch/internal/prefetch"
 	"github.com/borderwatch/borderwatch/sensor/decode"
 )
 
@@ -402,13 +400,9 @@ func Mix(x uint64) uint64 {
 func (t *Table) Update(p *decode.Packet) Result {
 	var k Key
 	srcIsA := keyOf(p, &k)
-	return t.update(p, &k, srcIsA, k.index())
-}
-
-// update is Update of p with its key k, srcIsA and the key's index hash h.
-func (t *Table) update(p *decode.Packet, k *Key, srcIsA bool, h uint64) Result {
+	h := k.index()
 	ts := p.Timestamp
-	idx, slot := t.find(k, h)
+	idx, slot := t.find(&k, h)
 	var r Result
 	if idx >= 0 {
 		e := &t.entries[idx]
@@ -429,7 +423,7 @@ func (t *Table) update(p *decode.Packet, k *Key, srcIsA bool, h uint64) Result {
 		}
 	}
 	if idx < 0 {
-		idx = t.insert(k, h, slot)
+		idx = t.insert(&k, h, slot)
 		e := &t.entries[idx]
 		e.InitiatorIsA = srcIsA
 		if p.Proto == decode.ProtoTCP && p.TCPFlags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN|decode.FlagACK {
@@ -523,14 +517,8 @@ func (t *Table) Expire(now int64) int {
 	for c := range t.tail {
 		for t.tail[c] != none {
 			idx := t.tail[c]
-			l := &t.links[idx]
-			if now-l.seen <= t.timeouts[c] {
+			if now-t.links[idx].seen <= t.timeouts[c] {
 				break
-			}
-			// The next tail's link loads while this flow's index slot
-			// does: a walk of the list would wait for each in turn.
-			if l.prev != none {
-				prefetch.Line(unsafe.Pointer(&t.links[l.prev]))
 			}
 			t.removeIdx(idx)
 			t.stats.Expired++
@@ -538,48 +526,6 @@ func (t *Table) Expire(now int64) int {
 		}
 	}
 	return removed
-}
-
-// Ahead is what Update computes of a packet before it looks at the table:
-// its flow key, which endpoint its source is, the key's index hash. A
-// caller handling packets in batches fills it for each packet of a batch
-// (Table.Ahead), prefetches their index slots and entries (SlotLine,
-// EntryLine) so that the cache misses
-// of the slots (random for a spoofed flood's new sources) overlap instead
-// of following one another, then updates the flows in order
-// (UpdateAhead).
-type Ahead struct {
-	key    Key
-	h      uint64
-	srcIsA bool
-}
-
-// Ahead fills a for packet p; it reads nothing of the table but its
-// layout.
-func (t *Table) Ahead(p *decode.Packet, a *Ahead) {
-	a.srcIsA = keyOf(p, &a.key)
-	a.h = a.key.index()
-}
-
-// SlotLine returns the address of the index slot where a's flow is looked
-// up first, for a prefetch (internal/prefetch); reading it changes nothing.
-func (t *Table) SlotLine(a *Ahead) unsafe.Pointer { return unsafe.Pointer(&t.slots[a.h&t.mask]) }
-
-// EntryLine returns the address of the entry of a's flow when its index
-// slot (prefetched: SlotLine) holds it, nil otherwise, for a prefetch. It
-// reads the slot and changes nothing.
-func (t *Table) EntryLine(a *Ahead) unsafe.Pointer {
-	v := t.slots[a.h&t.mask]
-	if v == 0 || v&^0xffffffff != a.h<<32 {
-		return nil
-	}
-	return unsafe.Pointer(&t.entries[int32(uint32(v))-1])
-}
-
-// UpdateAhead is Update of the packet a was filled from (Table.Ahead, on
-// this table). It never allocates.
-func (t *Table) UpdateAhead(p *decode.Packet, a *Ahead) Result {
-	return t.update(p, &a.key, a.srcIsA, a.h)
 }
 
 // Lookup returns the flow of a packet without changing anything, or nil.

@@ -211,32 +211,16 @@ func (p *Pipeline) RunSources(ctx context.Context, srcs ...capture.Source) error
 	return p.runSharded(ctx, srcs)
 }
 
-// inlineBatch is how many packets runInline decodes before it processes
-// them: runPackets prefetches within what it is given.
-const inlineBatch = 64
-
 func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 	dec := decode.NewDecoder()
 	w := p.workers[0]
 	var (
 		f    capture.Frame
+		pkt  decode.Packet
 		err  error
 		n    int
 		done bool
-		// pend holds the packets decoded and not yet processed: processed
-		// when it is full (runPackets), and before every check of
-		// the context, table switch and publication, so that those see
-		// every packet read so far processed, as one at a time did.
-		pend [inlineBatch]decode.Packet
-		np   int
 	)
-	// flush processes the pending packets and reports whether the guard
-	// still holds: runPackets recovers the panics of the packets itself.
-	flush := func() bool {
-		w.runPackets("reader", pend[:np], nil)
-		np = 0
-		return p.guard.fail() == nil
-	}
 	w.from = src
 	w.sync()
 	// step reads until the source ends; a panic in it drops the frame in
@@ -244,10 +228,6 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 	step := func() {
 		for ; ; n++ {
 			if n&1023 == 0 {
-				if !flush() {
-					err, done = p.guard.fail(), true
-					return
-				}
 				if ctx.Err() != nil {
 					err, done = ctx.Err(), true
 					return
@@ -262,13 +242,10 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 				done = true
 				return
 			}
-			if dec.Decode(&f, &pend[np]) != decode.OK {
+			if dec.Decode(&f, &pkt) != decode.OK {
 				continue
 			}
-			if np++; np == len(pend) && !flush() {
-				err, done = p.guard.fail(), true
-				return
-			}
+			w.process(&pkt, ownBoth)
 		}
 	}
 	for !done {
@@ -278,9 +255,6 @@ func (p *Pipeline) runInline(ctx context.Context, src capture.Source) error {
 				break
 			}
 		}
-	}
-	if !flush() {
-		err = p.guard.fail()
 	}
 	capture.Publish(src)
 	p.publishDecode(&dec.Stats)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch/geo"
-	"github.com/borderwatch/borderwatch/internal/prefetch"
 	"github.com/borderwatch/borderwatch/sensor/alert"
 	"github.com/borderwatch/borderwatch/sensor/capture"
 	"github.com/borderwatch/borderwatch/sensor/decode"
@@ -48,10 +47,7 @@ type worker struct {
 	// it raises an alert.
 	src, dst     geo.Info
 	srcIP, dstIP netip.Addr
-	// ahead is the ring of flow keys runPackets computes ahead of the
-	// packet in process.
-	ahead [aheadRing]flow.Ahead
-	full  [2]geo.Info
+	full         [2]geo.Info
 	// from is the source of the packets in process and iface the
 	// interface index of the packet in process, for the alert's origin.
 	from  capture.Source
@@ -106,10 +102,18 @@ func (w *worker) loop(q <-chan *batch, free chan<- *batch, steal func(run func(b
 	run := func(b *batch, from, to int) {
 		w.from = b.src
 		w.sync()
-		// A panic drops the packet in process; the batch goes on with the
-		// next (runPackets). When the guard fails the readers stop; the
-		// packets already queued are still processed.
-		w.runPackets("worker", b.pkts[from:to], b.own[from:to])
+		// A panic drops the packet in process (j); the batch goes on with
+		// the next. When the guard fails the readers stop; the packets
+		// already queued are still processed.
+		for j := from; j < to; {
+			if w.p.guard.try("worker", func() {
+				for ; j < to; j++ {
+					w.process(&b.pkts[j], b.own[j])
+				}
+			}) {
+				j++
+			}
+		}
 		w.batches++
 		if len(q) == 0 || w.batches&15 == 0 {
 			w.publish()
@@ -160,76 +164,10 @@ const (
 	ownBoth       = ownSrc | ownDst
 )
 
-// Prefetch distances of runPackets, in packets: the flow key of the packet
-// aheadKey places ahead of the one in process is computed and its flow's
-// index slot and the geo index entries of its addresses are prefetched;
-// for the packet aheadLine ahead, whose slot and index entries have
-// arrived by then, its flow entry and the geo ranges. aheadRing is the
-// length of the ring of flow keys (a power of two above aheadKey).
-const (
-	aheadKey  = 8
-	aheadLine = 4
-	aheadRing = 16
-)
-
-// runPackets processes pkts in order; own[i] says which addresses of
-// pkts[i] the worker owns (nil: ownBoth). While it processes a packet it
-// prefetches what later packets will miss in the flow table and the geo
-// table (a spoofed flood's new sources: the flow's index slot and entry,
-// the index entries and ranges of both addresses), so that those cache
-// misses overlap with the work on the packets before instead of each
-// stalling its own packet. The prefetches change nothing; the packets are
-// processed exactly as one at a time. A panic, counted under where, drops
-// the packet in process; the others are processed. It allocates nothing.
-func (w *worker) runPackets(where string, pkts []decode.Packet, own []uint8) {
-	for next := 0; next < len(pkts); next++ { // next++: a panic dropped pkts[next]
-		if !w.p.guard.try(where, func() {
-			n := len(pkts)
-			for j := next; j < min(next+aheadKey, n); j++ {
-				w.prefetchSlots(&pkts[j], j)
-			}
-			for j := next; j < min(next+aheadLine, n); j++ {
-				w.prefetchLines(&pkts[j], j)
-			}
-			for ; next < n; next++ {
-				if j := next + aheadKey; j < n {
-					w.prefetchSlots(&pkts[j], j)
-				}
-				if j := next + aheadLine; j < n {
-					w.prefetchLines(&pkts[j], j)
-				}
-				o := ownBoth
-				if own != nil {
-					o = own[next]
-				}
-				w.process(&pkts[next], o, &w.ahead[next%aheadRing])
-			}
-		}) {
-			return
-		}
-	}
-}
-
-// prefetchSlots computes the flow key of p, packet j of a run, into the
-// ring and prefetches its flow's index slot and the first-level geo index
-// entries of its addresses.
-func (w *worker) prefetchSlots(p *decode.Packet, j int) {
-	a := &w.ahead[j%aheadRing]
-	w.flows.Ahead(p, a)
-	prefetch.Lines3(w.flows.SlotLine(a), w.hot.IndexLine(p.Src), w.hot.IndexLine(p.Dst))
-}
-
-// prefetchLines prefetches the flow entry of p, packet j of a run, and
-// the geo ranges of its addresses, found from the lines prefetchSlots
-// prefetched.
-func (w *worker) prefetchLines(p *decode.Packet, j int) {
-	prefetch.Lines3(w.flows.EntryLine(&w.ahead[j%aheadRing]), w.hot.RangeLine(p.Src), w.hot.RangeLine(p.Dst))
-}
-
-// process runs one packet through flow, geo and detection, with its flow
-// key a (flow.Table.Ahead); own says which of its addresses the worker
-// owns (ownBoth with a single worker). It allocates nothing.
-func (w *worker) process(pkt *decode.Packet, own uint8, a *flow.Ahead) {
+// process runs one packet through flow, geo and detection; own says which
+// of its addresses the worker owns (ownBoth with a single worker). It
+// allocates nothing.
+func (w *worker) process(pkt *decode.Packet, own uint8) {
 	if pkt.Timestamp >= w.nextAdvance {
 		w.flows.Expire(pkt.Timestamp)
 		w.eng.Advance(pkt.Timestamp)
@@ -237,12 +175,12 @@ func (w *worker) process(pkt *decode.Packet, own uint8, a *flow.Ahead) {
 	}
 	w.lastTS = pkt.Timestamp
 	w.iface = pkt.Iface
-	fr := w.flows.UpdateAhead(pkt, a)
+	fr := w.flows.Update(pkt)
 	// The lookups live in the worker: the engine's emit callback makes
 	// pointers to locals escape, an allocation per packet.
-	w.srcIP, w.dstIP = pkt.Src, pkt.Dst
 	w.src = w.hot.Lookup(pkt.Src)
 	w.dst = w.hot.Lookup(pkt.Dst)
+	w.srcIP, w.dstIP = pkt.Src, pkt.Dst
 	src, dst := &w.src, &w.dst
 	// A packet goes to the workers of both its addresses; the source's
 	// worker counts it.

@@ -7,13 +7,15 @@ import (
 
 	"github.com/borderwatch/borderwatch/geo"
 	"github.com/borderwatch/borderwatch/sensor/alert"
+	"github.com/borderwatch/borderwatch/sensor/decode"
 )
 
-// TestLookupReuse: a worker's lookups of a packet's addresses, which reuse
-// the last packet's for an address it shares, are the table's lookups of
-// both addresses, whatever the two packets share (source, destination,
-// either crossed, both, neither, the zero Addr), also right after the geo
-// table changed under the worker (a reload between batches).
+// TestLookupReuse: a worker's lookups of a packet's addresses (process),
+// which reuse the last packet's for an address it shares, are the table's
+// lookups of both addresses, whatever the two packets share (source,
+// destination, either crossed, both, neither, the zero Addr), also right
+// after the geo table changed under the worker (a reload between
+// batches).
 func TestLookupReuse(t *testing.T) {
 	set := scanRule(t, 9000014, 5)
 	h := labHolder(t, set)
@@ -49,7 +51,8 @@ func TestLookupReuse(t *testing.T) {
 			w.sync()
 		}
 		s, d := pool[r.IntN(len(pool))], pool[r.IntN(len(pool))]
-		w.lookup(s, d)
+		w.process(&decode.Packet{Timestamp: int64(i) * 1e6, Src: s, Dst: d, SrcPort: 1000, DstPort: 80,
+			Proto: decode.ProtoTCP, TCPFlags: decode.FlagSYN, IPLen: 40, WireLen: 54}, ownBoth)
 		if ws, wd := w.hot.Lookup(s), w.hot.Lookup(d); w.src != ws || w.dst != wd || w.srcIP != s || w.dstIP != d {
 			t.Fatalf("packet %d, %v -> %v: lookups %+v, %+v of %v, %v; want %+v, %+v", i, s, d, w.src, w.dst, w.srcIP, w.dstIP, ws, wd)
 		}

@@ -46,7 +46,7 @@ type worker struct {
 	// srcIP and dstIP its addresses, looked up again in table (full) when
 	// it raises an alert. Until the next packet's lookups they are also
 	// those of the last packet, which the next one reuses for an address
-	// it shares (lookup) while reuse is set: sync clears it when hot
+	// it shares (process) while reuse is set: sync clears it when hot
 	// changes.
 	src, dst     geo.Info
 	srcIP, dstIP netip.Addr
@@ -183,8 +183,46 @@ func (w *worker) process(pkt *decode.Packet, own uint8) {
 	w.iface = pkt.Iface
 	fr := w.flows.Update(pkt)
 	// The lookups live in the worker: the engine's emit callback makes
-	// pointers to locals escape, an allocation per packet.
-	w.lookup(pkt.Src, pkt.Dst)
+	// pointers to locals escape, an allocation per packet. An address of
+	// the last packet (its source or destination: a flood's victim, a
+	// scanner and its target, the two ends of a flow) takes that
+	// packet's lookup instead of a new one: the same address in the same
+	// table gives the same Info. Written out here: as a method it was not
+	// inlined, and its call cost more than it saved where consecutive
+	// packets share no address.
+	switch s, d, ps, pd := pkt.Src, pkt.Dst, w.srcIP, w.dstIP; {
+	case !w.reuse:
+		w.src, w.dst = w.hot.Lookup(s), w.hot.Lookup(d)
+		w.reuse = true
+	case s == ps:
+		switch d {
+		case pd:
+		case ps:
+			w.dst = w.src
+		default:
+			w.dst = w.hot.Lookup(d)
+		}
+	case s == pd:
+		switch d {
+		case ps:
+			w.src, w.dst = w.dst, w.src
+		case pd:
+			w.src = w.dst
+		default:
+			w.src = w.dst
+			w.dst = w.hot.Lookup(d)
+		}
+	default:
+		switch d {
+		case pd:
+		case ps:
+			w.dst = w.src
+		default:
+			w.dst = w.hot.Lookup(d)
+		}
+		w.src = w.hot.Lookup(s)
+	}
+	w.srcIP, w.dstIP = pkt.Src, pkt.Dst
 	src, dst := &w.src, &w.dst
 	// A packet goes to the workers of both its addresses; the source's
 	// worker counts it.
@@ -202,53 +240,6 @@ func (w *worker) process(pkt *decode.Packet, own uint8) {
 		}
 	}
 	w.eng.ProcessOwned(pkt, fr, src, dst, own&ownSrc != 0, own&ownDst != 0)
-}
-
-// lookup sets src and dst to the lookups of s and d in hot, and srcIP and
-// dstIP to s and d. An address of the last packet (its source or
-// destination: a flood's victim, a scanner and its target, the two ends
-// of a flow) takes that packet's lookup instead of a new one: the same
-// address in the same table gives the same Info.
-func (w *worker) lookup(s, d netip.Addr) {
-	if !w.reuse {
-		w.src, w.dst = w.hot.Lookup(s), w.hot.Lookup(d)
-		w.srcIP, w.dstIP, w.reuse = s, d, true
-		return
-	}
-	ps, pd := w.srcIP, w.dstIP
-	switch s {
-	case ps:
-		if d == pd {
-			return
-		}
-		if d == ps {
-			w.dst = w.src
-		} else {
-			w.dst = w.hot.Lookup(d)
-		}
-	case pd:
-		// src takes the last destination's lookup: dst first, so that
-		// the last source's is still there for d.
-		old := w.src
-		w.src = w.dst
-		switch d {
-		case ps:
-			w.dst = old
-		case pd:
-		default:
-			w.dst = w.hot.Lookup(d)
-		}
-	default:
-		switch d {
-		case pd:
-		case ps:
-			w.dst = w.src
-		default:
-			w.dst = w.hot.Lookup(d)
-		}
-		w.src = w.hot.Lookup(s)
-	}
-	w.srcIP, w.dstIP = s, d
 }
 
 // emit is the engine's alert callback, called while the packet that fired

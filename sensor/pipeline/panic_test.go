@@ -152,3 +152,45 @@ func TestRepeatedPanicsStop(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedSinkPanicsStop: a sink that panics on every alert (a panic
+// in the processing of a packet, not in the reading) stops the pipeline
+// after MaxPanics+1 panics with a PanicsError, with one worker (inline:
+// the reader's guard) and two, and the inline reader stops reading there
+// instead of going on to the end of the capture.
+func TestRepeatedSinkPanicsStop(t *testing.T) {
+	set := scanRule(t, 9000013, 5)
+	var all synth.Stream
+	start := time.Unix(1_700_000_000, 0)
+	for i := range 200 {
+		g := synth.New(synth.Options{Seed: uint64(i + 1), Start: start.Add(time.Duration(i) * 100 * time.Millisecond)})
+		all = append(all, g.TCPScan(synth.ScanSpec{Src: netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)}), Dst: netip.MustParseAddr("192.0.2.10"),
+			Ports: synth.PortRange(1, 10), Rate: 1e3, Flags: synth.ScanSYN})...)
+	}
+	var buf bytes.Buffer
+	if err := synth.Write(&buf, synth.PCAP, all); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		p, err := New(Config{Workers: workers}, labHolder(t, set), set, SinkFunc(func(a *alert.Alert) error {
+			panic("sink broken on " + a.SrcIP.String())
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.OpenReader("scans.pcap", bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = p.Run(context.Background(), src)
+		var pe *PanicsError
+		if !errors.As(err, &pe) || pe.N != MaxPanics+1 || !strings.HasPrefix(pe.Last, "sink broken on 198.51.100.") {
+			t.Fatalf("workers %d: Run returned %v; want a PanicsError of %d panics", workers, err, MaxPanics+1)
+		}
+		s := p.Stats()
+		if workers == 1 && (s.Panics != MaxPanics+1 || s.Capture.Frames >= uint64(len(all))) {
+			t.Errorf("inline: %d panics, %d of %d frames read; want %d panics and the reading stopped",
+				s.Panics, s.Capture.Frames, len(all), MaxPanics+1)
+		}
+	}
+}

@@ -44,9 +44,13 @@ type worker struct {
 
 	// src and dst are the geo lookups of the packet in process, in hot;
 	// srcIP and dstIP its addresses, looked up again in table (full) when
-	// it raises an alert.
+	// it raises an alert. Until the next packet's lookups they are also
+	// those of the last packet, which the next one reuses for an address
+	// it shares (process) while reuse is set: sync clears it when hot
+	// changes.
 	src, dst     geo.Info
 	srcIP, dstIP netip.Addr
+	reuse        bool
 	full         [2]geo.Info
 	// from is the source of the packets in process and iface the
 	// interface index of the packet in process, for the alert's origin.
@@ -80,7 +84,9 @@ func (w *worker) sync() {
 		w.gen = g
 		w.eng = detect.New(g.set.Rules, w.dc, w.emit)
 	}
-	w.hot = w.table.PerPacket(w.gen.needs)
+	if hot := w.table.PerPacket(w.gen.needs); hot != w.hot {
+		w.hot, w.reuse = hot, false
+	}
 }
 
 // stealEvery is how often an idle live worker takes over the packets its
@@ -177,9 +183,45 @@ func (w *worker) process(pkt *decode.Packet, own uint8) {
 	w.iface = pkt.Iface
 	fr := w.flows.Update(pkt)
 	// The lookups live in the worker: the engine's emit callback makes
-	// pointers to locals escape, an allocation per packet.
-	w.src = w.hot.Lookup(pkt.Src)
-	w.dst = w.hot.Lookup(pkt.Dst)
+	// pointers to locals escape, an allocation per packet. An address of
+	// the last packet (its source or destination: a flood's victim, a
+	// scanner and its target, the two ends of a flow) takes that
+	// packet's lookup instead of a new one: the same address in the same
+	// table gives the same Info. Written out here: as a method it was not
+	// inlined, and its call cost more than it saved where consecutive
+	// packets share no address.
+	switch s, d, ps, pd := pkt.Src, pkt.Dst, w.srcIP, w.dstIP; {
+	case !w.reuse:
+		w.src, w.dst = w.hot.Lookup(s), w.hot.Lookup(d)
+		w.reuse = true
+	case s == ps:
+		switch d {
+		case pd:
+		case ps:
+			w.dst = w.src
+		default:
+			w.dst = w.hot.Lookup(d)
+		}
+	case s == pd:
+		switch d {
+		case ps:
+			w.src, w.dst = w.dst, w.src
+		case pd:
+			w.src = w.dst
+		default:
+			w.src = w.dst
+			w.dst = w.hot.Lookup(d)
+		}
+	default:
+		switch d {
+		case pd:
+		case ps:
+			w.dst = w.src
+		default:
+			w.dst = w.hot.Lookup(d)
+		}
+		w.src = w.hot.Lookup(s)
+	}
 	w.srcIP, w.dstIP = pkt.Src, pkt.Dst
 	src, dst := &w.src, &w.dst
 	// A packet goes to the workers of both its addresses; the source's

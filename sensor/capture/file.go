@@ -270,7 +270,10 @@ type fileSource struct {
 	nFrames, nBytes uint64
 
 	frames, bytes, errs, oversize, short, badLen atomic.Uint64
-	clamped                                      atomic.Uint64
+	// position is off, published with frames and bytes: how far a
+	// progress line has come through a mapped file (Position).
+	position atomic.Int64
+	clamped  atomic.Uint64
 	// firstClamp is the first record whose original length was clamped
 	// (record number, claimed length); written by Next only.
 	firstClamp struct {
@@ -329,6 +332,19 @@ const publishEvery = 64
 func (s *fileSource) Publish() {
 	s.frames.Store(s.nFrames)
 	s.bytes.Store(s.nBytes)
+	s.position.Store(s.off)
+}
+
+// Position returns how many bytes of the file the source has consumed,
+// published with the frame and byte counts (it lags Next as they do), and
+// true, when the source reads a regular file from its mapping; 0 and false
+// for a stream (gzip, a pipe, standard input, OpenReader), whose bytes a
+// caller counts through its reader. Safe to call concurrently with Next.
+func (s *fileSource) Position() (int64, bool) {
+	if !s.in.mapped() {
+		return 0, false
+	}
+	return s.position.Load(), true
 }
 
 // Stats returns the counters; safe to call concurrently with Next. Frames

@@ -99,6 +99,16 @@ func Publish(src Source) {
 	}
 }
 
+// Positioner is a file source that can tell how far it has read its file,
+// for a progress line: Position returns the bytes of the file consumed so
+// far and true when the source reads a regular file from a memory mapping
+// (OpenFile); false for a stream, whose bytes only its reader can count.
+// Position lags Next as Stats does (see Publisher) and is safe to call
+// concurrently with Next.
+type Positioner interface {
+	Position() (int64, bool)
+}
+
 // Source yields frames.
 type Source interface {
 	// Next fills f with the next frame. It returns io.EOF at the end of a file

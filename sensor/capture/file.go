@@ -250,9 +250,12 @@ type fileSource struct {
 	slow bool
 
 	// pcap
-	link    layers.LinkType
-	snap    uint32 // the header's snap length, math.MaxUint32 for 0 (no limit)
-	nsMult  uint32 // 1 for nanosecond timestamps, 1000 for microseconds
+	link   layers.LinkType
+	snap   uint32 // the header's snap length, math.MaxUint32 for 0 (no limit)
+	nsMult uint32 // 1 for nanosecond timestamps, 1000 for microseconds
+	// fracEnd bounds a record's fraction of a second: 1e9 for
+	// nanosecond timestamps, 1e6 for microseconds.
+	fracEnd uint32
 	swapped lengthOrder
 
 	// pcapng
@@ -269,7 +272,7 @@ type fileSource struct {
 	// atomic adds per record were ~3% of a replay's CPU.
 	nFrames, nBytes uint64
 
-	frames, bytes, errs, oversize, short, badLen atomic.Uint64
+	frames, bytes, errs, oversize, short, badLen, badTime atomic.Uint64
 	// position is off, published with frames and bytes: how far a
 	// progress line has come through a mapped file (Position).
 	position atomic.Int64
@@ -352,7 +355,7 @@ func (s *fileSource) Position() (int64, bool) {
 // an error or Publish was called.
 func (s *fileSource) Stats() Stats {
 	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Errors: s.errs.Load(),
-		Oversize: s.oversize.Load(), Truncated: s.short.Load(), BadLength: s.badLen.Load(),
+		Oversize: s.oversize.Load(), Truncated: s.short.Load(), BadLength: s.badLen.Load(), BadTime: s.badTime.Load(),
 		WireClamped: s.clamped.Load()}
 }
 
@@ -604,6 +607,7 @@ func (s *fileSource) readPcapHeader() error {
 		s.order, s.nsMult = binary.BigEndian, 1
 	}
 	s.big = s.order == binary.BigEndian
+	s.fracEnd = 1e9 / s.nsMult
 	major, minor := s.order.Uint16(h[4:6]), s.order.Uint16(h[6:8])
 	if major != 2 {
 		return s.formatErr(4, "unsupported pcap version %d.%d (want 2.x)", major, minor)
@@ -686,6 +690,21 @@ func (s *fileSource) nextPcap(f *Frame) error {
 			s.badLen.Add(1)
 			continue
 		}
+		if frac >= s.fracEnd {
+			// A fraction of a second beyond the resolution: the
+			// timestamp would move by up to 71 minutes. The record is
+			// skipped and counted, as one with contradictory lengths.
+			if err := s.discard(16 + int(capLen)); err != nil {
+				if errors.Is(err, errEnd) {
+					return s.end(start, 16+int64(capLen), "record")
+				}
+				return err
+			}
+			s.records++
+			s.errs.Add(1)
+			s.badTime.Add(1)
+			continue
+		}
 		if n := 16 + int(capLen); n <= readBufferSize && capLen <= MaxRecordSize {
 			// In place: the record stays in the read buffer until the
 			// next call (a copy of every packet otherwise).
@@ -745,7 +764,8 @@ func (s *fileSource) bufferedPcap(f *Frame) bool {
 	if s.swapped == lengthsOld || s.swapped == lengthsMaybe && capLen > wireLen {
 		capLen, wireLen = wireLen, capLen
 	}
-	if capLen > wireLen || capLen > s.snap || capLen > MaxRecordSize || 16+int(capLen) > len(b) {
+	frac := s.u32(b[4:8])
+	if capLen > wireLen || capLen > s.snap || capLen > MaxRecordSize || 16+int(capLen) > len(b) || frac >= s.fracEnd {
 		return false
 	}
 	n := 16 + int(capLen)
@@ -754,7 +774,7 @@ func (s *fileSource) bufferedPcap(f *Frame) bool {
 	f.Link = s.link
 	f.Iface = 0
 	f.WireLen = wireLen
-	f.Timestamp = int64(s.u32(b[0:4]))*1e9 + int64(s.u32(b[4:8]))*int64(s.nsMult)
+	f.Timestamp = int64(s.u32(b[0:4]))*1e9 + int64(frac)*int64(s.nsMult)
 	resetReport(f)
 	return true
 }

@@ -57,6 +57,11 @@ type Stats struct {
 	// or above the snap length (of the pcap header, of the pcapng
 	// interface; 0 is no limit).
 	BadLength uint64
+	// BadTime counts the pcap records skipped because the fraction of a
+	// second of their timestamp is beyond its resolution (a microsecond
+	// field of 1e6 or more, a nanosecond one of 1e9 or more): it would
+	// move the timestamp by up to 71 minutes, silently.
+	BadTime uint64
 
 	// WireClamped counts the frames whose original length claimed more
 	// than MaxWireLen: they are delivered (and counted in Bytes) with

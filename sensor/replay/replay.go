@@ -358,6 +358,9 @@ func WriteSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 	if s.Capture.BadLength > 0 {
 		fmt.Fprintf(w, "records skipped, captured length above the original or snap length: %d\n", s.Capture.BadLength)
 	}
+	if s.Capture.BadTime > 0 {
+		fmt.Fprintf(w, "records skipped, fraction of a second beyond the timestamp's resolution: %d\n", s.Capture.BadTime)
+	}
 	if s.Capture.WireClamped > 0 {
 		fmt.Fprintf(w, "original lengths above %d bytes counted as %d: %d\n", capture.MaxWireLen, capture.MaxWireLen, s.Capture.WireClamped)
 	}

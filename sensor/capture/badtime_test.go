@@ -122,3 +122,23 @@ func TestPcapngTimestampEdges(t *testing.T) {
 		})
 	}
 }
+
+// TestSimplePacketTime checks a pcapng simple packet block, which has no
+// timestamp, takes the last frame's (0 before any), not the epoch.
+func TestSimplePacketTime(t *testing.T) {
+	spb := ngBlock(ngBlockSimple, cat(le.AppendUint32(nil, 60), pkt(60)))
+	data := cat(ngSHB(), ngIDB(65535, ngEndOpt), spb, ngEPB(0, usec, 60, 60, pkt(60)), spb, spb, ngEPB(0, usec+7, 60, 60, pkt(60)), spb)
+	got, _, err := readEnd(t, data)
+	if err != io.EOF {
+		t.Fatalf("end %v, want io.EOF", err)
+	}
+	var times []int64
+	for _, f := range got {
+		times = append(times, f.Timestamp)
+	}
+	want := []int64{0, usec * 1000, usec * 1000, usec * 1000, (usec + 7) * 1000, (usec + 7) * 1000}
+	if !slices.Equal(times, want) {
+		t.Errorf("timestamps %v\n  want %v", times, want)
+	}
+	sameBothWays(t, data)
+}

@@ -262,6 +262,10 @@ type fileSource struct {
 	ng     bool
 	ifaces []ngIface // of the current section
 
+	// lastTime is the timestamp of the last frame delivered: a pcapng
+	// simple packet block, which has none, takes it.
+	lastTime int64
+
 	records   uint64 // records read or skipped, for errors
 	done      bool
 	truncated *FormatError
@@ -459,6 +463,7 @@ func (s *fileSource) Next(f *Frame) (err error) {
 		if f.WireLen > MaxWireLen {
 			s.clampWire(f)
 		}
+		s.lastTime = f.Timestamp
 		s.nFrames++
 		s.nBytes += uint64(f.WireLen)
 		if s.nFrames%publishEvery == 0 {
@@ -1153,7 +1158,10 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 		return false, s.formatErr(start, "%s: interface %d not described in the section (%d interfaces)", what, iface, len(s.ifaces))
 	}
 	ifc := &s.ifaces[iface]
-	var t int64
+	// A simple packet block has no timestamp: it takes the last frame's
+	// (libpcap gives it 0, the epoch, which would read as a jump back of
+	// decades: the flow of such a packet would end, idle since 1970).
+	t := s.lastTime
 	if typ != ngBlockSimple {
 		var ok bool
 		if t, ok = timestamp(ifc, ts); !ok {

@@ -258,14 +258,21 @@ type fileSource struct {
 	slow bool
 
 	// pcap
-	link    layers.LinkType
-	snap    uint32 // the header's snap length, math.MaxUint32 for 0 (no limit)
-	nsMult  uint32 // 1 for nanosecond timestamps, 1000 for microseconds
+	link   layers.LinkType
+	snap   uint32 // the header's snap length, math.MaxUint32 for 0 (no limit)
+	nsMult uint32 // 1 for nanosecond timestamps, 1000 for microseconds
+	// fracEnd bounds a record's fraction of a second: 1e9 for
+	// nanosecond timestamps, 1e6 for microseconds.
+	fracEnd uint32
 	swapped lengthOrder
 
 	// pcapng
 	ng     bool
 	ifaces []ngIface // of the current section
+
+	// lastTime is the timestamp of the last frame delivered: a pcapng
+	// simple packet block, which has none, takes it.
+	lastTime int64
 
 	records   uint64 // records read or skipped, for errors
 	done      bool
@@ -277,8 +284,11 @@ type fileSource struct {
 	// atomic adds per record were ~3% of a replay's CPU.
 	nFrames, nBytes uint64
 
-	frames, bytes, errs, oversize, short, badLen atomic.Uint64
-	clamped                                      atomic.Uint64
+	frames, bytes, errs, oversize, short, badLen, badTime atomic.Uint64
+	// position is off, published with frames and bytes: how far a
+	// progress line has come through a mapped file (Position).
+	position atomic.Int64
+	clamped  atomic.Uint64
 	// firstClamp is the first record whose original length was clamped
 	// (record number, claimed length); written by Next only.
 	firstClamp struct {
@@ -337,6 +347,19 @@ const publishEvery = 64
 func (s *fileSource) Publish() {
 	s.frames.Store(s.nFrames)
 	s.bytes.Store(s.nBytes)
+	s.position.Store(s.off)
+}
+
+// Position returns how many bytes of the file the source has consumed,
+// published with the frame and byte counts (it lags Next as they do), and
+// true, when the source reads a regular file from its mapping; 0 and false
+// for a stream (gzip, a pipe, standard input, OpenReader), whose bytes a
+// caller counts through its reader. Safe to call concurrently with Next.
+func (s *fileSource) Position() (int64, bool) {
+	if !s.in.mapped() {
+		return 0, false
+	}
+	return s.position.Load(), true
 }
 
 // Stats returns the counters; safe to call concurrently with Next. Frames
@@ -344,7 +367,7 @@ func (s *fileSource) Publish() {
 // an error or Publish was called.
 func (s *fileSource) Stats() Stats {
 	return Stats{Frames: s.frames.Load(), Bytes: s.bytes.Load(), Errors: s.errs.Load(),
-		Oversize: s.oversize.Load(), Truncated: s.short.Load(), BadLength: s.badLen.Load(),
+		Oversize: s.oversize.Load(), Truncated: s.short.Load(), BadLength: s.badLen.Load(), BadTime: s.badTime.Load(),
 		WireClamped: s.clamped.Load()}
 }
 
@@ -453,6 +476,7 @@ func (s *fileSource) Next(f *Frame) (err error) {
 		if f.WireLen > MaxWireLen {
 			s.clampWire(f)
 		}
+		s.lastTime = f.Timestamp
 		s.nFrames++
 		s.nBytes += uint64(f.WireLen)
 		if s.nFrames%publishEvery == 0 {
@@ -614,6 +638,7 @@ func (s *fileSource) readPcapHeader() error {
 		s.order, s.nsMult = binary.BigEndian, 1
 	}
 	s.big = s.order == binary.BigEndian
+	s.fracEnd = 1e9 / s.nsMult
 	major, minor := s.order.Uint16(h[4:6]), s.order.Uint16(h[6:8])
 	if major != 2 {
 		return s.formatErr(4, "unsupported pcap version %d.%d (want 2.x)", major, minor)
@@ -696,6 +721,21 @@ func (s *fileSource) nextPcap(f *Frame) error {
 			s.badLen.Add(1)
 			continue
 		}
+		if frac >= s.fracEnd {
+			// A fraction of a second beyond the resolution: the
+			// timestamp would move by up to 71 minutes. The record is
+			// skipped and counted, as one with contradictory lengths.
+			if err := s.discard(16 + int(capLen)); err != nil {
+				if errors.Is(err, errEnd) {
+					return s.end(start, 16+int64(capLen), "record")
+				}
+				return err
+			}
+			s.records++
+			s.errs.Add(1)
+			s.badTime.Add(1)
+			continue
+		}
 		if n := 16 + int(capLen); n <= readBufferSize && capLen <= MaxRecordSize {
 			// In place: the record stays in the read buffer until the
 			// next call (a copy of every packet otherwise).
@@ -755,7 +795,8 @@ func (s *fileSource) bufferedPcap(f *Frame) bool {
 	if s.swapped == lengthsOld || s.swapped == lengthsMaybe && capLen > wireLen {
 		capLen, wireLen = wireLen, capLen
 	}
-	if capLen > wireLen || capLen > s.snap || capLen > MaxRecordSize || 16+int(capLen) > len(b) {
+	frac := s.u32(b[4:8])
+	if capLen > wireLen || capLen > s.snap || capLen > MaxRecordSize || 16+int(capLen) > len(b) || frac >= s.fracEnd {
 		return false
 	}
 	n := 16 + int(capLen)
@@ -764,7 +805,7 @@ func (s *fileSource) bufferedPcap(f *Frame) bool {
 	f.Link = s.link
 	f.Iface = 0
 	f.WireLen = wireLen
-	f.Timestamp = int64(s.u32(b[0:4]))*1e9 + int64(s.u32(b[4:8]))*int64(s.nsMult)
+	f.Timestamp = int64(s.u32(b[0:4]))*1e9 + int64(frac)*int64(s.nsMult)
 	resetReport(f)
 	return true
 }
@@ -1143,7 +1184,10 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 		return false, s.formatErr(start, "%s: interface %d not described in the section (%d interfaces)", what, iface, len(s.ifaces))
 	}
 	ifc := &s.ifaces[iface]
-	var t int64
+	// A simple packet block has no timestamp: it takes the last frame's
+	// (libpcap gives it 0, the epoch, which would read as a jump back of
+	// decades: the flow of such a packet would end, idle since 1970).
+	t := s.lastTime
 	if typ != ngBlockSimple {
 		var ok bool
 		if t, ok = timestamp(ifc, ts); !ok {

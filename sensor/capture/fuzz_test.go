@@ -234,6 +234,9 @@ func FuzzPcap(f *testing.F) {
 	f.Add(over)
 	pc := pcapFile(le, false, 1, rs)
 	f.Add(pc[:len(pc)-10])
+	badTime := pcapFile(be, false, 1, rs[:2])
+	be.PutUint32(badTime[24+4:], 1_000_000) // a fraction beyond the microsecond
+	f.Add(badTime)
 	for _, h := range sharedHeads(f, ".pcap", 4096) {
 		f.Add(h)
 	}

@@ -57,6 +57,11 @@ type Stats struct {
 	// or above the snap length (of the pcap header, of the pcapng
 	// interface; 0 is no limit).
 	BadLength uint64
+	// BadTime counts the pcap records skipped because the fraction of a
+	// second of their timestamp is beyond its resolution (a microsecond
+	// field of 1e6 or more, a nanosecond one of 1e9 or more): it would
+	// move the timestamp by up to 71 minutes, silently.
+	BadTime uint64
 
 	// WireClamped counts the frames whose original length claimed more
 	// than MaxWireLen: they are delivered (and counted in Bytes) with
@@ -97,6 +102,16 @@ func Publish(src Source) {
 	if p, ok := src.(Publisher); ok {
 		p.Publish()
 	}
+}
+
+// Positioner is a file source that can tell how far it has read its file,
+// for a progress line: Position returns the bytes of the file consumed so
+// far and true when the source reads a regular file from a memory mapping
+// (OpenFile); false for a stream, whose bytes only its reader can count.
+// Position lags Next as Stats does (see Publisher) and is safe to call
+// concurrently with Next.
+type Positioner interface {
+	Position() (int64, bool)
 }
 
 // Source yields frames.

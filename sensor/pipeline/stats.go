@@ -83,6 +83,7 @@ func (p *Pipeline) Stats() Stats {
 		s.Capture.Oversize += cs.Oversize
 		s.Capture.Truncated += cs.Truncated
 		s.Capture.BadLength += cs.BadLength
+		s.Capture.BadTime += cs.BadTime
 		s.Capture.WireClamped += cs.WireClamped
 	}
 	for _, w := range p.workers {

@@ -21,9 +21,10 @@ import (
 )
 
 // openSources opens every input before any work, so that a missing file is
-// an InputError and not a half-done replay. "-" is stdin. The bytes read
-// from the files (compressed, as stored) are added to read when it is not
-// nil.
+// an InputError and not a half-done replay. "-" is stdin. With read not nil
+// (a progress line), the bytes read from the streams (compressed, as
+// stored: gzip files, stdin) are added to read; a regular file read from
+// its mapping tells its own position (capture.Positioner, see readSoFar).
 func openSources(files []string, stdin io.Reader, read *atomic.Int64) ([]capture.Source, error) {
 	sources := make([]capture.Source, 0, len(files))
 	for _, name := range files {
@@ -37,7 +38,7 @@ func openSources(files []string, stdin io.Reader, read *atomic.Int64) ([]capture
 		case read == nil:
 			s, err = capture.OpenFile(name)
 		default:
-			s, err = openCounted(name, read)
+			s, err = openProgress(name, read)
 		}
 		if err != nil {
 			closeSources(sources)
@@ -46,6 +47,40 @@ func openSources(files []string, stdin io.Reader, read *atomic.Int64) ([]capture
 		sources = append(sources, s)
 	}
 	return sources, nil
+}
+
+// openProgress opens a file whose reading a progress line follows: from
+// its mapping when it has one (the source tells its position), else (gzip)
+// as a stream through a byte counter.
+func openProgress(name string, read *atomic.Int64) (capture.Source, error) {
+	s, err := capture.OpenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := s.(capture.Positioner); ok {
+		if _, mapped := p.Position(); mapped {
+			return s, nil
+		}
+	}
+	if err := s.Close(); err != nil {
+		return nil, fmt.Errorf("opening capture: %w", err)
+	}
+	return openCounted(name, read)
+}
+
+// readSoFar returns the bytes of the inputs read so far, for the progress
+// line: those counted through the streams' readers (read) and the
+// positions of the sources reading from a mapping.
+func readSoFar(sources []capture.Source, read *atomic.Int64) int64 {
+	n := read.Load()
+	for _, s := range sources {
+		if p, ok := s.(capture.Positioner); ok {
+			if pos, mapped := p.Position(); mapped {
+				n += pos
+			}
+		}
+	}
+	return n
 }
 
 // countedFile reads a file through a byte counter; Close closes the file.
@@ -171,7 +206,7 @@ func Run(ctx context.Context, r Options) (pipeline.Stats, error) {
 		finished := make(chan struct{})
 		go func() {
 			defer close(finished)
-			showProgress(r.Progress, p, read, totalSize(r.Files), done)
+			showProgress(r.Progress, p, func() int64 { return readSoFar(sources, read) }, totalSize(r.Files), done)
 		}()
 		defer func() { close(done); <-finished }()
 	}
@@ -241,7 +276,7 @@ func Terminal(w io.Writer) io.Writer {
 
 // showProgress redraws a progress line every half second, starting after
 // a second (short replays show none), until done; then it clears it.
-func showProgress(w io.Writer, p *pipeline.Pipeline, read *atomic.Int64, total int64, done <-chan struct{}) {
+func showProgress(w io.Writer, p *pipeline.Pipeline, read func() int64, total int64, done <-chan struct{}) {
 	start := time.Now()
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
@@ -258,7 +293,7 @@ func showProgress(w io.Writer, p *pipeline.Pipeline, read *atomic.Int64, total i
 			if el < time.Second {
 				continue
 			}
-			fmt.Fprint(w, "\r"+progressLine(p.Stats().Capture.Frames, read.Load(), total, el)+"\033[K")
+			fmt.Fprint(w, "\r"+progressLine(p.Stats().Capture.Frames, read(), total, el)+"\033[K")
 			drawn = true
 		}
 	}
@@ -322,6 +357,9 @@ func WriteSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 	}
 	if s.Capture.BadLength > 0 {
 		fmt.Fprintf(w, "records skipped, captured length above the original or snap length: %d\n", s.Capture.BadLength)
+	}
+	if s.Capture.BadTime > 0 {
+		fmt.Fprintf(w, "records skipped, fraction of a second beyond the timestamp's resolution: %d\n", s.Capture.BadTime)
 	}
 	if s.Capture.WireClamped > 0 {
 		fmt.Fprintf(w, "original lengths above %d bytes counted as %d: %d\n", capture.MaxWireLen, capture.MaxWireLen, s.Capture.WireClamped)

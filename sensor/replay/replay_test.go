@@ -70,15 +70,16 @@ func TestProgressLine(t *testing.T) {
 
 // TestSummaryShowsClampsAndPanics: the summary says how many original
 // lengths were clamped, how many records were skipped for contradictory
-// lengths and how many packets a recovered panic dropped, and says nothing
+// lengths or timestamps and how many packets a recovered panic dropped, and says nothing
 // of them when there were none.
 func TestSummaryShowsClampsAndPanics(t *testing.T) {
 	var s pipeline.Stats
-	s.Capture.WireClamped, s.Panics, s.Capture.BadLength = 3, 2, 4
+	s.Capture.WireClamped, s.Panics, s.Capture.BadLength, s.Capture.BadTime = 3, 2, 4, 5
 	var b strings.Builder
 	WriteSummary(&b, s, time.Second)
 	for _, want := range []string{"original lengths above 262144 bytes counted as 262144: 3\n", "packets dropped by a recovered panic (see the log): 2\n",
-		"records skipped, captured length above the original or snap length: 4\n"} {
+		"records skipped, captured length above the original or snap length: 4\n",
+		"records skipped, fraction of a second beyond the timestamp's resolution: 5\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary %q lacks %q", b.String(), want)
 		}

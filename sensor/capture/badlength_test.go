@@ -7,11 +7,12 @@ import (
 )
 
 // TestBadLengthSkipped covers the records whose lengths contradict each
-// other, in both formats: a captured length above the original length, or
-// above the snap length (of the pcap header, of the pcapng interface). Each
-// is skipped and counted in Stats.BadLength and Stats.Errors, the records
-// around it are read; a snap length of 0 is no limit. Every file is also
-// read with and without the fast paths, whole and dribbled.
+// other, in both formats: a captured length above the original length is
+// skipped and counted in Stats.BadLength and Stats.Errors, the records
+// around it are read. A captured length above the snap length (of the pcap
+// header, of the pcapng interface) is read whole, as Wireshark reads it.
+// Every file is also read with and without the fast paths, whole and
+// dribbled.
 func TestBadLengthSkipped(t *testing.T) {
 	rs := testRecords() // 60, 70, 80, 90, 100 bytes; original lengths +0..+4
 	pcapWith := func(snap uint32, edit func(b []byte, third int)) []byte {
@@ -41,13 +42,13 @@ func TestBadLengthSkipped(t *testing.T) {
 		bad    uint64
 	}{
 		{"pcap captured above original", pcapWith(65535, func(b []byte, third int) { le.PutUint32(b[third+12:], 1) }), []int{60, 70, 90, 100}, 1},
-		{"pcap captured above snap length", pcapWith(64, snap64), []int{60}, 4},
+		{"pcap captured above snap length", pcapWith(64, snap64), []int{60, 70, 80, 90, 100}, 0},
 		{"pcap snap length 0", pcapWith(0, nil), []int{60, 70, 80, 90, 100}, 0},
 		{"pcap snap length exact", pcapWith(100, nil), []int{60, 70, 80, 90, 100}, 0},
 		{"pcapng captured above original", cat(ngSHB(), ngIDB(65535, ngEndOpt), good, ngEPB(0, usec, 60, 59, pkt(60)), good), []int{60, 60}, 1},
 		{"pcapng original 0", cat(ngSHB(), ngIDB(65535, ngEndOpt), ngEPB(0, usec, 60, 0, pkt(60)), good), []int{60}, 1},
-		{"pcapng captured above snap length", cat(ngSHB(), ngIDB(50, ngEndOpt), ngEPB(0, usec, 50, 60, pkt(50)), good, ngEPB(0, usec, 40, 60, pkt(40))), []int{50, 40}, 1},
-		{"pcapng snap length per interface", cat(ngSHB(), ngIDB(50, ngEndOpt), ngIDB(65535, ngEndOpt), good, ngEPB(1, usec, 60, 60, pkt(60))), []int{60}, 1},
+		{"pcapng captured above snap length", cat(ngSHB(), ngIDB(50, ngEndOpt), ngEPB(0, usec, 50, 60, pkt(50)), good, ngEPB(0, usec, 40, 60, pkt(40))), []int{50, 60, 40}, 0},
+		{"pcapng snap length per interface", cat(ngSHB(), ngIDB(50, ngEndOpt), ngIDB(65535, ngEndOpt), good, ngEPB(1, usec, 60, 60, pkt(60))), []int{60, 60}, 0},
 		{"pcapng snap length 0", cat(ngSHB(), ngIDB(0, ngEndOpt), ngEPB(0, usec, 1000, 1000, pkt(1000))), []int{1000}, 0},
 		{"pcapng obsolete packet block", cat(ngSHB(), ngIDB(65535, ngEndOpt), obsolete(60, 59, pkt(60)), obsolete(60, 60, pkt(60))), []int{60}, 1},
 		// A simple packet block has no captured length: it is the least

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/bits"
 	"os"
 	"runtime/debug"
@@ -233,7 +232,6 @@ type ngIface struct {
 	name   string
 	link   layers.LinkType
 	snap   uint32 // as written: 0 is no limit
-	limit  uint32 // snap, or math.MaxUint32 for 0: what a record may capture
 	units  uint64 // timestamp units per second
 	offset int64  // seconds added to every timestamp
 }
@@ -259,7 +257,6 @@ type fileSource struct {
 
 	// pcap
 	link   layers.LinkType
-	snap   uint32 // the header's snap length, math.MaxUint32 for 0 (no limit)
 	nsMult uint32 // 1 for nanosecond timestamps, 1000 for microseconds
 	// fracEnd bounds a record's fraction of a second: 1e9 for
 	// nanosecond timestamps, 1e6 for microseconds.
@@ -650,14 +647,11 @@ func (s *fileSource) readPcapHeader() error {
 		s.swapped = lengthsMaybe
 	}
 	// The snap length bounds no allocation (records are bounded by
-	// MaxRecordSize whatever it says); a record capturing more than it
-	// is skipped (Stats.BadLength). 0 is no limit, as libpcap reads it.
+	// MaxRecordSize whatever it says), and a record capturing more than
+	// it is read whole, as Wireshark reads it (libpcap cuts it to the
+	// snap length): the header is only what the writer meant to keep.
 	// The link type is the low 16 bits; the upper ones describe a frame
 	// check sequence.
-	s.snap = s.order.Uint32(h[16:20])
-	if s.snap == 0 {
-		s.snap = math.MaxUint32
-	}
 	lt := s.order.Uint32(h[20:24]) & 0xffff
 	s.link = linkType(lt)
 	s.addLink(lt)
@@ -705,35 +699,22 @@ func (s *fileSource) nextPcap(f *Frame) error {
 		if capLen > maxBlockSize {
 			return s.formatErr(start, "record %d: captured length %d beyond the %d-byte limit: corrupt record header", s.records+1, capLen, maxBlockSize)
 		}
-		if capLen <= MaxRecordSize && (capLen > wireLen || capLen > s.snap) {
-			// A record capturing more than was on the wire, or more than
-			// the file's snap length: its lengths contradict each other,
-			// so it is skipped (framed by its captured length, as libpcap
-			// frames it) and counted.
-			if err := s.discard(16 + int(capLen)); err != nil {
-				if errors.Is(err, errEnd) {
-					return s.end(start, 16+int64(capLen), "record")
-				}
+		if capLen <= MaxRecordSize && capLen > wireLen {
+			// A record capturing more than was on the wire: its lengths
+			// contradict each other, so it is skipped (framed by its
+			// captured length, as libpcap frames it) and counted.
+			if err := s.skipRecord(start, 16+int64(capLen), 16+int(capLen), &s.badLen); err != nil {
 				return err
 			}
-			s.records++
-			s.errs.Add(1)
-			s.badLen.Add(1)
 			continue
 		}
 		if frac >= s.fracEnd {
 			// A fraction of a second beyond the resolution: the
 			// timestamp would move by up to 71 minutes. The record is
 			// skipped and counted, as one with contradictory lengths.
-			if err := s.discard(16 + int(capLen)); err != nil {
-				if errors.Is(err, errEnd) {
-					return s.end(start, 16+int64(capLen), "record")
-				}
+			if err := s.skipRecord(start, 16+int64(capLen), 16+int(capLen), &s.badTime); err != nil {
 				return err
 			}
-			s.records++
-			s.errs.Add(1)
-			s.badTime.Add(1)
 			continue
 		}
 		if n := 16 + int(capLen); n <= readBufferSize && capLen <= MaxRecordSize {
@@ -754,15 +735,9 @@ func (s *fileSource) nextPcap(f *Frame) error {
 			return err
 		}
 		if capLen > MaxRecordSize {
-			if err := s.discard(int(capLen)); err != nil {
-				if errors.Is(err, errEnd) {
-					return s.end(start, 16+int64(capLen), "record")
-				}
+			if err := s.skipRecord(start, 16+int64(capLen), int(capLen), &s.oversize); err != nil {
 				return err
 			}
-			s.records++
-			s.errs.Add(1)
-			s.oversize.Add(1)
 			continue
 		}
 		data := s.buf[:capLen]
@@ -782,6 +757,22 @@ func (s *fileSource) nextPcap(f *Frame) error {
 	}
 }
 
+// skipRecord discards the n bytes left of a pcap record of size bytes
+// (header included) that starts at start, and counts it as an error of the
+// kind c (oversize, badLen, badTime).
+func (s *fileSource) skipRecord(start, size int64, n int, c *atomic.Uint64) error {
+	if err := s.discard(n); err != nil {
+		if errors.Is(err, errEnd) {
+			return s.end(start, size, "record")
+		}
+		return err
+	}
+	s.records++
+	s.errs.Add(1)
+	c.Add(1)
+	return nil
+}
+
 // bufferedPcap is the fast path of nextPcap: a record held whole in the
 // read buffer, of a sound length, is returned in place from one look at the
 // buffer, its header read without the byte-order interface. Anything else
@@ -796,7 +787,7 @@ func (s *fileSource) bufferedPcap(f *Frame) bool {
 		capLen, wireLen = wireLen, capLen
 	}
 	frac := s.u32(b[4:8])
-	if capLen > wireLen || capLen > s.snap || capLen > MaxRecordSize || 16+int(capLen) > len(b) || frac >= s.fracEnd {
+	if capLen > wireLen || capLen > MaxRecordSize || 16+int(capLen) > len(b) || frac >= s.fracEnd {
 		return false
 	}
 	n := 16 + int(capLen)
@@ -898,10 +889,6 @@ func (s *fileSource) readInterface(n uint32) error {
 	lt := uint32(s.order.Uint16(b[8:10]))
 	s.addLink(lt)
 	ifc := ngIface{link: linkType(lt), snap: s.order.Uint32(b[12:16]), units: 1e6}
-	ifc.limit = ifc.snap
-	if ifc.limit == 0 {
-		ifc.limit = math.MaxUint32 // no limit
-	}
 	var sawTsresol, sawTsoffset bool
 	for o := 16; o+4 <= len(b)-4; {
 		code, l := s.order.Uint16(b[o:o+2]), int(s.order.Uint16(b[o+2:o+4]))
@@ -1094,9 +1081,6 @@ func (s *fileSource) bufferedEPB(f *Frame) bool {
 		return false
 	}
 	ifc := &s.ifaces[iface]
-	if capLen > ifc.limit {
-		return false
-	}
 	t, ok := timestamp(ifc, uint64(s.u32(b[12:16]))<<32|uint64(s.u32(b[16:20])))
 	if !ok {
 		return false
@@ -1203,11 +1187,11 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 		s.oversize.Add(1)
 		return false, nil
 	}
-	if typ != ngBlockSimple && (capLen > wireLen || capLen > ifc.limit) {
-		// Captured more than was on the wire, or than the interface's
-		// snap length: the lengths contradict each other; the block is
-		// skipped (its own length frames it) and counted, as a pcap
-		// record is.
+	if typ != ngBlockSimple && capLen > wireLen {
+		// Captured more than was on the wire: the lengths contradict
+		// each other; the block is skipped (its own length frames it)
+		// and counted, as a pcap record is. One capturing more than its
+		// interface's snap length is read whole, as a pcap record is.
 		if err := s.skipBlock(n); err != nil {
 			return false, err
 		}

@@ -53,9 +53,9 @@ type Stats struct {
 	Oversize  uint64 // records longer than MaxRecordSize, skipped unread
 	Truncated uint64 // a final record cut short by the end of the input
 	// BadLength counts the records skipped because their lengths
-	// contradict each other: a captured length above the original length
-	// or above the snap length (of the pcap header, of the pcapng
-	// interface; 0 is no limit).
+	// contradict each other: a captured length above the original length.
+	// (One above the snap length of the pcap header or pcapng interface
+	// is read whole, as Wireshark reads it.)
 	BadLength uint64
 	// BadTime counts the pcap records skipped because the fraction of a
 	// second of their timestamp is beyond its resolution (a microsecond

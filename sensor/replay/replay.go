@@ -356,7 +356,7 @@ func WriteSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 		fmt.Fprintf(w, "alerts not written (sink errors): %d\n", s.SinkErrors)
 	}
 	if s.Capture.BadLength > 0 {
-		fmt.Fprintf(w, "records skipped, captured length above the original or snap length: %d\n", s.Capture.BadLength)
+		fmt.Fprintf(w, "records skipped, captured length above the original length: %d\n", s.Capture.BadLength)
 	}
 	if s.Capture.BadTime > 0 {
 		fmt.Fprintf(w, "records skipped, fraction of a second beyond the timestamp's resolution: %d\n", s.Capture.BadTime)

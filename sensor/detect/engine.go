@@ -990,7 +990,13 @@ func (rs *ruleState) add(idx int32, created bool, ts int64, n, bytes, v uint64, 
 		rs.addDistinct(b, idx, v)
 	}
 	if rs.hasTop {
-		rs.addCountry(idx, country)
+		// addCountry, inlined: a call less for every packet a flood or
+		// amplification rule counts.
+		if i := rs.exact[idx]; i >= 0 {
+			rs.pool.arrays[i].add(country)
+		} else {
+			rs.top[idx].add(country)
+		}
 	}
 }
 

@@ -119,8 +119,7 @@ func doorOK(rs *ruleState) bool {
 // went to a slot of its own and the set held no other packet of the key:
 // the other rules of the door then hold none either, and one that counts
 // the same packet can join f's slot without looking (join).
-// f is changed (its hash marked used, its rule mask set).
-func (d *door) take(f *doorEntry, bit uint8, own int, stale int64, held *doorEntry) (ok bool, slot int, alone bool) {
+func (d *door) take(f doorEntry, bit uint8, own int, stale int64, held *doorEntry) (ok bool, slot int, alone bool) {
 	if d.e == nil {
 		d.e = make([]doorEntry, min(doorMin, d.max))
 	}
@@ -150,14 +149,14 @@ func (d *door) take(f *doorEntry, bit uint8, own int, stale int64, held *doorEnt
 	for {
 		v := victim(set)
 		if set[v].h == 0 || set[v].ts <= stale {
-			set[v] = *f
+			set[v] = f
 			return false, base + v, !seen
 		}
 		if len(d.e) >= d.max {
 			for r := set[v].mask; r != 0; r &= r - 1 {
 				d.over[bits.TrailingZeros8(r)]++
 			}
-			set[v] = *f
+			set[v] = f
 			return false, base + v, !seen
 		}
 		d.grow()

@@ -292,7 +292,7 @@ func TestDoorTakeAlone(t *testing.T) {
 	d.rules = 2
 	var held doorEntry
 	f := doorEntry{h: 42, ts: sec, bytes: 60, dport: 22, proto: decode.ProtoTCP}
-	ok, slot, alone := d.take(&f, 0, -1, 0, &held)
+	ok, slot, alone := d.take(f, 0, -1, 0, &held)
 	if ok || !alone {
 		t.Fatalf("first packet of a key for rule 0: ok %v, alone %v; want false, true", ok, alone)
 	}
@@ -304,16 +304,16 @@ func TestDoorTakeAlone(t *testing.T) {
 	// still holds it.
 	g := f
 	g.ts, g.dport = 2*sec, 23
-	if ok, _, _ := d.take(&g, 0, -1, 0, &held); !ok || held.ts != sec || held.dport != 22 {
+	if ok, _, _ := d.take(g, 0, -1, 0, &held); !ok || held.ts != sec || held.dport != 22 {
 		t.Fatalf("second packet for rule 0: ok %v, held %+v; want the first packet back", ok, held)
 	}
 	// A packet of the key for rule 0 again (its first of a new key life):
 	// the set holds the key for rule 1, so it is not alone.
-	if ok, _, alone := d.take(&g, 0, -1, 0, &held); ok || alone {
+	if ok, _, alone := d.take(g, 0, -1, 0, &held); ok || alone {
 		t.Errorf("packet for rule 0 beside rule 1's: ok %v, alone %v; want false, false", ok, alone)
 	}
 	// Rule 1 finds its own first packet, not the one just held for rule 0.
-	if ok, _, _ := d.take(&g, 1, -1, 0, &held); !ok || held.ts != sec {
+	if ok, _, _ := d.take(g, 1, -1, 0, &held); !ok || held.ts != sec {
 		t.Errorf("rule 1: ok %v, held %+v; want its packet of time %d", ok, held, sec)
 	}
 }

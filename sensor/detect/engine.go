@@ -189,11 +189,8 @@ type Engine struct {
 	// addrs is the packet's addresses as key words and the source's
 	// distinct-value hash, computed once per packet (seq) for its rules.
 	addrs packetAddrs
-	// held receives the first packet a door gives back (door.take);
-	// first is the packet offered to it (passed through a pointer: by
-	// value, its eight fields took take's argument registers and were
-	// spilled on its stack).
-	held, first doorEntry
+	// held receives the first packet a door gives back (door.take).
+	held doorEntry
 	// dstPortsAny is the union of the rules' dst_ports (nil: no rule has
 	// them): a TCP, UDP or SCTP packet to a port outside it fails every
 	// rule that has them, which it then skips without matchRest (the
@@ -894,8 +891,7 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		if rs.warm != nil {
 			e.warmFor(rs, p, f)
 		}
-		first := &e.first
-		*first = doorEntry{h: h, ts: ts, bytes: uint16(p.IPLen), country: src.Country, dport: p.DstPort, proto: p.Proto}
+		first := doorEntry{h: h, ts: ts, bytes: uint16(p.IPLen), country: src.Country, dport: p.DstPort, proto: p.Proto}
 		if d.dst {
 			first.dstH = v // the destination's hash when this rule counts them
 			if rs.distinct != rules.DistinctDstIP {

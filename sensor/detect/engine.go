@@ -2,6 +2,7 @@ package detect
 
 import (
 	"encoding/binary"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -135,6 +136,10 @@ type ruleState struct {
 	// grown with the table.
 	burst    []burstWin
 	burstWin int64
+	// fireAt, fireBytes and fireBurst are the values at which check can
+	// fire a bucket (see quiet); math.MaxUint64 for a threshold the rule
+	// does not have, fireAt 0 for a rule without one (every packet fires).
+	fireAt, fireBytes, fireBurst uint64
 	// from and to are the rule's zone expressions' indexes in the
 	// engine's zones (-1: none).
 	from, to int32
@@ -603,6 +608,7 @@ func newRuleState(r *rules.Rule, cfg Config) *ruleState {
 	if r.Threshold.Burst > 0 && r.Threshold.BurstWindow > 0 {
 		rs.burstWin = int64(r.Threshold.BurstWindow)
 	}
+	rs.setFire()
 	if doorOK(rs) {
 		rs.door = newDoor(lim.MaxKeys)
 		// A packet of more than 65535 IP bytes (the held packet's bytes
@@ -907,7 +913,47 @@ func (e *Engine) count(rs *ruleState, p *decode.Packet, f flow.Result, dir geo.D
 		created = false
 	}
 	rs.add(idx, created, ts, p.Count(), uint64(p.IPLen), v, src.Country)
-	e.check(rs, idx, p, f, dir, src, dst)
+	if !rs.quiet(idx) {
+		e.check(rs, idx, p, f, dir, src, dst)
+	}
+}
+
+// setFire sets the values quiet compares a bucket with, from the rule's
+// threshold as check reads it.
+func (rs *ruleState) setFire() {
+	th := &rs.r.Threshold
+	orNever := func(v uint64) uint64 {
+		if v == 0 {
+			return math.MaxUint64
+		}
+		return v
+	}
+	switch {
+	case rs.counts != rules.DistinctNone:
+		rs.fireAt = orNever(th.Count) // 0: check never fires
+	case th.Count > 0 || th.Bytes > 0:
+		rs.fireAt, rs.fireBytes = orNever(th.Count), orNever(th.Bytes)
+		if rs.burstWin > 0 {
+			rs.fireBurst = th.Burst
+		}
+	default:
+		rs.fireAt = 0 // no threshold: every matching packet fires
+	}
+}
+
+// quiet reports that check would return at once for bucket idx, its
+// threshold not crossed: the common case of a counted packet (same window,
+// below the threshold), which so costs a few compares instead of a call.
+// Only ever true where check's threshold tests all fail, so it changes no
+// outcome: for distinct values, an exact count below the threshold (a
+// saturated bucket's estimate is left to check); for packets and bytes,
+// every one of the counters below its threshold.
+func (rs *ruleState) quiet(idx int32) bool {
+	b := &rs.t.b[idx]
+	if rs.counts != rules.DistinctNone {
+		return !b.saturated && uint64(b.distinct) < rs.fireAt
+	}
+	return b.packets < rs.fireAt && b.bytes < rs.fireBytes && (rs.burstWin == 0 || rs.burst[idx].packets < rs.fireBurst)
 }
 
 // heldValue is the distinct value of first packet held of the key of
@@ -944,7 +990,13 @@ func (rs *ruleState) add(idx int32, created bool, ts int64, n, bytes, v uint64, 
 		rs.addDistinct(b, idx, v)
 	}
 	if rs.hasTop {
-		rs.addCountry(idx, country)
+		// addCountry, inlined: a call less for every packet a flood or
+		// amplification rule counts.
+		if i := rs.exact[idx]; i >= 0 {
+			rs.pool.arrays[i].add(country)
+		} else {
+			rs.top[idx].add(country)
+		}
 	}
 }
 

@@ -207,22 +207,7 @@ type Table struct {
 	tail     [numClasses]int32
 	timeouts [numClasses]int64
 	stats    Stats
-
-	// Expire's scratch: a batch of expired flows (home slot<<32 | entry
-	// index) and the same batch ordered by home bucket.
-	exp, expByHome []uint64
-	expCount       [expireBuckets]int32
 }
-
-// Expire removes expired flows in batches of up to expireChunk, each
-// ordered by the home slot of its index entry (counting sort into
-// expireBuckets buckets of neighbouring slots), so that the removals walk the
-// slot array upwards instead of jumping: a spoofed flood's flows expire by
-// the thousand, a slot miss each when removed in list order.
-const (
-	expireChunk   = 8192
-	expireBuckets = 1024
-)
 
 // link is an entry's place in its LRU list (or the free list: next only),
 // with what expiry needs of the entry: its LastSeen, class and the low 32
@@ -280,8 +265,6 @@ func New(cfg Config) *Table {
 		t.head[c], t.tail[c] = none, none
 	}
 	t.stats.Capacity = cfg.Capacity
-	chunk := min(cfg.Capacity, expireChunk)
-	t.exp, t.expByHome = make([]uint64, chunk), make([]uint64, chunk)
 	return t
 }
 
@@ -529,90 +512,20 @@ func classOf(proto uint8, s State) uint8 {
 
 // Expire removes the flows idle for longer than their timeout at capture
 // time now and returns how many it removed.
-//
-// It removes the same flows as walking each class list from its tail while
-// the tail is idle past the class's timeout, but collects them first and
-// removes each batch in the order of their index slots (see expireChunk).
-// The order changes only which free entries later flows take.
 func (t *Table) Expire(now int64) int {
 	removed := 0
-	for {
-		n := 0
-		for c := range t.tail {
-			i := t.tail[c]
-			if i == none || now-t.links[i].seen <= t.timeouts[c] {
-				continue
+	for c := range t.tail {
+		for t.tail[c] != none {
+			idx := t.tail[c]
+			if now-t.links[idx].seen <= t.timeouts[c] {
+				break
 			}
-			for i != none && n < len(t.exp) {
-				l := &t.links[i]
-				if now-l.seen <= t.timeouts[c] {
-					break
-				}
-				t.exp[n] = (uint64(l.id)&t.mask)<<32 | uint64(uint32(i))
-				n++
-				i = l.prev
-			}
-			// The collected flows are the list's tail: cut it off whole
-			// rather than unlinking each (its neighbours' links, in slot
-			// order, would be a miss each).
-			t.tail[c] = i
-			if i == none {
-				t.head[c] = none
-			} else {
-				t.links[i].next = none
-			}
-		}
-		if n == 0 {
-			return removed
-		}
-		// The free list takes the entries in list order, as removing them
-		// one by one would: new flows then take entries in the order they
-		// were written, which the prefetcher follows; the slots are
-		// cleared in slot order.
-		for _, v := range t.exp[:n] {
-			t.freeEntry(int32(uint32(v)))
-		}
-		for _, v := range t.byHome(n) {
-			idx := int32(uint32(v))
-			t.clearSlot(t.slotOf(idx))
-		}
-		t.stats.Expired += uint64(n)
-		removed += n
-		if n < len(t.exp) {
-			return removed
+			t.removeIdx(idx)
+			t.stats.Expired++
+			removed++
 		}
 	}
-}
-
-// byHome returns the first n values of t.exp ordered by bucket of home slot
-// (the high bits of the slot number), ascending.
-func (t *Table) byHome(n int) []uint64 {
-	if n < 64 {
-		return t.exp[:n] // too few to share lines: not worth the passes
-	}
-	shift := uint(bits.Len64(t.mask)) // slot bits
-	if shift > 10 {
-		shift -= 10 // expireBuckets = 1<<10
-	} else {
-		shift = 0
-	}
-	shift += 32
-	cnt := &t.expCount
-	*cnt = [expireBuckets]int32{}
-	for _, v := range t.exp[:n] {
-		cnt[v>>shift&(expireBuckets-1)]++
-	}
-	sum := int32(0)
-	for b := range cnt {
-		sum, cnt[b] = sum+cnt[b], sum
-	}
-	out := t.expByHome[:n]
-	for _, v := range t.exp[:n] {
-		b := v >> shift & (expireBuckets - 1)
-		out[cnt[b]] = v
-		cnt[b]++
-	}
-	return out
+	return removed
 }
 
 // Lookup returns the flow of a packet without changing anything, or nil.
@@ -688,38 +601,22 @@ func (t *Table) evictLRU() {
 // removeIdx removes entry idx, found in the index by its link's id: the
 // entry itself is not read.
 func (t *Table) removeIdx(idx int32) {
-	t.remove(idx, t.slotOf(idx))
-}
-
-// slotOf returns the index slot of entry idx, found from its link's id.
-func (t *Table) slotOf(idx int32) uint64 {
 	l := &t.links[idx]
 	want := uint64(l.id)<<32 | uint64(idx+1)
 	s := uint64(l.id) & t.mask
 	for t.slots[s] != want {
 		s = (s + 1) & t.mask
 	}
-	return s
+	t.remove(idx, s)
 }
 
-// remove deletes entry idx stored at slot s from its list and the index.
+// remove deletes entry idx stored at slot s, with backward-shift deletion
+// so that probe chains stay intact without tombstones.
 func (t *Table) remove(idx int32, s uint64) {
 	t.unlink(idx, t.links[idx].class)
-	t.freeEntry(idx)
-	t.clearSlot(s)
-}
-
-// freeEntry puts entry idx, off its list, on the free list.
-func (t *Table) freeEntry(idx int32) {
-	t.links[idx].prev = none
 	t.links[idx].next = t.free
 	t.free = idx
 	t.n--
-}
-
-// clearSlot empties slot s with backward-shift deletion so that probe chains
-// stay intact without tombstones.
-func (t *Table) clearSlot(s uint64) {
 	t.slots[s] = 0
 	i := s
 	j := s

@@ -569,14 +569,7 @@ func (t *Table) insert(k *Key, h uint64, slot uint64) int32 {
 	}
 	idx := t.free
 	t.free = t.links[idx].next
-	// Field by field: `t.entries[idx] = Entry{Key: *k}` builds the 128
-	// bytes on the stack and copies them over. TestInsertResetsEntry.
-	e := &t.entries[idx]
-	e.Key = *k
-	e.FirstSeen, e.LastSeen = 0, 0
-	e.Packets, e.Bytes, e.Payload = [2]uint64{}, [2]uint64{}, [2]uint64{}
-	e.TCPFlags = [2]uint8{}
-	e.InitiatorIsA, e.InitiatorSYN, e.State, e.class = false, false, StateNew, 0
+	t.entries[idx] = Entry{Key: *k}
 	t.links[idx].id = uint32(h)
 	if slot > t.mask {
 		_, slot = t.find(k, h)

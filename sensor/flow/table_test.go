@@ -474,9 +474,10 @@ func TestKeyOfWords(t *testing.T) {
 	t.Logf("%d packets", n)
 }
 
-// TestInsertResetsEntry checks that insert, which resets a reused entry field
-// by field, leaves nothing of the entry's last flow: every byte of every
-// entry is set first, and the new entry must equal a fresh one with its key.
+// TestInsertResetsEntry checks that insert leaves nothing of a reused
+// entry's last flow (every byte of every entry is set first; the new entry
+// must equal a fresh one with its key), and the entry's size that the
+// table's layout assumes (docs/performance.md, fastflow2).
 func TestInsertResetsEntry(t *testing.T) {
 	if s := unsafe.Sizeof(Entry{}); s != 128 {
 		t.Fatalf("Entry is %d bytes, want 128 (two cache lines)", s)

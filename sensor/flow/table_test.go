@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/borderwatch/borderwatch/sensor/decode"
 )
@@ -471,4 +472,24 @@ func TestKeyOfWords(t *testing.T) {
 		}
 	}
 	t.Logf("%d packets", n)
+}
+
+// TestInsertResetsEntry checks that insert leaves nothing of a reused
+// entry's last flow (every byte of every entry is set first; the new entry
+// must equal a fresh one with its key), and the entry's size that the
+// table's layout assumes (docs/performance.md, fastflow2).
+func TestInsertResetsEntry(t *testing.T) {
+	if s := unsafe.Sizeof(Entry{}); s != 128 {
+		t.Fatalf("Entry is %d bytes, want 128 (two cache lines)", s)
+	}
+	tb := New(Config{Capacity: 4})
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&tb.entries[0])), len(tb.entries)*int(unsafe.Sizeof(Entry{})))
+	for i := range raw {
+		raw[i] = 0xa5
+	}
+	k, _ := KeyOf(tcp(0, client, server, 40000, 443, decode.FlagSYN))
+	idx := tb.insert(&k, k.index(), tb.mask+1)
+	if got, want := tb.entries[idx], (Entry{Key: k}); got != want {
+		t.Fatalf("inserted entry = %+v, want %+v", got, want)
+	}
 }

@@ -44,6 +44,10 @@
 #                every connection and failed password, to tell a tool's
 #                failure from the server's)
 set -euo pipefail
+# A command that stops the script under errexit names itself (a failure
+# without die's message would otherwise say only "up failed").
+set -o errtrace
+trap 'printf "lab: error: line %s: exit %s: %s\n" "$LINENO" "$?" "$BASH_COMMAND" >&2' ERR
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LAB_DIR/../.." && pwd)
@@ -585,7 +589,7 @@ sensor() {
 		sleep 0.1
 	done
 	local mode
-	mode=$(grep -o '"capture":"[a-z]*"' "$STATE/log/borderwatch.log" | head -1 | cut -d'"' -f4)
+	mode=$(capture_mode)
 	if [ "$mode" = xdp ]; then
 		local dev
 		for dev in wan0 lan0; do
@@ -594,7 +598,7 @@ sensor() {
 		# TC egress: TCX links carry no interface an older bpftool shows per
 		# namespace; the sensor fails its start when an egress attach fails,
 		# and says it attached.
-		grep '"message":"XDP attached"' "$STATE/log/borderwatch.log" | grep -q '"egress":true' ||
+		grep '"message":"XDP attached"' "$STATE/log/borderwatch.log" | grep -c '"egress":true' >/dev/null ||
 			die "the sensor in bwl-gw did not log \"XDP attached\" with egress true"
 	fi
 	wait_for "sensor metrics endpoint http://$METRICS/metrics in bwl-gw" metrics_up "$mode"
@@ -606,6 +610,13 @@ sensor() {
 }
 
 SENSOR_TIMEOUT=${BWL_SENSOR_TIMEOUT:-60} # seconds from start to "sensor running"
+
+# capture_mode: the capture mode the sensor logged ("xdp", "afpacket"), or
+# nothing. One sed that stops at its first match: a "grep | head" pipeline
+# fails under pipefail when head exits before grep has written everything.
+capture_mode() {
+	sed -n '/"capture":"/{s/.*"capture":"\([a-z]*\)".*/\1/p;q;}' "$STATE/log/borderwatch.log" 2>/dev/null || true
+}
 
 # taxii_server: the TAXII 2.1 test server on bwl-gw's loopback, with the lab
 # user and a password only root can read.
@@ -669,7 +680,7 @@ check() {
 	ready_network
 	ready_services
 	if [ -s "$STATE/run/borderwatch.pid" ] && kill -0 "$(cat "$STATE/run/borderwatch.pid")" 2>/dev/null; then
-		wait_for "sensor metrics endpoint http://$METRICS/metrics in bwl-gw" metrics_up "$(grep -o '"capture":"[a-z]*"' "$STATE/log/borderwatch.log" | head -1 | cut -d'"' -f4)"
+		wait_for "sensor metrics endpoint http://$METRICS/metrics in bwl-gw" metrics_up "$(capture_mode)"
 	fi
 	log "lab ready"
 }

@@ -142,7 +142,7 @@ ip -n "$NS" -d link show dev sbx0 | grep -q 'prog/xdp id [0-9]' || die "no XDP p
 log "XDP attached: $(grep -o '"interfaces":[^}]*"XDP attached"' "$STATE/sensor.log" | head -1)"
 log "$(grep '^seccomp-exec:' "$STATE/sensor.log")"
 # The exec chain keeps one pid; under BWU_STRACE, strace is the parent.
-spid=$(pgrep -f "^$STATE/borderwatch " | head -1)
+spid=$(pgrep -o -f "^$STATE/borderwatch ")
 [ -n "$spid" ] || die "cannot find the sensor's pid"
 log "sensor process: $(grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' "/proc/$spid/status" | tr -s '\t\n' '  ')"
 

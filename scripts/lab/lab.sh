@@ -515,7 +515,7 @@ services() {
 	sshd_conf lan
 	nsx bwl-lan /usr/sbin/sshd -f "$STATE/etc/sshd-lan.conf" -E "$STATE/log/sshd-lan.log"
 	start web-lan bwl-lan "$py" -m http.server 80 --bind :: --directory "$STATE/www"
-	start dns-lan bwl-lan dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+	start dns-lan bwl-lan dnsmasq -k --conf-file=/dev/null --pid-file= --no-resolv --no-hosts --bind-interfaces \
 		--listen-address=192.0.2.10 --listen-address=2001:db8:de::10 --user=root \
 		--host-record=www.home.lab,192.0.2.10,2001:db8:de::10 --host-record=nas.home.lab,192.0.2.11 \
 		--txt-record=home.lab,"borderwatch lab home"
@@ -541,7 +541,7 @@ srv.serve_forever()' "$STATE/lists" "$LIST_ADDR" "$STATE/etc/lists-ca.pem" "$STA
 	# Reflectors: dnsmasq answering TXT big.refl.lab with ~1 KB.
 	txt=$(printf 'a%.0s' $(seq 1 250))
 	for i in rcn rru rfr; do
-		start "dns-$i" "bwl-$i" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --user=root \
+		start "dns-$i" "bwl-$i" dnsmasq -k --conf-file=/dev/null --pid-file= --no-resolv --no-hosts --user=root \
 			--edns-packet-max=1400 --host-record=www.refl.lab,192.0.2.140 \
 			--txt-record=big.refl.lab,"$txt","$txt","$txt","$txt"
 	done

@@ -81,10 +81,11 @@ func TestBadTimeSkipped(t *testing.T) {
 }
 
 // TestPcapngTimestampEdges checks a pcapng timestamp is one count of its
-// interface's units plus if_tsoffset, and that what does not fit int64
-// nanoseconds either way ends the file with a FormatError instead of
-// wrapping: a negative offset before 1970 is a time like any other, one
-// reaching below -292 years is out of range, as one above 2262 is.
+// interface's units plus if_tsoffset, and that a block whose time does not
+// fit int64 nanoseconds either way is skipped and counted (Stats.BadTime)
+// instead of wrapping, and the blocks after it are read: a negative offset
+// before 1970 is a time like any other, one reaching below -292 years is
+// out of range, as one above 2262 is.
 func TestPcapngTimestampEdges(t *testing.T) {
 	const sec = 1714564800
 	off := func(v int64) []byte { return ngOpt(ngOptIfTsoffset, le.AppendUint64(nil, uint64(v))) }
@@ -93,30 +94,32 @@ func TestPcapngTimestampEdges(t *testing.T) {
 		name string
 		opts [][]byte
 		ts   uint64
-		want int64  // the frame's timestamp, when err is empty
-		err  string // the error that ends the file
+		want int64 // the frame's timestamp, when not skipped
+		skip bool  // out of range: skipped and counted
 	}{
-		{"offset before 1970", [][]byte{off(-2 * sec)}, sec*1e6 + 5, -sec*1e9 + 5000, ""},
-		{"offset to the last second", [][]byte{nanos, off(maxTimestampSec - 1)}, 1e9 + 999_999_999, maxTimestampSec*1e9 + 999_999_999, ""},
-		{"offset past the last second", [][]byte{nanos, off(maxTimestampSec)}, 1e9, 0,
-			"x.pcapng: offset 72: enhanced packet block: timestamp 1000000000 (units of 1/1000000000 s, offset 9223372035 s) out of range"},
-		{"offset to the first second", [][]byte{off(-maxTimestampSec)}, 0, -maxTimestampSec * 1e9, ""},
-		{"offset below the first second", [][]byte{off(-maxTimestampSec - 1)}, 0, 0,
-			"x.pcapng: offset 64: enhanced packet block: timestamp 0 (units of 1/1000000 s, offset -9223372036 s) out of range"},
-		{"offset -2^63", [][]byte{off(-1 << 63)}, sec * 1e6, 0,
-			"x.pcapng: offset 64: enhanced packet block: timestamp 1714564800000000 (units of 1/1000000 s, offset -9223372036854775808 s) out of range"},
-		{"offset 2^63-1", [][]byte{off(1<<63 - 1)}, sec * 1e6, 0,
-			"x.pcapng: offset 64: enhanced packet block: timestamp 1714564800000000 (units of 1/1000000 s, offset 9223372036854775807 s) out of range"},
+		{"offset before 1970", [][]byte{off(-2 * sec)}, sec*1e6 + 5, -sec*1e9 + 5000, false},
+		{"offset to the last second", [][]byte{nanos, off(maxTimestampSec - 1)}, 1e9 + 999_999_999, maxTimestampSec*1e9 + 999_999_999, false},
+		{"offset past the last second", [][]byte{nanos, off(maxTimestampSec)}, 1e9, 0, true},
+		{"offset to the first second", [][]byte{off(-maxTimestampSec)}, 0, -maxTimestampSec * 1e9, false},
+		{"offset below the first second", [][]byte{off(-maxTimestampSec - 1)}, 0, 0, true},
+		{"offset -2^63", [][]byte{off(-1 << 63)}, sec * 1e6, 0, true},
+		{"offset 2^63-1", [][]byte{off(1<<63 - 1)}, sec * 1e6, 0, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			data := cat(ngSHB(), ngIDB(0, append(c.opts, ngEndOpt)...), ngEPB(0, c.ts, 60, 60, pkt(60)))
-			got, _, err := readEnd(t, data)
-			if c.err != "" {
-				if len(got) != 0 || err == nil || err.Error() != c.err {
-					t.Fatalf("frames %d, end %v\n  want none, %s", len(got), err, c.err)
+			// The block under test, then one of a second interface
+			// without an offset (at sec).
+			data := cat(ngSHB(), ngIDB(0, append(c.opts, ngEndOpt)...), ngIDB(0, ngEndOpt), ngEPB(0, c.ts, 60, 60, pkt(60)), ngEPB(1, sec*1e6, 70, 70, pkt(70)))
+			got, src, err := readEnd(t, data)
+			st := src.Stats()
+			if err != io.EOF {
+				t.Fatalf("end %v, want io.EOF", err)
+			}
+			if c.skip {
+				if len(got) != 1 || got[0].Timestamp != sec*1e9 || st.BadTime != 1 || st.Errors != 1 {
+					t.Fatalf("frames %+v, bad time %d, errors %d; want only the next block's, 1 and 1", got, st.BadTime, st.Errors)
 				}
-			} else if err != io.EOF || len(got) != 1 || got[0].Timestamp != c.want {
-				t.Fatalf("frames %+v, end %v; want one at %d", got, err, c.want)
+			} else if len(got) != 2 || got[0].Timestamp != c.want || st.BadTime != 0 {
+				t.Fatalf("frames %+v, bad time %d; want the first at %d, 0", got, st.BadTime, c.want)
 			}
 			sameBothWays(t, data)
 		})

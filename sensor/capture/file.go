@@ -1175,7 +1175,17 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 	if typ != ngBlockSimple {
 		var ok bool
 		if t, ok = timestamp(ifc, ts); !ok {
-			return false, s.formatErr(start, "%s: timestamp %d (units of 1/%d s, offset %d s) out of range", what, ts, ifc.units, ifc.offset)
+			// A time that does not fit (before 1678 or after 2262, its
+			// units and if_tsoffset together): the block is skipped (its
+			// own length frames it) and counted, as a pcap record whose
+			// fraction of a second is beyond its resolution.
+			if err := s.skipBlock(n); err != nil {
+				return false, err
+			}
+			s.records++
+			s.errs.Add(1)
+			s.badTime.Add(1)
+			return false, nil
 		}
 	}
 	if capLen > MaxRecordSize {

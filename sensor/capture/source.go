@@ -57,10 +57,12 @@ type Stats struct {
 	// (One above the snap length of the pcap header or pcapng interface
 	// is read whole, as Wireshark reads it.)
 	BadLength uint64
-	// BadTime counts the pcap records skipped because the fraction of a
-	// second of their timestamp is beyond its resolution (a microsecond
-	// field of 1e6 or more, a nanosecond one of 1e9 or more): it would
-	// move the timestamp by up to 71 minutes, silently.
+	// BadTime counts the records skipped because of their timestamp: a
+	// pcap record's fraction of a second beyond its resolution (a
+	// microsecond field of 1e6 or more, a nanosecond one of 1e9 or more),
+	// which would move the timestamp by up to 71 minutes, silently; a
+	// pcapng block's time that does not fit (before 1678 or after 2262,
+	// its interface's units and if_tsoffset together).
 	BadTime uint64
 
 	// WireClamped counts the frames whose original length claimed more

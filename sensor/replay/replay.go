@@ -359,7 +359,7 @@ func WriteSummary(w io.Writer, s pipeline.Stats, took time.Duration) {
 		fmt.Fprintf(w, "records skipped, captured length above the original length: %d\n", s.Capture.BadLength)
 	}
 	if s.Capture.BadTime > 0 {
-		fmt.Fprintf(w, "records skipped, fraction of a second beyond the timestamp's resolution: %d\n", s.Capture.BadTime)
+		fmt.Fprintf(w, "records skipped, timestamp beyond its resolution or range: %d\n", s.Capture.BadTime)
 	}
 	if s.Capture.WireClamped > 0 {
 		fmt.Fprintf(w, "original lengths above %d bytes counted as %d: %d\n", capture.MaxWireLen, capture.MaxWireLen, s.Capture.WireClamped)

@@ -79,7 +79,7 @@ func TestSummaryShowsClampsAndPanics(t *testing.T) {
 	WriteSummary(&b, s, time.Second)
 	for _, want := range []string{"original lengths above 262144 bytes counted as 262144: 3\n", "packets dropped by a recovered panic (see the log): 2\n",
 		"records skipped, captured length above the original length: 4\n",
-		"records skipped, fraction of a second beyond the timestamp's resolution: 5\n"} {
+		"records skipped, timestamp beyond its resolution or range: 5\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary %q lacks %q", b.String(), want)
 		}

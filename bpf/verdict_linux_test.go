@@ -364,7 +364,7 @@ func TestVerdicts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			g.Handoffs = pathsSum(t, g) // by path: TestHandoffPaths
+			g.Handoffs = HandoffPaths{} // by path: TestHandoffPaths
 			if g != wantG {
 				t.Errorf("globals\n got %+v\nwant %+v", g, wantG)
 			}

@@ -69,6 +69,13 @@ type Config struct {
 // files; SIGUSR1 logs the counters.
 func Run(ctx context.Context, c Config) error {
 	log := c.Logger("run")
+	// SIGHUP and SIGUSR1 end a process by default: one sent while the
+	// sensor starts (a logrotate's postrotate, an operator, a script that
+	// saw the process) is held here until the reloader handles them, then
+	// raised again.
+	early := make(chan os.Signal, 4)
+	signal.Notify(early, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(early)
 	log.Info().Int("rules", len(c.Rules.Rules)).Str("geoip", c.Geo.Source().Name).Msg("rules and geoip loaded")
 	for _, w := range c.Rules.GeoWarnings(c.Geo) {
 		log.Warn().Msg(w)
@@ -139,8 +146,6 @@ func Run(ctx context.Context, c Config) error {
 	for i, s := range lc.Sources {
 		names[i] = s.Name()
 	}
-	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", srv.Addr()).Int("workers", cc.Workers).
-		Bool("enforce", cc.Enforce).Int("drop_rules", len(c.Kernel.Drops())).Msg("sensor running")
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -150,6 +155,21 @@ func Run(ctx context.Context, c Config) error {
 		Counters:  func() { metrics.LogCounters(c.Logger("counters"), src) },
 	})
 	defer stopSignals()
+	signal.Stop(early)
+	for held := true; held; {
+		select {
+		case s := <-early:
+			if sig, ok := s.(syscall.Signal); ok {
+				_ = syscall.Kill(os.Getpid(), sig) // handled now
+			}
+		default:
+			held = false
+		}
+	}
+	// Logged once the signals are handled: scripts and tests wait for
+	// this line before they send one.
+	log.Info().Str("capture", lc.Mode).Strs("sources", names).Str("metrics", srv.Addr()).Int("workers", cc.Workers).
+		Bool("enforce", cc.Enforce).Int("drop_rules", len(c.Kernel.Drops())).Msg("sensor running")
 	if out.Lines != nil {
 		go out.Lines.FlushEvery(ctx, time.Second)
 	}

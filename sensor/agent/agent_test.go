@@ -326,3 +326,42 @@ type nopChange struct{}
 
 func (nopChange) Commit() error { return nil }
 func (nopChange) Abort() error  { return nil }
+
+// TestSIGHUPDuringStart: a SIGHUP sent while the sensor starts (here,
+// while its outputs open) neither ends the process, which is SIGHUP's
+// default action, nor is lost: the reload runs once the signals are
+// handled. Without the hold, the test binary dies of the signal.
+func TestSIGHUPDuringStart(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for an AF_PACKET socket on lo")
+	}
+	var logs, stdout syncbuf.Buffer
+	c := testConfig(t, &logs, &stdout, "lo")
+	open := c.OpenOutputs
+	c.OpenOutputs = func() (*sink.Alerts, error) {
+		if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
+			t.Error(err)
+		}
+		time.Sleep(100 * time.Millisecond) // delivered while starting
+		return open()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, c) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `"message":"reloaded"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload in 10 s:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	l := logs.String()
+	if !strings.Contains(l, `"message":"sensor running"`) || strings.Count(l, `"message":"reloaded"`) != 1 {
+		t.Errorf("want the sensor running and one reload:\n%s", l)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os/signal"
+
 	"github.com/spf13/cobra"
 
 	"github.com/borderwatch/borderwatch/bpf"
@@ -120,6 +122,10 @@ func (o *runOpts) override(cmd *cobra.Command, c *config.Config) {
 }
 
 func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
+	// SIGHUP and SIGUSR1 during the start-up below (rules, GeoIP) are
+	// held for the agent, not the end of the process.
+	held := agent.HoldSignals()
+	defer signal.Stop(held)
 	if err := o.apply(cmd, &a.cfg); err != nil {
 		return err
 	}
@@ -161,6 +167,7 @@ func runLive(cmd *cobra.Command, a *app, o *runOpts) error {
 		Collectors:      a.listCollectors(),
 		Background:      a.startLists,
 		Logger:          a.logger,
+		Held:            held,
 	})
 }
 

@@ -58,6 +58,20 @@ type Config struct {
 	Background func(ctx context.Context, rl *reload.Reloader) (wait func())
 	// Logger is the sub-logger of a component.
 	Logger func(component string) zerolog.Logger
+	// Held, when not nil, is a channel the caller registered for SIGHUP
+	// and SIGUSR1 (signal.Notify) before its own start-up work (loading
+	// rules and GeoIP): Run holds what it receives as it holds what
+	// arrives during Run's start, and stops it. Nil: Run registers one.
+	Held chan os.Signal
+}
+
+// HoldSignals registers a channel for SIGHUP and SIGUSR1, whose default
+// action ends the process, for Config.Held: a caller's start-up work
+// before Run survives them, and Run acts on them once it handles signals.
+func HoldSignals() chan os.Signal {
+	held := make(chan os.Signal, 4)
+	signal.Notify(held, syscall.SIGHUP, syscall.SIGUSR1)
+	return held
 }
 
 // Run starts the components, runs until ctx ends or SIGINT or SIGTERM,
@@ -73,8 +87,10 @@ func Run(ctx context.Context, c Config) error {
 	// sensor starts (a logrotate's postrotate, an operator, a script that
 	// saw the process) is held here until the reloader handles them, then
 	// raised again.
-	early := make(chan os.Signal, 4)
-	signal.Notify(early, syscall.SIGHUP, syscall.SIGUSR1)
+	early := c.Held
+	if early == nil {
+		early = HoldSignals()
+	}
 	defer signal.Stop(early)
 	log.Info().Int("rules", len(c.Rules.Rules)).Str("geoip", c.Geo.Source().Name).Msg("rules and geoip loaded")
 	for _, w := range c.Rules.GeoWarnings(c.Geo) {

@@ -365,3 +365,37 @@ func TestSIGHUPDuringStart(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 }
+
+// TestSIGHUPBeforeRun: a SIGHUP the caller's Config.Held received before
+// Run (the CLI loading rules and GeoIP) is acted on once Run handles
+// signals: one reload after start.
+func TestSIGHUPBeforeRun(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for an AF_PACKET socket on lo")
+	}
+	var logs, stdout syncbuf.Buffer
+	c := testConfig(t, &logs, &stdout, "lo")
+	c.Held = HoldSignals()
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // delivered before Run
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, c) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `"message":"reloaded"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload in 10 s:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if l := logs.String(); strings.Count(l, `"message":"reloaded"`) != 1 {
+		t.Errorf("want one reload:\n%s", l)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

@@ -345,25 +345,7 @@ func TestSIGHUPDuringStart(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // delivered while starting
 		return open()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, c) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), `"message":"reloaded"`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reload in 10 s:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	l := logs.String()
-	if !strings.Contains(l, `"message":"sensor running"`) || strings.Count(l, `"message":"reloaded"`) != 1 {
-		t.Errorf("want the sensor running and one reload:\n%s", l)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run: %v", err)
-	}
+	runOneReload(t, c, &logs)
 }
 
 // TestSIGHUPBeforeRun: a SIGHUP the caller's Config.Held received before
@@ -380,6 +362,13 @@ func TestSIGHUPBeforeRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond) // delivered before Run
+	runOneReload(t, c, &logs)
+}
+
+// runOneReload runs c until it has logged a reload, checks it ran and
+// reloaded once, and stops it.
+func runOneReload(t *testing.T, c Config, logs *syncbuf.Buffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -387,12 +376,15 @@ func TestSIGHUPBeforeRun(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(logs.String(), `"message":"reloaded"`) {
 		if time.Now().After(deadline) {
+			cancel()
+			<-done
 			t.Fatalf("no reload in 10 s:\n%s", logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if l := logs.String(); strings.Count(l, `"message":"reloaded"`) != 1 {
-		t.Errorf("want one reload:\n%s", l)
+	l := logs.String()
+	if !strings.Contains(l, `"message":"sensor running"`) || strings.Count(l, `"message":"reloaded"`) != 1 {
+		t.Errorf("want the sensor running and one reload:\n%s", l)
 	}
 	cancel()
 	if err := <-done; err != nil {

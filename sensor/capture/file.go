@@ -757,6 +757,19 @@ func (s *fileSource) nextPcap(f *Frame) error {
 	}
 }
 
+// skipPacketBlock skips the rest of a pcapng packet block of n bytes and
+// counts it as an error of the kind c (oversize, badLen, badTime), as
+// skipRecord does for a pcap record.
+func (s *fileSource) skipPacketBlock(n uint32, c *atomic.Uint64) error {
+	if err := s.skipBlock(n); err != nil {
+		return err
+	}
+	s.records++
+	s.errs.Add(1)
+	c.Add(1)
+	return nil
+}
+
 // skipRecord discards the n bytes left of a pcap record of size bytes
 // (header included) that starts at start, and counts it as an error of the
 // kind c (oversize, badLen, badTime).
@@ -1179,36 +1192,18 @@ func (s *fileSource) readPacket(f *Frame, typ, n uint32) (bool, error) {
 			// units and if_tsoffset together): the block is skipped (its
 			// own length frames it) and counted, as a pcap record whose
 			// fraction of a second is beyond its resolution.
-			if err := s.skipBlock(n); err != nil {
-				return false, err
-			}
-			s.records++
-			s.errs.Add(1)
-			s.badTime.Add(1)
-			return false, nil
+			return false, s.skipPacketBlock(n, &s.badTime)
 		}
 	}
 	if capLen > MaxRecordSize {
-		if err := s.skipBlock(n); err != nil {
-			return false, err
-		}
-		s.records++
-		s.errs.Add(1)
-		s.oversize.Add(1)
-		return false, nil
+		return false, s.skipPacketBlock(n, &s.oversize)
 	}
 	if typ != ngBlockSimple && capLen > wireLen {
 		// Captured more than was on the wire: the lengths contradict
 		// each other; the block is skipped (its own length frames it)
 		// and counted, as a pcap record is. One capturing more than its
 		// interface's snap length is read whole, as a pcap record is.
-		if err := s.skipBlock(n); err != nil {
-			return false, err
-		}
-		s.records++
-		s.errs.Add(1)
-		s.badLen.Add(1)
-		return false, nil
+		return false, s.skipPacketBlock(n, &s.badLen)
 	}
 	if n <= readBufferSize {
 		// In place, as nextPcap: the whole block stays in the read
